@@ -28,3 +28,38 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     paths.set_data_dir(None)
     yield data
     paths.set_data_dir(None)
+
+
+# --- PostgreSQL for tests marked `postgres` (team mode) -------------------------------------
+_PG = None
+PG_ENV = "POSTFORDELER_TEST_PG_URL"
+
+
+def pytest_sessionstart(session):
+    global _PG
+    if os.environ.get(PG_ENV) or os.environ.get("POSTFORDELER_NO_PG"):
+        return
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    if not server.available:
+        return
+    try:
+        os.environ[PG_ENV] = server.start()
+        _PG = server
+    except Exception as exc:  # noqa: BLE001 - report and let postgres tests skip
+        print(f"\nPostgreSQL test server could not start: {exc}")
+        server.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _PG is not None:
+        _PG.stop()
+
+
+@pytest.fixture
+def pg_url():
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip("no PostgreSQL server (install Debian 'postgresql' or set POSTFORDELER_TEST_PG_URL)")
+    return url
