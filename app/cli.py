@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: ${paths.ENV_DATA_DIR} or the user data folder)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check the installation offline and exit"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -51,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.logging_setup import setup_logging
 
     setup_logging(verbose=args.verbose)
+    if args.self_test:
+        from app.selftest import run
+
+        return run()
     func = getattr(args, "func", None)
     if func is None:  # no command: the desktop app
         from app.ui.cli import run_ui
