@@ -203,17 +203,25 @@ def _check_prolog(data: bytes) -> None:
             return  # the root element (or garbage the parser refuses)
 
 
-def _syntax_reason(exc: etree.XMLSyntaxError) -> MemoError:
+def _syntax_reason(exc: etree.XMLSyntaxError, data: bytes = b"") -> MemoError:
     msg = str(exc.msg if getattr(exc, "msg", None) else exc)
     line = getattr(exc, "lineno", None) or (exc.position[0] if exc.position else 0)
     where = f" (linje {line})" if line else ""
     low = msg.lower()
     if "depth" in low:
         return MemoError(f"Ugyldig MeMo: for dyb indlejring af elementer{where}", "depth")
-    if "amplification" in low or "entity" in low or "doctype" in low or "dtd" in low:
+    if "amplification" in low or "doctype" in low or "dtd" in low or (
+        "entity" in low and "not defined" not in low
+    ):
         return MemoError(f"Ugyldig MeMo: entiteter/DTD er ikke tilladt{where}", "dtd")
     if "document is empty" in low or "start tag expected" in low:
         return MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml")
+    if "not defined" in low:
+        return MemoError(f"Ugyldig MeMo: ukendt entitet{where}", "xml")
+    if "extra content" in low:
+        return MemoError(f"Ugyldig MeMo: indhold efter rodelementet{where}", "xml")
+    if data and not data[-64:].rstrip().endswith(b"Message>"):
+        return MemoError(f"Ugyldig MeMo: XML er afkortet eller ufuldstændig{where}", "xml")
     if "premature end" in low or "end of data" in low or "endtag" in low or "not finished" in low:
         return MemoError(f"Ugyldig MeMo: XML er afkortet eller ufuldstændig{where}", "xml")
     if "encoding" in low or "input is not proper utf-8" in low or "char" in low and "range" in low:
@@ -229,7 +237,7 @@ def _parse(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_reason(exc) from None
+        raise _syntax_reason(exc, data) from None
     except ValueError:  # e.g. lxml refusing a string input
         raise MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml") from None
     if root is None:
@@ -677,11 +685,13 @@ def validate_only(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> str:
-    """Run every check of `read_memo` except building objects; return the version.
+    """Run every check of `read_memo` and return the version ("1.1" or "1.2").
 
-    Raises `MemoError` like `read_memo` (NemSMS included). Base64 is checked by the schema.
+    Raises `MemoError` like `read_memo` (NemSMS included). Base64 is decoded strictly too:
+    libxml2's xs:base64Binary check lets some invalid content through.
     """
-    _, version = _checked_tree(data, max_bytes, True)
+    root, version = _checked_tree(data, max_bytes, True)
+    _build(root, version)
     return version
 
 
