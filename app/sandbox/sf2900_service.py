@@ -1,0 +1,798 @@
+"""SF2900 Fordelingskomponenten on loopback: a SOAP 1.1 server built from the REAL WSDL.
+
+It plays the distribution component in front of DUBU, so the client's outbox can be tested over
+the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
+
+- `POST {base}/sf2900/DistributionService`            SOAP endpoint (document/literal)
+- `GET  {base}/sf2900/DistributionService?wsdl`       resources/sf2900/wsdl/context/DistributionService.wsdl,
+  soap:address and relative imports rewritten to this server (the XSDs under `{base}/sf2900/files/`)
+- `GET  {base}/sf2900/received`                       JSON list of every recorded DistributionObject
+- `GET  {base}/sf2900/received/{transaction_id}`      one of them (404 if unknown)
+- `GET|POST {base}/sf2900/faults` (alias `_faults`)   fault plan, see app/sandbox/faults.py
+- `GET  {base}/sf2900/health`
+(the inspect/fault routes also answer under `{base}/sf2900/DistributionService/...`).
+
+Wire behaviour (what a client may rely on):
+- Every request body is parsed with a hardened parser (no DTD, no entities, no network) and the
+  Body's element is validated against the real XSDs. Invalid → HTTP 500 SOAP fault, faultcode
+  `soap:Client`, detail `TransportKvittering` (v3 types namespace) with TransportValideringsKode
+  FEJL and Fejl FejlKode `SP-XSD-VALIDERING` / FejlTekst = the schema error.
+- `FordelingsobjektAfsend` records the object and answers `ForretningsKvittering`
+  (ForretningsValideringsKode = `receipt_state`, default ACCEPTERET; Kvitteringstype Forretning)
+  plus the DistributionContext echoed with a fresh `DistributionTransktionsID`.
+- Dedupe by `DistributionContext/AnvenderTransaktionsID` (case-insensitive): a repeat is NOT
+  recorded again and is answered with a SOAP fault (faultcode `soap:Client`) whose detail is
+  `TransportKvittering` TransportValideringsKode **ADVARSEL** with Fejl FejlKode **DUPLIKAT**.
+  (The WSDL declares TransportKvittering only as the fault message, so that is where it goes.)
+  Clients treat this as "already delivered" = success.
+- No receiving system for the routing (KLE or RoutingModtagerAktoer) → Forretningskvittering
+  AFVIST, FejlKode `INGEN_MODTAGER`. AuthorityContext/MunicipalityCVR other than the configured
+  municipality → soap:Client fault, TransportKvittering FEJL, FejlKode `SP-SERVICEAFTALE`.
+- Files: DOKUMENT files would travel by Serviceplatformen SFTP (named in DokumentFilNavn). The
+  sandbox has no SFTP: a client puts each variant's bytes base64-encoded into
+  `DelAttributter/Indhold`; the sandbox records name (DelTekst), MimeType, Filstoerrelse and the
+  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`).
+- Faults injected: http500, slow, drop, soap_fault (soap:Server, detail ServiceplatformFault
+  ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL),
+  afvist / fejlet (normal response, Forretningskvittering AFVIST / FEJLET with Begrundelse and
+  FejlListe). A faulted call records nothing.
+
+Recorded objects are kept in memory and, with a `data_dir`, appended (fsync'ed before the
+answer) to `sf2900_received.jsonl`, so a restarted sandbox keeps its dedupe state.
+Never logs file contents, CPR numbers or journal note text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from lxml import etree
+
+from app.resources import resource
+from app.sandbox.faults import FaultPlan, FaultRule
+
+log = logging.getLogger("postfordeler.sandbox.sf2900")
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+NS3 = "http://serviceplatformen.dk/xml/wsdl/soap11/DistributionService/3/types"
+NS2 = "http://serviceplatformen.dk/xml/wsdl/soap11/DistributionService/2/types"
+NS_AUTH = "http://serviceplatformen.dk/xml/schemas/AuthorityContext/1/"
+NS_SPFAULT = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
+PREFIX = "/sf2900"
+SERVICE_PATH = f"{PREFIX}/DistributionService"
+RECEIVED_FILE = "sf2900_received.jsonl"
+MAX_REQUEST_BYTES = 300 * 1024 * 1024
+RECEIPT_STATES = ("MODTAGET", "AFLEVERET", "ACCEPTERET")
+
+
+# ---------------------------------------------------------------------------------------------
+# Receiving systems (what FordelingsmodtagerList answers)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivingSystem:
+    uuid: str
+    name: str
+    kle_prefixes: tuple[str, ...]  # "27." matches every 27.xx.xx
+
+    def takes(self, kle: str) -> bool:
+        return any(kle.startswith(p) for p in self.kle_prefixes)
+
+
+def _sys_uuid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:postfordeler:sandbox:sf2900:{name}"))
+
+
+DEFAULT_SYSTEMS: tuple[ReceivingSystem, ...] = (
+    ReceivingSystem(_sys_uuid("dubu"), "DUBU – Børn og Familie", ("27.",)),
+    ReceivingSystem(_sys_uuid("nexus"), "Ældre og sundhed (KMD Nexus)", ("29.",)),
+    ReceivingSystem(_sys_uuid("bom"), "Byg og miljø (Byggesag)", ("02.", "09.")),
+    ReceivingSystem(_sys_uuid("borgerservice"), "Borgerservice (SBSYS)", ("00.", "23.")),
+    ReceivingSystem(_sys_uuid("beskaeftigelse"), "Beskæftigelse (Momentum)", ("15.",)),
+    ReceivingSystem(_sys_uuid("skole"), "Skole og dagtilbud (SBSYS)", ("17.", "28.")),
+)
+DUBU_SYSTEM_UUID = DEFAULT_SYSTEMS[0].uuid
+
+
+# ---------------------------------------------------------------------------------------------
+# XML helpers
+
+
+def hardened_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=True,  # big base64 text nodes; depth is bounded by the schema check
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+_schema_lock = threading.Lock()
+_schema_cache: etree.XMLSchema | None = None
+
+
+def request_schema() -> etree.XMLSchema:
+    """XMLSchema of the v3 message elements (imports CallContext, AuthorityContext, v2 types)."""
+    global _schema_cache
+    with _schema_lock:
+        if _schema_cache is None:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            doc = etree.parse(str(resource("sf2900", "DistributionServiceMsg.xsd")), parser)
+            _schema_cache = etree.XMLSchema(doc)
+        return _schema_cache
+
+
+class _Reject(Exception):
+    """A SOAP fault to send: soap_code (Client/Server), fault text, detail element."""
+
+    def __init__(self, soap_code: str, text: str, detail: etree._Element | None) -> None:
+        super().__init__(text)
+        self.soap_code = soap_code
+        self.text = text
+        self.detail = detail
+
+
+def _q3(tag: str) -> str:
+    return f"{{{NS3}}}{tag}"
+
+
+def _q2(tag: str) -> str:
+    return f"{{{NS2}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def transport_kvittering(kode: str, fejl: Iterable[tuple[str, str]], begrundelse: str | None = None) -> etree._Element:
+    tk = etree.Element(_q3("TransportKvittering"), nsmap={"types": NS3})
+    _sub(tk, _q3("TransportValideringsKode"), kode)
+    if begrundelse:
+        _sub(tk, _q3("Begrundelse"), begrundelse)
+    fejl = list(fejl)
+    if fejl:
+        fl = _sub(tk, _q3("FejlListe"))
+        for code, text in fejl:
+            f = _sub(fl, _q3("Fejl"))
+            _sub(f, _q3("FejlKode"), code)
+            _sub(f, _q3("FejlTekst"), text)
+    return tk
+
+
+def serviceplatform_fault(code: str, text: str) -> etree._Element:
+    spf = etree.Element(f"{{{NS_SPFAULT}}}ServiceplatformFault", nsmap={"spf": NS_SPFAULT})
+    el = _sub(_sub(spf, f"{{{NS_SPFAULT}}}ErrorList"), f"{{{NS_SPFAULT}}}Error")
+    _sub(el, f"{{{NS_SPFAULT}}}ErrorCode", code)
+    _sub(el, f"{{{NS_SPFAULT}}}ErrorText", text)
+    return spf
+
+
+def envelope(body_child: etree._Element) -> bytes:
+    env = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    _sub(env, f"{{{SOAP_ENV}}}Body").append(body_child)
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def fault_envelope(soap_code: str, text: str, detail: etree._Element | None) -> bytes:
+    fault = etree.Element(f"{{{SOAP_ENV}}}Fault", nsmap={"soap": SOAP_ENV})
+    _sub(fault, "faultcode", f"soap:{soap_code}")
+    _sub(fault, "faultstring", text)
+    if detail is not None:
+        _sub(fault, "detail").append(detail)
+    return envelope(fault)
+
+
+def _text(el: etree._Element | None, path: str) -> str | None:
+    if el is None:
+        return None
+    found = el.find(path, {"t": NS2, "t3": NS3, "a": NS_AUTH})
+    if found is None or found.text is None:
+        return None
+    return found.text.strip()
+
+
+def _uuid_urn(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    for child in el:
+        if child.text:
+            return child.text.strip()
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning a DistributionObject into a JSON record
+
+
+def _file_record(variant: etree._Element) -> dict[str, Any]:
+    attrs = variant.find("t:DelAttributter", {"t": NS2})
+    name = _text(attrs, "t:DelTekst") or ""
+    mime = _text(attrs, "t:MimeType")
+    size_text = _text(attrs, "t:Filstoerrelse")
+    content = _text(attrs, "t:Indhold")
+    location = _text(attrs, "t:Location")
+    sha256: str | None = None
+    decoded_size: int | None = None
+    if content:
+        try:
+            raw = base64.b64decode("".join(content.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is not None:
+            sha256 = hashlib.sha256(raw).hexdigest()
+            decoded_size = len(raw)
+    if sha256 is None and location and location.lower().startswith("sha256:"):
+        sha256 = location.split(":", 1)[1].strip().lower()
+    return {
+        "name": name,
+        "mime": mime,
+        "size": int(size_text) if size_text and size_text.lstrip("-").isdigit() else decoded_size,
+        "sha256": sha256,
+        "variant_type": _text(variant, "t:VariantAttributter/t:VariantType"),
+        "index": _text(variant, "t:Indeks"),
+        "location": location,
+        "content_bytes": decoded_size,
+    }
+
+
+def record_from_request(req: etree._Element) -> dict[str, Any]:
+    """The JSON record of a (schema-valid) FordelingsobjektAfsendRequest element."""
+    ns = {"t": NS2, "t3": NS3, "a": NS_AUTH}
+    ctx = req.find("t3:anmodning/t:DistributionContext", ns)
+    obj = req.find("t3:anmodning/t:DistributionObject", ns)
+    assert ctx is not None and obj is not None  # guaranteed by the schema
+    rec: dict[str, Any] = {
+        "AnvenderTransaktionsID": (_text(ctx, "t:AnvenderTransaktionsID") or "").lower(),
+        "DigitalPostMeddelelsesID": _text(ctx, "t:DigitalPostMeddelelsesID"),
+        "AfsendendeMyndighed": _text(ctx, "t:AfsendendeMyndighed"),
+        "RoutingMyndighed": _text(ctx, "t:RoutingMyndighed"),
+        "RoutingKLEEmne": _text(ctx, "t:RoutingValg/t:RoutingKLEEmneHandling/t:RoutingKLEEmne"),
+        "RoutingModtagerAktoer": _text(ctx, "t:RoutingValg/t:RoutingModtagerAktoer"),
+        "DokumentFilNavn": _text(ctx, "t:DokumentFilNavn"),
+        "MunicipalityCVR": _text(req, "a:AuthorityContext/a:MunicipalityCVR"),
+        "ObjektType": _text(obj, "t:ObjektType"),
+    }
+    content = obj.find("t:ObjektIndhold", ns)
+    doc = content.find("t:DistributionDokument", ns) if content is not None else None
+    jp = content.find("t:DistributionJournalPost", ns) if content is not None else None
+    item = doc if doc is not None else jp
+    rec.update(
+        {
+            "ID": _text(item, "t:ID"),
+            "KLEEmneForslag": _text(item, "t:KLEEmneForslag"),
+            "HandlingFacetForslag": _text(item, "t:HandlingFacetForslag"),
+            "SagForslag": (_text(item, "t:SagForslag") or "").lower() or None,
+            "BrugerRef": _uuid_urn(item.find("t:Registrering/t:BrugerRef", ns)) if item is not None else None,
+            "Titel": None,
+            "Beskrivelse": None,
+            "BrugervendtNoegle": None,
+            "Dokumenttype": None,
+            "Retning": None,
+            "Brevdato": None,
+            "Fremdrift": None,
+            "FremdriftListe": [],
+            "files": [],
+            "journal_note": None,
+            "part": None,
+        }
+    )
+    if doc is not None:
+        reg = doc.find("t:Registrering", ns)
+        attrs = reg.find("t:AttributListe/t:Attributter", ns)
+        rec["Titel"] = _text(attrs, "t:TitelTekst")
+        rec["Beskrivelse"] = _text(attrs, "t:BeskrivelseTekst")
+        rec["BrugervendtNoegle"] = _text(attrs, "t:BrugervendtNoegleTekst")
+        rec["Dokumenttype"] = _text(attrs, "t:Dokumenttype")
+        rec["Retning"] = _text(attrs, "t:Retning")
+        rec["Brevdato"] = _text(attrs, "t:Brevdato")
+        states = [
+            (s.text or "").strip()
+            for s in reg.findall("t:TilstandsListe/t:Tilstand/t:Fremdrift", ns)
+        ]
+        rec["FremdriftListe"] = states
+        rec["Fremdrift"] = states[-1] if states else None
+        rec["files"] = [
+            _file_record(v) for v in reg.findall("t:RelationListe/t:VariantListe/t:Variant", ns)
+        ]
+        parts = []
+        for p in reg.findall("t:RelationListe/t:DokumentPartListe/t:DokumentPart", ns):
+            parts.append(
+                {
+                    "role": _text(p, "t:Rolle"),
+                    "type": _text(p, "t:Part/t:ObjektType"),
+                    "ref": _uuid_urn(p.find("t:Part/t:ReferenceID", ns)),
+                }
+            )
+        rec["parts"] = parts
+    elif jp is not None:
+        note = jp.find(
+            "t:Registrering/t:RelationListe/t:JournalPost/t:JournalnotatAttributter", ns
+        )
+        rec["journal_note"] = {"title": _text(note, "t:Titel"), "text": _text(note, "t:Notat")}
+        rec["Titel"] = _text(note, "t:Titel")
+        rec["DokumentRef"] = _uuid_urn(
+            jp.find("t:Registrering/t:RelationListe/t:JournalPost/t:Dokument/t:ReferenceID", ns)
+        )
+        part = jp.find("t:PartAngivelse", ns)
+        if part is not None:
+            rec["part"] = {
+                "type": _text(part, "t:ObjektType"),
+                "ref": _uuid_urn(part.find("t:ReferenceID", ns)),
+            }
+    # English aliases (contract names)
+    rec["transaction_id"] = rec["AnvenderTransaktionsID"]
+    rec["object_type"] = rec["ObjektType"]
+    return rec
+
+
+# ---------------------------------------------------------------------------------------------
+# The service
+
+
+class Sf2900Service:
+    """The SF2900 sandbox. Use `await start()` / `await stop()` or mount `make_app()` yourself."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path | None = None,
+        municipality_cvr: str | None = None,
+        systems: Iterable[ReceivingSystem] = DEFAULT_SYSTEMS,
+        faults: Iterable[FaultRule | Mapping[str, Any]] | FaultPlan | None = None,
+        receipt_state: str = "ACCEPTERET",
+        seed: int | None = None,
+    ) -> None:
+        if receipt_state not in RECEIPT_STATES:
+            raise ValueError(f"receipt_state must be one of {RECEIPT_STATES}")
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.municipality_cvr = municipality_cvr
+        self.systems = tuple(systems)
+        self.faults = faults if isinstance(faults, FaultPlan) else FaultPlan.of(faults, seed=seed)
+        self.receipt_state = receipt_state
+        self.calls: dict[str, int] = {}
+        self.duplicates = 0
+        self._records: dict[str, dict[str, Any]] = {}
+        self._order: list[str] = []
+        self._lock = asyncio.Lock()
+        self._runner: web.AppRunner | None = None
+        self.base_url: str | None = None
+        self._load()
+
+    # -- URLs -----------------------------------------------------------------------------
+
+    @property
+    def service_url(self) -> str:
+        return f"{self._base()}{SERVICE_PATH}"
+
+    @property
+    def wsdl_url(self) -> str:
+        return f"{self.service_url}?wsdl"
+
+    @property
+    def received_url(self) -> str:
+        return f"{self._base()}{PREFIX}/received"
+
+    @property
+    def faults_url(self) -> str:
+        return f"{self._base()}{PREFIX}/faults"
+
+    def _base(self) -> str:
+        if self.base_url is None:
+            raise RuntimeError("SF2900 sandbox is not started")
+        return self.base_url
+
+    # -- state ----------------------------------------------------------------------------
+
+    def _journal(self) -> Path | None:
+        return self.data_dir / RECEIVED_FILE if self.data_dir else None
+
+    def _load(self) -> None:
+        path = self._journal()
+        if path is None or not path.exists():
+            return
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:  # a torn last line after a kill
+                    continue
+                tid = rec.get("AnvenderTransaktionsID")
+                if tid and tid not in self._records:
+                    self._records[tid] = rec
+                    self._order.append(tid)
+
+    def _persist(self, rec: dict[str, Any]) -> None:
+        path = self._journal()
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(rec, ensure_ascii=False) + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def received(self) -> list[dict[str, Any]]:
+        return [self._records[t] for t in self._order]
+
+    def get(self, transaction_id: str) -> dict[str, Any] | None:
+        return self._records.get(transaction_id.strip().lower())
+
+    def system_for(self, kle: str | None = None, aktoer: str | None = None) -> ReceivingSystem | None:
+        for s in self.systems:
+            if aktoer is not None and s.uuid.lower() == aktoer.lower():
+                return s
+            if kle is not None and aktoer is None and s.takes(kle):
+                return s
+        return None
+
+    # -- aiohttp --------------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app.router.add_get(SERVICE_PATH, self._handle_get_wsdl)
+        app.router.add_post(SERVICE_PATH, self._handle_soap)
+        for base in (PREFIX, SERVICE_PATH):
+            app.router.add_get(f"{base}/received", self._handle_received)
+            app.router.add_get(f"{base}/received/{{tid}}", self._handle_received_one)
+            for name in ("faults", "_faults"):
+                app.router.add_get(f"{base}/{name}", self._handle_get_faults)
+                app.router.add_post(f"{base}/{name}", self._handle_post_faults)
+        app.router.add_get(f"{PREFIX}/health", self._handle_health)
+        app.router.add_get(f"{PREFIX}/files/{{path:.+}}", self._handle_file)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sock = site._server.sockets[0]  # type: ignore[union-attr]  # noqa: SLF001
+        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sf2900Service:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- WSDL and files ------------------------------------------------------------------
+
+    def _request_base(self, request: web.Request) -> str:
+        return self.base_url or f"{request.scheme}://{request.host}"
+
+    async def _handle_get_wsdl(self, request: web.Request) -> web.StreamResponse:
+        if "wsdl" not in {k.lower() for k in request.query}:
+            return web.json_response({"service": "SF2900 sandbox", "wsdl": f"{request.url}?wsdl"})
+        base = self._request_base(request)
+        text = resource("sf2900", "wsdl", "context", "DistributionService.wsdl").read_text("utf-8")
+        text = text.replace(
+            'location="https://localhost:8080/service/SP/Distribution/3"',
+            f'location="{base}{SERVICE_PATH}"',
+        )
+        text = text.replace(
+            'location="policies.wsdl"', f'location="{base}{PREFIX}/files/wsdl/context/policies.wsdl"'
+        )
+        text = text.replace(
+            'schemaLocation="../../DistributionServiceMsg.xsd"',
+            f'schemaLocation="{base}{PREFIX}/files/DistributionServiceMsg.xsd"',
+        )
+        return web.Response(text=text, content_type="text/xml", charset="utf-8")
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        root = resource("sf2900").resolve()
+        rel = request.match_info["path"]
+        target = (root / rel).resolve()
+        if root not in target.parents or not target.is_file() or target.suffix not in {".xsd", ".wsdl"}:
+            raise web.HTTPNotFound()
+        return web.Response(body=target.read_bytes(), content_type="text/xml")
+
+    # -- inspection and faults ----------------------------------------------------------
+
+    async def _handle_health(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {"ok": True, "service": "sf2900", "received": len(self._order), "calls": self.calls}
+        )
+
+    async def _handle_received(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.received(), dumps=_dumps)
+
+    async def _handle_received_one(self, request: web.Request) -> web.StreamResponse:
+        rec = self.get(request.match_info["tid"])
+        if rec is None:
+            raise web.HTTPNotFound(text="unknown transaction id")
+        return web.json_response(rec, dumps=_dumps)
+
+    async def _handle_get_faults(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.faults.to_json())
+
+    async def _handle_post_faults(self, request: web.Request) -> web.StreamResponse:
+        try:
+            payload = await request.json()
+            self.faults.apply_json(payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True, "faults": self.faults.to_json()})
+
+    # -- SOAP -----------------------------------------------------------------------------
+
+    async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        try:
+            req = await self._parse(body)
+        except _Reject as rej:
+            return self._fault_response(rej)
+        op = etree.QName(req).localname
+        self.calls[op] = self.calls.get(op, 0) + 1
+        rule = self.faults.draw(op)
+        if rule is not None:
+            early = await self._apply_transport_fault(request, rule)
+            if early is not None:
+                return early
+            if rule.kind == "slow":
+                rule = None
+        try:
+            if op == "FordelingsobjektAfsendRequest":
+                out = await self._afsend(req, rule)
+            elif op == "FordelingsmodtagerListRequest":
+                out = self._list(req)
+            elif op == "FordelingsmodtagerValiderRequest":
+                out = self._valider(req)
+            elif op == "FordelingskvitteringModtagRequest":
+                out = etree.Element(_q3("FordelingskvitteringModtagResponse"), nsmap={"types": NS3})
+            else:  # pragma: no cover - the schema only admits the four request elements
+                raise _Reject("Client", "Ukendt operation", None)
+        except _Reject as rej:
+            return self._fault_response(rej)
+        except Exception:  # noqa: BLE001 - answer like Serviceplatformen, never a bare 500
+            log.exception("SF2900 sandbox failed on %s", op)
+            text = "Intern fejl i SF2900-sandkassen"
+            return self._fault_response(_Reject("Server", text, serviceplatform_fault("SP-500", text)))
+        return web.Response(body=envelope(out), content_type="text/xml", charset="utf-8")
+
+    async def _parse(self, body: bytes) -> etree._Element:
+        def work() -> etree._Element:
+            try:
+                doc = etree.fromstring(body, hardened_parser()).getroottree()
+            except etree.XMLSyntaxError as exc:
+                raise _Reject(
+                    "Client",
+                    "Forespørgslen er ikke gyldig XML",
+                    transport_kvittering("FEJL", [("SP-XML", f"Ikke gyldig XML: {exc.msg}")]),
+                ) from None
+            if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
+                raise _Reject(
+                    "Client",
+                    "DTD er ikke tilladt",
+                    transport_kvittering("FEJL", [("SP-XML", "DTD er ikke tilladt")]),
+                )
+            env = doc.getroot()
+            if env.tag != f"{{{SOAP_ENV}}}Envelope":
+                raise _Reject(
+                    "Client",
+                    "Ikke en SOAP 1.1-kuvert",
+                    transport_kvittering("FEJL", [("SP-SOAP", "Forventede soap:Envelope (SOAP 1.1)")]),
+                )
+            soap_body = env.find(f"{{{SOAP_ENV}}}Body")
+            children = [c for c in soap_body if isinstance(c.tag, str)] if soap_body is not None else []
+            if len(children) != 1:
+                raise _Reject(
+                    "Client",
+                    "SOAP Body skal indeholde præcis ét element",
+                    transport_kvittering("FEJL", [("SP-SOAP", "Body skal indeholde præcis ét element")]),
+                )
+            req = children[0]
+            schema = request_schema()
+            if etree.QName(req).namespace != NS3 or not schema.validate(req):
+                err = schema.error_log.last_error
+                text = f"line {err.line}: {err.message}" if err else f"ukendt element {req.tag}"
+                raise _Reject(
+                    "Client",
+                    "Forespørgslen overholder ikke skemaet",
+                    transport_kvittering("FEJL", [("SP-XSD-VALIDERING", text)]),
+                )
+            return req
+
+        if len(body) > 1_000_000:
+            return await asyncio.to_thread(work)
+        return work()
+
+    def _fault_response(self, rej: _Reject) -> web.Response:
+        return web.Response(
+            status=500,
+            body=fault_envelope(rej.soap_code, rej.text, rej.detail),
+            content_type="text/xml",
+            charset="utf-8",
+        )
+
+    async def _apply_transport_fault(self, request: web.Request, rule: FaultRule) -> web.StreamResponse | None:
+        log.info("SF2900 sandbox injects fault %s", rule.kind)
+        if rule.kind == "http500":
+            return web.Response(status=500, text="Internal Server Error (injiceret fejl)")
+        if rule.kind == "slow":
+            await asyncio.sleep(rule.seconds)
+            return None
+        if rule.kind == "drop":
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            raise asyncio.CancelledError
+        if rule.kind == "soap_fault":
+            code = rule.code or "SP-500"
+            text = rule.reason or "Serviceplatformen: intern fejl (injiceret)"
+            return self._fault_response(_Reject("Server", text, serviceplatform_fault(code, text)))
+        if rule.kind == "transport_fejl":
+            code = rule.code or "SP-TRANSPORT"
+            text = rule.reason or "Transportfejl (injiceret)"
+            return self._fault_response(
+                _Reject("Server", text, transport_kvittering("FEJL", [(code, text)], text))
+            )
+        return None  # afvist / fejlet are business answers, handled by the operation
+
+    # -- operations -----------------------------------------------------------------------
+
+    def _check_authority(self, req: etree._Element) -> None:
+        cvr = _text(req, "{%s}AuthorityContext/{%s}MunicipalityCVR" % (NS_AUTH, NS_AUTH))
+        if self.municipality_cvr and cvr and cvr != self.municipality_cvr:
+            text = "Ingen serviceaftale for den angivne myndighed"
+            raise _Reject("Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)]))
+
+    async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
+        self._check_authority(req)
+        ns = {"t": NS2, "t3": NS3}
+        ctx = req.find("t3:anmodning/t:DistributionContext", ns)
+        assert ctx is not None
+        tid = (_text(ctx, "t:AnvenderTransaktionsID") or "").lower()
+        if rule is not None and rule.kind in ("afvist", "fejlet"):
+            state = rule.kind.upper()
+            code = rule.code or state
+            reason = rule.reason or (
+                "Modtagersystemet afviste forsendelsen (injiceret)"
+                if state == "AFVIST"
+                else "Aflevering til modtagersystemet fejlede (injiceret)"
+            )
+            return self._afsend_response(ctx, state, reason, [(code, reason)])
+        kle = _text(ctx, "t:RoutingValg/t:RoutingKLEEmneHandling/t:RoutingKLEEmne")
+        aktoer = _text(ctx, "t:RoutingValg/t:RoutingModtagerAktoer")
+        system = self.system_for(kle=kle, aktoer=aktoer)
+        if system is None:
+            reason = "Der findes ingen fordelingsmodtager for den angivne routing"
+            return self._afsend_response(ctx, "AFVIST", reason, [("INGEN_MODTAGER", reason)])
+        async with self._lock:
+            if tid in self._records:
+                self.duplicates += 1
+                text = "Forsendelsen er allerede modtaget (AnvenderTransaktionsID findes)"
+                raise _Reject(
+                    "Client",
+                    f"DUPLIKAT: {text}",
+                    transport_kvittering("ADVARSEL", [("DUPLIKAT", text)], text),
+                )
+            rec = record_from_request(req)
+            rec["DistributionTransktionsID"] = str(uuid.uuid4())
+            rec["modtager"] = {"uuid": system.uuid, "name": system.name}
+            rec["received_at"] = _now()
+            rec["Forretningskvittering"] = self.receipt_state
+            await asyncio.to_thread(self._persist, rec)
+            self._records[tid] = rec
+            self._order.append(tid)
+        log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
+        return self._afsend_response(ctx, self.receipt_state, None, [], rec["DistributionTransktionsID"])
+
+    def _afsend_response(
+        self,
+        ctx: etree._Element,
+        state: str,
+        reason: str | None,
+        fejl: list[tuple[str, str]],
+        distribution_tid: str | None = None,
+    ) -> etree._Element:
+        resp = etree.Element(_q3("FordelingsobjektAfsendResponse"), nsmap={"types": NS3, "v2": NS2})
+        kv = _sub(resp, _q3("ForretningsKvittering"))
+        _sub(kv, _q2("ForretningsValideringsKode"), state)
+        _sub(kv, _q2("Kvitteringstype"), "Forretning")
+        if reason:
+            _sub(kv, _q2("Begrundelse"), reason)
+        if fejl:
+            fl = _sub(kv, _q2("FejlListe"))
+            for code, text in fejl:
+                f = _sub(fl, _q2("Fejl"))
+                _sub(f, _q2("FejlKode"), code)
+                _sub(f, _q2("FejlTekst"), text)
+        out_ctx = _sub(resp, _q3("DistributionContext"))
+        for child in ctx:
+            if not isinstance(child.tag, str):
+                continue
+            copy = etree.fromstring(etree.tostring(child))
+            out_ctx.append(copy)
+            if etree.QName(child).localname == "AnvenderTransaktionsID":
+                existing = ctx.find(_q2("DistributionTransktionsID"))
+                if existing is None:
+                    _sub(out_ctx, _q2("DistributionTransktionsID"), distribution_tid or str(uuid.uuid4()))
+        return resp
+
+    def _list(self, req: etree._Element) -> etree._Element:
+        self._check_authority(req)
+        ns = {"t": NS2, "t3": NS3}
+        routing = req.find("t3:Routing", ns)
+        kle = _text(routing, "t:RoutingKLEEmne") or ""
+        facet = _text(routing, "t:RoutingHandlingFacet")
+        myndighed = _text(routing, "t:RoutingMyndighed") or (self.municipality_cvr or "")
+        resp = etree.Element(_q3("FordelingsmodtagerListResponse"), nsmap={"types": NS3, "v2": NS2})
+        systemer = _sub(resp, _q3("Systemer"))
+        for s in self.systems:
+            if not s.takes(kle):
+                continue
+            el = _sub(systemer, _q2("System"))
+            _sub(el, _q2("SystemMyndighed"), myndighed)
+            _sub(el, _q2("SystemUUID"), s.uuid)
+            _sub(el, _q2("SystemNavn"), s.name)
+            _sub(el, _q2("RoutingKLEEmne"), kle)
+            if facet:
+                _sub(el, _q2("RoutingHandlingFacet"), facet)
+        return resp
+
+    def _valider(self, req: etree._Element) -> etree._Element:
+        self._check_authority(req)
+        ns = {"t": NS2, "t3": NS3}
+        resp = etree.Element(_q3("FordelingsmodtagerValiderResponse"), nsmap={"types": NS3, "v2": NS2})
+        liste = _sub(resp, _q3("RoutingListe"))
+        for r in req.findall("t3:RoutingListe/t:Routing", ns):
+            myndighed = _text(r, "t:RoutingMyndighed") or ""
+            aktoer = _text(r, "t:RoutingModtagerAktoer") or ""
+            ok = any(s.uuid.lower() == aktoer.lower() for s in self.systems) and (
+                not self.municipality_cvr or myndighed == self.municipality_cvr
+            )
+            el = _sub(liste, _q2("RoutingModtager"))
+            _sub(el, _q2("RoutingMyndighed"), myndighed)
+            _sub(el, _q2("RoutingModtagerAktoer"), aktoer)
+            _sub(el, _q2("KanModtage"), "true" if ok else "false")
+        return resp
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+async def start_sf2900_service(
+    host: str = "127.0.0.1", port: int = 0, **kwargs: Any
+) -> Sf2900Service:
+    """Create and start an `Sf2900Service` in the current loop."""
+    service = Sf2900Service(**kwargs)
+    await service.start(host, port)
+    return service
