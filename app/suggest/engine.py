@@ -1,0 +1,681 @@
+"""The case-suggestion engine: rank existing DUBU cases for an incoming MeMo message.
+
+Input is a parsed `MemoMessage` (plus optional extracted PDF text), never raw XML. The engine
+gathers evidence from everything the message carries — ReplyData (entry chosen by our CVR or
+generatingSystemID, never by position), ContentData, ForwardData and its comment, the sender
+(as child, party or partner), ContactInfo fields, CPR numbers, case numbers, names, birth
+dates and school classes in the body and PDF text — ties it to children and cases of a
+`DubuDataset`, and returns a ranked, explained `SuggestionResult` with calibrated scores in
+[0, 1]. When nothing is convincing it abstains (no suggestions, or only low scores); letters
+for another department are flagged as misrouted with the likely receiver.
+
+Pure and Qt-free: no I/O besides reading the message's own attachments, and it never logs CPR
+numbers, names or message content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from rapidfuzz import fuzz, process
+
+from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
+from app.sf1606.model import Kind, MemoMessage, ReplyData
+from app.suggest import misroute, names
+from app.suggest.cpr import birth_date, find_cprs, neighbours
+from app.suggest.text import body_text, pdf_text
+
+__all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]
+
+MIN_SCORE = 0.12  # below this a candidate is not shown at all
+MAX_SUGGESTIONS = 5
+CLOSED_ONLY_CAP = 0.35  # a closed case for a non-reply is never proposed with confidence
+
+_REPLY_PREFIX_RE = re.compile(r"^\s*((sv|re|svar|aw|vs|fw|fwd|videresendt)\s*:\s*)+", re.I)
+_ROLE_DA = {"mor": "mor", "far": "far", "plejeforælder": "plejeforælder", "værge": "værge"}
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    case_id: str
+    case_number: str
+    score: float  # calibrated confidence in [0, 1]
+    reasons: tuple[str, ...]  # Danish, for the distributor
+    child_cpr: str | None
+    child_name: str | None
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionResult:
+    suggestions: tuple[Suggestion, ...] = ()  # best first; empty = abstain
+    misrouted: bool = False
+    misroute_topic: str | None = None
+    forward_to: str | None = None  # likely receiver, Danish
+    needs_new_case: bool = False
+    note: str | None = None  # Danish, e.g. why no case fits
+
+    @property
+    def top(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ev:
+    """Evidence for one child or one case: independent strengths combined by noisy-OR."""
+
+    strengths: list[tuple[float, str]] = field(default_factory=list)
+    factor: float = 1.0
+    penalties: list[str] = field(default_factory=list)
+
+    def add(self, strength: float, reason: str) -> None:
+        """Add evidence; the same reason twice (label and PDF repeat the body) counts once."""
+        strength = min(0.995, max(0.0, strength))
+        for i, (s, r) in enumerate(self.strengths):
+            if r == reason:
+                if strength > s:
+                    self.strengths[i] = (strength, reason)
+                return
+        self.strengths.append((strength, reason))
+
+    def penalise(self, factor: float, reason: str | None = None) -> None:
+        self.factor *= factor
+        if reason:
+            self.penalties.append(reason)
+
+    @property
+    def p(self) -> float:
+        q = 1.0
+        for s, _ in self.strengths:
+            q *= 1.0 - s
+        return (1.0 - q) * self.factor
+
+    def reasons(self) -> list[str]:
+        seen: dict[str, float] = {}
+        for s, r in self.strengths:
+            seen[r] = max(seen.get(r, 0.0), s)
+        return [r for r, _ in sorted(seen.items(), key=lambda kv: -kv[1])] + self.penalties
+
+
+def _fmt_date(value: date | datetime | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else "ukendt dato"
+
+
+def _clean_label(label: str) -> str:
+    return _REPLY_PREFIX_RE.sub("", label or "").strip()
+
+
+class SuggestionEngine:
+    """Ranks DUBU cases for messages. Build once per dataset; `suggest` is cheap (< 20 ms)."""
+
+    def __init__(
+        self,
+        dataset: DubuDataset,
+        *,
+        municipality_cvr: str | None = None,
+        extract_pdf: bool = True,
+    ) -> None:
+        self.ds = dataset
+        self.cvr = (municipality_cvr or dataset.municipality.cvr or "").strip()
+        self.extract_pdf = extract_pdf
+        # children indexed by folded first name, and by (first name, other name part)
+        self._child_first: dict[str, list[str]] = defaultdict(list)
+        self._child_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for cpr in {c.child_cpr for c in dataset.cases}:
+            parts = dataset.folded_name(cpr)
+            if not parts:
+                continue
+            self._child_first[parts[0]].append(cpr)
+            for other in parts[1:]:
+                self._child_pair[(parts[0], other)].append(cpr)
+        self._first_vocab = list(self._child_first)
+        self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
+        self._known_cprs = {p.cpr for p in dataset.persons} | {
+            c.child_cpr for c in dataset.cases
+        }
+
+    # -- public API -----------------------------------------------------------------------
+
+    def suggest(
+        self, message: MemoMessage, *, extra_text: str = "", query: str | None = None
+    ) -> SuggestionResult:
+        """Rank cases for `message`. `extra_text` is extra text (e.g. PDF text already
+        extracted); without it the engine extracts PDF text itself. `query` (CPR, name or case
+        number typed by the distributor) moves matching cases to the top."""
+        result = self._suggest(message, extra_text)
+        if query and query.strip():
+            result = self._apply_query(result, query)
+        return result
+
+    def search_cases(self, query: str, limit: int = 20) -> list[Suggestion]:
+        """Manual search by CPR (child or party), case number (with or without year) or name."""
+        q = query.strip()
+        if not q:
+            return []
+        found: dict[str, tuple[float, str]] = {}
+
+        def hit(case: Case, score: float, reason: str) -> None:
+            if case.id not in found or found[case.id][0] < score:
+                found[case.id] = (score, reason)
+
+        parsed = normalize_case_number(q)
+        digits = re.sub(r"\D", "", q)
+        if parsed:
+            for case in self.ds.cases_by_number(q):
+                hit(case, 1.0, "Sagsnummer matcher søgningen")
+        elif len(digits) == 10 and not re.search(r"[A-Za-zÆØÅæøå]", q):
+            for case in self.ds.cases_for_child(digits):
+                hit(case, 1.0 if case.is_open else 0.9, "Barnets CPR matcher søgningen")
+            for case in self.ds.cases_for_party(digits):
+                role = case.role_of(digits) or "part"
+                hit(case, 0.8 if case.is_open else 0.7, f"Søgt CPR er part i sagen ({role})")
+        elif 4 <= len(digits) <= 6 and not re.search(r"[A-Za-zÆØÅæøå]", q):
+            for case in self.ds.cases_by_number(digits):
+                hit(case, 0.8, "Sagsnummer matcher søgningen")
+            if len(digits) == 6:  # a birth date
+                for case in self.ds.cases:
+                    if case.child_cpr.startswith(digits):
+                        hit(case, 0.6, "Barnets fødselsdato matcher søgningen")
+        if not parsed and not digits:
+            for person, s in self.ds.search_names(q, limit=limit):
+                for case in self.ds.cases_for_child(person.cpr):
+                    hit(case, s * (1.0 if case.is_open else 0.9), "Barnets navn matcher søgningen")
+                for case in self.ds.cases_for_party(person.cpr):
+                    hit(case, s * 0.7, f"Søgt navn er part i sagen ({case.role_of(person.cpr)})")
+        ranked = sorted(found.items(), key=lambda kv: -kv[1][0])[:limit]
+        out = []
+        for case_id, (score, reason) in ranked:
+            case = self.ds.case_by_id(case_id)
+            assert case is not None
+            out.append(self._make(case, round(score, 3), [reason]))
+        return out
+
+    # -- core ------------------------------------------------------------------------------
+
+    def _suggest(self, message: MemoMessage, extra_text: str) -> SuggestionResult:
+        ds = self.ds
+        today = (message.created or datetime.now(timezone.utc)).date()
+        label = message.label or ""
+        body = body_text(message)
+        pdf = extra_text or (pdf_text(message) if self.extract_pdf else "")
+        fwd_comment = (message.forward_data.comment or "") if message.forward_data else ""
+        reply_comments = " ".join(r.comment or "" for r in message.reply_data)
+        all_text = "\n".join(t for t in (label, fwd_comment, body, pdf) if t)
+
+        children: dict[str, _Ev] = defaultdict(_Ev)
+        cases: dict[str, _Ev] = defaultdict(_Ev)
+        notes: list[str] = []
+        strong = False  # tied to a specific child/case by CPR, case number or reply
+
+        # 1. ReplyData: the case of the letter this message answers.
+        reply_case, reply_closed_note = self._reply(message, cases)
+        if reply_case is not None:
+            strong = True
+
+        # 2. Sender: the child itself, a party on cases, or a partner.
+        sender_id = re.sub(r"\D", "", message.sender.id or "")
+        sender_is_cpr = (message.sender.id_type or "").upper() == "CPR" and len(sender_id) == 10
+        family: set[str] = set()
+        if sender_is_cpr:
+            if ds.is_child(sender_id):
+                children[sender_id].add(0.9, "Afsender er barnet selv")
+                family.add(sender_id)
+            for case in ds.cases_for_party(sender_id):
+                role = case.role_of(sender_id) or "part"
+                family.add(case.child_cpr)
+                children[case.child_cpr].add(0.5, f"Afsender er part i barnets sag ({role})")
+            if reply_case is None:
+                self._letters_by_label(message, sender_id, label, cases)
+
+        # 3. Case numbers in metadata and text.
+        cd = message.content_data
+        if cd and cd.case_id:
+            strong |= self._case_numbers(cd.case_id, cases, "Sagsnummer i brevets metadata")
+        strong |= self._case_numbers(all_text + "\n" + reply_comments, cases,
+                                     "Sagsnummer nævnt i teksten")
+
+        # 4. CPR numbers: ContentData, text, PDF, ContactInfo.
+        text_cprs: set[str] = set()  # children identified by CPR in the letter itself
+        unknown_child_cprs: set[str] = set()
+        if cd and cd.cpr:
+            strong |= self._cpr_evidence(cd.cpr, "metadata", children, text_cprs,
+                                         unknown_child_cprs, today, sender_id)
+        for src, txt in (("tekst", "\n".join((label, fwd_comment, body, reply_comments))),
+                         ("pdf", pdf)):
+            for hit in find_cprs(txt, keep_invalid_dates=True):
+                strong |= self._cpr_evidence(hit.cpr, src, children, text_cprs,
+                                             unknown_child_cprs, today, sender_id,
+                                             valid_date=hit.valid_date)
+        ci_children: set[str] = set()
+        ci_names: list[str] = []
+        for ci in message.contact_info:
+            lab = fold(ci.label)
+            if not ci.value.strip():
+                continue
+            if "cpr" in lab or "personnummer" in lab:
+                for hit in find_cprs(ci.value, keep_invalid_dates=True) or []:
+                    self._cpr_evidence(hit.cpr, "kontaktoplysninger", children, ci_children,
+                                       unknown_child_cprs, today, sender_id,
+                                       valid_date=hit.valid_date)
+            elif "navn" in lab or "name" in lab:
+                ci_names.append(ci.value)
+
+        # 5. Names (family first, then the whole register for full names), and clues.
+        toks = names.tokens(all_text + "\n" + reply_comments)
+        named = self._names(toks, family, children, sender_is_cpr)
+        for value in ci_names:
+            self._names(names.tokens(value), family, children, sender_is_cpr,
+                        reason_prefix="kontaktoplysninger", ci=ci_children)
+        self._clues(all_text, today, children, family, toks)
+
+        # 6. Text wins over ContactInfo: a form field naming another child loses.
+        text_ids = text_cprs | named
+        if text_ids:
+            for cpr in ci_children - text_ids:
+                children[cpr].penalise(0.3, "Kontaktoplysninger peger på et andet barn end teksten")
+        # A CPR of a child not in DUBU found in the text: that is who the letter is about;
+        # a namesake in DUBU with another birth date is someone else.
+        if unknown_child_cprs and not (text_cprs & set(children)):
+            unknown_births = {birth_date(c) for c in unknown_child_cprs}
+            for cpr, ev in children.items():
+                if cpr in text_cprs:
+                    continue
+                if birth_date(cpr) in unknown_births:
+                    ev.penalise(0.6)
+                else:
+                    ev.penalise(0.25, "CPR i brevet tilhører et andet barn end sagens")
+
+        # 7. Misrouted?
+        verdict = misroute.assess(label, "\n".join((fwd_comment, body, pdf)),
+                                  strong_child_evidence=strong or message.kind is Kind.RETURSVAR)
+
+        # 8. Children -> cases.
+        suggestions, needs_new, note = self._rank(children, cases, reply_case,
+                                                  reply_closed_note, unknown_child_cprs)
+        if reply_closed_note and not note:
+            note = reply_closed_note
+        if verdict.misrouted:
+            suggestions = [
+                _replace_score(s, min(s.score, 0.2), "Brevet ser ud til at høre til en anden afdeling")
+                for s in suggestions
+            ]
+            needs_new = False
+            note = verdict.reason
+        suggestions = [s for s in suggestions if s.score >= MIN_SCORE][:MAX_SUGGESTIONS]
+        return SuggestionResult(
+            suggestions=tuple(suggestions),
+            misrouted=verdict.misrouted,
+            misroute_topic=verdict.topic if verdict.misrouted else None,
+            forward_to=verdict.forward_to if verdict.misrouted else None,
+            needs_new_case=needs_new,
+            note=note or (" ".join(notes) or None),
+        )
+
+    # -- evidence gatherers ----------------------------------------------------------------
+
+    def _reply(self, message: MemoMessage, cases: dict[str, _Ev]) -> tuple[Case | None, str | None]:
+        """Resolve ReplyData to the case of the original letter."""
+        if not message.reply_data:
+            return None, None
+        ours = [r for r in message.reply_data if self._is_ours(r)]
+        others = [r for r in message.reply_data if r not in ours]
+        for entry in ours + others:
+            trusted = entry in ours
+            for uuid in (entry.message_uuid, entry.reply_uuid):
+                letter = self.ds.letter_by_uuid(uuid) if uuid else None
+                if letter is None:
+                    continue
+                case = self.ds.case_by_id(letter.case_id)
+                if case is None:
+                    continue
+                cases[case.id].add(0.99 if trusted else 0.97, self._letter_reason(letter, case))
+                return case, self._closed_note(case)
+        for entry in ours + others:
+            if entry.case_id:
+                found = self.ds.cases_by_number(entry.case_id)
+                if len(found) == 1:
+                    case = found[0]
+                    cases[case.id].add(0.96 if entry in ours else 0.9,
+                                       f"Svar på brev fra sag {case.number} (sagsnummer i svardata)")
+                    return case, self._closed_note(case)
+        return None, None
+
+    def _is_ours(self, entry: ReplyData) -> bool:
+        sid = re.sub(r"\D", "", entry.sender_id or "")
+        return bool((self.cvr and sid == self.cvr) or (entry.generating_system_id or "").strip())
+
+    def _closed_note(self, case: Case) -> str | None:
+        if case.is_open:
+            return None
+        return f"Sagen {case.number} er lukket ({_fmt_date(case.closed)})"
+
+    @staticmethod
+    def _letter_reason(letter: Letter, case: Case) -> str:
+        return f"Svar på brev '{letter.label}' sendt {_fmt_date(letter.sent)} på sag {case.number}"
+
+    def _letters_by_label(self, message: MemoMessage, sender: str, label: str,
+                          cases: dict[str, _Ev]) -> None:
+        """A reply without ReplyData: a letter we sent the sender with the same title."""
+        clean = fold(_clean_label(label))
+        if len(clean) < 6:
+            return
+        looks_like_reply = bool(_REPLY_PREFIX_RE.match(label or ""))
+        best: tuple[float, Letter] | None = None
+        for letter in self.ds.letters_to(sender)[:200]:
+            r = fuzz.ratio(clean, fold(letter.label)) / 100
+            if r >= 0.9 and (best is None or r > best[0] or
+                             (r == best[0] and (letter.sent or datetime.min.replace(tzinfo=timezone.utc))
+                              > (best[1].sent or datetime.min.replace(tzinfo=timezone.utc)))):
+                best = (r, letter)
+        if best:
+            letter = best[1]
+            case = self.ds.case_by_id(letter.case_id)
+            if case:
+                cases[case.id].add(0.9 if looks_like_reply else 0.6,
+                                   f"Titlen svarer til brev '{letter.label}' sendt "
+                                   f"{_fmt_date(letter.sent)} til afsender på sag {case.number}")
+
+    def _case_numbers(self, text: str, cases: dict[str, _Ev], reason: str) -> bool:
+        found_any = False
+        for m in re.finditer(r"\d{2}\s*\.\s*\d{2}\s*\.\s*\d{2}[^\n]{0,30}", text):
+            parsed = normalize_case_number(m.group(0))
+            if not parsed:
+                continue
+            found = self.ds.cases_by_number(m.group(0))
+            if len(found) == 1:
+                cases[found[0].id].add(0.95 if parsed[1] else 0.9, f"{reason} ({found[0].number})")
+                found_any = True
+            elif found:
+                for case in found:
+                    cases[case.id].add(0.45, f"{reason} (uden årstal: {case.number})")
+        return found_any
+
+    def _cpr_evidence(self, cpr: str, source: str, children: dict[str, _Ev], ids: set[str],
+                      unknown: set[str], today: date, sender: str,
+                      valid_date: bool = True) -> bool:
+        """Evidence from one CPR-looking number. Returns True if it pins a known child."""
+        ds = self.ds
+        cpr = re.sub(r"\D", "", cpr)
+        if len(cpr) != 10 or (cpr == sender and source != "metadata"):
+            return False
+        where = {"tekst": "i brevet", "pdf": "i vedhæftet PDF", "metadata": "i brevets metadata",
+                 "kontaktoplysninger": "i kontaktoplysninger"}[source]
+        base = {"tekst": 0.93, "pdf": 0.9, "metadata": 0.9, "kontaktoplysninger": 0.8}[source]
+        if ds.is_child(cpr):
+            children[cpr].add(base, f"Barnets CPR fundet {where}")
+            ids.add(cpr)
+            return source != "kontaktoplysninger"
+        if cpr in self._known_cprs:  # a parent / party: their children become candidates
+            for case in ds.cases_for_party(cpr):
+                children[case.child_cpr].add(0.35, f"CPR på en part i barnets sag fundet {where}")
+            return False
+        born = birth_date(cpr) if valid_date else None
+        # not known: an OCR or typing slip of a known child's number?
+        repaired = [n for n in neighbours(cpr) if ds.is_child(n)]
+        if len(repaired) == 1 and (born is None or source != "metadata"):
+            strength = 0.75 if born is None else 0.55
+            children[repaired[0]].add(
+                strength * (0.85 if source == "kontaktoplysninger" else 1.0),
+                f"CPR {where} ligner barnets (læse- eller tastefejl)")
+            ids.add(repaired[0])
+            return False
+        if born is not None and names.age_on(born, today) < 23 and source != "kontaktoplysninger":
+            unknown.add(cpr)
+        return False
+
+    def _fuzzy_first(self, tok: str) -> list[tuple[str, float]]:
+        cached = self._fuzzy_first_cache.get(tok)
+        if cached is not None:
+            return cached
+        out: list[tuple[str, float]] = []
+        for v in (tok, tok[:-1] if len(tok) > 3 and tok.endswith("s") else None):
+            if v and v in self._child_first:
+                out.append((v, 1.0))
+        if not out and len(tok) >= 5:
+            for name, score, _ in process.extract(tok, self._first_vocab, scorer=fuzz.ratio,
+                                                  limit=3, score_cutoff=85):
+                out.append((name, 0.6 + (score / 100 - 0.8) * 1.5))
+        if len(self._fuzzy_first_cache) > 20_000:
+            self._fuzzy_first_cache.clear()
+        self._fuzzy_first_cache[tok] = out
+        return out
+
+    def _names(self, toks: list[names.Token], family: set[str], children: dict[str, _Ev],
+               sender_is_cpr: bool, reason_prefix: str = "", ci: set[str] | None = None
+               ) -> set[str]:
+        """Name evidence. Returns children named in a way that identifies them."""
+        ds = self.ds
+        named: set[str] = set()
+        in_ci = bool(reason_prefix)
+        # (a) within the sender's family: first name is enough.
+        for cpr in family:
+            m = names.match_child_name(ds.folded_name(cpr), toks)
+            if m is None or m.score < 0.4:
+                continue
+            if in_ci:
+                children[cpr].add(0.35 + 0.3 * m.score, "Barnets navn i kontaktoplysninger")
+                if ci is not None:
+                    ci.add(cpr)
+            else:
+                children[cpr].add(0.35 + 0.45 * m.score,
+                                  "Barnets navn nævnt i brevet" if m.full
+                                  else "Barnets fornavn nævnt i brevet")
+                named.add(cpr)
+        # (b) the whole register: a full name (first name + a surname side by side).
+        caps = [t for t in toks if t.capital]
+        seen_pairs: set[tuple[int, str]] = set()
+        for i, t in enumerate(caps):
+            for first, fs in self._fuzzy_first(t.folded):
+                for j in range(i + 1, min(i + 4, len(caps))):
+                    nxt = caps[j]
+                    if nxt.index - caps[j - 1].index > 1:
+                        break
+                    cands: list[tuple[str, float]] = []
+                    for v in (nxt.folded, nxt.folded[:-1] if nxt.folded.endswith("s") else ""):
+                        for cpr in self._child_pair.get((first, v), ()):
+                            cands.append((cpr, 1.0))
+                    if not cands and len(nxt.folded) >= 5:
+                        for cpr in self._child_first.get(first, ())[:400]:
+                            ss = names.surname_score(ds.folded_name(cpr)[1:], nxt.folded)
+                            if ss >= 0.8:
+                                cands.append((cpr, ss))
+                    for cpr, ss in cands:
+                        if (i, cpr) in seen_pairs:
+                            continue
+                        seen_pairs.add((i, cpr))
+                        score = 0.55 * fs + 0.45 * ss
+                        if in_ci:
+                            children[cpr].add(0.45 * score, "Barnets navn i kontaktoplysninger")
+                            if ci is not None:
+                                ci.add(cpr)
+                        else:
+                            children[cpr].add(0.7 * score, "Barnets fulde navn nævnt i brevet")
+                            named.add(cpr)
+                    if cands:
+                        break
+        return named
+
+    def _clues(self, text: str, today: date, children: dict[str, _Ev], family: set[str],
+               toks: list[names.Token]) -> None:
+        """Birth dates, ages and classes confirm or weaken candidates (siblings, namesakes)."""
+        dates = names.birth_dates(text)
+        ages = names.ages(text)
+        classes = names.school_classes(text)
+        if not (dates or ages or classes):
+            return
+        # first name + clue, for children not yet candidates (e.g. "Oscar i 7.b" from a school)
+        if not family:
+            for t in {t.folded for t in toks if t.capital}:
+                for first, fs in self._fuzzy_first(t):
+                    if fs < 1.0:
+                        continue
+                    cands = self._child_first.get(first, [])
+                    fitting = [c for c in cands if self._fits(c, dates, ages, classes, today)
+                               and not self._surname_conflict(c, first, toks)]
+                    if 0 < len(fitting) <= 2:
+                        for c in fitting:
+                            children[c].add(0.5 / len(fitting),
+                                            "Fornavn og alder/klasse/fødselsdato passer")
+        for cpr, ev in children.items():
+            born = birth_date(cpr)
+            if born is None:
+                continue
+            if dates:
+                if born in dates:
+                    ev.add(0.6, "Fødselsdato i brevet passer")
+                else:
+                    ev.penalise(0.5)
+            if ages:
+                if any(abs(names.age_on(born, today) - a) <= 1 for a in ages):
+                    ev.add(0.2, "Alderen i brevet passer")
+                else:
+                    ev.penalise(0.6)
+            if classes:
+                if any(names.class_fits(g, born, today) for g in classes):
+                    ev.add(0.2, "Klassetrin passer til barnets alder")
+                else:
+                    ev.penalise(0.6)
+
+    def _surname_conflict(self, cpr: str, first: str, toks: list[names.Token]) -> bool:
+        """True when the first name is written with a surname that is not the child's."""
+        others = self.ds.folded_name(cpr)[1:]
+        for i, t in enumerate(toks[:-1]):
+            nxt = toks[i + 1]
+            if nxt.capital and nxt.index == t.index + 1 and \
+                    names.first_name_score(first, t.folded) >= 1.0:
+                if names.surname_score(others, nxt.folded) < 0.8 and \
+                        nxt.folded not in self._child_first:
+                    return True
+        return False
+
+    @staticmethod
+    def _fits(cpr: str, dates: list[date], ages: list[int], classes: list[int],
+              today: date) -> bool:
+        born = birth_date(cpr)
+        if born is None:
+            return False
+        if dates and born not in dates:
+            return False
+        if ages and not any(abs(names.age_on(born, today) - a) <= 1 for a in ages):
+            return False
+        return not (classes and not any(names.class_fits(g, born, today) for g in classes))
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def _rank(self, children: dict[str, _Ev], cases: dict[str, _Ev], reply_case: Case | None,
+              reply_closed_note: str | None, unknown: set[str]
+              ) -> tuple[list[Suggestion], bool, str | None]:
+        ds = self.ds
+        # child probabilities, damped when another child is about as likely (siblings)
+        probs = {c: ev.p for c, ev in children.items() if ev.p > 0}
+        ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+        damped: dict[str, float] = {}
+        for i, (cpr, p) in enumerate(ranked):
+            rival = max((q for j, (_, q) in enumerate(ranked) if j != i), default=0.0)
+            ratio = min(1.0, rival / p) if p else 1.0
+            damped[cpr] = p * (1.0 - 0.55 * ratio**2)
+        # direct case evidence may also carry the child's own evidence
+        scores: dict[str, float] = {}
+        reasons: dict[str, list[str]] = {}
+        for case_id, ev in cases.items():
+            case = ds.case_by_id(case_id)
+            if case is None:
+                continue
+            child_p = damped.get(case.child_cpr, 0.0)
+            scores[case_id] = 1.0 - (1.0 - ev.p) * (1.0 - child_p * 0.5)
+            reasons[case_id] = ev.reasons() + (
+                children[case.child_cpr].reasons() if case.child_cpr in children else [])
+        needs_new = False
+        note: str | None = None
+        for cpr, p in damped.items():
+            child_cases = ds.cases_for_child(cpr)
+            if not child_cases:
+                continue
+            open_case = next((c for c in child_cases if c.is_open), None)
+            target = open_case or child_cases[0]
+            score = p if open_case else min(p * 0.45, CLOSED_ONLY_CAP)
+            why = children[cpr].reasons()
+            if open_case is None:
+                why = why + ["Barnet har kun lukkede sager – opret ny sag eller genoptag"]
+            if target.id in scores:
+                scores[target.id] = max(scores[target.id], score)
+                reasons[target.id] += [r for r in why if r not in reasons[target.id]]
+            else:
+                scores[target.id] = score
+                reasons[target.id] = why
+        # a case mentioned directly but closed: for non-replies the child's open case leads
+        for case_id in list(scores):
+            case = ds.case_by_id(case_id)
+            if case is None or case.is_open:
+                continue
+            open_case = ds.open_case_for_child(case.child_cpr)
+            if reply_case is not None and case.id == reply_case.id:
+                if open_case is not None:
+                    s = min(scores[case_id] - 0.02, max(0.75, scores.get(open_case.id, 0.0)))
+                    scores[open_case.id] = s
+                    reasons.setdefault(open_case.id, [])
+                    reasons[open_case.id] = [
+                        f"Barnets åbne sag – brevets sag {case.number} er lukket"
+                    ] + reasons[open_case.id]
+                continue
+            if open_case is not None:
+                scores[open_case.id] = max(scores.get(open_case.id, 0.0), scores[case_id])
+                reasons[open_case.id] = [f"Barnets åbne sag – sag {case.number} er lukket"] + \
+                    reasons.get(open_case.id, [])
+            scores[case_id] = min(scores[case_id] * 0.45, CLOSED_ONLY_CAP)
+        ordered = sorted(scores.items(), key=lambda kv: -kv[1])
+        out = [self._make(ds.case_by_id(cid), round(s, 3), reasons.get(cid, []))  # type: ignore[arg-type]
+               for cid, s in ordered]
+        top_child = ranked[0][0] if ranked else None
+        if reply_case is None:
+            if top_child and all(not c.is_open for c in ds.cases_for_child(top_child)) and \
+                    ds.cases_for_child(top_child) and damped[top_child] >= 0.3 and \
+                    not any(s.score >= 0.5 for s in out):
+                needs_new = True
+                note = "Barnet har kun lukkede sager – opret ny sag eller genoptag"
+            elif unknown and not any(s.score >= 0.5 for s in out):
+                needs_new = True
+                note = "Barnet i brevet har ingen sag i DUBU – opret ny sag"
+        return out, needs_new, note
+
+    def _make(self, case: Case, score: float, reasons: list[str]) -> Suggestion:
+        person = self.ds.person(case.child_cpr)
+        why = list(dict.fromkeys(reasons))
+        if not case.is_open and not any("lukket" in r for r in why):
+            why.append(f"Sagen er lukket ({_fmt_date(case.closed)})")
+        return Suggestion(
+            case_id=case.id,
+            case_number=case.number,
+            score=max(0.0, min(1.0, score)),
+            reasons=tuple(why),
+            child_cpr=case.child_cpr,
+            child_name=person.name if person else None,
+            closed=not case.is_open,
+        )
+
+    def _apply_query(self, result: SuggestionResult, query: str) -> SuggestionResult:
+        matches = self.search_cases(query)
+        match_ids = {s.case_id: s for s in matches}
+        first = [s for s in result.suggestions if s.case_id in match_ids]
+        first_ids = {s.case_id for s in first}
+        extra = [s for s in matches if s.case_id not in first_ids]
+        rest = [s for s in result.suggestions if s.case_id not in match_ids]
+        return SuggestionResult(
+            suggestions=tuple(first + extra + rest),
+            misrouted=result.misrouted,
+            misroute_topic=result.misroute_topic,
+            forward_to=result.forward_to,
+            needs_new_case=result.needs_new_case,
+            note=result.note,
+        )
+
+
+def _replace_score(s: Suggestion, score: float, reason: str) -> Suggestion:
+    return Suggestion(s.case_id, s.case_number, round(score, 3), s.reasons + (reason,),
+                      s.child_cpr, s.child_name, s.closed)

@@ -1,0 +1,235 @@
+"""Tolerant matching of children's names, birth dates, ages and school classes in free text.
+
+Used by the suggestion engine to find which known child a letter is about. Matching is done on
+folded text (see `app.dubu.dataset.fold`) with rapidfuzz, so small typos, Danish letters written
+as 'aa'/'oe', possessives ("Emilies") and common nicknames ("Tilde" for Mathilde) still match.
+Pure functions over strings; never logs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from app.dubu.dataset import fold
+
+# A few common Danish/English nickname forms: nickname -> full first names (folded).
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    "tilde": ("mathilde", "matilde"),
+    "thilde": ("mathilde",),
+    "alex": ("alexander", "alexandra"),
+    "frede": ("frederik",),
+    "freddy": ("frederik",),
+    "fie": ("sofie", "sofia"),
+    "sofi": ("sofie", "sofia"),
+    "benji": ("benjamin",),
+    "ben": ("benjamin",),
+    "chris": ("christian", "christoffer", "kristian", "kristoffer"),
+    "kris": ("kristian", "kristoffer"),
+    "nicki": ("nicolai", "nikolaj"),
+    "nico": ("nicolai", "nikolaj"),
+    "seb": ("sebastian",),
+    "basse": ("sebastian",),
+    "emi": ("emilie", "emil"),
+    "ella": ("ellen", "elisabeth"),
+    "liz": ("elisabeth",),
+    "lise": ("elisabeth",),
+    "bette": ("elisabeth",),
+    "isa": ("isabella", "isabel"),
+    "bella": ("isabella",),
+    "josse": ("josefine",),
+    "fine": ("josefine",),
+    "vicky": ("victoria", "viktoria"),
+    "vic": ("victor", "viktor", "victoria"),
+    "magge": ("magnus",),
+    "mads": ("mads",),
+    "willi": ("william",),
+    "will": ("william",),
+    "olli": ("oliver",),
+    "ollie": ("oliver",),
+    "noa": ("noah",),
+    "lulu": ("luna", "lucas"),
+    "karo": ("karoline", "caroline"),
+    "caro": ("caroline", "karoline"),
+    "anton": ("anton",),
+    "toni": ("anton",),
+    "jo": ("johannes", "josefine", "johanne"),
+    "hanne": ("johanne",),
+    "mikkel": ("mikkel",),
+    "misse": ("mikkel",),
+    "ida": ("ida",),
+    "gus": ("august", "gustav"),
+    "gusse": ("august", "gustav"),
+    "silas": ("silas",),
+    "marie": ("marie",),
+}
+
+_WORD_RE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'’\-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # as written
+    folded: str  # folded, possessive 's' NOT stripped
+    capital: bool
+    index: int
+
+
+def tokens(text: str) -> list[Token]:
+    """Words of `text` with their folded form and whether they start with a capital."""
+    out = []
+    for i, m in enumerate(_WORD_RE.finditer(text)):
+        w = m.group(0).strip("'’-")
+        if not w:
+            continue
+        f = fold(w).replace(" ", "")
+        if f:
+            out.append(Token(w, f, w[0].isupper(), i))
+    return out
+
+
+def _variants(tok: str) -> tuple[str, ...]:
+    """The token and its possessive-stripped forms ("emilies" -> "emilie", "mariuss" -> "marius")."""
+    out = [tok]
+    if len(tok) > 3 and tok.endswith("s"):
+        out.append(tok[:-1])
+    return tuple(out)
+
+
+def first_name_score(name: str, tok: str) -> float:
+    """How well text token `tok` (folded) names first name `name` (folded): 0..1."""
+    best = 0.0
+    for v in _variants(tok):
+        if v == name:
+            return 1.0
+        if name in NICKNAMES.get(v, ()):
+            best = max(best, 0.9)
+        if len(v) >= 5 and len(name) >= 5:
+            r = fuzz.ratio(v, name) / 100
+            if r >= 0.8:
+                best = max(best, 0.6 + (r - 0.8) * 1.5)  # 0.8 -> 0.6, 0.9 -> 0.75
+        elif len(v) >= 3 and name.startswith(v) and len(name) - len(v) <= 4 and v != name:
+            best = max(best, 0.6)  # short form: "Alex", "Fred"
+    return best
+
+
+def surname_score(surnames: tuple[str, ...], tok: str) -> float:
+    best = 0.0
+    for v in _variants(tok):
+        for s in surnames:
+            if v == s:
+                return 1.0
+            if len(v) >= 5 and len(s) >= 5:
+                r = fuzz.ratio(v, s) / 100
+                if r >= 0.8:
+                    best = max(best, r)
+    return best
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    score: float  # 0..1
+    full: bool  # first name and a surname matched side by side
+    text: str  # the words matched, for the reason
+
+
+def match_child_name(name_tokens: tuple[str, ...], toks: list[Token]) -> NameMatch | None:
+    """Best mention of a child (folded name tokens) in tokenised text, or None.
+
+    A first name alone scores up to ~0.7; with an adjacent surname (any of the child's other
+    name parts) up to 1.0. A first name must be written with a capital letter.
+    """
+    if not name_tokens:
+        return None
+    first, others = name_tokens[0], name_tokens[1:]
+    best: NameMatch | None = None
+    for i, t in enumerate(toks):
+        if not t.capital:
+            continue
+        fs = first_name_score(first, t.folded)
+        if fs <= 0:
+            continue
+        score, full, words = fs * 0.7, False, t.text
+        for j in range(i + 1, min(i + 4, len(toks))):
+            nxt = toks[j]
+            if not nxt.capital:
+                break
+            ss = surname_score(others, nxt.folded)
+            if ss > 0:
+                score = max(score, 0.55 * fs + 0.45 * ss)
+                full = True
+                words = " ".join(x.text for x in toks[i : j + 1])
+                break
+        if best is None or score > best.score:
+            best = NameMatch(score, full, words)
+    return best
+
+
+# --- birth date, age and class clues -----------------------------------------------------------
+
+_MONTHS = {
+    "januar": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2, "marts": 3,
+    "march": 3, "mar": 3, "april": 4, "apr": 4, "maj": 5, "may": 5, "juni": 6, "june": 6,
+    "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9,
+    "sept": 9, "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
+    "december": 12, "dec": 12,
+}
+_BORN = r"(?:født|f\.|født den|born(?: on)?|date of birth:?|fødselsdato:?|d\.o\.b\.?:?)"
+_DATE_WORDS_RE = re.compile(
+    _BORN + r"\s*(?:d\.|den)?\s*(\d{1,2})\.?\s+([A-Za-zæøå]+)\.?\s+(\d{4})", re.IGNORECASE
+)
+_DATE_EN_RE = re.compile(_BORN + r"\s*([A-Za-z]+)\s+(\d{1,2}),?\s+(\d{4})", re.IGNORECASE)
+_DATE_NUM_RE = re.compile(_BORN + r"\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})", re.IGNORECASE)
+_AGE_RE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:år|-årig|årig|years? old|yrs)", re.IGNORECASE)
+_CLASS_RE = re.compile(r"(?<![\d.])(\d{1,2})\.\s?([a-hA-H])\b|\b(?:grade|class)\s+(\d{1,2})", re.I)
+
+
+def birth_dates(text: str) -> list[date]:
+    out: list[date] = []
+    for m in _DATE_WORDS_RE.finditer(text):
+        month = _MONTHS.get(m.group(2).lower())
+        if month:
+            _add_date(out, int(m.group(3)), month, int(m.group(1)))
+    for m in _DATE_EN_RE.finditer(text):
+        month = _MONTHS.get(m.group(1).lower())
+        if month:
+            _add_date(out, int(m.group(3)), month, int(m.group(2)))
+    for m in _DATE_NUM_RE.finditer(text):
+        year = int(m.group(3))
+        year = year + 2000 if year < 100 and year <= 40 else year + 1900 if year < 100 else year
+        _add_date(out, year, int(m.group(2)), int(m.group(1)))
+    return out
+
+
+def _add_date(out: list[date], y: int, m: int, d: int) -> None:
+    try:
+        out.append(date(y, m, d))
+    except ValueError:
+        pass
+
+
+def ages(text: str) -> list[int]:
+    return [int(m.group(1)) for m in _AGE_RE.finditer(text) if int(m.group(1)) <= 25]
+
+
+def school_classes(text: str) -> list[int]:
+    out = []
+    for m in _CLASS_RE.finditer(text):
+        n = m.group(1) or m.group(3)
+        if n is not None and int(n) <= 10:
+            out.append(int(n))
+    return out
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def class_fits(grade: int, born: date, today: date) -> bool:
+    """A child starts 0. klasse the year it turns 6; allow one year either way."""
+    school_year = today.year if today.month >= 8 else today.year - 1
+    expected = school_year - born.year - 6
+    return abs(expected - grade) <= 1
