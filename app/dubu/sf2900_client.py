@@ -1,0 +1,631 @@
+"""SF2900 Fordelingskomponenten client: deliver documents and journal notes towards DUBU.
+
+Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDL shipped in
+`resources/sf2900/wsdl/context/DistributionService.wsdl`. `FordelingsobjektAfsend` carries a
+`DistributionObject`:
+
+* DOKUMENT (`DistributionDokument`): ID, KLEEmneForslag (the case's KLE), SagForslag (case UUID),
+  a Registrering with title (the message label), Brevdato (the MeMo created date), Retning
+  Indgaaende, ImportTidspunkt (the gateway's receipt time — journaliseringspligt), the sender as
+  PrimaerPart, every file of the message as a Variant (safe file name, MIME type, size; the
+  bytes inline as base64 in `DelAttributter/Indhold`, since the SFTP leg is not available on a
+  desktop PC) and `Tilstand/Fremdrift` + `BrugerRef`.
+* JOURNALPOST (`DistributionJournalPost`) with `JournalnotatAttributter{Titel, Notat}`.
+
+`DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key (the outbox entry's
+transaction id). Receipts: a `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in
+the envelope) and a `ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST /
+FEJLET = business rejection). An ADVARSEL with FejlKode "DUPLIKAT" means "already received":
+success. Mapping: `Sf2900Result` / `Sf2900Rejected` (do not retry) / `Sf2900Unavailable` (retry).
+
+This module never logs file content, CPR numbers or note text, and never retries by itself
+(the outbox worker owns retry policy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lxml import etree
+
+from app.resources import resource
+
+log = logging.getLogger("postfordeler.sf2900")
+
+BINDING = "{http://serviceplatformen.dk/xml/wsdl/soap11/DistributionService/3/port}DistributionServiceBinding"
+# Postfordeler's own IT-system identity (RegistreringItSystem / Virkning Aktoer). Fixed, random.
+POSTFORDELER_SYSTEM_UUID = "5f0c2d7e-8a41-4b7e-9c55-2f1d3e6a9b10"
+
+SUCCESS_CODES = frozenset({"MODTAGET", "AFLEVERET", "ACCEPTERET"})
+REJECT_CODES = frozenset({"AFVIST", "FEJLET"})
+FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endeligt", "Afleveret")
+
+_KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+_FACET_RE = re.compile(r"^[A-ZÆØÅ]\d{2}$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Results and errors
+
+
+@dataclass(frozen=True, slots=True)
+class Sf2900Result:
+    ok: bool
+    duplicate: bool  # the receiver already had this AnvenderTransaktionsID
+    status: str  # ForretningsValideringsKode, or "DUPLIKAT"
+    reasons: tuple[str, ...] = ()
+    transport: str = "OK"  # TransportValideringsKode
+    transaction_id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "duplicate": self.duplicate,
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "transport": self.transport,
+            "transaction_id": self.transaction_id,
+        }
+
+
+class Sf2900Error(Exception):
+    pass
+
+
+class Sf2900Rejected(Sf2900Error):
+    """A business rejection (Forretningskvittering AFVIST/FEJLET): never retry; show the reason."""
+
+    def __init__(self, reason: str, status: str = "AFVIST", reasons: Sequence[str] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.reasons = tuple(reasons)
+
+
+class Sf2900Unavailable(Sf2900Error):
+    """Transport trouble (network, HTTP 5xx, timeout, SOAP fault, TransportKvittering FEJL):
+    retry later with the same AnvenderTransaktionsID."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    """One file of the document. `name` must already be a safe file name."""
+
+    name: str
+    mime: str
+    content: bytes = field(repr=False)
+    role: str = "main"  # main / additional / technical (MeMo document role)
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A document party. `id_type` is CPR or CVR (else sent as free text)."""
+
+    id: str
+    id_type: str
+    role: str = "PrimaerPart"
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    system_uuid: str
+    name: str
+    authority_cvr: str
+    kle: str
+    facet: str | None = None
+
+
+def derived_id(transaction_id: str, purpose: str) -> str:
+    """A deterministic UUID for a sub-object of one outbox transaction (document ID, journal
+    note transaction), so a retry after a crash sends exactly the same identifiers."""
+    return str(uuid.uuid5(uuid.UUID(transaction_id), purpose))
+
+
+def facet_from_case_number(case_number: str | None) -> str | None:
+    """'27.24.00-G01-14547-26' -> 'G01' (the KLE handling facet), else None."""
+    if not case_number:
+        return None
+    parts = case_number.split("-")
+    if len(parts) >= 2 and _FACET_RE.match(parts[1].strip().upper()):
+        return parts[1].strip().upper()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Capturing a TransportKvittering wherever the service puts it (SOAP header, body or fault).
+
+_last_kvittering: contextvars.ContextVar[etree._Element | None] = contextvars.ContextVar(
+    "sf2900_transport_kvittering", default=None
+)
+
+
+class _KvitteringPlugin:
+    """zeep plugin: remember the TransportKvittering element of the reply (runs in the caller's
+    task, so a ContextVar hands it back to the awaiting code)."""
+
+    def ingress(self, envelope, http_headers, operation):  # noqa: ANN001, ANN201
+        found = None
+        for el in envelope.iter("{*}TransportKvittering"):
+            found = el
+            break
+        _last_kvittering.set(found)
+        return envelope, http_headers
+
+    def egress(self, envelope, http_headers, operation, binding_options):  # noqa: ANN001, ANN201
+        return envelope, http_headers
+
+
+def _text(el: etree._Element | None, name: str) -> str | None:
+    if el is None:
+        return None
+    child = el.find(f"{{*}}{name}")
+    return child.text.strip() if child is not None and child.text else None
+
+
+def _fejl(el: etree._Element | None) -> list[tuple[str, str]]:
+    if el is None:
+        return []
+    out = []
+    for fejl in el.iter("{*}Fejl"):
+        out.append((_text(fejl, "FejlKode") or "", _text(fejl, "FejlTekst") or ""))
+    return out
+
+
+def _fejl_obj(fejl_liste: Any) -> list[tuple[str, str]]:
+    if not fejl_liste:
+        return []
+    items = getattr(fejl_liste, "Fejl", None) or []
+    return [(str(f.FejlKode or ""), str(f.FejlTekst or "")) for f in items]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Sf2900Client:
+    """Async SF2900 client. Create once, reuse, `await close()` at the end."""
+
+    def __init__(
+        self,
+        service_url: str,
+        *,
+        municipality_cvr: str,
+        wsdl: str | Path | None = None,
+        timeout: float = 30.0,
+        system_uuid: str = POSTFORDELER_SYSTEM_UUID,
+        routing_cvr: str | None = None,
+        inline_files: bool = True,
+    ) -> None:
+        import zeep
+        from zeep.proxy import AsyncServiceProxy
+        from zeep.transports import AsyncTransport
+
+        self.service_url = service_url
+        self.municipality_cvr = municipality_cvr
+        self.routing_cvr = routing_cvr or municipality_cvr
+        self.system_uuid = system_uuid
+        self.inline_files = inline_files
+        self.timeout = timeout
+        wsdl_path = Path(wsdl) if wsdl else resource("sf2900", "wsdl", "context", "DistributionService.wsdl")
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+        self._wsdl_http = httpx.Client(timeout=30.0)
+        transport = AsyncTransport(client=self._http, wsdl_client=self._wsdl_http)
+        settings = zeep.Settings(strict=True, xml_huge_tree=True)
+        self._client = zeep.AsyncClient(
+            str(wsdl_path), transport=transport, settings=settings, plugins=[_KvitteringPlugin()]
+        )
+        self._service = AsyncServiceProxy(self._client, self._client.wsdl.bindings[BINDING], address=service_url)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        self._wsdl_http.close()
+
+    async def __aenter__(self) -> Sf2900Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ----------------------------------------------------------------- request pieces
+
+    def _call_context(self, user: str | None, transaction_id: str) -> dict[str, Any]:
+        ctx: dict[str, Any] = {"CallersServiceCallIdentifier": transaction_id, "AccountingInfo": "Postfordeler"}
+        if user:
+            ctx["OnBehalfOfUser"] = user[:255]
+        return ctx
+
+    def _authority(self) -> dict[str, Any]:
+        return {"MunicipalityCVR": self.municipality_cvr}
+
+    def _context(
+        self,
+        transaction_id: str,
+        message_uuid: str | None,
+        *,
+        kle: str,
+        facet: str | None,
+        receiver_id: str | None,
+        file_name: str | None = None,
+    ) -> dict[str, Any]:
+        if receiver_id:
+            routing: dict[str, Any] = {"RoutingModtagerAktoer": receiver_id}
+        else:
+            info: dict[str, Any] = {"RoutingKLEEmne": kle}
+            if facet:
+                info["RoutingHandlingFacet"] = facet
+            routing = {"RoutingKLEEmneHandling": info}
+        ctx: dict[str, Any] = {
+            "AnvenderTransaktionsID": transaction_id,
+            "AfsendendeMyndighed": self.municipality_cvr,
+            "RoutingMyndighed": self.routing_cvr,
+            "RoutingValg": routing,
+        }
+        if message_uuid:
+            ctx["DigitalPostMeddelelsesID"] = message_uuid
+        if file_name:
+            ctx["DokumentFilNavn"] = file_name
+        return ctx
+
+    def _virkning(self, at: datetime, *, actor_uuid: str | None = None, note: str | None = None) -> dict[str, Any]:
+        v: dict[str, Any] = {
+            "FraTidspunkt": at,
+            "Aktoer": {"UUID": actor_uuid or self.system_uuid},
+            "AktoerType": "Bruger" if actor_uuid else "ItSystem",
+        }
+        if note:
+            v["NoteTekst"] = note
+        return v
+
+    @staticmethod
+    def _part_ref(party: Party) -> dict[str, Any]:
+        kind = party.id_type.upper()
+        if kind == "CPR" and re.fullmatch(r"\d{10}", party.id):
+            return {"ObjektType": "Person", "ReferenceID": {"URN": f"urn:oio:cpr-nr:{party.id}"}}
+        if kind == "CVR" and re.fullmatch(r"\d{8}", party.id):
+            return {"ObjektType": "Virksomhed", "ReferenceID": {"URN": f"urn:oio:cvr-nr:{party.id}"}}
+        return {"ObjektType": "Person", "ReferenceID": {"Tekst": party.id}}
+
+    def build_document(
+        self,
+        *,
+        transaction_id: str,
+        kle: str,
+        title: str,
+        letter_date: date | datetime | None,
+        files: Sequence[DocumentFile],
+        fremdrift: str = "Modtaget",
+        case_id: str | None = None,
+        facet: str | None = None,
+        caseworker_id: str | None = None,
+        received_at: datetime | None = None,
+        parties: Sequence[Party] = (),
+        description: str | None = None,
+        document_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The `DistributionObject` of a DOKUMENT (zeep dict form)."""
+        if not _KLE_RE.match(kle or ""):
+            raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
+        if fremdrift not in FREMDRIFT:
+            raise ValueError(f"ukendt Fremdrift {fremdrift!r}")
+        if not files:
+            raise ValueError("et dokument skal have mindst én fil")
+        now = datetime.now(UTC).replace(microsecond=0)
+        virk = self._virkning(now)
+        if isinstance(letter_date, datetime):
+            brevdato = letter_date.astimezone(UTC).date() if letter_date.tzinfo else letter_date.date()
+        else:
+            brevdato = letter_date or now.date()
+        variants = []
+        for i, f in enumerate(files, start=1):
+            part: dict[str, Any] = {
+                "DelTekst": f.name,
+                "Indeks": i,
+                "Filstoerrelse": f.size,
+                "MimeType": f.mime,
+            }
+            if self.inline_files:
+                part["Indhold"] = base64.b64encode(f.content).decode("ascii")
+            variants.append(
+                {
+                    "Virkning": virk,
+                    "Rolle": "Variant",
+                    "Indeks": str(i),
+                    "VariantAttributter": {
+                        "VariantType": {"main": "Produktion", "additional": "Bilag"}.get(f.role, "Teknisk"),
+                        "Arkivering": True,
+                    },
+                    "DelAttributter": part,
+                }
+            )
+        relations: dict[str, Any] = {"VariantListe": {"Variant": variants}}
+        if parties:
+            relations["DokumentPartListe"] = {
+                "DokumentPart": [
+                    {"Virkning": virk, "Rolle": p.role, "Indeks": i, "Part": self._part_ref(p)}
+                    for i, p in enumerate(parties, start=1)
+                ]
+            }
+        registrering: dict[str, Any] = {
+            "FraTidsPunkt": now,
+            "LivscyklusKode": "Oprettet",
+        }
+        if received_at is not None:
+            registrering["ImportTidspunkt"] = received_at.astimezone(UTC)
+        if caseworker_id:
+            registrering["BrugerRef"] = (
+                {"UUID": caseworker_id} if _UUID_RE.match(caseworker_id) else {"URN": f"urn:dubu:bruger:{caseworker_id}"}
+            )
+        registrering["RegistreringItSystem"] = {"UUID": self.system_uuid}
+        registrering["RelationListe"] = relations
+        tilstand_virk = self._virkning(now, actor_uuid=caseworker_id if caseworker_id and _UUID_RE.match(caseworker_id) else None)
+        registrering["TilstandsListe"] = [{"Tilstand": [{"Fremdrift": fremdrift, "Virkning": tilstand_virk}]}]
+        registrering["AttributListe"] = {
+            "Attributter": [
+                {
+                    "BrugervendtNoegleTekst": transaction_id,
+                    "TitelTekst": (title or "(uden titel)")[:256],
+                    "BeskrivelseTekst": description or "Indgående Digital Post",
+                    "Dokumenttype": "Brev",
+                    "Retning": "Indgaaende",
+                    "Brevdato": brevdato,
+                    "Virkning": virk,
+                }
+            ]
+        }
+        dokument: dict[str, Any] = {
+            "ID": document_id or derived_id(transaction_id, "dokument"),
+            "KLEEmneForslag": kle,
+        }
+        if facet and _FACET_RE.match(facet):
+            dokument["HandlingFacetForslag"] = facet
+        if case_id:
+            dokument["SagForslag"] = case_id
+        dokument["Registrering"] = registrering
+        return {"ObjektType": "DOKUMENT", "ObjektIndhold": {"DistributionDokument": dokument}}
+
+    def build_journal_note(
+        self,
+        *,
+        transaction_id: str,
+        kle: str,
+        case_id: str | None,
+        title: str | None,
+        note: str,
+        document_id: str | None = None,
+        user_uuid: str | None = None,
+    ) -> dict[str, Any]:
+        if not _KLE_RE.match(kle or ""):
+            raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
+        if not (note or "").strip():
+            raise ValueError("et journalnotat skal have en tekst")
+        now = datetime.now(UTC).replace(microsecond=0)
+        jp: dict[str, Any] = {
+            "Virkning": self._virkning(now),
+            "Rolle": "Journalpost",
+            "Indeks": "1",
+        }
+        if document_id:
+            jp["Dokument"] = {"Objekttype": "Dokument", "ReferenceID": {"UUID": document_id}}
+        notat: dict[str, Any] = {}
+        if title:
+            notat["Titel"] = title[:256]
+        notat["Notat"] = note
+        jp["JournalnotatAttributter"] = notat
+        registrering: dict[str, Any] = {"FraTidsPunkt": now, "LivscyklusKode": "Oprettet"}
+        if user_uuid and _UUID_RE.match(user_uuid):
+            registrering["BrugerRef"] = {"UUID": user_uuid}
+        registrering["RegistreringItSystem"] = {"UUID": self.system_uuid}
+        registrering["RelationListe"] = {"JournalPost": [jp]}
+        post: dict[str, Any] = {"ID": derived_id(transaction_id, "journalpost"), "KLEEmneForslag": kle}
+        if case_id:
+            post["SagForslag"] = case_id
+        post["Registrering"] = registrering
+        return {"ObjektType": "JOURNALPOST", "ObjektIndhold": {"DistributionJournalPost": post}}
+
+    def afsend_kwargs(
+        self,
+        *,
+        transaction_id: str,
+        message_uuid: str | None,
+        distribution_object: dict[str, Any],
+        kle: str,
+        facet: str | None = None,
+        receiver_id: str | None = None,
+        user: str | None = None,
+        file_name: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "CallContext": self._call_context(user, transaction_id),
+            "AuthorityContext": self._authority(),
+            "anmodning": {
+                "DistributionContext": self._context(
+                    transaction_id, message_uuid, kle=kle, facet=facet, receiver_id=receiver_id,
+                    file_name=file_name,
+                ),
+                "DistributionObject": distribution_object,
+            },
+        }
+
+    def create_message(self, operation: str, **kwargs: Any) -> etree._Element:
+        """The SOAP envelope zeep would send (for validation in tests)."""
+        return self._client.create_message(self._service, operation, **kwargs)
+
+    # ----------------------------------------------------------------- calls
+
+    async def _call(self, operation: str, kwargs: dict[str, Any], transaction_id: str = "") -> Any:
+        from zeep.exceptions import Fault, TransportError, XMLSyntaxError
+
+        _last_kvittering.set(None)
+        try:
+            reply = await asyncio.wait_for(getattr(self._service, operation)(**kwargs), self.timeout)
+        except Fault as exc:
+            kv = None
+            if exc.detail is not None:
+                kv = next(iter(exc.detail.iter("{*}TransportKvittering")), None)
+            if kv is not None:
+                return self._transport_receipt(kv, transaction_id, fault=str(exc.message or ""))
+            raise Sf2900Unavailable(f"SOAP-fejl fra SF2900: {exc.message}") from exc
+        except (TransportError, XMLSyntaxError) as exc:
+            raise Sf2900Unavailable(f"SF2900 svarede ikke korrekt (HTTP {getattr(exc, 'status_code', '?')})") from exc
+        except (httpx.HTTPError, OSError) as exc:
+            raise Sf2900Unavailable(f"SF2900 kunne ikke nås: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise Sf2900Unavailable("SF2900 svarede ikke i tide") from exc
+        kv = _last_kvittering.get()
+        if kv is not None:
+            code = _text(kv, "TransportValideringsKode")
+            if code and code != "OK":
+                return self._transport_receipt(kv, transaction_id)
+        return reply
+
+    def _transport_receipt(self, kv: etree._Element, transaction_id: str, fault: str = "") -> Sf2900Result:
+        code = _text(kv, "TransportValideringsKode") or "FEJL"
+        fejl = _fejl(kv)
+        reasons = tuple(f"{k}: {t}".strip(": ") for k, t in fejl) or tuple(
+            x for x in (_text(kv, "Begrundelse"), fault) if x
+        )
+        if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
+            return Sf2900Result(ok=True, duplicate=True, status="DUPLIKAT", reasons=reasons,
+                                transport=code, transaction_id=transaction_id)
+        if code == "ADVARSEL":
+            # A warning without a duplicate: the call was taken; treat as received.
+            return Sf2900Result(ok=True, duplicate=False, status="MODTAGET", reasons=reasons,
+                                transport=code, transaction_id=transaction_id)
+        raise Sf2900Unavailable("SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons))
+
+    def _business_receipt(self, reply: Any, transaction_id: str) -> Sf2900Result:
+        if isinstance(reply, Sf2900Result):
+            return reply
+        fk = getattr(reply, "ForretningsKvittering", None)
+        if fk is None:
+            raise Sf2900Unavailable("SF2900 svarede uden forretningskvittering")
+        code = str(fk.ForretningsValideringsKode)
+        fejl = _fejl_obj(getattr(fk, "FejlListe", None))
+        reasons = tuple(x for x in ([fk.Begrundelse] if fk.Begrundelse else []) + [f"{k}: {t}" for k, t in fejl] if x)
+        if code in SUCCESS_CODES:
+            return Sf2900Result(ok=True, duplicate=False, status=code, reasons=reasons, transaction_id=transaction_id)
+        if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
+            return Sf2900Result(ok=True, duplicate=True, status="DUPLIKAT", reasons=reasons, transaction_id=transaction_id)
+        reason = fk.Begrundelse or (fejl[0][1] if fejl else "") or f"Modtageren svarede {code}"
+        raise Sf2900Rejected(reason, status=code, reasons=reasons)
+
+    async def send(
+        self,
+        *,
+        transaction_id: str,
+        message_uuid: str | None,
+        distribution_object: dict[str, Any],
+        kle: str,
+        facet: str | None = None,
+        receiver_id: str | None = None,
+        user: str | None = None,
+        file_name: str | None = None,
+    ) -> Sf2900Result:
+        kwargs = self.afsend_kwargs(
+            transaction_id=transaction_id, message_uuid=message_uuid,
+            distribution_object=distribution_object, kle=kle, facet=facet,
+            receiver_id=receiver_id, user=user, file_name=file_name,
+        )
+        reply = await self._call("FordelingsobjektAfsend", kwargs, transaction_id)
+        result = self._business_receipt(reply, transaction_id)
+        log.info("SF2900 %s: %s%s", transaction_id, result.status, " (dublet)" if result.duplicate else "")
+        return result
+
+    async def send_document(
+        self,
+        *,
+        transaction_id: str,
+        message_uuid: str | None,
+        kle: str,
+        title: str,
+        letter_date: date | datetime | None,
+        files: Sequence[DocumentFile],
+        fremdrift: str = "Modtaget",
+        case_id: str | None = None,
+        facet: str | None = None,
+        caseworker_id: str | None = None,
+        received_at: datetime | None = None,
+        parties: Sequence[Party] = (),
+        receiver_id: str | None = None,
+        user: str | None = None,
+    ) -> Sf2900Result:
+        """Send one DOKUMENT. Raises Sf2900Rejected (AFVIST/FEJLET) or Sf2900Unavailable."""
+        obj = self.build_document(
+            transaction_id=transaction_id, kle=kle, title=title, letter_date=letter_date, files=files,
+            fremdrift=fremdrift, case_id=case_id, facet=facet, caseworker_id=caseworker_id,
+            received_at=received_at, parties=parties,
+        )
+        return await self.send(
+            transaction_id=transaction_id, message_uuid=message_uuid, distribution_object=obj,
+            kle=kle, facet=facet, receiver_id=receiver_id, user=user,
+            file_name=files[0].name if files else None,
+        )
+
+    async def send_journal_note(
+        self,
+        *,
+        transaction_id: str,
+        message_uuid: str | None,
+        kle: str,
+        case_id: str | None,
+        title: str | None,
+        note: str,
+        document_id: str | None = None,
+        user: str | None = None,
+    ) -> Sf2900Result:
+        """Send one JOURNALPOST with a journal note."""
+        obj = self.build_journal_note(
+            transaction_id=transaction_id, kle=kle, case_id=case_id, title=title, note=note,
+            document_id=document_id,
+        )
+        return await self.send(
+            transaction_id=transaction_id, message_uuid=message_uuid, distribution_object=obj,
+            kle=kle, user=user,
+        )
+
+    async def receivers(self, kle: str, facet: str | None = None) -> list[Receiver]:
+        """`FordelingsmodtagerList`: the systems that receive objects for a KLE subject."""
+        routing: dict[str, Any] = {
+            "AfsendendeMyndighed": self.municipality_cvr,
+            "RoutingMyndighed": self.routing_cvr,
+            "RoutingKLEEmne": kle,
+        }
+        if facet:
+            routing["RoutingHandlingFacet"] = facet
+        reply = await self._call(
+            "FordelingsmodtagerList",
+            {"CallContext": {"AccountingInfo": "Postfordeler"}, "AuthorityContext": self._authority(),
+             "Routing": routing},
+        )
+        if isinstance(reply, Sf2900Result):
+            return []
+        systems = getattr(reply, "System", None)
+        if systems is None and reply is not None and hasattr(reply, "Systemer"):
+            systems = getattr(reply.Systemer, "System", None)
+        out = []
+        for s in systems or []:
+            out.append(
+                Receiver(
+                    system_uuid=str(s.SystemUUID),
+                    name=str(s.SystemNavn),
+                    authority_cvr=str(s.SystemMyndighed),
+                    kle=str(s.RoutingKLEEmne),
+                    facet=str(s.RoutingHandlingFacet) if s.RoutingHandlingFacet else None,
+                )
+            )
+        return out

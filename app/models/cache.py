@@ -1,0 +1,752 @@
+"""The client cache's write and read API (synchronous; run it on the `DbWorker` thread).
+
+`Cache` owns every write to the local SQLite cache: ingesting synced pages (items, raw MeMo
+blobs, file rows, full-text rows and the mailbox cursor in ONE transaction, so a crash at any
+moment leaves either the whole page and its cursor or neither), the outbox state machine
+(pending → sending → delivered / rejected, or cancelled by undo), suggestions and read marks.
+
+Bulk paths use SQLAlchemy Core `insert()` executemany, never ORM objects, so ingest runs at
+thousands of messages per second. `received_at` is the gateway's receipt time and is never
+changed after insert. This module must never do network I/O, never import Qt, and never log
+message content or CPR numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import (
+    Connection,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    table,
+    text,
+    update,
+)
+
+from app.models.db import Database
+from app.models.schema import (
+    Item,
+    ItemBlob,
+    ItemFile,
+    ItemStatus,
+    OutboxEntry,
+    OutboxStatus,
+    SyncState,
+)
+from app.sf1606.model import MemoError, MemoMessage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.sf1606.mailbox_client import MailboxItem
+
+log = logging.getLogger("postfordeler.cache")
+
+ITEMS = Item.__table__
+BLOBS = ItemBlob.__table__
+FILES = ItemFile.__table__
+OUTBOX = OutboxEntry.__table__
+STATE = SyncState.__table__
+# Columns added by revision c0002 (schema.py is coordinator-owned; declared here lightly).
+OUTBOX_GW = table(
+    "outbox",
+    column("id"),
+    column("gateway_recorded_at"),
+    column("gateway_error"),
+)
+
+GW_RECORDED = literal_column("outbox.gateway_recorded_at").label("gateway_recorded_at")
+CURSOR_KEY = "mailbox_cursor"
+QUARANTINE_KIND = "ukendt"  # kind of an item the client could not read (see ingest)
+
+ACTIONS = ("journalise", "assign", "reject", "forward")
+# Item status once an action is delivered.
+DONE_STATUS = {
+    "journalise": ItemStatus.JOURNALISED,
+    "assign": ItemStatus.ASSIGNED,
+    "reject": ItemStatus.REJECTED,
+    "forward": ItemStatus.FORWARDED,
+}
+# Gateway outcome names (record_outcome) per action.
+GATEWAY_OUTCOME = DONE_STATUS
+
+
+class CacheError(Exception):
+    """A request the cache refuses (unknown item, open decision, bad payload). `str()` is Danish."""
+
+
+class ItemLike(Protocol):  # the fields of app.sf1606.mailbox_client.MailboxItem we use
+    item_id: int
+    message_uuid: str
+    received_at: datetime
+    contact_point_id: str | None
+    memo: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    new: int
+    duplicates: int
+    quarantined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxTask:
+    """An outbox entry taken for delivery (status is now "sending")."""
+
+    id: int
+    transaction_id: str
+    item_id: int
+    action: str
+    payload: dict[str, Any]
+    user: str
+    attempts: int
+    delivered: bool = False  # True: SF2900 part done, only the gateway record is missing
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    transaction_id: str
+    item_id: int
+    action: str
+    payload: dict[str, Any]
+    user: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    receipt: dict[str, Any] | None
+    gateway_recorded_at: datetime | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Normalise to naive UTC for storage (SQLite keeps no offset); read back with `as_utc`."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None)
+
+
+def as_utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Cache:
+    """All writes (and the blob reads) of the client cache. Thread-affine by convention: call it
+    from the single `DbWorker` thread; reads are safe from any thread (SQLite WAL)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
+
+    # ------------------------------------------------------------------ ingest / cursor
+
+    def cursor(self) -> int:
+        with self.engine.connect() as conn:
+            return self._cursor(conn)
+
+    @staticmethod
+    def _cursor(conn: Connection) -> int:
+        value = conn.execute(select(STATE.c.value).where(STATE.c.key == CURSOR_KEY)).scalar()
+        return int(value) if value is not None else 0
+
+    @staticmethod
+    def _set_cursor(conn: Connection, value: int) -> None:
+        conn.execute(
+            text(
+                "INSERT INTO sync_state(key, value) VALUES (:k, :v) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+                "WHERE CAST(sync_state.value AS INTEGER) < CAST(excluded.value AS INTEGER)"
+            ),
+            {"k": CURSOR_KEY, "v": str(int(value))},
+        )
+
+    def set_cursor(self, value: int) -> None:
+        """Advance the cursor (never moves it backwards)."""
+        with self.engine.begin() as conn:
+            self._set_cursor(conn, value)
+
+    def ingest(
+        self,
+        batch: Sequence[tuple[ItemLike | MailboxItem, MemoMessage | MemoError]],
+        *,
+        cursor: int | None = None,
+    ) -> IngestResult:
+        """Store a synced page in one transaction, together with the cursor.
+
+        Each element pairs the mailbox item with its parsed message. A `MemoError` in place of the
+        message (the client's reader refused what the gateway accepted, e.g. a newer MeMo
+        version) stores the item *quarantined*: kind "ukendt", status "fejlet", the reason in
+        `status_note`, the raw bytes kept — nothing is lost and the distributor sees it.
+        Items whose message UUID or gateway item id are already cached are counted as duplicates
+        and not touched. `cursor` defaults to the highest gateway item id in the batch.
+        """
+        now = _utc(utcnow())
+        if cursor is None:
+            cursor = max((it.item_id for it, _ in batch), default=None)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SELECT 1")  # open the transaction before reading
+            uuids = [it.message_uuid.lower() for it, _ in batch]
+            gw_ids = [it.item_id for it, _ in batch]
+            seen_uuid: set[str] = set()
+            seen_gw: set[int] = set()
+            for chunk in _chunks(uuids, 500):
+                seen_uuid.update(
+                    conn.execute(select(ITEMS.c.message_uuid).where(ITEMS.c.message_uuid.in_(chunk))).scalars()
+                )
+            for chunk in _chunks(gw_ids, 500):
+                seen_gw.update(
+                    conn.execute(
+                        select(ITEMS.c.gateway_item_id).where(ITEMS.c.gateway_item_id.in_(chunk))
+                    ).scalars()
+                )
+            rows: list[dict[str, Any]] = []
+            extras: list[tuple[bytes, MemoMessage | MemoError]] = []
+            duplicates = 0
+            quarantined = 0
+            for it, msg in batch:
+                key = it.message_uuid.lower()
+                if key in seen_uuid or it.item_id in seen_gw:
+                    duplicates += 1
+                    continue
+                seen_uuid.add(key)
+                seen_gw.add(it.item_id)
+                rows.append(_item_row(it, msg, now))
+                extras.append((it.memo, msg))
+                if isinstance(msg, MemoError):
+                    quarantined += 1
+            if rows:
+                ids = conn.execute(
+                    insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), rows
+                ).scalars().all()
+                blob_rows = []
+                file_rows = []
+                fts_rows = []
+                for item_id, row, (memo, msg) in zip(ids, rows, extras, strict=True):
+                    blob_rows.append({"item_id": item_id, "sha256": _sha256(memo), "memo": memo})
+                    if isinstance(msg, MemoMessage):
+                        for pos, f in enumerate(msg.files):
+                            file_rows.append(
+                                {
+                                    "item_id": item_id,
+                                    "position": pos,
+                                    "role": str(f.role),
+                                    "mime": f.mime[:128],
+                                    "filename": f.filename,
+                                    "safe_filename": f.safe_filename,
+                                    "size": f.size,
+                                    "sha256": f.sha256,
+                                }
+                            )
+                        body = msg.main_text()
+                    else:
+                        body = ""
+                    fts_rows.append(
+                        {"rowid": item_id, "s": row["sender_label"], "l": row["label"], "b": body}
+                    )
+                conn.execute(insert(BLOBS), blob_rows)
+                if file_rows:
+                    conn.execute(insert(FILES), file_rows)
+                conn.execute(
+                    text("INSERT INTO items_fts(rowid, sender_label, label, body) VALUES (:rowid, :s, :l, :b)"),
+                    fts_rows,
+                )
+            if cursor is not None:
+                self._set_cursor(conn, cursor)
+        return IngestResult(new=len(rows), duplicates=duplicates, quarantined=quarantined)
+
+    def known_gateway_ids(self, ids: Iterable[int]) -> set[int]:
+        ids = list(ids)
+        out: set[int] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(ids, 500):
+                out.update(
+                    conn.execute(
+                        select(ITEMS.c.gateway_item_id).where(ITEMS.c.gateway_item_id.in_(chunk))
+                    ).scalars()
+                )
+        return out
+
+    # ------------------------------------------------------------------ reads
+
+    def item_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(ITEMS)).scalar_one())
+
+    def item_id_for_uuid(self, message_uuid: str) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(ITEMS.c.id).where(ITEMS.c.message_uuid == message_uuid.lower())
+            ).scalar()
+
+    def item(self, item_id: int) -> dict[str, Any]:
+        """The item row as a plain dict (times as UTC-aware datetimes)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(ITEMS).where(ITEMS.c.id == item_id)).mappings().first()
+        if row is None:
+            raise CacheError(f"Ukendt element {item_id}")
+        out = dict(row)
+        for key in ("received_at", "created_at", "synced_at", "status_changed_at", "suggested_at",
+                    "claim_expires_at"):
+            out[key] = as_utc(out[key])
+        return out
+
+    def memo_bytes(self, item_id: int) -> bytes:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(BLOBS.c.memo, BLOBS.c.sha256).where(BLOBS.c.item_id == item_id)
+            ).first()
+        if row is None:
+            raise CacheError(f"Ukendt element {item_id}")
+        memo, digest = bytes(row[0]), row[1]
+        if _sha256(memo) != digest:
+            raise CacheError("Den gemte meddelelse er beskadiget (kontrolsum passer ikke)")
+        return memo
+
+    def message(self, item_id: int) -> MemoMessage:
+        """Re-read the stored MeMo (checksum-verified; it was schema-validated at ingest)."""
+        from app.sf1606.memo import read_memo
+
+        return read_memo(self.memo_bytes(item_id), validate=False)
+
+    def file_bytes(self, item_id: int, position: int) -> bytes:
+        files = self.message(item_id).files
+        if not 0 <= position < len(files):
+            raise CacheError(f"Elementet har ingen fil nr. {position}")
+        return files[position].content
+
+    def files(self, item_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(FILES).where(FILES.c.item_id == item_id).order_by(FILES.c.position)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def search(self, query: str, limit: int = 100) -> list[int]:
+        """Full-text search (sender, subject, body); returns item ids, best match first."""
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"*' for t in terms)
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q ORDER BY rank LIMIT :n"),
+                    {"q": match, "n": limit},
+                ).scalars()
+            )
+
+    # ------------------------------------------------------------------ small updates
+
+    def set_suggestion(
+        self,
+        item_id: int,
+        case_id: str | None,
+        case_number: str | None,
+        score: float | None,
+        misrouted: bool = False,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id == item_id)
+                .values(
+                    suggested_case_id=case_id,
+                    suggested_case_number=case_number,
+                    suggested_score=score,
+                    misrouted=bool(misrouted),
+                    suggested_at=_utc(utcnow()),
+                )
+            )
+
+    def mark_read(self, item_id: int, read: bool = True) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(read=bool(read)))
+
+    def set_claim(self, item_id: int, claimed_by: str | None, expires_at: datetime | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id == item_id)
+                .values(claimed_by=claimed_by, claim_expires_at=_utc(expires_at))
+            )
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(self, item_id: int, action: str, payload: dict[str, Any], user: str) -> int:
+        """Write a decision to the outbox and mark the item "afventer", atomically.
+
+        Refuses (CacheError) an unknown action/item, a payload missing what the action needs, or
+        an item that already has an open (pending/sending) decision. Returns the outbox id.
+        """
+        payload = dict(payload)
+        _check_payload(action, payload)
+        now = _utc(utcnow())
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            exists = conn.execute(select(ITEMS.c.id).where(ITEMS.c.id == item_id)).scalar()
+            if exists is None:
+                raise CacheError(f"Ukendt element {item_id}")
+            open_entry = conn.execute(
+                select(OUTBOX.c.id).where(
+                    OUTBOX.c.item_id == item_id, OUTBOX.c.status.in_(OutboxStatus.OPEN)
+                )
+            ).scalar()
+            if open_entry is not None:
+                raise CacheError("Elementet har allerede en beslutning, der venter på at blive sendt")
+            outbox_id = conn.execute(
+                insert(OUTBOX).returning(OUTBOX.c.id),
+                {
+                    "transaction_id": str(uuid.uuid4()),
+                    "item_id": item_id,
+                    "action": action,
+                    "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                    "user": user,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                },
+            ).scalar_one()
+            values: dict[str, Any] = {
+                "status": ItemStatus.PENDING,
+                "status_changed_at": now,
+                "status_note": None,
+            }
+            if payload.get("case_id"):
+                values["decided_case_id"] = payload["case_id"]
+                values["decided_case_number"] = payload.get("case_number")
+            if action == "assign":
+                values["assignee_id"] = payload.get("caseworker_id")
+                values["assignee_label"] = payload.get("caseworker_label")
+            if action == "reject":
+                values["status_note"] = payload.get("reason")
+            conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(**values))
+        return int(outbox_id)
+
+    def undo(self, outbox_id: int) -> bool:
+        """Cancel a decision that has not left the machine yet.
+
+        Only a pending entry that was never attempted can be undone: once a send was tried, the
+        receiver may have it (a timeout is not a "no"), so it must run to its end.
+        """
+        now = _utc(utcnow())
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.id == outbox_id,
+                    OUTBOX.c.status == OutboxStatus.PENDING,
+                    OUTBOX.c.attempts == 0,
+                )
+                .values(status=OutboxStatus.CANCELLED)
+                .returning(OUTBOX.c.item_id)
+            ).first()
+            if res is None:
+                return False
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.id == res[0])
+                .values(
+                    status=ItemStatus.NEW,
+                    status_changed_at=now,
+                    status_note=None,
+                    decided_case_id=None,
+                    decided_case_number=None,
+                    assignee_id=None,
+                    assignee_label=None,
+                )
+            )
+        return True
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Counts per outbox status plus "open" (pending + sending) and "unrecorded" (delivered
+        but not yet recorded on the gateway)."""
+        counts = {s: 0 for s in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DELIVERED,
+                                 OutboxStatus.REJECTED, OutboxStatus.CANCELLED)}
+        with self.engine.connect() as conn:
+            for status, n in conn.execute(
+                select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+            ):
+                counts[status] = int(n)
+            unrecorded = conn.execute(
+                text(
+                    "SELECT count(*) FROM outbox WHERE status = 'delivered' "
+                    "AND gateway_recorded_at IS NULL"
+                )
+            ).scalar_one()
+        counts["open"] = counts[OutboxStatus.PENDING] + counts[OutboxStatus.SENDING]
+        counts["unrecorded"] = int(unrecorded)
+        return counts
+
+    def outbox_entries(self, *, item_id: int | None = None) -> list[OutboxRow]:
+        stmt = select(OUTBOX, GW_RECORDED)
+        if item_id is not None:
+            stmt = stmt.where(OUTBOX.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.order_by(OUTBOX.c.id)).mappings().all()
+        return [_outbox_row(r) for r in rows]
+
+    def recover_sending(self) -> int:
+        """After a crash: entries left in "sending" go back to "pending" (same transaction id)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING, next_attempt_at=None)
+            )
+            return int(res.rowcount or 0)
+
+    def next_due(self, now: datetime | None = None) -> OutboxTask | None:
+        """Take the oldest due pending entry: pending → sending, attempts + 1, atomically."""
+        now_n = _utc(now or utcnow())
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(OUTBOX)
+                .where(
+                    OUTBOX.c.id
+                    == select(OUTBOX.c.id)
+                    .where(
+                        OUTBOX.c.status == OutboxStatus.PENDING,
+                        (OUTBOX.c.next_attempt_at.is_(None)) | (OUTBOX.c.next_attempt_at <= now_n),
+                    )
+                    .order_by(OUTBOX.c.id)
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                .values(status=OutboxStatus.SENDING, attempts=OUTBOX.c.attempts + 1)
+                .returning(
+                    OUTBOX.c.id,
+                    OUTBOX.c.transaction_id,
+                    OUTBOX.c.item_id,
+                    OUTBOX.c.action,
+                    OUTBOX.c.payload,
+                    OUTBOX.c.user,
+                    OUTBOX.c.attempts,
+                )
+            ).first()
+        if row is None:
+            return None
+        return OutboxTask(
+            id=row.id,
+            transaction_id=row.transaction_id,
+            item_id=row.item_id,
+            action=row.action,
+            payload=json.loads(row.payload),
+            user=row.user,
+            attempts=row.attempts,
+        )
+
+    def next_wakeup(self) -> datetime | None:
+        """When the earliest deferred pending entry becomes due (None if nothing pending)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.min(OUTBOX.c.next_attempt_at)).where(
+                    OUTBOX.c.status == OutboxStatus.PENDING
+                )
+            ).first()
+        if not row or not row[0]:
+            return None
+        return as_utc(row[1]) or utcnow()
+
+    def apply_delivery_result(
+        self,
+        outbox_id: int,
+        *,
+        delivered: bool,
+        receipt: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Final outcome of an SF2900 delivery.
+
+        delivered=True: outbox "delivered", item gets its done status (journaliseret, fordelt,
+        afvist, videresendt). delivered=False is a business rejection (AFVIST/FEJLET): outbox
+        "rejected" with the reason, item "fejlet" with the reason for the distributor. Never
+        retried either way.
+        """
+        now = _utc(utcnow())
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(OUTBOX.c.item_id, OUTBOX.c.action, OUTBOX.c.status).where(OUTBOX.c.id == outbox_id)
+            ).first()
+            if row is None:
+                raise CacheError(f"Ukendt udbakkepost {outbox_id}")
+            if row.status in (OutboxStatus.DELIVERED, OutboxStatus.REJECTED):
+                return  # idempotent
+            receipt_json = json.dumps(receipt, ensure_ascii=False, default=str) if receipt else None
+            if delivered:
+                conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == outbox_id)
+                    .values(status=OutboxStatus.DELIVERED, delivered_at=now, receipt=receipt_json,
+                            last_error=None, next_attempt_at=None)
+                )
+                item_values: dict[str, Any] = {
+                    "status": DONE_STATUS[row.action],
+                    "status_changed_at": now,
+                }
+                if row.action != "reject":
+                    item_values["status_note"] = None
+            else:
+                conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == outbox_id)
+                    .values(status=OutboxStatus.REJECTED, receipt=receipt_json, last_error=reason,
+                            next_attempt_at=None)
+                )
+                item_values = {
+                    "status": ItemStatus.FAILED,
+                    "status_changed_at": now,
+                    "status_note": reason or "Afvist af modtageren",
+                }
+            conn.execute(update(ITEMS).where(ITEMS.c.id == row.item_id).values(**item_values))
+
+    def defer(self, outbox_id: int, error: str, delay_s: float) -> None:
+        """A transient failure: back to pending, retried after `delay_s` with the same id."""
+        when = _utc(utcnow() + timedelta(seconds=max(0.0, delay_s)))
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when)
+            )
+
+    def unrecorded_outcomes(self, limit: int = 100) -> list[OutboxRow]:
+        """Delivered (or rejected-by-the-user) entries whose outcome the gateway has not got."""
+        stmt = (
+            select(OUTBOX, GW_RECORDED)
+            .where(OUTBOX.c.status == OutboxStatus.DELIVERED, literal_column("outbox.gateway_recorded_at").is_(None))
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_outbox_row(r) for r in conn.execute(stmt).mappings().all()]
+
+    def mark_gateway_recorded(self, outbox_id: int, error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            if error is None:
+                conn.execute(
+                    update(OUTBOX_GW)
+                    .where(OUTBOX_GW.c.id == outbox_id)
+                    .values(gateway_recorded_at=_utc(utcnow()), gateway_error=None)
+                )
+            else:
+                conn.execute(
+                    update(OUTBOX_GW).where(OUTBOX_GW.c.id == outbox_id).values(gateway_error=error)
+                )
+
+    def gateway_item_id(self, item_id: int) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(ITEMS.c.gateway_item_id).where(ITEMS.c.id == item_id)).scalar()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _item_row(it: Any, msg: MemoMessage | MemoError, now: datetime | None) -> dict[str, Any]:
+    memo: bytes = it.memo
+    base = {
+        "gateway_item_id": it.item_id,
+        "message_uuid": it.message_uuid.lower(),
+        "received_at": _utc(it.received_at),
+        "synced_at": now,
+        "size_bytes": len(memo),
+        "status": ItemStatus.NEW,
+        "misrouted": False,
+        "read": False,
+    }
+    if isinstance(msg, MemoError):
+        base.update(
+            kind=QUARANTINE_KIND,
+            memo_version="?",
+            created_at=None,
+            label="(meddelelsen kunne ikke læses)",
+            sender_id="",
+            sender_id_type="",
+            sender_label="",
+            contact_point_id=getattr(it, "contact_point_id", None),
+            contact_point_label=None,
+            reply_case_id=None,
+            n_files=0,
+            status=ItemStatus.FAILED,
+            status_changed_at=now,
+            status_note=f"Meddelelsen kunne ikke læses: {msg.reason}",
+        )
+        return base
+    cp = msg.recipient.contact_point
+    reply_case = next((r.case_id for r in msg.reply_data if r.case_id), None)
+    base.update(
+        kind=str(msg.kind),
+        memo_version=msg.version,
+        created_at=_utc(msg.created),
+        label=msg.label,
+        sender_id=msg.sender.id,
+        sender_id_type=msg.sender.id_type,
+        sender_label=msg.sender.label or "",
+        contact_point_id=cp.contact_point_id if cp else getattr(it, "contact_point_id", None),
+        contact_point_label=cp.label if cp else None,
+        reply_case_id=reply_case,
+        n_files=len(msg.files),
+    )
+    return base
+
+
+def _check_payload(action: str, payload: dict[str, Any]) -> None:
+    if action not in ACTIONS:
+        raise CacheError(f"Ukendt handling: {action}")
+    if action == "journalise" and not payload.get("case_id"):
+        raise CacheError("Vælg en sag at journalisere på")
+    if action == "assign" and not payload.get("caseworker_id"):
+        raise CacheError("Vælg en sagsbehandler")
+    if action == "reject" and not (payload.get("reason") or "").strip():
+        raise CacheError("Angiv en begrundelse for afvisningen")
+    if action == "forward" and not (payload.get("receiver_id") or payload.get("kle")):
+        raise CacheError("Vælg det system, elementet skal videresendes til")
+
+
+def _outbox_row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        transaction_id=r["transaction_id"],
+        item_id=r["item_id"],
+        action=r["action"],
+        payload=json.loads(r["payload"]),
+        user=r["user"],
+        status=r["status"],
+        attempts=r["attempts"],
+        last_error=r["last_error"],
+        created_at=as_utc(r["created_at"]),  # type: ignore[arg-type]
+        next_attempt_at=as_utc(r["next_attempt_at"]),
+        delivered_at=as_utc(r["delivered_at"]),
+        receipt=json.loads(r["receipt"]) if r["receipt"] else None,
+        gateway_recorded_at=as_utc(r["gateway_recorded_at"]),
+    )

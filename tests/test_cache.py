@@ -1,0 +1,204 @@
+"""The client cache on a real SQLite file: ingest (idempotent, cursor in the same transaction),
+quarantine, blob re-read, full-text search, and the outbox rules (enqueue / undo / results)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.models.cache import Cache, CacheError
+from app.models.db import open_cache
+from app.sf1606.memo import read_memo
+from app.sf1606.model import MemoError
+from tests.conftest import CORPUS, MESSAGES
+
+FILES = sorted(MESSAGES.glob("*.xml"))
+
+
+@dataclass(frozen=True)
+class Item:  # the fields of MailboxItem the cache reads (the gateway's item, as synced)
+    item_id: int
+    message_uuid: str
+    received_at: datetime
+    contact_point_id: str | None
+    memo: bytes
+    kind: str = ""
+
+
+def _batch(paths: list[Path], start: int = 1):
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    out = []
+    for i, p in enumerate(paths):
+        data = p.read_bytes()
+        msg = read_memo(data)
+        out.append((Item(start + i, msg.message_uuid, t0 + timedelta(seconds=i), None, data), msg))
+    return out
+
+
+@pytest.fixture()
+def cache(tmp_path):
+    db = open_cache(tmp_path / "cache.sqlite3")
+    yield Cache(db)
+    db.engine.dispose()
+
+
+def test_ingest_stores_everything_and_is_idempotent(cache):
+    batch = _batch(FILES[:40])
+    res = cache.ingest(batch)
+    assert (res.new, res.duplicates) == (40, 0)
+    assert cache.cursor() == 40
+    assert cache.item_count() == 40
+    # second ingest of the same page: all duplicates, nothing re-inserted
+    res = cache.ingest(batch)
+    assert (res.new, res.duplicates) == (0, 40)
+    assert cache.item_count() == 40
+    # same message under a new gateway id is still a duplicate (message UUID)
+    it, msg = batch[0]
+    res = cache.ingest([(Item(999, it.message_uuid.upper(), it.received_at, None, it.memo), msg)])
+    assert (res.new, res.duplicates) == (0, 1)
+    # the receipt time is the gateway's, unchanged
+    item_id = cache.item_id_for_uuid(it.message_uuid)
+    row = cache.item(item_id)
+    assert row["received_at"] == it.received_at
+    assert row["kind"] == str(msg.kind)
+    assert row["n_files"] == len(msg.files)
+    # blob round trip and per-file bytes
+    assert cache.memo_bytes(item_id) == it.memo
+    again = cache.message(item_id)
+    assert again.message_uuid == msg.message_uuid
+    files = cache.files(item_id)
+    assert [f["sha256"] for f in files] == [f.sha256 for f in msg.files]
+    assert cache.file_bytes(item_id, 0) == msg.files[0].content
+
+
+def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path):
+    cache.ingest(_batch(FILES[:5]), cursor=50)
+    cache.set_cursor(10)
+    assert cache.cursor() == 50
+    # a failing transaction leaves neither the items nor the cursor
+    bad = _batch(FILES[5:8], start=100)
+    # force a failure late inside the transaction: an item whose blob is None (NOT NULL)
+    broken = [*bad, (Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, None), bad[0][1])]  # type: ignore[arg-type]
+    with pytest.raises(Exception):
+        cache.ingest(broken, cursor=200)
+    assert cache.cursor() == 50
+    assert cache.item_count() == 5
+
+
+def test_quarantined_item_is_kept_with_reason(cache):
+    data = b"<not memo"
+    res = cache.ingest(
+        [(Item(7, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), "cp", data), MemoError("Ikke XML", "xml"))]
+    )
+    assert (res.new, res.quarantined) == (1, 1)
+    row = cache.item(cache.item_id_for_uuid("0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f"))
+    assert row["status"] == "fejlet" and "Ikke XML" in row["status_note"]
+    assert cache.memo_bytes(row["id"]) == data
+    assert cache.cursor() == 7
+
+
+def test_blob_corruption_is_detected(cache, tmp_path):
+    cache.ingest(_batch(FILES[:1]))
+    with sqlite3.connect(tmp_path / "cache.sqlite3") as con:
+        con.execute("UPDATE item_blobs SET memo = x'00'")
+    with pytest.raises(CacheError):
+        cache.memo_bytes(1)
+
+
+def test_full_text_search_finds_body_sender_and_subject(cache):
+    batch = _batch(FILES[:60])
+    cache.ingest(batch)
+    # a word from a body
+    it, msg = next((it, m) for it, m in batch if len(m.main_text().split()) > 5)
+    word = max((w.strip(".,:;!?()\"'") for w in msg.main_text().split()), key=len)
+    hits = cache.search(word)
+    assert cache.item_id_for_uuid(msg.message_uuid) in hits
+    # a subject word
+    label_word = max(msg.label.split(), key=len).strip(".,:;!?()")
+    assert cache.item_id_for_uuid(msg.message_uuid) in cache.search(label_word)
+    assert cache.search("zzzyyyxxxnothere") == []
+
+
+def test_enqueue_and_undo_rules(cache):
+    cache.ingest(_batch(FILES[:3]))
+    with pytest.raises(CacheError):
+        cache.enqueue(1, "journalise", {}, "fordeler")  # no case
+    with pytest.raises(CacheError):
+        cache.enqueue(1, "reject", {"reason": " "}, "fordeler")
+    with pytest.raises(CacheError):
+        cache.enqueue(1, "explode", {}, "fordeler")
+    with pytest.raises(CacheError):
+        cache.enqueue(999, "journalise", {"case_id": "x"}, "fordeler")
+    oid = cache.enqueue(1, "journalise", {"case_id": "c1", "case_number": "27.24.00-G01-1-26"}, "fordeler")
+    assert cache.item(1)["status"] == "afventer"
+    assert cache.item(1)["decided_case_id"] == "c1"
+    with pytest.raises(CacheError):
+        cache.enqueue(1, "assign", {"caseworker_id": "cw"}, "fordeler")  # already open
+    assert cache.outbox_counts()["pending"] == 1
+    assert cache.undo(oid) is True
+    assert cache.item(1)["status"] == "ny" and cache.item(1)["decided_case_id"] is None
+    assert cache.undo(oid) is False
+    assert cache.outbox_counts()["cancelled"] == 1
+    # once taken for sending, no undo
+    oid2 = cache.enqueue(1, "assign", {"caseworker_id": "cw", "case_id": "c1"}, "fordeler")
+    task = cache.next_due()
+    assert task is not None and task.id == oid2 and task.attempts == 1
+    assert cache.undo(oid2) is False
+    assert cache.outbox_counts()["sending"] == 1
+    # crash in sending → recover gives it back with the same transaction id
+    tx = task.transaction_id
+    assert cache.recover_sending() == 1
+    again = cache.next_due()
+    assert again.transaction_id == tx and again.attempts == 2
+    # transient failure: deferred, not due yet
+    cache.defer(again.id, "netværksfejl", 60)
+    assert cache.next_due() is None
+    assert cache.next_wakeup() > datetime.now(UTC)
+    assert cache.undo(oid2) is False  # attempted before: must run to its end
+
+
+def test_delivery_results(cache):
+    cache.ingest(_batch(FILES[:3]))
+    a = cache.enqueue(1, "assign", {"caseworker_id": "cw1", "case_id": "c1"}, "fordeler")
+    b = cache.enqueue(2, "journalise", {"case_id": "c2"}, "fordeler")
+    cache.next_due(), cache.next_due()
+    cache.apply_delivery_result(a, delivered=True, receipt={"status": "MODTAGET"})
+    cache.apply_delivery_result(b, delivered=False, reason="Sagen er lukket")
+    cache.apply_delivery_result(b, delivered=True)  # idempotent: a final state stays
+    assert cache.item(1)["status"] == "fordelt" and cache.item(1)["assignee_id"] == "cw1"
+    assert cache.item(2)["status"] == "fejlet" and cache.item(2)["status_note"] == "Sagen er lukket"
+    rows = {r.id: r for r in cache.outbox_entries()}
+    assert rows[a].status == "delivered" and rows[a].receipt == {"status": "MODTAGET"}
+    assert rows[b].status == "rejected" and rows[b].last_error == "Sagen er lukket"
+    # a failed item can be decided again
+    cache.enqueue(2, "journalise", {"case_id": "c3"}, "fordeler")
+    # gateway record bookkeeping
+    assert [r.id for r in cache.unrecorded_outcomes()] == [a]
+    cache.mark_gateway_recorded(a)
+    assert cache.unrecorded_outcomes() == []
+    counts = cache.outbox_counts()
+    assert counts["delivered"] == 1 and counts["rejected"] == 1 and counts["open"] == 1
+
+
+def test_suggestion_and_read(cache):
+    cache.ingest(_batch(FILES[:1]))
+    cache.set_suggestion(1, "case-1", "27.24.00-G01-1-26", 0.9, misrouted=False)
+    cache.mark_read(1)
+    row = cache.item(1)
+    assert row["suggested_case_id"] == "case-1" and row["suggested_score"] == 0.9 and row["read"]
+
+
+def test_whole_corpus_ingests_with_labels(cache):
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    res = cache.ingest(_batch(FILES))
+    assert res.new == len(FILES) == 300
+    with sqlite3.connect(cache.db.path) as con:
+        kinds = dict(con.execute("SELECT message_uuid, kind FROM items"))
+        n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
+    assert n_fts == 300
+    assert all(kinds[u.lower()] == v["kind"] for u, v in labels.items())
