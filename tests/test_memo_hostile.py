@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+
 import pytest
 
 from app.sf1606.memo import DEFAULT_MAX_BYTES, MemoError, read_memo, validate_only
@@ -190,8 +191,9 @@ def test_wrapped_base64_lines_are_accepted():
 
     payload = bytes(range(256)) * 4
     wrapped = base64.encodebytes(payload).decode()  # 76-char lines with newlines
-    msg = read_memo(H.message(content_b64=wrapped, mime="application/octet-stream",
-                              filename="data.bin"))
+    msg = read_memo(
+        H.message(content_b64=wrapped, mime="application/octet-stream", filename="data.bin")
+    )
     assert msg.files[0].content == payload
 
 

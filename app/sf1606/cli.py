@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     memo = subparsers.add_parser(
         "memo", help="læs og kontrollér MeMo-beskeder", description="Værktøjer til MeMo-beskeder."
     )
@@ -37,9 +37,16 @@ def describe(path: str, msg: Any = None, error: Any = None) -> dict[str, Any]:
     """The JSON object for one file (`msg` a MemoMessage or `error` a MemoError)."""
     if msg is None:
         return {
-            "file": path, "ok": False, "error": error.reason if error else "ukendt fejl",
-            "code": getattr(error, "code", None), "version": None, "kind": None,
-            "message_uuid": None, "label": None, "sender": None, "documents": [],
+            "file": path,
+            "ok": False,
+            "error": error.reason if error else "ukendt fejl",
+            "code": getattr(error, "code", None),
+            "version": None,
+            "kind": None,
+            "message_uuid": None,
+            "label": None,
+            "sender": None,
+            "documents": [],
         }
     return {
         "file": path,

@@ -67,8 +67,16 @@ SUPPORTED_VERSIONS = ("1.1", "1.2")
 _SCHEMA_FILES = {"1.1": ("memo", "MeMo_core.xsd"), "1.2": ("memo", "Version1.2", "MeMo_core.xsd")}
 _HUGE_FROM = 8 * 1024 * 1024  # below this the parser keeps libxml2's default resource limits
 _PROLOG_ENCODINGS = {
-    "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "latin-1", "iso-8859-15",
-    "windows-1252", "cp1252",
+    "utf-8",
+    "utf8",
+    "us-ascii",
+    "ascii",
+    "iso-8859-1",
+    "latin1",
+    "latin-1",
+    "iso-8859-15",
+    "windows-1252",
+    "cp1252",
 }
 
 _M = "{" + MEMO_NS + "}"
@@ -80,6 +88,7 @@ T_BODY = _M + "MessageBody"
 
 
 # --------------------------------------------------------------------------- parser & schemas
+
 
 def _make_parser(huge: bool) -> etree.XMLParser:
     return etree.XMLParser(
@@ -132,6 +141,7 @@ _too_deep = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
 
 # --------------------------------------------------------------------------- input & prolog
 
+
 def _load(data: bytes | bytearray | memoryview | str | os.PathLike[str], max_bytes: int) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
         size = data.nbytes if isinstance(data, memoryview) else len(data)
@@ -151,7 +161,9 @@ def _load(data: bytes | bytearray | memoryview | str | os.PathLike[str], max_byt
         with path.open("rb") as fh:
             raw = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise MemoError(f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io") from None
+        raise MemoError(
+            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
+        ) from None
     if len(raw) > max_bytes:
         raise _oversize(len(raw), max_bytes)
     return raw
@@ -210,8 +222,11 @@ def _syntax_reason(exc: etree.XMLSyntaxError, data: bytes = b"") -> MemoError:
     low = msg.lower()
     if "depth" in low:
         return MemoError(f"Ugyldig MeMo: for dyb indlejring af elementer{where}", "depth")
-    if "amplification" in low or "doctype" in low or "dtd" in low or (
-        "entity" in low and "not defined" not in low
+    if (
+        "amplification" in low
+        or "doctype" in low
+        or "dtd" in low
+        or ("entity" in low and "not defined" not in low)
     ):
         return MemoError(f"Ugyldig MeMo: entiteter/DTD er ikke tilladt{where}", "dtd")
     if "document is empty" in low or "start tag expected" in low:
@@ -315,7 +330,9 @@ def _schema_reason(error: etree._LogEntry | None) -> MemoError:
     rule = _RULES.get(error.type_name or "", "")
     detail = ""
     if m := _LIMIT_IN_MSG.search(msg):
-        detail = f" (højst {m.group(2)} tegn)" if m.group(1) == "maximum" else f" (mindst {m.group(2)})"
+        detail = (
+            f" (højst {m.group(2)} tegn)" if m.group(1) == "maximum" else f" (mindst {m.group(2)})"
+        )
     elif m := _TYPE_IN_MSG.search(msg):
         detail = f" ({_QNAME.sub('', m.group(1))})"
         if "dateTime" in m.group(1):
@@ -345,6 +362,7 @@ def _validate(root: etree._Element, version: str) -> None:
 
 
 # --------------------------------------------------------------------------- extraction
+
 
 def _text(el: etree._Element) -> str:
     return el.text or ""
@@ -615,7 +633,7 @@ def _build(root: etree._Element, version: str) -> MemoMessage:
         elif tag == _M + "ContentData":
             content_data = _content_data(child)
         elif isinstance(tag, str):
-            h[tag[len(_M):] if tag.startswith(_M) else tag] = child.text or ""
+            h[tag.removeprefix(_M)] = child.text or ""
     if sender is None or recipient is None:
         raise MemoError("Ugyldig MeMo: Sender eller Recipient mangler", "schema")
     message_type = h.get("messageType", "").strip()
@@ -646,6 +664,7 @@ def _build(root: etree._Element, version: str) -> MemoMessage:
 
 
 # --------------------------------------------------------------------------- public API
+
 
 def _checked_tree(
     data: bytes | bytearray | memoryview | str | os.PathLike[str], max_bytes: int, validate: bool
@@ -723,8 +742,8 @@ def peek_header(
     if header is None:
         raise MemoError("Ugyldig MeMo: MessageHeader mangler", "schema")
     replies = tuple(
-        (t or "").strip().lower() for t in header.xpath("m:ReplyData/m:messageUUID/text()",
-                                                         namespaces={"m": MEMO_NS})
+        (t or "").strip().lower()
+        for t in header.xpath("m:ReplyData/m:messageUUID/text()", namespaces={"m": MEMO_NS})
     )
     forward = header.find(_M + "ForwardData") is not None
     kind = Kind.RETURSVAR if replies else Kind.VIDERESENDT if forward else Kind.NYHENVENDELSE
@@ -740,9 +759,9 @@ def peek_header(
     )
 
 
-def iter_read(paths: Iterable[str | os.PathLike[str]], **kwargs: object) -> Iterable[
-    tuple[Path, MemoMessage | MemoError]
-]:
+def iter_read(
+    paths: Iterable[str | os.PathLike[str]], **kwargs: object
+) -> Iterable[tuple[Path, MemoMessage | MemoError]]:
     """Read many files; yields (path, message or the MemoError) without stopping on errors."""
     for p in paths:
         path = Path(p)

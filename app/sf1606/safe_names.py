@@ -34,9 +34,21 @@ _INVISIBLE = dict.fromkeys(
     [
         *range(0x202A, 0x202F),  # LRE RLE PDF LRO RLO
         *range(0x2066, 0x206A),  # LRI RLI FSI PDI
-        0x200E, 0x200F, 0x061C,  # LRM RLM ALM
-        0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E,  # zero width, word joiner, BOM
-        0x00AD, 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0,  # soft hyphen, fillers
+        0x200E,
+        0x200F,
+        0x061C,  # LRM RLM ALM
+        0x200B,
+        0x200C,
+        0x200D,
+        0x2060,
+        0xFEFF,
+        0x180E,  # zero width, word joiner, BOM
+        0x00AD,
+        0x034F,
+        0x115F,
+        0x1160,
+        0x3164,
+        0xFFA0,  # soft hyphen, fillers
         *range(0x206A, 0x2070),  # deprecated format chars
         *range(0xFFF9, 0xFFFC),  # interlinear annotation
     ]
@@ -44,7 +56,13 @@ _INVISIBLE = dict.fromkeys(
 # Characters Windows forbids in names, path separators, and our own replacement marker.
 _FORBIDDEN = set('<>:"|?*/\\')
 _RESERVED = {
-    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "CONIN$",
+    "CONOUT$",
+    "CLOCK$",
     *(f"COM{i}" for i in "123456789¹²³"),
     *(f"LPT{i}" for i in "123456789¹²³"),
 }
@@ -70,14 +88,103 @@ _MIME_EXTENSIONS = {
 }
 
 RISKY_EXTENSIONS = frozenset(
-    """
-    exe com bat cmd scr pif cpl msi msp mst msc dll sys drv ocx lnk url scf inf reg
-    js jse vbs vbe wsf wsh wsc ws ps1 ps1xml ps2 psm1 psd1 hta htm html xhtml shtml mht mhtml
-    svg xml xsl jar jnlp class apk app dmg pkg command sh bash csh ksh zsh py pyw pl rb php
-    iso img vhd vhdx appx appxbundle msix msixbundle application gadget chm hlp
-    docm dotm xlsm xltm xlam xll pptm potm ppam sldm one library-ms search-ms settingcontent-ms
-    desktop run bin elf so out deb rpm
-    """.split()
+    [
+        "exe",
+        "com",
+        "bat",
+        "cmd",
+        "scr",
+        "pif",
+        "cpl",
+        "msi",
+        "msp",
+        "mst",
+        "msc",
+        "dll",
+        "sys",
+        "drv",
+        "ocx",
+        "lnk",
+        "url",
+        "scf",
+        "inf",
+        "reg",
+        "js",
+        "jse",
+        "vbs",
+        "vbe",
+        "wsf",
+        "wsh",
+        "wsc",
+        "ws",
+        "ps1",
+        "ps1xml",
+        "ps2",
+        "psm1",
+        "psd1",
+        "hta",
+        "htm",
+        "html",
+        "xhtml",
+        "shtml",
+        "mht",
+        "mhtml",
+        "svg",
+        "xml",
+        "xsl",
+        "jar",
+        "jnlp",
+        "class",
+        "apk",
+        "app",
+        "dmg",
+        "pkg",
+        "command",
+        "sh",
+        "bash",
+        "csh",
+        "ksh",
+        "zsh",
+        "py",
+        "pyw",
+        "pl",
+        "rb",
+        "php",
+        "iso",
+        "img",
+        "vhd",
+        "vhdx",
+        "appx",
+        "appxbundle",
+        "msix",
+        "msixbundle",
+        "application",
+        "gadget",
+        "chm",
+        "hlp",
+        "docm",
+        "dotm",
+        "xlsm",
+        "xltm",
+        "xlam",
+        "xll",
+        "pptm",
+        "potm",
+        "ppam",
+        "sldm",
+        "one",
+        "library-ms",
+        "search-ms",
+        "settingcontent-ms",
+        "desktop",
+        "run",
+        "bin",
+        "elf",
+        "so",
+        "out",
+        "deb",
+        "rpm",
+    ]
 )
 _RISKY_MIMES = (
     "application/x-msdownload",
@@ -140,9 +247,14 @@ def safe_filename(name: str | None, *, fallback: str = "dokument", mime: str | N
     not start with '.' or end with '.' or ' ', and is never a reserved device name. When the
     name has no extension and `mime` is known, the usual extension is added.
     """
-    if name and _PLAIN_RE.fullmatch(name) and "  " not in name:
-        if name.split(".", 1)[0].rstrip(" ").upper() not in _RESERVED and not name.endswith(" "):
-            return name  # the common case: already a plain ASCII name with an extension
+    if (
+        name
+        and _PLAIN_RE.fullmatch(name)
+        and "  " not in name
+        and not name.endswith(" ")
+        and name.split(".", 1)[0].rstrip(" ").upper() not in _RESERVED
+    ):
+        return name  # the common case: already a plain ASCII name with an extension
     text = name or ""
     if len(text) > 1024:  # bound the cached key; the result keeps at most 120 chars anyway
         text = text[:512] + text[-64:]
@@ -163,8 +275,9 @@ def _safe_filename(name: str, fallback: str, mime: str | None) -> str:
         text = ""
     stem, ext = _split_ext(text)
     if not text:
-        fb = _clean_chars(unicodedata.normalize("NFC", fallback)).strip(" .") or "dokument"
-        stem, ext = _split_ext(fb)
+        if fallback != "dokument":  # the fallback is sanitised like any other name
+            return _safe_filename(fallback, "dokument", mime)
+        stem, ext = "dokument", ""
     if not ext:
         ext = extension_for_mime(mime) or ""
     stem = stem.rstrip(" .")
@@ -256,7 +369,12 @@ def mime_matches(declared: str | None, data: bytes) -> bool:
     if want in {"image/jpg", "image/pjpeg"}:
         want = "image/jpeg"
     if want in {
-        "application/pdf", "image/png", "image/jpeg", "image/gif", "image/tiff", "application/zip"
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/tiff",
+        "application/zip",
     }:
         return got == want
     if want.startswith("application/vnd.openxmlformats"):
@@ -285,11 +403,12 @@ def is_risky_type(filename: str | None, mime: str | None, data: bytes | None = N
             return True
         if not mime_matches(mime, data):
             return True
-    ext_mime = next((m for m, e in _MIME_EXTENSIONS.items() if parts and "." + parts[-1] == e), None)
+    ext_mime = next(
+        (m for m, e in _MIME_EXTENSIONS.items() if parts and "." + parts[-1] == e), None
+    )
     if parts and parts[-1] in {"jpeg"}:
         ext_mime = "image/jpeg"
-    if ext_mime and base and ext_mime != base and not (
+    # True when the name says one type and the header another.
+    return bool(ext_mime and base and ext_mime != base) and not (
         ext_mime == "application/xml" and base == "text/xml"
-    ):
-        return True  # the name says one type, the header another
-    return False
+    )

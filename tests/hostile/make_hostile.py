@@ -35,7 +35,7 @@ def message(
 ) -> bytes:
     """A minimal valid MeMo message (synthetic data) with one knob per hostile variant."""
     if content_b64 is None:
-        content_b64 = base64.b64encode("Hej, dette er en test.".encode()).decode()
+        content_b64 = base64.b64encode(b"Hej, dette er en test.").decode()
     label_el = "" if label is None else f"<memo:label>{label}</memo:label>"
     flags = "<memo:mandatory>false</memo:mandatory><memo:legalNotification>false</memo:legalNotification>"
     sch = ' memoSchVersion="1.1.0"' if version == "1.1" else ""
@@ -59,7 +59,7 @@ def message(
         f"<memo:content>{content_b64}</memo:content>"
         "</memo:File></memo:MainDocument></memo:MessageBody>"
         f"</memo:{root_name}>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _xml_escape(text: str) -> str:
@@ -69,7 +69,8 @@ def _xml_escape(text: str) -> str:
 BILLION_LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
     + "".join(
-        f' <!ENTITY lol{i} "{("&lol%d;" % (i - 1) if i > 1 else "&lol;") * 10}">\n' for i in range(1, 10)
+        f' <!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">\n'
+        for i in range(1, 10)
     )
     + "]>\n"
 )
@@ -81,13 +82,17 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
     body_start = valid.index(b"<memo:Message ")
     return {
         "billion_laughs": (
-            (BILLION_LAUGHS + f'<memo:Message xmlns:memo="{MEMO_NS}" memoVersion="1.2">'
-             "<memo:MessageHeader><memo:label>&lol9;</memo:label></memo:MessageHeader>"
-             "</memo:Message>").encode(),
+            (
+                BILLION_LAUGHS + f'<memo:Message xmlns:memo="{MEMO_NS}" memoVersion="1.2">'
+                "<memo:MessageHeader><memo:label>&lol9;</memo:label></memo:MessageHeader>"
+                "</memo:Message>"
+            ).encode(),
             "dtd",
         ),
         "billion_laughs_in_attribute": (
-            (BILLION_LAUGHS + f'<memo:Message xmlns:memo="{MEMO_NS}" memoVersion="&lol9;"/>').encode(),
+            (
+                BILLION_LAUGHS + f'<memo:Message xmlns:memo="{MEMO_NS}" memoVersion="&lol9;"/>'
+            ).encode(),
             "dtd",
         ),
         "xxe_file": (
@@ -114,7 +119,7 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
         "doctype_after_comment": (b"<!-- hi --><!DOCTYPE x []>" + valid[body_start:], "dtd"),
         "truncated": (valid[: len(valid) // 2], "xml"),
         "truncated_in_tag": (valid[:-5], "xml"),
-        "not_xml_text": ("Hej kommune, her er mit brev.".encode(), "xml"),
+        "not_xml_text": (b"Hej kommune, her er mit brev.", "xml"),
         "not_xml_json": (b'{"messageUUID": "x"}', "xml"),
         "empty": (b"", "xml"),
         "whitespace_only": (b"   \n\t ", "xml"),
@@ -125,8 +130,10 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
         "two_roots": (valid + valid[body_start:], "xml"),
         "undefined_entity": (message(label="&nbsp;"), "xml"),
         "wrong_namespace": (message(root_ns="https://DigitalPost.dk/MeMo-2"), "namespace"),
-        "no_namespace": (valid.replace(b'xmlns:memo="https://DigitalPost.dk/MeMo-1"',
-                                       b'xmlns:memo="urn:x"'), "namespace"),
+        "no_namespace": (
+            valid.replace(b'xmlns:memo="https://DigitalPost.dk/MeMo-1"', b'xmlns:memo="urn:x"'),
+            "namespace",
+        ),
         "wrong_root": (message(root_name="MessageHeader"), "namespace"),
         "memo_version_9_9": (message(version="9.9"), "version"),
         "memo_version_missing": (valid.replace(b' memoVersion="1.2"', b""), "version"),
@@ -143,10 +150,11 @@ def refused_cases() -> dict[str, tuple[bytes, str]]:
         "base64_invalid_chars": (message(content_b64="SGVq$$$$"), "base64"),
         "base64_bad_padding": (message(content_b64="SGVqQ"), "schema"),
         "unknown_element": (message(header_extra="<memo:Evil>x</memo:Evil>"), "schema"),
-        "v11_missing_mandatory": (message(version="1.1").replace(
-            b"<memo:mandatory>false</memo:mandatory>", b""), "schema"),
-        "nesting_100": (
-            message(header_extra="<memo:X>" * 100 + "</memo:X>" * 100), "depth"),
+        "v11_missing_mandatory": (
+            message(version="1.1").replace(b"<memo:mandatory>false</memo:mandatory>", b""),
+            "schema",
+        ),
+        "nesting_100": (message(header_extra="<memo:X>" * 100 + "</memo:X>" * 100), "depth"),
     }
 
 
@@ -176,14 +184,19 @@ def accepted_cases() -> dict[str, tuple[bytes, str]]:
 
 
 def html_script_message() -> bytes:
-    html = b"<html><body><script>alert(1)</script><img src='http://127.0.0.1:9/x.png'></body></html>"
-    return message(filename="brev.html", mime="text/html", content_b64=base64.b64encode(html).decode())
+    html = (
+        b"<html><body><script>alert(1)</script><img src='http://127.0.0.1:9/x.png'></body></html>"
+    )
+    return message(
+        filename="brev.html", mime="text/html", content_b64=base64.b64encode(html).decode()
+    )
 
 
 def mismatched_type_message() -> bytes:
     exe = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode"
-    return message(filename="faktura.pdf", mime="application/pdf",
-                   content_b64=base64.b64encode(exe).decode())
+    return message(
+        filename="faktura.pdf", mime="application/pdf", content_b64=base64.b64encode(exe).decode()
+    )
 
 
 def write_deep(path: Path, depth: int = 10_000) -> Path:
@@ -196,14 +209,17 @@ def write_oversize(path: Path, size: int) -> Path:
     """A well-formed message padded (inside a comment) to at least `size` bytes."""
     base = message()
     pad = max(0, size - len(base))
-    path.write_bytes(base.replace(b"<memo:MessageHeader>", b"<!--" + b"p" * pad + b"--><memo:MessageHeader>", 1))
+    path.write_bytes(
+        base.replace(b"<memo:MessageHeader>", b"<!--" + b"p" * pad + b"--><memo:MessageHeader>", 1)
+    )
     return path
 
 
 def write_big_valid(path: Path, target_bytes: int = 99_000_000) -> Path:
     """A valid ~99 MB message (one big PDF-ish attachment), streamed to disk in chunks."""
-    head, tail = message(content_b64="@@CONTENT@@", filename="scan.pdf",
-                         mime="application/pdf").split(b"@@CONTENT@@")
+    head, tail = message(
+        content_b64="@@CONTENT@@", filename="scan.pdf", mime="application/pdf"
+    ).split(b"@@CONTENT@@")
     raw_len = (target_bytes - len(head) - len(tail)) // 4 * 3
     chunk = b"%PDF-1.4\n" + bytes(range(256)) * 3072  # ~786 KB
     chunk = chunk[: len(chunk) // 3 * 3]
