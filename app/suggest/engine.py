@@ -231,7 +231,9 @@ class SuggestionEngine:
                 family.add(case.child_cpr)
                 children[case.child_cpr].add(0.5, f"Afsender er part i barnets sag ({role})")
             if reply_case is None:
-                self._letters_by_label(message, sender_id, label, cases)
+                reply_case = self._letters_by_label(message, sender_id, label, cases)
+                if reply_case is not None:
+                    reply_closed_note = self._closed_note(reply_case)
 
         # 3. Case numbers in metadata and text.
         cd = message.content_data
@@ -360,26 +362,33 @@ class SuggestionEngine:
         return f"Svar på brev '{letter.label}' sendt {_fmt_date(letter.sent)} på sag {case.number}"
 
     def _letters_by_label(self, message: MemoMessage, sender: str, label: str,
-                          cases: dict[str, _Ev]) -> None:
-        """A reply without ReplyData: a letter we sent the sender with the same title."""
+                          cases: dict[str, _Ev]) -> Case | None:
+        """A reply without ReplyData: letters we sent the sender with the same title.
+
+        Returns the case when the title (with a reply prefix) points to exactly one case, so
+        it is treated like a retursvar; several cases are left to the child evidence.
+        """
         clean = fold(_clean_label(label))
         if len(clean) < 6:
-            return
+            return None
         looks_like_reply = bool(_REPLY_PREFIX_RE.match(label or ""))
-        best: tuple[float, Letter] | None = None
-        for letter in self.ds.letters_to(sender)[:200]:
-            r = fuzz.ratio(clean, fold(letter.label)) / 100
-            if r >= 0.9 and (best is None or r > best[0] or
-                             (r == best[0] and (letter.sent or datetime.min.replace(tzinfo=timezone.utc))
-                              > (best[1].sent or datetime.min.replace(tzinfo=timezone.utc)))):
-                best = (r, letter)
-        if best:
-            letter = best[1]
-            case = self.ds.case_by_id(letter.case_id)
-            if case:
-                cases[case.id].add(0.9 if looks_like_reply else 0.6,
-                                   f"Titlen svarer til brev '{letter.label}' sendt "
-                                   f"{_fmt_date(letter.sent)} til afsender på sag {case.number}")
+        matched: dict[str, Letter] = {}  # case id -> newest letter with that title
+        for letter in self.ds.letters_to(sender)[:300]:  # newest first
+            if fuzz.ratio(clean, fold(letter.label)) >= 90 and letter.case_id not in matched:
+                matched[letter.case_id] = letter
+        if not matched:
+            return None
+        unique = len(matched) == 1
+        for i, (case_id, letter) in enumerate(matched.items()):
+            case = self.ds.case_by_id(case_id)
+            if case is None:
+                continue
+            strength = (0.9 if looks_like_reply else 0.6) if unique else (0.55 if i else 0.6)
+            cases[case.id].add(strength, f"Titlen svarer til brev '{letter.label}' sendt "
+                                         f"{_fmt_date(letter.sent)} til afsender på sag {case.number}")
+        if unique and looks_like_reply:
+            return self.ds.case_by_id(next(iter(matched)))
+        return None
 
     def _case_numbers(self, text: str, cases: dict[str, _Ev], reason: str) -> bool:
         found_any = False
