@@ -206,3 +206,32 @@ def test_peek_header_matches_full_read(labels):
 
 def test_validate_only_returns_version():
     assert validate_only(CORPUS_FILES[0].read_bytes()) in ("1.1", "1.2")
+
+
+def test_threads_share_nothing_mutable():
+    """Readers on several threads get their own parser and schema objects and the right
+    reasons (lxml validators keep a per-object error log)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.hostile.make_hostile import message
+
+    bad_label = message(label="x" * 257)
+    bad_uuid = message(uuid="0f4b7c1e-2a3d-1e5f-8a9b-0c1d2e3f4a5b")
+    goods = [p.read_bytes() for p in CORPUS_FILES[:30]]
+
+    def work(i: int) -> str:
+        out = []
+        for j, data in enumerate(goods):
+            if (i + j) % 3 == 0:
+                data = bad_label if j % 2 else bad_uuid
+                try:
+                    read_memo(data)
+                except MemoError as exc:
+                    want = "label" if j % 2 else "messageUUID"
+                    out.append("ok" if want in exc.reason else exc.reason)
+            else:
+                out.append("ok" if read_memo(data).message_uuid else "empty")
+        return ",".join(set(out))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(work, range(16))) == {"ok"}

@@ -514,13 +514,17 @@ _T_LANGUAGE = _M + "language"
 _T_CONTENT = _M + "content"
 _WS = str.maketrans("", "", " \t\r\n")
 try:  # optional SIMD decoder (~25x faster); same strictness: any non-alphabet char is an error
+    if os.environ.get("POSTFORDELER_NO_PYBASE64"):
+        raise ImportError("disabled")
     import pybase64 as _pybase64
 
     def _a2b(text: str, strict_mode: bool = True) -> bytes:
         return _pybase64.b64decode(text, validate=True)
 
+    FAST_BASE64 = True
 except ImportError:  # pragma: no cover - depends on the environment
     _a2b = binascii.a2b_base64
+    FAST_BASE64 = False
 _sha256 = hashlib.sha256
 
 
