@@ -213,3 +213,12 @@ def test_whole_hostile_corpus_is_refused_quickly():
         with pytest.raises(MemoError):
             read_memo(data)
     assert time.perf_counter() - started < 5
+
+
+def test_without_schema_validation_hardening_still_holds():
+    assert read_memo(H.message(), validate=False).label
+    for case in ("billion_laughs", "xxe_http", "truncated", "wrong_namespace", "nesting_100"):
+        data, code = REFUSED[case]
+        assert _refuse(data, validate=False).code == code
+    assert _refuse(H.message(content_b64="SGVq$$$$"), validate=False).code == "base64"
+    assert _refuse(H.message(created="2026-11-15T08:00:00"), validate=False).code == "schema"
