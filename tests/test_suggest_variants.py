@@ -75,7 +75,6 @@ def top_id(engine, msg, **kw) -> str | None:
 
 def rate(hits: list[bool]) -> float:
     assert hits, "generator produced no variants"
-    print(f"RATE {sum(hits)}/{len(hits)}")
     return sum(hits) / len(hits)
 
 
