@@ -1,0 +1,345 @@
+"""The receiving gateway: SF1606 EP_FS1 PostModtag + the mailbox SOAP service, one aiohttp app.
+
+`start_gateway(config)` runs it in the current asyncio loop. Parsing, validation, scrypt and all
+database work run in a thread pool, never on the loop. A message is answered *accept* only after
+its transaction committed. Never logs message content or CPR numbers (only UUIDs, sizes, codes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+
+from app.gateway import soap
+from app.gateway.faults import FaultDecision, FaultPlan
+from app.gateway.store import GatewayStore, utcnow
+from app.sf1606 import postmodtag as pm
+
+log = logging.getLogger("postfordeler.gateway")
+
+DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024  # just above Digital Post's 99.5 MB
+_XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
+
+
+@dataclass
+class GatewayConfig:
+    db_url: str | None = None  # default: paths.gateway_db_url() (SQLite under the data dir)
+    host: str = "127.0.0.1"
+    port: int = 0
+    municipality_cvr: str | None = None  # None: accept any AuthorityContext CVR
+    contact_points: tuple[str, ...] = ()  # accepted contact point ids; empty = accept all
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    users: Mapping[str, str] = field(default_factory=dict)  # user -> secret or scrypt hash
+    faults: FaultPlan | None = None
+    sandbox: bool = False  # enables POST /_sandbox/faults
+    validate: bool = True  # XSD validation on receipt
+    workers: int = 4
+    max_page_items: int = 500
+    max_page_bytes: int = soap.DEFAULT_PAGE_BYTES
+    sqlite_synchronous: str = "FULL"
+
+
+@dataclass
+class RunningGateway:
+    config: GatewayConfig
+    store: GatewayStore
+    base_url: str
+    _runner: web.AppRunner
+    _executor: ThreadPoolExecutor
+    _app: web.Application
+
+    @property
+    def postmodtag_url(self) -> str:
+        return self.base_url + pm.PATH
+
+    @property
+    def mailbox_url(self) -> str:
+        return self.base_url + "/mailbox"
+
+    @property
+    def mailbox_wsdl_url(self) -> str:
+        return self.base_url + "/mailbox?wsdl"
+
+    @property
+    def health_url(self) -> str:
+        return self.base_url + "/health"
+
+    @property
+    def faults(self) -> FaultPlan | None:
+        return self._app[_STATE].faults
+
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        self._app[_STATE].faults = plan
+
+    async def add_user(self, user: str, secret: str) -> None:
+        state = self._app[_STATE]
+        await state.run(self.store.set_user, user, secret)
+        state.ctx.auth.forget(user)
+
+    def endpoints(self) -> dict[str, Any]:
+        return {
+            "ready": True, "gateway": self.base_url, "postmodtag": self.postmodtag_url,
+            "mailbox": self.mailbox_url, "mailbox_wsdl": self.mailbox_wsdl_url,
+            "health": self.health_url,
+        }
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+        self._executor.shutdown(wait=True, cancel_futures=False)
+        self.store.close()
+
+
+@dataclass
+class _State:
+    config: GatewayConfig
+    store: GatewayStore
+    ctx: soap.SoapContext
+    executor: ThreadPoolExecutor
+    faults: FaultPlan | None
+    wsdl_template: str
+    xsds: dict[str, bytes]
+
+    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+
+
+_STATE: web.AppKey[_State] = web.AppKey("state", _State)
+
+
+# --------------------------------------------------------------------------- faults
+
+async def _apply_fault(request: web.Request, state: _State, target: str) -> FaultDecision:
+    plan = state.faults
+    if plan is None:
+        return FaultDecision()
+    decision = plan.decide(target)
+    if decision.slow_seconds:
+        await asyncio.sleep(decision.slow_seconds)
+    if decision.action == "drop":
+        _drop(request)
+    elif decision.action == "http_500":
+        raise web.HTTPInternalServerError(text="Injiceret fejl (sandkasse)")
+    return decision
+
+
+def _drop(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise asyncio.CancelledError  # aiohttp ends the handler quietly; the peer sees a reset
+
+
+# --------------------------------------------------------------------------- EP_FS1 PostModtag
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` (never buffers more than limit+chunk)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.content.iter_chunked(1 << 20):
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    chunks.clear()
+    return data
+
+
+def _receive(state: _State, body: bytes, transaction_id: str | None,
+             received_at: datetime) -> pm.Receipt:
+    """Validate and store (blocking; in the pool). Returns the receipt to send."""
+    from app.sf1606.memo import read_memo
+    from app.sf1606.model import MemoError
+
+    config = state.config
+    try:
+        message = read_memo(body, max_bytes=config.max_message_bytes, validate=config.validate)
+    except MemoError as exc:
+        code = pm.CODE_TOO_LARGE if exc.code == "size" else exc.code
+        return pm.reject(code, exc.reason, transaction_id=transaction_id)
+    contact_point = message.contact_point_id
+    if config.contact_points and contact_point not in config.contact_points:
+        return pm.reject(pm.CODE_CONTACT_POINT,
+                         "Modtagersystemet modtager ikke post til dette kontaktpunkt",
+                         message_uuid=message.message_uuid, transaction_id=transaction_id)
+    result = state.store.insert_message(
+        message_uuid=message.message_uuid, memo=body, kind=str(message.kind),
+        memo_version=message.version, contact_point_id=contact_point, received_at=received_at,
+        transaction_id=transaction_id,
+    )
+    log.info("postmodtag %s item=%d uuid=%s bytes=%d", "duplicate" if result.duplicate else
+             "accepted", result.item_id, message.message_uuid, len(body))
+    return pm.accept(message.message_uuid, transaction_id, duplicate=result.duplicate)
+
+
+def _receipt_response(receipt: pm.Receipt) -> web.Response:
+    resp = web.Response(status=receipt.http_status, body=receipt.to_json(),
+                        content_type="application/json", charset="utf-8")
+    return resp
+
+
+async def _postmodtag(request: web.Request) -> web.StreamResponse:
+    state = request.app[_STATE]
+    received_at = utcnow()
+    decision = await _apply_fault(request, state, "postmodtag")
+    transaction_id = pm.checked_transaction_id(request.headers.get(pm.HEADER_TRANSACTION_ID))
+    limit = state.config.max_message_bytes
+    body = await _read_limited(request, limit)
+    if body is None:
+        receipt = pm.reject(pm.CODE_TOO_LARGE,
+                            f"Meddelelsen er større end {limit} bytes",
+                            transaction_id=transaction_id)
+        resp = _receipt_response(receipt)
+        resp.force_close()
+        log.info("postmodtag refused: over %d bytes", limit)
+        return resp
+    try:
+        receipt = await state.run(_receive, state, body, transaction_id, received_at)
+    except Exception:  # noqa: BLE001 - storage trouble: the sender must retry
+        log.exception("postmodtag: storing failed")
+        receipt = pm.reject(pm.CODE_TEMPORARY, "Midlertidig fejl i modtagersystemet",
+                            transaction_id=transaction_id)
+    del body
+    if decision.action == "drop_after_store" and receipt.accepted:
+        _drop(request)
+    return _receipt_response(receipt)
+
+
+# --------------------------------------------------------------------------- mailbox
+
+_ADDRESS_RE = re.compile(r'(<soap:address\s+location=")[^"]*(")')
+
+
+async def _mailbox_get(request: web.Request) -> web.Response:
+    state = request.app[_STATE]
+    query = request.query
+    if "wsdl" in query or "WSDL" in query:
+        url = f"{request.scheme}://{request.host}/mailbox"
+        text = _ADDRESS_RE.sub(lambda m: m.group(1) + url + m.group(2), state.wsdl_template)
+        return web.Response(text=text, content_type="text/xml", charset="utf-8")
+    name = query.get("xsd")
+    if name in state.xsds:
+        return web.Response(body=state.xsds[name], content_type="text/xml", charset="utf-8")
+    raise web.HTTPNotFound(text="Brug ?wsdl")
+
+
+async def _mailbox_post(request: web.Request) -> web.StreamResponse:
+    state = request.app[_STATE]
+    decision = await _apply_fault(request, state, "mailbox")
+    if decision.action == "soap_fault":
+        body = soap.fault_body("MIDLERTIDIG_FEJL", "Injiceret fejl (sandkasse)", server=True)
+        return web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
+    data = await _read_limited(request, soap.MAX_REQUEST_BYTES)
+    if data is None:
+        body = soap.fault_body("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
+        resp = web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
+        resp.force_close()
+        return resp
+    status, parts = await state.run(soap.handle, data, state.ctx)
+    resp = web.StreamResponse(status=status)
+    resp.content_type = "text/xml"
+    resp.charset = "utf-8"
+    resp.content_length = sum(len(p) for p in parts)
+    await resp.prepare(request)
+    for part in parts:
+        await resp.write(part)
+    await resp.write_eof()
+    return resp
+
+
+# --------------------------------------------------------------------------- misc
+
+async def _health(request: web.Request) -> web.Response:
+    state = request.app[_STATE]
+    try:
+        last = await state.run(state.store.max_item_id)
+    except Exception:  # noqa: BLE001
+        return web.json_response({"status": "fejl"}, status=503)
+    return web.json_response({"status": "ok", "last_item_id": last,
+                              "faults": state.faults.active if state.faults else False})
+
+
+async def _faults_get(request: web.Request) -> web.Response:
+    plan = request.app[_STATE].faults
+    return web.json_response(plan.to_dict() if plan else {})
+
+
+async def _faults_post(request: web.Request) -> web.Response:
+    state = request.app[_STATE]
+    try:
+        data = await request.json()
+        state.faults = FaultPlan.from_dict(data) if data else None
+    except (ValueError, TypeError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response(state.faults.to_dict() if state.faults else {})
+
+
+async def start_gateway(config: GatewayConfig) -> RunningGateway:
+    """Start the gateway on `config.host:config.port` (0 = a free port) in the current loop."""
+    from app import paths
+    from app.resources import resource
+
+    executor = ThreadPoolExecutor(max_workers=max(2, config.workers),
+                                  thread_name_prefix="gateway")
+    loop = asyncio.get_running_loop()
+    url = config.db_url or paths.gateway_db_url()
+    store = await loop.run_in_executor(
+        executor, partial(GatewayStore, url, sqlite_synchronous=config.sqlite_synchronous))
+    try:
+        for user, secret in config.users.items():
+            await loop.run_in_executor(executor, store.set_user, user, secret)
+        wsdl = resource("mailbox", "PostfordelerMailbox.wsdl").read_text("utf-8")
+        wsdl = wsdl.replace('schemaLocation="PostfordelerMailbox.xsd"',
+                            'schemaLocation="mailbox?xsd=PostfordelerMailbox.xsd"')
+        wsdl = wsdl.replace('schemaLocation="ServiceplatformFault_1.xsd"',
+                            'schemaLocation="mailbox?xsd=ServiceplatformFault_1.xsd"')
+        xsds = {}
+        for name in _XSD_NAMES:
+            raw = resource("mailbox", name).read_bytes()
+            xsds[name] = raw.replace(b'schemaLocation="AuthorityContext_1.xsd"',
+                                     b'schemaLocation="mailbox?xsd=AuthorityContext_1.xsd"')
+        ctx = soap.SoapContext(store=store, auth=soap.Authenticator(store),
+                               municipality_cvr=config.municipality_cvr,
+                               max_page_items=config.max_page_items,
+                               max_page_bytes=config.max_page_bytes)
+        state = _State(config, store, ctx, executor, config.faults, wsdl, xsds)
+        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
+        app[_STATE] = state
+        app.router.add_get("/health", _health)
+        app.router.add_post(pm.PATH, _postmodtag)
+        app.router.add_get("/mailbox", _mailbox_get)
+        app.router.add_post("/mailbox", _mailbox_post)
+        if config.sandbox:
+            app.router.add_get("/_sandbox/faults", _faults_get)
+            app.router.add_post("/_sandbox/faults", _faults_post)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+    except BaseException:
+        executor.shutdown(wait=False)
+        store.close()
+        raise
+    sockets = site._server.sockets if site._server else []  # noqa: SLF001
+    port = sockets[0].getsockname()[1] if sockets else config.port
+    host = config.host if ":" not in config.host else f"[{config.host}]"
+    base = f"http://{host}:{port}"
+    log.info("gateway listening on %s", base)
+    return RunningGateway(config, store, base, runner, executor, app)
+
+
+def endpoints_json(gateway: RunningGateway) -> str:
+    return json.dumps(gateway.endpoints())

@@ -1,0 +1,366 @@
+"""Server side of the mailbox SOAP service (resources/mailbox/PostfordelerMailbox.wsdl).
+
+Parses requests with a hardened lxml parser (no DTD, no entities, no network, size-bounded),
+validates the request element against the XSD, checks the WS-Security UsernameToken and the
+AuthorityContext, dispatches to the store and builds responses as bytes by string building (a
+page of items with base64 MeMo is the hot path: one SELECT, binascii base64, one join).
+
+`handle(body, ctx)` is blocking: run it in a worker thread. It never logs content or CPR.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from app.gateway.store import Claim, GatewayStore, StoreError, StoredItem, verify_secret
+
+log = logging.getLogger("postfordeler.gateway.soap")
+
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+MB_NS = "https://postfordeler.dk/xml/schemas/Mailbox/1/"
+AUTH_NS = "http://serviceplatformen.dk/xml/schemas/AuthorityContext/1/"
+SPF_NS = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+PASSWORD_TEXT = ("http://docs.oasis-open.org/wss/2004/01/"
+                 "oasis-200401-wss-username-token-profile-1.0#PasswordText")
+
+MAX_REQUEST_BYTES = 256 * 1024
+DEFAULT_PAGE_ITEMS = 200
+MAX_PAGE_ITEMS = 1000
+DEFAULT_PAGE_BYTES = 8 * 1024 * 1024
+DEFAULT_LEASE_SECONDS = 300
+
+_B = "{" + MB_NS + "}"
+
+
+class SoapFault(Exception):
+    """A fault to answer. `server=True` marks temporary trouble (soap:Server → retry)."""
+
+    def __init__(self, code: str, text: str, *, server: bool = False) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code, self.text, self.server = code, text, server
+
+
+# --------------------------------------------------------------------------- authentication
+
+@dataclass
+class Authenticator:
+    """Verifies UsernameToken secrets against scrypt hashes in the store. A successful check is
+    remembered for `ttl` seconds as an HMAC under a per-process key, so a busy client does not pay
+    scrypt on every call; failures always pay it."""
+
+    store: GatewayStore
+    ttl: float = 300.0
+    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    _ok: dict[str, tuple[bytes, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _tag(self, user: str, secret: str) -> bytes:
+        return hmac.new(self._key, f"{user}\0{secret}".encode(), hashlib.sha256).digest()
+
+    def verify(self, user: str, secret: str) -> bool:
+        tag = self._tag(user, secret)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._ok.get(user)
+        if cached and cached[1] > now and hmac.compare_digest(cached[0], tag):
+            return True
+        stored = self.store.user_hash(user)
+        if stored is None or not verify_secret(secret, stored):
+            if stored is None:  # same cost as a wrong secret: no user enumeration by timing
+                verify_secret(secret, _DUMMY_HASH)
+            return False
+        with self._lock:
+            self._ok[user] = (tag, now + self.ttl)
+        return True
+
+    def forget(self, user: str | None = None) -> None:
+        with self._lock:
+            if user is None:
+                self._ok.clear()
+            else:
+                self._ok.pop(user, None)
+
+
+_DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
+
+
+# --------------------------------------------------------------------------- parsing
+
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+            huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+        )
+        self.schema: etree.XMLSchema | None = None
+
+
+_local = _Local()
+_schema_lock = threading.Lock()
+
+
+def _schema() -> etree.XMLSchema:
+    if _local.schema is None:
+        from app.resources import resource
+
+        with _schema_lock:
+            doc = etree.parse(str(resource("mailbox", "PostfordelerMailbox.xsd")),
+                              etree.XMLParser(resolve_entities=False, no_network=True))
+            _local.schema = etree.XMLSchema(doc)
+    return _local.schema
+
+
+@dataclass(frozen=True, slots=True)
+class SoapRequest:
+    operation: str  # local name without "Request"
+    element: etree._Element
+    user: str | None
+    password: str | None
+    password_type: str | None
+
+
+def parse_request(body: bytes) -> SoapRequest:
+    if len(body) > MAX_REQUEST_BYTES:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", "DTD er ikke tilladt")
+    try:
+        root = etree.fromstring(body, _local.parser)
+    except (etree.XMLSyntaxError, ValueError):
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", "Forespørgslen er ikke velformet XML") from None
+    if root.tag != f"{{{SOAP_NS}}}Envelope":
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", "Ikke en SOAP 1.1-konvolut")
+    user = password = ptype = None
+    header = root.find(f"{{{SOAP_NS}}}Header")
+    if header is not None:
+        token = header.find(f"{{{WSSE_NS}}}Security/{{{WSSE_NS}}}UsernameToken")
+        if token is not None:
+            user = token.findtext(f"{{{WSSE_NS}}}Username")
+            pw = token.find(f"{{{WSSE_NS}}}Password")
+            if pw is not None:
+                password = pw.text or ""
+                ptype = pw.get("Type") or PASSWORD_TEXT
+    body_el = root.find(f"{{{SOAP_NS}}}Body")
+    if body_el is None or len(body_el) != 1:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", "SOAP Body skal indeholde præcis ét element")
+    element = body_el[0]
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if not tag.startswith(_B) or not tag.endswith("Request"):
+        raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
+    return SoapRequest(tag[len(_B):-len("Request")], element, user, password, ptype)
+
+
+# --------------------------------------------------------------------------- building
+
+_ENVELOPE_HEAD = (
+    b"<?xml version='1.0' encoding='utf-8'?>\n"
+    b'<soap:Envelope xmlns:soap="' + SOAP_NS.encode() + b'"><soap:Body>'
+)
+_ENVELOPE_TAIL = b"</soap:Body></soap:Envelope>"
+
+
+def _dt(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _opt(name: str, value: str | None) -> str:
+    return "" if value is None else f"<mb:{name}>{escape(value)}</mb:{name}>"
+
+
+def _item_parts(item: StoredItem, parts: list[bytes]) -> None:
+    head = (
+        f"<mb:PostElement><mb:ElementID>{item.item_id}</mb:ElementID>"
+        f"<mb:MeddelelseUUID>{escape(item.message_uuid)}</mb:MeddelelseUUID>"
+        f"<mb:ModtagetTidspunkt>{_dt(item.received_at)}</mb:ModtagetTidspunkt>"
+        f"{_opt('KontaktpunktID', item.contact_point_id)}"
+        f"<mb:Art>{escape(item.kind)}</mb:Art>"
+        f"<mb:MeMoVersion>{escape(item.memo_version)}</mb:MeMoVersion>"
+        f"<mb:Stoerrelse>{item.size}</mb:Stoerrelse><mb:Sha256>{item.sha256}</mb:Sha256>"
+        f"<mb:Status>{escape(item.status)}</mb:Status>"
+        f"{_opt('Udfald', item.outcome)}{_opt('UdfaldSagID', item.outcome_case_id)}"
+        f"{_opt('UdfaldBruger', item.outcome_user)}{_opt('ReserveretAf', item.claimed_by)}"
+        + (f"<mb:ReservationUdloeb>{_dt(item.claim_expires_at)}</mb:ReservationUdloeb>"
+           if item.claim_expires_at is not None else "")
+    )
+    if item.memo is None:
+        parts.append((head + "</mb:PostElement>").encode())
+        return
+    parts.append((head + "<mb:MeMo>").encode())
+    parts.append(binascii.b2a_base64(item.memo, newline=False))
+    parts.append(b"</mb:MeMo></mb:PostElement>")
+
+
+def _response(operation: str, inner: list[bytes]) -> list[bytes]:
+    return [
+        _ENVELOPE_HEAD,
+        f'<mb:{operation}Response xmlns:mb="{MB_NS}">'.encode(),
+        *inner,
+        f"</mb:{operation}Response>".encode(),
+        _ENVELOPE_TAIL,
+    ]
+
+
+def _claim_xml(claim: Claim) -> bytes:
+    return (
+        f"<mb:Reservation><mb:ElementID>{claim.item_id}</mb:ElementID>"
+        f"<mb:Bruger>{escape(claim.user)}</mb:Bruger>"
+        f"<mb:ReserveretTidspunkt>{_dt(claim.claimed_at)}</mb:ReserveretTidspunkt>"
+        f"<mb:UdloebTidspunkt>{_dt(claim.expires_at)}</mb:UdloebTidspunkt></mb:Reservation>"
+    ).encode()
+
+
+def fault_body(code: str, text: str, *, server: bool = False) -> bytes:
+    faultcode = "soap:Server" if server else "soap:Client"
+    t = escape(text)
+    return (
+        _ENVELOPE_HEAD
+        + (
+            f"<soap:Fault><faultcode>{faultcode}</faultcode><faultstring>{t}</faultstring>"
+            f'<detail><spf:ServiceplatformFault xmlns:spf="{SPF_NS}"><spf:ErrorList><spf:Error>'
+            f"<spf:ErrorCode>{escape(code)}</spf:ErrorCode><spf:ErrorText>{t}</spf:ErrorText>"
+            f"</spf:Error></spf:ErrorList></spf:ServiceplatformFault></detail></soap:Fault>"
+        ).encode()
+        + _ENVELOPE_TAIL
+    )
+
+
+# --------------------------------------------------------------------------- dispatch
+
+@dataclass
+class SoapContext:
+    store: GatewayStore
+    auth: Authenticator
+    municipality_cvr: str | None = None
+    max_page_items: int = 500
+    max_page_bytes: int = DEFAULT_PAGE_BYTES
+
+
+def _int(element: etree._Element, name: str, default: int | None = None) -> int:
+    text = element.findtext(_B + name)
+    if text is None:
+        if default is None:
+            raise SoapFault("UGYLDIG_FORESPOERGSEL", f"{name} mangler")
+        return default
+    return int(text.strip())
+
+
+def _bool(element: etree._Element, name: str, default: bool) -> bool:
+    text = element.findtext(_B + name)
+    return default if text is None else text.strip() in ("true", "1")
+
+
+def handle(body: bytes, ctx: SoapContext) -> tuple[int, list[bytes]]:
+    """One SOAP call → (HTTP status, response body parts). Blocking."""
+    try:
+        request = parse_request(body)
+        _check_request(request, ctx)
+        return 200, _dispatch(request, ctx)
+    except SoapFault as fault:
+        return 500, [fault_body(fault.code, fault.text, server=fault.server)]
+    except StoreError as exc:
+        return 500, [fault_body(exc.code, exc.text)]
+    except Exception:  # noqa: BLE001 - any other trouble is temporary for the client
+        log.exception("mailbox request failed")
+        return 500, [fault_body("INTERN_FEJL", "Midlertidig fejl i modtagersystemet", server=True)]
+
+
+def _check_request(request: SoapRequest, ctx: SoapContext) -> None:
+    schema = _schema()
+    if not schema.validate(request.element):
+        error = schema.error_log.last_error
+        where = f" (linje {error.line})" if error is not None else ""
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", f"Forespørgslen følger ikke skemaet{where}")
+    if not request.user or request.password is None:
+        raise SoapFault("AUTENTIFIKATION", "Brugernavn og adgangskode mangler (WS-Security)")
+    if request.password_type != PASSWORD_TEXT:
+        raise SoapFault("AUTENTIFIKATION", "Kun PasswordText understøttes")
+    if not ctx.auth.verify(request.user, request.password):
+        raise SoapFault("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+    cvr = (request.element.findtext(f"{{{AUTH_NS}}}AuthorityContext/{{{AUTH_NS}}}MunicipalityCVR")
+           or "").strip()
+    if ctx.municipality_cvr and cvr != ctx.municipality_cvr:
+        raise SoapFault("AUTORISATION", "Myndigheden har ikke adgang til denne postkasse")
+
+
+def _dispatch(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    handler = _HANDLERS.get(request.operation)
+    if handler is None:
+        raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
+    return handler(request, ctx)
+
+
+def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    el = request.element
+    after = _int(el, "EfterElementID")
+    limit = min(_int(el, "MaksAntal", DEFAULT_PAGE_ITEMS), ctx.max_page_items)
+    page = ctx.store.list_after(after, limit, max_bytes=ctx.max_page_bytes,
+                                with_memo=_bool(el, "MedIndhold", True))
+    parts: list[bytes] = []
+    for item in page.items:
+        _item_parts(item, parts)
+    parts.append(
+        f"<mb:NaesteElementID>{page.next_cursor}</mb:NaesteElementID>"
+        f"<mb:FlereElementer>{'true' if page.more else 'false'}</mb:FlereElementer>".encode()
+    )
+    return _response("PostListe", parts)
+
+
+def _post_hent(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    item = ctx.store.fetch(_int(request.element, "ElementID"))
+    parts: list[bytes] = []
+    _item_parts(item, parts)
+    return _response("PostHent", parts)
+
+
+def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    el = request.element
+    assert request.user is not None
+    item = ctx.store.record_outcome(
+        _int(el, "ElementID"), request.user, (el.findtext(_B + "Udfald") or "").strip(),
+        case_id=el.findtext(_B + "SagID"), note=el.findtext(_B + "Notat"),
+    )
+    inner = (f"<mb:ElementID>{item.item_id}</mb:ElementID><mb:Status>{escape(item.status)}"
+             f"</mb:Status><mb:Udfald>{escape(item.outcome or '')}</mb:Udfald>")
+    return _response("UdfaldRegistrer", [inner.encode()])
+
+
+def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    el = request.element
+    assert request.user is not None
+    claim = ctx.store.claim(_int(el, "ElementID"), request.user,
+                            _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS))
+    return _response("ReservationOpret", [_claim_xml(claim)])
+
+
+def _reservation_frigiv(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    item_id = _int(request.element, "ElementID")
+    assert request.user is not None
+    ctx.store.release(item_id, request.user)
+    return _response("ReservationFrigiv", [f"<mb:ElementID>{item_id}</mb:ElementID>".encode()])
+
+
+def _reservation_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
+    return _response("ReservationListe", [_claim_xml(c) for c in ctx.store.claims()])
+
+
+_HANDLERS: dict[str, Callable[[SoapRequest, SoapContext], list[bytes]]] = {
+    "PostListe": _post_liste,
+    "PostHent": _post_hent,
+    "UdfaldRegistrer": _udfald_registrer,
+    "ReservationOpret": _reservation_opret,
+    "ReservationFrigiv": _reservation_frigiv,
+    "ReservationListe": _reservation_liste,
+}

@@ -1,0 +1,264 @@
+"""Client of the gateway's mailbox SOAP service (zeep, async transport).
+
+`MailboxClient` loads the WSDL served at `{base}/mailbox?wsdl` (in a worker thread, on first use,
+so the event loop never blocks on it), calls operations through `zeep.proxy.AsyncServiceProxy`
+with an httpx async transport and a WS-Security UsernameToken, and hands back small frozen
+dataclasses. Big replies (a page of MeMo messages) are deserialised by zeep in a worker thread so
+a Qt/qasync loop never stalls on them.
+
+Errors: `MailboxError(code, text)` when the gateway refuses (do not retry);
+`MailboxUnavailable` for network trouble, timeouts, HTTP 5xx and temporary (soap:Server) faults
+(retry with backoff). Never logs message content or secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger("postfordeler.mailbox")
+
+WSDL_NS = "https://postfordeler.dk/xml/wsdl/soap11/Mailbox/1/"
+BINDING = f"{{{WSDL_NS}}}MailboxBinding"
+SPF_NS = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
+_THREAD_FROM_BYTES = 128 * 1024  # replies larger than this are deserialised off the loop
+
+
+class MailboxError(Exception):
+    """The gateway refused the request (a business or authentication fault). Not retryable."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
+        self.text = text
+
+
+class MailboxUnavailable(Exception):
+    """The gateway could not be reached or had temporary trouble. Retryable."""
+
+    def __init__(self, text: str, code: str | None = None) -> None:
+        super().__init__(text if code is None else f"{code}: {text}")
+        self.code = code
+        self.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxItem:
+    item_id: int
+    message_uuid: str
+    received_at: datetime  # UTC, the gateway's receipt time
+    contact_point_id: str | None
+    kind: str
+    memo: bytes
+    status: str  # ny | fordelt | behandlet
+    outcome: str | None
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    outcome_case_id: str | None = None
+    outcome_user: str | None = None
+    memo_version: str | None = None
+    size: int = 0
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxPage:
+    items: tuple[MailboxItem, ...]
+    next_cursor: int
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInfo:
+    item_id: int
+    user: str
+    claimed_at: datetime
+    expires_at: datetime
+
+    @property
+    def claimed_by(self) -> str:
+        return self.user
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _item(el: Any) -> MailboxItem:
+    return MailboxItem(
+        item_id=int(el.ElementID),
+        message_uuid=el.MeddelelseUUID,
+        received_at=_utc(el.ModtagetTidspunkt),  # type: ignore[arg-type]
+        contact_point_id=el.KontaktpunktID,
+        kind=el.Art,
+        memo=el.MeMo if el.MeMo is not None else b"",
+        status=el.Status,
+        outcome=el.Udfald,
+        claimed_by=el.ReserveretAf,
+        claim_expires_at=_utc(el.ReservationUdloeb),
+        outcome_case_id=el.UdfaldSagID,
+        outcome_user=el.UdfaldBruger,
+        memo_version=el.MeMoVersion,
+        size=int(el.Stoerrelse),
+        sha256=el.Sha256,
+    )
+
+
+def _claim(el: Any) -> ClaimInfo:
+    return ClaimInfo(int(el.ElementID), el.Bruger, _utc(el.ReserveretTidspunkt),  # type: ignore[arg-type]
+                     _utc(el.UdloebTidspunkt))  # type: ignore[arg-type]
+
+
+class MailboxClient:
+    """One user's connection to a gateway mailbox. Create it anywhere; use it from one loop."""
+
+    def __init__(self, gateway_base_url: str, *, municipality_cvr: str, user: str, secret: str,
+                 timeout: float = 30.0) -> None:
+        self.base_url = gateway_base_url.rstrip("/")
+        self.wsdl_url = f"{self.base_url}/mailbox?wsdl"
+        self.address = f"{self.base_url}/mailbox"
+        self.municipality_cvr = municipality_cvr
+        self.user = user
+        self._secret = secret
+        self.timeout = timeout
+        self._client: Any = None
+        self._service: Any = None
+        self._binding: Any = None
+        self._load_lock = asyncio.Lock()
+        self._build_lock = threading.Lock()
+
+    # -- setup --
+
+    def _build(self) -> tuple[Any, Any]:
+        import httpx
+        import zeep
+        from zeep.proxy import AsyncServiceProxy
+        from zeep.transports import AsyncTransport
+        from zeep.wsse.username import UsernameToken
+
+        with self._build_lock:
+            limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+            transport = AsyncTransport(
+                client=httpx.AsyncClient(timeout=self.timeout, limits=limits),
+                wsdl_client=httpx.Client(timeout=self.timeout),
+            )
+            try:
+                settings = zeep.Settings(raw_response=True, xml_huge_tree=True, strict=True)
+                client = zeep.AsyncClient(self.wsdl_url, transport=transport, settings=settings,
+                                          wsse=UsernameToken(self.user, self._secret))
+            finally:
+                transport.wsdl_client.close()  # the WSDL is loaded; no further sync fetches
+            service = AsyncServiceProxy(client, client.wsdl.bindings[BINDING], address=self.address)
+            return client, service
+
+    async def _ensure(self) -> Any:
+        if self._service is not None:
+            return self._service
+        async with self._load_lock:
+            if self._service is None:
+                import httpx
+                from zeep import exceptions as zx
+
+                try:
+                    client, service = await asyncio.to_thread(self._build)
+                except (httpx.HTTPError, OSError, zx.TransportError, zx.XMLSyntaxError) as exc:
+                    raise _map_exception(exc, "WSDL") from exc
+                self._client, self._service = client, service
+                self._binding = service._binding  # noqa: SLF001
+        return self._service
+
+    async def close(self) -> None:
+        client, self._client, self._service = self._client, None, None
+        if client is not None:
+            await client.transport.aclose()
+
+    async def __aenter__(self) -> MailboxClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- calling --
+
+    async def _call(self, operation: str, **kwargs: Any) -> Any:
+        service = await self._ensure()
+        kwargs["AuthorityContext"] = {"MunicipalityCVR": self.municipality_cvr}
+        try:
+            response = await getattr(service, operation)(**kwargs)
+            operation_obj = self._binding.get(operation)
+            if len(response.content) > _THREAD_FROM_BYTES:
+                return await asyncio.to_thread(self._binding.process_reply, self._client,
+                                               operation_obj, response)
+            return self._binding.process_reply(self._client, operation_obj, response)
+        except (MailboxError, MailboxUnavailable):
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped below
+            raise _map_exception(exc, operation) from exc
+
+    async def list_items(self, after: int, limit: int = 200) -> MailboxPage:
+        """Items with item_id > after (a page; `more` says whether to call again)."""
+        result = await self._call("PostListe", EfterElementID=int(after),
+                                  MaksAntal=max(1, min(int(limit), 1000)))
+        items = tuple(_item(el) for el in (result.PostElement or ()))
+        return MailboxPage(items, int(result.NaesteElementID), bool(result.FlereElementer))
+
+    async def fetch(self, item_id: int) -> MailboxItem:
+        result = await self._call("PostHent", ElementID=int(item_id))
+        return _item(result)
+
+    async def record_outcome(self, item_id: int, outcome: str, *, case_id: str | None = None,
+                             note: str | None = None) -> None:
+        await self._call("UdfaldRegistrer", ElementID=int(item_id), Udfald=outcome,
+                         SagID=case_id, Notat=note)
+
+    async def claim(self, item_id: int, lease_seconds: int = 300) -> ClaimInfo:
+        result = await self._call("ReservationOpret", ElementID=int(item_id),
+                                  VarighedSekunder=max(1, int(lease_seconds)))
+        return _claim(result)
+
+    async def release(self, item_id: int) -> None:
+        await self._call("ReservationFrigiv", ElementID=int(item_id))
+
+    async def claims(self) -> list[ClaimInfo]:
+        result = await self._call("ReservationListe")
+        return [_claim(el) for el in (result or ())]
+
+
+def _map_exception(exc: BaseException, what: str) -> Exception:
+    import httpx
+    from zeep import exceptions as zx
+
+    if isinstance(exc, zx.Fault):
+        code, text = _fault_details(exc)
+        if (exc.code or "").endswith("Server"):
+            return MailboxUnavailable(text, code)
+        return MailboxError(code, text)
+    if isinstance(exc, zx.TransportError):
+        status = exc.status_code or 0
+        if status >= 500 or status == 0:
+            return MailboxUnavailable(f"Postkassen svarede HTTP {status or 'ugyldigt'} ({what})")
+        return MailboxError(f"HTTP_{status}", f"Postkassen svarede HTTP {status} ({what})")
+    if isinstance(exc, (httpx.TransportError, TimeoutError, asyncio.TimeoutError, ConnectionError,
+                        OSError, zx.XMLSyntaxError)):
+        return MailboxUnavailable(f"Postkassen kan ikke nås ({what}: {type(exc).__name__})")
+    if isinstance(exc, (zx.ValidationError, TypeError, ValueError)):
+        return MailboxError("UGYLDIG_FORESPOERGSEL", f"{what}: {exc}"[:300])
+    return MailboxUnavailable(f"Uventet fejl mod postkassen ({what}: {type(exc).__name__})")
+
+
+def _fault_details(fault: Any) -> tuple[str, str]:
+    detail = getattr(fault, "detail", None)
+    if detail is not None:
+        code = detail.findtext(f".//{{{SPF_NS}}}ErrorCode")
+        text = detail.findtext(f".//{{{SPF_NS}}}ErrorText")
+        if code:
+            return code.strip(), (text or fault.message or "").strip()
+    return "FEJL", (fault.message or "Ukendt fejl").strip()
