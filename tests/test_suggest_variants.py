@@ -346,3 +346,51 @@ def test_family_letters_mentioning_money_are_not_misrouted(world):
         for t in texts:
             flagged.append(engine.suggest(with_text(m, t, label="Hjælp")).misrouted)
     assert rate(flagged) <= 0.1
+
+
+def test_partner_full_name_english_birth_date_and_surname_typo(world):
+    ds, engine, labels, msgs = world
+    from app.suggest.cpr import birth_date
+
+    hospital = next(p for p in ds.partners if p.kind == "hospital")
+    base = msgs[next(u for u, lab in labels.items() if "partner:hospital" in lab["notes"])]
+    base = with_contact_info(dataclasses.replace(
+        base, sender=dataclasses.replace(base.sender, id=hospital.cvr, label=hospital.name)), ())
+    english, typo, new_surname = [], [], []
+    for case in [c for c in ds.cases if c.is_open][:60]:
+        child = ds.person(case.child_cpr)
+        born = birth_date(child.cpr)
+        last = child.last_name
+        text = (f"To the municipality\n\nRegarding {child.name}, born {born:%d %B %Y}. The child "
+                f"was seen in our emergency department and we are concerned.\n\n{hospital.name}")
+        english.append(top_id(engine, with_text(base, text, label="Notification")) == case.id)
+        bad = last[:2] + last[3] + last[2] + last[4:] if len(last) >= 6 else last
+        text = f"Underretning vedr. {child.first_name} {bad}. Vi er bekymrede for barnet."
+        typo.append(top_id(engine, with_text(base, text)) == case.id)
+        text = (f"Underretning vedr. {child.first_name} Winther-Krogh, født "
+                f"{born.day}.{born.month}.{born.year}. Barnet har taget sin stedfars efternavn.")
+        new_surname.append(top_id(engine, with_text(base, text)) == case.id)
+    assert rate(english) >= 0.9
+    assert rate(typo) >= 0.85
+    assert rate(new_surname) >= 0.75
+
+
+def test_sibling_told_apart_by_age(world):
+    ds, engine, labels, msgs = world
+    from app.suggest.cpr import birth_date
+    from app.suggest.names import age_on
+
+    hits = []
+    for u, l, m, case in family_items(ds, labels, msgs):
+        today = m.created.date()
+        kids = [c for c in ds.children_of(m.sender.id) if ds.open_case_for_child(c)]
+        if len(kids) < 2 or case.child_cpr not in kids:
+            continue
+        ages = {c: age_on(birth_date(c), today) for c in kids}
+        mine = ages[case.child_cpr]
+        if any(abs(a - mine) <= 2 for c, a in ages.items() if c != case.child_cpr):
+            continue
+        text = f"Hej\n\nVores barn på {mine} år har det rigtig svært. Kan vi få en samtale?\n\nMvh"
+        hits.append(top_id(engine, with_contact_info(with_text(m, text), ())) == l["case_id"])
+    if hits:
+        assert rate(hits) >= 0.8

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from rapidfuzz import fuzz, process
 
@@ -34,7 +34,7 @@ MIN_SCORE = 0.12  # below this a candidate is not shown at all
 MAX_SUGGESTIONS = 5
 CLOSED_ONLY_CAP = 0.35  # a closed case for a non-reply is never proposed with confidence
 
-_REPLY_PREFIX_RE = re.compile(r"^\s*((sv|re|svar|aw|vs|fw|fwd|videresendt)\s*:\s*)+", re.I)
+_REPLY_PREFIX_RE = re.compile(r"^\s*((sv|re|svar|aw|vs|fw|fwd|videresendt)\s*:\s*)+", re.IGNORECASE)
 _ROLE_DA = {"mor": "mor", "far": "far", "plejeforælder": "plejeforælder", "værge": "værge"}
 
 
@@ -200,7 +200,7 @@ class SuggestionEngine:
 
     def _suggest(self, message: MemoMessage, extra_text: str) -> SuggestionResult:
         ds = self.ds
-        today = (message.created or datetime.now(timezone.utc)).date()
+        today = (message.created or datetime.now(UTC)).date()
         label = message.label or ""
         body = body_text(message)
         pdf = extra_text or (pdf_text(message) if self.extract_pdf else "")
@@ -295,7 +295,8 @@ class SuggestionEngine:
 
         # 7. Misrouted?
         verdict = misroute.assess(label, "\n".join((fwd_comment, body, pdf)),
-                                  strong_child_evidence=strong or message.kind is Kind.RETURSVAR)
+                                  strong_child_evidence=strong or message.kind is Kind.RETURSVAR,
+                                  child_named=bool(named))
 
         # 8. Children -> cases.
         suggestions, needs_new, note = self._rank(children, cases, reply_case,
@@ -525,8 +526,11 @@ class SuggestionEngine:
                     if fs < 1.0:
                         continue
                     cands = self._child_first.get(first, [])
-                    fitting = [c for c in cands if self._fits(c, dates, ages, classes, today)
-                               and not self._surname_conflict(c, first, toks)]
+                    fitting = [c for c in cands if self._fits(c, dates, ages, classes, today)]
+                    # a different surname rules a namesake out, unless the exact birth date
+                    # matches (the child may have taken a new surname)
+                    fitting = [c for c in fitting if (dates and birth_date(c) in dates)
+                               or not self._surname_conflict(c, first, toks)]
                     if 0 < len(fitting) <= 2:
                         for c in fitting:
                             children[c].add(0.5 / len(fitting),

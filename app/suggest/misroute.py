@@ -19,27 +19,28 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bolig": ("Borgerservice (boligstøtte og bolig)", (
         "boligstotte", "boligydelse", "husleje", "lejemaal", "boligsag", "udlejer", "depositum",
         "boligforening", "boligselskab", "lejekontrakt", "beboerklage", "fraflytningssyn",
-        "housing benefit", "rent ", "landlord", "tenancy")),
+        "housing benefit", "rent increase", "my rent", "landlord", "tenancy")),
     "aeldre": ("Ældreplejen", (
         "aeldrepleje", "hjemmehjaelp", "hjemmepleje", "plejehjem", "plejebolig", "madudbringning",
         "madordning", "mad leveret", "mad bliver leveret", "faaet sin mad", "rengoeringshjaelp",
         "rengoringshjaelp", "aeldrecenter", "hjemmesygepleje", "genoptraening", "hjaelpemiddel",
-        "rollator", "nodkald", "home care", "nursing home", "meals on wheels", "elderly")),
+        "rollator", "nodkald", "plejecenter", "aeldrebolig", "hjemmehjaelper", "demens",
+        "home care", "nursing home", "meals on wheels", "elderly")),
     "byggeri": ("Byggeri (Teknik og Miljø)", (
         "byggetilladelse", "byggesag", "byggeansogning", "bygge en", "carport", "tilbygning",
         "lokalplan", "matr nr", "matrikel", "udestue", "garage", "skur ", "nabohoring",
-        "byggeri", "ombygning", "building permit", "planning permission", "extension")),
+        "byggeri", "ombygning", "bygningsreglement", "tagterrasse", "building permit", "planning permission")),
     "parkering": ("Parkering (Teknik og Miljø)", (
         "parkering", "p skive", "p afgift", "beboerlicens", "parkeringslicens", "parkeringsafgift",
-        "reg nr", "parkeringsbode", "parking", "parking ticket", "parking fine")),
+        "reg nr", "parkeringsbode", "parkeret", "p plads", "p bode", "parking", "parking ticket", "parking fine")),
     "skat": ("Skat og opkrævning", (
         "ejendomsskat", "grundskyld", "forskudsopgorelse", "aarsopgorelse", "restance",
-        "rykker", "skattestyrelsen", "skat dk", "ejendomsvurdering", "daekningsafgift",
+        "rykker for restance", "skattestyrelsen", "skat dk", "ejendomsvurdering", "daekningsafgift", "ejendomsvaerdiskat", "opkraevning",
         "property tax", "tax assessment", "tax return")),
     "affald": ("Affald og genbrug", (
         "skraldespand", "skraldespan", "affald", "renovation", "storskrald", "genbrugsplads",
-        "skrald", "affaldsbeholder", "dagrenovation", "haveaffald", "garbage", "waste",
-        "rubbish", "bin ")),
+        "skrald", "affaldsbeholder", "dagrenovation", "haveaffald", "garbage", "tomning", "tomt",
+        "waste collection", "rubbish", "recycling")),
     "pension": ("Borgerservice (pension)", (
         "folkepension", "fortidspension", "seniorpension", "pensionstillaeg", "aeldrecheck",
         "pension")),
@@ -50,7 +51,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
         "vejarbejde", "fortov", "snerydning", "glatfore", "hul i vejen", "gadelys",
         "vejbelysning", "cykelsti", "traefaeldning", "pothole", "street light")),
     "borgerservice": ("Borgerservice", (
-        "pas ", "korekort", "sygesikring", "sundhedskort", "folkeregister", "navneaendring",
+        "nyt pas", "pasfornyelse", "korekort", "sygesikring", "sundhedskort", "folkeregister", "navneaendring",
         "nemid", "mitid", "passport", "driving licence")),
 }
 
@@ -103,11 +104,14 @@ def topic_scores(label: str, body: str) -> dict[str, float]:
     return out
 
 
-def assess(label: str, body: str, *, strong_child_evidence: bool) -> MisrouteVerdict:
+def assess(
+    label: str, body: str, *, strong_child_evidence: bool, child_named: bool = False
+) -> MisrouteVerdict:
     """Decide whether the letter belongs to another department.
 
     `strong_child_evidence` is True when the engine already tied the letter to a specific child
     by CPR or case number (or it answers one of our letters): such letters are never misrouted.
+    `child_named` (a known child named in the text) weighs against, but does not veto.
     """
     scores = topic_scores(label, body)
     fl, fb = " " + fold(label) + " ", " " + fold(body) + " "
@@ -117,8 +121,10 @@ def assess(label: str, body: str, *, strong_child_evidence: bool) -> MisrouteVer
         return MisrouteVerdict(False, None, None, 0.0, welfare, None)
     topic, best = max(scores.items(), key=lambda kv: kv[1])
     receiver = TOPICS[topic][0]
-    misrouted = (
-        not strong_child_evidence and best >= 2.0 and best > 1.5 * welfare + child
+    against = 1.5 * welfare + child + (0.5 if child_named else 0.0)
+    misrouted = not strong_child_evidence and (
+        (best >= 2.0 and best > against)
+        or (best >= 1.0 and welfare == 0 and child == 0 and not child_named)
     )
     reason = f"Emnet ligner {receiver.split(' (')[0].lower()} – ikke en børnesag" if misrouted else None
     return MisrouteVerdict(misrouted, topic, receiver, best, welfare, reason)

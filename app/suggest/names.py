@@ -184,7 +184,7 @@ _DATE_WORDS_RE = re.compile(
 _DATE_EN_RE = re.compile(_BORN + r"\s*([A-Za-z]+)\s+(\d{1,2}),?\s+(\d{4})", re.IGNORECASE)
 _DATE_NUM_RE = re.compile(_BORN + r"\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})", re.IGNORECASE)
 _AGE_RE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:år|-årig|årig|years? old|yrs)", re.IGNORECASE)
-_CLASS_RE = re.compile(r"(?<![\d.])(\d{1,2})\.\s?([a-hA-H])\b|\b(?:grade|class)\s+(\d{1,2})", re.I)
+_CLASS_RE = re.compile(r"(?<![\d.])(\d{1,2})\.\s?([a-hA-H])\b|\b(?:grade|class)\s+(\d{1,2})", re.IGNORECASE)
 
 
 def birth_dates(text: str) -> list[date]:
