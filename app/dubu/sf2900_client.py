@@ -614,9 +614,12 @@ class Sf2900Client:
         )
         if isinstance(reply, Sf2900Result):
             return []
-        systems = getattr(reply, "System", None)
-        if systems is None and reply is not None and hasattr(reply, "Systemer"):
-            systems = getattr(reply.Systemer, "System", None)
+        # zeep flattens Systemer/System to a list; accept the nested forms too.
+        if isinstance(reply, list):
+            systems = reply
+        else:
+            holder = getattr(reply, "Systemer", reply)
+            systems = getattr(holder, "System", None) or []
         out = []
         for s in systems or []:
             out.append(

@@ -1,0 +1,333 @@
+"""Deliver the distributor's decisions from the local outbox to SF2900 (and the gateway).
+
+Every decision was written to the outbox before anything left the machine (`Cache.enqueue`).
+`OutboxWorker` takes due entries one at a time (pending → sending, atomically) and delivers
+each with its own `AnvenderTransaktionsID` — the same on every retry, so a retry after a crash
+or a timeout is never a second delivery (the receiver answers DUPLIKAT, which is success).
+
+- journalise: DOKUMENT on the case (SagForslag, KLE from the DUBU case, Fremdrift "Modtaget"),
+  plus a JOURNALPOST with the journal note if the distributor wrote one (its own derived
+  transaction id, also stable across retries).
+- assign: DOKUMENT with Fremdrift "Fordelt" and BrugerRef = the caseworker.
+- forward: DOKUMENT routed to another receiving system (RoutingValg: a named system or a KLE
+  subject), no case.
+- reject: no SF2900 object; the outcome is recorded on the gateway only.
+
+Transport trouble (network, HTTP 5xx, timeouts, SOAP faults, TransportKvittering FEJL, DUBU
+directory down) is retried with tenacity exponential backoff + jitter and per-call timeouts;
+when a round's attempts are used up the entry goes back to pending with a later
+`next_attempt_at`. A business rejection (AFVIST / FEJLET, or a case DUBU does not know) is
+never retried: the entry becomes "rejected" and the item "fejlet" with the reason for the user.
+After delivery the outcome is recorded on the gateway mailbox (idempotent, retried, tracked
+durably by `gateway_recorded_at`). Qt-free; never logs message content or CPR numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import tenacity
+
+from app.core.worker import DbWorker
+from app.dubu.sf2900_client import (
+    DocumentFile,
+    Party,
+    Sf2900Client,
+    Sf2900Rejected,
+    Sf2900Result,
+    Sf2900Unavailable,
+    derived_id,
+    facet_from_case_number,
+)
+from app.models.cache import GATEWAY_OUTCOME, Cache, OutboxTask
+
+log = logging.getLogger("postfordeler.outbox")
+
+DEFAULT_KLE = "27.24.00"  # children and youth, general — used when no case gives a KLE
+
+
+class PermanentDeliveryError(Exception):
+    """The entry cannot be delivered as decided (e.g. the case is unknown): do not retry."""
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [Sf2900Unavailable, TimeoutError, ConnectionError]
+    try:
+        from app.dubu.directory import DubuUnavailable
+
+        errors.append(DubuUnavailable)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from app.sf1606.mailbox_client import MailboxUnavailable
+
+        errors.append(MailboxUnavailable)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        cache: Cache,
+        sf2900: Sf2900Client,
+        directory: Any,
+        mailbox: Any | None = None,
+        *,
+        worker: DbWorker | None = None,
+        call_timeout: float = 30.0,
+        attempts_per_round: int = 4,
+        initial_backoff: float = 0.2,
+        max_backoff: float = 5.0,
+        max_defer: float = 300.0,
+        on_change: Callable[[dict[str, int]], None] | None = None,
+    ) -> None:
+        self.cache = cache
+        self.sf2900 = sf2900
+        self.directory = directory
+        self.mailbox = mailbox
+        self._own_worker = worker is None
+        self.worker = worker or DbWorker()
+        self.call_timeout = call_timeout
+        self.attempts_per_round = attempts_per_round
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        self.max_defer = max_defer
+        self.on_change = on_change
+        self._recovered = False
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._transient = _transient_errors()
+
+    # ----------------------------------------------------------------- public
+
+    async def run_once(self) -> int:
+        """Deliver every entry that is due now; record delivered outcomes on the gateway.
+        Returns how many entries reached a final state (delivered or rejected) in this round."""
+        if not self._recovered:
+            recovered = await self.worker.submit(self.cache.recover_sending)
+            if recovered:
+                log.info("%d outbox entries were left in 'sending' by a crash; retrying them", recovered)
+            self._recovered = True
+        done = 0
+        while not self._stop.is_set():
+            task = await self.worker.submit(self.cache.next_due)
+            if task is None:
+                break
+            if await self._deliver(task):
+                done += 1
+            self._changed()
+        await self._record_outcomes()
+        return done
+
+    def trigger(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self, poll: float = 2.0) -> None:
+        """Run rounds until `stop()`; sleeps until the next entry is due, `poll` at most."""
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. the disk: log and try again later
+                log.exception("outbox round failed")
+            self._wake.clear()
+            delay = poll
+            try:
+                wake_at = await self.worker.submit(self.cache.next_wakeup)
+                if wake_at is not None:
+                    from app.models.cache import utcnow
+
+                    delay = max(0.05, min(poll, (wake_at - utcnow()).total_seconds()))
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def close(self) -> None:
+        if self._own_worker:
+            self.worker.close()
+
+    # ----------------------------------------------------------------- delivery
+
+    def _changed(self) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(self.cache.outbox_counts())
+        except Exception:  # noqa: BLE001
+            log.exception("outbox change callback failed")
+
+    def _retrying(self) -> tenacity.AsyncRetrying:
+        return tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(self._transient),
+            wait=tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_backoff),
+            stop=tenacity.stop_after_attempt(self.attempts_per_round),
+            reraise=True,
+        )
+
+    async def _retry(self, fn: Callable[[], Any]) -> Any:
+        async for attempt in self._retrying():
+            with attempt:
+                return await asyncio.wait_for(fn(), self.call_timeout)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _defer_delay(self, attempts: int) -> float:
+        base = min(self.max_defer, 2.0 ** min(attempts, 12))
+        return base * (0.5 + random.random() / 2)
+
+    async def _deliver(self, task: OutboxTask) -> bool:
+        try:
+            receipt = await self._send(task)
+        except Sf2900Rejected as exc:
+            log.warning("outbox %s rejected by the receiver: %s", task.id, exc.status)
+            await self.worker.submit(
+                self.cache.apply_delivery_result, task.id, delivered=False,
+                receipt={"status": exc.status, "reasons": list(exc.reasons)}, reason=exc.reason,
+            )
+            return True
+        except PermanentDeliveryError as exc:
+            await self.worker.submit(
+                self.cache.apply_delivery_result, task.id, delivered=False, reason=str(exc)
+            )
+            return True
+        except self._transient as exc:
+            delay = self._defer_delay(task.attempts)
+            log.info("outbox %s: transient failure (%s), retry in %.0f s", task.id, type(exc).__name__, delay)
+            await self.worker.submit(self.cache.defer, task.id, _plain(exc), delay)
+            return False
+        except Exception as exc:  # noqa: BLE001 - unexpected: keep the entry, try much later
+            log.exception("outbox %s: unexpected failure", task.id)
+            await self.worker.submit(self.cache.defer, task.id, f"Uventet fejl: {type(exc).__name__}",
+                                     self.max_defer)
+            return False
+        await self.worker.submit(self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt)
+        if task.action == "reject" and receipt.get("gateway") == "recorded":
+            await self.worker.submit(self.cache.mark_gateway_recorded, task.id)
+        return True
+
+    async def _case(self, case_id: str) -> Any:
+        case = await self._retry(lambda: self.directory.case(case_id))
+        if case is None:
+            raise PermanentDeliveryError("Sagen findes ikke i DUBU – vælg en anden sag")
+        return case
+
+    async def _send(self, task: OutboxTask) -> dict[str, Any]:
+        payload = task.payload
+        if task.action == "reject":
+            return await self._send_reject(task)
+        item = await self.worker.submit(self.cache.item, task.item_id)
+        msg = await asyncio.to_thread(self.cache.message, task.item_id)
+        case = None
+        case_id = payload.get("case_id") if task.action in ("journalise", "assign") else None
+        if case_id:
+            case = await self._case(case_id)
+        kle = payload.get("kle") or (case.kle if case is not None else None) or DEFAULT_KLE
+        facet = facet_from_case_number(getattr(case, "number", None)) if case is not None else None
+        files = [DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files]
+        if not files:
+            raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")
+        parties = [Party(msg.sender.id, msg.sender.id_type)] if msg.sender.id else []
+        common: dict[str, Any] = {
+            "transaction_id": task.transaction_id,
+            "message_uuid": msg.message_uuid,
+            "kle": kle,
+            "title": msg.label,
+            "letter_date": msg.created or item["received_at"],
+            "files": files,
+            "received_at": item["received_at"],
+            "parties": parties,
+            "user": task.user,
+        }
+        if task.action == "journalise":
+            common.update(case_id=case_id, facet=facet, fremdrift="Modtaget")
+        elif task.action == "assign":
+            common.update(case_id=case_id, facet=facet, fremdrift="Fordelt",
+                          caseworker_id=payload["caseworker_id"])
+        elif task.action == "forward":
+            common.update(receiver_id=payload.get("receiver_id"), fremdrift="Modtaget")
+        else:
+            raise PermanentDeliveryError(f"Ukendt handling: {task.action}")
+        result: Sf2900Result = await self._retry(lambda: self.sf2900.send_document(**common))
+        receipt: dict[str, Any] = {"document": result.to_json(), "kle": kle}
+        note = (payload.get("note") or "").strip()
+        if note and task.action in ("journalise", "assign"):
+            jn = await self._retry(
+                lambda: self.sf2900.send_journal_note(
+                    transaction_id=derived_id(task.transaction_id, "journalnotat"),
+                    message_uuid=msg.message_uuid,
+                    kle=kle,
+                    case_id=case_id,
+                    title=payload.get("note_title") or f"Journalnotat: {msg.label}"[:256],
+                    note=note,
+                    document_id=derived_id(task.transaction_id, "dokument"),
+                    user=task.user,
+                )
+            )
+            receipt["journal_note"] = jn.to_json()
+        return receipt
+
+    async def _send_reject(self, task: OutboxTask) -> dict[str, Any]:
+        if self.mailbox is None:
+            return {"gateway": "not configured"}
+        gw_id = await self.worker.submit(self.cache.gateway_item_id, task.item_id)
+        if gw_id is None:
+            return {"gateway": "unknown item"}
+        await self._record(gw_id, "afvist", case_id=None, note=task.payload.get("reason"))
+        return {"gateway": "recorded", "outcome": "afvist"}
+
+    # ----------------------------------------------------------------- gateway outcomes
+
+    async def _record(self, gw_id: int, outcome: str, *, case_id: str | None, note: str | None) -> None:
+        assert self.mailbox is not None
+        await self._retry(lambda: self.mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note))
+
+    async def _record_outcomes(self) -> None:
+        if self.mailbox is None:
+            return
+        try:
+            from app.sf1606.mailbox_client import MailboxError
+        except ImportError:  # pragma: no cover
+            MailboxError = Exception  # type: ignore[misc,assignment]  # noqa: N806
+        rows = await self.worker.submit(self.cache.unrecorded_outcomes)
+        for row in rows:
+            if self._stop.is_set():
+                return
+            gw_id = await self.worker.submit(self.cache.gateway_item_id, row.item_id)
+            if gw_id is None:
+                await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
+                continue
+            p = row.payload
+            note = p.get("reason") if row.action == "reject" else (
+                p.get("caseworker_label") or p.get("caseworker_id") if row.action == "assign" else p.get("note")
+            )
+            try:
+                await self._record(gw_id, GATEWAY_OUTCOME[row.action], case_id=p.get("case_id"), note=note)
+            except self._transient as exc:
+                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
+                return  # the gateway is down: try the rest next round
+            except MailboxError as exc:
+                # The gateway refuses (e.g. a colleague's claim): the delivery stands; keep the text.
+                log.warning("gateway refused outcome of outbox %s", row.id)
+                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, None)
+                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
+                continue
+            await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
+            self._changed()
+
+
+def _plain(exc: BaseException) -> str:
+    text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc)
+    return text or type(exc).__name__

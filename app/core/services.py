@@ -1,0 +1,187 @@
+"""Bundle the client's Qt-free services for one set of endpoints (used by the UI, CLI and tests).
+
+`ClientServices.create(endpoints)` takes the sandbox's ready JSON keys (`gateway`, `sf2900`,
+`dubu`, `user`, `municipality_cvr`) or real endpoints of the same shape, opens the cache and
+builds: one `DbWorker`, a `MailboxClient` + `Syncer`, an `Sf2900Client` + DUBU directory +
+`OutboxWorker`. `start()` runs the periodic sync and the outbox in background tasks on the
+current loop; `close()` stops and closes everything. Secrets come from the argument or the OS
+keyring (`postfordeler`, `gateway:{user}`), never from a file or a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.outbox import OutboxWorker
+from app.core.sync import Syncer, SyncStatus
+from app.core.worker import DbWorker
+from app.models.cache import Cache
+from app.models.db import Database, open_cache
+
+log = logging.getLogger("postfordeler.services")
+
+KEYRING_SERVICE = "postfordeler"
+ENV_CVR = "POSTFORDELER_MUNICIPALITY_CVR"
+
+
+class MissingSecret(RuntimeError):
+    """No secret for the gateway user in the keyring. `str()` is bilingual, for the CLI/UI."""
+
+
+def default_user() -> str:
+    """The sandbox's demo user if the sandbox defines one, else "fordeler"."""
+    for module in ("app.sandbox", "app.sandbox.runner"):
+        try:
+            mod = __import__(module, fromlist=["DEMO_USER"])
+        except ImportError:
+            continue
+        user = getattr(mod, "DEMO_USER", None)
+        if user:
+            return str(user)
+    return "fordeler"
+
+
+def default_municipality_cvr() -> str:
+    """`$POSTFORDELER_MUNICIPALITY_CVR`, else the CVR of the shipped sandbox dataset."""
+    if os.environ.get(ENV_CVR):
+        return os.environ[ENV_CVR]
+    try:
+        from app.resources import resource
+
+        with open(resource("sandbox", "dubu.json"), encoding="utf-8") as fh:
+            return str(json.load(fh)["municipality"]["cvr"])
+    except Exception:  # noqa: BLE001
+        return "00000000"
+
+
+def gateway_secret(user: str) -> str:
+    try:
+        import keyring
+
+        secret = keyring.get_password(KEYRING_SERVICE, f"gateway:{user}")
+    except Exception as exc:  # noqa: BLE001 - no usable keyring backend
+        raise MissingSecret(
+            f"Kan ikke læse nøgleringen ({type(exc).__name__}); gem adgangskoden for '{user}' "
+            f"under '{KEYRING_SERVICE}' / 'gateway:{user}'. "
+            f"(Cannot read the keyring; store the secret for '{user}'.)"
+        ) from exc
+    if not secret:
+        raise MissingSecret(
+            f"Ingen adgangskode til postserveren for brugeren '{user}' i nøgleringen "
+            f"('{KEYRING_SERVICE}', 'gateway:{user}'). Gem den fx med: "
+            f"python -m keyring set {KEYRING_SERVICE} gateway:{user} "
+            f"(No gateway secret for user '{user}' in the keyring.)"
+        )
+    return secret
+
+
+@dataclass
+class ClientServices:
+    endpoints: dict[str, Any]
+    db: Database
+    cache: Cache
+    worker: DbWorker
+    user: str
+    mailbox: Any | None = None
+    syncer: Syncer | None = None
+    sf2900: Any | None = None
+    directory: Any | None = None
+    outbox: OutboxWorker | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    async def create(
+        cls,
+        endpoints: Mapping[str, Any],
+        *,
+        secret: str | None = None,
+        db_path: Path | None = None,
+        user: str | None = None,
+        sync_interval: float = 15.0,
+        page_size: int = 200,
+        on_sync_status: Callable[[SyncStatus], None] | None = None,
+        on_sync_result: Callable[[Any], None] | None = None,
+        on_outbox_change: Callable[[dict[str, int]], None] | None = None,
+    ) -> ClientServices:
+        """Build the services on the running loop. Endpoints without a key are left out (e.g.
+        no `sf2900` → no outbox worker)."""
+        endpoints = dict(endpoints)
+        user = user or endpoints.get("user") or default_user()
+        cvr = str(endpoints.get("municipality_cvr") or default_municipality_cvr())
+        db = await asyncio.to_thread(open_cache, db_path)
+        worker = DbWorker()
+        cache = Cache(db)
+        services = cls(endpoints=endpoints, db=db, cache=cache, worker=worker, user=user)
+        if endpoints.get("gateway"):
+            from app.sf1606.mailbox_client import MailboxClient
+
+            if secret is None:
+                secret = gateway_secret(user)
+            services.mailbox = MailboxClient(
+                endpoints["gateway"], municipality_cvr=cvr, user=user, secret=secret
+            )
+            services.syncer = Syncer(
+                services.mailbox, cache, worker, interval=sync_interval, page_size=page_size,
+                on_status=on_sync_status, on_result=on_sync_result,
+            )
+        if endpoints.get("dubu"):
+            from app.dubu.directory import HttpDubuDirectory
+
+            services.directory = HttpDubuDirectory(endpoints["dubu"])
+        if endpoints.get("sf2900") and services.directory is not None:
+            from app.dubu.sf2900_client import Sf2900Client
+
+            services.sf2900 = await asyncio.to_thread(
+                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr
+            )
+            services.outbox = OutboxWorker(
+                cache, services.sf2900, services.directory, services.mailbox, worker=worker,
+                on_change=on_outbox_change,
+            )
+        return services
+
+    def start(self) -> None:
+        """Run the periodic sync and the outbox in background tasks of the current loop."""
+        if self.syncer is not None:
+            self._tasks.append(asyncio.ensure_future(self.syncer.run_forever()))
+        if self.outbox is not None:
+            self._tasks.append(asyncio.ensure_future(self.outbox.run_forever()))
+
+    async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
+        """Write a decision to the outbox (off the loop) and wake the outbox worker."""
+        outbox_id = await self.worker.submit(self.cache.enqueue, item_id, action, payload, self.user)
+        if self.outbox is not None:
+            self.outbox.trigger()
+        return outbox_id
+
+    async def undo(self, outbox_id: int) -> bool:
+        return await self.worker.submit(self.cache.undo, outbox_id)
+
+    async def close(self) -> None:
+        if self.syncer is not None:
+            self.syncer.stop()
+        if self.outbox is not None:
+            self.outbox.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except BaseException:  # noqa: BLE001 - cancelled
+                pass
+        self._tasks.clear()
+        for closer in (self.mailbox, self.sf2900, self.directory):
+            if closer is not None:
+                try:
+                    await closer.close()
+                except Exception:  # noqa: BLE001
+                    log.exception("close failed")
+        self.worker.close()
+        self.db.engine.dispose()

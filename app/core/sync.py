@@ -1,0 +1,336 @@
+"""Pull new items from the gateway mailbox into the local cache.
+
+`sync_once` is a three-stage pipeline: while page N is parsed/validated (read_memo in a thread
+pool) and committed (one SQLite transaction on the `DbWorker` thread, cursor included), the
+network fetch of page N+1 is already in flight. A crash at any moment loses nothing and
+duplicates nothing: each page and its cursor commit together, and a page seen twice is counted
+as duplicates, not re-inserted.
+
+A message the gateway accepted but the client's reader refuses is stored *quarantined* (kind
+"ukendt", status "fejlet", the reason and the raw bytes kept) rather than skipped: it stays
+visible in the inbox and is never silently lost, and the cursor can move past it.
+
+`Syncer` runs `sync_once` periodically with tenacity backoff + jitter on `MailboxUnavailable`
+and reports online / degraded / offline with a plain-Danish message through a callback.
+It never lets an exception escape its loop. Qt-free; never logs message content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import enum
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import tenacity
+
+from app.core.worker import DbWorker
+from app.models.cache import Cache, IngestResult
+from app.sf1606.model import MemoError, MemoMessage
+
+log = logging.getLogger("postfordeler.sync")
+
+_PARSE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def parse_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """A shared pool for read_memo (lxml releases the GIL while parsing and validating)."""
+    global _PARSE_POOL
+    if _PARSE_POOL is None:
+        _PARSE_POOL = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="postfordeler-parse"
+        )
+    return _PARSE_POOL
+
+
+def _mailbox_errors() -> tuple[type[BaseException], type[BaseException]]:
+    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+
+    return MailboxError, MailboxUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    new: int
+    duplicates: int
+    total: int  # items fetched in this run (new + duplicates)
+    pages: int
+    quarantined: int = 0
+    cursor: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "total": self.total,
+            "pages": self.pages,
+            "quarantined": self.quarantined,
+            "cursor": self.cursor,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _parse_one(item: Any) -> tuple[Any, MemoMessage | MemoError]:
+    from app.sf1606.memo import read_memo
+
+    try:
+        return item, read_memo(item.memo)
+    except MemoError as exc:
+        log.warning("item %s quarantined: %s", item.item_id, exc.reason)
+        return item, exc
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the sync
+        log.exception("reader failed on item %s", item.item_id)
+        return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
+
+
+def _parse_chunk(items: Sequence[Any]) -> list[tuple[Any, MemoMessage | MemoError]]:
+    return [_parse_one(it) for it in items]
+
+
+async def parse_items(
+    items: Sequence[Any], pool: concurrent.futures.Executor | None = None
+) -> list[tuple[Any, MemoMessage | MemoError]]:
+    """read_memo for every item, spread over the pool; order preserved."""
+    if not items:
+        return []
+    pool = pool or parse_pool()
+    loop = asyncio.get_running_loop()
+    n = max(1, min(len(items), getattr(pool, "_max_workers", 2)))
+    size = -(-len(items) // n)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    parts = await asyncio.gather(*(loop.run_in_executor(pool, _parse_chunk, c) for c in chunks))
+    return [pair for part in parts for pair in part]
+
+
+async def sync_once(
+    client: Any,
+    cache: Cache,
+    *,
+    page_size: int = 200,
+    worker: DbWorker | None = None,
+    pool: concurrent.futures.Executor | None = None,
+    max_pages: int | None = None,
+) -> SyncResult:
+    """Fetch every item after the cache's cursor, page by page, into the cache."""
+    own_worker = worker is None
+    worker = worker or DbWorker()
+    started = time.perf_counter()
+    new = duplicates = quarantined = pages = 0
+    cursor = await worker.submit(cache.cursor)
+    fetch: asyncio.Task[Any] | None = asyncio.ensure_future(client.list_items(cursor, page_size))
+    ingest: asyncio.Future[IngestResult] | None = None
+    try:
+        while fetch is not None:
+            page = await fetch
+            fetch = None
+            pages += 1
+            next_cursor = int(page.next_cursor)
+            more = bool(page.more) and next_cursor > cursor and (max_pages is None or pages < max_pages)
+            if more:
+                fetch = asyncio.ensure_future(client.list_items(next_cursor, page_size))
+            parsed = await parse_items(list(page.items), pool)
+            if ingest is not None:
+                res = await ingest
+                new, duplicates, quarantined = new + res.new, duplicates + res.duplicates, quarantined + res.quarantined
+                ingest = None
+            if parsed or next_cursor > cursor:
+                ingest = worker.submit(cache.ingest, parsed, cursor=max(next_cursor, cursor))
+            cursor = max(cursor, next_cursor)
+        if ingest is not None:
+            res = await ingest
+            new, duplicates, quarantined = new + res.new, duplicates + res.duplicates, quarantined + res.quarantined
+            ingest = None
+    finally:
+        if fetch is not None:
+            fetch.cancel()
+            try:
+                await fetch
+            except BaseException:  # noqa: BLE001 - cancelled or failed; the original error wins
+                pass
+        if ingest is not None:  # a fetch failed while a page was committing: let it finish
+            try:
+                await ingest
+            except Exception:  # noqa: BLE001
+                log.exception("ingest failed during sync abort")
+        if own_worker:
+            worker.close()
+    return SyncResult(
+        new=new,
+        duplicates=duplicates,
+        total=new + duplicates,
+        pages=pages,
+        quarantined=quarantined,
+        cursor=cursor,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class ConnectionState(enum.StrEnum):
+    ONLINE = "online"
+    DEGRADED = "degraded"  # failing, retrying soon
+    OFFLINE = "offline"  # repeated failures or refused credentials: working from the cache
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    state: ConnectionState
+    message: str  # plain Danish, for the status bar
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    last_result: SyncResult | None = None
+    failures: int = 0
+    retry_in: float | None = None
+
+
+def _danish_error(exc: BaseException) -> str:
+    text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    code = getattr(exc, "code", None)
+    return f"{text} ({code})" if code else str(text)
+
+
+@dataclass
+class Syncer:
+    """Periodic sync with backoff. `on_status(SyncStatus)` is called on every state change and
+    after each successful sync; `on_result(SyncResult)` after each sync with new items."""
+
+    client: Any
+    cache: Cache
+    worker: DbWorker
+    interval: float = 15.0
+    page_size: int = 200
+    on_status: Callable[[SyncStatus], None] | None = None
+    on_result: Callable[[SyncResult], None] | None = None
+    max_backoff: float = 60.0
+    initial_backoff: float = 0.5
+    offline_after: int = 3
+    status: SyncStatus = field(
+        default_factory=lambda: SyncStatus(ConnectionState.OFFLINE, "Ikke synkroniseret endnu")
+    )
+
+    def __post_init__(self) -> None:
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._failures = 0
+
+    def _emit(self, status: SyncStatus) -> None:
+        self.status = status
+        if self.on_status is not None:
+            try:
+                self.on_status(status)
+            except Exception:  # noqa: BLE001 - a UI callback must not kill the sync
+                log.exception("status callback failed")
+
+    def _failed(self, exc: BaseException, retry_in: float | None) -> None:
+        self._failures += 1
+        MailboxError, MailboxUnavailable = _mailbox_errors()
+        err = _danish_error(exc)
+        if isinstance(exc, MailboxUnavailable):
+            if self._failures >= self.offline_after:
+                state = ConnectionState.OFFLINE
+                msg = "Offline: postserveren kan ikke nås. Du arbejder videre i den lokale kopi."
+            else:
+                state = ConnectionState.DEGRADED
+                msg = "Forbindelsen til postserveren svigter – prøver igen."
+        elif isinstance(exc, MailboxError):
+            state = ConnectionState.OFFLINE
+            msg = f"Postserveren afviste forespørgslen: {err}"
+        else:
+            state = ConnectionState.DEGRADED
+            msg = "Synkroniseringen fejlede uventet – prøver igen."
+        if retry_in is not None:
+            msg += f" Næste forsøg om {retry_in:.0f} s."
+        self._emit(
+            SyncStatus(state, msg, last_error=err, last_success_at=self.status.last_success_at,
+                       last_result=self.status.last_result, failures=self._failures, retry_in=retry_in)
+        )
+
+    def _succeeded(self, result: SyncResult) -> None:
+        self._failures = 0
+        msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
+        self._emit(SyncStatus(ConnectionState.ONLINE, msg, last_success_at=datetime.now(UTC),
+                              last_result=result))
+        if result.new and self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:  # noqa: BLE001
+                log.exception("result callback failed")
+
+    def _retrying(self, stop: tenacity.stop.stop_base) -> tenacity.AsyncRetrying:
+        _, MailboxUnavailable = _mailbox_errors()
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is not None:
+                self._failed(exc, state.next_action.sleep if state.next_action else None)
+
+        return tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(MailboxUnavailable),
+            wait=tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_backoff),
+            stop=stop,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        """Backoff sleep that `stop()` and `trigger()` cut short."""
+        if self._stop.is_set():
+            return
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def sync_now(self, attempts: int = 3) -> SyncResult:
+        """One sync, retried up to `attempts` times on MailboxUnavailable. Raises the last error."""
+        try:
+            async for attempt in self._retrying(tenacity.stop_after_attempt(attempts)):
+                with attempt:
+                    result = await sync_once(self.client, self.cache, page_size=self.page_size,
+                                             worker=self.worker)
+        except Exception as exc:
+            self._failed(exc, None)
+            raise
+        self._succeeded(result)
+        return result
+
+    def trigger(self) -> None:
+        """Sync as soon as possible (e.g. the user pressed "Opdatér")."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """Sync every `interval` seconds until `stop()`; never raises (except cancellation)."""
+        while not self._stop.is_set():
+            try:
+                async for attempt in self._retrying(tenacity.stop_never):
+                    if self._stop.is_set():
+                        return
+                    with attempt:
+                        result = await sync_once(self.client, self.cache, page_size=self.page_size,
+                                                 worker=self.worker)
+                self._succeeded(result)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - auth faults, bugs: report, wait, go on
+                log.warning("sync failed: %s", type(exc).__name__)
+                self._failed(exc, self.interval)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except TimeoutError:
+                pass
