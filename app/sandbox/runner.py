@@ -1,0 +1,299 @@
+"""Start every remote party on loopback: gateway, Postkomponent simulator, SF2900, DUBU directory.
+
+`await start_sandbox(SandboxConfig(...))` runs, in the current asyncio loop:
+- the receiving gateway (app/gateway/server.py) on SQLite in the sandbox data dir, configured
+  with the dataset's municipality CVR and contact points, and a demo user `DEMO_USER` with a
+  fresh random secret (returned in `RunningSandbox.secret`, stored in the OS keyring as
+  ("postfordeler", "gateway:<user>") when a backend is available);
+- the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`;
+- the DUBU directory service (app/sandbox/dubu_service.py) over the dataset;
+- once all three listen, the simulator pushes the message folder and/or N generated messages
+  to the gateway's EP_FS1 (in a background task; `await running.pushed()` waits for it).
+
+`SandboxThread` runs the same on its own loop in a daemon thread (the desktop app uses it: the
+UI loop never runs the servers). Never logs message content, CPR numbers or the secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.dubu.dataset import DubuDataset
+from app.resources import resource
+from app.sandbox.dubu_service import DubuDirectoryService
+from app.sandbox.generator import MessageGenerator
+from app.sandbox.sf2900_service import Sf2900Service
+from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, message_files
+
+log = logging.getLogger("postfordeler.sandbox")
+
+DEMO_USER = "demo"
+KEYRING_SERVICE = "postfordeler"
+CREDENTIALS_FILE = "demo_credentials.json"
+
+
+def default_messages_dir() -> Path:
+    return resource("sandbox", "messages")
+
+
+def default_dubu_data() -> Path:
+    return resource("sandbox", "dubu.json")
+
+
+@dataclass
+class SandboxConfig:
+    messages_dir: Path | None = None  # None: the shipped corpus (resources/sandbox/messages)
+    dubu_data: Path | None = None  # None: resources/sandbox/dubu.json
+    generate: int = 0  # generated messages pushed after the folder
+    rate: float | None = None  # messages per second (None: as fast as the gateway takes them)
+    gateway_port: int = 0
+    sf2900_port: int = 0
+    dubu_port: int = 0
+    data_dir: Path | None = None  # None: paths.sub("sandbox")
+    host: str = "127.0.0.1"
+    push_messages: bool = True  # False: start the servers, push nothing from the folder
+    seed: int = 1
+    user: str = DEMO_USER
+    secret: str | None = None  # None: a fresh random secret
+    store_in_keyring: bool = True
+    sf2900_faults: list[dict[str, Any]] = field(default_factory=list)
+    dubu_faults: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RunningSandbox:
+    config: SandboxConfig
+    dataset: DubuDataset
+    gateway: Any  # app.gateway.server.RunningGateway
+    sf2900: Sf2900Service
+    dubu: DubuDirectoryService
+    simulator: PostkomponentSimulator
+    secret: str
+    endpoints: dict[str, Any]
+    data_dir: Path
+    _push_task: asyncio.Task[SimulatorStats] | None = None
+
+    @property
+    def user(self) -> str:
+        return self.config.user
+
+    @property
+    def municipality_cvr(self) -> str:
+        return self.dataset.municipality.cvr
+
+    async def pushed(self) -> SimulatorStats:
+        """Wait until the simulator delivered everything it was given; its stats."""
+        if self._push_task is None:
+            return self.simulator.stats
+        return await asyncio.shield(self._push_task)
+
+    async def stop(self) -> None:
+        if self._push_task is not None and not self._push_task.done():
+            self._push_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._push_task
+        for part in (self.dubu, self.sf2900, self.gateway):
+            with contextlib.suppress(Exception):
+                await part.stop()
+
+
+def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> bool:
+    """Keyring when available (True), and always a 0600 credentials file in the sandbox dir."""
+    path = data_dir / CREDENTIALS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"user": user, "secret": secret}, fh)
+    if not use_keyring:
+        return False
+    try:
+        import keyring
+
+        keyring.set_password(KEYRING_SERVICE, f"gateway:{user}", secret)
+        return True
+    except Exception as exc:  # noqa: BLE001 - no backend is normal on headless machines
+        log.info("no keyring backend for the sandbox secret (%s)", type(exc).__name__)
+        return False
+
+
+def _messages(config: SandboxConfig, dataset: DubuDataset) -> list[Path | bytes]:
+    items: list[Path | bytes] = []
+    if config.push_messages:
+        folder = Path(config.messages_dir) if config.messages_dir else default_messages_dir()
+        items.extend(message_files(folder))
+    if config.generate > 0:
+        gen = MessageGenerator(dataset, seed=config.seed)
+        items.extend(m.xml for m in gen.generate(config.generate))
+    return items
+
+
+async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
+    """Start the sandbox in the current loop; returns once every server listens."""
+    from app import paths
+    from app.gateway.server import GatewayConfig, start_gateway
+
+    data_dir = Path(config.data_dir) if config.data_dir else paths.sub("sandbox")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    dataset = await asyncio.to_thread(DubuDataset.load, config.dubu_data or default_dubu_data())
+    cvr = dataset.municipality.cvr
+    secret = config.secret or secrets.token_urlsafe(24)
+    in_keyring = await asyncio.to_thread(
+        _store_secret, config.user, secret, data_dir, config.store_in_keyring
+    )
+
+    gateway = await start_gateway(
+        GatewayConfig(
+            db_url=f"sqlite:///{data_dir / 'gateway.sqlite3'}",
+            host=config.host,
+            port=config.gateway_port,
+            municipality_cvr=cvr,
+            contact_points=tuple(c.id for c in dataset.contact_points),
+            users={config.user: secret},
+            sandbox=True,
+        )
+    )
+    sf2900 = dubu = None
+    try:
+        sf2900 = Sf2900Service(
+            data_dir=data_dir / "sf2900", municipality_cvr=cvr, faults=config.sf2900_faults,
+            seed=config.seed,
+        )
+        await sf2900.start(config.host, config.sf2900_port)
+        dubu = DubuDirectoryService(dataset, faults=config.dubu_faults, seed=config.seed)
+        await dubu.start(config.host, config.dubu_port)
+    except BaseException:
+        for part in (dubu, sf2900, gateway):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    await part.stop()
+        raise
+
+    items = await asyncio.to_thread(_messages, config, dataset)
+    simulator = PostkomponentSimulator(gateway.postmodtag_url, rate=config.rate, seed=config.seed)
+    endpoints: dict[str, Any] = {
+        "ready": True,
+        "gateway": gateway.base_url,
+        "mailbox": gateway.mailbox_url,
+        "mailbox_wsdl": gateway.mailbox_wsdl_url,
+        "postmodtag": gateway.postmodtag_url,
+        "gateway_health": f"{gateway.base_url}/health",
+        "gateway_faults": f"{gateway.base_url}/_sandbox/faults",
+        "sf2900": sf2900.service_url,
+        "sf2900_wsdl": sf2900.wsdl_url,
+        "sf2900_received": sf2900.received_url,
+        "sf2900_faults": sf2900.faults_url,
+        "dubu": dubu.base_url,
+        "user": config.user,
+        "secret_in_keyring": in_keyring,
+        "credentials_file": str(data_dir / CREDENTIALS_FILE),
+        "municipality_cvr": cvr,
+        "municipality": dataset.municipality.name,
+        "messages": len(items),
+        "data_dir": str(data_dir),
+    }
+    running = RunningSandbox(
+        config=config, dataset=dataset, gateway=gateway, sf2900=sf2900, dubu=dubu,
+        simulator=simulator, secret=secret, endpoints=endpoints, data_dir=data_dir,
+    )
+    if items:
+        running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
+        running._push_task.add_done_callback(_log_push)
+    log.info("sandbox ready: %d messages to push", len(items))
+    return running
+
+
+def _log_push(task: asyncio.Task[SimulatorStats]) -> None:
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("sandbox simulator failed: %s", type(exc).__name__)
+    else:
+        log.info("sandbox simulator done: %s", task.result().to_json())
+
+
+class SandboxThread:
+    """The sandbox on its own asyncio loop in a daemon thread.
+
+    `start()` blocks until every server listens and returns the endpoints dict; `stop()` shuts
+    everything down and joins the thread. Safe to call `stop()` twice.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.running: RunningSandbox | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stop: asyncio.Event | None = None
+
+    @property
+    def endpoints(self) -> dict[str, Any]:
+        if self.running is None:
+            raise RuntimeError("sandbox not started")
+        return self.running.endpoints
+
+    @property
+    def secret(self) -> str:
+        if self.running is None:
+            raise RuntimeError("sandbox not started")
+        return self.running.secret
+
+    def start(self, timeout: float = 60.0) -> dict[str, Any]:
+        if self._thread is not None:
+            return self.endpoints
+        self._thread = threading.Thread(target=self._main, name="postfordeler-sandbox", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("sandbox did not start in time")
+        if self._error is not None:
+            raise RuntimeError(f"sandbox failed to start: {self._error}") from self._error
+        return self.endpoints
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            self.running = await start_sandbox(self.config)
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stop.wait()
+        await self.running.stop()
+
+    def wait_pushed(self, timeout: float = 120.0) -> SimulatorStats:
+        """Block until the simulator finished (from any thread but the sandbox's own)."""
+        if self._loop is None or self.running is None:
+            raise RuntimeError("sandbox not started")
+        fut = asyncio.run_coroutine_threadsafe(self.running.pushed(), self._loop)
+        return fut.result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        if self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+        self._thread = None
