@@ -173,7 +173,9 @@ class OutboxWorker:
     def _retrying(self) -> tenacity.AsyncRetrying:
         return tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(self._transient),
-            wait=tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_backoff),
+            wait=tenacity.wait_exponential_jitter(
+                multiplier=self.initial_backoff, jitter=self.initial_backoff, max=self.max_backoff
+            ),
             stop=tenacity.stop_after_attempt(self.attempts_per_round),
             reraise=True,
         )

@@ -275,7 +275,9 @@ class Syncer:
 
         return tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(MailboxUnavailable),
-            wait=tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_backoff),
+            wait=tenacity.wait_exponential_jitter(
+                multiplier=self.initial_backoff, jitter=self.initial_backoff, max=self.max_backoff
+            ),
             stop=stop,
             before_sleep=before_sleep,
             sleep=self._sleep,

@@ -681,6 +681,8 @@ def _item_row(it: Any, msg: MemoMessage | MemoError, now: datetime | None) -> di
         "synced_at": now,
         "size_bytes": len(memo),
         "status": ItemStatus.NEW,
+        "status_changed_at": None,
+        "status_note": None,
         "misrouted": False,
         "read": False,
     }
