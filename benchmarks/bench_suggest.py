@@ -53,7 +53,7 @@ def evaluate(engine, labels: dict, messages: dict) -> dict[str, float]:
             other_n += 1
             other_top1 += bool(ids and ids[0] == truth)
             other_top3 += truth in ids[:3]
-    pct = lambda a, b: round(100.0 * a / b, 2) if b else 100.0  # noqa: E731
+    pct = lambda a, b: round(100.0 * a / b, 2) if b else 100.0
     return {
         "retursvar_top1": pct(reply_hit, reply_n),
         "nyhenvendelse_videresendt_top1": pct(other_top1, other_n),
@@ -139,11 +139,14 @@ def suggest_speed() -> dict[str, float]:
     from app.dubu.dataset import DubuDataset
     from app.suggest.engine import SuggestionEngine
 
-    labels, messages = _load_corpus()
+    _, messages = _load_corpus()
     t0 = time.perf_counter()
     dataset = DubuDataset.from_dict(scaled_dataset())
     engine = SuggestionEngine(dataset)
     load_ms = (time.perf_counter() - t0) * 1000
+    from app.suggest import text as suggest_text
+
+    suggest_text._CACHE.clear()  # PDF text extraction is part of the measured time
     times = []
     for message in messages.values():
         t = time.perf_counter()

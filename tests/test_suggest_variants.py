@@ -37,7 +37,8 @@ def world():
 
 
 def with_text(msg: MemoMessage, text: str, *, keep_pdf: bool = False, **changes) -> MemoMessage:
-    """`msg` with its text/plain body replaced (and PDFs/images dropped unless keep_pdf)."""
+    """`msg` with its text/plain body replaced (PDFs/images dropped unless keep_pdf, the
+    forward comment removed)."""
     docs = []
     for doc in msg.documents:
         files = []
@@ -49,6 +50,8 @@ def with_text(msg: MemoMessage, text: str, *, keep_pdf: bool = False, **changes)
                 files.append(f)
         if files:
             docs.append(dataclasses.replace(doc, files=tuple(files)))
+    if msg.forward_data is not None and "forward_data" not in changes:  # no leftover comment
+        changes["forward_data"] = dataclasses.replace(msg.forward_data, comment=None)
     return dataclasses.replace(msg, documents=tuple(docs), **changes)
 
 
@@ -394,3 +397,20 @@ def test_sibling_told_apart_by_age(world):
         hits.append(top_id(engine, with_contact_info(with_text(m, text), ())) == l["case_id"])
     if hits:
         assert rate(hits) >= 0.8
+
+
+def test_new_child_in_known_family_is_not_confidently_filed(world):
+    ds, engine, labels, msgs = world
+    named, with_cpr = [], []
+    for u, l, m, case in family_items(ds, labels, msgs):
+        fam_first = {ds.person(c).first_name for c in ds.children_of(m.sender.id)}
+        newname = next(n for n in ("Bodil", "Karl", "Ingrid", "Valdemar") if n not in fam_first)
+        text = (f"Hej\n\nVi har fået en lille ny, {newname}, og har brug for råd om "
+                f"aflastning.\n\nMvh\n{m.sender.label}")
+        r = engine.suggest(with_contact_info(with_text(m, text, label="Henvendelse"), ()))
+        named.append(not r.suggestions or r.suggestions[0].score < 0.5)
+        text = f"Hej\n\nDet drejer sig om vores yngste, CPR 010325-4321. Vi har brug for hjælp."
+        r = engine.suggest(with_contact_info(with_text(m, text, label="Henvendelse"), ()))
+        with_cpr.append((not r.suggestions or r.suggestions[0].score < 0.5) and r.needs_new_case)
+    assert rate(named) >= 0.85
+    assert rate(with_cpr) >= 0.9

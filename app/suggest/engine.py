@@ -229,7 +229,7 @@ class SuggestionEngine:
             for case in ds.cases_for_party(sender_id):
                 role = case.role_of(sender_id) or "part"
                 family.add(case.child_cpr)
-                children[case.child_cpr].add(0.5, f"Afsender er part i barnets sag ({role})")
+                children[case.child_cpr].add(0.45, f"Afsender er part i barnets sag ({role})")
             if reply_case is None:
                 reply_case = self._letters_by_label(message, sender_id, label, cases)
                 if reply_case is not None:
@@ -238,7 +238,12 @@ class SuggestionEngine:
         # 3. Case numbers in metadata and text.
         cd = message.content_data
         if cd and cd.case_id:
-            strong |= self._case_numbers(cd.case_id, cases, "Sagsnummer i brevets metadata")
+            by_id = self.ds.case_by_id(cd.case_id)
+            if by_id is not None:
+                cases[by_id.id].add(0.95, f"Sagens id i brevets metadata ({by_id.number})")
+                strong = True
+            else:
+                strong |= self._case_numbers(cd.case_id, cases, "Sagsnummer i brevets metadata")
         strong |= self._case_numbers(all_text + "\n" + reply_comments, cases,
                                      "Sagsnummer nævnt i teksten")
 
@@ -271,6 +276,11 @@ class SuggestionEngine:
         # 5. Names (family first, then the whole register for full names), and clues.
         toks = names.tokens(all_text + "\n" + reply_comments)
         named = self._names(toks, family, children, sender_is_cpr)
+        if family and not (named & family) and not text_cprs:
+            # the letter names a child, but none of the sender's children: maybe a new child
+            if self._other_child_named(toks, family, message.sender.label or ""):
+                for cpr in family:
+                    children[cpr].penalise(0.6)
         for value in ci_names:
             self._names(names.tokens(value), family, children, sender_is_cpr,
                         reason_prefix="kontaktoplysninger", ci=ci_children)
@@ -299,8 +309,9 @@ class SuggestionEngine:
                                   child_named=bool(named))
 
         # 8. Children -> cases.
+        caps = {t.folded for t in toks if t.capital}
         suggestions, needs_new, note = self._rank(children, cases, reply_case,
-                                                  reply_closed_note, unknown_child_cprs)
+                                                  reply_closed_note, unknown_child_cprs, caps)
         if reply_closed_note and not note:
             note = reply_closed_note
         if verdict.misrouted:
@@ -582,7 +593,7 @@ class SuggestionEngine:
     # -- ranking ---------------------------------------------------------------------------
 
     def _rank(self, children: dict[str, _Ev], cases: dict[str, _Ev], reply_case: Case | None,
-              reply_closed_note: str | None, unknown: set[str]
+              reply_closed_note: str | None, unknown: set[str], caps: set[str]
               ) -> tuple[list[Suggestion], bool, str | None]:
         ds = self.ds
         # child probabilities, damped when another child is about as likely (siblings)
@@ -642,6 +653,15 @@ class SuggestionEngine:
                 reasons[open_case.id] = [f"Barnets åbne sag – sag {case.number} er lukket"] + \
                     reasons.get(open_case.id, [])
             scores[case_id] = min(scores[case_id] * 0.45, CLOSED_ONLY_CAP)
+        # the case's caseworker addressed by name ("Til Jonna", "Att. Ivan Jessen"): tie-breaker
+        for case_id in list(scores):
+            case = ds.case_by_id(case_id)
+            worker = ds.caseworker(case.caseworker_id) if case else None
+            if case is None or worker is None or not case.is_open or scores[case_id] < 0.2:
+                continue
+            if self._mentions_worker(worker.name, worker.initials, caps):
+                scores[case_id] = 1.0 - (1.0 - scores[case_id]) * 0.85
+                reasons[case_id].append(f"Sagsbehandleren ({worker.name}) nævnt i brevet")
         ordered = sorted(scores.items(), key=lambda kv: -kv[1])
         out = [self._make(ds.case_by_id(cid), round(s, 3), reasons.get(cid, []))  # type: ignore[arg-type]
                for cid, s in ordered]
@@ -656,6 +676,27 @@ class SuggestionEngine:
                 needs_new = True
                 note = "Barnet i brevet har ingen sag i DUBU – opret ny sag"
         return out, needs_new, note
+
+    def _other_child_named(self, toks: list[names.Token], family: set[str], sender: str) -> bool:
+        """A capitalised child first name in the text that is not one of `family`'s children,
+        the sender's own name or a caseworker's."""
+        skip = set(fold(sender).split())
+        skip |= {fold(w.name).split()[0] for w in self.ds.caseworkers() if w.name}
+        fam_first = {self.ds.folded_name(c)[0] for c in family if self.ds.folded_name(c)}
+        for t in toks:
+            if not t.capital or t.folded in skip:
+                continue
+            known = lambda x: x in self._child_first or bool(self.ds.persons_with_first_name(x))  # noqa: E731
+            v = t.folded[:-1] if t.folded.endswith("s") and known(t.folded[:-1]) else t.folded
+            if known(v) and v not in fam_first and \
+                    not any(names.first_name_score(f, t.folded) >= 0.6 for f in fam_first):
+                return True
+        return False
+
+    @staticmethod
+    def _mentions_worker(name: str, initials: str, caps: set[str]) -> bool:
+        parts = fold(name).split()
+        return bool(parts) and (parts[0] in caps or (bool(initials) and fold(initials) in caps))
 
     def _make(self, case: Case, score: float, reasons: list[str]) -> Suggestion:
         person = self.ds.person(case.child_cpr)
