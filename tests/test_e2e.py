@@ -1,0 +1,171 @@
+"""THE end-to-end test (issue 2 item 8), every hop a real process boundary:
+
+`postfordeler sandbox` (subprocess: simulator → EP_FS1 → gateway on SQLite) → `postfordeler sync
+--once` (subprocess: zeep over the mailbox WSDL → client cache on SQLite) → a journalise and an
+assign decision written to the outbox → `postfordeler outbox run --once` (subprocess: zeep on the
+real SF2900 WSDL) → the SF2900 sandbox received the right DOKUMENT on the right case, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.resources import resource
+from app.sf1606.memo import read_memo
+
+SANDBOX_MESSAGES = resource("sandbox", "messages")
+DUBU = json.loads(resource("sandbox", "dubu.json").read_text("utf-8"))
+
+
+def cli(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
+        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(),
+    )
+
+
+def last_json(stdout: str) -> dict:
+    lines = [ln for ln in stdout.splitlines() if ln.strip().startswith("{")]
+    assert lines, f"no JSON on stdout: {stdout!r}"
+    return json.loads(lines[-1])
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "sandbox"), "sandbox"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )
+    try:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"sandbox did not start: {proc.stderr.read()}")
+        ep = json.loads(line)
+        assert ep["ready"] is True
+        # wait until the simulator delivered the whole folder to EP_FS1
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{ep['gateway']}/health").json().get("last_item_id", 0) < ep["messages"]:
+            assert time.monotonic() < deadline, "simulator did not deliver in time"
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.2)
+        yield ep
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -9
+        assert rc == 0, proc.stderr.read()
+
+
+def _retursvar_on_known_letters(n: int) -> list[tuple[str, dict]]:
+    """(message uuid, DUBU case) of `n` corpus retursvar whose ReplyData names a DUBU letter,
+    each on a different case."""
+    letters = {lt["message_uuid"].lower(): lt for lt in DUBU["letters"]}
+    cases = {c["id"]: c for c in DUBU["cases"]}
+    found: list[tuple[str, dict]] = []
+    for path in sorted(SANDBOX_MESSAGES.glob("*.xml")):
+        msg = read_memo(path.read_bytes())
+        if str(msg.kind) != "retursvar":
+            continue
+        rd = next((r for r in msg.reply_data if r.message_uuid.lower() in letters), None)
+        if rd is None:
+            continue
+        case = cases[letters[rd.message_uuid.lower()]["case_id"]]
+        if case["caseworker_id"] and all(c["id"] != case["id"] for _, c in found):
+            found.append((msg.message_uuid, case))
+        if len(found) == n:
+            return found
+    raise AssertionError("corpus has too few retursvar on known letters")
+
+
+@pytest.mark.timeout(300)
+def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
+    ep = sandbox
+    client_dir = tmp_path / "client"
+    corpus = sorted(SANDBOX_MESSAGES.glob("*.xml"))
+
+    # 1. headless sync: every corpus message lands in the client cache
+    r = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json")
+    assert r.returncode == 0, r.stderr
+    synced = last_json(r.stdout)
+    assert synced["new"] == len(corpus) == ep["messages"]
+    assert synced["total"] >= len(corpus) and synced["duplicates"] == 0
+    again = last_json(cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").stdout)
+    assert again["new"] == 0
+
+    # 2. decisions: journalise retursvar A on the case of its letter; assign retursvar B
+    (uuid_a, case_a), (uuid_b, case_b) = _retursvar_on_known_letters(2)
+    caseworker = case_b["caseworker_id"]
+    from app import paths
+    from app.models.cache import Cache
+    from app.models.db import open_cache
+
+    paths.set_data_dir(client_dir)
+    db = open_cache()
+    try:
+        cache = Cache(db)
+        item_a, item_b = cache.item_id_for_uuid(uuid_a), cache.item_id_for_uuid(uuid_b)
+        assert item_a and item_b
+        files_a = {f.safe_filename: f.sha256 for f in cache.message(item_a).files}
+        files_b = {f.safe_filename: f.sha256 for f in cache.message(item_b).files}
+        gw_a, gw_b = cache.gateway_item_id(item_a), cache.gateway_item_id(item_b)
+        cache.enqueue(item_a, "journalise", {"case_id": case_a["id"]}, user=ep["user"])
+        cache.enqueue(item_b, "assign", {"case_id": case_b["id"], "caseworker_id": caseworker}, user=ep["user"])
+    finally:
+        db.engine.dispose()
+        paths.set_data_dir(None)
+
+    # 3. the outbox worker delivers through zeep to the SF2900 sandbox
+    outbox_args = ("outbox", "run", "--once", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"],
+                   "--gateway", ep["gateway"], "--json")
+    r = cli(client_dir, *outbox_args)
+    assert r.returncode == 0, r.stderr
+    assert last_json(r.stdout)["done"] == 2
+
+    received = httpx.get(ep["sf2900_received"]).json()
+    assert len(received) == 2
+    by_msg = {rec["DigitalPostMeddelelsesID"].lower(): rec for rec in received}
+    doc_a, doc_b = by_msg[uuid_a.lower()], by_msg[uuid_b.lower()]
+    for doc, case, files in ((doc_a, case_a, files_a), (doc_b, case_b, files_b)):
+        assert doc["ObjektType"] == "DOKUMENT"
+        assert doc["SagForslag"] == case["id"]
+        assert doc["KLEEmneForslag"] == case["kle"]
+        assert doc["Retning"] == "Indgaaende"
+        assert {f["name"]: f["sha256"] for f in doc["files"]} == files
+        assert doc["modtager"]["name"].startswith("DUBU")
+    assert doc_a["Fremdrift"] == "Modtaget"
+    assert doc_b["Fremdrift"] == "Fordelt" and doc_b["BrugerRef"] == caseworker
+    assert doc_a["AnvenderTransaktionsID"] != doc_b["AnvenderTransaktionsID"]
+
+    # 4. exactly once: another round sends nothing, the sandbox still holds two objects
+    r = cli(client_dir, *outbox_args)
+    assert r.returncode == 0 and last_json(r.stdout)["done"] == 0
+    assert len(httpx.get(ep["sf2900_received"]).json()) == 2
+
+    # 5. the outcomes were recorded on the gateway mailbox
+    async def outcomes() -> tuple[str | None, str | None]:
+        import keyring
+
+        from app.sf1606.mailbox_client import MailboxClient
+
+        secret = keyring.get_password("postfordeler", f"gateway:{ep['user']}")
+        mb = MailboxClient(ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"], secret=secret)
+        try:
+            return (await mb.fetch(gw_a)).outcome, (await mb.fetch(gw_b)).outcome
+        finally:
+            await mb.close()
+
+    out_a, out_b = asyncio.run(outcomes())
+    assert (out_a, out_b) == ("journaliseret", "fordelt")
