@@ -112,26 +112,37 @@ def scaled_dataset(n_cases: int = 10_000, seed: int = 7) -> dict:
         for cpr in [src["child_cpr"], *(p["cpr"] for p in src["parties"])]:
             if cpr not in mapping:
                 mapping[cpr] = fresh_cpr(cpr)
-                new_persons.append({
-                    "cpr": mapping[cpr],
-                    "name": f"{rng.choice(firsts)} {surname}",
-                    "address": persons.get(cpr, {}).get("address", ""),
-                })
+                new_persons.append(
+                    {
+                        "cpr": mapping[cpr],
+                        "name": f"{rng.choice(firsts)} {surname}",
+                        "address": persons.get(cpr, {}).get("address", ""),
+                    }
+                )
         while True:
             number = f"27.24.00-G01-{rng.randint(0, 99999):05d}-{src['number'][-2:]}"
             if number not in serials:
                 serials.add(number)
                 break
         case_id = str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
-        cases.append({**src, "id": case_id, "number": number,
-                      "child_cpr": mapping[src["child_cpr"]],
-                      "parties": [{"cpr": mapping[p["cpr"]], "role": p["role"]}
-                                  for p in src["parties"]]})
+        cases.append(
+            {
+                **src,
+                "id": case_id,
+                "number": number,
+                "child_cpr": mapping[src["child_cpr"]],
+                "parties": [{"cpr": mapping[p["cpr"]], "role": p["role"]} for p in src["parties"]],
+            }
+        )
         for letter in letters_by_case.get(src["id"], [])[:5]:
-            letters.append({**letter, "case_id": case_id,
-                            "message_uuid": str(uuidlib.UUID(int=rng.getrandbits(128), version=4)),
-                            "recipient_cpr": mapping.get(letter["recipient_cpr"],
-                                                         letter["recipient_cpr"])})
+            letters.append(
+                {
+                    **letter,
+                    "case_id": case_id,
+                    "message_uuid": str(uuidlib.UUID(int=rng.getrandbits(128), version=4)),
+                    "recipient_cpr": mapping.get(letter["recipient_cpr"], letter["recipient_cpr"]),
+                }
+            )
     return {**base, "cases": cases, "letters": letters, "persons": base["persons"] + new_persons}
 
 

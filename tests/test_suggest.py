@@ -17,7 +17,7 @@ from app.suggest.engine import SuggestionEngine, SuggestionResult
 from tests.conftest import CORPUS, MESSAGES, REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from bench_suggest import evaluate  # noqa: E402
+from bench_suggest import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def first(labels, pred):
 
 
 def test_corpus_quality_floor(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, labels, msgs = world
     q = evaluate(engine, labels, msgs)
     assert q["retursvar_top1"] >= 99.0
     assert q["nyhenvendelse_videresendt_top1"] >= 93.0
@@ -65,7 +65,7 @@ def test_corpus_quality_floor(world):
 
 
 def test_scores_are_probabilities_and_sorted(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, _labels, msgs = world
     for m in msgs.values():
         r = engine.suggest(m)
         assert isinstance(r, SuggestionResult)
@@ -85,8 +85,11 @@ def test_replydata_chosen_by_sender_not_position(world):
     ours = next(r for r in m.reply_data if r.sender_id == ds.municipality.cvr)
     # A decoy entry first, pointing at another real letter but not sent by us
     other = next(lt for lt in ds.letters if ds.case_by_id(lt.case_id).id != labels[u]["case_id"])
-    decoy = ReplyData(message_uuid=other.message_uuid, sender_id="12345678",
-                      case_id=ds.case_by_id(other.case_id).number)
+    decoy = ReplyData(
+        message_uuid=other.message_uuid,
+        sender_id="12345678",
+        case_id=ds.case_by_id(other.case_id).number,
+    )
     ours_plain = dataclasses.replace(ours, generating_system_id=None)
     r = engine.suggest(dataclasses.replace(m, reply_data=(decoy, ours_plain)))
     assert r.suggestions[0].case_id == labels[u]["case_id"]
@@ -105,11 +108,13 @@ def test_reply_to_closed_case_keeps_it_first_then_open_case(world):
 
 
 def test_reply_letter_uuid_case_insensitive(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, labels, msgs = world
     u = first(labels, lambda lab: lab["kind"] == "retursvar")
     m = msgs[u]
-    rd = tuple(dataclasses.replace(x, message_uuid=x.message_uuid.upper(), case_id=None)
-               for x in m.reply_data)
+    rd = tuple(
+        dataclasses.replace(x, message_uuid=x.message_uuid.upper(), case_id=None)
+        for x in m.reply_data
+    )
     assert engine.suggest(dataclasses.replace(m, reply_data=rd)).top.case_id == labels[u]["case_id"]
 
 
@@ -117,7 +122,7 @@ def test_reply_letter_uuid_case_insensitive(world):
 
 
 def test_only_closed_case_needs_new_case_and_no_confident_suggestion(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, labels, msgs = world
     items = [u for u, lab in labels.items() if "only_closed_case" in lab["notes"]]
     assert items
     for u in items:
@@ -128,7 +133,7 @@ def test_only_closed_case_needs_new_case_and_no_confident_suggestion(world):
 
 
 def test_child_not_in_dubu_gets_no_confident_suggestion(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, labels, msgs = world
     for u, lab in labels.items():
         if "child_not_in_dubu" in lab["notes"] or "new_family_not_in_dubu" in lab["notes"]:
             r = engine.suggest(msgs[u])
@@ -141,8 +146,14 @@ def test_child_not_in_dubu_gets_no_confident_suggestion(world):
 def test_cpr_formats_and_modulus11_not_required():
     # 0101990120 has a valid date but fails modulus 11 — still accepted
     assert not _mod11("0101990120")
-    for text in ("cpr 0101990120", "CPR: 010199-0120", "010199 0120", "01.01.99-0120",
-                 "010199/0120", "0l0199-0l20"):
+    for text in (
+        "cpr 0101990120",
+        "CPR: 010199-0120",
+        "010199 0120",
+        "01.01.99-0120",
+        "010199/0120",
+        "0l0199-0l20",
+    ):
         assert [h.cpr for h in find_cprs(text)] == ["0101990120"], text
     assert find_cprs("tlf. 41071606 og J.nr. 3802-28067-00871-26") == []
     assert find_cprs("310299-1234") == []  # 31 February is no date
@@ -158,7 +169,9 @@ def test_mod11_failing_child_cpr_is_matched(world):
     case = next(c for c in ds.cases if c.is_open and not _mod11(c.child_cpr))
     u = first(labels, lambda lab: lab["kind"] == "nyhenvendelse" and "partner:" in lab["notes"])
     c = case.child_cpr
-    m = with_contact_info(with_text(msgs[u], f"Vi underretter om barnet med CPR {c[:6]} {c[6:]}."), ())
+    m = with_contact_info(
+        with_text(msgs[u], f"Vi underretter om barnet med CPR {c[:6]} {c[6:]}."), ()
+    )
     r = engine.suggest(m)
     assert r.top.case_id == case.id
     assert "Barnets CPR fundet i brevet" in r.top.reasons
@@ -166,13 +179,22 @@ def test_mod11_failing_child_cpr_is_matched(world):
 
 def test_wrong_contactinfo_cpr_is_overridden_by_text(world):
     ds, engine, labels, msgs = world
-    u = first(labels, lambda lab: "contactinfo_ok" in lab["notes"] and lab["case_id"]
-              and "cpr_dash" in lab["notes"] and lab["kind"] == "nyhenvendelse")
+    u = first(
+        labels,
+        lambda lab: (
+            "contactinfo_ok" in lab["notes"]
+            and lab["case_id"]
+            and "cpr_dash" in lab["notes"]
+            and lab["kind"] == "nyhenvendelse"
+        ),
+    )
     truth = labels[u]["case_id"]
     other = next(c for c in ds.cases if c.is_open and c.id != truth)
     m = msgs[u]
-    infos = [ContactInfo(ci.label, other.child_cpr if "CPR" in ci.label else ci.value)
-             for ci in m.contact_info]
+    infos = [
+        ContactInfo(ci.label, other.child_cpr if "CPR" in ci.label else ci.value)
+        for ci in m.contact_info
+    ]
     r = engine.suggest(with_contact_info(m, infos))
     assert r.top.case_id == truth
 
@@ -181,7 +203,7 @@ def test_wrong_contactinfo_cpr_is_overridden_by_text(world):
 
 
 def test_misrouted_example_forward_to(world):
-    ds, engine, labels, msgs = world
+    _ds, engine, labels, msgs = world
     for u, lab in labels.items():
         if lab["misrouted"]:
             r = engine.suggest(msgs[u])
@@ -195,7 +217,7 @@ def test_misrouted_example_forward_to(world):
 
 
 def test_search_cases_by_cpr_name_and_number(world):
-    ds, engine, labels, msgs = world
+    ds, engine, _labels, _msgs = world
     case = next(c for c in ds.cases if c.is_open)
     child = ds.person(case.child_cpr)
     assert engine.search_cases(case.child_cpr)[0].case_id == case.id
@@ -217,14 +239,26 @@ def test_query_reranks(world):
 
 
 def test_cli_json(world, tmp_path):
-    ds, engine, labels, msgs = world
+    _ds, _engine, labels, _msgs = world
     files = sorted(MESSAGES.glob("*.xml"))[:6]
     bad = tmp_path / "bad.xml"
     bad.write_text("<nope/>")
     proc = subprocess.run(
-        [sys.executable, "-m", "app", "suggest", "--dubu-data", str(CORPUS / "dubu.json"),
-         "--json", *map(str, files)],
-        capture_output=True, text=True, cwd=REPO, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "suggest",
+            "--dubu-data",
+            str(CORPUS / "dubu.json"),
+            "--json",
+            *map(str, files),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=REPO,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
@@ -236,9 +270,21 @@ def test_cli_json(world, tmp_path):
         for s in doc["suggestions"]:
             assert set(s) >= {"case_id", "case_number", "score", "reasons"}
     proc = subprocess.run(
-        [sys.executable, "-m", "app", "suggest", "--dubu-data", str(CORPUS / "dubu.json"),
-         str(files[0]), str(bad)],
-        capture_output=True, text=True, cwd=REPO, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "suggest",
+            "--dubu-data",
+            str(CORPUS / "dubu.json"),
+            str(files[0]),
+            str(bad),
+        ],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=REPO,
+        timeout=60,
     )
     assert proc.returncode == 1
     out = proc.stdout.splitlines()

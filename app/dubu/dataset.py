@@ -164,7 +164,7 @@ def _date(value: str | None) -> date | None:
 
 
 def _datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return datetime.fromisoformat(value) if value else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +256,9 @@ class DubuDataset:
                 for p in data.get("persons", ())
             ),
             _caseworkers=tuple(
-                Caseworker(str(w["id"]), w.get("initials", ""), w.get("name", ""), w.get("team", ""))
+                Caseworker(
+                    str(w["id"]), w.get("initials", ""), w.get("name", ""), w.get("team", "")
+                )
                 for w in data.get("caseworkers", ())
             ),
         )
@@ -281,7 +283,7 @@ class DubuDataset:
         self._case_stem = dict(stem)
         self._case_serial = dict(serial)
         # newest first, open before closed
-        order = lambda c: (c.is_open, c.opened or date.min)  # noqa: E731
+        order = lambda c: (c.is_open, c.opened or date.min)
         self._child = {k: tuple(sorted(v, key=order, reverse=True)) for k, v in child.items()}
         self._party = {k: tuple(sorted(v, key=order, reverse=True)) for k, v in party.items()}
         self._letter = {lt.message_uuid: lt for lt in self.letters}
@@ -438,9 +440,7 @@ class DubuDataset:
             if i == 0:
                 candidates = scores
             else:
-                candidates = {
-                    c: candidates[c] + s for c, s in scores.items() if c in candidates
-                }
+                candidates = {c: candidates[c] + s for c, s in scores.items() if c in candidates}
         ranked = sorted(
             ((self._person[c], s / len(q)) for c, s in candidates.items()),
             key=lambda ps: (-ps[1], ps[0].name),

@@ -24,13 +24,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "eller markerer fejlsendt post. Afslutningskode 0 når alle filer kunne læses, ellers 1.",
     )
     p.add_argument("files", nargs="+", metavar="MEMO.xml", help="MeMo XML-fil(er)")
-    p.add_argument("--dubu-data", required=True, metavar="FILE",
-                   help="DUBU-datasæt (dubu.json-format)")
+    p.add_argument(
+        "--dubu-data", required=True, metavar="FILE", help="DUBU-datasæt (dubu.json-format)"
+    )
     p.add_argument("--json", action="store_true", help="ét JSON-objekt pr. linje")
-    p.add_argument("--query", metavar="Q", default=None,
-                   help="søgning (CPR, navn eller sagsnummer) der rykker matchende sager op")
-    p.add_argument("--municipality-cvr", metavar="CVR", default=None,
-                   help="kommunens CVR (standard: datasættets)")
+    p.add_argument(
+        "--query",
+        metavar="Q",
+        default=None,
+        help="søgning (CPR, navn eller sagsnummer) der rykker matchende sager op",
+    )
+    p.add_argument(
+        "--municipality-cvr",
+        metavar="CVR",
+        default=None,
+        help="kommunens CVR (standard: datasættets)",
+    )
     p.set_defaults(func=run_suggest)
 
 
@@ -81,7 +90,9 @@ def run_suggest(args: argparse.Namespace) -> int:
     try:
         dataset = DubuDataset.load(args.dubu_data)
     except (OSError, ValueError, KeyError) as exc:
-        print(f"{args.dubu_data}: kan ikke læse DUBU-datasæt: {type(exc).__name__}", file=sys.stderr)
+        print(
+            f"{args.dubu_data}: kan ikke læse DUBU-datasæt: {type(exc).__name__}", file=sys.stderr
+        )
         return 1
     engine = SuggestionEngine(dataset, municipality_cvr=args.municipality_cvr)
     status = 0
@@ -91,8 +102,12 @@ def run_suggest(args: argparse.Namespace) -> int:
         except MemoError as exc:
             status = 1
             if args.json:
-                print(json.dumps({"file": path, "ok": False, "error": exc.reason,
-                                  "code": exc.code}, ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {"file": path, "ok": False, "error": exc.reason, "code": exc.code},
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 print(f"{path}: FEJL: {exc.reason}")
             continue

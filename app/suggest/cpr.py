@@ -17,8 +17,23 @@ from datetime import date
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError
 
-_OCR = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
-                      "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
+_OCR = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+    }
+)
 _X = r"[0-9OoDQIl|iSsBZz]"
 _CPR_RE = re.compile(
     rf"(?<![\w.\-/])({_X}{{2}})([.\-/ ]?)({_X}{{2}})\2({_X}{{2}})"

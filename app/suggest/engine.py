@@ -136,9 +136,7 @@ class SuggestionEngine:
                 self._child_pair[(parts[0], other)].append(cpr)
         self._first_vocab = list(self._child_first)
         self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
-        self._known_cprs = {p.cpr for p in dataset.persons} | {
-            c.child_cpr for c in dataset.cases
-        }
+        self._known_cprs = {p.cpr for p in dataset.persons} | {c.child_cpr for c in dataset.cases}
 
     # -- public API -----------------------------------------------------------------------
 
@@ -244,21 +242,32 @@ class SuggestionEngine:
                 strong = True
             else:
                 strong |= self._case_numbers(cd.case_id, cases, "Sagsnummer i brevets metadata")
-        strong |= self._case_numbers(all_text + "\n" + reply_comments, cases,
-                                     "Sagsnummer nævnt i teksten")
+        strong |= self._case_numbers(
+            all_text + "\n" + reply_comments, cases, "Sagsnummer nævnt i teksten"
+        )
 
         # 4. CPR numbers: ContentData, text, PDF, ContactInfo.
         text_cprs: set[str] = set()  # children identified by CPR in the letter itself
         unknown_child_cprs: set[str] = set()
         if cd and cd.cpr:
-            strong |= self._cpr_evidence(cd.cpr, "metadata", children, text_cprs,
-                                         unknown_child_cprs, today, sender_id)
-        for src, txt in (("tekst", "\n".join((label, fwd_comment, body, reply_comments))),
-                         ("pdf", pdf)):
+            strong |= self._cpr_evidence(
+                cd.cpr, "metadata", children, text_cprs, unknown_child_cprs, today, sender_id
+            )
+        for src, txt in (
+            ("tekst", f"{label}\n{fwd_comment}\n{body}\n{reply_comments}"),
+            ("pdf", pdf),
+        ):
             for hit in find_cprs(txt, keep_invalid_dates=True):
-                strong |= self._cpr_evidence(hit.cpr, src, children, text_cprs,
-                                             unknown_child_cprs, today, sender_id,
-                                             valid_date=hit.valid_date)
+                strong |= self._cpr_evidence(
+                    hit.cpr,
+                    src,
+                    children,
+                    text_cprs,
+                    unknown_child_cprs,
+                    today,
+                    sender_id,
+                    valid_date=hit.valid_date,
+                )
         ci_children: set[str] = set()
         ci_names: list[str] = []
         for ci in message.contact_info:
@@ -267,23 +276,40 @@ class SuggestionEngine:
                 continue
             if "cpr" in lab or "personnummer" in lab:
                 for hit in find_cprs(ci.value, keep_invalid_dates=True) or []:
-                    self._cpr_evidence(hit.cpr, "kontaktoplysninger", children, ci_children,
-                                       unknown_child_cprs, today, sender_id,
-                                       valid_date=hit.valid_date)
+                    self._cpr_evidence(
+                        hit.cpr,
+                        "kontaktoplysninger",
+                        children,
+                        ci_children,
+                        unknown_child_cprs,
+                        today,
+                        sender_id,
+                        valid_date=hit.valid_date,
+                    )
             elif "navn" in lab or "name" in lab:
                 ci_names.append(ci.value)
 
         # 5. Names (family first, then the whole register for full names), and clues.
         toks = names.tokens(all_text + "\n" + reply_comments)
         named = self._names(toks, family, children, sender_is_cpr)
-        if family and not (named & family) and not text_cprs:
-            # the letter names a child, but none of the sender's children: maybe a new child
-            if self._other_child_named(toks, family, message.sender.label or ""):
-                for cpr in family:
-                    children[cpr].penalise(0.6)
+        # the letter names a child, but none of the sender's children: maybe a new child
+        if (
+            family
+            and not (named & family)
+            and not text_cprs
+            and self._other_child_named(toks, family, message.sender.label or "")
+        ):
+            for cpr in family:
+                children[cpr].penalise(0.6)
         for value in ci_names:
-            self._names(names.tokens(value), family, children, sender_is_cpr,
-                        reason_prefix="kontaktoplysninger", ci=ci_children)
+            self._names(
+                names.tokens(value),
+                family,
+                children,
+                sender_is_cpr,
+                reason_prefix="kontaktoplysninger",
+                ci=ci_children,
+            )
         self._clues(all_text, today, children, family, toks)
 
         # 6. Text wins over ContactInfo: a form field naming another child loses.
@@ -304,19 +330,25 @@ class SuggestionEngine:
                     ev.penalise(0.25, "CPR i brevet tilhører et andet barn end sagens")
 
         # 7. Misrouted?
-        verdict = misroute.assess(label, "\n".join((fwd_comment, body, pdf)),
-                                  strong_child_evidence=strong or message.kind is Kind.RETURSVAR,
-                                  child_named=bool(named))
+        verdict = misroute.assess(
+            label,
+            f"{fwd_comment}\n{body}\n{pdf}",
+            strong_child_evidence=strong or message.kind is Kind.RETURSVAR,
+            child_named=bool(named),
+        )
 
         # 8. Children -> cases.
         caps = {t.folded for t in toks if t.capital}
-        suggestions, needs_new, note = self._rank(children, cases, reply_case,
-                                                  reply_closed_note, unknown_child_cprs, caps)
+        suggestions, needs_new, note = self._rank(
+            children, cases, reply_case, reply_closed_note, unknown_child_cprs, caps
+        )
         if reply_closed_note and not note:
             note = reply_closed_note
         if verdict.misrouted:
             suggestions = [
-                _replace_score(s, min(s.score, 0.2), "Brevet ser ud til at høre til en anden afdeling")
+                _replace_score(
+                    s, min(s.score, 0.2), "Brevet ser ud til at høre til en anden afdeling"
+                )
                 for s in suggestions
             ]
             needs_new = False
@@ -355,8 +387,10 @@ class SuggestionEngine:
                 found = self.ds.cases_by_number(entry.case_id)
                 if len(found) == 1:
                     case = found[0]
-                    cases[case.id].add(0.96 if entry in ours else 0.9,
-                                       f"Svar på brev fra sag {case.number} (sagsnummer i svardata)")
+                    cases[case.id].add(
+                        0.96 if entry in ours else 0.9,
+                        f"Svar på brev fra sag {case.number} (sagsnummer i svardata)",
+                    )
                     return case, self._closed_note(case)
         return None, None
 
@@ -373,8 +407,9 @@ class SuggestionEngine:
     def _letter_reason(letter: Letter, case: Case) -> str:
         return f"Svar på brev '{letter.label}' sendt {_fmt_date(letter.sent)} på sag {case.number}"
 
-    def _letters_by_label(self, message: MemoMessage, sender: str, label: str,
-                          cases: dict[str, _Ev]) -> Case | None:
+    def _letters_by_label(
+        self, message: MemoMessage, sender: str, label: str, cases: dict[str, _Ev]
+    ) -> Case | None:
         """A reply without ReplyData: letters we sent the sender with the same title.
 
         Returns the case when the title (with a reply prefix) points to exactly one case, so
@@ -396,8 +431,11 @@ class SuggestionEngine:
             if case is None:
                 continue
             strength = (0.9 if looks_like_reply else 0.6) if unique else (0.55 if i else 0.6)
-            cases[case.id].add(strength, f"Titlen svarer til brev '{letter.label}' sendt "
-                                         f"{_fmt_date(letter.sent)} til afsender på sag {case.number}")
+            cases[case.id].add(
+                strength,
+                f"Titlen svarer til brev '{letter.label}' sendt "
+                f"{_fmt_date(letter.sent)} til afsender på sag {case.number}",
+            )
         if unique and looks_like_reply:
             return self.ds.case_by_id(next(iter(matched)))
         return None
@@ -417,16 +455,28 @@ class SuggestionEngine:
                     cases[case.id].add(0.45, f"{reason} (uden årstal: {case.number})")
         return found_any
 
-    def _cpr_evidence(self, cpr: str, source: str, children: dict[str, _Ev], ids: set[str],
-                      unknown: set[str], today: date, sender: str,
-                      valid_date: bool = True) -> bool:
+    def _cpr_evidence(
+        self,
+        cpr: str,
+        source: str,
+        children: dict[str, _Ev],
+        ids: set[str],
+        unknown: set[str],
+        today: date,
+        sender: str,
+        valid_date: bool = True,
+    ) -> bool:
         """Evidence from one CPR-looking number. Returns True if it pins a known child."""
         ds = self.ds
         cpr = re.sub(r"\D", "", cpr)
         if len(cpr) != 10 or (cpr == sender and source != "metadata"):
             return False
-        where = {"tekst": "i brevet", "pdf": "i vedhæftet PDF", "metadata": "i brevets metadata",
-                 "kontaktoplysninger": "i kontaktoplysninger"}[source]
+        where = {
+            "tekst": "i brevet",
+            "pdf": "i vedhæftet PDF",
+            "metadata": "i brevets metadata",
+            "kontaktoplysninger": "i kontaktoplysninger",
+        }[source]
         base = {"tekst": 0.93, "pdf": 0.9, "metadata": 0.9, "kontaktoplysninger": 0.8}[source]
         if ds.is_child(cpr):
             children[cpr].add(base, f"Barnets CPR fundet {where}")
@@ -443,7 +493,8 @@ class SuggestionEngine:
             strength = 0.75 if born is None else 0.55
             children[repaired[0]].add(
                 strength * (0.85 if source == "kontaktoplysninger" else 1.0),
-                f"CPR {where} ligner barnets (læse- eller tastefejl)")
+                f"CPR {where} ligner barnets (læse- eller tastefejl)",
+            )
             ids.add(repaired[0])
             return False
         if born is not None and names.age_on(born, today) < 23 and source != "kontaktoplysninger":
@@ -459,17 +510,24 @@ class SuggestionEngine:
             if v and v in self._child_first:
                 out.append((v, 1.0))
         if not out and len(tok) >= 5:
-            for name, score, _ in process.extract(tok, self._first_vocab, scorer=fuzz.ratio,
-                                                  limit=3, score_cutoff=85):
+            for name, score, _ in process.extract(
+                tok, self._first_vocab, scorer=fuzz.ratio, limit=3, score_cutoff=85
+            ):
                 out.append((name, 0.6 + (score / 100 - 0.8) * 1.5))
         if len(self._fuzzy_first_cache) > 20_000:
             self._fuzzy_first_cache.clear()
         self._fuzzy_first_cache[tok] = out
         return out
 
-    def _names(self, toks: list[names.Token], family: set[str], children: dict[str, _Ev],
-               sender_is_cpr: bool, reason_prefix: str = "", ci: set[str] | None = None
-               ) -> set[str]:
+    def _names(
+        self,
+        toks: list[names.Token],
+        family: set[str],
+        children: dict[str, _Ev],
+        sender_is_cpr: bool,
+        reason_prefix: str = "",
+        ci: set[str] | None = None,
+    ) -> set[str]:
         """Name evidence. Returns children named in a way that identifies them."""
         ds = self.ds
         named: set[str] = set()
@@ -484,9 +542,10 @@ class SuggestionEngine:
                 if ci is not None:
                     ci.add(cpr)
             else:
-                children[cpr].add(0.35 + 0.45 * m.score,
-                                  "Barnets navn nævnt i brevet" if m.full
-                                  else "Barnets fornavn nævnt i brevet")
+                children[cpr].add(
+                    0.35 + 0.45 * m.score,
+                    "Barnets navn nævnt i brevet" if m.full else "Barnets fornavn nævnt i brevet",
+                )
                 named.add(cpr)
         # (b) the whole register: a full name (first name + a surname side by side).
         caps = [t for t in toks if t.capital]
@@ -522,8 +581,14 @@ class SuggestionEngine:
                         break
         return named
 
-    def _clues(self, text: str, today: date, children: dict[str, _Ev], family: set[str],
-               toks: list[names.Token]) -> None:
+    def _clues(
+        self,
+        text: str,
+        today: date,
+        children: dict[str, _Ev],
+        family: set[str],
+        toks: list[names.Token],
+    ) -> None:
         """Birth dates, ages and classes confirm or weaken candidates (siblings, namesakes)."""
         dates = names.birth_dates(text)
         ages = names.ages(text)
@@ -540,12 +605,17 @@ class SuggestionEngine:
                     fitting = [c for c in cands if self._fits(c, dates, ages, classes, today)]
                     # a different surname rules a namesake out, unless the exact birth date
                     # matches (the child may have taken a new surname)
-                    fitting = [c for c in fitting if (dates and birth_date(c) in dates)
-                               or not self._surname_conflict(c, first, toks)]
+                    fitting = [
+                        c
+                        for c in fitting
+                        if (dates and birth_date(c) in dates)
+                        or not self._surname_conflict(c, first, toks)
+                    ]
                     if 0 < len(fitting) <= 2:
                         for c in fitting:
-                            children[c].add(0.5 / len(fitting),
-                                            "Fornavn og alder/klasse/fødselsdato passer")
+                            children[c].add(
+                                0.5 / len(fitting), "Fornavn og alder/klasse/fødselsdato passer"
+                            )
         for cpr, ev in children.items():
             born = birth_date(cpr)
             if born is None:
@@ -571,16 +641,20 @@ class SuggestionEngine:
         others = self.ds.folded_name(cpr)[1:]
         for i, t in enumerate(toks[:-1]):
             nxt = toks[i + 1]
-            if nxt.capital and nxt.index == t.index + 1 and \
-                    names.first_name_score(first, t.folded) >= 1.0:
-                if names.surname_score(others, nxt.folded) < 0.8 and \
-                        nxt.folded not in self._child_first:
-                    return True
+            if (
+                nxt.capital
+                and nxt.index == t.index + 1
+                and names.first_name_score(first, t.folded) >= 1.0
+                and names.surname_score(others, nxt.folded) < 0.8
+                and nxt.folded not in self._child_first
+            ):
+                return True
         return False
 
     @staticmethod
-    def _fits(cpr: str, dates: list[date], ages: list[int], classes: list[int],
-              today: date) -> bool:
+    def _fits(
+        cpr: str, dates: list[date], ages: list[int], classes: list[int], today: date
+    ) -> bool:
         born = birth_date(cpr)
         if born is None:
             return False
@@ -592,9 +666,15 @@ class SuggestionEngine:
 
     # -- ranking ---------------------------------------------------------------------------
 
-    def _rank(self, children: dict[str, _Ev], cases: dict[str, _Ev], reply_case: Case | None,
-              reply_closed_note: str | None, unknown: set[str], caps: set[str]
-              ) -> tuple[list[Suggestion], bool, str | None]:
+    def _rank(
+        self,
+        children: dict[str, _Ev],
+        cases: dict[str, _Ev],
+        reply_case: Case | None,
+        reply_closed_note: str | None,
+        unknown: set[str],
+        caps: set[str],
+    ) -> tuple[list[Suggestion], bool, str | None]:
         ds = self.ds
         # child probabilities, damped when another child is about as likely (siblings)
         probs = {c: ev.p for c, ev in children.items() if ev.p > 0}
@@ -614,7 +694,8 @@ class SuggestionEngine:
             child_p = damped.get(case.child_cpr, 0.0)
             scores[case_id] = 1.0 - (1.0 - ev.p) * (1.0 - child_p * 0.5)
             reasons[case_id] = ev.reasons() + (
-                children[case.child_cpr].reasons() if case.child_cpr in children else [])
+                children[case.child_cpr].reasons() if case.child_cpr in children else []
+            )
         needs_new = False
         note: str | None = None
         for cpr, p in damped.items():
@@ -650,8 +731,9 @@ class SuggestionEngine:
                 continue
             if open_case is not None:
                 scores[open_case.id] = max(scores.get(open_case.id, 0.0), scores[case_id])
-                reasons[open_case.id] = [f"Barnets åbne sag – sag {case.number} er lukket"] + \
-                    reasons.get(open_case.id, [])
+                reasons[open_case.id] = [
+                    f"Barnets åbne sag – sag {case.number} er lukket"
+                ] + reasons.get(open_case.id, [])
             scores[case_id] = min(scores[case_id] * 0.45, CLOSED_ONLY_CAP)
         # the case's caseworker addressed by name ("Til Jonna", "Att. Ivan Jessen"): tie-breaker
         for case_id in list(scores):
@@ -663,13 +745,19 @@ class SuggestionEngine:
                 scores[case_id] = 1.0 - (1.0 - scores[case_id]) * 0.85
                 reasons[case_id].append(f"Sagsbehandleren ({worker.name}) nævnt i brevet")
         ordered = sorted(scores.items(), key=lambda kv: -kv[1])
-        out = [self._make(ds.case_by_id(cid), round(s, 3), reasons.get(cid, []))  # type: ignore[arg-type]
-               for cid, s in ordered]
+        out = [
+            self._make(ds.case_by_id(cid), round(s, 3), reasons.get(cid, []))  # type: ignore[arg-type]
+            for cid, s in ordered
+        ]
         top_child = ranked[0][0] if ranked else None
         if reply_case is None:
-            if top_child and all(not c.is_open for c in ds.cases_for_child(top_child)) and \
-                    ds.cases_for_child(top_child) and damped[top_child] >= 0.3 and \
-                    not any(s.score >= 0.5 for s in out):
+            if (
+                top_child
+                and all(not c.is_open for c in ds.cases_for_child(top_child))
+                and ds.cases_for_child(top_child)
+                and damped[top_child] >= 0.3
+                and not any(s.score >= 0.5 for s in out)
+            ):
                 needs_new = True
                 note = "Barnet har kun lukkede sager – opret ny sag eller genoptag"
             elif unknown and not any(s.score >= 0.5 for s in out):
@@ -686,10 +774,13 @@ class SuggestionEngine:
         for t in toks:
             if not t.capital or t.folded in skip:
                 continue
-            known = lambda x: x in self._child_first or bool(self.ds.persons_with_first_name(x))  # noqa: E731
+            known = lambda x: x in self._child_first or bool(self.ds.persons_with_first_name(x))
             v = t.folded[:-1] if t.folded.endswith("s") and known(t.folded[:-1]) else t.folded
-            if known(v) and v not in fam_first and \
-                    not any(names.first_name_score(f, t.folded) >= 0.6 for f in fam_first):
+            if (
+                known(v)
+                and v not in fam_first
+                and not any(names.first_name_score(f, t.folded) >= 0.6 for f in fam_first)
+            ):
                 return True
         return False
 
@@ -731,5 +822,12 @@ class SuggestionEngine:
 
 
 def _replace_score(s: Suggestion, score: float, reason: str) -> Suggestion:
-    return Suggestion(s.case_id, s.case_number, round(score, 3), s.reasons + (reason,),
-                      s.child_cpr, s.child_name, s.closed)
+    return Suggestion(
+        s.case_id,
+        s.case_number,
+        round(score, 3),
+        s.reasons + (reason,),
+        s.child_cpr,
+        s.child_name,
+        s.closed,
+    )

@@ -171,11 +171,38 @@ def match_child_name(name_tokens: tuple[str, ...], toks: list[Token]) -> NameMat
 # --- birth date, age and class clues -----------------------------------------------------------
 
 _MONTHS = {
-    "januar": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2, "marts": 3,
-    "march": 3, "mar": 3, "april": 4, "apr": 4, "maj": 5, "may": 5, "juni": 6, "june": 6,
-    "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9,
-    "sept": 9, "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
+    "januar": 1,
+    "january": 1,
+    "jan": 1,
+    "februar": 2,
+    "february": 2,
+    "feb": 2,
+    "marts": 3,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "maj": 5,
+    "may": 5,
+    "juni": 6,
+    "june": 6,
+    "jun": 6,
+    "juli": 7,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "october": 10,
+    "okt": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 _BORN = r"(?:født|f\.|født den|born(?: on)?|date of birth:?|fødselsdato:?|d\.o\.b\.?:?)"
 _DATE_WORDS_RE = re.compile(
@@ -184,7 +211,9 @@ _DATE_WORDS_RE = re.compile(
 _DATE_EN_RE = re.compile(_BORN + r"\s*([A-Za-z]+)\s+(\d{1,2}),?\s+(\d{4})", re.IGNORECASE)
 _DATE_NUM_RE = re.compile(_BORN + r"\s*(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})", re.IGNORECASE)
 _AGE_RE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:år|-årig|årig|years? old|yrs)", re.IGNORECASE)
-_CLASS_RE = re.compile(r"(?<![\d.])(\d{1,2})\.\s?([a-hA-H])\b|\b(?:grade|class)\s+(\d{1,2})", re.IGNORECASE)
+_CLASS_RE = re.compile(
+    r"(?<![\d.])(\d{1,2})\.\s?([a-hA-H])\b|\b(?:grade|class)\s+(\d{1,2})", re.IGNORECASE
+)
 
 
 def birth_dates(text: str) -> list[date]:
