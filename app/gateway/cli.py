@@ -1,9 +1,106 @@
-"""Sub-commands of this area (placeholder until implemented)."""
+"""`postfordeler gateway serve|add-user`: run the receiving gateway, manage its users.
+
+Heavy imports stay inside the functions. Secrets are never taken from the command line: they come
+from the OS keyring (`postfordeler`, `gateway:{user}`), stdin or a hidden prompt.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    return None
+    gateway = subparsers.add_parser("gateway", help="modtagende gateway (SF1606 PostModtag + postkasse)")
+    sub = gateway.add_subparsers(dest="gateway_command", metavar="KOMMANDO", required=True)
+
+    serve = sub.add_parser("serve", help="kør gatewayen til den stoppes (SIGINT/SIGTERM)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 = en ledig port")
+    serve.add_argument("--db", metavar="URL", help="SQLAlchemy-URL (standard: SQLite i datamappen); "
+                       "PostgreSQL: postgresql+psycopg://bruger@vært/db")
+    serve.add_argument("--municipality-cvr", metavar="CVR",
+                       help="kun forespørgsler med denne AuthorityContext/MunicipalityCVR")
+    serve.add_argument("--contact-point", metavar="ID", action="append", default=[],
+                       help="modtag kun post til dette kontaktpunkt (kan gentages; standard: alle)")
+    serve.add_argument("--max-message-mb", type=float, default=None,
+                       help="største meddelelse i MB (standard: lige over 99,5 MB)")
+    serve.add_argument("--user", metavar="NAVN", action="append", default=[],
+                       help="opret/opdater denne bruger; hemmeligheden hentes fra nøgleringen "
+                       "eller spørges efter")
+    serve.add_argument("--sandbox", action="store_true",
+                       help="slå POST /_sandbox/faults til (fejlinjektion; kun test)")
+    serve.set_defaults(func=_serve)
+
+    add_user = sub.add_parser("add-user", help="opret/opdater en bruger (hemmelighed fra stdin "
+                              "eller skjult prompt; kun en hash gemmes)")
+    add_user.add_argument("name", metavar="NAVN")
+    add_user.add_argument("--db", metavar="URL")
+    add_user.set_defaults(func=_add_user)
+
+
+def _read_secret(user: str, *, keyring_first: bool) -> str:
+    if keyring_first:
+        try:
+            import keyring
+
+            secret = keyring.get_password("postfordeler", f"gateway:{user}")
+            if secret:
+                return secret
+        except Exception:  # noqa: BLE001 - no usable keyring backend: fall back to a prompt
+            pass
+    if not sys.stdin.isatty():
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        secret = getpass.getpass(f"Adgangskode for {user}: ")
+    if not secret:
+        raise SystemExit(f"Ingen adgangskode for {user}")
+    return secret
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    from app import paths
+    from app.gateway.store import GatewayStore
+
+    secret = _read_secret(args.name, keyring_first=False)
+    store = GatewayStore(args.db or paths.gateway_db_url())
+    try:
+        store.set_user(args.name, secret)
+    finally:
+        store.close()
+    print(f"Bruger {args.name} er gemt", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    import signal
+
+    from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
+
+    users = {name: _read_secret(name, keyring_first=True) for name in args.user}
+    max_bytes = (int(args.max_message_mb * 1024 * 1024) if args.max_message_mb
+                 else DEFAULT_MAX_MESSAGE_BYTES)
+    config = GatewayConfig(
+        db_url=args.db, host=args.host, port=args.port, municipality_cvr=args.municipality_cvr,
+        contact_points=tuple(args.contact_point), max_message_bytes=max_bytes, users=users,
+        sandbox=args.sandbox,
+    )
+
+    async def run() -> None:
+        gateway = await start_gateway(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(json.dumps(gateway.endpoints()), flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await gateway.stop()
+
+    asyncio.run(run())
+    return 0

@@ -325,7 +325,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0,
+                               lingering_time=1.0)  # do not drain refused oversized bodies long
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
