@@ -1,4 +1,4 @@
-"""`postfordeler` with no command (the desktop app) and `postfordeler self-test`."""
+"""`postfordeler` with no command (the desktop app), `postfordeler ui [--lang en]`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    return None
+    ui = subparsers.add_parser("ui", help="start the desktop app (the default)")
+    ui.add_argument("--lang", choices=("da", "en"), help="UI language (default: settings, Danish)")
+    ui.set_defaults(func=run_ui)
 
 
 def run_ui(args: argparse.Namespace) -> int:
-    raise SystemExit("Brugerfladen er endnu ikke bygget.")
+    from app.ui.app import main
+
+    return main(args)

@@ -1,0 +1,215 @@
+"""Desktop app start-up: QApplication + qasync loop, the sandbox or real endpoints, the client
+services (cache, sync, outbox) and the main window.
+
+With no settings the demo sandbox runs in its own thread with its own asyncio loop (the UI
+loop never runs servers) and the window title says "Demo (sandkasse)". Sync and the outbox run
+as tasks on the qasync loop (network I/O is async); SQLite work goes to C's DB worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from app.ui import diagnostics
+from app.ui.settings import Settings
+
+log = logging.getLogger("postfordeler.ui.app")
+
+# KLE main groups asked for receiving systems when forwarding (FordelingsmodtagerList).
+FORWARD_KLE = ("00.00.00", "02.00.00", "09.00.00", "15.00.00", "17.00.00", "23.00.00",
+               "25.00.00", "28.00.00", "29.00.00", "32.00.00")
+OWN_KLE_PREFIX = "27."
+
+
+class CoreEvents(QObject):
+    """Callbacks from the Qt-free core, as Qt signals (the main window subscribes)."""
+
+    syncStatus = Signal(str, str)  # state, message
+    itemsArrived = Signal(int)  # new items in the last sync
+    outboxChanged = Signal(dict)  # outbox counts
+
+    def on_sync_status(self, status: Any) -> None:
+        self.syncStatus.emit(str(status.state), status.message)
+
+    def on_sync_result(self, result: Any) -> None:
+        self.itemsArrived.emit(int(result.new))
+
+    def on_outbox_change(self, counts: dict[str, int]) -> None:
+        self.outboxChanged.emit(dict(counts))
+
+
+@dataclass
+class Runtime:
+    """Everything the running client holds, so it can be closed in one place."""
+
+    settings: Settings
+    events: CoreEvents
+    sandbox: Any | None = None
+    services: Any | None = None
+    backend: Any | None = None
+    window: Any | None = None
+    background: Any | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def demo(self) -> bool:
+        return self.sandbox is not None
+
+    async def close(self) -> None:
+        from app.ui.tasks import cancel_all
+
+        await cancel_all()
+        if self.services is not None:
+            await self.services.close()
+        if self.background is not None:
+            self.background.close()
+        if self.sandbox is not None:
+            await asyncio.to_thread(self.sandbox.stop)
+
+
+async def start_runtime(settings: Settings, *, sandbox_config: Any | None = None,
+                        sync_interval: float = 15.0) -> Runtime:
+    """Start the sandbox (if not configured) and the client services on the running loop."""
+    from app.core.services import ClientServices
+    from app.dubu.dataset import DubuDataset
+    from app.ui.backend import UiBackend
+    from app.ui.suggestions import Suggester
+    from app.ui.tasks import Background
+
+    events = CoreEvents()
+    runtime = Runtime(settings, events)
+    secret: str | None = None
+    dubu_data = Path(settings.dubu_data) if settings.dubu_data else None
+    if settings.configured:
+        endpoints: dict[str, Any] = settings.endpoints()
+    else:
+        from app.sandbox.runner import SandboxConfig, SandboxThread, default_dubu_data
+
+        config = sandbox_config or SandboxConfig()
+        runtime.sandbox = SandboxThread(config)
+        endpoints = await asyncio.to_thread(runtime.sandbox.start)
+        secret = runtime.sandbox.secret
+        dubu_data = Path(config.dubu_data) if config.dubu_data else default_dubu_data()
+        log.info("demo sandbox running (gateway %s)", endpoints.get("gateway"))
+    runtime.services = services = await ClientServices.create(
+        endpoints, secret=secret, sync_interval=sync_interval,
+        on_sync_status=events.on_sync_status, on_sync_result=events.on_sync_result,
+        on_outbox_change=events.on_outbox_change,
+    )
+    suggester = None
+    if dubu_data is not None and dubu_data.exists():
+        dataset = await asyncio.to_thread(DubuDataset.load, dubu_data)
+        suggester = await asyncio.to_thread(Suggester, dataset)
+    runtime.background = Background(writer=services.worker)
+
+    async def receivers() -> list[tuple[str, str]]:
+        if services.sf2900 is None:
+            return []
+        found: dict[str, tuple[str, str]] = {}
+        results = await asyncio.gather(*(services.sf2900.receivers(k) for k in FORWARD_KLE),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                continue
+            for r in result:
+                if not r.kle.startswith(OWN_KLE_PREFIX):
+                    found.setdefault(r.system_uuid, (r.system_uuid, r.name))
+        return sorted(found.values(), key=lambda x: x[1])
+
+    runtime.backend = UiBackend(
+        cache=services.cache, background=runtime.background, suggester=suggester,
+        user=services.user, receivers=receivers,
+        wake_outbox=services.outbox.trigger if services.outbox is not None else None,
+    )
+    return runtime
+
+
+def connect_window(runtime: Runtime, window: Any) -> None:
+    """Wire core events to the window; start sync + outbox."""
+    from app.ui.tasks import spawn
+
+    events = runtime.events
+    events.syncStatus.connect(window.set_connection_state)
+
+    def arrived(n: int) -> None:
+        window.inbox.refresh()
+        spawn(window.inbox.load_filter_choices(), "filters")
+        spawn(_update_unread(runtime, window), "unread")
+        if n and hasattr(window, "notify_new"):
+            window.notify_new(n)
+
+    events.itemsArrived.connect(arrived)
+    events.outboxChanged.connect(lambda counts: (window.set_outbox_count(counts.get("open", 0)),
+                                                 window.on_outbox_changed()))
+    services = runtime.services
+    if services.syncer is not None:
+        window.sync_requested = services.syncer.trigger
+    services.start()
+
+
+async def _update_unread(runtime: Runtime, window: Any) -> None:
+    count = await runtime.background.read(runtime.backend.queries.unread_count)
+    window.set_unread(count)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Postfordeler")
+    app.setOrganizationName("Postfordeler")
+    app.setApplicationDisplayName("Postfordeler")
+    return app  # type: ignore[return-value]
+
+
+def main(args: Any) -> int:
+    """`postfordeler` with no command: run the desktop app until the window closes."""
+    import qasync
+
+    from app.ui import i18n, theme
+    from app.ui import settings as settings_mod
+    from app.ui.main_window import MainWindow
+    from app.ui.tasks import Messages
+
+    diagnostics.route_qt_messages()
+    app = create_application()
+    diagnostics.install_excepthook()
+    store = settings_mod.qsettings()
+    settings = settings_mod.load(store)
+    if getattr(args, "lang", None):
+        settings.language = args.lang
+    i18n.install(app, settings.language)
+    theme.apply(app, settings.dark)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+
+    async def run() -> int:
+        runtime = await start_runtime(settings)
+        messages = Messages()
+        window = MainWindow(runtime.backend, messages, demo=runtime.demo, settings=store)
+        runtime.window = window
+        window.restore_state()
+        connect_window(runtime, window)
+        window.show()
+        window.inbox.refresh()
+        if runtime.demo and not settings.configured:
+            window.show_first_run()
+        await closed.wait()
+        await runtime.close()
+        return 0
+
+    with loop:
+        return loop.run_until_complete(run())
+
+
+def headless() -> bool:
+    return os.environ.get("QT_QPA_PLATFORM") == "offscreen"

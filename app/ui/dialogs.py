@@ -1,0 +1,205 @@
+"""Small decision dialogs (journalise, assign, reject, forward) and the shortcut overlay.
+
+Each dialog only collects what the action needs and returns it; none of them touches the cache
+or the network. Enter accepts, Escape cancels, so a decision stays a few keystrokes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.suggestions import CaseChoice
+
+
+class _Dialog(QDialog):
+    def __init__(self, title: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.layout_ = QVBoxLayout(self)
+        self.form = QFormLayout()
+        self.layout_.addLayout(self.form)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.layout_.addWidget(self.buttons)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annullér"))
+
+
+class JournaliseDialog(_Dialog):
+    """One confirmation, with an optional journal note (sent as an SF2900 JOURNALPOST)."""
+
+    def __init__(self, choice: CaseChoice, count: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Journalisér"), parent)
+        self.setObjectName("journaliseDialog")
+        what = self.tr("Journalisér på sag <b>%1</b>?").replace("%1", choice.case_number)
+        if count > 1:
+            what = self.tr("Journalisér %1 elementer på sag <b>%2</b>?") \
+                .replace("%1", str(count)).replace("%2", choice.case_number)
+        label = QLabel(what + (f"<br>{choice.title}" if choice.title else ""), self)
+        label.setWordWrap(True)
+        if not choice.is_open:
+            label.setText(label.text() + "<br><b>" + self.tr("Bemærk: sagen er lukket.") + "</b>")
+        self.layout_.insertWidget(0, label)
+        self.add_note = QCheckBox(self.tr("Tilføj journalnotat"), self)
+        self.note_title = QLineEdit(self)
+        self.note_title.setAccessibleName(self.tr("Notatets titel"))
+        self.note_text = QPlainTextEdit(self)
+        self.note_text.setAccessibleName(self.tr("Notatets tekst"))
+        self.note_text.setTabChangesFocus(True)
+        self.note_text.setFixedHeight(90)
+        self.form.addRow(self.add_note)
+        self.form.addRow(self.tr("Titel"), self.note_title)
+        self.form.addRow(self.tr("Notat"), self.note_text)
+        self.add_note.toggled.connect(self._toggle)
+        self._toggle(False)
+        self.ok.setText(self.tr("Journalisér"))
+        self.ok.setFocus()
+
+    def _toggle(self, on: bool) -> None:
+        for w in (self.note_title, self.note_text):
+            w.setVisible(on)
+            label = self.form.labelForField(w)
+            if label is not None:
+                label.setVisible(on)
+        self.adjustSize()
+
+    def note(self) -> dict[str, str] | None:
+        if not self.add_note.isChecked():
+            return None
+        text = self.note_text.toPlainText().strip()
+        title = self.note_title.text().strip() or self.tr("Journalnotat")
+        return {"title": title, "text": text} if text else None
+
+
+class AssignDialog(_Dialog):
+    """Pick a caseworker (or a team) to assign the item(s) to."""
+
+    def __init__(self, caseworkers: list[tuple[str, str, str]], preselect: str | None = None,
+                 count: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Fordel til sagsbehandler"), parent)
+        self.setObjectName("assignDialog")
+        if count > 1:
+            self.layout_.insertWidget(0, QLabel(self.tr("Fordel %1 elementer.")
+                                                .replace("%1", str(count)), self))
+        self.picker = QComboBox(self)
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.setAccessibleName(self.tr("Sagsbehandler"))
+        teams = sorted({team for _i, _l, team in caseworkers if team})
+        for cw_id, label, team in sorted(caseworkers, key=lambda c: (c[2], c[1])):
+            self.picker.addItem(f"{label} · {team}" if team else label, (cw_id, label))
+        for team in teams:
+            self.picker.addItem(self.tr("Team: %1").replace("%1", team),
+                                (f"team:{team}", team))
+        if preselect:
+            index = self.picker.findData(preselect, Qt.ItemDataRole.UserRole,
+                                         Qt.MatchFlag.MatchStartsWith)
+            for n in range(self.picker.count()):
+                if self.picker.itemData(n)[0] == preselect:
+                    index = n
+            self.picker.setCurrentIndex(max(0, index))
+        if self.picker.completer() is not None:
+            self.picker.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.form.addRow(self.tr("Sagsbehandler eller team"), self.picker)
+        self.ok.setText(self.tr("Fordel"))
+
+    def selected(self) -> tuple[str, str] | None:
+        data = self.picker.currentData()
+        return tuple(data) if data else None  # type: ignore[return-value]
+
+
+class RejectDialog(_Dialog):
+    """Reject as misrouted: a reason is required."""
+
+    REASONS = ("Hører ikke til familieafdelingen", "Sendt til forkert kontaktpunkt",
+               "Dublet", "Andet")
+
+    def __init__(self, count: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Afvis"), parent)
+        self.setObjectName("rejectDialog")
+        if count > 1:
+            self.layout_.insertWidget(0, QLabel(self.tr("Afvis %1 elementer.")
+                                                .replace("%1", str(count)), self))
+        self.reason = QComboBox(self)
+        self.reason.setEditable(True)
+        self.reason.setAccessibleName(self.tr("Begrundelse"))
+        self.reason.addItem("")
+        for r in self.REASONS:
+            self.reason.addItem(self.tr(r))
+        self.reason.setCurrentIndex(0)
+        self.reason.lineEdit().setPlaceholderText(self.tr("Skriv eller vælg en begrundelse"))
+        self.form.addRow(self.tr("Begrundelse (skal udfyldes)"), self.reason)
+        self.reason.currentTextChanged.connect(
+            lambda t: self.ok.setEnabled(bool(t.strip())))
+        self.ok.setEnabled(False)
+        self.ok.setText(self.tr("Afvis"))
+
+    def text(self) -> str:
+        return self.reason.currentText().strip()
+
+
+class ForwardDialog(_Dialog):
+    """Forward to another department or system (receivers from FordelingsmodtagerList)."""
+
+    def __init__(self, receivers: list[tuple[str, str]], suggested: str | None = None,
+                 count: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Videresend"), parent)
+        self.setObjectName("forwardDialog")
+        if count > 1:
+            self.layout_.insertWidget(0, QLabel(self.tr("Videresend %1 elementer.")
+                                                .replace("%1", str(count)), self))
+        self.receiver = QComboBox(self)
+        self.receiver.setAccessibleName(self.tr("Modtager"))
+        for rid, label in receivers:
+            self.receiver.addItem(label, rid)
+        if suggested:
+            for n in range(self.receiver.count()):
+                if suggested.lower() in self.receiver.itemText(n).lower():
+                    self.receiver.setCurrentIndex(n)
+                    break
+        self.comment = QLineEdit(self)
+        self.comment.setAccessibleName(self.tr("Bemærkning"))
+        self.form.addRow(self.tr("Modtager"), self.receiver)
+        self.form.addRow(self.tr("Bemærkning"), self.comment)
+        self.ok.setEnabled(bool(receivers))
+        self.ok.setText(self.tr("Videresend"))
+
+    def selected(self) -> tuple[str, str] | None:
+        if self.receiver.currentIndex() < 0:
+            return None
+        return self.receiver.currentData(), self.receiver.currentText()
+
+
+class ShortcutOverlay(QDialog):
+    """F1 / ?: every shortcut in one place."""
+
+    def __init__(self, shortcuts: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcutOverlay")
+        self.setWindowTitle(self.tr("Tastaturgenveje"))
+        layout = QVBoxLayout(self)
+        rows = "".join(f"<tr><td style='padding-right:16px'><b>{k}</b></td><td>{v}</td></tr>"
+                       for k, v in shortcuts)
+        label = QLabel(f"<table cellpadding='2'>{rows}</table>", self)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(label)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("Luk"))
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

@@ -1,0 +1,70 @@
+"""User-visible names of domain values (kinds, statuses, saved views, actions), translated.
+
+Every string goes through `QCoreApplication.translate` so lupdate finds it; the source text is
+Danish (the default UI language). Never put business logic here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "retursvar": QCoreApplication.translate("Labels", "Retursvar"),
+        "nyhenvendelse": QCoreApplication.translate("Labels", "Nyhenvendelse"),
+        "videresendt": QCoreApplication.translate("Labels", "Videresendt"),
+        "ukendt": QCoreApplication.translate("Labels", "Ulæselig"),
+    }.get(kind, kind)
+
+
+def status_label(status: str) -> str:
+    return {
+        "ny": QCoreApplication.translate("Labels", "Ny"),
+        "afventer": QCoreApplication.translate("Labels", "Afventer"),
+        "journaliseret": QCoreApplication.translate("Labels", "Journaliseret"),
+        "fordelt": QCoreApplication.translate("Labels", "Fordelt"),
+        "afvist": QCoreApplication.translate("Labels", "Afvist"),
+        "videresendt": QCoreApplication.translate("Labels", "Videresendt"),
+        "fejlet": QCoreApplication.translate("Labels", "Fejlet"),
+    }.get(status, status)
+
+
+def view_label(key: str) -> str:
+    return {
+        "ufordelte": QCoreApplication.translate("Labels", "Ufordelte"),
+        "retursvar": QCoreApplication.translate("Labels", "Retursvar"),
+        "nyhenvendelser": QCoreApplication.translate("Labels", "Nyhenvendelser"),
+        "videresendte": QCoreApplication.translate("Labels", "Videresendte"),
+        "mine": QCoreApplication.translate("Labels", "Mine"),
+        "aeldre": QCoreApplication.translate("Labels", "Ældre end 2 arbejdsdage"),
+        "alle": QCoreApplication.translate("Labels", "Alle"),
+    }.get(key, key)
+
+
+def action_label(action: str) -> str:
+    return {
+        "journalise": QCoreApplication.translate("Labels", "Journalisér"),
+        "assign": QCoreApplication.translate("Labels", "Fordel"),
+        "reject": QCoreApplication.translate("Labels", "Afvis"),
+        "forward": QCoreApplication.translate("Labels", "Videresend"),
+    }.get(action, action)
+
+
+def column_labels() -> list[str]:
+    return [
+        QCoreApplication.translate("Labels", "Modtaget"),
+        QCoreApplication.translate("Labels", "Type"),
+        QCoreApplication.translate("Labels", "Afsender"),
+        QCoreApplication.translate("Labels", "Emne"),
+        QCoreApplication.translate("Labels", "Kontaktpunkt"),
+        QCoreApplication.translate("Labels", "Forslag"),
+        QCoreApplication.translate("Labels", "Alder"),
+        QCoreApplication.translate("Labels", "Status"),
+    ]
+
+
+def workdays_label(days: int) -> str:
+    if days == 1:
+        return QCoreApplication.translate("Labels", "1 arbejdsdag")
+    return QCoreApplication.translate("Labels", "%n arbejdsdage", "", days)

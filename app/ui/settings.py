@@ -1,0 +1,86 @@
+"""Client settings, declared once: typed fields, a schema version with upgrades, stored in an
+ini file under the data dir (QSettings), separate from window geometry.
+
+Secrets are never stored here: the gateway secret and the certificate passphrase live in the
+OS keyring (`postfordeler` / `gateway:{user}` and `certificate:{path}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from app import paths
+
+SCHEMA_VERSION = 1
+KEYRING_SERVICE = "postfordeler"
+CONTACT_POINT_MODES = ("both", "retursvar", "nyhenvendelser")
+
+
+@dataclass
+class Settings:
+    gateway_url: str = ""
+    sf2900_url: str = ""
+    dubu_url: str = ""
+    dubu_data: str = ""  # optional DUBU extract for offline suggestions
+    certificate_path: str = ""  # PKCS#12 (.p12/.pfx); passphrase in the keyring
+    municipality_cvr: str = ""
+    user: str = ""
+    contact_points: str = "both"  # which contact points this client receives
+    language: str = "da"  # "da" (default) or "en"
+    dark: str = "auto"  # "auto" (follow the OS), "light", "dark"
+
+    @property
+    def configured(self) -> bool:
+        """With no gateway configured, the app runs the demo sandbox."""
+        return bool(self.gateway_url.strip())
+
+    def endpoints(self) -> dict[str, str]:
+        out = {"gateway": self.gateway_url, "sf2900": self.sf2900_url, "dubu": self.dubu_url,
+               "municipality_cvr": self.municipality_cvr, "user": self.user}
+        return {k: v for k, v in out.items() if v}
+
+
+def settings_file() -> Path:
+    return paths.sub("client") / "settings.ini"
+
+
+def qsettings() -> QSettings:
+    return QSettings(str(settings_file()), QSettings.Format.IniFormat)
+
+
+def _upgrade(store: QSettings) -> None:
+    version = int(store.value("meta/schema", 0) or 0)
+    if version < 1:
+        # v0 had no language key and used "gateway" for the URL (pre-release layout).
+        old = store.value("endpoints/gateway")
+        if old and not store.value("settings/gateway_url"):
+            store.setValue("settings/gateway_url", old)
+            store.remove("endpoints/gateway")
+    store.setValue("meta/schema", SCHEMA_VERSION)
+
+
+def load(store: QSettings | None = None) -> Settings:
+    store = store or qsettings()
+    _upgrade(store)
+    values = {}
+    for f in fields(Settings):
+        value = store.value(f"settings/{f.name}")
+        if value is not None:
+            values[f.name] = str(value)
+    settings = Settings(**values)
+    if settings.contact_points not in CONTACT_POINT_MODES:
+        settings.contact_points = "both"
+    if settings.language not in ("da", "en"):
+        settings.language = "da"
+    return settings
+
+
+def save(settings: Settings, store: QSettings | None = None) -> None:
+    store = store or qsettings()
+    for key, value in asdict(settings).items():
+        store.setValue(f"settings/{key}", value)
+    store.setValue("meta/schema", SCHEMA_VERSION)
+    store.sync()

@@ -1,0 +1,223 @@
+"""The case-suggestion panel: ranked suggestions with reasons and confidence, a case search
+(CPR / name / case number), and the decision buttons.
+
+The panel only shows and emits: the main window turns its signals into outbox entries.
+The top suggestion is preselected; typing in the search box replaces the list with search
+results (re-ranked by the engine) and clearing it brings the suggestions back.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.suggestions import CaseChoice, SuggestionView
+
+CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def confidence_text(score: float | None) -> str:
+    return "" if score is None else f"{round(score * 100)} %"
+
+
+class SuggestionPanel(QWidget):
+    searchRequested = Signal(str)
+    journaliseClicked = Signal()
+    assignClicked = Signal()
+    rejectClicked = Signal()
+    forwardClicked = Signal()
+    undoClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._suggested = SuggestionView()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        title = QLabel(self.tr("Sagsforslag"), self)
+        title.setObjectName("panelTitle")
+        font = title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        title.setFont(font)
+        layout.addWidget(title)
+
+        self.banner = QLabel(self)
+        self.banner.setObjectName("misrouteBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setStyleSheet("#misrouteBanner { background: #fff3cd; color: #664d03;"
+                                  " padding: 6px; border-radius: 4px; }")
+        self.banner.setVisible(False)
+        layout.addWidget(self.banner)
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("caseSearch")
+        self.search.setPlaceholderText(self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+K)"))
+        self.search.setAccessibleName(self.tr("Søg sag"))
+        self.search.setClearButtonEnabled(True)
+        self._timer = QTimer(self, singleShot=True, interval=250)
+        self._timer.timeout.connect(self._search)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(self._search)
+        layout.addWidget(self.search)
+
+        self.list = QListWidget(self)
+        self.list.setObjectName("suggestionList")
+        self.list.setAccessibleName(self.tr("Foreslåede sager"))
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setUniformItemSizes(False)
+        self.list.currentRowChanged.connect(lambda _r: self._update_buttons())
+        layout.addWidget(self.list, 1)
+
+        self.empty = QLabel(self)
+        self.empty.setWordWrap(True)
+        self.empty.setObjectName("suggestionEmpty")
+        self.empty.setStyleSheet("color: gray")
+        layout.addWidget(self.empty)
+
+        self.state = QLabel(self)
+        self.state.setObjectName("itemState")
+        self.state.setWordWrap(True)
+        self.state.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.state)
+
+        grid = QGridLayout()
+        grid.setSpacing(4)
+        self.journalise_button = QPushButton(self.tr("Journalisér"), self)
+        self.journalise_button.setObjectName("journaliseButton")
+        self.journalise_button.setToolTip(self.tr("Journalisér på den valgte sag (Enter)"))
+        self.journalise_button.setDefault(True)
+        self.assign_button = QPushButton(self.tr("Fordel…"), self)
+        self.assign_button.setObjectName("assignButton")
+        self.assign_button.setToolTip(self.tr("Fordel til sagsbehandler eller team (F)"))
+        self.reject_button = QPushButton(self.tr("Afvis…"), self)
+        self.reject_button.setObjectName("rejectButton")
+        self.reject_button.setToolTip(self.tr("Afvis som fejlsendt (A)"))
+        self.forward_button = QPushButton(self.tr("Videresend…"), self)
+        self.forward_button.setObjectName("forwardButton")
+        self.forward_button.setToolTip(self.tr("Videresend til anden afdeling eller system (V)"))
+        self.undo_button = QPushButton(self.tr("Fortryd"), self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setToolTip(self.tr("Fortryd, mens handlingen venter i udbakken (Ctrl+Z)"))
+        grid.addWidget(self.journalise_button, 0, 0, 1, 2)
+        grid.addWidget(self.assign_button, 1, 0)
+        grid.addWidget(self.forward_button, 1, 1)
+        grid.addWidget(self.reject_button, 2, 0)
+        grid.addWidget(self.undo_button, 2, 1)
+        layout.addLayout(grid)
+        self.journalise_button.clicked.connect(self.journaliseClicked)
+        self.assign_button.clicked.connect(self.assignClicked)
+        self.reject_button.clicked.connect(self.rejectClicked)
+        self.forward_button.clicked.connect(self.forwardClicked)
+        self.undo_button.clicked.connect(self.undoClicked)
+        self._decidable = False
+        self._undoable = False
+        self.clear()
+
+    # ------------------------------------------------------------------ content
+    def clear(self) -> None:
+        self._suggested = SuggestionView()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.list.clear()
+        self.banner.setVisible(False)
+        self.empty.setText("")
+        self.state.setText("")
+        self.set_decidable(False, False)
+
+    def set_loading(self) -> None:
+        self.list.clear()
+        self.empty.setText(self.tr("Finder forslag…"))
+
+    def show_suggestions(self, view: SuggestionView) -> None:
+        self._suggested = view
+        if view.misrouted:
+            text = self.tr("Ser ud til at høre til en anden afdeling.")
+            if view.misroute_reason:
+                text += " " + html.escape(view.misroute_reason)
+            if view.receiver:
+                text += " " + self.tr("Foreslået modtager: %1").replace("%1", view.receiver)
+            self.banner.setText(text)
+        self.banner.setVisible(view.misrouted)
+        if not self.search.text().strip():
+            self._fill(view, searching=False)
+
+    def show_search_results(self, view: SuggestionView) -> None:
+        if self.search.text().strip():
+            self._fill(view, searching=True)
+
+    def _fill(self, view: SuggestionView, searching: bool) -> None:
+        self.list.clear()
+        metrics = self.list.fontMetrics()
+        for choice in view.choices:
+            item = QListWidgetItem(self._choice_text(choice))
+            item.setData(CHOICE_ROLE, choice)
+            lines = 2 + (1 if choice.reasons else 0)
+            item.setSizeHint(QSize(0, metrics.height() * lines + 10))
+            item.setToolTip("\n".join(choice.reasons))
+            self.list.addItem(item)
+        if view.choices:
+            self.list.setCurrentRow(0)
+            self.empty.setText("")
+        elif searching:
+            self.empty.setText(self.tr("Ingen sager fundet."))
+        else:
+            self.empty.setText(view.note or self.tr(
+                "Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer."))
+        self._update_buttons()
+
+    def _choice_text(self, c: CaseChoice) -> str:
+        status = "" if c.is_open else self.tr(" · lukket")
+        confidence = confidence_text(c.score)
+        head = f"{c.case_number}   {confidence}{status}".rstrip()
+        lines = [head, c.title or ""]
+        if c.reasons:
+            lines.append("· " + "; ".join(c.reasons))
+        return "\n".join(line for line in lines if line)
+
+    def _search(self) -> None:
+        query = self.search.text().strip()
+        if query:
+            self.searchRequested.emit(query)
+        else:
+            self._fill(self._suggested, searching=False)
+
+    def selected_choice(self) -> CaseChoice | None:
+        item = self.list.currentItem()
+        return item.data(CHOICE_ROLE) if item is not None else None
+
+    def top_choice(self) -> CaseChoice | None:
+        return self._suggested.choices[0] if self._suggested.choices else None
+
+    def suggested(self) -> SuggestionView:
+        return self._suggested
+
+    # ------------------------------------------------------------------ state
+    def set_decidable(self, decidable: bool, undoable: bool) -> None:
+        self._decidable = decidable
+        self._undoable = undoable
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.journalise_button.setEnabled(self._decidable and self.selected_choice() is not None)
+        for b in (self.assign_button, self.reject_button, self.forward_button):
+            b.setEnabled(self._decidable)
+        self.undo_button.setEnabled(self._undoable)
+
+    def set_state_text(self, text: str) -> None:
+        self.state.setText(text)

@@ -1,0 +1,52 @@
+"""Light/dark palette: follow the OS (Qt 6 color scheme) or force one; Fusion style so the
+palette applies the same on every platform. Pure presentation, no state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d30"), QColor("#dfe1e5")
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: QColor("#26282b"),
+        QPalette.ColorRole.ToolTipBase: window,
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: QColor("#3c3f41"),
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: QColor("#ff6b6b"),
+        QPalette.ColorRole.Highlight: QColor("#2f65ca"),
+        QPalette.ColorRole.HighlightedText: QColor("#ffffff"),
+        QPalette.ColorRole.Link: QColor("#6ea8fe"),
+        QPalette.ColorRole.PlaceholderText: QColor("#8c8f94"),
+        QPalette.ColorRole.Mid: QColor("#4a4d50"),
+        QPalette.ColorRole.Midlight: QColor("#3c3f41"),
+        QPalette.ColorRole.Dark: QColor("#191a1c"),
+        QPalette.ColorRole.Light: QColor("#505355"),
+    }
+    for role, color in roles.items():
+        p.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                 QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6f7275"))
+    return p
+
+
+def os_prefers_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply(app: QApplication, mode: str = "auto") -> bool:
+    """Apply the palette; returns True when dark."""
+    app.setStyle("Fusion")
+    dark = mode == "dark" or (mode == "auto" and os_prefers_dark())
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    return dark
