@@ -169,3 +169,62 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
 
     out_a, out_b = asyncio.run(outcomes())
     assert (out_a, out_b) == ("journaliseret", "fordelt")
+
+
+@pytest.mark.timeout(300)
+def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_path, sandbox):
+    """Issue 3 item 2 over the wire: transport faults (HTTP 500, dropped connection, a lost
+    receipt after the object was recorded, TransportKvittering FEJL) are retried until the
+    delivery converges, exactly once; a Forretningskvittering AFVIST is not retried."""
+    ep = sandbox
+    client_dir = tmp_path / "client"
+    assert cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").returncode == 0
+    (uuid_a, case_a), (uuid_b, case_b) = _retursvar_on_known_letters(2)
+    from app import paths
+    from app.models.cache import Cache
+    from app.models.db import open_cache
+
+    def enqueue(message_uuid: str, case: dict) -> None:
+        paths.set_data_dir(client_dir)
+        db = open_cache()
+        try:
+            cache = Cache(db)
+            cache.enqueue(cache.item_id_for_uuid(message_uuid), "journalise", {"case_id": case["id"]}, user=ep["user"])
+        finally:
+            db.engine.dispose()
+            paths.set_data_dir(None)
+
+    def afsend_calls() -> int:
+        return httpx.get(ep["sf2900"].rsplit("/", 1)[0] + "/health").json()["calls"].get(
+            "FordelingsobjektAfsendRequest", 0)
+
+    outbox_args = ("outbox", "run", "--once", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"], "--json")
+
+    # transport trouble, then success within the worker's retries
+    faults = [{"kind": k, "count": 1} for k in ("http500", "drop", "drop_after_record", "transport_fejl")]
+    assert httpx.post(ep["sf2900_faults"], json=faults).json()["ok"]
+    enqueue(uuid_a, case_a)
+    deadline = time.monotonic() + 120
+    while True:
+        r = cli(client_dir, *outbox_args)
+        assert r.returncode == 0, r.stderr
+        if last_json(r.stdout)["done"] == 1:
+            break
+        assert time.monotonic() < deadline, "outbox did not converge"
+        time.sleep(1)
+    received = httpx.get(ep["sf2900_received"]).json()
+    assert [rec["SagForslag"] for rec in received] == [case_a["id"]]  # once, despite the lost receipt
+    assert httpx.get(ep["sf2900_faults"]).json() == []  # every injected fault was hit
+    assert afsend_calls() >= 5
+
+    # a business rejection: surfaced, not retried, nothing recorded
+    assert httpx.post(ep["sf2900_faults"], json={"kind": "afvist", "count": 1, "reason": "Sagen er lukket"}).json()["ok"]
+    enqueue(uuid_b, case_b)
+    r = cli(client_dir, *outbox_args)
+    assert r.returncode == 0, r.stderr
+    out = last_json(r.stdout)
+    assert out["done"] == 1 and out["rejected"] == 1
+    calls = afsend_calls()
+    r = cli(client_dir, *outbox_args)
+    assert last_json(r.stdout)["done"] == 0 and afsend_calls() == calls
+    assert len(httpx.get(ep["sf2900_received"]).json()) == 1

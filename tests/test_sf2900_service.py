@@ -446,3 +446,20 @@ def test_received_files_are_served_safely():
 
     ok, esc, health = run(body)
     assert ok == 200 and esc == 404 and health["ok"] is True
+
+
+def test_drop_after_record_then_retry_is_duplikat():
+    tid = str(uuid.uuid4())
+
+    async def body(service: Sf2900Service, z: Zeep):
+        service.faults.add({"kind": "drop_after_record", "count": 1})
+        with pytest.raises(httpx.TransportError):
+            await z.afsend(dokument(tid))
+        assert service.get(tid) is not None  # recorded although the sender saw no receipt
+        with pytest.raises(zeep.exceptions.Fault) as info:
+            await z.afsend(dokument(tid))  # the sender's retry, same transaction id
+        return info.value.detail, len(service.received())
+
+    detail, count = run(body)
+    assert detail.findtext(f".//{{{NS3}}}FejlKode") == "DUPLIKAT"
+    assert count == 1

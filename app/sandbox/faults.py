@@ -10,7 +10,9 @@ rule it gets. Rules come from the constructor or from JSON posted to the service
     {"clear": true}                       # remove every rule
     [{...}, {...}]                        # several rules at once
 
-Kinds: http500, slow, drop (the connection is closed without an answer), soap_fault (a generic
+Kinds: http500, slow, drop (the connection is closed without an answer), drop_after_record
+(SF2900 only: the object IS recorded, then the connection is closed — the sender never sees
+the receipt and must retry; the retry is a DUPLIKAT), soap_fault (a generic
 Serviceplatformen fault), transport_fejl (SF2900 TransportKvittering FEJL), afvist and fejlet
 (a Forretningskvittering AFVIST / FEJLET). Only the SF2900 service understands the last four.
 
@@ -26,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = frozenset(
-    {"http500", "slow", "drop", "soap_fault", "transport_fejl", "afvist", "fejlet"}
+    {"http500", "slow", "drop", "drop_after_record", "soap_fault", "transport_fejl", "afvist", "fejlet"}
 )
 
 

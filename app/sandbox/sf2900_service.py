@@ -32,7 +32,8 @@ Wire behaviour (what a client may rely on):
   sandbox has no SFTP: a client puts each variant's bytes base64-encoded into
   `DelAttributter/Indhold`; the sandbox records name (DelTekst), MimeType, Filstoerrelse and the
   sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`).
-- Faults injected: http500, slow, drop, soap_fault (soap:Server, detail ServiceplatformFault
+- Faults injected: http500, slow, drop, drop_after_record (recorded, then the connection is
+  closed: the retry must come back as DUPLIKAT), soap_fault (soap:Server, detail ServiceplatformFault
   ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL),
   afvist / fejlet (normal response, Forretningskvittering AFVIST / FEJLET with Begrundelse and
   FejlListe). A faulted call records nothing.
@@ -137,6 +138,10 @@ def request_schema() -> etree.XMLSchema:
             doc = etree.parse(str(resource("sf2900", "DistributionServiceMsg.xsd")), parser)
             _schema_cache = etree.XMLSchema(doc)
         return _schema_cache
+
+
+class _Drop(Exception):
+    """Close the connection without an answer (after the work is done)."""
 
 
 class _Reject(Exception):
@@ -580,6 +585,10 @@ class Sf2900Service:
                 raise _Reject("Client", "Ukendt operation", None)
         except _Reject as rej:
             return self._fault_response(rej)
+        except _Drop:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError from None
         except Exception:  # noqa: BLE001 - answer like Serviceplatformen, never a bare 500
             log.exception("SF2900 sandbox failed on %s", op)
             text = "Intern fejl i SF2900-sandkassen"
@@ -712,6 +721,8 @@ class Sf2900Service:
             self._records[tid] = rec
             self._order.append(tid)
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
+        if rule is not None and rule.kind == "drop_after_record":
+            raise _Drop
         return self._afsend_response(ctx, self.receipt_state, None, [], rec["DistributionTransktionsID"])
 
     def _afsend_response(
