@@ -30,7 +30,7 @@ DUBU = json.loads(resource("sandbox", "dubu.json").read_text("utf-8"))
 def cli(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(), check=False,
     )
 
 

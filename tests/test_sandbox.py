@@ -75,7 +75,7 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
 def test_cli_rejects_missing_folder(tmp_path):
     r = subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "sandbox", "--messages", str(tmp_path / "nope")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert r.returncode == 2 and "findes ikke" in r.stderr
 

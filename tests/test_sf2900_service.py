@@ -46,7 +46,7 @@ def dokument(
     fremdrift: tuple[str, ...] = ("Modtaget",),
     bruger: str | None = None,
 ) -> dict[str, Any]:
-    files = files if files is not None else [("brev.txt", "text/plain", "Hej kommunen".encode())]
+    files = files if files is not None else [("brev.txt", "text/plain", b"Hej kommunen")]
     reg: dict[str, Any] = {
         "FraTidsPunkt": "2026-11-20T09:00:00Z",
         "LivscyklusKode": "Oprettet",
@@ -278,7 +278,7 @@ def test_schema_invalid_and_hostile_requests_get_faults():
     for resp in (bad, dtd, junk, wrong):
         assert resp.status_code == 500
         doc = etree.fromstring(resp.content)
-        assert doc.findtext(f".//faultcode") == "soap:Client"
+        assert doc.findtext(".//faultcode") == "soap:Client"
         assert doc.findtext(f".//{{{NS3}}}TransportValideringsKode") == "FEJL"
     assert etree.fromstring(bad.content).findtext(f".//{{{NS3}}}FejlKode") == "SP-XSD-VALIDERING"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     from app.dubu.dataset import DubuDataset
@@ -149,7 +149,7 @@ class LetterInfo:
             message_uuid=str(d["message_uuid"]).lower(),
             case_id=str(d["case_id"]).lower(),
             recipient_cpr=str(d.get("recipient_cpr", "")),
-            sent=datetime.fromisoformat(sent.replace("Z", "+00:00")) if sent else None,
+            sent=datetime.fromisoformat(sent) if sent else None,
             label=d.get("label", ""),
         )
 
@@ -369,7 +369,7 @@ class HttpDubuDirectory:
         if self._own:
             await self._client.aclose()
 
-    async def __aenter__(self) -> HttpDubuDirectory:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -71,7 +71,7 @@ class DubuDirectoryService:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]  # noqa: SLF001
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.base_url = f"http://{host}:{sock.getsockname()[1]}"
         return self.base_url
 
@@ -80,7 +80,7 @@ class DubuDirectoryService:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> DubuDirectoryService:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

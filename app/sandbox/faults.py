@@ -106,7 +106,7 @@ class FaultPlan:
         items = payload if isinstance(payload, list) else [payload]
         for item in items:
             if not isinstance(item, Mapping):
-                raise ValueError("each fault must be a JSON object")
+                raise TypeError("each fault must be a JSON object")
             if item.get("clear"):
                 self.clear()
                 if "kind" not in item:

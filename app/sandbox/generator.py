@@ -73,8 +73,10 @@ def minimal_pdf(lines: list[str], title: str = "") -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+        ),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Title (" + _pdf_escape(title) + b") /Producer (Postfordeler sandbox) >>",
@@ -251,7 +253,7 @@ class MessageGenerator:
         _el(s, "idType", id_type)
         _el(s, "label", label)
 
-    def _recipient(self, header: etree._Element, cp, info: list[tuple[str, str]] = ()) -> None:  # noqa: ANN001
+    def _recipient(self, header: etree._Element, cp, info: list[tuple[str, str]] = ()) -> None:
         r = _el(header, "Recipient")
         _el(r, "recipientID", self.cvr)
         _el(r, "idType", "CVR")

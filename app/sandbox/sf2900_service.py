@@ -58,7 +58,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from lxml import etree
@@ -481,7 +481,7 @@ class Sf2900Service:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]  # noqa: SLF001
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.base_url = f"http://{host}:{sock.getsockname()[1]}"
         return self.base_url
 
@@ -490,7 +490,7 @@ class Sf2900Service:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> Sf2900Service:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -589,7 +589,7 @@ class Sf2900Service:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None
-        except Exception:  # noqa: BLE001 - answer like Serviceplatformen, never a bare 500
+        except Exception:
             log.exception("SF2900 sandbox failed on %s", op)
             text = "Intern fejl i SF2900-sandkassen"
             return self._fault_response(_Reject("Server", text, serviceplatform_fault("SP-500", text)))
@@ -677,7 +677,7 @@ class Sf2900Service:
     # -- operations -----------------------------------------------------------------------
 
     def _check_authority(self, req: etree._Element) -> None:
-        cvr = _text(req, "{%s}AuthorityContext/{%s}MunicipalityCVR" % (NS_AUTH, NS_AUTH))
+        cvr = _text(req, f"{{{NS_AUTH}}}AuthorityContext/{{{NS_AUTH}}}MunicipalityCVR")
         if self.municipality_cvr and cvr and cvr != self.municipality_cvr:
             text = "Ingen serviceaftale for den angivne myndighed"
             raise _Reject("Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)]))
