@@ -1,0 +1,142 @@
+"""Gateway benchmarks (the gateway runs as its own `postfordeler gateway serve` process).
+
+- postmodtag: EP_FS1 receipt latency at a steady 20 requests/s, XSD validation on, 300 corpus
+  messages each with a fresh messageUUID → `postmodtag_p50_ms`, `postmodtag_p99_ms`.
+- mailbox_list: list the whole corpus (300 messages, 7.9 MB) through `MailboxClient` (zeep) only,
+  no cache → `mailbox_list_msgs_per_s` (median of 5 full passes, page size 200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus" / "messages"
+UUID_RE = re.compile(rb"(<memo:messageUUID>)([^<]+)(</memo:messageUUID>)")
+USER, SECRET, CVR = "bench", "bench-secret", "29189129"
+
+
+class _Gateway:
+    def __init__(self, data_dir: str) -> None:
+        env = dict(os.environ, POSTFORDELER_DATA_DIR=data_dir)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "gateway", "serve", "--user", USER],
+            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(SECRET + "\n")
+        self.proc.stdin.close()
+        self.endpoints = json.loads(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _files() -> list[bytes]:
+    return [p.read_bytes() for p in sorted(CORPUS.glob("*.xml"))]
+
+
+def _fresh(data: bytes) -> bytes:
+    return UUID_RE.sub(lambda m: m.group(1) + str(uuid.uuid4()).encode() + m.group(3), data,
+                       count=1)
+
+
+def bench_postmodtag(rate: float = 20.0) -> dict[str, float]:
+    import httpx
+
+    from app.sf1606 import postmodtag as pm
+
+    bodies = [_fresh(d) for d in _files()]
+    with tempfile.TemporaryDirectory() as tmp:
+        gw = _Gateway(tmp)
+        try:
+            url = gw.endpoints["postmodtag"]
+
+            async def run() -> list[float]:
+                latencies: list[float] = []
+                async with httpx.AsyncClient(timeout=60) as client:
+                    for warm in bodies[:5]:  # warm up schemas and connections
+                        await client.post(url, content=_fresh(warm), headers=pm.request_headers())
+
+                    async def one(body: bytes) -> None:
+                        started = time.perf_counter()
+                        resp = await client.post(url, content=body, headers=pm.request_headers())
+                        latencies.append((time.perf_counter() - started) * 1000)
+                        assert pm.receipt_from_http(resp.status_code, resp.content).accepted
+
+                    tasks = []
+                    start = time.perf_counter()
+                    for n, body in enumerate(bodies):
+                        delay = start + n / rate - time.perf_counter()
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                        tasks.append(asyncio.create_task(one(body)))
+                    await asyncio.gather(*tasks)
+                return latencies
+
+            lat = sorted(asyncio.run(run()))
+        finally:
+            gw.stop()
+    return {
+        "postmodtag_p50_ms": round(statistics.median(lat), 2),
+        "postmodtag_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
+        "postmodtag_requests": len(lat),
+    }
+
+
+def bench_mailbox_list(passes: int = 5, page: int = 200) -> dict[str, float]:
+    import httpx
+
+    from app.sf1606.mailbox_client import MailboxClient
+
+    bodies = _files()
+    with tempfile.TemporaryDirectory() as tmp:
+        gw = _Gateway(tmp)
+        try:
+            with httpx.Client(timeout=60) as http:
+                for body in bodies:
+                    http.post(gw.endpoints["postmodtag"], content=body)
+
+            async def run() -> list[float]:
+                client = MailboxClient(gw.endpoints["gateway"], municipality_cvr=CVR, user=USER,
+                                       secret=SECRET)
+                rates = []
+                try:
+                    await client.list_items(10**9)  # WSDL load + auth warm-up, no items
+                    for _ in range(passes):
+                        started = time.perf_counter()
+                        cursor, n = 0, 0
+                        while True:
+                            result = await client.list_items(cursor, page)
+                            n += len(result.items)
+                            cursor = result.next_cursor
+                            if not result.more:
+                                break
+                        assert n == len(bodies)
+                        rates.append(n / (time.perf_counter() - started))
+                finally:
+                    await client.close()
+                return rates
+
+            rates = asyncio.run(run())
+        finally:
+            gw.stop()
+    return {"mailbox_list_msgs_per_s": round(statistics.median(rates), 1)}
+
+
+BENCHMARKS = {"postmodtag": bench_postmodtag, "mailbox_list": bench_mailbox_list}
+
+if __name__ == "__main__":
+    for name, fn in BENCHMARKS.items():
+        print(name, fn())
