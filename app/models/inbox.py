@@ -74,15 +74,16 @@ def age_in_working_days(received_at: datetime, now: datetime | None = None) -> i
 def older_than_cutoff(workdays: int, now: datetime | None = None) -> datetime:
     """UTC instant such that `received_at < cutoff` <=> age in working days > `workdays`.
 
-    The cutoff is local midnight of the `workdays`-th working day before today."""
+    age(r) >= n+1 exactly when (r, today] holds the (n+1)-th working day counted back from
+    today (inclusive), so the cutoff is local midnight of that day."""
     day = local_date(now or datetime.now(UTC))
     found = 0
-    while found < workdays:
-        day -= timedelta(days=1)
+    while True:
         if is_working_day(day):
             found += 1
-    if workdays == 0:
-        day += timedelta(days=1)
+            if found == workdays + 1:
+                break
+        day -= timedelta(days=1)
     midnight = datetime.combine(day, time(0, 0), tzinfo=LOCAL_TZ)
     return midnight.astimezone(UTC)
 
@@ -382,6 +383,19 @@ class InboxQueries:
         )
         with self.engine.connect() as conn:
             return [FileRow(*values) for values in conn.execute(stmt)]
+
+    def unsuggested_ids(self, limit: int = 50) -> list[int]:
+        """Open items that have no suggestion yet, newest first (filled in the background)."""
+        c = _items.c
+        stmt = (
+            select(c.id)
+            .where(c.suggested_at.is_(None), c.status.in_(ItemStatus.OPEN),
+                   c.kind != "ukendt")
+            .order_by(c.received_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
 
     def set_read(self, item_ids: Sequence[int], read: bool = True) -> int:
         """The per-user read flag: the one write this module does (not a decision)."""

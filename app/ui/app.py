@@ -148,12 +148,39 @@ def connect_window(runtime: Runtime, window: Any) -> None:
             window.notify_new(n)
 
     events.itemsArrived.connect(arrived)
+    events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
     events.outboxChanged.connect(lambda counts: (window.set_outbox_count(counts.get("open", 0)),
                                                  window.on_outbox_changed()))
     services = runtime.services
     if services.syncer is not None:
         window.sync_requested = services.syncer.trigger
     services.start()
+    start_suggesting(runtime, window)
+    if runtime.sandbox is not None and services.syncer is not None:
+        async def sync_when_pushed() -> None:  # demo: show the whole corpus quickly
+            await asyncio.to_thread(runtime.sandbox.wait_pushed)
+            services.syncer.trigger()
+
+        spawn(sync_when_pushed(), "sandbox push")
+
+
+def start_suggesting(runtime: Runtime, window: Any) -> None:
+    """(Re)start the background suggestion filler unless it is already running."""
+    from app.ui.tasks import spawn
+
+    task = runtime.extra.get("suggest_task")
+    if task is not None and not task.done():
+        runtime.extra["suggest_again"] = True
+        return
+
+    async def run() -> None:
+        while True:
+            runtime.extra["suggest_again"] = False
+            await runtime.backend.suggest_pending(window.inbox.model.invalidate)
+            if not runtime.extra.get("suggest_again"):
+                return
+
+    runtime.extra["suggest_task"] = spawn(run(), "suggestions")
 
 
 async def _update_unread(runtime: Runtime, window: Any) -> None:

@@ -93,6 +93,42 @@ class UiBackend:
                             top.score if top else None, view.misrouted)
         return view
 
+    async def suggest_pending(self, on_batch: Callable[[list[int]], None] | None = None,
+                              batch: int = 25) -> int:
+        """Give every open item without a suggestion one, in small batches off the UI thread,
+        so the inbox's "Forslag" column fills in without selecting each item."""
+        if self.suggester is None:
+            return 0
+        suggester = self.suggester
+        done = 0
+        while True:
+            ids = await self.bg.read(self.queries.unsuggested_ids, batch)
+            if not ids:
+                return done
+
+            def rank(ids: list[int] = ids) -> list[tuple[int, SuggestionView | None]]:
+                out: list[tuple[int, SuggestionView | None]] = []
+                for item_id in ids:
+                    try:
+                        out.append((item_id, suggester.suggest(self.cache.message(item_id))))
+                    except Exception:  # noqa: BLE001 - one bad item must not stop the rest
+                        log.warning("suggestion failed for item %s", item_id, exc_info=True)
+                        out.append((item_id, None))
+                return out
+
+            ranked = await self.bg.read(rank)
+            for item_id, view in ranked:
+                top = view.choices[0] if view and view.choices else None
+                await self.bg.write(self.cache.set_suggestion, item_id,
+                                    top.case_id if top else None,
+                                    top.case_number if top else None,
+                                    top.score if top else None,
+                                    bool(view and view.misrouted))
+            done += len(ids)
+            if on_batch is not None:
+                on_batch(ids)
+            await asyncio.sleep(0.05)  # let the UI breathe between batches
+
     async def search_cases(self, query: str, message: MemoMessage | None = None
                            ) -> SuggestionView:
         if self.suggester is None:

@@ -203,11 +203,11 @@ class InboxModel(QAbstractTableModel):
             return _short_contact_point(row.contact_point_label or row.contact_point_id or "")
         if column == SortColumn.SUGGESTION:
             if row.misrouted:
-                return self.tr("Anden afdeling?")
+                return self.tr("Anden afd.?")
             if row.suggested_case_number:
-                score = f" ({round((row.suggested_score or 0) * 100)} %)" \
+                score = f" · {round((row.suggested_score or 0) * 100)} %" \
                     if row.suggested_score is not None else ""
-                return f"{row.suggested_case_number}{score}"
+                return f"{_short_case_number(row.suggested_case_number)}{score}"
             return ""
         if column == SortColumn.AGE:
             return self.tr("%1 d").replace("%1", str(row.age_workdays(self._now)))
@@ -234,6 +234,8 @@ class InboxModel(QAbstractTableModel):
                 "%2", local_date(row.received_at).strftime("%d.%m.%Y"))
         if column == SortColumn.SUBJECT:
             return row.label
+        if column == SortColumn.SUGGESTION and row.suggested_case_number:
+            return self.tr("Foreslået sag %1").replace("%1", row.suggested_case_number)
         return None
 
     def _foreground(self, row: InboxRow, column: SortColumn) -> QBrush | None:
@@ -250,6 +252,12 @@ class InboxModel(QAbstractTableModel):
         self.sort_column = SortColumn(column)
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.sortRequested.emit(int(self.sort_column), self.descending)
+
+
+def _short_case_number(number: str) -> str:
+    """'27.24.00-G01-28547-25' → '28547-25' (serial and year: what distributors say)."""
+    parts = number.split("-")
+    return "-".join(parts[-2:]) if len(parts) >= 4 else number
 
 
 def _short_contact_point(label: str) -> str:

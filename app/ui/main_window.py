@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([880, 470, 290])
+        self.splitter.setSizes([960, 500, 300])
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(6, 4, 6, 0)
@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.tray: QSystemTrayIcon | None = None
-        self.resize(1640, 900)
+        self.resize(1760, 960)
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("connectionState")
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
     def _next_file(self) -> None:
         n = self.preview.files.count()
         if n:
-            self.preview.files.setCurrentRow((self.preview.files.currentRow() + 1) % n)
+            self.preview.files.setCurrentIndex((self.preview.files.currentIndex() + 1) % n)
 
     def _focus_search(self) -> None:
         self.inbox.search.setFocus()

@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStackedWidget,
     QStyle,
+    QTabBar,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -182,16 +181,14 @@ class DocumentPreview(QWidget):
         layout.addWidget(self.header)
 
         files_row = QHBoxLayout()
-        self.files = QListWidget(self)
+        self.files = QTabBar(self)
         self.files.setObjectName("documentList")
         self.files.setAccessibleName(self.tr("Dokumenter og bilag"))
-        self.files.setFlow(QListWidget.Flow.LeftToRight)
-        self.files.setWrapping(False)
-        self.files.setFixedHeight(34)
-        self.files.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.files.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.files.setSpacing(2)
-        self.files.currentRowChanged.connect(self._show_file)
+        self.files.setExpanding(False)
+        self.files.setUsesScrollButtons(True)
+        self.files.setElideMode(Qt.TextElideMode.ElideNone)
+        self.files.setDocumentMode(True)
+        self.files.currentChanged.connect(self._show_file)
         files_row.addWidget(self.files, 1)
         self.open_button = QPushButton(self.tr("Åbn"), self)
         self.open_button.setToolTip(self.tr("Åbn filen i et andet program (Ctrl+O)"))
@@ -228,7 +225,8 @@ class DocumentPreview(QWidget):
     def clear(self) -> None:
         self.message = None
         self.header.clear()
-        self.files.clear()
+        while self.files.count():
+            self.files.removeTab(0)
         self.notice.setText(self.tr("Vælg et element i indbakken."))
         self.stack.setCurrentWidget(self.notice)
         self.open_button.setEnabled(False)
@@ -238,20 +236,24 @@ class DocumentPreview(QWidget):
         self.message = message
         self.header.show_message(message, contact_point_label)
         self.files.blockSignals(True)
-        self.files.clear()
-        for f in message.files:
-            item = QListWidgetItem(self.style().standardIcon(_file_icon(f)),
-                                   f"{f.safe_filename}  ({_size(f.size)})")
-            item.setToolTip(self.tr("%1 · %2 · oprindeligt navn: %3")
-                            .replace("%1", f.mime).replace("%2", _size(f.size))
-                            .replace("%3", f.filename))
-            self.files.addItem(item)
+        while self.files.count():
+            self.files.removeTab(0)
+        for n, f in enumerate(message.files):
+            self.files.addTab(self.style().standardIcon(_file_icon(f)),
+                              f"{f.safe_filename} ({_size(f.size)})")
+            self.files.setTabToolTip(n, self.tr("%1 · %2 · oprindeligt navn: %3")
+                                     .replace("%1", f.mime).replace("%2", _size(f.size))
+                                     .replace("%3", f.filename))
         self.files.blockSignals(False)
         has = bool(message.files)
         self.open_button.setEnabled(has)
         self.save_button.setEnabled(has)
         if has:
-            self.files.setCurrentRow(self._preferred_file(message))
+            preferred = self._preferred_file(message)
+            if self.files.currentIndex() == preferred:
+                self._show_file(preferred)
+            else:
+                self.files.setCurrentIndex(preferred)
         else:
             self.notice.setText(self.tr("Meddelelsen har ingen dokumenter."))
             self.stack.setCurrentWidget(self.notice)
@@ -262,7 +264,7 @@ class DocumentPreview(QWidget):
             return False
         for n, f in enumerate(self.message.files):
             if f.mime.startswith(mime_prefix):
-                self.files.setCurrentRow(n)
+                self.files.setCurrentIndex(n)
                 return True
         return False
 
@@ -274,7 +276,7 @@ class DocumentPreview(QWidget):
         return 0
 
     def current_file(self) -> MemoFile | None:
-        row = self.files.currentRow()
+        row = self.files.currentIndex()
         if self.message is None or not 0 <= row < len(self.message.files):
             return None
         return self.message.files[row]

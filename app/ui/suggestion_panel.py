@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +30,46 @@ from PySide6.QtWidgets import (
 from app.ui.suggestions import CaseChoice, SuggestionView
 
 CHOICE_ROLE = Qt.ItemDataRole.UserRole + 1
+HTML_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class RichItemDelegate(QStyledItemDelegate):
+    """Paints an item's HTML (case number, confidence, title, reasons) word-wrapped."""
+
+    def _document(self, option: QStyleOptionViewItem, index: QModelIndex, width: int
+                  ) -> QTextDocument:
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)
+        doc.setDocumentMargin(4)
+        doc.setHtml(index.data(HTML_ROLE) or "")
+        doc.setTextWidth(max(80, width))
+        return doc
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        doc = self._document(option, index, option.rect.width())
+        if option.state & QStyle.StateFlag.State_Selected:  # gray is unreadable on highlight
+            doc.setHtml((index.data(HTML_ROLE) or "").replace("color:gray", ""))
+        context = QAbstractTextDocumentLayout.PaintContext()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(role))
+        painter.save()
+        painter.translate(option.rect.topLeft())
+        painter.setClipRect(option.rect.translated(-option.rect.topLeft()))
+        doc.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        view = self.parent()
+        width = view.viewport().width() if isinstance(view, QListWidget) else 260
+        doc = self._document(option, index, width)
+        return QSize(width, int(doc.size().height()) + 2)
 
 
 def confidence_text(score: float | None) -> str:
@@ -80,6 +124,9 @@ class SuggestionPanel(QWidget):
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
         self.list.setUniformItemSizes(False)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setItemDelegate(RichItemDelegate(self.list))
         self.list.currentRowChanged.connect(lambda _r: self._update_buttons())
         layout.addWidget(self.list, 1)
 
@@ -163,12 +210,10 @@ class SuggestionPanel(QWidget):
 
     def _fill(self, view: SuggestionView, searching: bool) -> None:
         self.list.clear()
-        metrics = self.list.fontMetrics()
         for choice in view.choices:
             item = QListWidgetItem(self._choice_text(choice))
             item.setData(CHOICE_ROLE, choice)
-            lines = 2 + (1 if choice.reasons else 0)
-            item.setSizeHint(QSize(0, metrics.height() * lines + 10))
+            item.setData(HTML_ROLE, self._choice_html(choice))
             item.setToolTip("\n".join(choice.reasons))
             self.list.addItem(item)
         if view.choices:
@@ -189,6 +234,28 @@ class SuggestionPanel(QWidget):
         if c.reasons:
             lines.append("· " + "; ".join(c.reasons))
         return "\n".join(line for line in lines if line)
+
+    def _choice_html(self, c: CaseChoice) -> str:
+        e = html.escape
+        closed = f" <span style='color:#c0392b'>{e(self.tr('lukket'))}</span>" \
+            if not c.is_open else ""
+        score = f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>" \
+            if c.score is not None else ""
+        parts = [f"<b>{e(c.case_number)}</b>{score}{closed}"]
+        if c.title:
+            parts.append(e(c.title))
+        if c.caseworker_label:
+            parts.append(f"<span style='color:gray'>{e(self.tr('Sagsbehandler'))}: "
+                         f"{e(c.caseworker_label)}</span>")
+        if c.reasons:
+            items = "".join(f"<li>{e(r)}</li>" for r in c.reasons[:4])
+            parts.append(f"<ul style='margin:0; -qt-list-indent:1'>{items}</ul>")
+        return "<br>".join(parts[:-1] if c.reasons else parts) + (parts[-1] if c.reasons
+                                                                  else "")
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.list.doItemsLayout()
 
     def _search(self) -> None:
         query = self.search.text().strip()
