@@ -28,6 +28,7 @@ from app.sf1606 import postmodtag as pm
 log = logging.getLogger("postfordeler.gateway")
 
 DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024  # just above Digital Post's 99.5 MB
+_WRITE_SLICE = 1024 * 1024
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
 
 
@@ -255,7 +256,13 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
     resp.content_length = sum(len(p) for p in parts)
     await resp.prepare(request)
     for part in parts:
-        await resp.write(part)
+        # big parts (a large MeMo in base64) go out in slices with back-pressure, so the
+        # transport never buffers a second copy of them
+        view = memoryview(part)
+        for start in range(0, len(view), _WRITE_SLICE):
+            await resp.write(view[start:start + _WRITE_SLICE])
+        del view
+    parts.clear()
     await resp.write_eof()
     return resp
 

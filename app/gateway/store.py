@@ -58,6 +58,7 @@ STATUS_NEW = "ny"
 STATUS_ASSIGNED = "fordelt"
 STATUS_DONE = "behandlet"
 MAX_LEASE_SECONDS = 24 * 3600
+_BLOB_STREAM_FROM = 4 * 1024 * 1024
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
 
 
@@ -107,13 +108,14 @@ messages = Table(
     Column("memo_version", String(8), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
-    Column("memo", LargeBinary, nullable=False),
     Column("status", String(32), nullable=False, default=STATUS_NEW),
     Column("outcome", String(32)),
     Column("outcome_case_id", String(256)),
     Column("outcome_user", String(128)),
     Column("outcome_note", Text),
     Column("outcome_at", UTCDateTime),
+    # last column: SQLite then keeps a zeroblob(n) unmaterialised until it is streamed in
+    Column("memo", LargeBinary, nullable=False),
     sqlite_autoincrement=True,  # ids are never reused: they are cursors
 )
 
@@ -335,10 +337,13 @@ class GatewayStore:
 
         Returns only after the transaction committed (durable receipt)."""
         message_uuid = message_uuid.lower()
+        # SQLite copies a bound blob twice (bind + record); big ones are streamed in instead.
+        stream_blob = self.dialect == "sqlite" and len(memo) > _BLOB_STREAM_FROM
         values = dict(
             message_uuid=message_uuid, received_at=received_at, transaction_id=transaction_id,
             contact_point_id=contact_point_id, kind=kind, memo_version=memo_version,
-            size=len(memo), sha256=hashlib.sha256(memo).hexdigest(), memo=memo, status=STATUS_NEW,
+            size=len(memo), sha256=hashlib.sha256(memo).hexdigest(),
+            memo=func.zeroblob(len(memo)) if stream_blob else memo, status=STATUS_NEW,
         )
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -354,6 +359,8 @@ class GatewayStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY})
             new_id = conn.execute(stmt).scalar()
             if new_id is not None:
+                if stream_blob:
+                    _write_blob(conn, int(new_id), memo)
                 return InsertResult(int(new_id), False, received_at)
             row = conn.execute(
                 select(messages.c.item_id, messages.c.received_at)
@@ -550,6 +557,15 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+
+def _write_blob(conn: Connection, item_id: int, data: bytes) -> None:
+    """Fill a zeroblob in place (same transaction), 1 MB at a time."""
+    raw = conn.connection.driver_connection
+    view = memoryview(data)
+    with raw.blobopen("gw_messages", "memo", item_id) as blob:  # type: ignore[union-attr]
+        for start in range(0, len(view), 1 << 20):
+            blob.write(view[start:start + (1 << 20)])
 
 
 def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:
