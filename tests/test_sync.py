@@ -128,7 +128,7 @@ def test_item_the_client_cannot_read_is_quarantined_not_lost(tmp_path):
         async with Env(tmp_path, validate=False) as env:
             answers = await push(env.gateway.postmodtag_url, [bad.encode(), *FILES[4:10]])
             assert all(r.status_code == 200 for r in answers)
-            res = await sync_once(env.client, env.cache, worker=env.worker)
+            res = await sync_once(env.client, env.cache, worker=env.worker, validate=True)
             assert (res.new, res.quarantined) == (7, 1)
             item = env.cache.item(env.cache.item_id_for_uuid(FILES[3].stem))
             assert item["status"] == "fejlet" and item["kind"] == "ukendt"

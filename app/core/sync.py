@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
+import hashlib
 import logging
 import os
 import time
@@ -77,11 +78,17 @@ class SyncResult:
         }
 
 
-def _parse_one(item: Any) -> tuple[Any, MemoMessage | MemoError]:
+def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessage | MemoError]:
+    """read_memo one item. `validate=None`: XSD-validate unless the gateway vouches for the bytes
+    (it validated them before accepting and sends their sha256; a mismatch is quarantined)."""
     from app.sf1606.memo import read_memo
 
+    digest = getattr(item, "sha256", None)
+    if digest and hashlib.sha256(item.memo).hexdigest() != str(digest).lower():
+        log.warning("item %s quarantined: checksum mismatch", item.item_id)
+        return item, MemoError("kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum")
     try:
-        return item, read_memo(item.memo)
+        return item, read_memo(item.memo, validate=(not digest) if validate is None else validate)
     except MemoError as exc:
         log.warning("item %s quarantined: %s", item.item_id, exc.reason)
         return item, exc
@@ -90,12 +97,12 @@ def _parse_one(item: Any) -> tuple[Any, MemoMessage | MemoError]:
         return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
 
 
-def _parse_chunk(items: Sequence[Any]) -> list[tuple[Any, MemoMessage | MemoError]]:
-    return [_parse_one(it) for it in items]
+def _parse_chunk(items: Sequence[Any], validate: bool | None = None) -> list[tuple[Any, MemoMessage | MemoError]]:
+    return [_parse_one(it, validate) for it in items]
 
 
 async def parse_items(
-    items: Sequence[Any], pool: concurrent.futures.Executor | None = None
+    items: Sequence[Any], pool: concurrent.futures.Executor | None = None, validate: bool | None = None
 ) -> list[tuple[Any, MemoMessage | MemoError]]:
     """read_memo for every item, spread over the pool; order preserved."""
     if not items:
@@ -105,7 +112,7 @@ async def parse_items(
     n = max(1, min(len(items), getattr(pool, "_max_workers", 2)))
     size = -(-len(items) // n)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    parts = await asyncio.gather(*(loop.run_in_executor(pool, _parse_chunk, c) for c in chunks))
+    parts = await asyncio.gather(*(loop.run_in_executor(pool, _parse_chunk, c, validate) for c in chunks))
     return [pair for part in parts for pair in part]
 
 
@@ -117,8 +124,14 @@ async def sync_once(
     worker: DbWorker | None = None,
     pool: concurrent.futures.Executor | None = None,
     max_pages: int | None = None,
+    validate: bool | None = None,
 ) -> SyncResult:
-    """Fetch every item after the cache's cursor, page by page, into the cache."""
+    """Fetch every item after the cache's cursor, page by page, into the cache.
+
+    `validate`: XSD-validate each message on the client too. Default (None): only when the
+    gateway does not vouch for it — the gateway XSD-validates before it accepts and sends each
+    item's sha256, which is checked here; the hardened parse and strict extraction always run.
+    """
     own_worker = worker is None
     worker = worker or DbWorker()
     started = time.perf_counter()
@@ -135,7 +148,7 @@ async def sync_once(
             more = bool(page.more) and next_cursor > cursor and (max_pages is None or pages < max_pages)
             if more:
                 fetch = asyncio.ensure_future(client.list_items(next_cursor, page_size))
-            parsed = await parse_items(list(page.items), pool)
+            parsed = await parse_items(list(page.items), pool, validate)
             if ingest is not None:
                 res = await ingest
                 new, duplicates, quarantined = new + res.new, duplicates + res.duplicates, quarantined + res.quarantined
