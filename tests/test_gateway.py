@@ -159,7 +159,7 @@ def test_invalid_messages_are_rejected_with_a_reason_and_not_stored(tmp_path):
 
 def test_unconfigured_contact_point_is_rejected(tmp_path):
     data = SMALL_FILES[0].read_bytes()
-    cp = re.search(rb"<memo:Recipient>.*?<memo:contactPointID>([^<]+)<", data, re.S).group(1).decode()
+    cp = re.search(rb"<memo:Recipient>.*?<memo:contactPointID>([^<]+)<", data, re.DOTALL).group(1).decode()
 
     async def body(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
@@ -284,3 +284,59 @@ def test_transaction_id_is_echoed_and_receipt_has_no_content(tmp_path):
             assert len(resp.content) < 400
 
     run_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.db'}"), body)
+
+
+def _inflated(size: int) -> bytes:
+    import base64
+
+    src = SMALL_FILES[0].read_bytes()
+    m = re.search(rb"(<memo:content>)([^<]*)(</memo:content>)", src)
+    payload = base64.b64encode(b"Tekst " * (size * 3 // 4 // 6))
+    return src[: m.start(2)] + payload + src[m.end(2):]
+
+
+@pytest.mark.parametrize("db", db_urls())
+def test_large_message_round_trips_byte_exact(db, tmp_path):
+    url = make_db_url(db, tmp_path)
+    data = _inflated(6 * 1024 * 1024)  # above the SQLite blob-streaming threshold
+
+    async def body(gw: RunningGateway) -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            status, receipt = await post(client, gw, data)
+            assert status == 200 and receipt.accepted
+        item = gw.store.fetch(1)
+        assert item.size == len(data) and item.memo == data
+
+    run_gateway(GatewayConfig(db_url=url), body)
+
+
+def test_cli_add_user_and_serve_until_sigterm(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from app.gateway.store import verify_secret
+    from tests.conftest import REPO
+
+    env = dict(os.environ, POSTFORDELER_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-m", "app", "gateway", "add-user", "eva"],
+                          check=False, input="eva-hemmelig\n", text=True,
+                          capture_output=True, env=env,
+                          cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "app", "gateway", "serve", "--port", "0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env,
+                            cwd=REPO)
+    try:
+        endpoints = json.loads(proc.stdout.readline())
+        assert endpoints["ready"] is True
+        assert httpx.get(endpoints["health"]).json()["status"] == "ok"
+        assert 'location="' + endpoints["mailbox"] in httpx.get(endpoints["mailbox_wsdl"]).text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    store = GatewayStore(f"sqlite:///{tmp_path / 'data' / 'gateway' / 'gateway.sqlite3'}")
+    stored = store.user_hash("eva")
+    store.close()
+    assert stored and "eva-hemmelig" not in stored and verify_secret("eva-hemmelig", stored)

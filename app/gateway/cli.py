@@ -10,7 +10,7 @@ import argparse
 import sys
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     gateway = subparsers.add_parser("gateway", help="modtagende gateway (SF1606 PostModtag + postkasse)")
     sub = gateway.add_subparsers(dest="gateway_command", metavar="KOMMANDO", required=True)
 
@@ -47,8 +47,9 @@ def _read_secret(user: str, *, keyring_first: bool) -> str:
             secret = keyring.get_password("postfordeler", f"gateway:{user}")
             if secret:
                 return secret
-        except Exception:  # noqa: BLE001 - no usable keyring backend: fall back to a prompt
-            pass
+        except Exception as exc:  # noqa: BLE001 - no usable keyring backend: fall back to a prompt
+            print(f"Nøgleringen kan ikke bruges ({type(exc).__name__}); spørger i stedet",
+                  file=sys.stderr)
     if not sys.stdin.isatty():
         secret = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -209,7 +209,7 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         return resp
     try:
         receipt = await state.run(_receive, state, body, transaction_id, received_at)
-    except Exception:  # noqa: BLE001 - storage trouble: the sender must retry
+    except Exception:
         log.exception("postmodtag: storing failed")
         receipt = pm.reject(pm.CODE_TEMPORARY, "Midlertidig fejl i modtagersystemet",
                             transaction_id=transaction_id)
@@ -341,7 +341,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         executor.shutdown(wait=False)
         store.close()
         raise
-    sockets = site._server.sockets if site._server else []  # noqa: SLF001
+    sockets = site._server.sockets if site._server else []
     port = sockets[0].getsockname()[1] if sockets else config.port
     host = config.host if ":" not in config.host else f"[{config.host}]"
     base = f"http://{host}:{port}"

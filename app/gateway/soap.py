@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from app.gateway.store import Claim, GatewayStore, StoreError, StoredItem, verify_secret
+from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError, verify_secret
 
 log = logging.getLogger("postfordeler.gateway.soap")
 
@@ -272,7 +272,7 @@ def handle(body: bytes, ctx: SoapContext) -> tuple[int, list[bytes]]:
         return 500, [fault_body(fault.code, fault.text, server=fault.server)]
     except StoreError as exc:
         return 500, [fault_body(exc.code, exc.text)]
-    except Exception:  # noqa: BLE001 - any other trouble is temporary for the client
+    except Exception:
         log.exception("mailbox request failed")
         return 500, [fault_body("INTERN_FEJL", "Midlertidig fejl i modtagersystemet", server=True)]
 

@@ -305,9 +305,8 @@ class GatewayStore:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock:
-            with self.engine.begin() as conn:
-                yield conn
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     def _lock_item(self, conn: Connection, item_id: int) -> Any:
         row = conn.execute(
@@ -339,12 +338,13 @@ class GatewayStore:
         message_uuid = message_uuid.lower()
         # SQLite copies a bound blob twice (bind + record); big ones are streamed in instead.
         stream_blob = self.dialect == "sqlite" and len(memo) > _BLOB_STREAM_FROM
-        values = dict(
-            message_uuid=message_uuid, received_at=received_at, transaction_id=transaction_id,
-            contact_point_id=contact_point_id, kind=kind, memo_version=memo_version,
-            size=len(memo), sha256=hashlib.sha256(memo).hexdigest(),
-            memo=func.zeroblob(len(memo)) if stream_blob else memo, status=STATUS_NEW,
-        )
+        values: dict[str, Any] = {
+            "message_uuid": message_uuid, "received_at": received_at,
+            "transaction_id": transaction_id, "contact_point_id": contact_point_id, "kind": kind,
+            "memo_version": memo_version, "size": len(memo),
+            "sha256": hashlib.sha256(memo).hexdigest(),
+            "memo": func.zeroblob(len(memo)) if stream_blob else memo, "status": STATUS_NEW,
+        }
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
@@ -576,6 +576,16 @@ def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:
 
 
 __all__: Sequence[str] = (
-    "GatewayStore", "StoreError", "StoredItem", "InsertResult", "Claim", "Page", "OUTCOMES",
-    "hash_secret", "verify_secret", "is_secret_hash", "make_engine", "utcnow",
+    "OUTCOMES",
+    "Claim",
+    "GatewayStore",
+    "InsertResult",
+    "Page",
+    "StoreError",
+    "StoredItem",
+    "hash_secret",
+    "is_secret_hash",
+    "make_engine",
+    "utcnow",
+    "verify_secret",
 )

@@ -18,7 +18,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 log = logging.getLogger("postfordeler.mailbox")
 
@@ -172,7 +172,7 @@ class MailboxClient:
                 except (httpx.HTTPError, OSError, zx.TransportError, zx.XMLSyntaxError) as exc:
                     raise _map_exception(exc, "WSDL") from exc
                 self._client, self._service = client, service
-                self._binding = service._binding  # noqa: SLF001
+                self._binding = service._binding
         return self._service
 
     async def close(self) -> None:
@@ -180,7 +180,7 @@ class MailboxClient:
         if client is not None:
             await client.transport.aclose()
 
-    async def __aenter__(self) -> MailboxClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -200,7 +200,7 @@ class MailboxClient:
             return self._binding.process_reply(self._client, operation_obj, response)
         except (MailboxError, MailboxUnavailable):
             raise
-        except Exception as exc:  # noqa: BLE001 - mapped below
+        except Exception as exc:
             raise _map_exception(exc, operation) from exc
 
     async def list_items(self, after: int, limit: int = 200) -> MailboxPage:
