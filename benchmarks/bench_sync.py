@@ -154,6 +154,7 @@ def _kill(which: str) -> dict[str, float | int]:
     return {
         f"kill_{which}_trials": report.trials,
         f"kill_{which}_kills_mid_work": report.kills_mid_work,
+        **({f"kill_{which}_kills_in_flight": report.kills_in_flight} if which == "outbox" else {}),
         f"kill_{which}_violations": len(report.violations),
         f"kill_{which}_checked": report.checked,
     }

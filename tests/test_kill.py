@@ -1,0 +1,417 @@
+"""Crash-safety harness: SIGKILL `postfordeler sync` and `postfordeler outbox run` at random
+moments while traffic flows, restart them, and check the invariants.
+
+Everything is real: the sandbox runs as its own process (`postfordeler sandbox`: gateway,
+SF2900 service, DUBU directory), a pusher thread feeds EP_FS1 over HTTP, and the client
+commands run as subprocesses on one data dir.
+
+Invariants
+- sync: every message the gateway accepted is in the cache exactly once, with the exact bytes;
+  nothing the gateway does not hold is in the cache; after every kill the cache is consistent
+  (integrity_check ok, items = blobs = FTS rows) and every gateway item at or below the committed
+  cursor is cached (the cursor never runs ahead of the data).
+- outbox: every decision is delivered; at the SF2900 sandbox each transaction id is applied
+  exactly once and each message got exactly one DOKUMENT (a retry after a kill reuses the
+  transaction id and is answered DUPLIKAT); every outcome is recorded on the gateway.
+
+`$POSTFORDELER_KILL_TRIALS` sets the trial count (default 10 here; the benchmark runs 50).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+MESSAGES = CORPUS / "messages" if (CORPUS / "messages").exists() else REPO / "resources" / "sandbox" / "messages"
+TRIALS = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "10"))
+
+
+@dataclass
+class KillReport:
+    trials: int = 0
+    kills_mid_work: int = 0  # kills of a process that had done work in that trial (sync: cached new
+    # items; outbox: delivered something or had a call in flight)
+    kills_in_flight: int = 0  # outbox: kills that left an entry in "sending" (a call in flight)
+    checked: int = 0  # invariant checks made
+    violations: list[str] = field(default_factory=list)
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "POSTFORDELER_DATA_DIR"}
+    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env["XDG_DATA_HOME"] = str(work / "xdg")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _cli(work: Path, data: Path, *args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(data), *args],
+        env=_env(work), cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+    )
+
+
+class Sandbox:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.proc = _cli(work, work / "sandbox", "sandbox", "--no-messages")
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError("sandbox did not start: " + self.proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+        self.endpoints = json.loads(line)
+        self.user = self.endpoints["user"]
+        creds = self.endpoints.get("credentials_file")
+        self.secret = json.loads(Path(creds).read_text())["secret"] if creds else None
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _replicate(data: bytes) -> tuple[str, bytes]:
+    import re
+
+    new = str(uuid.uuid4())
+    body = re.sub(rb"(messageUUID>)([0-9a-fA-F-]{36})(<)", lambda m: m.group(1) + new.encode() + m.group(3),
+                  data, count=1)
+    return new, body
+
+
+class Pusher(threading.Thread):
+    """Feeds EP_FS1 with corpus messages (fresh UUIDs) at `rate`/s; remembers what was accepted."""
+
+    def __init__(self, url: str, rate: float, seed: int, limit: int | None = None) -> None:
+        super().__init__(daemon=True)
+        self.url, self.rate, self.limit = url, rate, limit
+        self.rng = random.Random(seed)
+        self.bodies = [p.read_bytes() for p in sorted(MESSAGES.glob("*.xml"))]
+        self.accepted: dict[str, str] = {}  # message uuid -> sha256 of the bytes
+        self.failed = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=30) as http:
+            n = 0
+            while not self._halt.is_set() and (self.limit is None or n < self.limit):
+                new, body = _replicate(self.rng.choice(self.bodies))
+                try:
+                    r = http.post(self.url, content=body, headers={
+                        "Content-Type": "application/xml", "x-TransaktionsId": str(uuid.uuid4())})
+                    if r.status_code == 200 and "reject" not in r.text.lower():
+                        self.accepted[new] = hashlib.sha256(body).hexdigest()
+                    else:
+                        self.failed += 1
+                except httpx.HTTPError:
+                    self.failed += 1
+                n += 1
+                time.sleep(self.rng.expovariate(self.rate))
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self.is_alive():
+            self.join(30)
+
+
+def _gateway_items(endpoints: dict, secret: str | None) -> dict[int, tuple[str, str | None]]:
+    """All items the gateway holds: gateway id -> (message uuid, sha256)."""
+    from app.sf1606.mailbox_client import MailboxClient
+
+    async def main() -> dict[int, tuple[str, str | None]]:
+        client = MailboxClient(endpoints["gateway"], municipality_cvr=endpoints["municipality_cvr"],
+                               user=endpoints["user"], secret=secret or "")
+        out: dict[int, tuple[str, str | None]] = {}
+        cursor = 0
+        try:
+            while True:
+                page = await client.list_items(cursor, 500)
+                for it in page.items:
+                    out[it.item_id] = (it.message_uuid.lower(), hashlib.sha256(it.memo).hexdigest())
+                if not page.more or page.next_cursor <= cursor:
+                    return out
+                cursor = page.next_cursor
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+def _cache_path(data: Path) -> Path:
+    return data / "client" / "cache.sqlite3"
+
+
+def _cache_snapshot(path: Path) -> tuple[list[str], int, set[int]]:
+    """Consistency problems (list), cursor, cached gateway ids."""
+    problems: list[str] = []
+    if not path.exists():
+        return problems, 0, set()
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            problems.append("integrity_check failed")
+        try:
+            n_items = con.execute("SELECT count(*) FROM items").fetchone()[0]
+        except sqlite3.OperationalError:  # killed before the first migration finished
+            return problems, 0, set()
+        n_blobs = con.execute("SELECT count(*) FROM item_blobs").fetchone()[0]
+        n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
+        n_uuid = con.execute("SELECT count(DISTINCT lower(message_uuid)) FROM items").fetchone()[0]
+        if not n_items == n_blobs == n_fts == n_uuid:
+            problems.append(f"items {n_items} blobs {n_blobs} fts {n_fts} distinct uuids {n_uuid}")
+        row = con.execute("SELECT value FROM sync_state WHERE key='mailbox_cursor'").fetchone()
+        cursor = int(row[0]) if row else 0
+        ids = {r[0] for r in con.execute("SELECT gateway_item_id FROM items")}
+    finally:
+        con.close()
+    return problems, cursor, ids
+
+
+def _kill_after(proc: subprocess.Popen, seconds: float) -> None:
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        pass
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport:
+    rng = random.Random(seed)
+    report = KillReport()
+    sandbox = Sandbox(work)
+    data = work / "client"
+    pusher = Pusher(sandbox.endpoints["postmodtag"], rate=120.0, seed=seed)
+    pusher.start()
+    snapshots: list[tuple[int, set[int]]] = []
+    try:
+        time.sleep(0.5)
+        for _ in range(trials):
+            proc = _cli(work, data, "sync", "--gateway", sandbox.endpoints["gateway"], "--user", sandbox.user,
+                        "--interval", "0.05", "--page-size", str(rng.choice([10, 25, 50])))
+            _kill_after(proc, rng.uniform(0.8, 2.5))
+            report.trials += 1
+            problems, cursor, ids = _cache_snapshot(_cache_path(data))
+            report.checked += 1
+            if len(ids) > len(snapshots[-1][1] if snapshots else ()):
+                report.kills_mid_work += 1
+            report.violations += [f"trial {report.trials}: {p}" for p in problems]
+            snapshots.append((cursor, ids))
+        pusher.stop()
+        # converge: one clean sync after the traffic stopped
+        done = _cli(work, data, "sync", "--once", "--json", "--gateway", sandbox.endpoints["gateway"],
+                    "--user", sandbox.user)
+        out, err = done.communicate(timeout=120)
+        if done.returncode != 0:
+            report.violations.append(f"final sync failed: {err.decode()[-500:]}")
+        gateway = _gateway_items(sandbox.endpoints, sandbox.secret)
+    finally:
+        if pusher.is_alive():
+            pusher.stop()
+        sandbox.stop()
+    problems, cursor, ids = _cache_snapshot(_cache_path(data))
+    report.violations += [f"final: {p}" for p in problems]
+    con = sqlite3.connect(_cache_path(data))
+    cached = {
+        u.lower(): (gid, hashlib.sha256(bytes(m)).hexdigest())
+        for u, gid, m in con.execute(
+            "SELECT i.message_uuid, i.gateway_item_id, b.memo FROM items i JOIN item_blobs b ON b.item_id = i.id")
+    }
+    con.close()
+    gw_by_uuid = {u: (gid, sha) for gid, (u, sha) in gateway.items()}
+    for u, sha in pusher.accepted.items():
+        report.checked += 1
+        if u not in cached:
+            report.violations.append(f"accepted message {u} missing from the cache")
+        elif cached[u][1] != sha:
+            report.violations.append(f"message {u}: cached bytes differ from what was accepted")
+    for u in cached:
+        report.checked += 1
+        if u not in gw_by_uuid:
+            report.violations.append(f"cached message {u} is not held by the gateway")
+    for cur, snap in snapshots:
+        report.checked += 1
+        missing = [gid for gid in gateway if gid <= cur and gid not in snap]
+        if missing:
+            report.violations.append(f"cursor {cur} ran ahead of the data: {len(missing)} missing")
+    if len(pusher.accepted) < trials:
+        report.violations.append(f"too little traffic: {len(pusher.accepted)} accepted")
+    return report
+
+
+def _plan_actions(cache, dataset_cases: dict[str, dict], rng: random.Random, n: int) -> list[tuple[int, str, dict]]:
+    """Pick n undecided items and a decision for each (journalise with/without note, assign,
+    forward, reject)."""
+    from sqlalchemy import text
+
+    with cache.engine.connect() as conn:
+        free = [r[0] for r in conn.execute(text(
+            "SELECT id FROM items WHERE status = 'ny' ORDER BY id"))]
+    rng.shuffle(free)
+    case_ids = list(dataset_cases)
+    out = []
+    for item_id in free[:n]:
+        kind = rng.choice(["journalise", "journalise", "assign", "forward", "reject"])
+        case = dataset_cases[rng.choice(case_ids)]
+        if kind == "journalise":
+            payload = {"case_id": case["id"], "case_number": case["number"]}
+            if rng.random() < 0.5:
+                payload["note"] = "Journalnotat fra fordelingen."
+        elif kind == "assign":
+            payload = {"case_id": case["id"], "caseworker_id": case["caseworker_id"]}
+        elif kind == "forward":
+            payload = {"kle": "29.01.00"}
+        else:
+            payload = {"reason": "Fejlsendt: hører til en anden forvaltning"}
+        out.append((item_id, kind, payload))
+    return out
+
+
+def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: int = 8) -> KillReport:
+    from app.models.cache import Cache
+    from app.models.db import open_cache
+
+    rng = random.Random(seed)
+    report = KillReport()
+    sandbox = Sandbox(work)
+    data = work / "client"
+    ep = sandbox.endpoints
+    cases = {c["id"]: c for c in json.loads((REPO / "resources" / "sandbox" / "dubu.json").read_text())["cases"]
+             if c.get("caseworker_id")}
+    try:
+        need = trials * per_trial + 10
+        pusher = Pusher(ep["postmodtag"], rate=1e6, seed=seed, limit=need)
+        pusher.run()  # synchronously: fill the gateway
+        proc = _cli(work, data, "sync", "--once", "--gateway", ep["gateway"], "--user", sandbox.user)
+        proc.communicate(timeout=120)
+        db = open_cache(_cache_path(data))
+        cache = Cache(db)
+        import httpx
+
+        # slow answers widen the window in which a kill lands mid-call (request sent, no answer)
+        httpx.post(ep["sf2900_faults"], json={"kind": "slow", "seconds": 0.5, "probability": 0.5}, timeout=10)
+        expected: dict[int, tuple[str, dict]] = {}
+        for _ in range(trials):
+            for item_id, kind, payload in _plan_actions(cache, cases, rng, per_trial):
+                oid = cache.enqueue(item_id, kind, payload, sandbox.user)
+                expected[oid] = (kind, payload)
+            proc = _cli(work, data, "outbox", "run", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"],
+                        "--gateway", ep["gateway"], "--user", sandbox.user, "--timeout", "10")
+            before = cache.outbox_counts()
+            _kill_after(proc, rng.uniform(0.8, 2.5))
+            report.trials += 1
+            counts = cache.outbox_counts()
+            if counts["delivered"] > before["delivered"] or counts["sending"]:
+                report.kills_mid_work += 1
+            if counts["sending"]:
+                report.kills_in_flight += 1
+        httpx.post(ep["sf2900_faults"], json={"clear": True}, timeout=10)
+        for _ in range(5):
+            proc = _cli(work, data, "outbox", "run", "--once", "--json", "--sf2900", ep["sf2900"], "--dubu",
+                        ep["dubu"], "--gateway", ep["gateway"], "--user", sandbox.user)
+            proc.communicate(timeout=300)
+            counts = cache.outbox_counts()
+            if counts["open"] == 0 and counts["unrecorded"] == 0:
+                break
+        received = httpx.get(ep["sf2900_received"], timeout=30).json()
+        rows = cache.outbox_entries()
+        gateway = _gateway_outcomes(ep, sandbox.secret, cache, rows)
+        items = {r.item_id: cache.item(r.item_id) for r in rows}
+        db.engine.dispose()
+    finally:
+        sandbox.stop()
+    by_tid: dict[str, int] = {}
+    docs_per_msg: dict[str, int] = {}
+    for rec in received:
+        by_tid[rec["transaction_id"]] = by_tid.get(rec["transaction_id"], 0) + 1
+        if rec["object_type"] == "DOKUMENT":
+            key = (rec.get("DigitalPostMeddelelsesID") or "").lower()
+            docs_per_msg[key] = docs_per_msg.get(key, 0) + 1
+    from app.dubu.sf2900_client import derived_id
+
+    done_status = {"journalise": "journaliseret", "assign": "fordelt", "forward": "videresendt", "reject": "afvist"}
+    for row in rows:
+        report.checked += 1
+        kind, payload = expected[row.id]
+        if row.status != "delivered":
+            report.violations.append(f"outbox {row.id} ({kind}) ended {row.status}: {row.last_error}")
+            continue
+        if items[row.item_id]["status"] != done_status[kind]:
+            report.violations.append(f"item {row.item_id} status {items[row.item_id]['status']}")
+        if row.gateway_recorded_at is None or gateway.get(row.item_id) != done_status[kind]:
+            report.violations.append(f"outbox {row.id}: gateway outcome {gateway.get(row.item_id)}")
+        n_doc = by_tid.get(row.transaction_id, 0)
+        if kind == "reject":
+            if n_doc:
+                report.violations.append(f"reject {row.id} reached SF2900")
+            continue
+        if n_doc != 1:
+            report.violations.append(f"outbox {row.id}: transaction applied {n_doc} times")
+        uuid_ = items[row.item_id]["message_uuid"]
+        if docs_per_msg.get(uuid_, 0) != 1:
+            report.violations.append(f"message {uuid_}: {docs_per_msg.get(uuid_, 0)} DOKUMENT at SF2900")
+        if payload.get("note"):
+            if by_tid.get(derived_id(row.transaction_id, "journalnotat"), 0) != 1:
+                report.violations.append(f"outbox {row.id}: journal note not applied exactly once")
+    expected_records = sum(1 for r in rows if expected[r.id][0] != "reject") + sum(
+        1 for r in rows if expected[r.id][1].get("note") and expected[r.id][0] != "reject")
+    if len(received) != expected_records:
+        report.violations.append(f"SF2900 holds {len(received)} objects, expected {expected_records}")
+    return report
+
+
+def _gateway_outcomes(ep: dict, secret: str | None, cache, rows) -> dict[int, str | None]:
+    from app.sf1606.mailbox_client import MailboxClient
+
+    async def main() -> dict[int, str | None]:
+        client = MailboxClient(ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"],
+                               secret=secret or "")
+        try:
+            out = {}
+            for r in rows:
+                gid = cache.gateway_item_id(r.item_id)
+                out[r.item_id] = (await client.fetch(gid)).outcome
+            return out
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+@pytest.mark.slow
+def test_kill_sync(tmp_path):
+    report = run_kill_sync(tmp_path, trials=TRIALS)
+    print(f"kill_sync: {report}")
+    assert report.trials == TRIALS
+    assert report.kills_mid_work >= 1
+    assert report.violations == []
+
+
+@pytest.mark.slow
+def test_kill_outbox(tmp_path):
+    report = run_kill_outbox(tmp_path, trials=TRIALS)
+    print(f"kill_outbox: {report}")
+    assert report.trials == TRIALS
+    assert report.kills_mid_work >= 1
+    assert report.violations == []
