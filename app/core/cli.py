@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     sync = subparsers.add_parser(
         "sync", help="hent nye elementer fra postserveren til den lokale kopi",
         description="Synkronisér postkassen fra gatewayen til den lokale cache.",
@@ -71,7 +71,12 @@ def _stop_on_signals(loop: Any, stop: Any) -> None:
 def cmd_sync(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.core.services import MissingSecret, default_municipality_cvr, default_user, gateway_secret
+    from app.core.services import (
+        MissingSecret,
+        default_municipality_cvr,
+        default_user,
+        gateway_secret,
+    )
 
     user = args.user or default_user()
     try:
@@ -131,7 +136,12 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
 def cmd_outbox_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.core.services import MissingSecret, default_municipality_cvr, default_user, gateway_secret
+    from app.core.services import (
+        MissingSecret,
+        default_municipality_cvr,
+        default_user,
+        gateway_secret,
+    )
 
     user = args.user or default_user()
     secret = None

@@ -139,7 +139,7 @@ class OutboxWorker:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. the disk: log and try again later
+            except Exception:
                 log.exception("outbox round failed")
             self._wake.clear()
             delay = poll
@@ -167,7 +167,7 @@ class OutboxWorker:
             return
         try:
             self.on_change(self.cache.outbox_counts())
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("outbox change callback failed")
 
     def _retrying(self) -> tenacity.AsyncRetrying:
@@ -210,7 +210,7 @@ class OutboxWorker:
             log.info("outbox %s: transient failure (%s), retry in %.0f s", task.id, type(exc).__name__, delay)
             await self.worker.submit(self.cache.defer, task.id, _plain(exc), delay)
             return False
-        except Exception as exc:  # noqa: BLE001 - unexpected: keep the entry, try much later
+        except Exception as exc:
             log.exception("outbox %s: unexpected failure", task.id)
             await self.worker.submit(self.cache.defer, task.id, f"Uventet fejl: {type(exc).__name__}",
                                      self.max_defer)
@@ -302,7 +302,7 @@ class OutboxWorker:
         try:
             from app.sf1606.mailbox_client import MailboxError
         except ImportError:  # pragma: no cover
-            MailboxError = Exception  # type: ignore[misc,assignment]  # noqa: N806
+            MailboxError = Exception  # type: ignore[misc,assignment]
         rows = await self.worker.submit(self.cache.unrecorded_outcomes)
         for row in rows:
             if self._stop.is_set():

@@ -66,7 +66,7 @@ def gateway_secret(user: str) -> str:
         import keyring
 
         secret = keyring.get_password(KEYRING_SERVICE, f"gateway:{user}")
-    except Exception as exc:  # noqa: BLE001 - no usable keyring backend
+    except Exception as exc:
         raise MissingSecret(
             f"Kan ikke læse nøgleringen ({type(exc).__name__}); gem adgangskoden for '{user}' "
             f"under '{KEYRING_SERVICE}' / 'gateway:{user}'. "
@@ -181,7 +181,7 @@ class ClientServices:
             if closer is not None:
                 try:
                     await closer.close()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("close failed")
         self.worker.close()
         self.db.engine.dispose()

@@ -92,7 +92,7 @@ def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessag
     except MemoError as exc:
         log.warning("item %s quarantined: %s", item.item_id, exc.reason)
         return item, exc
-    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the sync
+    except Exception as exc:
         log.exception("reader failed on item %s", item.item_id)
         return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
 
@@ -170,7 +170,7 @@ async def sync_once(
         if ingest is not None:  # a fetch failed while a page was committing: let it finish
             try:
                 await ingest
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("ingest failed during sync abort")
         if own_worker:
             worker.close()
@@ -240,7 +240,7 @@ class Syncer:
         if self.on_status is not None:
             try:
                 self.on_status(status)
-            except Exception:  # noqa: BLE001 - a UI callback must not kill the sync
+            except Exception:
                 log.exception("status callback failed")
 
     def _failed(self, exc: BaseException, retry_in: float | None) -> None:
@@ -275,7 +275,7 @@ class Syncer:
         if result.new and self.on_result is not None:
             try:
                 self.on_result(result)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("result callback failed")
 
     def _retrying(self, stop: tenacity.stop.stop_base) -> tenacity.AsyncRetrying:

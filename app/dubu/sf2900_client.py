@@ -159,7 +159,7 @@ class _KvitteringPlugin:
     """zeep plugin: remember the TransportKvittering element of the reply (runs in the caller's
     task, so a ContextVar hands it back to the awaiting code)."""
 
-    def ingress(self, envelope, http_headers, operation):  # noqa: ANN001, ANN201
+    def ingress(self, envelope, http_headers, operation):
         found = None
         for el in envelope.iter("{*}TransportKvittering"):
             found = el
@@ -167,7 +167,7 @@ class _KvitteringPlugin:
         _last_kvittering.set(found)
         return envelope, http_headers
 
-    def egress(self, envelope, http_headers, operation, binding_options):  # noqa: ANN001, ANN201
+    def egress(self, envelope, http_headers, operation, binding_options):
         return envelope, http_headers
 
 

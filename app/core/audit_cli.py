@@ -1,0 +1,139 @@
+"""Commands for the access log and retention.
+
+    postfordeler audit --cpr CPR [--json] [--user U]
+        Every logged access to this citizen's data (an indsigt answer). The look-up itself is
+        logged first as `search_cpr` with purpose "indsigt", so it shows in the next answer.
+    postfordeler retention purge [--days N] [--log-days M] [--dry-run] [--json]
+        Apply the retention policy to the local cache (see app.core.retention).
+
+Exit codes: 0 ok, 2 bad input (e.g. not a CPR number), 3 no OS keyring for the audit key.
+The CPR the operator typed is printed back (stdout only); it never reaches the Python logger.
+Heavy imports stay inside the functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    audit = subparsers.add_parser(
+        "audit",
+        help="adgangslog: hvem har set en borgers oplysninger (indsigt)",
+        description="Vis alle registrerede opslag i en borgers oplysninger i den lokale cache.",
+    )
+    audit.add_argument("--cpr", required=True, metavar="CPR", help="borgerens CPR-nummer (DDMMÅÅ-XXXX)")
+    audit.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    audit.add_argument("--user", metavar="U", help="den bruger, der foretager opslaget (standard: OS-brugeren)")
+    audit.set_defaults(func=cmd_audit)
+
+    retention = subparsers.add_parser(
+        "retention", help="sletning af afsluttede elementer og gammel adgangslog i den lokale cache"
+    )
+    sub = retention.add_subparsers(dest="retention_command", metavar="KOMMANDO")
+    purge = sub.add_parser("purge", help="slet afsluttede, leverede elementer og gammel adgangslog")
+    purge.add_argument("--days", type=int, default=None, metavar="N",
+                       help="slet afsluttede elementer ældre end N dage (standard 30)")
+    purge.add_argument("--log-days", type=int, default=None, metavar="M",
+                       help="slet adgangslog ældre end M dage (standard 1826 = 5 år)")
+    purge.add_argument("--dry-run", action="store_true", help="vis kun, hvad der ville blive slettet")
+    purge.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    purge.set_defaults(func=cmd_retention_purge)
+    retention.set_defaults(func=lambda args: (retention.print_help(), 2)[1])
+
+
+def _default_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (e.g. a container): still log something
+        return "ukendt"
+
+
+def _local(at: datetime) -> datetime:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return at.astimezone(ZoneInfo("Europe/Copenhagen"))
+    except Exception:  # noqa: BLE001 - no tz database: show UTC
+        return at
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from app.core.audit import (
+        PURPOSE_ACCESS_REQUEST,
+        AccessLog,
+        AuditKeyUnavailable,
+        InvalidCpr,
+        normalise_cpr,
+    )
+    from app.models.db import open_cache
+
+    try:
+        cpr = normalise_cpr(args.cpr)
+    except InvalidCpr as exc:
+        print(f"Fejl: {exc}", file=sys.stderr)
+        return 2
+    try:
+        audit_log = AccessLog.open(open_cache(), user=args.user or _default_user())
+    except AuditKeyUnavailable as exc:
+        print(f"Fejl: {exc}", file=sys.stderr)
+        return 3
+    audit_log.search_cpr(cpr, purpose=PURPOSE_ACCESS_REQUEST)  # log before disclosing
+    entries = audit_log.for_citizen(cpr)
+    shown = f"{cpr[:6]}-{cpr[6:]}"
+    if args.json:
+        data: dict[str, Any] = {
+            "cpr": shown,
+            "count": len(entries),
+            "entries": [
+                {
+                    "at": e.at.isoformat(),
+                    "user": e.user,
+                    "action": e.action,
+                    "action_label": e.action_label,
+                    "purpose": e.purpose,
+                    "item_id": e.item_id,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+        }
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+        return 0
+    print(f"Adgangslog for CPR-nummer {shown}: {len(entries)} registrerede opslag")
+    for e in entries:
+        when = _local(e.at).strftime("%d-%m-%Y %H:%M:%S")
+        where = f"element {e.item_id}" if e.item_id is not None else "-"
+        extra = f"  ({e.detail})" if e.detail else ""
+        print(f"{when}  {e.user:<16} {e.action_label:<20} formål: {e.purpose:<10} {where}{extra}")
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_retention_purge(args: argparse.Namespace) -> int:
+    from app.core import retention
+    from app.models.db import open_cache
+
+    days = retention.DECIDED_DAYS if args.days is None else args.days
+    log_days = retention.ACCESS_LOG_DAYS if args.log_days is None else args.log_days
+    if days < 0 or log_days < 0:
+        print("Fejl: antal dage kan ikke være negativt", file=sys.stderr)
+        return 2
+    result = retention.purge(open_cache(), decided_days=days, access_log_days=log_days,
+                             dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+        return 0
+    verb = "ville blive slettet" if result.dry_run else "slettet"
+    print(
+        f"Elementer {verb}: {result.items} (meddelelser: {result.blobs}, filer: {result.files}); "
+        f"adgangslog-rækker {verb}: {result.log_rows}",
+        flush=True,
+    )
+    return 0
