@@ -209,8 +209,14 @@ def test_for_citizen_returns_exactly_that_citizens_entries(db):
     with pytest.raises(AttributeError):  # frozen
         got[0].user = "x"  # type: ignore[misc]
 
-    assert [(e.action, e.item_id) for e in bo.for_citizen(CPR_B)] == [(VIEW_ITEM, 10), (OPEN_FILE, 10)]
-    assert [(e.action, e.user) for e in bo.for_citizen(CPR_C)] == [(VIEW_ITEM, "anna"), (SEARCH_CPR, "bo")]
+    assert [(e.action, e.item_id) for e in bo.for_citizen(CPR_B)] == [
+        (VIEW_ITEM, 10),
+        (OPEN_FILE, 10),
+    ]
+    assert [(e.action, e.user) for e in bo.for_citizen(CPR_C)] == [
+        (VIEW_ITEM, "anna"),
+        (SEARCH_CPR, "bo"),
+    ]
     assert anna.for_citizen("0101200000") == []
     assert SEARCH_NAME not in {e.action for e in got}
     # Another installation's key finds nothing in this log.
@@ -247,21 +253,37 @@ def test_cprs_for_message_collects_every_source():
         created=None,
         sender=Party(CPR_A, "CPR", "Forælder"),
         recipient=Party(
-            "29189846", "CVR", "Fjordby Kommune",
-            ContactPoint("cp-1", "Familie", None, (
-                ContactInfo("Barnets CPR nummer", dashed(CPR_B)),
-                ContactInfo("Barnets navn", "Mia"),
-            )),
+            "29189846",
+            "CVR",
+            "Fjordby Kommune",
+            ContactPoint(
+                "cp-1",
+                "Familie",
+                None,
+                (
+                    ContactInfo("Barnets CPR nummer", dashed(CPR_B)),
+                    ContactInfo("Barnets navn", "Mia"),
+                ),
+            ),
         ),
         kind=Kind.VIDERESENDT,
         content_data=ContentData(cpr=CPR_C),
-        forward_data=ForwardData("7a0a0b1e-0000-4000-8000-000000000002", datetime(2026, 1, 1, tzinfo=UTC),
-                                 "Skolen", comment=f"Se {other_2}"),
+        forward_data=ForwardData(
+            "7a0a0b1e-0000-4000-8000-000000000002",
+            datetime(2026, 1, 1, tzinfo=UTC),
+            "Skolen",
+            comment=f"Se {other_2}",
+        ),
         documents=(
-            MemoDocument(DocumentRole.MAIN, None, None, (
-                _file(DocumentRole.MAIN, f"Hej, det drejer sig om {dashed(other_1)}."),
-                _file(DocumentRole.MAIN, "%PDF 2812185432", mime="application/pdf"),
-            )),
+            MemoDocument(
+                DocumentRole.MAIN,
+                None,
+                None,
+                (
+                    _file(DocumentRole.MAIN, f"Hej, det drejer sig om {dashed(other_1)}."),
+                    _file(DocumentRole.MAIN, "%PDF 2812185432", mime="application/pdf"),
+                ),
+            ),
         ),
     )
     assert cprs_for_message(msg) == {CPR_A, CPR_B, CPR_C, other_1, other_2, other_3}

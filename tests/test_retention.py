@@ -75,8 +75,16 @@ def add_item(
         conn.execute(
             insert(ItemFile.__table__),
             [
-                {"item_id": item_id, "position": p, "role": "main", "mime": "text/plain",
-                 "filename": f"f{p}.txt", "safe_filename": f"f{p}.txt", "size": 3, "sha256": "0" * 64}
+                {
+                    "item_id": item_id,
+                    "position": p,
+                    "role": "main",
+                    "mime": "text/plain",
+                    "filename": f"f{p}.txt",
+                    "safe_filename": f"f{p}.txt",
+                    "size": 3,
+                    "sha256": "0" * 64,
+                }
                 for p in (0, 1)
             ],
         )
@@ -109,7 +117,9 @@ def add_item(
 def fts(db: Database, word: str) -> list[int]:
     with db.engine.connect() as conn:
         return list(
-            conn.execute(text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q"), {"q": word}).scalars()
+            conn.execute(
+                text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q"), {"q": word}
+            ).scalars()
         )
 
 
@@ -135,7 +145,11 @@ def test_policy_keeps_open_and_undelivered_purges_old_decided(db):
         add_item(db, status=s, decided_days_ago=45, word=f"gammel{s}")
         for s in ("journaliseret", "fordelt", "afvist", "videresendt")
     }
-    purged.add(add_item(db, status="journaliseret", decided_days_ago=31, outbox="delivered", word="leveret"))
+    purged.add(
+        add_item(
+            db, status="journaliseret", decided_days_ago=31, outbox="delivered", word="leveret"
+        )
+    )
     purged.add(add_item(db, status="fordelt", decided_days_ago=40, outbox="cancelled"))
     kept = {
         add_item(db, status="ny", decided_days_ago=None, received_days_ago=400, word="aabenny"),
@@ -144,7 +158,13 @@ def test_policy_keeps_open_and_undelivered_purges_old_decided(db):
         # decided, but the decision has not fully left the machine
         add_item(db, status="journaliseret", decided_days_ago=90, outbox="pending", word="igen"),
         add_item(db, status="journaliseret", decided_days_ago=90, outbox="sending"),
-        add_item(db, status="journaliseret", decided_days_ago=90, outbox="delivered", gateway_recorded=False),
+        add_item(
+            db,
+            status="journaliseret",
+            decided_days_ago=90,
+            outbox="delivered",
+            gateway_recorded=False,
+        ),
         # decided recently
         add_item(db, status="journaliseret", decided_days_ago=29, outbox="delivered", word="nylig"),
         # decided long ago per received_at, but recently per status_changed_at
@@ -170,7 +190,9 @@ def test_policy_keeps_open_and_undelivered_purges_old_decided(db):
 
 def test_decided_days_is_configurable_and_falls_back_to_receipt_time(db):
     a = add_item(db, status="journaliseret", decided_days_ago=10)
-    b = add_item(db, status="fordelt", decided_days_ago=None, received_days_ago=20)  # no decision time
+    b = add_item(
+        db, status="fordelt", decided_days_ago=None, received_days_ago=20
+    )  # no decision time
     assert purge(db, NOW, decided_days=30).items == 0
     assert purge(db, NOW, decided_days=15).items == 1
     assert item_ids(db) == {a}
@@ -202,7 +224,11 @@ def test_access_log_rows_age_out_but_outlive_the_item(db):
         log.view_item(item, [cpr])
     ages = [10, retention.ACCESS_LOG_DAYS - 1, retention.ACCESS_LOG_DAYS + 1]
     with db.engine.begin() as conn:
-        ids = list(conn.execute(select(AccessLogRow.__table__.c.id).order_by(AccessLogRow.__table__.c.id)).scalars())
+        ids = list(
+            conn.execute(
+                select(AccessLogRow.__table__.c.id).order_by(AccessLogRow.__table__.c.id)
+            ).scalars()
+        )
         for row_id, age in zip(ids, ages, strict=True):
             conn.execute(
                 update(AccessLogRow.__table__)
@@ -231,8 +257,18 @@ def test_many_items_are_purged_in_batches(db, monkeypatch):
     with db.engine.begin() as conn:
         conn.execute(
             insert(AccessLogRow.__table__),
-            [{"at": naive(NOW - timedelta(days=4000)), "user": "u", "action": "view_item",
-              "purpose": "fordeling", "item_id": 1, "subject_key": None, "detail": None}] * 20,
+            [
+                {
+                    "at": naive(NOW - timedelta(days=4000)),
+                    "user": "u",
+                    "action": "view_item",
+                    "purpose": "fordeling",
+                    "item_id": 1,
+                    "subject_key": None,
+                    "detail": None,
+                }
+            ]
+            * 20,
         )
     result = purge(db, NOW)
     assert (result.items, result.blobs, result.log_rows) == (130, 130, 20)
@@ -243,7 +279,9 @@ def test_many_items_are_purged_in_batches(db, monkeypatch):
 def test_purged_letters_do_not_linger_in_the_file(db):
     # Debian's SQLite defaults to secure_delete=ON; other builds (e.g. python.org's) do not.
     # Force it off on every connection so the test checks that purge turns it on itself.
-    event.listen(db.engine, "connect", lambda dbapi, _rec: dbapi.execute("PRAGMA secure_delete=OFF"))
+    event.listen(
+        db.engine, "connect", lambda dbapi, _rec: dbapi.execute("PRAGMA secure_delete=OFF")
+    )
     db.engine.dispose()
     secret = "hemmeligtord" + uuid.uuid4().hex[:8]
     add_item(db, status="journaliseret", decided_days_ago=60, word=secret)
@@ -285,7 +323,9 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     assert cache.ingest(batch).new == 3
     ids = [cache.item_id_for_uuid(m.message_uuid) for _, m in batch]
     done, waiting, _untouched = ids
-    ob_done = cache.enqueue(done, "journalise", {"case_id": "c-1", "case_number": "27.24.00-G01-1-25"}, "anna")
+    ob_done = cache.enqueue(
+        done, "journalise", {"case_id": "c-1", "case_number": "27.24.00-G01-1-25"}, "anna"
+    )
     cache.enqueue(waiting, "journalise", {"case_id": "c-2"}, "anna")
     task = cache.next_due()
     assert task is not None and task.id == ob_done

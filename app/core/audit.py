@@ -230,7 +230,9 @@ class AccessLog:
 
     # -------------------------------------------------------------- writes
 
-    def view_item(self, item_id: int, cprs: Iterable[str], purpose: str = PURPOSE_DISTRIBUTION) -> int:
+    def view_item(
+        self, item_id: int, cprs: Iterable[str], purpose: str = PURPOSE_DISTRIBUTION
+    ) -> int:
         """A message was shown: one row per CPR it concerns (one row without subject if none)."""
         return self._write(VIEW_ITEM, purpose, item_id, cprs, None)
 

@@ -26,9 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="adgangslog: hvem har set en borgers oplysninger (indsigt)",
         description="Vis alle registrerede opslag i en borgers oplysninger i den lokale cache.",
     )
-    audit.add_argument("--cpr", required=True, metavar="CPR", help="borgerens CPR-nummer (DDMMÅÅ-XXXX)")
+    audit.add_argument(
+        "--cpr", required=True, metavar="CPR", help="borgerens CPR-nummer (DDMMÅÅ-XXXX)"
+    )
     audit.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
-    audit.add_argument("--user", metavar="U", help="den bruger, der foretager opslaget (standard: OS-brugeren)")
+    audit.add_argument(
+        "--user", metavar="U", help="den bruger, der foretager opslaget (standard: OS-brugeren)"
+    )
     audit.set_defaults(func=cmd_audit)
 
     retention = subparsers.add_parser(
@@ -36,11 +40,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     sub = retention.add_subparsers(dest="retention_command", metavar="KOMMANDO")
     purge = sub.add_parser("purge", help="slet afsluttede, leverede elementer og gammel adgangslog")
-    purge.add_argument("--days", type=int, default=None, metavar="N",
-                       help="slet afsluttede elementer ældre end N dage (standard 30)")
-    purge.add_argument("--log-days", type=int, default=None, metavar="M",
-                       help="slet adgangslog ældre end M dage (standard 1826 = 5 år)")
-    purge.add_argument("--dry-run", action="store_true", help="vis kun, hvad der ville blive slettet")
+    purge.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="slet afsluttede elementer ældre end N dage (standard 30)",
+    )
+    purge.add_argument(
+        "--log-days",
+        type=int,
+        default=None,
+        metavar="M",
+        help="slet adgangslog ældre end M dage (standard 1826 = 5 år)",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="vis kun, hvad der ville blive slettet"
+    )
     purge.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     purge.set_defaults(func=cmd_retention_purge)
     retention.set_defaults(func=lambda args: (retention.print_help(), 2)[1])
@@ -125,8 +141,9 @@ def cmd_retention_purge(args: argparse.Namespace) -> int:
     if days < 0 or log_days < 0:
         print("Fejl: antal dage kan ikke være negativt", file=sys.stderr)
         return 2
-    result = retention.purge(open_cache(), decided_days=days, access_log_days=log_days,
-                             dry_run=args.dry_run)
+    result = retention.purge(
+        open_cache(), decided_days=days, access_log_days=log_days, dry_run=args.dry_run
+    )
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
         return 0

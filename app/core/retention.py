@@ -90,7 +90,9 @@ def _open_decision() -> ColumnElement[bool]:
 
 
 def _purgeable(cutoff: datetime) -> ColumnElement[bool]:
-    decided_at = func.coalesce(ITEMS.c.status_changed_at, ITEMS.c.received_at, type_=ITEMS.c.received_at.type)
+    decided_at = func.coalesce(
+        ITEMS.c.status_changed_at, ITEMS.c.received_at, type_=ITEMS.c.received_at.type
+    )
     return and_(ITEMS.c.status.in_(DECIDED), decided_at < cutoff, ~_open_decision())
 
 
@@ -158,7 +160,9 @@ def _purge_item_batch(conn: Connection, cutoff: datetime) -> tuple[int, int, int
     n_files = conn.execute(delete(FILES).where(FILES.c.item_id.in_(ids))).rowcount or 0
     n_blobs = conn.execute(delete(BLOBS).where(BLOBS.c.item_id.in_(ids))).rowcount or 0
     conn.execute(
-        text("DELETE FROM items_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True)),
+        text("DELETE FROM items_fts WHERE rowid IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
         {"ids": ids},
     )
     n_items = conn.execute(delete(ITEMS).where(ITEMS.c.id.in_(ids))).rowcount or 0
@@ -186,8 +190,18 @@ def _release_space(conn: Connection) -> None:
 def _count(db: Database, item_cutoff: datetime, log_cutoff: datetime) -> PurgeResult:
     with db.engine.connect() as conn:
         ids = select(ITEMS.c.id).where(_purgeable(item_cutoff)).scalar_subquery()
-        items = conn.execute(select(func.count()).select_from(ITEMS).where(ITEMS.c.id.in_(ids))).scalar_one()
-        blobs = conn.execute(select(func.count()).select_from(BLOBS).where(BLOBS.c.item_id.in_(ids))).scalar_one()
-        files = conn.execute(select(func.count()).select_from(FILES).where(FILES.c.item_id.in_(ids))).scalar_one()
-        log_rows = conn.execute(select(func.count()).select_from(LOG).where(LOG.c.at < log_cutoff)).scalar_one()
-    return PurgeResult(items=int(items), blobs=int(blobs), log_rows=int(log_rows), files=int(files), dry_run=True)
+        items = conn.execute(
+            select(func.count()).select_from(ITEMS).where(ITEMS.c.id.in_(ids))
+        ).scalar_one()
+        blobs = conn.execute(
+            select(func.count()).select_from(BLOBS).where(BLOBS.c.item_id.in_(ids))
+        ).scalar_one()
+        files = conn.execute(
+            select(func.count()).select_from(FILES).where(FILES.c.item_id.in_(ids))
+        ).scalar_one()
+        log_rows = conn.execute(
+            select(func.count()).select_from(LOG).where(LOG.c.at < log_cutoff)
+        ).scalar_one()
+    return PurgeResult(
+        items=int(items), blobs=int(blobs), log_rows=int(log_rows), files=int(files), dry_run=True
+    )
