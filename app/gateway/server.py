@@ -8,14 +8,19 @@ its transaction committed. Never logs message content or CPR numbers (only UUIDs
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
+import os
 import re
+import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +34,8 @@ log = logging.getLogger("postfordeler.gateway")
 
 DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024  # just above Digital Post's 99.5 MB
 _WRITE_SLICE = 1024 * 1024
+SPOOL_FROM = 4 * 1024 * 1024  # request bodies above this are spooled to a file, not held in memory
+MEMO_PATH = "/mailbox/items/{item_id}/memo"
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
 
 
@@ -48,6 +55,8 @@ class GatewayConfig:
     max_page_items: int = 500
     max_page_bytes: int = soap.DEFAULT_PAGE_BYTES
     sqlite_synchronous: str = "FULL"
+    spool_dir: Path | None = None  # default: {data dir}/gateway/spool
+    spool_from: int = SPOOL_FROM
 
 
 @dataclass
@@ -109,6 +118,7 @@ class _State:
     faults: FaultPlan | None
     wsdl_template: str
     xsds: dict[str, bytes]
+    spool_dir: Path
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -143,6 +153,65 @@ def _drop(request: web.Request) -> None:
 
 # --------------------------------------------------------------------------- EP_FS1 PostModtag
 
+async def _spool_body(request: web.Request, limit: int, spool_dir: Path,
+                      spool_from: int) -> bytes | Path | None:
+    """The body: bytes when small, else a spool file (the caller deletes it); None as soon as it
+    exceeds `limit`. A big body is never held in memory: chunks go straight to the file."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    total = 0
+    fh = None
+    path: Path | None = None
+    try:
+        async for chunk in request.content.iter_chunked(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                return None
+            if fh is None and total > spool_from:
+                path = spool_dir / f"{os.getpid()}-{uuid.uuid4().hex}.memo.part"
+                fh = path.open("wb")
+                for held in chunks:
+                    fh.write(held)
+                chunks.clear()
+            if fh is not None:
+                fh.write(chunk)  # page-cache write of <= 1 MB; not worth a thread hop
+            else:
+                chunks.append(chunk)
+        if fh is None:
+            return b"".join(chunks)
+        fh.close()
+        fh = None
+        assert path is not None
+        done, path = path, None
+        return done
+    finally:
+        if fh is not None:
+            fh.close()
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def _clear_spool(spool_dir: Path) -> None:
+    """Remove bodies left behind by killed processes (never answered, so the sender retries);
+    files of a live gateway sharing the folder are left alone."""
+    for leftover in spool_dir.glob("*.memo.part"):
+        pid = leftover.name.partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     """The body, or None as soon as it exceeds `limit` (never buffers more than limit+chunk)."""
     if request.content_length is not None and request.content_length > limit:
@@ -159,15 +228,20 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return data
 
 
-def _receive(state: _State, body: bytes, transaction_id: str | None,
+def _receive(state: _State, body: bytes | Path, transaction_id: str | None,
              received_at: datetime) -> pm.Receipt:
-    """Validate and store (blocking; in the pool). Returns the receipt to send."""
+    """Validate and store (blocking; in the pool). Returns the receipt to send.
+
+    Files are checked (strict base64, size, sha256) but their decoded bytes are not kept: the
+    gateway stores the raw MeMo, so a 99 MB message costs about its parsed tree, not 3 copies."""
     from app.sf1606.memo import read_memo
     from app.sf1606.model import MemoError
 
     config = state.config
+    size = body.stat().st_size if isinstance(body, Path) else len(body)
     try:
-        message = read_memo(body, max_bytes=config.max_message_bytes, validate=config.validate)
+        message = read_memo(body, max_bytes=config.max_message_bytes, validate=config.validate,
+                            keep_content=False)
     except MemoError as exc:
         code = pm.CODE_TOO_LARGE if exc.code == "size" else exc.code
         return pm.reject(code, exc.reason, transaction_id=transaction_id)
@@ -182,7 +256,7 @@ def _receive(state: _State, body: bytes, transaction_id: str | None,
         transaction_id=transaction_id,
     )
     log.info("postmodtag %s item=%d uuid=%s bytes=%d", "duplicate" if result.duplicate else
-             "accepted", result.item_id, message.message_uuid, len(body))
+             "accepted", result.item_id, message.message_uuid, size)
     return pm.accept(message.message_uuid, transaction_id, duplicate=result.duplicate)
 
 
@@ -198,7 +272,7 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
     decision = await _apply_fault(request, state, "postmodtag")
     transaction_id = pm.checked_transaction_id(request.headers.get(pm.HEADER_TRANSACTION_ID))
     limit = state.config.max_message_bytes
-    body = await _read_limited(request, limit)
+    body = await _spool_body(request, limit, state.spool_dir, state.config.spool_from)
     if body is None:
         receipt = pm.reject(pm.CODE_TOO_LARGE,
                             f"Meddelelsen er større end {limit} bytes",
@@ -213,6 +287,9 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         log.exception("postmodtag: storing failed")
         receipt = pm.reject(pm.CODE_TEMPORARY, "Midlertidig fejl i modtagersystemet",
                             transaction_id=transaction_id)
+    finally:
+        if isinstance(body, Path):
+            body.unlink(missing_ok=True)
     del body
     if decision.action == "drop_after_store" and receipt.accepted:
         _drop(request)
@@ -267,6 +344,52 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        user, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8") \
+            .partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return (user, secret) if sep and user else None
+
+
+async def _memo_get(request: web.Request) -> web.StreamResponse:
+    """Stream one stored MeMo raw (application/xml), for items too big to inline in PostListe.
+
+    HTTP Basic with the mailbox user/secret (loopback or behind TLS only). Headers carry the
+    size (Content-Length) and `x-Sha256`, so the client verifies what it wrote to disk."""
+    from app.gateway.store import StoreError
+
+    state = request.app[_STATE]
+    await _apply_fault(request, state, "mailbox")
+    creds = _basic_credentials(request)
+    if creds is None or not await state.run(state.ctx.auth.verify, *creds):
+        raise web.HTTPUnauthorized(text="Ukendt bruger eller forkert adgangskode",
+                                   headers={"WWW-Authenticate": 'Basic realm="postfordeler"'})
+    try:
+        item_id = int(request.match_info["item_id"])
+        size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
+    except ValueError:
+        raise web.HTTPNotFound(text="Ukendt element") from None
+    except StoreError as exc:
+        raise web.HTTPNotFound(text=exc.text) from None
+    resp = web.StreamResponse(status=200, headers={"x-Sha256": digest})
+    resp.content_type = "application/xml"
+    resp.content_length = size
+    try:
+        await resp.prepare(request)
+        while (piece := await state.run(next, chunks, None)) is not None:
+            await resp.write(piece)
+        await resp.write_eof()
+    finally:
+        await state.run(chunks.close)  # type: ignore[attr-defined]
+    return resp
+
+
 # --------------------------------------------------------------------------- misc
 
 async def _health(request: web.Request) -> web.Response:
@@ -303,6 +426,9 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
                                   thread_name_prefix="gateway")
     loop = asyncio.get_running_loop()
     url = config.db_url or paths.gateway_db_url()
+    spool_dir = Path(config.spool_dir) if config.spool_dir else paths.sub("gateway", "spool")
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    await loop.run_in_executor(executor, _clear_spool, spool_dir)
     store = await loop.run_in_executor(
         executor, partial(GatewayStore, url, sqlite_synchronous=config.sqlite_synchronous))
     try:
@@ -322,13 +448,14 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
                                municipality_cvr=config.municipality_cvr,
                                max_page_items=config.max_page_items,
                                max_page_bytes=config.max_page_bytes)
-        state = _State(config, store, ctx, executor, config.faults, wsdl, xsds)
+        state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
         app[_STATE] = state
         app.router.add_get("/health", _health)
         app.router.add_post(pm.PATH, _postmodtag)
         app.router.add_get("/mailbox", _mailbox_get)
         app.router.add_post("/mailbox", _mailbox_post)
+        app.router.add_get(MEMO_PATH, _memo_get)
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)

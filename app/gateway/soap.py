@@ -196,7 +196,8 @@ def _item_parts(item: StoredItem, parts: list[bytes]) -> None:
            if item.claim_expires_at is not None else "")
     )
     if item.memo is None:
-        parts.append((head + "</mb:PostElement>").encode())
+        tail = "" if item.memo_inline else "<mb:MeMoInline>false</mb:MeMoInline>"
+        parts.append((head + tail + "</mb:PostElement>").encode())
         return
     parts.append((head + "<mb:MeMo>").encode())
     parts.append(binascii.b2a_base64(item.memo, newline=False))
@@ -257,6 +258,11 @@ def _int(element: etree._Element, name: str, default: int | None = None) -> int:
     return int(text.strip())
 
 
+def _opt_int(element: etree._Element, name: str) -> int | None:
+    text = element.findtext(_B + name)
+    return None if text is None else int(text.strip())
+
+
 def _bool(element: etree._Element, name: str, default: bool) -> bool:
     text = element.findtext(_B + name)
     return default if text is None else text.strip() in ("true", "1")
@@ -307,7 +313,8 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     after = _int(el, "EfterElementID")
     limit = min(_int(el, "MaksAntal", DEFAULT_PAGE_ITEMS), ctx.max_page_items)
     page = ctx.store.list_after(after, limit, max_bytes=ctx.max_page_bytes,
-                                with_memo=_bool(el, "MedIndhold", True))
+                                with_memo=_bool(el, "MedIndhold", True),
+                                inline_max=_opt_int(el, "MaksInlineStoerrelse"))
     parts: list[bytes] = []
     for item in page.items:
         _item_parts(item, parts)
@@ -319,7 +326,8 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 
 
 def _post_hent(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
-    item = ctx.store.fetch(_int(request.element, "ElementID"))
+    item = ctx.store.fetch(_int(request.element, "ElementID"),
+                           inline_max=_opt_int(request.element, "MaksInlineStoerrelse"))
     parts: list[bytes] = []
     _item_parts(item, parts)
     return _response("PostHent", parts)

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -41,6 +42,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     event,
     func,
@@ -59,6 +61,8 @@ STATUS_ASSIGNED = "fordelt"
 STATUS_DONE = "behandlet"
 MAX_LEASE_SECONDS = 24 * 3600
 _BLOB_STREAM_FROM = 4 * 1024 * 1024
+_CHUNK = 1 << 20
+_NOT_INLINED_COST = 1024  # page-budget cost of an item listed without its (big) MeMo
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
 
 
@@ -188,6 +192,7 @@ class StoredItem:
     claimed_by: str | None
     claim_expires_at: datetime | None
     memo: bytes | None  # None when listed without content
+    memo_inline: bool = True  # False: too big to inline; stream it (memo_chunks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +330,7 @@ class GatewayStore:
         self,
         *,
         message_uuid: str,
-        memo: bytes,
+        memo: bytes | Path,
         kind: str,
         memo_version: str,
         contact_point_id: str | None,
@@ -334,16 +339,23 @@ class GatewayStore:
     ) -> InsertResult:
         """Insert once; a repeated messageUUID returns the stored row with `duplicate=True`.
 
+        `memo` is the raw MeMo or a path to a file holding it (a spooled big request body: it
+        is hashed and, on SQLite, streamed into the blob without ever being held in memory).
         Returns only after the transaction committed (durable receipt)."""
         message_uuid = message_uuid.lower()
+        if isinstance(memo, Path):
+            size, digest = file_size_sha256(memo)
+            if self.dialect != "sqlite" or size <= _BLOB_STREAM_FROM:
+                memo = memo.read_bytes()  # PostgreSQL: kept simple (one bytes bind)
+        else:
+            size, digest = len(memo), hashlib.sha256(memo).hexdigest()
         # SQLite copies a bound blob twice (bind + record); big ones are streamed in instead.
-        stream_blob = self.dialect == "sqlite" and len(memo) > _BLOB_STREAM_FROM
+        stream_blob = self.dialect == "sqlite" and size > _BLOB_STREAM_FROM
         values: dict[str, Any] = {
             "message_uuid": message_uuid, "received_at": received_at,
             "transaction_id": transaction_id, "contact_point_id": contact_point_id, "kind": kind,
-            "memo_version": memo_version, "size": len(memo),
-            "sha256": hashlib.sha256(memo).hexdigest(),
-            "memo": func.zeroblob(len(memo)) if stream_blob else memo, "status": STATUS_NEW,
+            "memo_version": memo_version, "size": size, "sha256": digest,
+            "memo": func.zeroblob(size) if stream_blob else memo, "status": STATUS_NEW,
         }
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -385,7 +397,7 @@ class GatewayStore:
     )
 
     @staticmethod
-    def _item(row: Any, memo: bytes | None, now: datetime) -> StoredItem:
+    def _item(row: Any, memo: bytes | None, now: datetime, inline: bool = True) -> StoredItem:
         claimed = row.claim_user is not None and row.claim_expires_at > now
         return StoredItem(
             item_id=int(row.item_id), message_uuid=row.message_uuid, received_at=row.received_at,
@@ -394,12 +406,30 @@ class GatewayStore:
             outcome_case_id=row.outcome_case_id, outcome_user=row.outcome_user,
             claimed_by=row.claim_user if claimed else None,
             claim_expires_at=row.claim_expires_at if claimed else None, memo=memo,
+            memo_inline=inline,
         )
 
+    @staticmethod
+    def _memo_column(inline_max: int | None) -> Any:
+        if inline_max is None:
+            return messages.c.memo
+        return case((messages.c.size <= inline_max, messages.c.memo), else_=None).label("memo")
+
+    def _row_item(self, row: Any, with_memo: bool, inline_max: int | None,
+                  now: datetime) -> StoredItem:
+        if not with_memo:
+            return self._item(row, None, now)
+        if inline_max is not None and int(row.size) > inline_max:
+            return self._item(row, None, now, inline=False)
+        return self._item(row, bytes(row.memo), now)
+
     def list_after(self, after: int, limit: int, *, max_bytes: int = 8 * 1024 * 1024,
-                   with_memo: bool = True) -> Page:
+                   with_memo: bool = True, inline_max: int | None = None) -> Page:
         """Items with item_id > after, in id order: at most `limit` items and, beyond the first,
-        at most `max_bytes` of MeMo. Two SELECTs: sizes first, then the chosen rows."""
+        at most `max_bytes` of MeMo. Two SELECTs: sizes first, then the chosen rows.
+
+        `inline_max`: MeMo bigger than this are not loaded (`memo_inline=False`, memo None) and
+        count only a token amount against `max_bytes`; the client streams them separately."""
         limit = max(1, limit)
         with self.engine.connect() as conn:
             sizes = conn.execute(
@@ -412,13 +442,15 @@ class GatewayStore:
                 return Page((), after, False)
             total, last, count = 0, None, 0
             for item_id, size in sizes[:limit]:
+                if with_memo and inline_max is not None and size > inline_max:
+                    size = _NOT_INLINED_COST
                 if count and total + size > max_bytes:
                     break
                 total += size
                 last = item_id
                 count += 1
             more = count < len(sizes)
-            cols = self._ITEM_COLUMNS + ((messages.c.memo,) if with_memo else ())
+            cols = self._ITEM_COLUMNS + ((self._memo_column(inline_max),) if with_memo else ())
             rows = conn.execute(
                 select(*cols)
                 .select_from(messages.outerjoin(claims, claims.c.item_id == messages.c.item_id))
@@ -426,11 +458,12 @@ class GatewayStore:
                 .order_by(messages.c.item_id)
             ).all()
         now = utcnow()
-        items = tuple(self._item(r, bytes(r.memo) if with_memo else None, now) for r in rows)
+        items = tuple(self._row_item(r, with_memo, inline_max, now) for r in rows)
         return Page(items, int(last), more)
 
-    def fetch(self, item_id: int, *, with_memo: bool = True) -> StoredItem:
-        cols = self._ITEM_COLUMNS + ((messages.c.memo,) if with_memo else ())
+    def fetch(self, item_id: int, *, with_memo: bool = True,
+              inline_max: int | None = None) -> StoredItem:
+        cols = self._ITEM_COLUMNS + ((self._memo_column(inline_max),) if with_memo else ())
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(*cols)
@@ -439,8 +472,38 @@ class GatewayStore:
             ).first()
         if row is None:
             raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
-        return self._item(row, bytes(row.memo) if with_memo else None, utcnow())
+        return self._row_item(row, with_memo, inline_max, utcnow())
 
+    def memo_chunks(self, item_id: int, chunk: int = _CHUNK) -> tuple[int, str, Iterator[bytes]]:
+        """(size, sha256, chunks) of one stored MeMo, for streaming it out without loading it.
+
+        The iterator holds one read connection (a consistent snapshot) until exhausted or
+        closed; call `next()` from worker threads, never on the event loop."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(messages.c.size, messages.c.sha256)
+                               .where(messages.c.item_id == item_id)).first()
+        if row is None:
+            raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
+        size = int(row.size)
+        return size, row.sha256, self._chunks(item_id, size, chunk)
+
+    def _chunks(self, item_id: int, size: int, chunk: int) -> Iterator[bytes]:
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                raw = conn.connection.driver_connection
+                with raw.blobopen("gw_messages", "memo", item_id,  # type: ignore[union-attr]
+                                  readonly=True) as blob:
+                    while piece := blob.read(chunk):
+                        yield piece
+                return
+            pg_chunk = max(chunk, 8 * _CHUNK)  # each substring detoasts: fewer, larger reads
+            for offset in range(0, size, pg_chunk):
+                piece = conn.execute(
+                    select(func.substring(messages.c.memo, offset + 1, pg_chunk))
+                    .where(messages.c.item_id == item_id)).scalar()
+                if not piece:
+                    return
+                yield bytes(piece)
     # -- claims --
 
     def claim(self, item_id: int, user: str, lease_seconds: float) -> Claim:
@@ -559,13 +622,29 @@ class GatewayStore:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
 
 
-def _write_blob(conn: Connection, item_id: int, data: bytes) -> None:
-    """Fill a zeroblob in place (same transaction), 1 MB at a time."""
+def _write_blob(conn: Connection, item_id: int, data: bytes | Path) -> None:
+    """Fill a zeroblob in place (same transaction), 1 MB at a time, from bytes or a file."""
     raw = conn.connection.driver_connection
-    view = memoryview(data)
     with raw.blobopen("gw_messages", "memo", item_id) as blob:  # type: ignore[union-attr]
-        for start in range(0, len(view), 1 << 20):
-            blob.write(view[start:start + (1 << 20)])
+        if isinstance(data, Path):
+            with data.open("rb") as fh:
+                while piece := fh.read(_CHUNK):
+                    blob.write(piece)
+            return
+        view = memoryview(data)
+        for start in range(0, len(view), _CHUNK):
+            blob.write(view[start:start + _CHUNK])
+
+
+def file_size_sha256(path: Path) -> tuple[int, str]:
+    """Size and sha256 of a file, read 1 MB at a time."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while piece := fh.read(_CHUNK):
+            digest.update(piece)
+            size += len(piece)
+    return size, digest.hexdigest()
 
 
 def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:

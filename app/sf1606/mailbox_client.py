@@ -9,15 +9,23 @@ a Qt/qasync loop never stalls on them.
 Errors: `MailboxError(code, text)` when the gateway refuses (do not retry);
 `MailboxUnavailable` for network trouble, timeouts, HTTP 5xx and temporary (soap:Server) faults
 (retry with backoff). Never logs message content or secrets.
+
+Big messages: pass `inline_max_bytes` to `list_items`/`fetch` and items above it come with
+`memo_inline=False` and `memo == b""`; `download_memo(item, dest)` then streams the raw MeMo
+from `GET {base}/mailbox/items/{id}/memo` (HTTP Basic, same user/secret) to a file and checks
+its size and sha256 against the listing. Without `inline_max_bytes` every MeMo is inlined.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Self
 
 log = logging.getLogger("postfordeler.mailbox")
@@ -26,6 +34,8 @@ WSDL_NS = "https://postfordeler.dk/xml/wsdl/soap11/Mailbox/1/"
 BINDING = f"{{{WSDL_NS}}}MailboxBinding"
 SPF_NS = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
 _THREAD_FROM_BYTES = 128 * 1024  # replies larger than this are deserialised off the loop
+BIG_MEMO_BYTES = 8 * 1024 * 1024  # suggested inline_max_bytes: bigger MeMo are downloaded
+MEMO_PATH = "/mailbox/items/{item_id}/memo"
 
 
 class MailboxError(Exception):
@@ -63,6 +73,7 @@ class MailboxItem:
     memo_version: str | None = None
     size: int = 0
     sha256: str | None = None
+    memo_inline: bool = True  # False: `memo` is b""; fetch it with MailboxClient.download_memo
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,7 @@ def _item(el: Any) -> MailboxItem:
         memo_version=el.MeMoVersion,
         size=int(el.Stoerrelse),
         sha256=el.Sha256,
+        memo_inline=el.MeMoInline is not False,
     )
 
 
@@ -134,6 +146,8 @@ class MailboxClient:
         self._binding: Any = None
         self._load_lock = asyncio.Lock()
         self._build_lock = threading.Lock()
+        self._http: Any = None  # httpx.AsyncClient for raw MeMo downloads (lazy)
+        self._known: dict[int, tuple[int, str]] = {}  # item_id -> (size, sha256) of big items
 
     # -- setup --
 
@@ -177,6 +191,9 @@ class MailboxClient:
 
     async def close(self) -> None:
         client, self._client, self._service = self._client, None, None
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
         if client is not None:
             await client.transport.aclose()
 
@@ -203,16 +220,81 @@ class MailboxClient:
         except Exception as exc:
             raise _map_exception(exc, operation) from exc
 
-    async def list_items(self, after: int, limit: int = 200) -> MailboxPage:
-        """Items with item_id > after (a page; `more` says whether to call again)."""
+    async def list_items(self, after: int, limit: int = 200, *,
+                         inline_max_bytes: int | None = None) -> MailboxPage:
+        """Items with item_id > after (a page; `more` says whether to call again).
+
+        `inline_max_bytes`: MeMo above this size are not inlined (`memo_inline=False`)."""
+        extra = {} if inline_max_bytes is None else {"MaksInlineStoerrelse": int(inline_max_bytes)}
         result = await self._call("PostListe", EfterElementID=int(after),
-                                  MaksAntal=max(1, min(int(limit), 1000)))
+                                  MaksAntal=max(1, min(int(limit), 1000)), **extra)
         items = tuple(_item(el) for el in (result.PostElement or ()))
+        self._remember(items)
         return MailboxPage(items, int(result.NaesteElementID), bool(result.FlereElementer))
 
-    async def fetch(self, item_id: int) -> MailboxItem:
-        result = await self._call("PostHent", ElementID=int(item_id))
-        return _item(result)
+    async def fetch(self, item_id: int, *, inline_max_bytes: int | None = None) -> MailboxItem:
+        extra = {} if inline_max_bytes is None else {"MaksInlineStoerrelse": int(inline_max_bytes)}
+        item = _item(await self._call("PostHent", ElementID=int(item_id), **extra))
+        self._remember((item,))
+        return item
+
+    def _remember(self, items: tuple[MailboxItem, ...]) -> None:
+        for it in items:
+            if not it.memo_inline and it.sha256:
+                self._known[it.item_id] = (it.size, it.sha256.lower())
+
+    async def download_memo(self, item: int | MailboxItem, dest: Path) -> tuple[int, str]:
+        """Stream one item's raw MeMo to `dest`; returns (size, sha256) after checking both
+        against the listing (a `MailboxItem`, the last listing that named the item, or a
+        metadata-only PostHent). The file appears at `dest` only when complete and verified.
+        Raises `MailboxUnavailable` (retry) on network trouble or a mismatch."""
+        import httpx
+
+        if isinstance(item, MailboxItem):
+            item_id, expected = item.item_id, (item.size, (item.sha256 or "").lower())
+        else:
+            item_id = int(item)
+            expected = self._known.get(item_id)  # type: ignore[assignment]
+            if expected is None:
+                meta = await self.fetch(item_id, inline_max_bytes=0)
+                expected = (meta.size, (meta.sha256 or "").lower())
+        dest = Path(dest)
+        part = dest.with_name(dest.name + ".part")
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.timeout, auth=(self.user, self._secret))
+        url = self.base_url + MEMO_PATH.format(item_id=item_id)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with self._http.stream("GET", url) as resp:
+                if resp.status_code in (401, 403):
+                    raise MailboxError("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+                if resp.status_code == 404:
+                    raise MailboxError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
+                if resp.status_code != 200:
+                    raise MailboxUnavailable(f"Postkassen svarede HTTP {resp.status_code} (MeMo)")
+                with part.open("wb") as fh:
+                    async for chunk in resp.aiter_raw(1 << 20):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        await asyncio.to_thread(fh.write, chunk)  # the loop never waits on disk
+                    fh.flush()
+                    await asyncio.to_thread(os.fsync, fh.fileno())
+        except (MailboxError, MailboxUnavailable):
+            part.unlink(missing_ok=True)
+            raise
+        except (httpx.HTTPError, OSError) as exc:
+            part.unlink(missing_ok=True)
+            raise MailboxUnavailable(
+                f"Postkassen kan ikke nås (MeMo: {type(exc).__name__})") from exc
+        got = (size, digest.hexdigest())
+        if got != tuple(expected):
+            part.unlink(missing_ok=True)
+            raise MailboxUnavailable("Den hentede meddelelse passer ikke med postkassens "
+                                     "størrelse/kontrolsum", "KONTROLSUM")
+        os.replace(part, dest)
+        self._known.pop(item_id, None)
+        return got
 
     async def record_outcome(self, item_id: int, outcome: str, *, case_id: str | None = None,
                              note: str | None = None) -> None:

@@ -66,6 +66,8 @@ MAX_DEPTH = 64
 SUPPORTED_VERSIONS = ("1.1", "1.2")
 _SCHEMA_FILES = {"1.1": ("memo", "MeMo_core.xsd"), "1.2": ("memo", "Version1.2", "MeMo_core.xsd")}
 _HUGE_FROM = 8 * 1024 * 1024  # below this the parser keeps libxml2's default resource limits
+_HEAD_BYTES = 1024 * 1024  # prolog scan window when a big file is parsed from disk
+_CHUNK_CHARS = 4 * 1024 * 1024  # base64 characters decoded at a time when content is not kept
 _PROLOG_ENCODINGS = {
     "utf-8",
     "utf8",
@@ -541,6 +543,45 @@ def _decode_base64(el: etree._Element) -> bytes:
         raise MemoError("Ugyldig MeMo: filindhold er ikke gyldig base64", "base64") from None
 
 
+def _scan_chunks(text: str) -> Iterable[bytes]:
+    """Strictly decode `text` in aligned slices; padding is allowed only at the very end."""
+    step = _CHUNK_CHARS
+    n = len(text)
+    if n % 4:
+        raise binascii.Error("length")
+    for start in range(0, n, step):
+        piece = text[start : start + step]
+        if start + step < n and piece.endswith("="):
+            raise binascii.Error("padding inside")
+        yield _a2b(piece, strict_mode=True)
+
+
+def _scan_base64(el: etree._Element, keep_below: int) -> tuple[bytes, int, str]:
+    """Decode one file's base64 chunk-wise: (content if at most keep_below bytes else b"",
+    size, sha256). The tree's copy of the text is freed first; no decoded copy is kept."""
+    text = el.text or ""
+    el.text = None
+    for attempt in (0, 1):
+        if attempt:
+            text = text.translate(_WS)  # xs:base64Binary allows whitespace; nothing else
+        digest = _sha256()
+        size = 0
+        kept: list[bytes] | None = []
+        try:
+            for chunk in _scan_chunks(text):
+                digest.update(chunk)
+                size += len(chunk)
+                if kept is not None:
+                    if size > keep_below:
+                        kept = None
+                    else:
+                        kept.append(chunk)
+        except (binascii.Error, ValueError):
+            continue
+        return (b"".join(kept) if kept is not None else b""), size, digest.hexdigest()
+    raise MemoError("Ugyldig MeMo: filindhold er ikke gyldig base64", "base64")
+
+
 class _RawFile(NamedTuple):
     role: DocumentRole
     doc_index: int
@@ -548,9 +589,13 @@ class _RawFile(NamedTuple):
     filename: str
     language: str
     content: bytes
+    measured: tuple[int, str] | None = None  # (size, sha256) when content was not kept
 
 
-def _documents(body: etree._Element) -> tuple[datetime | None, tuple[MemoDocument, ...]]:
+def _documents(
+    body: etree._Element, keep_below: int | None = None
+) -> tuple[datetime | None, tuple[MemoDocument, ...]]:
+    """`keep_below=None`: keep every file's bytes; else keep only files of at most that size."""
     created = None
     raw_docs: list[tuple[DocumentRole, str | None, str | None, list[_RawFile]]] = []
     for doc_el in body:
@@ -570,17 +615,24 @@ def _documents(body: etree._Element) -> tuple[datetime | None, tuple[MemoDocumen
             if ctag == _T_FILE:
                 mime = filename = language = ""
                 content = b""
+                measured: tuple[int, str] | None = None
                 for part in child:
                     ptag = part.tag
                     if ptag == _T_CONTENT:
-                        content = _decode_base64(part)
+                        if keep_below is None:
+                            content = _decode_base64(part)
+                        else:
+                            content, size, digest = _scan_base64(part, keep_below)
+                            measured = (size, digest)
                     elif ptag == _T_ENCODING:
                         mime = part.text or ""
                     elif ptag == _T_FILENAME:
                         filename = part.text or ""
                     elif ptag == _T_LANGUAGE:
                         language = part.text or ""
-                files.append(_RawFile(role, doc_index, mime.strip(), filename, language, content))
+                files.append(
+                    _RawFile(role, doc_index, mime.strip(), filename, language, content, measured)
+                )
             elif ctag == id_tag:
                 doc_id = child.text or ""
             elif ctag == _T_LABEL:
@@ -601,8 +653,8 @@ def _documents(body: etree._Element) -> tuple[datetime | None, tuple[MemoDocumen
                     filename=f.filename,
                     safe_filename=safe[index],
                     language=f.language,
-                    size=len(f.content),
-                    sha256=_sha256(f.content).hexdigest(),
+                    size=f.measured[0] if f.measured else len(f.content),
+                    sha256=f.measured[1] if f.measured else _sha256(f.content).hexdigest(),
                     content=f.content,
                 )
             )
@@ -611,7 +663,7 @@ def _documents(body: etree._Element) -> tuple[datetime | None, tuple[MemoDocumen
     return created, tuple(documents)
 
 
-def _build(root: etree._Element, version: str) -> MemoMessage:
+def _build(root: etree._Element, version: str, keep_below: int | None = None) -> MemoMessage:
     header = body = None
     for child in root:
         if child.tag == T_HEADER:
@@ -643,7 +695,7 @@ def _build(root: etree._Element, version: str) -> MemoMessage:
     message_type = h.get("messageType", "").strip()
     if message_type == "NEMSMS":
         raise MemoError("NemSMS er ikke post til et sagssystem", "nemsms")
-    created, documents = _documents(body) if body is not None else (None, ())
+    created, documents = _documents(body, keep_below) if body is not None else (None, ())
     kind = Kind.RETURSVAR if replies else Kind.VIDERESENDT if forward else Kind.NYHENVENDELSE
     return MemoMessage(
         version=version,
@@ -670,12 +722,64 @@ def _build(root: etree._Element, version: str) -> MemoMessage:
 # --------------------------------------------------------------------------- public API
 
 
+def _big_path(data: object) -> Path | None:
+    """`data` as a Path when it names a file big enough to be parsed straight from disk."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return None
+    if isinstance(data, str) and data.lstrip("\ufeff \t\r\n").startswith("<"):
+        return None
+    path = Path(data)  # type: ignore[arg-type]
+    try:
+        return path if path.stat().st_size > _HUGE_FROM else None
+    except OSError:
+        return None  # _load reports it
+
+
+def _parse_file(path: Path, max_bytes: int) -> etree._Element:
+    """Parse a big file without first reading it into memory (the tree is the only copy).
+
+    The prolog scan sees the file's head; the parser refuses DTDs itself and the docinfo check
+    after parsing catches any DOCTYPE the head scan could not reach."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _oversize(size, max_bytes)
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+    except OSError as exc:
+        raise MemoError(
+            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
+        ) from None
+    _check_prolog(head)
+    try:
+        tree = etree.parse(str(path), _local.huge_parser)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_reason(exc, tail) from None
+    except OSError as exc:
+        raise MemoError(
+            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
+        ) from None
+    root = tree.getroot()
+    if root is None:
+        raise MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml")
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise MemoError("Ugyldig MeMo: DOCTYPE/DTD-erklæringer er ikke tilladt", "dtd")
+    return root
+
+
 def _checked_tree(
     data: bytes | bytearray | memoryview | str | os.PathLike[str], max_bytes: int, validate: bool
 ) -> tuple[etree._Element, str]:
-    raw = _load(data, max_bytes)
-    root = _parse(raw)
-    del raw
+    big = _big_path(data)
+    if big is not None:
+        root = _parse_file(big, max_bytes)
+    else:
+        raw = _load(data, max_bytes)
+        root = _parse(raw)
+        del raw
     version = _check_root(root)
     if _too_deep(root):
         raise MemoError(f"Ugyldig MeMo: mere end {MAX_DEPTH} niveauer indlejring", "depth")
@@ -692,15 +796,23 @@ def read_memo(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     validate: bool = True,
+    keep_content: bool = True,
+    keep_below: int = 0,
 ) -> MemoMessage:
     """Read one MeMo message.
 
-    `data` is the message's bytes, its XML text (a str starting with '<') or a path. Raises
+    `data` is the message's bytes, its XML text (a str starting with '<') or a path (a big file
+    is parsed straight from disk, never read into one bytes object first). Raises
     `MemoError(reason, code)` for anything refused; codes: size, io, xml, encoding, dtd,
     depth, namespace, version, nemsms, schema, base64.
+
+    `keep_content=False` is the big-message path: every file is still strictly base64-decoded
+    (chunk-wise), sized and hashed, but its decoded bytes are dropped (`MemoFile.content == b""`)
+    unless the file is at most `keep_below` bytes (e.g. keep the small text/plain body for
+    full-text search). Peak memory is then about the parsed tree plus one file's base64 text.
     """
     root, version = _checked_tree(data, max_bytes, validate)
-    return _build(root, version)
+    return _build(root, version, None if keep_content else max(0, keep_below))
 
 
 def validate_only(
@@ -714,7 +826,7 @@ def validate_only(
     libxml2's xs:base64Binary check lets some invalid content through.
     """
     root, version = _checked_tree(data, max_bytes, True)
-    _build(root, version)
+    _build(root, version, 0)
     return version
 
 
