@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self._load_task: asyncio.Task[Any] | None = None
         self._unread = 0
         self.active_dialog: QWidget | None = None
+        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
         self.setObjectName("mainWindow")
         self.inbox = InboxPane(backend, messages, self)
         self.preview = DocumentPreview(self)
@@ -415,6 +416,7 @@ class MainWindow(QMainWindow):
                     failures.append(str(exc))
                     continue
                 self.decisionQueued.emit(item_id, outbox_id)
+                self._last_decisions.append((item_id, outbox_id))
             self.inbox.model.invalidate(item_ids)
             await self.reload_current()
             await self.refresh_outbox_count()
@@ -429,14 +431,19 @@ class MainWindow(QMainWindow):
         spawn(run(), labels.action_label(action), self.messages)
 
     def undo(self) -> None:
+        """Undo the current item's pending decision, else the last decision made here."""
         detail = self.detail
         pending = detail.open_outbox if detail else None
-        if detail is None or pending is None:
+        if detail is not None and pending is not None:
+            target = (detail.item_id, pending.id)
+        elif self._last_decisions:
+            target = self._last_decisions.pop()
+        else:
             return
 
         async def run() -> None:
-            ok = await self.backend.undo(pending.id)
-            self.inbox.model.invalidate([detail.item_id])
+            ok = await self.backend.undo(target[1])
+            self.inbox.model.invalidate([target[0]])
             await self.reload_current()
             await self.refresh_outbox_count()
             self.messages.show_info(self.tr("Handlingen er fortrudt.") if ok else

@@ -1,0 +1,406 @@
+"""UI tests (pytest-qt, offscreen): the inbox model through qtmodeltester, filters, search and
+saved views in the real window over a real cache, the preview and header panel, and the
+keyboard journalisation of a retursvar against the real in-process sandbox (gateway → zeep sync
+→ cache → outbox → SF2900 sandbox). Any Qt warning fails the test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import Qt, QtMsgType, QTimer, QUrl, qWarning  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from app.dubu.dataset import DubuDataset  # noqa: E402
+from app.models.cache import Cache  # noqa: E402
+from app.models.db import open_cache  # noqa: E402
+from app.models.inbox import InboxFilter, SortColumn  # noqa: E402
+from app.ui.backend import UiBackend  # noqa: E402
+from app.ui.inbox_model import ID_ROLE, ROW_ROLE  # noqa: E402
+from app.ui.main_window import MainWindow  # noqa: E402
+from app.ui.suggestions import Suggester  # noqa: E402
+from app.ui.tasks import Background, Messages, cancel_all  # noqa: E402
+from tests.ui_fixtures import SANDBOX_DUBU, SANDBOX_MESSAGES, fill_sample_cache, labels  # noqa: E402
+
+pytestmark = pytest.mark.ui
+
+# Platform chatter that says nothing about our code.
+BENIGN = ("This plugin does not support propagateSizeHints()",)
+
+
+def qt_problems(qtlog: Any) -> list[str]:
+    return [r.message for r in qtlog.records
+            if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+            and not r.message.startswith(BENIGN)]
+
+
+@pytest.fixture(autouse=True)
+def fail_on_qt_warnings(request, qtlog):
+    """qutebrowser-style: a Qt warning during a UI test fails it."""
+    yield
+    if getattr(request.node, "qt_warning_expected", False):
+        return
+    problems = qt_problems(qtlog)
+    assert not problems, f"Qt warnings: {problems}"
+
+
+@pytest.fixture(scope="module")
+def loop(qapp):
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(cancel_all())
+    loop.close()  # joins qasync's executor threads (a live QThread at exit aborts)
+    asyncio.set_event_loop(None)
+
+
+def run(loop: Any, coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def filled(tmp_path, loop):
+    db = open_cache(tmp_path / "cache.sqlite3")
+    ids = fill_sample_cache(db, n_each=4)
+    bg = Background()
+    backend = UiBackend(cache=Cache(db), background=bg,
+                        suggester=Suggester(DubuDataset.load(SANDBOX_DUBU)), user="demo")
+    yield backend, ids
+    run(loop, cancel_all())
+    bg.close()
+    db.engine.dispose()
+
+
+@pytest.fixture
+def window(qtbot, filled, loop):
+    backend, _ids = filled
+    win = MainWindow(backend, Messages(), demo=True)
+    qtbot.addWidget(win)
+    win.show()
+    win.inbox.refresh()
+    run(loop, until(lambda: win.inbox.model.rowCount() > 0, what="rows"))
+    return win
+
+
+def test_qt_warning_is_caught(request, qtlog):
+    """The guard above sees Qt warnings (so a real one would fail the test)."""
+    qWarning("postfordeler test warning")
+    assert any("postfordeler test warning" in m for m in qt_problems(qtlog))
+    request.node.qt_warning_expected = True
+
+
+def test_inbox_model_passes_qtmodeltester(qtmodeltester, filled, loop):
+    from app.ui.inbox_model import InboxModel
+
+    backend, ids = filled
+    model = InboxModel(backend.rows)
+    model.set_ids(run(loop, backend.ids(InboxFilter(), SortColumn.RECEIVED, True)))
+    qtmodeltester.check(model, force_py=True)  # placeholders before rows arrive
+    model.prefetch(0)
+    run(loop, until(lambda: all(model.cached_row(i) for i in ids), what="rows"))
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == len(ids)
+    first = model.index(0, SortColumn.SUBJECT)
+    assert model.data(first, ROW_ROLE).label == model.data(first)
+    assert model.data(first, ID_ROLE) == model.item_id(0)
+    assert model.data(first, Qt.ItemDataRole.FontRole).bold()  # unread
+
+
+def test_window_views_filters_search_and_sort(window, filled, loop, qtbot):
+    backend, ids = filled
+    inbox = window.inbox
+    assert "Demo (sandkasse)" in window.windowTitle()
+    assert inbox.model.rowCount() == len(ids)
+    run(loop, until(lambda: "(6)" in inbox.tabs.tabText(1), what="view counts"))
+    # Saved view "Retursvar".
+    inbox.set_view("retursvar")
+    run(loop, until(lambda: inbox.model.rowCount() == 6, what="retursvar view"))
+    run(loop, until(lambda: all(inbox.model.cached_row(i) for i in inbox.model.ids())))
+    assert {inbox.model.cached_row(i).kind for i in inbox.model.ids()} == {"retursvar"}
+    inbox.set_view("alle")
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+    # Kind filter combo.
+    inbox.kind_box.setCurrentIndex(inbox.kind_box.findData("videresendt"))
+    run(loop, until(lambda: inbox.model.rowCount() == 4, what="kind filter"))
+    inbox.kind_box.setCurrentIndex(0)
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+    # Quick search (FTS) typed into the box.
+    run(loop, until(lambda: inbox.model.cached_row(ids[0]) is not None))
+    sender = inbox.model.cached_row(ids[0]).sender_label.split()[-1]
+    qtbot.keyClicks(inbox.search, sender)
+    run(loop, until(lambda: 0 < inbox.model.rowCount() < len(ids), what="search"))
+    assert ids[0] in inbox.model.ids()
+    inbox.search.clear()
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+    # Sort by sender through the header (SQL sort).
+    inbox.table.sortByColumn(SortColumn.SENDER, Qt.SortOrder.AscendingOrder)
+    run(loop, until(lambda: inbox.model.sort_column == SortColumn.SENDER))
+    run(loop, asyncio.sleep(0.3))
+    run(loop, until(lambda: all(inbox.model.cached_row(i) for i in inbox.model.ids())))
+    senders = [inbox.model.cached_row(i).sender_label for i in inbox.model.ids()]
+    assert senders == sorted(senders)
+    # Age filter and status filter exist and narrow.
+    inbox.status_box.setCurrentIndex(inbox.status_box.findData("journaliseret"))
+    run(loop, until(lambda: inbox.model.rowCount() == 0, what="status filter"))
+    inbox.status_box.setCurrentIndex(0)
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+
+
+def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
+    backend, ids = filled
+    lab = labels()
+    shown: list[int] = []
+    window.detailShown.connect(shown.append)
+    window.inbox.table.setFocus()
+    # J moves down, K up; each selection shows the preview and suggestions.
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+    run(loop, until(lambda: shown, what="detail"))
+    first = window.inbox.current_id()
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+    run(loop, until(lambda: window.inbox.current_id() != first and len(shown) >= 2))
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_K)
+    run(loop, until(lambda: window.inbox.current_id() == first))
+    # A forwarded letter shows the citizen's comment and the original sender.
+    rows = backend.queries.rows(ids)
+    fwd = next(i for i in ids if rows[i].kind == "videresendt")
+    window.inbox.select_id(fwd)
+    run(loop, until(lambda: window.detail is not None and window.detail.item_id == fwd))
+    msg = window.detail.message
+    assert window.preview.header.forward.isVisible()
+    assert msg.forward_data.original_sender in window.preview.header.forward.text()
+    # A message with a PDF renders it in QtPdf.
+    pdf_item = next(i for i in ids if any(f.mime == "application/pdf"
+                                          for f in backend.queries.files(i)))
+    window.inbox.select_id(pdf_item)
+    run(loop, until(lambda: window.detail is not None and window.detail.item_id == pdf_item))
+    assert window.preview.show_file_of_type("application/pdf")
+    assert window.preview.stack.currentWidget() is window.preview.pdf
+    assert window.preview.pdf.document.pageCount() >= 1
+    # The suggestion for a retursvar is the case of the letter it answers.
+    reply = next(i for i in ids if rows[i].kind == "retursvar"
+                 and lab[window_uuid(backend, i)]["case_id"])
+    window.inbox.select_id(reply)
+    run(loop, until(lambda: window.panel.top_choice() is not None, what="suggestion"))
+    assert window.panel.top_choice().case_id == lab[window_uuid(backend, reply)]["case_id"]
+    assert window.panel.selected_choice() == window.panel.top_choice()  # preselected
+    # F1 opens the shortcut overlay.
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_F1)
+    assert window.active_dialog is not None and window.active_dialog.isVisible()
+    window.active_dialog.close()
+
+
+def window_uuid(backend: UiBackend, item_id: int) -> str:
+    return backend.cache.item(item_id)["message_uuid"]
+
+
+def test_html_is_sanitised_and_never_loads_remote():
+    from app.ui.preview import SafeTextBrowser, sanitize_html
+
+    dirty = ('<p onclick="x()">Hej<script>alert(1)</script><img src="http://evil/x.png">'
+             '<a href="javascript:alert(1)">klik</a><a href="https://evil/">ud</a></p>')
+    clean = sanitize_html(dirty)
+    assert "script" not in clean and "onclick" not in clean and "<img" not in clean
+    assert "javascript:" not in clean and "https://evil" not in clean
+    browser = SafeTextBrowser()
+    assert browser.loadResource(2, QUrl("http://evil/x")) is None
+    assert not browser.openLinks() and not browser.openExternalLinks()
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture
+def sandbox_runtime(tmp_path, loop):
+    """The real app runtime: in-process sandbox thread + client services on the qasync loop."""
+    from app.sandbox.runner import SandboxConfig
+    from app.ui.app import start_runtime
+    from app.ui.settings import Settings
+
+    lab = labels()
+    messages = tmp_path / "messages"
+    messages.mkdir()
+    picked: dict[str, int] = {}
+    for path in sorted(SANDBOX_MESSAGES.glob("*.xml")):
+        kind = lab[path.stem]["kind"]
+        if picked.get(kind, 0) < 4 and (kind != "retursvar" or lab[path.stem]["case_id"]):
+            shutil.copy(path, messages / path.name)
+            picked[kind] = picked.get(kind, 0) + 1
+    config = SandboxConfig(messages_dir=messages, data_dir=tmp_path / "sandbox",
+                           store_in_keyring=False)
+    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+    yield runtime
+    run(loop, runtime.close(), 60)
+
+
+async def key(widget: Any, key: Qt.Key,
+              modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """Press a key from the Qt event loop (as a user would), never from inside a task step.
+    The offscreen platform does not re-activate a window after a dialog closes, as a desktop
+    does; window shortcuts need an active window."""
+    if not widget.window().isActiveWindow():
+        widget.window().activateWindow()
+        await asyncio.sleep(0.05)
+    QTimer.singleShot(0, lambda: QTest.keyClick(widget, key, modifier))
+    await asyncio.sleep(0.05)
+
+
+async def click(button: Any) -> None:
+    QTimer.singleShot(0, button.click)
+    await asyncio.sleep(0.05)
+
+
+def open_window(runtime: Any, qtbot: Any) -> MainWindow:
+    from app.ui.app import connect_window
+
+    window = MainWindow(runtime.backend, Messages(), demo=runtime.demo)
+    qtbot.addWidget(window)
+    connect_window(runtime, window)
+    window.show()
+    window.activateWindow()
+    window.inbox.refresh()
+    return window
+
+
+def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, qtbot):
+    runtime = sandbox_runtime
+    lab = labels()
+    cache = runtime.services.cache
+    received_url = runtime.services.endpoints["sf2900_received"]
+
+    async def scenario() -> int:
+        window = open_window(runtime, qtbot)
+        await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync into the inbox")
+        reply_uuid = next(u for u, v in sorted(lab.items())
+                          if v["kind"] == "retursvar" and v["case_id"]
+                          and cache.item_id_for_uuid(u) is not None)
+        case_id = lab[reply_uuid]["case_id"]
+        item_id = cache.item_id_for_uuid(reply_uuid)
+        window.inbox.set_view("retursvar")
+        await until(lambda: window.inbox.model.rowCount() == 4, what="retursvar view")
+        window.inbox.table.setFocus()
+        # Select it with the keyboard: J from the top until it is current.
+        keystrokes = 0
+        for _ in range(window.inbox.model.rowCount()):
+            await key(window.inbox.table, Qt.Key.Key_J)
+            keystrokes += 1
+            if window.inbox.current_id() == item_id:
+                break
+        assert window.inbox.current_id() == item_id
+        await until(lambda: window.panel.top_choice() is not None
+                    and window.detail is not None and window.detail.item_id == item_id,
+                    what="suggestion")
+        assert window.panel.selected_choice().case_id == case_id
+        # Enter → one confirmation → Enter.
+        await key(window.inbox.table, Qt.Key.Key_Return)
+        dialog = window.active_dialog
+        assert dialog is not None and dialog.isVisible()
+        await key(dialog, Qt.Key.Key_Return)
+        decide_keystrokes = 2
+        await until(lambda: cache.outbox_entries(item_id=item_id), what="outbox entry")
+        entry = cache.outbox_entries(item_id=item_id)[0]
+        assert entry.action == "journalise" and entry.payload["case_id"] == case_id
+        assert entry.user == runtime.services.user
+        # The worker delivers it; the SF2900 sandbox received a DOKUMENT on the right case.
+        await until(lambda: cache.outbox_entries(item_id=item_id)[0].status == "delivered",
+                    30, "delivery")
+        received = (await asyncio.to_thread(httpx.get, received_url, timeout=5)).json()
+        records = [r for r in received if r["transaction_id"] == entry.transaction_id]
+        assert len(records) == 1
+        assert records[0]["SagForslag"] == case_id and records[0]["ObjektType"] == "DOKUMENT"
+        # The item shows the result; the status bar shows an empty outbox.
+        await until(lambda: (r := window.inbox.model.cached_row(item_id)) is not None
+                    and r.status == "journaliseret", 20, "status in the inbox")
+        await until(lambda: window.outbox_label.text().endswith(" 0"), what="outbox count")
+        assert keystrokes == window.inbox.model.row_of(item_id) + 1  # one J per row
+        return 1 + decide_keystrokes
+
+    # Reaching the next item (J) + Enter + Enter: 3 keystrokes per retursvar.
+    assert run(loop, scenario(), 120) == 3
+
+
+def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qtbot):
+    runtime = sandbox_runtime
+    cache = runtime.services.cache
+
+    async def scenario() -> None:
+        window = open_window(runtime, qtbot)
+        runtime.services.outbox.stop()  # hold deliveries so the undo happens in time
+        await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync")
+        ids = window.inbox.model.ids()
+
+        async def select(item_id: int) -> None:
+            window.inbox.select_id(item_id)
+            await until(lambda: window.detail is not None and window.detail.item_id == item_id
+                        and window.panel.assign_button.isEnabled(), what="detail")
+
+        async def dialog_named(name: str) -> Any:
+            await until(lambda: window.active_dialog is not None
+                        and window.active_dialog.objectName() == name
+                        and window.active_dialog.isVisible(), 20, name)
+            return window.active_dialog
+
+        # Reject needs a reason.
+        await select(ids[0])
+        await key(window.inbox.table, Qt.Key.Key_A)
+        dialog = await dialog_named("rejectDialog")
+        assert not dialog.ok.isEnabled()
+        dialog.reason.setEditText("Hører til Borgerservice")
+        assert dialog.ok.isEnabled()
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=ids[0]), what="reject queued")
+        assert cache.outbox_entries(item_id=ids[0])[0].payload["reason"] == \
+            "Hører til Borgerservice"
+        # The selection moved on to the next item; Ctrl+Z still undoes the last decision
+        # while it waits in the outbox.
+        await until(lambda: window.inbox.current_id() == ids[1], what="auto-advance")
+        await key(window.inbox.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: cache.outbox_entries(item_id=ids[0])[0].status == "cancelled",
+                    what="undo")
+        await until(lambda: (r := window.inbox.model.cached_row(ids[0])) is not None
+                    and r.status == "ny", what="status back to ny")
+        # Assign to a caseworker.
+        await select(ids[1])
+        await key(window.inbox.table, Qt.Key.Key_F)
+        dialog = await dialog_named("assignDialog")
+        cw_id, _label = dialog.selected()
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=ids[1]), what="assign queued")
+        assert cache.outbox_entries(item_id=ids[1])[0].payload["caseworker_id"] == cw_id
+        # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
+        await select(ids[2])
+        await key(window.inbox.table, Qt.Key.Key_V)
+        dialog = await dialog_named("forwardDialog")
+        names = [dialog.receiver.itemText(n) for n in range(dialog.receiver.count())]
+        assert len(names) >= 3 and not any("DUBU" in n for n in names)
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=ids[2]), what="forward queued")
+        assert cache.outbox_entries(item_id=ids[2])[0].payload["receiver_id"]
+        # Deliver now (a fresh worker over the same parts): both reach a final state.
+        from app.core.outbox import OutboxWorker
+
+        svc = runtime.services
+        await OutboxWorker(svc.cache, svc.sf2900, svc.directory, svc.mailbox,
+                           worker=svc.worker).run_once()
+        statuses = [cache.outbox_entries(item_id=i)[-1].status for i in ids[1:3]]
+        assert statuses == ["delivered", "delivered"], statuses
+
+    run(loop, scenario(), 120)
