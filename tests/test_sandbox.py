@@ -92,7 +92,10 @@ def test_sandbox_thread_serves_and_pushes_corpus_subset(tmp_path):
         assert stats.accepted == 20 and stats.rejected == 0 and stats.failed == 0
         assert httpx.get(f"{ep['gateway']}/health").json()["last_item_id"] == 20
         assert sandbox.secret and sandbox.running.municipality_cvr == ep["municipality_cvr"]
-        assert json.loads((tmp_path / "sb" / "demo_credentials.json").read_text())["user"] == DEMO_USER
+        import keyring
+
+        assert keyring.get_password("postfordeler", f"gateway:{DEMO_USER}") == sandbox.secret
+        assert not list((tmp_path / "sb").rglob("*credentials*"))  # never in files
         # the thread's loop is not ours: the main thread stays free
         assert sandbox._thread is not None and sandbox._thread.daemon
     finally:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -38,7 +36,6 @@ log = logging.getLogger("postfordeler.sandbox")
 
 DEMO_USER = "demo"
 KEYRING_SERVICE = "postfordeler"
-CREDENTIALS_FILE = "demo_credentials.json"
 
 
 def default_messages_dir() -> Path:
@@ -107,11 +104,12 @@ class RunningSandbox:
 
 
 def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> bool:
-    """Keyring when available (True), and always a 0600 credentials file in the sandbox dir."""
-    path = data_dir / CREDENTIALS_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"user": user, "secret": secret}, fh)
+    """Store the demo secret in the OS keyring when one is available (True).
+
+    Credentials never go to files: without a keyring the secret lives only in this process
+    (`RunningSandbox.secret`, used by the in-process desktop app), and a separate
+    `postfordeler sync` says plainly that it has no secret.
+    """
     if not use_keyring:
         return False
     try:
@@ -193,7 +191,6 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "dubu": dubu.base_url,
         "user": config.user,
         "secret_in_keyring": in_keyring,
-        "credentials_file": str(data_dir / CREDENTIALS_FILE),
         "municipality_cvr": cvr,
         "municipality": dataset.municipality.name,
         "messages": len(items),
