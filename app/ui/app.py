@@ -217,6 +217,7 @@ def main(args: Any) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
+    app.setQuitOnLastWindowClosed(False)  # close the services on a running loop first
     app.lastWindowClosed.connect(closed.set)
 
     async def run() -> int:
@@ -224,6 +225,7 @@ def main(args: Any) -> int:
         messages = Messages()
         window = MainWindow(runtime.backend, messages, demo=runtime.demo, settings=store)
         runtime.window = window
+        window.app_settings = settings
         window.restore_state()
         connect_window(runtime, window)
         window.show()

@@ -45,8 +45,7 @@ class HeaderPanel(QWidget):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
         self.toggle.setAutoRaise(True)
         self.toggle.setAccessibleName(self.tr("Vis eller skjul brevhovedet"))
-        self.toggle.toggled.connect(self._toggled)
-        layout.addWidget(self.toggle)
+        self.toggle.toggled.connect(self._toggled)  # the owner places the toggle in its row
         self.forward = QLabel(self)
         self.forward.setObjectName("forwardBox")
         self.forward.setWordWrap(True)

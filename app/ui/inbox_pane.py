@@ -143,9 +143,9 @@ class InboxPane(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = {SortColumn.RECEIVED: 92, SortColumn.KIND: 110, SortColumn.SENDER: 140,
-                  SortColumn.SUBJECT: 200, SortColumn.CONTACT_POINT: 120,
-                  SortColumn.SUGGESTION: 128, SortColumn.AGE: 46, SortColumn.STATUS: 96}
+        widths = {SortColumn.RECEIVED: 98, SortColumn.KIND: 110, SortColumn.SENDER: 125,
+                  SortColumn.SUBJECT: 200, SortColumn.CONTACT_POINT: 100,
+                  SortColumn.SUGGESTION: 124, SortColumn.AGE: 44, SortColumn.STATUS: 76}
         for column, width in widths.items():
             header.resizeSection(column, width)
         header.setSectionResizeMode(SortColumn.SUBJECT, QHeaderView.ResizeMode.Stretch)

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.messages = messages
         self.demo = demo
         self.settings = settings
+        self.app_settings: Any = None  # app.ui.settings.Settings, set by the app
         self.detail: ItemDetail | None = None
         self._load_task: asyncio.Task[Any] | None = None
         self._unread = 0
@@ -72,7 +74,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([960, 500, 300])
+        self.splitter.setSizes([900, 450, 250])
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(6, 4, 6, 0)
@@ -81,7 +83,8 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("demoBanner")
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.setStyleSheet("#demoBanner { background: #e7f1ff; color: #084298;"
+        self.banner.setStyleSheet("#demoBanner { background: palette(alternate-base);"
+                                  " border: 1px solid palette(highlight);"
                                   " padding: 6px 8px; border-radius: 4px; }")
         self.banner.setVisible(False)
         column.addWidget(self.banner)
@@ -160,6 +163,8 @@ class MainWindow(QMainWindow):
         a(self.tr("Næste dokument"), ["Ctrl+Tab"], self._next_file, "nextFile")
         a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++", "Ctrl+-"], self._zoom_key, "zoom")
         self.act_sync = a(self.tr("Hent ny post nu"), ["F5"], self._sync_now, "sync")
+        self.act_settings = a(self.tr("Indstillinger"), ["Ctrl+,"], self.show_settings,
+                              "settings")
         self.act_help = a(self.tr("Tastaturgenveje"), ["F1", "?"], self.show_shortcuts, "help")
         self.sync_requested = None
 
@@ -189,6 +194,31 @@ class MainWindow(QMainWindow):
     def _sync_now(self) -> None:
         if callable(self.sync_requested):
             self.sync_requested()
+
+    def show_settings(self) -> None:
+        from app.ui import settings as settings_mod
+        from app.ui import theme
+        from app.ui.settings_dialog import SettingsDialog
+
+        current = self.app_settings or settings_mod.Settings()
+        dialog = SettingsDialog(current, self)
+
+        def accepted() -> None:
+            new = dialog.result_settings()
+            problems = dialog.store_secrets(new)
+            settings_mod.save(new, self.settings)
+            self.app_settings = new
+            app = QApplication.instance()
+            if new.dark != current.dark and isinstance(app, QApplication):
+                theme.apply(app, new.dark)
+            text = self.tr("Indstillingerne er gemt. Nye forbindelser og sprog bruges ved "
+                           "næste start.")
+            if problems:
+                self.messages.show_error(text, problems[0])
+            else:
+                self.messages.show_info(text)
+
+        self._open(dialog, accepted)
 
     def show_shortcuts(self) -> None:
         overlay = ShortcutOverlay(self._shortcuts, self)
@@ -226,6 +256,7 @@ class MainWindow(QMainWindow):
             "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med "
             "syntetiske data – intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> "
             "(Ctrl+,) for at forbinde til kommunens postserver og SF2900."))
+        self.banner.setAccessibleName(self.tr("Demo (sandkasse)"))
         self.banner.setVisible(True)
 
     def notify_new(self, count: int) -> None:
@@ -327,8 +358,13 @@ class MainWindow(QMainWindow):
         """Non-blocking modal dialog (never a nested exec() inside an asyncio task)."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(on_accept)
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
         self.active_dialog = dialog
         dialog.open()
+
+    def _dialog_closed(self, dialog: QWidget) -> None:
+        if self.active_dialog is dialog:
+            self.active_dialog = None
 
     def journalise(self) -> None:
         choice = self.panel.selected_choice()

@@ -178,6 +178,9 @@ class DocumentPreview(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         self.header = HeaderPanel(self)
+        top = QHBoxLayout()
+        top.addWidget(self.header.toggle, 1)
+        layout.addLayout(top)
         layout.addWidget(self.header)
 
         files_row = QHBoxLayout()
@@ -196,8 +199,8 @@ class DocumentPreview(QWidget):
         self.save_button = QPushButton(self.tr("Gem…"), self)
         self.save_button.setToolTip(self.tr("Gem filen (Ctrl+S)"))
         self.save_button.clicked.connect(self.save_current)
-        files_row.addWidget(self.open_button)
-        files_row.addWidget(self.save_button)
+        top.addWidget(self.open_button)
+        top.addWidget(self.save_button)
         layout.addLayout(files_row)
 
         self.stack = QStackedWidget(self)
