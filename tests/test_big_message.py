@@ -202,3 +202,45 @@ def test_read_memo_without_content_still_refuses_bad_base64(tmp_path):
         broken = data[: m.start(2)] + bad + data[m.end(2):]
         with pytest.raises(Exception, match="base64|skema"):
             read_memo(broken, keep_content=False)
+
+
+@pytest.mark.slow
+def test_sync_once_streams_big_items_into_the_cache(tmp_path):
+    """The real sync path: a page with small and big items lands in the cache in order, the big
+    one byte-exact, and a second sync finds nothing new."""
+    from app.core.sync import sync_once
+
+    big = tmp_path / "big.xml"
+    _, size = make_big_memo(big, total=20_000_000)
+    want = sha(big)
+
+    async def main() -> None:
+        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+                                               users={USER: SECRET}))
+        mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET,
+                           timeout=120)
+        cache = Cache(open_cache(tmp_path / "cache.sqlite3"))
+        try:
+            async with httpx.AsyncClient() as http:
+                for path in SMALL[:2]:
+                    r = await http.post(gw.postmodtag_url, content=fresh(path.read_bytes()),
+                                        headers=pm.request_headers())
+                    assert pm.receipt_from_http(r.status_code, r.content).accepted
+            assert (await post_file(gw.postmodtag_url, big)).accepted
+            async with httpx.AsyncClient() as http:
+                r = await http.post(gw.postmodtag_url, content=fresh(SMALL[2].read_bytes()),
+                                    headers=pm.request_headers())
+                assert pm.receipt_from_http(r.status_code, r.content).accepted
+            first = await sync_once(mb, cache)
+            assert (first.new, first.duplicates, first.total) == (4, 0, 4)
+            again = await sync_once(mb, cache)
+            assert again.new == 0
+            uuid_big = read_big(big).message_uuid
+            item_id = cache.item_id_for_uuid(uuid_big)
+            assert item_id is not None
+            assert hashlib.sha256(cache.memo_bytes(item_id)).hexdigest() == want
+        finally:
+            await mb.close()
+            await gw.stop()
+
+    asyncio.run(main())

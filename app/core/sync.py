@@ -31,8 +31,11 @@ from typing import Any
 
 import tenacity
 
+from app import paths
+from app.core.bigfetch import ingest_mixed_page
 from app.core.worker import DbWorker
 from app.models.cache import Cache, IngestResult
+from app.sf1606.mailbox_client import BIG_MEMO_BYTES
 from app.sf1606.model import MemoError, MemoMessage
 
 log = logging.getLogger("postfordeler.sync")
@@ -137,7 +140,16 @@ async def sync_once(
     started = time.perf_counter()
     new = duplicates = quarantined = pages = 0
     cursor = await worker.submit(cache.cursor)
-    fetch: asyncio.Task[Any] | None = asyncio.ensure_future(client.list_items(cursor, page_size))
+    # Big items (> BIG_MEMO_BYTES) are not inlined in the page: they are streamed to disk and
+    # stored from the file, so a 99 MB message never sits in memory several times over.
+    big_dir = paths.sub("client", "download")
+
+    def list_page(after: int) -> asyncio.Future[Any]:
+        return asyncio.ensure_future(
+            client.list_items(after, page_size, inline_max_bytes=BIG_MEMO_BYTES)
+        )
+
+    fetch: asyncio.Future[Any] | None = list_page(cursor)
     ingest: asyncio.Future[IngestResult] | None = None
     try:
         while fetch is not None:
@@ -147,7 +159,20 @@ async def sync_once(
             next_cursor = int(page.next_cursor)
             more = bool(page.more) and next_cursor > cursor and (max_pages is None or pages < max_pages)
             if more:
-                fetch = asyncio.ensure_future(client.list_items(next_cursor, page_size))
+                fetch = list_page(next_cursor)
+            if any(not getattr(item, "memo_inline", True) for item in page.items):
+                if ingest is not None:
+                    res = await ingest
+                    new, duplicates, quarantined = (new + res.new, duplicates + res.duplicates,
+                                                    quarantined + res.quarantined)
+                    ingest = None
+                n, d, q = await ingest_mixed_page(
+                    client, cache, worker, page.items, max(next_cursor, cursor), big_dir,
+                    parse=lambda items: parse_items(items, pool, validate),
+                )
+                new, duplicates, quarantined = new + n, duplicates + d, quarantined + q
+                cursor = max(cursor, next_cursor)
+                continue
             parsed = await parse_items(list(page.items), pool, validate)
             if ingest is not None:
                 res = await ingest
