@@ -21,7 +21,6 @@ This module never does Qt, never logs content, and deletes its temp files.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from app.hashing import file_size_sha256
 from app.sf1606.mailbox_client import BIG_MEMO_BYTES
 from app.sf1606.model import MemoError, MemoMessage
 
@@ -86,14 +86,6 @@ class _BigItem:
     memo: _SizedMemo
 
 
-def _file_digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while piece := fh.read(_CHUNK):
-            digest.update(piece)
-            size += len(piece)
-    return size, digest.hexdigest()
 
 
 def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoError, *,
@@ -104,7 +96,7 @@ def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoErr
     from app.models import cache as cm
 
     path = Path(path)
-    size, digest = _file_digest(path)
+    size, digest = file_size_sha256(path)
     stand_in = _BigItem(int(item.item_id), item.message_uuid, item.received_at,
                         getattr(item, "contact_point_id", None), _SizedMemo(size))
     now = cm._utc(cm.utcnow())

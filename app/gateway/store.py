@@ -52,6 +52,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
+from app.hashing import file_size_sha256
+
 SCHEMA_VERSION = 1
 OUTCOMES = ("journaliseret", "fordelt", "afvist", "videresendt")
 # "fordelt" (assigned to a caseworker) is not final: the caseworker still journalises it.
@@ -636,15 +638,6 @@ def _write_blob(conn: Connection, item_id: int, data: bytes | Path) -> None:
             blob.write(view[start:start + _CHUNK])
 
 
-def file_size_sha256(path: Path) -> tuple[int, str]:
-    """Size and sha256 of a file, read 1 MB at a time."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while piece := fh.read(_CHUNK):
-            digest.update(piece)
-            size += len(piece)
-    return size, digest.hexdigest()
 
 
 def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:

@@ -22,13 +22,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
 from app.sandbox.faults import FaultPlan, FaultRule
+from app.sandbox.loopback import LoopbackService
 
 log = logging.getLogger("postfordeler.sandbox.dubu")
 _KINDS = frozenset({"http500", "slow", "drop"})
@@ -38,7 +39,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-class DubuDirectoryService:
+class DubuDirectoryService(LoopbackService):
     def __init__(
         self,
         dataset: DubuDataset,
@@ -65,27 +66,6 @@ class DubuDirectoryService:
         r.add_get("/faults", self._get_faults)
         r.add_post("/faults", self._post_faults)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # -- faults ---------------------------------------------------------------------------
 

@@ -58,13 +58,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from lxml import etree
 
 from app.resources import resource
 from app.sandbox.faults import FaultPlan, FaultRule
+from app.sandbox.loopback import LoopbackService
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -358,7 +359,7 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
 # The service
 
 
-class Sf2900Service:
+class Sf2900Service(LoopbackService):
     """The SF2900 sandbox. Use `await start()` / `await stop()` or mount `make_app()` yourself."""
 
     def __init__(
@@ -475,27 +476,6 @@ class Sf2900Service:
         app.router.add_get(f"{PREFIX}/health", self._handle_health)
         app.router.add_get(f"{PREFIX}/files/{{path:.+}}", self._handle_file)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # -- WSDL and files ------------------------------------------------------------------
 
