@@ -20,7 +20,21 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import Engine, and_, func, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from app.models.schema import Item, ItemFile, ItemStatus
@@ -28,6 +42,7 @@ from app.models.schema import Item, ItemFile, ItemStatus
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 _items = Item.__table__
 _files = ItemFile.__table__
+_DATETIME = DateTime(timezone=True)
 
 
 # --------------------------------------------------------------------------- working days
@@ -257,6 +272,11 @@ def fts_query(search: str) -> str | None:
 # --------------------------------------------------------------------------- queries
 
 
+def _unindexed(column: ColumnElement[str]) -> ColumnElement[str]:
+    return literal_column(f"+items.{column.name}", String())  # type: ignore[attr-defined]
+
+
+
 @dataclass
 class InboxQueries:
     """Queries for one user over one cache engine. Call from a worker thread, never the UI's."""
@@ -271,15 +291,21 @@ class InboxQueries:
     def _where(self, flt: InboxFilter) -> list[ColumnElement[bool]]:
         c = _items.c
         where: list[ColumnElement[bool]] = []
+        # "+column" keeps SQLite from choosing the narrow kind/status indexes with a table
+        # lookup per row; the covering inbox indexes scan in display order instead (3x faster).
         if flt.kinds:
-            where.append(c.kind.in_(flt.kinds))
+            where.append(_unindexed(c.kind).in_(flt.kinds))
         if flt.statuses:
-            where.append(c.status.in_(flt.statuses))
+            where.append(_unindexed(c.status).in_(flt.statuses))
         if flt.contact_points:
             where.append(c.contact_point_id.in_(flt.contact_points))
         if flt.older_than_workdays is not None:
             cutoff = older_than_cutoff(flt.older_than_workdays, self.now())
-            where.append(c.received_at < cutoff.replace(tzinfo=None))
+            dialect = self.engine.dialect
+            to_db = _DATETIME.dialect_impl(dialect).bind_processor(dialect)
+            naive = cutoff.replace(tzinfo=None)
+            stored = to_db(naive) if to_db else naive
+            where.append(c.received_at < bindparam("cutoff", stored, type_=String()))
         if flt.assignee == UNASSIGNED:
             where.append(c.assignee_id.is_(None))
         elif flt.assignee:
@@ -314,8 +340,18 @@ class InboxQueries:
             descending = not descending
         order = (expr.desc(), _items.c.id.desc()) if descending else (expr.asc(), _items.c.id)
         stmt = select(_items.c.id).where(and_(True, *self._where(flt))).order_by(*order)
+        return self._fetch_ids(stmt)
+
+    def _fetch_ids(self, stmt: Select[tuple[int]]) -> list[int]:
+        """Run a one-column id query on the raw DBAPI cursor: for 100k ids this is about twice
+        as fast as SQLAlchemy's result rows. Every parameter is already a plain value."""
+        compiled = stmt.compile(dialect=self.engine.dialect,
+                                compile_kwargs={"render_postcompile": True})
+        params = compiled.params
+        args = [params[name] for name in compiled.positiontup or ()]
         with self.engine.connect() as conn:
-            return list(conn.execute(stmt).scalars())
+            cursor = conn.connection.driver_connection.execute(compiled.string, args)
+            return [row[0] for row in cursor]
 
     def rows(self, ids: Iterable[int]) -> dict[int, InboxRow]:
         wanted = list(dict.fromkeys(ids))
@@ -335,8 +371,16 @@ class InboxQueries:
             return int(conn.execute(stmt).scalar_one())
 
     def view_counts(self) -> dict[str, int]:
-        """Item count of every saved view (the view list shows them)."""
-        return {view.key: self.count(view.filter) for view in SAVED_VIEWS}
+        """Item count of every saved view (the view list shows them), in one scan."""
+        columns = []
+        for view in SAVED_VIEWS:
+            where = self._where(view.filter)
+            cond = and_(True, *where) if where else None
+            columns.append(func.count() if cond is None
+                           else func.coalesce(func.sum(case((cond, 1), else_=0)), 0))
+        with self.engine.connect() as conn:
+            values = conn.execute(select(*columns).select_from(_items)).one()
+        return {view.key: int(n) for view, n in zip(SAVED_VIEWS, values, strict=True)}
 
     def unread_count(self) -> int:
         return self.count(InboxFilter(statuses=ItemStatus.OPEN, unread_only=True))

@@ -57,6 +57,8 @@ class InboxPane(QWidget):
         self._user_filter = InboxFilter()
         self._refresh_task: asyncio.Task[None] | None = None
         self._refresh_again = False
+        self._counted = False
+        self._counts_task: asyncio.Task[None] | None = None
         self._current: int | None = None
         self._build()
         self.model.sortRequested.connect(lambda *_: self.refresh())
@@ -223,8 +225,12 @@ class InboxPane(QWidget):
             self.select_id(self.model.item_id(row))  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ refresh
-    def refresh(self) -> None:
-        """Ask for a new ID list; coalesces bursts (one query in flight at a time)."""
+    def refresh(self, data_changed: bool = False) -> None:
+        """Ask for a new ID list; coalesces bursts (one query in flight at a time). View counts
+        only change with the data (sync, decisions), not with filters: `data_changed`."""
+        if data_changed or not self._counted:
+            self._counted = True
+            self.update_counts()
         if self._refresh_task is not None and not self._refresh_task.done():
             self._refresh_again = True
             return
@@ -256,7 +262,11 @@ class InboxPane(QWidget):
             self.currentItemChanged.emit(None)
         self.count_label.setText(self.tr("%n element(er)", "", len(ids)))
         self.refreshed.emit(len(ids))
-        spawn(self._update_counts(), self.tr("Tæl visninger"))
+
+    def update_counts(self) -> None:
+        if self._counts_task is not None and not self._counts_task.done():
+            return
+        self._counts_task = spawn(self._update_counts(), self.tr("Tæl visninger"))
 
     async def _update_counts(self) -> None:
         counts = await self.backend.view_counts()

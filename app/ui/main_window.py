@@ -454,6 +454,7 @@ class MainWindow(QMainWindow):
                 self.decisionQueued.emit(item_id, outbox_id)
                 self._last_decisions.append((item_id, outbox_id))
             self.inbox.model.invalidate(item_ids)
+            self.inbox.update_counts()
             await self.reload_current()
             await self.refresh_outbox_count()
             if failures:
@@ -480,6 +481,7 @@ class MainWindow(QMainWindow):
         async def run() -> None:
             ok = await self.backend.undo(target[1])
             self.inbox.model.invalidate([target[0]])
+            self.inbox.update_counts()
             await self.reload_current()
             await self.refresh_outbox_count()
             self.messages.show_info(self.tr("Handlingen er fortrudt.") if ok else
@@ -510,6 +512,7 @@ class MainWindow(QMainWindow):
                    and r.status == ItemStatus.PENDING]
         if pending:
             self.inbox.model.invalidate(pending)
+            self.inbox.update_counts()
         spawn(self.reload_current(), self.tr("Opdater element"))
         spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
 
