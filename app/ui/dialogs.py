@@ -127,9 +127,6 @@ class AssignDialog(_Dialog):
 class RejectDialog(_Dialog):
     """Reject as misrouted: a reason is required."""
 
-    REASONS = ("Hører ikke til familieafdelingen", "Sendt til forkert kontaktpunkt",
-               "Dublet", "Andet")
-
     def __init__(self, count: int = 1, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Afvis"), parent)
         self.setObjectName("rejectDialog")
@@ -140,8 +137,9 @@ class RejectDialog(_Dialog):
         self.reason.setEditable(True)
         self.reason.setAccessibleName(self.tr("Begrundelse"))
         self.reason.addItem("")
-        for r in self.REASONS:
-            self.reason.addItem(self.tr(r))
+        for r in (self.tr("Hører ikke til familieafdelingen"),
+                  self.tr("Sendt til forkert kontaktpunkt"), self.tr("Dublet"), self.tr("Andet")):
+            self.reason.addItem(r)
         self.reason.setCurrentIndex(0)
         self.reason.lineEdit().setPlaceholderText(self.tr("Skriv eller vælg en begrundelse"))
         self.form.addRow(self.tr("Begrundelse (skal udfyldes)"), self.reason)

@@ -237,7 +237,9 @@ class SuggestionPanel(QWidget):
 
     def _choice_html(self, c: CaseChoice) -> str:
         e = html.escape
-        closed = f" <span style='color:#c0392b'>{e(self.tr('lukket'))}</span>" \
+        closed_text = self.tr("lukket")
+        worker_text = self.tr("Sagsbehandler")
+        closed = f" <span style='color:#c0392b'>{e(closed_text)}</span>" \
             if not c.is_open else ""
         score = f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>" \
             if c.score is not None else ""
@@ -245,7 +247,7 @@ class SuggestionPanel(QWidget):
         if c.title:
             parts.append(e(c.title))
         if c.caseworker_label:
-            parts.append(f"<span style='color:gray'>{e(self.tr('Sagsbehandler'))}: "
+            parts.append(f"<span style='color:gray'>{e(worker_text)}: "
                          f"{e(c.caseworker_label)}</span>")
         if c.reasons:
             items = "".join(f"<li>{e(r)}</li>" for r in c.reasons[:4])
