@@ -29,7 +29,13 @@ from app.ui.inbox_model import ID_ROLE, ROW_ROLE  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.suggestions import Suggester  # noqa: E402
 from app.ui.tasks import Background, Messages, cancel_all  # noqa: E402
-from tests.ui_fixtures import SANDBOX_DUBU, SANDBOX_MESSAGES, fill_sample_cache, labels  # noqa: E402
+from tests.ui_fixtures import (  # noqa: E402
+    SANDBOX_DUBU,
+    SANDBOX_MESSAGES,
+    fill_sample_cache,
+    labels,
+    loop,  # noqa: F401 - fixture
+)
 
 pytestmark = pytest.mark.ui
 
@@ -51,18 +57,6 @@ def fail_on_qt_warnings(request, qtlog):
         return
     problems = qt_problems(qtlog)
     assert not problems, f"Qt warnings: {problems}"
-
-
-@pytest.fixture(scope="module")
-def loop(qapp):
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.run_until_complete(cancel_all())
-    loop.close()  # joins qasync's executor threads (a live QThread at exit aborts)
-    asyncio.set_event_loop(None)
 
 
 def run(loop: Any, coro: Coroutine[Any, Any, Any], timeout: float = 30.0) -> Any:

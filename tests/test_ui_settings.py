@@ -16,6 +16,7 @@ from app.ui import i18n, labels, theme  # noqa: E402
 from app.ui import settings as settings_mod  # noqa: E402
 from app.ui.settings import Settings  # noqa: E402
 from app.ui.settings_dialog import SettingsDialog, keyring_problem  # noqa: E402
+from tests.ui_fixtures import loop  # noqa: E402, F401 - fixture
 
 pytestmark = pytest.mark.ui
 
@@ -104,7 +105,7 @@ def test_dark_palette(qapp):
         theme.apply(qapp, "light")
 
 
-def test_window_state_is_restored(tmp_path, qtbot):
+def test_window_state_is_restored(tmp_path, qtbot, loop):
     from app.ui.main_window import MainWindow
     from app.ui.tasks import Messages
 
@@ -134,7 +135,7 @@ def test_window_state_is_restored(tmp_path, qtbot):
     assert second.inbox.view_key == "retursvar"
 
 
-def test_every_control_has_an_accessible_name(qtbot):
+def test_every_control_has_an_accessible_name(qtbot, loop):
     from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLineEdit, QTableView
 
     from app.ui.main_window import MainWindow

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert, text
 
 from app.models.db import Database
@@ -110,3 +111,20 @@ def fill_sample_cache(db: Database, n_each: int = 4) -> list[int]:
     base = datetime.now(UTC)
     received = [base - timedelta(hours=9 * i + 1) for i in range(len(msgs))]
     return insert_messages(db, msgs, received=received)
+
+
+@pytest.fixture(scope="module")
+def loop(qapp):
+    """A qasync loop for UI tests (import this fixture into the test module)."""
+    import asyncio
+
+    import qasync
+
+    from app.ui.tasks import cancel_all
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(cancel_all())
+    loop.close()  # joins qasync's executor threads (a live QThread at exit aborts)
+    asyncio.set_event_loop(None)
