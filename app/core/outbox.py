@@ -19,7 +19,10 @@ when a round's attempts are used up the entry goes back to pending with a later
 `next_attempt_at`. A business rejection (AFVIST / FEJLET, or a case DUBU does not know) is
 never retried: the entry becomes "rejected" and the item "fejlet" with the reason for the user.
 After delivery the outcome is recorded on the gateway mailbox (idempotent, retried, tracked
-durably by `gateway_recorded_at`). Qt-free; never logs message content or CPR numbers.
+durably by `gateway_recorded_at`). `on_status(SyncStatus)` reports the connection to the
+remote parties in plain Danish (degraded while retrying, offline after `offline_after`
+consecutive failures, online again after the next answer). Qt-free; never logs message content
+or CPR numbers.
 """
 
 from __future__ import annotations
@@ -85,7 +88,10 @@ class OutboxWorker:
         initial_backoff: float = 0.2,
         max_backoff: float = 5.0,
         max_defer: float = 300.0,
+        defer_base: float = 1.0,
         on_change: Callable[[dict[str, int]], None] | None = None,
+        on_status: Callable[[Any], None] | None = None,
+        offline_after: int = 3,
     ) -> None:
         self.cache = cache
         self.sf2900 = sf2900
@@ -98,7 +104,12 @@ class OutboxWorker:
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.max_defer = max_defer
+        self.defer_base = defer_base
         self.on_change = on_change
+        self.on_status = on_status
+        self.offline_after = offline_after
+        self._failures = 0
+        self.status: Any = None  # the last SyncStatus emitted (None: nothing sent yet)
         self._recovered = False
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -170,13 +181,59 @@ class OutboxWorker:
         except Exception:
             log.exception("outbox change callback failed")
 
+    def _emit(self, status: Any) -> None:
+        self.status = status
+        if self.on_status is None:
+            return
+        try:
+            self.on_status(status)
+        except Exception:
+            log.exception("outbox status callback failed")
+
+    def _trouble(self, exc: BaseException, retry_in: float | None) -> None:
+        """A transient failure talking to SF2900 / DUBU / the gateway: degraded, then offline."""
+        from app.core.sync import ConnectionState, SyncStatus, seconds_da
+
+        self._failures += 1
+        party = _party(exc)
+        when = f" Næste forsøg om {seconds_da(retry_in)}." if retry_in is not None else ""
+        if self._failures >= self.offline_after:
+            state = ConnectionState.OFFLINE
+            msg = (f"Offline: {party} kan ikke nås. Dine beslutninger venter sikkert i udbakken "
+                   f"og sendes, når forbindelsen er tilbage.{when}")
+        else:
+            state = ConnectionState.DEGRADED
+            msg = f"Forbindelsen til {party} svigter – udbakken prøver igen.{when}"
+        last = self.status
+        self._emit(SyncStatus(state, msg, last_error=_plain(exc),
+                              last_success_at=getattr(last, "last_success_at", None),
+                              failures=self._failures, retry_in=retry_in))
+
+    def _answered(self) -> None:
+        """A remote party answered (delivered, duplicate or a business rejection): online."""
+        from datetime import UTC, datetime
+
+        from app.core.sync import ConnectionState, SyncStatus
+
+        was = self.status
+        self._failures = 0
+        if was is None or was.state != ConnectionState.ONLINE:
+            self._emit(SyncStatus(ConnectionState.ONLINE, "Forbundet. Udbakken sendes.",
+                                  last_success_at=datetime.now(UTC)))
+
     def _retrying(self) -> tenacity.AsyncRetrying:
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is not None:
+                self._trouble(exc, state.next_action.sleep if state.next_action else None)
+
         return tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(self._transient),
             wait=tenacity.wait_exponential_jitter(
                 multiplier=self.initial_backoff, jitter=self.initial_backoff, max=self.max_backoff
             ),
             stop=tenacity.stop_after_attempt(self.attempts_per_round),
+            before_sleep=before_sleep,
             reraise=True,
         )
 
@@ -187,13 +244,16 @@ class OutboxWorker:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _defer_delay(self, attempts: int) -> float:
-        base = min(self.max_defer, 2.0 ** min(attempts, 12))
+        """Wait before the next round for an entry: exponential in its attempts, jittered
+        (`defer_base` * 2^attempts * [0.5, 1)), at most `max_defer`."""
+        base = min(self.max_defer, self.defer_base * 2.0 ** min(attempts, 12))
         return base * (0.5 + random.random() / 2)
 
     async def _deliver(self, task: OutboxTask) -> bool:
         try:
             receipt = await self._send(task)
         except Sf2900Rejected as exc:
+            self._answered()
             log.warning("outbox %s rejected by the receiver: %s", task.id, exc.status)
             await self.worker.submit(
                 self.cache.apply_delivery_result, task.id, delivered=False,
@@ -207,6 +267,7 @@ class OutboxWorker:
             return True
         except self._transient as exc:
             delay = self._defer_delay(task.attempts)
+            self._trouble(exc, delay)
             log.info("outbox %s: transient failure (%s), retry in %.0f s", task.id, type(exc).__name__, delay)
             await self.worker.submit(self.cache.defer, task.id, _plain(exc), delay)
             return False
@@ -215,6 +276,7 @@ class OutboxWorker:
             await self.worker.submit(self.cache.defer, task.id, f"Uventet fejl: {type(exc).__name__}",
                                      self.max_defer)
             return False
+        self._answered()
         await self.worker.submit(self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt)
         if task.action == "reject" and receipt.get("gateway") == "recorded":
             await self.worker.submit(self.cache.mark_gateway_recorded, task.id)
@@ -327,7 +389,20 @@ class OutboxWorker:
                 await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
                 continue
             await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
+            self._answered()
             self._changed()
+
+
+def _party(exc: BaseException) -> str:
+    """The remote party behind a transient error, in Danish."""
+    name = type(exc).__name__
+    if name.startswith("Sf2900"):
+        return "Fordelingskomponenten (SF2900)"
+    if name.startswith("Dubu"):
+        return "DUBU-sagsopslaget"
+    if name.startswith("Mailbox"):
+        return "postserveren"
+    return "en modtager"
 
 
 def _plain(exc: BaseException) -> str:

@@ -109,9 +109,18 @@ class ClientServices:
         on_sync_status: Callable[[SyncStatus], None] | None = None,
         on_sync_result: Callable[[Any], None] | None = None,
         on_outbox_change: Callable[[dict[str, int]], None] | None = None,
+        on_outbox_status: Callable[[SyncStatus], None] | None = None,
+        timeout: float | None = None,
+        syncer_options: Mapping[str, Any] | None = None,
+        outbox_options: Mapping[str, Any] | None = None,
     ) -> ClientServices:
         """Build the services on the running loop. Endpoints without a key are left out (e.g.
-        no `sf2900` → no outbox worker)."""
+        no `sf2900` → no outbox worker).
+
+        `timeout`: per-call timeout in seconds for the gateway, SF2900 and DUBU clients (None:
+        each client's default). `syncer_options` / `outbox_options`: extra keyword arguments for
+        `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests."""
+        timeouts: dict[str, Any] = {} if timeout is None else {"timeout": float(timeout)}
         endpoints = dict(endpoints)
         user = user or endpoints.get("user") or default_user()
         cvr = str(endpoints.get("municipality_cvr") or default_municipality_cvr())
@@ -125,25 +134,28 @@ class ClientServices:
             if secret is None:
                 secret = gateway_secret(user)
             services.mailbox = MailboxClient(
-                endpoints["gateway"], municipality_cvr=cvr, user=user, secret=secret
+                endpoints["gateway"], municipality_cvr=cvr, user=user, secret=secret, **timeouts
             )
             services.syncer = Syncer(
                 services.mailbox, cache, worker, interval=sync_interval, page_size=page_size,
-                on_status=on_sync_status, on_result=on_sync_result,
+                on_status=on_sync_status, on_result=on_sync_result, **dict(syncer_options or {}),
             )
         if endpoints.get("dubu"):
             from app.dubu.directory import HttpDubuDirectory
 
-            services.directory = HttpDubuDirectory(endpoints["dubu"])
+            services.directory = HttpDubuDirectory(endpoints["dubu"], **timeouts)
         if endpoints.get("sf2900") and services.directory is not None:
             from app.dubu.sf2900_client import Sf2900Client
 
             services.sf2900 = await asyncio.to_thread(
-                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr
+                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts
             )
+            outbox_kwargs: dict[str, Any] = dict(outbox_options or {})
+            if timeout is not None:
+                outbox_kwargs.setdefault("call_timeout", float(timeout) * 2)
             services.outbox = OutboxWorker(
                 cache, services.sf2900, services.directory, services.mailbox, worker=worker,
-                on_change=on_outbox_change,
+                on_change=on_outbox_change, on_status=on_outbox_status, **outbox_kwargs,
             )
         return services
 

@@ -230,6 +230,13 @@ class SyncStatus:
     retry_in: float | None = None
 
 
+def seconds_da(seconds: float) -> str:
+    """A wait in plain Danish: "0,4 s" (decimal comma) below 10 s, else whole seconds."""
+    if seconds < 10:
+        return f"{max(seconds, 0.1):.1f} s".replace(".", ",")
+    return f"{seconds:.0f} s"
+
+
 def _danish_error(exc: BaseException) -> str:
     text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc) or type(exc).__name__
     code = getattr(exc, "code", None)
@@ -286,7 +293,7 @@ class Syncer:
             state = ConnectionState.DEGRADED
             msg = "Synkroniseringen fejlede uventet – prøver igen."
         if retry_in is not None:
-            msg += f" Næste forsøg om {retry_in:.0f} s."
+            msg += f" Næste forsøg om {seconds_da(retry_in)}."
         self._emit(
             SyncStatus(state, msg, last_error=err, last_success_at=self.status.last_success_at,
                        last_result=self.status.last_result, failures=self._failures, retry_in=retry_in)
