@@ -17,7 +17,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt, QtMsgType, QTimer, QUrl, qWarning  # noqa: E402
+from PySide6.QtCore import (  # noqa: E402
+    QItemSelectionModel,
+    Qt,
+    QtMsgType,
+    QTimer,
+    QUrl,
+    qWarning,
+)
 from PySide6.QtTest import QTest  # noqa: E402
 
 from app.dubu.dataset import DubuDataset  # noqa: E402
@@ -157,6 +164,54 @@ def test_window_views_filters_search_and_sort(window, filled, loop, qtbot):
     run(loop, until(lambda: inbox.model.rowCount() == 0, what="status filter"))
     inbox.status_box.setCurrentIndex(0)
     run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+
+
+def test_window_contact_point_age_assignee_and_claim_filters(window, filled, loop):
+    from sqlalchemy import update
+
+    from app.models.schema import Item
+
+    backend, ids = filled
+    inbox = window.inbox
+    items = Item.__table__
+    with backend.cache.engine.begin() as conn:
+        conn.execute(update(items).where(items.c.id == ids[0])
+                     .values(assignee_id="cw-1", assignee_label="Nanni Bech (NABE)"))
+        conn.execute(update(items).where(items.c.id == ids[1]).values(claimed_by="kollega"))
+    run(loop, inbox.load_filter_choices())
+    inbox.set_view("alle")
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+    # Contact point.
+    cp_id, _label, n = backend.queries.contact_points()[0]
+    inbox.cp_box.setCurrentIndex(inbox.cp_box.findData(cp_id))
+    run(loop, until(lambda: inbox.model.rowCount() == n, what="contact point filter"))
+    inbox.cp_box.setCurrentIndex(0)
+    # Assignee and "nobody".
+    inbox.assignee_box.setCurrentIndex(inbox.assignee_box.findData("cw-1"))
+    run(loop, until(lambda: inbox.model.ids() == [ids[0]], what="assignee filter"))
+    inbox.assignee_box.setCurrentIndex(1)  # Ingen
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids) - 1, what="unassigned"))
+    inbox.assignee_box.setCurrentIndex(0)
+    # Claimed by a colleague; the status column says who holds it.
+    inbox.claim_box.setCurrentIndex(inbox.claim_box.findData("kollega"))
+    run(loop, until(lambda: inbox.model.ids() == [ids[1]], what="claim filter"))
+    run(loop, until(lambda: inbox.model.cached_row(ids[1]) is not None
+                    and inbox.model.cached_row(ids[1]).claimed_by == "kollega"))
+    status = inbox.model.index(0, SortColumn.STATUS).data()
+    assert "kollega" in status
+    inbox.claim_box.setCurrentIndex(0)
+    # Age: over 10 working days → only the oldest of the sample.
+    inbox.age_box.setCurrentIndex(inbox.age_box.findData(10))
+    expected = len(backend.queries.ids(InboxFilter(older_than_workdays=10)))
+    run(loop, until(lambda: inbox.model.rowCount() == expected, what="age filter"))
+    assert expected < len(ids)
+    inbox.age_box.setCurrentIndex(0)
+    run(loop, until(lambda: inbox.model.rowCount() == len(ids)))
+    # A colleague's claim blocks decisions on that item.
+    inbox.select_id(ids[1])
+    run(loop, until(lambda: window.detail is not None and window.detail.item_id == ids[1]))
+    assert not window.panel.assign_button.isEnabled()
+    assert "kollega" in window.panel.state.text()
 
 
 def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
@@ -388,13 +443,45 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[2]), what="forward queued")
         assert cache.outbox_entries(item_id=ids[2])[0].payload["receiver_id"]
-        # Deliver now (a fresh worker over the same parts): both reach a final state.
+        # Bulk: two selected items rejected in one go.
+        window.inbox.select_id(ids[3])
+        window.inbox.table.selectionModel().select(
+            window.inbox.model.index(window.inbox.model.row_of(ids[4]), 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        assert set(window.inbox.selected_ids()) == {ids[3], ids[4]}
+        await until(lambda: window.detail is not None and window.detail.item_id == ids[3]
+                    and window.panel.reject_button.isEnabled())
+        await key(window.inbox.table, Qt.Key.Key_A)
+        dialog = await dialog_named("rejectDialog")
+        dialog.reason.setCurrentIndex(1)
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=ids[3])
+                    and cache.outbox_entries(item_id=ids[4]), what="bulk reject")
+        # Journalise with a journal note (sent as an SF2900 JOURNALPOST).
+        reply = next(i for i in ids[5:] if cache.item(i)["kind"] == "retursvar")
+        await select(reply)
+        await until(lambda: window.panel.selected_choice() is not None, what="suggestion")
+        await key(window.inbox.table, Qt.Key.Key_Return)
+        dialog = await dialog_named("journaliseDialog")
+        dialog.add_note.setChecked(True)
+        dialog.note_title.setText("Telefonnotat")
+        dialog.note_text.setPlainText("Mor ringede og bekræftede mødet.")
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=reply), what="journalise queued")
+        payload = cache.outbox_entries(item_id=reply)[0].payload
+        assert payload["note"] == "Mor ringede og bekræftede mødet."
+        # Deliver now (a fresh worker over the same parts): all reach a final state.
         from app.core.outbox import OutboxWorker
 
         svc = runtime.services
         await OutboxWorker(svc.cache, svc.sf2900, svc.directory, svc.mailbox,
                            worker=svc.worker).run_once()
-        statuses = [cache.outbox_entries(item_id=i)[-1].status for i in ids[1:3]]
-        assert statuses == ["delivered", "delivered"], statuses
+        statuses = [cache.outbox_entries(item_id=i)[-1].status for i in (*ids[1:5], reply)]
+        assert statuses == ["delivered"] * 5, statuses
+        url = svc.endpoints["sf2900_received"]
+        received = (await asyncio.to_thread(httpx.get, url, timeout=5)).json()
+        notes = [r for r in received if r["ObjektType"] == "JOURNALPOST"]
+        assert [n["journal_note"]["title"] for n in notes] == ["Telefonnotat"]
+        assert notes[0]["journal_note"]["text"] == "Mor ringede og bekræftede mødet."
 
     run(loop, scenario(), 120)

@@ -234,7 +234,7 @@ def main(args: Any) -> int:
         messages = Messages()
         window = MainWindow(runtime.backend, messages, demo=runtime.demo, settings=store)
         runtime.window = window
-        window.app_settings = settings
+        window.apply_settings(settings)
         window.restore_state()
         connect_window(runtime, window)
         window.show()

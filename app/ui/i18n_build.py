@@ -13,7 +13,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from app.ui.translations.en import EN
+from app.ui.translations.en import EN, EN_DISAMBIGUATED
 
 UI = Path(__file__).resolve().parent
 TS = UI / "translations" / "postfordeler_en.ts"
@@ -37,7 +37,8 @@ def build() -> list[str]:
         translation = message.find("translation")
         if translation is None:
             translation = ET.SubElement(message, "translation")
-        english = EN.get(source)
+        comment = message.findtext("comment")
+        english = EN_DISAMBIGUATED.get((source, comment)) if comment else EN.get(source)
         if english is None:
             missing.append(source)
             translation.set("type", "unfinished")

@@ -8,8 +8,6 @@ item ID across refreshes and emits `currentItemChanged` / `selectionChanged` wit
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,7 +52,7 @@ class InboxPane(QWidget):
         self.messages = messages
         self.model = InboxModel(backend.rows, self)
         self.view_key = "ufordelte"
-        self._user_filter = InboxFilter()
+        self.scope = InboxFilter()  # what this client receives (settings: contact points)
         self._refresh_task: asyncio.Task[None] | None = None
         self._refresh_again = False
         self._counted = False
@@ -171,7 +169,7 @@ class InboxPane(QWidget):
 
     # ------------------------------------------------------------------ state
     def current_filter(self) -> InboxFilter:
-        base = VIEWS_BY_KEY[self.view_key].filter
+        base = self.scope.merged(VIEWS_BY_KEY[self.view_key].filter)
         user = InboxFilter(
             kinds=_one(self.kind_box.currentData()),
             statuses=_one(self.status_box.currentData()),
@@ -181,7 +179,7 @@ class InboxPane(QWidget):
             claimed_by=self.claim_box.currentData(),
             search=self.search.text(),
         )
-        return base.merged(replace(user))
+        return base.merged(user)
 
     def set_view(self, key: str) -> None:
         for index in range(self.tabs.count()):

@@ -11,9 +11,9 @@ from PySide6.QtCore import QCoreApplication
 
 def kind_label(kind: str) -> str:
     return {
-        "retursvar": QCoreApplication.translate("Labels", "Retursvar"),
+        "retursvar": QCoreApplication.translate("Labels", "Retursvar", "kind of one item"),
         "nyhenvendelse": QCoreApplication.translate("Labels", "Nyhenvendelse"),
-        "videresendt": QCoreApplication.translate("Labels", "Videresendt"),
+        "videresendt": QCoreApplication.translate("Labels", "Videresendt", "kind of one item"),
         "ukendt": QCoreApplication.translate("Labels", "Ulæselig"),
     }.get(kind, kind)
 

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
         self._build_actions()
+        self._tab_order()
         self.update_title()
         self.inbox.table.setFocus()
 
@@ -168,6 +169,27 @@ class MainWindow(QMainWindow):
         self.act_help = a(self.tr("Tastaturgenveje"), ["F1", "?"], self.show_shortcuts, "help")
         self.sync_requested = None
 
+    def _tab_order(self) -> None:
+        """Search → inbox → documents → preview → case search → suggestions → actions."""
+        chain = [self.inbox.search, self.inbox.filter_button, self.inbox.table,
+                 self.preview.header.toggle, self.preview.open_button, self.preview.save_button,
+                 self.preview.files, self.preview.text, self.panel.search, self.panel.list,
+                 self.panel.journalise_button, self.panel.assign_button,
+                 self.panel.forward_button, self.panel.reject_button, self.panel.undo_button]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+    def apply_settings(self, settings: Any) -> None:
+        """The client's receiving scope from the settings (which contact points it serves)."""
+        from app.models.inbox import InboxFilter
+
+        self.app_settings = settings
+        mode = getattr(settings, "contact_points", "both")
+        self.inbox.scope = {
+            "retursvar": InboxFilter(kinds=("retursvar",)),
+            "nyhenvendelser": InboxFilter(kinds=("nyhenvendelse", "videresendt")),
+        }.get(mode, InboxFilter())
+
     def _zoom_key(self) -> None:
         self.preview.pdf._zoom(1.25)
 
@@ -207,7 +229,8 @@ class MainWindow(QMainWindow):
             new = dialog.result_settings()
             problems = dialog.store_secrets(new)
             settings_mod.save(new, self.settings)
-            self.app_settings = new
+            self.apply_settings(new)
+            self.inbox.refresh(data_changed=True)
             app = QApplication.instance()
             if new.dark != current.dark and isinstance(app, QApplication):
                 theme.apply(app, new.dark)

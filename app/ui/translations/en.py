@@ -4,6 +4,12 @@
 Keep placeholders (%1, %2, %n) and markup (<b>…</b>) as in the source.
 """
 
+# Same Danish source, different English by disambiguation comment: (source, comment) keys.
+EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
+    ("Retursvar", "kind of one item"): "Reply",
+    ("Videresendt", "kind of one item"): "Forwarded",
+}
+
 EN: dict[str, str] = {
     " · lukket": " · closed",
     "%1 (modtaget %2)": "%1 (received %2)",

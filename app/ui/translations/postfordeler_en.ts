@@ -268,137 +268,137 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxPane</name>
     <message>
-        <location filename="../inbox_pane.py" line="74" />
+        <location filename="../inbox_pane.py" line="72" />
         <source>Gemte visninger</source>
         <translation>Saved views</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="87" />
+        <location filename="../inbox_pane.py" line="85" />
         <source>Søg i afsender, emne og tekst (Ctrl+F)</source>
         <translation>Search sender, subject and text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="88" />
+        <location filename="../inbox_pane.py" line="86" />
         <source>Hurtigsøgning</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="95" />
+        <location filename="../inbox_pane.py" line="93" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="97" />
+        <location filename="../inbox_pane.py" line="95" />
         <source>Vis filtre</source>
         <translation>Show filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="104" />
+        <location filename="../inbox_pane.py" line="102" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="105" />
+        <location filename="../inbox_pane.py" line="103" />
         <source>Alle typer</source>
         <translation>All kinds</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="108" />
+        <location filename="../inbox_pane.py" line="106" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="109" />
+        <location filename="../inbox_pane.py" line="107" />
         <source>Alle statusser</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="112" />
+        <location filename="../inbox_pane.py" line="110" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="112" />
+        <location filename="../inbox_pane.py" line="110" />
         <source>Alle kontaktpunkter</source>
         <translation>All contact points</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="113" />
+        <location filename="../inbox_pane.py" line="111" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="114" />
+        <location filename="../inbox_pane.py" line="112" />
         <source>Alle aldre</source>
         <translation>All ages</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="115" />
+        <location filename="../inbox_pane.py" line="113" />
         <source>Over 1 arbejdsdag</source>
         <translation>Over 1 working day</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="116" />
+        <location filename="../inbox_pane.py" line="114" />
         <source>Over 2 arbejdsdage</source>
         <translation>Over 2 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="117" />
+        <location filename="../inbox_pane.py" line="115" />
         <source>Over 5 arbejdsdage</source>
         <translation>Over 5 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="118" />
+        <location filename="../inbox_pane.py" line="116" />
         <source>Over 10 arbejdsdage</source>
         <translation>Over 10 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="120" />
+        <location filename="../inbox_pane.py" line="118" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="119" />
         <source>Alle sagsbehandlere</source>
         <translation>All caseworkers</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="119" />
         <source>Ingen</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="122" />
+        <location filename="../inbox_pane.py" line="120" />
         <source>Låst af</source>
         <translation>Locked by</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="123" />
+        <location filename="../inbox_pane.py" line="121" />
         <source>Alle låse</source>
         <translation>All locks</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="123" />
+        <location filename="../inbox_pane.py" line="121" />
         <source>Ikke låst</source>
         <translation>Not locked</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="133" />
+        <location filename="../inbox_pane.py" line="131" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="237" />
+        <location filename="../inbox_pane.py" line="235" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="263" />
+        <location filename="../inbox_pane.py" line="261" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="269" />
+        <location filename="../inbox_pane.py" line="267" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -460,7 +460,6 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="14" />
         <location filename="../labels.py" line="36" />
         <source>Retursvar</source>
         <translation>Replies</translation>
@@ -471,7 +470,6 @@ Only open it if you trust the sender.</translation>
         <translation>New inquiry</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="16" />
         <location filename="../labels.py" line="28" />
         <source>Videresendt</source>
         <translation>Forwarded</translation>
@@ -480,6 +478,18 @@ Only open it if you trust the sender.</translation>
         <location filename="../labels.py" line="17" />
         <source>Ulæselig</source>
         <translation>Unreadable</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="14" />
+        <source>Retursvar</source>
+        <comment>kind of one item</comment>
+        <translation>Reply</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="16" />
+        <source>Videresendt</source>
+        <comment>kind of one item</comment>
+        <translation>Forwarded</translation>
     </message>
     <message>
         <location filename="../labels.py" line="23" />
@@ -620,224 +630,224 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132" />
+        <location filename="../main_window.py" line="133" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133" />
+        <location filename="../main_window.py" line="134" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134" />
+        <location filename="../main_window.py" line="135" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135" />
+        <location filename="../main_window.py" line="136" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="138" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138" />
+        <location filename="../main_window.py" line="139" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139" />
-        <location filename="../main_window.py" line="443" />
+        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="466" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="141" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="142" />
+        <location filename="../main_window.py" line="143" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="144" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="145" />
+        <location filename="../main_window.py" line="146" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="151" />
+        <location filename="../main_window.py" line="152" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="152" />
+        <location filename="../main_window.py" line="153" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="153" />
+        <location filename="../main_window.py" line="154" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="160" />
+        <location filename="../main_window.py" line="161" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161" />
+        <location filename="../main_window.py" line="162" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="163" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="163" />
+        <location filename="../main_window.py" line="164" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="164" />
+        <location filename="../main_window.py" line="165" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="165" />
+        <location filename="../main_window.py" line="166" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="166" />
+        <location filename="../main_window.py" line="167" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
+        <location filename="../main_window.py" line="169" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="237" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="253" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="253" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="231" />
+        <location filename="../main_window.py" line="254" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="262" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250" />
-        <location filename="../main_window.py" line="259" />
+        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="282" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="279" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="286" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284" />
+        <location filename="../main_window.py" line="307" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317" />
+        <location filename="../main_window.py" line="340" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320" />
+        <location filename="../main_window.py" line="343" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="322" />
+        <location filename="../main_window.py" line="345" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="327" />
+        <location filename="../main_window.py" line="350" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="347" />
+        <location filename="../main_window.py" line="370" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409" />
+        <location filename="../main_window.py" line="432" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="463" />
+        <location filename="../main_window.py" line="486" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="487" />
+        <location filename="../main_window.py" line="510" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="488" />
+        <location filename="../main_window.py" line="511" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="490" />
+        <location filename="../main_window.py" line="513" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="501" />
+        <location filename="../main_window.py" line="524" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="516" />
+        <location filename="../main_window.py" line="539" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="517" />
+        <location filename="../main_window.py" line="540" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
