@@ -14,6 +14,7 @@ from types import TracebackType
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 
 qt_log = logging.getLogger("postfordeler.qt")
+_dialogs: list[object] = []
 crash_log = logging.getLogger("postfordeler.crash")
 
 _LEVELS = {
@@ -35,8 +36,9 @@ def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
     qt_log.log(_LEVELS.get(mode, logging.WARNING), "%s: %s", category, message)
 
 
-def route_qt_messages() -> None:
-    qInstallMessageHandler(_qt_message)
+def route_qt_messages() -> object:
+    """Send Qt's messages to the `postfordeler.qt` logger; returns the previous handler."""
+    return qInstallMessageHandler(_qt_message)
 
 
 def _show_dialog(exc_type: type[BaseException], exc: BaseException) -> None:
@@ -53,6 +55,8 @@ def _show_dialog(exc_type: type[BaseException], exc: BaseException) -> None:
                           "Fejlen er skrevet i logfilen."))
     box.setDetailedText(f"{exc_type.__name__}: {exc}")
     box.setObjectName("crashDialog")
+    _dialogs.append(box)  # parentless: keep it alive until closed
+    box.finished.connect(lambda _r: _dialogs.remove(box) if box in _dialogs else None)
     box.open()
 
 

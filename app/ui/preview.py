@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import nh3
@@ -50,6 +51,18 @@ RISKY_SUFFIXES = {
     ".wsf", ".wsh", ".hta", ".jar", ".lnk", ".reg", ".dll", ".cpl", ".pif", ".html", ".htm",
     ".svg", ".docm", ".xlsm", ".pptm", ".iso", ".img", ".sh", ".py", ".appimage",
 }
+
+
+def visible_name(name: str) -> str:
+    """A sender's file name made harmless to display: control, format (bidi overrides, zero
+    width) and separator characters are shown as escapes so they cannot disguise an extension."""
+    out = []
+    for ch in name:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs"):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def is_risky(file: MemoFile) -> bool:
@@ -246,7 +259,7 @@ class DocumentPreview(QWidget):
                               f"{f.safe_filename} ({_size(f.size)})")
             self.files.setTabToolTip(n, self.tr("%1 · %2 · oprindeligt navn: %3")
                                      .replace("%1", f.mime).replace("%2", _size(f.size))
-                                     .replace("%3", f.filename))
+                                     .replace("%3", visible_name(f.filename)))
         self.files.blockSignals(False)
         has = bool(message.files)
         self.open_button.setEnabled(has)
