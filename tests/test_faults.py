@@ -264,7 +264,8 @@ async def _gateway(res: ScenarioResult, sandbox: Any, services: Any, http: httpx
     first, during = PLAIN[:10], PLAIN[10:20]
     await push(http, sandbox.endpoints["postmodtag"], first)
     res.check(await until(lambda: cache.item_count() == 10, 10) is not None, "first batch not synced")
-    res.check(bool(states) and states[-1].state == ConnectionState.ONLINE, "not online before the fault")
+    online = await until(lambda: bool(states) and states[-1].state == ConnectionState.ONLINE, 5)
+    res.check(online is not None, "not online before the fault")
     # inject (mailbox SOAP only: EP_FS1 keeps accepting, traffic flows into the gateway)
     active = RecordingGatewayPlan(targets=("mailbox",), hits=plan.hits, slow_seconds=SLOW_S,
                                   **{res.kind: 1.0})
