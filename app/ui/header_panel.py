@@ -12,10 +12,10 @@ import html
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from app.sf1606.model import MemoMessage
-from app.ui import labels
+from app.ui import labels, theme
 
 _CPR = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
 
@@ -46,13 +46,15 @@ class HeaderPanel(QWidget):
         self.toggle.setAutoRaise(True)
         self.toggle.setAccessibleName(self.tr("Vis eller skjul brevhovedet"))
         self.toggle.toggled.connect(self._toggled)  # the owner places the toggle in its row
+        # A long subject must not widen the preview pane (and squeeze the inbox).
+        self.toggle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.toggle.setMinimumWidth(80)
         self.forward = QLabel(self)
         self.forward.setObjectName("forwardBox")
         self.forward.setWordWrap(True)
         self.forward.setTextFormat(Qt.TextFormat.RichText)
         self.forward.setFrameShape(QFrame.Shape.StyledPanel)
-        self.forward.setStyleSheet("#forwardBox { background: palette(alternate-base);"
-                                   " padding: 6px; border-radius: 4px; }")
+        theme.style_panel(self.forward)
         layout.addWidget(self.forward)
         self.details = QLabel(self)
         self.details.setObjectName("headerDetails")

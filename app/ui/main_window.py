@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.schema import ItemStatus, OutboxStatus
-from app.ui import labels
+from app.ui import labels, theme
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.dialogs import (
     AssignDialog,
@@ -83,9 +83,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("demoBanner")
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.setStyleSheet("#demoBanner { background: palette(alternate-base);"
-                                  " border: 1px solid palette(highlight);"
-                                  " padding: 6px 8px; border-radius: 4px; }")
+        theme.style_panel(self.banner)
         self.banner.setVisible(False)
         column.addWidget(self.banner)
         column.addWidget(self.splitter, 1)
@@ -219,7 +217,6 @@ class MainWindow(QMainWindow):
 
     def show_settings(self) -> None:
         from app.ui import settings as settings_mod
-        from app.ui import theme
         from app.ui.settings_dialog import SettingsDialog
 
         current = self.app_settings or settings_mod.Settings()

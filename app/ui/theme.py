@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def dark_palette() -> QPalette:
@@ -49,4 +49,22 @@ def apply(app: QApplication, mode: str = "auto") -> bool:
     app.setStyle("Fusion")
     dark = mode == "dark" or (mode == "auto" and os_prefers_dark())
     app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    for widget in app.allWidgets():  # style sheets freeze colours when set: redo panels
+        if widget.property(PANEL_PROPERTY):
+            style_panel(widget)
     return dark
+
+
+PANEL_PROPERTY = "postfordelerPanel"
+
+
+def style_panel(widget: QWidget) -> None:
+    """A framed note (demo banner, forward box) in the current palette's colours."""
+    palette = QApplication.palette()
+    background = palette.color(QPalette.ColorRole.AlternateBase).name()
+    border = palette.color(QPalette.ColorRole.Highlight).name()
+    text = palette.color(QPalette.ColorRole.WindowText).name()
+    widget.setProperty(PANEL_PROPERTY, True)
+    widget.setStyleSheet(f"#{widget.objectName()} {{ background: {background}; color: {text};"
+                         f" border: 1px solid {border}; padding: 6px 8px;"
+                         f" border-radius: 4px; }}")
