@@ -32,23 +32,86 @@ N_SYNC = 5_000
 ROUNDS = 3
 PAGE = 200
 
-FIRST = ["Anna", "Mads", "Sofie", "Lars", "Mette", "Jens", "Emma", "Peter", "Ida", "Ole",
-         "Freja", "Niels", "Karen", "Søren", "Lise", "Bo", "Ærbar", "Øjvind", "Åse", "Carl"]
-LAST = ["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen",
-        "Sørensen", "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen"]
-SUBJECTS = ["Svar: Indkaldelse til møde", "Henvendelse", "Underretning vedr. barn",
-            "Fwd: Børnetilskud", "Spørgsmål om aflastning", "Referat af møde",
-            "Ansøgning om støtte", "Bekymring", "Orientering om sagens forløb", "Kontakt"]
-DOMAIN = ("barn skole mor far møde sag aflastning bekymring plejefamilie samvær underretning "
-          "kommune hjælp støtte familie sundhedsplejerske lærer klasse fravær anbringelse "
-          "handleplan børnesamtale").split()
+FIRST = [
+    "Anna",
+    "Mads",
+    "Sofie",
+    "Lars",
+    "Mette",
+    "Jens",
+    "Emma",
+    "Peter",
+    "Ida",
+    "Ole",
+    "Freja",
+    "Niels",
+    "Karen",
+    "Søren",
+    "Lise",
+    "Bo",
+    "Ærbar",
+    "Øjvind",
+    "Åse",
+    "Carl",
+]
+LAST = [
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+]
+SUBJECTS = [
+    "Svar: Indkaldelse til møde",
+    "Henvendelse",
+    "Underretning vedr. barn",
+    "Fwd: Børnetilskud",
+    "Spørgsmål om aflastning",
+    "Referat af møde",
+    "Ansøgning om støtte",
+    "Bekymring",
+    "Orientering om sagens forløb",
+    "Kontakt",
+]
+DOMAIN = [
+    "barn",
+    "skole",
+    "mor",
+    "far",
+    "møde",
+    "sag",
+    "aflastning",
+    "bekymring",
+    "plejefamilie",
+    "samvær",
+    "underretning",
+    "kommune",
+    "hjælp",
+    "støtte",
+    "familie",
+    "sundhedsplejerske",
+    "lærer",
+    "klasse",
+    "fravær",
+    "anbringelse",
+    "handleplan",
+    "børnesamtale",
+]
 
 
 def _vocabulary(rng: random.Random, size: int = 6000) -> tuple[list[str], list[float]]:
     """Zipf-distributed words (letters have varied vocabulary; domain words are mid-rank)."""
     letters = "abcdefghijklmnoprstuvyæøå"
-    words = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 10)))
-             for _ in range(size)]
+    words = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)]
     for n, word in enumerate(DOMAIN):
         words[20 + n * 15] = word
     weights, total = [], 0.0
@@ -56,11 +119,13 @@ def _vocabulary(rng: random.Random, size: int = 6000) -> tuple[list[str], list[f
         total += 1.0 / rank
         weights.append(total)
     return words, weights
+
+
 KINDS = ["retursvar", "nyhenvendelse", "videresendt"]
-STATUSES = ["ny"] * 6 + ["afventer", "journaliseret", "fordelt", "afvist", "videresendt",
-                         "fejlet"]
-CONTACT_POINTS = [(f"cp-{n}", f"Fjordby Kommune, Familieafdelingen - Kontaktpunkt {n}")
-                  for n in range(6)]
+STATUSES = ["ny"] * 6 + ["afventer", "journaliseret", "fordelt", "afvist", "videresendt", "fejlet"]
+CONTACT_POINTS = [
+    (f"cp-{n}", f"Fjordby Kommune, Familieafdelingen - Kontaktpunkt {n}") for n in range(6)
+]
 
 
 def _item_rows(start: int, count: int, rng: random.Random, now: datetime) -> tuple[list, list]:
@@ -73,25 +138,40 @@ def _item_rows(start: int, count: int, rng: random.Random, now: datetime) -> tup
         cp_id, cp_label = rng.choice(CONTACT_POINTS)
         received = now - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
         status = rng.choice(STATUSES)
-        items.append({
-            "id": n, "gateway_item_id": n, "message_uuid": f"00000000-0000-4000-8000-{n:012d}",
-            "kind": rng.choice(KINDS), "memo_version": "1.2",
-            "received_at": received.replace(tzinfo=None), "created_at": None,
-            "synced_at": now.replace(tzinfo=None), "label": subject, "sender_id": "0101010000",
-            "sender_id_type": "CPR", "sender_label": sender, "contact_point_id": cp_id,
-            "contact_point_label": cp_label, "reply_case_id": None, "n_files": 1,
-            "size_bytes": 2000, "status": status, "misrouted": False, "read": rng.random() < 0.5,
-            "assignee_id": f"cw-{rng.randint(0, 9)}" if status == "fordelt" else None,
-            "assignee_label": "Sagsbehandler" if status == "fordelt" else None,
-            "claimed_by": rng.choice([None] * 9 + ["kollega"]),
-            "suggested_case_number": f"27.24.00-G01-{rng.randint(10000, 99999)}-2{rng.randint(0,6)}",
-            "suggested_score": round(rng.random(), 2),
-        })
+        items.append(
+            {
+                "id": n,
+                "gateway_item_id": n,
+                "message_uuid": f"00000000-0000-4000-8000-{n:012d}",
+                "kind": rng.choice(KINDS),
+                "memo_version": "1.2",
+                "received_at": received.replace(tzinfo=None),
+                "created_at": None,
+                "synced_at": now.replace(tzinfo=None),
+                "label": subject,
+                "sender_id": "0101010000",
+                "sender_id_type": "CPR",
+                "sender_label": sender,
+                "contact_point_id": cp_id,
+                "contact_point_label": cp_label,
+                "reply_case_id": None,
+                "n_files": 1,
+                "size_bytes": 2000,
+                "status": status,
+                "misrouted": False,
+                "read": rng.random() < 0.5,
+                "assignee_id": f"cw-{rng.randint(0, 9)}" if status == "fordelt" else None,
+                "assignee_label": "Sagsbehandler" if status == "fordelt" else None,
+                "claimed_by": rng.choice([None] * 9 + ["kollega"]),
+                "suggested_case_number": f"27.24.00-G01-{rng.randint(10000, 99999)}-2{rng.randint(0, 6)}",
+                "suggested_score": round(rng.random(), 2),
+            }
+        )
         fts.append({"id": n, "s": sender, "l": subject, "b": body})
     return items, fts
 
 
-def fill(db, n: int, rng: random.Random) -> None:  # noqa: ANN001
+def fill(db, n: int, rng: random.Random) -> None:
     from sqlalchemy import insert, text
 
     from app.models.schema import Item
@@ -101,8 +181,13 @@ def fill(db, n: int, rng: random.Random) -> None:  # noqa: ANN001
         for start in range(1, n + 1, 10_000):
             items, fts = _item_rows(start, min(10_000, n + 1 - start), rng, now)
             conn.execute(insert(Item.__table__), items)
-            conn.execute(text("INSERT INTO items_fts(rowid, sender_label, label, body) "
-                              "VALUES (:id, :s, :l, :b)"), fts)
+            conn.execute(
+                text(
+                    "INSERT INTO items_fts(rowid, sender_label, label, body) "
+                    "VALUES (:id, :s, :l, :b)"
+                ),
+                fts,
+            )
         conn.exec_driver_sql("ANALYZE")
 
 
@@ -124,8 +209,13 @@ def _memo_pairs(count: int, first_gateway_id: int) -> list:
         new_uuid = str(uuid.uuid4())
         msg = replace(msg, message_uuid=new_uuid)
         # The fields Cache.ingest reads of app.sf1606.mailbox_client.MailboxItem.
-        item = SimpleNamespace(item_id=first_gateway_id + k, message_uuid=new_uuid,
-                               received_at=now, contact_point_id=msg.contact_point_id, memo=raw)
+        item = SimpleNamespace(
+            item_id=first_gateway_id + k,
+            message_uuid=new_uuid,
+            received_at=now,
+            contact_point_id=msg.contact_point_id,
+            memo=raw,
+        )
         out.append((item, msg))
     return out
 
@@ -156,7 +246,7 @@ def run_benchmark() -> dict[str, float]:
     asyncio.set_event_loop(loop)
     figures: dict[str, float] = {}
 
-    async def until(predicate, timeout: float = 30.0) -> None:  # noqa: ANN001
+    async def until(predicate, timeout: float = 30.0) -> None:
         deadline = time.perf_counter() + timeout
         while not predicate():
             if time.perf_counter() > deadline:
@@ -181,7 +271,7 @@ def run_benchmark() -> dict[str, float]:
         freeze_startup_objects()  # as the app does once its window is up
         inbox = window.inbox
 
-        async def applied(change, refresh: bool = False) -> float:  # noqa: ANN001
+        async def applied(change, refresh: bool = False) -> float:
             """Latency from a change to its ID list and first row in the model. `change`
             triggers the refresh itself (signals), except a silent search edit. Waits on Qt
             signals, not by polling, so the measurement does not steal the GIL."""
@@ -227,6 +317,7 @@ def run_benchmark() -> dict[str, float]:
         figures["filter_ms_max"] = round(max(times), 1)
         searches = ["Jensen", "aflastning", "underretning skole", "ref4242", "Søren", "møde"]
         s_times = []
+
         def set_search(term: str) -> None:
             inbox.search.blockSignals(True)
             inbox.search.setText(term)
@@ -267,7 +358,7 @@ def run_benchmark() -> dict[str, float]:
             last[0] = time.perf_counter()
             timer.start()
             for start in range(0, N_SYNC, PAGE):
-                await worker.submit(cache.ingest, pairs[start:start + PAGE])
+                await worker.submit(cache.ingest, pairs[start : start + PAGE])
                 inbox.refresh(data_changed=True)  # stricter than the app (once per sync run)
             target = N_ITEMS + (r + 1) * N_SYNC
             await until(lambda target=target: model.rowCount() >= target, 60)

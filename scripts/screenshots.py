@@ -29,7 +29,7 @@ os.environ["XDG_DATA_HOME"] = str(Path(_TMP) / "xdg")
 MAX_BYTES = 300_000
 
 
-def save(widget, path: Path) -> int:  # noqa: ANN001 - QWidget
+def save(widget, path: Path) -> int:
     """Grab and save as a compact PNG (indexed colours if the full-colour one is too big)."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
@@ -37,13 +37,14 @@ def save(widget, path: Path) -> int:  # noqa: ANN001 - QWidget
     image = widget.grab().toImage()
     image.save(str(path), "PNG", 0)
     if path.stat().st_size > MAX_BYTES:
-        indexed = image.convertToFormat(QImage.Format.Format_Indexed8,
-                                        Qt.ImageConversionFlag.ThresholdDither)
+        indexed = image.convertToFormat(
+            QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
+        )
         indexed.save(str(path), "PNG", 0)
     return path.stat().st_size
 
 
-async def until(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
+async def until(predicate, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
@@ -63,9 +64,11 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
     from app.ui.tasks import Messages
 
     app = QApplication.instance()
-    labels = json.loads((REPO.parent / "shared" / "corpus" / "labels.json")
-                        .read_text(encoding="utf-8")) \
-        if (REPO.parent / "shared" / "corpus" / "labels.json").exists() else {}
+    labels = (
+        json.loads((REPO.parent / "shared" / "corpus" / "labels.json").read_text(encoding="utf-8"))
+        if (REPO.parent / "shared" / "corpus" / "labels.json").exists()
+        else {}
+    )
     config = SandboxConfig(data_dir=Path(_TMP) / "sandbox", store_in_keyring=False)
     runtime = await start_runtime(Settings(), sandbox_config=config, sync_interval=2.0)
     sizes: dict[str, int] = {}
@@ -94,7 +97,7 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
             window.inbox.table.setFocus()
             await asyncio.sleep(0.4)
 
-        def pick(kind: str, want=lambda _u, _v: True) -> int:  # noqa: ANN001
+        def pick(kind: str, want=lambda _u, _v: True) -> int:
             ids = set(window.inbox.model.ids())
             for uuid, v in sorted(labels.items()):
                 if v["kind"] == kind and want(uuid, v):
@@ -110,9 +113,10 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
         sizes["inbox.png"] = save(window, out / "inbox.png")
 
         # 2. A message with a PDF, shown in QtPdf.
-        def has_pdf(uuid: str, v: dict) -> bool:  # noqa: ARG001
+        def has_pdf(uuid: str, v: dict) -> bool:
             notes = v.get("notes", "")
             return "pdf" in notes and "large" not in notes
+
         pdf_item = pick("nyhenvendelse", has_pdf)
         await show(pdf_item)
         window.preview.show_file_of_type("application/pdf")
@@ -120,14 +124,17 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
         sizes["pdf.png"] = save(window, out / "pdf.png")
 
         # 3. A forwarded letter: the citizen's comment and the original sender.
-        fwd = pick("videresendt", lambda _u, v: "forward_comment" in v.get("notes", "")
-                   and not v.get("misrouted"))
+        fwd = pick(
+            "videresendt",
+            lambda _u, v: "forward_comment" in v.get("notes", "") and not v.get("misrouted"),
+        )
         await show(fwd)
         sizes["forward.png"] = save(window, out / "forward.png")
 
         # 4. Suggestions for a new inquiry, with reasons, after a case search.
-        inquiry = pick("nyhenvendelse", lambda _u, v: bool(v["case_id"])
-                       and "partner:" in v.get("notes", ""))
+        inquiry = pick(
+            "nyhenvendelse", lambda _u, v: bool(v["case_id"]) and "partner:" in v.get("notes", "")
+        )
         await show(inquiry)
         sizes["suggestions.png"] = save(window, out / "suggestions.png")
 

@@ -23,7 +23,7 @@ from app.models.inbox import (
     working_days_between,
 )
 from app.models.schema import Item
-from tests.ui_fixtures import fill_sample_cache, labels, read_messages, corpus_sample
+from tests.ui_fixtures import corpus_sample, fill_sample_cache, labels, read_messages
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_working_days_skip_weekends_and_danish_holidays():
 
 def test_age_and_cutoff_agree():
     now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
-    for days_back in range(0, 20):
+    for days_back in range(20):
         received = now - timedelta(days=days_back, hours=3)
         age = age_in_working_days(received, now)
         for threshold in (0, 1, 2, 5):
@@ -94,12 +94,19 @@ def test_filters_and_saved_views(filled):
     assert counts["retursvar"] + counts["nyhenvendelser"] + counts["videresendte"] == total
     # Decide one, assign one to me, claim one by a colleague.
     with db.engine.begin() as conn:
-        conn.execute(update(Item.__table__).where(Item.__table__.c.id == ids[0])
-                     .values(status="journaliseret"))
-        conn.execute(update(Item.__table__).where(Item.__table__.c.id == ids[1])
-                     .values(assignee_id="demo", assignee_label="Demo"))
-        conn.execute(update(Item.__table__).where(Item.__table__.c.id == ids[2])
-                     .values(claimed_by="kollega"))
+        conn.execute(
+            update(Item.__table__)
+            .where(Item.__table__.c.id == ids[0])
+            .values(status="journaliseret")
+        )
+        conn.execute(
+            update(Item.__table__)
+            .where(Item.__table__.c.id == ids[1])
+            .values(assignee_id="demo", assignee_label="Demo")
+        )
+        conn.execute(
+            update(Item.__table__).where(Item.__table__.c.id == ids[2]).values(claimed_by="kollega")
+        )
     counts = q.view_counts()
     assert counts["ufordelte"] == total - 1
     assert counts["mine"] == 1
@@ -126,14 +133,17 @@ def test_age_filter_uses_working_days(filled):
     db, ids = filled
     now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # Friday
     q = InboxQueries(db.engine, "demo", _now=now)
-    received = {ids[0]: datetime(2026, 11, 19, 8, 0),  # Thu: 1 working day
-                ids[1]: datetime(2026, 11, 17, 8, 0),  # Tue: 3
-                ids[2]: datetime(2026, 11, 13, 8, 0)}  # Fri a week before: 5
+    received = {
+        ids[0]: datetime(2026, 11, 19, 8, 0),  # Thu: 1 working day
+        ids[1]: datetime(2026, 11, 17, 8, 0),  # Tue: 3
+        ids[2]: datetime(2026, 11, 13, 8, 0),
+    }  # Fri a week before: 5
     with db.engine.begin() as conn:
         conn.execute(update(Item.__table__).values(received_at=datetime(2026, 11, 20, 8, 0)))
         for item_id, at in received.items():
-            conn.execute(update(Item.__table__).where(Item.__table__.c.id == item_id)
-                         .values(received_at=at))
+            conn.execute(
+                update(Item.__table__).where(Item.__table__.c.id == item_id).values(received_at=at)
+            )
     assert set(q.ids(InboxFilter(older_than_workdays=2))) == {ids[1], ids[2]}
     assert set(q.ids(InboxFilter(older_than_workdays=4))) == {ids[2]}
     assert set(q.ids(InboxFilter(older_than_workdays=0))) == set(received)
@@ -149,16 +159,20 @@ def test_quick_search_uses_fts_over_sender_subject_and_text(filled):
     sender_word = rows[ids[0]].sender_label.split()[0]
     hits = q.ids(InboxFilter(search=sender_word.lower()))
     assert ids[0] in hits
-    assert all(sender_word.lower() in (rows[i].sender_label + " " + rows[i].label).lower()
-               or True for i in hits)
+    assert all(
+        sender_word.lower() in (rows[i].sender_label + " " + rows[i].label).lower() or True
+        for i in hits
+    )
     subject_word = max(rows[ids[5]].label.split(), key=len)
     assert ids[5] in q.ids(InboxFilter(search=subject_word[:5]))  # prefix search
     # Body text only (not in sender/subject).
     with db.engine.connect() as conn:
-        body = conn.execute(text("SELECT body FROM items_fts WHERE rowid = :i"),
-                            {"i": ids[3]}).scalar_one()
-    word = next(w for w in sorted(set(body.split()), key=len, reverse=True)
-                if w.isalpha() and len(w) > 6)
+        body = conn.execute(
+            text("SELECT body FROM items_fts WHERE rowid = :i"), {"i": ids[3]}
+        ).scalar_one()
+    word = next(
+        w for w in sorted(set(body.split()), key=len, reverse=True) if w.isalpha() and len(w) > 6
+    )
     assert ids[3] in q.ids(InboxFilter(search=word))
     assert q.ids(InboxFilter(search="qqqqxyzzy")) == []
     # Search combines with other filters (AND).

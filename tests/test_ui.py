@@ -2,6 +2,7 @@
 saved views in the real window over a real cache, the preview and header panel, and the
 keyboard journalisation of a retursvar against the real in-process sandbox (gateway → zeep sync
 → cache → outbox → SF2900 sandbox). Any Qt warning fails the test."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.ui_fixtures
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import asyncio
 import os
 import shutil
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,26 +17,26 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import (  # noqa: E402
+from PySide6.QtCore import (
     QItemSelectionModel,
     Qt,
-    QtMsgType,
     QTimer,
+    QtMsgType,
     QUrl,
     qWarning,
 )
-from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtTest import QTest
 
-from app.dubu.dataset import DubuDataset  # noqa: E402
-from app.models.cache import Cache  # noqa: E402
-from app.models.db import open_cache  # noqa: E402
-from app.models.inbox import InboxFilter, SortColumn  # noqa: E402
-from app.ui.backend import UiBackend  # noqa: E402
-from app.ui.inbox_model import ID_ROLE, ROW_ROLE  # noqa: E402
-from app.ui.main_window import MainWindow  # noqa: E402
-from app.ui.suggestions import Suggester  # noqa: E402
-from app.ui.tasks import Background, Messages, cancel_all  # noqa: E402
-from tests.ui_fixtures import (  # noqa: E402
+from app.dubu.dataset import DubuDataset
+from app.models.cache import Cache
+from app.models.db import open_cache
+from app.models.inbox import InboxFilter, SortColumn
+from app.ui.backend import UiBackend
+from app.ui.inbox_model import ID_ROLE, ROW_ROLE
+from app.ui.main_window import MainWindow
+from app.ui.suggestions import Suggester
+from app.ui.tasks import Background, Messages, cancel_all
+from tests.ui_fixtures import (
     SANDBOX_DUBU,
     SANDBOX_MESSAGES,
     fill_sample_cache,
@@ -51,9 +51,12 @@ BENIGN = ("This plugin does not support propagateSizeHints()",)
 
 
 def qt_problems(qtlog: Any) -> list[str]:
-    return [r.message for r in qtlog.records
-            if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
-            and not r.message.startswith(BENIGN)]
+    return [
+        r.message
+        for r in qtlog.records
+        if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+        and not r.message.startswith(BENIGN)
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +86,12 @@ def filled(tmp_path, loop):
     db = open_cache(tmp_path / "cache.sqlite3")
     ids = fill_sample_cache(db, n_each=4)
     bg = Background()
-    backend = UiBackend(cache=Cache(db), background=bg,
-                        suggester=Suggester(DubuDataset.load(SANDBOX_DUBU)), user="demo")
+    backend = UiBackend(
+        cache=Cache(db),
+        background=bg,
+        suggester=Suggester(DubuDataset.load(SANDBOX_DUBU)),
+        user="demo",
+    )
     yield backend, ids
     run(loop, cancel_all())
     bg.close()
@@ -127,7 +134,7 @@ def test_inbox_model_passes_qtmodeltester(qtmodeltester, filled, loop):
 
 
 def test_window_views_filters_search_and_sort(window, filled, loop, qtbot):
-    backend, ids = filled
+    _backend, ids = filled
     inbox = window.inbox
     assert "Demo (sandkasse)" in window.windowTitle()
     assert inbox.model.rowCount() == len(ids)
@@ -175,8 +182,11 @@ def test_window_contact_point_age_assignee_and_claim_filters(window, filled, loo
     inbox = window.inbox
     items = Item.__table__
     with backend.cache.engine.begin() as conn:
-        conn.execute(update(items).where(items.c.id == ids[0])
-                     .values(assignee_id="cw-1", assignee_label="Nanni Bech (NABE)"))
+        conn.execute(
+            update(items)
+            .where(items.c.id == ids[0])
+            .values(assignee_id="cw-1", assignee_label="Nanni Bech (NABE)")
+        )
         conn.execute(update(items).where(items.c.id == ids[1]).values(claimed_by="kollega"))
     run(loop, inbox.load_filter_choices())
     inbox.set_view("alle")
@@ -195,8 +205,15 @@ def test_window_contact_point_age_assignee_and_claim_filters(window, filled, loo
     # Claimed by a colleague; the status column says who holds it.
     inbox.claim_box.setCurrentIndex(inbox.claim_box.findData("kollega"))
     run(loop, until(lambda: inbox.model.ids() == [ids[1]], what="claim filter"))
-    run(loop, until(lambda: inbox.model.cached_row(ids[1]) is not None
-                    and inbox.model.cached_row(ids[1]).claimed_by == "kollega"))
+    run(
+        loop,
+        until(
+            lambda: (
+                inbox.model.cached_row(ids[1]) is not None
+                and inbox.model.cached_row(ids[1]).claimed_by == "kollega"
+            )
+        ),
+    )
     status = inbox.model.index(0, SortColumn.STATUS).data()
     assert "kollega" in status
     inbox.claim_box.setCurrentIndex(0)
@@ -237,16 +254,18 @@ def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     assert window.preview.header.forward.isVisible()
     assert msg.forward_data.original_sender in window.preview.header.forward.text()
     # A message with a PDF renders it in QtPdf.
-    pdf_item = next(i for i in ids if any(f.mime == "application/pdf"
-                                          for f in backend.queries.files(i)))
+    pdf_item = next(
+        i for i in ids if any(f.mime == "application/pdf" for f in backend.queries.files(i))
+    )
     window.inbox.select_id(pdf_item)
     run(loop, until(lambda: window.detail is not None and window.detail.item_id == pdf_item))
     assert window.preview.show_file_of_type("application/pdf")
     assert window.preview.stack.currentWidget() is window.preview.pdf
     assert window.preview.pdf.document.pageCount() >= 1
     # The suggestion for a retursvar is the case of the letter it answers.
-    reply = next(i for i in ids if rows[i].kind == "retursvar"
-                 and lab[window_uuid(backend, i)]["case_id"])
+    reply = next(
+        i for i in ids if rows[i].kind == "retursvar" and lab[window_uuid(backend, i)]["case_id"]
+    )
     window.inbox.select_id(reply)
     run(loop, until(lambda: window.panel.top_choice() is not None, what="suggestion"))
     assert window.panel.top_choice().case_id == lab[window_uuid(backend, reply)]["case_id"]
@@ -264,8 +283,10 @@ def window_uuid(backend: UiBackend, item_id: int) -> str:
 def test_html_is_sanitised_and_never_loads_remote():
     from app.ui.preview import SafeTextBrowser, sanitize_html
 
-    dirty = ('<p onclick="x()">Hej<script>alert(1)</script><img src="http://evil/x.png">'
-             '<a href="javascript:alert(1)">klik</a><a href="https://evil/">ud</a></p>')
+    dirty = (
+        '<p onclick="x()">Hej<script>alert(1)</script><img src="http://evil/x.png">'
+        '<a href="javascript:alert(1)">klik</a><a href="https://evil/">ud</a></p>'
+    )
     clean = sanitize_html(dirty)
     assert "script" not in clean and "onclick" not in clean and "<img" not in clean
     assert "javascript:" not in clean and "https://evil" not in clean
@@ -293,15 +314,17 @@ def sandbox_runtime(tmp_path, loop):
         if picked.get(kind, 0) < 4 and (kind != "retursvar" or lab[path.stem]["case_id"]):
             shutil.copy(path, messages / path.name)
             picked[kind] = picked.get(kind, 0) + 1
-    config = SandboxConfig(messages_dir=messages, data_dir=tmp_path / "sandbox",
-                           store_in_keyring=False)
+    config = SandboxConfig(
+        messages_dir=messages, data_dir=tmp_path / "sandbox", store_in_keyring=False
+    )
     runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
     yield runtime
     run(loop, runtime.close(), 60)
 
 
-async def key(widget: Any, key: Qt.Key,
-              modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+async def key(
+    widget: Any, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
     """Press a key from the Qt event loop (as a user would), never from inside a task step.
     The offscreen platform does not re-activate a window after a dialog closes, as a desktop
     does; window shortcuts need an active window."""
@@ -338,9 +361,11 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
     async def scenario() -> int:
         window = open_window(runtime, qtbot)
         await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync into the inbox")
-        reply_uuid = next(u for u, v in sorted(lab.items())
-                          if v["kind"] == "retursvar" and v["case_id"]
-                          and cache.item_id_for_uuid(u) is not None)
+        reply_uuid = next(
+            u
+            for u, v in sorted(lab.items())
+            if v["kind"] == "retursvar" and v["case_id"] and cache.item_id_for_uuid(u) is not None
+        )
         case_id = lab[reply_uuid]["case_id"]
         item_id = cache.item_id_for_uuid(reply_uuid)
         window.inbox.set_view("retursvar")
@@ -354,9 +379,14 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
             if window.inbox.current_id() == item_id:
                 break
         assert window.inbox.current_id() == item_id
-        await until(lambda: window.panel.top_choice() is not None
-                    and window.detail is not None and window.detail.item_id == item_id,
-                    what="suggestion")
+        await until(
+            lambda: (
+                window.panel.top_choice() is not None
+                and window.detail is not None
+                and window.detail.item_id == item_id
+            ),
+            what="suggestion",
+        )
         assert window.panel.selected_choice().case_id == case_id
         # Enter → one confirmation → Enter.
         await key(window.inbox.table, Qt.Key.Key_Return)
@@ -369,15 +399,22 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         assert entry.action == "journalise" and entry.payload["case_id"] == case_id
         assert entry.user == runtime.services.user
         # The worker delivers it; the SF2900 sandbox received a DOKUMENT on the right case.
-        await until(lambda: cache.outbox_entries(item_id=item_id)[0].status == "delivered",
-                    30, "delivery")
+        await until(
+            lambda: cache.outbox_entries(item_id=item_id)[0].status == "delivered", 30, "delivery"
+        )
         received = (await asyncio.to_thread(httpx.get, received_url, timeout=5)).json()
         records = [r for r in received if r["transaction_id"] == entry.transaction_id]
         assert len(records) == 1
         assert records[0]["SagForslag"] == case_id and records[0]["ObjektType"] == "DOKUMENT"
         # The item shows the result; the status bar shows an empty outbox.
-        await until(lambda: (r := window.inbox.model.cached_row(item_id)) is not None
-                    and r.status == "journaliseret", 20, "status in the inbox")
+        await until(
+            lambda: (
+                (r := window.inbox.model.cached_row(item_id)) is not None
+                and r.status == "journaliseret"
+            ),
+            20,
+            "status in the inbox",
+        )
         await until(lambda: window.outbox_label.text().endswith(" 0"), what="outbox count")
         assert keystrokes == window.inbox.model.row_of(item_id) + 1  # one J per row
         return 1 + decide_keystrokes
@@ -398,13 +435,25 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
 
         async def select(item_id: int) -> None:
             window.inbox.select_id(item_id)
-            await until(lambda: window.detail is not None and window.detail.item_id == item_id
-                        and window.panel.assign_button.isEnabled(), what="detail")
+            await until(
+                lambda: (
+                    window.detail is not None
+                    and window.detail.item_id == item_id
+                    and window.panel.assign_button.isEnabled()
+                ),
+                what="detail",
+            )
 
         async def dialog_named(name: str) -> Any:
-            await until(lambda: window.active_dialog is not None
-                        and window.active_dialog.objectName() == name
-                        and window.active_dialog.isVisible(), 20, name)
+            await until(
+                lambda: (
+                    window.active_dialog is not None
+                    and window.active_dialog.objectName() == name
+                    and window.active_dialog.isVisible()
+                ),
+                20,
+                name,
+            )
             return window.active_dialog
 
         # Reject needs a reason.
@@ -416,16 +465,20 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert dialog.ok.isEnabled()
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[0]), what="reject queued")
-        assert cache.outbox_entries(item_id=ids[0])[0].payload["reason"] == \
-            "Hører til Borgerservice"
+        assert (
+            cache.outbox_entries(item_id=ids[0])[0].payload["reason"] == "Hører til Borgerservice"
+        )
         # The selection moved on to the next item; Ctrl+Z still undoes the last decision
         # while it waits in the outbox.
         await until(lambda: window.inbox.current_id() == ids[1], what="auto-advance")
         await key(window.inbox.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-        await until(lambda: cache.outbox_entries(item_id=ids[0])[0].status == "cancelled",
-                    what="undo")
-        await until(lambda: (r := window.inbox.model.cached_row(ids[0])) is not None
-                    and r.status == "ny", what="status back to ny")
+        await until(
+            lambda: cache.outbox_entries(item_id=ids[0])[0].status == "cancelled", what="undo"
+        )
+        await until(
+            lambda: (r := window.inbox.model.cached_row(ids[0])) is not None and r.status == "ny",
+            what="status back to ny",
+        )
         # Assign to a caseworker.
         await select(ids[1])
         await key(window.inbox.table, Qt.Key.Key_F)
@@ -447,16 +500,24 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         window.inbox.select_id(ids[3])
         window.inbox.table.selectionModel().select(
             window.inbox.model.index(window.inbox.model.row_of(ids[4]), 0),
-            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
         assert set(window.inbox.selected_ids()) == {ids[3], ids[4]}
-        await until(lambda: window.detail is not None and window.detail.item_id == ids[3]
-                    and window.panel.reject_button.isEnabled())
+        await until(
+            lambda: (
+                window.detail is not None
+                and window.detail.item_id == ids[3]
+                and window.panel.reject_button.isEnabled()
+            )
+        )
         await key(window.inbox.table, Qt.Key.Key_A)
         dialog = await dialog_named("rejectDialog")
         dialog.reason.setCurrentIndex(1)
         await click(dialog.ok)
-        await until(lambda: cache.outbox_entries(item_id=ids[3])
-                    and cache.outbox_entries(item_id=ids[4]), what="bulk reject")
+        await until(
+            lambda: cache.outbox_entries(item_id=ids[3]) and cache.outbox_entries(item_id=ids[4]),
+            what="bulk reject",
+        )
         # Journalise with a journal note (sent as an SF2900 JOURNALPOST).
         reply = next(i for i in ids[5:] if cache.item(i)["kind"] == "retursvar")
         await select(reply)
@@ -474,8 +535,9 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         from app.core.outbox import OutboxWorker
 
         svc = runtime.services
-        await OutboxWorker(svc.cache, svc.sf2900, svc.directory, svc.mailbox,
-                           worker=svc.worker).run_once()
+        await OutboxWorker(
+            svc.cache, svc.sf2900, svc.directory, svc.mailbox, worker=svc.worker
+        ).run_once()
         statuses = [cache.outbox_entries(item_id=i)[-1].status for i in (*ids[1:5], reply)]
         assert statuses == ["delivered"] * 5, statuses
         url = svc.endpoints["sf2900_received"]

@@ -12,10 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import qWarning  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtCore import qWarning
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.sf1606.model import (  # noqa: E402
+from app.sf1606.model import (
     DocumentRole,
     ForwardData,
     Kind,
@@ -24,26 +24,43 @@ from app.sf1606.model import (  # noqa: E402
     MemoMessage,
     Party,
 )
-from app.ui.preview import DocumentPreview, is_risky, visible_name  # noqa: E402
+from app.ui.preview import DocumentPreview, is_risky, visible_name
 
 pytestmark = pytest.mark.ui
 
 
-def _file(name: str, mime: str, content: bytes, role: DocumentRole = DocumentRole.ADDITIONAL,
-          safe: str | None = None) -> MemoFile:
-    return MemoFile(role=role, document_index=0, mime=mime, filename=name,
-                    safe_filename=safe or name, language="da", size=len(content),
-                    sha256=hashlib.sha256(content).hexdigest(), content=content)
+def _file(
+    name: str,
+    mime: str,
+    content: bytes,
+    role: DocumentRole = DocumentRole.ADDITIONAL,
+    safe: str | None = None,
+) -> MemoFile:
+    return MemoFile(
+        role=role,
+        document_index=0,
+        mime=mime,
+        filename=name,
+        safe_filename=safe or name,
+        language="da",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
 
 
 def _message(*files: MemoFile, forward: ForwardData | None = None) -> MemoMessage:
     return MemoMessage(
-        version="1.2", message_type="DIGITALPOST",
-        message_uuid="6f1c3a52-6a6d-4b1e-9d59-2f8b1d3c4e5f", message_id=None,
-        label="Test", created=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+        version="1.2",
+        message_type="DIGITALPOST",
+        message_uuid="6f1c3a52-6a6d-4b1e-9d59-2f8b1d3c4e5f",
+        message_id=None,
+        label="Test",
+        created=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
         sender=Party("1234567890", "CPR", "Borger Borgersen"),
         recipient=Party("66272311", "CVR", "Fjordby Kommune"),
-        kind=Kind.VIDERESENDT if forward else Kind.NYHENVENDELSE, forward_data=forward,
+        kind=Kind.VIDERESENDT if forward else Kind.NYHENVENDELSE,
+        forward_data=forward,
         legal_notification=True,
         documents=(MemoDocument(DocumentRole.MAIN, None, None, files),),
     )
@@ -54,10 +71,14 @@ def test_mismatched_and_hostile_files_fail_gracefully(qtbot):
     qtbot.addWidget(preview)
     fake_pdf = _file("brev.pdf", "application/pdf", b"MZ\x90\x00 not a pdf at all")
     fake_png = _file("foto.png", "image/png", b"\x89PNG but truncated")
-    exe = _file("faktura\u202efdp.exe", "application/octet-stream", b"MZ\x90\x00",
-                safe="faktura_fdp.exe")
-    html = _file("side.html", "text/html",
-                 b"<p>Hej<script>alert(1)</script><img src='http://evil/x.png'></p>")
+    exe = _file(
+        "faktura\u202efdp.exe", "application/octet-stream", b"MZ\x90\x00", safe="faktura_fdp.exe"
+    )
+    html = _file(
+        "side.html",
+        "text/html",
+        b"<p>Hej<script>alert(1)</script><img src='http://evil/x.png'></p>",
+    )
     text = _file("besked.txt", "text/plain", "Hej æøå".encode(), role=DocumentRole.MAIN)
     preview.show_message(_message(text, fake_pdf, fake_png, exe, html))
     assert preview.stack.currentWidget() is preview.text  # the main text first
@@ -104,11 +125,15 @@ def test_risky_file_needs_confirmation_before_opening(qtbot, monkeypatch, tmp_pa
 def test_forward_header_and_flags(qtbot):
     preview = DocumentPreview()
     qtbot.addWidget(preview)
-    fwd = ForwardData(message_uuid="0d7c0a3e-3c1f-4e8e-9b0c-1a2b3c4d5e6f",
-                      original_message_datetime=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
-                      original_sender="Regionshospitalet Nordvest", comment="Til jer <b>?</b>")
-    preview.show_message(_message(_file("a.txt", "text/plain", b"x", DocumentRole.MAIN),
-                                  forward=fwd))
+    fwd = ForwardData(
+        message_uuid="0d7c0a3e-3c1f-4e8e-9b0c-1a2b3c4d5e6f",
+        original_message_datetime=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+        original_sender="Regionshospitalet Nordvest",
+        comment="Til jer <b>?</b>",
+    )
+    preview.show_message(
+        _message(_file("a.txt", "text/plain", b"x", DocumentRole.MAIN), forward=fwd)
+    )
     header = preview.header
     assert header.forward.isVisibleTo(preview)
     assert "Regionshospitalet Nordvest" in header.forward.text()

@@ -1,4 +1,5 @@
 """UI tests for settings, first run, keyring messages, translations, theme and window state."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.ui_fixtures
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QPalette  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
 
-from app.ui import i18n, labels, theme  # noqa: E402
-from app.ui import settings as settings_mod  # noqa: E402
-from app.ui.settings import Settings  # noqa: E402
-from app.ui.settings_dialog import SettingsDialog, keyring_problem  # noqa: E402
-from tests.ui_fixtures import loop  # noqa: E402, F401 - fixture
+from app.ui import i18n, labels, theme
+from app.ui import settings as settings_mod
+from app.ui.settings import Settings
+from app.ui.settings_dialog import SettingsDialog, keyring_problem
+from tests.ui_fixtures import loop  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.ui
 
@@ -29,9 +30,15 @@ def test_settings_roundtrip_and_upgrade(tmp_path, qapp):
     loaded = settings_mod.load(store)
     assert loaded.gateway_url == "https://old.example" and loaded.configured
     assert int(store.value("meta/schema")) == settings_mod.SCHEMA_VERSION
-    new = Settings(gateway_url="https://gw.example", sf2900_url="https://sf.example/ds",
-                   user="abc", municipality_cvr="12345678", language="en", dark="dark",
-                   contact_points="retursvar")
+    new = Settings(
+        gateway_url="https://gw.example",
+        sf2900_url="https://sf.example/ds",
+        user="abc",
+        municipality_cvr="12345678",
+        language="en",
+        dark="dark",
+        contact_points="retursvar",
+    )
     settings_mod.save(new, store)
     again = settings_mod.load(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     assert again == new
@@ -56,8 +63,9 @@ def test_settings_dialog_stores_secrets_in_the_keyring_only(tmp_path, qtbot):
     assert result.gateway_url == "https://gw.example" and result.language == "en"
     assert dialog.store_secrets(result) == []
     assert keyring.get_password("postfordeler", "gateway:fordeler1") == "hemmelig-kode"
-    assert keyring.get_password("postfordeler", f"certificate:{tmp_path / 'cert.p12'}") \
-        == "p12-kode"
+    assert (
+        keyring.get_password("postfordeler", f"certificate:{tmp_path / 'cert.p12'}") == "p12-kode"
+    )
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     settings_mod.save(result, store)
     store.sync()
@@ -82,8 +90,11 @@ def test_english_translation_is_complete_and_applies(qapp):
     from app.ui.i18n_build import TS
 
     root = ET.parse(TS).getroot()
-    unfinished = [m.findtext("source") for m in root.iter("message")
-                  if m.find("translation").get("type") == "unfinished"]
+    unfinished = [
+        m.findtext("source")
+        for m in root.iter("message")
+        if m.find("translation").get("type") == "unfinished"
+    ]
     assert unfinished == []
     try:
         assert i18n.install(qapp, "en")
@@ -113,7 +124,7 @@ def test_window_state_is_restored(tmp_path, qtbot, loop):
     class NoBackend:  # the window only needs the backend when it loads data
         user = "demo"
 
-        async def rows(self, ids):  # noqa: ANN001, ANN201
+        async def rows(self, ids):
             return {}
 
     store = QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
@@ -145,14 +156,15 @@ def test_every_control_has_an_accessible_name(qtbot, loop):
     class NoBackend:
         user = "demo"
 
-        async def rows(self, ids):  # noqa: ANN001, ANN201
+        async def rows(self, ids):
             return {}
 
     window = MainWindow(NoBackend(), Messages())  # type: ignore[arg-type]
     qtbot.addWidget(window)
-    unnamed = [w.objectName() or type(w).__name__
-               for cls in (QLineEdit, QComboBox, QTableView)
-               for w in window.findChildren(cls)
-               if not w.accessibleName()
-               and not isinstance(w.parent(), (QComboBox, QAbstractSpinBox))]
+    unnamed = [
+        w.objectName() or type(w).__name__
+        for cls in (QLineEdit, QComboBox, QTableView)
+        for w in window.findChildren(cls)
+        if not w.accessibleName() and not isinstance(w.parent(), (QComboBox, QAbstractSpinBox))
+    ]
     assert unnamed == []

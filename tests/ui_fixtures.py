@@ -58,31 +58,54 @@ def insert_messages(
             at = received[n] if received else (msg.created or now)
             cp = msg.contact_point_id
             reply = next((r for r in msg.reply_data if r.case_id), None)
-            conn.execute(insert(Item.__table__).values(
-                id=item_id, gateway_item_id=item_id, message_uuid=msg.message_uuid,
-                kind=str(msg.kind), memo_version=msg.version,
-                received_at=at.astimezone(UTC).replace(tzinfo=None),
-                created_at=msg.created.replace(tzinfo=None) if msg.created else None,
-                synced_at=now.replace(tzinfo=None), label=msg.label,
-                sender_id=msg.sender.id, sender_id_type=msg.sender.id_type,
-                sender_label=msg.sender.label or "", contact_point_id=cp,
-                contact_point_label=cp_labels.get(cp or "", None),
-                reply_case_id=reply.case_id if reply else None,
-                n_files=len(msg.files), size_bytes=len(raw), status="ny",
-                misrouted=False, read=False,
-            ))
-            conn.execute(insert(ItemBlob.__table__).values(
-                item_id=item_id, sha256=hashlib.sha256(raw).hexdigest(), memo=raw))
-            for pos, f in enumerate(msg.files):
-                conn.execute(insert(ItemFile.__table__).values(
-                    item_id=item_id, position=pos, role=str(f.role), mime=f.mime,
-                    filename=f.filename, safe_filename=f.safe_filename, size=f.size,
-                    sha256=f.sha256))
             conn.execute(
-                text("INSERT INTO items_fts(rowid, sender_label, label, body) "
-                     "VALUES (:id, :s, :l, :b)"),
-                {"id": item_id, "s": msg.sender.label or "", "l": msg.label,
-                 "b": msg.main_text()},
+                insert(Item.__table__).values(
+                    id=item_id,
+                    gateway_item_id=item_id,
+                    message_uuid=msg.message_uuid,
+                    kind=str(msg.kind),
+                    memo_version=msg.version,
+                    received_at=at.astimezone(UTC).replace(tzinfo=None),
+                    created_at=msg.created.replace(tzinfo=None) if msg.created else None,
+                    synced_at=now.replace(tzinfo=None),
+                    label=msg.label,
+                    sender_id=msg.sender.id,
+                    sender_id_type=msg.sender.id_type,
+                    sender_label=msg.sender.label or "",
+                    contact_point_id=cp,
+                    contact_point_label=cp_labels.get(cp or "", None),
+                    reply_case_id=reply.case_id if reply else None,
+                    n_files=len(msg.files),
+                    size_bytes=len(raw),
+                    status="ny",
+                    misrouted=False,
+                    read=False,
+                )
+            )
+            conn.execute(
+                insert(ItemBlob.__table__).values(
+                    item_id=item_id, sha256=hashlib.sha256(raw).hexdigest(), memo=raw
+                )
+            )
+            for pos, f in enumerate(msg.files):
+                conn.execute(
+                    insert(ItemFile.__table__).values(
+                        item_id=item_id,
+                        position=pos,
+                        role=str(f.role),
+                        mime=f.mime,
+                        filename=f.filename,
+                        safe_filename=f.safe_filename,
+                        size=f.size,
+                        sha256=f.sha256,
+                    )
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO items_fts(rowid, sender_label, label, body) "
+                    "VALUES (:id, :s, :l, :b)"
+                ),
+                {"id": item_id, "s": msg.sender.label or "", "l": msg.label, "b": msg.main_text()},
             )
             ids.append(item_id)
     return ids

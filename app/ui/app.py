@@ -26,8 +26,18 @@ from app.ui.settings import Settings
 log = logging.getLogger("postfordeler.ui.app")
 
 # KLE main groups asked for receiving systems when forwarding (FordelingsmodtagerList).
-FORWARD_KLE = ("00.00.00", "02.00.00", "09.00.00", "15.00.00", "17.00.00", "23.00.00",
-               "25.00.00", "28.00.00", "29.00.00", "32.00.00")
+FORWARD_KLE = (
+    "00.00.00",
+    "02.00.00",
+    "09.00.00",
+    "15.00.00",
+    "17.00.00",
+    "23.00.00",
+    "25.00.00",
+    "28.00.00",
+    "29.00.00",
+    "32.00.00",
+)
 OWN_KLE_PREFIX = "27."
 
 
@@ -77,8 +87,9 @@ class Runtime:
             await asyncio.to_thread(self.sandbox.stop)
 
 
-async def start_runtime(settings: Settings, *, sandbox_config: Any | None = None,
-                        sync_interval: float = 15.0) -> Runtime:
+async def start_runtime(
+    settings: Settings, *, sandbox_config: Any | None = None, sync_interval: float = 15.0
+) -> Runtime:
     """Start the sandbox (if not configured) and the client services on the running loop."""
     from app.core.services import ClientServices
     from app.dubu.dataset import DubuDataset
@@ -102,8 +113,11 @@ async def start_runtime(settings: Settings, *, sandbox_config: Any | None = None
         dubu_data = Path(config.dubu_data) if config.dubu_data else default_dubu_data()
         log.info("demo sandbox running (gateway %s)", endpoints.get("gateway"))
     runtime.services = services = await ClientServices.create(
-        endpoints, secret=secret, sync_interval=sync_interval,
-        on_sync_status=events.on_sync_status, on_sync_result=events.on_sync_result,
+        endpoints,
+        secret=secret,
+        sync_interval=sync_interval,
+        on_sync_status=events.on_sync_status,
+        on_sync_result=events.on_sync_result,
         on_outbox_change=events.on_outbox_change,
     )
     suggester = None
@@ -116,8 +130,9 @@ async def start_runtime(settings: Settings, *, sandbox_config: Any | None = None
         if services.sf2900 is None:
             return []
         found: dict[str, tuple[str, str]] = {}
-        results = await asyncio.gather(*(services.sf2900.receivers(k) for k in FORWARD_KLE),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(services.sf2900.receivers(k) for k in FORWARD_KLE), return_exceptions=True
+        )
         for result in results:
             if isinstance(result, BaseException):
                 continue
@@ -127,8 +142,11 @@ async def start_runtime(settings: Settings, *, sandbox_config: Any | None = None
         return sorted(found.values(), key=lambda x: x[1])
 
     runtime.backend = UiBackend(
-        cache=services.cache, background=runtime.background, suggester=suggester,
-        user=services.user, receivers=receivers,
+        cache=services.cache,
+        background=runtime.background,
+        suggester=suggester,
+        user=services.user,
+        receivers=receivers,
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
     )
     return runtime
@@ -150,14 +168,16 @@ def connect_window(runtime: Runtime, window: Any) -> None:
 
     events.itemsArrived.connect(arrived)
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
-    events.outboxChanged.connect(lambda counts: (window.set_outbox_count(counts.get("open", 0)),
-                                                 window.on_outbox_changed()))
+    events.outboxChanged.connect(
+        lambda counts: (window.set_outbox_count(counts.get("open", 0)), window.on_outbox_changed())
+    )
     services = runtime.services
     if services.syncer is not None:
         window.sync_requested = services.syncer.trigger
     services.start()
     start_suggesting(runtime, window)
     if runtime.sandbox is not None and services.syncer is not None:
+
         async def sync_when_pushed() -> None:  # demo: show the whole corpus quickly
             await asyncio.to_thread(runtime.sandbox.wait_pushed)
             services.syncer.trigger()

@@ -43,9 +43,16 @@ class ItemDetail:
 
 
 class UiBackend:
-    def __init__(self, *, cache: Cache, background: Background, suggester: Suggester | None,
-                 user: str, receivers: Callable[[], Any] | None = None,
-                 wake_outbox: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        cache: Cache,
+        background: Background,
+        suggester: Suggester | None,
+        user: str,
+        receivers: Callable[[], Any] | None = None,
+        wake_outbox: Callable[[], None] | None = None,
+    ) -> None:
         self.cache = cache
         self.queries = InboxQueries(cache.engine, user)
         self.bg = background
@@ -66,17 +73,25 @@ class UiBackend:
 
     async def filter_choices(self) -> dict[str, list[Any]]:
         def load() -> dict[str, list[Any]]:
-            return {"contact_points": self.queries.contact_points(),
-                    "assignees": self.queries.assignees(),
-                    "claimers": self.queries.claimers()}
+            return {
+                "contact_points": self.queries.contact_points(),
+                "assignees": self.queries.assignees(),
+                "claimers": self.queries.claimers(),
+            }
+
         return await self.bg.read(load)
 
     async def detail(self, item_id: int) -> ItemDetail:
         def load() -> ItemDetail:
             row = self.queries.rows([item_id])[item_id]
-            return ItemDetail(item_id, row, self.cache.message(item_id),
-                              tuple(self.queries.files(item_id)),
-                              tuple(self.cache.outbox_entries(item_id=item_id)))
+            return ItemDetail(
+                item_id,
+                row,
+                self.cache.message(item_id),
+                tuple(self.queries.files(item_id)),
+                tuple(self.cache.outbox_entries(item_id=item_id)),
+            )
+
         return await self.bg.read(load)
 
     async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> None:
@@ -88,13 +103,19 @@ class UiBackend:
             return SuggestionView()
         view = await self.bg.read(self.suggester.suggest, message)
         top = view.choices[0] if view.choices else None
-        await self.bg.write(self.cache.set_suggestion, item_id,
-                            top.case_id if top else None, top.case_number if top else None,
-                            top.score if top else None, view.misrouted)
+        await self.bg.write(
+            self.cache.set_suggestion,
+            item_id,
+            top.case_id if top else None,
+            top.case_number if top else None,
+            top.score if top else None,
+            view.misrouted,
+        )
         return view
 
-    async def suggest_pending(self, on_batch: Callable[[list[int]], None] | None = None,
-                              batch: int = 25) -> int:
+    async def suggest_pending(
+        self, on_batch: Callable[[list[int]], None] | None = None, batch: int = 25
+    ) -> int:
         """Give every open item without a suggestion one, in small batches off the UI thread,
         so the inbox's "Forslag" column fills in without selecting each item."""
         if self.suggester is None:
@@ -111,7 +132,7 @@ class UiBackend:
                 for item_id in ids:
                     try:
                         out.append((item_id, suggester.suggest(self.cache.message(item_id))))
-                    except Exception:  # noqa: BLE001 - one bad item must not stop the rest
+                    except Exception:
                         log.warning("suggestion failed for item %s", item_id, exc_info=True)
                         out.append((item_id, None))
                 return out
@@ -119,18 +140,20 @@ class UiBackend:
             ranked = await self.bg.read(rank)
             for item_id, view in ranked:
                 top = view.choices[0] if view and view.choices else None
-                await self.bg.write(self.cache.set_suggestion, item_id,
-                                    top.case_id if top else None,
-                                    top.case_number if top else None,
-                                    top.score if top else None,
-                                    bool(view and view.misrouted))
+                await self.bg.write(
+                    self.cache.set_suggestion,
+                    item_id,
+                    top.case_id if top else None,
+                    top.case_number if top else None,
+                    top.score if top else None,
+                    bool(view and view.misrouted),
+                )
             done += len(ids)
             if on_batch is not None:
                 on_batch(ids)
             await asyncio.sleep(0.05)  # let the UI breathe between batches
 
-    async def search_cases(self, query: str, message: MemoMessage | None = None
-                           ) -> SuggestionView:
+    async def search_cases(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
         if self.suggester is None:
             return SuggestionView()
         return await self.bg.read(self.suggester.search, query, message)

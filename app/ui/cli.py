@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     ui = subparsers.add_parser("ui", help="start the desktop app (the default)")
     ui.add_argument("--lang", choices=("da", "en"), help="UI language (default: settings, Danish)")
     ui.set_defaults(func=run_ui)

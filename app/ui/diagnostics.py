@@ -25,8 +25,10 @@ _LEVELS = {
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
 # Harmless platform chatter of the offscreen/minimal platforms.
-_IGNORED = ("This plugin does not support propagateSizeHints()",
-            "QFont::setPointSizeF: Point size <= 0")
+_IGNORED = (
+    "This plugin does not support propagateSizeHints()",
+    "QFont::setPointSizeF: Point size <= 0",
+)
 
 
 def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
@@ -47,12 +49,15 @@ def _show_dialog(exc_type: type[BaseException], exc: BaseException) -> None:
 
     if QApplication.instance() is None:
         return
-    box = QMessageBox(QMessageBox.Icon.Critical,
-                      QCoreApplication.translate("Diagnostics", "Uventet fejl"),
-                      QCoreApplication.translate(
-                          "Diagnostics",
-                          "Der opstod en uventet fejl. Dit arbejde i udbakken er gemt.\n"
-                          "Fejlen er skrevet i logfilen."))
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        QCoreApplication.translate("Diagnostics", "Uventet fejl"),
+        QCoreApplication.translate(
+            "Diagnostics",
+            "Der opstod en uventet fejl. Dit arbejde i udbakken er gemt.\n"
+            "Fejlen er skrevet i logfilen.",
+        ),
+    )
     box.setDetailedText(f"{exc_type.__name__}: {exc}")
     box.setObjectName("crashDialog")
     _dialogs.append(box)  # parentless: keep it alive until closed
@@ -60,13 +65,13 @@ def _show_dialog(exc_type: type[BaseException], exc: BaseException) -> None:
     box.open()
 
 
-def excepthook(exc_type: type[BaseException], exc: BaseException,
-               tb: TracebackType | None) -> None:
+def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     if issubclass(exc_type, KeyboardInterrupt):
         sys.__excepthook__(exc_type, exc, tb)
         return
-    crash_log.error("unhandled exception:\n%s",
-                    "".join(traceback.format_exception(exc_type, exc, tb)))
+    crash_log.error(
+        "unhandled exception:\n%s", "".join(traceback.format_exception(exc_type, exc, tb))
+    )
     try:
         _show_dialog(exc_type, exc)
     except Exception:  # noqa: BLE001 - the hook itself must never raise

@@ -32,7 +32,8 @@ class _Dialog(QDialog):
         self.form = QFormLayout()
         self.layout_.addLayout(self.form)
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.layout_.addWidget(self.buttons)
@@ -49,8 +50,11 @@ class JournaliseDialog(_Dialog):
         self.setObjectName("journaliseDialog")
         what = self.tr("Journalisér på sag <b>%1</b>?").replace("%1", choice.case_number)
         if count > 1:
-            what = self.tr("Journalisér %1 elementer på sag <b>%2</b>?") \
-                .replace("%1", str(count)).replace("%2", choice.case_number)
+            what = (
+                self.tr("Journalisér %1 elementer på sag <b>%2</b>?")
+                .replace("%1", str(count))
+                .replace("%2", choice.case_number)
+            )
         label = QLabel(what + (f"<br>{choice.title}" if choice.title else ""), self)
         label.setWordWrap(True)
         if not choice.is_open:
@@ -90,13 +94,19 @@ class JournaliseDialog(_Dialog):
 class AssignDialog(_Dialog):
     """Pick a caseworker (or a team) to assign the item(s) to."""
 
-    def __init__(self, caseworkers: list[tuple[str, str, str]], preselect: str | None = None,
-                 count: int = 1, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        caseworkers: list[tuple[str, str, str]],
+        preselect: str | None = None,
+        count: int = 1,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(self.tr("Fordel til sagsbehandler"), parent)
         self.setObjectName("assignDialog")
         if count > 1:
-            self.layout_.insertWidget(0, QLabel(self.tr("Fordel %1 elementer.")
-                                                .replace("%1", str(count)), self))
+            self.layout_.insertWidget(
+                0, QLabel(self.tr("Fordel %1 elementer.").replace("%1", str(count)), self)
+            )
         self.picker = QComboBox(self)
         self.picker.setEditable(True)
         self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -105,11 +115,11 @@ class AssignDialog(_Dialog):
         for cw_id, label, team in sorted(caseworkers, key=lambda c: (c[2], c[1])):
             self.picker.addItem(f"{label} · {team}" if team else label, (cw_id, label))
         for team in teams:
-            self.picker.addItem(self.tr("Team: %1").replace("%1", team),
-                                (f"team:{team}", team))
+            self.picker.addItem(self.tr("Team: %1").replace("%1", team), (f"team:{team}", team))
         if preselect:
-            index = self.picker.findData(preselect, Qt.ItemDataRole.UserRole,
-                                         Qt.MatchFlag.MatchStartsWith)
+            index = self.picker.findData(
+                preselect, Qt.ItemDataRole.UserRole, Qt.MatchFlag.MatchStartsWith
+            )
             for n in range(self.picker.count()):
                 if self.picker.itemData(n)[0] == preselect:
                     index = n
@@ -131,20 +141,24 @@ class RejectDialog(_Dialog):
         super().__init__(self.tr("Afvis"), parent)
         self.setObjectName("rejectDialog")
         if count > 1:
-            self.layout_.insertWidget(0, QLabel(self.tr("Afvis %1 elementer.")
-                                                .replace("%1", str(count)), self))
+            self.layout_.insertWidget(
+                0, QLabel(self.tr("Afvis %1 elementer.").replace("%1", str(count)), self)
+            )
         self.reason = QComboBox(self)
         self.reason.setEditable(True)
         self.reason.setAccessibleName(self.tr("Begrundelse"))
         self.reason.addItem("")
-        for r in (self.tr("Hører ikke til familieafdelingen"),
-                  self.tr("Sendt til forkert kontaktpunkt"), self.tr("Dublet"), self.tr("Andet")):
+        for r in (
+            self.tr("Hører ikke til familieafdelingen"),
+            self.tr("Sendt til forkert kontaktpunkt"),
+            self.tr("Dublet"),
+            self.tr("Andet"),
+        ):
             self.reason.addItem(r)
         self.reason.setCurrentIndex(0)
         self.reason.lineEdit().setPlaceholderText(self.tr("Skriv eller vælg en begrundelse"))
         self.form.addRow(self.tr("Begrundelse (skal udfyldes)"), self.reason)
-        self.reason.currentTextChanged.connect(
-            lambda t: self.ok.setEnabled(bool(t.strip())))
+        self.reason.currentTextChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         self.ok.setEnabled(False)
         self.ok.setText(self.tr("Afvis"))
 
@@ -155,13 +169,19 @@ class RejectDialog(_Dialog):
 class ForwardDialog(_Dialog):
     """Forward to another department or system (receivers from FordelingsmodtagerList)."""
 
-    def __init__(self, receivers: list[tuple[str, str]], suggested: str | None = None,
-                 count: int = 1, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        receivers: list[tuple[str, str]],
+        suggested: str | None = None,
+        count: int = 1,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(self.tr("Videresend"), parent)
         self.setObjectName("forwardDialog")
         if count > 1:
-            self.layout_.insertWidget(0, QLabel(self.tr("Videresend %1 elementer.")
-                                                .replace("%1", str(count)), self))
+            self.layout_.insertWidget(
+                0, QLabel(self.tr("Videresend %1 elementer.").replace("%1", str(count)), self)
+            )
         self.receiver = QComboBox(self)
         self.receiver.setAccessibleName(self.tr("Modtager"))
         for rid, label in receivers:
@@ -192,8 +212,10 @@ class ShortcutOverlay(QDialog):
         self.setObjectName("shortcutOverlay")
         self.setWindowTitle(self.tr("Tastaturgenveje"))
         layout = QVBoxLayout(self)
-        rows = "".join(f"<tr><td style='padding-right:16px'><b>{k}</b></td><td>{v}</td></tr>"
-                       for k, v in shortcuts)
+        rows = "".join(
+            f"<tr><td style='padding-right:16px'><b>{k}</b></td><td>{v}</td></tr>"
+            for k, v in shortcuts
+        )
         label = QLabel(f"<table cellpadding='2'>{rows}</table>", self)
         label.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(label)

@@ -85,15 +85,18 @@ class HeaderPanel(QWidget):
 
         rows: list[tuple[str, str]] = []
         sender = msg.sender.label or ""
-        rows.append((self.tr("Afsender"),
-                     f"{e(sender)} <span style='color:gray'>({e(msg.sender.id_type)} "
-                     f"{e(mask_cpr(msg.sender.id))})</span>"))
+        sender_html = (
+            f"{e(sender)} <span style='color:gray'>({e(msg.sender.id_type)} "
+            f"{e(mask_cpr(msg.sender.id))})</span>"
+        )
+        rows.append((self.tr("Afsender"), sender_html))
         if msg.created:
             rows.append((self.tr("Oprettet"), e(_local(msg.created))))
         cp = msg.recipient.contact_point
         if cp is not None:
-            rows.append((self.tr("Kontaktpunkt"),
-                         e(contact_point_label or cp.label or cp.contact_point_id)))
+            rows.append(
+                (self.tr("Kontaktpunkt"), e(contact_point_label or cp.label or cp.contact_point_id))
+            )
         for info in msg.contact_info:
             rows.append((e(info.label), e(mask_cpr(info.value)) or "<i>–</i>"))
         for reply in msg.reply_data:
@@ -106,8 +109,11 @@ class HeaderPanel(QWidget):
         if msg.content_data and msg.content_data.case_id:
             rows.append((self.tr("Sagsnr. i brevet"), e(msg.content_data.case_id)))
         flags = []
-        flags.append(self.tr("borgeren kan svare") if msg.reply
-                     else self.tr("<b>svar ikke muligt</b> (reply=false)"))
+        flags.append(
+            self.tr("borgeren kan svare")
+            if msg.reply
+            else self.tr("<b>svar ikke muligt</b> (reply=false)")
+        )
         if msg.legal_notification:
             flags.append(self.tr("<b>retsvirkning</b> (legalNotification)"))
         if msg.mandatory:
@@ -115,20 +121,26 @@ class HeaderPanel(QWidget):
         rows.append((self.tr("Egenskaber"), ", ".join(flags)))
         self.details.setText(
             "<table cellspacing='0' cellpadding='1'>"
-            + "".join(f"<tr><td style='color:gray; padding-right:8px'>{k}</td><td>{v}</td></tr>"
-                      for k, v in rows)
-            + "</table>")
+            + "".join(
+                f"<tr><td style='color:gray; padding-right:8px'>{k}</td><td>{v}</td></tr>"
+                for k, v in rows
+            )
+            + "</table>"
+        )
         self.details.setVisible(self.toggle.isChecked())
 
         fwd = msg.forward_data
         if fwd is not None:
             comment = e(fwd.comment) if fwd.comment else self.tr("<i>(ingen kommentar)</i>")
             self.forward.setText(
-                self.tr("<b>Videresendt af borgeren.</b> Oprindelig afsender: <b>%1</b>, "
-                        "dato %2.<br>Borgerens kommentar: %3")
+                self.tr(
+                    "<b>Videresendt af borgeren.</b> Oprindelig afsender: <b>%1</b>, "
+                    "dato %2.<br>Borgerens kommentar: %3"
+                )
                 .replace("%1", e(fwd.original_sender))
                 .replace("%2", e(_local(fwd.original_message_datetime)))
-                .replace("%3", comment))
+                .replace("%3", comment)
+            )
             self.forward.setVisible(True)
         else:
             self.forward.setVisible(False)

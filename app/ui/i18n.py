@@ -27,13 +27,15 @@ def install(app: QCoreApplication, language: str) -> bool:
     for translator in _installed:
         app.removeTranslator(translator)
     _installed.clear()
-    locale = QLocale(QLocale.Language.Danish if language == "da" else QLocale.Language.English,
-                     QLocale.Country.Denmark if language == "da"
-                     else QLocale.Country.UnitedKingdom)
+    locale = QLocale(
+        QLocale.Language.Danish if language == "da" else QLocale.Language.English,
+        QLocale.Country.Denmark if language == "da" else QLocale.Country.UnitedKingdom,
+    )
     QLocale.setDefault(locale)
     qt_base = QTranslator(app)
-    if qt_base.load(locale, "qtbase", "_",
-                    QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+    if qt_base.load(
+        locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    ):
         app.installTranslator(qt_base)
         _installed.append(qt_base)
     if language == "da":

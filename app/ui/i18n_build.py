@@ -27,8 +27,12 @@ def _tool(name: str) -> str:
 
 def build() -> list[str]:
     sources = sorted(str(p.relative_to(UI.parent.parent)) for p in UI.glob("*.py"))
-    subprocess.run([_tool("pyside6-lupdate"), *sources, "-no-obsolete", "-ts", str(TS)],
-                   check=True, cwd=UI.parent.parent, capture_output=True)
+    subprocess.run(
+        [_tool("pyside6-lupdate"), *sources, "-no-obsolete", "-ts", str(TS)],
+        check=True,
+        cwd=UI.parent.parent,
+        capture_output=True,
+    )
     tree = ET.parse(TS)
     tree.getroot().set("language", "en_GB")
     missing = []
@@ -53,8 +57,9 @@ def build() -> list[str]:
         else:
             translation.text = english
     tree.write(TS, encoding="utf-8", xml_declaration=True)
-    subprocess.run([_tool("pyside6-lrelease"), str(TS), "-qm", str(QM)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [_tool("pyside6-lrelease"), str(TS), "-qm", str(QM)], check=True, capture_output=True
+    )
     return missing
 
 

@@ -93,11 +93,12 @@ class InboxModel(QAbstractTableModel):
     def invalidate_all(self) -> None:
         self._rows.clear()
         if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1,
-                                                              self.columnCount() - 1))
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, self.columnCount() - 1)
+            )
 
     def prefetch(self, first_row: int = 0, count: int = PAGE) -> None:
-        self._request(self._ids[first_row:first_row + count])
+        self._request(self._ids[first_row : first_row + count])
 
     def _request(self, item_ids: Sequence[int]) -> None:
         wanted = [i for i in item_ids if i not in self._pending]
@@ -125,8 +126,9 @@ class InboxModel(QAbstractTableModel):
             self._rows.popitem(last=False)
         if positions:
             last_col = self.columnCount() - 1
-            self.dataChanged.emit(self.index(min(positions), 0),
-                                  self.index(max(positions), last_col))
+            self.dataChanged.emit(
+                self.index(min(positions), 0), self.index(max(positions), last_col)
+            )
         self.rowsLoaded.emit()
 
     def _row(self, position: int) -> InboxRow | None:
@@ -134,23 +136,28 @@ class InboxModel(QAbstractTableModel):
         row = self._rows.get(item_id)
         if row is None and item_id not in self._pending:
             page_start = position - position % PAGE
-            self._request([i for i in self._ids[page_start:page_start + PAGE]
-                           if i not in self._rows])
+            self._request(
+                [i for i in self._ids[page_start : page_start + PAGE] if i not in self._rows]
+            )
         return row
 
     # ------------------------------------------------------------------ Qt model API
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._ids)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(SortColumn)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self._headers[section]
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self._headers)
+            and role == Qt.ItemDataRole.DisplayRole
+        ):
+            return self._headers[section]
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -158,8 +165,9 @@ class InboxModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
         if role == ID_ROLE:
@@ -205,8 +213,11 @@ class InboxModel(QAbstractTableModel):
             if row.misrouted:
                 return self.tr("Anden afd.?")
             if row.suggested_case_number:
-                score = f" · {round((row.suggested_score or 0) * 100)} %" \
-                    if row.suggested_score is not None else ""
+                score = (
+                    f" · {round((row.suggested_score or 0) * 100)} %"
+                    if row.suggested_score is not None
+                    else ""
+                )
                 return f"{_short_case_number(row.suggested_case_number)}{score}"
             return ""
         if column == SortColumn.AGE:
@@ -218,8 +229,7 @@ class InboxModel(QAbstractTableModel):
             elif row.assignee_label and row.status in ("fordelt", "afventer"):
                 text = f"{text} · {row.assignee_label}"
             if row.claimed_by:
-                text = self.tr("%1 · låst af %2").replace("%1", text).replace("%2",
-                                                                              row.claimed_by)
+                text = self.tr("%1 · låst af %2").replace("%1", text).replace("%2", row.claimed_by)
             return text
         return ""
 
@@ -229,9 +239,11 @@ class InboxModel(QAbstractTableModel):
         if column == SortColumn.STATUS and row.status_note:
             return row.status_note
         if column == SortColumn.AGE:
-            return self.tr("%1 (modtaget %2)").replace(
-                "%1", labels.workdays_label(row.age_workdays(self._now))).replace(
-                "%2", local_date(row.received_at).strftime("%d.%m.%Y"))
+            return (
+                self.tr("%1 (modtaget %2)")
+                .replace("%1", labels.workdays_label(row.age_workdays(self._now)))
+                .replace("%2", local_date(row.received_at).strftime("%d.%m.%Y"))
+            )
         if column == SortColumn.SUBJECT:
             return row.label
         if column == SortColumn.SUGGESTION and row.suggested_case_number:
@@ -239,8 +251,11 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def _foreground(self, row: InboxRow, column: SortColumn) -> QBrush | None:
-        if column == SortColumn.AGE and row.status in ("ny", "fejlet") \
-                and row.age_workdays(self._now) > OVERDUE_WORKDAYS:
+        if (
+            column == SortColumn.AGE
+            and row.status in ("ny", "fejlet")
+            and row.age_workdays(self._now) > OVERDUE_WORKDAYS
+        ):
             return QBrush(QColor("#c0392b"))
         if column == SortColumn.STATUS and row.status == "fejlet":
             return QBrush(QColor("#c0392b"))

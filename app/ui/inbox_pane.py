@@ -8,6 +8,7 @@ item ID across refreshes and emits `currentItemChanged` / `selectionChanged` wit
 from __future__ import annotations
 
 import asyncio
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,8 +17,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QTabBar,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -45,8 +46,9 @@ class InboxPane(QWidget):
     selectionChanged = Signal(list)  # item ids
     refreshed = Signal(int)  # number of items shown
 
-    def __init__(self, backend: UiBackend, messages: Messages, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(
+        self, backend: UiBackend, messages: Messages, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.backend = backend
         self.messages = messages
@@ -99,28 +101,46 @@ class InboxPane(QWidget):
         self.filters = QWidget(self)
         frow = QHBoxLayout(self.filters)
         frow.setContentsMargins(0, 0, 0, 0)
-        self.kind_box = self._combo(self.tr("Type"), [
-            (self.tr("Alle typer"), ANY),
-            *[(labels.kind_label(k), k) for k in ("retursvar", "nyhenvendelse", "videresendt")],
-        ])
-        self.status_box = self._combo(self.tr("Status"), [
-            (self.tr("Alle statusser"), ANY),
-            *[(labels.status_label(s), s) for s in ItemStatus.ALL],
-        ])
+        self.kind_box = self._combo(
+            self.tr("Type"),
+            [
+                (self.tr("Alle typer"), ANY),
+                *[(labels.kind_label(k), k) for k in ("retursvar", "nyhenvendelse", "videresendt")],
+            ],
+        )
+        self.status_box = self._combo(
+            self.tr("Status"),
+            [
+                (self.tr("Alle statusser"), ANY),
+                *[(labels.status_label(s), s) for s in ItemStatus.ALL],
+            ],
+        )
         self.cp_box = self._combo(self.tr("Kontaktpunkt"), [(self.tr("Alle kontaktpunkter"), ANY)])
-        self.age_box = self._combo(self.tr("Alder"), [
-            (self.tr("Alle aldre"), ANY),
-            (self.tr("Over 1 arbejdsdag"), 1),
-            (self.tr("Over 2 arbejdsdage"), 2),
-            (self.tr("Over 5 arbejdsdage"), 5),
-            (self.tr("Over 10 arbejdsdage"), 10),
-        ])
-        self.assignee_box = self._combo(self.tr("Sagsbehandler"), [
-            (self.tr("Alle sagsbehandlere"), ANY), (self.tr("Ingen"), UNASSIGNED)])
-        self.claim_box = self._combo(self.tr("Låst af"), [
-            (self.tr("Alle låse"), ANY), (self.tr("Ikke låst"), UNCLAIMED)])
-        for box in (self.kind_box, self.status_box, self.cp_box, self.age_box,
-                    self.assignee_box, self.claim_box):
+        self.age_box = self._combo(
+            self.tr("Alder"),
+            [
+                (self.tr("Alle aldre"), ANY),
+                (self.tr("Over 1 arbejdsdag"), 1),
+                (self.tr("Over 2 arbejdsdage"), 2),
+                (self.tr("Over 5 arbejdsdage"), 5),
+                (self.tr("Over 10 arbejdsdage"), 10),
+            ],
+        )
+        self.assignee_box = self._combo(
+            self.tr("Sagsbehandler"),
+            [(self.tr("Alle sagsbehandlere"), ANY), (self.tr("Ingen"), UNASSIGNED)],
+        )
+        self.claim_box = self._combo(
+            self.tr("Låst af"), [(self.tr("Alle låse"), ANY), (self.tr("Ikke låst"), UNCLAIMED)]
+        )
+        for box in (
+            self.kind_box,
+            self.status_box,
+            self.cp_box,
+            self.age_box,
+            self.assignee_box,
+            self.claim_box,
+        ):
             frow.addWidget(box, 1)
         self.filters.setVisible(False)
         self.filter_button.toggled.connect(self.filters.setVisible)
@@ -133,8 +153,9 @@ class InboxPane(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(SortColumn.RECEIVED,
-                                                       Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicator(
+            SortColumn.RECEIVED, Qt.SortOrder.DescendingOrder
+        )
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
@@ -143,15 +164,23 @@ class InboxPane(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = {SortColumn.RECEIVED: 98, SortColumn.KIND: 110, SortColumn.SENDER: 125,
-                  SortColumn.SUBJECT: 200, SortColumn.CONTACT_POINT: 100,
-                  SortColumn.SUGGESTION: 124, SortColumn.AGE: 44, SortColumn.STATUS: 76}
+        widths = {
+            SortColumn.RECEIVED: 98,
+            SortColumn.KIND: 110,
+            SortColumn.SENDER: 125,
+            SortColumn.SUBJECT: 200,
+            SortColumn.CONTACT_POINT: 100,
+            SortColumn.SUGGESTION: 124,
+            SortColumn.AGE: 44,
+            SortColumn.STATUS: 76,
+        }
         for column, width in widths.items():
             header.resizeSection(column, width)
         header.setSectionResizeMode(SortColumn.SUBJECT, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         self.table.selectionModel().selectionChanged.connect(
-            lambda *_: self.selectionChanged.emit(self.selected_ids()))
+            lambda *_: self.selectionChanged.emit(self.selected_ids())
+        )
         layout.addWidget(self.table, 1)
 
         self.count_label = QLabel(self)
@@ -210,8 +239,10 @@ class InboxPane(QWidget):
             return False
         index = self.model.index(row, 0)
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.table.scrollTo(index)
         return True
 
@@ -254,7 +285,8 @@ class InboxPane(QWidget):
                     self.table.selectionModel().select(
                         self.model.index(row, 0),
                         QItemSelectionModel.SelectionFlag.Select
-                        | QItemSelectionModel.SelectionFlag.Rows)
+                        | QItemSelectionModel.SelectionFlag.Rows,
+                    )
         if not restored:
             self._current = None
             self.currentItemChanged.emit(None)

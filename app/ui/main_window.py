@@ -8,6 +8,7 @@ it turns user decisions into outbox entries through the backend and shows each i
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from typing import Any
 
@@ -48,8 +49,15 @@ class MainWindow(QMainWindow):
     decisionQueued = Signal(int, int)  # item id, outbox id
     detailShown = Signal(int)  # item id whose preview + suggestions are on screen
 
-    def __init__(self, backend: UiBackend, messages: Messages, *, demo: bool = False,
-                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        backend: UiBackend,
+        messages: Messages,
+        *,
+        demo: bool = False,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.backend = backend
         self.messages = messages
@@ -131,16 +139,25 @@ class MainWindow(QMainWindow):
         self.act_next = a(self.tr("Næste element"), ["J"], lambda: self.inbox.move(1), "next")
         self.act_prev = a(self.tr("Forrige element"), ["K"], lambda: self.inbox.move(-1), "prev")
         self._shortcuts.append(("↓ / ↑", self.tr("Næste / forrige element")))
-        self.act_journalise = a(self.tr("Journalisér på valgt forslag"), ["Return", "Enter"],
-                                self.journalise, "journalise")
+        self.act_journalise = a(
+            self.tr("Journalisér på valgt forslag"),
+            ["Return", "Enter"],
+            self.journalise,
+            "journalise",
+        )
         self.act_assign = a(self.tr("Fordel til sagsbehandler"), ["F"], self.assign, "assign")
         self.act_reject = a(self.tr("Afvis (fejlsendt)"), ["A"], self.reject_items, "reject")
         self.act_forward = a(self.tr("Videresend"), ["V"], self.forward, "forward")
-        self.act_undo = a(self.tr("Fortryd (mens den venter i udbakken)"), ["Ctrl+Z"],
-                          self.undo, "undo")
+        self.act_undo = a(
+            self.tr("Fortryd (mens den venter i udbakken)"), ["Ctrl+Z"], self.undo, "undo"
+        )
         a(self.tr("Hurtigsøgning i indbakken"), ["Ctrl+F", "/"], self._focus_search, "search")
-        a(self.tr("Søg sag (CPR, navn, sagsnummer)"), ["Ctrl+K"], self._focus_case_search,
-          "caseSearch")
+        a(
+            self.tr("Søg sag (CPR, navn, sagsnummer)"),
+            ["Ctrl+K"],
+            self._focus_case_search,
+            "caseSearch",
+        )
         a(self.tr("Vælg forslag 1–5"), ["Alt+1"], lambda: self._pick(0), "pick1")
         for n in range(2, 6):
             act = QAction(self)
@@ -149,8 +166,12 @@ class MainWindow(QMainWindow):
             self.addAction(act)
         a(self.tr("Markér som ulæst / læst"), ["U"], self.toggle_read, "toggleRead")
         a(self.tr("Gå til indbakken"), ["Escape"], self._focus_inbox, "focusInbox")
-        a(self.tr("Visning: Ufordelte … Alle"), ["Ctrl+1"], lambda: self.inbox.tabs
-          .setCurrentIndex(0), "view1")
+        a(
+            self.tr("Visning: Ufordelte … Alle"),
+            ["Ctrl+1"],
+            lambda: self.inbox.tabs.setCurrentIndex(0),
+            "view1",
+        )
         for n in range(2, self.inbox.tabs.count() + 1):
             act = QAction(self)
             act.setShortcut(QKeySequence(f"Ctrl+{n}"))
@@ -162,19 +183,30 @@ class MainWindow(QMainWindow):
         a(self.tr("Næste dokument"), ["Ctrl+Tab"], self._next_file, "nextFile")
         a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++", "Ctrl+-"], self._zoom_key, "zoom")
         self.act_sync = a(self.tr("Hent ny post nu"), ["F5"], self._sync_now, "sync")
-        self.act_settings = a(self.tr("Indstillinger"), ["Ctrl+,"], self.show_settings,
-                              "settings")
+        self.act_settings = a(self.tr("Indstillinger"), ["Ctrl+,"], self.show_settings, "settings")
         self.act_help = a(self.tr("Tastaturgenveje"), ["F1", "?"], self.show_shortcuts, "help")
         self.sync_requested = None
 
     def _tab_order(self) -> None:
         """Search → inbox → documents → preview → case search → suggestions → actions."""
-        chain = [self.inbox.search, self.inbox.filter_button, self.inbox.table,
-                 self.preview.header.toggle, self.preview.open_button, self.preview.save_button,
-                 self.preview.files, self.preview.text, self.panel.search, self.panel.list,
-                 self.panel.journalise_button, self.panel.assign_button,
-                 self.panel.forward_button, self.panel.reject_button, self.panel.undo_button]
-        for first, second in zip(chain, chain[1:]):
+        chain = [
+            self.inbox.search,
+            self.inbox.filter_button,
+            self.inbox.table,
+            self.preview.header.toggle,
+            self.preview.open_button,
+            self.preview.save_button,
+            self.preview.files,
+            self.preview.text,
+            self.panel.search,
+            self.panel.list,
+            self.panel.journalise_button,
+            self.panel.assign_button,
+            self.panel.forward_button,
+            self.panel.reject_button,
+            self.panel.undo_button,
+        ]
+        for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
     def apply_settings(self, settings: Any) -> None:
@@ -231,8 +263,9 @@ class MainWindow(QMainWindow):
             app = QApplication.instance()
             if new.dark != current.dark and isinstance(app, QApplication):
                 theme.apply(app, new.dark)
-            text = self.tr("Indstillingerne er gemt. Nye forbindelser og sprog bruges ved "
-                           "næste start.")
+            text = self.tr(
+                "Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start."
+            )
             if problems:
                 self.messages.show_error(text, problems[0])
             else:
@@ -247,8 +280,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ status
     def set_connection_state(self, state: str, message: str) -> None:
-        text = {"online": self.tr("● Online"), "degraded": self.tr("● Forbindelsen svigter"),
-                "offline": self.tr("● Offline")}.get(state, state)
+        text = {
+            "online": self.tr("● Online"),
+            "degraded": self.tr("● Forbindelsen svigter"),
+            "offline": self.tr("● Offline"),
+        }.get(state, state)
         color = {"online": "#1e8449", "degraded": "#b9770e"}.get(state, "#c0392b")
         self.state_label.setText(text)
         self.state_label.setStyleSheet(f"color: {color}; padding: 0 8px;")
@@ -272,10 +308,13 @@ class MainWindow(QMainWindow):
 
     def show_first_run(self) -> None:
         """Say plainly that this is the demo sandbox, and how to connect for real."""
-        self.banner.setText(self.tr(
-            "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med "
-            "syntetiske data – intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> "
-            "(Ctrl+,) for at forbinde til kommunens postserver og SF2900."))
+        self.banner.setText(
+            self.tr(
+                "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med "
+                "syntetiske data – intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> "
+                "(Ctrl+,) for at forbinde til kommunens postserver og SF2900."
+            )
+        )
         self.banner.setAccessibleName(self.tr("Demo (sandkasse)"))
         self.banner.setVisible(True)
 
@@ -286,8 +325,9 @@ class MainWindow(QMainWindow):
             self.tray = QSystemTrayIcon(self.windowIcon(), self)
             self.tray.show()
         if self.tray is not None:
-            self.tray.showMessage("Postfordeler", text, QSystemTrayIcon.MessageIcon.Information,
-                                  5000)
+            self.tray.showMessage(
+                "Postfordeler", text, QSystemTrayIcon.MessageIcon.Information, 5000
+            )
 
     def _show_error(self, text: str, detail: str) -> None:
         self.statusBar().showMessage(f"{text}: {detail}" if detail else text, 15000)
@@ -329,23 +369,30 @@ class MainWindow(QMainWindow):
         last = detail.last_outbox
         decidable = row.status in (ItemStatus.NEW, ItemStatus.FAILED) and pending is None
         claimed_by_other = bool(row.claimed_by) and row.claimed_by != self.backend.user
-        undoable = pending is not None and pending.status == OutboxStatus.PENDING \
-            and pending.attempts == 0
+        undoable = (
+            pending is not None and pending.status == OutboxStatus.PENDING and pending.attempts == 0
+        )
         self.panel.set_decidable(decidable and not claimed_by_other, undoable)
         text = ""
         if pending is not None:
             text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
-                "%1", _describe(pending.action, pending.payload))
+                "%1", _describe(pending.action, pending.payload)
+            )
             if pending.last_error:
                 text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
         elif row.status == ItemStatus.FAILED:
             text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
         elif row.status != ItemStatus.NEW and last is not None:
-            text = "<b>" + labels.status_label(row.status) + "</b>: " + _describe(last.action,
-                                                                                 last.payload)
+            text = (
+                "<b>"
+                + labels.status_label(row.status)
+                + "</b>: "
+                + _describe(last.action, last.payload)
+            )
         if claimed_by_other:
             text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
-                "%1", row.claimed_by or "")
+                "%1", row.claimed_by or ""
+            )
         self.panel.set_state_text(text)
 
     async def reload_current(self) -> None:
@@ -394,8 +441,7 @@ class MainWindow(QMainWindow):
         dialog = JournaliseDialog(choice, parent=self)
 
         def accepted() -> None:
-            payload: dict[str, Any] = {"case_id": choice.case_id,
-                                       "case_number": choice.case_number}
+            payload: dict[str, Any] = {"case_id": choice.case_id, "case_number": choice.case_number}
             note = dialog.note()
             if note:
                 payload.update(note=note["text"], note_title=note["title"])
@@ -411,15 +457,16 @@ class MainWindow(QMainWindow):
         async def run() -> None:
             workers = await self.backend.caseworkers()
             choice = self.panel.selected_choice()
-            dialog = AssignDialog(workers, choice.caseworker_id if choice else None,
-                                  len(ids), self)
+            dialog = AssignDialog(workers, choice.caseworker_id if choice else None, len(ids), self)
 
             def accepted() -> None:
                 selected = dialog.selected()
                 if not selected:
                     return
-                payload: dict[str, Any] = {"caseworker_id": selected[0],
-                                           "caseworker_label": selected[1]}
+                payload: dict[str, Any] = {
+                    "caseworker_id": selected[0],
+                    "caseworker_label": selected[1],
+                }
                 if choice is not None and len(ids) == 1:
                     payload.update(case_id=choice.case_id, case_number=choice.case_number)
                 self._decide(ids, "assign", payload)
@@ -480,8 +527,11 @@ class MainWindow(QMainWindow):
             if failures:
                 self.messages.show_error(labels.action_label(action), failures[0])
             else:
-                self.messages.show_info(self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)")
-                                        .replace("%1", labels.action_label(action)))
+                self.messages.show_info(
+                    self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)").replace(
+                        "%1", labels.action_label(action)
+                    )
+                )
             if len(item_ids) == 1 and not failures:
                 self.inbox.move(1)
 
@@ -504,8 +554,11 @@ class MainWindow(QMainWindow):
             self.inbox.update_counts()
             await self.reload_current()
             await self.refresh_outbox_count()
-            self.messages.show_info(self.tr("Handlingen er fortrudt.") if ok else
-                                    self.tr("For sent at fortryde: handlingen er sendt."))
+            self.messages.show_info(
+                self.tr("Handlingen er fortrudt.")
+                if ok
+                else self.tr("For sent at fortryde: handlingen er sendt.")
+            )
 
         spawn(run(), self.tr("Fortryd"), self.messages)
 
@@ -527,9 +580,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ events from the core
     def on_outbox_changed(self) -> None:
         """The worker delivered/failed something: refresh pending rows and the current item."""
-        pending = [i for i in self.inbox.model.ids()
-                   if (r := self.inbox.model.cached_row(i)) is not None
-                   and r.status == ItemStatus.PENDING]
+        pending = [
+            i
+            for i in self.inbox.model.ids()
+            if (r := self.inbox.model.cached_row(i)) is not None and r.status == ItemStatus.PENDING
+        ]
         if pending:
             self.inbox.model.invalidate(pending)
             self.inbox.update_counts()
@@ -558,21 +613,27 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
-        self.settings.setValue("window/inboxHeader",
-                               self.inbox.table.horizontalHeader().saveState())
+        self.settings.setValue(
+            "window/inboxHeader", self.inbox.table.horizontalHeader().saveState()
+        )
         self.settings.setValue("window/view", self.inbox.view_key)
         self.settings.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         super().closeEvent(event)
 
 
 def _describe(action: str, payload: dict[str, Any]) -> str:
     label = labels.action_label(action)
-    target = (payload.get("case_number") or payload.get("caseworker_label")
-              or payload.get("receiver_label") or payload.get("receiver_id")
-              or payload.get("reason") or "")
+    target = (
+        payload.get("case_number")
+        or payload.get("caseworker_label")
+        or payload.get("receiver_label")
+        or payload.get("receiver_id")
+        or payload.get("reason")
+        or ""
+    )
     if action == "assign" and payload.get("case_number"):
         target = f"{payload.get('caseworker_label')} · {payload['case_number']}"
     return f"{label} {target}".strip()

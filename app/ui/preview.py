@@ -47,9 +47,37 @@ log = logging.getLogger("postfordeler.ui.preview")
 
 SAFE_TO_OPEN = {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"}
 RISKY_SUFFIXES = {
-    ".exe", ".com", ".bat", ".cmd", ".scr", ".msi", ".ps1", ".vbs", ".vbe", ".js", ".jse",
-    ".wsf", ".wsh", ".hta", ".jar", ".lnk", ".reg", ".dll", ".cpl", ".pif", ".html", ".htm",
-    ".svg", ".docm", ".xlsm", ".pptm", ".iso", ".img", ".sh", ".py", ".appimage",
+    ".exe",
+    ".com",
+    ".bat",
+    ".cmd",
+    ".scr",
+    ".msi",
+    ".ps1",
+    ".vbs",
+    ".vbe",
+    ".js",
+    ".jse",
+    ".wsf",
+    ".wsh",
+    ".hta",
+    ".jar",
+    ".lnk",
+    ".reg",
+    ".dll",
+    ".cpl",
+    ".pif",
+    ".html",
+    ".htm",
+    ".svg",
+    ".docm",
+    ".xlsm",
+    ".pptm",
+    ".iso",
+    ".img",
+    ".sh",
+    ".py",
+    ".appimage",
 }
 
 
@@ -72,11 +100,39 @@ def is_risky(file: MemoFile) -> bool:
 
 def sanitize_html(html: str) -> str:
     """nh3 (ammonia): no script, no styles that fetch, no remote images, links kept inert."""
-    return nh3.clean(html, tags={"p", "br", "b", "i", "u", "em", "strong", "ul", "ol", "li",
-                                 "h1", "h2", "h3", "h4", "table", "tr", "td", "th", "thead",
-                                 "tbody", "div", "span", "pre", "blockquote", "a"},
-                     attributes={"a": {"href"}, "td": {"colspan", "rowspan"}},
-                     url_schemes={"mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html,
+        tags={
+            "p",
+            "br",
+            "b",
+            "i",
+            "u",
+            "em",
+            "strong",
+            "ul",
+            "ol",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "table",
+            "tr",
+            "td",
+            "th",
+            "thead",
+            "tbody",
+            "div",
+            "span",
+            "pre",
+            "blockquote",
+            "a",
+        },
+        attributes={"a": {"href"}, "td": {"colspan", "rowspan"}},
+        url_schemes={"mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 class SafeTextBrowser(QTextBrowser):
@@ -87,7 +143,7 @@ class SafeTextBrowser(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
 
-    def loadResource(self, _type: int, _name: QUrl) -> object:  # noqa: N802 - Qt override
+    def loadResource(self, _type: int, _name: QUrl) -> object:
         return None
 
 
@@ -123,8 +179,15 @@ class PdfViewer(QWidget):
         self.copy = QToolButton(self, text=self.tr("Kopiér tekst"))
         self.copy.setToolTip(self.tr("Kopiér sidens tekst til udklipsholderen"))
         self.copy.clicked.connect(self.copy_page_text)
-        for w in (self.page, self.pages_label, self.zoom_out, self.zoom_in, self.find,
-                  self.hits, self.copy):
+        for w in (
+            self.page,
+            self.pages_label,
+            self.zoom_out,
+            self.zoom_in,
+            self.find,
+            self.hits,
+            self.copy,
+        ):
             bar.addWidget(w)
         bar.setStretch(4, 1)
         layout.addLayout(bar)
@@ -135,8 +198,12 @@ class PdfViewer(QWidget):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setSearchModel(self.search_model)
         self.view.pageNavigator().currentPageChanged.connect(
-            lambda p: (self.page.blockSignals(True), self.page.setValue(p + 1),
-                       self.page.blockSignals(False)))
+            lambda p: (
+                self.page.blockSignals(True),
+                self.page.setValue(p + 1),
+                self.page.blockSignals(False),
+            )
+        )
         layout.addWidget(self.view, 1)
         self._hit = -1
 
@@ -255,11 +322,16 @@ class DocumentPreview(QWidget):
         while self.files.count():
             self.files.removeTab(0)
         for n, f in enumerate(message.files):
-            self.files.addTab(self.style().standardIcon(_file_icon(f)),
-                              f"{f.safe_filename} ({_size(f.size)})")
-            self.files.setTabToolTip(n, self.tr("%1 · %2 · oprindeligt navn: %3")
-                                     .replace("%1", f.mime).replace("%2", _size(f.size))
-                                     .replace("%3", visible_name(f.filename)))
+            self.files.addTab(
+                self.style().standardIcon(_file_icon(f)), f"{f.safe_filename} ({_size(f.size)})"
+            )
+            self.files.setTabToolTip(
+                n,
+                self.tr("%1 · %2 · oprindeligt navn: %3")
+                .replace("%1", f.mime)
+                .replace("%2", _size(f.size))
+                .replace("%3", visible_name(f.filename)),
+            )
         self.files.blockSignals(False)
         has = bool(message.files)
         self.open_button.setEnabled(has)
@@ -303,7 +375,7 @@ class DocumentPreview(QWidget):
         f = self.message.files[row]
         try:
             self._render(f)
-        except Exception:  # noqa: BLE001 - a hostile file must not take the window down
+        except Exception:
             log.exception("preview failed for one file")
             self._fail(f)
 
@@ -332,13 +404,17 @@ class DocumentPreview(QWidget):
             self.image.setPixmap(pixmap)
             self.stack.setCurrentWidget(self.image_scroll)
         else:
-            self.notice.setText(self.tr("Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.")
-                                .replace("%1", f.mime))
+            self.notice.setText(
+                self.tr("Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.").replace("%1", f.mime)
+            )
             self.stack.setCurrentWidget(self.notice)
 
     def _fail(self, f: MemoFile) -> None:
-        self.notice.setText(self.tr("Filen kunne ikke vises: indholdet passer ikke til den "
-                                    "angivne type (%1).").replace("%1", f.mime))
+        self.notice.setText(
+            self.tr(
+                "Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1)."
+            ).replace("%1", f.mime)
+        )
         self.stack.setCurrentWidget(self.notice)
 
     # ------------------------------------------------------------------ open / save
@@ -346,12 +422,17 @@ class DocumentPreview(QWidget):
         if not is_risky(f):
             return True
         answer = QMessageBox.warning(
-            self, self.tr("Åbn fil?"),
-            self.tr("Filen \"%1\" (%2) kan indeholde kode, der kører på din computer.\n"
-                    "Åbn den kun, hvis du stoler på afsenderen.")
-            .replace("%1", f.safe_filename).replace("%2", f.mime),
+            self,
+            self.tr("Åbn fil?"),
+            self.tr(
+                'Filen "%1" (%2) kan indeholde kode, der kører på din computer.\n'
+                "Åbn den kun, hvis du stoler på afsenderen."
+            )
+            .replace("%1", f.safe_filename)
+            .replace("%2", f.mime),
             QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Open
 
     def open_current(self) -> None:

@@ -38,8 +38,13 @@ class Settings:
         return bool(self.gateway_url.strip())
 
     def endpoints(self) -> dict[str, str]:
-        out = {"gateway": self.gateway_url, "sf2900": self.sf2900_url, "dubu": self.dubu_url,
-               "municipality_cvr": self.municipality_cvr, "user": self.user}
+        out = {
+            "gateway": self.gateway_url,
+            "sf2900": self.sf2900_url,
+            "dubu": self.dubu_url,
+            "municipality_cvr": self.municipality_cvr,
+            "user": self.user,
+        }
         return {k: v for k, v in out.items() if v}
 
 

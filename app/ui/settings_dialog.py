@@ -55,22 +55,27 @@ class SettingsDialog(QDialog):
         self.demo_note.setWordWrap(True)
         self.demo_note.setObjectName("settingsDemoNote")
         if not settings.configured:
-            self.demo_note.setText(self.tr(
-                "Ingen postserver er sat op, så Postfordeler kører som <b>demo mod en indbygget "
-                "sandkasse</b> med syntetiske data. Udfyld adressen på kommunens postserver for "
-                "at bruge rigtig post."))
+            self.demo_note.setText(
+                self.tr(
+                    "Ingen postserver er sat op, så Postfordeler kører som <b>demo mod en indbygget "
+                    "sandkasse</b> med syntetiske data. Udfyld adressen på kommunens postserver for "
+                    "at bruge rigtig post."
+                )
+            )
         layout.addWidget(self.demo_note)
         self.demo_note.setVisible(not settings.configured)
 
         endpoints = QGroupBox(self.tr("Forbindelser"), self)
         form = QFormLayout(endpoints)
-        self.gateway = self._line(settings.gateway_url, "https://postserver.kommune.dk",
-                                  self.tr("Postserver (gateway)"))
-        self.sf2900 = self._line(settings.sf2900_url,
-                                 "https://…/sf2900/DistributionService",
-                                 self.tr("SF2900 Fordelingskomponent"))
-        self.dubu = self._line(settings.dubu_url, "https://…/dubu",
-                               self.tr("DUBU sagsopslag"))
+        self.gateway = self._line(
+            settings.gateway_url, "https://postserver.kommune.dk", self.tr("Postserver (gateway)")
+        )
+        self.sf2900 = self._line(
+            settings.sf2900_url,
+            "https://…/sf2900/DistributionService",
+            self.tr("SF2900 Fordelingskomponent"),
+        )
+        self.dubu = self._line(settings.dubu_url, "https://…/dubu", self.tr("DUBU sagsopslag"))
         self.user = self._line(settings.user, "initialer", self.tr("Brugernavn"))
         self.password = self._line("", self.tr("(uændret)"), self.tr("Adgangskode"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -84,8 +89,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("DUBU-opslag"), self.dubu)
         form.addRow(self.tr("Kommunens CVR"), self.cvr)
         cert_row = QHBoxLayout()
-        self.certificate = self._line(settings.certificate_path, self.tr("sti til .p12/.pfx"),
-                                      self.tr("Certifikat (PKCS#12)"))
+        self.certificate = self._line(
+            settings.certificate_path, self.tr("sti til .p12/.pfx"), self.tr("Certifikat (PKCS#12)")
+        )
         browse = QPushButton(self.tr("Vælg…"), self)
         browse.setAccessibleName(self.tr("Vælg certifikatfil"))
         browse.clicked.connect(self._browse)
@@ -101,13 +107,15 @@ class SettingsDialog(QDialog):
         wform = QFormLayout(work)
         self.contact_points = QComboBox(self)
         self.contact_points.setAccessibleName(self.tr("Kontaktpunkter"))
-        for key, text in (("both", self.tr("Retursvar og nyhenvendelser")),
-                          ("retursvar", self.tr("Kun retursvar (skjulte kontaktpunkter)")),
-                          ("nyhenvendelser", self.tr("Kun nyhenvendelser (synlige "
-                                                     "kontaktpunkter)"))):
+        for key, text in (
+            ("both", self.tr("Retursvar og nyhenvendelser")),
+            ("retursvar", self.tr("Kun retursvar (skjulte kontaktpunkter)")),
+            ("nyhenvendelser", self.tr("Kun nyhenvendelser (synlige kontaktpunkter)")),
+        ):
             self.contact_points.addItem(text, key)
-        self.contact_points.setCurrentIndex(max(0, self.contact_points.findData(
-            settings.contact_points)))
+        self.contact_points.setCurrentIndex(
+            max(0, self.contact_points.findData(settings.contact_points))
+        )
         self.language = QComboBox(self)
         self.language.setAccessibleName(self.tr("Sprog"))
         for key, text in i18n.LANGUAGES.items():
@@ -115,8 +123,11 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
         self.look = QComboBox(self)
         self.look.setAccessibleName(self.tr("Udseende"))
-        for key, text in (("auto", self.tr("Følg styresystemet")), ("light", self.tr("Lyst")),
-                          ("dark", self.tr("Mørkt"))):
+        for key, text in (
+            ("auto", self.tr("Følg styresystemet")),
+            ("light", self.tr("Lyst")),
+            ("dark", self.tr("Mørkt")),
+        ):
             self.look.addItem(text, key)
         self.look.setCurrentIndex(max(0, self.look.findData(settings.dark)))
         wform.addRow(self.tr("Modtag post fra"), self.contact_points)
@@ -128,23 +139,28 @@ class SettingsDialog(QDialog):
         self.keyring_note.setObjectName("keyringNote")
         self.keyring_note.setWordWrap(True)
         if keyring_problem():
-            self.keyring_note.setText(self.tr(
-                "<b>Ingen nøglering fundet.</b> Denne computer har ingen sikker "
-                "adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. "
-                "Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller "
-                "Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig "
-                "adgangskoder i en almindelig fil."))
+            self.keyring_note.setText(
+                self.tr(
+                    "<b>Ingen nøglering fundet.</b> Denne computer har ingen sikker "
+                    "adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. "
+                    "Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller "
+                    "Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig "
+                    "adgangskoder i en almindelig fil."
+                )
+            )
             self.password.setEnabled(False)
             self.passphrase.setEnabled(False)
         self.keyring_note.setVisible(bool(self.keyring_note.text()))
         layout.addWidget(self.keyring_note)
 
-        self.restart_note = QLabel(self.tr("Nye forbindelser bruges, når Postfordeler "
-                                           "startes igen."), self)
+        self.restart_note = QLabel(
+            self.tr("Nye forbindelser bruges, når Postfordeler startes igen."), self
+        )
         self.restart_note.setStyleSheet("color: gray")
         layout.addWidget(self.restart_note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Gem"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annullér"))
         buttons.accepted.connect(self.accept)
@@ -158,20 +174,28 @@ class SettingsDialog(QDialog):
         return edit
 
     def _browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, self.tr("Vælg certifikat"),
-                                              self.certificate.text(),
-                                              self.tr("PKCS#12 (*.p12 *.pfx)"))
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Vælg certifikat"),
+            self.certificate.text(),
+            self.tr("PKCS#12 (*.p12 *.pfx)"),
+        )
         if name:
             self.certificate.setText(name)
 
     def result_settings(self) -> Settings:
         cvr = self.cvr.text().strip().strip("_")
         return Settings(
-            gateway_url=self.gateway.text().strip(), sf2900_url=self.sf2900.text().strip(),
-            dubu_url=self.dubu.text().strip(), dubu_data=self.settings.dubu_data,
-            certificate_path=self.certificate.text().strip(), municipality_cvr=cvr,
-            user=self.user.text().strip(), contact_points=self.contact_points.currentData(),
-            language=self.language.currentData(), dark=self.look.currentData(),
+            gateway_url=self.gateway.text().strip(),
+            sf2900_url=self.sf2900.text().strip(),
+            dubu_url=self.dubu.text().strip(),
+            dubu_data=self.settings.dubu_data,
+            certificate_path=self.certificate.text().strip(),
+            municipality_cvr=cvr,
+            user=self.user.text().strip(),
+            contact_points=self.contact_points.currentData(),
+            language=self.language.currentData(),
+            dark=self.look.currentData(),
         )
 
     def store_secrets(self, settings: Settings) -> list[str]:
@@ -189,6 +213,9 @@ class SettingsDialog(QDialog):
                 keyring.set_password(KEYRING_SERVICE, key, secret)
             except Exception as exc:  # noqa: BLE001 - shown to the user, never logged with value
                 log.warning("keyring write failed: %s", type(exc).__name__)
-                problems.append(self.tr("Adgangskoden kunne ikke gemmes i nøgleringen (%1).")
-                                .replace("%1", type(exc).__name__))
+                problems.append(
+                    self.tr("Adgangskoden kunne ikke gemmes i nøgleringen (%1).").replace(
+                        "%1", type(exc).__name__
+                    )
+                )
         return problems

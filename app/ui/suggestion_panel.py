@@ -36,8 +36,9 @@ HTML_ROLE = Qt.ItemDataRole.UserRole + 2
 class RichItemDelegate(QStyledItemDelegate):
     """Paints an item's HTML (case number, confidence, title, reasons) word-wrapped."""
 
-    def _document(self, option: QStyleOptionViewItem, index: QModelIndex, width: int
-                  ) -> QTextDocument:
+    def _document(
+        self, option: QStyleOptionViewItem, index: QModelIndex, width: int
+    ) -> QTextDocument:
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
         doc.setDocumentMargin(4)
@@ -102,8 +103,10 @@ class SuggestionPanel(QWidget):
         self.banner.setObjectName("misrouteBanner")
         self.banner.setWordWrap(True)
         self.banner.setFrameShape(QFrame.Shape.StyledPanel)
-        self.banner.setStyleSheet("#misrouteBanner { background: #fff3cd; color: #664d03;"
-                                  " padding: 6px; border-radius: 4px; }")
+        self.banner.setStyleSheet(
+            "#misrouteBanner { background: #fff3cd; color: #664d03;"
+            " padding: 6px; border-radius: 4px; }"
+        )
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
 
@@ -222,8 +225,10 @@ class SuggestionPanel(QWidget):
         elif searching:
             self.empty.setText(self.tr("Ingen sager fundet."))
         else:
-            self.empty.setText(view.note or self.tr(
-                "Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer."))
+            self.empty.setText(
+                view.note
+                or self.tr("Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.")
+            )
         self._update_buttons()
 
     def _choice_text(self, c: CaseChoice) -> str:
@@ -239,23 +244,25 @@ class SuggestionPanel(QWidget):
         e = html.escape
         closed_text = self.tr("lukket")
         worker_text = self.tr("Sagsbehandler")
-        closed = f" <span style='color:#c0392b'>{e(closed_text)}</span>" \
-            if not c.is_open else ""
-        score = f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>" \
-            if c.score is not None else ""
+        closed = f" <span style='color:#c0392b'>{e(closed_text)}</span>" if not c.is_open else ""
+        score = (
+            f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>"
+            if c.score is not None
+            else ""
+        )
         parts = [f"<b>{e(c.case_number)}</b>{score}{closed}"]
         if c.title:
             parts.append(e(c.title))
         if c.caseworker_label:
-            parts.append(f"<span style='color:gray'>{e(worker_text)}: "
-                         f"{e(c.caseworker_label)}</span>")
+            parts.append(
+                f"<span style='color:gray'>{e(worker_text)}: {e(c.caseworker_label)}</span>"
+            )
         if c.reasons:
             items = "".join(f"<li>{e(r)}</li>" for r in c.reasons[:4])
             parts.append(f"<ul style='margin:0; -qt-list-indent:1'>{items}</ul>")
-        return "<br>".join(parts[:-1] if c.reasons else parts) + (parts[-1] if c.reasons
-                                                                  else "")
+        return "<br>".join(parts[:-1] if c.reasons else parts) + (parts[-1] if c.reasons else "")
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.list.doItemsLayout()
 

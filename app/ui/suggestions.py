@@ -67,8 +67,13 @@ class Suggester:
     def _choice(self, case: Case, score: float | None, reasons: tuple[str, ...]) -> CaseChoice:
         worker = self.dataset.caseworker(case.caseworker_id)
         return CaseChoice(
-            case_id=case.id, case_number=case.number, title=case.title, score=score,
-            reasons=reasons, is_open=case.is_open, kle=case.kle,
+            case_id=case.id,
+            case_number=case.number,
+            title=case.title,
+            score=score,
+            reasons=reasons,
+            is_open=case.is_open,
+            kle=case.kle,
             caseworker_id=case.caseworker_id,
             caseworker_label=f"{worker.name} ({worker.initials})" if worker else None,
         )
@@ -80,9 +85,19 @@ class Suggester:
             case = self.dataset.case_by_id(s.case_id)
             reasons = tuple(_reason_text(r) for r in (getattr(s, "reasons", ()) or ()))
             if case is None:
-                choices.append(CaseChoice(s.case_id, getattr(s, "case_number", "") or "",
-                                          "", getattr(s, "score", None), reasons, True,
-                                          None, None, None))
+                choices.append(
+                    CaseChoice(
+                        s.case_id,
+                        getattr(s, "case_number", "") or "",
+                        "",
+                        getattr(s, "score", None),
+                        reasons,
+                        True,
+                        None,
+                        None,
+                        None,
+                    )
+                )
             else:
                 choices.append(self._choice(case, getattr(s, "score", None), reasons))
         receiver = getattr(result, "receiver", None) or getattr(result, "forward_to", None)
@@ -91,8 +106,9 @@ class Suggester:
             misrouted=bool(getattr(result, "misrouted", False)),
             misroute_reason=_opt_text(getattr(result, "misroute_topic", None)),
             receiver=_opt_text(receiver),
-            note=_opt_text(getattr(result, "note", None) or getattr(result, "abstain_reason",
-                                                                     None)),
+            note=_opt_text(
+                getattr(result, "note", None) or getattr(result, "abstain_reason", None)
+            ),
         )
 
     def suggest(self, message: MemoMessage) -> SuggestionView:

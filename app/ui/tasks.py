@@ -39,8 +39,11 @@ class Background:
     def __init__(self, writer: Any | None = None) -> None:
         self._reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-read")
         self._own_writer = writer is None
-        self._writes = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-write") \
-            if writer is None else None
+        self._writes = (
+            concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-write")
+            if writer is None
+            else None
+        )
         self._writer = writer
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -63,8 +66,9 @@ class Background:
 _tasks: set[asyncio.Task[Any]] = set()
 
 
-def spawn(coro: Coroutine[Any, Any, Any] | Awaitable[Any], what: str,
-          messages: Messages | None = None) -> asyncio.Task[Any]:
+def spawn(
+    coro: Coroutine[Any, Any, Any] | Awaitable[Any], what: str, messages: Messages | None = None
+) -> asyncio.Task[Any]:
     """Run `coro` on the loop; keep a reference; log and report a failure (not cancellation)."""
     task = asyncio.ensure_future(coro)
     _tasks.add(task)

@@ -33,8 +33,11 @@ def dark_palette() -> QPalette:
     }
     for role, color in roles.items():
         p.setColor(role, color)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6f7275"))
     return p
 
@@ -65,6 +68,8 @@ def style_panel(widget: QWidget) -> None:
     border = palette.color(QPalette.ColorRole.Highlight).name()
     text = palette.color(QPalette.ColorRole.WindowText).name()
     widget.setProperty(PANEL_PROPERTY, True)
-    widget.setStyleSheet(f"#{widget.objectName()} {{ background: {background}; color: {text};"
-                         f" border: 1px solid {border}; padding: 6px 8px;"
-                         f" border-radius: 4px; }}")
+    widget.setStyleSheet(
+        f"#{widget.objectName()} {{ background: {background}; color: {text};"
+        f" border: 1px solid {border}; padding: 6px 8px;"
+        f" border-radius: 4px; }}"
+    )

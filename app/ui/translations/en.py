@@ -26,29 +26,25 @@ EN: dict[str, str] = {
     "<b>Afventer</b> afsendelse: %1": "<b>Pending</b> delivery: %1",
     "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med syntetiske data "
     "– intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> (Ctrl+,) for at forbinde til "
-    "kommunens postserver og SF2900.":
-        "<b>Demo (sandbox)</b>: Postfordeler runs against a built-in sandbox with synthetic data "
-        "– nothing is sent to real systems. Open <b>Settings</b> (Ctrl+,) to connect to the "
-        "municipality's mail server and SF2900.",
+    "kommunens postserver og SF2900.": "<b>Demo (sandbox)</b>: Postfordeler runs against a built-in sandbox with synthetic data "
+    "– nothing is sent to real systems. Open <b>Settings</b> (Ctrl+,) to connect to the "
+    "municipality's mail server and SF2900.",
     "<b>Fejlet:</b> %1": "<b>Failed:</b> %1",
     "<b>Ingen nøglering fundet.</b> Denne computer har ingen sikker adgangskode-opbevaring "
     "(keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential "
     "Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer "
-    "aldrig adgangskoder i en almindelig fil.":
-        "<b>No keyring found.</b> This computer has no secure password storage (keyring), so "
-        "passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain "
-        "or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a "
-        "plain file.",
+    "aldrig adgangskoder i en almindelig fil.": "<b>No keyring found.</b> This computer has no secure password storage (keyring), so "
+    "passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain "
+    "or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a "
+    "plain file.",
     "<b>Videresendt af borgeren.</b> Oprindelig afsender: <b>%1</b>, dato %2.<br>Borgerens "
-    "kommentar: %3":
-        "<b>Forwarded by the citizen.</b> Original sender: <b>%1</b>, date %2.<br>The citizen's "
-        "comment: %3",
+    "kommentar: %3": "<b>Forwarded by the citizen.</b> Original sender: <b>%1</b>, date %2.<br>The citizen's "
+    "comment: %3",
     "<b>retsvirkning</b> (legalNotification)": "<b>legal effect</b> (legalNotification)",
     "<b>svar ikke muligt</b> (reply=false)": "<b>no reply possible</b> (reply=false)",
     "<i>(ingen kommentar)</i>": "<i>(no comment)</i>",
     "Adgangskode": "Password",
-    "Adgangskoden kunne ikke gemmes i nøgleringen (%1).":
-        "The password could not be stored in the keyring (%1).",
+    "Adgangskoden kunne ikke gemmes i nøgleringen (%1).": "The password could not be stored in the keyring (%1).",
     "Afsender": "Sender",
     "Afventer": "Pending",
     "Afvis": "Reject",
@@ -80,23 +76,19 @@ EN: dict[str, str] = {
     "DUBU sagsopslag": "DUBU case look-up",
     "DUBU-opslag": "DUBU look-up",
     "Demo (sandkasse)": "Demo (sandbox)",
-    "Der opstod en uventet fejl. Dit arbejde i udbakken er gemt.\nFejlen er skrevet i logfilen.":
-        "An unexpected error occurred. Your work in the outbox is saved.\n"
-        "The error was written to the log file.",
+    "Der opstod en uventet fejl. Dit arbejde i udbakken er gemt.\nFejlen er skrevet i logfilen.": "An unexpected error occurred. Your work in the outbox is saved.\n"
+    "The error was written to the log file.",
     "Dokumenter og bilag": "Documents and attachments",
     "Dublet": "Duplicate",
     "Egenskaber": "Properties",
     "Emne": "Subject",
     "Fejlet": "Failed",
-    "Filen \"%1\" (%2) kan indeholde kode, der kører på din computer.\nÅbn den kun, hvis du "
-    "stoler på afsenderen.":
-        "The file \"%1\" (%2) may contain code that runs on your computer.\nOnly open it if "
-        "you trust the sender.",
-    "Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).":
-        "The file could not be shown: its content does not match the declared type (%1).",
+    'Filen "%1" (%2) kan indeholde kode, der kører på din computer.\nÅbn den kun, hvis du '
+    "stoler på afsenderen.": 'The file "%1" (%2) may contain code that runs on your computer.\nOnly open it if '
+    "you trust the sender.",
+    "Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).": "The file could not be shown: its content does not match the declared type (%1).",
     "Filtre": "Filters",
-    "Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.":
-        "The file type %1 cannot be shown here. Use Save or Open.",
+    "Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.": "The file type %1 cannot be shown here. Use Save or Open.",
     "Finder forslag…": "Finding suggestions…",
     "For sent at fortryde: handlingen er sendt.": "Too late to undo: the action was sent.",
     "Forbindelser": "Connections",
@@ -113,8 +105,7 @@ EN: dict[str, str] = {
     "Forslag": "Suggestion",
     "Fortryd": "Undo",
     "Fortryd (mens den venter i udbakken)": "Undo (while it waits in the outbox)",
-    "Fortryd, mens handlingen venter i udbakken (Ctrl+Z)":
-        "Undo while the action waits in the outbox (Ctrl+Z)",
+    "Fortryd, mens handlingen venter i udbakken (Ctrl+Z)": "Undo while the action waits in the outbox (Ctrl+Z)",
     "Følg styresystemet": "Follow the system",
     "Gem": "Save",
     "Gem fil": "Save file",
@@ -132,18 +123,15 @@ EN: dict[str, str] = {
     "Ikke synkroniseret endnu": "Not synchronised yet",
     "Indbakke": "Inbox",
     "Indstillinger": "Settings",
-    "Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.":
-        "Settings saved. New connections and language apply at the next start.",
+    "Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.": "Settings saved. New connections and language apply at the next start.",
     "Ingen": "None",
     "Ingen postserver er sat op, så Postfordeler kører som <b>demo mod en indbygget "
     "sandkasse</b> med syntetiske data. Udfyld adressen på kommunens postserver for at bruge "
-    "rigtig post.":
-        "No mail server is configured, so Postfordeler runs as a <b>demo against a built-in "
-        "sandbox</b> with synthetic data. Enter the address of the municipality's mail server "
-        "to use real mail.",
+    "rigtig post.": "No mail server is configured, so Postfordeler runs as a <b>demo against a built-in "
+    "sandbox</b> with synthetic data. Enter the address of the municipality's mail server "
+    "to use real mail.",
     "Ingen sager fundet.": "No cases found.",
-    "Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.":
-        "No confident suggestion. Search for the case by CPR, name or case number.",
+    "Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.": "No confident suggestion. Search for the case by CPR, name or case number.",
     "Journaliseret": "Journalised",
     "Journalisér": "Journalise",
     "Journalisér %1 elementer på sag <b>%2</b>?": "Journalise %1 items on case <b>%2</b>?",
@@ -174,8 +162,7 @@ EN: dict[str, str] = {
     "Notatets tekst": "Note text",
     "Notatets titel": "Note title",
     "Ny": "New",
-    "Nye forbindelser bruges, når Postfordeler startes igen.":
-        "New connections are used when Postfordeler is started again.",
+    "Nye forbindelser bruges, når Postfordeler startes igen.": "New connections are used when Postfordeler is started again.",
     "Nyhenvendelse": "New inquiry",
     "Nyhenvendelser": "New inquiries",
     "Næste / forrige element": "Next / previous item",
@@ -227,8 +214,7 @@ EN: dict[str, str] = {
     "Uventet fejl": "Unexpected error",
     "Videresend": "Forward",
     "Videresend %1 elementer.": "Forward %1 items.",
-    "Videresend til anden afdeling eller system (V)":
-        "Forward to another department or system (V)",
+    "Videresend til anden afdeling eller system (V)": "Forward to another department or system (V)",
     "Videresendt": "Forwarded",
     "Videresendte": "Forwarded",
     "Videresend…": "Forward…",

@@ -3,32 +3,32 @@
 <context>
     <name>AssignDialog</name>
     <message>
-        <location filename="../dialogs.py" line="95" />
+        <location filename="../dialogs.py" line="104" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="98" />
+        <location filename="../dialogs.py" line="108" />
         <source>Fordel %1 elementer.</source>
         <translation>Assign %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="103" />
+        <location filename="../dialogs.py" line="113" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="108" />
+        <location filename="../dialogs.py" line="118" />
         <source>Team: %1</source>
         <translation>Team: %1</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="129" />
         <source>Sagsbehandler eller team</source>
         <translation>Caseworker or team</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="120" />
+        <location filename="../dialogs.py" line="130" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
@@ -36,12 +36,12 @@
 <context>
     <name>Diagnostics</name>
     <message>
-        <location filename="../diagnostics.py" line="49" />
+        <location filename="../diagnostics.py" line="54" />
         <source>Uventet fejl</source>
         <translation>Unexpected error</translation>
     </message>
     <message>
-        <location filename="../diagnostics.py" line="50" />
+        <location filename="../diagnostics.py" line="55" />
         <source>Der opstod en uventet fejl. Dit arbejde i udbakken er gemt.
 Fejlen er skrevet i logfilen.</source>
         <translation>An unexpected error occurred. Your work in the outbox is saved.
@@ -51,79 +51,79 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="189" />
+        <location filename="../preview.py" line="269" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="196" />
+        <location filename="../preview.py" line="276" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="197" />
+        <location filename="../preview.py" line="277" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="199" />
+        <location filename="../preview.py" line="279" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="200" />
+        <location filename="../preview.py" line="280" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="210" />
+        <location filename="../preview.py" line="290" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="212" />
+        <location filename="../preview.py" line="292" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="233" />
+        <location filename="../preview.py" line="313" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="247" />
+        <location filename="../preview.py" line="330" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="261" />
+        <location filename="../preview.py" line="346" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="322" />
+        <location filename="../preview.py" line="408" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="327" />
+        <location filename="../preview.py" line="415" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="336" />
+        <location filename="../preview.py" line="426" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="337" />
+        <location filename="../preview.py" line="428" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="358" />
+        <location filename="../preview.py" line="452" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -131,25 +131,25 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ForwardDialog</name>
     <message>
-        <location filename="../dialogs.py" line="160" />
         <location filename="../dialogs.py" line="179" />
+        <location filename="../dialogs.py" line="199" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="163" />
+        <location filename="../dialogs.py" line="183" />
         <source>Videresend %1 elementer.</source>
         <translation>Forward %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="166" />
-        <location filename="../dialogs.py" line="176" />
+        <location filename="../dialogs.py" line="186" />
+        <location filename="../dialogs.py" line="196" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="175" />
-        <location filename="../dialogs.py" line="177" />
+        <location filename="../dialogs.py" line="195" />
+        <location filename="../dialogs.py" line="197" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -162,77 +162,77 @@ Only open it if you trust the sender.</translation>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="86" />
+        <location filename="../header_panel.py" line="92" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="90" />
+        <location filename="../header_panel.py" line="94" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="93" />
+        <location filename="../header_panel.py" line="98" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="98" />
+        <location filename="../header_panel.py" line="103" />
         <source>svar på brev %1</source>
         <translation>reply to letter %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="100" />
+        <location filename="../header_panel.py" line="105" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="102" />
+        <location filename="../header_panel.py" line="107" />
         <source>afsender %1</source>
         <translation>sender %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="103" />
+        <location filename="../header_panel.py" line="108" />
         <source>Svardata</source>
         <translation>Reply data</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="105" />
+        <location filename="../header_panel.py" line="110" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="107" />
+        <location filename="../header_panel.py" line="113" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="108" />
+        <location filename="../header_panel.py" line="115" />
         <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
         <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="110" />
+        <location filename="../header_panel.py" line="118" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="112" />
+        <location filename="../header_panel.py" line="120" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="113" />
+        <location filename="../header_panel.py" line="121" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="123" />
+        <location filename="../header_panel.py" line="134" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="125" />
+        <location filename="../header_panel.py" line="137" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -240,27 +240,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="206" />
+        <location filename="../inbox_model.py" line="214" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="213" />
+        <location filename="../inbox_model.py" line="224" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="221" />
+        <location filename="../inbox_model.py" line="232" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="243" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="238" />
+        <location filename="../inbox_model.py" line="250" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -268,137 +268,137 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxPane</name>
     <message>
-        <location filename="../inbox_pane.py" line="72" />
+        <location filename="../inbox_pane.py" line="74" />
         <source>Gemte visninger</source>
         <translation>Saved views</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="85" />
+        <location filename="../inbox_pane.py" line="87" />
         <source>Søg i afsender, emne og tekst (Ctrl+F)</source>
         <translation>Search sender, subject and text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="86" />
+        <location filename="../inbox_pane.py" line="88" />
         <source>Hurtigsøgning</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="93" />
+        <location filename="../inbox_pane.py" line="95" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="95" />
+        <location filename="../inbox_pane.py" line="97" />
         <source>Vis filtre</source>
         <translation>Show filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="102" />
+        <location filename="../inbox_pane.py" line="105" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="103" />
+        <location filename="../inbox_pane.py" line="107" />
         <source>Alle typer</source>
         <translation>All kinds</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="106" />
+        <location filename="../inbox_pane.py" line="112" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="107" />
+        <location filename="../inbox_pane.py" line="114" />
         <source>Alle statusser</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="110" />
+        <location filename="../inbox_pane.py" line="118" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="110" />
+        <location filename="../inbox_pane.py" line="118" />
         <source>Alle kontaktpunkter</source>
         <translation>All contact points</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="111" />
+        <location filename="../inbox_pane.py" line="120" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="112" />
+        <location filename="../inbox_pane.py" line="122" />
         <source>Alle aldre</source>
         <translation>All ages</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="113" />
+        <location filename="../inbox_pane.py" line="123" />
         <source>Over 1 arbejdsdag</source>
         <translation>Over 1 working day</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="114" />
+        <location filename="../inbox_pane.py" line="124" />
         <source>Over 2 arbejdsdage</source>
         <translation>Over 2 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="115" />
+        <location filename="../inbox_pane.py" line="125" />
         <source>Over 5 arbejdsdage</source>
         <translation>Over 5 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="116" />
+        <location filename="../inbox_pane.py" line="126" />
         <source>Over 10 arbejdsdage</source>
         <translation>Over 10 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="118" />
+        <location filename="../inbox_pane.py" line="130" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="119" />
+        <location filename="../inbox_pane.py" line="131" />
         <source>Alle sagsbehandlere</source>
         <translation>All caseworkers</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="119" />
+        <location filename="../inbox_pane.py" line="131" />
         <source>Ingen</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="120" />
+        <location filename="../inbox_pane.py" line="134" />
         <source>Låst af</source>
         <translation>Locked by</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="134" />
         <source>Alle låse</source>
         <translation>All locks</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="134" />
         <source>Ikke låst</source>
         <translation>Not locked</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="131" />
+        <location filename="../inbox_pane.py" line="151" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="235" />
+        <location filename="../inbox_pane.py" line="266" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="261" />
+        <location filename="../inbox_pane.py" line="293" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="267" />
+        <location filename="../inbox_pane.py" line="299" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -406,53 +406,53 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>JournaliseDialog</name>
     <message>
-        <location filename="../dialogs.py" line="48" />
-        <location filename="../dialogs.py" line="71" />
+        <location filename="../dialogs.py" line="49" />
+        <location filename="../dialogs.py" line="75" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="50" />
+        <location filename="../dialogs.py" line="51" />
         <source>Journalisér på sag &lt;b&gt;%1&lt;/b&gt;?</source>
         <translation>Journalise on case &lt;b&gt;%1&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="52" />
+        <location filename="../dialogs.py" line="54" />
         <source>Journalisér %1 elementer på sag &lt;b&gt;%2&lt;/b&gt;?</source>
         <translation>Journalise %1 items on case &lt;b&gt;%2&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="57" />
+        <location filename="../dialogs.py" line="61" />
         <source>Bemærk: sagen er lukket.</source>
         <translation>Note: the case is closed.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="59" />
+        <location filename="../dialogs.py" line="63" />
         <source>Tilføj journalnotat</source>
         <translation>Add a journal note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="61" />
+        <location filename="../dialogs.py" line="65" />
         <source>Notatets titel</source>
         <translation>Note title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="63" />
+        <location filename="../dialogs.py" line="67" />
         <source>Notatets tekst</source>
         <translation>Note text</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="67" />
+        <location filename="../dialogs.py" line="71" />
         <source>Titel</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="68" />
+        <location filename="../dialogs.py" line="72" />
         <source>Notat</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="86" />
+        <location filename="../dialogs.py" line="90" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
@@ -625,229 +625,229 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="102" />
+        <location filename="../main_window.py" line="108" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133" />
+        <location filename="../main_window.py" line="139" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="134" />
+        <location filename="../main_window.py" line="140" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="135" />
+        <location filename="../main_window.py" line="141" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136" />
+        <location filename="../main_window.py" line="143" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138" />
+        <location filename="../main_window.py" line="148" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139" />
+        <location filename="../main_window.py" line="149" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
-        <location filename="../main_window.py" line="466" />
+        <location filename="../main_window.py" line="150" />
+        <location filename="../main_window.py" line="510" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141" />
+        <location filename="../main_window.py" line="152" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="154" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="144" />
+        <location filename="../main_window.py" line="156" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="146" />
+        <location filename="../main_window.py" line="161" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="152" />
+        <location filename="../main_window.py" line="167" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="153" />
+        <location filename="../main_window.py" line="168" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="154" />
+        <location filename="../main_window.py" line="170" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161" />
+        <location filename="../main_window.py" line="180" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="181" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="163" />
+        <location filename="../main_window.py" line="182" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="164" />
+        <location filename="../main_window.py" line="183" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="165" />
+        <location filename="../main_window.py" line="184" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="166" />
+        <location filename="../main_window.py" line="185" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="167" />
+        <location filename="../main_window.py" line="186" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="169" />
+        <location filename="../main_window.py" line="187" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="267" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253" />
+        <location filename="../main_window.py" line="284" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="253" />
+        <location filename="../main_window.py" line="285" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="286" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="262" />
+        <location filename="../main_window.py" line="295" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="306" />
+        <location filename="../main_window.py" line="318" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="279" />
+        <location filename="../main_window.py" line="313" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="322" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307" />
+        <location filename="../main_window.py" line="344" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="340" />
+        <location filename="../main_window.py" line="378" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="343" />
+        <location filename="../main_window.py" line="382" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="345" />
+        <location filename="../main_window.py" line="384" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="393" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370" />
+        <location filename="../main_window.py" line="414" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432" />
+        <location filename="../main_window.py" line="476" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="486" />
+        <location filename="../main_window.py" line="531" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="510" />
+        <location filename="../main_window.py" line="558" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="511" />
+        <location filename="../main_window.py" line="560" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="513" />
+        <location filename="../main_window.py" line="563" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="524" />
+        <location filename="../main_window.py" line="574" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="539" />
+        <location filename="../main_window.py" line="591" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="540" />
+        <location filename="../main_window.py" line="592" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
@@ -855,63 +855,63 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../preview.py" line="94" />
+        <location filename="../preview.py" line="163" />
         <source>Side</source>
         <translation>Page</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="95" />
+        <location filename="../preview.py" line="164" />
         <source>Side </source>
         <translation>Page </translation>
     </message>
     <message>
-        <location filename="../preview.py" line="99" />
+        <location filename="../preview.py" line="168" />
         <source>Zoom ud (Ctrl+-)</source>
         <translation>Zoom out (Ctrl+-)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="100" />
+        <location filename="../preview.py" line="169" />
         <source>Zoom ind (Ctrl++)</source>
         <translation>Zoom in (Ctrl++)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="101" />
+        <location filename="../preview.py" line="170" />
         <source>Zoom ud</source>
         <translation>Zoom out</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="102" />
+        <location filename="../preview.py" line="171" />
         <source>Zoom ind</source>
         <translation>Zoom in</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="106" />
-        <location filename="../preview.py" line="107" />
+        <location filename="../preview.py" line="175" />
+        <location filename="../preview.py" line="176" />
         <source>Søg i PDF</source>
         <translation>Search the PDF</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="110" />
+        <location filename="../preview.py" line="179" />
         <source>Kopiér tekst</source>
         <translation>Copy text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="111" />
+        <location filename="../preview.py" line="180" />
         <source>Kopiér sidens tekst til udklipsholderen</source>
         <translation>Copy the page text to the clipboard</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="119" />
+        <location filename="../preview.py" line="195" />
         <source>PDF-visning</source>
         <translation>PDF view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="140" />
+        <location filename="../preview.py" line="220" />
         <source>af %1</source>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="159" />
+        <location filename="../preview.py" line="239" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -919,48 +919,48 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>RejectDialog</name>
     <message>
-        <location filename="../dialogs.py" line="131" />
-        <location filename="../dialogs.py" line="149" />
+        <location filename="../dialogs.py" line="141" />
+        <location filename="../dialogs.py" line="163" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="145" />
         <source>Afvis %1 elementer.</source>
         <translation>Reject %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="138" />
+        <location filename="../dialogs.py" line="149" />
         <source>Begrundelse</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="140" />
+        <location filename="../dialogs.py" line="152" />
         <source>Hører ikke til familieafdelingen</source>
         <translation>Not for the family department</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="141" />
+        <location filename="../dialogs.py" line="153" />
         <source>Sendt til forkert kontaktpunkt</source>
         <translation>Sent to the wrong contact point</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="141" />
+        <location filename="../dialogs.py" line="154" />
         <source>Dublet</source>
         <translation>Duplicate</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="141" />
+        <location filename="../dialogs.py" line="155" />
         <source>Andet</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="144" />
+        <location filename="../dialogs.py" line="159" />
         <source>Skriv eller vælg en begrundelse</source>
         <translation>Type or pick a reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="145" />
+        <location filename="../dialogs.py" line="160" />
         <source>Begrundelse (skal udfyldes)</source>
         <translation>Reason (required)</translation>
     </message>
@@ -973,181 +973,181 @@ Only open it if you trust the sender.</translation>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="59" />
+        <location filename="../settings_dialog.py" line="60" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="65" />
+        <location filename="../settings_dialog.py" line="68" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68" />
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="71" />
+        <location filename="../settings_dialog.py" line="85" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="71" />
+        <location filename="../settings_dialog.py" line="76" />
         <source>SF2900 Fordelingskomponent</source>
         <translation>SF2900 distribution component</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="73" />
+        <location filename="../settings_dialog.py" line="78" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74" />
-        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="79" />
+        <location filename="../settings_dialog.py" line="86" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
-        <location filename="../settings_dialog.py" line="95" />
+        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="101" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
-        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="87" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77" />
-        <location filename="../settings_dialog.py" line="85" />
+        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="90" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="83" />
+        <location filename="../settings_dialog.py" line="88" />
         <source>SF2900-endpoint</source>
         <translation>SF2900 endpoint</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="84" />
+        <location filename="../settings_dialog.py" line="89" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="87" />
+        <location filename="../settings_dialog.py" line="93" />
         <source>sti til .p12/.pfx</source>
         <translation>path to .p12/.pfx</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88" />
-        <location filename="../settings_dialog.py" line="94" />
+        <location filename="../settings_dialog.py" line="93" />
+        <location filename="../settings_dialog.py" line="100" />
         <source>Certifikat (PKCS#12)</source>
         <translation>Certificate (PKCS#12)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="95" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="90" />
+        <location filename="../settings_dialog.py" line="96" />
         <source>Vælg certifikatfil</source>
         <translation>Choose certificate file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="95" />
-        <location filename="../settings_dialog.py" line="97" />
+        <location filename="../settings_dialog.py" line="101" />
+        <location filename="../settings_dialog.py" line="103" />
         <source>Certifikatets kodeord</source>
         <translation>Certificate passphrase</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="100" />
+        <location filename="../settings_dialog.py" line="106" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="103" />
+        <location filename="../settings_dialog.py" line="109" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="111" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="105" />
+        <location filename="../settings_dialog.py" line="112" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="113" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="112" />
-        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="120" />
+        <location filename="../settings_dialog.py" line="134" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="117" />
-        <location filename="../settings_dialog.py" line="124" />
+        <location filename="../settings_dialog.py" line="125" />
+        <location filename="../settings_dialog.py" line="135" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="118" />
+        <location filename="../settings_dialog.py" line="127" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="118" />
+        <location filename="../settings_dialog.py" line="128" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="119" />
+        <location filename="../settings_dialog.py" line="129" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="122" />
+        <location filename="../settings_dialog.py" line="133" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="132" />
+        <location filename="../settings_dialog.py" line="144" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="142" />
+        <location filename="../settings_dialog.py" line="157" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="148" />
+        <location filename="../settings_dialog.py" line="164" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="149" />
+        <location filename="../settings_dialog.py" line="165" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="161" />
+        <location filename="../settings_dialog.py" line="179" />
         <source>Vælg certifikat</source>
         <translation>Choose certificate</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="163" />
+        <location filename="../settings_dialog.py" line="181" />
         <source>PKCS#12 (*.p12 *.pfx)</source>
         <translation>PKCS#12 (*.p12 *.pfx)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="192" />
+        <location filename="../settings_dialog.py" line="217" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1155,12 +1155,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="193" />
+        <location filename="../dialogs.py" line="213" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="201" />
+        <location filename="../dialogs.py" line="223" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1168,112 +1168,112 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SuggestionPanel</name>
     <message>
-        <location filename="../suggestion_panel.py" line="93" />
+        <location filename="../suggestion_panel.py" line="94" />
         <source>Sagsforslag</source>
         <translation>Case suggestions</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="112" />
+        <location filename="../suggestion_panel.py" line="115" />
         <source>Søg sag: CPR, navn eller sagsnummer (Ctrl+K)</source>
         <translation>Search case: CPR, name or case no. (Ctrl+K)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="113" />
+        <location filename="../suggestion_panel.py" line="116" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="123" />
+        <location filename="../suggestion_panel.py" line="126" />
         <source>Foreslåede sager</source>
         <translation>Suggested cases</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="147" />
+        <location filename="../suggestion_panel.py" line="150" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="149" />
+        <location filename="../suggestion_panel.py" line="152" />
         <source>Journalisér på den valgte sag (Enter)</source>
         <translation>Journalise on the selected case (Enter)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="151" />
+        <location filename="../suggestion_panel.py" line="154" />
         <source>Fordel…</source>
         <translation>Assign…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="153" />
+        <location filename="../suggestion_panel.py" line="156" />
         <source>Fordel til sagsbehandler eller team (F)</source>
         <translation>Assign to a caseworker or team (F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="154" />
+        <location filename="../suggestion_panel.py" line="157" />
         <source>Afvis…</source>
         <translation>Reject…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="156" />
+        <location filename="../suggestion_panel.py" line="159" />
         <source>Afvis som fejlsendt (A)</source>
         <translation>Reject as misrouted (A)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="157" />
+        <location filename="../suggestion_panel.py" line="160" />
         <source>Videresend…</source>
         <translation>Forward…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="159" />
+        <location filename="../suggestion_panel.py" line="162" />
         <source>Videresend til anden afdeling eller system (V)</source>
         <translation>Forward to another department or system (V)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="160" />
+        <location filename="../suggestion_panel.py" line="163" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="162" />
+        <location filename="../suggestion_panel.py" line="165" />
         <source>Fortryd, mens handlingen venter i udbakken (Ctrl+Z)</source>
         <translation>Undo while the action waits in the outbox (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="192" />
+        <location filename="../suggestion_panel.py" line="195" />
         <source>Finder forslag…</source>
         <translation>Finding suggestions…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="197" />
+        <location filename="../suggestion_panel.py" line="200" />
         <source>Ser ud til at høre til en anden afdeling.</source>
         <translation>Looks like it belongs to another department.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="201" />
+        <location filename="../suggestion_panel.py" line="204" />
         <source>Foreslået modtager: %1</source>
         <translation>Suggested receiver: %1</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="223" />
+        <location filename="../suggestion_panel.py" line="226" />
         <source>Ingen sager fundet.</source>
         <translation>No cases found.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="226" />
+        <location filename="../suggestion_panel.py" line="230" />
         <source>Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.</source>
         <translation>No confident suggestion. Search for the case by CPR, name or case number.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="230" />
+        <location filename="../suggestion_panel.py" line="235" />
         <source> · lukket</source>
         <translation> · closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="240" />
+        <location filename="../suggestion_panel.py" line="245" />
         <source>lukket</source>
         <translation>closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="241" />
+        <location filename="../suggestion_panel.py" line="246" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
@@ -1281,7 +1281,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>_Dialog</name>
     <message>
-        <location filename="../dialogs.py" line="41" />
+        <location filename="../dialogs.py" line="42" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>

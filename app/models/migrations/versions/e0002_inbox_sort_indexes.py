@@ -6,6 +6,7 @@ Every inbox column sorts in SQL; these indexes keep ORDER BY on 100k items fast
 Revision ID: e0002
 Revises: 0001
 """
+
 from alembic import op
 
 revision = "e0002"

@@ -7,6 +7,7 @@ breaker and `status` so the "Ufordelte" view sorts without table lookups.
 Revision ID: e0003
 Revises: e0002
 """
+
 from alembic import op
 
 revision = "e0003"
@@ -21,8 +22,16 @@ _OLD = {
     "ix_items_suggested_score": ["suggested_score"],
 }
 _NEW = {
-    "ix_items_inbox_received": ["received_at", "id", "status", "kind", "read",
-                                "contact_point_id", "assignee_id", "claimed_by"],
+    "ix_items_inbox_received": [
+        "received_at",
+        "id",
+        "status",
+        "kind",
+        "read",
+        "contact_point_id",
+        "assignee_id",
+        "claimed_by",
+    ],
     "ix_items_inbox_sender": ["sender_label", "id", "status"],
     "ix_items_inbox_label": ["label", "id", "status"],
     "ix_items_inbox_cp_label": ["contact_point_label", "id", "status"],
