@@ -388,6 +388,13 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
             what="suggestion",
         )
         assert window.panel.selected_choice().case_id == case_id
+        # Every item got its suggestion in the background; the inbox shows case + confidence.
+        queries = runtime.backend.queries
+        await until(lambda: not queries.unsuggested_ids(1), 30, "background suggestions")
+        window.inbox.model.invalidate([item_id])
+        row = window.inbox.model.row_of(item_id)
+        await until(lambda: "%" in (window.inbox.model.index(row, SortColumn.SUGGESTION).data()
+                                    or ""), what="suggestion column")
         # Enter → one confirmation → Enter.
         await key(window.inbox.table, Qt.Key.Key_Return)
         dialog = window.active_dialog

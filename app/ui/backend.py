@@ -123,7 +123,7 @@ class UiBackend:
         suggester = self.suggester
         done = 0
         while True:
-            ids = await self.bg.read(self.queries.unsuggested_ids, batch)
+            ids = await self.bg.background(self.queries.unsuggested_ids, batch)
             if not ids:
                 return done
 
@@ -137,7 +137,7 @@ class UiBackend:
                         out.append((item_id, None))
                 return out
 
-            ranked = await self.bg.read(rank)
+            ranked = await self.bg.background(rank)
             for item_id, view in ranked:
                 top = view.choices[0] if view and view.choices else None
                 await self.bg.write(

@@ -38,6 +38,11 @@ class Background:
 
     def __init__(self, writer: Any | None = None) -> None:
         self._reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-read")
+        # Long background computations (ranking every new item) must never queue in front of
+        # the inbox's reads: their own thread.
+        self._background = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="ui-background"
+        )
         self._own_writer = writer is None
         self._writes = (
             concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-write")
@@ -50,6 +55,10 @@ class Background:
         loop = asyncio.get_running_loop()
         return asyncio.wrap_future(self._reads.submit(fn, *args), loop=loop)
 
+    def background(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        return asyncio.wrap_future(self._background.submit(fn, *args), loop=loop)
+
     def write(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         if self._writer is not None:
             return self._writer.submit(fn, *args)
@@ -59,6 +68,7 @@ class Background:
 
     def close(self) -> None:
         self._reads.shutdown(wait=True, cancel_futures=True)
+        self._background.shutdown(wait=True, cancel_futures=True)
         if self._writes is not None:
             self._writes.shutdown(wait=True, cancel_futures=True)
 
