@@ -393,8 +393,10 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         await until(lambda: not queries.unsuggested_ids(1), 30, "background suggestions")
         window.inbox.model.invalidate([item_id])
         row = window.inbox.model.row_of(item_id)
-        await until(lambda: "%" in (window.inbox.model.index(row, SortColumn.SUGGESTION).data()
-                                    or ""), what="suggestion column")
+        await until(
+            lambda: "%" in (window.inbox.model.index(row, SortColumn.SUGGESTION).data() or ""),
+            what="suggestion column",
+        )
         # Enter → one confirmation → Enter.
         await key(window.inbox.table, Qt.Key.Key_Return)
         dialog = window.active_dialog
@@ -552,5 +554,34 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         notes = [r for r in received if r["ObjektType"] == "JOURNALPOST"]
         assert [n["journal_note"]["title"] for n in notes] == ["Telefonnotat"]
         assert notes[0]["journal_note"]["text"] == "Mor ringede og bekræftede mødet."
+
+    run(loop, scenario(), 120)
+
+
+def test_offline_state_and_working_from_the_cache(sandbox_runtime, loop, qtbot):
+    runtime = sandbox_runtime
+    faults_url = runtime.services.endpoints["gateway_faults"]
+    syncer = runtime.services.syncer
+
+    async def scenario() -> None:
+        window = open_window(runtime, qtbot)
+        await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync")
+        await until(lambda: "Online" in window.state_label.text(), what="online")
+        # The gateway starts failing: degraded, then offline after repeated failures.
+        plan = {"http_500": 1.0, "targets": ["mailbox"]}
+        await asyncio.to_thread(httpx.post, faults_url, json=plan, timeout=5)
+        syncer.trigger()
+        await until(lambda: "Online" not in window.state_label.text(), 20, "degraded")
+        await until(lambda: "Offline" in window.state_label.text(), 30, "offline")
+        assert window.state_label.toolTip()  # the plain-Danish reason
+        # The inbox keeps working from the cache.
+        item_id = window.inbox.model.item_id(0)
+        window.inbox.select_id(item_id)
+        await until(lambda: window.detail is not None and window.detail.item_id == item_id)
+        assert window.preview.files.count() >= 1
+        # The fault clears: back online.
+        await asyncio.to_thread(httpx.post, faults_url, json={}, timeout=5)
+        syncer.trigger()
+        await until(lambda: "Online" in window.state_label.text(), 30, "online again")
 
     run(loop, scenario(), 120)
