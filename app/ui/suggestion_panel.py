@@ -199,9 +199,13 @@ class SuggestionPanel(QWidget):
         if view.misrouted:
             text = self.tr("Ser ud til at høre til en anden afdeling.")
             if view.misroute_reason:
-                text += " " + html.escape(view.misroute_reason)
+                text = self.tr("Ser ud til at høre til en anden afdeling (emne: %1).").replace(
+                    "%1", html.escape(view.misroute_reason)
+                )
             if view.receiver:
-                text += " " + self.tr("Foreslået modtager: %1").replace("%1", view.receiver)
+                text += " " + self.tr("Foreslået modtager: %1").replace(
+                    "%1", html.escape(view.receiver)
+                )
             self.banner.setText(text)
         self.banner.setVisible(view.misrouted)
         if not self.search.text().strip():

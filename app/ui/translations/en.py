@@ -189,6 +189,9 @@ EN: dict[str, str] = {
     "Sendt til forkert kontaktpunkt": "Sent to the wrong contact point",
     "Seneste forsøg: %1": "Last attempt: %1",
     "Ser ud til at høre til en anden afdeling.": "Looks like it belongs to another department.",
+    "Ser ud til at høre til en anden afdeling (emne: %1).": (
+        "Looks like it belongs to another department (subject: %1)."
+    ),
     "Side": "Page",
     "Side ": "Page ",
     "Skriv eller vælg en begrundelse": "Type or pick a reason",

@@ -1248,32 +1248,37 @@ Only open it if you trust the sender.</translation>
         <translation>Looks like it belongs to another department.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="204" />
+        <location filename="../suggestion_panel.py" line="202" />
+        <source>Ser ud til at høre til en anden afdeling (emne: %1).</source>
+        <translation>Looks like it belongs to another department (subject: %1).</translation>
+    </message>
+    <message>
+        <location filename="../suggestion_panel.py" line="206" />
         <source>Foreslået modtager: %1</source>
         <translation>Suggested receiver: %1</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="226" />
+        <location filename="../suggestion_panel.py" line="230" />
         <source>Ingen sager fundet.</source>
         <translation>No cases found.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="230" />
+        <location filename="../suggestion_panel.py" line="234" />
         <source>Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.</source>
         <translation>No confident suggestion. Search for the case by CPR, name or case number.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="235" />
+        <location filename="../suggestion_panel.py" line="239" />
         <source> · lukket</source>
         <translation> · closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="245" />
+        <location filename="../suggestion_panel.py" line="249" />
         <source>lukket</source>
         <translation>closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="246" />
+        <location filename="../suggestion_panel.py" line="250" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
