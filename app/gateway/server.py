@@ -417,6 +417,17 @@ async def _faults_post(request: web.Request) -> web.Response:
     return web.json_response(state.faults.to_dict() if state.faults else {})
 
 
+@web.middleware
+async def _client_gone(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A client that hangs up mid-request (timeout, crash) is normal: one quiet log line, no
+    traceback. Nothing was half-stored: receipts are only sent after the commit."""
+    try:
+        return await handler(request)
+    except ConnectionResetError:
+        log.info("client closed the connection during %s %s", request.method, request.path)
+        return web.Response(status=499)
+
+
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
     """Start the gateway on `config.host:config.port` (0 = a free port) in the current loop."""
     from app import paths
@@ -449,7 +460,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
                                max_page_items=config.max_page_items,
                                max_page_bytes=config.max_page_bytes)
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
-        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES)
+        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[_client_gone])
         app[_STATE] = state
         app.router.add_get("/health", _health)
         app.router.add_post(pm.PATH, _postmodtag)
