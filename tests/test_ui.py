@@ -270,6 +270,21 @@ def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     run(loop, until(lambda: window.panel.top_choice() is not None, what="suggestion"))
     assert window.panel.top_choice().case_id == lab[window_uuid(backend, reply)]["case_id"]
     assert window.panel.selected_choice() == window.panel.top_choice()  # preselected
+    # Viewing logged an access for the sender; a case search by CPR is logged too.
+    sender = window.detail.message.sender
+    if sender.id_type.upper() == "CPR":
+        run(loop, until(lambda: backend.queries.access_log_for_cpr(sender.id), what="log"))
+    window.panel.search.setText(sender.id)
+    window.panel._search()
+    run(
+        loop,
+        until(
+            lambda: any(
+                e["action"] == "search_cpr" for e in backend.queries.access_log_for_cpr(sender.id)
+            ),
+            what="search logged",
+        ),
+    )
     # F1 opens the shortcut overlay.
     QTest.keyClick(window.inbox.table, Qt.Key.Key_F1)
     assert window.active_dialog is not None and window.active_dialog.isVisible()

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.models.cache import Cache, OutboxRow
-from app.models.inbox import FileRow, InboxFilter, InboxQueries, InboxRow, SortColumn
+from app.models.inbox import (
+    FileRow,
+    InboxFilter,
+    InboxQueries,
+    InboxRow,
+    SortColumn,
+    cprs_in_message,
+)
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
 from app.ui.suggestions import Suggester, SuggestionView
@@ -93,6 +100,39 @@ class UiBackend:
             )
 
         return await self.bg.read(load)
+
+    # ------------------------------------------------------------------ access log
+    async def log_view(self, item_id: int, message: MemoMessage) -> None:
+        def write() -> None:
+            self.queries.log_access("view_item", item_id=item_id, cprs=cprs_in_message(message))
+
+        await self.bg.write(write)
+
+    async def log_file(
+        self, item_id: int, message: MemoMessage, position: int, action: str
+    ) -> None:
+        """`action`: "open_file" or "save_file"; the detail names the file by sha256 only."""
+        sha = message.files[position].sha256 if 0 <= position < len(message.files) else ""
+
+        def write() -> None:
+            self.queries.log_access(
+                action,
+                item_id=item_id,
+                cprs=cprs_in_message(message),
+                detail=f"file {position} sha256 {sha}",
+            )
+
+        await self.bg.write(write)
+
+    async def log_case_search(self, query: str, item_id: int | None) -> None:
+        """A case search by CPR is itself a look-up in that citizen's data."""
+        from app.suggest.cpr import find_cprs
+
+        cprs = [hit.cpr for hit in find_cprs(query)]
+        if cprs:
+            await self.bg.write(
+                lambda: self.queries.log_access("search_cpr", item_id=item_id, cprs=cprs)
+            )
 
     async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> None:
         await self.bg.write(self.queries.set_read, list(item_ids), read)

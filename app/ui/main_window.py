@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
 
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
+        self.preview.fileHandedOut.connect(self._on_file_handed_out)
         self.panel.journaliseClicked.connect(self.journalise)
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
             return
         self.detail = detail
         self.preview.show_message(detail.message, detail.row.contact_point_label)
+        spawn(self.backend.log_view(item_id, detail.message), self.tr("Adgangslog"))
         self.panel.clear()
         self._show_state(detail)
         self.panel.set_loading()
@@ -404,8 +406,19 @@ class MainWindow(QMainWindow):
             self.detail = detail
             self._show_state(detail)
 
+    def _on_file_handed_out(self, position: int, action: str) -> None:
+        if self.detail is not None:
+            spawn(
+                self.backend.log_file(self.detail.item_id, self.detail.message, position, action),
+                self.tr("Adgangslog"),
+            )
+
     def _on_case_search(self, query: str) -> None:
         message = self.detail.message if self.detail else None
+        spawn(
+            self.backend.log_case_search(query, self.detail.item_id if self.detail else None),
+            self.tr("Adgangslog"),
+        )
 
         async def run() -> None:
             view = await self.backend.search_cases(query, message)

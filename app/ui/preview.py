@@ -16,7 +16,7 @@ import unicodedata
 from pathlib import Path
 
 import nh3
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QPixmap
 from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
 from PySide6.QtPdfWidgets import QPdfView
@@ -251,6 +251,8 @@ class PdfViewer(QWidget):
 class DocumentPreview(QWidget):
     """Header panel + file list + the viewer for the selected file."""
 
+    fileHandedOut = Signal(int, str)  # file position, "open_file" / "save_file" (access log)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message: MemoMessage | None = None
@@ -442,6 +444,7 @@ class DocumentPreview(QWidget):
         folder = Path(tempfile.mkdtemp(prefix="open-", dir=paths.sub("open")))
         target = folder / f.safe_filename  # safe: never the sender's name as a path
         target.write_bytes(f.content)
+        self.fileHandedOut.emit(self.files.currentIndex(), "open_file")
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
 
     def save_current(self) -> None:
@@ -452,6 +455,7 @@ class DocumentPreview(QWidget):
         name, _ = QFileDialog.getSaveFileName(self, self.tr("Gem fil"), start)
         if name:
             Path(name).write_bytes(f.content)
+            self.fileHandedOut.emit(self.files.currentIndex(), "save_file")
 
 
 def _size(n: int) -> str:

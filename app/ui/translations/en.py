@@ -44,6 +44,7 @@ EN: dict[str, str] = {
     "<b>svar ikke muligt</b> (reply=false)": "<b>no reply possible</b> (reply=false)",
     "<i>(ingen kommentar)</i>": "<i>(no comment)</i>",
     "Adgangskode": "Password",
+    "Adgangslog": "Access log",
     "Adgangskoden kunne ikke gemmes i nøgleringen (%1).": "The password could not be stored in the keyring (%1).",
     "Afsender": "Sender",
     "Afventer": "Pending",

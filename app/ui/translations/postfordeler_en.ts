@@ -51,79 +51,79 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="269" />
+        <location filename="../preview.py" line="271" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="276" />
+        <location filename="../preview.py" line="278" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="277" />
+        <location filename="../preview.py" line="279" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="279" />
+        <location filename="../preview.py" line="281" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="280" />
+        <location filename="../preview.py" line="282" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="290" />
+        <location filename="../preview.py" line="292" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="292" />
+        <location filename="../preview.py" line="294" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="313" />
+        <location filename="../preview.py" line="315" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="330" />
+        <location filename="../preview.py" line="332" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="346" />
+        <location filename="../preview.py" line="348" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="408" />
+        <location filename="../preview.py" line="410" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="415" />
+        <location filename="../preview.py" line="417" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="426" />
+        <location filename="../preview.py" line="428" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="428" />
+        <location filename="../preview.py" line="430" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="452" />
+        <location filename="../preview.py" line="455" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -630,224 +630,231 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139" />
+        <location filename="../main_window.py" line="140" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="140" />
+        <location filename="../main_window.py" line="141" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="141" />
+        <location filename="../main_window.py" line="142" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="143" />
+        <location filename="../main_window.py" line="144" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="149" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149" />
+        <location filename="../main_window.py" line="150" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="150" />
-        <location filename="../main_window.py" line="510" />
+        <location filename="../main_window.py" line="151" />
+        <location filename="../main_window.py" line="523" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="152" />
+        <location filename="../main_window.py" line="153" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="154" />
+        <location filename="../main_window.py" line="155" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="156" />
+        <location filename="../main_window.py" line="157" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="161" />
+        <location filename="../main_window.py" line="162" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="167" />
+        <location filename="../main_window.py" line="168" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
+        <location filename="../main_window.py" line="169" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="170" />
+        <location filename="../main_window.py" line="171" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="180" />
+        <location filename="../main_window.py" line="181" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="182" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="183" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="183" />
+        <location filename="../main_window.py" line="184" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="185" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="186" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="186" />
+        <location filename="../main_window.py" line="187" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="188" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
+        <location filename="../main_window.py" line="268" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="284" />
+        <location filename="../main_window.py" line="285" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="286" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="287" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="295" />
+        <location filename="../main_window.py" line="296" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="306" />
-        <location filename="../main_window.py" line="318" />
+        <location filename="../main_window.py" line="307" />
+        <location filename="../main_window.py" line="319" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="313" />
+        <location filename="../main_window.py" line="314" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="322" />
+        <location filename="../main_window.py" line="323" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="344" />
+        <location filename="../main_window.py" line="345" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="353" />
+        <location filename="../main_window.py" line="413" />
+        <location filename="../main_window.py" line="420" />
+        <source>Adgangslog</source>
+        <translation>Access log</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="380" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="382" />
+        <location filename="../main_window.py" line="384" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384" />
+        <location filename="../main_window.py" line="386" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="393" />
+        <location filename="../main_window.py" line="395" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="414" />
+        <location filename="../main_window.py" line="427" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476" />
+        <location filename="../main_window.py" line="489" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="531" />
+        <location filename="../main_window.py" line="544" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="558" />
+        <location filename="../main_window.py" line="571" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="560" />
+        <location filename="../main_window.py" line="573" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="563" />
+        <location filename="../main_window.py" line="576" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="574" />
+        <location filename="../main_window.py" line="587" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="591" />
+        <location filename="../main_window.py" line="604" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="592" />
+        <location filename="../main_window.py" line="605" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
