@@ -600,3 +600,30 @@ def test_offline_state_and_working_from_the_cache(sandbox_runtime, loop, qtbot):
         await until(lambda: "Online" in window.state_label.text(), 30, "online again")
 
     run(loop, scenario(), 120)
+
+
+def test_enter_in_a_search_box_searches_and_does_not_journalise(window, filled, loop):
+    backend, ids = filled
+    rows = backend.queries.rows(ids)
+    reply = next(i for i in ids if rows[i].kind == "retursvar")
+
+    async def scenario() -> None:
+        window.inbox.select_id(reply)
+        await until(lambda: window.panel.top_choice() is not None, what="suggestion")
+        searched: list[str] = []
+        window.panel.searchRequested.connect(searched.append)
+        window.panel.search.setFocus()
+        window.panel.search.setText("27.24")
+        await key(window.panel.search, Qt.Key.Key_Return)
+        await asyncio.sleep(0.1)
+        assert searched and window.active_dialog is None
+        window.inbox.search.setFocus()
+        await key(window.inbox.search, Qt.Key.Key_Return)
+        assert window.active_dialog is None
+        # J typed into the quick search is text, not "next item".
+        current = window.inbox.current_id()
+        await key(window.inbox.search, Qt.Key.Key_J)
+        assert window.inbox.search.text().endswith("j") or window.inbox.search.text() == "j"
+        assert window.inbox.current_id() == current
+
+    run(loop, scenario())

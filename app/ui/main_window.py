@@ -146,6 +146,12 @@ class MainWindow(QMainWindow):
             self.journalise,
             "journalise",
         )
+        # Enter journalises only from the inbox table or the suggestion list: in a search box
+        # it must search, in a dialog it must confirm.
+        self.removeAction(self.act_journalise)
+        self.act_journalise.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.inbox.table.addAction(self.act_journalise)
+        self.panel.list.addAction(self.act_journalise)
         self.act_assign = a(self.tr("Fordel til sagsbehandler"), ["F"], self.assign, "assign")
         self.act_reject = a(self.tr("Afvis (fejlsendt)"), ["A"], self.reject_items, "reject")
         self.act_forward = a(self.tr("Videresend"), ["V"], self.forward, "forward")
