@@ -131,7 +131,14 @@ class MainWindow(QMainWindow):
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.addAction(action)
-        self._shortcuts.append((" / ".join(keys), text))
+        shown = {
+            "Return": "Enter",
+            "Escape": "Esc",
+            "Alt+1": "Alt+1 … Alt+5",
+            "Ctrl+1": "Ctrl+1 … Ctrl+7",
+        }
+        labels_ = list(dict.fromkeys(shown.get(k, k) for k in keys))
+        self._shortcuts.append((" / ".join(labels_), text))
         return action
 
     def _build_actions(self) -> None:
