@@ -555,6 +555,22 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await until(lambda: cache.outbox_entries(item_id=reply), what="journalise queued")
         payload = cache.outbox_entries(item_id=reply)[0].payload
         assert payload["note"] == "Mor ringede og bekræftede mødet."
+        # Assign to a team (no single caseworker).
+        team_item = next(i for i in ids[5:] if i != reply)
+        await select(team_item)
+        await key(window.inbox.table, Qt.Key.Key_F)
+        dialog = await dialog_named("assignDialog")
+        team_index = next(
+            n
+            for n in range(dialog.picker.count())
+            if dialog.picker.itemData(n)[0].startswith("team:")
+        )
+        dialog.picker.setCurrentIndex(team_index)
+        await click(dialog.ok)
+        await until(lambda: cache.outbox_entries(item_id=team_item), what="team assign")
+        assert (
+            cache.outbox_entries(item_id=team_item)[0].payload["caseworker_id"].startswith("team:")
+        )
         # Deliver now (a fresh worker over the same parts): all reach a final state.
         from app.core.outbox import OutboxWorker
 
@@ -562,8 +578,9 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await OutboxWorker(
             svc.cache, svc.sf2900, svc.directory, svc.mailbox, worker=svc.worker
         ).run_once()
-        statuses = [cache.outbox_entries(item_id=i)[-1].status for i in (*ids[1:5], reply)]
-        assert statuses == ["delivered"] * 5, statuses
+        decided = (*ids[1:5], reply, team_item)
+        statuses = [cache.outbox_entries(item_id=i)[-1].status for i in decided]
+        assert statuses == ["delivered"] * 6, statuses
         url = svc.endpoints["sf2900_received"]
         received = (await asyncio.to_thread(httpx.get, url, timeout=5)).json()
         notes = [r for r in received if r["ObjektType"] == "JOURNALPOST"]

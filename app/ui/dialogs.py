@@ -6,6 +6,8 @@ or the network. Enter accepts, Escape cancels, so a decision stays a few keystro
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -116,7 +118,8 @@ class AssignDialog(_Dialog):
         for cw_id, label, team in sorted(caseworkers, key=lambda c: (c[2], c[1])):
             self.picker.addItem(f"{label} · {team}" if team else label, (cw_id, label))
         for team in teams:
-            self.picker.addItem(self.tr("Team: %1").replace("%1", team), (f"team:{team}", team))
+            slug = re.sub(r"[^a-z0-9æøå]+", "-", team.lower()).strip("-")
+            self.picker.addItem(self.tr("Team: %1").replace("%1", team), (f"team:{slug}", team))
         if preselect:
             index = self.picker.findData(
                 preselect, Qt.ItemDataRole.UserRole, Qt.MatchFlag.MatchStartsWith

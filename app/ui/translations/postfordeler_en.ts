@@ -3,32 +3,32 @@
 <context>
     <name>AssignDialog</name>
     <message>
-        <location filename="../dialogs.py" line="105" />
+        <location filename="../dialogs.py" line="107" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="109" />
+        <location filename="../dialogs.py" line="111" />
         <source>Fordel %1 elementer.</source>
         <translation>Assign %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="114" />
+        <location filename="../dialogs.py" line="116" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="119" />
+        <location filename="../dialogs.py" line="122" />
         <source>Team: %1</source>
         <translation>Team: %1</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="130" />
+        <location filename="../dialogs.py" line="133" />
         <source>Sagsbehandler eller team</source>
         <translation>Caseworker or team</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="131" />
+        <location filename="../dialogs.py" line="134" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
@@ -131,25 +131,25 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ForwardDialog</name>
     <message>
-        <location filename="../dialogs.py" line="180" />
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="183" />
+        <location filename="../dialogs.py" line="203" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="184" />
+        <location filename="../dialogs.py" line="187" />
         <source>Videresend %1 elementer.</source>
         <translation>Forward %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="187" />
-        <location filename="../dialogs.py" line="197" />
+        <location filename="../dialogs.py" line="190" />
+        <location filename="../dialogs.py" line="200" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="196" />
-        <location filename="../dialogs.py" line="198" />
+        <location filename="../dialogs.py" line="199" />
+        <location filename="../dialogs.py" line="201" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -406,53 +406,53 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>JournaliseDialog</name>
     <message>
-        <location filename="../dialogs.py" line="50" />
-        <location filename="../dialogs.py" line="76" />
+        <location filename="../dialogs.py" line="52" />
+        <location filename="../dialogs.py" line="78" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="52" />
+        <location filename="../dialogs.py" line="54" />
         <source>Journalisér på sag &lt;b&gt;%1&lt;/b&gt;?</source>
         <translation>Journalise on case &lt;b&gt;%1&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="55" />
+        <location filename="../dialogs.py" line="57" />
         <source>Journalisér %1 elementer på sag &lt;b&gt;%2&lt;/b&gt;?</source>
         <translation>Journalise %1 items on case &lt;b&gt;%2&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="62" />
+        <location filename="../dialogs.py" line="64" />
         <source>Bemærk: sagen er lukket.</source>
         <translation>Note: the case is closed.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="64" />
+        <location filename="../dialogs.py" line="66" />
         <source>Tilføj journalnotat</source>
         <translation>Add a journal note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="66" />
+        <location filename="../dialogs.py" line="68" />
         <source>Notatets titel</source>
         <translation>Note title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="68" />
+        <location filename="../dialogs.py" line="70" />
         <source>Notatets tekst</source>
         <translation>Note text</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="72" />
+        <location filename="../dialogs.py" line="74" />
         <source>Titel</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="73" />
+        <location filename="../dialogs.py" line="75" />
         <source>Notat</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="91" />
+        <location filename="../dialogs.py" line="93" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
@@ -926,48 +926,48 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>RejectDialog</name>
     <message>
-        <location filename="../dialogs.py" line="142" />
-        <location filename="../dialogs.py" line="164" />
+        <location filename="../dialogs.py" line="145" />
+        <location filename="../dialogs.py" line="167" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="146" />
+        <location filename="../dialogs.py" line="149" />
         <source>Afvis %1 elementer.</source>
         <translation>Reject %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="150" />
+        <location filename="../dialogs.py" line="153" />
         <source>Begrundelse</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="153" />
+        <location filename="../dialogs.py" line="156" />
         <source>Hører ikke til familieafdelingen</source>
         <translation>Not for the family department</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="154" />
+        <location filename="../dialogs.py" line="157" />
         <source>Sendt til forkert kontaktpunkt</source>
         <translation>Sent to the wrong contact point</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="155" />
+        <location filename="../dialogs.py" line="158" />
         <source>Dublet</source>
         <translation>Duplicate</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="156" />
+        <location filename="../dialogs.py" line="159" />
         <source>Andet</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="160" />
+        <location filename="../dialogs.py" line="163" />
         <source>Skriv eller vælg en begrundelse</source>
         <translation>Type or pick a reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="161" />
+        <location filename="../dialogs.py" line="164" />
         <source>Begrundelse (skal udfyldes)</source>
         <translation>Reason (required)</translation>
     </message>
@@ -1162,12 +1162,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="214" />
+        <location filename="../dialogs.py" line="217" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="224" />
+        <location filename="../dialogs.py" line="227" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1293,7 +1293,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>_Dialog</name>
     <message>
-        <location filename="../dialogs.py" line="43" />
+        <location filename="../dialogs.py" line="45" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
