@@ -183,7 +183,9 @@ def last_working_days(n: int, now: datetime | None = None) -> tuple[date, ...]:
 
 def _ordered(counter: Counter[str], order: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     known = [(k, counter[k]) for k in order if counter.get(k)]
-    rest = sorted(((k, n) for k, n in counter.items() if k not in order and n), key=lambda kv: kv[0])
+    rest = sorted(
+        ((k, n) for k, n in counter.items() if k not in order and n), key=lambda kv: kv[0]
+    )
     return tuple(known + rest)
 
 
@@ -208,9 +210,7 @@ def backlog_summary(db: Database | Engine, now: datetime | None = None) -> Backl
             *older,
         )
         .where(c.status.in_(BACKLOG_STATUSES))
-        .group_by(
-            c.kind, c.status, c.contact_point_label, c.assignee_id.is_not(None), c.claimed_by
-        )
+        .group_by(c.kind, c.status, c.contact_point_label, c.assignee_id.is_not(None), c.claimed_by)
     )
     by_kind: Counter[str] = Counter()
     by_status: Counter[str] = Counter()
@@ -249,7 +249,9 @@ def backlog_summary(db: Database | Engine, now: datetime | None = None) -> Backl
     # age > n counts → buckets: [0]=total-(>0), [1]=(>0)-(>1), [2]=(>1)-(>2), [3-5]=(>2)-(>5)
     gt_counts = [total, *(over[n] for n in _CUTS)]
     buckets = tuple(
-        AgeBucket(key, low, high, gt_counts[i] - (gt_counts[i + 1] if i + 1 < len(gt_counts) else 0))
+        AgeBucket(
+            key, low, high, gt_counts[i] - (gt_counts[i + 1] if i + 1 < len(gt_counts) else 0)
+        )
         for i, (key, low, high) in enumerate(AGE_BUCKETS)
     )
     return BacklogSummary(
@@ -360,7 +362,8 @@ def caseworker_items(
     *,
     include_done: bool = False,
 ) -> tuple[CaseworkerItem, ...]:
-    """"Fordelt til mig": items assigned to `caseworker_id` and not yet journalised (with
+    """The caseworker's "fordelt til mig": items assigned to `caseworker_id` and not yet
+    journalised (with
     `include_done`, also those since journalised/rejected/forwarded), oldest first."""
     now = _now(now)
     c, o = _items.c, _outbox.c
