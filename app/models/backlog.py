@@ -363,8 +363,8 @@ def caseworker_items(
     include_done: bool = False,
 ) -> tuple[CaseworkerItem, ...]:
     """The caseworker's "fordelt til mig": items assigned to `caseworker_id` and not yet
-    journalised (with
-    `include_done`, also those since journalised/rejected/forwarded), oldest first."""
+    journalised (with `include_done`, also those since journalised/rejected/forwarded), oldest
+    first."""
     now = _now(now)
     c, o = _items.c, _outbox.c
     assigned_at = (
