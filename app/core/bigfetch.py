@@ -6,7 +6,7 @@ How sync uses it (see `ingest_mixed_page`): list pages with
 come with `memo_inline=False` and `memo == b""`. A page holding such items is stored in id
 order as runs: each run of inline items through `Cache.ingest` (cursor = the run's last id), each
 big item through `ingest_big` (item row, file rows, FTS row, blob and cursor in ONE transaction,
-the blob filled with `zeroblob` + `sqlite3.Blob` from the downloaded file, 1 MB at a time), then
+the blob filled with `zeroblob` + incremental blob I/O from the downloaded file, 1 MB at a time), then
 the page's cursor. A crash anywhere leaves a cursor no further than what is stored; the next sync
 re-lists from it and counts what was already stored as duplicates. Nothing is lost or doubled.
 
@@ -88,6 +88,13 @@ class _BigItem:
 
 
 
+def _open_blob(raw: Any, item_id: int) -> Any:
+    """Incremental blob I/O on the cache's DB-API connection: sqlcipher3 (the encrypted cache)
+    spells it `open_blob`, the stdlib sqlite3 `blobopen`; both write in place, page by page."""
+    opener = getattr(raw, "open_blob", None) or raw.blobopen
+    return opener("item_blobs", "memo", item_id)
+
+
 def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoError, *,
                cursor: int | None = None) -> Any:
     """Store one big item like `Cache.ingest([(item, message)], cursor=...)` does, but stream its
@@ -115,9 +122,8 @@ def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoErr
         item_id = conn.execute(insert(cm.ITEMS).returning(cm.ITEMS.c.id), [row]).scalar_one()
         conn.execute(insert(cm.BLOBS).values(item_id=item_id, sha256=digest,
                                              memo=func.zeroblob(size)))
-        raw = conn.connection.driver_connection
-        blob_cm = raw.blobopen("item_blobs", "memo", item_id)  # type: ignore[union-attr]
-        with blob_cm as blob, path.open("rb") as fh:
+        with _open_blob(conn.connection.driver_connection, item_id) as blob, \
+                path.open("rb") as fh:
             while piece := fh.read(_CHUNK):
                 blob.write(piece)
         body = ""

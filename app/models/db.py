@@ -1,14 +1,22 @@
-"""Open the client cache: a SQLite file under the data dir, migrated with Alembic on open.
+"""Open the client cache: an encrypted (SQLCipher) SQLite file under the data dir, migrated with
+Alembic on open.
 
 Use `open_cache()` once per process and share the returned `Database`. Writes are meant to be
 serialised through one worker thread (see `app.core.worker`); SQLite runs in WAL mode so reads
 from the UI's row cache never block on a sync transaction.
+
+Every connection is keyed before any other statement (see `app.models.crypto`): tables, blobs,
+the FTS index and the WAL are encrypted on disk; the key is in the OS keyring only. Never open
+the cache file with `sqlite3.connect` — use `open_cache()` or, for tools and tests,
+`raw_connect()`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,7 +24,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import paths
+from app.models import crypto
+from app.models.crypto import CacheKeyUnavailable, CacheUnreadable
 
+__all__ = ["CacheKeyUnavailable", "CacheUnreadable", "Database", "alembic_config", "migrate",
+           "open_cache", "raw_connect"]
+
+log = logging.getLogger("postfordeler.cache")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -25,6 +39,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     path: Path
+    encrypted: bool = True
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -39,7 +54,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The URL carries no key (connections are keyed by the engine's creator); env.py only uses
+    # the connection handed over in `migrate`.
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=True))
     return cfg
 
 
@@ -51,10 +68,52 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "heads")
 
 
+def cache_key(path: Path) -> bytes | None:
+    """The key for the cache at `path`, after finishing/doing the move of an unencrypted file.
+
+    None means "unencrypted", which only happens with no keyring AND the developer opt-out
+    `POSTFORDELER_UNENCRYPTED_CACHE=1`. Raises `CacheKeyUnavailable` (no keyring, no opt-out;
+    Danish message) or `CacheUnreadable` (the file is encrypted and its key is gone/wrong)."""
+    crypto.finish_interrupted_move(path)
+    key = crypto.load_cache_key(path)
+    has_data = path.exists() and path.stat().st_size > 0
+    if key is None:
+        if not crypto.unencrypted_allowed():
+            raise CacheKeyUnavailable(crypto.NO_KEYRING_MESSAGE)
+        if has_data and not crypto.is_plain_sqlite(path):
+            raise CacheKeyUnavailable(crypto.NO_KEYRING_MESSAGE)
+        log.warning("the client cache is NOT encrypted (%s=1, no OS keyring)",
+                    crypto.UNENCRYPTED_ENV)
+        return None
+    if crypto.is_plain_sqlite(path):
+        crypto.encrypt_plain_file(path, key)
+    if has_data:
+        crypto.check_readable(path, key)
+    return key
+
+
+def raw_connect(path: Path | None = None, **kwargs: Any) -> Any:
+    """A keyed DB-API (sqlcipher3) connection to an existing cache, for tools and tests that
+    need SQL below SQLAlchemy. Never creates a key."""
+    path = Path(path) if path else paths.client_db_path()
+    key = crypto.load_cache_key(path, create=False)
+    if key is None and not (crypto.unencrypted_allowed() or crypto.is_plain_sqlite(path)):
+        raise CacheKeyUnavailable(crypto.NO_KEYRING_MESSAGE)
+    return crypto.keyed_connect(path, key, **kwargs)
+
+
 def open_cache(path: Path | None = None) -> Database:
     path = Path(path) if path else paths.client_db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    key = cache_key(path)
+    from sqlcipher3 import dbapi2
+
+    def connect() -> Any:
+        return crypto.keyed_connect(path, key, check_same_thread=False, timeout=10.0)
+
+    # Same dialect and pool as a plain file URL (pysqlite, QueuePool); sqlcipher3 as the DB-API
+    # so SQLAlchemy maps its exceptions; the creator keys each connection before anything else.
+    engine = create_engine(f"sqlite:///{path}", module=dbapi2, creator=connect)
     event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), path)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), path, key is not None)
