@@ -202,27 +202,3 @@ def test_kinds_match_labels(filled):
     rows = q.rows(ids)
     for item_id, (_raw, msg) in zip(ids, msgs, strict=True):
         assert rows[item_id].kind == lab[msg.message_uuid]["kind"]
-
-
-def test_access_log_is_keyed_per_cpr_and_never_in_clear(filled):
-    from app.models.inbox import cprs_in_message, subject_key
-
-    db, ids = filled
-    q = InboxQueries(db.engine, "fordeler1")
-    msgs = read_messages(corpus_sample(4))
-    msg = next(m for _raw, m in msgs if m.sender.id_type.upper() == "CPR")
-    cprs = cprs_in_message(msg)
-    assert msg.sender.id in cprs
-    assert q.log_access("view_item", item_id=ids[0], cprs=cprs) == len(cprs)
-    q.log_access("search_cpr", cprs=[msg.sender.id])
-    q.log_access("view_item", item_id=ids[1])  # a message about nobody in particular
-    entries = q.access_log_for_cpr(msg.sender.id)
-    assert [e["action"] for e in entries] == ["view_item", "search_cpr"]
-    assert entries[0]["user"] == "fordeler1" and entries[0]["item_id"] == ids[0]
-    assert q.access_log_for_cpr("0101011234") == []
-    assert subject_key(msg.sender.id) == subject_key(msg.sender.id[:6] + "-" + msg.sender.id[6:])
-    with db.engine.connect() as conn:
-        dump = " ".join(
-            str(v) for row in conn.execute(text("SELECT * FROM access_log")) for v in row
-        )
-    assert msg.sender.id not in dump

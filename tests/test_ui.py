@@ -273,14 +273,14 @@ def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     # Viewing logged an access for the sender; a case search by CPR is logged too.
     sender = window.detail.message.sender
     if sender.id_type.upper() == "CPR":
-        run(loop, until(lambda: backend.queries.access_log_for_cpr(sender.id), what="log"))
+        run(loop, until(lambda: backend.audit.for_citizen(sender.id), what="log"))
     window.panel.search.setText(sender.id)
     window.panel._search()
     run(
         loop,
         until(
             lambda: any(
-                e["action"] == "search_cpr" for e in backend.queries.access_log_for_cpr(sender.id)
+                e.action == "search_cpr" for e in backend.audit.for_citizen(sender.id)
             ),
             what="search logged",
         ),

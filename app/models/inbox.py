@@ -5,28 +5,20 @@ The UI's inbox model holds only item IDs and asks this module, from a worker thr
 `InboxRow`s for a page of IDs, and (3) counts. Sorting, filtering and full-text search all run
 in SQL (indexes from revision e0002, FTS5 table `items_fts`), so 100k items stay fast.
 
-It also writes the access log the UI owes the citizen (Datatilsynet 2024): every view of a
-message or file and every CPR search, keyed per CPR by an HMAC so the log never holds a CPR
-number in clear, and retrievable per CPR.
+The access log the UI owes the citizen is written through `app.core.audit.AccessLog`.
 
 This module never imports Qt, never returns ORM objects and never changes an item's decision
-state (decisions go through `Cache.enqueue`); its only writes are the per-user read flag and
-access-log rows.
+state (decisions go through `Cache.enqueue`); its only write is the per-user read flag.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
-import os
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -39,7 +31,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -48,9 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from app import paths
 from app.models.schema import AccessLog, Item, ItemFile, ItemStatus
-from app.sf1606.model import MemoMessage
 
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 _items = Item.__table__
@@ -115,47 +104,6 @@ def older_than_cutoff(workdays: int, now: datetime | None = None) -> datetime:
         day -= timedelta(days=1)
     midnight = datetime.combine(day, time(0, 0), tzinfo=LOCAL_TZ)
     return midnight.astimezone(UTC)
-
-
-# --------------------------------------------------------------------------- access log key
-
-_KEY_FILE = "access_log.key"
-
-
-@lru_cache(maxsize=4)
-def _access_key(folder: str) -> bytes:
-    """This installation's secret for the keyed CPR hashes (created once, owner-only)."""
-    path = Path(folder) / _KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
-    return path.read_bytes()
-
-
-def subject_key(cpr: str) -> str:
-    """HMAC-SHA256 of the 10 CPR digits under the installation key (hex)."""
-    digits = "".join(ch for ch in cpr if ch.isdigit())
-    key = _access_key(str(paths.sub("client")))
-    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
-
-
-def cprs_in_message(message: MemoMessage) -> list[str]:
-    """The citizens a message is about, for the access log: the sender (if a person), the
-    ContentData CPR, ContactInfo fields and CPR numbers in the main text."""
-    from app.suggest.cpr import find_cprs
-
-    found: list[str] = []
-    if message.sender.id_type.upper() == "CPR":
-        found.append(message.sender.id)
-    if message.content_data and message.content_data.cpr:
-        found.append(message.content_data.cpr)
-    texts = [info.value for info in message.contact_info]
-    texts.append(message.main_text())
-    for text_ in texts:
-        found.extend(hit.cpr for hit in find_cprs(text_) if hit.valid_date)
-    return list(dict.fromkeys("".join(ch for ch in c if ch.isdigit()) for c in found))
 
 
 # --------------------------------------------------------------------------- rows
@@ -527,48 +475,6 @@ class InboxQueries:
         )
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
-
-    # ------------------------------------------------------------------ access log
-
-    def log_access(
-        self,
-        action: str,
-        *,
-        item_id: int | None = None,
-        cprs: Iterable[str] = (),
-        detail: str | None = None,
-        purpose: str = "fordeling",
-    ) -> int:
-        """One row per CPR concerned (one row without a subject if none). `detail` must never
-        hold a CPR number or message content (e.g. a file's position or sha256)."""
-        now = datetime.now(UTC)
-        keys = sorted({subject_key(c) for c in cprs if c}) or [None]
-        rows = [
-            {
-                "at": now,
-                "user": self.user,
-                "action": action,
-                "purpose": purpose,
-                "item_id": item_id,
-                "subject_key": key,
-                "detail": detail,
-            }
-            for key in keys
-        ]
-        with self.engine.begin() as conn:
-            conn.execute(insert(_access), rows)
-        return len(rows)
-
-    def access_log_for_cpr(self, cpr: str) -> list[dict[str, object]]:
-        """What was looked up about one citizen: when, by whom, what and why."""
-        a = _access.c
-        stmt = (
-            select(a.at, a.user, a.action, a.purpose, a.item_id, a.detail)
-            .where(a.subject_key == subject_key(cpr))
-            .order_by(a.at, a.id)
-        )
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def set_read(self, item_ids: Sequence[int], read: bool = True) -> int:
         """The per-user read flag: the one write this module does (not a decision)."""

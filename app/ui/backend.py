@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.audit import AccessLog, cprs_for_message
 from app.models.cache import Cache, OutboxRow
 from app.models.inbox import (
     FileRow,
@@ -21,7 +22,6 @@ from app.models.inbox import (
     InboxQueries,
     InboxRow,
     SortColumn,
-    cprs_in_message,
 )
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
@@ -59,9 +59,14 @@ class UiBackend:
         user: str,
         receivers: Callable[[], Any] | None = None,
         wake_outbox: Callable[[], None] | None = None,
+        audit: AccessLog | None = None,
     ) -> None:
         self.cache = cache
         self.queries = InboxQueries(cache.engine, user)
+        # Every view of personal data is logged per citizen (keyed hash; key in the OS
+        # keyring). Without a keyring AccessLog.open raises AuditKeyUnavailable: no logging,
+        # no personal data on screen.
+        self.audit = audit or AccessLog.open(cache.db, user=user)
         self.bg = background
         self.suggester = suggester
         self.user = user
@@ -103,36 +108,28 @@ class UiBackend:
 
     # ------------------------------------------------------------------ access log
     async def log_view(self, item_id: int, message: MemoMessage) -> None:
-        def write() -> None:
-            self.queries.log_access("view_item", item_id=item_id, cprs=cprs_in_message(message))
-
-        await self.bg.write(write)
+        await self.bg.write(self.audit.view_item, item_id, cprs_for_message(message))
 
     async def log_file(
         self, item_id: int, message: MemoMessage, position: int, action: str
     ) -> None:
-        """`action`: "open_file" or "save_file"; the detail names the file by sha256 only."""
-        sha = message.files[position].sha256 if 0 <= position < len(message.files) else ""
-
-        def write() -> None:
-            self.queries.log_access(
-                action,
-                item_id=item_id,
-                cprs=cprs_in_message(message),
-                detail=f"file {position} sha256 {sha}",
-            )
-
-        await self.bg.write(write)
+        """`action`: "open_file" or "save_file" (both are a look at the file's content)."""
+        del action
+        await self.bg.write(self.audit.open_file, item_id, position, cprs_for_message(message))
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
         from app.suggest.cpr import find_cprs
 
-        cprs = [hit.cpr for hit in find_cprs(query)]
-        if cprs:
-            await self.bg.write(
-                lambda: self.queries.log_access("search_cpr", item_id=item_id, cprs=cprs)
-            )
+        cprs = [hit.cpr for hit in find_cprs(query) if hit.valid_date]
+
+        def write() -> None:
+            for cpr in dict.fromkeys(cprs):
+                self.audit.search_cpr(cpr)
+            if not cprs and query.strip():
+                self.audit.search_name(query)
+
+        await self.bg.write(write)
 
     async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> None:
         await self.bg.write(self.queries.set_read, list(item_ids), read)
