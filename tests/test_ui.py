@@ -109,6 +109,7 @@ def window(qtbot, filled, loop):
     return win
 
 
+@pytest.mark.qt_log_level_fail("CRITICAL")  # this test emits a warning on purpose
 def test_qt_warning_is_caught(request, qtlog):
     """The guard above sees Qt warnings (so a real one would fail the test)."""
     qWarning("postfordeler test warning")
