@@ -14,7 +14,7 @@ from pathlib import Path
 from app import paths
 from app.core.audit import AccessLog, subject_key
 from app.core.audit_cli import register
-from app.models.db import open_cache
+from app.models.db import open_cache, raw_connect
 from tests.conftest import REPO
 from tests.test_retention import add_item, count
 
@@ -93,7 +93,12 @@ def test_audit_cli_prints_the_citizens_entries_and_logs_the_lookup(tmp_path):
     blob = b"".join(p.read_bytes() for p in db_file.parent.glob("cache.sqlite3*"))
     assert CPR_A.encode() not in blob and CPR_B.encode() not in blob
     key = AccessLog.open(open_cache(db_file), user="x")._key
-    assert subject_key(CPR_A, key).encode() in blob
+    # The cache file is encrypted (SQLCipher): not even the keyed subject hash is in clear,
+    # but it is what the decrypted access_log holds.
+    assert subject_key(CPR_A, key).encode() not in blob
+    with raw_connect(db_file) as con:
+        stored = {r[0] for r in con.execute("SELECT subject_key FROM access_log")}
+    assert subject_key(CPR_A, key) in stored
     for logfile in (data / "logs").glob("*.log*"):
         text = logfile.read_text(encoding="utf-8")
         assert CPR_A not in text and "070314-5123" not in text

@@ -4,7 +4,6 @@ quarantine, blob re-read, full-text search, and the outbox rules (enqueue / undo
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.models.cache import Cache, CacheError
-from app.models.db import open_cache
+from app.models.db import open_cache, raw_connect
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
 from tests.conftest import CORPUS, MESSAGES
@@ -104,7 +103,7 @@ def test_quarantined_item_is_kept_with_reason(cache):
 
 def test_blob_corruption_is_detected(cache, tmp_path):
     cache.ingest(_batch(FILES[:1]))
-    with sqlite3.connect(tmp_path / "cache.sqlite3") as con:
+    with raw_connect(tmp_path / "cache.sqlite3") as con:
         con.execute("UPDATE item_blobs SET memo = x'00'")
     with pytest.raises(CacheError):
         cache.memo_bytes(1)
@@ -197,7 +196,7 @@ def test_whole_corpus_ingests_with_labels(cache):
     labels = json.loads((CORPUS / "labels.json").read_text())
     res = cache.ingest(_batch(FILES))
     assert res.new == len(FILES) == 300
-    with sqlite3.connect(cache.db.path) as con:
+    with raw_connect(cache.db.path) as con:
         kinds = dict(con.execute("SELECT message_uuid, kind FROM items"))
         n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
     assert n_fts == 300

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -172,13 +171,17 @@ def _cache_snapshot(path: Path) -> tuple[list[str], int, set[int]]:
     problems: list[str] = []
     if not path.exists():
         return problems, 0, set()
-    con = sqlite3.connect(path, timeout=30)
+    from sqlcipher3.dbapi2 import OperationalError
+
+    from app.models.db import raw_connect
+
+    con = raw_connect(path, timeout=30)
     try:
         if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             problems.append("integrity_check failed")
         try:
             n_items = con.execute("SELECT count(*) FROM items").fetchone()[0]
-        except sqlite3.OperationalError:  # killed before the first migration finished
+        except OperationalError:  # killed before the first migration finished
             return problems, 0, set()
         n_blobs = con.execute("SELECT count(*) FROM item_blobs").fetchone()[0]
         n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
@@ -238,7 +241,9 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
         sandbox.stop()
     problems, cursor, ids = _cache_snapshot(_cache_path(data))
     report.violations += [f"final: {p}" for p in problems]
-    con = sqlite3.connect(_cache_path(data))
+    from app.models.db import raw_connect
+
+    con = raw_connect(_cache_path(data))
     cached = {
         u.lower(): (gid, hashlib.sha256(bytes(m)).hexdigest())
         for u, gid, m in con.execute(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,7 @@ from app.dubu.dataset import DubuDataset
 from app.dubu.directory import HttpDubuDirectory
 from app.dubu.sf2900_client import Sf2900Client
 from app.models.cache import Cache
-from app.models.db import open_cache
+from app.models.db import open_cache, raw_connect
 from tests.conftest import CORPUS, MESSAGES
 from tests.test_sync import CVR, SECRET, USER, push
 
@@ -145,7 +144,7 @@ def test_crash_after_delivery_is_deduplicated(tmp_path):
             oid = w.cache.enqueue(w.item(u), "journalise", {"case_id": LABELS[u]["case_id"]}, USER)
             assert await w.outbox.run_once() == 1
             # simulate a crash between SF2900's answer and our commit: back to "sending"
-            with sqlite3.connect(w.db.path) as con:
+            with raw_connect(w.db.path) as con:
                 con.execute("UPDATE outbox SET status='sending', delivered_at=NULL WHERE id=?", (oid,))
                 con.execute("UPDATE items SET status='afventer' WHERE id=?", (w.item(u),))
             restarted = OutboxWorker(w.cache, w.sf2900, w.directory, w.mailbox, worker=w.worker)
@@ -217,7 +216,7 @@ def test_transient_faults_are_retried_until_they_clear(tmp_path, kind):
             assert row.status == "pending" and row.last_error and row.next_attempt_at is not None
             assert w.cache.item(w.item(u2))["status"] == "afventer"
             await w.fault({"clear": True})
-            with sqlite3.connect(w.db.path) as con:
+            with raw_connect(w.db.path) as con:
                 con.execute("UPDATE outbox SET next_attempt_at=NULL WHERE id=?", (oid,))
             assert await w.outbox.run_once() == 1
             again = w.cache.outbox_entries(item_id=w.item(u2))[0]
@@ -237,7 +236,7 @@ def test_dubu_directory_down_is_transient(tmp_path):
             assert await w.outbox.run_once() == 0
             assert w.cache.outbox_entries()[0].status == "pending"
             await w.http.post(f"{w.dubu.base_url}/faults", json={"clear": True})
-            with sqlite3.connect(w.db.path) as con:
+            with raw_connect(w.db.path) as con:
                 con.execute("UPDATE outbox SET next_attempt_at=NULL")
             assert await w.outbox.run_once() == 1
             assert w.cache.item(w.item(u))["status"] == "fordelt"

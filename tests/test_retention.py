@@ -276,7 +276,26 @@ def test_many_items_are_purged_in_batches(db, monkeypatch):
     assert count(db, "access_log") == 2
 
 
-def test_purged_letters_do_not_linger_in_the_file(db):
+@pytest.fixture
+def plain_db(tmp_path, monkeypatch):
+    """An UNENCRYPTED cache (developer opt-out, no keyring): the cache is normally SQLCipher-
+    encrypted, so only a plain file lets a test see what purge leaves in freed pages."""
+    import keyring
+    from keyring.backends import fail
+
+    from app.models.crypto import UNENCRYPTED_ENV
+
+    monkeypatch.setenv(UNENCRYPTED_ENV, "1")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    database = open_cache(tmp_path / "plain.sqlite3")
+    yield database
+    database.engine.dispose()
+    keyring.set_keyring(previous)
+
+
+def test_purged_letters_do_not_linger_in_the_file(plain_db):
+    db = plain_db
     # Debian's SQLite defaults to secure_delete=ON; other builds (e.g. python.org's) do not.
     # Force it off on every connection so the test checks that purge turns it on itself.
     event.listen(

@@ -88,7 +88,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         InvalidCpr,
         normalise_cpr,
     )
-    from app.models.db import open_cache
+    from app.models.db import CacheKeyUnavailable, open_cache
 
     try:
         cpr = normalise_cpr(args.cpr)
@@ -97,7 +97,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 2
     try:
         audit_log = AccessLog.open(open_cache(), user=args.user or _default_user())
-    except AuditKeyUnavailable as exc:
+    except (AuditKeyUnavailable, CacheKeyUnavailable) as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 3
     audit_log.search_cpr(cpr, purpose=PURPOSE_ACCESS_REQUEST)  # log before disclosing
@@ -134,15 +134,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_retention_purge(args: argparse.Namespace) -> int:
     from app.core import retention
-    from app.models.db import open_cache
+    from app.models.db import CacheKeyUnavailable, open_cache
 
     days = retention.DECIDED_DAYS if args.days is None else args.days
     log_days = retention.ACCESS_LOG_DAYS if args.log_days is None else args.log_days
     if days < 0 or log_days < 0:
         print("Fejl: antal dage kan ikke være negativt", file=sys.stderr)
         return 2
+    try:
+        db = open_cache()
+    except CacheKeyUnavailable as exc:
+        print(f"Fejl: {exc}", file=sys.stderr)
+        return 3
     result = retention.purge(
-        open_cache(), decided_days=days, access_log_days=log_days, dry_run=args.dry_run
+        db, decided_days=days, access_log_days=log_days, dry_run=args.dry_run
     )
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
