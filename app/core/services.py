@@ -31,6 +31,18 @@ KEYRING_SERVICE = "postfordeler"
 ENV_CVR = "POSTFORDELER_MUNICIPALITY_CVR"
 
 
+CLAIM_LEASE_SECONDS = 300
+
+
+class ClaimRefused(RuntimeError):
+    """A colleague holds the item at the gateway: `str()` is the Danish message for the user."""
+
+    def __init__(self, item_id: int, holder: str) -> None:
+        super().__init__(f"Elementet er låst af {holder}, som arbejder på det lige nu.")
+        self.item_id = item_id
+        self.holder = holder
+
+
 class MissingSecret(RuntimeError):
     """No secret for the gateway user in the keyring. `str()` is bilingual, for the CLI/UI."""
 
@@ -160,11 +172,67 @@ class ClientServices:
         return services
 
     def start(self) -> None:
-        """Run the periodic sync and the outbox in background tasks of the current loop."""
+        """Run the periodic sync, the claims mirror and the outbox in background tasks of the
+        current loop."""
         if self.syncer is not None:
             self._tasks.append(asyncio.ensure_future(self.syncer.run_forever()))
+            self._tasks.append(asyncio.ensure_future(self._mirror_claims_forever()))
         if self.outbox is not None:
             self._tasks.append(asyncio.ensure_future(self.outbox.run_forever()))
+
+    # ------------------------------------------------------------------ team mode: claims
+
+    async def claim(self, item_id: int, lease_seconds: int = CLAIM_LEASE_SECONDS) -> bool:
+        """Claim an item at the gateway before acting on it (team mode).
+
+        True: we hold it (a lease; it expires by itself if this client dies). False: the
+        gateway is unreachable — the decision may still be queued, the gateway settles it when
+        the outcome is recorded. Raises ClaimRefused when a colleague holds it.
+        """
+        from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+
+        if self.mailbox is None:
+            return False
+        gateway_id = await self.worker.submit(self.cache.gateway_item_id, item_id)
+        if gateway_id is None:
+            return False
+        try:
+            info = await self.mailbox.claim(gateway_id, lease_seconds)
+        except MailboxUnavailable:
+            return False
+        except MailboxError as exc:
+            if exc.code == "RESERVERET":
+                holder = await self._holder(gateway_id)
+                raise ClaimRefused(item_id, holder or "en kollega") from exc
+            raise
+        await self.worker.submit(self.cache.set_claim, item_id, info.user, info.expires_at)
+        return True
+
+    async def _holder(self, gateway_id: int) -> str | None:
+        try:
+            claims = await self.mailbox.claims()
+        except Exception:  # noqa: BLE001 - only for the message
+            return None
+        await self.worker.submit(self.cache.apply_claims,
+                                 [(c.item_id, c.user, c.expires_at) for c in claims])
+        return next((c.user for c in claims if c.item_id == gateway_id), None)
+
+    async def mirror_claims(self) -> int:
+        """Copy the gateway's current claims into the cache so the inbox shows who holds what."""
+        claims = await self.mailbox.claims()
+        return await self.worker.submit(
+            self.cache.apply_claims, [(c.item_id, c.user, c.expires_at) for c in claims]
+        )
+
+    async def _mirror_claims_forever(self, interval: float = 10.0) -> None:
+        while True:
+            try:
+                await self.mirror_claims()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - offline: the sync reports the state
+                log.debug("claims mirror failed: %s", type(exc).__name__)
+            await asyncio.sleep(interval)
 
     async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
         """Write a decision to the outbox (off the loop) and wake the outbox worker."""

@@ -396,6 +396,26 @@ class Cache:
                 .values(claimed_by=claimed_by, claim_expires_at=_utc(expires_at))
             )
 
+    def apply_claims(self, claims: Sequence[tuple[int, str, datetime]]) -> int:
+        """Mirror the gateway's current claims (gateway item id, user, expiry) onto the cache:
+        items in the list get their holder, every other item loses a stale one. Returns the
+        number of items claimed."""
+        held = {int(gid): (user, _utc(expires)) for gid, user, expires in claims}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(ITEMS)
+                .where(ITEMS.c.claimed_by.is_not(None))
+                .where(ITEMS.c.gateway_item_id.not_in(list(held) or [-1]))
+                .values(claimed_by=None, claim_expires_at=None)
+            )
+            for gid, (user, expires) in held.items():
+                conn.execute(
+                    update(ITEMS)
+                    .where(ITEMS.c.gateway_item_id == gid)
+                    .values(claimed_by=user, claim_expires_at=expires)
+                )
+        return len(held)
+
     # ------------------------------------------------------------------ outbox
 
     def enqueue(self, item_id: int, action: str, payload: dict[str, Any], user: str) -> int:

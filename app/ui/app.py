@@ -148,6 +148,7 @@ async def start_runtime(
         user=services.user,
         receivers=receivers,
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
+        claim=services.claim if services.mailbox is not None else None,
     )
     return runtime
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,7 @@ class UiBackend:
         receivers: Callable[[], Any] | None = None,
         wake_outbox: Callable[[], None] | None = None,
         audit: AccessLog | None = None,
+        claim: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.cache = cache
         self.queries = InboxQueries(cache.engine, user)
@@ -72,6 +73,8 @@ class UiBackend:
         self.user = user
         self._receivers = receivers
         self.wake_outbox = wake_outbox or (lambda: None)
+        # Team mode: claim the item at the gateway before deciding (ClaimRefused → shown).
+        self.claim = claim
 
     # ------------------------------------------------------------------ inbox
     async def ids(self, flt: InboxFilter, sort: SortColumn, descending: bool) -> list[int]:
@@ -211,6 +214,8 @@ class UiBackend:
 
     # ------------------------------------------------------------------ decisions
     async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
+        if self.claim is not None:
+            await self.claim(item_id)
         outbox_id = await self.bg.write(self.cache.enqueue, item_id, action, payload, self.user)
         self.wake_outbox()
         return outbox_id
