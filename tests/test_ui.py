@@ -645,3 +645,18 @@ def test_enter_in_a_search_box_searches_and_does_not_journalise(window, filled, 
         assert window.inbox.current_id() == current
 
     run(loop, scenario())
+
+
+def test_delivery_state_from_the_outbox_reaches_the_status_bar(window):
+    """The outbox worker's connection state (SF2900) is shown on the outbox counter."""
+    from app.core.sync import ConnectionState, SyncStatus
+    from app.ui.app import CoreEvents
+
+    events = CoreEvents()
+    events.outboxStatus.connect(window.set_delivery_state)
+    message = "Fordelingskomponenten (SF2900) svarer ikke. Næste forsøg om 4 s."
+    events.on_outbox_status(SyncStatus(ConnectionState.OFFLINE, message))
+    assert window.outbox_label.toolTip() == message
+    assert "#c0392b" in window.outbox_label.styleSheet()
+    events.on_outbox_status(SyncStatus(ConnectionState.ONLINE, "Leveret"))
+    assert window.outbox_label.styleSheet() == ""

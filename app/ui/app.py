@@ -47,6 +47,7 @@ class CoreEvents(QObject):
     syncStatus = Signal(str, str)  # state, message
     itemsArrived = Signal(int)  # new items in the last sync
     outboxChanged = Signal(dict)  # outbox counts
+    outboxStatus = Signal(str, str)  # delivery to SF2900/DUBU: state, message
 
     def on_sync_status(self, status: Any) -> None:
         self.syncStatus.emit(str(status.state), status.message)
@@ -56,6 +57,9 @@ class CoreEvents(QObject):
 
     def on_outbox_change(self, counts: dict[str, int]) -> None:
         self.outboxChanged.emit(dict(counts))
+
+    def on_outbox_status(self, status: Any) -> None:
+        self.outboxStatus.emit(str(status.state), status.message)
 
 
 @dataclass
@@ -119,6 +123,7 @@ async def start_runtime(
         on_sync_status=events.on_sync_status,
         on_sync_result=events.on_sync_result,
         on_outbox_change=events.on_outbox_change,
+        on_outbox_status=events.on_outbox_status,
     )
     suggester = None
     if dubu_data is not None and dubu_data.exists():
@@ -159,6 +164,7 @@ def connect_window(runtime: Runtime, window: Any) -> None:
 
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
+    events.outboxStatus.connect(window.set_delivery_state)
 
     def arrived(n: int) -> None:
         window.inbox.refresh(data_changed=True)

@@ -305,6 +305,14 @@ class MainWindow(QMainWindow):
         self.state_label.setToolTip(message)
         self.state_label.setAccessibleName(f"{text}: {message}")
 
+    def set_delivery_state(self, state: str, message: str) -> None:
+        """Delivery of decisions (outbox → SF2900 → DUBU): the outbox label turns amber/red
+        while the Fordelingskomponent does not answer; decisions wait safely in the outbox."""
+        color = {"online": "", "degraded": "#b9770e"}.get(state, "#c0392b")
+        self.outbox_label.setStyleSheet(f"color: {color}; padding: 0 8px;" if color else "")
+        self.outbox_label.setToolTip(message)
+        self.outbox_label.setAccessibleName(f"{self.outbox_label.text()}: {message}")
+
     def set_outbox_count(self, count: int) -> None:
         self.outbox_label.setText(self.tr("Udbakke: %1").replace("%1", str(count)))
 
