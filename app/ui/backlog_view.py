@@ -75,13 +75,13 @@ CASEWORKER_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 def day_label(day: date) -> str:
     """Short Danish day label for a chart axis, e.g. "ma 23/3"."""
     weekdays = (
-        QCoreApplication.translate("BacklogView", "ma"),
-        QCoreApplication.translate("BacklogView", "ti"),
-        QCoreApplication.translate("BacklogView", "on"),
-        QCoreApplication.translate("BacklogView", "to"),
-        QCoreApplication.translate("BacklogView", "fr"),
-        QCoreApplication.translate("BacklogView", "lø"),
-        QCoreApplication.translate("BacklogView", "sø"),
+        QCoreApplication.translate("BacklogView", "ma", "weekday"),
+        QCoreApplication.translate("BacklogView", "ti", "weekday"),
+        QCoreApplication.translate("BacklogView", "on", "weekday"),
+        QCoreApplication.translate("BacklogView", "to", "weekday"),
+        QCoreApplication.translate("BacklogView", "fr", "weekday"),
+        QCoreApplication.translate("BacklogView", "lø", "weekday"),
+        QCoreApplication.translate("BacklogView", "sø", "weekday"),
     )
     return f"{weekdays[day.weekday()]} {day.day}/{day.month}"
 

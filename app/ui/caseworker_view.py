@@ -65,15 +65,14 @@ class CaseworkerItemsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: tuple[CaseworkerItem, ...] = ()
-        t = QCoreApplication.translate
         self._headers = [
-            t("CaseworkerView", "Modtaget"),
-            t("CaseworkerView", "Fordelt"),
-            t("CaseworkerView", "Alder"),
-            t("CaseworkerView", "Type"),
-            t("CaseworkerView", "Afsender"),
-            t("CaseworkerView", "Emne"),
-            t("CaseworkerView", "Status"),
+            QCoreApplication.translate("CaseworkerView", "Modtaget"),
+            QCoreApplication.translate("CaseworkerView", "Fordelt"),
+            QCoreApplication.translate("CaseworkerView", "Alder"),
+            QCoreApplication.translate("CaseworkerView", "Type"),
+            QCoreApplication.translate("CaseworkerView", "Afsender"),
+            QCoreApplication.translate("CaseworkerView", "Emne"),
+            QCoreApplication.translate("CaseworkerView", "Status"),
         ]
 
     def set_rows(self, rows: Sequence[CaseworkerItem]) -> None:
