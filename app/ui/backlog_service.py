@@ -1,7 +1,7 @@
 """What the team-lead and caseworker views may ask, as awaitables on the qasync loop.
 
-`BacklogService` runs the Qt-free queries of `app.models.backlog` on the UI's read thread
-(`Background.read`, the same one the inbox uses) and hands back frozen dataclasses; the views
+`BacklogService` runs the Qt-free queries of `app.models.backlog` off the UI thread (the
+periodic team-lead report on `Background.background`, the caseworker's list on `Background.read`) and hands back frozen dataclasses; the views
 get it (or its bound methods) through their constructors. It never runs a query on the UI
 thread and never writes.
 """
@@ -52,7 +52,8 @@ class BacklogService:
         return self._now() if self._now else None
 
     async def report(self) -> BacklogReport:
-        return await self.bg.read(backlog.backlog_report, self.db, self._at())
+        # ~0.25 s at 100k items: on the background thread, never queued before inbox reads.
+        return await self.bg.background(backlog.backlog_report, self.db, self._at())
 
     async def caseworker_items(
         self, caseworker_id: str, include_done: bool = False
