@@ -1,8 +1,9 @@
 """What the team-lead and caseworker views may ask, as awaitables on the qasync loop.
 
 `BacklogService` runs the Qt-free queries of `app.models.backlog` off the UI thread (the
-periodic team-lead report on `Background.background`, the caseworker's list on `Background.read`) and hands back frozen dataclasses; the views
-get it (or its bound methods) through their constructors. It never runs a query on the UI
+periodic team-lead report on `Background.background`, the caseworker's list on
+`Background.read`) and hands back frozen dataclasses; the views get it (or its bound methods)
+through their constructors. It never runs a query on the UI
 thread and never writes.
 """
 
