@@ -58,7 +58,7 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
     from app.models.inbox import InboxFilter
     from app.sandbox.runner import SandboxConfig
     from app.ui import theme
-    from app.ui.app import connect_window, start_runtime
+    from app.ui.app import backlog_service, connect_window, start_runtime
     from app.ui.main_window import MainWindow
     from app.ui.settings import Settings
     from app.ui.tasks import Messages
@@ -73,7 +73,8 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
     runtime = await start_runtime(Settings(), sandbox_config=config, sync_interval=2.0)
     sizes: dict[str, int] = {}
     try:
-        window = MainWindow(runtime.backend, Messages(), demo=True)
+        window = MainWindow(runtime.backend, Messages(), demo=True,
+                            backlog=backlog_service(runtime.backend))
         window.app_settings = Settings()
         connect_window(runtime, window)
         window.resize(width, height)

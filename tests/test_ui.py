@@ -357,9 +357,10 @@ async def click(button: Any) -> None:
 
 
 def open_window(runtime: Any, qtbot: Any) -> MainWindow:
-    from app.ui.app import connect_window
+    from app.ui.app import backlog_service, connect_window
 
-    window = MainWindow(runtime.backend, Messages(), demo=runtime.demo)
+    window = MainWindow(runtime.backend, Messages(), demo=runtime.demo,
+                        backlog=backlog_service(runtime.backend))
     qtbot.addWidget(window)
     connect_window(runtime, window)
     window.show()
@@ -660,3 +661,24 @@ def test_delivery_state_from_the_outbox_reaches_the_status_bar(window):
     assert "#c0392b" in window.outbox_label.styleSheet()
     events.on_outbox_status(SyncStatus(ConnectionState.ONLINE, "Leveret"))
     assert window.outbox_label.styleSheet() == ""
+
+
+def test_backlog_and_caseworker_tabs_in_the_running_app(sandbox_runtime, loop, qtbot):
+    """The team lead's overview and the caseworker list are tabs of the real window, fed by
+    the same cache the sync fills."""
+    runtime = sandbox_runtime
+    cache = runtime.services.cache
+
+    async def scenario() -> None:
+        window = open_window(runtime, qtbot)
+        await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync into the inbox")
+        assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+            "Indbakke", "Overblik", "Fordelt til mig"]
+        window.tabs.setCurrentWidget(window.backlog_view)
+        window.backlog_view.refresh()
+        await until(lambda: window.backlog_view.report is not None, 20, "backlog report")
+        summary = window.backlog_view.report.summary
+        assert summary.open_total == cache.item_count() and summary.awaiting_decision > 0
+        window.tabs.setCurrentIndex(0)
+
+    run(loop, scenario(), 90)

@@ -158,6 +158,13 @@ async def start_runtime(
     return runtime
 
 
+def backlog_service(backend: Any) -> Any:
+    """The team lead's backlog and the caseworker list, over the same cache and threads."""
+    from app.ui.backlog_service import BacklogService
+
+    return BacklogService(backend.cache.db, backend.bg, directory_caseworkers=backend.caseworkers)
+
+
 def connect_window(runtime: Runtime, window: Any) -> None:
     """Wire core events to the window; start sync + outbox."""
     from app.ui.tasks import spawn
@@ -259,7 +266,10 @@ def main(args: Any) -> int:
     async def run() -> int:
         runtime = await start_runtime(settings)
         messages = Messages()
-        window = MainWindow(runtime.backend, messages, demo=runtime.demo, settings=store)
+        window = MainWindow(
+            runtime.backend, messages, demo=runtime.demo, settings=store,
+            backlog=backlog_service(runtime.backend),
+        )
         runtime.window = window
         window.apply_settings(settings)
         window.restore_state()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QSystemTrayIcon,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,9 @@ from PySide6.QtWidgets import (
 from app.models.schema import ItemStatus, OutboxStatus
 from app.ui import labels, theme
 from app.ui.backend import ItemDetail, UiBackend
+from app.ui.backlog_service import BacklogService
+from app.ui.backlog_view import BacklogView
+from app.ui.caseworker_view import CaseworkerView
 from app.ui.dialogs import (
     AssignDialog,
     ForwardDialog,
@@ -56,6 +60,7 @@ class MainWindow(QMainWindow):
         *,
         demo: bool = False,
         settings: QSettings | None = None,
+        backlog: BacklogService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -94,7 +99,23 @@ class MainWindow(QMainWindow):
         theme.style_panel(self.banner)
         self.banner.setVisible(False)
         column.addWidget(self.banner)
-        column.addWidget(self.splitter, 1)
+        # Tabs: the distributor's inbox, the team lead's backlog, the caseworker's own items.
+        self.tabs = QTabWidget(central)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName(self.tr("Visninger"))
+        self.tabs.addTab(self.splitter, self.tr("Indbakke"))
+        self.backlog_view: BacklogView | None = None
+        self.caseworker_view: CaseworkerView | None = None
+        if backlog is not None:
+            self.backlog_view = BacklogView(backlog.report, messages, self)
+            self.caseworker_view = CaseworkerView(backlog, messages, self)
+            self.tabs.addTab(self.backlog_view, self.tr("Overblik"))
+            self.tabs.addTab(self.caseworker_view, self.tr("Fordelt til mig"))
+            self.backlog_view.caseworkerActivated.connect(self._show_caseworker)
+            self.caseworker_view.open_item.connect(self._open_from_list)
+        self.tabs.tabBar().setVisible(self.tabs.count() > 1)
+        column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.tray: QSystemTrayIcon | None = None
         self.resize(1760, 960)
@@ -355,6 +376,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{text}: {detail}" if detail else text, 15000)
 
     # ------------------------------------------------------------------ current item
+    def _show_caseworker(self, caseworker_id: str) -> None:
+        assert self.caseworker_view is not None
+        self.tabs.setCurrentWidget(self.caseworker_view)
+        self.caseworker_view.select_caseworker(caseworker_id)
+
+    def _open_from_list(self, item_id: int) -> None:
+        """An item opened from the backlog or caseworker list is shown in the inbox."""
+        self.tabs.setCurrentIndex(0)
+        self.inbox.set_view("alle")
+        if not self.inbox.select_id(item_id):
+            self._on_current(item_id)  # not loaded yet: show it anyway
+
     def _on_current(self, item_id: int | None) -> None:
         if self._load_task is not None and not self._load_task.done():
             self._load_task.cancel()

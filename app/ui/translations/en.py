@@ -254,3 +254,17 @@ EN: dict[str, str] = {
     "● Offline": "● Offline",
     "● Online": "● Online",
 }
+
+# The team-lead backlog and caseworker views keep their strings in their own module.
+from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED  # noqa: E402
+
+EN.update(EN_BACKLOG)
+EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)
+EN.update(
+    {
+        "Indbakke": "Inbox",
+        "Overblik": "Overview",
+        "Fordelt til mig": "Assigned to me",
+        "Visninger": "Views",
+    }
+)

@@ -34,6 +34,347 @@
     </message>
 </context>
 <context>
+    <name>BacklogView</name>
+    <message>
+        <location filename="../backlog_view.py" line="78" />
+        <source>ma</source>
+        <comment>weekday</comment>
+        <translation>Mon</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="79" />
+        <source>ti</source>
+        <comment>weekday</comment>
+        <translation>Tue</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="80" />
+        <source>on</source>
+        <comment>weekday</comment>
+        <translation>Wed</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="81" />
+        <source>to</source>
+        <comment>weekday</comment>
+        <translation>Thu</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="82" />
+        <source>fr</source>
+        <comment>weekday</comment>
+        <translation>Fri</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="83" />
+        <source>lø</source>
+        <comment>weekday</comment>
+        <translation>Sat</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="84" />
+        <source>sø</source>
+        <comment>weekday</comment>
+        <translation>Sun</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="149" />
+        <source>Sagsbehandler</source>
+        <translation>Caseworker</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="150" />
+        <source>Fordelt</source>
+        <translation>Assigned</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="151" />
+        <location filename="../backlog_view.py" line="279" />
+        <source>Over målet</source>
+        <translation>Over the goal</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="152" />
+        <source>Afventer</source>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="153" />
+        <location filename="../backlog_view.py" line="418" />
+        <source>Ældste</source>
+        <translation>Oldest</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="213" />
+        <location filename="../backlog_view.py" line="509" />
+        <source>Modtaget %1</source>
+        <translation>Received %1</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="266" />
+        <source>Alder på ubehandlede elementer i arbejdsdage</source>
+        <translation>Age of unhandled items in working days</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="276" />
+        <source>Alder i arbejdsdage (ubehandlede)</source>
+        <translation>Age in working days (unhandled)</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="278" />
+        <source>Inden for målet</source>
+        <translation>Within the goal</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="319" />
+        <source>Modtaget og besluttet pr. arbejdsdag</source>
+        <translation>Received and decided per working day</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../backlog_view.py" line="328" />
+        <source>Modtaget og besluttet, seneste %n arbejdsdage</source>
+        <translation><numerusform>Received and decided, last %n working days</numerusform><numerusform>Received and decided, last %n working days</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="332" />
+        <source>Modtaget</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="333" />
+        <source>Besluttet</source>
+        <translation>Decided</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="355" />
+        <source>%1: modtaget %2, besluttet %3</source>
+        <translation>%1: received %2, decided %3</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="394" />
+        <source>Overblik over indgående post</source>
+        <translation>Incoming post overview</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="402" />
+        <source>Opdatér</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="404" />
+        <source>Opdatér overblikket</source>
+        <translation>Refresh the overview</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="405" />
+        <source>Opdatér tallene (F5)</source>
+        <translation>Refresh the figures (F5)</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="416" />
+        <source>Åbne</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="417" />
+        <source>Ældre end 2 arbejdsdage</source>
+        <translation>Older than 2 working days</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="419" />
+        <source>Afventer levering</source>
+        <translation>Awaiting delivery</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="420" />
+        <source>Fejlede</source>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="444" />
+        <source>Fordelt pr. sagsbehandler</source>
+        <translation>Distributed per caseworker</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="460" />
+        <source>Hos sagsbehandlerne</source>
+        <translation>With the caseworkers</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="465" />
+        <source>Intet er fordelt til sagsbehandlere lige nu.</source>
+        <translation>Nothing is distributed to caseworkers right now.</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="495" />
+        <source>%1 ufordelte · %2 hos sagsbehandlere</source>
+        <translation>%1 undistributed · %2 with caseworkers</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="501" />
+        <source>Mål: journaliseret inden %1 arbejdsdage</source>
+        <translation>Goal: journalised within %1 working days</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="505" />
+        <source>Intet ubehandlet</source>
+        <translation>Nothing unhandled</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="516" />
+        <source>Beslutninger i udbakken · %1 prøves igen</source>
+        <translation>Decisions in the outbox · %1 being retried</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="522" />
+        <source>Afvist af modtageren – skal besluttes igen</source>
+        <translation>Refused by the receiver – decide again</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="532" />
+        <source>Opdateret %1</source>
+        <translation>Updated %1</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="539" />
+        <source>Pr. type: %1</source>
+        <translation>By kind: %1</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="540" />
+        <source>Pr. status: %1</source>
+        <translation>By status: %1</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="544" />
+        <source>Låst af fordelere: %1</source>
+        <translation>Locked by distributors: %1</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="553" />
+        <source>Opdatér overblik</source>
+        <translation>Refresh overview</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="556" />
+        <source>Opdaterer …</source>
+        <translation>Refreshing …</translation>
+    </message>
+    <message>
+        <location filename="../backlog_view.py" line="560" />
+        <source>Tallene kunne ikke hentes</source>
+        <translation>The figures could not be loaded</translation>
+    </message>
+</context>
+<context>
+    <name>CaseworkerView</name>
+    <message>
+        <location filename="../caseworker_view.py" line="69" />
+        <source>Modtaget</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="70" />
+        <source>Fordelt</source>
+        <translation>Assigned</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="71" />
+        <source>Alder</source>
+        <translation>Age</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="72" />
+        <source>Type</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="73" />
+        <source>Afsender</source>
+        <translation>Sender</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="74" />
+        <source>Emne</source>
+        <translation>Subject</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="75" />
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="152" />
+        <source>%1 d</source>
+        <translation>%1 d</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="203" />
+        <source>Sagsbehandler</source>
+        <translation>Caseworker</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="208" />
+        <source>&amp;Sagsbehandler:</source>
+        <translation>&amp;Caseworker:</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="210" />
+        <source>Vis også &amp;behandlede</source>
+        <translation>Also show &amp;handled</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="212" />
+        <source>Vis også behandlede elementer</source>
+        <translation>Also show handled items</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="213" />
+        <source>Opdatér</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="215" />
+        <source>Opdatér listen</source>
+        <translation>Refresh the list</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="216" />
+        <source>Opdatér listen (F5)</source>
+        <translation>Refresh the list (F5)</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="237" />
+        <source>Fordelt til sagsbehandleren</source>
+        <translation>Distributed to the caseworker</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="301" />
+        <source>Intet fordelt til %1 mangler at blive journaliseret.</source>
+        <translation>Nothing distributed to %1 awaits journalising.</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../caseworker_view.py" line="306" />
+        <source>%n element(er) fordelt til %1</source>
+        <translation><numerusform>%n item(s) distributed to %1</numerusform><numerusform>%n item(s) distributed to %1</numerusform></translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="308" />
+        <source>%1 ældre end %2 arbejdsdage</source>
+        <translation>%1 older than %2 working days</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="314" />
+        <source>ældste modtaget %1</source>
+        <translation>oldest received %1</translation>
+    </message>
+    <message>
+        <location filename="../caseworker_view.py" line="330" />
+        <source>Hent fordelte elementer</source>
+        <translation>Load distributed items</translation>
+    </message>
+</context>
+<context>
     <name>Diagnostics</name>
     <message>
         <location filename="../diagnostics.py" line="54" />
@@ -625,236 +966,256 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="108" />
+        <location filename="../main_window.py" line="110" />
+        <source>Indbakke</source>
+        <translation>Inbox</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="111" />
+        <source>Overblik</source>
+        <translation>Overview</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="112" />
+        <source>Fordelt til mig</source>
+        <translation>Assigned to me</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="113" />
+        <source>Visninger</source>
+        <translation>Views</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="127" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147" />
+        <location filename="../main_window.py" line="166" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="167" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="149" />
+        <location filename="../main_window.py" line="168" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="151" />
+        <location filename="../main_window.py" line="170" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="162" />
+        <location filename="../main_window.py" line="181" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="163" />
+        <location filename="../main_window.py" line="182" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="164" />
-        <location filename="../main_window.py" line="536" />
+        <location filename="../main_window.py" line="183" />
+        <location filename="../main_window.py" line="574" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="166" />
+        <location filename="../main_window.py" line="185" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
+        <location filename="../main_window.py" line="187" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="170" />
+        <location filename="../main_window.py" line="189" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="175" />
+        <location filename="../main_window.py" line="194" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="200" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="201" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="184" />
+        <location filename="../main_window.py" line="203" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="194" />
+        <location filename="../main_window.py" line="213" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="195" />
+        <location filename="../main_window.py" line="214" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="196" />
+        <location filename="../main_window.py" line="215" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="197" />
+        <location filename="../main_window.py" line="216" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="198" />
+        <location filename="../main_window.py" line="217" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="199" />
+        <location filename="../main_window.py" line="218" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="219" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201" />
+        <location filename="../main_window.py" line="220" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="300" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="298" />
+        <location filename="../main_window.py" line="317" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="299" />
+        <location filename="../main_window.py" line="318" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300" />
+        <location filename="../main_window.py" line="319" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="309" />
+        <location filename="../main_window.py" line="336" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320" />
-        <location filename="../main_window.py" line="332" />
+        <location filename="../main_window.py" line="347" />
+        <location filename="../main_window.py" line="359" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="327" />
+        <location filename="../main_window.py" line="354" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="336" />
+        <location filename="../main_window.py" line="363" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358" />
+        <location filename="../main_window.py" line="396" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="366" />
-        <location filename="../main_window.py" line="426" />
-        <location filename="../main_window.py" line="433" />
+        <location filename="../main_window.py" line="404" />
+        <location filename="../main_window.py" line="464" />
+        <location filename="../main_window.py" line="471" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="393" />
+        <location filename="../main_window.py" line="431" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="397" />
+        <location filename="../main_window.py" line="435" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="399" />
+        <location filename="../main_window.py" line="437" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408" />
+        <location filename="../main_window.py" line="446" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="440" />
+        <location filename="../main_window.py" line="478" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="502" />
+        <location filename="../main_window.py" line="540" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="557" />
+        <location filename="../main_window.py" line="595" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="584" />
+        <location filename="../main_window.py" line="622" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="586" />
+        <location filename="../main_window.py" line="624" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="589" />
+        <location filename="../main_window.py" line="627" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="600" />
+        <location filename="../main_window.py" line="638" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="617" />
+        <location filename="../main_window.py" line="655" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="618" />
+        <location filename="../main_window.py" line="656" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
