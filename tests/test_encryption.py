@@ -126,9 +126,9 @@ def test_ingested_messages_are_not_in_clear_in_file_or_wal(tmp_path, corpus_batc
 
 
 def test_synced_messages_are_not_in_clear(tmp_path):
+    from app.core.sync import sync_once
     from tests.test_sync import FILES as SYNC_FILES
     from tests.test_sync import Env, push
-    from app.core.sync import sync_once
 
     files = SYNC_FILES[:40]
     batch = _batch(files)
@@ -269,7 +269,7 @@ def test_interrupted_move_is_completed_on_the_next_open(tmp_path, corpus_batch, 
     real_replace = crypto.os.replace
     calls: list[tuple[str, str]] = []
 
-    def crash_on_second(src, dst):  # noqa: ANN001
+    def crash_on_second(src, dst):
         calls.append((str(src), str(dst)))
         if len(calls) == 2:  # plain → .plain-wipe done, .encrypting → cache not yet
             raise KeyboardInterrupt("power cut")
