@@ -60,8 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run()
     func = getattr(args, "func", None)
-    if func is None:  # no command: the desktop app
-        from app.ui.cli import run_ui
+    try:
+        if func is None:  # no command: the desktop app
+            from app.ui.cli import run_ui
 
-        return run_ui(args)
-    return int(func(args) or 0)
+            return run_ui(args)
+        return int(func(args) or 0)
+    except Exception as exc:
+        # Keys and secrets live in the OS keyring; without one, say so in plain words.
+        from app.core.audit import AuditError
+        from app.models.crypto import CacheKeyUnavailable
+
+        if isinstance(exc, CacheKeyUnavailable | AuditError):
+            print(f"postfordeler: {exc}", file=sys.stderr)
+            return 3
+        raise

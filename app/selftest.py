@@ -34,12 +34,18 @@ def _memo() -> str:
 
 
 def _cache() -> str:
+    from app.models.crypto import delete_cache_key
     from app.models.db import open_cache
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_cache(Path(tmp) / "cache.sqlite3")
+        path = Path(tmp) / "cache.sqlite3"
+        db = open_cache(path)
+        encrypted = db.encrypted
         db.engine.dispose()
-    return "lokal cache oprettet og migreret"
+        delete_cache_key(path)
+    if not encrypted:
+        return "lokal cache oprettet og migreret – UKRYPTERET (udviklertilstand)"
+    return "lokal cache oprettet, migreret og krypteret (SQLCipher, nøgle i nøgleringen)"
 
 
 def _sf2900() -> str:

@@ -263,8 +263,36 @@ def main(args: Any) -> int:
     app.setQuitOnLastWindowClosed(False)  # close the services on a running loop first
     app.lastWindowClosed.connect(closed.set)
 
+    ephemeral = False
+    if not settings.configured:
+        from app.core.session_keyring import os_keyring_available, use_session_keyring
+
+        if not os_keyring_available():
+            # Demo only: synthetic data, a throw-away data dir and an in-process keyring.
+            import tempfile
+
+            from app import paths
+
+            use_session_keyring()
+            paths.set_data_dir(tempfile.mkdtemp(prefix="postfordeler-demo-"))
+            ephemeral = True
+
     async def run() -> int:
-        runtime = await start_runtime(settings)
+        from app.core.audit import AuditError
+        from app.models.crypto import CacheKeyUnavailable
+
+        try:
+            runtime = await start_runtime(settings)
+        except (CacheKeyUnavailable, AuditError) as exc:
+            # No keyring for real data: say so plainly, never fall back to plain files.
+            title = app.translate("app", "Postfordeler kan ikke starte")
+            if headless():
+                print(f"{title}: {exc}", file=sys.stderr)
+            else:
+                from PySide6.QtWidgets import QMessageBox
+
+                QMessageBox.critical(None, title, str(exc))
+            return 3
         messages = Messages()
         window = MainWindow(
             runtime.backend, messages, demo=runtime.demo, settings=store,
@@ -279,12 +307,29 @@ def main(args: Any) -> int:
         freeze_startup_objects()
         if runtime.demo and not settings.configured:
             window.show_first_run()
+        if ephemeral:
+            window.statusBar().showMessage(
+                app.translate(
+                    "app",
+                    "Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, "
+                    "som glemmes når programmet lukkes.",
+                ),
+                0,
+            )
         await closed.wait()
         await runtime.close()
         return 0
 
-    with loop:
-        return loop.run_until_complete(run())
+    try:
+        with loop:
+            return loop.run_until_complete(run())
+    finally:
+        if ephemeral:  # the demo's throw-away folder goes with the process
+            import shutil
+
+            from app import paths
+
+            shutil.rmtree(paths.data_dir(), ignore_errors=True)
 
 
 def headless() -> bool:

@@ -1,0 +1,41 @@
+"""A keyring that lives only as long as the process: for the demo sandbox on a computer that
+has no OS keyring (e.g. a bare Linux desktop without Secret Service).
+
+The demo then runs in a throw-away data dir with synthetic data; nothing it stores (the
+cache key, the access-log key, the demo gateway secret) outlives the process. Never used when
+real endpoints are configured: real credentials and real personal data need the OS keyring.
+"""
+
+from __future__ import annotations
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+class SessionKeyring(KeyringBackend):
+    priority = 0.5  # type: ignore[assignment] - never chosen automatically over a real one
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self._store.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+def os_keyring_available() -> bool:
+    from app.models.crypto import _keyring
+
+    return _keyring() is not None
+
+
+def use_session_keyring() -> None:
+    keyring.set_keyring(SessionKeyring())
