@@ -682,3 +682,50 @@ def test_backlog_and_caseworker_tabs_in_the_running_app(sandbox_runtime, loop, q
         window.tabs.setCurrentIndex(0)
 
     run(loop, scenario(), 90)
+
+
+def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, loop, qtbot):
+    """Regression: fit-to-width PDF pages with an as-needed scrollbar made QPdfView toggle its
+    scrollbar forever at some window sizes (100 % CPU, asyncio timers starved, UI frozen).
+    Reproduced with these letters in the full window at 1600x900 before the fix."""
+    from app.sandbox.runner import SandboxConfig
+    from app.ui.app import backlog_service, connect_window, start_runtime
+    from app.ui.settings import Settings
+
+    lab = labels()
+    picked = [
+        u for u, v in sorted(lab.items())
+        if v["kind"] == "nyhenvendelse" and "pdf" in v["notes"] and "large" not in v["notes"]
+    ][:3]
+    folder = tmp_path / "messages"
+    folder.mkdir()
+    for uuid in picked:
+        shutil.copy(SANDBOX_MESSAGES / f"{uuid}.xml", folder / f"{uuid}.xml")
+    config = SandboxConfig(messages_dir=folder, data_dir=tmp_path / "sb", store_in_keyring=False)
+    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+
+    async def scenario() -> int:
+        window = MainWindow(runtime.backend, Messages(), demo=True,
+                            backlog=backlog_service(runtime.backend))
+        qtbot.addWidget(window)
+        connect_window(runtime, window)
+        window.resize(1600, 900)
+        window.show()
+        window.show_first_run()
+        window.inbox.refresh()
+        await until(lambda: window.inbox.model.rowCount() == len(picked), 30, "rows")
+        item = runtime.services.cache.item_id_for_uuid(picked[0])
+        window.inbox.select_id(item)
+        await until(lambda: window.detail is not None and window.detail.item_id == item)
+        assert window.preview.show_file_of_type("application/pdf")
+        started, ticks = loop.time(), 0
+        while loop.time() - started < 1.0:
+            await asyncio.sleep(0.02)
+            ticks += 1
+        window.close()
+        return ticks
+
+    try:
+        assert run(loop, scenario(), 60) > 20  # the loop keeps serving timers (4 when frozen)
+    finally:
+        run(loop, runtime.close(), 60)

@@ -196,6 +196,9 @@ class PdfViewer(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.MultiPage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        # Fit-to-width with an as-needed scrollbar can oscillate (the bar appears, the width
+        # shrinks, the page fits, the bar goes, ...) and spin the event loop; keep it on.
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.view.setSearchModel(self.search_model)
         self.view.pageNavigator().currentPageChanged.connect(
             lambda p: (
