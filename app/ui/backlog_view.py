@@ -25,7 +25,6 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QMargins,
     QModelIndex,
@@ -64,6 +63,7 @@ from PySide6.QtWidgets import (
 from app.models.backlog import BacklogByAssignee, BacklogReport, BacklogSummary, TrendDay
 from app.models.inbox import LOCAL_TZ, local_date
 from app.ui import labels
+from app.ui.rows_model import RowsModel
 from app.ui.tasks import Messages, spawn
 
 ReportLoader = Callable[[], Awaitable[BacklogReport]]
@@ -137,58 +137,32 @@ class KpiTile(QFrame):
 # --------------------------------------------------------------------------- table model
 
 
-class AssigneeModel(QAbstractTableModel):
+class AssigneeModel(RowsModel):
     """Per-caseworker rows: distributed to them and not journalised (read-only)."""
 
     NAME, COUNT, OVER, PENDING, OLDEST = range(5)
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[BacklogByAssignee, ...] = ()
-        self._headers = [
-            QCoreApplication.translate("BacklogView", "Sagsbehandler"),
-            QCoreApplication.translate("BacklogView", "Fordelt"),
-            QCoreApplication.translate("BacklogView", "Over målet"),
-            QCoreApplication.translate("BacklogView", "Afventer"),
-            QCoreApplication.translate("BacklogView", "Ældste"),
-        ]
-
-    def set_rows(self, rows: Sequence[BacklogByAssignee]) -> None:
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
+        super().__init__(
+            [
+                QCoreApplication.translate("BacklogView", "Sagsbehandler"),
+                QCoreApplication.translate("BacklogView", "Fordelt"),
+                QCoreApplication.translate("BacklogView", "Over målet"),
+                QCoreApplication.translate("BacklogView", "Afventer"),
+                QCoreApplication.translate("BacklogView", "Ældste"),
+            ],
+            parent,
+        )
 
     def row(self, position: int) -> BacklogByAssignee:
         return self._rows[position]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._headers)
-        ):
-            return self._headers[section]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self._row_at(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._display(row, column)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
@@ -42,6 +41,7 @@ from app.models.backlog import GOAL_WORKDAYS, CaseworkerItem
 from app.models.inbox import LOCAL_TZ, local_date
 from app.ui import labels
 from app.ui.backlog_service import CaseworkerChoice
+from app.ui.rows_model import RowsModel
 from app.ui.tasks import Messages, spawn
 
 ALERT = QColor("#c0392b")
@@ -57,60 +57,34 @@ class CaseworkerSource(Protocol):
     ) -> tuple[CaseworkerItem, ...]: ...
 
 
-class CaseworkerItemsModel(QAbstractTableModel):
+class CaseworkerItemsModel(RowsModel):
     """Read-only rows of a caseworker's items."""
 
     RECEIVED, ASSIGNED, AGE, KIND, SENDER, SUBJECT, STATUS = range(7)
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: tuple[CaseworkerItem, ...] = ()
-        self._headers = [
-            QCoreApplication.translate("CaseworkerView", "Modtaget"),
-            QCoreApplication.translate("CaseworkerView", "Fordelt"),
-            QCoreApplication.translate("CaseworkerView", "Alder"),
-            QCoreApplication.translate("CaseworkerView", "Type"),
-            QCoreApplication.translate("CaseworkerView", "Afsender"),
-            QCoreApplication.translate("CaseworkerView", "Emne"),
-            QCoreApplication.translate("CaseworkerView", "Status"),
-        ]
-
-    def set_rows(self, rows: Sequence[CaseworkerItem]) -> None:
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
+        super().__init__(
+            [
+                QCoreApplication.translate("CaseworkerView", "Modtaget"),
+                QCoreApplication.translate("CaseworkerView", "Fordelt"),
+                QCoreApplication.translate("CaseworkerView", "Alder"),
+                QCoreApplication.translate("CaseworkerView", "Type"),
+                QCoreApplication.translate("CaseworkerView", "Afsender"),
+                QCoreApplication.translate("CaseworkerView", "Emne"),
+                QCoreApplication.translate("CaseworkerView", "Status"),
+            ],
+            parent,
+        )
 
     def item(self, position: int) -> CaseworkerItem:
         return self._rows[position]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._headers)
-        ):
-            return self._headers[section]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self._row_at(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._display(row, column)

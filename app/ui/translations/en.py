@@ -256,7 +256,7 @@ EN: dict[str, str] = {
 }
 
 # The team-lead backlog and caseworker views keep their strings in their own module.
-from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED  # noqa: E402
+from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
 
 EN.update(EN_BACKLOG)
 EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)

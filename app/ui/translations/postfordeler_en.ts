@@ -78,190 +78,190 @@
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="149" />
+        <location filename="../backlog_view.py" line="148" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="150" />
+        <location filename="../backlog_view.py" line="149" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="151" />
-        <location filename="../backlog_view.py" line="279" />
+        <location filename="../backlog_view.py" line="150" />
+        <location filename="../backlog_view.py" line="253" />
         <source>Over målet</source>
         <translation>Over the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="152" />
+        <location filename="../backlog_view.py" line="151" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="153" />
-        <location filename="../backlog_view.py" line="418" />
+        <location filename="../backlog_view.py" line="152" />
+        <location filename="../backlog_view.py" line="392" />
         <source>Ældste</source>
         <translation>Oldest</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="213" />
-        <location filename="../backlog_view.py" line="509" />
+        <location filename="../backlog_view.py" line="187" />
+        <location filename="../backlog_view.py" line="483" />
         <source>Modtaget %1</source>
         <translation>Received %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="266" />
+        <location filename="../backlog_view.py" line="240" />
         <source>Alder på ubehandlede elementer i arbejdsdage</source>
         <translation>Age of unhandled items in working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="276" />
+        <location filename="../backlog_view.py" line="250" />
         <source>Alder i arbejdsdage (ubehandlede)</source>
         <translation>Age in working days (unhandled)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="278" />
+        <location filename="../backlog_view.py" line="252" />
         <source>Inden for målet</source>
         <translation>Within the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="319" />
+        <location filename="../backlog_view.py" line="293" />
         <source>Modtaget og besluttet pr. arbejdsdag</source>
         <translation>Received and decided per working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../backlog_view.py" line="328" />
+        <location filename="../backlog_view.py" line="302" />
         <source>Modtaget og besluttet, seneste %n arbejdsdage</source>
         <translation><numerusform>Received and decided, last %n working days</numerusform><numerusform>Received and decided, last %n working days</numerusform></translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="332" />
+        <location filename="../backlog_view.py" line="306" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="333" />
+        <location filename="../backlog_view.py" line="307" />
         <source>Besluttet</source>
         <translation>Decided</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="355" />
+        <location filename="../backlog_view.py" line="329" />
         <source>%1: modtaget %2, besluttet %3</source>
         <translation>%1: received %2, decided %3</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="394" />
+        <location filename="../backlog_view.py" line="368" />
         <source>Overblik over indgående post</source>
         <translation>Incoming post overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="402" />
+        <location filename="../backlog_view.py" line="376" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="404" />
+        <location filename="../backlog_view.py" line="378" />
         <source>Opdatér overblikket</source>
         <translation>Refresh the overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="405" />
+        <location filename="../backlog_view.py" line="379" />
         <source>Opdatér tallene (F5)</source>
         <translation>Refresh the figures (F5)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="416" />
+        <location filename="../backlog_view.py" line="390" />
         <source>Åbne</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="417" />
+        <location filename="../backlog_view.py" line="391" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="419" />
+        <location filename="../backlog_view.py" line="393" />
         <source>Afventer levering</source>
         <translation>Awaiting delivery</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="420" />
+        <location filename="../backlog_view.py" line="394" />
         <source>Fejlede</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="444" />
+        <location filename="../backlog_view.py" line="418" />
         <source>Fordelt pr. sagsbehandler</source>
         <translation>Distributed per caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="460" />
+        <location filename="../backlog_view.py" line="434" />
         <source>Hos sagsbehandlerne</source>
         <translation>With the caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="465" />
+        <location filename="../backlog_view.py" line="439" />
         <source>Intet er fordelt til sagsbehandlere lige nu.</source>
         <translation>Nothing is distributed to caseworkers right now.</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="495" />
+        <location filename="../backlog_view.py" line="469" />
         <source>%1 ufordelte · %2 hos sagsbehandlere</source>
         <translation>%1 undistributed · %2 with caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="501" />
+        <location filename="../backlog_view.py" line="475" />
         <source>Mål: journaliseret inden %1 arbejdsdage</source>
         <translation>Goal: journalised within %1 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="505" />
+        <location filename="../backlog_view.py" line="479" />
         <source>Intet ubehandlet</source>
         <translation>Nothing unhandled</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="516" />
+        <location filename="../backlog_view.py" line="490" />
         <source>Beslutninger i udbakken · %1 prøves igen</source>
         <translation>Decisions in the outbox · %1 being retried</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="522" />
+        <location filename="../backlog_view.py" line="496" />
         <source>Afvist af modtageren – skal besluttes igen</source>
         <translation>Refused by the receiver – decide again</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="532" />
+        <location filename="../backlog_view.py" line="506" />
         <source>Opdateret %1</source>
         <translation>Updated %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="539" />
+        <location filename="../backlog_view.py" line="513" />
         <source>Pr. type: %1</source>
         <translation>By kind: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="540" />
+        <location filename="../backlog_view.py" line="514" />
         <source>Pr. status: %1</source>
         <translation>By status: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="544" />
+        <location filename="../backlog_view.py" line="518" />
         <source>Låst af fordelere: %1</source>
         <translation>Locked by distributors: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="553" />
+        <location filename="../backlog_view.py" line="527" />
         <source>Opdatér overblik</source>
         <translation>Refresh overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="556" />
+        <location filename="../backlog_view.py" line="530" />
         <source>Opdaterer …</source>
         <translation>Refreshing …</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="560" />
+        <location filename="../backlog_view.py" line="534" />
         <source>Tallene kunne ikke hentes</source>
         <translation>The figures could not be loaded</translation>
     </message>
@@ -269,107 +269,107 @@
 <context>
     <name>CaseworkerView</name>
     <message>
-        <location filename="../caseworker_view.py" line="69" />
+        <location filename="../caseworker_view.py" line="68" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="70" />
+        <location filename="../caseworker_view.py" line="69" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="71" />
+        <location filename="../caseworker_view.py" line="70" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="72" />
+        <location filename="../caseworker_view.py" line="71" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="73" />
+        <location filename="../caseworker_view.py" line="72" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="74" />
+        <location filename="../caseworker_view.py" line="73" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="75" />
+        <location filename="../caseworker_view.py" line="74" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="152" />
+        <location filename="../caseworker_view.py" line="126" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="203" />
+        <location filename="../caseworker_view.py" line="177" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="208" />
+        <location filename="../caseworker_view.py" line="182" />
         <source>&amp;Sagsbehandler:</source>
         <translation>&amp;Caseworker:</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="210" />
+        <location filename="../caseworker_view.py" line="184" />
         <source>Vis også &amp;behandlede</source>
         <translation>Also show &amp;handled</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="212" />
+        <location filename="../caseworker_view.py" line="186" />
         <source>Vis også behandlede elementer</source>
         <translation>Also show handled items</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="213" />
+        <location filename="../caseworker_view.py" line="187" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="215" />
+        <location filename="../caseworker_view.py" line="189" />
         <source>Opdatér listen</source>
         <translation>Refresh the list</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="216" />
+        <location filename="../caseworker_view.py" line="190" />
         <source>Opdatér listen (F5)</source>
         <translation>Refresh the list (F5)</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="237" />
+        <location filename="../caseworker_view.py" line="211" />
         <source>Fordelt til sagsbehandleren</source>
         <translation>Distributed to the caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="301" />
+        <location filename="../caseworker_view.py" line="275" />
         <source>Intet fordelt til %1 mangler at blive journaliseret.</source>
         <translation>Nothing distributed to %1 awaits journalising.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../caseworker_view.py" line="306" />
+        <location filename="../caseworker_view.py" line="280" />
         <source>%n element(er) fordelt til %1</source>
         <translation><numerusform>%n item(s) distributed to %1</numerusform><numerusform>%n item(s) distributed to %1</numerusform></translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="308" />
+        <location filename="../caseworker_view.py" line="282" />
         <source>%1 ældre end %2 arbejdsdage</source>
         <translation>%1 older than %2 working days</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="314" />
+        <location filename="../caseworker_view.py" line="288" />
         <source>ældste modtaget %1</source>
         <translation>oldest received %1</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="330" />
+        <location filename="../caseworker_view.py" line="304" />
         <source>Hent fordelte elementer</source>
         <translation>Load distributed items</translation>
     </message>
@@ -392,79 +392,79 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="271" />
+        <location filename="../preview.py" line="274" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="278" />
+        <location filename="../preview.py" line="281" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="279" />
+        <location filename="../preview.py" line="282" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="281" />
+        <location filename="../preview.py" line="284" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="282" />
+        <location filename="../preview.py" line="285" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="292" />
+        <location filename="../preview.py" line="295" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="294" />
+        <location filename="../preview.py" line="297" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="315" />
+        <location filename="../preview.py" line="318" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="332" />
+        <location filename="../preview.py" line="335" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="348" />
+        <location filename="../preview.py" line="351" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="410" />
+        <location filename="../preview.py" line="413" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="417" />
+        <location filename="../preview.py" line="420" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="428" />
+        <location filename="../preview.py" line="431" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="430" />
+        <location filename="../preview.py" line="433" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="455" />
+        <location filename="../preview.py" line="458" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -966,256 +966,256 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="110" />
+        <location filename="../main_window.py" line="107" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="111" />
+        <location filename="../main_window.py" line="113" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="112" />
+        <location filename="../main_window.py" line="114" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113" />
+        <location filename="../main_window.py" line="106" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="127" />
+        <location filename="../main_window.py" line="129" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="166" />
+        <location filename="../main_window.py" line="168" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="167" />
+        <location filename="../main_window.py" line="169" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
+        <location filename="../main_window.py" line="170" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="170" />
+        <location filename="../main_window.py" line="172" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="181" />
+        <location filename="../main_window.py" line="183" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="182" />
+        <location filename="../main_window.py" line="184" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="183" />
-        <location filename="../main_window.py" line="574" />
+        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="577" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="185" />
+        <location filename="../main_window.py" line="187" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="187" />
+        <location filename="../main_window.py" line="189" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="189" />
+        <location filename="../main_window.py" line="191" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="194" />
+        <location filename="../main_window.py" line="196" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="200" />
+        <location filename="../main_window.py" line="202" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="201" />
+        <location filename="../main_window.py" line="203" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="203" />
+        <location filename="../main_window.py" line="205" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="213" />
+        <location filename="../main_window.py" line="215" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="214" />
+        <location filename="../main_window.py" line="216" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="215" />
+        <location filename="../main_window.py" line="217" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="216" />
+        <location filename="../main_window.py" line="218" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="217" />
+        <location filename="../main_window.py" line="219" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="218" />
+        <location filename="../main_window.py" line="220" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="219" />
+        <location filename="../main_window.py" line="221" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="222" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300" />
+        <location filename="../main_window.py" line="302" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="317" />
+        <location filename="../main_window.py" line="319" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="318" />
+        <location filename="../main_window.py" line="320" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="319" />
+        <location filename="../main_window.py" line="321" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="336" />
+        <location filename="../main_window.py" line="338" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="347" />
-        <location filename="../main_window.py" line="359" />
+        <location filename="../main_window.py" line="349" />
+        <location filename="../main_window.py" line="361" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354" />
+        <location filename="../main_window.py" line="356" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="363" />
+        <location filename="../main_window.py" line="365" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="396" />
+        <location filename="../main_window.py" line="399" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="404" />
-        <location filename="../main_window.py" line="464" />
-        <location filename="../main_window.py" line="471" />
+        <location filename="../main_window.py" line="407" />
+        <location filename="../main_window.py" line="467" />
+        <location filename="../main_window.py" line="474" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431" />
+        <location filename="../main_window.py" line="434" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435" />
+        <location filename="../main_window.py" line="438" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="437" />
+        <location filename="../main_window.py" line="440" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="446" />
+        <location filename="../main_window.py" line="449" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478" />
+        <location filename="../main_window.py" line="481" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="540" />
+        <location filename="../main_window.py" line="543" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="595" />
+        <location filename="../main_window.py" line="598" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="622" />
+        <location filename="../main_window.py" line="625" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="624" />
+        <location filename="../main_window.py" line="627" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="627" />
+        <location filename="../main_window.py" line="630" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="638" />
+        <location filename="../main_window.py" line="641" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="655" />
+        <location filename="../main_window.py" line="658" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="656" />
+        <location filename="../main_window.py" line="659" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
@@ -1274,12 +1274,12 @@ Only open it if you trust the sender.</translation>
         <translation>PDF view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="220" />
+        <location filename="../preview.py" line="223" />
         <source>af %1</source>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="239" />
+        <location filename="../preview.py" line="242" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1657,6 +1657,19 @@ Only open it if you trust the sender.</translation>
         <location filename="../dialogs.py" line="45" />
         <source>Annullér</source>
         <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <location filename="../app.py" line="288" />
+        <source>Postfordeler kan ikke starte</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../app.py" line="312" />
+        <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
+        <translation type="unfinished" />
     </message>
 </context>
 </TS>
