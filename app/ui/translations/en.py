@@ -266,5 +266,9 @@ EN.update(
         "Overblik": "Overview",
         "Fordelt til mig": "Assigned to me",
         "Visninger": "Views",
+        "Postfordeler kan ikke starte": "Postfordeler cannot start",
+        "Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, "
+        "som glemmes når programmet lukkes.": "No keyring on this computer: the demo runs in a "
+        "temporary folder that is forgotten when the program closes.",
     }
 )

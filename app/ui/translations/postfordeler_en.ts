@@ -1664,12 +1664,12 @@ Only open it if you trust the sender.</translation>
     <message>
         <location filename="../app.py" line="288" />
         <source>Postfordeler kan ikke starte</source>
-        <translation type="unfinished" />
+        <translation>Postfordeler cannot start</translation>
     </message>
     <message>
         <location filename="../app.py" line="312" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
-        <translation type="unfinished" />
+        <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
 </context>
 </TS>
