@@ -363,3 +363,24 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     assert count(db, "items_fts", f"rowid = {done}") == 0
     assert count(db, "items_fts") == 2
     assert cache.outbox_counts()["open"] == 1  # the undelivered decision is untouched
+
+
+def test_the_client_services_run_the_purge(tmp_path):
+    """The running client purges by itself (daily); `purge_once` is that step."""
+    import asyncio
+
+    from app.core.services import ClientServices
+
+    async def main() -> None:
+        services = await ClientServices.create({}, db_path=tmp_path / "c.sqlite3", user="eva")
+        try:
+            old = add_item(services.db, status="journaliseret", decided_days_ago=45)
+            fresh = add_item(services.db, status="journaliseret", decided_days_ago=2)
+            result = await services.purge_once()
+            assert result.items == 1
+            assert count(services.db, "items", f"id = {old}") == 0
+            assert count(services.db, "items", f"id = {fresh}") == 1
+        finally:
+            await services.close()
+
+    asyncio.run(main())

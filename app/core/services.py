@@ -179,6 +179,29 @@ class ClientServices:
             self._tasks.append(asyncio.ensure_future(self._mirror_claims_forever()))
         if self.outbox is not None:
             self._tasks.append(asyncio.ensure_future(self.outbox.run_forever()))
+        self._tasks.append(asyncio.ensure_future(self._purge_daily()))
+
+    async def purge_once(self) -> Any:
+        """Retention: drop decided, delivered items older than 30 days from this PC's cache
+        (the gateway and DUBU keep them) and access-log rows past their retention."""
+        from app.core.retention import purge
+
+        result = await self.worker.submit(purge, self.db)
+        if result.items or result.log_rows:
+            log.info("retention purge: %s items, %s access-log rows", result.items,
+                     result.log_rows)
+        return result
+
+    async def _purge_daily(self, interval: float = 24 * 3600.0) -> None:
+        await asyncio.sleep(60.0)  # not at start-up: the inbox comes first
+        while True:
+            try:
+                await self.purge_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(interval)
 
     # ------------------------------------------------------------------ team mode: claims
 
