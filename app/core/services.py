@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,13 +126,16 @@ class ClientServices:
         timeout: float | None = None,
         syncer_options: Mapping[str, Any] | None = None,
         outbox_options: Mapping[str, Any] | None = None,
+        sf2900_ssl: ssl.SSLContext | None = None,
     ) -> ClientServices:
         """Build the services on the running loop. Endpoints without a key are left out (e.g.
         no `sf2900` → no outbox worker).
 
         `timeout`: per-call timeout in seconds for the gateway, SF2900 and DUBU clients (None:
         each client's default). `syncer_options` / `outbox_options`: extra keyword arguments for
-        `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests."""
+        `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests.
+        `sf2900_ssl`: client TLS context for SF2900 (the municipality's FOCES/OCES certificate,
+        `app.core.tls.client_ssl_context`); None = default verification, no client certificate."""
         timeouts: dict[str, Any] = {} if timeout is None else {"timeout": float(timeout)}
         endpoints = dict(endpoints)
         user = user or endpoints.get("user") or default_user()
@@ -159,8 +163,9 @@ class ClientServices:
         if endpoints.get("sf2900") and services.directory is not None:
             from app.dubu.sf2900_client import Sf2900Client
 
+            tls: dict[str, Any] = {} if sf2900_ssl is None else {"ssl_context": sf2900_ssl}
             services.sf2900 = await asyncio.to_thread(
-                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts
+                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts, **tls
             )
             outbox_kwargs: dict[str, Any] = dict(outbox_options or {})
             if timeout is not None:

@@ -29,6 +29,7 @@ import base64
 import contextvars
 import logging
 import re
+import ssl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,37 @@ class _KvitteringPlugin:
         return envelope, http_headers
 
 
+def _tls_failure(exc: BaseException) -> str | None:
+    """The TLS reason (e.g. CERTIFICATE_VERIFY_FAILED, TLSV13_ALERT_CERTIFICATE_REQUIRED) when an
+    ssl.SSLError is somewhere in the exception chain, else None."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLError):
+            return str(getattr(cur, "reason", None) or type(cur).__name__)
+        text = str(cur)
+        for marker in ("CERTIFICATE_REQUIRED", "CERTIFICATE_VERIFY_FAILED", "SSLV3_ALERT", "TLSV1_ALERT"):
+            if marker in text.upper():
+                return marker
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
+def _connection_reset(exc: BaseException) -> bool:
+    """True when the peer reset/closed the connection (somewhere in the exception chain)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, (ConnectionResetError, BrokenPipeError)) or type(cur).__name__ in (
+            "BrokenResourceError", "EndOfStream"
+        ):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
 def _text(el: etree._Element | None, name: str) -> str | None:
     if el is None:
         return None
@@ -210,7 +242,11 @@ class Sf2900Client:
         system_uuid: str = POSTFORDELER_SYSTEM_UUID,
         routing_cvr: str | None = None,
         inline_files: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context`: client TLS (Serviceplatformen's FOCES/OCES client certificate, see
+        `app.core.tls.client_ssl_context`) for the service calls and a remote WSDL; None keeps
+        httpx's default verification."""
         import zeep
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
@@ -222,8 +258,9 @@ class Sf2900Client:
         self.inline_files = inline_files
         self.timeout = timeout
         wsdl_path = Path(wsdl) if wsdl else resource("sf2900", "wsdl", "context", "DistributionService.wsdl")
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
-        self._wsdl_http = httpx.Client(timeout=30.0)
+        tls: dict[str, Any] = {} if ssl_context is None else {"verify": ssl_context}
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), **tls)
+        self._wsdl_http = httpx.Client(timeout=30.0, **tls)
         transport = AsyncTransport(client=self._http, wsdl_client=self._wsdl_http)
         settings = zeep.Settings(strict=True, xml_huge_tree=True)
         self._client = zeep.AsyncClient(
@@ -483,6 +520,19 @@ class Sf2900Client:
         except (TransportError, XMLSyntaxError) as exc:
             raise Sf2900Unavailable(f"SF2900 svarede ikke korrekt (HTTP {getattr(exc, 'status_code', '?')})") from exc
         except (httpx.HTTPError, OSError) as exc:
+            tls = _tls_failure(exc)
+            if tls is not None:
+                raise Sf2900Unavailable(
+                    f"TLS-forbindelsen til SF2900 mislykkedes ({tls}). "
+                    "Kontrollér klientcertifikatet (FOCES/OCES) under Indstillinger."
+                ) from exc
+            if self.service_url.lower().startswith("https:") and _connection_reset(exc):
+                # TLS 1.3: a server that requires a client certificate checks it after the
+                # handshake and just closes/resets the connection; the client sees no alert.
+                raise Sf2900Unavailable(
+                    f"SF2900 afbrød forbindelsen ({type(exc).__name__}). Over HTTPS skyldes det "
+                    "ofte, at klientcertifikatet (FOCES/OCES) mangler eller ikke accepteres."
+                ) from exc
             raise Sf2900Unavailable(f"SF2900 kunne ikke nås: {type(exc).__name__}") from exc
         except TimeoutError as exc:
             raise Sf2900Unavailable("SF2900 svarede ikke i tide") from exc

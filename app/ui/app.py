@@ -91,6 +91,24 @@ class Runtime:
             await asyncio.to_thread(self.sandbox.stop)
 
 
+def sf2900_client_tls(settings: Settings) -> Any:
+    """The SF2900 client TLS context from the configured PKCS#12 file; its passphrase comes from
+    the keyring entry the settings dialog writes (`postfordeler` / `certificate:{path}`).
+    Raises `ClientCertificateError` (Danish text). Blocking: call off the UI thread."""
+    from app.core.tls import client_ssl_context
+    from app.ui.settings import KEYRING_SERVICE
+
+    path = settings.certificate_path.strip()
+    passphrase: str | None = None
+    try:
+        import keyring
+
+        passphrase = keyring.get_password(KEYRING_SERVICE, f"certificate:{path}")
+    except Exception as exc:  # noqa: BLE001 - no keyring: the loader says a passphrase is missing
+        log.warning("certificate passphrase not readable from the keyring: %s", type(exc).__name__)
+    return client_ssl_context(Path(path), passphrase)
+
+
 async def start_runtime(
     settings: Settings, *, sandbox_config: Any | None = None, sync_interval: float = 15.0
 ) -> Runtime:
@@ -105,8 +123,11 @@ async def start_runtime(
     runtime = Runtime(settings, events)
     secret: str | None = None
     dubu_data = Path(settings.dubu_data) if settings.dubu_data else None
+    sf2900_ssl = None
     if settings.configured:
         endpoints: dict[str, Any] = settings.endpoints()
+        if settings.certificate_path.strip() and endpoints.get("sf2900"):
+            sf2900_ssl = await asyncio.to_thread(sf2900_client_tls, settings)
     else:
         from app.sandbox.runner import SandboxConfig, SandboxThread, default_dubu_data
 
@@ -124,6 +145,7 @@ async def start_runtime(
         on_sync_result=events.on_sync_result,
         on_outbox_change=events.on_outbox_change,
         on_outbox_status=events.on_outbox_status,
+        sf2900_ssl=sf2900_ssl,
     )
     suggester = None
     if dubu_data is not None and dubu_data.exists():
@@ -279,11 +301,12 @@ def main(args: Any) -> int:
 
     async def run() -> int:
         from app.core.audit import AuditError
+        from app.core.tls import ClientCertificateError
         from app.models.crypto import CacheKeyUnavailable
 
         try:
             runtime = await start_runtime(settings)
-        except (CacheKeyUnavailable, AuditError) as exc:
+        except (CacheKeyUnavailable, AuditError, ClientCertificateError) as exc:
             # No keyring for real data: say so plainly, never fall back to plain files.
             title = app.translate("app", "Postfordeler kan ikke starte")
             if headless():
