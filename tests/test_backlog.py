@@ -7,7 +7,6 @@ Danish public holidays) and ten days after the switch to summer time."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -29,6 +28,7 @@ from app.models.inbox import InboxFilter, InboxQueries
 from app.models.schema import ItemStatus
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from tests.backlog_fixtures import FakeItem
 from tests.conftest import CORPUS, MESSAGES
 
 NOW = datetime(2026, 4, 8, 8, 0, tzinfo=UTC)  # Wed 8 Apr 2026 10:00 CEST
@@ -58,16 +58,6 @@ ITEMS: dict[str, tuple[str, datetime, int]] = {
     "N": ("nyhenvendelse", utc(4, 8, 5), 0),  # refused once, decided again: pending
     "Q": ("ukendt", utc(4, 8, 5, 30), 0),  # unreadable by the client: quarantined ("fejlet")
 }
-
-
-@dataclass(frozen=True)
-class FakeItem:  # the fields of MailboxItem the cache reads
-    item_id: int
-    message_uuid: str
-    received_at: datetime
-    contact_point_id: str | None
-    memo: bytes
-    kind: str = ""
 
 
 def _pick_messages() -> dict[str, list]:
