@@ -20,7 +20,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not kill logging
+        except Exception:
             message = str(record.msg)
         redacted = redact(message)
         if redacted != message or record.args:
@@ -39,7 +39,9 @@ def setup_logging(verbose: bool = False, to_file: bool = True) -> None:
     handlers: list[logging.Handler] = [console]
     if to_file:
         logfile = logging.handlers.RotatingFileHandler(
-            paths.sub("logs") / "postfordeler.log", maxBytes=5_000_000, backupCount=3,
+            paths.sub("logs") / "postfordeler.log",
+            maxBytes=5_000_000,
+            backupCount=3,
             encoding="utf-8",
         )
         logfile.setLevel(logging.DEBUG if verbose else logging.INFO)

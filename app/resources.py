@@ -21,5 +21,7 @@ def resources_dir() -> Path:
 def resource(*parts: str) -> Path:
     path = resources_dir().joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"resource missing: {'/'.join(parts)} (looked in {resources_dir()})")
+        raise FileNotFoundError(
+            f"resource missing: {'/'.join(parts)} (looked in {resources_dir()})"
+        )
     return path

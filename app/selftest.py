@@ -17,9 +17,12 @@ from pathlib import Path
 def _resources() -> str:
     from app.resources import resource
 
-    for parts in (("memo", "MeMo_core.xsd"), ("memo", "Version1.2", "MeMo_core.xsd"),
-                  ("sf2900", "wsdl", "context", "DistributionService.wsdl"),
-                  ("sandbox", "dubu.json")):
+    for parts in (
+        ("memo", "MeMo_core.xsd"),
+        ("memo", "Version1.2", "MeMo_core.xsd"),
+        ("sf2900", "wsdl", "context", "DistributionService.wsdl"),
+        ("sandbox", "dubu.json"),
+    ):
         resource(*parts)
     return "XSD, WSDL og sandkassedata fundet"
 
@@ -28,7 +31,7 @@ def _memo() -> str:
     from app.resources import resource
     from app.sf1606.memo import read_memo
 
-    sample = sorted(resource("sandbox", "messages").glob("*.xml"))[0]
+    sample = min(resource("sandbox", "messages").glob("*.xml"))
     message = read_memo(sample.read_bytes())
     return f"MeMo {message.version} læst og valideret"
 
@@ -54,7 +57,9 @@ def _sf2900() -> str:
     from app.resources import resource
 
     client = zeep.Client(str(resource("sf2900", "wsdl", "context", "DistributionService.wsdl")))
-    ops = sorted(next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding._operations)
+    ops = sorted(
+        next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding._operations
+    )
     return "SF2900 WSDL indlæst: " + ", ".join(ops)
 
 
@@ -86,7 +91,7 @@ def run() -> int:
         try:
             detail = check()
             print(f"OK    {name:10} {detail} ({(time.perf_counter() - started) * 1000:.0f} ms)")
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none is fatal
+        except Exception as exc:
             failures += 1
             print(f"FEJL  {name:10} {type(exc).__name__}: {exc}")
     print("Selvtest bestået." if not failures else f"Selvtest fejlede: {failures} fejl.")

@@ -66,8 +66,14 @@ def _child_gateway(data_dir: str) -> None:
         # warm-up: every pool thread builds its schemas and parsers; one mailbox call
         small = sorted(MESSAGES.glob("*.xml"))[:8]
         async with httpx.AsyncClient(timeout=60) as http:
-            await asyncio.gather(*(http.post(gw.postmodtag_url, content=p.read_bytes(),
-                                             headers=pm.request_headers()) for p in small))
+            await asyncio.gather(
+                *(
+                    http.post(
+                        gw.postmodtag_url, content=p.read_bytes(), headers=pm.request_headers()
+                    )
+                    for p in small
+                )
+            )
         mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET)
         await mb.list_items(0, 2, inline_max_bytes=INLINE_MAX)
         await mb.close()
@@ -131,8 +137,11 @@ def _child_client(base: str, work: str, mode: str) -> None:
 class _GatewayProc:
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "gateway", str(data_dir)], cwd=REPO,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [sys.executable, __file__, "gateway", str(data_dir)],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         ready = json.loads(self.proc.stdout.readline())
@@ -187,8 +196,14 @@ def _serve_pass(base: str, work: Path) -> float:
 
 
 def _client_pass(base: str, work: Path, mode: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, "client", base, str(work), mode], cwd=REPO,
-                          check=False, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, __file__, "client", base, str(work), mode],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"client stage failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -236,8 +251,10 @@ def bench_big_message() -> dict[str, float | int]:
         finally:
             gw.kill()
         figures["big_message_peak_rss_ratio"] = max(
-            figures["big_receipt_rss_ratio"], figures["big_serve_rss_ratio"],
-            figures["big_client_rss_ratio"])
+            figures["big_receipt_rss_ratio"],
+            figures["big_serve_rss_ratio"],
+            figures["big_client_rss_ratio"],
+        )
         return figures
 
 

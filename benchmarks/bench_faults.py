@@ -55,8 +55,11 @@ def bench_faults() -> dict[str, float | int]:
                     if not math.isnan(res.converge_s):
                         worst = max(worst, res.converge_s)
                         figures[f"{key}_converge_s"] = round(
-                            max(res.converge_s, float(figures.get(f"{key}_converge_s", 0.0))), 3)
-                    figures[f"{key}_attempts"] = max(res.attempts, int(figures.get(f"{key}_attempts", 0)))
+                            max(res.converge_s, float(figures.get(f"{key}_converge_s", 0.0))), 3
+                        )
+                    figures[f"{key}_attempts"] = max(
+                        res.attempts, int(figures.get(f"{key}_attempts", 0))
+                    )
     finally:
         quiet.setLevel(level)
         if old_data is None:

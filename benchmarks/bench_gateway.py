@@ -31,7 +31,11 @@ class _Gateway:
         env = dict(os.environ, POSTFORDELER_DATA_DIR=data_dir)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app", "gateway", "serve", "--user", USER],
-            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(SECRET + "\n")
@@ -48,8 +52,9 @@ def _files() -> list[bytes]:
 
 
 def _fresh(data: bytes) -> bytes:
-    return UUID_RE.sub(lambda m: m.group(1) + str(uuid.uuid4()).encode() + m.group(3), data,
-                       count=1)
+    return UUID_RE.sub(
+        lambda m: m.group(1) + str(uuid.uuid4()).encode() + m.group(3), data, count=1
+    )
 
 
 def bench_postmodtag(rate: float = 20.0) -> dict[str, float]:
@@ -109,8 +114,9 @@ def bench_mailbox_list(passes: int = 5, page: int = 200) -> dict[str, float]:
                     http.post(gw.endpoints["postmodtag"], content=body)
 
             async def run() -> list[float]:
-                client = MailboxClient(gw.endpoints["gateway"], municipality_cvr=CVR, user=USER,
-                                       secret=SECRET)
+                client = MailboxClient(
+                    gw.endpoints["gateway"], municipality_cvr=CVR, user=USER, secret=SECRET
+                )
                 rates = []
                 try:
                     await client.list_items(10**9)  # WSDL load + auth warm-up, no items

@@ -28,9 +28,7 @@ def bench_sandbox_push() -> dict[str, float | int]:
     async def main() -> dict[str, float | int]:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            running = await start_sandbox(
-                SandboxConfig(data_dir=Path(tmp), store_in_keyring=False)
-            )
+            running = await start_sandbox(SandboxConfig(data_dir=Path(tmp), store_in_keyring=False))
             ready = time.perf_counter() - t0
             try:
                 stats = await running.pushed()
@@ -57,33 +55,68 @@ def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
     from app.sandbox.sf2900_service import Sf2900Service
 
     cvr = "29189919"
-    virk = {"FraTidspunkt": "2026-11-20T09:00:00Z", "Aktoer": {"UUID": str(uuid.uuid4())}, "AktoerType": "Bruger"}
+    virk = {
+        "FraTidspunkt": "2026-11-20T09:00:00Z",
+        "Aktoer": {"UUID": str(uuid.uuid4())},
+        "AktoerType": "Bruger",
+    }
 
     def anmodning(tid: str) -> dict:
         return {
             "DistributionContext": {
-                "AnvenderTransaktionsID": tid, "AfsendendeMyndighed": cvr, "RoutingMyndighed": cvr,
+                "AnvenderTransaktionsID": tid,
+                "AfsendendeMyndighed": cvr,
+                "RoutingMyndighed": cvr,
                 "RoutingValg": {"RoutingKLEEmneHandling": {"RoutingKLEEmne": "27.24.00"}},
             },
-            "DistributionObject": {"ObjektType": "DOKUMENT", "ObjektIndhold": {"DistributionDokument": {
-                "ID": str(uuid.uuid4()), "KLEEmneForslag": "27.24.00", "SagForslag": str(uuid.uuid4()),
-                "Registrering": {
-                    "FraTidsPunkt": "2026-11-20T09:00:00Z", "LivscyklusKode": "Oprettet",
-                    "RegistreringItSystem": {"UUID": str(uuid.uuid4())},
-                    "RelationListe": {"VariantListe": {"Variant": [{
-                        "Virkning": virk, "Rolle": "Variant", "Indeks": "1",
-                        "VariantAttributter": {"VariantType": "Produktion"},
-                        "DelAttributter": {"DelTekst": "brev.txt", "MimeType": "text/plain",
-                                           "Indhold": base64.b64encode(b"x" * 2000).decode()},
-                    }]}},
-                    "TilstandsListe": [{"Tilstand": [{"Fremdrift": "Modtaget", "Virkning": virk}]}],
-                    "AttributListe": {"Attributter": [{
-                        "BrugervendtNoegleTekst": "b", "TitelTekst": "t", "BeskrivelseTekst": "d",
-                        "Dokumenttype": "Brev", "Retning": "Indgaaende", "Brevdato": "2026-11-20",
-                        "Virkning": virk,
-                    }]},
+            "DistributionObject": {
+                "ObjektType": "DOKUMENT",
+                "ObjektIndhold": {
+                    "DistributionDokument": {
+                        "ID": str(uuid.uuid4()),
+                        "KLEEmneForslag": "27.24.00",
+                        "SagForslag": str(uuid.uuid4()),
+                        "Registrering": {
+                            "FraTidsPunkt": "2026-11-20T09:00:00Z",
+                            "LivscyklusKode": "Oprettet",
+                            "RegistreringItSystem": {"UUID": str(uuid.uuid4())},
+                            "RelationListe": {
+                                "VariantListe": {
+                                    "Variant": [
+                                        {
+                                            "Virkning": virk,
+                                            "Rolle": "Variant",
+                                            "Indeks": "1",
+                                            "VariantAttributter": {"VariantType": "Produktion"},
+                                            "DelAttributter": {
+                                                "DelTekst": "brev.txt",
+                                                "MimeType": "text/plain",
+                                                "Indhold": base64.b64encode(b"x" * 2000).decode(),
+                                            },
+                                        }
+                                    ]
+                                }
+                            },
+                            "TilstandsListe": [
+                                {"Tilstand": [{"Fremdrift": "Modtaget", "Virkning": virk}]}
+                            ],
+                            "AttributListe": {
+                                "Attributter": [
+                                    {
+                                        "BrugervendtNoegleTekst": "b",
+                                        "TitelTekst": "t",
+                                        "BeskrivelseTekst": "d",
+                                        "Dokumenttype": "Brev",
+                                        "Retning": "Indgaaende",
+                                        "Brevdato": "2026-11-20",
+                                        "Virkning": virk,
+                                    }
+                                ]
+                            },
+                        },
+                    }
                 },
-            }}},
+            },
         }
 
     async def main() -> dict[str, float | int]:
@@ -97,11 +130,14 @@ def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
             )
             proxy = AsyncServiceProxy(client, client.service._binding, address=service.service_url)
             try:
-                await proxy.FordelingsobjektAfsend(anmodning=anmodning(str(uuid.uuid4())))  # warm-up
+                await proxy.FordelingsobjektAfsend(
+                    anmodning=anmodning(str(uuid.uuid4()))
+                )  # warm-up
                 t0 = time.perf_counter()
                 for _ in range(n):
                     await proxy.FordelingsobjektAfsend(
-                        AuthorityContext={"MunicipalityCVR": cvr}, anmodning=anmodning(str(uuid.uuid4()))
+                        AuthorityContext={"MunicipalityCVR": cvr},
+                        anmodning=anmodning(str(uuid.uuid4())),
                     )
                 dt = time.perf_counter() - t0
             finally:

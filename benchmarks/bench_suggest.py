@@ -53,7 +53,10 @@ def evaluate(engine, labels: dict, messages: dict) -> dict[str, float]:
             other_n += 1
             other_top1 += bool(ids and ids[0] == truth)
             other_top3 += truth in ids[:3]
-    pct = lambda a, b: round(100.0 * a / b, 2) if b else 100.0
+
+    def pct(a: float, b: float) -> float:
+        return round(100.0 * a / b, 2) if b else 100.0
+
     return {
         "retursvar_top1": pct(reply_hit, reply_n),
         "nyhenvendelse_videresendt_top1": pct(other_top1, other_n),

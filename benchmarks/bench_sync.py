@@ -54,7 +54,9 @@ class GatewayProcess:
         env = {**os.environ, "BENCH_SECRET": self.secret}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _GATEWAY_SCRIPT, f"sqlite:///{workdir / 'gateway.sqlite3'}"],
-            stdout=subprocess.PIPE, env=env, cwd=str(REPO),
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=str(REPO),
         )
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line:
@@ -78,14 +80,22 @@ async def _push(url: str, bodies: list[bytes], concurrency: int = 16) -> int:
 
         async def one(body: bytes) -> bool:
             async with sem:
-                r = await http.post(url, content=body, headers={
-                    "Content-Type": "application/xml", "x-TransaktionsId": str(uuid.uuid4())})
+                r = await http.post(
+                    url,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/xml",
+                        "x-TransaktionsId": str(uuid.uuid4()),
+                    },
+                )
                 return r.status_code == 200
 
         return sum(await asyncio.gather(*(one(b) for b in bodies)))
 
 
-async def _time_sync(base_url: str, secret: str, cache_path: Path, page_size: int) -> tuple[int, float]:
+async def _time_sync(
+    base_url: str, secret: str, cache_path: Path, page_size: int
+) -> tuple[int, float]:
     from app.core.sync import sync_once
     from app.core.worker import DbWorker
     from app.models.cache import Cache
@@ -117,11 +127,15 @@ def bench_sync(page_size: int = 100) -> dict[str, float | int]:
             accepted = asyncio.run(_push(gw.postmodtag, bodies))
             rates = []
             for run in range(3):
-                n, seconds = asyncio.run(_time_sync(gw.base_url, gw.secret, work / f"c{run}.sqlite3", page_size))
+                n, seconds = asyncio.run(
+                    _time_sync(gw.base_url, gw.secret, work / f"c{run}.sqlite3", page_size)
+                )
                 assert n == accepted, (n, accepted)
                 rates.append(n / seconds)
             figures["sync_msgs_per_s"] = round(statistics.median(rates), 1)
-            figures["sync_mb_per_s"] = round(figures["sync_msgs_per_s"] * (sum(map(len, bodies)) / len(bodies)) / 1e6, 1)
+            figures["sync_mb_per_s"] = round(
+                figures["sync_msgs_per_s"] * (sum(map(len, bodies)) / len(bodies)) / 1e6, 1
+            )
             figures["sync_corpus_msgs"] = accepted
         finally:
             gw.stop()
@@ -132,7 +146,9 @@ def bench_sync(page_size: int = 100) -> dict[str, float | int]:
         try:
             many = bodies + [replicate(b)[1] for _ in range(9) for b in bodies]
             accepted = asyncio.run(_push(gw.postmodtag, many))
-            n, seconds = asyncio.run(_time_sync(gw.base_url, gw.secret, work3 / "c.sqlite3", page_size))
+            n, seconds = asyncio.run(
+                _time_sync(gw.base_url, gw.secret, work3 / "c.sqlite3", page_size)
+            )
             assert n == accepted == len(many), (n, accepted)
             figures["sync_msgs_per_s_3000"] = round(n / seconds, 1)
             figures["sync_3000_seconds"] = round(seconds, 2)
@@ -148,7 +164,9 @@ def _kill(which: str) -> dict[str, float | int]:
     trials = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "50"))
     with tempfile.TemporaryDirectory() as tmp:
         fn = run_kill_sync if which == "sync" else run_kill_outbox
-        report = fn(Path(tmp), trials=trials, seed=int(os.environ.get("POSTFORDELER_KILL_SEED", "1")))
+        report = fn(
+            Path(tmp), trials=trials, seed=int(os.environ.get("POSTFORDELER_KILL_SEED", "1"))
+        )
     if report.violations:
         print("\n".join(report.violations[:20]), file=sys.stderr)
     return {

@@ -73,8 +73,9 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
     runtime = await start_runtime(Settings(), sandbox_config=config, sync_interval=2.0)
     sizes: dict[str, int] = {}
     try:
-        window = MainWindow(runtime.backend, Messages(), demo=True,
-                            backlog=backlog_service(runtime.backend))
+        window = MainWindow(
+            runtime.backend, Messages(), demo=True, backlog=backlog_service(runtime.backend)
+        )
         window.app_settings = Settings()
         connect_window(runtime, window)
         window.resize(width, height)

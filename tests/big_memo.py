@@ -51,7 +51,7 @@ def make_big_memo(dest: Path, total: int = DEFAULT_TOTAL, *, seed: int = 1606) -
             chunk = rng.randbytes(n)
             if first:
                 magic = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-                chunk = magic + chunk[len(magic):]
+                chunk = magic + chunk[len(magic) :]
                 first = False
             fh.write(base64.b64encode(chunk))
             written += n

@@ -47,7 +47,7 @@ def pytest_sessionstart(session):
     try:
         os.environ[PG_ENV] = server.start()
         _PG = server
-    except Exception as exc:  # noqa: BLE001 - report and let postgres tests skip
+    except Exception as exc:
         print(f"\nPostgreSQL test server could not start: {exc}")
         server.stop()
 
@@ -61,5 +61,7 @@ def pytest_sessionfinish(session, exitstatus):
 def pg_url():
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip("no PostgreSQL server (install Debian 'postgresql' or set POSTFORDELER_TEST_PG_URL)")
+        pytest.skip(
+            "no PostgreSQL server (install Debian 'postgresql' or set POSTFORDELER_TEST_PG_URL)"
+        )
     return url

@@ -58,13 +58,29 @@ class GatewayProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        env = dict(os.environ, POSTFORDELER_DATA_DIR=str(self.data_dir),
-                   PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+        env = dict(
+            os.environ,
+            POSTFORDELER_DATA_DIR=str(self.data_dir),
+            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "gateway", "serve", "--port", str(self.port),
-             "--user", self.user],
-            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "gateway",
+                "serve",
+                "--port",
+                str(self.port),
+                "--user",
+                self.user,
+            ],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(self.secret + "\n")
@@ -97,16 +113,24 @@ def _messages() -> list[bytes]:
     return [p.read_bytes() for p in files]
 
 
-def run_kill_gateway(trials: int, work_dir: Path, *, concurrency: int = 6,
-                     seed: int | None = None, min_up: float = 0.05,
-                     max_up: float = 0.8) -> KillReport:
+def run_kill_gateway(
+    trials: int,
+    work_dir: Path,
+    *,
+    concurrency: int = 6,
+    seed: int | None = None,
+    min_up: float = 0.05,
+    max_up: float = 0.8,
+) -> KillReport:
     """Run `trials` kill/restart cycles while pushers send; returns the checked report."""
-    return asyncio.run(_run(trials, Path(work_dir), concurrency, random.Random(seed),
-                            min_up, max_up))
+    return asyncio.run(
+        _run(trials, Path(work_dir), concurrency, random.Random(seed), min_up, max_up)
+    )
 
 
-async def _run(trials: int, work: Path, concurrency: int, rng: random.Random,
-               min_up: float, max_up: float) -> KillReport:
+async def _run(
+    trials: int, work: Path, concurrency: int, rng: random.Random, min_up: float, max_up: float
+) -> KillReport:
     import httpx
 
     from app.sf1606 import postmodtag as pm
@@ -166,8 +190,9 @@ async def _run(trials: int, work: Path, concurrency: int, rng: random.Random,
             else:
                 rejected.add(key)
 
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0),
-                                 limits=httpx.Limits(max_keepalive_connections=0)) as http:
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=2.0), limits=httpx.Limits(max_keepalive_connections=0)
+    ) as http:
         workers = [asyncio.create_task(pusher(http)) for _ in range(concurrency)]
         try:
             for _ in range(trials):
@@ -187,12 +212,18 @@ async def _run(trials: int, work: Path, concurrency: int, rng: random.Random,
     return report
 
 
-async def _check(gw: GatewayProcess, sent: dict[str, bytes], accepted: set[str],
-                 rejected: set[str], report: KillReport) -> None:
+async def _check(
+    gw: GatewayProcess,
+    sent: dict[str, bytes],
+    accepted: set[str],
+    rejected: set[str],
+    report: KillReport,
+) -> None:
     from app.sf1606.mailbox_client import MailboxClient
 
-    mb = MailboxClient(f"http://127.0.0.1:{gw.port}", municipality_cvr=CVR, user=gw.user,
-                       secret=gw.secret)
+    mb = MailboxClient(
+        f"http://127.0.0.1:{gw.port}", municipality_cvr=CVR, user=gw.user, secret=gw.secret
+    )
     stored: dict[str, int] = {}
     try:
         cursor, more = 0, True

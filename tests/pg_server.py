@@ -54,34 +54,74 @@ class PgServer:
             self._as = ["runuser", "-u", "postgres", "--"]
         data = self.dir / "data"
         self.port = _free_port()
-        self._run(str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                  "--no-sync", "-E", "UTF8")
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w",
-            "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            str(self.bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             f"-c max_connections=200",
             "start",
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             probe = subprocess.run(
-                [*self._as, str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                [
+                    *self._as,
+                    str(self.bindir / "pg_isready"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                ],
                 capture_output=True,
+                check=False,
             )
             if probe.returncode == 0:
                 break
             time.sleep(0.2)
-        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                  "-U", "postgres", "postfordeler_test")
+        self._run(
+            str(self.bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "postfordeler_test",
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postfordeler_test"
 
     def stop(self) -> None:
         if self.dir is None or self.bindir is None:
             return
         subprocess.run(
-            [*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
-             "stop"],
+            [
+                *self._as,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.dir / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
+            check=False,
         )
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None

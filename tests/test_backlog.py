@@ -105,7 +105,7 @@ def filled(tmp_path):
     cache = Cache(db)
     pool = _pick_messages()
     batch = []
-    for n, (letter, (kind, received, _age)) in enumerate(ITEMS.items(), start=1):
+    for n, (_letter, (kind, received, _age)) in enumerate(ITEMS.items(), start=1):
         if kind == "ukendt":
             raw = b"<not-memo/>"
             fake = FakeItem(n, f"00000000-0000-4000-8000-{n:012d}", received, "cp-x", raw)

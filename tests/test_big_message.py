@@ -63,10 +63,12 @@ def test_99mb_message_through_gateway_and_download_byte_exact(tmp_path):
     spool = tmp_path / "spool"
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users={USER: SECRET}, spool_dir=spool))
-        mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET,
-                           timeout=120)
+        gw = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}", users={USER: SECRET}, spool_dir=spool
+            )
+        )
+        mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET, timeout=120)
         try:
             async with httpx.AsyncClient() as http:
                 small = fresh(SMALL[0].read_bytes())
@@ -120,8 +122,9 @@ def test_ingest_big_stores_the_same_rows_as_cache_ingest(tmp_path):
     path.write_bytes(data)
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users={USER: SECRET}))
+        gw = await start_gateway(
+            GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}", users={USER: SECRET})
+        )
         mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET)
         try:
             async with httpx.AsyncClient() as http:
@@ -155,8 +158,9 @@ def test_mixed_page_keeps_order_and_cursor(tmp_path):
     smalls = [fresh(p.read_bytes()) for p in SMALL]
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users={USER: SECRET}))
+        gw = await start_gateway(
+            GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}", users={USER: SECRET})
+        )
         mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET)
         worker = DbWorker()
         try:
@@ -168,15 +172,17 @@ def test_mixed_page_keeps_order_and_cursor(tmp_path):
             page = await mb.list_items(0, 10, inline_max_bytes=8 * 1024 * 1024)
             assert [it.memo_inline for it in page.items] == [True, False, True, True]
             cache = Cache(open_cache(tmp_path / "cache.sqlite3"))
-            new, dup, quar = await ingest_mixed_page(mb, cache, worker, page.items,
-                                                     page.next_cursor, tmp_path / "tmp")
+            new, dup, quar = await ingest_mixed_page(
+                mb, cache, worker, page.items, page.next_cursor, tmp_path / "tmp"
+            )
             assert (new, dup, quar) == (4, 0, 0)
             assert cache.cursor() == page.next_cursor == 4
             assert not list((tmp_path / "tmp").iterdir())
             cid = cache.item_id_for_uuid(page.items[1].message_uuid)
             assert cache.memo_bytes(cid) == inflated.read_bytes()
-            again = await ingest_mixed_page(mb, cache, worker, page.items, page.next_cursor,
-                                            tmp_path / "tmp")
+            again = await ingest_mixed_page(
+                mb, cache, worker, page.items, page.next_cursor, tmp_path / "tmp"
+            )
             assert again == (0, 4, 0)
         finally:
             worker.close()
@@ -199,8 +205,8 @@ def test_read_memo_without_content_still_refuses_bad_base64(tmp_path):
     m = re.search(rb"(<memo:content>)([^<]*)(</memo:content>)", data)
     assert m
     for bad in (b"QUJD=QUJD", b"QUJ", b"QU*D"):
-        broken = data[: m.start(2)] + bad + data[m.end(2):]
-        with pytest.raises(Exception, match="base64|skema"):
+        broken = data[: m.start(2)] + bad + data[m.end(2) :]
+        with pytest.raises(Exception, match=r"base64|skema"):
             read_memo(broken, keep_content=False)
 
 
@@ -211,25 +217,31 @@ def test_sync_once_streams_big_items_into_the_cache(tmp_path):
     from app.core.sync import sync_once
 
     big = tmp_path / "big.xml"
-    _, size = make_big_memo(big, total=20_000_000)
+    _, _size = make_big_memo(big, total=20_000_000)
     want = sha(big)
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users={USER: SECRET}))
-        mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET,
-                           timeout=120)
+        gw = await start_gateway(
+            GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}", users={USER: SECRET})
+        )
+        mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret=SECRET, timeout=120)
         cache = Cache(open_cache(tmp_path / "cache.sqlite3"))
         try:
             async with httpx.AsyncClient() as http:
                 for path in SMALL[:2]:
-                    r = await http.post(gw.postmodtag_url, content=fresh(path.read_bytes()),
-                                        headers=pm.request_headers())
+                    r = await http.post(
+                        gw.postmodtag_url,
+                        content=fresh(path.read_bytes()),
+                        headers=pm.request_headers(),
+                    )
                     assert pm.receipt_from_http(r.status_code, r.content).accepted
             assert (await post_file(gw.postmodtag_url, big)).accepted
             async with httpx.AsyncClient() as http:
-                r = await http.post(gw.postmodtag_url, content=fresh(SMALL[2].read_bytes()),
-                                    headers=pm.request_headers())
+                r = await http.post(
+                    gw.postmodtag_url,
+                    content=fresh(SMALL[2].read_bytes()),
+                    headers=pm.request_headers(),
+                )
                 assert pm.receipt_from_http(r.status_code, r.content).accepted
             first = await sync_once(mb, cache)
             assert (first.new, first.duplicates, first.total) == (4, 0, 4)

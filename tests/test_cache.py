@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
 from app.models.cache import Cache, CacheError
 from app.models.db import open_cache, raw_connect
@@ -82,8 +83,14 @@ def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path)
     # a failing transaction leaves neither the items nor the cursor
     bad = _batch(FILES[5:8], start=100)
     # force a failure late inside the transaction: an item whose blob is None (NOT NULL)
-    broken = [*bad, (Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, None), bad[0][1])]  # type: ignore[arg-type]
-    with pytest.raises(Exception):
+    broken = [
+        *bad,
+        (
+            Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, None),
+            bad[0][1],
+        ),
+    ]  # type: ignore[arg-type]
+    with pytest.raises(sqlalchemy.exc.SQLAlchemyError):
         cache.ingest(broken, cursor=200)
     assert cache.cursor() == 50
     assert cache.item_count() == 5
@@ -92,7 +99,12 @@ def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path)
 def test_quarantined_item_is_kept_with_reason(cache):
     data = b"<not memo"
     res = cache.ingest(
-        [(Item(7, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), "cp", data), MemoError("Ikke XML", "xml"))]
+        [
+            (
+                Item(7, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), "cp", data),
+                MemoError("Ikke XML", "xml"),
+            )
+        ]
     )
     assert (res.new, res.quarantined) == (1, 1)
     row = cache.item(cache.item_id_for_uuid("0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f"))
@@ -113,7 +125,7 @@ def test_full_text_search_finds_body_sender_and_subject(cache):
     batch = _batch(FILES[:60])
     cache.ingest(batch)
     # a word from a body
-    it, msg = next((it, m) for it, m in batch if len(m.main_text().split()) > 5)
+    _it, msg = next((it, m) for it, m in batch if len(m.main_text().split()) > 5)
     word = max((w.strip(".,:;!?()\"'") for w in msg.main_text().split()), key=len)
     hits = cache.search(word)
     assert cache.item_id_for_uuid(msg.message_uuid) in hits
@@ -133,7 +145,9 @@ def test_enqueue_and_undo_rules(cache):
         cache.enqueue(1, "explode", {}, "fordeler")
     with pytest.raises(CacheError):
         cache.enqueue(999, "journalise", {"case_id": "x"}, "fordeler")
-    oid = cache.enqueue(1, "journalise", {"case_id": "c1", "case_number": "27.24.00-G01-1-26"}, "fordeler")
+    oid = cache.enqueue(
+        1, "journalise", {"case_id": "c1", "case_number": "27.24.00-G01-1-26"}, "fordeler"
+    )
     assert cache.item(1)["status"] == "afventer"
     assert cache.item(1)["decided_case_id"] == "c1"
     with pytest.raises(CacheError):

@@ -34,18 +34,29 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
     uuids = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:4]
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users=dict(USERS), municipality_cvr=CVR))
+        gw = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+                users=dict(USERS),
+                municipality_cvr=CVR,
+            )
+        )
         sf = Sf2900Service(municipality_cvr=CVR)
         await sf.start()
         dubu = DubuDirectoryService(DubuDataset.load(CORPUS / "dubu.json"))
         await dubu.start()
-        endpoints = {"gateway": gw.base_url, "sf2900": sf.service_url, "dubu": dubu.base_url,
-                     "municipality_cvr": CVR}
-        eva = await ClientServices.create(endpoints, user="eva", secret=USERS["eva"],
-                                          db_path=tmp_path / "eva.sqlite3")
-        ole = await ClientServices.create(endpoints, user="ole", secret=USERS["ole"],
-                                          db_path=tmp_path / "ole.sqlite3")
+        endpoints = {
+            "gateway": gw.base_url,
+            "sf2900": sf.service_url,
+            "dubu": dubu.base_url,
+            "municipality_cvr": CVR,
+        }
+        eva = await ClientServices.create(
+            endpoints, user="eva", secret=USERS["eva"], db_path=tmp_path / "eva.sqlite3"
+        )
+        ole = await ClientServices.create(
+            endpoints, user="ole", secret=USERS["ole"], db_path=tmp_path / "ole.sqlite3"
+        )
         try:
             await push(gw.postmodtag_url, [MESSAGES / f"{u}.xml" for u in uuids])
             for services in (eva, ole):
@@ -71,8 +82,12 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
             # Eva decides; the outbox delivers and records the outcome, which ends her claim.
             eva.start()
             await eva.enqueue(eva_item, "journalise", {"case_id": LABELS[target]["case_id"]})
-            await _until(lambda: eva.cache.outbox_counts()["delivered"] == 1
-                         and eva.cache.outbox_counts()["unrecorded"] == 0)
+            await _until(
+                lambda: (
+                    eva.cache.outbox_counts()["delivered"] == 1
+                    and eva.cache.outbox_counts()["unrecorded"] == 0
+                )
+            )
             await ole.mirror_claims()
             assert ole.cache.item(ole_item)["claimed_by"] is None
             claims = {c.item_id: c.user for c in await ole.mailbox.claims()}
@@ -97,11 +112,19 @@ def test_claim_offline_does_not_block_the_decision(tmp_path):
     uuid = next(u for u, v in sorted(LABELS.items()) if v["case_id"])
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users=dict(USERS), municipality_cvr=CVR))
+        gw = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+                users=dict(USERS),
+                municipality_cvr=CVR,
+            )
+        )
         services = await ClientServices.create(
             {"gateway": gw.base_url, "municipality_cvr": CVR},
-            user="eva", secret=USERS["eva"], db_path=tmp_path / "c.sqlite3", timeout=1.0,
+            user="eva",
+            secret=USERS["eva"],
+            db_path=tmp_path / "c.sqlite3",
+            timeout=1.0,
         )
         bg = Background()
         try:
@@ -110,8 +133,13 @@ def test_claim_offline_does_not_block_the_decision(tmp_path):
             item = services.cache.item_id_for_uuid(uuid)
             await gw.stop()
             assert await services.claim(item) is False
-            backend = UiBackend(cache=services.cache, background=bg, suggester=None, user="eva",
-                                claim=services.claim)
+            backend = UiBackend(
+                cache=services.cache,
+                background=bg,
+                suggester=None,
+                user="eva",
+                claim=services.claim,
+            )
             await backend.enqueue(item, "journalise", {"case_id": LABELS[uuid]["case_id"]})
             assert services.cache.outbox_counts()["pending"] == 1
         finally:

@@ -54,7 +54,9 @@ def test_case_by_id_and_json_shape(dataset, raw):
     case = raw["cases"][0]
 
     async def fn(d):
-        return await d.case(case["id"].upper()), await d.case("00000000-0000-4000-8000-000000000000")
+        return await d.case(case["id"].upper()), await d.case(
+            "00000000-0000-4000-8000-000000000000"
+        )
 
     (a, missing_a), (b, missing_b) = run_both(dataset, fn)
     assert a == b and missing_a is None and missing_b is None
@@ -64,8 +66,17 @@ def test_case_by_id_and_json_shape(dataset, raw):
     assert all(p.name for p in a.parties)
     assert a.caseworker is not None and a.caseworker.id == case["caseworker_id"]
     assert set(a.to_json()) == {
-        "id", "number", "title", "kle", "child_cpr", "child_name", "parties", "caseworker",
-        "status", "opened", "closed",
+        "id",
+        "number",
+        "title",
+        "kle",
+        "child_cpr",
+        "child_name",
+        "parties",
+        "caseworker",
+        "status",
+        "opened",
+        "closed",
     }
 
 
@@ -95,7 +106,11 @@ def test_case_by_number_tolerant(dataset, raw):
     loose = number.replace("-", " - ").lower()
 
     async def fn(d):
-        return await d.case_by_number(number), await d.case_by_number(loose), await d.case_by_number("nope")
+        return (
+            await d.case_by_number(number),
+            await d.case_by_number(loose),
+            await d.case_by_number("nope"),
+        )
 
     a, b = run_both(dataset, fn)
     assert a == b
@@ -147,14 +162,18 @@ def test_http_persons_health_and_faults(dataset, raw):
                 async with httpx.AsyncClient() as http:
                     health = (await http.get(f"{service.base_url}/health")).json()
                     bad = await http.get(f"{service.base_url}/cases")
-                    await http.post(f"{service.base_url}/faults", json={"kind": "http500", "count": 1})
+                    await http.post(
+                        f"{service.base_url}/faults", json={"kind": "http500", "count": 1}
+                    )
                     with pytest.raises(DubuUnavailable):
                         await d.caseworkers()
                     assert await d.caseworkers()  # recovered
                     await http.post(f"{service.base_url}/faults", json={"kind": "drop", "count": 1})
                     with pytest.raises(DubuUnavailable):
                         await d.caseworkers()
-                    rejected = await http.post(f"{service.base_url}/faults", json={"kind": "afvist"})
+                    rejected = await http.post(
+                        f"{service.base_url}/faults", json={"kind": "afvist"}
+                    )
                 return p, health, bad.status_code, rejected.status_code
             finally:
                 await d.close()

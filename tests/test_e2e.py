@@ -30,7 +30,11 @@ DUBU = json.loads(resource("sandbox", "dubu.json").read_text("utf-8"))
 def cli(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(), check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+        check=False,
     )
 
 
@@ -44,7 +48,10 @@ def last_json(stdout: str) -> dict:
 def sandbox(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "sandbox"), "sandbox"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
     )
     try:
         line = proc.stdout.readline()
@@ -102,7 +109,9 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     synced = last_json(r.stdout)
     assert synced["new"] == len(corpus) == ep["messages"]
     assert synced["total"] >= len(corpus) and synced["duplicates"] == 0
-    again = last_json(cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").stdout)
+    again = last_json(
+        cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").stdout
+    )
     assert again["new"] == 0
 
     # 2. decisions: journalise retursvar A on the case of its letter; assign retursvar B
@@ -122,14 +131,29 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
         files_b = {f.safe_filename: f.sha256 for f in cache.message(item_b).files}
         gw_a, gw_b = cache.gateway_item_id(item_a), cache.gateway_item_id(item_b)
         cache.enqueue(item_a, "journalise", {"case_id": case_a["id"]}, user=ep["user"])
-        cache.enqueue(item_b, "assign", {"case_id": case_b["id"], "caseworker_id": caseworker}, user=ep["user"])
+        cache.enqueue(
+            item_b,
+            "assign",
+            {"case_id": case_b["id"], "caseworker_id": caseworker},
+            user=ep["user"],
+        )
     finally:
         db.engine.dispose()
         paths.set_data_dir(None)
 
     # 3. the outbox worker delivers through zeep to the SF2900 sandbox
-    outbox_args = ("outbox", "run", "--once", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"],
-                   "--gateway", ep["gateway"], "--json")
+    outbox_args = (
+        "outbox",
+        "run",
+        "--once",
+        "--sf2900",
+        ep["sf2900"],
+        "--dubu",
+        ep["dubu"],
+        "--gateway",
+        ep["gateway"],
+        "--json",
+    )
     r = cli(client_dir, *outbox_args)
     assert r.returncode == 0, r.stderr
     assert last_json(r.stdout)["done"] == 2
@@ -161,7 +185,9 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
         from app.sf1606.mailbox_client import MailboxClient
 
         secret = keyring.get_password("postfordeler", f"gateway:{ep['user']}")
-        mb = MailboxClient(ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"], secret=secret)
+        mb = MailboxClient(
+            ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"], secret=secret
+        )
         try:
             return (await mb.fetch(gw_a)).outcome, (await mb.fetch(gw_b)).outcome
         finally:
@@ -189,19 +215,38 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
         db = open_cache()
         try:
             cache = Cache(db)
-            cache.enqueue(cache.item_id_for_uuid(message_uuid), "journalise", {"case_id": case["id"]}, user=ep["user"])
+            cache.enqueue(
+                cache.item_id_for_uuid(message_uuid),
+                "journalise",
+                {"case_id": case["id"]},
+                user=ep["user"],
+            )
         finally:
             db.engine.dispose()
             paths.set_data_dir(None)
 
     def afsend_calls() -> int:
-        return httpx.get(ep["sf2900"].rsplit("/", 1)[0] + "/health").json()["calls"].get(
-            "FordelingsobjektAfsendRequest", 0)
+        return (
+            httpx.get(ep["sf2900"].rsplit("/", 1)[0] + "/health")
+            .json()["calls"]
+            .get("FordelingsobjektAfsendRequest", 0)
+        )
 
-    outbox_args = ("outbox", "run", "--once", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"], "--json")
+    outbox_args = (
+        "outbox",
+        "run",
+        "--once",
+        "--sf2900",
+        ep["sf2900"],
+        "--dubu",
+        ep["dubu"],
+        "--json",
+    )
 
     # transport trouble, then success within the worker's retries
-    faults = [{"kind": k, "count": 1} for k in ("http500", "drop", "drop_after_record", "transport_fejl")]
+    faults = [
+        {"kind": k, "count": 1} for k in ("http500", "drop", "drop_after_record", "transport_fejl")
+    ]
     assert httpx.post(ep["sf2900_faults"], json=faults).json()["ok"]
     enqueue(uuid_a, case_a)
     deadline = time.monotonic() + 120
@@ -213,12 +258,16 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
         assert time.monotonic() < deadline, "outbox did not converge"
         time.sleep(1)
     received = httpx.get(ep["sf2900_received"]).json()
-    assert [rec["SagForslag"] for rec in received] == [case_a["id"]]  # once, despite the lost receipt
+    assert [rec["SagForslag"] for rec in received] == [
+        case_a["id"]
+    ]  # once, despite the lost receipt
     assert httpx.get(ep["sf2900_faults"]).json() == []  # every injected fault was hit
     assert afsend_calls() >= 5
 
     # a business rejection: surfaced, not retried, nothing recorded
-    assert httpx.post(ep["sf2900_faults"], json={"kind": "afvist", "count": 1, "reason": "Sagen er lukket"}).json()["ok"]
+    assert httpx.post(
+        ep["sf2900_faults"], json={"kind": "afvist", "count": 1, "reason": "Sagen er lukket"}
+    ).json()["ok"]
     enqueue(uuid_b, case_b)
     r = cli(client_dir, *outbox_args)
     assert r.returncode == 0, r.stderr

@@ -113,8 +113,10 @@ def test_ingested_messages_are_not_in_clear_in_file_or_wal(tmp_path, corpus_batc
     phrase = needles[0].decode()
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM items")).scalar() == len(corpus_batch)
-        hits = conn.execute(text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q"),
-                            {"q": '"' + phrase.split()[0] + '"'}).all()
+        hits = conn.execute(
+            text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q"),
+            {"q": '"' + phrase.split()[0] + '"'},
+        ).all()
     assert hits
     assert cache.memo_bytes(1) == corpus_batch[0][0].memo
     # connections still open: the WAL holds the latest pages
@@ -225,8 +227,9 @@ def _make_plain_cache(path: Path, batch) -> None:
     work = path.parent / "old-version"
     work.mkdir()
     engine = _plain_engine(work / path.name)
-    cache = Cache(Database(engine, sessionmaker(engine, expire_on_commit=False),
-                           work / path.name, False))
+    cache = Cache(
+        Database(engine, sessionmaker(engine, expire_on_commit=False), work / path.name, False)
+    )
     cache.ingest(batch)
     cache.set_cursor(4242)  # the newest commit
     for p in work.glob(path.name + "*"):
@@ -252,8 +255,12 @@ def test_plain_cache_from_an_earlier_version_is_moved_into_an_encrypted_one(tmp_
     assert cache.memo_bytes(3) == corpus_batch[2][0].memo
     with db.engine.connect() as conn:
         word = needles[0].decode().split()[0]
-        assert conn.execute(text("SELECT count(*) FROM items_fts WHERE items_fts MATCH :q"),
-                            {"q": f'"{word}"'}).scalar() >= 1
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM items_fts WHERE items_fts MATCH :q"), {"q": f'"{word}"'}
+            ).scalar()
+            >= 1
+        )
     # new rows go into the encrypted file too
     more = _batch(FILES[60:64], start=1000)
     assert cache.ingest(more).new == 4
@@ -303,8 +310,9 @@ def test_no_keyring_refuses_with_a_danish_message(tmp_path, no_keyring, monkeypa
     assert not path.exists()  # nothing was written
 
 
-def test_no_keyring_with_the_developer_opt_out_stores_plain(tmp_path, no_keyring, monkeypatch,
-                                                            caplog, corpus_batch):
+def test_no_keyring_with_the_developer_opt_out_stores_plain(
+    tmp_path, no_keyring, monkeypatch, caplog, corpus_batch
+):
     monkeypatch.setenv(UNENCRYPTED_ENV, "1")
     path = tmp_path / "cache.sqlite3"
     with caplog.at_level(logging.WARNING):

@@ -55,11 +55,21 @@ SPACING_ATTEMPTS = 7  # server attempts observed (one entry / one syncer) before
 CONVERGE_LIMIT = 20.0
 
 SCENARIOS: list[tuple[str, str]] = [
-    ("gateway", "http_500"), ("gateway", "slow"), ("gateway", "drop"), ("gateway", "soap_fault"),
-    ("sf2900", "http500"), ("sf2900", "slow"), ("sf2900", "drop"), ("sf2900", "soap_fault"),
-    ("sf2900", "transport_fejl"), ("sf2900", "drop_after_record"),
-    ("sf2900", "afvist"), ("sf2900", "fejlet"),
-    ("dubu", "http500"), ("dubu", "slow"), ("dubu", "drop"),
+    ("gateway", "http_500"),
+    ("gateway", "slow"),
+    ("gateway", "drop"),
+    ("gateway", "soap_fault"),
+    ("sf2900", "http500"),
+    ("sf2900", "slow"),
+    ("sf2900", "drop"),
+    ("sf2900", "soap_fault"),
+    ("sf2900", "transport_fejl"),
+    ("sf2900", "drop_after_record"),
+    ("sf2900", "afvist"),
+    ("sf2900", "fejlet"),
+    ("dubu", "http500"),
+    ("dubu", "slow"),
+    ("dubu", "drop"),
 ]
 BUSINESS = {"afvist", "fejlet"}
 ENGLISH = ("Error", "Exception", "Timeout", "HTTP", "Traceback")
@@ -133,9 +143,15 @@ async def push(http: httpx.AsyncClient, url: str, uuids: list[str]) -> None:
     import uuid as uuidlib
 
     for u in uuids:
-        r = await http.post(url, content=(MESSAGES / f"{u}.xml").read_bytes(), headers={
-            "Content-Type": "application/xml", "x-TransaktionsId": str(uuidlib.uuid4()),
-            "x-TransaktionsTid": "2026-11-20T09:00:00Z"})
+        r = await http.post(
+            url,
+            content=(MESSAGES / f"{u}.xml").read_bytes(),
+            headers={
+                "Content-Type": "application/xml",
+                "x-TransaktionsId": str(uuidlib.uuid4()),
+                "x-TransaktionsTid": "2026-11-20T09:00:00Z",
+            },
+        )
         assert r.status_code == 200 and "reject" not in r.text.lower()[:200], r.text[:200]
 
 
@@ -145,38 +161,54 @@ async def push(http: httpx.AsyncClient, url: str, uuids: list[str]) -> None:
 def _check_danish(res: ScenarioResult, messages: list[str], party_word: str) -> None:
     res.check(bool(messages), "no degraded/offline status reported")
     for m in messages:
-        res.check(party_word in m and not any(w in m for w in ENGLISH),
-                  f"status message not plain Danish naming {party_word!r}: {m!r}")
-        res.check(re.search(r"om 0 s|\d\.\d s", m) is None, f"wait not written the Danish way: {m!r}")
+        res.check(
+            party_word in m and not any(w in m for w in ENGLISH),
+            f"status message not plain Danish naming {party_word!r}: {m!r}",
+        )
+        res.check(
+            re.search(r"om 0 s|\d\.\d s", m) is None, f"wait not written the Danish way: {m!r}"
+        )
 
 
-def _check_sync_backoff(res: ScenarioResult, times: list[float], waits: list[float],
-                        slow: bool) -> None:
+def _check_sync_backoff(
+    res: ScenarioResult, times: list[float], waits: list[float], slow: bool
+) -> None:
     """Syncer: wait_n = m*2^n + U(0, m) (cap SYNC_MAX): gaps grow, waits are jittered."""
     gaps = [b - a for a, b in pairwise(times)]
     res.gaps = [round(g, 4) for g in gaps]
     res.check(len(times) >= 5, f"only {len(times)} attempts during the fault")
     n = min(len(gaps), 4)
     for i in range(n):
-        res.check(gaps[i] >= SYNC_BACKOFF * 2**i * 0.95,
-                  f"attempt {i + 2} came after {gaps[i]:.3f} s: hammering")
+        res.check(
+            gaps[i] >= SYNC_BACKOFF * 2**i * 0.95,
+            f"attempt {i + 2} came after {gaps[i]:.3f} s: hammering",
+        )
     for i in range(n - 1):
         res.check(gaps[i + 1] >= gaps[i] - 0.02, f"gaps do not grow: {res.gaps[:n]}")
-    res.check(n >= 3 and gaps[n - 1] > 1.8 * gaps[0] - (TIMEOUT if slow else 0),
-              f"no exponential growth: {res.gaps[:n]}")
+    res.check(
+        n >= 3 and gaps[n - 1] > 1.8 * gaps[0] - (TIMEOUT if slow else 0),
+        f"no exponential growth: {res.gaps[:n]}",
+    )
     resid = [w - SYNC_BACKOFF * 2**i for i, w in enumerate(waits[:4])]
-    res.check(all(-1e-6 <= r <= SYNC_BACKOFF + 1e-6 for r in resid),
-              f"waits off the schedule: {waits[:4]}")
-    res.check(len({round(r, 6) for r in resid}) == len(resid) and len(resid) >= 3,
-              f"waits not jittered: {waits[:4]}")
+    res.check(
+        all(-1e-6 <= r <= SYNC_BACKOFF + 1e-6 for r in resid),
+        f"waits off the schedule: {waits[:4]}",
+    )
+    res.check(
+        len({round(r, 6) for r in resid}) == len(resid) and len(resid) >= 3,
+        f"waits not jittered: {waits[:4]}",
+    )
     if slow:
-        res.check(all(g < SLOW_S for g in gaps[:3]),
-                  f"client waited for the slow answer instead of timing out: {res.gaps[:3]}")
+        res.check(
+            all(g < SLOW_S for g in gaps[:3]),
+            f"client waited for the slow answer instead of timing out: {res.gaps[:3]}",
+        )
         res.check(all(g >= TIMEOUT * 0.9 for g in gaps[:3]), f"no timeout seen: {res.gaps[:3]}")
 
 
-def _check_outbox_backoff(res: ScenarioResult, times: list[float], waits: list[float],
-                          slow: bool) -> None:
+def _check_outbox_backoff(
+    res: ScenarioResult, times: list[float], waits: list[float], slow: bool
+) -> None:
     """Outbox, one entry: rounds of ATTEMPTS_PER_ROUND tries (in-round wait m + U(0, m)),
     then a deferral DEFER_BASE * 2^round * [0.5, 1): between-round gaps grow, waits jittered."""
     gaps = [b - a for a, b in pairwise(times)]
@@ -188,21 +220,29 @@ def _check_outbox_backoff(res: ScenarioResult, times: list[float], waits: list[f
     res.check(len(between) == 3, f"too few rounds: {res.gaps}")
     for a, b in pairwise(between):
         res.check(b >= a - 0.03, f"between-round gaps do not grow: {between}")
-    res.check(len(between) == 3 and between[2] > between[0] + DEFER_BASE,
-              f"no exponential growth between rounds: {between}")
+    res.check(
+        len(between) == 3 and between[2] > between[0] + DEFER_BASE,
+        f"no exponential growth between rounds: {between}",
+    )
     in_round = [w for w in waits if w < OUTBOX_BACKOFF * 2 + 1e-6]
     defers = [w for w in waits if w >= OUTBOX_BACKOFF * 2 + 1e-6]
-    res.check(len(in_round) >= 3 and len({round(w, 6) for w in in_round}) == len(in_round),
-              f"in-round waits not jittered: {in_round}")
+    res.check(
+        len(in_round) >= 3 and len({round(w, 6) for w in in_round}) == len(in_round),
+        f"in-round waits not jittered: {in_round}",
+    )
     ratios = [d / (DEFER_BASE * 2 ** (i + 1)) for i, d in enumerate(defers[:3])]
-    res.check(len(ratios) == 3 and all(0.5 - 1e-6 <= r < 1.0 + 1e-6 for r in ratios)
-              and len({round(r, 6) for r in ratios}) == 3,
-              f"deferrals off the schedule or not jittered: {defers[:3]}")
+    res.check(
+        len(ratios) == 3
+        and all(0.5 - 1e-6 <= r < 1.0 + 1e-6 for r in ratios)
+        and len({round(r, 6) for r in ratios}) == 3,
+        f"deferrals off the schedule or not jittered: {defers[:3]}",
+    )
     if slow:
-        res.check(all(g < SLOW_S for g in gaps[:4]),
-                  f"client waited for the slow answer instead of timing out: {res.gaps[:4]}")
-        res.check(all(g >= TIMEOUT * 0.9 for g in gaps[:4]),
-                  f"no timeout seen: {res.gaps[:4]}")
+        res.check(
+            all(g < SLOW_S for g in gaps[:4]),
+            f"client waited for the slow answer instead of timing out: {res.gaps[:4]}",
+        )
+        res.check(all(g >= TIMEOUT * 0.9 for g in gaps[:4]), f"no timeout seen: {res.gaps[:4]}")
 
 
 # ------------------------------------------------------------------ the scenario
@@ -214,9 +254,15 @@ async def run_scenario(party: str, kind: str, workdir: Path) -> ScenarioResult:
 
     res = ScenarioResult(party, kind)
     workdir.mkdir(parents=True, exist_ok=True)
-    sandbox = await start_sandbox(SandboxConfig(
-        data_dir=workdir / "sandbox", dubu_data=CORPUS / "dubu.json", push_messages=False,
-        secret=SECRET, store_in_keyring=False))
+    sandbox = await start_sandbox(
+        SandboxConfig(
+            data_dir=workdir / "sandbox",
+            dubu_data=CORPUS / "dubu.json",
+            push_messages=False,
+            secret=SECRET,
+            store_in_keyring=False,
+        )
+    )
     ep = sandbox.endpoints
     gw_plan = RecordingGatewayPlan(targets=("mailbox",))
     sandbox.gateway.set_faults(gw_plan)
@@ -227,11 +273,21 @@ async def run_scenario(party: str, kind: str, workdir: Path) -> ScenarioResult:
     sync_states: list[Any] = []
     outbox_states: list[Any] = []
     services = await ClientServices.create(
-        ep, secret=SECRET, db_path=workdir / "cache.sqlite3", sync_interval=0.2,
-        on_sync_status=sync_states.append, on_outbox_status=outbox_states.append, timeout=TIMEOUT,
+        ep,
+        secret=SECRET,
+        db_path=workdir / "cache.sqlite3",
+        sync_interval=0.2,
+        on_sync_status=sync_states.append,
+        on_outbox_status=outbox_states.append,
+        timeout=TIMEOUT,
         syncer_options={"initial_backoff": SYNC_BACKOFF, "max_backoff": SYNC_MAX},
-        outbox_options={"attempts_per_round": ATTEMPTS_PER_ROUND, "initial_backoff": OUTBOX_BACKOFF,
-                        "max_backoff": 0.2, "defer_base": DEFER_BASE, "max_defer": 2.0},
+        outbox_options={
+            "attempts_per_round": ATTEMPTS_PER_ROUND,
+            "initial_backoff": OUTBOX_BACKOFF,
+            "max_backoff": 0.2,
+            "defer_base": DEFER_BASE,
+            "max_defer": 2.0,
+        },
     )
     http = httpx.AsyncClient(timeout=10)
     cache = services.cache
@@ -256,19 +312,28 @@ async def run_scenario(party: str, kind: str, workdir: Path) -> ScenarioResult:
     return res
 
 
-async def _gateway(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.AsyncClient,
-                   plan: RecordingGatewayPlan, states: list[Any]) -> None:
+async def _gateway(
+    res: ScenarioResult,
+    sandbox: Any,
+    services: Any,
+    http: httpx.AsyncClient,
+    plan: RecordingGatewayPlan,
+    states: list[Any],
+) -> None:
     from app.core.sync import ConnectionState
 
     cache = services.cache
     first, during = PLAIN[:10], PLAIN[10:20]
     await push(http, sandbox.endpoints["postmodtag"], first)
-    res.check(await until(lambda: cache.item_count() == 10, 10) is not None, "first batch not synced")
+    res.check(
+        await until(lambda: cache.item_count() == 10, 10) is not None, "first batch not synced"
+    )
     online = await until(lambda: bool(states) and states[-1].state == ConnectionState.ONLINE, 5)
     res.check(online is not None, "not online before the fault")
     # inject (mailbox SOAP only: EP_FS1 keeps accepting, traffic flows into the gateway)
-    active = RecordingGatewayPlan(targets=("mailbox",), hits=plan.hits, slow_seconds=SLOW_S,
-                                  **{res.kind: 1.0})
+    active = RecordingGatewayPlan(
+        targets=("mailbox",), hits=plan.hits, slow_seconds=SLOW_S, **{res.kind: 1.0}
+    )
     n0, s0 = len(plan.hits), len(states)
     sandbox.gateway.set_faults(active)
     services.syncer.trigger()
@@ -287,20 +352,31 @@ async def _gateway(res: ScenarioResult, sandbox: Any, services: Any, http: httpx
     # clear and converge
     sandbox.gateway.set_faults(RecordingGatewayPlan(targets=("mailbox",), hits=plan.hits))
     t0 = time.monotonic()
-    took = await until(lambda: cache.item_count() == 20 and states[-1].state == ConnectionState.ONLINE,
-                       CONVERGE_LIMIT, step=0.01)
+    took = await until(
+        lambda: cache.item_count() == 20 and states[-1].state == ConnectionState.ONLINE,
+        CONVERGE_LIMIT,
+        step=0.01,
+    )
     res.converged = took is not None
     res.converge_s = time.monotonic() - t0 if took is not None else float("nan")
     res.check(res.converged, "did not converge after the fault cleared")
     # exactly once: a fresh sync finds nothing new; every pushed message is there once
     again = await services.syncer.sync_now()
     res.check(again.new == 0 and cache.item_count() == 20, "a later sync found more")
-    res.check(all(cache.item_id_for_uuid(u) is not None for u in first + during),
-              "a pushed message is missing")
+    res.check(
+        all(cache.item_id_for_uuid(u) is not None for u in first + during),
+        "a pushed message is missing",
+    )
 
 
-async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.AsyncClient,
-                  plan: RecordingSandboxPlan, states: list[Any]) -> None:
+async def _outbox(
+    res: ScenarioResult,
+    sandbox: Any,
+    services: Any,
+    http: httpx.AsyncClient,
+    plan: RecordingSandboxPlan,
+    states: list[Any],
+) -> None:
     from app.core.sync import ConnectionState
 
     cache = services.cache
@@ -309,8 +385,11 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
     res.check(await until(lambda: cache.item_count() == len(uuids), 10) is not None, "not synced")
     cw = (await services.directory.caseworkers())[0]
     op = "FordelingsobjektAfsendRequest" if res.party == "sf2900" else "cases"
-    faults_url = sandbox.endpoints["sf2900_faults"] if res.party == "sf2900" \
+    faults_url = (
+        sandbox.endpoints["sf2900_faults"]
+        if res.party == "sf2900"
         else f"{sandbox.endpoints['dubu']}/faults"
+    )
     reason = f"Injiceret {res.kind.upper()}: sagen er lukket i DUBU"
     rule: dict[str, Any] = {"kind": res.kind}
     if res.kind == "slow":
@@ -322,15 +401,25 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
         item = cache.item_id_for_uuid(u)
         case_id = LABELS[u]["case_id"]
         if i % 2:
-            return {"item": item, "action": "assign",
-                    "payload": {"case_id": case_id, "caseworker_id": cw.id, "caseworker_label": cw.name}}
+            return {
+                "item": item,
+                "action": "assign",
+                "payload": {
+                    "case_id": case_id,
+                    "caseworker_id": cw.id,
+                    "caseworker_label": cw.name,
+                },
+            }
         return {"item": item, "action": "journalise", "payload": {"case_id": case_id}}
 
     r = await http.post(faults_url, json=rule)
     res.check(r.status_code == 200, f"fault not accepted: {r.text[:200]}")
     s0 = len(states)
     n0 = len(plan.hits)
-    ops = lambda: [t for t, o in plan.hits[n0:] if o == op]
+
+    def ops() -> list[Any]:
+        return [t for t, o in plan.hits[n0:] if o == op]
+
     oids: list[int] = []
 
     if res.kind in BUSINESS:
@@ -343,11 +432,15 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
         res.attempts = len(ops())
         res.business_rejections = cache.outbox_counts()["rejected"]
         res.not_retried = res.attempts == 4
-        res.check(res.not_retried, f"business rejection retried: {res.attempts} calls for 4 entries")
+        res.check(
+            res.not_retried, f"business rejection retried: {res.attempts} calls for 4 entries"
+        )
         for u in uuids[:4]:
             item = cache.item(cache.item_id_for_uuid(u))
-            res.check(item["status"] == "fejlet" and item["status_note"] == reason,
-                      f"reason not on the item: {item['status']!r} {item['status_note']!r}")
+            res.check(
+                item["status"] == "fejlet" and item["status_note"] == reason,
+                f"reason not on the item: {item['status']!r} {item['status_note']!r}",
+            )
         bad = [s for s in states[s0:] if s.state != ConnectionState.ONLINE]
         res.check(not bad, "a business rejection was reported as a connection problem")
         received = (await http.get(sandbox.endpoints["sf2900_received"])).json()
@@ -369,8 +462,10 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
             res.attempts = len(ops())
             res.check(res.attempts >= 2, f"no retry after the dropped answer ({res.attempts})")
             row = cache.outbox_entries()[0]
-            res.check(row.receipt is not None and row.receipt["document"]["duplicate"] is True,
-                      "the retry was not recognised as a duplicate")
+            res.check(
+                row.receipt is not None and row.receipt["document"]["duplicate"] is True,
+                "the retry was not recognised as a duplicate",
+            )
         else:
             seen = await until(lambda: len(ops()) >= SPACING_ATTEMPTS, 20)
             res.check(seen is not None, f"the outbox did not retry ({len(ops())} attempts)")
@@ -383,8 +478,12 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
         word = "SF2900" if res.party == "sf2900" else "DUBU"
         _check_danish(res, res.messages, word)
         if res.kind != "drop_after_record":
-            res.check(any(s.state == ConnectionState.OFFLINE for s in bad), "never reported offline")
-            res.check(cache.outbox_counts()["delivered"] == 0, "delivered while the fault was active")
+            res.check(
+                any(s.state == ConnectionState.OFFLINE for s in bad), "never reported offline"
+            )
+            res.check(
+                cache.outbox_counts()["delivered"] == 0, "delivered while the fault was active"
+            )
         # more decisions while the fault is still on: traffic flows
         for i, u in enumerate(uuids[1:6], start=1):
             d = decide(u, i)
@@ -396,27 +495,37 @@ async def _outbox(res: ScenarioResult, sandbox: Any, services: Any, http: httpx.
 
     def finished() -> bool:
         c = cache.outbox_counts()
-        return c["open"] == 0 and c["unrecorded"] == 0 and \
-            sum(1 for r in cache.outbox_entries() if r.id in oids and r.status == "delivered") == len(oids)
+        return (
+            c["open"] == 0
+            and c["unrecorded"] == 0
+            and sum(1 for r in cache.outbox_entries() if r.id in oids and r.status == "delivered")
+            == len(oids)
+        )
 
     took = await until(finished, CONVERGE_LIMIT, step=0.01)
     res.converged = took is not None
     res.converge_s = time.monotonic() - t0 if took is not None else float("nan")
     res.check(res.converged, f"did not converge: {cache.outbox_counts()}")
     if res.kind not in BUSINESS:
-        res.check(states and states[-1].state == ConnectionState.ONLINE, "not online after convergence")
+        res.check(
+            states and states[-1].state == ConnectionState.ONLINE, "not online after convergence"
+        )
     # exactly once at SF2900: one DOKUMENT per delivered entry's AnvenderTransaktionsID
     received = (await http.get(sandbox.endpoints["sf2900_received"])).json()
     per_tid = Counter(r["transaction_id"] for r in received)
     rows = [r for r in cache.outbox_entries() if r.id in oids]
     for row in rows:
-        res.check(per_tid.get(row.transaction_id, 0) == 1,
-                  f"outbox {row.id} applied {per_tid.get(row.transaction_id, 0)} times at SF2900")
+        res.check(
+            per_tid.get(row.transaction_id, 0) == 1,
+            f"outbox {row.id} applied {per_tid.get(row.transaction_id, 0)} times at SF2900",
+        )
         item = cache.item(row.item_id)
         want = "journaliseret" if row.action == "journalise" else "fordelt"
         res.check(item["status"] == want, f"item status {item['status']!r}, want {want!r}")
         res.check(row.gateway_recorded_at is not None, "outcome not recorded on the gateway")
-    res.check(len(received) == len(rows), f"{len(received)} objects at SF2900 for {len(rows)} actions")
+    res.check(
+        len(received) == len(rows), f"{len(received)} objects at SF2900 for {len(rows)} actions"
+    )
 
 
 # ------------------------------------------------------------------ tests

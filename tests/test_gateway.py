@@ -57,8 +57,7 @@ def make_db_url(kind: str, tmp_path: Path) -> str:
     return fresh_pg(url)
 
 
-def run_gateway(config: GatewayConfig,
-                body: Callable[[RunningGateway], Awaitable[Any]]) -> Any:
+def run_gateway(config: GatewayConfig, body: Callable[[RunningGateway], Awaitable[Any]]) -> Any:
     async def main() -> Any:
         gateway = await start_gateway(config)
         try:
@@ -69,7 +68,9 @@ def run_gateway(config: GatewayConfig,
     return asyncio.run(main())
 
 
-async def post(client: httpx.AsyncClient, gw: RunningGateway, data: bytes) -> tuple[int, pm.Receipt]:
+async def post(
+    client: httpx.AsyncClient, gw: RunningGateway, data: bytes
+) -> tuple[int, pm.Receipt]:
     resp = await client.post(gw.postmodtag_url, content=data, headers=pm.request_headers())
     return resp.status_code, pm.receipt_from_http(resp.status_code, resp.content)
 
@@ -132,8 +133,10 @@ def _corrupt_variants(data: bytes) -> dict[str, bytes]:
         "not_xml": b"hello, this is not xml",
         "empty": b"",
         "bad_uuid": UUID_RE.sub(rb"\g<1>not-a-uuid\g<3>", data, count=1),
-        "entity": (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
-                   b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><m>&b;</m>'),
+        "entity": (
+            b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><m>&b;</m>'
+        ),
         "wrong_ns": text.replace("https://DigitalPost.dk/MeMo-1", "urn:not-memo").encode(),
         "nemsms": text.replace(">DIGITALPOST<", ">NEMSMS<").encode(),
     }
@@ -159,7 +162,11 @@ def test_invalid_messages_are_rejected_with_a_reason_and_not_stored(tmp_path):
 
 def test_unconfigured_contact_point_is_rejected(tmp_path):
     data = SMALL_FILES[0].read_bytes()
-    cp = re.search(rb"<memo:Recipient>.*?<memo:contactPointID>([^<]+)<", data, re.DOTALL).group(1).decode()
+    cp = (
+        re.search(rb"<memo:Recipient>.*?<memo:contactPointID>([^<]+)<", data, re.DOTALL)
+        .group(1)
+        .decode()
+    )
 
     async def body(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
@@ -168,8 +175,13 @@ def test_unconfigured_contact_point_is_rejected(tmp_path):
             assert receipt.code == pm.CODE_CONTACT_POINT
         assert gw.store.count() == 0
 
-    run_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'a.db'}",
-                              contact_points=("00000000-0000-4000-8000-000000000000",)), body)
+    run_gateway(
+        GatewayConfig(
+            db_url=f"sqlite:///{tmp_path / 'a.db'}",
+            contact_points=("00000000-0000-4000-8000-000000000000",),
+        ),
+        body,
+    )
 
     async def accepted(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
@@ -177,8 +189,9 @@ def test_unconfigured_contact_point_is_rejected(tmp_path):
             assert receipt.accepted
         assert gw.store.fetch(1).contact_point_id == cp
 
-    run_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'b.db'}", contact_points=(cp,)),
-                accepted)
+    run_gateway(
+        GatewayConfig(db_url=f"sqlite:///{tmp_path / 'b.db'}", contact_points=(cp,)), accepted
+    )
 
 
 def test_oversized_refused_by_content_length_and_while_streaming(tmp_path):
@@ -186,16 +199,19 @@ def test_oversized_refused_by_content_length_and_while_streaming(tmp_path):
 
     async def body(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
-            resp = await client.post(gw.postmodtag_url, content=b"<" + b"x" * (limit + 10),
-                                     headers=pm.request_headers())
+            resp = await client.post(
+                gw.postmodtag_url, content=b"<" + b"x" * (limit + 10), headers=pm.request_headers()
+            )
             assert resp.status_code == 413
             assert pm.receipt_from_http(resp.status_code, resp.content).code == pm.CODE_TOO_LARGE
         # chunked upload without Content-Length: the gateway answers and closes long before the
         # sender is done; it never buffers the whole body.
         host, port = gw.base_url.removeprefix("http://").rsplit(":", 1)
         reader, writer = await asyncio.open_connection(host, int(port))
-        writer.write(f"POST {pm.PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/xml\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n".encode())
+        writer.write(
+            f"POST {pm.PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/xml\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
         chunk = b"<a>" + b"x" * (64 * 1024 - 3)
         sent = 0
         answer = b""
@@ -227,8 +243,9 @@ def test_oversized_refused_by_content_length_and_while_streaming(tmp_path):
         assert sent < 8 * limit, sent
         assert gw.store.count() == 0
 
-    run_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.db'}", max_message_bytes=limit),
-                body)
+    run_gateway(
+        GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.db'}", max_message_bytes=limit), body
+    )
 
 
 def test_fault_injection_http500_drop_and_drop_after_store(tmp_path):
@@ -236,8 +253,9 @@ def test_fault_injection_http500_drop_and_drop_after_store(tmp_path):
 
     async def body(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
-            resp = await client.post(gw.base_url + "/_sandbox/faults",
-                                     json={"next": {"http_500": 1, "drop": 1}})
+            resp = await client.post(
+                gw.base_url + "/_sandbox/faults", json={"next": {"http_500": 1, "drop": 1}}
+            )
             assert resp.status_code == 200
             with pytest.raises(httpx.TransportError):  # "drop" comes first
                 await client.post(gw.postmodtag_url, content=data, headers=pm.request_headers())
@@ -277,8 +295,9 @@ def test_transaction_id_is_echoed_and_receipt_has_no_content(tmp_path):
 
     async def body(gw: RunningGateway) -> None:
         async with httpx.AsyncClient() as client:
-            resp = await client.post(gw.postmodtag_url, content=data,
-                                     headers=pm.request_headers(tid))
+            resp = await client.post(
+                gw.postmodtag_url, content=data, headers=pm.request_headers(tid)
+            )
             receipt = pm.receipt_from_http(resp.status_code, resp.content)
             assert receipt.accepted and receipt.transaction_id == tid
             assert len(resp.content) < 400
@@ -292,7 +311,7 @@ def _inflated(size: int) -> bytes:
     src = SMALL_FILES[0].read_bytes()
     m = re.search(rb"(<memo:content>)([^<]*)(</memo:content>)", src)
     payload = base64.b64encode(b"Tekst " * (size * 3 // 4 // 6))
-    return src[: m.start(2)] + payload + src[m.end(2):]
+    return src[: m.start(2)] + payload + src[m.end(2) :]
 
 
 @pytest.mark.parametrize("db", db_urls())
@@ -320,14 +339,25 @@ def test_cli_add_user_and_serve_until_sigterm(tmp_path):
     from tests.conftest import REPO
 
     env = dict(os.environ, POSTFORDELER_DATA_DIR=str(tmp_path / "data"))
-    done = subprocess.run([sys.executable, "-m", "app", "gateway", "add-user", "eva"],
-                          check=False, input="eva-hemmelig\n", text=True,
-                          capture_output=True, env=env,
-                          cwd=REPO, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "gateway", "add-user", "eva"],
+        check=False,
+        input="eva-hemmelig\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "app", "gateway", "serve", "--port", "0"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, env=env,
-                            cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "gateway", "serve", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         endpoints = json.loads(proc.stdout.readline())
         assert endpoints["ready"] is True

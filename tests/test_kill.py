@@ -37,7 +37,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
-MESSAGES = CORPUS / "messages" if (CORPUS / "messages").exists() else REPO / "resources" / "sandbox" / "messages"
+MESSAGES = (
+    CORPUS / "messages"
+    if (CORPUS / "messages").exists()
+    else REPO / "resources" / "sandbox" / "messages"
+)
 TRIALS = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "10"))
 
 
@@ -62,7 +66,11 @@ def _env(work: Path) -> dict[str, str]:
 def _cli(work: Path, data: Path, *args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "app", "--data-dir", str(data), *args],
-        env=_env(work), cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+        env=_env(work),
+        cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
     )
 
 
@@ -77,10 +85,18 @@ class Sandbox:
         self.user = self.endpoints["user"]
         # The sandbox put its demo secret in the (test) keyring of this environment.
         self.secret = subprocess.run(
-            [sys.executable, "-c",
-             "import keyring; print(keyring.get_password('postfordeler', 'gateway:' + "
-             f"{self.user!r}))"],
-            env=_env(work), capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import keyring; print(keyring.get_password('postfordeler', 'gateway:' + "
+                    f"{self.user!r}))"
+                ),
+            ],
+            env=_env(work),
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         assert self.endpoints["secret_in_keyring"] and self.secret
 
@@ -97,8 +113,12 @@ def _replicate(data: bytes) -> tuple[str, bytes]:
     import re
 
     new = str(uuid.uuid4())
-    body = re.sub(rb"(messageUUID>)([0-9a-fA-F-]{36})(<)", lambda m: m.group(1) + new.encode() + m.group(3),
-                  data, count=1)
+    body = re.sub(
+        rb"(messageUUID>)([0-9a-fA-F-]{36})(<)",
+        lambda m: m.group(1) + new.encode() + m.group(3),
+        data,
+        count=1,
+    )
     return new, body
 
 
@@ -122,8 +142,14 @@ class Pusher(threading.Thread):
             while not self._halt.is_set() and (self.limit is None or n < self.limit):
                 new, body = _replicate(self.rng.choice(self.bodies))
                 try:
-                    r = http.post(self.url, content=body, headers={
-                        "Content-Type": "application/xml", "x-TransaktionsId": str(uuid.uuid4())})
+                    r = http.post(
+                        self.url,
+                        content=body,
+                        headers={
+                            "Content-Type": "application/xml",
+                            "x-TransaktionsId": str(uuid.uuid4()),
+                        },
+                    )
                     if r.status_code == 200 and "reject" not in r.text.lower():
                         self.accepted[new] = hashlib.sha256(body).hexdigest()
                     else:
@@ -144,8 +170,12 @@ def _gateway_items(endpoints: dict, secret: str | None) -> dict[int, tuple[str, 
     from app.sf1606.mailbox_client import MailboxClient
 
     async def main() -> dict[int, tuple[str, str | None]]:
-        client = MailboxClient(endpoints["gateway"], municipality_cvr=endpoints["municipality_cvr"],
-                               user=endpoints["user"], secret=secret or "")
+        client = MailboxClient(
+            endpoints["gateway"],
+            municipality_cvr=endpoints["municipality_cvr"],
+            user=endpoints["user"],
+            secret=secret or "",
+        )
         out: dict[int, tuple[str, str | None]] = {}
         cursor = 0
         try:
@@ -217,8 +247,19 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
     try:
         time.sleep(0.5)
         for _ in range(trials):
-            proc = _cli(work, data, "sync", "--gateway", sandbox.endpoints["gateway"], "--user", sandbox.user,
-                        "--interval", "0.05", "--page-size", str(rng.choice([10, 25, 50])))
+            proc = _cli(
+                work,
+                data,
+                "sync",
+                "--gateway",
+                sandbox.endpoints["gateway"],
+                "--user",
+                sandbox.user,
+                "--interval",
+                "0.05",
+                "--page-size",
+                str(rng.choice([10, 25, 50])),
+            )
             _kill_after(proc, rng.uniform(0.8, 2.5))
             report.trials += 1
             problems, cursor, ids = _cache_snapshot(_cache_path(data))
@@ -229,9 +270,18 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
             snapshots.append((cursor, ids))
         pusher.stop()
         # converge: one clean sync after the traffic stopped
-        done = _cli(work, data, "sync", "--once", "--json", "--gateway", sandbox.endpoints["gateway"],
-                    "--user", sandbox.user)
-        out, err = done.communicate(timeout=120)
+        done = _cli(
+            work,
+            data,
+            "sync",
+            "--once",
+            "--json",
+            "--gateway",
+            sandbox.endpoints["gateway"],
+            "--user",
+            sandbox.user,
+        )
+        _out, err = done.communicate(timeout=120)
         if done.returncode != 0:
             report.violations.append(f"final sync failed: {err.decode()[-500:]}")
         gateway = _gateway_items(sandbox.endpoints, sandbox.secret)
@@ -247,7 +297,8 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
     cached = {
         u.lower(): (gid, hashlib.sha256(bytes(m)).hexdigest())
         for u, gid, m in con.execute(
-            "SELECT i.message_uuid, i.gateway_item_id, b.memo FROM items i JOIN item_blobs b ON b.item_id = i.id")
+            "SELECT i.message_uuid, i.gateway_item_id, b.memo FROM items i JOIN item_blobs b ON b.item_id = i.id"
+        )
     }
     con.close()
     gw_by_uuid = {u: (gid, sha) for gid, (u, sha) in gateway.items()}
@@ -271,14 +322,17 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
     return report
 
 
-def _plan_actions(cache, dataset_cases: dict[str, dict], rng: random.Random, n: int) -> list[tuple[int, str, dict]]:
+def _plan_actions(
+    cache, dataset_cases: dict[str, dict], rng: random.Random, n: int
+) -> list[tuple[int, str, dict]]:
     """Pick n undecided items and a decision for each (journalise with/without note, assign,
     forward, reject)."""
     from sqlalchemy import text
 
     with cache.engine.connect() as conn:
-        free = [r[0] for r in conn.execute(text(
-            "SELECT id FROM items WHERE status = 'ny' ORDER BY id"))]
+        free = [
+            r[0] for r in conn.execute(text("SELECT id FROM items WHERE status = 'ny' ORDER BY id"))
+        ]
     rng.shuffle(free)
     case_ids = list(dataset_cases)
     out = []
@@ -299,7 +353,9 @@ def _plan_actions(cache, dataset_cases: dict[str, dict], rng: random.Random, n: 
     return out
 
 
-def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: int = 8) -> KillReport:
+def run_kill_outbox(
+    work: Path, trials: int = TRIALS, seed: int = 1, per_trial: int = 8
+) -> KillReport:
     from app.models.cache import Cache
     from app.models.db import open_cache
 
@@ -308,27 +364,50 @@ def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: 
     sandbox = Sandbox(work)
     data = work / "client"
     ep = sandbox.endpoints
-    cases = {c["id"]: c for c in json.loads((REPO / "resources" / "sandbox" / "dubu.json").read_text())["cases"]
-             if c.get("caseworker_id")}
+    cases = {
+        c["id"]: c
+        for c in json.loads((REPO / "resources" / "sandbox" / "dubu.json").read_text())["cases"]
+        if c.get("caseworker_id")
+    }
     try:
         need = trials * per_trial + 10
         pusher = Pusher(ep["postmodtag"], rate=1e6, seed=seed, limit=need)
         pusher.run()  # synchronously: fill the gateway
-        proc = _cli(work, data, "sync", "--once", "--gateway", ep["gateway"], "--user", sandbox.user)
+        proc = _cli(
+            work, data, "sync", "--once", "--gateway", ep["gateway"], "--user", sandbox.user
+        )
         proc.communicate(timeout=120)
         db = open_cache(_cache_path(data))
         cache = Cache(db)
         import httpx
 
         # slow answers widen the window in which a kill lands mid-call (request sent, no answer)
-        httpx.post(ep["sf2900_faults"], json={"kind": "slow", "seconds": 0.5, "probability": 0.5}, timeout=10)
+        httpx.post(
+            ep["sf2900_faults"],
+            json={"kind": "slow", "seconds": 0.5, "probability": 0.5},
+            timeout=10,
+        )
         expected: dict[int, tuple[str, dict]] = {}
         for _ in range(trials):
             for item_id, kind, payload in _plan_actions(cache, cases, rng, per_trial):
                 oid = cache.enqueue(item_id, kind, payload, sandbox.user)
                 expected[oid] = (kind, payload)
-            proc = _cli(work, data, "outbox", "run", "--sf2900", ep["sf2900"], "--dubu", ep["dubu"],
-                        "--gateway", ep["gateway"], "--user", sandbox.user, "--timeout", "10")
+            proc = _cli(
+                work,
+                data,
+                "outbox",
+                "run",
+                "--sf2900",
+                ep["sf2900"],
+                "--dubu",
+                ep["dubu"],
+                "--gateway",
+                ep["gateway"],
+                "--user",
+                sandbox.user,
+                "--timeout",
+                "10",
+            )
             before = cache.outbox_counts()
             _kill_after(proc, rng.uniform(0.8, 2.5))
             report.trials += 1
@@ -339,8 +418,22 @@ def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: 
                 report.kills_in_flight += 1
         httpx.post(ep["sf2900_faults"], json={"clear": True}, timeout=10)
         for _ in range(5):
-            proc = _cli(work, data, "outbox", "run", "--once", "--json", "--sf2900", ep["sf2900"], "--dubu",
-                        ep["dubu"], "--gateway", ep["gateway"], "--user", sandbox.user)
+            proc = _cli(
+                work,
+                data,
+                "outbox",
+                "run",
+                "--once",
+                "--json",
+                "--sf2900",
+                ep["sf2900"],
+                "--dubu",
+                ep["dubu"],
+                "--gateway",
+                ep["gateway"],
+                "--user",
+                sandbox.user,
+            )
             proc.communicate(timeout=300)
             counts = cache.outbox_counts()
             if counts["open"] == 0 and counts["unrecorded"] == 0:
@@ -361,12 +454,19 @@ def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: 
             docs_per_msg[key] = docs_per_msg.get(key, 0) + 1
     from app.dubu.sf2900_client import derived_id
 
-    done_status = {"journalise": "journaliseret", "assign": "fordelt", "forward": "videresendt", "reject": "afvist"}
+    done_status = {
+        "journalise": "journaliseret",
+        "assign": "fordelt",
+        "forward": "videresendt",
+        "reject": "afvist",
+    }
     for row in rows:
         report.checked += 1
         kind, payload = expected[row.id]
         if row.status != "delivered":
-            report.violations.append(f"outbox {row.id} ({kind}) ended {row.status}: {row.last_error}")
+            report.violations.append(
+                f"outbox {row.id} ({kind}) ended {row.status}: {row.last_error}"
+            )
             continue
         if items[row.item_id]["status"] != done_status[kind]:
             report.violations.append(f"item {row.item_id} status {items[row.item_id]['status']}")
@@ -381,14 +481,21 @@ def run_kill_outbox(work: Path, trials: int = TRIALS, seed: int = 1, per_trial: 
             report.violations.append(f"outbox {row.id}: transaction applied {n_doc} times")
         uuid_ = items[row.item_id]["message_uuid"]
         if docs_per_msg.get(uuid_, 0) != 1:
-            report.violations.append(f"message {uuid_}: {docs_per_msg.get(uuid_, 0)} DOKUMENT at SF2900")
-        if payload.get("note"):
-            if by_tid.get(derived_id(row.transaction_id, "journalnotat"), 0) != 1:
-                report.violations.append(f"outbox {row.id}: journal note not applied exactly once")
+            report.violations.append(
+                f"message {uuid_}: {docs_per_msg.get(uuid_, 0)} DOKUMENT at SF2900"
+            )
+        if (
+            payload.get("note")
+            and by_tid.get(derived_id(row.transaction_id, "journalnotat"), 0) != 1
+        ):
+            report.violations.append(f"outbox {row.id}: journal note not applied exactly once")
     expected_records = sum(1 for r in rows if expected[r.id][0] != "reject") + sum(
-        1 for r in rows if expected[r.id][1].get("note") and expected[r.id][0] != "reject")
+        1 for r in rows if expected[r.id][1].get("note") and expected[r.id][0] != "reject"
+    )
     if len(received) != expected_records:
-        report.violations.append(f"SF2900 holds {len(received)} objects, expected {expected_records}")
+        report.violations.append(
+            f"SF2900 holds {len(received)} objects, expected {expected_records}"
+        )
     return report
 
 
@@ -396,8 +503,12 @@ def _gateway_outcomes(ep: dict, secret: str | None, cache, rows) -> dict[int, st
     from app.sf1606.mailbox_client import MailboxClient
 
     async def main() -> dict[int, str | None]:
-        client = MailboxClient(ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"],
-                               secret=secret or "")
+        client = MailboxClient(
+            ep["gateway"],
+            municipality_cvr=ep["municipality_cvr"],
+            user=ep["user"],
+            secret=secret or "",
+        )
         try:
             out = {}
             for r in rows:

@@ -26,10 +26,16 @@ CVR = "29189129"
 USERS = {"anna": "hemmelig-a", "bo": "hemmelig-b", "carl": "hemmelig-c", "dorte": "hemmelig-d"}
 
 
-def client_for(gw: RunningGateway, user: str = "anna", secret: str | None = None,
-               **kw) -> MailboxClient:
-    return MailboxClient(gw.base_url, municipality_cvr=CVR, user=user,
-                         secret=USERS.get(user, "") if secret is None else secret, **kw)
+def client_for(
+    gw: RunningGateway, user: str = "anna", secret: str | None = None, **kw
+) -> MailboxClient:
+    return MailboxClient(
+        gw.base_url,
+        municipality_cvr=CVR,
+        user=user,
+        secret=USERS.get(user, "") if secret is None else secret,
+        **kw,
+    )
 
 
 def run(url: str, body, *, n_messages: int = 0, **config_kw):
@@ -43,8 +49,9 @@ def run(url: str, body, *, n_messages: int = 0, **config_kw):
             async with httpx.AsyncClient() as http:
                 for path in SMALL_FILES[:n_messages]:
                     data = path.read_bytes()
-                    resp = await http.post(gw.postmodtag_url, content=data,
-                                           headers={"Content-Type": "application/xml"})
+                    resp = await http.post(
+                        gw.postmodtag_url, content=data, headers={"Content-Type": "application/xml"}
+                    )
                     assert resp.json()["kvittering"] == "accept"
                     sent.append(data)
             return await body(gw, sent)
@@ -65,13 +72,22 @@ def test_wsdl_is_served_with_the_real_address_and_loads_in_zeep(tmp_path):
 
         def load():
             client = zeep.Client(gw.mailbox_wsdl_url)
-            ops = set(client.wsdl.bindings[
-                "{https://postfordeler.dk/xml/wsdl/soap11/Mailbox/1/}MailboxBinding"]._operations)
+            ops = set(
+                client.wsdl.bindings[
+                    "{https://postfordeler.dk/xml/wsdl/soap11/Mailbox/1/}MailboxBinding"
+                ]._operations
+            )
             return ops
 
         ops = await asyncio.to_thread(load)
-        assert {"PostListe", "PostHent", "UdfaldRegistrer", "ReservationOpret",
-                "ReservationFrigiv", "ReservationListe"} <= ops
+        assert {
+            "PostListe",
+            "PostHent",
+            "UdfaldRegistrer",
+            "ReservationOpret",
+            "ReservationFrigiv",
+            "ReservationListe",
+        } <= ops
 
     run(f"sqlite:///{tmp_path / 'gw.db'}", body)
 
@@ -101,7 +117,10 @@ def test_list_pages_after_cursor_and_fetch(db, tmp_path):
             assert ids == sorted(ids) and len(set(ids)) == 20
             first = items[0]
             assert first.received_at.tzinfo is not None and first.kind in (
-                "retursvar", "nyhenvendelse", "videresendt")
+                "retursvar",
+                "nyhenvendelse",
+                "videresendt",
+            )
             assert first.status == "ny" and first.outcome is None and first.claimed_by is None
             empty = await mc.list_items(cursor)
             assert empty.items == () and empty.next_cursor == cursor and not empty.more
@@ -160,7 +179,11 @@ def test_claims_leases_and_outcomes(db, tmp_path):
             await anna.record_outcome(1, "journaliseret", case_id="sag-1", note="ok")
             item = await bo.fetch(1)
             assert (item.status, item.outcome, item.outcome_case_id, item.outcome_user) == (
-                "behandlet", "journaliseret", "sag-1", "anna")
+                "behandlet",
+                "journaliseret",
+                "sag-1",
+                "anna",
+            )
             assert item.claimed_by is None and await bo.claims() == []
             await anna.record_outcome(1, "journaliseret", case_id="sag-1")  # idempotent retry
             with pytest.raises(MailboxError) as err:
@@ -197,15 +220,18 @@ def test_claims_leases_and_outcomes(db, tmp_path):
 
 def test_authentication_and_authority_are_required(tmp_path):
     async def body(gw, _):
-        for user, secret, code in (("anna", "forkert", "AUTENTIFIKATION"),
-                                   ("ukendt", "x", "AUTENTIFIKATION")):
+        for user, secret, code in (
+            ("anna", "forkert", "AUTENTIFIKATION"),
+            ("ukendt", "x", "AUTENTIFIKATION"),
+        ):
             mc = client_for(gw, user, secret)
             with pytest.raises(MailboxError) as err:
                 await mc.list_items(0)
             assert err.value.code == code
             await mc.close()
-        other = MailboxClient(gw.base_url, municipality_cvr="11111111", user="anna",
-                              secret=USERS["anna"])
+        other = MailboxClient(
+            gw.base_url, municipality_cvr="11111111", user="anna", secret=USERS["anna"]
+        )
         with pytest.raises(MailboxError) as err:
             await other.list_items(0)
         assert err.value.code == "AUTORISATION"
@@ -218,12 +244,15 @@ def test_authentication_and_authority_are_required(tmp_path):
             f"<a:MunicipalityCVR>{CVR}</a:MunicipalityCVR></a:AuthorityContext>"
             "<mb:EfterElementID>0</mb:EfterElementID></mb:PostListeRequest></soap:Body></soap:Envelope>"
         )
-        hostile = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                   + envelope.replace("<mb:EfterElementID>0", "<mb:EfterElementID>&e;0"))
+        hostile = (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            + envelope.replace("<mb:EfterElementID>0", "<mb:EfterElementID>&e;0")
+        )
         async with httpx.AsyncClient() as http:
             for payload in (envelope, hostile, "not xml"):
-                resp = await http.post(gw.mailbox_url, content=payload,
-                                       headers={"Content-Type": "text/xml"})
+                resp = await http.post(
+                    gw.mailbox_url, content=payload, headers={"Content-Type": "text/xml"}
+                )
                 assert resp.status_code == 500
                 assert "ErrorCode" in resp.text and "PostElement" not in resp.text
                 assert "root:" not in resp.text
@@ -249,8 +278,9 @@ def test_unavailable_and_temporary_faults_are_retryable(tmp_path):
                 await mc.list_items(0)
         finally:
             await mc.close()
-        nowhere = MailboxClient("http://127.0.0.1:9", municipality_cvr=CVR, user="anna",
-                                secret="x", timeout=1.0)
+        nowhere = MailboxClient(
+            "http://127.0.0.1:9", municipality_cvr=CVR, user="anna", secret="x", timeout=1.0
+        )
         with pytest.raises(MailboxUnavailable):
             await nowhere.list_items(0)
         await nowhere.close()
@@ -281,8 +311,11 @@ def test_concurrent_distributors_never_handle_an_item_twice(db, tmp_path):
             mc = client_for(gw, user)
             try:
                 for _ in range(4):  # passes until nothing is left
-                    ids = [i.item_id for i in (await mc.list_items(0, limit=500)).items
-                           if i.status == "ny"]
+                    ids = [
+                        i.item_id
+                        for i in (await mc.list_items(0, limit=500)).items
+                        if i.status == "ny"
+                    ]
                     rng.shuffle(ids)
                     for item_id in ids:
                         try:
@@ -295,8 +328,7 @@ def test_concurrent_distributors_never_handle_an_item_twice(db, tmp_path):
                             continue
                         await asyncio.sleep(rng.random() * 0.01)
                         try:
-                            await mc.record_outcome(item_id, "journaliseret",
-                                                    case_id=f"sag-{user}")
+                            await mc.record_outcome(item_id, "journaliseret", case_id=f"sag-{user}")
                         except MailboxError as exc:
                             refused[exc.code] = refused.get(exc.code, 0) + 1
                             continue
@@ -326,7 +358,17 @@ def test_mailbox_item_matches_contract_fields():
     from app.sf1606.mailbox_client import MailboxItem, MailboxPage
 
     names = [f.name for f in fields(MailboxItem)]
-    assert names[:10] == ["item_id", "message_uuid", "received_at", "contact_point_id", "kind",
-                          "memo", "status", "outcome", "claimed_by", "claim_expires_at"]
+    assert names[:10] == [
+        "item_id",
+        "message_uuid",
+        "received_at",
+        "contact_point_id",
+        "kind",
+        "memo",
+        "status",
+        "outcome",
+        "claimed_by",
+        "claim_expires_at",
+    ]
     assert [f.name for f in fields(MailboxPage)] == ["items", "next_cursor", "more"]
     assert uuid  # imported for symmetry with test_gateway helpers

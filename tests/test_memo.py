@@ -221,7 +221,8 @@ def test_threads_share_nothing_mutable():
 
     def work(i: int) -> str:
         out = []
-        for j, data in enumerate(goods):
+        for j, good in enumerate(goods):
+            data = good
             if (i + j) % 3 == 0:
                 data = bad_label if j % 2 else bad_uuid
                 try:

@@ -26,7 +26,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_json_all_valid_exit_0():
-    files = sorted(MESSAGES.glob("*.xml"))[:5] + [SPEC_EXAMPLES / "MeMo_with_attachment.xml"]
+    files = [*sorted(MESSAGES.glob("*.xml"))[:5], SPEC_EXAMPLES / "MeMo_with_attachment.xml"]
     proc = run("--json", *map(str, files))
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -35,29 +36,47 @@ class World:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
 
-    async def __aenter__(self) -> World:
+    async def __aenter__(self) -> Self:
         from app.gateway.server import GatewayConfig, start_gateway
         from app.sandbox.dubu_service import DubuDirectoryService
         from app.sandbox.sf2900_service import Sf2900Service
         from app.sf1606.mailbox_client import MailboxClient
 
-        self.gateway = await start_gateway(GatewayConfig(
-            db_url=f"sqlite:///{self.tmp / 'gw.sqlite3'}", users={USER: SECRET}, municipality_cvr=CVR))
+        self.gateway = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{self.tmp / 'gw.sqlite3'}",
+                users={USER: SECRET},
+                municipality_cvr=CVR,
+            )
+        )
         self.sf = Sf2900Service(data_dir=self.tmp / "sf2900", municipality_cvr=CVR)
         await self.sf.start()
         self.dubu = DubuDirectoryService(DATASET)
         await self.dubu.start()
-        self.mailbox = MailboxClient(self.gateway.base_url, municipality_cvr=CVR, user=USER, secret=SECRET)
+        self.mailbox = MailboxClient(
+            self.gateway.base_url, municipality_cvr=CVR, user=USER, secret=SECRET
+        )
         self.db = open_cache(self.tmp / "cache.sqlite3")
         self.cache = Cache(self.db)
         self.worker = DbWorker()
-        await push(self.gateway.postmodtag_url, [MESSAGES / f"{u}.xml" for u in WITH_CASE + WITHOUT_CASE])
+        await push(
+            self.gateway.postmodtag_url, [MESSAGES / f"{u}.xml" for u in WITH_CASE + WITHOUT_CASE]
+        )
         res = await sync_once(self.mailbox, self.cache, worker=self.worker)
         assert res.new == len(WITH_CASE) + len(WITHOUT_CASE)
         self.sf2900 = Sf2900Client(self.sf.service_url, municipality_cvr=CVR, timeout=5)
         self.directory = HttpDubuDirectory(self.dubu.base_url)
-        self.outbox = OutboxWorker(self.cache, self.sf2900, self.directory, self.mailbox, worker=self.worker,
-                                   call_timeout=5, attempts_per_round=3, initial_backoff=0.01, max_backoff=0.05)
+        self.outbox = OutboxWorker(
+            self.cache,
+            self.sf2900,
+            self.directory,
+            self.mailbox,
+            worker=self.worker,
+            call_timeout=5,
+            attempts_per_round=3,
+            initial_backoff=0.01,
+            max_backoff=0.05,
+        )
         self.http = httpx.AsyncClient()
         return self
 
@@ -90,13 +109,26 @@ def test_journalise_assign_forward_reject_land_right(tmp_path):
             case_a = await w.directory.case(LABELS[u_a]["case_id"])
             case_j = await w.directory.case(LABELS[u_j]["case_id"])
             cw = (await w.directory.caseworkers())[3]
-            nexus = [r for r in await w.sf2900.receivers("29.01.00") if "Nexus" in r.name][0]
-            o_j = w.cache.enqueue(w.item(u_j), "journalise",
-                                  {"case_id": case_j.id, "case_number": case_j.number,
-                                   "note": "Modtaget svar fra mor; ingen handling."}, USER)
-            o_a = w.cache.enqueue(w.item(u_a), "assign",
-                                  {"case_id": case_a.id, "caseworker_id": cw.id, "caseworker_label": cw.name}, USER)
-            o_f = w.cache.enqueue(w.item(u_f), "forward", {"receiver_id": nexus.system_uuid, "kle": "29.01.00"}, USER)
+            nexus = next(r for r in await w.sf2900.receivers("29.01.00") if "Nexus" in r.name)
+            o_j = w.cache.enqueue(
+                w.item(u_j),
+                "journalise",
+                {
+                    "case_id": case_j.id,
+                    "case_number": case_j.number,
+                    "note": "Modtaget svar fra mor; ingen handling.",
+                },
+                USER,
+            )
+            o_a = w.cache.enqueue(
+                w.item(u_a),
+                "assign",
+                {"case_id": case_a.id, "caseworker_id": cw.id, "caseworker_label": cw.name},
+                USER,
+            )
+            o_f = w.cache.enqueue(
+                w.item(u_f), "forward", {"receiver_id": nexus.system_uuid, "kle": "29.01.00"}, USER
+            )
             o_r = w.cache.enqueue(w.item(u_r), "reject", {"reason": "Hører til Jobcenteret"}, USER)
             done = await w.outbox.run_once()
             assert done == 4
@@ -125,12 +157,22 @@ def test_journalise_assign_forward_reject_land_right(tmp_path):
             assert doc_a["SagForslag"] == case_a.id and doc_a["KLEEmneForslag"] == case_a.kle
 
             doc_f = rec[rows[o_f].transaction_id]
-            assert doc_f["RoutingModtagerAktoer"] == nexus.system_uuid and doc_f["SagForslag"] is None
+            assert (
+                doc_f["RoutingModtagerAktoer"] == nexus.system_uuid and doc_f["SagForslag"] is None
+            )
 
             statuses = {u: w.cache.item(w.item(u))["status"] for u in (u_j, u_a, u_f, u_r)}
-            assert statuses == {u_j: "journaliseret", u_a: "fordelt", u_f: "videresendt", u_r: "afvist"}
+            assert statuses == {
+                u_j: "journaliseret",
+                u_a: "fordelt",
+                u_f: "videresendt",
+                u_r: "afvist",
+            }
             # the gateway knows the outcomes
-            gw = {u: await w.mailbox.fetch(w.cache.gateway_item_id(w.item(u))) for u in (u_j, u_a, u_r)}
+            gw = {
+                u: await w.mailbox.fetch(w.cache.gateway_item_id(w.item(u)))
+                for u in (u_j, u_a, u_r)
+            }
             assert gw[u_j].outcome == "journaliseret" and gw[u_a].outcome == "fordelt"
             assert gw[u_r].outcome == "afvist"
 
@@ -145,7 +187,9 @@ def test_crash_after_delivery_is_deduplicated(tmp_path):
             assert await w.outbox.run_once() == 1
             # simulate a crash between SF2900's answer and our commit: back to "sending"
             with raw_connect(w.db.path) as con:
-                con.execute("UPDATE outbox SET status='sending', delivered_at=NULL WHERE id=?", (oid,))
+                con.execute(
+                    "UPDATE outbox SET status='sending', delivered_at=NULL WHERE id=?", (oid,)
+                )
                 con.execute("UPDATE items SET status='afventer' WHERE id=?", (w.item(u),))
             restarted = OutboxWorker(w.cache, w.sf2900, w.directory, w.mailbox, worker=w.worker)
             assert await restarted.run_once() == 1
@@ -188,7 +232,9 @@ def test_unknown_case_is_rejected_with_a_reason(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[4]
-            w.cache.enqueue(w.item(u), "journalise", {"case_id": "00000000-0000-4000-8000-000000000000"}, USER)
+            w.cache.enqueue(
+                w.item(u), "journalise", {"case_id": "00000000-0000-4000-8000-000000000000"}, USER
+            )
             await w.outbox.run_once()
             item = w.cache.item(w.item(u))
             assert item["status"] == "fejlet" and "findes ikke" in item["status_note"]
@@ -209,7 +255,9 @@ def test_transient_faults_are_retried_until_they_clear(tmp_path, kind):
             assert len(await w.received()) == 1
             # persistent failure: the round gives up, the entry waits with the error, same id
             u2 = WITH_CASE[6]
-            oid = w.cache.enqueue(w.item(u2), "journalise", {"case_id": LABELS[u2]["case_id"]}, USER)
+            oid = w.cache.enqueue(
+                w.item(u2), "journalise", {"case_id": LABELS[u2]["case_id"]}, USER
+            )
             await w.fault({"kind": kind})
             assert await w.outbox.run_once() == 0
             row = w.cache.outbox_entries(item_id=w.item(u2))[0]
@@ -230,8 +278,15 @@ def test_dubu_directory_down_is_transient(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[7]
-            w.cache.enqueue(w.item(u), "assign",
-                            {"case_id": LABELS[u]["case_id"], "caseworker_id": "c999adf3-136d-4618-9835-957f9068565d"}, USER)
+            w.cache.enqueue(
+                w.item(u),
+                "assign",
+                {
+                    "case_id": LABELS[u]["case_id"],
+                    "caseworker_id": "c999adf3-136d-4618-9835-957f9068565d",
+                },
+                USER,
+            )
             await w.http.post(f"{w.dubu.base_url}/faults", json={"kind": "http500"})
             assert await w.outbox.run_once() == 0
             assert w.cache.outbox_entries()[0].status == "pending"

@@ -51,7 +51,15 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
     proc, ep = start_cli(tmp_path / "d", "--no-messages", "--generate", "12", "--rate", "200")
     try:
         assert ep["ready"] is True
-        for key in ("gateway", "mailbox_wsdl", "sf2900", "dubu", "postmodtag", "sf2900_received", "user"):
+        for key in (
+            "gateway",
+            "mailbox_wsdl",
+            "sf2900",
+            "dubu",
+            "postmodtag",
+            "sf2900_received",
+            "user",
+        ):
             assert ep[key], key
         assert ep["messages"] == 12 and ep["user"] == DEMO_USER
         health = wait_health(f"{ep['gateway']}/health", "last_item_id", 12)
@@ -74,8 +82,20 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
 
 def test_cli_rejects_missing_folder(tmp_path):
     r = subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "sandbox", "--messages", str(tmp_path / "nope")],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--data-dir",
+            str(tmp_path),
+            "sandbox",
+            "--messages",
+            str(tmp_path / "nope"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert r.returncode == 2 and "findes ikke" in r.stderr
 
@@ -85,7 +105,9 @@ def test_sandbox_thread_serves_and_pushes_corpus_subset(tmp_path):
     folder.mkdir()
     for src in sorted(MESSAGES.glob("*.xml"))[:15]:
         (folder / src.name).write_bytes(src.read_bytes())
-    sandbox = SandboxThread(SandboxConfig(messages_dir=folder, generate=5, data_dir=tmp_path / "sb"))
+    sandbox = SandboxThread(
+        SandboxConfig(messages_dir=folder, generate=5, data_dir=tmp_path / "sb")
+    )
     ep = sandbox.start()
     try:
         stats = sandbox.wait_pushed(60)
@@ -119,7 +141,10 @@ def test_simulator_redelivers_through_gateway_faults(tmp_path):
     sandbox = SandboxThread(SandboxConfig(push_messages=False, data_dir=tmp_path / "sb"))
     ep = sandbox.start()
     try:
-        plan = {"next": {"http_500": 2, "drop": 1, "drop_after_store": 1}, "targets": ["postmodtag"]}
+        plan = {
+            "next": {"http_500": 2, "drop": 1, "drop_after_store": 1},
+            "targets": ["postmodtag"],
+        }
         assert httpx.post(ep["gateway_faults"], json=plan).status_code == 200
         files = sorted(MESSAGES.glob("*.xml"))[:6]
 
@@ -130,8 +155,12 @@ def test_simulator_redelivers_through_gateway_faults(tmp_path):
         async def listed():
             from app.sf1606.mailbox_client import MailboxClient
 
-            client = MailboxClient(ep["gateway"], municipality_cvr=ep["municipality_cvr"],
-                                   user=ep["user"], secret=sandbox.secret)
+            client = MailboxClient(
+                ep["gateway"],
+                municipality_cvr=ep["municipality_cvr"],
+                user=ep["user"],
+                secret=sandbox.secret,
+            )
             try:
                 page = await client.list_items(0, 100)
             finally:

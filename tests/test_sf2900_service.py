@@ -70,7 +70,9 @@ def dokument(
                 ]
             }
         },
-        "TilstandsListe": [{"Tilstand": [{"Fremdrift": f, "Virkning": _virk()} for f in fremdrift]}],
+        "TilstandsListe": [
+            {"Tilstand": [{"Fremdrift": f, "Virkning": _virk()} for f in fremdrift]}
+        ],
         "AttributListe": {
             "Attributter": [
                 {
@@ -180,12 +182,17 @@ def run(coro_fn, **kwargs):
 
 
 def test_zeep_afsend_dokument_is_recorded_with_files_and_state():
-    files = [("brev.txt", "text/plain", "Kære kommune".encode()), ("bilag.pdf", "application/pdf", b"%PDF-1.4 x")]
+    files = [
+        ("brev.txt", "text/plain", "Kære kommune".encode()),
+        ("bilag.pdf", "application/pdf", b"%PDF-1.4 x"),
+    ]
     tid = str(uuid.uuid4())
     bruger = str(uuid.uuid4())
 
     async def body(service: Sf2900Service, z: Zeep):
-        resp = await z.afsend(dokument(tid, files=files, fremdrift=("Modtaget", "Fordelt"), bruger=bruger))
+        resp = await z.afsend(
+            dokument(tid, files=files, fremdrift=("Modtaget", "Fordelt"), bruger=bruger)
+        )
         assert resp.ForretningsKvittering.ForretningsValideringsKode == "ACCEPTERET"
         assert resp.DistributionContext.AnvenderTransaktionsID == tid
         assert resp.DistributionContext.DistributionTransktionsID
@@ -220,8 +227,14 @@ def test_duplicate_transaction_is_advarsel_duplikat_and_recorded_once(tmp_path):
 
     fault = run(body, data_dir=tmp_path)
     ns = {"t": NS3}
-    assert fault.detail.findtext("t:TransportKvittering/t:TransportValideringsKode", namespaces=ns) == "ADVARSEL"
-    assert fault.detail.findtext("t:TransportKvittering/t:FejlListe/t:Fejl/t:FejlKode", namespaces=ns) == "DUPLIKAT"
+    assert (
+        fault.detail.findtext("t:TransportKvittering/t:TransportValideringsKode", namespaces=ns)
+        == "ADVARSEL"
+    )
+    assert (
+        fault.detail.findtext("t:TransportKvittering/t:FejlListe/t:Fejl/t:FejlKode", namespaces=ns)
+        == "DUPLIKAT"
+    )
 
     # a restarted service (same data dir) still knows the transaction
     async def again(service: Sf2900Service, z: Zeep):
@@ -232,7 +245,10 @@ def test_duplicate_transaction_is_advarsel_duplikat_and_recorded_once(tmp_path):
         return info.value.detail
 
     detail = run(again, data_dir=tmp_path)
-    assert detail.findtext("t:TransportKvittering/t:FejlListe/t:Fejl/t:FejlKode", namespaces=ns) == "DUPLIKAT"
+    assert (
+        detail.findtext("t:TransportKvittering/t:FejlListe/t:Fejl/t:FejlKode", namespaces=ns)
+        == "DUPLIKAT"
+    )
     assert len(Sf2900Service(data_dir=tmp_path).received()) == 2
 
 
@@ -259,18 +275,25 @@ def test_schema_invalid_and_hostile_requests_get_faults():
     async def body(service: Sf2900Service, z: Zeep):
         # build a valid request with zeep, then break it: KLEEmneForslag "27.24" violates the pattern
         node = z.client.create_message(
-            z.svc, "FordelingsobjektAfsend", AuthorityContext={"MunicipalityCVR": CVR},
+            z.svc,
+            "FordelingsobjektAfsend",
+            AuthorityContext={"MunicipalityCVR": CVR},
             anmodning=dokument(str(uuid.uuid4())),
         )
         xml = etree.tostring(node).decode().replace(">27.24.00<", ">27.24<")
         async with httpx.AsyncClient() as http:
-            bad = await http.post(service.service_url, content=xml.encode(), headers={"Content-Type": "text/xml"})
+            bad = await http.post(
+                service.service_url, content=xml.encode(), headers={"Content-Type": "text/xml"}
+            )
             dtd = await http.post(
                 service.service_url,
-                content=b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + _raw_envelope("<x>&a;</x>"),
+                content=b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+                + _raw_envelope("<x>&a;</x>"),
             )
             junk = await http.post(service.service_url, content=b"not xml at all")
-            wrong = await http.post(service.service_url, content=_raw_envelope(f'<t:Nope xmlns:t="{NS3}"/>'))
+            wrong = await http.post(
+                service.service_url, content=_raw_envelope(f'<t:Nope xmlns:t="{NS3}"/>')
+            )
         return bad, dtd, junk, wrong, service.received()
 
     bad, dtd, junk, wrong, received = run(body)
@@ -286,7 +309,9 @@ def test_schema_invalid_and_hostile_requests_get_faults():
 def test_responses_validate_against_the_schema():
     async def body(service: Sf2900Service, z: Zeep):
         node = z.client.create_message(
-            z.svc, "FordelingsobjektAfsend", AuthorityContext={"MunicipalityCVR": CVR},
+            z.svc,
+            "FordelingsobjektAfsend",
+            AuthorityContext={"MunicipalityCVR": CVR},
             anmodning=dokument(str(uuid.uuid4())),
         )
         async with httpx.AsyncClient() as http:
@@ -311,11 +336,19 @@ def test_fault_injection_each_kind():
             out["http500"] = info.value.status_code
             await z.afsend(dokument(str(uuid.uuid4())))  # recovered
 
-            await http.post(f"{service.base_url}/sf2900/_faults", json={"kind": "afvist", "count": 1, "reason": "Sagen er lukket"})
+            await http.post(
+                f"{service.base_url}/sf2900/_faults",
+                json={"kind": "afvist", "count": 1, "reason": "Sagen er lukket"},
+            )
             resp = await z.afsend(dokument(tid := str(uuid.uuid4())))
-            out["afvist"] = (resp.ForretningsKvittering.ForretningsValideringsKode, resp.ForretningsKvittering.Begrundelse)
+            out["afvist"] = (
+                resp.ForretningsKvittering.ForretningsValideringsKode,
+                resp.ForretningsKvittering.Begrundelse,
+            )
             assert service.get(tid) is None
-            await z.afsend(dokument(tid))  # the same transaction goes through once the fault is gone
+            await z.afsend(
+                dokument(tid)
+            )  # the same transaction goes through once the fault is gone
             assert service.get(tid) is not None
 
             await http.post(service.faults_url, json=[{"kind": "fejlet", "count": 1}])
@@ -325,9 +358,13 @@ def test_fault_injection_each_kind():
             await http.post(service.faults_url, json={"kind": "transport_fejl", "count": 1})
             with pytest.raises(zeep.exceptions.Fault) as f1:
                 await z.afsend(dokument(str(uuid.uuid4())))
-            out["transport_fejl"] = f1.value.detail.findtext(f".//{{{NS3}}}TransportValideringsKode")
+            out["transport_fejl"] = f1.value.detail.findtext(
+                f".//{{{NS3}}}TransportValideringsKode"
+            )
 
-            await http.post(service.faults_url, json={"kind": "soap_fault", "count": 1, "code": "SP-503"})
+            await http.post(
+                service.faults_url, json={"kind": "soap_fault", "count": 1, "code": "SP-503"}
+            )
             with pytest.raises(zeep.exceptions.Fault) as f2:
                 await z.afsend(dokument(str(uuid.uuid4())))
             out["soap_fault"] = (f2.value.code, f2.value.detail.findtext(".//{*}ErrorCode"))
@@ -383,16 +420,22 @@ def test_fordelingsmodtager_list_and_valider():
         for kle in ("27.24.00", "29.09.00", "02.00.00", "15.00.00", "99.99.99"):
             res = await z.svc.FordelingsmodtagerList(
                 AuthorityContext={"MunicipalityCVR": CVR},
-                Routing={"AfsendendeMyndighed": CVR, "RoutingMyndighed": CVR, "RoutingKLEEmne": kle},
+                Routing={
+                    "AfsendendeMyndighed": CVR,
+                    "RoutingMyndighed": CVR,
+                    "RoutingKLEEmne": kle,
+                },
             )
             lists[kle] = [(s.SystemNavn, s.SystemUUID) for s in (res or [])]
         val = await z.svc.FordelingsmodtagerValider(
             AuthorityContext={"MunicipalityCVR": CVR},
             AfsendendeMyndighed=CVR,
-            RoutingListe={"Routing": [
-                {"RoutingMyndighed": CVR, "RoutingModtagerAktoer": DUBU_SYSTEM_UUID},
-                {"RoutingMyndighed": CVR, "RoutingModtagerAktoer": str(uuid.uuid4())},
-            ]},
+            RoutingListe={
+                "Routing": [
+                    {"RoutingMyndighed": CVR, "RoutingModtagerAktoer": DUBU_SYSTEM_UUID},
+                    {"RoutingMyndighed": CVR, "RoutingModtagerAktoer": str(uuid.uuid4())},
+                ]
+            },
         )
         return lists, [v.KanModtage for v in val]
 
@@ -409,7 +452,8 @@ def test_unroutable_kle_is_afvist_and_wrong_municipality_faults():
         resp = await z.afsend(dokument(str(uuid.uuid4()), kle="99.01.00"))
         with pytest.raises(zeep.exceptions.Fault) as info:
             await z.svc.FordelingsobjektAfsend(
-                AuthorityContext={"MunicipalityCVR": "11111111"}, anmodning=dokument(str(uuid.uuid4()))
+                AuthorityContext={"MunicipalityCVR": "11111111"},
+                anmodning=dokument(str(uuid.uuid4())),
             )
         return resp, info.value, service.received()
 
@@ -424,7 +468,9 @@ def test_wsdl_served_over_http_loads_in_zeep_with_rewritten_address():
     async def body(service: Sf2900Service, z: Zeep):
         def load() -> tuple[str, list[str]]:
             client = zeep.Client(service.wsdl_url)
-            port = client.wsdl.services["DistributionService"].ports["DistributionServiceWebServicePort"]
+            port = client.wsdl.services["DistributionService"].ports[
+                "DistributionServiceWebServicePort"
+            ]
             return port.binding_options["address"], sorted(port.binding._operations)
 
         return await asyncio.to_thread(load), service.service_url
@@ -432,7 +478,10 @@ def test_wsdl_served_over_http_loads_in_zeep_with_rewritten_address():
     (address, ops), url = run(body)
     assert address == url
     assert ops == [
-        "FordelingskvitteringModtag", "FordelingsmodtagerList", "FordelingsmodtagerValider", "FordelingsobjektAfsend",
+        "FordelingskvitteringModtag",
+        "FordelingsmodtagerList",
+        "FordelingsmodtagerValider",
+        "FordelingsobjektAfsend",
     ]
 
 

@@ -161,7 +161,9 @@ def test_cpr_formats_and_modulus11_not_required():
 
 
 def _mod11(cpr: str) -> bool:
-    return sum(int(d) * w for d, w in zip(cpr, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1))) % 11 == 0
+    return (
+        sum(int(d) * w for d, w in zip(cpr, (4, 3, 2, 7, 6, 5, 4, 3, 2, 1), strict=True)) % 11 == 0
+    )
 
 
 def test_mod11_failing_child_cpr_is_matched(world):
@@ -263,7 +265,7 @@ def test_cli_json(world, tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
     assert len(lines) == len(files)
-    for doc, f in zip(lines, files):
+    for doc, f in zip(lines, files, strict=True):
         assert doc["message_uuid"] == f.stem
         assert doc["kind"] == labels[f.stem]["kind"]
         assert isinstance(doc["misrouted"], bool)

@@ -82,19 +82,19 @@ def rate(hits: list[bool]) -> float:
 
 
 def replies(labels, msgs):
-    return [(u, l) for u, l in labels.items() if l["kind"] == "retursvar"]
+    return [(u, lab) for u, lab in labels.items() if lab["kind"] == "retursvar"]
 
 
 def family_items(ds, labels, msgs):
     """Open-case nyhenvendelser/forwards from a parent who is a party on the child's case."""
     out = []
-    for u, l in labels.items():
-        if l["kind"] == "retursvar" or not l["case_id"] or l["misrouted"]:
+    for u, lab in labels.items():
+        if lab["kind"] == "retursvar" or not lab["case_id"] or lab["misrouted"]:
             continue
         m = msgs[u]
-        case = ds.case_by_id(l["case_id"])
+        case = ds.case_by_id(lab["case_id"])
         if m.sender.id_type == "CPR" and case.role_of(m.sender.id) not in (None, "barn"):
-            out.append((u, l, m, case))
+            out.append((u, lab, m, case))
     return out
 
 
@@ -104,30 +104,30 @@ def family_items(ds, labels, msgs):
 def test_reply_uuid_uppercase_and_replydata_order(world):
     _ds, engine, labels, msgs = world
     hits = []
-    for u, l in replies(labels, msgs):
+    for u, lab in replies(labels, msgs):
         m = msgs[u]
         rd = tuple(
             dataclasses.replace(r, message_uuid=r.message_uuid.upper())
             for r in reversed(m.reply_data)
         )
-        hits.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == l["case_id"])
+        hits.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == lab["case_id"])
     assert rate(hits) >= 0.99
 
 
 def test_reply_without_caseid_or_with_unknown_letter(world):
     _ds, engine, labels, msgs = world
     no_case, unknown = [], []
-    for u, l in replies(labels, msgs):
+    for u, lab in replies(labels, msgs):
         m = msgs[u]
         rd = tuple(dataclasses.replace(r, case_id=None) for r in m.reply_data)
-        no_case.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == l["case_id"])
+        no_case.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == lab["case_id"])
         rd = tuple(
             dataclasses.replace(
                 r, message_uuid="3f0c1c9e-1b7a-4c7e-9a53-0d6f1f2b9a10", reply_uuid=None
             )
             for r in m.reply_data
         )
-        unknown.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == l["case_id"])
+        unknown.append(top_id(engine, dataclasses.replace(m, reply_data=rd)) == lab["case_id"])
     assert rate(no_case) >= 0.99
     assert rate(unknown) >= 0.95
 
@@ -135,7 +135,7 @@ def test_reply_without_caseid_or_with_unknown_letter(world):
 def test_reply_without_replydata_uses_letters_to_sender(world):
     ds, engine, labels, msgs = world
     hits = []
-    for u, l in replies(labels, msgs):
+    for u, lab in replies(labels, msgs):
         m = msgs[u]
         letter = ds.letter_by_uuid(
             next(
@@ -149,7 +149,7 @@ def test_reply_without_replydata_uses_letters_to_sender(world):
         v = dataclasses.replace(
             m, reply_data=(), kind=Kind.NYHENVENDELSE, label=f"SV: {letter.label}"
         )
-        hits.append(top_id(engine, v) == l["case_id"])
+        hits.append(top_id(engine, v) == lab["case_id"])
     assert rate(hits) >= 0.85
 
 
@@ -159,12 +159,12 @@ _CPR_IN_TEXT = re.compile(r"(?<!\d)(\d{6})[ -]?(\d{4})(?!\d)")
 
 
 def _cpr_items(labels, msgs):
-    for u, l in labels.items():
-        if l["kind"] == "retursvar" or l["misrouted"] or not l["child_cpr"]:
+    for u, lab in labels.items():
+        if lab["kind"] == "retursvar" or lab["misrouted"] or not lab["child_cpr"]:
             continue
         body = msgs[u].main_text()
-        if any(a + b == l["child_cpr"] for a, b in _CPR_IN_TEXT.findall(body)):
-            yield u, l, msgs[u], body
+        if any(a + b == lab["child_cpr"] for a, b in _CPR_IN_TEXT.findall(body)):
+            yield u, lab, msgs[u], body
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def _cpr_items(labels, msgs):
 def test_cpr_separators(world, fmt):
     _ds, engine, labels, msgs = world
     hits = []
-    for u, l, m, body in _cpr_items(labels, msgs):
+    for _u, lab, m, body in _cpr_items(labels, msgs):
 
         def sub(mm):
             c = mm.group(1) + mm.group(2)
@@ -182,8 +182,8 @@ def test_cpr_separators(world, fmt):
 
         v = with_contact_info(with_text(m, _CPR_IN_TEXT.sub(sub, body)), ())
         hits.append(
-            top_id(engine, v) == l["case_id"]
-            if l["case_id"]
+            top_id(engine, v) == lab["case_id"]
+            if lab["case_id"]
             else not engine.suggest(v).suggestions or engine.suggest(v).suggestions[0].score < 0.5
         )
     assert rate(hits) >= 0.9
@@ -193,8 +193,8 @@ def test_cpr_ocr_damage(world):
     _ds, engine, labels, msgs = world
     rng = random.Random(3)
     hits = []
-    for u, l, m, body in _cpr_items(labels, msgs):
-        if not l["case_id"]:
+    for _u, lab, m, body in _cpr_items(labels, msgs):
+        if not lab["case_id"]:
             continue
 
         def damage(mm):
@@ -204,25 +204,25 @@ def test_cpr_ocr_damage(world):
             return "".join(c[:6]) + "-" + "".join(c[6:])
 
         v = with_contact_info(with_text(m, _CPR_IN_TEXT.sub(damage, body)), ())
-        hits.append(top_id(engine, v) == l["case_id"])
+        hits.append(top_id(engine, v) == lab["case_id"])
     assert rate(hits) >= 0.85
 
 
 def test_cpr_only_in_pdf(world):
     _ds, engine, labels, msgs = world
     hits = []
-    for u, l in labels.items():
+    for u, lab in labels.items():
         m = msgs[u]
         if (
-            l["kind"] == "retursvar"
-            or not l["case_id"]
-            or l["misrouted"]
+            lab["kind"] == "retursvar"
+            or not lab["case_id"]
+            or lab["misrouted"]
             or not any(f.mime == "application/pdf" for f in m.files)
         ):
             continue
         body = _CPR_IN_TEXT.sub("", m.main_text())
         v = with_contact_info(with_text(m, body, keep_pdf=True), ())
-        hits.append(top_id(engine, v) == l["case_id"])
+        hits.append(top_id(engine, v) == lab["case_id"])
     assert rate(hits) >= 0.9
 
 
@@ -243,7 +243,7 @@ def test_first_name_nickname_typo_and_new_surname(world):
         "Victoria": "Vicky",
     }
     hits = {"first_only": [], "typo": [], "new_surname": [], "nickname": []}
-    for u, l, m, case in family_items(ds, labels, msgs):
+    for _u, lab, m, case in family_items(ds, labels, msgs):
         child = ds.person(case.child_cpr)
         first, _last = child.first_name, child.last_name
         sender = m.sender.label or ""
@@ -261,7 +261,7 @@ def test_first_name_nickname_typo_and_new_surname(world):
             variants["nickname"] = nick[first]
         for k, name in variants.items():
             v = with_contact_info(with_text(m, base.format(name=name)), ())
-            hits[k].append(top_id(engine, v) == l["case_id"])
+            hits[k].append(top_id(engine, v) == lab["case_id"])
     for k, h in hits.items():
         if h:
             assert rate(h) >= 0.85, (k, rate(h))
@@ -270,7 +270,7 @@ def test_first_name_nickname_typo_and_new_surname(world):
 def test_contactinfo_sibling_loses_to_text(world):
     ds, engine, labels, msgs = world
     hits = []
-    for u, l, m, case in family_items(ds, labels, msgs):
+    for _u, lab, m, case in family_items(ds, labels, msgs):
         siblings = [
             c
             for c in ds.children_of(m.sender.id)
@@ -287,7 +287,7 @@ def test_contactinfo_sibling_loses_to_text(world):
             with_text(m, text),
             (ContactInfo("Barnets CPR nummer", sib.cpr), ContactInfo("Barnets navn", sib.name)),
         )
-        hits.append(top_id(engine, v) == l["case_id"])
+        hits.append(top_id(engine, v) == lab["case_id"])
     assert rate(hits) >= 0.8
 
 
@@ -319,8 +319,8 @@ def test_partner_first_name_and_class(world):
         m = msgs[
             next(
                 u
-                for u, l in labels.items()
-                if l["kind"] == "nyhenvendelse" and "partner:skole" in l["notes"]
+                for u, lab in labels.items()
+                if lab["kind"] == "nyhenvendelse" and "partner:skole" in lab["notes"]
             )
         ]
         m = dataclasses.replace(
@@ -342,7 +342,7 @@ def test_partner_first_name_and_class(world):
 def test_english_inquiry(world):
     ds, engine, labels, msgs = world
     hits = []
-    for u, l, m, case in family_items(ds, labels, msgs):
+    for _u, lab, m, case in family_items(ds, labels, msgs):
         child = ds.person(case.child_cpr)
         c = child.cpr
         text = (
@@ -351,7 +351,7 @@ def test_english_inquiry(world):
             f"worker.\n\nKind regards\n{m.sender.label}"
         )
         v = with_contact_info(with_text(m, text, label="Request for help"), ())
-        hits.append(top_id(engine, v) == l["case_id"])
+        hits.append(top_id(engine, v) == lab["case_id"])
     assert rate(hits) >= 0.95
 
 
@@ -401,7 +401,7 @@ def test_misrouted_from_dubu_parent_and_mentioning_child(world):
     ds, engine, labels, msgs = world
     parents = [p for c in ds.cases if c.is_open for p in c.parties][:30]
     base = msgs[
-        next(u for u, l in labels.items() if l["misrouted"] and l["kind"] == "nyhenvendelse")
+        next(u for u, lab in labels.items() if lab["misrouted"] and lab["kind"] == "nyhenvendelse")
     ]
     found = []
     for i, p in enumerate(parents):
@@ -427,7 +427,7 @@ def test_family_letters_mentioning_money_are_not_misrouted(world):
         "Min søn er blevet mobbet i skolen og vil ikke derhen mere. Skolen reagerer ikke.",
     ]
     flagged = []
-    for u, l, m, case in family_items(ds, labels, msgs)[:20]:
+    for _u, _l, m, _case in family_items(ds, labels, msgs)[:20]:
         for t in texts:
             flagged.append(engine.suggest(with_text(m, t, label="Hjælp")).misrouted)
     assert rate(flagged) <= 0.1
@@ -474,7 +474,7 @@ def test_sibling_told_apart_by_age(world):
     from app.suggest.names import age_on
 
     hits = []
-    for u, l, m, case in family_items(ds, labels, msgs):
+    for _u, lab, m, case in family_items(ds, labels, msgs):
         today = m.created.date()
         kids = [c for c in ds.children_of(m.sender.id) if ds.open_case_for_child(c)]
         if len(kids) < 2 or case.child_cpr not in kids:
@@ -484,7 +484,7 @@ def test_sibling_told_apart_by_age(world):
         if any(abs(a - mine) <= 2 for c, a in ages.items() if c != case.child_cpr):
             continue
         text = f"Hej\n\nVores barn på {mine} år har det rigtig svært. Kan vi få en samtale?\n\nMvh"
-        hits.append(top_id(engine, with_contact_info(with_text(m, text), ())) == l["case_id"])
+        hits.append(top_id(engine, with_contact_info(with_text(m, text), ())) == lab["case_id"])
     if hits:
         assert rate(hits) >= 0.8
 
@@ -492,7 +492,7 @@ def test_sibling_told_apart_by_age(world):
 def test_new_child_in_known_family_is_not_confidently_filed(world):
     ds, engine, labels, msgs = world
     named, with_cpr = [], []
-    for u, l, m, case in family_items(ds, labels, msgs):
+    for _u, _l, m, _case in family_items(ds, labels, msgs):
         fam_first = {ds.person(c).first_name for c in ds.children_of(m.sender.id)}
         newname = next(n for n in ("Bodil", "Karl", "Ingrid", "Valdemar") if n not in fam_first)
         text = (

@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
@@ -23,7 +24,9 @@ FILES = sorted(MESSAGES.glob("*.xml"))
 USER, SECRET, CVR = "fordeler", "hemmelig-test", "66272311"
 
 
-async def push(url: str, paths: list[Path] | list[bytes], concurrency: int = 8) -> list[httpx.Response]:
+async def push(
+    url: str, paths: list[Path] | list[bytes], concurrency: int = 8
+) -> list[httpx.Response]:
     sem = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=30) as http:
 
@@ -31,9 +34,13 @@ async def push(url: str, paths: list[Path] | list[bytes], concurrency: int = 8) 
             body = p if isinstance(p, bytes) else p.read_bytes()
             async with sem:
                 return await http.post(
-                    url, content=body,
-                    headers={"Content-Type": "application/xml", "x-TransaktionsId": str(uuid.uuid4()),
-                             "x-TransaktionsTid": "2026-11-20T09:00:00Z"},
+                    url,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/xml",
+                        "x-TransaktionsId": str(uuid.uuid4()),
+                        "x-TransaktionsTid": "2026-11-20T09:00:00Z",
+                    },
                 )
 
         return await asyncio.gather(*(one(p) for p in paths))
@@ -44,15 +51,21 @@ class Env:
         self.tmp = tmp
         self.gw_kwargs = gw_kwargs
 
-    async def __aenter__(self) -> Env:
+    async def __aenter__(self) -> Self:
         from app.gateway.server import GatewayConfig, start_gateway
         from app.sf1606.mailbox_client import MailboxClient
 
         self.gateway = await start_gateway(
-            GatewayConfig(db_url=f"sqlite:///{self.tmp / 'gateway.sqlite3'}", users={USER: SECRET},
-                          municipality_cvr=CVR, **self.gw_kwargs)  # type: ignore[arg-type]
+            GatewayConfig(
+                db_url=f"sqlite:///{self.tmp / 'gateway.sqlite3'}",
+                users={USER: SECRET},
+                municipality_cvr=CVR,
+                **self.gw_kwargs,
+            )  # type: ignore[arg-type]
         )
-        self.client = MailboxClient(self.gateway.base_url, municipality_cvr=CVR, user=USER, secret=SECRET)
+        self.client = MailboxClient(
+            self.gateway.base_url, municipality_cvr=CVR, user=USER, secret=SECRET
+        )
         self.db = open_cache(self.tmp / "cache.sqlite3")
         self.cache = Cache(self.db)
         self.worker = DbWorker()
@@ -95,7 +108,9 @@ def test_sync_resumes_from_cursor(tmp_path):
     async def main() -> None:
         async with Env(tmp_path) as env:
             await push(env.gateway.postmodtag_url, FILES[:120])
-            first = await sync_once(env.client, env.cache, page_size=50, worker=env.worker, max_pages=1)
+            first = await sync_once(
+                env.client, env.cache, page_size=50, worker=env.worker, max_pages=1
+            )
             assert first.new == 50 and first.pages == 1
             cursor = env.cache.cursor()
             assert cursor > 0
@@ -119,9 +134,12 @@ def test_item_the_client_cannot_read_is_quarantined_not_lost(tmp_path):
     # The gateway here skips XSD validation (validate=False); the client validates, so a message
     # with an over-long label (schema violation) reaches the client and is refused by its reader.
     text = FILES[3].read_text(encoding="utf-8")
-    bad = re.sub(r"<(\w+:)?label>[^<]*</(\w+:)?label>",
-                 lambda m: m.group(0).split(">")[0] + ">" + "x" * 400 + "</" + m.group(0).rsplit("</", 1)[1],
-                 text, count=1)
+    bad = re.sub(
+        r"<(\w+:)?label>[^<]*</(\w+:)?label>",
+        lambda m: m.group(0).split(">")[0] + ">" + "x" * 400 + "</" + m.group(0).rsplit("</", 1)[1],
+        text,
+        count=1,
+    )
     assert bad != text
 
     async def main() -> None:
@@ -145,9 +163,16 @@ def test_syncer_reports_degraded_then_converges(tmp_path):
         async with Env(tmp_path) as env:
             await push(env.gateway.postmodtag_url, FILES[:30])
             states: list[tuple[ConnectionState, str]] = []
-            syncer = Syncer(env.client, env.cache, env.worker, interval=0.2, page_size=10,
-                            initial_backoff=0.05, max_backoff=0.2,
-                            on_status=lambda s: states.append((s.state, s.message)))
+            syncer = Syncer(
+                env.client,
+                env.cache,
+                env.worker,
+                interval=0.2,
+                page_size=10,
+                initial_backoff=0.05,
+                max_backoff=0.2,
+                on_status=lambda s: states.append((s.state, s.message)),
+            )
             env.gateway.set_faults(FaultPlan(next={"http_500": 4}, targets=("mailbox",)))
             result = await syncer.sync_now(attempts=8)
             assert result.new == 30
@@ -165,8 +190,15 @@ def test_syncer_offline_when_gateway_is_gone_and_never_crashes(tmp_path):
         async with Env(tmp_path) as env:
             await env.gateway.stop()
             states = []
-            syncer = Syncer(env.client, env.cache, env.worker, interval=0.05, initial_backoff=0.01,
-                            max_backoff=0.05, on_status=states.append)
+            syncer = Syncer(
+                env.client,
+                env.cache,
+                env.worker,
+                interval=0.05,
+                initial_backoff=0.01,
+                max_backoff=0.05,
+                on_status=states.append,
+            )
             task = asyncio.create_task(syncer.run_forever())
             for _ in range(200):
                 await asyncio.sleep(0.02)
@@ -185,7 +217,9 @@ def test_wrong_secret_is_refused_with_a_message(tmp_path):
 
     async def main() -> None:
         async with Env(tmp_path) as env:
-            bad = MailboxClient(env.gateway.base_url, municipality_cvr=CVR, user=USER, secret="forkert")
+            bad = MailboxClient(
+                env.gateway.base_url, municipality_cvr=CVR, user=USER, secret="forkert"
+            )
             states = []
             syncer = Syncer(bad, env.cache, env.worker, on_status=states.append)
             with pytest.raises(MailboxError):

@@ -33,18 +33,30 @@ def test_services_sync_and_deliver(tmp_path):
     uuids = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:10]
 
     async def main() -> None:
-        gw = await start_gateway(GatewayConfig(db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                                               users={USER: SECRET}, municipality_cvr=CVR))
+        gw = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+                users={USER: SECRET},
+                municipality_cvr=CVR,
+            )
+        )
         sf = Sf2900Service(municipality_cvr=CVR)
         await sf.start()
         dubu = DubuDirectoryService(DubuDataset.load(CORPUS / "dubu.json"))
         await dubu.start()
         statuses, changes = [], []
         services = await ClientServices.create(
-            {"gateway": gw.base_url, "sf2900": sf.service_url, "dubu": dubu.base_url, "user": USER,
-             "municipality_cvr": CVR},
-            db_path=tmp_path / "cache.sqlite3", sync_interval=0.1,
-            on_sync_status=statuses.append, on_outbox_change=changes.append,
+            {
+                "gateway": gw.base_url,
+                "sf2900": sf.service_url,
+                "dubu": dubu.base_url,
+                "user": USER,
+                "municipality_cvr": CVR,
+            },
+            db_path=tmp_path / "cache.sqlite3",
+            sync_interval=0.1,
+            on_sync_status=statuses.append,
+            on_outbox_change=changes.append,
         )
         try:
             await push(gw.postmodtag_url, [MESSAGES / f"{u}.xml" for u in uuids])
@@ -56,7 +68,9 @@ def test_services_sync_and_deliver(tmp_path):
             assert services.cache.item_count() == 10
             assert any(s.state == ConnectionState.ONLINE for s in statuses)
             item_id = services.cache.item_id_for_uuid(uuids[0])
-            oid = await services.enqueue(item_id, "journalise", {"case_id": LABELS[uuids[0]]["case_id"]})
+            oid = await services.enqueue(
+                item_id, "journalise", {"case_id": LABELS[uuids[0]]["case_id"]}
+            )
             for _ in range(100):
                 await asyncio.sleep(0.05)
                 if services.cache.outbox_counts()["delivered"] == 1:

@@ -32,12 +32,25 @@ CASE_ID = "0534211d-a32c-413a-9543-b5a068faf9e1"
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DK"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DK"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
 
 
-def _cert(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool = False,
-          server: bool = False, not_before: datetime | None = None,
-          not_after: datetime | None = None) -> x509.Certificate:
+def _cert(
+    subject: str,
+    key,
+    issuer_name: x509.Name,
+    issuer_key,
+    *,
+    ca: bool = False,
+    server: bool = False,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
@@ -51,23 +64,35 @@ def _cert(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool = F
     )
     if ca:
         builder = builder.add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                          crl_sign=True, encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         ).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     else:
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
             critical=False,
         ).add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
         )
     if server:
         import ipaddress
 
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
         )
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -78,8 +103,11 @@ def _pem(path: Path, *objs) -> Path:
         if isinstance(o, x509.Certificate):
             out += o.public_bytes(serialization.Encoding.PEM)
         else:
-            out += o.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption())
+            out += o.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
     path.write_bytes(out)
     return path
 
@@ -92,22 +120,41 @@ class Pki:
     ca_cert: x509.Certificate
     ca_key: ec.EllipticCurvePrivateKey
 
-    def p12(self, path: Path, *, passphrase: str = PASSPHRASE, not_after: datetime | None = None,
-            not_before: datetime | None = None) -> Path:
+    def p12(
+        self,
+        path: Path,
+        *,
+        passphrase: str = PASSPHRASE,
+        not_after: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> Path:
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(f"Postfordeler - {CVR}", key, self.ca_cert.subject, self.ca_key,
-                     not_before=not_before, not_after=not_after)
-        path.write_bytes(pkcs12.serialize_key_and_certificates(
-            b"postfordeler", key, cert, [self.ca_cert],
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        ))
+        cert = _cert(
+            f"Postfordeler - {CVR}",
+            key,
+            self.ca_cert.subject,
+            self.ca_key,
+            not_before=not_before,
+            not_after=not_after,
+        )
+        path.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"postfordeler",
+                key,
+                cert,
+                [self.ca_cert],
+                serialization.BestAvailableEncryption(passphrase.encode()),
+            )
+        )
         return path
 
 
 @pytest.fixture
 def pki(tmp_path: Path) -> Pki:
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _cert("Test-CA (kun til test)", ca_key, _name("Test-CA (kun til test)"), ca_key, ca=True)
+    ca_cert = _cert(
+        "Test-CA (kun til test)", ca_key, _name("Test-CA (kun til test)"), ca_key, ca=True
+    )
     server_key = ec.generate_private_key(ec.SECP256R1())
     server_cert = _cert("127.0.0.1", server_key, ca_cert.subject, ca_key, server=True)
     pki = Pki(
@@ -134,12 +181,16 @@ async def _send(service: Sf2900Service, client_ctx: ssl.SSLContext | None) -> tu
     client = Sf2900Client(service.service_url, municipality_cvr=CVR, timeout=10, **kwargs)
     try:
         result: object = await client.send_document(
-            transaction_id=tid, message_uuid=str(uuid.uuid4()), kle="27.24.00",
-            title="Ansøgning om aflastning", letter_date=date(2026, 11, 20),
+            transaction_id=tid,
+            message_uuid=str(uuid.uuid4()),
+            kle="27.24.00",
+            title="Ansøgning om aflastning",
+            letter_date=date(2026, 11, 20),
             files=[DocumentFile("brev.txt", "text/plain", b"Syntetisk testbrev")],
-            case_id=CASE_ID, received_at=datetime.now(UTC),
+            case_id=CASE_ID,
+            received_at=datetime.now(UTC),
         )
-    except Exception as exc:  # noqa: BLE001 - the test inspects it
+    except Exception as exc:
         result = exc
     finally:
         await client.close()
@@ -147,7 +198,9 @@ async def _send(service: Sf2900Service, client_ctx: ssl.SSLContext | None) -> tu
 
 
 @pytest.mark.parametrize("tls_max", [None, ssl.TLSVersion.TLSv1_2], ids=["tls-default", "tls1.2"])
-def test_mutual_tls_delivers_document_and_refuses_without_client_cert(pki: Pki, tmp_path: Path, tls_max):
+def test_mutual_tls_delivers_document_and_refuses_without_client_cert(
+    pki: Pki, tmp_path: Path, tls_max
+):
     async def main():
         service = Sf2900Service(data_dir=tmp_path / "sf2900")
         server_ctx = server_context(pki)
@@ -205,7 +258,9 @@ def test_missing_not_pkcs12_and_expired(pki: Pki, tmp_path: Path):
         assert "ikke et PKCS#12-certifikat" in str(info.value)
 
     expired_at = datetime.now(UTC) - timedelta(days=3)
-    old = pki.p12(tmp_path / "udloebet.p12", not_before=expired_at - timedelta(days=700), not_after=expired_at)
+    old = pki.p12(
+        tmp_path / "udloebet.p12", not_before=expired_at - timedelta(days=700), not_after=expired_at
+    )
     with pytest.raises(ClientCertificateError) as info:
         client_ssl_context(old, PASSPHRASE)
     assert info.value.reason == "expired"
@@ -225,14 +280,17 @@ def test_no_pem_file_survives_loading(pki: Pki, tmp_path: Path, monkeypatch):
     def spy(self, certfile, keyfile=None, password=None):
         p = Path(certfile)
         text = p.read_text("ascii")
-        seen.append({
-            "path": p,
-            "dir": p.parent,
-            "file_mode": stat.S_IMODE(p.stat().st_mode),
-            "dir_mode": stat.S_IMODE(p.parent.stat().st_mode),
-            "encrypted": "BEGIN ENCRYPTED PRIVATE KEY" in text and "BEGIN PRIVATE KEY" not in text,
-            "certs": text.count("BEGIN CERTIFICATE"),
-        })
+        seen.append(
+            {
+                "path": p,
+                "dir": p.parent,
+                "file_mode": stat.S_IMODE(p.stat().st_mode),
+                "dir_mode": stat.S_IMODE(p.parent.stat().st_mode),
+                "encrypted": "BEGIN ENCRYPTED PRIVATE KEY" in text
+                and "BEGIN PRIVATE KEY" not in text,
+                "certs": text.count("BEGIN CERTIFICATE"),
+            }
+        )
         return original(self, certfile, keyfile, password)
 
     monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", spy)
@@ -249,13 +307,16 @@ def test_no_pem_file_survives_loading(pki: Pki, tmp_path: Path, monkeypatch):
     assert {p.name for p in Path(tempfile.gettempdir()).iterdir()} == before
 
     # A failing load cleans up as well.
-    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain",
-                        lambda self, *a, **k: (_ for _ in ()).throw(ssl.SSLError(1, "boom")))
+    monkeypatch.setattr(
+        ssl.SSLContext,
+        "load_cert_chain",
+        lambda self, *a, **k: (_ for _ in ()).throw(ssl.SSLError(1, "boom")),
+    )
     with pytest.raises(ClientCertificateError) as info:
         client_ssl_context(pki.client_p12, PASSPHRASE, cafile=pki.ca)
     assert info.value.reason == "tls"
     assert list(private_tmp.iterdir()) == []
     # Nothing of ours anywhere under the real system temp dir either.
     monkeypatch.undo()
-    assert not [p for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*")]
+    assert not list(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"))
     assert not list(tmp_path.rglob("client.pem"))

@@ -280,9 +280,7 @@ def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     run(
         loop,
         until(
-            lambda: any(
-                e.action == "search_cpr" for e in backend.audit.for_citizen(sender.id)
-            ),
+            lambda: any(e.action == "search_cpr" for e in backend.audit.for_citizen(sender.id)),
             what="search logged",
         ),
     )
@@ -359,8 +357,9 @@ async def click(button: Any) -> None:
 def open_window(runtime: Any, qtbot: Any) -> MainWindow:
     from app.ui.app import backlog_service, connect_window
 
-    window = MainWindow(runtime.backend, Messages(), demo=runtime.demo,
-                        backlog=backlog_service(runtime.backend))
+    window = MainWindow(
+        runtime.backend, Messages(), demo=runtime.demo, backlog=backlog_service(runtime.backend)
+    )
     qtbot.addWidget(window)
     connect_window(runtime, window)
     window.show()
@@ -673,7 +672,10 @@ def test_backlog_and_caseworker_tabs_in_the_running_app(sandbox_runtime, loop, q
         window = open_window(runtime, qtbot)
         await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync into the inbox")
         assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-            "Indbakke", "Overblik", "Fordelt til mig"]
+            "Indbakke",
+            "Overblik",
+            "Fordelt til mig",
+        ]
         window.tabs.setCurrentWidget(window.backlog_view)
         window.backlog_view.refresh()
         await until(lambda: window.backlog_view.report is not None, 20, "backlog report")
@@ -694,7 +696,8 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
 
     lab = labels()
     picked = [
-        u for u, v in sorted(lab.items())
+        u
+        for u, v in sorted(lab.items())
         if v["kind"] == "nyhenvendelse" and "pdf" in v["notes"] and "large" not in v["notes"]
     ][:3]
     folder = tmp_path / "messages"
@@ -705,8 +708,9 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
     runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
 
     async def scenario() -> int:
-        window = MainWindow(runtime.backend, Messages(), demo=True,
-                            backlog=backlog_service(runtime.backend))
+        window = MainWindow(
+            runtime.backend, Messages(), demo=True, backlog=backlog_service(runtime.backend)
+        )
         qtbot.addWidget(window)
         connect_window(runtime, window)
         window.resize(1600, 900)

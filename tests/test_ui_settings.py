@@ -77,7 +77,7 @@ def test_no_keyring_gives_a_human_message(qtbot, monkeypatch):
     import keyring
     from keyring.backends import fail
 
-    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+    monkeypatch.setattr(keyring, "get_keyring", fail.Keyring)
     assert keyring_problem()
     dialog = SettingsDialog(Settings())
     qtbot.addWidget(dialog)

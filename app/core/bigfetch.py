@@ -39,8 +39,7 @@ log = logging.getLogger("postfordeler.sync.big")
 KEEP_TEXT_BELOW = 1024 * 1024  # decoded files up to this size stay in memory (FTS body text)
 _CHUNK = 1 << 20
 
-__all__ = ["BIG_MEMO_BYTES", "ingest_big", "ingest_mixed_page", "materialise_big_item",
-           "read_big"]
+__all__ = ["BIG_MEMO_BYTES", "ingest_big", "ingest_mixed_page", "materialise_big_item", "read_big"]
 
 
 async def materialise_big_item(client: Any, item: Any, tmp_dir: Path) -> Path:
@@ -86,8 +85,6 @@ class _BigItem:
     memo: _SizedMemo
 
 
-
-
 def _open_blob(raw: Any, item_id: int) -> Any:
     """Incremental blob I/O on the cache's DB-API connection: sqlcipher3 (the encrypted cache)
     spells it `open_blob`, the stdlib sqlite3 `blobopen`; both write in place, page by page."""
@@ -95,8 +92,14 @@ def _open_blob(raw: Any, item_id: int) -> Any:
     return opener("item_blobs", "memo", item_id)
 
 
-def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoError, *,
-               cursor: int | None = None) -> Any:
+def ingest_big(
+    cache: Any,
+    item: Any,
+    path: Path,
+    message: MemoMessage | MemoError,
+    *,
+    cursor: int | None = None,
+) -> Any:
     """Store one big item like `Cache.ingest([(item, message)], cursor=...)` does, but stream its
     raw MeMo from `path` into the blob (never held in memory). One transaction; blocking (run it
     on the DbWorker thread). Returns `IngestResult`."""
@@ -104,8 +107,13 @@ def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoErr
 
     path = Path(path)
     size, digest = file_size_sha256(path)
-    stand_in = _BigItem(int(item.item_id), item.message_uuid, item.received_at,
-                        getattr(item, "contact_point_id", None), _SizedMemo(size))
+    stand_in = _BigItem(
+        int(item.item_id),
+        item.message_uuid,
+        item.received_at,
+        getattr(item, "contact_point_id", None),
+        _SizedMemo(size),
+    )
     now = cm._utc(cm.utcnow())
     cursor = int(item.item_id) if cursor is None else cursor
     with cache.engine.begin() as conn:
@@ -113,33 +121,43 @@ def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoErr
         known = conn.execute(
             select(cm.ITEMS.c.id).where(
                 (cm.ITEMS.c.message_uuid == stand_in.message_uuid.lower())
-                | (cm.ITEMS.c.gateway_item_id == stand_in.item_id))
+                | (cm.ITEMS.c.gateway_item_id == stand_in.item_id)
+            )
         ).first()
         if known is not None:
             cm.Cache._set_cursor(conn, cursor)
             return cm.IngestResult(new=0, duplicates=1)
         row = cm._item_row(stand_in, message, now)
         item_id = conn.execute(insert(cm.ITEMS).returning(cm.ITEMS.c.id), [row]).scalar_one()
-        conn.execute(insert(cm.BLOBS).values(item_id=item_id, sha256=digest,
-                                             memo=func.zeroblob(size)))
-        with _open_blob(conn.connection.driver_connection, item_id) as blob, \
-                path.open("rb") as fh:
+        conn.execute(
+            insert(cm.BLOBS).values(item_id=item_id, sha256=digest, memo=func.zeroblob(size))
+        )
+        with _open_blob(conn.connection.driver_connection, item_id) as blob, path.open("rb") as fh:
             while piece := fh.read(_CHUNK):
                 blob.write(piece)
         body = ""
         if isinstance(message, MemoMessage):
             file_rows = [
-                {"item_id": item_id, "position": pos, "role": str(f.role), "mime": f.mime[:128],
-                 "filename": f.filename, "safe_filename": f.safe_filename, "size": f.size,
-                 "sha256": f.sha256}
+                {
+                    "item_id": item_id,
+                    "position": pos,
+                    "role": str(f.role),
+                    "mime": f.mime[:128],
+                    "filename": f.filename,
+                    "safe_filename": f.safe_filename,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                }
                 for pos, f in enumerate(message.files)
             ]
             if file_rows:
                 conn.execute(insert(cm.FILES), file_rows)
             body = message.main_text()
         conn.execute(
-            text("INSERT INTO items_fts(rowid, sender_label, label, body) "
-                 "VALUES (:rowid, :s, :l, :b)"),
+            text(
+                "INSERT INTO items_fts(rowid, sender_label, label, body) "
+                "VALUES (:rowid, :s, :l, :b)"
+            ),
             {"rowid": item_id, "s": row["sender_label"], "l": row["label"], "b": body},
         )
         cm.Cache._set_cursor(conn, cursor)
@@ -150,9 +168,16 @@ def ingest_big(cache: Any, item: Any, path: Path, message: MemoMessage | MemoErr
 Parse = Callable[[Sequence[Any]], Awaitable[list[tuple[Any, MemoMessage | MemoError]]]]
 
 
-async def ingest_mixed_page(client: Any, cache: Any, worker: Any, items: Sequence[Any],
-                            next_cursor: int, tmp_dir: Path, *,
-                            parse: Parse | None = None) -> tuple[int, int, int]:
+async def ingest_mixed_page(
+    client: Any,
+    cache: Any,
+    worker: Any,
+    items: Sequence[Any],
+    next_cursor: int,
+    tmp_dir: Path,
+    *,
+    parse: Parse | None = None,
+) -> tuple[int, int, int]:
     """Store one listed page that holds not-inlined (big) items, in id order; returns
     (new, duplicates, quarantined). `worker` is the sync's DbWorker (`submit(fn, *args)`);
     `parse` parses inline items (default: `app.core.sync.parse_items`)."""
@@ -178,8 +203,7 @@ async def ingest_mixed_page(client: Any, cache: Any, worker: Any, items: Sequenc
         path = await materialise_big_item(client, item, tmp_dir)
         try:
             message = await asyncio.to_thread(read_big, path)
-            add(await worker.submit(ingest_big, cache, item, path, message,
-                                    cursor=item.item_id))
+            add(await worker.submit(ingest_big, cache, item, path, message, cursor=item.item_id))
         finally:
             path.unlink(missing_ok=True)
     await worker.submit(cache.set_cursor, next_cursor)

@@ -21,7 +21,8 @@ from typing import Any
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     sync = subparsers.add_parser(
-        "sync", help="hent nye elementer fra postserveren til den lokale kopi",
+        "sync",
+        help="hent nye elementer fra postserveren til den lokale kopi",
         description="Synkronisér postkassen fra gatewayen til den lokale cache.",
     )
     sync.add_argument("--gateway", required=True, metavar="URL", help="gatewayens basis-URL")
@@ -30,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sync.add_argument("--user", metavar="U", help="bruger på gatewayen (standard: demobrugeren)")
     sync.add_argument("--municipality-cvr", metavar="CVR")
     sync.add_argument("--page-size", type=int, default=200)
-    sync.add_argument("--interval", type=float, default=15.0, help="sekunder mellem synkroniseringer")
+    sync.add_argument(
+        "--interval", type=float, default=15.0, help="sekunder mellem synkroniseringer"
+    )
     sync.set_defaults(func=cmd_sync)
 
     outbox = subparsers.add_parser("outbox", help="udbakken: send beslutninger til DUBU (SF2900)")
@@ -112,7 +115,9 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
                 print(f"Postserveren afviste forespørgslen: {exc}", file=sys.stderr)
                 return 4
             data = {**result.to_json(), "cached": await worker.submit(cache.item_count)}
-            _print(args, data, f"{result.new} nye, {result.duplicates} dubletter, {result.total} i alt")
+            _print(
+                args, data, f"{result.new} nye, {result.duplicates} dubletter, {result.total} i alt"
+            )
             return 0
 
         def status(s: SyncStatus) -> None:
@@ -122,8 +127,15 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
         def result(r: SyncResult) -> None:
             _print(args, r.to_json(), f"{r.new} nye, {r.duplicates} dubletter, {r.total} i alt")
 
-        syncer = Syncer(client, cache, worker, interval=args.interval, page_size=args.page_size,
-                        on_status=status, on_result=result)
+        syncer = Syncer(
+            client,
+            cache,
+            worker,
+            interval=args.interval,
+            page_size=args.page_size,
+            on_status=status,
+            on_result=result,
+        )
         _stop_on_signals(asyncio.get_running_loop(), syncer.stop)
         await syncer.run_forever()
         return 0
@@ -175,13 +187,18 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str | None, cvr: 
         from app.sf1606.mailbox_client import MailboxClient
 
         mailbox = MailboxClient(args.gateway, municipality_cvr=cvr, user=user, secret=secret or "")
-    outbox = OutboxWorker(cache, sf2900, directory, mailbox, worker=worker, call_timeout=args.timeout)
+    outbox = OutboxWorker(
+        cache, sf2900, directory, mailbox, worker=worker, call_timeout=args.timeout
+    )
     try:
         if args.once:
             done = await outbox.run_once()
             counts = await worker.submit(cache.outbox_counts)
-            _print(args, {"done": done, **counts},
-                   f"{done} afsluttet; {counts['open']} venter, {counts['rejected']} afvist i alt")
+            _print(
+                args,
+                {"done": done, **counts},
+                f"{done} afsluttet; {counts['open']} venter, {counts['rejected']} afvist i alt",
+            )
             return 0
         _stop_on_signals(asyncio.get_running_loop(), outbox.stop)
         await outbox.run_forever()

@@ -123,7 +123,9 @@ class OutboxWorker:
         if not self._recovered:
             recovered = await self.worker.submit(self.cache.recover_sending)
             if recovered:
-                log.info("%d outbox entries were left in 'sending' by a crash; retrying them", recovered)
+                log.info(
+                    "%d outbox entries were left in 'sending' by a crash; retrying them", recovered
+                )
             self._recovered = True
         done = 0
         while not self._stop.is_set():
@@ -160,8 +162,8 @@ class OutboxWorker:
                     from app.models.cache import utcnow
 
                     delay = max(0.05, min(poll, (wake_at - utcnow()).total_seconds()))
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # the next round reads it again; poll meanwhile
+                log.debug("next_wakeup failed", exc_info=True)
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
             except TimeoutError:
@@ -199,15 +201,24 @@ class OutboxWorker:
         when = f" Næste forsøg om {seconds_da(retry_in)}." if retry_in is not None else ""
         if self._failures >= self.offline_after:
             state = ConnectionState.OFFLINE
-            msg = (f"Offline: {party} kan ikke nås. Dine beslutninger venter sikkert i udbakken "
-                   f"og sendes, når forbindelsen er tilbage.{when}")
+            msg = (
+                f"Offline: {party} kan ikke nås. Dine beslutninger venter sikkert i udbakken "
+                f"og sendes, når forbindelsen er tilbage.{when}"
+            )
         else:
             state = ConnectionState.DEGRADED
             msg = f"Forbindelsen til {party} svigter – udbakken prøver igen.{when}"
         last = self.status
-        self._emit(SyncStatus(state, msg, last_error=_plain(exc),
-                              last_success_at=getattr(last, "last_success_at", None),
-                              failures=self._failures, retry_in=retry_in))
+        self._emit(
+            SyncStatus(
+                state,
+                msg,
+                last_error=_plain(exc),
+                last_success_at=getattr(last, "last_success_at", None),
+                failures=self._failures,
+                retry_in=retry_in,
+            )
+        )
 
     def _answered(self) -> None:
         """A remote party answered (delivered, duplicate or a business rejection): online."""
@@ -218,8 +229,13 @@ class OutboxWorker:
         was = self.status
         self._failures = 0
         if was is None or was.state != ConnectionState.ONLINE:
-            self._emit(SyncStatus(ConnectionState.ONLINE, "Forbundet. Udbakken sendes.",
-                                  last_success_at=datetime.now(UTC)))
+            self._emit(
+                SyncStatus(
+                    ConnectionState.ONLINE,
+                    "Forbundet. Udbakken sendes.",
+                    last_success_at=datetime.now(UTC),
+                )
+            )
 
     def _retrying(self) -> tenacity.AsyncRetrying:
         def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -256,8 +272,11 @@ class OutboxWorker:
             self._answered()
             log.warning("outbox %s rejected by the receiver: %s", task.id, exc.status)
             await self.worker.submit(
-                self.cache.apply_delivery_result, task.id, delivered=False,
-                receipt={"status": exc.status, "reasons": list(exc.reasons)}, reason=exc.reason,
+                self.cache.apply_delivery_result,
+                task.id,
+                delivered=False,
+                receipt={"status": exc.status, "reasons": list(exc.reasons)},
+                reason=exc.reason,
             )
             return True
         except PermanentDeliveryError as exc:
@@ -268,16 +287,24 @@ class OutboxWorker:
         except self._transient as exc:
             delay = self._defer_delay(task.attempts)
             self._trouble(exc, delay)
-            log.info("outbox %s: transient failure (%s), retry in %.0f s", task.id, type(exc).__name__, delay)
+            log.info(
+                "outbox %s: transient failure (%s), retry in %.0f s",
+                task.id,
+                type(exc).__name__,
+                delay,
+            )
             await self.worker.submit(self.cache.defer, task.id, _plain(exc), delay)
             return False
         except Exception as exc:
             log.exception("outbox %s: unexpected failure", task.id)
-            await self.worker.submit(self.cache.defer, task.id, f"Uventet fejl: {type(exc).__name__}",
-                                     self.max_defer)
+            await self.worker.submit(
+                self.cache.defer, task.id, f"Uventet fejl: {type(exc).__name__}", self.max_defer
+            )
             return False
         self._answered()
-        await self.worker.submit(self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt)
+        await self.worker.submit(
+            self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt
+        )
         if task.action == "reject" and receipt.get("gateway") == "recorded":
             await self.worker.submit(self.cache.mark_gateway_recorded, task.id)
         return True
@@ -300,7 +327,9 @@ class OutboxWorker:
             case = await self._case(case_id)
         kle = payload.get("kle") or (case.kle if case is not None else None) or DEFAULT_KLE
         facet = facet_from_case_number(getattr(case, "number", None)) if case is not None else None
-        files = [DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files]
+        files = [
+            DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files
+        ]
         if not files:
             raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")
         parties = [Party(msg.sender.id, msg.sender.id_type)] if msg.sender.id else []
@@ -318,8 +347,12 @@ class OutboxWorker:
         if task.action == "journalise":
             common.update(case_id=case_id, facet=facet, fremdrift="Modtaget")
         elif task.action == "assign":
-            common.update(case_id=case_id, facet=facet, fremdrift="Fordelt",
-                          caseworker_id=payload["caseworker_id"])
+            common.update(
+                case_id=case_id,
+                facet=facet,
+                fremdrift="Fordelt",
+                caseworker_id=payload["caseworker_id"],
+            )
         elif task.action == "forward":
             common.update(receiver_id=payload.get("receiver_id"), fremdrift="Modtaget")
         else:
@@ -354,9 +387,13 @@ class OutboxWorker:
 
     # ----------------------------------------------------------------- gateway outcomes
 
-    async def _record(self, gw_id: int, outcome: str, *, case_id: str | None, note: str | None) -> None:
+    async def _record(
+        self, gw_id: int, outcome: str, *, case_id: str | None, note: str | None
+    ) -> None:
         assert self.mailbox is not None
-        await self._retry(lambda: self.mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note))
+        await self._retry(
+            lambda: self.mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note)
+        )
 
     async def _record_outcomes(self) -> None:
         if self.mailbox is None:
@@ -374,11 +411,19 @@ class OutboxWorker:
                 await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
                 continue
             p = row.payload
-            note = p.get("reason") if row.action == "reject" else (
-                p.get("caseworker_label") or p.get("caseworker_id") if row.action == "assign" else p.get("note")
+            note = (
+                p.get("reason")
+                if row.action == "reject"
+                else (
+                    p.get("caseworker_label") or p.get("caseworker_id")
+                    if row.action == "assign"
+                    else p.get("note")
+                )
             )
             try:
-                await self._record(gw_id, GATEWAY_OUTCOME[row.action], case_id=p.get("case_id"), note=note)
+                await self._record(
+                    gw_id, GATEWAY_OUTCOME[row.action], case_id=p.get("case_id"), note=note
+                )
             except self._transient as exc:
                 await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
                 return  # the gateway is down: try the rest next round

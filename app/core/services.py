@@ -70,7 +70,7 @@ def default_municipality_cvr() -> str:
 
         with open(resource("sandbox", "dubu.json"), encoding="utf-8") as fh:
             return str(json.load(fh)["municipality"]["cvr"])
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "00000000"
 
 
@@ -153,8 +153,14 @@ class ClientServices:
                 endpoints["gateway"], municipality_cvr=cvr, user=user, secret=secret, **timeouts
             )
             services.syncer = Syncer(
-                services.mailbox, cache, worker, interval=sync_interval, page_size=page_size,
-                on_status=on_sync_status, on_result=on_sync_result, **dict(syncer_options or {}),
+                services.mailbox,
+                cache,
+                worker,
+                interval=sync_interval,
+                page_size=page_size,
+                on_status=on_sync_status,
+                on_result=on_sync_result,
+                **dict(syncer_options or {}),
             )
         if endpoints.get("dubu"):
             from app.dubu.directory import HttpDubuDirectory
@@ -171,8 +177,14 @@ class ClientServices:
             if timeout is not None:
                 outbox_kwargs.setdefault("call_timeout", float(timeout) * 2)
             services.outbox = OutboxWorker(
-                cache, services.sf2900, services.directory, services.mailbox, worker=worker,
-                on_change=on_outbox_change, on_status=on_outbox_status, **outbox_kwargs,
+                cache,
+                services.sf2900,
+                services.directory,
+                services.mailbox,
+                worker=worker,
+                on_change=on_outbox_change,
+                on_status=on_outbox_status,
+                **outbox_kwargs,
             )
         return services
 
@@ -193,8 +205,7 @@ class ClientServices:
 
         result = await self.worker.submit(purge, self.db)
         if result.items or result.log_rows:
-            log.info("retention purge: %s items, %s access-log rows", result.items,
-                     result.log_rows)
+            log.info("retention purge: %s items, %s access-log rows", result.items, result.log_rows)
         return result
 
     async def _purge_daily(self, interval: float = 24 * 3600.0) -> None:
@@ -239,10 +250,11 @@ class ClientServices:
     async def _holder(self, gateway_id: int) -> str | None:
         try:
             claims = await self.mailbox.claims()
-        except Exception:  # noqa: BLE001 - only for the message
+        except Exception:
             return None
-        await self.worker.submit(self.cache.apply_claims,
-                                 [(c.item_id, c.user, c.expires_at) for c in claims])
+        await self.worker.submit(
+            self.cache.apply_claims, [(c.item_id, c.user, c.expires_at) for c in claims]
+        )
         return next((c.user for c in claims if c.item_id == gateway_id), None)
 
     async def mirror_claims(self) -> int:
@@ -258,13 +270,15 @@ class ClientServices:
                 await self.mirror_claims()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - offline: the sync reports the state
+            except Exception as exc:
                 log.debug("claims mirror failed: %s", type(exc).__name__)
             await asyncio.sleep(interval)
 
     async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
         """Write a decision to the outbox (off the loop) and wake the outbox worker."""
-        outbox_id = await self.worker.submit(self.cache.enqueue, item_id, action, payload, self.user)
+        outbox_id = await self.worker.submit(
+            self.cache.enqueue, item_id, action, payload, self.user
+        )
         if self.outbox is not None:
             self.outbox.trigger()
         return outbox_id
@@ -282,7 +296,7 @@ class ClientServices:
         for task in self._tasks:
             try:
                 await task
-            except BaseException:  # noqa: BLE001 - cancelled
+            except BaseException:  # noqa: S110 - cancelled on close; its own errors were logged
                 pass
         self._tasks.clear()
         for closer in (self.mailbox, self.sf2900, self.directory):

@@ -89,7 +89,9 @@ def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessag
     digest = getattr(item, "sha256", None)
     if digest and hashlib.sha256(item.memo).hexdigest() != str(digest).lower():
         log.warning("item %s quarantined: checksum mismatch", item.item_id)
-        return item, MemoError("kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum")
+        return item, MemoError(
+            "kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum"
+        )
     try:
         return item, read_memo(item.memo, validate=(not digest) if validate is None else validate)
     except MemoError as exc:
@@ -100,12 +102,16 @@ def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessag
         return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
 
 
-def _parse_chunk(items: Sequence[Any], validate: bool | None = None) -> list[tuple[Any, MemoMessage | MemoError]]:
+def _parse_chunk(
+    items: Sequence[Any], validate: bool | None = None
+) -> list[tuple[Any, MemoMessage | MemoError]]:
     return [_parse_one(it, validate) for it in items]
 
 
 async def parse_items(
-    items: Sequence[Any], pool: concurrent.futures.Executor | None = None, validate: bool | None = None
+    items: Sequence[Any],
+    pool: concurrent.futures.Executor | None = None,
+    validate: bool | None = None,
 ) -> list[tuple[Any, MemoMessage | MemoError]]:
     """read_memo for every item, spread over the pool; order preserved."""
     if not items:
@@ -115,7 +121,9 @@ async def parse_items(
     n = max(1, min(len(items), getattr(pool, "_max_workers", 2)))
     size = -(-len(items) // n)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    parts = await asyncio.gather(*(loop.run_in_executor(pool, _parse_chunk, c, validate) for c in chunks))
+    parts = await asyncio.gather(
+        *(loop.run_in_executor(pool, _parse_chunk, c, validate) for c in chunks)
+    )
     return [pair for part in parts for pair in part]
 
 
@@ -157,17 +165,29 @@ async def sync_once(
             fetch = None
             pages += 1
             next_cursor = int(page.next_cursor)
-            more = bool(page.more) and next_cursor > cursor and (max_pages is None or pages < max_pages)
+            more = (
+                bool(page.more)
+                and next_cursor > cursor
+                and (max_pages is None or pages < max_pages)
+            )
             if more:
                 fetch = list_page(next_cursor)
             if any(not getattr(item, "memo_inline", True) for item in page.items):
                 if ingest is not None:
                     res = await ingest
-                    new, duplicates, quarantined = (new + res.new, duplicates + res.duplicates,
-                                                    quarantined + res.quarantined)
+                    new, duplicates, quarantined = (
+                        new + res.new,
+                        duplicates + res.duplicates,
+                        quarantined + res.quarantined,
+                    )
                     ingest = None
                 n, d, q = await ingest_mixed_page(
-                    client, cache, worker, page.items, max(next_cursor, cursor), big_dir,
+                    client,
+                    cache,
+                    worker,
+                    page.items,
+                    max(next_cursor, cursor),
+                    big_dir,
                     parse=lambda items: parse_items(items, pool, validate),
                 )
                 new, duplicates, quarantined = new + n, duplicates + d, quarantined + q
@@ -176,21 +196,29 @@ async def sync_once(
             parsed = await parse_items(list(page.items), pool, validate)
             if ingest is not None:
                 res = await ingest
-                new, duplicates, quarantined = new + res.new, duplicates + res.duplicates, quarantined + res.quarantined
+                new, duplicates, quarantined = (
+                    new + res.new,
+                    duplicates + res.duplicates,
+                    quarantined + res.quarantined,
+                )
                 ingest = None
             if parsed or next_cursor > cursor:
                 ingest = worker.submit(cache.ingest, parsed, cursor=max(next_cursor, cursor))
             cursor = max(cursor, next_cursor)
         if ingest is not None:
             res = await ingest
-            new, duplicates, quarantined = new + res.new, duplicates + res.duplicates, quarantined + res.quarantined
+            new, duplicates, quarantined = (
+                new + res.new,
+                duplicates + res.duplicates,
+                quarantined + res.quarantined,
+            )
             ingest = None
     finally:
         if fetch is not None:
             fetch.cancel()
             try:
                 await fetch
-            except BaseException:  # noqa: BLE001 - cancelled or failed; the original error wins
+            except BaseException:  # noqa: S110 - cancelled or failed; the original error wins
                 pass
         if ingest is not None:  # a fetch failed while a page was committing: let it finish
             try:
@@ -238,7 +266,9 @@ def seconds_da(seconds: float) -> str:
 
 
 def _danish_error(exc: BaseException) -> str:
-    text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    text = (
+        getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    )
     code = getattr(exc, "code", None)
     return f"{text} ({code})" if code else str(text)
 
@@ -295,15 +325,25 @@ class Syncer:
         if retry_in is not None:
             msg += f" Næste forsøg om {seconds_da(retry_in)}."
         self._emit(
-            SyncStatus(state, msg, last_error=err, last_success_at=self.status.last_success_at,
-                       last_result=self.status.last_result, failures=self._failures, retry_in=retry_in)
+            SyncStatus(
+                state,
+                msg,
+                last_error=err,
+                last_success_at=self.status.last_success_at,
+                last_result=self.status.last_result,
+                failures=self._failures,
+                retry_in=retry_in,
+            )
         )
 
     def _succeeded(self, result: SyncResult) -> None:
         self._failures = 0
         msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
-        self._emit(SyncStatus(ConnectionState.ONLINE, msg, last_success_at=datetime.now(UTC),
-                              last_result=result))
+        self._emit(
+            SyncStatus(
+                ConnectionState.ONLINE, msg, last_success_at=datetime.now(UTC), last_result=result
+            )
+        )
         if result.new and self.on_result is not None:
             try:
                 self.on_result(result)
@@ -344,8 +384,9 @@ class Syncer:
         try:
             async for attempt in self._retrying(tenacity.stop_after_attempt(attempts)):
                 with attempt:
-                    result = await sync_once(self.client, self.cache, page_size=self.page_size,
-                                             worker=self.worker)
+                    result = await sync_once(
+                        self.client, self.cache, page_size=self.page_size, worker=self.worker
+                    )
         except Exception as exc:
             self._failed(exc, None)
             raise
@@ -368,12 +409,13 @@ class Syncer:
                     if self._stop.is_set():
                         return
                     with attempt:
-                        result = await sync_once(self.client, self.cache, page_size=self.page_size,
-                                                 worker=self.worker)
+                        result = await sync_once(
+                            self.client, self.cache, page_size=self.page_size, worker=self.worker
+                        )
                 self._succeeded(result)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - auth faults, bugs: report, wait, go on
+            except Exception as exc:
                 log.warning("sync failed: %s", type(exc).__name__)
                 self._failed(exc, self.interval)
             self._wake.clear()

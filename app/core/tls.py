@@ -63,13 +63,15 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 def _load_pkcs12(data: bytes, passphrase: str | None, name: str):
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    attempts: list[bytes | None] = [passphrase.encode("utf-8")] if passphrase is not None else [None, b""]
+    attempts: list[bytes | None] = (
+        [passphrase.encode("utf-8")] if passphrase is not None else [None, b""]
+    )
     for password in attempts:
         try:
             return pkcs12.load_key_and_certificates(data, password)
         except ValueError:
             continue
-        except Exception as exc:  # noqa: BLE001 - cryptography raises various types on garbage
+        except Exception as exc:
             log.debug("PKCS#12 load failed: %s", type(exc).__name__)
             break
     if not _looks_like_pkcs12(data):
@@ -136,7 +138,8 @@ def client_ssl_context(
     name = path.name or str(path)
     if not path.is_file():
         raise ClientCertificateError(
-            "missing", f"Certifikatfilen {path} findes ikke. Vælg certifikatet igen under Indstillinger."
+            "missing",
+            f"Certifikatfilen {path} findes ikke. Vælg certifikatet igen under Indstillinger.",
         )
     try:
         data = path.read_bytes()
@@ -147,7 +150,8 @@ def client_ssl_context(
     key, cert, extra = _load_pkcs12(data, passphrase, name)
     if key is None or cert is None:
         raise ClientCertificateError(
-            "incomplete", f"Certifikatfilen {name} indeholder ikke både en privat nøgle og et certifikat."
+            "incomplete",
+            f"Certifikatfilen {name} indeholder ikke både en privat nøgle og et certifikat.",
         )
     not_after = _check_validity(cert, name, datetime.now(UTC))
 

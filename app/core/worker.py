@@ -15,7 +15,7 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -24,7 +24,9 @@ class DbWorker:
     """A single-thread executor with an asyncio face."""
 
     def __init__(self, name: str = "postfordeler-db") -> None:
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=name
+        )
         self._thread_ident: int | None = None
         self._closed = False
         # Learn the worker's thread id so `in_worker()` can detect re-entrant calls.
@@ -54,7 +56,7 @@ class DbWorker:
         self._closed = True
         self._executor.shutdown(wait=wait)
 
-    def __enter__(self) -> DbWorker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

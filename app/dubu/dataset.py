@@ -282,8 +282,11 @@ class DubuDataset:
                 party[p.cpr].append(case)
         self._case_stem = dict(stem)
         self._case_serial = dict(serial)
+
         # newest first, open before closed
-        order = lambda c: (c.is_open, c.opened or date.min)
+        def order(c: Any) -> tuple[bool, date]:
+            return (c.is_open, c.opened or date.min)
+
         self._child = {k: tuple(sorted(v, key=order, reverse=True)) for k, v in child.items()}
         self._party = {k: tuple(sorted(v, key=order, reverse=True)) for k, v in party.items()}
         self._letter = {lt.message_uuid: lt for lt in self.letters}

@@ -263,7 +263,9 @@ class DatasetDubuDirectory:
         return LetterInfo(lt.message_uuid, lt.case_id, lt.recipient_cpr, lt.sent, lt.label)
 
     def sync_caseworkers(self) -> list[CaseworkerInfo]:
-        return [CaseworkerInfo(w.id, w.initials, w.name, w.team) for w in self.dataset.caseworkers()]
+        return [
+            CaseworkerInfo(w.id, w.initials, w.name, w.team) for w in self.dataset.caseworkers()
+        ]
 
     def sync_person(self, cpr: str) -> PersonInfo | None:
         p = self.dataset.person(cpr)

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from lxml import etree
@@ -54,7 +54,9 @@ FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endelig
 
 _KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _FACET_RE = re.compile(r"^[A-ZÆØÅ]\d{2}$")
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +184,12 @@ def _tls_failure(exc: BaseException) -> str | None:
         if isinstance(cur, ssl.SSLError):
             return str(getattr(cur, "reason", None) or type(cur).__name__)
         text = str(cur)
-        for marker in ("CERTIFICATE_REQUIRED", "CERTIFICATE_VERIFY_FAILED", "SSLV3_ALERT", "TLSV1_ALERT"):
+        for marker in (
+            "CERTIFICATE_REQUIRED",
+            "CERTIFICATE_VERIFY_FAILED",
+            "SSLV3_ALERT",
+            "TLSV1_ALERT",
+        ):
             if marker in text.upper():
                 return marker
         cur = cur.__cause__ or cur.__context__
@@ -196,7 +203,8 @@ def _connection_reset(exc: BaseException) -> bool:
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         if isinstance(cur, (ConnectionResetError, BrokenPipeError)) or type(cur).__name__ in (
-            "BrokenResourceError", "EndOfStream"
+            "BrokenResourceError",
+            "EndOfStream",
         ):
             return True
         cur = cur.__cause__ or cur.__context__
@@ -257,22 +265,30 @@ class Sf2900Client:
         self.system_uuid = system_uuid
         self.inline_files = inline_files
         self.timeout = timeout
-        wsdl_path = Path(wsdl) if wsdl else resource("sf2900", "wsdl", "context", "DistributionService.wsdl")
+        wsdl_path = (
+            Path(wsdl)
+            if wsdl
+            else resource("sf2900", "wsdl", "context", "DistributionService.wsdl")
+        )
         tls: dict[str, Any] = {} if ssl_context is None else {"verify": ssl_context}
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), **tls)
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), **tls
+        )
         self._wsdl_http = httpx.Client(timeout=30.0, **tls)
         transport = AsyncTransport(client=self._http, wsdl_client=self._wsdl_http)
         settings = zeep.Settings(strict=True, xml_huge_tree=True)
         self._client = zeep.AsyncClient(
             str(wsdl_path), transport=transport, settings=settings, plugins=[_KvitteringPlugin()]
         )
-        self._service = AsyncServiceProxy(self._client, self._client.wsdl.bindings[BINDING], address=service_url)
+        self._service = AsyncServiceProxy(
+            self._client, self._client.wsdl.bindings[BINDING], address=service_url
+        )
 
     async def close(self) -> None:
         await self._http.aclose()
         self._wsdl_http.close()
 
-    async def __aenter__(self) -> Sf2900Client:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -281,7 +297,10 @@ class Sf2900Client:
     # ----------------------------------------------------------------- request pieces
 
     def _call_context(self, user: str | None, transaction_id: str) -> dict[str, Any]:
-        ctx: dict[str, Any] = {"CallersServiceCallIdentifier": transaction_id, "AccountingInfo": "Postfordeler"}
+        ctx: dict[str, Any] = {
+            "CallersServiceCallIdentifier": transaction_id,
+            "AccountingInfo": "Postfordeler",
+        }
         if user:
             ctx["OnBehalfOfUser"] = user[:255]
         return ctx
@@ -318,7 +337,9 @@ class Sf2900Client:
             ctx["DokumentFilNavn"] = file_name
         return ctx
 
-    def _virkning(self, at: datetime, *, actor_uuid: str | None = None, note: str | None = None) -> dict[str, Any]:
+    def _virkning(
+        self, at: datetime, *, actor_uuid: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
         v: dict[str, Any] = {
             "FraTidspunkt": at,
             "Aktoer": {"UUID": actor_uuid or self.system_uuid},
@@ -334,7 +355,10 @@ class Sf2900Client:
         if kind == "CPR" and re.fullmatch(r"\d{10}", party.id):
             return {"ObjektType": "Person", "ReferenceID": {"URN": f"urn:oio:cpr-nr:{party.id}"}}
         if kind == "CVR" and re.fullmatch(r"\d{8}", party.id):
-            return {"ObjektType": "Virksomhed", "ReferenceID": {"URN": f"urn:oio:cvr-nr:{party.id}"}}
+            return {
+                "ObjektType": "Virksomhed",
+                "ReferenceID": {"URN": f"urn:oio:cvr-nr:{party.id}"},
+            }
         return {"ObjektType": "Person", "ReferenceID": {"Tekst": party.id}}
 
     def build_document(
@@ -364,7 +388,9 @@ class Sf2900Client:
         now = datetime.now(UTC).replace(microsecond=0)
         virk = self._virkning(now)
         if isinstance(letter_date, datetime):
-            brevdato = letter_date.astimezone(UTC).date() if letter_date.tzinfo else letter_date.date()
+            brevdato = (
+                letter_date.astimezone(UTC).date() if letter_date.tzinfo else letter_date.date()
+            )
         else:
             brevdato = letter_date or now.date()
         variants = []
@@ -383,7 +409,9 @@ class Sf2900Client:
                     "Rolle": "Variant",
                     "Indeks": str(i),
                     "VariantAttributter": {
-                        "VariantType": {"main": "Produktion", "additional": "Bilag"}.get(f.role, "Teknisk"),
+                        "VariantType": {"main": "Produktion", "additional": "Bilag"}.get(
+                            f.role, "Teknisk"
+                        ),
                         "Arkivering": True,
                     },
                     "DelAttributter": part,
@@ -405,12 +433,19 @@ class Sf2900Client:
             registrering["ImportTidspunkt"] = received_at.astimezone(UTC)
         if caseworker_id:
             registrering["BrugerRef"] = (
-                {"UUID": caseworker_id} if _UUID_RE.match(caseworker_id) else {"URN": f"urn:dubu:bruger:{caseworker_id}"}
+                {"UUID": caseworker_id}
+                if _UUID_RE.match(caseworker_id)
+                else {"URN": f"urn:dubu:bruger:{caseworker_id}"}
             )
         registrering["RegistreringItSystem"] = {"UUID": self.system_uuid}
         registrering["RelationListe"] = relations
-        tilstand_virk = self._virkning(now, actor_uuid=caseworker_id if caseworker_id and _UUID_RE.match(caseworker_id) else None)
-        registrering["TilstandsListe"] = [{"Tilstand": [{"Fremdrift": fremdrift, "Virkning": tilstand_virk}]}]
+        tilstand_virk = self._virkning(
+            now,
+            actor_uuid=caseworker_id if caseworker_id and _UUID_RE.match(caseworker_id) else None,
+        )
+        registrering["TilstandsListe"] = [
+            {"Tilstand": [{"Fremdrift": fremdrift, "Virkning": tilstand_virk}]}
+        ]
         registrering["AttributListe"] = {
             "Attributter": [
                 {
@@ -468,7 +503,10 @@ class Sf2900Client:
             registrering["BrugerRef"] = {"UUID": user_uuid}
         registrering["RegistreringItSystem"] = {"UUID": self.system_uuid}
         registrering["RelationListe"] = {"JournalPost": [jp]}
-        post: dict[str, Any] = {"ID": derived_id(transaction_id, "journalpost"), "KLEEmneForslag": kle}
+        post: dict[str, Any] = {
+            "ID": derived_id(transaction_id, "journalpost"),
+            "KLEEmneForslag": kle,
+        }
         if case_id:
             post["SagForslag"] = case_id
         post["Registrering"] = registrering
@@ -491,7 +529,11 @@ class Sf2900Client:
             "AuthorityContext": self._authority(),
             "anmodning": {
                 "DistributionContext": self._context(
-                    transaction_id, message_uuid, kle=kle, facet=facet, receiver_id=receiver_id,
+                    transaction_id,
+                    message_uuid,
+                    kle=kle,
+                    facet=facet,
+                    receiver_id=receiver_id,
                     file_name=file_name,
                 ),
                 "DistributionObject": distribution_object,
@@ -509,7 +551,9 @@ class Sf2900Client:
 
         _last_kvittering.set(None)
         try:
-            reply = await asyncio.wait_for(getattr(self._service, operation)(**kwargs), self.timeout)
+            reply = await asyncio.wait_for(
+                getattr(self._service, operation)(**kwargs), self.timeout
+            )
         except Fault as exc:
             kv = None
             if exc.detail is not None:
@@ -518,7 +562,9 @@ class Sf2900Client:
                 return self._transport_receipt(kv, transaction_id, fault=str(exc.message or ""))
             raise Sf2900Unavailable(f"SOAP-fejl fra SF2900: {exc.message}") from exc
         except (TransportError, XMLSyntaxError) as exc:
-            raise Sf2900Unavailable(f"SF2900 svarede ikke korrekt (HTTP {getattr(exc, 'status_code', '?')})") from exc
+            raise Sf2900Unavailable(
+                f"SF2900 svarede ikke korrekt (HTTP {getattr(exc, 'status_code', '?')})"
+            ) from exc
         except (httpx.HTTPError, OSError) as exc:
             tls = _tls_failure(exc)
             if tls is not None:
@@ -543,20 +589,36 @@ class Sf2900Client:
                 return self._transport_receipt(kv, transaction_id)
         return reply
 
-    def _transport_receipt(self, kv: etree._Element, transaction_id: str, fault: str = "") -> Sf2900Result:
+    def _transport_receipt(
+        self, kv: etree._Element, transaction_id: str, fault: str = ""
+    ) -> Sf2900Result:
         code = _text(kv, "TransportValideringsKode") or "FEJL"
         fejl = _fejl(kv)
         reasons = tuple(f"{k}: {t}".strip(": ") for k, t in fejl) or tuple(
             x for x in (_text(kv, "Begrundelse"), fault) if x
         )
         if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
-            return Sf2900Result(ok=True, duplicate=True, status="DUPLIKAT", reasons=reasons,
-                                transport=code, transaction_id=transaction_id)
+            return Sf2900Result(
+                ok=True,
+                duplicate=True,
+                status="DUPLIKAT",
+                reasons=reasons,
+                transport=code,
+                transaction_id=transaction_id,
+            )
         if code == "ADVARSEL":
             # A warning without a duplicate: the call was taken; treat as received.
-            return Sf2900Result(ok=True, duplicate=False, status="MODTAGET", reasons=reasons,
-                                transport=code, transaction_id=transaction_id)
-        raise Sf2900Unavailable("SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons))
+            return Sf2900Result(
+                ok=True,
+                duplicate=False,
+                status="MODTAGET",
+                reasons=reasons,
+                transport=code,
+                transaction_id=transaction_id,
+            )
+        raise Sf2900Unavailable(
+            "SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons)
+        )
 
     def _business_receipt(self, reply: Any, transaction_id: str) -> Sf2900Result:
         if isinstance(reply, Sf2900Result):
@@ -566,11 +628,27 @@ class Sf2900Client:
             raise Sf2900Unavailable("SF2900 svarede uden forretningskvittering")
         code = str(fk.ForretningsValideringsKode)
         fejl = _fejl_obj(getattr(fk, "FejlListe", None))
-        reasons = tuple(x for x in ([fk.Begrundelse] if fk.Begrundelse else []) + [f"{k}: {t}" for k, t in fejl] if x)
+        reasons = tuple(
+            x
+            for x in ([fk.Begrundelse] if fk.Begrundelse else []) + [f"{k}: {t}" for k, t in fejl]
+            if x
+        )
         if code in SUCCESS_CODES:
-            return Sf2900Result(ok=True, duplicate=False, status=code, reasons=reasons, transaction_id=transaction_id)
+            return Sf2900Result(
+                ok=True,
+                duplicate=False,
+                status=code,
+                reasons=reasons,
+                transaction_id=transaction_id,
+            )
         if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
-            return Sf2900Result(ok=True, duplicate=True, status="DUPLIKAT", reasons=reasons, transaction_id=transaction_id)
+            return Sf2900Result(
+                ok=True,
+                duplicate=True,
+                status="DUPLIKAT",
+                reasons=reasons,
+                transaction_id=transaction_id,
+            )
         reason = fk.Begrundelse or (fejl[0][1] if fejl else "") or f"Modtageren svarede {code}"
         raise Sf2900Rejected(reason, status=code, reasons=reasons)
 
@@ -587,13 +665,23 @@ class Sf2900Client:
         file_name: str | None = None,
     ) -> Sf2900Result:
         kwargs = self.afsend_kwargs(
-            transaction_id=transaction_id, message_uuid=message_uuid,
-            distribution_object=distribution_object, kle=kle, facet=facet,
-            receiver_id=receiver_id, user=user, file_name=file_name,
+            transaction_id=transaction_id,
+            message_uuid=message_uuid,
+            distribution_object=distribution_object,
+            kle=kle,
+            facet=facet,
+            receiver_id=receiver_id,
+            user=user,
+            file_name=file_name,
         )
         reply = await self._call("FordelingsobjektAfsend", kwargs, transaction_id)
         result = self._business_receipt(reply, transaction_id)
-        log.info("SF2900 %s: %s%s", transaction_id, result.status, " (dublet)" if result.duplicate else "")
+        log.info(
+            "SF2900 %s: %s%s",
+            transaction_id,
+            result.status,
+            " (dublet)" if result.duplicate else "",
+        )
         return result
 
     async def send_document(
@@ -616,13 +704,26 @@ class Sf2900Client:
     ) -> Sf2900Result:
         """Send one DOKUMENT. Raises Sf2900Rejected (AFVIST/FEJLET) or Sf2900Unavailable."""
         obj = self.build_document(
-            transaction_id=transaction_id, kle=kle, title=title, letter_date=letter_date, files=files,
-            fremdrift=fremdrift, case_id=case_id, facet=facet, caseworker_id=caseworker_id,
-            received_at=received_at, parties=parties,
+            transaction_id=transaction_id,
+            kle=kle,
+            title=title,
+            letter_date=letter_date,
+            files=files,
+            fremdrift=fremdrift,
+            case_id=case_id,
+            facet=facet,
+            caseworker_id=caseworker_id,
+            received_at=received_at,
+            parties=parties,
         )
         return await self.send(
-            transaction_id=transaction_id, message_uuid=message_uuid, distribution_object=obj,
-            kle=kle, facet=facet, receiver_id=receiver_id, user=user,
+            transaction_id=transaction_id,
+            message_uuid=message_uuid,
+            distribution_object=obj,
+            kle=kle,
+            facet=facet,
+            receiver_id=receiver_id,
+            user=user,
             file_name=files[0].name if files else None,
         )
 
@@ -640,12 +741,19 @@ class Sf2900Client:
     ) -> Sf2900Result:
         """Send one JOURNALPOST with a journal note."""
         obj = self.build_journal_note(
-            transaction_id=transaction_id, kle=kle, case_id=case_id, title=title, note=note,
+            transaction_id=transaction_id,
+            kle=kle,
+            case_id=case_id,
+            title=title,
+            note=note,
             document_id=document_id,
         )
         return await self.send(
-            transaction_id=transaction_id, message_uuid=message_uuid, distribution_object=obj,
-            kle=kle, user=user,
+            transaction_id=transaction_id,
+            message_uuid=message_uuid,
+            distribution_object=obj,
+            kle=kle,
+            user=user,
         )
 
     async def receivers(self, kle: str, facet: str | None = None) -> list[Receiver]:
@@ -659,8 +767,11 @@ class Sf2900Client:
             routing["RoutingHandlingFacet"] = facet
         reply = await self._call(
             "FordelingsmodtagerList",
-            {"CallContext": {"AccountingInfo": "Postfordeler"}, "AuthorityContext": self._authority(),
-             "Routing": routing},
+            {
+                "CallContext": {"AccountingInfo": "Postfordeler"},
+                "AuthorityContext": self._authority(),
+                "Routing": routing,
+            },
         )
         if isinstance(reply, Sf2900Result):
             return []

@@ -11,29 +11,57 @@ import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    gateway = subparsers.add_parser("gateway", help="modtagende gateway (SF1606 PostModtag + postkasse)")
+    gateway = subparsers.add_parser(
+        "gateway", help="modtagende gateway (SF1606 PostModtag + postkasse)"
+    )
     sub = gateway.add_subparsers(dest="gateway_command", metavar="KOMMANDO", required=True)
 
     serve = sub.add_parser("serve", help="kør gatewayen til den stoppes (SIGINT/SIGTERM)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 = en ledig port")
-    serve.add_argument("--db", metavar="URL", help="SQLAlchemy-URL (standard: SQLite i datamappen); "
-                       "PostgreSQL: postgresql+psycopg://bruger@vært/db")
-    serve.add_argument("--municipality-cvr", metavar="CVR",
-                       help="kun forespørgsler med denne AuthorityContext/MunicipalityCVR")
-    serve.add_argument("--contact-point", metavar="ID", action="append", default=[],
-                       help="modtag kun post til dette kontaktpunkt (kan gentages; standard: alle)")
-    serve.add_argument("--max-message-mb", type=float, default=None,
-                       help="største meddelelse i MB (standard: lige over 99,5 MB)")
-    serve.add_argument("--user", metavar="NAVN", action="append", default=[],
-                       help="opret/opdater denne bruger; hemmeligheden hentes fra nøgleringen "
-                       "eller spørges efter")
-    serve.add_argument("--sandbox", action="store_true",
-                       help="slå POST /_sandbox/faults til (fejlinjektion; kun test)")
+    serve.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy-URL (standard: SQLite i datamappen); "
+        "PostgreSQL: postgresql+psycopg://bruger@vært/db",
+    )
+    serve.add_argument(
+        "--municipality-cvr",
+        metavar="CVR",
+        help="kun forespørgsler med denne AuthorityContext/MunicipalityCVR",
+    )
+    serve.add_argument(
+        "--contact-point",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="modtag kun post til dette kontaktpunkt (kan gentages; standard: alle)",
+    )
+    serve.add_argument(
+        "--max-message-mb",
+        type=float,
+        default=None,
+        help="største meddelelse i MB (standard: lige over 99,5 MB)",
+    )
+    serve.add_argument(
+        "--user",
+        metavar="NAVN",
+        action="append",
+        default=[],
+        help="opret/opdater denne bruger; hemmeligheden hentes fra nøgleringen eller spørges efter",
+    )
+    serve.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="slå POST /_sandbox/faults til (fejlinjektion; kun test)",
+    )
     serve.set_defaults(func=_serve)
 
-    add_user = sub.add_parser("add-user", help="opret/opdater en bruger (hemmelighed fra stdin "
-                              "eller skjult prompt; kun en hash gemmes)")
+    add_user = sub.add_parser(
+        "add-user",
+        help="opret/opdater en bruger (hemmelighed fra stdin "
+        "eller skjult prompt; kun en hash gemmes)",
+    )
     add_user.add_argument("name", metavar="NAVN")
     add_user.add_argument("--db", metavar="URL")
     add_user.set_defaults(func=_add_user)
@@ -47,9 +75,11 @@ def _read_secret(user: str, *, keyring_first: bool) -> str:
             secret = keyring.get_password("postfordeler", f"gateway:{user}")
             if secret:
                 return secret
-        except Exception as exc:  # noqa: BLE001 - no usable keyring backend: fall back to a prompt
-            print(f"Nøgleringen kan ikke bruges ({type(exc).__name__}); spørger i stedet",
-                  file=sys.stderr)
+        except Exception as exc:
+            print(
+                f"Nøgleringen kan ikke bruges ({type(exc).__name__}); spørger i stedet",
+                file=sys.stderr,
+            )
     if not sys.stdin.isatty():
         secret = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -83,11 +113,17 @@ def _serve(args: argparse.Namespace) -> int:
     from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
 
     users = {name: _read_secret(name, keyring_first=True) for name in args.user}
-    max_bytes = (int(args.max_message_mb * 1024 * 1024) if args.max_message_mb
-                 else DEFAULT_MAX_MESSAGE_BYTES)
+    max_bytes = (
+        int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
+    )
     config = GatewayConfig(
-        db_url=args.db, host=args.host, port=args.port, municipality_cvr=args.municipality_cvr,
-        contact_points=tuple(args.contact_point), max_message_bytes=max_bytes, users=users,
+        db_url=args.db,
+        host=args.host,
+        port=args.port,
+        municipality_cvr=args.municipality_cvr,
+        contact_points=tuple(args.contact_point),
+        max_message_bytes=max_bytes,
+        users=users,
         sandbox=args.sandbox,
     )
 

@@ -51,16 +51,20 @@ class FaultPlan:
 
     @property
     def active(self) -> bool:
-        return any(v > 0 for v in (self.http_500, self.drop, self.soap_fault,
-                                   self.drop_after_store, self.slow)) \
-            or any(n > 0 for n in self.next.values())
+        return any(
+            v > 0
+            for v in (self.http_500, self.drop, self.soap_fault, self.drop_after_store, self.slow)
+        ) or any(n > 0 for n in self.next.values())
 
     def decide(self, target: str) -> FaultDecision:
         if target not in self.targets:
             return FaultDecision()
-        applicable = [a for a in ACTIONS
-                      if not (a == "soap_fault" and target != "mailbox")
-                      and not (a == "drop_after_store" and target != "postmodtag")]
+        applicable = [
+            a
+            for a in ACTIONS
+            if not (a == "soap_fault" and target != "mailbox")
+            and not (a == "drop_after_store" and target != "postmodtag")
+        ]
         with self._lock:
             slow = 0.0
             if self.next.get("slow", 0) > 0:
@@ -80,16 +84,30 @@ class FaultPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "http_500": self.http_500, "drop": self.drop, "soap_fault": self.soap_fault,
-            "drop_after_store": self.drop_after_store, "slow": self.slow,
-            "slow_seconds": self.slow_seconds, "next": dict(self.next),
-            "targets": list(self.targets), "seed": self.seed,
+            "http_500": self.http_500,
+            "drop": self.drop,
+            "soap_fault": self.soap_fault,
+            "drop_after_store": self.drop_after_store,
+            "slow": self.slow,
+            "slow_seconds": self.slow_seconds,
+            "next": dict(self.next),
+            "targets": list(self.targets),
+            "seed": self.seed,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultPlan:
-        known = {"http_500", "drop", "soap_fault", "drop_after_store", "slow", "slow_seconds",
-                 "next", "targets", "seed"}
+        known = {
+            "http_500",
+            "drop",
+            "soap_fault",
+            "drop_after_store",
+            "slow",
+            "slow_seconds",
+            "next",
+            "targets",
+            "seed",
+        }
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown key(s): {', '.join(sorted(unknown))}")

@@ -98,8 +98,11 @@ class RunningGateway:
 
     def endpoints(self) -> dict[str, Any]:
         return {
-            "ready": True, "gateway": self.base_url, "postmodtag": self.postmodtag_url,
-            "mailbox": self.mailbox_url, "mailbox_wsdl": self.mailbox_wsdl_url,
+            "ready": True,
+            "gateway": self.base_url,
+            "postmodtag": self.postmodtag_url,
+            "mailbox": self.mailbox_url,
+            "mailbox_wsdl": self.mailbox_wsdl_url,
             "health": self.health_url,
         }
 
@@ -130,6 +133,7 @@ _STATE: web.AppKey[_State] = web.AppKey("state", _State)
 
 # --------------------------------------------------------------------------- faults
 
+
 async def _apply_fault(request: web.Request, state: _State, target: str) -> FaultDecision:
     plan = state.faults
     if plan is None:
@@ -153,8 +157,10 @@ def _drop(request: web.Request) -> None:
 
 # --------------------------------------------------------------------------- EP_FS1 PostModtag
 
-async def _spool_body(request: web.Request, limit: int, spool_dir: Path,
-                      spool_from: int) -> bytes | Path | None:
+
+async def _spool_body(
+    request: web.Request, limit: int, spool_dir: Path, spool_from: int
+) -> bytes | Path | None:
     """The body: bytes when small, else a spool file (the caller deletes it); None as soon as it
     exceeds `limit`. A big body is never held in memory: chunks go straight to the file."""
     if request.content_length is not None and request.content_length > limit:
@@ -228,8 +234,9 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return data
 
 
-def _receive(state: _State, body: bytes | Path, transaction_id: str | None,
-             received_at: datetime) -> pm.Receipt:
+def _receive(
+    state: _State, body: bytes | Path, transaction_id: str | None, received_at: datetime
+) -> pm.Receipt:
     """Validate and store (blocking; in the pool). Returns the receipt to send.
 
     Files are checked (strict base64, size, sha256) but their decoded bytes are not kept: the
@@ -240,29 +247,46 @@ def _receive(state: _State, body: bytes | Path, transaction_id: str | None,
     config = state.config
     size = body.stat().st_size if isinstance(body, Path) else len(body)
     try:
-        message = read_memo(body, max_bytes=config.max_message_bytes, validate=config.validate,
-                            keep_content=False)
+        message = read_memo(
+            body, max_bytes=config.max_message_bytes, validate=config.validate, keep_content=False
+        )
     except MemoError as exc:
         code = pm.CODE_TOO_LARGE if exc.code == "size" else exc.code
         return pm.reject(code, exc.reason, transaction_id=transaction_id)
     contact_point = message.contact_point_id
     if config.contact_points and contact_point not in config.contact_points:
-        return pm.reject(pm.CODE_CONTACT_POINT,
-                         "Modtagersystemet modtager ikke post til dette kontaktpunkt",
-                         message_uuid=message.message_uuid, transaction_id=transaction_id)
+        return pm.reject(
+            pm.CODE_CONTACT_POINT,
+            "Modtagersystemet modtager ikke post til dette kontaktpunkt",
+            message_uuid=message.message_uuid,
+            transaction_id=transaction_id,
+        )
     result = state.store.insert_message(
-        message_uuid=message.message_uuid, memo=body, kind=str(message.kind),
-        memo_version=message.version, contact_point_id=contact_point, received_at=received_at,
+        message_uuid=message.message_uuid,
+        memo=body,
+        kind=str(message.kind),
+        memo_version=message.version,
+        contact_point_id=contact_point,
+        received_at=received_at,
         transaction_id=transaction_id,
     )
-    log.info("postmodtag %s item=%d uuid=%s bytes=%d", "duplicate" if result.duplicate else
-             "accepted", result.item_id, message.message_uuid, size)
+    log.info(
+        "postmodtag %s item=%d uuid=%s bytes=%d",
+        "duplicate" if result.duplicate else "accepted",
+        result.item_id,
+        message.message_uuid,
+        size,
+    )
     return pm.accept(message.message_uuid, transaction_id, duplicate=result.duplicate)
 
 
 def _receipt_response(receipt: pm.Receipt) -> web.Response:
-    resp = web.Response(status=receipt.http_status, body=receipt.to_json(),
-                        content_type="application/json", charset="utf-8")
+    resp = web.Response(
+        status=receipt.http_status,
+        body=receipt.to_json(),
+        content_type="application/json",
+        charset="utf-8",
+    )
     return resp
 
 
@@ -274,9 +298,11 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
     limit = state.config.max_message_bytes
     body = await _spool_body(request, limit, state.spool_dir, state.config.spool_from)
     if body is None:
-        receipt = pm.reject(pm.CODE_TOO_LARGE,
-                            f"Meddelelsen er større end {limit} bytes",
-                            transaction_id=transaction_id)
+        receipt = pm.reject(
+            pm.CODE_TOO_LARGE,
+            f"Meddelelsen er større end {limit} bytes",
+            transaction_id=transaction_id,
+        )
         resp = _receipt_response(receipt)
         resp.force_close()
         log.info("postmodtag refused: over %d bytes", limit)
@@ -285,8 +311,9 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         receipt = await state.run(_receive, state, body, transaction_id, received_at)
     except Exception:
         log.exception("postmodtag: storing failed")
-        receipt = pm.reject(pm.CODE_TEMPORARY, "Midlertidig fejl i modtagersystemet",
-                            transaction_id=transaction_id)
+        receipt = pm.reject(
+            pm.CODE_TEMPORARY, "Midlertidig fejl i modtagersystemet", transaction_id=transaction_id
+        )
     finally:
         if isinstance(body, Path):
             body.unlink(missing_ok=True)
@@ -337,7 +364,7 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
         # transport never buffers a second copy of them
         view = memoryview(part)
         for start in range(0, len(view), _WRITE_SLICE):
-            await resp.write(view[start:start + _WRITE_SLICE])
+            await resp.write(view[start : start + _WRITE_SLICE])
         del view
     parts.clear()
     await resp.write_eof()
@@ -350,8 +377,9 @@ def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
     if scheme.lower() != "basic" or not value:
         return None
     try:
-        user, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8") \
-            .partition(":")
+        user, sep, secret = (
+            base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        )
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     return (user, secret) if sep and user else None
@@ -368,8 +396,10 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
     await _apply_fault(request, state, "mailbox")
     creds = _basic_credentials(request)
     if creds is None or not await state.run(state.ctx.auth.verify, *creds):
-        raise web.HTTPUnauthorized(text="Ukendt bruger eller forkert adgangskode",
-                                   headers={"WWW-Authenticate": 'Basic realm="postfordeler"'})
+        raise web.HTTPUnauthorized(
+            text="Ukendt bruger eller forkert adgangskode",
+            headers={"WWW-Authenticate": 'Basic realm="postfordeler"'},
+        )
     try:
         item_id = int(request.match_info["item_id"])
         size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
@@ -392,14 +422,20 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
 
 # --------------------------------------------------------------------------- misc
 
+
 async def _health(request: web.Request) -> web.Response:
     state = request.app[_STATE]
     try:
         last = await state.run(state.store.max_item_id)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return web.json_response({"status": "fejl"}, status=503)
-    return web.json_response({"status": "ok", "last_item_id": last,
-                              "faults": state.faults.active if state.faults else False})
+    return web.json_response(
+        {
+            "status": "ok",
+            "last_item_id": last,
+            "faults": state.faults.active if state.faults else False,
+        }
+    )
 
 
 async def _faults_get(request: web.Request) -> web.Response:
@@ -433,32 +469,41 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     from app import paths
     from app.resources import resource
 
-    executor = ThreadPoolExecutor(max_workers=max(2, config.workers),
-                                  thread_name_prefix="gateway")
+    executor = ThreadPoolExecutor(max_workers=max(2, config.workers), thread_name_prefix="gateway")
     loop = asyncio.get_running_loop()
     url = config.db_url or paths.gateway_db_url()
     spool_dir = Path(config.spool_dir) if config.spool_dir else paths.sub("gateway", "spool")
     spool_dir.mkdir(parents=True, exist_ok=True)
     await loop.run_in_executor(executor, _clear_spool, spool_dir)
     store = await loop.run_in_executor(
-        executor, partial(GatewayStore, url, sqlite_synchronous=config.sqlite_synchronous))
+        executor, partial(GatewayStore, url, sqlite_synchronous=config.sqlite_synchronous)
+    )
     try:
         for user, secret in config.users.items():
             await loop.run_in_executor(executor, store.set_user, user, secret)
         wsdl = resource("mailbox", "PostfordelerMailbox.wsdl").read_text("utf-8")
-        wsdl = wsdl.replace('schemaLocation="PostfordelerMailbox.xsd"',
-                            'schemaLocation="mailbox?xsd=PostfordelerMailbox.xsd"')
-        wsdl = wsdl.replace('schemaLocation="ServiceplatformFault_1.xsd"',
-                            'schemaLocation="mailbox?xsd=ServiceplatformFault_1.xsd"')
+        wsdl = wsdl.replace(
+            'schemaLocation="PostfordelerMailbox.xsd"',
+            'schemaLocation="mailbox?xsd=PostfordelerMailbox.xsd"',
+        )
+        wsdl = wsdl.replace(
+            'schemaLocation="ServiceplatformFault_1.xsd"',
+            'schemaLocation="mailbox?xsd=ServiceplatformFault_1.xsd"',
+        )
         xsds = {}
         for name in _XSD_NAMES:
             raw = resource("mailbox", name).read_bytes()
-            xsds[name] = raw.replace(b'schemaLocation="AuthorityContext_1.xsd"',
-                                     b'schemaLocation="mailbox?xsd=AuthorityContext_1.xsd"')
-        ctx = soap.SoapContext(store=store, auth=soap.Authenticator(store),
-                               municipality_cvr=config.municipality_cvr,
-                               max_page_items=config.max_page_items,
-                               max_page_bytes=config.max_page_bytes)
+            xsds[name] = raw.replace(
+                b'schemaLocation="AuthorityContext_1.xsd"',
+                b'schemaLocation="mailbox?xsd=AuthorityContext_1.xsd"',
+            )
+        ctx = soap.SoapContext(
+            store=store,
+            auth=soap.Authenticator(store),
+            municipality_cvr=config.municipality_cvr,
+            max_page_items=config.max_page_items,
+            max_page_bytes=config.max_page_bytes,
+        )
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[_client_gone])
         app[_STATE] = state
@@ -470,8 +515,9 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0,
-                               lingering_time=1.0)  # do not drain refused oversized bodies long
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=5.0, lingering_time=1.0
+        )  # do not drain refused oversized bodies long
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()

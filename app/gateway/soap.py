@@ -33,8 +33,10 @@ MB_NS = "https://postfordeler.dk/xml/schemas/Mailbox/1/"
 AUTH_NS = "http://serviceplatformen.dk/xml/schemas/AuthorityContext/1/"
 SPF_NS = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-PASSWORD_TEXT = ("http://docs.oasis-open.org/wss/2004/01/"
-                 "oasis-200401-wss-username-token-profile-1.0#PasswordText")
+PASSWORD_TEXT = (
+    "http://docs.oasis-open.org/wss/2004/01/"
+    "oasis-200401-wss-username-token-profile-1.0#PasswordText"
+)
 
 MAX_REQUEST_BYTES = 256 * 1024
 DEFAULT_PAGE_ITEMS = 200
@@ -54,6 +56,7 @@ class SoapFault(Exception):
 
 
 # --------------------------------------------------------------------------- authentication
+
 
 @dataclass
 class Authenticator:
@@ -99,11 +102,18 @@ _DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
 # --------------------------------------------------------------------------- parsing
 
+
 class _Local(threading.local):
     def __init__(self) -> None:
         self.parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-            huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
         )
         self.schema: etree.XMLSchema | None = None
 
@@ -117,8 +127,10 @@ def _schema() -> etree.XMLSchema:
         from app.resources import resource
 
         with _schema_lock:
-            doc = etree.parse(str(resource("mailbox", "PostfordelerMailbox.xsd")),
-                              etree.XMLParser(resolve_entities=False, no_network=True))
+            doc = etree.parse(
+                str(resource("mailbox", "PostfordelerMailbox.xsd")),
+                etree.XMLParser(resolve_entities=False, no_network=True),
+            )
             _local.schema = etree.XMLSchema(doc)
     return _local.schema
 
@@ -160,7 +172,7 @@ def parse_request(body: bytes) -> SoapRequest:
     tag = element.tag if isinstance(element.tag, str) else ""
     if not tag.startswith(_B) or not tag.endswith("Request"):
         raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
-    return SoapRequest(tag[len(_B):-len("Request")], element, user, password, ptype)
+    return SoapRequest(tag[len(_B) : -len("Request")], element, user, password, ptype)
 
 
 # --------------------------------------------------------------------------- building
@@ -192,8 +204,11 @@ def _item_parts(item: StoredItem, parts: list[bytes]) -> None:
         f"<mb:Status>{escape(item.status)}</mb:Status>"
         f"{_opt('Udfald', item.outcome)}{_opt('UdfaldSagID', item.outcome_case_id)}"
         f"{_opt('UdfaldBruger', item.outcome_user)}{_opt('ReserveretAf', item.claimed_by)}"
-        + (f"<mb:ReservationUdloeb>{_dt(item.claim_expires_at)}</mb:ReservationUdloeb>"
-           if item.claim_expires_at is not None else "")
+        + (
+            f"<mb:ReservationUdloeb>{_dt(item.claim_expires_at)}</mb:ReservationUdloeb>"
+            if item.claim_expires_at is not None
+            else ""
+        )
     )
     if item.memo is None:
         tail = "" if item.memo_inline else "<mb:MeMoInline>false</mb:MeMoInline>"
@@ -239,6 +254,7 @@ def fault_body(code: str, text: str, *, server: bool = False) -> bytes:
 
 
 # --------------------------------------------------------------------------- dispatch
+
 
 @dataclass
 class SoapContext:
@@ -295,8 +311,10 @@ def _check_request(request: SoapRequest, ctx: SoapContext) -> None:
         raise SoapFault("AUTENTIFIKATION", "Kun PasswordText understøttes")
     if not ctx.auth.verify(request.user, request.password):
         raise SoapFault("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
-    cvr = (request.element.findtext(f"{{{AUTH_NS}}}AuthorityContext/{{{AUTH_NS}}}MunicipalityCVR")
-           or "").strip()
+    cvr = (
+        request.element.findtext(f"{{{AUTH_NS}}}AuthorityContext/{{{AUTH_NS}}}MunicipalityCVR")
+        or ""
+    ).strip()
     if ctx.municipality_cvr and cvr != ctx.municipality_cvr:
         raise SoapFault("AUTORISATION", "Myndigheden har ikke adgang til denne postkasse")
 
@@ -312,9 +330,13 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     el = request.element
     after = _int(el, "EfterElementID")
     limit = min(_int(el, "MaksAntal", DEFAULT_PAGE_ITEMS), ctx.max_page_items)
-    page = ctx.store.list_after(after, limit, max_bytes=ctx.max_page_bytes,
-                                with_memo=_bool(el, "MedIndhold", True),
-                                inline_max=_opt_int(el, "MaksInlineStoerrelse"))
+    page = ctx.store.list_after(
+        after,
+        limit,
+        max_bytes=ctx.max_page_bytes,
+        with_memo=_bool(el, "MedIndhold", True),
+        inline_max=_opt_int(el, "MaksInlineStoerrelse"),
+    )
     parts: list[bytes] = []
     for item in page.items:
         _item_parts(item, parts)
@@ -326,8 +348,10 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 
 
 def _post_hent(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
-    item = ctx.store.fetch(_int(request.element, "ElementID"),
-                           inline_max=_opt_int(request.element, "MaksInlineStoerrelse"))
+    item = ctx.store.fetch(
+        _int(request.element, "ElementID"),
+        inline_max=_opt_int(request.element, "MaksInlineStoerrelse"),
+    )
     parts: list[bytes] = []
     _item_parts(item, parts)
     return _response("PostHent", parts)
@@ -337,19 +361,25 @@ def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     el = request.element
     assert request.user is not None
     item = ctx.store.record_outcome(
-        _int(el, "ElementID"), request.user, (el.findtext(_B + "Udfald") or "").strip(),
-        case_id=el.findtext(_B + "SagID"), note=el.findtext(_B + "Notat"),
+        _int(el, "ElementID"),
+        request.user,
+        (el.findtext(_B + "Udfald") or "").strip(),
+        case_id=el.findtext(_B + "SagID"),
+        note=el.findtext(_B + "Notat"),
     )
-    inner = (f"<mb:ElementID>{item.item_id}</mb:ElementID><mb:Status>{escape(item.status)}"
-             f"</mb:Status><mb:Udfald>{escape(item.outcome or '')}</mb:Udfald>")
+    inner = (
+        f"<mb:ElementID>{item.item_id}</mb:ElementID><mb:Status>{escape(item.status)}"
+        f"</mb:Status><mb:Udfald>{escape(item.outcome or '')}</mb:Udfald>"
+    )
     return _response("UdfaldRegistrer", [inner.encode()])
 
 
 def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     el = request.element
     assert request.user is not None
-    claim = ctx.store.claim(_int(el, "ElementID"), request.user,
-                            _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS))
+    claim = ctx.store.claim(
+        _int(el, "ElementID"), request.user, _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS)
+    )
     return _response("ReservationOpret", [_claim_xml(claim)])
 
 

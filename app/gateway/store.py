@@ -104,8 +104,12 @@ metadata = MetaData()
 messages = Table(
     "gw_messages",
     metadata,
-    Column("item_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "item_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     Column("message_uuid", String(36), nullable=False, unique=True),
     Column("received_at", UTCDateTime, nullable=False),
     Column("transaction_id", String(64)),
@@ -128,8 +132,12 @@ messages = Table(
 claims = Table(
     "gw_claims",
     metadata,
-    Column("item_id", BigInteger().with_variant(Integer, "sqlite"),
-           ForeignKey("gw_messages.item_id"), primary_key=True),
+    Column(
+        "item_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("gw_messages.item_id"),
+        primary_key=True,
+    ),
     Column("user", String(128), nullable=False),
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
@@ -138,8 +146,9 @@ claims = Table(
 outcome_log = Table(
     "gw_outcome_log",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("item_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("case_id", String(256)),
@@ -226,8 +235,9 @@ _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
-                            dklen=32)
+    digest = hashlib.scrypt(
+        secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
@@ -238,8 +248,14 @@ def is_secret_hash(value: str) -> bool:
 def verify_secret(secret: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")
-        got = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(digest) // 2)
+        got = hashlib.scrypt(
+            secret.encode(),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(digest) // 2,
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got.hex(), digest)
@@ -257,8 +273,12 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               pool_size=8, max_overflow=8)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=8,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -289,15 +309,20 @@ class GatewayStore:
     def _migrate(self) -> None:
         with self._writing() as conn:
             if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY + 1})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY + 1}
+                )
             metadata.create_all(conn)
             current = conn.execute(select(func.max(schema_version.c.version))).scalar()
             if current is None:
-                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
-                                                            applied_at=utcnow()))
+                conn.execute(
+                    schema_version.insert().values(version=SCHEMA_VERSION, applied_at=utcnow())
+                )
                 return
             if current > SCHEMA_VERSION:
-                raise StoreError("SKEMA", f"database schema {current} is newer than {SCHEMA_VERSION}")
+                raise StoreError(
+                    "SKEMA", f"database schema {current} is newer than {SCHEMA_VERSION}"
+                )
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _UPGRADES.get(version, []):
                     conn.execute(text(statement))
@@ -317,8 +342,12 @@ class GatewayStore:
 
     def _lock_item(self, conn: Connection, item_id: int) -> Any:
         row = conn.execute(
-            select(messages.c.item_id, messages.c.outcome, messages.c.outcome_case_id,
-                   messages.c.outcome_user)
+            select(
+                messages.c.item_id,
+                messages.c.outcome,
+                messages.c.outcome_case_id,
+                messages.c.outcome_user,
+            )
             .where(messages.c.item_id == item_id)
             .with_for_update()
         ).first()
@@ -354,17 +383,24 @@ class GatewayStore:
         # SQLite copies a bound blob twice (bind + record); big ones are streamed in instead.
         stream_blob = self.dialect == "sqlite" and size > _BLOB_STREAM_FROM
         values: dict[str, Any] = {
-            "message_uuid": message_uuid, "received_at": received_at,
-            "transaction_id": transaction_id, "contact_point_id": contact_point_id, "kind": kind,
-            "memo_version": memo_version, "size": size, "sha256": digest,
-            "memo": func.zeroblob(size) if stream_blob else memo, "status": STATUS_NEW,
+            "message_uuid": message_uuid,
+            "received_at": received_at,
+            "transaction_id": transaction_id,
+            "contact_point_id": contact_point_id,
+            "kind": kind,
+            "memo_version": memo_version,
+            "size": size,
+            "sha256": digest,
+            "memo": func.zeroblob(size) if stream_blob else memo,
+            "status": STATUS_NEW,
         }
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         stmt = (
-            dialect_insert(messages).values(**values)
+            dialect_insert(messages)
+            .values(**values)
             .on_conflict_do_nothing(index_elements=["message_uuid"])
             .returning(messages.c.item_id)
         )
@@ -377,8 +413,9 @@ class GatewayStore:
                     _write_blob(conn, int(new_id), memo)
                 return InsertResult(int(new_id), False, received_at)
             row = conn.execute(
-                select(messages.c.item_id, messages.c.received_at)
-                .where(messages.c.message_uuid == message_uuid)
+                select(messages.c.item_id, messages.c.received_at).where(
+                    messages.c.message_uuid == message_uuid
+                )
             ).one()
             return InsertResult(int(row.item_id), True, row.received_at)
 
@@ -391,10 +428,19 @@ class GatewayStore:
             return int(conn.execute(select(func.max(messages.c.item_id))).scalar() or 0)
 
     _ITEM_COLUMNS = (
-        messages.c.item_id, messages.c.message_uuid, messages.c.received_at,
-        messages.c.contact_point_id, messages.c.kind, messages.c.memo_version, messages.c.size,
-        messages.c.sha256, messages.c.status, messages.c.outcome, messages.c.outcome_case_id,
-        messages.c.outcome_user, claims.c.user.label("claim_user"),
+        messages.c.item_id,
+        messages.c.message_uuid,
+        messages.c.received_at,
+        messages.c.contact_point_id,
+        messages.c.kind,
+        messages.c.memo_version,
+        messages.c.size,
+        messages.c.sha256,
+        messages.c.status,
+        messages.c.outcome,
+        messages.c.outcome_case_id,
+        messages.c.outcome_user,
+        claims.c.user.label("claim_user"),
         claims.c.expires_at.label("claim_expires_at"),
     )
 
@@ -402,12 +448,21 @@ class GatewayStore:
     def _item(row: Any, memo: bytes | None, now: datetime, inline: bool = True) -> StoredItem:
         claimed = row.claim_user is not None and row.claim_expires_at > now
         return StoredItem(
-            item_id=int(row.item_id), message_uuid=row.message_uuid, received_at=row.received_at,
-            contact_point_id=row.contact_point_id, kind=row.kind, memo_version=row.memo_version,
-            size=int(row.size), sha256=row.sha256, status=row.status, outcome=row.outcome,
-            outcome_case_id=row.outcome_case_id, outcome_user=row.outcome_user,
+            item_id=int(row.item_id),
+            message_uuid=row.message_uuid,
+            received_at=row.received_at,
+            contact_point_id=row.contact_point_id,
+            kind=row.kind,
+            memo_version=row.memo_version,
+            size=int(row.size),
+            sha256=row.sha256,
+            status=row.status,
+            outcome=row.outcome,
+            outcome_case_id=row.outcome_case_id,
+            outcome_user=row.outcome_user,
             claimed_by=row.claim_user if claimed else None,
-            claim_expires_at=row.claim_expires_at if claimed else None, memo=memo,
+            claim_expires_at=row.claim_expires_at if claimed else None,
+            memo=memo,
             memo_inline=inline,
         )
 
@@ -417,16 +472,24 @@ class GatewayStore:
             return messages.c.memo
         return case((messages.c.size <= inline_max, messages.c.memo), else_=None).label("memo")
 
-    def _row_item(self, row: Any, with_memo: bool, inline_max: int | None,
-                  now: datetime) -> StoredItem:
+    def _row_item(
+        self, row: Any, with_memo: bool, inline_max: int | None, now: datetime
+    ) -> StoredItem:
         if not with_memo:
             return self._item(row, None, now)
         if inline_max is not None and int(row.size) > inline_max:
             return self._item(row, None, now, inline=False)
         return self._item(row, bytes(row.memo), now)
 
-    def list_after(self, after: int, limit: int, *, max_bytes: int = 8 * 1024 * 1024,
-                   with_memo: bool = True, inline_max: int | None = None) -> Page:
+    def list_after(
+        self,
+        after: int,
+        limit: int,
+        *,
+        max_bytes: int = 8 * 1024 * 1024,
+        with_memo: bool = True,
+        inline_max: int | None = None,
+    ) -> Page:
         """Items with item_id > after, in id order: at most `limit` items and, beyond the first,
         at most `max_bytes` of MeMo. Two SELECTs: sizes first, then the chosen rows.
 
@@ -443,8 +506,9 @@ class GatewayStore:
             if not sizes:
                 return Page((), after, False)
             total, last, count = 0, None, 0
-            for item_id, size in sizes[:limit]:
-                if with_memo and inline_max is not None and size > inline_max:
+            for item_id, item_size in sizes[:limit]:
+                size = item_size
+                if with_memo and inline_max is not None and item_size > inline_max:
                     size = _NOT_INLINED_COST
                 if count and total + size > max_bytes:
                     break
@@ -463,8 +527,9 @@ class GatewayStore:
         items = tuple(self._row_item(r, with_memo, inline_max, now) for r in rows)
         return Page(items, int(last), more)
 
-    def fetch(self, item_id: int, *, with_memo: bool = True,
-              inline_max: int | None = None) -> StoredItem:
+    def fetch(
+        self, item_id: int, *, with_memo: bool = True, inline_max: int | None = None
+    ) -> StoredItem:
         cols = self._ITEM_COLUMNS + ((self._memo_column(inline_max),) if with_memo else ())
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -482,8 +547,9 @@ class GatewayStore:
         The iterator holds one read connection (a consistent snapshot) until exhausted or
         closed; call `next()` from worker threads, never on the event loop."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(messages.c.size, messages.c.sha256)
-                               .where(messages.c.item_id == item_id)).first()
+            row = conn.execute(
+                select(messages.c.size, messages.c.sha256).where(messages.c.item_id == item_id)
+            ).first()
         if row is None:
             raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
         size = int(row.size)
@@ -493,19 +559,26 @@ class GatewayStore:
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 raw = conn.connection.driver_connection
-                with raw.blobopen("gw_messages", "memo", item_id,  # type: ignore[union-attr]
-                                  readonly=True) as blob:
+                with raw.blobopen(
+                    "gw_messages",
+                    "memo",
+                    item_id,  # type: ignore[union-attr]
+                    readonly=True,
+                ) as blob:
                     while piece := blob.read(chunk):
                         yield piece
                 return
             pg_chunk = max(chunk, 8 * _CHUNK)  # each substring detoasts: fewer, larger reads
             for offset in range(0, size, pg_chunk):
                 piece = conn.execute(
-                    select(func.substring(messages.c.memo, offset + 1, pg_chunk))
-                    .where(messages.c.item_id == item_id)).scalar()
+                    select(func.substring(messages.c.memo, offset + 1, pg_chunk)).where(
+                        messages.c.item_id == item_id
+                    )
+                ).scalar()
                 if not piece:
                     return
                 yield bytes(piece)
+
     # -- claims --
 
     def claim(self, item_id: int, user: str, lease_seconds: float) -> Claim:
@@ -515,21 +588,31 @@ class GatewayStore:
         with self._writing() as conn:
             item = self._lock_item(conn, item_id)
             if item.outcome is not None and item.outcome not in NON_FINAL_OUTCOMES:
-                raise StoreError("ALLEREDE_BEHANDLET",
-                                 f"Element {item_id} er allerede {item.outcome}")
+                raise StoreError(
+                    "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
+                )
             now = utcnow()
             held = conn.execute(select(claims).where(claims.c.item_id == item_id)).first()
             if held is not None and held.user != user and held.expires_at > now:
                 raise _claimed_error(item_id, held.user, held.expires_at)
             expires = now + timedelta(seconds=lease)
-            claimed_at = held.claimed_at if held is not None and held.user == user \
-                and held.expires_at > now else now
+            claimed_at = (
+                held.claimed_at
+                if held is not None and held.user == user and held.expires_at > now
+                else now
+            )
             if held is None:
-                conn.execute(claims.insert().values(item_id=item_id, user=user,
-                                                    claimed_at=claimed_at, expires_at=expires))
+                conn.execute(
+                    claims.insert().values(
+                        item_id=item_id, user=user, claimed_at=claimed_at, expires_at=expires
+                    )
+                )
             else:
-                conn.execute(claims.update().where(claims.c.item_id == item_id)
-                             .values(user=user, claimed_at=claimed_at, expires_at=expires))
+                conn.execute(
+                    claims.update()
+                    .where(claims.c.item_id == item_id)
+                    .values(user=user, claimed_at=claimed_at, expires_at=expires)
+                )
             return Claim(item_id, user, claimed_at, expires)
 
     def release(self, item_id: int, user: str) -> None:
@@ -548,13 +631,23 @@ class GatewayStore:
         now = utcnow()
         with self.engine.connect() as conn:
             rows = conn.execute(select(claims).order_by(claims.c.item_id)).all()
-        return [Claim(int(r.item_id), r.user, r.claimed_at, r.expires_at)
-                for r in rows if r.expires_at > now]
+        return [
+            Claim(int(r.item_id), r.user, r.claimed_at, r.expires_at)
+            for r in rows
+            if r.expires_at > now
+        ]
 
     # -- outcomes --
 
-    def record_outcome(self, item_id: int, user: str, outcome: str, *,
-                       case_id: str | None = None, note: str | None = None) -> StoredItem:
+    def record_outcome(
+        self,
+        item_id: int,
+        user: str,
+        outcome: str,
+        *,
+        case_id: str | None = None,
+        note: str | None = None,
+    ) -> StoredItem:
         """Record what was done with an item. Needs the caller's claim or no live claim.
         Repeating the same final outcome (same case) is idempotent; a different one after a final
         outcome is refused. Recording releases the caller's claim."""
@@ -571,16 +664,27 @@ class GatewayStore:
                     if held is not None and held.user == user:
                         conn.execute(claims.delete().where(claims.c.item_id == item_id))
                     return self._fetch_in(conn, item_id)
-                raise StoreError("ALLEREDE_BEHANDLET",
-                                 f"Element {item_id} er allerede {item.outcome}")
+                raise StoreError(
+                    "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
+                )
             status = STATUS_ASSIGNED if outcome in NON_FINAL_OUTCOMES else STATUS_DONE
             conn.execute(
-                messages.update().where(messages.c.item_id == item_id).values(
-                    status=status, outcome=outcome, outcome_case_id=case_id, outcome_user=user,
-                    outcome_note=note, outcome_at=now)
+                messages.update()
+                .where(messages.c.item_id == item_id)
+                .values(
+                    status=status,
+                    outcome=outcome,
+                    outcome_case_id=case_id,
+                    outcome_user=user,
+                    outcome_note=note,
+                    outcome_at=now,
+                )
             )
-            conn.execute(outcome_log.insert().values(item_id=item_id, outcome=outcome,
-                                                     case_id=case_id, user=user, note=note, at=now))
+            conn.execute(
+                outcome_log.insert().values(
+                    item_id=item_id, outcome=outcome, case_id=case_id, user=user, note=note, at=now
+                )
+            )
             if held is not None:
                 conn.execute(claims.delete().where(claims.c.item_id == item_id))
             return self._fetch_in(conn, item_id)
@@ -595,8 +699,11 @@ class GatewayStore:
 
     def outcome_history(self, item_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(outcome_log).where(outcome_log.c.item_id == item_id)
-                                .order_by(outcome_log.c.id)).all()
+            rows = conn.execute(
+                select(outcome_log)
+                .where(outcome_log.c.item_id == item_id)
+                .order_by(outcome_log.c.id)
+            ).all()
         return [dict(r._mapping) for r in rows]
 
     # -- users --
@@ -609,11 +716,11 @@ class GatewayStore:
         with self._writing() as conn:
             exists = conn.execute(select(users.c.user).where(users.c.user == user)).first()
             if exists:
-                conn.execute(users.update().where(users.c.user == user)
-                             .values(secret_hash=stored))
+                conn.execute(users.update().where(users.c.user == user).values(secret_hash=stored))
             else:
-                conn.execute(users.insert().values(user=user, secret_hash=stored,
-                                                   created_at=utcnow()))
+                conn.execute(
+                    users.insert().values(user=user, secret_hash=stored, created_at=utcnow())
+                )
 
     def user_hash(self, user: str) -> str | None:
         with self.engine.connect() as conn:
@@ -635,9 +742,7 @@ def _write_blob(conn: Connection, item_id: int, data: bytes | Path) -> None:
             return
         view = memoryview(data)
         for start in range(0, len(view), _CHUNK):
-            blob.write(view[start:start + _CHUNK])
-
-
+            blob.write(view[start : start + _CHUNK])
 
 
 def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:

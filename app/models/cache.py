@@ -217,7 +217,9 @@ class Cache:
             seen_gw: set[int] = set()
             for chunk in _chunks(uuids, 500):
                 seen_uuid.update(
-                    conn.execute(select(ITEMS.c.message_uuid).where(ITEMS.c.message_uuid.in_(chunk))).scalars()
+                    conn.execute(
+                        select(ITEMS.c.message_uuid).where(ITEMS.c.message_uuid.in_(chunk))
+                    ).scalars()
                 )
             for chunk in _chunks(gw_ids, 500):
                 seen_gw.update(
@@ -241,9 +243,13 @@ class Cache:
                 if isinstance(msg, MemoError):
                     quarantined += 1
             if rows:
-                ids = conn.execute(
-                    insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), rows
-                ).scalars().all()
+                ids = (
+                    conn.execute(
+                        insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), rows
+                    )
+                    .scalars()
+                    .all()
+                )
                 blob_rows = []
                 file_rows = []
                 fts_rows = []
@@ -273,7 +279,9 @@ class Cache:
                 if file_rows:
                     conn.execute(insert(FILES), file_rows)
                 conn.execute(
-                    text("INSERT INTO items_fts(rowid, sender_label, label, body) VALUES (:rowid, :s, :l, :b)"),
+                    text(
+                        "INSERT INTO items_fts(rowid, sender_label, label, body) VALUES (:rowid, :s, :l, :b)"
+                    ),
                     fts_rows,
                 )
             if cursor is not None:
@@ -311,8 +319,14 @@ class Cache:
         if row is None:
             raise CacheError(f"Ukendt element {item_id}")
         out = dict(row)
-        for key in ("received_at", "created_at", "synced_at", "status_changed_at", "suggested_at",
-                    "claim_expires_at"):
+        for key in (
+            "received_at",
+            "created_at",
+            "synced_at",
+            "status_changed_at",
+            "suggested_at",
+            "claim_expires_at",
+        ):
             out[key] = as_utc(out[key])
         return out
 
@@ -342,9 +356,13 @@ class Cache:
 
     def files(self, item_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(FILES).where(FILES.c.item_id == item_id).order_by(FILES.c.position)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(FILES).where(FILES.c.item_id == item_id).order_by(FILES.c.position)
+                )
+                .mappings()
+                .all()
+            )
         return [dict(r) for r in rows]
 
     def search(self, query: str, limit: int = 100) -> list[int]:
@@ -356,7 +374,9 @@ class Cache:
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
-                    text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q ORDER BY rank LIMIT :n"),
+                    text(
+                        "SELECT rowid FROM items_fts WHERE items_fts MATCH :q ORDER BY rank LIMIT :n"
+                    ),
                     {"q": match, "n": limit},
                 ).scalars()
             )
@@ -438,7 +458,9 @@ class Cache:
                 )
             ).scalar()
             if open_entry is not None:
-                raise CacheError("Elementet har allerede en beslutning, der venter på at blive sendt")
+                raise CacheError(
+                    "Elementet har allerede en beslutning, der venter på at blive sendt"
+                )
             outbox_id = conn.execute(
                 insert(OUTBOX).returning(OUTBOX.c.id),
                 {
@@ -506,8 +528,16 @@ class Cache:
     def outbox_counts(self) -> dict[str, int]:
         """Counts per outbox status plus "open" (pending + sending) and "unrecorded" (delivered
         but not yet recorded on the gateway)."""
-        counts = {s: 0 for s in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DELIVERED,
-                                 OutboxStatus.REJECTED, OutboxStatus.CANCELLED)}
+        counts = dict.fromkeys(
+            (
+                OutboxStatus.PENDING,
+                OutboxStatus.SENDING,
+                OutboxStatus.DELIVERED,
+                OutboxStatus.REJECTED,
+                OutboxStatus.CANCELLED,
+            ),
+            0,
+        )
         with self.engine.connect() as conn:
             for status, n in conn.execute(
                 select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
@@ -611,7 +641,9 @@ class Cache:
         now = _utc(utcnow())
         with self.engine.begin() as conn:
             row = conn.execute(
-                select(OUTBOX.c.item_id, OUTBOX.c.action, OUTBOX.c.status).where(OUTBOX.c.id == outbox_id)
+                select(OUTBOX.c.item_id, OUTBOX.c.action, OUTBOX.c.status).where(
+                    OUTBOX.c.id == outbox_id
+                )
             ).first()
             if row is None:
                 raise CacheError(f"Ukendt udbakkepost {outbox_id}")
@@ -622,8 +654,13 @@ class Cache:
                 conn.execute(
                     update(OUTBOX)
                     .where(OUTBOX.c.id == outbox_id)
-                    .values(status=OutboxStatus.DELIVERED, delivered_at=now, receipt=receipt_json,
-                            last_error=None, next_attempt_at=None)
+                    .values(
+                        status=OutboxStatus.DELIVERED,
+                        delivered_at=now,
+                        receipt=receipt_json,
+                        last_error=None,
+                        next_attempt_at=None,
+                    )
                 )
                 item_values: dict[str, Any] = {
                     "status": DONE_STATUS[row.action],
@@ -635,8 +672,12 @@ class Cache:
                 conn.execute(
                     update(OUTBOX)
                     .where(OUTBOX.c.id == outbox_id)
-                    .values(status=OutboxStatus.REJECTED, receipt=receipt_json, last_error=reason,
-                            next_attempt_at=None)
+                    .values(
+                        status=OutboxStatus.REJECTED,
+                        receipt=receipt_json,
+                        last_error=reason,
+                        next_attempt_at=None,
+                    )
                 )
                 item_values = {
                     "status": ItemStatus.FAILED,
@@ -659,7 +700,10 @@ class Cache:
         """Delivered (or rejected-by-the-user) entries whose outcome the gateway has not got."""
         stmt = (
             select(OUTBOX, GW_RECORDED)
-            .where(OUTBOX.c.status == OutboxStatus.DELIVERED, literal_column("outbox.gateway_recorded_at").is_(None))
+            .where(
+                OUTBOX.c.status == OutboxStatus.DELIVERED,
+                literal_column("outbox.gateway_recorded_at").is_(None),
+            )
             .order_by(OUTBOX.c.id)
             .limit(limit)
         )
@@ -681,7 +725,9 @@ class Cache:
 
     def gateway_item_id(self, item_id: int) -> int | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(ITEMS.c.gateway_item_id).where(ITEMS.c.id == item_id)).scalar()
+            return conn.execute(
+                select(ITEMS.c.gateway_item_id).where(ITEMS.c.id == item_id)
+            ).scalar()
 
 
 # ---------------------------------------------------------------------------------------------

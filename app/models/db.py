@@ -27,8 +27,15 @@ from app import paths
 from app.models import crypto
 from app.models.crypto import CacheKeyUnavailable, CacheUnreadable
 
-__all__ = ["CacheKeyUnavailable", "CacheUnreadable", "Database", "alembic_config", "migrate",
-           "open_cache", "raw_connect"]
+__all__ = [
+    "CacheKeyUnavailable",
+    "CacheUnreadable",
+    "Database",
+    "alembic_config",
+    "migrate",
+    "open_cache",
+    "raw_connect",
+]
 
 log = logging.getLogger("postfordeler.cache")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -86,8 +93,9 @@ def cache_key(path: Path) -> bytes | None:
             raise CacheKeyUnavailable(crypto.NO_KEYRING_MESSAGE)
         if has_data and not crypto.is_plain_sqlite(path):
             raise CacheKeyUnavailable(crypto.NO_KEYRING_MESSAGE)
-        log.warning("the client cache is NOT encrypted (%s=1, no OS keyring)",
-                    crypto.UNENCRYPTED_ENV)
+        log.warning(
+            "the client cache is NOT encrypted (%s=1, no OS keyring)", crypto.UNENCRYPTED_ENV
+        )
         return None
     if crypto.is_plain_sqlite(path):
         crypto.encrypt_plain_file(path, key)

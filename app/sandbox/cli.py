@@ -17,10 +17,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Starter sandkassen: modtagegateway, Postkomponent-simulator, SF2900-service og "
         "DUBU-sagsopslag på 127.0.0.1. Skriver endepunkterne som én JSON-linje, når alt kører.",
     )
-    p.add_argument("--messages", metavar="DIR", type=Path, help="MeMo-filer der skal afleveres (standard: de medfølgende)")
+    p.add_argument(
+        "--messages",
+        metavar="DIR",
+        type=Path,
+        help="MeMo-filer der skal afleveres (standard: de medfølgende)",
+    )
     p.add_argument("--no-messages", action="store_true", help="aflever ingen filer fra en mappe")
     p.add_argument("--dubu-data", metavar="FILE", type=Path, help="DUBU-datasæt (dubu.json-format)")
-    p.add_argument("--generate", metavar="N", type=int, default=0, help="aflever N genererede meddelelser")
+    p.add_argument(
+        "--generate", metavar="N", type=int, default=0, help="aflever N genererede meddelelser"
+    )
     p.add_argument("--rate", metavar="R", type=float, default=None, help="meddelelser pr. sekund")
     p.add_argument("--seed", type=int, default=1, help="frø for genererede meddelelser")
     p.add_argument("--gateway-port", metavar="P", type=int, default=0)
@@ -75,7 +82,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
         async def report() -> None:
             stats = await running.pushed()
             log.info("simulator done: %s", stats.to_json())
-            print(f"postfordeler sandbox: afleveret {json.dumps(stats.to_json())}", file=sys.stderr, flush=True)
+            print(
+                f"postfordeler sandbox: afleveret {json.dumps(stats.to_json())}",
+                file=sys.stderr,
+                flush=True,
+            )
 
         reporter = asyncio.create_task(report())
         await stop.wait()

@@ -129,7 +129,9 @@ class DubuDirectoryService(LoopbackService):
         return web.json_response(letter.to_json(), dumps=_dumps)
 
     async def _caseworkers(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response([w.to_json() for w in self.directory.sync_caseworkers()], dumps=_dumps)
+        return web.json_response(
+            [w.to_json() for w in self.directory.sync_caseworkers()], dumps=_dumps
+        )
 
     async def _person(self, request: web.Request) -> web.StreamResponse:
         person = self.directory.sync_person(request.match_info["cpr"])

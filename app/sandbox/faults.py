@@ -28,7 +28,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = frozenset(
-    {"http500", "slow", "drop", "drop_after_record", "soap_fault", "transport_fejl", "afvist", "fejlet"}
+    {
+        "http500",
+        "slow",
+        "drop",
+        "drop_after_record",
+        "soap_fault",
+        "transport_fejl",
+        "afvist",
+        "fejlet",
+    }
 )
 
 
@@ -87,7 +96,9 @@ class FaultPlan:
         self._rng = random.Random(self.seed)
 
     @classmethod
-    def of(cls, rules: Iterable[FaultRule | Mapping[str, Any]] | None, seed: int | None = None) -> FaultPlan:
+    def of(
+        cls, rules: Iterable[FaultRule | Mapping[str, Any]] | None, seed: int | None = None
+    ) -> FaultPlan:
         plan = cls(seed=seed)
         for rule in rules or ():
             plan.add(rule)

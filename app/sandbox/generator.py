@@ -110,19 +110,49 @@ _REPLY_TEXTS = [
     "Tak for sidst. Som aftalt sender jeg lægens udtalelse.",
 ]
 _PARENT_TOPICS = [
-    ("Spørgsmål om aflastning", "Vi har brug for hjælp til aflastning i weekenderne. Hvem kan vi tale med?"),
-    ("Henvendelse vedr. min søn", "Jeg er bekymret for min søns trivsel i skolen og vil gerne have et møde."),
-    ("Henvendelse vedr. min datter", "Min datter har det svært for tiden. Kan vi få en samtale med en rådgiver?"),
-    ("Ansøgning om tabt arbejdsfortjeneste", "Jeg vil gerne søge om tabt arbejdsfortjeneste, da mit barn har brug for pasning."),
+    (
+        "Spørgsmål om aflastning",
+        "Vi har brug for hjælp til aflastning i weekenderne. Hvem kan vi tale med?",
+    ),
+    (
+        "Henvendelse vedr. min søn",
+        "Jeg er bekymret for min søns trivsel i skolen og vil gerne have et møde.",
+    ),
+    (
+        "Henvendelse vedr. min datter",
+        "Min datter har det svært for tiden. Kan vi få en samtale med en rådgiver?",
+    ),
+    (
+        "Ansøgning om tabt arbejdsfortjeneste",
+        "Jeg vil gerne søge om tabt arbejdsfortjeneste, da mit barn har brug for pasning.",
+    ),
     ("Samvær i julen", "Vi vil gerne aftale samvær i juleferien. Hvordan gør vi det?"),
 ]
 _PARTNER_TOPICS = {
-    "skole": ("Underretning vedr. elev", "Vi er bekymrede for {name}, der har haft meget fravær og virker trist."),
-    "dagtilbud": ("Underretning fra dagtilbud", "Vi har i længere tid været bekymrede for {name}s trivsel i institutionen."),
-    "politi": ("Underretning fra politiet", "Politiet har i nat været tilkaldt til hjemmet, hvor {name} var til stede."),
-    "sundhedspleje": ("Bekymring fra sundhedsplejen", "Ved hjemmebesøget fandt sundhedsplejersken grund til bekymring for {name}."),
-    "hospital": ("Underretning fra hospitalet", "{name} har været indlagt, og vi finder anledning til at underrette kommunen."),
-    "psykiatri": ("Orientering fra børne- og ungdomspsykiatrien", "{name} er udredt, og vi sender hermed vores konklusion."),
+    "skole": (
+        "Underretning vedr. elev",
+        "Vi er bekymrede for {name}, der har haft meget fravær og virker trist.",
+    ),
+    "dagtilbud": (
+        "Underretning fra dagtilbud",
+        "Vi har i længere tid været bekymrede for {name}s trivsel i institutionen.",
+    ),
+    "politi": (
+        "Underretning fra politiet",
+        "Politiet har i nat været tilkaldt til hjemmet, hvor {name} var til stede.",
+    ),
+    "sundhedspleje": (
+        "Bekymring fra sundhedsplejen",
+        "Ved hjemmebesøget fandt sundhedsplejersken grund til bekymring for {name}.",
+    ),
+    "hospital": (
+        "Underretning fra hospitalet",
+        "{name} har været indlagt, og vi finder anledning til at underrette kommunen.",
+    ),
+    "psykiatri": (
+        "Orientering fra børne- og ungdomspsykiatrien",
+        "{name} er udredt, og vi sender hermed vores konklusion.",
+    ),
 }
 _FORWARD_ORIGINS = [
     ("Regionshospitalet Nordvest", "Indkaldelse til ambulant undersøgelse"),
@@ -137,9 +167,15 @@ _FORWARD_COMMENTS = [
     "Sagsbehandleren bad mig sende det videre.",
 ]
 _MISROUTED = [
-    ("Klage over parkeringsafgift", "Jeg har fået en parkeringsafgift, som jeg mener er uberettiget."),
+    (
+        "Klage over parkeringsafgift",
+        "Jeg har fået en parkeringsafgift, som jeg mener er uberettiget.",
+    ),
     ("Boligstøtte - genberegning", "Jeg har spørgsmål til genberegningen af min boligstøtte."),
-    ("Ansøgning om byggetilladelse til carport", "Jeg søger hermed om tilladelse til at bygge en carport."),
+    (
+        "Ansøgning om byggetilladelse til carport",
+        "Jeg søger hermed om tilladelse til at bygge en carport.",
+    ),
     ("Spørgsmål om renovation", "Vores skraldespand er ikke blevet tømt de sidste to uger."),
     ("Hjemmehjælp til min mor", "Min mor har brug for mere hjemmehjælp efter sin operation."),
 ]
@@ -149,7 +185,9 @@ _MISROUTED = [
 # Builder
 
 
-def _el(parent: etree._Element, tag: str, text: str | None = None, ns: str = MEMO_NS) -> etree._Element:
+def _el(
+    parent: etree._Element, tag: str, text: str | None = None, ns: str = MEMO_NS
+) -> etree._Element:
     el = etree.SubElement(parent, f"{{{ns}}}{tag}")
     if text is not None:
         el.text = text
@@ -191,11 +229,15 @@ class MessageGenerator:
         self.cp_reply = [c for c in cps if c.purpose == "retursvar"] or list(cps)
         self.cp_visible = [c for c in cps if c.visible] or list(cps)
         self.cp_family = self.cp_visible[0]
-        self.cp_partner = next((c for c in self.cp_visible if "fagperson" in c.label.lower()), self.cp_family)
+        self.cp_partner = next(
+            (c for c in self.cp_visible if "fagperson" in c.label.lower()), self.cp_family
+        )
         # letters whose recipient DUBU knows as a person (a parent replying)
         self.letters = [lt for lt in dataset.letters if dataset.person(lt.recipient_cpr)]
         self.open_cases = [c for c in dataset.cases if c.is_open and c.parties]
-        self.partners = [p for p in dataset.partners if p.kind in _PARTNER_TOPICS] or list(dataset.partners)
+        self.partners = [p for p in dataset.partners if p.kind in _PARTNER_TOPICS] or list(
+            dataset.partners
+        )
         self.persons = list(dataset.persons)
 
     # -- public --------------------------------------------------------------------------
@@ -233,7 +275,9 @@ class MessageGenerator:
     def _version(self) -> str:
         return "1.1" if self.rng.random() < self.memo_11_share else "1.2"
 
-    def _header(self, version: str, msg_uuid: str, label: str) -> tuple[etree._Element, etree._Element]:
+    def _header(
+        self, version: str, msg_uuid: str, label: str
+    ) -> tuple[etree._Element, etree._Element]:
         root = etree.Element(f"{{{MEMO_NS}}}Message", nsmap=NSMAP)
         root.set("memoVersion", version)
         if version == "1.1":
@@ -298,8 +342,15 @@ class MessageGenerator:
         return (name, lines) if self.rng.random() < self.pdf_share else None
 
     def _done(
-        self, root: etree._Element, msg_uuid: str, kind: str, version: str, *,
-        case: Case | None, misrouted: bool = False, pdf: bool = False,
+        self,
+        root: etree._Element,
+        msg_uuid: str,
+        kind: str,
+        version: str,
+        *,
+        case: Case | None,
+        misrouted: bool = False,
+        pdf: bool = False,
     ) -> GeneratedMessage:
         xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
         return GeneratedMessage(
@@ -338,7 +389,9 @@ class MessageGenerator:
         _el(rd, "generatingSystemID", "DUBU")
         _el(rd, "comment", letter.label[:512])
         text = f"Hej\n\n{self.rng.choice(_REPLY_TEXTS)}\n\nMed venlig hilsen\n{sender.first_name}"
-        pdf = self._maybe_pdf("Bilag_til_svar.pdf", ["Bilag til svar", f"Vedr.: {letter.label}", "", text])
+        pdf = self._maybe_pdf(
+            "Bilag_til_svar.pdf", ["Bilag til svar", f"Vedr.: {letter.label}", "", text]
+        )
         self._body(root, created, text, pdf=pdf)
         return self._done(root, msg_uuid, "retursvar", version, case=case, pdf=pdf is not None)
 
@@ -366,12 +419,16 @@ class MessageGenerator:
         partner: Partner = self.rng.choice(self.partners)
         child = self.ds.person(case.child_cpr)
         child_name = child.name if child else "barnet"
-        topic, sentence = _PARTNER_TOPICS.get(partner.kind, ("Underretning", "Vi er bekymrede for {name}."))
+        topic, sentence = _PARTNER_TOPICS.get(
+            partner.kind, ("Underretning", "Vi er bekymrede for {name}.")
+        )
         version, msg_uuid, created = self._version(), self._uuid(), self._created()
         root, header = self._header(version, msg_uuid, topic)
         self._sender(header, partner.cvr, "CVR", partner.name)
         self._recipient(
-            header, self.cp_partner, [("Barnets CPR nummer", case.child_cpr), ("Barnets navn", child_name)]
+            header,
+            self.cp_partner,
+            [("Barnets CPR nummer", case.child_cpr), ("Barnets navn", child_name)],
         )
         if self.rng.random() < 0.4:
             cd = _el(header, "ContentData")
@@ -379,7 +436,9 @@ class MessageGenerator:
             _el(cpr, "cprNumber", case.child_cpr, ns=GRD_NS)
             _el(cpr, "name", child_name, ns=GRD_NS)
         text = f"Til Familieafdelingen\n\n{sentence.format(name=child_name)}\n\nMed venlig hilsen\n{partner.name}"
-        pdf = self._maybe_pdf("underretning.pdf", [topic, f"Barn: {child_name}", "", sentence.format(name=child_name)])
+        pdf = self._maybe_pdf(
+            "underretning.pdf", [topic, f"Barn: {child_name}", "", sentence.format(name=child_name)]
+        )
         self._body(root, created, text, txt_name="underretning.txt", pdf=pdf)
         return self._done(root, msg_uuid, "nyhenvendelse", version, case=case, pdf=pdf is not None)
 
@@ -402,7 +461,9 @@ class MessageGenerator:
             comment += f" Det handler om {child_name.split()[0]}."
         _el(fd, "comment", comment[:512])
         text = f"{title}\n\nKære {self._name(parent_cpr)}\n\nVedrørende {child_name}.\n\nMed venlig hilsen\n{origin}"
-        pdf = self._maybe_pdf(f"{title.replace(' ', '_')}.pdf", [origin, title, "", f"Vedr. {child_name}"])
+        pdf = self._maybe_pdf(
+            f"{title.replace(' ', '_')}.pdf", [origin, title, "", f"Vedr. {child_name}"]
+        )
         self._body(root, created, text, txt_name="Brev.txt", pdf=pdf, doc_label=title)
         return self._done(root, msg_uuid, "videresendt", version, case=case, pdf=pdf is not None)
 
@@ -416,7 +477,9 @@ class MessageGenerator:
         text = f"Hej\n\n{sentence}\n\nVenlig hilsen\n{person.name}"
         pdf = self._maybe_pdf("bilag.pdf", [topic, "", sentence])
         self._body(root, created, text, pdf=pdf)
-        return self._done(root, msg_uuid, "nyhenvendelse", version, case=None, misrouted=True, pdf=pdf is not None)
+        return self._done(
+            root, msg_uuid, "nyhenvendelse", version, case=None, misrouted=True, pdf=pdf is not None
+        )
 
 
 def write_messages(messages: list[GeneratedMessage], folder: Path) -> list[Path]:

@@ -117,7 +117,7 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
 
         keyring.set_password(KEYRING_SERVICE, f"gateway:{user}", secret)
         return True
-    except Exception as exc:  # noqa: BLE001 - no backend is normal on headless machines
+    except Exception as exc:
         log.info("no keyring backend for the sandbox secret (%s)", type(exc).__name__)
         return False
 
@@ -161,7 +161,9 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
     sf2900 = dubu = None
     try:
         sf2900 = Sf2900Service(
-            data_dir=data_dir / "sf2900", municipality_cvr=cvr, faults=config.sf2900_faults,
+            data_dir=data_dir / "sf2900",
+            municipality_cvr=cvr,
+            faults=config.sf2900_faults,
             seed=config.seed,
         )
         await sf2900.start(config.host, config.sf2900_port)
@@ -197,8 +199,15 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "data_dir": str(data_dir),
     }
     running = RunningSandbox(
-        config=config, dataset=dataset, gateway=gateway, sf2900=sf2900, dubu=dubu,
-        simulator=simulator, secret=secret, endpoints=endpoints, data_dir=data_dir,
+        config=config,
+        dataset=dataset,
+        gateway=gateway,
+        sf2900=sf2900,
+        dubu=dubu,
+        simulator=simulator,
+        secret=secret,
+        endpoints=endpoints,
+        data_dir=data_dir,
     )
     if items:
         running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
@@ -271,7 +280,7 @@ class SandboxThread:
         self._stop = asyncio.Event()
         try:
             self.running = await start_sandbox(self.config)
-        except BaseException as exc:  # noqa: BLE001 - reported to start()
+        except BaseException as exc:
             self._error = exc
             self._ready.set()
             return

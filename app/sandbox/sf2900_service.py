@@ -170,7 +170,9 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return el
 
 
-def transport_kvittering(kode: str, fejl: Iterable[tuple[str, str]], begrundelse: str | None = None) -> etree._Element:
+def transport_kvittering(
+    kode: str, fejl: Iterable[tuple[str, str]], begrundelse: str | None = None
+) -> etree._Element:
     tk = etree.Element(_q3("TransportKvittering"), nsmap={"types": NS3})
     _sub(tk, _q3("TransportValideringsKode"), kode)
     if begrundelse:
@@ -292,7 +294,9 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
             "KLEEmneForslag": _text(item, "t:KLEEmneForslag"),
             "HandlingFacetForslag": _text(item, "t:HandlingFacetForslag"),
             "SagForslag": (_text(item, "t:SagForslag") or "").lower() or None,
-            "BrugerRef": _uuid_urn(item.find("t:Registrering/t:BrugerRef", ns)) if item is not None else None,
+            "BrugerRef": _uuid_urn(item.find("t:Registrering/t:BrugerRef", ns))
+            if item is not None
+            else None,
             "Titel": None,
             "Beskrivelse": None,
             "BrugervendtNoegle": None,
@@ -335,9 +339,7 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
             )
         rec["parts"] = parts
     elif jp is not None:
-        note = jp.find(
-            "t:Registrering/t:RelationListe/t:JournalPost/t:JournalnotatAttributter", ns
-        )
+        note = jp.find("t:Registrering/t:RelationListe/t:JournalPost/t:JournalnotatAttributter", ns)
         rec["journal_note"] = {"title": _text(note, "t:Titel"), "text": _text(note, "t:Notat")}
         rec["Titel"] = _text(note, "t:Titel")
         rec["DokumentRef"] = _uuid_urn(
@@ -421,8 +423,8 @@ class Sf2900Service(LoopbackService):
         if path is None or not path.exists():
             return
         with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
+            for raw_line in fh:
+                line = raw_line.strip()
                 if not line:
                     continue
                 try:
@@ -453,7 +455,9 @@ class Sf2900Service(LoopbackService):
     def get(self, transaction_id: str) -> dict[str, Any] | None:
         return self._records.get(transaction_id.strip().lower())
 
-    def system_for(self, kle: str | None = None, aktoer: str | None = None) -> ReceivingSystem | None:
+    def system_for(
+        self, kle: str | None = None, aktoer: str | None = None
+    ) -> ReceivingSystem | None:
         for s in self.systems:
             if aktoer is not None and s.uuid.lower() == aktoer.lower():
                 return s
@@ -492,7 +496,8 @@ class Sf2900Service(LoopbackService):
             f'location="{base}{SERVICE_PATH}"',
         )
         text = text.replace(
-            'location="policies.wsdl"', f'location="{base}{PREFIX}/files/wsdl/context/policies.wsdl"'
+            'location="policies.wsdl"',
+            f'location="{base}{PREFIX}/files/wsdl/context/policies.wsdl"',
         )
         text = text.replace(
             'schemaLocation="../../DistributionServiceMsg.xsd"',
@@ -504,7 +509,11 @@ class Sf2900Service(LoopbackService):
         root = resource("sf2900").resolve()
         rel = request.match_info["path"]
         target = (root / rel).resolve()
-        if root not in target.parents or not target.is_file() or target.suffix not in {".xsd", ".wsdl"}:
+        if (
+            root not in target.parents
+            or not target.is_file()
+            or target.suffix not in {".xsd", ".wsdl"}
+        ):
             raise web.HTTPNotFound()
         return web.Response(body=target.read_bytes(), content_type="text/xml")
 
@@ -572,7 +581,9 @@ class Sf2900Service(LoopbackService):
         except Exception:
             log.exception("SF2900 sandbox failed on %s", op)
             text = "Intern fejl i SF2900-sandkassen"
-            return self._fault_response(_Reject("Server", text, serviceplatform_fault("SP-500", text)))
+            return self._fault_response(
+                _Reject("Server", text, serviceplatform_fault("SP-500", text))
+            )
         return web.Response(body=envelope(out), content_type="text/xml", charset="utf-8")
 
     async def _parse(self, body: bytes) -> etree._Element:
@@ -596,15 +607,21 @@ class Sf2900Service(LoopbackService):
                 raise _Reject(
                     "Client",
                     "Ikke en SOAP 1.1-kuvert",
-                    transport_kvittering("FEJL", [("SP-SOAP", "Forventede soap:Envelope (SOAP 1.1)")]),
+                    transport_kvittering(
+                        "FEJL", [("SP-SOAP", "Forventede soap:Envelope (SOAP 1.1)")]
+                    ),
                 )
             soap_body = env.find(f"{{{SOAP_ENV}}}Body")
-            children = [c for c in soap_body if isinstance(c.tag, str)] if soap_body is not None else []
+            children = (
+                [c for c in soap_body if isinstance(c.tag, str)] if soap_body is not None else []
+            )
             if len(children) != 1:
                 raise _Reject(
                     "Client",
                     "SOAP Body skal indeholde præcis ét element",
-                    transport_kvittering("FEJL", [("SP-SOAP", "Body skal indeholde præcis ét element")]),
+                    transport_kvittering(
+                        "FEJL", [("SP-SOAP", "Body skal indeholde præcis ét element")]
+                    ),
                 )
             req = children[0]
             schema = request_schema()
@@ -630,7 +647,9 @@ class Sf2900Service(LoopbackService):
             charset="utf-8",
         )
 
-    async def _apply_transport_fault(self, request: web.Request, rule: FaultRule) -> web.StreamResponse | None:
+    async def _apply_transport_fault(
+        self, request: web.Request, rule: FaultRule
+    ) -> web.StreamResponse | None:
         log.info("SF2900 sandbox injects fault %s", rule.kind)
         if rule.kind == "http500":
             return web.Response(status=500, text="Internal Server Error (injiceret fejl)")
@@ -660,7 +679,9 @@ class Sf2900Service(LoopbackService):
         cvr = _text(req, f"{{{NS_AUTH}}}AuthorityContext/{{{NS_AUTH}}}MunicipalityCVR")
         if self.municipality_cvr and cvr and cvr != self.municipality_cvr:
             text = "Ingen serviceaftale for den angivne myndighed"
-            raise _Reject("Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)]))
+            raise _Reject(
+                "Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)])
+            )
 
     async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
         self._check_authority(req)
@@ -703,7 +724,9 @@ class Sf2900Service(LoopbackService):
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
         if rule is not None and rule.kind == "drop_after_record":
             raise _Drop
-        return self._afsend_response(ctx, self.receipt_state, None, [], rec["DistributionTransktionsID"])
+        return self._afsend_response(
+            ctx, self.receipt_state, None, [], rec["DistributionTransktionsID"]
+        )
 
     def _afsend_response(
         self,
@@ -734,7 +757,11 @@ class Sf2900Service(LoopbackService):
             if etree.QName(child).localname == "AnvenderTransaktionsID":
                 existing = ctx.find(_q2("DistributionTransktionsID"))
                 if existing is None:
-                    _sub(out_ctx, _q2("DistributionTransktionsID"), distribution_tid or str(uuid.uuid4()))
+                    _sub(
+                        out_ctx,
+                        _q2("DistributionTransktionsID"),
+                        distribution_tid or str(uuid.uuid4()),
+                    )
         return resp
 
     def _list(self, req: etree._Element) -> etree._Element:
@@ -761,7 +788,9 @@ class Sf2900Service(LoopbackService):
     def _valider(self, req: etree._Element) -> etree._Element:
         self._check_authority(req)
         ns = {"t": NS2, "t3": NS3}
-        resp = etree.Element(_q3("FordelingsmodtagerValiderResponse"), nsmap={"types": NS3, "v2": NS2})
+        resp = etree.Element(
+            _q3("FordelingsmodtagerValiderResponse"), nsmap={"types": NS3, "v2": NS2}
+        )
         liste = _sub(resp, _q3("RoutingListe"))
         for r in req.findall("t3:RoutingListe/t:Routing", ns):
             myndighed = _text(r, "t:RoutingMyndighed") or ""

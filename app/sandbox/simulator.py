@@ -86,12 +86,16 @@ class PostkomponentSimulator:
         self.stats = SimulatorStats()
         self._rng = random.Random(seed)
 
-    async def push(self, messages: Iterable[bytes | Path] | AsyncIterator[bytes | Path]) -> SimulatorStats:
+    async def push(
+        self, messages: Iterable[bytes | Path] | AsyncIterator[bytes | Path]
+    ) -> SimulatorStats:
         """Deliver every message (bytes, or a file path read lazily); return the stats."""
         t0 = time.perf_counter()
         queue: asyncio.Queue[bytes | Path | None] = asyncio.Queue(maxsize=self.concurrency * 2)
         async with httpx.AsyncClient(timeout=self.timeout) as client:
-            workers = [asyncio.create_task(self._worker(client, queue)) for _ in range(self.concurrency)]
+            workers = [
+                asyncio.create_task(self._worker(client, queue)) for _ in range(self.concurrency)
+            ]
             try:
                 interval = 1.0 / self.rate if self.rate else 0.0
                 next_at = time.monotonic()
@@ -123,7 +127,9 @@ class PostkomponentSimulator:
             await asyncio.sleep(delay)
         return max(next_at, time.monotonic() - interval) + interval
 
-    async def _worker(self, client: httpx.AsyncClient, queue: asyncio.Queue[bytes | Path | None]) -> None:
+    async def _worker(
+        self, client: httpx.AsyncClient, queue: asyncio.Queue[bytes | Path | None]
+    ) -> None:
         while True:
             item = await queue.get()
             if item is None:
@@ -137,7 +143,9 @@ class PostkomponentSimulator:
         delay = self.backoff
         for attempt in range(1, self.max_attempts + 1):
             try:
-                resp = await client.post(self.url, content=body, headers=pm.request_headers(transaction_id))
+                resp = await client.post(
+                    self.url, content=body, headers=pm.request_headers(transaction_id)
+                )
                 receipt = pm.receipt_from_http(resp.status_code, resp.content)
             except httpx.HTTPError as exc:
                 receipt = None

@@ -125,15 +125,26 @@ def _item(el: Any) -> MailboxItem:
 
 
 def _claim(el: Any) -> ClaimInfo:
-    return ClaimInfo(int(el.ElementID), el.Bruger, _utc(el.ReserveretTidspunkt),  # type: ignore[arg-type]
-                     _utc(el.UdloebTidspunkt))  # type: ignore[arg-type]
+    return ClaimInfo(
+        int(el.ElementID),
+        el.Bruger,
+        _utc(el.ReserveretTidspunkt),  # type: ignore[arg-type]
+        _utc(el.UdloebTidspunkt),
+    )  # type: ignore[arg-type]
 
 
 class MailboxClient:
     """One user's connection to a gateway mailbox. Create it anywhere; use it from one loop."""
 
-    def __init__(self, gateway_base_url: str, *, municipality_cvr: str, user: str, secret: str,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        gateway_base_url: str,
+        *,
+        municipality_cvr: str,
+        user: str,
+        secret: str,
+        timeout: float = 30.0,
+    ) -> None:
         self.base_url = gateway_base_url.rstrip("/")
         self.wsdl_url = f"{self.base_url}/mailbox?wsdl"
         self.address = f"{self.base_url}/mailbox"
@@ -166,8 +177,12 @@ class MailboxClient:
             )
             try:
                 settings = zeep.Settings(raw_response=True, xml_huge_tree=True, strict=True)
-                client = zeep.AsyncClient(self.wsdl_url, transport=transport, settings=settings,
-                                          wsse=UsernameToken(self.user, self._secret))
+                client = zeep.AsyncClient(
+                    self.wsdl_url,
+                    transport=transport,
+                    settings=settings,
+                    wsse=UsernameToken(self.user, self._secret),
+                )
             finally:
                 transport.wsdl_client.close()  # the WSDL is loaded; no further sync fetches
             service = AsyncServiceProxy(client, client.wsdl.bindings[BINDING], address=self.address)
@@ -212,22 +227,25 @@ class MailboxClient:
             response = await getattr(service, operation)(**kwargs)
             operation_obj = self._binding.get(operation)
             if len(response.content) > _THREAD_FROM_BYTES:
-                return await asyncio.to_thread(self._binding.process_reply, self._client,
-                                               operation_obj, response)
+                return await asyncio.to_thread(
+                    self._binding.process_reply, self._client, operation_obj, response
+                )
             return self._binding.process_reply(self._client, operation_obj, response)
         except (MailboxError, MailboxUnavailable):
             raise
         except Exception as exc:
             raise _map_exception(exc, operation) from exc
 
-    async def list_items(self, after: int, limit: int = 200, *,
-                         inline_max_bytes: int | None = None) -> MailboxPage:
+    async def list_items(
+        self, after: int, limit: int = 200, *, inline_max_bytes: int | None = None
+    ) -> MailboxPage:
         """Items with item_id > after (a page; `more` says whether to call again).
 
         `inline_max_bytes`: MeMo above this size are not inlined (`memo_inline=False`)."""
         extra = {} if inline_max_bytes is None else {"MaksInlineStoerrelse": int(inline_max_bytes)}
-        result = await self._call("PostListe", EfterElementID=int(after),
-                                  MaksAntal=max(1, min(int(limit), 1000)), **extra)
+        result = await self._call(
+            "PostListe", EfterElementID=int(after), MaksAntal=max(1, min(int(limit), 1000)), **extra
+        )
         items = tuple(_item(el) for el in (result.PostElement or ()))
         self._remember(items)
         return MailboxPage(items, int(result.NaesteElementID), bool(result.FlereElementer))
@@ -286,24 +304,30 @@ class MailboxClient:
         except (httpx.HTTPError, OSError) as exc:
             part.unlink(missing_ok=True)
             raise MailboxUnavailable(
-                f"Postkassen kan ikke nås (MeMo: {type(exc).__name__})") from exc
+                f"Postkassen kan ikke nås (MeMo: {type(exc).__name__})"
+            ) from exc
         got = (size, digest.hexdigest())
         if got != tuple(expected):
             part.unlink(missing_ok=True)
-            raise MailboxUnavailable("Den hentede meddelelse passer ikke med postkassens "
-                                     "størrelse/kontrolsum", "KONTROLSUM")
+            raise MailboxUnavailable(
+                "Den hentede meddelelse passer ikke med postkassens størrelse/kontrolsum",
+                "KONTROLSUM",
+            )
         os.replace(part, dest)
         self._known.pop(item_id, None)
         return got
 
-    async def record_outcome(self, item_id: int, outcome: str, *, case_id: str | None = None,
-                             note: str | None = None) -> None:
-        await self._call("UdfaldRegistrer", ElementID=int(item_id), Udfald=outcome,
-                         SagID=case_id, Notat=note)
+    async def record_outcome(
+        self, item_id: int, outcome: str, *, case_id: str | None = None, note: str | None = None
+    ) -> None:
+        await self._call(
+            "UdfaldRegistrer", ElementID=int(item_id), Udfald=outcome, SagID=case_id, Notat=note
+        )
 
     async def claim(self, item_id: int, lease_seconds: int = 300) -> ClaimInfo:
-        result = await self._call("ReservationOpret", ElementID=int(item_id),
-                                  VarighedSekunder=max(1, int(lease_seconds)))
+        result = await self._call(
+            "ReservationOpret", ElementID=int(item_id), VarighedSekunder=max(1, int(lease_seconds))
+        )
         return _claim(result)
 
     async def release(self, item_id: int) -> None:
@@ -328,8 +352,17 @@ def _map_exception(exc: BaseException, what: str) -> Exception:
         if status >= 500 or status == 0:
             return MailboxUnavailable(f"Postkassen svarede HTTP {status or 'ugyldigt'} ({what})")
         return MailboxError(f"HTTP_{status}", f"Postkassen svarede HTTP {status} ({what})")
-    if isinstance(exc, (httpx.TransportError, TimeoutError, asyncio.TimeoutError, ConnectionError,
-                        OSError, zx.XMLSyntaxError)):
+    if isinstance(
+        exc,
+        (
+            httpx.TransportError,
+            TimeoutError,
+            asyncio.TimeoutError,
+            ConnectionError,
+            OSError,
+            zx.XMLSyntaxError,
+        ),
+    ):
         return MailboxUnavailable(f"Postkassen kan ikke nås ({what}: {type(exc).__name__})")
     if isinstance(exc, (zx.ValidationError, TypeError, ValueError)):
         return MailboxError("UGYLDIG_FORESPOERGSEL", f"{what}: {exc}"[:300])

@@ -241,7 +241,11 @@ def _syntax_reason(exc: etree.XMLSyntaxError, data: bytes = b"") -> MemoError:
         return MemoError(f"Ugyldig MeMo: XML er afkortet eller ufuldstændig{where}", "xml")
     if "premature end" in low or "end of data" in low or "endtag" in low or "not finished" in low:
         return MemoError(f"Ugyldig MeMo: XML er afkortet eller ufuldstændig{where}", "xml")
-    if "encoding" in low or "input is not proper utf-8" in low or "char" in low and "range" in low:
+    if (
+        "encoding" in low
+        or "input is not proper utf-8" in low
+        or ("char" in low and "range" in low)
+    ):
         return MemoError(f"Ugyldig MeMo: ugyldige tegn eller tegnsæt{where}", "xml")
     if "too long" in low or "huge" in low or "resource limit" in low:
         return MemoError(f"Ugyldig MeMo: for stort tekstfelt{where}", "size")

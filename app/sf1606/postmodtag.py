@@ -72,13 +72,19 @@ class Receipt:
 
 
 def accept(message_uuid: str, transaction_id: str | None, *, duplicate: bool = False) -> Receipt:
-    return Receipt(True, message_uuid, transaction_id, CODE_DUPLICATE if duplicate else None,
-                   "Meddelelsen er allerede modtaget" if duplicate else "Modtaget",
-                   duplicate)
+    return Receipt(
+        True,
+        message_uuid,
+        transaction_id,
+        CODE_DUPLICATE if duplicate else None,
+        "Meddelelsen er allerede modtaget" if duplicate else "Modtaget",
+        duplicate,
+    )
 
 
-def reject(code: str, text: str, *, message_uuid: str | None = None,
-           transaction_id: str | None = None) -> Receipt:
+def reject(
+    code: str, text: str, *, message_uuid: str | None = None, transaction_id: str | None = None
+) -> Receipt:
     one_line = " ".join(text.split())[:300]
     return Receipt(False, message_uuid, transaction_id, code, one_line)
 

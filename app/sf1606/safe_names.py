@@ -406,7 +406,7 @@ def is_risky_type(filename: str | None, mime: str | None, data: bytes | None = N
     ext_mime = next(
         (m for m, e in _MIME_EXTENSIONS.items() if parts and "." + parts[-1] == e), None
     )
-    if parts and parts[-1] in {"jpeg"}:
+    if parts and parts[-1] == "jpeg":
         ext_mime = "image/jpeg"
     # True when the name says one type and the header another.
     return bool(ext_mime and base and ext_mime != base) and not (

@@ -707,7 +707,7 @@ class SuggestionEngine:
             score = p if open_case else min(p * 0.45, CLOSED_ONLY_CAP)
             why = children[cpr].reasons()
             if open_case is None:
-                why = why + ["Barnet har kun lukkede sager – opret ny sag eller genoptag"]
+                why = [*why, "Barnet har kun lukkede sager – opret ny sag eller genoptag"]
             if target.id in scores:
                 scores[target.id] = max(scores[target.id], score)
                 reasons[target.id] += [r for r in why if r not in reasons[target.id]]
@@ -732,8 +732,9 @@ class SuggestionEngine:
             if open_case is not None:
                 scores[open_case.id] = max(scores.get(open_case.id, 0.0), scores[case_id])
                 reasons[open_case.id] = [
-                    f"Barnets åbne sag – sag {case.number} er lukket"
-                ] + reasons.get(open_case.id, [])
+                    f"Barnets åbne sag – sag {case.number} er lukket",
+                    *reasons.get(open_case.id, []),
+                ]
             scores[case_id] = min(scores[case_id] * 0.45, CLOSED_ONLY_CAP)
         # the case's caseworker addressed by name ("Til Jonna", "Att. Ivan Jessen"): tie-breaker
         for case_id in list(scores):
@@ -774,7 +775,10 @@ class SuggestionEngine:
         for t in toks:
             if not t.capital or t.folded in skip:
                 continue
-            known = lambda x: x in self._child_first or bool(self.ds.persons_with_first_name(x))
+
+            def known(x: str) -> bool:
+                return x in self._child_first or bool(self.ds.persons_with_first_name(x))
+
             v = t.folded[:-1] if t.folded.endswith("s") and known(t.folded[:-1]) else t.folded
             if (
                 known(v)
@@ -826,7 +830,7 @@ def _replace_score(s: Suggestion, score: float, reason: str) -> Suggestion:
         s.case_id,
         s.case_number,
         round(score, 3),
-        s.reasons + (reason,),
+        (*s.reasons, reason),
         s.child_cpr,
         s.child_name,
         s.closed,

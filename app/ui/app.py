@@ -104,7 +104,7 @@ def sf2900_client_tls(settings: Settings) -> Any:
         import keyring
 
         passphrase = keyring.get_password(KEYRING_SERVICE, f"certificate:{path}")
-    except Exception as exc:  # noqa: BLE001 - no keyring: the loader says a passphrase is missing
+    except Exception as exc:
         log.warning("certificate passphrase not readable from the keyring: %s", type(exc).__name__)
     return client_ssl_context(Path(path), passphrase)
 
@@ -318,7 +318,10 @@ def main(args: Any) -> int:
             return 3
         messages = Messages()
         window = MainWindow(
-            runtime.backend, messages, demo=runtime.demo, settings=store,
+            runtime.backend,
+            messages,
+            demo=runtime.demo,
+            settings=store,
             backlog=backlog_service(runtime.backend),
         )
         runtime.window = window

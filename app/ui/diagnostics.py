@@ -74,7 +74,7 @@ def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackT
     )
     try:
         _show_dialog(exc_type, exc)
-    except Exception:  # noqa: BLE001 - the hook itself must never raise
+    except Exception:
         crash_log.exception("could not show the crash dialog")
 
 

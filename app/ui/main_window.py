@@ -582,7 +582,7 @@ class MainWindow(QMainWindow):
             for item_id in item_ids:
                 try:
                     outbox_id = await self.backend.enqueue(item_id, action, payload)
-                except Exception as exc:  # noqa: BLE001 - CacheError: shown to the user
+                except Exception as exc:
                     failures.append(str(exc))
                     continue
                 self.decisionQueued.emit(item_id, outbox_id)

@@ -37,7 +37,7 @@ def keyring_problem() -> bool:
         import keyring
 
         backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - any failure means: no keyring
+    except Exception:
         return True
     return type(backend).__module__.rsplit(".", 1)[-1] in ("fail", "null")
 
@@ -211,7 +211,7 @@ class SettingsDialog(QDialog):
                 import keyring
 
                 keyring.set_password(KEYRING_SERVICE, key, secret)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, never logged with value
+            except Exception as exc:
                 log.warning("keyring write failed: %s", type(exc).__name__)
                 problems.append(
                     self.tr("Adgangskoden kunne ikke gemmes i nøgleringen (%1).").replace(

@@ -4,6 +4,9 @@
 Keep placeholders (%1, %2, %n) and markup (<b>…</b>) as in the source.
 """
 
+# The team-lead backlog and caseworker views keep their strings in their own module.
+from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
+
 # Same Danish source, different English by disambiguation comment: (source, comment) keys.
 EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
     ("Retursvar", "kind of one item"): "Reply",
@@ -254,9 +257,6 @@ EN: dict[str, str] = {
     "● Offline": "● Offline",
     "● Online": "● Online",
 }
-
-# The team-lead backlog and caseworker views keep their strings in their own module.
-from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
 
 EN.update(EN_BACKLOG)
 EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)

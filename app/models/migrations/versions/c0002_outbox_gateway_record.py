@@ -8,9 +8,9 @@ gateway", so it gets its own durable marker: `gateway_recorded_at` (NULL = still
 Revision ID: c0002
 Revises: 0001
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "c0002"
 down_revision = "0001"
@@ -20,7 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("gateway_recorded_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("gateway_recorded_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("gateway_error", sa.Text(), nullable=True))
 
 

@@ -6,6 +6,7 @@ each batch would scan the whole log (it grows by every view × CPRs for years).
 Revision ID: g0002
 Revises: 0001
 """
+
 from alembic import op
 
 revision = "g0002"
