@@ -13,10 +13,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from app.models.crypto import delete_cache_key
+from app.models.db import open_cache
+from app.resources import resource
+from app.sf1606.memo import read_memo
+
 
 def _resources() -> str:
-    from app.resources import resource
-
     for parts in (
         ("memo", "MeMo_core.xsd"),
         ("memo", "Version1.2", "MeMo_core.xsd"),
@@ -28,18 +31,12 @@ def _resources() -> str:
 
 
 def _memo() -> str:
-    from app.resources import resource
-    from app.sf1606.memo import read_memo
-
     sample = min(resource("sandbox", "messages").glob("*.xml"))
     message = read_memo(sample.read_bytes())
     return f"MeMo {message.version} læst og valideret"
 
 
 def _cache() -> str:
-    from app.models.crypto import delete_cache_key
-    from app.models.db import open_cache
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cache.sqlite3"
         db = open_cache(path)
@@ -54,12 +51,10 @@ def _cache() -> str:
 def _sf2900() -> str:
     import zeep
 
-    from app.resources import resource
-
-    client = zeep.Client(str(resource("sf2900", "wsdl", "context", "DistributionService.wsdl")))
-    ops = sorted(
-        next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding._operations
-    )
+    wsdl = resource("sf2900", "wsdl", "context", "DistributionService.wsdl")
+    client = zeep.Client(str(wsdl))  # type: ignore[no-untyped-call]  # zeep is unannotated
+    service = next(iter(client.wsdl.services.values()))
+    ops = sorted(next(iter(service.ports.values())).binding.all())
     return "SF2900 WSDL indlæst: " + ", ".join(ops)
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = subparsers.add_parser(
         "audit",
         help="adgangslog: hvem har set en borgers oplysninger (indsigt)",
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     purge.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     purge.set_defaults(func=cmd_retention_purge)
-    retention.set_defaults(func=lambda args: (retention.print_help(), 2)[1])
+    retention.set_defaults(func=_show_help(retention))
 
 
 def _default_user() -> str:
@@ -157,3 +158,13 @@ def cmd_retention_purge(args: argparse.Namespace) -> int:
         flush=True,
     )
     return 0
+
+
+def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command handler that prints `parser`'s help and fails (a sub-command is required)."""
+
+    def show(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show

@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync = subparsers.add_parser(
         "sync",
         help="hent nye elementer fra postserveren til den lokale kopi",
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="vis udbakkens tællere")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_outbox_status)
-    outbox.set_defaults(func=lambda args: (outbox.print_help(), 2)[1])
+    outbox.set_defaults(func=_show_help(outbox))
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
@@ -120,11 +121,11 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
             )
             return 0
 
-        def status(s: SyncStatus) -> None:
+        def on_status(s: SyncStatus) -> None:
             if not args.json:
                 print(s.message, file=sys.stderr, flush=True)
 
-        def result(r: SyncResult) -> None:
+        def on_result(r: SyncResult) -> None:
             _print(args, r.to_json(), f"{r.new} nye, {r.duplicates} dubletter, {r.total} i alt")
 
         syncer = Syncer(
@@ -133,8 +134,8 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
             worker,
             interval=args.interval,
             page_size=args.page_size,
-            on_status=status,
-            on_result=result,
+            on_status=on_status,
+            on_result=on_result,
         )
         _stop_on_signals(asyncio.get_running_loop(), syncer.stop)
         await syncer.run_forever()
@@ -221,3 +222,13 @@ def cmd_outbox_status(args: argparse.Namespace) -> int:
     db.engine.dispose()
     _print(args, counts, ", ".join(f"{k}: {v}" for k, v in counts.items()))
     return 0
+
+
+def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command handler that prints `parser`'s help and fails (a sub-command is required)."""
+
+    def show(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show

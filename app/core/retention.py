@@ -31,20 +31,46 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.sql import ColumnElement
 
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
-from app.models.schema import Item, ItemBlob, ItemFile, ItemStatus, OutboxEntry, OutboxStatus
+from app.models.schema import (
+    Base,
+    Item,
+    ItemBlob,
+    ItemFile,
+    ItemStatus,
+    OutboxEntry,
+    OutboxStatus,
+)
 
 log = logging.getLogger("postfordeler.retention")
 
-ITEMS = Item.__table__
-BLOBS = ItemBlob.__table__
-FILES = ItemFile.__table__
-OUTBOX = OutboxEntry.__table__
-LOG = AccessLogRow.__table__
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # each declarative model maps exactly one Table
+    return table
+
+
+ITEMS = _table(Item)
+BLOBS = _table(ItemBlob)
+FILES = _table(ItemFile)
+OUTBOX = _table(OutboxEntry)
+LOG = _table(AccessLogRow)
 
 DECIDED_DAYS = 30
 ACCESS_LOG_DAYS = 5 * 365 + 1  # five years, see the module docstring

@@ -18,21 +18,32 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from app.core.outbox import OutboxWorker
-from app.core.sync import Syncer, SyncStatus
+from app.core.retention import PurgeResult, purge
+from app.core.sync import Syncer, SyncResult, SyncStatus
 from app.core.worker import DbWorker
+from app.dubu.directory import DubuDirectory, HttpDubuDirectory
+from app.dubu.sf2900_client import Sf2900Client
 from app.models.cache import Cache
 from app.models.db import Database, open_cache
+from app.resources import resource
+from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
 
 log = logging.getLogger("postfordeler.services")
 
 KEYRING_SERVICE = "postfordeler"
+# The gateway user when none is given: the sandbox's demo user (app.sandbox.runner uses it).
+DEMO_USER = "demo"
 ENV_CVR = "POSTFORDELER_MUNICIPALITY_CVR"
 
 
 CLAIM_LEASE_SECONDS = 300
+
+
+class _Timeout(TypedDict, total=False):
+    timeout: float  # absent: each client's own default
 
 
 class ClaimRefused(RuntimeError):
@@ -49,16 +60,8 @@ class MissingSecret(RuntimeError):
 
 
 def default_user() -> str:
-    """The sandbox's demo user if the sandbox defines one, else "fordeler"."""
-    for module in ("app.sandbox", "app.sandbox.runner"):
-        try:
-            mod = __import__(module, fromlist=["DEMO_USER"])
-        except ImportError:
-            continue
-        user = getattr(mod, "DEMO_USER", None)
-        if user:
-            return str(user)
-    return "fordeler"
+    """The gateway user when none is configured: the sandbox's demo user."""
+    return DEMO_USER
 
 
 def default_municipality_cvr() -> str:
@@ -66,8 +69,6 @@ def default_municipality_cvr() -> str:
     if os.environ.get(ENV_CVR):
         return os.environ[ENV_CVR]
     try:
-        from app.resources import resource
-
         with open(resource("sandbox", "dubu.json"), encoding="utf-8") as fh:
             return str(json.load(fh)["municipality"]["cvr"])
     except Exception:
@@ -102,12 +103,12 @@ class ClientServices:
     cache: Cache
     worker: DbWorker
     user: str
-    mailbox: Any | None = None
+    mailbox: MailboxClient | None = None
     syncer: Syncer | None = None
-    sf2900: Any | None = None
-    directory: Any | None = None
+    sf2900: Sf2900Client | None = None
+    directory: DubuDirectory | None = None
     outbox: OutboxWorker | None = None
-    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def create(
@@ -120,7 +121,7 @@ class ClientServices:
         sync_interval: float = 15.0,
         page_size: int = 200,
         on_sync_status: Callable[[SyncStatus], None] | None = None,
-        on_sync_result: Callable[[Any], None] | None = None,
+        on_sync_result: Callable[[SyncResult], None] | None = None,
         on_outbox_change: Callable[[dict[str, int]], None] | None = None,
         on_outbox_status: Callable[[SyncStatus], None] | None = None,
         timeout: float | None = None,
@@ -136,7 +137,7 @@ class ClientServices:
         `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests.
         `sf2900_ssl`: client TLS context for SF2900 (the municipality's FOCES/OCES certificate,
         `app.core.tls.client_ssl_context`); None = default verification, no client certificate."""
-        timeouts: dict[str, Any] = {} if timeout is None else {"timeout": float(timeout)}
+        timeouts: _Timeout = {} if timeout is None else {"timeout": float(timeout)}
         endpoints = dict(endpoints)
         user = user or endpoints.get("user") or default_user()
         cvr = str(endpoints.get("municipality_cvr") or default_municipality_cvr())
@@ -145,8 +146,6 @@ class ClientServices:
         cache = Cache(db)
         services = cls(endpoints=endpoints, db=db, cache=cache, worker=worker, user=user)
         if endpoints.get("gateway"):
-            from app.sf1606.mailbox_client import MailboxClient
-
             if secret is None:
                 secret = gateway_secret(user)
             services.mailbox = MailboxClient(
@@ -163,22 +162,22 @@ class ClientServices:
                 **dict(syncer_options or {}),
             )
         if endpoints.get("dubu"):
-            from app.dubu.directory import HttpDubuDirectory
-
             services.directory = HttpDubuDirectory(endpoints["dubu"], **timeouts)
         if endpoints.get("sf2900") and services.directory is not None:
-            from app.dubu.sf2900_client import Sf2900Client
-
-            tls: dict[str, Any] = {} if sf2900_ssl is None else {"ssl_context": sf2900_ssl}
-            services.sf2900 = await asyncio.to_thread(
-                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts, **tls
+            sf2900 = await asyncio.to_thread(
+                Sf2900Client,
+                endpoints["sf2900"],
+                municipality_cvr=cvr,
+                ssl_context=sf2900_ssl,
+                **timeouts,
             )
+            services.sf2900 = sf2900
             outbox_kwargs: dict[str, Any] = dict(outbox_options or {})
             if timeout is not None:
                 outbox_kwargs.setdefault("call_timeout", float(timeout) * 2)
             services.outbox = OutboxWorker(
                 cache,
-                services.sf2900,
+                sf2900,
                 services.directory,
                 services.mailbox,
                 worker=worker,
@@ -198,11 +197,9 @@ class ClientServices:
             self._tasks.append(asyncio.ensure_future(self.outbox.run_forever()))
         self._tasks.append(asyncio.ensure_future(self._purge_daily()))
 
-    async def purge_once(self) -> Any:
+    async def purge_once(self) -> PurgeResult:
         """Retention: drop decided, delivered items older than 30 days from this PC's cache
         (the gateway and DUBU keep them) and access-log rows past their retention."""
-        from app.core.retention import purge
-
         result = await self.worker.submit(purge, self.db)
         if result.items or result.log_rows:
             log.info("retention purge: %s items, %s access-log rows", result.items, result.log_rows)
@@ -228,8 +225,6 @@ class ClientServices:
         gateway is unreachable — the decision may still be queued, the gateway settles it when
         the outcome is recorded. Raises ClaimRefused when a colleague holds it.
         """
-        from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
-
         if self.mailbox is None:
             return False
         gateway_id = await self.worker.submit(self.cache.gateway_item_id, item_id)
@@ -248,6 +243,8 @@ class ClientServices:
         return True
 
     async def _holder(self, gateway_id: int) -> str | None:
+        if self.mailbox is None:
+            return None
         try:
             claims = await self.mailbox.claims()
         except Exception:
@@ -258,7 +255,10 @@ class ClientServices:
         return next((c.user for c in claims if c.item_id == gateway_id), None)
 
     async def mirror_claims(self) -> int:
-        """Copy the gateway's current claims into the cache so the inbox shows who holds what."""
+        """Copy the gateway's current claims into the cache so the inbox shows who holds what.
+        Returns what `Cache.apply_claims` returns; 0 without a gateway."""
+        if self.mailbox is None:
+            return 0
         claims = await self.mailbox.claims()
         return await self.worker.submit(
             self.cache.apply_claims, [(c.item_id, c.user, c.expires_at) for c in claims]

@@ -14,10 +14,10 @@ from keyring.errors import PasswordDeleteError
 
 
 class SessionKeyring(KeyringBackend):
-    priority = 0.5  # type: ignore[assignment] - never chosen automatically over a real one
+    priority = 0.5  # never chosen automatically over a real one
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves __init__ unannotated
         self._store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

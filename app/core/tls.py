@@ -25,6 +25,11 @@ import ssl
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 log = logging.getLogger("postfordeler.tls")
 
@@ -60,7 +65,9 @@ def _looks_like_pkcs12(data: bytes) -> bool:
     return data[i : i + 3] == b"\x02\x01\x03"
 
 
-def _load_pkcs12(data: bytes, passphrase: str | None, name: str):
+def _load_pkcs12(
+    data: bytes, passphrase: str | None, name: str
+) -> tuple[PrivateKeyTypes | None, x509.Certificate | None, list[x509.Certificate]]:
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     attempts: list[bytes | None] = (
@@ -93,7 +100,7 @@ def _load_pkcs12(data: bytes, passphrase: str | None, name: str):
     )
 
 
-def _check_validity(cert, name: str, now: datetime) -> datetime:
+def _check_validity(cert: x509.Certificate, name: str, now: datetime) -> datetime:
     not_after = cert.not_valid_after_utc
     not_before = cert.not_valid_before_utc
     if not_after < now:

@@ -15,9 +15,10 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from typing import ParamSpec, Self, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class DbWorker:
@@ -38,7 +39,7 @@ class DbWorker:
     def in_worker(self) -> bool:
         return threading.get_ident() == self._thread_ident
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future[T]:
+    def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
         """Run `fn(*args, **kwargs)` on the writer thread; await the result on the current loop."""
         if self._closed:
             raise RuntimeError("DbWorker is closed")
@@ -46,7 +47,7 @@ class DbWorker:
         cfut = self._executor.submit(fn, *args, **kwargs)
         return asyncio.wrap_future(cfut, loop=loop)
 
-    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Blocking variant for non-async callers (CLI set-up, tests). Runs inline if re-entrant."""
         if self.in_worker():
             return fn(*args, **kwargs)

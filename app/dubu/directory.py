@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
+from app.dubu.dataset import Case, DubuDataset
+
 if TYPE_CHECKING:
-    from app.dubu.dataset import DubuDataset
+    import httpx
 
 __all__ = [
     "CaseInfo",
@@ -190,6 +192,12 @@ class DubuDirectory(Protocol):
 
     async def caseworkers(self) -> list[CaseworkerInfo]: ...
 
+    async def person(self, cpr: str) -> PersonInfo | None: ...
+
+    async def close(self) -> None:
+        """Release connections; the directory is not used afterwards."""
+        ...
+
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text or "")
@@ -208,9 +216,12 @@ class DatasetDubuDirectory:
 
     # synchronous core, shared with the HTTP service ------------------------------------
 
-    def case_info(self, case: Any) -> CaseInfo:
+    def _name(self, cpr: str) -> str:
+        person = self.dataset.person(cpr)
+        return person.name if person else ""
+
+    def case_info(self, case: Case) -> CaseInfo:
         ds = self.dataset
-        child = ds.person(case.child_cpr)
         cw = ds.caseworker(case.caseworker_id)
         return CaseInfo(
             id=case.id,
@@ -218,11 +229,8 @@ class DatasetDubuDirectory:
             title=case.title,
             kle=case.kle,
             child_cpr=case.child_cpr,
-            child_name=child.name if child else "",
-            parties=tuple(
-                PartyInfo(p.cpr, (ds.person(p.cpr).name if ds.person(p.cpr) else ""), p.role)
-                for p in case.parties
-            ),
+            child_name=self._name(case.child_cpr),
+            parties=tuple(PartyInfo(p.cpr, self._name(p.cpr), p.role) for p in case.parties),
             caseworker=CaseworkerInfo(cw.id, cw.initials, cw.name, cw.team) if cw else None,
             status=case.status,
             opened=case.opened,
@@ -233,7 +241,7 @@ class DatasetDubuDirectory:
         digits = _digits(cpr)
         if len(digits) != 10:
             return []
-        seen: dict[str, Any] = {}
+        seen: dict[str, Case] = {}
         for case in (*self.dataset.cases_for_child(digits), *self.dataset.cases_for_party(digits)):
             seen.setdefault(case.id, case)
         return [self.case_info(c) for c in seen.values()]
@@ -243,7 +251,7 @@ class DatasetDubuDirectory:
         return self.case_info(case) if case else None
 
     def sync_cases_by_name(self, name: str) -> list[CaseInfo]:
-        seen: dict[str, Any] = {}
+        seen: dict[str, Case] = {}
         for person, _score in self.dataset.search_names(name, limit=self.name_limit):
             for case in (
                 *self.dataset.cases_for_child(person.cpr),
@@ -305,7 +313,9 @@ class DatasetDubuDirectory:
 class HttpDubuDirectory:
     """A `DubuDirectory` over the JSON/HTTP directory service (sandbox, or a production shim)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, client: Any | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+    ) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gateway = subparsers.add_parser(
         "gateway", help="modtagende gateway (SF1606 PostModtag + postkasse)"
     )

@@ -15,22 +15,29 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from app import paths
 from app.gateway import soap
 from app.gateway.faults import FaultDecision, FaultPlan
-from app.gateway.store import GatewayStore, utcnow
+from app.gateway.store import GatewayStore, StoreError, utcnow
+from app.resources import resource
 from app.sf1606 import postmodtag as pm
+from app.sf1606.memo import read_memo
+from app.sf1606.model import MemoError
 
 log = logging.getLogger("postfordeler.gateway")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024  # just above Digital Post's 99.5 MB
 _WRITE_SLICE = 1024 * 1024
@@ -123,7 +130,7 @@ class _State:
     xsds: dict[str, bytes]
     spool_dir: Path
 
-    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
@@ -241,9 +248,6 @@ def _receive(
 
     Files are checked (strict base64, size, sha256) but their decoded bytes are not kept: the
     gateway stores the raw MeMo, so a 99 MB message costs about its parsed tree, not 3 copies."""
-    from app.sf1606.memo import read_memo
-    from app.sf1606.model import MemoError
-
     config = state.config
     size = body.stat().st_size if isinstance(body, Path) else len(body)
     try:
@@ -350,9 +354,9 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
     data = await _read_limited(request, soap.MAX_REQUEST_BYTES)
     if data is None:
         body = soap.fault_body("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
-        resp = web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
-        resp.force_close()
-        return resp
+        refused = web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
+        refused.force_close()
+        return refused
     status, parts = await state.run(soap.handle, data, state.ctx)
     resp = web.StreamResponse(status=status)
     resp.content_type = "text/xml"
@@ -390,8 +394,6 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
 
     HTTP Basic with the mailbox user/secret (loopback or behind TLS only). Headers carry the
     size (Content-Length) and `x-Sha256`, so the client verifies what it wrote to disk."""
-    from app.gateway.store import StoreError
-
     state = request.app[_STATE]
     await _apply_fault(request, state, "mailbox")
     creds = _basic_credentials(request)
@@ -416,7 +418,7 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
             await resp.write(piece)
         await resp.write_eof()
     finally:
-        await state.run(chunks.close)  # type: ignore[attr-defined]
+        await state.run(chunks.close)
     return resp
 
 
@@ -454,7 +456,7 @@ async def _faults_post(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def _client_gone(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A client that hangs up mid-request (timeout, crash) is normal: one quiet log line, no
     traceback. Nothing was half-stored: receipts are only sent after the commit."""
     try:
@@ -466,9 +468,6 @@ async def _client_gone(request: web.Request, handler: Any) -> web.StreamResponse
 
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
     """Start the gateway on `config.host:config.port` (0 = a free port) in the current loop."""
-    from app import paths
-    from app.resources import resource
-
     executor = ThreadPoolExecutor(max_workers=max(2, config.workers), thread_name_prefix="gateway")
     loop = asyncio.get_running_loop()
     url = config.db_url or paths.gateway_db_url()
@@ -525,8 +524,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         executor.shutdown(wait=False)
         store.close()
         raise
-    sockets = site._server.sockets if site._server else []
-    port = sockets[0].getsockname()[1] if sockets else config.port
+    port = runner.addresses[0][1] if runner.addresses else config.port
     host = config.host if ":" not in config.host else f"[{config.host}]"
     base = f"http://{host}:{port}"
     log.info("gateway listening on %s", base)

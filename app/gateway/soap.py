@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError, verify_secret
+from app.resources import resource
 
 log = logging.getLogger("postfordeler.gateway.soap")
 
@@ -124,8 +125,6 @@ _schema_lock = threading.Lock()
 
 def _schema() -> etree.XMLSchema:
     if _local.schema is None:
-        from app.resources import resource
-
         with _schema_lock:
             doc = etree.parse(
                 str(resource("mailbox", "PostfordelerMailbox.xsd")),

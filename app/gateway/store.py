@@ -23,7 +23,7 @@ import hmac
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,7 +50,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.hashing import file_size_sha256
 
@@ -72,18 +73,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite stores naive UTC text)."""
 
     impl = DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(DateTime(timezone=True))
         return dialect.type_descriptor(DateTime())
 
-    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -91,7 +92,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -505,7 +506,7 @@ class GatewayStore:
             ).all()
             if not sizes:
                 return Page((), after, False)
-            total, last, count = 0, None, 0
+            total, last, count = 0, after, 0  # the first row is always taken
             for item_id, item_size in sizes[:limit]:
                 size = item_size
                 if with_memo and inline_max is not None and item_size > inline_max:
@@ -541,7 +542,9 @@ class GatewayStore:
             raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
         return self._row_item(row, with_memo, inline_max, utcnow())
 
-    def memo_chunks(self, item_id: int, chunk: int = _CHUNK) -> tuple[int, str, Iterator[bytes]]:
+    def memo_chunks(
+        self, item_id: int, chunk: int = _CHUNK
+    ) -> tuple[int, str, Generator[bytes, None, None]]:
         """(size, sha256, chunks) of one stored MeMo, for streaming it out without loading it.
 
         The iterator holds one read connection (a consistent snapshot) until exhausted or
@@ -555,16 +558,12 @@ class GatewayStore:
         size = int(row.size)
         return size, row.sha256, self._chunks(item_id, size, chunk)
 
-    def _chunks(self, item_id: int, size: int, chunk: int) -> Iterator[bytes]:
+    def _chunks(self, item_id: int, size: int, chunk: int) -> Generator[bytes, None, None]:
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 raw = conn.connection.driver_connection
-                with raw.blobopen(
-                    "gw_messages",
-                    "memo",
-                    item_id,  # type: ignore[union-attr]
-                    readonly=True,
-                ) as blob:
+                assert raw is not None  # an open connection has its DBAPI connection
+                with raw.blobopen("gw_messages", "memo", item_id, readonly=True) as blob:
                     while piece := blob.read(chunk):
                         yield piece
                 return

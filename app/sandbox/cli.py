@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "sandbox",
         help="start gateway, Postkomponent-simulator, SF2900 og DUBU på loopback",

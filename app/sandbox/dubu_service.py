@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
@@ -70,7 +71,7 @@ class DubuDirectoryService(LoopbackService):
     # -- faults ---------------------------------------------------------------------------
 
     @web.middleware
-    async def _fault_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in ("/faults", "/health"):
             return await handler(request)
         self.calls += 1

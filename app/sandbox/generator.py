@@ -23,14 +23,14 @@ from __future__ import annotations
 import base64
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lxml import etree
 
-from app.dubu.dataset import Case, DubuDataset, Letter, Partner, Person
+from app.dubu.dataset import Case, ContactPoint, DubuDataset, Letter, Partner, Person
 
 MEMO_NS = "https://DigitalPost.dk/MeMo-1"
 GRD_NS = "https://data.gov.dk/model/core/"
@@ -297,7 +297,12 @@ class MessageGenerator:
         _el(s, "idType", id_type)
         _el(s, "label", label)
 
-    def _recipient(self, header: etree._Element, cp, info: list[tuple[str, str]] = ()) -> None:
+    def _recipient(
+        self,
+        header: etree._Element,
+        cp: ContactPoint,
+        info: Sequence[tuple[str, str]] = (),
+    ) -> None:
         r = _el(header, "Recipient")
         _el(r, "recipientID", self.cvr)
         _el(r, "idType", "CVR")

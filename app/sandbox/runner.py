@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app import paths
+from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
+from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
 from app.resources import resource
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
@@ -34,7 +37,6 @@ from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, messag
 
 log = logging.getLogger("postfordeler.sandbox")
 
-DEMO_USER = "demo"
 KEYRING_SERVICE = "postfordeler"
 
 
@@ -70,7 +72,7 @@ class SandboxConfig:
 class RunningSandbox:
     config: SandboxConfig
     dataset: DubuDataset
-    gateway: Any  # app.gateway.server.RunningGateway
+    gateway: RunningGateway
     sf2900: Sf2900Service
     dubu: DubuDirectoryService
     simulator: PostkomponentSimulator
@@ -135,9 +137,6 @@ def _messages(config: SandboxConfig, dataset: DubuDataset) -> list[Path | bytes]
 
 async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
     """Start the sandbox in the current loop; returns once every server listens."""
-    from app import paths
-    from app.gateway.server import GatewayConfig, start_gateway
-
     data_dir = Path(config.data_dir) if config.data_dir else paths.sub("sandbox")
     data_dir.mkdir(parents=True, exist_ok=True)
     dataset = await asyncio.to_thread(DubuDataset.load, config.dubu_data or default_dubu_data())

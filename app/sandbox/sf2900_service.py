@@ -312,6 +312,7 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
     )
     if doc is not None:
         reg = doc.find("t:Registrering", ns)
+        assert reg is not None  # guaranteed by the schema
         attrs = reg.find("t:AttributListe/t:Attributter", ns)
         rec["Titel"] = _text(attrs, "t:TitelTekst")
         rec["Beskrivelse"] = _text(attrs, "t:BeskrivelseTekst")
@@ -627,7 +628,11 @@ class Sf2900Service(LoopbackService):
             schema = request_schema()
             if etree.QName(req).namespace != NS3 or not schema.validate(req):
                 err = schema.error_log.last_error
-                text = f"line {err.line}: {err.message}" if err else f"ukendt element {req.tag}"
+                text = (
+                    f"line {err.line}: {err.message}"
+                    if err
+                    else f"ukendt element {etree.QName(req).text}"
+                )
                 raise _Reject(
                     "Client",
                     "Forespørgslen overholder ikke skemaet",

@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +87,7 @@ class PostkomponentSimulator:
         self._rng = random.Random(seed)
 
     async def push(
-        self, messages: Iterable[bytes | Path] | AsyncIterator[bytes | Path]
+        self, messages: Iterable[bytes | Path] | AsyncIterable[bytes | Path]
     ) -> SimulatorStats:
         """Deliver every message (bytes, or a file path read lazily); return the stats."""
         t0 = time.perf_counter()
@@ -99,13 +99,13 @@ class PostkomponentSimulator:
             try:
                 interval = 1.0 / self.rate if self.rate else 0.0
                 next_at = time.monotonic()
-                if hasattr(messages, "__aiter__"):
-                    async for m in messages:  # type: ignore[union-attr]
+                if isinstance(messages, AsyncIterable):
+                    async for m in messages:
                         next_at = await self._pace(next_at, interval)
                         self.stats.offered += 1
                         await queue.put(m)
                 else:
-                    for m in messages:  # type: ignore[union-attr]
+                    for m in messages:
                         next_at = await self._pace(next_at, interval)
                         self.stats.offered += 1
                         await queue.put(m)

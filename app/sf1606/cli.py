@@ -10,15 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     memo = subparsers.add_parser(
         "memo", help="læs og kontrollér MeMo-beskeder", description="Værktøjer til MeMo-beskeder."
     )
     memo_sub = memo.add_subparsers(dest="memo_command", metavar="KOMMANDO")
-    memo.set_defaults(func=lambda args: (memo.print_help(), 2)[1])
+    memo.set_defaults(func=_show_help(memo))
     check = memo_sub.add_parser(
         "check",
         help="validér MeMo-filer mod XSD og vis deres indhold",
@@ -113,3 +114,13 @@ def _as_path(name: str) -> Any:
 
 def _printable(name: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in name)
+
+
+def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """A command handler that prints `parser`'s help and fails (a sub-command is required)."""
+
+    def show(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show

@@ -26,7 +26,10 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("postfordeler.mailbox")
 
@@ -95,26 +98,28 @@ class ClaimInfo:
         return self.user
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 def _item(el: Any) -> MailboxItem:
     return MailboxItem(
         item_id=int(el.ElementID),
         message_uuid=el.MeddelelseUUID,
-        received_at=_utc(el.ModtagetTidspunkt),  # type: ignore[arg-type]
+        received_at=_utc(el.ModtagetTidspunkt),
         contact_point_id=el.KontaktpunktID,
         kind=el.Art,
         memo=el.MeMo if el.MeMo is not None else b"",
         status=el.Status,
         outcome=el.Udfald,
         claimed_by=el.ReserveretAf,
-        claim_expires_at=_utc(el.ReservationUdloeb),
+        claim_expires_at=_utc_or_none(el.ReservationUdloeb),
         outcome_case_id=el.UdfaldSagID,
         outcome_user=el.UdfaldBruger,
         memo_version=el.MeMoVersion,
@@ -128,9 +133,9 @@ def _claim(el: Any) -> ClaimInfo:
     return ClaimInfo(
         int(el.ElementID),
         el.Bruger,
-        _utc(el.ReserveretTidspunkt),  # type: ignore[arg-type]
+        _utc(el.ReserveretTidspunkt),
         _utc(el.UdloebTidspunkt),
-    )  # type: ignore[arg-type]
+    )
 
 
 class MailboxClient:
@@ -157,7 +162,7 @@ class MailboxClient:
         self._binding: Any = None
         self._load_lock = asyncio.Lock()
         self._build_lock = threading.Lock()
-        self._http: Any = None  # httpx.AsyncClient for raw MeMo downloads (lazy)
+        self._http: httpx.AsyncClient | None = None  # for raw MeMo downloads (lazy)
         self._known: dict[int, tuple[int, str]] = {}  # item_id -> (size, sha256) of big items
 
     # -- setup --
@@ -171,21 +176,24 @@ class MailboxClient:
 
         with self._build_lock:
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-            transport = AsyncTransport(
+            # zeep ships a py.typed marker but leaves most signatures unannotated.
+            transport = AsyncTransport(  # type: ignore[no-untyped-call]
                 client=httpx.AsyncClient(timeout=self.timeout, limits=limits),
                 wsdl_client=httpx.Client(timeout=self.timeout),
             )
             try:
                 settings = zeep.Settings(raw_response=True, xml_huge_tree=True, strict=True)
-                client = zeep.AsyncClient(
+                client = zeep.AsyncClient(  # type: ignore[no-untyped-call]
                     self.wsdl_url,
                     transport=transport,
                     settings=settings,
-                    wsse=UsernameToken(self.user, self._secret),
+                    wsse=UsernameToken(self.user, self._secret),  # type: ignore[no-untyped-call]
                 )
             finally:
                 transport.wsdl_client.close()  # the WSDL is loaded; no further sync fetches
-            service = AsyncServiceProxy(client, client.wsdl.bindings[BINDING], address=self.address)
+            service = AsyncServiceProxy(  # type: ignore[no-untyped-call]
+                client, client.wsdl.bindings[BINDING], address=self.address
+            )
             return client, service
 
     async def _ensure(self) -> Any:
@@ -268,23 +276,27 @@ class MailboxClient:
         Raises `MailboxUnavailable` (retry) on network trouble or a mismatch."""
         import httpx
 
+        expected: tuple[int, str] | None
         if isinstance(item, MailboxItem):
             item_id, expected = item.item_id, (item.size, (item.sha256 or "").lower())
         else:
             item_id = int(item)
-            expected = self._known.get(item_id)  # type: ignore[assignment]
+            expected = self._known.get(item_id)
             if expected is None:
                 meta = await self.fetch(item_id, inline_max_bytes=0)
                 expected = (meta.size, (meta.sha256 or "").lower())
         dest = Path(dest)
         part = dest.with_name(dest.name + ".part")
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.timeout, auth=(self.user, self._secret))
+        http = self._http
+        if http is None:
+            http = self._http = httpx.AsyncClient(
+                timeout=self.timeout, auth=(self.user, self._secret)
+            )
         url = self.base_url + MEMO_PATH.format(item_id=item_id)
         digest = hashlib.sha256()
         size = 0
         try:
-            async with self._http.stream("GET", url) as resp:
+            async with http.stream("GET", url) as resp:
                 if resp.status_code in (401, 403):
                     raise MailboxError("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
                 if resp.status_code == 404:
@@ -307,7 +319,7 @@ class MailboxClient:
                 f"Postkassen kan ikke nås (MeMo: {type(exc).__name__})"
             ) from exc
         got = (size, digest.hexdigest())
-        if got != tuple(expected):
+        if got != expected:
             part.unlink(missing_ok=True)
             raise MailboxUnavailable(
                 "Den hentede meddelelse passer ikke med postkassens størrelse/kontrolsum",

@@ -189,9 +189,9 @@ class SuggestionEngine:
         ranked = sorted(found.items(), key=lambda kv: -kv[1][0])[:limit]
         out = []
         for case_id, (score, reason) in ranked:
-            case = self.ds.case_by_id(case_id)
-            assert case is not None
-            out.append(self._make(case, round(score, 3), [reason]))
+            picked = self.ds.case_by_id(case_id)
+            assert picked is not None
+            out.append(self._make(picked, round(score, 3), [reason]))
         return out
 
     # -- core ------------------------------------------------------------------------------
