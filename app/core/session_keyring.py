@@ -12,6 +12,8 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
+from app.models.crypto import _keyring
+
 
 class SessionKeyring(KeyringBackend):
     priority = 0.5  # never chosen automatically over a real one
@@ -32,8 +34,6 @@ class SessionKeyring(KeyringBackend):
 
 
 def os_keyring_available() -> bool:
-    from app.models.crypto import _keyring
-
     return _keyring() is not None
 
 
