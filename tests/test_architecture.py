@@ -377,7 +377,7 @@ def test_lint_imports_contracts_hold():
     assert tool.exists(), f"lint-imports is not installed next to {sys.executable}"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
-        [str(tool), "--no-cache", "--no-logo"],
+        [str(tool), "--no-cache"],
         cwd=REPO,
         env=env,
         capture_output=True,

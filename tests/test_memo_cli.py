@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+from app.cli import build_parser
 from tests.conftest import MESSAGES, REPO, SPEC_EXAMPLES
 from tests.hostile import make_hostile as H
 
@@ -95,3 +96,12 @@ def test_max_bytes_option(tmp_path):
     proc = run("--json", "--max-bytes", "100", str(good))
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["code"] == "size"
+
+
+def test_command_groups_without_subcommand_print_help_and_exit_2(capsys):
+    parser = build_parser()
+    for group, usage in (("memo", "memo"), ("outbox", "outbox"), ("retention", "retention")):
+        args = parser.parse_args([group])
+        assert args.func(args) == 2
+        out = capsys.readouterr().out
+        assert out.startswith("usage:") and usage in out.splitlines()[0]

@@ -17,7 +17,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,7 +65,7 @@ def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
         print(text, flush=True)
 
 
-def _stop_on_signals(loop: Any, stop: Any) -> None:
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
     import signal
 
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -284,7 +284,7 @@ class DubuDataset:
         self._case_serial = dict(serial)
 
         # newest first, open before closed
-        def order(c: Any) -> tuple[bool, date]:
+        def order(c: Case) -> tuple[bool, date]:
             return (c.is_open, c.opened or date.min)
 
         self._child = {k: tuple(sorted(v, key=order, reverse=True)) for k, v in child.items()}

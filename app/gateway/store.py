@@ -51,6 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.hashing import file_size_sha256
@@ -468,7 +469,7 @@ class GatewayStore:
         )
 
     @staticmethod
-    def _memo_column(inline_max: int | None) -> Any:
+    def _memo_column(inline_max: int | None) -> ColumnElement[Any]:
         if inline_max is None:
             return messages.c.memo
         return case((messages.c.size <= inline_max, messages.c.memo), else_=None).label("memo")

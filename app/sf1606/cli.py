@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -106,9 +107,7 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if all_ok else 1
 
 
-def _as_path(name: str) -> Any:
-    from pathlib import Path
-
+def _as_path(name: str) -> Path:
     return Path(name)  # a CLI argument is always a path, never XML text
 
 

@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     import httpx
+    import zeep
+    from zeep.exceptions import Fault
+    from zeep.proxy import AsyncServiceProxy
 
 log = logging.getLogger("postfordeler.mailbox")
 
@@ -157,9 +160,9 @@ class MailboxClient:
         self.user = user
         self._secret = secret
         self.timeout = timeout
-        self._client: Any = None
-        self._service: Any = None
-        self._binding: Any = None
+        self._client: zeep.AsyncClient | None = None
+        self._service: AsyncServiceProxy | None = None
+        self._binding: Any = None  # zeep's Soap11Binding (replies are processed through it)
         self._load_lock = asyncio.Lock()
         self._build_lock = threading.Lock()
         self._http: httpx.AsyncClient | None = None  # for raw MeMo downloads (lazy)
@@ -167,7 +170,7 @@ class MailboxClient:
 
     # -- setup --
 
-    def _build(self) -> tuple[Any, Any]:
+    def _build(self) -> tuple[zeep.AsyncClient, AsyncServiceProxy]:
         import httpx
         import zeep
         from zeep.proxy import AsyncServiceProxy
@@ -196,7 +199,7 @@ class MailboxClient:
             )
             return client, service
 
-    async def _ensure(self) -> Any:
+    async def _ensure(self) -> AsyncServiceProxy:
         if self._service is not None:
             return self._service
         async with self._load_lock:
@@ -381,7 +384,7 @@ def _map_exception(exc: BaseException, what: str) -> Exception:
     return MailboxUnavailable(f"Uventet fejl mod postkassen ({what}: {type(exc).__name__})")
 
 
-def _fault_details(fault: Any) -> tuple[str, str]:
+def _fault_details(fault: Fault) -> tuple[str, str]:
     detail = getattr(fault, "detail", None)
     if detail is not None:
         code = detail.findtext(f".//{{{SPF_NS}}}ErrorCode")
