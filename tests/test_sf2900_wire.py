@@ -1,7 +1,7 @@
 """The exact bytes Postfordeler puts on the wire towards SF2900, from a decision in the outbox to
 the SOAP envelope: a refactoring of the decision types, the document value type or the client
 must not change one byte. The expected digests were taken from the implementation before the
-typed decisions (`tests/golden/sf2900_wire.json`); the clock and the transaction ids are fixed,
+typed decisions (from the same decisions as payload dicts) (`tests/golden/sf2900_wire.json`); the clock and the transaction ids are fixed,
 everything else (files, sender, receipt time, case, KLE, facet) comes from real corpus messages
 through the real cache, outbox worker and zeep client."""
 
@@ -21,6 +21,7 @@ from lxml import etree
 
 from app.core.outbox import OutboxWorker
 from app.core.worker import DbWorker
+from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
 from app.dubu import sf2900_client
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
@@ -85,52 +86,33 @@ class RecordingClient(Sf2900Client):
         )
 
 
-def _decisions() -> list[tuple[str, str, dict[str, Any]]]:
-    """(message uuid, action, payload) in the shapes the UI writes."""
+def _decisions() -> list[tuple[str, Decision]]:
+    """(message uuid, decision): what the UI decides."""
     c = [DATASET.case_by_id(LABELS[u]["case_id"]) for u in WITH_CASE]
     return [
         (
             WITH_CASE[0],
-            "journalise",
-            {
-                "case_id": c[0].id,
-                "case_number": c[0].number,
-                "note": "Mor ringede og bekræftede mødet.",
-            },
+            Journalise(
+                c[0].id, c[0].number, note=JournalNote(c[0].id, "Mor ringede og bekræftede mødet.")
+            ),
         ),
         (
             WITH_CASE[1],
-            "journalise",
-            {
-                "case_id": c[1].id,
-                "case_number": c[1].number,
-                "note": "Telefonnotat om samvær.",
-                "note_title": "Telefonnotat",
-            },
+            Journalise(
+                c[1].id,
+                c[1].number,
+                note=JournalNote(c[1].id, "Telefonnotat om samvær.", "Telefonnotat"),
+            ),
         ),
-        (WITH_CASE[2], "journalise", {"case_id": c[2].id, "case_number": c[2].number}),
+        (WITH_CASE[2], Journalise(c[2].id, c[2].number)),
         (
             WITH_CASE[3],
-            "assign",
-            {
-                "caseworker_id": CASEWORKER_UUID,
-                "caseworker_label": "Anna Andersen",
-                "case_id": c[3].id,
-                "case_number": c[3].number,
-            },
+            Assign(CASEWORKER_UUID, "Anna Andersen", case_id=c[3].id, case_number=c[3].number),
         ),
-        (WITHOUT_CASE[0], "assign", {"caseworker_id": "team:born", "caseworker_label": "Børn"}),
-        (
-            WITHOUT_CASE[1],
-            "forward",
-            {"receiver_id": NEXUS, "receiver_label": "Nexus", "comment": "Til sundhed"},
-        ),
-        (WITHOUT_CASE[2], "forward", {"kle": "29.01.00"}),
+        (WITHOUT_CASE[0], Assign("team:born", "Børn")),
+        (WITHOUT_CASE[1], Forward(NEXUS, "Nexus", comment="Til sundhed")),
+        (WITHOUT_CASE[2], Forward(kle="29.01.00")),
     ]
-
-
-def _enqueue(cache: Cache, item_id: int, action: str, payload: dict[str, Any]) -> int:
-    return cache.enqueue(item_id, action, payload, "fordeler@fjordby")
 
 
 def test_envelopes_are_byte_for_byte_unchanged(tmp_path, monkeypatch):
@@ -139,14 +121,14 @@ def test_envelopes_are_byte_for_byte_unchanged(tmp_path, monkeypatch):
     cache = Cache(db)
     _ingest(cache, WITH_CASE + WITHOUT_CASE)
     names = []
-    for n, (message_uuid, action, payload) in enumerate(_decisions()):
-        oid = _enqueue(cache, cache.item_id_for_uuid(message_uuid), action, payload)
+    for n, (message_uuid, decision) in enumerate(_decisions()):
+        oid = cache.enqueue(cache.item_id_for_uuid(message_uuid), decision, "fordeler@fjordby")
         with cache.engine.begin() as conn:
             conn.exec_driver_sql(
                 "UPDATE outbox SET transaction_id = ? WHERE id = ?",
                 (f"00000000-0000-4000-8000-{n:012d}", oid),
             )
-        names.append(f"{n}-{action}")
+        names.append(f"{n}-{decision.action}")
 
     async def main() -> list[tuple[str, bytes]]:
         client = RecordingClient()

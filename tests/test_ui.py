@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtTest import QTest
 
+from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
 from app.dubu.dataset import DubuDataset
 from app.models.cache import Cache
 from app.models.db import open_cache
@@ -421,7 +422,7 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         decide_keystrokes = 2
         await until(lambda: cache.outbox_entries(item_id=item_id), what="outbox entry")
         entry = cache.outbox_entries(item_id=item_id)[0]
-        assert entry.action == "journalise" and entry.payload["case_id"] == case_id
+        assert entry.action == "journalise" and entry.decision.case_id == case_id
         assert entry.user == runtime.services.user
         # The worker delivers it; the SF2900 sandbox received a DOKUMENT on the right case.
         await until(
@@ -490,9 +491,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert dialog.ok.isEnabled()
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[0]), what="reject queued")
-        assert (
-            cache.outbox_entries(item_id=ids[0])[0].payload["reason"] == "Hører til Borgerservice"
-        )
+        assert cache.outbox_entries(item_id=ids[0])[0].decision == Reject("Hører til Borgerservice")
         # The selection moved on to the next item; Ctrl+Z still undoes the last decision
         # while it waits in the outbox.
         await until(lambda: window.inbox.current_id() == ids[1], what="auto-advance")
@@ -511,7 +510,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         cw_id, _label = dialog.selected()
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[1]), what="assign queued")
-        assert cache.outbox_entries(item_id=ids[1])[0].payload["caseworker_id"] == cw_id
+        assert cache.outbox_entries(item_id=ids[1])[0].decision.caseworker_id == cw_id
         # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
         await select(ids[2])
         await key(window.inbox.table, Qt.Key.Key_V)
@@ -520,7 +519,8 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert len(names) >= 3 and not any("DUBU" in n for n in names)
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[2]), what="forward queued")
-        assert cache.outbox_entries(item_id=ids[2])[0].payload["receiver_id"]
+        forward = cache.outbox_entries(item_id=ids[2])[0].decision
+        assert isinstance(forward, Forward) and forward.receiver_id
         # Bulk: two selected items rejected in one go.
         window.inbox.select_id(ids[3])
         window.inbox.table.selectionModel().select(
@@ -554,8 +554,11 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         dialog.note_text.setPlainText("Mor ringede og bekræftede mødet.")
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=reply), what="journalise queued")
-        payload = cache.outbox_entries(item_id=reply)[0].payload
-        assert payload["note"] == "Mor ringede og bekræftede mødet."
+        journalised = cache.outbox_entries(item_id=reply)[0].decision
+        assert isinstance(journalised, Journalise)
+        assert journalised.note == JournalNote(
+            journalised.case_id, "Mor ringede og bekræftede mødet.", "Telefonnotat"
+        )
         # Assign to a team (no single caseworker).
         team_item = next(i for i in ids[5:] if i != reply)
         await select(team_item)
@@ -569,9 +572,8 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         dialog.picker.setCurrentIndex(team_index)
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=team_item), what="team assign")
-        assert (
-            cache.outbox_entries(item_id=team_item)[0].payload["caseworker_id"].startswith("team:")
-        )
+        team = cache.outbox_entries(item_id=team_item)[0].decision
+        assert isinstance(team, Assign) and team.caseworker_id.startswith("team:")
         # Deliver now (a fresh worker over the same parts): all reach a final state.
         from app.core.outbox import OutboxWorker
 
