@@ -233,6 +233,57 @@ def test_window_contact_point_age_assignee_and_claim_filters(window, filled, loo
     assert "kollega" in window.panel.state.text()
 
 
+def test_a_refused_decision_is_shown_and_a_queued_one_described(window, filled, loop):
+    """The dialogs build typed decisions: one the rules refuse is shown in Danish and nothing is
+    queued; one accepted is queued as that decision and described in the item's state."""
+    backend, _ids = filled
+    errors: list[tuple[str, str]] = []
+    window.messages.error.connect(lambda text, detail: errors.append((text, detail)))
+
+    async def body() -> None:
+        target = next(
+            i for i in window.inbox.model.ids() if backend.cache.item(i)["status"] == "ny"
+        )
+        window.inbox.select_id(target)
+        await until(
+            lambda: (
+                window.detail is not None
+                and window.detail.item_id == target
+                and window.panel.reject_button.isEnabled()
+            ),
+            what="detail",
+        )
+        window.reject_items()
+        dialog = window.active_dialog
+        assert dialog is not None and dialog.objectName() == "rejectDialog"
+        dialog.reason.setEditText("Hører til\x07 Borgerservice")
+        await click(dialog.ok)
+        await until(lambda: errors, what="refusal shown")
+        assert errors == [("Afvis", "Begrundelsen indeholder ugyldige tegn")]
+        assert backend.cache.outbox_entries(item_id=target) == []
+        window.reject_items()
+        dialog = window.active_dialog
+        dialog.reason.setEditText("  Hører til Borgerservice ")
+        await click(dialog.ok)
+        await until(lambda: backend.cache.outbox_entries(item_id=target), what="reject queued")
+        assert backend.cache.outbox_entries(item_id=target)[0].decision == Reject(
+            "Hører til Borgerservice"
+        )
+        window.inbox.select_id(target)
+        await until(
+            lambda: (
+                "Afventer" in window.panel.state.text()
+                and window.detail is not None
+                and window.detail.item_id == target
+            ),
+            what="state",
+        )
+        assert "Afvis Hører til Borgerservice" in window.panel.state.text()
+
+    run(loop, body())
+    assert len(errors) == 1
+
+
 def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     backend, ids = filled
     lab = labels()
@@ -511,6 +562,9 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[1]), what="assign queued")
         assert cache.outbox_entries(item_id=ids[1])[0].decision.caseworker_id == cw_id
+        # (the decision is queued before the selection moves on: wait for it, else the next
+        # selection races with the auto-advance)
+        await until(lambda: window.inbox.current_id() != ids[1], what="auto-advance")
         # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
         await select(ids[2])
         await key(window.inbox.table, Qt.Key.Key_V)
@@ -521,6 +575,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await until(lambda: cache.outbox_entries(item_id=ids[2]), what="forward queued")
         forward = cache.outbox_entries(item_id=ids[2])[0].decision
         assert isinstance(forward, Forward) and forward.receiver_id
+        await until(lambda: window.inbox.current_id() != ids[2], what="auto-advance")
         # Bulk: two selected items rejected in one go.
         window.inbox.select_id(ids[3])
         window.inbox.table.selectionModel().select(
@@ -559,6 +614,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert journalised.note == JournalNote(
             journalised.case_id, "Mor ringede og bekræftede mødet.", "Telefonnotat"
         )
+        await until(lambda: window.inbox.current_id() != reply, what="auto-advance")
         # Assign to a team (no single caseworker).
         team_item = next(i for i in ids[5:] if i != reply)
         await select(team_item)
