@@ -8,6 +8,7 @@ through the real cache, outbox worker and zeep client."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -25,7 +26,17 @@ from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
 from app.dubu import sf2900_client
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
-from app.dubu.sf2900_client import Sf2900Client, Sf2900Result
+from app.dubu.sf2900_client import (
+    DEFAULT_KLE,
+    DocumentFile,
+    LetterHeader,
+    Sf2900Client,
+    Sf2900Document,
+    Sf2900JournalNote,
+    Sf2900Result,
+    derived_id,
+    facet_from_case_number,
+)
 from app.models.cache import Cache
 from app.models.db import open_cache
 from app.sf1606.memo import read_memo
@@ -156,3 +167,62 @@ def test_envelopes_are_byte_for_byte_unchanged(tmp_path, monkeypatch):
     if not GOLDEN.exists():  # pragma: no cover - only when (re)creating the golden file
         pytest.fail(f"no golden file; actual envelopes in {dump}: {json.dumps(got, indent=1)}")
     assert got == json.loads(GOLDEN.read_text()), f"actual envelopes written to {dump}"
+
+
+def test_document_values_are_checked_where_they_are_built():
+    case = DatasetDubuDirectory(DATASET).sync_case(LABELS[WITH_CASE[0]]["case_id"])
+    assert case is not None
+    tid = "00000000-0000-4000-8000-000000000001"
+    letter = LetterHeader("0376b2ed-3498-4334-9bfc-ad52706225fd", "Brev", None, FIXED_NOW)
+    files = [DocumentFile("brev.txt", "text/plain", b"x")]
+
+    def doc(decision, **kw):
+        args = {"transaction_id": tid, "user": "u", "letter": letter, "files": files, "case": case}
+        return Sf2900Document.for_decision(decision, **{**args, **kw})
+
+    j = doc(Journalise(case.id, case.number))
+    assert (j.case_id, j.kle, j.fremdrift, j.caseworker_id, j.receiver_id) == (
+        case.id,
+        case.kle,
+        "Modtaget",
+        None,
+        None,
+    )
+    assert j.facet == facet_from_case_number(case.number) and j.files == tuple(files)
+    a = doc(Assign("cw-1", case_id=case.id))
+    assert (a.fremdrift, a.caseworker_id, a.case_id) == ("Fordelt", "cw-1", case.id)
+    f = doc(Forward("sys-1"), case=None)
+    assert (f.receiver_id, f.case_id, f.kle, f.facet) == ("sys-1", None, DEFAULT_KLE, None)
+    assert doc(Forward(kle="29.01.00"), case=None).kle == "29.01.00"
+    # the case must be the decision's
+    with pytest.raises(ValueError, match="sagen passer ikke"):
+        doc(Journalise("another-case"))
+    with pytest.raises(ValueError, match="sagen passer ikke"):
+        doc(Assign("cw-1"))  # no case decided, but one given
+    with pytest.raises(ValueError, match="mindst én fil"):
+        doc(Journalise(case.id), files=[])
+    with pytest.raises(ValueError, match="UUID"):
+        doc(Journalise(case.id), transaction_id="not-a-uuid")
+    with pytest.raises(ValueError, match=r"NN\.NN\.NN"):
+        dataclasses.replace(j, kle="27.24")
+    with pytest.raises(ValueError, match="Fremdrift"):
+        dataclasses.replace(j, fremdrift="Færdig")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        j.kle = "29.01.00"  # type: ignore[misc]
+    # the journal note that goes with the document: derived ids, the document's case and KLE
+    jn = Sf2900JournalNote.for_document(JournalNote(case.id, "Notat"), j)
+    assert jn.transaction_id == derived_id(tid, "journalnotat")
+    assert jn.document_id == derived_id(tid, "dokument")
+    assert (jn.case_id, jn.kle, jn.title, jn.user) == (case.id, case.kle, "Journalnotat: Brev", "u")
+    with pytest.raises(ValueError, match="journalnotatet passer ikke"):
+        Sf2900JournalNote.for_document(JournalNote("another-case", "Notat"), j)
+    with pytest.raises(ValueError, match="tekst"):
+        dataclasses.replace(jn, note="  ")
+    alone = Sf2900JournalNote.for_decision(
+        JournalNote(case.id, "Notat", "Telefon"),
+        transaction_id=tid,
+        user="u",
+        letter=letter,
+        case=case,
+    )
+    assert (alone.transaction_id, alone.document_id, alone.title) == (tid, None, "Telefon")

@@ -11,7 +11,11 @@ or a timeout is never a second delivery (the receiver answers DUPLIKAT, which is
 - assign: DOKUMENT with Fremdrift "Fordelt" and BrugerRef = the caseworker.
 - forward: DOKUMENT routed to another receiving system (RoutingValg: a named system or a KLE
   subject), no case.
+- journal note (decided on its own): a JOURNALPOST on the case.
 - reject: no SF2900 object; the outcome is recorded on the gateway only.
+
+Each entry carries its typed decision (`app.decisions`); the SF2900 values (`Sf2900Document`,
+`Sf2900JournalNote`) are built from the decision, the stored message header and the DUBU case.
 
 Transport trouble (network, HTTP 5xx, timeouts, SOAP faults, TransportKvittering FEJL, DUBU
 directory down) is retried with tenacity exponential backoff + jitter and per-call timeouts;

@@ -12,6 +12,11 @@ Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDL shipped in
   desktop PC) and `Tilstand/Fremdrift` + `BrugerRef`.
 * JOURNALPOST (`DistributionJournalPost`) with `JournalnotatAttributter{Titel, Notat}`.
 
+A request is built from ONE value: `Sf2900Document` (a DOKUMENT) or `Sf2900JournalNote` (a
+JOURNALPOST), frozen and checked when made; `for_decision` builds it from a typed decision
+(`app.decisions`), the received letter's header (`LetterHeader`), its files (`DocumentFile`) and
+the DUBU case. `Sf2900Client.send(value)` sends either.
+
 `DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key (the outbox entry's
 transaction id). Receipts: a `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in
 the envelope) and a `ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST /
