@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from app.decisions import Assign, Decision, Forward, Journalise, Reject
 from app.models.cache import Cache
 from app.models.db import Database
 from app.models.inbox import LOCAL_TZ, is_working_day, local_date
@@ -94,7 +95,7 @@ def fill_team_cache(db: Database, now: datetime, n: int = 160, seed: int = 7) ->
     cache.ingest(batch)
     workers = caseworkers()[:7]
     worker_weights = [9, 7, 5, 4, 3, 2, 1]
-    case = {"case_id": "5d7a4c1e-0b1f-4c0e-9a57-3f1f8b0c2a11", "case_number": "27.24.00-G01-9-26"}
+    case = Journalise("5d7a4c1e-0b1f-4c0e-9a57-3f1f8b0c2a11", "27.24.00-G01-9-26")
     done = {"journalise": 0, "assign": 0, "reject": 0, "forward": 0, "journalised_later": 0}
     later: list[tuple[int, str, datetime]] = []  # pending / retrying / refused, after the rest
     for item, _msg in sorted(batch, key=lambda b: b[0].received_at):
@@ -111,17 +112,17 @@ def fill_team_cache(db: Database, now: datetime, n: int = 160, seed: int = 7) ->
         if age_days in (1, 2) and len(later) < 5 and rng.random() < 0.3:
             later.append((item_id, action, decided_at))
             continue
-        payload: dict[str, str] = {}
+        decision: Decision
         if action == "journalise":
-            payload = dict(case)
+            decision = case
         elif action == "assign":
             cw = rng.choices(workers, worker_weights)[0]
-            payload = {"caseworker_id": cw[0], "caseworker_label": cw[1]}
+            decision = Assign(cw[0], cw[1])
         elif action == "reject":
-            payload = {"reason": "Sendt til forkert afdeling"}
+            decision = Reject("Sendt til forkert afdeling")
         else:
-            payload = {"kle": "29.09.00", "receiver_id": "nexus"}
-        outbox_id = cache.enqueue(item_id, action, payload, "fordeler")
+            decision = Forward("nexus", kle="29.09.00")
+        outbox_id = cache.enqueue(item_id, decision, "fordeler")
         _stamp(cache, outbox_id, decided_at)
         task = cache.next_due()
         assert task is not None and task.id == outbox_id
@@ -130,7 +131,8 @@ def fill_team_cache(db: Database, now: datetime, n: int = 160, seed: int = 7) ->
         # Caseworkers journalise most of what they got, the older the likelier.
         if action == "assign" and rng.random() < (0.0, 0.2, 0.45, 0.6)[min(age_days, 3)]:
             when = min(_working_hours(decided_at + timedelta(hours=rng.uniform(2, 40))), now)
-            jid = cache.enqueue(item_id, "journalise", case, payload["caseworker_id"])
+            assert isinstance(decision, Assign)
+            jid = cache.enqueue(item_id, case, decision.caseworker_id)
             _stamp(cache, jid, when)
             task = cache.next_due()
             assert task is not None and task.id == jid
@@ -140,7 +142,7 @@ def fill_team_cache(db: Database, now: datetime, n: int = 160, seed: int = 7) ->
     order = sorted(range(len(later)), key=lambda k: k % 3 == 2)
     for k in order:
         item_id, _action, at = later[k]
-        outbox_id = cache.enqueue(item_id, "journalise", case, "fordeler")
+        outbox_id = cache.enqueue(item_id, case, "fordeler")
         _stamp(cache, outbox_id, at)
         if k % 3 == 0:  # refused by DUBU: needs the distributor again
             task = cache.next_due()

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
+from app.decisions import Assign, Decision, Journalise, Reject
 from app.models.backlog import (
     GOAL_WORKDAYS,
     assignees_in_cache,
@@ -82,13 +83,12 @@ def _set_created(cache: Cache, outbox_id: int, at: datetime) -> None:
 def _decide(
     cache: Cache,
     item: int,
-    action: str,
+    decision: Decision,
     at: datetime,
     *,
     result: bool | None = True,
-    **payload: str,
 ) -> int:
-    outbox_id = cache.enqueue(item, action, payload, "fordeler")
+    outbox_id = cache.enqueue(item, decision, "fordeler")
     _set_created(cache, outbox_id, at)
     if result is not None:
         task = cache.next_due()
@@ -120,28 +120,28 @@ def filled(tmp_path):
         letter: cache.item_id_for_uuid(it.message_uuid)
         for letter, (it, _m) in zip(ITEMS, batch, strict=True)
     }
-    case = {"case_id": "11111111-1111-4111-8111-111111111111", "case_number": "27.24.00-G01-1-26"}
-    cw1 = {"caseworker_id": CW1[0], "caseworker_label": CW1[1]}
-    cw2 = {"caseworker_id": CW2[0], "caseworker_label": CW2[1]}
+    case = Journalise("11111111-1111-4111-8111-111111111111", "27.24.00-G01-1-26")
+    cw1 = Assign(*CW1)
+    cw2 = Assign(*CW2)
     # Delivered decisions first: `next_due` takes the oldest pending entry.
     # A: decided and undone today (an undone decision is no decision)
-    undo_id = cache.enqueue(ids["A"], "journalise", case, "fordeler")
+    undo_id = cache.enqueue(ids["A"], case, "fordeler")
     _set_created(cache, undo_id, utc(4, 8, 7, 30))
     assert cache.undo(undo_id)
-    _decide(cache, ids["F"], "assign", utc(4, 1, 9), **cw1)
-    _decide(cache, ids["G"], "assign", utc(3, 31, 9), **cw2)
-    _decide(cache, ids["H"], "journalise", utc(3, 30, 9), result=False, **case)  # refused
-    _decide(cache, ids["I"], "assign", utc(3, 27, 10), **cw1)
-    _decide(cache, ids["J"], "assign", utc(3, 20, 10), **cw1)
-    _decide(cache, ids["J"], "journalise", utc(3, 23, 9), **case)  # the caseworker journalised
-    _decide(cache, ids["K"], "reject", utc(3, 19, 12), reason="Forkert afdeling")
-    m = _decide(cache, ids["M"], "journalise", utc(4, 8, 6, 30), result=None, **case)
+    _decide(cache, ids["F"], cw1, utc(4, 1, 9))
+    _decide(cache, ids["G"], cw2, utc(3, 31, 9))
+    _decide(cache, ids["H"], case, utc(3, 30, 9), result=False)  # refused
+    _decide(cache, ids["I"], cw1, utc(3, 27, 10))
+    _decide(cache, ids["J"], cw1, utc(3, 20, 10))
+    _decide(cache, ids["J"], case, utc(3, 23, 9))  # the caseworker journalised
+    _decide(cache, ids["K"], Reject("Forkert afdeling"), utc(3, 19, 12))
+    m = _decide(cache, ids["M"], case, utc(4, 8, 6, 30), result=None)
     task = cache.next_due()
     assert task is not None and task.id == m
     cache.defer(m, "timeout", 60)  # a failed attempt: pending again, attempts = 1
-    _decide(cache, ids["N"], "journalise", utc(4, 7, 13), result=False, **case)
-    _decide(cache, ids["N"], "journalise", utc(4, 8, 6), result=None, **case)  # decided again
-    _decide(cache, ids["E"], "assign", utc(4, 7, 12), result=None, **cw1)  # afventer, with NABE
+    _decide(cache, ids["N"], case, utc(4, 7, 13), result=False)
+    _decide(cache, ids["N"], case, utc(4, 8, 6), result=None)  # decided again
+    _decide(cache, ids["E"], cw1, utc(4, 7, 12), result=None)  # afventer, with NABE
     cache.set_claim(ids["L"], "anna", utc(4, 8, 9))
     yield db, ids
     db.engine.dispose()

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy.exc
 
+from app.decisions import Assign, DecisionError, Forward, Journalise, JournalNote, Reject
 from app.models.cache import Cache, CacheError
 from app.models.db import open_cache, raw_connect
 from app.sf1606.memo import read_memo
@@ -82,15 +82,16 @@ def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path)
     assert cache.cursor() == 50
     # a failing transaction leaves neither the items nor the cursor
     bad = _batch(FILES[5:8], start=100)
-    # force a failure late inside the transaction: an item whose blob is None (NOT NULL)
+    # force a failure late inside the transaction, after the item rows are inserted: a blob
+    # that is not bytes (its checksum cannot be computed)
     broken = [
         *bad,
         (
-            Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, None),
+            Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, "x"),
             bad[0][1],
         ),
     ]  # type: ignore[arg-type]
-    with pytest.raises(sqlalchemy.exc.SQLAlchemyError):
+    with pytest.raises(TypeError):
         cache.ingest(broken, cursor=200)
     assert cache.cursor() == 50
     assert cache.item_count() == 5
@@ -137,28 +138,29 @@ def test_full_text_search_finds_body_sender_and_subject(cache):
 
 def test_enqueue_and_undo_rules(cache):
     cache.ingest(_batch(FILES[:3]))
+    # what a decision needs is checked when it is made (tests/test_decisions.py) ...
+    with pytest.raises(DecisionError):
+        Journalise("")  # no case
+    with pytest.raises(DecisionError):
+        Reject(" ")
+    # ... the cache refuses what is not a decision, an unknown item and a second open decision
     with pytest.raises(CacheError):
-        cache.enqueue(1, "journalise", {}, "fordeler")  # no case
+        cache.enqueue(1, {"case_id": "c1"}, "fordeler")  # type: ignore[arg-type]
     with pytest.raises(CacheError):
-        cache.enqueue(1, "reject", {"reason": " "}, "fordeler")
-    with pytest.raises(CacheError):
-        cache.enqueue(1, "explode", {}, "fordeler")
-    with pytest.raises(CacheError):
-        cache.enqueue(999, "journalise", {"case_id": "x"}, "fordeler")
-    oid = cache.enqueue(
-        1, "journalise", {"case_id": "c1", "case_number": "27.24.00-G01-1-26"}, "fordeler"
-    )
+        cache.enqueue(999, Journalise("x"), "fordeler")
+    oid = cache.enqueue(1, Journalise("c1", "27.24.00-G01-1-26"), "fordeler")
     assert cache.item(1)["status"] == "afventer"
     assert cache.item(1)["decided_case_id"] == "c1"
+    assert cache.item(1)["decided_case_number"] == "27.24.00-G01-1-26"
     with pytest.raises(CacheError):
-        cache.enqueue(1, "assign", {"caseworker_id": "cw"}, "fordeler")  # already open
+        cache.enqueue(1, Assign("cw"), "fordeler")  # already open
     assert cache.outbox_counts()["pending"] == 1
     assert cache.undo(oid) is True
     assert cache.item(1)["status"] == "ny" and cache.item(1)["decided_case_id"] is None
     assert cache.undo(oid) is False
     assert cache.outbox_counts()["cancelled"] == 1
     # once taken for sending, no undo
-    oid2 = cache.enqueue(1, "assign", {"caseworker_id": "cw", "case_id": "c1"}, "fordeler")
+    oid2 = cache.enqueue(1, Assign("cw", case_id="c1"), "fordeler")
     task = cache.next_due()
     assert task is not None and task.id == oid2 and task.attempts == 1
     assert cache.undo(oid2) is False
@@ -177,8 +179,8 @@ def test_enqueue_and_undo_rules(cache):
 
 def test_delivery_results(cache):
     cache.ingest(_batch(FILES[:3]))
-    a = cache.enqueue(1, "assign", {"caseworker_id": "cw1", "case_id": "c1"}, "fordeler")
-    b = cache.enqueue(2, "journalise", {"case_id": "c2"}, "fordeler")
+    a = cache.enqueue(1, Assign("cw1", case_id="c1"), "fordeler")
+    b = cache.enqueue(2, Journalise("c2"), "fordeler")
     cache.next_due(), cache.next_due()
     cache.apply_delivery_result(a, delivered=True, receipt={"status": "MODTAGET"})
     cache.apply_delivery_result(b, delivered=False, reason="Sagen er lukket")
@@ -189,7 +191,7 @@ def test_delivery_results(cache):
     assert rows[a].status == "delivered" and rows[a].receipt == {"status": "MODTAGET"}
     assert rows[b].status == "rejected" and rows[b].last_error == "Sagen er lukket"
     # a failed item can be decided again
-    cache.enqueue(2, "journalise", {"case_id": "c3"}, "fordeler")
+    cache.enqueue(2, Journalise("c3"), "fordeler")
     # gateway record bookkeeping
     assert [r.id for r in cache.unrecorded_outcomes()] == [a]
     cache.mark_gateway_recorded(a)
@@ -215,3 +217,71 @@ def test_whole_corpus_ingests_with_labels(cache):
         n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
     assert n_fts == 300
     assert all(kinds[u.lower()] == v["kind"] for u, v in labels.items())
+
+
+def test_decisions_are_stored_typed_with_their_version(cache):
+    cache.ingest(_batch(FILES[:5]))
+    decisions = [
+        Journalise("c1", "27.24.00-G01-1-26", note=JournalNote("c1", "Notat", "Titel")),
+        Assign("cw", "Anna", case_id="c2", case_number="27.24.00-G01-2-26"),
+        Reject("Hører til Jobcenteret"),
+        Forward("sys-1", "Nexus", kle="29.01.00", comment="Til sundhed"),
+        JournalNote("c5", "Mor ringede"),
+    ]
+    oids = [cache.enqueue(i + 1, d, "fordeler") for i, d in enumerate(decisions)]
+    rows = {r.id: r for r in cache.outbox_entries()}
+    assert [rows[o].decision for o in oids] == decisions
+    assert [rows[o].action for o in oids] == [d.action for d in decisions]
+    with raw_connect(cache.db.path) as con:
+        stored = [json.loads(p) for (p,) in con.execute("SELECT payload FROM outbox ORDER BY id")]
+    assert all(p["version"] == 1 for p in stored)
+    assert stored[0] == {
+        "version": 1,
+        "case_id": "c1",
+        "case_number": "27.24.00-G01-1-26",
+        "note": "Notat",
+        "note_title": "Titel",
+    }
+    # the item carries what the decision decided
+    assert cache.item(2)["assignee_id"] == "cw" and cache.item(2)["assignee_label"] == "Anna"
+    assert cache.item(2)["decided_case_id"] == "c2"
+    assert cache.item(3)["status_note"] == "Hører til Jobcenteret"
+    assert cache.item(4)["decided_case_id"] is None
+    assert cache.item(5)["decided_case_id"] == "c5"
+    # the task taken for delivery carries the same typed decision
+    task = cache.next_due()
+    assert task is not None and task.decision == decisions[0] and task.action == "journalise"
+
+
+def test_old_payload_rows_load_and_unreadable_ones_are_not_sent(cache):
+    cache.ingest(_batch(FILES[:3]))
+    with raw_connect(cache.db.path) as con:
+        for item_id, action, payload in (
+            (1, "assign", {"caseworker_id": "cw", "case_id": "c1", "note": ""}),
+            (2, "forward", {"version": 99, "kle": "29.01.00"}),  # a newer Postfordeler wrote it
+            (3, "reject", {"reason": "Fejlsendt"}),
+        ):
+            con.execute(
+                "INSERT INTO outbox(transaction_id, item_id, action, payload, user, status, "
+                "attempts, created_at) VALUES (?, ?, ?, ?, 'fordeler', 'pending', 0, "
+                "'2026-11-20 08:00:00')",
+                (
+                    f"00000000-0000-4000-8000-00000000000{item_id}",
+                    item_id,
+                    action,
+                    json.dumps(payload),
+                ),
+            )
+            con.execute("UPDATE items SET status='afventer' WHERE id=?", (item_id,))
+    first = cache.next_due()
+    assert first is not None and first.decision == Assign("cw", case_id="c1")
+    # the unreadable row is skipped for good, its item needs the distributor again
+    second = cache.next_due()
+    assert second is not None and second.decision == Reject("Fejlsendt")
+    assert cache.next_due() is None
+    item = cache.item(2)
+    assert item["status"] == "fejlet" and "nyere version" in item["status_note"]
+    counts = cache.outbox_counts()
+    assert counts["rejected"] == 1 and counts["sending"] == 2
+    with pytest.raises(CacheError, match="kan ikke læses"):
+        cache.outbox_entries(item_id=2)

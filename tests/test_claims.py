@@ -10,6 +10,7 @@ import json
 import pytest
 
 from app.core.services import ClaimRefused, ClientServices
+from app.decisions import Journalise
 from tests.conftest import CORPUS, MESSAGES
 from tests.test_sync import CVR, push
 
@@ -81,7 +82,7 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
 
             # Eva decides; the outbox delivers and records the outcome, which ends her claim.
             eva.start()
-            await eva.enqueue(eva_item, "journalise", {"case_id": LABELS[target]["case_id"]})
+            await eva.enqueue(eva_item, Journalise(LABELS[target]["case_id"]))
             await _until(
                 lambda: (
                     eva.cache.outbox_counts()["delivered"] == 1
@@ -140,7 +141,7 @@ def test_claim_offline_does_not_block_the_decision(tmp_path):
                 user="eva",
                 claim=services.claim,
             )
-            await backend.enqueue(item, "journalise", {"case_id": LABELS[uuid]["case_id"]})
+            await backend.enqueue(item, Journalise(LABELS[uuid]["case_id"]))
             assert services.cache.outbox_counts()["pending"] == 1
         finally:
             bg.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.decisions import Assign, Journalise
 from app.resources import resource
 from app.sf1606.memo import read_memo
 
@@ -130,13 +131,8 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
         files_a = {f.safe_filename: f.sha256 for f in cache.message(item_a).files}
         files_b = {f.safe_filename: f.sha256 for f in cache.message(item_b).files}
         gw_a, gw_b = cache.gateway_item_id(item_a), cache.gateway_item_id(item_b)
-        cache.enqueue(item_a, "journalise", {"case_id": case_a["id"]}, user=ep["user"])
-        cache.enqueue(
-            item_b,
-            "assign",
-            {"case_id": case_b["id"], "caseworker_id": caseworker},
-            user=ep["user"],
-        )
+        cache.enqueue(item_a, Journalise(case_a["id"]), user=ep["user"])
+        cache.enqueue(item_b, Assign(caseworker, case_id=case_b["id"]), user=ep["user"])
     finally:
         db.engine.dispose()
         paths.set_data_dir(None)
@@ -216,10 +212,7 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
         try:
             cache = Cache(db)
             cache.enqueue(
-                cache.item_id_for_uuid(message_uuid),
-                "journalise",
-                {"case_id": case["id"]},
-                user=ep["user"],
+                cache.item_id_for_uuid(message_uuid), Journalise(case["id"]), user=ep["user"]
             )
         finally:
             db.engine.dispose()

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.decisions import Assign, Decision, Journalise
 from app.gateway.faults import FaultPlan as GatewayFaultPlan
 from app.sandbox.faults import KINDS as SANDBOX_KINDS
 from app.sandbox.faults import FaultPlan as SandboxFaultPlan
@@ -397,20 +398,12 @@ async def _outbox(
     if res.kind in BUSINESS:
         rule["reason"] = reason
 
-    def decide(u: str, i: int) -> dict[str, Any]:
+    def decide(u: str, i: int) -> tuple[int, Decision]:
         item = cache.item_id_for_uuid(u)
         case_id = LABELS[u]["case_id"]
         if i % 2:
-            return {
-                "item": item,
-                "action": "assign",
-                "payload": {
-                    "case_id": case_id,
-                    "caseworker_id": cw.id,
-                    "caseworker_label": cw.name,
-                },
-            }
-        return {"item": item, "action": "journalise", "payload": {"case_id": case_id}}
+            return item, Assign(cw.id, cw.name, case_id=case_id)
+        return item, Journalise(case_id)
 
     r = await http.post(faults_url, json=rule)
     res.check(r.status_code == 200, f"fault not accepted: {r.text[:200]}")
@@ -424,8 +417,7 @@ async def _outbox(
 
     if res.kind in BUSINESS:
         for i, u in enumerate(uuids[:4]):
-            d = decide(u, i)
-            oids.append(await services.enqueue(d["item"], d["action"], d["payload"]))
+            oids.append(await services.enqueue(*decide(u, i)))
         done = await until(lambda: cache.outbox_counts()["rejected"] == 4, 10)
         res.check(done is not None, "business rejections not final")
         await asyncio.sleep(0.5)  # room for (wrong) retries
@@ -450,12 +442,10 @@ async def _outbox(
         t0 = time.monotonic()
         again: list[int] = []
         for i, u in enumerate(uuids[:4]):
-            d = decide(u, i)
-            again.append(await services.enqueue(d["item"], d["action"], d["payload"]))
+            again.append(await services.enqueue(*decide(u, i)))
         oids = again
     else:
-        d = decide(uuids[0], 0)
-        oids.append(await services.enqueue(d["item"], d["action"], d["payload"]))
+        oids.append(await services.enqueue(*decide(uuids[0], 0)))
         if res.kind == "drop_after_record":
             # recorded, then the answer is lost: the retry is answered DUPLIKAT = success
             await until(lambda: cache.outbox_counts()["delivered"] == 1, 10)
@@ -486,8 +476,7 @@ async def _outbox(
             )
         # more decisions while the fault is still on: traffic flows
         for i, u in enumerate(uuids[1:6], start=1):
-            d = decide(u, i)
-            oids.append(await services.enqueue(d["item"], d["action"], d["payload"]))
+            oids.append(await services.enqueue(*decide(u, i)))
         await asyncio.sleep(0.2)
         res.attempts = max(res.attempts, len(ops()))
         await http.post(faults_url, json={"clear": True})

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 MESSAGES = (
@@ -324,7 +326,7 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
 
 def _plan_actions(
     cache, dataset_cases: dict[str, dict], rng: random.Random, n: int
-) -> list[tuple[int, str, dict]]:
+) -> list[tuple[int, Decision]]:
     """Pick n undecided items and a decision for each (journalise with/without note, assign,
     forward, reject)."""
     from sqlalchemy import text
@@ -339,18 +341,24 @@ def _plan_actions(
     for item_id in free[:n]:
         kind = rng.choice(["journalise", "journalise", "assign", "forward", "reject"])
         case = dataset_cases[rng.choice(case_ids)]
+        decision: Decision
         if kind == "journalise":
-            payload = {"case_id": case["id"], "case_number": case["number"]}
+            note = None
             if rng.random() < 0.5:
-                payload["note"] = "Journalnotat fra fordelingen."
+                note = JournalNote(case["id"], "Journalnotat fra fordelingen.")
+            decision = Journalise(case["id"], case["number"], note=note)
         elif kind == "assign":
-            payload = {"case_id": case["id"], "caseworker_id": case["caseworker_id"]}
+            decision = Assign(case["caseworker_id"], case_id=case["id"])
         elif kind == "forward":
-            payload = {"kle": "29.01.00"}
+            decision = Forward(kle="29.01.00")
         else:
-            payload = {"reason": "Fejlsendt: hører til en anden forvaltning"}
-        out.append((item_id, kind, payload))
+            decision = Reject("Fejlsendt: hører til en anden forvaltning")
+        out.append((item_id, decision))
     return out
+
+
+def _has_note(decision: Decision) -> bool:
+    return isinstance(decision, (Journalise, Assign)) and decision.note is not None
 
 
 def run_kill_outbox(
@@ -387,11 +395,11 @@ def run_kill_outbox(
             json={"kind": "slow", "seconds": 0.5, "probability": 0.5},
             timeout=10,
         )
-        expected: dict[int, tuple[str, dict]] = {}
+        expected: dict[int, Decision] = {}
         for _ in range(trials):
-            for item_id, kind, payload in _plan_actions(cache, cases, rng, per_trial):
-                oid = cache.enqueue(item_id, kind, payload, sandbox.user)
-                expected[oid] = (kind, payload)
+            for item_id, decision in _plan_actions(cache, cases, rng, per_trial):
+                oid = cache.enqueue(item_id, decision, sandbox.user)
+                expected[oid] = decision
             proc = _cli(
                 work,
                 data,
@@ -462,7 +470,7 @@ def run_kill_outbox(
     }
     for row in rows:
         report.checked += 1
-        kind, payload = expected[row.id]
+        kind = expected[row.id].action
         if row.status != "delivered":
             report.violations.append(
                 f"outbox {row.id} ({kind}) ended {row.status}: {row.last_error}"
@@ -485,12 +493,12 @@ def run_kill_outbox(
                 f"message {uuid_}: {docs_per_msg.get(uuid_, 0)} DOKUMENT at SF2900"
             )
         if (
-            payload.get("note")
+            _has_note(expected[row.id])
             and by_tid.get(derived_id(row.transaction_id, "journalnotat"), 0) != 1
         ):
             report.violations.append(f"outbox {row.id}: journal note not applied exactly once")
-    expected_records = sum(1 for r in rows if expected[r.id][0] != "reject") + sum(
-        1 for r in rows if expected[r.id][1].get("note") and expected[r.id][0] != "reject"
+    expected_records = sum(1 for r in rows if not isinstance(expected[r.id], Reject)) + sum(
+        1 for r in rows if _has_note(expected[r.id])
     )
     if len(received) != expected_records:
         report.violations.append(

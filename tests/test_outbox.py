@@ -16,6 +16,7 @@ import pytest
 from app.core.outbox import OutboxWorker
 from app.core.sync import sync_once
 from app.core.worker import DbWorker
+from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import HttpDubuDirectory
 from app.dubu.sf2900_client import Sf2900Client
@@ -110,26 +111,13 @@ def test_journalise_assign_forward_reject_land_right(tmp_path):
             case_j = await w.directory.case(LABELS[u_j]["case_id"])
             cw = (await w.directory.caseworkers())[3]
             nexus = next(r for r in await w.sf2900.receivers("29.01.00") if "Nexus" in r.name)
+            note = JournalNote(case_j.id, "Modtaget svar fra mor; ingen handling.")
             o_j = w.cache.enqueue(
-                w.item(u_j),
-                "journalise",
-                {
-                    "case_id": case_j.id,
-                    "case_number": case_j.number,
-                    "note": "Modtaget svar fra mor; ingen handling.",
-                },
-                USER,
+                w.item(u_j), Journalise(case_j.id, case_j.number, note=note), USER
             )
-            o_a = w.cache.enqueue(
-                w.item(u_a),
-                "assign",
-                {"case_id": case_a.id, "caseworker_id": cw.id, "caseworker_label": cw.name},
-                USER,
-            )
-            o_f = w.cache.enqueue(
-                w.item(u_f), "forward", {"receiver_id": nexus.system_uuid, "kle": "29.01.00"}, USER
-            )
-            o_r = w.cache.enqueue(w.item(u_r), "reject", {"reason": "Hører til Jobcenteret"}, USER)
+            o_a = w.cache.enqueue(w.item(u_a), Assign(cw.id, cw.name, case_id=case_a.id), USER)
+            o_f = w.cache.enqueue(w.item(u_f), Forward(nexus.system_uuid, kle="29.01.00"), USER)
+            o_r = w.cache.enqueue(w.item(u_r), Reject("Hører til Jobcenteret"), USER)
             done = await w.outbox.run_once()
             assert done == 4
             rows = {r.id: r for r in w.cache.outbox_entries()}
@@ -183,7 +171,7 @@ def test_crash_after_delivery_is_deduplicated(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[2]
-            oid = w.cache.enqueue(w.item(u), "journalise", {"case_id": LABELS[u]["case_id"]}, USER)
+            oid = w.cache.enqueue(w.item(u), Journalise(LABELS[u]["case_id"]), USER)
             assert await w.outbox.run_once() == 1
             # simulate a crash between SF2900's answer and our commit: back to "sending"
             with raw_connect(w.db.path) as con:
@@ -207,7 +195,7 @@ def test_afvist_is_surfaced_and_not_retried(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[3]
-            oid = w.cache.enqueue(w.item(u), "journalise", {"case_id": LABELS[u]["case_id"]}, USER)
+            oid = w.cache.enqueue(w.item(u), Journalise(LABELS[u]["case_id"]), USER)
             await w.fault({"kind": "afvist", "count": 1, "reason": "Sagen er lukket i DUBU"})
             assert await w.outbox.run_once() == 1
             row = w.cache.outbox_entries(item_id=w.item(u))[0]
@@ -219,7 +207,7 @@ def test_afvist_is_surfaced_and_not_retried(tmp_path):
             assert w.sf.calls == calls
             assert row.gateway_recorded_at is None and w.cache.outbox_counts()["unrecorded"] == 0
             # the distributor can decide again; FEJLET is a rejection too
-            oid2 = w.cache.enqueue(w.item(u), "journalise", {"case_id": LABELS[u]["case_id"]}, USER)
+            oid2 = w.cache.enqueue(w.item(u), Journalise(LABELS[u]["case_id"]), USER)
             assert oid2 != oid
             await w.fault({"kind": "fejlet", "count": 1})
             await w.outbox.run_once()
@@ -232,9 +220,7 @@ def test_unknown_case_is_rejected_with_a_reason(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[4]
-            w.cache.enqueue(
-                w.item(u), "journalise", {"case_id": "00000000-0000-4000-8000-000000000000"}, USER
-            )
+            w.cache.enqueue(w.item(u), Journalise("00000000-0000-4000-8000-000000000000"), USER)
             await w.outbox.run_once()
             item = w.cache.item(w.item(u))
             assert item["status"] == "fejlet" and "findes ikke" in item["status_note"]
@@ -248,16 +234,14 @@ def test_transient_faults_are_retried_until_they_clear(tmp_path, kind):
     async def main() -> None:
         async with World(tmp_path) as w:
             u = WITH_CASE[5]
-            w.cache.enqueue(w.item(u), "journalise", {"case_id": LABELS[u]["case_id"]}, USER)
+            w.cache.enqueue(w.item(u), Journalise(LABELS[u]["case_id"]), USER)
             # two failures: absorbed by the round's own retries
             await w.fault({"kind": kind, "count": 2})
             assert await w.outbox.run_once() == 1
             assert len(await w.received()) == 1
             # persistent failure: the round gives up, the entry waits with the error, same id
             u2 = WITH_CASE[6]
-            oid = w.cache.enqueue(
-                w.item(u2), "journalise", {"case_id": LABELS[u2]["case_id"]}, USER
-            )
+            oid = w.cache.enqueue(w.item(u2), Journalise(LABELS[u2]["case_id"]), USER)
             await w.fault({"kind": kind})
             assert await w.outbox.run_once() == 0
             row = w.cache.outbox_entries(item_id=w.item(u2))[0]
@@ -280,11 +264,7 @@ def test_dubu_directory_down_is_transient(tmp_path):
             u = WITH_CASE[7]
             w.cache.enqueue(
                 w.item(u),
-                "assign",
-                {
-                    "case_id": LABELS[u]["case_id"],
-                    "caseworker_id": "c999adf3-136d-4618-9835-957f9068565d",
-                },
+                Assign("c999adf3-136d-4618-9835-957f9068565d", case_id=LABELS[u]["case_id"]),
                 USER,
             )
             await w.http.post(f"{w.dubu.base_url}/faults", json={"kind": "http500"})
@@ -295,5 +275,70 @@ def test_dubu_directory_down_is_transient(tmp_path):
                 con.execute("UPDATE outbox SET next_attempt_at=NULL")
             assert await w.outbox.run_once() == 1
             assert w.cache.item(w.item(u))["status"] == "fordelt"
+
+    asyncio.run(main())
+
+
+def test_a_journal_note_alone_lands_as_a_journalpost(tmp_path):
+    async def main() -> None:
+        async with World(tmp_path) as w:
+            u = WITH_CASE[8]
+            case = await w.directory.case(LABELS[u]["case_id"])
+            oid = w.cache.enqueue(
+                w.item(u), JournalNote(case.id, "Far ringede; brevet er læst.", "Telefon"), USER
+            )
+            assert w.cache.item(w.item(u))["decided_case_id"] == case.id
+            assert await w.outbox.run_once() == 1
+            row = w.cache.outbox_entries(item_id=w.item(u))[0]
+            assert row.status == "delivered" and row.gateway_recorded_at is not None
+            assert row.receipt["journal_note"]["ok"] is True
+            rec = await w.received()
+            assert [r["object_type"] for r in rec] == ["JOURNALPOST"]
+            assert rec[0]["transaction_id"] == row.transaction_id
+            assert rec[0]["SagForslag"] == case.id and rec[0]["KLEEmneForslag"] == case.kle
+            assert rec[0]["journal_note"] == {
+                "title": "Telefon",
+                "text": "Far ringede; brevet er læst.",
+            }
+            assert w.cache.item(w.item(u))["status"] == "journaliseret"
+            gw = await w.mailbox.fetch(w.cache.gateway_item_id(w.item(u)))
+            assert gw.outcome == "journaliseret"
+            assert oid == row.id
+
+    asyncio.run(main())
+
+
+def test_a_payload_stored_before_the_typed_decisions_is_delivered(tmp_path):
+    """An outbox row written by an earlier version (payload dict without a version key, the
+    journal note as flat note/note_title keys) is read and delivered as it was decided."""
+
+    async def main() -> None:
+        async with World(tmp_path) as w:
+            u = WITH_CASE[9]
+            case = await w.directory.case(LABELS[u]["case_id"])
+            old = {
+                "case_id": case.id,
+                "case_number": case.number,
+                "note": " Gammel note ",
+                "note_title": "Notat",
+            }
+            with raw_connect(w.db.path) as con:
+                con.execute(
+                    "INSERT INTO outbox(transaction_id, item_id, action, payload, user, status, "
+                    "attempts, created_at) VALUES (?, ?, 'journalise', ?, ?, 'pending', 0, "
+                    "'2026-11-20 08:00:00')",
+                    ("8e1c51a4-8a0c-4f5e-9d61-2b7f3a9c0d11", w.item(u), json.dumps(old), USER),
+                )
+                con.execute("UPDATE items SET status='afventer' WHERE id=?", (w.item(u),))
+            row = w.cache.outbox_entries(item_id=w.item(u))[0]
+            assert row.decision == Journalise(
+                case.id, case.number, note=JournalNote(case.id, "Gammel note", "Notat")
+            )
+            assert await w.outbox.run_once() == 1
+            rec = {r["object_type"]: r for r in await w.received()}
+            assert rec["DOKUMENT"]["transaction_id"] == "8e1c51a4-8a0c-4f5e-9d61-2b7f3a9c0d11"
+            assert rec["DOKUMENT"]["SagForslag"] == case.id
+            assert rec["JOURNALPOST"]["journal_note"] == {"title": "Notat", "text": "Gammel note"}
+            assert w.cache.item(w.item(u))["status"] == "journaliseret"
 
     asyncio.run(main())

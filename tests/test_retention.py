@@ -18,6 +18,7 @@ from sqlalchemy import event, insert, select, text, update
 from app.core import retention
 from app.core.audit import AccessLog
 from app.core.retention import PurgeResult, purge
+from app.decisions import Journalise
 from app.models.db import Database, open_cache
 from app.models.schema import AccessLog as AccessLogRow
 from app.models.schema import Item, ItemBlob, ItemFile, OutboxEntry
@@ -342,10 +343,8 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     assert cache.ingest(batch).new == 3
     ids = [cache.item_id_for_uuid(m.message_uuid) for _, m in batch]
     done, waiting, _untouched = ids
-    ob_done = cache.enqueue(
-        done, "journalise", {"case_id": "c-1", "case_number": "27.24.00-G01-1-25"}, "anna"
-    )
-    cache.enqueue(waiting, "journalise", {"case_id": "c-2"}, "anna")
+    ob_done = cache.enqueue(done, Journalise("c-1", "27.24.00-G01-1-25"), "anna")
+    cache.enqueue(waiting, Journalise("c-2"), "anna")
     task = cache.next_due()
     assert task is not None and task.id == ob_done
     cache.apply_delivery_result(ob_done, delivered=True, receipt={"ok": True})

@@ -11,6 +11,7 @@ import pytest
 
 from app.core.services import ClientServices, MissingSecret, gateway_secret
 from app.core.sync import ConnectionState
+from app.decisions import Journalise
 from tests.conftest import CORPUS, MESSAGES
 from tests.test_sync import CVR, SECRET, USER, push
 
@@ -68,9 +69,7 @@ def test_services_sync_and_deliver(tmp_path):
             assert services.cache.item_count() == 10
             assert any(s.state == ConnectionState.ONLINE for s in statuses)
             item_id = services.cache.item_id_for_uuid(uuids[0])
-            oid = await services.enqueue(
-                item_id, "journalise", {"case_id": LABELS[uuids[0]]["case_id"]}
-            )
+            oid = await services.enqueue(item_id, Journalise(LABELS[uuids[0]]["case_id"]))
             for _ in range(100):
                 await asyncio.sleep(0.05)
                 if services.cache.outbox_counts()["delivered"] == 1:

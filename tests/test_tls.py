@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.core.tls import TEMP_PREFIX, ClientCertificateError, client_ssl_context
-from app.dubu.sf2900_client import DocumentFile, Sf2900Client, Sf2900Unavailable
+from app.dubu.sf2900_client import DocumentFile, Sf2900Client, Sf2900Document, Sf2900Unavailable
 from app.sandbox.sf2900_service import Sf2900Service
 
 CVR = "29189919"
@@ -180,15 +180,17 @@ async def _send(service: Sf2900Service, client_ctx: ssl.SSLContext | None) -> tu
     kwargs = {} if client_ctx is None else {"ssl_context": client_ctx}
     client = Sf2900Client(service.service_url, municipality_cvr=CVR, timeout=10, **kwargs)
     try:
-        result: object = await client.send_document(
-            transaction_id=tid,
-            message_uuid=str(uuid.uuid4()),
-            kle="27.24.00",
-            title="Ansøgning om aflastning",
-            letter_date=date(2026, 11, 20),
-            files=[DocumentFile("brev.txt", "text/plain", b"Syntetisk testbrev")],
-            case_id=CASE_ID,
-            received_at=datetime.now(UTC),
+        result: object = await client.send(
+            Sf2900Document(
+                transaction_id=tid,
+                message_uuid=str(uuid.uuid4()),
+                kle="27.24.00",
+                title="Ansøgning om aflastning",
+                letter_date=date(2026, 11, 20),
+                files=(DocumentFile("brev.txt", "text/plain", b"Syntetisk testbrev"),),
+                case_id=CASE_ID,
+                received_at=datetime.now(UTC),
+            )
         )
     except Exception as exc:
         result = exc

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtTest import QTest
 
+from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
 from app.dubu.dataset import DubuDataset
 from app.models.cache import Cache
 from app.models.db import open_cache
@@ -232,6 +233,57 @@ def test_window_contact_point_age_assignee_and_claim_filters(window, filled, loo
     assert "kollega" in window.panel.state.text()
 
 
+def test_a_refused_decision_is_shown_and_a_queued_one_described(window, filled, loop):
+    """The dialogs build typed decisions: one the rules refuse is shown in Danish and nothing is
+    queued; one accepted is queued as that decision and described in the item's state."""
+    backend, _ids = filled
+    errors: list[tuple[str, str]] = []
+    window.messages.error.connect(lambda text, detail: errors.append((text, detail)))
+
+    async def body() -> None:
+        target = next(
+            i for i in window.inbox.model.ids() if backend.cache.item(i)["status"] == "ny"
+        )
+        window.inbox.select_id(target)
+        await until(
+            lambda: (
+                window.detail is not None
+                and window.detail.item_id == target
+                and window.panel.reject_button.isEnabled()
+            ),
+            what="detail",
+        )
+        window.reject_items()
+        dialog = window.active_dialog
+        assert dialog is not None and dialog.objectName() == "rejectDialog"
+        dialog.reason.setEditText("Hører til\x07 Borgerservice")
+        await click(dialog.ok)
+        await until(lambda: errors, what="refusal shown")
+        assert errors == [("Afvis", "Begrundelsen indeholder ugyldige tegn")]
+        assert backend.cache.outbox_entries(item_id=target) == []
+        window.reject_items()
+        dialog = window.active_dialog
+        dialog.reason.setEditText("  Hører til Borgerservice ")
+        await click(dialog.ok)
+        await until(lambda: backend.cache.outbox_entries(item_id=target), what="reject queued")
+        assert backend.cache.outbox_entries(item_id=target)[0].decision == Reject(
+            "Hører til Borgerservice"
+        )
+        window.inbox.select_id(target)
+        await until(
+            lambda: (
+                "Afventer" in window.panel.state.text()
+                and window.detail is not None
+                and window.detail.item_id == target
+            ),
+            what="state",
+        )
+        assert "Afvis Hører til Borgerservice" in window.panel.state.text()
+
+    run(loop, body())
+    assert len(errors) == 1
+
+
 def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     backend, ids = filled
     lab = labels()
@@ -421,7 +473,7 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         decide_keystrokes = 2
         await until(lambda: cache.outbox_entries(item_id=item_id), what="outbox entry")
         entry = cache.outbox_entries(item_id=item_id)[0]
-        assert entry.action == "journalise" and entry.payload["case_id"] == case_id
+        assert entry.action == "journalise" and entry.decision.case_id == case_id
         assert entry.user == runtime.services.user
         # The worker delivers it; the SF2900 sandbox received a DOKUMENT on the right case.
         await until(
@@ -490,9 +542,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert dialog.ok.isEnabled()
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[0]), what="reject queued")
-        assert (
-            cache.outbox_entries(item_id=ids[0])[0].payload["reason"] == "Hører til Borgerservice"
-        )
+        assert cache.outbox_entries(item_id=ids[0])[0].decision == Reject("Hører til Borgerservice")
         # The selection moved on to the next item; Ctrl+Z still undoes the last decision
         # while it waits in the outbox.
         await until(lambda: window.inbox.current_id() == ids[1], what="auto-advance")
@@ -511,7 +561,10 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         cw_id, _label = dialog.selected()
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[1]), what="assign queued")
-        assert cache.outbox_entries(item_id=ids[1])[0].payload["caseworker_id"] == cw_id
+        assert cache.outbox_entries(item_id=ids[1])[0].decision.caseworker_id == cw_id
+        # (the decision is queued before the selection moves on: wait for it, else the next
+        # selection races with the auto-advance)
+        await until(lambda: window.inbox.current_id() != ids[1], what="auto-advance")
         # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
         await select(ids[2])
         await key(window.inbox.table, Qt.Key.Key_V)
@@ -520,7 +573,9 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         assert len(names) >= 3 and not any("DUBU" in n for n in names)
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=ids[2]), what="forward queued")
-        assert cache.outbox_entries(item_id=ids[2])[0].payload["receiver_id"]
+        forward = cache.outbox_entries(item_id=ids[2])[0].decision
+        assert isinstance(forward, Forward) and forward.receiver_id
+        await until(lambda: window.inbox.current_id() != ids[2], what="auto-advance")
         # Bulk: two selected items rejected in one go.
         window.inbox.select_id(ids[3])
         window.inbox.table.selectionModel().select(
@@ -554,8 +609,12 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         dialog.note_text.setPlainText("Mor ringede og bekræftede mødet.")
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=reply), what="journalise queued")
-        payload = cache.outbox_entries(item_id=reply)[0].payload
-        assert payload["note"] == "Mor ringede og bekræftede mødet."
+        journalised = cache.outbox_entries(item_id=reply)[0].decision
+        assert isinstance(journalised, Journalise)
+        assert journalised.note == JournalNote(
+            journalised.case_id, "Mor ringede og bekræftede mødet.", "Telefonnotat"
+        )
+        await until(lambda: window.inbox.current_id() != reply, what="auto-advance")
         # Assign to a team (no single caseworker).
         team_item = next(i for i in ids[5:] if i != reply)
         await select(team_item)
@@ -569,9 +628,8 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         dialog.picker.setCurrentIndex(team_index)
         await click(dialog.ok)
         await until(lambda: cache.outbox_entries(item_id=team_item), what="team assign")
-        assert (
-            cache.outbox_entries(item_id=team_item)[0].payload["caseworker_id"].startswith("team:")
-        )
+        team = cache.outbox_entries(item_id=team_item)[0].decision
+        assert isinstance(team, Assign) and team.caseworker_id.startswith("team:")
         # Deliver now (a fresh worker over the same parts): all reach a final state.
         from app.core.outbox import OutboxWorker
 

@@ -11,7 +11,11 @@ or a timeout is never a second delivery (the receiver answers DUPLIKAT, which is
 - assign: DOKUMENT with Fremdrift "Fordelt" and BrugerRef = the caseworker.
 - forward: DOKUMENT routed to another receiving system (RoutingValg: a named system or a KLE
   subject), no case.
+- journal note (decided on its own): a JOURNALPOST on the case.
 - reject: no SF2900 object; the outcome is recorded on the gateway only.
+
+Each entry carries its typed decision (`app.decisions`); the SF2900 values (`Sf2900Document`,
+`Sf2900JournalNote`) are built from the decision, the stored message header and the DUBU case.
 
 Transport trouble (network, HTTP 5xx, timeouts, SOAP faults, TransportKvittering FEJL, DUBU
 directory down) is retried with tenacity exponential backoff + jitter and per-call timeouts;
@@ -30,48 +34,63 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 import tenacity
 
+from app.core.sync import ConnectionState, SyncStatus, seconds_da
 from app.core.worker import DbWorker
+from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
+from app.dubu.directory import CaseInfo, DubuDirectory, DubuUnavailable
 from app.dubu.sf2900_client import (
+    DEFAULT_KLE,
     DocumentFile,
+    LetterHeader,
     Party,
     Sf2900Client,
+    Sf2900Document,
+    Sf2900JournalNote,
     Sf2900Rejected,
     Sf2900Result,
     Sf2900Unavailable,
-    derived_id,
-    facet_from_case_number,
 )
-from app.models.cache import GATEWAY_OUTCOME, Cache, OutboxTask
+from app.models.cache import GATEWAY_OUTCOME, Cache, OutboxTask, utcnow
+from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+
+__all__ = [
+    "DEFAULT_KLE",
+    "TRANSIENT_ERRORS",
+    "OutboxWorker",
+    "OutcomeRecorder",
+    "PermanentDeliveryError",
+]
 
 log = logging.getLogger("postfordeler.outbox")
 
-DEFAULT_KLE = "27.24.00"  # children and youth, general — used when no case gives a KLE
+T = TypeVar("T")
+
+# Transport trouble with SF2900, DUBU or the gateway: retried, never a final outcome.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    Sf2900Unavailable,
+    TimeoutError,
+    ConnectionError,
+    DubuUnavailable,
+    MailboxUnavailable,
+)
 
 
 class PermanentDeliveryError(Exception):
     """The entry cannot be delivered as decided (e.g. the case is unknown): do not retry."""
 
 
-def _transient_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [Sf2900Unavailable, TimeoutError, ConnectionError]
-    try:
-        from app.dubu.directory import DubuUnavailable
+class OutcomeRecorder(Protocol):
+    """Where delivered outcomes are recorded: the gateway mailbox (`MailboxClient`)."""
 
-        errors.append(DubuUnavailable)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from app.sf1606.mailbox_client import MailboxUnavailable
-
-        errors.append(MailboxUnavailable)
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(errors)
+    async def record_outcome(
+        self, item_id: int, outcome: str, *, case_id: str | None = None, note: str | None = None
+    ) -> None: ...
 
 
 class OutboxWorker:
@@ -79,8 +98,8 @@ class OutboxWorker:
         self,
         cache: Cache,
         sf2900: Sf2900Client,
-        directory: Any,
-        mailbox: Any | None = None,
+        directory: DubuDirectory,
+        mailbox: OutcomeRecorder | None = None,
         *,
         worker: DbWorker | None = None,
         call_timeout: float = 30.0,
@@ -90,7 +109,7 @@ class OutboxWorker:
         max_defer: float = 300.0,
         defer_base: float = 1.0,
         on_change: Callable[[dict[str, int]], None] | None = None,
-        on_status: Callable[[Any], None] | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
         offline_after: int = 3,
     ) -> None:
         self.cache = cache
@@ -109,11 +128,11 @@ class OutboxWorker:
         self.on_status = on_status
         self.offline_after = offline_after
         self._failures = 0
-        self.status: Any = None  # the last SyncStatus emitted (None: nothing sent yet)
+        self.status: SyncStatus | None = None  # the last status emitted (None: nothing yet)
         self._recovered = False
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
-        self._transient = _transient_errors()
+        self._transient = TRANSIENT_ERRORS
 
     # ----------------------------------------------------------------- public
 
@@ -159,8 +178,6 @@ class OutboxWorker:
             try:
                 wake_at = await self.worker.submit(self.cache.next_wakeup)
                 if wake_at is not None:
-                    from app.models.cache import utcnow
-
                     delay = max(0.05, min(poll, (wake_at - utcnow()).total_seconds()))
             except Exception:  # the next round reads it again; poll meanwhile
                 log.debug("next_wakeup failed", exc_info=True)
@@ -183,7 +200,7 @@ class OutboxWorker:
         except Exception:
             log.exception("outbox change callback failed")
 
-    def _emit(self, status: Any) -> None:
+    def _emit(self, status: SyncStatus) -> None:
         self.status = status
         if self.on_status is None:
             return
@@ -194,8 +211,6 @@ class OutboxWorker:
 
     def _trouble(self, exc: BaseException, retry_in: float | None) -> None:
         """A transient failure talking to SF2900 / DUBU / the gateway: degraded, then offline."""
-        from app.core.sync import ConnectionState, SyncStatus, seconds_da
-
         self._failures += 1
         party = _party(exc)
         when = f" Næste forsøg om {seconds_da(retry_in)}." if retry_in is not None else ""
@@ -222,10 +237,6 @@ class OutboxWorker:
 
     def _answered(self) -> None:
         """A remote party answered (delivered, duplicate or a business rejection): online."""
-        from datetime import UTC, datetime
-
-        from app.core.sync import ConnectionState, SyncStatus
-
         was = self.status
         self._failures = 0
         if was is None or was.state != ConnectionState.ONLINE:
@@ -253,7 +264,7 @@ class OutboxWorker:
             reraise=True,
         )
 
-    async def _retry(self, fn: Callable[[], Any]) -> Any:
+    async def _retry(self, fn: Callable[[], Awaitable[T]]) -> T:
         async for attempt in self._retrying():
             with attempt:
                 return await asyncio.wait_for(fn(), self.call_timeout)
@@ -305,84 +316,71 @@ class OutboxWorker:
         await self.worker.submit(
             self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt
         )
-        if task.action == "reject" and receipt.get("gateway") == "recorded":
+        if isinstance(task.decision, Reject) and receipt.get("gateway") == "recorded":
             await self.worker.submit(self.cache.mark_gateway_recorded, task.id)
         return True
 
-    async def _case(self, case_id: str) -> Any:
+    async def _case(self, case_id: str) -> CaseInfo:
         case = await self._retry(lambda: self.directory.case(case_id))
         if case is None:
             raise PermanentDeliveryError("Sagen findes ikke i DUBU – vælg en anden sag")
         return case
 
     async def _send(self, task: OutboxTask) -> dict[str, Any]:
-        payload = task.payload
-        if task.action == "reject":
-            return await self._send_reject(task)
+        decision = task.decision
+        if isinstance(decision, Reject):
+            return await self._send_reject(task, decision)
         item = await self.worker.submit(self.cache.item, task.item_id)
         msg = await asyncio.to_thread(self.cache.message, task.item_id)
-        case = None
-        case_id = payload.get("case_id") if task.action in ("journalise", "assign") else None
-        if case_id:
-            case = await self._case(case_id)
-        kle = payload.get("kle") or (case.kle if case is not None else None) or DEFAULT_KLE
-        facet = facet_from_case_number(getattr(case, "number", None)) if case is not None else None
+        case_id = None if isinstance(decision, Forward) else decision.case_id
+        case = await self._case(case_id) if case_id else None
+        letter = LetterHeader(
+            message_uuid=msg.message_uuid,
+            title=msg.label,
+            letter_date=msg.created or item["received_at"],
+            received_at=item["received_at"],
+            parties=(Party(msg.sender.id, msg.sender.id_type),) if msg.sender.id else (),
+        )
+        if isinstance(decision, JournalNote):
+            assert case is not None  # a journal note always has a case
+            alone = Sf2900JournalNote.for_decision(
+                decision,
+                transaction_id=task.transaction_id,
+                user=task.user,
+                letter=letter,
+                case=case,
+            )
+            result = await self._retry(lambda: self.sf2900.send(alone))
+            return {"journal_note": result.to_json(), "kle": alone.kle}
         files = [
             DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files
         ]
         if not files:
             raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")
-        parties = [Party(msg.sender.id, msg.sender.id_type)] if msg.sender.id else []
-        common: dict[str, Any] = {
-            "transaction_id": task.transaction_id,
-            "message_uuid": msg.message_uuid,
-            "kle": kle,
-            "title": msg.label,
-            "letter_date": msg.created or item["received_at"],
-            "files": files,
-            "received_at": item["received_at"],
-            "parties": parties,
-            "user": task.user,
-        }
-        if task.action == "journalise":
-            common.update(case_id=case_id, facet=facet, fremdrift="Modtaget")
-        elif task.action == "assign":
-            common.update(
-                case_id=case_id,
-                facet=facet,
-                fremdrift="Fordelt",
-                caseworker_id=payload["caseworker_id"],
-            )
-        elif task.action == "forward":
-            common.update(receiver_id=payload.get("receiver_id"), fremdrift="Modtaget")
-        else:
-            raise PermanentDeliveryError(f"Ukendt handling: {task.action}")
-        result: Sf2900Result = await self._retry(lambda: self.sf2900.send_document(**common))
-        receipt: dict[str, Any] = {"document": result.to_json(), "kle": kle}
-        note = (payload.get("note") or "").strip()
-        if note and task.action in ("journalise", "assign"):
-            jn = await self._retry(
-                lambda: self.sf2900.send_journal_note(
-                    transaction_id=derived_id(task.transaction_id, "journalnotat"),
-                    message_uuid=msg.message_uuid,
-                    kle=kle,
-                    case_id=case_id,
-                    title=payload.get("note_title") or f"Journalnotat: {msg.label}"[:256],
-                    note=note,
-                    document_id=derived_id(task.transaction_id, "dokument"),
-                    user=task.user,
-                )
-            )
-            receipt["journal_note"] = jn.to_json()
+        doc = Sf2900Document.for_decision(
+            decision,
+            transaction_id=task.transaction_id,
+            user=task.user,
+            letter=letter,
+            files=files,
+            case=case,
+        )
+        sent: Sf2900Result = await self._retry(lambda: self.sf2900.send(doc))
+        receipt: dict[str, Any] = {"document": sent.to_json(), "kle": doc.kle}
+        note = None if isinstance(decision, Forward) else decision.note
+        if note is not None:
+            jn = Sf2900JournalNote.for_document(note, doc)
+            noted = await self._retry(lambda: self.sf2900.send(jn))
+            receipt["journal_note"] = noted.to_json()
         return receipt
 
-    async def _send_reject(self, task: OutboxTask) -> dict[str, Any]:
+    async def _send_reject(self, task: OutboxTask, decision: Reject) -> dict[str, Any]:
         if self.mailbox is None:
             return {"gateway": "not configured"}
         gw_id = await self.worker.submit(self.cache.gateway_item_id, task.item_id)
         if gw_id is None:
             return {"gateway": "unknown item"}
-        await self._record(gw_id, "afvist", case_id=None, note=task.payload.get("reason"))
+        await self._record(gw_id, "afvist", case_id=None, note=decision.reason)
         return {"gateway": "recorded", "outcome": "afvist"}
 
     # ----------------------------------------------------------------- gateway outcomes
@@ -390,18 +388,15 @@ class OutboxWorker:
     async def _record(
         self, gw_id: int, outcome: str, *, case_id: str | None, note: str | None
     ) -> None:
-        assert self.mailbox is not None
+        mailbox = self.mailbox
+        assert mailbox is not None
         await self._retry(
-            lambda: self.mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note)
+            lambda: mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note)
         )
 
     async def _record_outcomes(self) -> None:
         if self.mailbox is None:
             return
-        try:
-            from app.sf1606.mailbox_client import MailboxError
-        except ImportError:  # pragma: no cover
-            MailboxError = Exception  # type: ignore[misc,assignment]
         rows = await self.worker.submit(self.cache.unrecorded_outcomes)
         for row in rows:
             if self._stop.is_set():
@@ -410,20 +405,9 @@ class OutboxWorker:
             if gw_id is None:
                 await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
                 continue
-            p = row.payload
-            note = (
-                p.get("reason")
-                if row.action == "reject"
-                else (
-                    p.get("caseworker_label") or p.get("caseworker_id")
-                    if row.action == "assign"
-                    else p.get("note")
-                )
-            )
+            case_id, note = gateway_record(row.decision)
             try:
-                await self._record(
-                    gw_id, GATEWAY_OUTCOME[row.action], case_id=p.get("case_id"), note=note
-                )
+                await self._record(gw_id, GATEWAY_OUTCOME[row.action], case_id=case_id, note=note)
             except self._transient as exc:
                 await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
                 return  # the gateway is down: try the rest next round
@@ -436,6 +420,23 @@ class OutboxWorker:
             await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
             self._answered()
             self._changed()
+
+
+def gateway_record(decision: Decision) -> tuple[str | None, str | None]:
+    """The case id and the note the gateway records with a decision's outcome: the reason of
+    a rejection, the caseworker of an assignment, the journal note's text otherwise."""
+    match decision:
+        case Reject(reason=reason):
+            return None, reason
+        case Assign(caseworker_id=cw_id, caseworker_label=cw_label, case_id=case_id):
+            return case_id, cw_label or cw_id
+        case Journalise(case_id=case_id, note=note):
+            return case_id, note.text if note is not None else None
+        case JournalNote(case_id=case_id, text=text):
+            return case_id, text
+        case Forward():
+            return None, None
+    raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
 
 
 def _party(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from app.core.outbox import OutboxWorker
 from app.core.retention import PurgeResult, purge
 from app.core.sync import Syncer, SyncResult, SyncStatus
 from app.core.worker import DbWorker
+from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
 from app.dubu.sf2900_client import Sf2900Client
 from app.models.cache import Cache
@@ -274,11 +275,9 @@ class ClientServices:
                 log.debug("claims mirror failed: %s", type(exc).__name__)
             await asyncio.sleep(interval)
 
-    async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
+    async def enqueue(self, item_id: int, decision: Decision) -> int:
         """Write a decision to the outbox (off the loop) and wake the outbox worker."""
-        outbox_id = await self.worker.submit(
-            self.cache.enqueue, item_id, action, payload, self.user
-        )
+        outbox_id = await self.worker.submit(self.cache.enqueue, item_id, decision, self.user)
         if self.outbox is not None:
             self.outbox.trigger()
         return outbox_id

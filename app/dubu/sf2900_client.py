@@ -12,6 +12,11 @@ Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDL shipped in
   desktop PC) and `Tilstand/Fremdrift` + `BrugerRef`.
 * JOURNALPOST (`DistributionJournalPost`) with `JournalnotatAttributter{Titel, Notat}`.
 
+A request is built from ONE value: `Sf2900Document` (a DOKUMENT) or `Sf2900JournalNote` (a
+JOURNALPOST), frozen and checked when made; `for_decision` builds it from a typed decision
+(`app.decisions`), the received letter's header (`LetterHeader`), its files (`DocumentFile`) and
+the DUBU case. `Sf2900Client.send(value)` sends either.
+
 `DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key (the outbox entry's
 transaction id). Receipts: a `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in
 the envelope) and a `ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST /
@@ -40,6 +45,8 @@ from typing import Any, Self
 import httpx
 from lxml import etree
 
+from app.decisions import Assign, Forward, Journalise, JournalNote
+from app.dubu.directory import CaseInfo
 from app.resources import resource
 
 log = logging.getLogger("postfordeler.sf2900")
@@ -51,6 +58,7 @@ POSTFORDELER_SYSTEM_UUID = "5f0c2d7e-8a41-4b7e-9c55-2f1d3e6a9b10"
 SUCCESS_CODES = frozenset({"MODTAGET", "AFLEVERET", "ACCEPTERET"})
 REJECT_CODES = frozenset({"AFVIST", "FEJLET"})
 FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endeligt", "Afleveret")
+DEFAULT_KLE = "27.24.00"  # children and youth, general: routing when no case gives a KLE
 
 _KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _FACET_RE = re.compile(r"^[A-ZÆØÅ]\d{2}$")
@@ -134,6 +142,182 @@ class Receiver:
     facet: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LetterHeader:
+    """What a DOKUMENT tells of the received letter (from the cache's stored message header)."""
+
+    message_uuid: str | None  # DigitalPostMeddelelsesID
+    title: str  # the MeMo label
+    letter_date: date | datetime | None  # Brevdato (the MeMo created time)
+    received_at: datetime | None  # ImportTidspunkt: the gateway's receipt time
+    parties: tuple[Party, ...] = ()  # the sender as PrimaerPart
+
+
+def _check_kle(kle: str) -> None:
+    if not _KLE_RE.match(kle or ""):
+        raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
+
+
+def _check_uuid(value: str, what: str) -> None:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise ValueError(f"{what} skal være et UUID, fik {value!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Sf2900Document:
+    """One DOKUMENT for `FordelingsobjektAfsend`: everything the request carries, checked here.
+
+    `transaction_id` is the AnvenderTransaktionsID (the outbox entry's UUID, the same on every
+    retry); the document ID is derived from it unless `document_id` is given. `receiver_id`
+    routes to a named system, else the KLE subject (+ `facet`) routes. Build it from a decision
+    with `for_decision`.
+    """
+
+    transaction_id: str
+    message_uuid: str | None
+    kle: str
+    title: str
+    letter_date: date | datetime | None
+    files: tuple[DocumentFile, ...]
+    received_at: datetime | None = None
+    parties: tuple[Party, ...] = ()
+    user: str | None = None  # OnBehalfOfUser
+    fremdrift: str = "Modtaget"
+    case_id: str | None = None  # SagForslag
+    facet: str | None = None  # HandlingFacetForslag / RoutingHandlingFacet
+    caseworker_id: str | None = None  # BrugerRef
+    receiver_id: str | None = None  # RoutingModtagerAktoer
+    description: str | None = None
+    document_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "parties", tuple(self.parties))
+        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        _check_kle(self.kle)
+        if self.fremdrift not in FREMDRIFT:
+            raise ValueError(f"ukendt Fremdrift {self.fremdrift!r}")
+        if not self.files:
+            raise ValueError("et dokument skal have mindst én fil")
+        if not all(isinstance(f, DocumentFile) for f in self.files):
+            raise ValueError("filerne skal være DocumentFile")
+
+    @property
+    def file_name(self) -> str:
+        """DokumentFilNavn: the first (main) file."""
+        return self.files[0].name
+
+    @classmethod
+    def for_decision(
+        cls,
+        decision: Journalise | Assign | Forward,
+        *,
+        transaction_id: str,
+        user: str | None,
+        letter: LetterHeader,
+        files: Sequence[DocumentFile],
+        case: CaseInfo | None,
+    ) -> Sf2900Document:
+        """The DOKUMENT a decision sends: journalise (on the case, Fremdrift "Modtaget"),
+        assign (Fremdrift "Fordelt", BrugerRef = the caseworker, on the case if one was chosen)
+        or forward (routed to the receiver or by KLE, no case). `case` is the DUBU case of the
+        decision's `case_id` (its KLE and handling facet); None when the decision has none."""
+        case_id = None if isinstance(decision, Forward) else decision.case_id
+        if (case is None) != (case_id is None) or (case is not None and case.id != case_id):
+            raise ValueError("sagen passer ikke til beslutningen")
+        kle = (
+            (decision.kle if isinstance(decision, Forward) else None)
+            or (case.kle if case is not None else None)
+            or DEFAULT_KLE
+        )
+        facet = facet_from_case_number(case.number) if case is not None else None
+        caseworker_id = decision.caseworker_id if isinstance(decision, Assign) else None
+        return cls(
+            transaction_id=transaction_id,
+            message_uuid=letter.message_uuid,
+            kle=kle,
+            title=letter.title,
+            letter_date=letter.letter_date,
+            files=tuple(files),
+            received_at=letter.received_at,
+            parties=letter.parties,
+            user=user,
+            fremdrift="Fordelt" if isinstance(decision, Assign) else "Modtaget",
+            case_id=case_id,
+            facet=facet,
+            caseworker_id=caseworker_id,
+            receiver_id=decision.receiver_id if isinstance(decision, Forward) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sf2900JournalNote:
+    """One JOURNALPOST with a journal note for `FordelingsobjektAfsend`, checked here.
+
+    Attached to a document (`document_id`) when it accompanies a journalised DOKUMENT. Build it
+    with `for_document` (a note that goes with a document) or `for_decision` (a note alone)."""
+
+    transaction_id: str
+    message_uuid: str | None
+    kle: str
+    case_id: str | None
+    title: str | None
+    note: str
+    document_id: str | None = None
+    user: str | None = None  # OnBehalfOfUser
+    user_uuid: str | None = None  # BrugerRef
+
+    def __post_init__(self) -> None:
+        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        _check_kle(self.kle)
+        if not (self.note or "").strip():
+            raise ValueError("et journalnotat skal have en tekst")
+
+    @classmethod
+    def for_document(cls, note: JournalNote, document: Sf2900Document) -> Sf2900JournalNote:
+        """The note that goes with `document` (same case, KLE, message and user). Its
+        transaction id and the document reference derive from the document's transaction id,
+        so a retry sends the same identifiers."""
+        if note.case_id != document.case_id:
+            raise ValueError("journalnotatet passer ikke til dokumentets sag")
+        return cls(
+            transaction_id=derived_id(document.transaction_id, "journalnotat"),
+            message_uuid=document.message_uuid,
+            kle=document.kle,
+            case_id=note.case_id,
+            title=note.title or f"Journalnotat: {document.title}"[:256],
+            note=note.text,
+            document_id=document.document_id or derived_id(document.transaction_id, "dokument"),
+            user=document.user,
+        )
+
+    @classmethod
+    def for_decision(
+        cls,
+        note: JournalNote,
+        *,
+        transaction_id: str,
+        user: str | None,
+        letter: LetterHeader,
+        case: CaseInfo,
+    ) -> Sf2900JournalNote:
+        """A journal note decided on its own: on `case` (the DUBU case of `note.case_id`),
+        about the letter, with the outbox entry's transaction id."""
+        if case.id != note.case_id:
+            raise ValueError("sagen passer ikke til journalnotatet")
+        return cls(
+            transaction_id=transaction_id,
+            message_uuid=letter.message_uuid,
+            kle=case.kle or DEFAULT_KLE,
+            case_id=note.case_id,
+            title=note.title or f"Journalnotat: {letter.title}"[:256],
+            note=note.text,
+            user=user,
+        )
+
+
 def derived_id(transaction_id: str, purpose: str) -> str:
     """A deterministic UUID for a sub-object of one outbox transaction (document ID, journal
     note transaction), so a retry after a crash sends exactly the same identifiers."""
@@ -162,7 +346,7 @@ class _KvitteringPlugin:
     """zeep plugin: remember the TransportKvittering element of the reply (runs in the caller's
     task, so a ContextVar hands it back to the awaiting code)."""
 
-    def ingress(self, envelope, http_headers, operation):
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         found = None
         for el in envelope.iter("{*}TransportKvittering"):
             found = el
@@ -170,7 +354,9 @@ class _KvitteringPlugin:
         _last_kvittering.set(found)
         return envelope, http_headers
 
-    def egress(self, envelope, http_headers, operation, binding_options):
+    def egress(
+        self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any
+    ) -> tuple[Any, Any]:
         return envelope, http_headers
 
 
@@ -275,12 +461,14 @@ class Sf2900Client:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), **tls
         )
         self._wsdl_http = httpx.Client(timeout=30.0, **tls)
-        transport = AsyncTransport(client=self._http, wsdl_client=self._wsdl_http)
+        transport = AsyncTransport(  # type: ignore[no-untyped-call]
+            client=self._http, wsdl_client=self._wsdl_http
+        )
         settings = zeep.Settings(strict=True, xml_huge_tree=True)
-        self._client = zeep.AsyncClient(
+        self._client = zeep.AsyncClient(  # type: ignore[no-untyped-call]
             str(wsdl_path), transport=transport, settings=settings, plugins=[_KvitteringPlugin()]
         )
-        self._service = AsyncServiceProxy(
+        self._service = AsyncServiceProxy(  # type: ignore[no-untyped-call]
             self._client, self._client.wsdl.bindings[BINDING], address=service_url
         )
 
@@ -361,30 +549,11 @@ class Sf2900Client:
             }
         return {"ObjektType": "Person", "ReferenceID": {"Tekst": party.id}}
 
-    def build_document(
-        self,
-        *,
-        transaction_id: str,
-        kle: str,
-        title: str,
-        letter_date: date | datetime | None,
-        files: Sequence[DocumentFile],
-        fremdrift: str = "Modtaget",
-        case_id: str | None = None,
-        facet: str | None = None,
-        caseworker_id: str | None = None,
-        received_at: datetime | None = None,
-        parties: Sequence[Party] = (),
-        description: str | None = None,
-        document_id: str | None = None,
-    ) -> dict[str, Any]:
+    def build_document(self, doc: Sf2900Document) -> dict[str, Any]:
         """The `DistributionObject` of a DOKUMENT (zeep dict form)."""
-        if not _KLE_RE.match(kle or ""):
-            raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
-        if fremdrift not in FREMDRIFT:
-            raise ValueError(f"ukendt Fremdrift {fremdrift!r}")
-        if not files:
-            raise ValueError("et dokument skal have mindst én fil")
+        letter_date = doc.letter_date
+        received_at = doc.received_at
+        caseworker_id = doc.caseworker_id
         now = datetime.now(UTC).replace(microsecond=0)
         virk = self._virkning(now)
         if isinstance(letter_date, datetime):
@@ -394,7 +563,7 @@ class Sf2900Client:
         else:
             brevdato = letter_date or now.date()
         variants = []
-        for i, f in enumerate(files, start=1):
+        for i, f in enumerate(doc.files, start=1):
             part: dict[str, Any] = {
                 "DelTekst": f.name,
                 "Indeks": i,
@@ -418,11 +587,11 @@ class Sf2900Client:
                 }
             )
         relations: dict[str, Any] = {"VariantListe": {"Variant": variants}}
-        if parties:
+        if doc.parties:
             relations["DokumentPartListe"] = {
                 "DokumentPart": [
                     {"Virkning": virk, "Rolle": p.role, "Indeks": i, "Part": self._part_ref(p)}
-                    for i, p in enumerate(parties, start=1)
+                    for i, p in enumerate(doc.parties, start=1)
                 ]
             }
         registrering: dict[str, Any] = {
@@ -444,14 +613,14 @@ class Sf2900Client:
             actor_uuid=caseworker_id if caseworker_id and _UUID_RE.match(caseworker_id) else None,
         )
         registrering["TilstandsListe"] = [
-            {"Tilstand": [{"Fremdrift": fremdrift, "Virkning": tilstand_virk}]}
+            {"Tilstand": [{"Fremdrift": doc.fremdrift, "Virkning": tilstand_virk}]}
         ]
         registrering["AttributListe"] = {
             "Attributter": [
                 {
-                    "BrugervendtNoegleTekst": transaction_id,
-                    "TitelTekst": (title or "(uden titel)")[:256],
-                    "BeskrivelseTekst": description or "Indgående Digital Post",
+                    "BrugervendtNoegleTekst": doc.transaction_id,
+                    "TitelTekst": (doc.title or "(uden titel)")[:256],
+                    "BeskrivelseTekst": doc.description or "Indgående Digital Post",
                     "Dokumenttype": "Brev",
                     "Retning": "Indgaaende",
                     "Brevdato": brevdato,
@@ -460,31 +629,21 @@ class Sf2900Client:
             ]
         }
         dokument: dict[str, Any] = {
-            "ID": document_id or derived_id(transaction_id, "dokument"),
-            "KLEEmneForslag": kle,
+            "ID": doc.document_id or derived_id(doc.transaction_id, "dokument"),
+            "KLEEmneForslag": doc.kle,
         }
-        if facet and _FACET_RE.match(facet):
-            dokument["HandlingFacetForslag"] = facet
-        if case_id:
-            dokument["SagForslag"] = case_id
+        if doc.facet and _FACET_RE.match(doc.facet):
+            dokument["HandlingFacetForslag"] = doc.facet
+        if doc.case_id:
+            dokument["SagForslag"] = doc.case_id
         dokument["Registrering"] = registrering
         return {"ObjektType": "DOKUMENT", "ObjektIndhold": {"DistributionDokument": dokument}}
 
-    def build_journal_note(
-        self,
-        *,
-        transaction_id: str,
-        kle: str,
-        case_id: str | None,
-        title: str | None,
-        note: str,
-        document_id: str | None = None,
-        user_uuid: str | None = None,
-    ) -> dict[str, Any]:
-        if not _KLE_RE.match(kle or ""):
-            raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
-        if not (note or "").strip():
-            raise ValueError("et journalnotat skal have en tekst")
+    def build_journal_note(self, jn: Sf2900JournalNote) -> dict[str, Any]:
+        """The `DistributionObject` of a JOURNALPOST (zeep dict form)."""
+        document_id = jn.document_id
+        title = jn.title
+        user_uuid = jn.user_uuid
         now = datetime.now(UTC).replace(microsecond=0)
         jp: dict[str, Any] = {
             "Virkning": self._virkning(now),
@@ -496,7 +655,7 @@ class Sf2900Client:
         notat: dict[str, Any] = {}
         if title:
             notat["Titel"] = title[:256]
-        notat["Notat"] = note
+        notat["Notat"] = jn.note
         jp["JournalnotatAttributter"] = notat
         registrering: dict[str, Any] = {"FraTidsPunkt": now, "LivscyklusKode": "Oprettet"}
         if user_uuid and _UUID_RE.match(user_uuid):
@@ -504,45 +663,46 @@ class Sf2900Client:
         registrering["RegistreringItSystem"] = {"UUID": self.system_uuid}
         registrering["RelationListe"] = {"JournalPost": [jp]}
         post: dict[str, Any] = {
-            "ID": derived_id(transaction_id, "journalpost"),
-            "KLEEmneForslag": kle,
+            "ID": derived_id(jn.transaction_id, "journalpost"),
+            "KLEEmneForslag": jn.kle,
         }
-        if case_id:
-            post["SagForslag"] = case_id
+        if jn.case_id:
+            post["SagForslag"] = jn.case_id
         post["Registrering"] = registrering
         return {"ObjektType": "JOURNALPOST", "ObjektIndhold": {"DistributionJournalPost": post}}
 
-    def afsend_kwargs(
-        self,
-        *,
-        transaction_id: str,
-        message_uuid: str | None,
-        distribution_object: dict[str, Any],
-        kle: str,
-        facet: str | None = None,
-        receiver_id: str | None = None,
-        user: str | None = None,
-        file_name: str | None = None,
-    ) -> dict[str, Any]:
+    def afsend_kwargs(self, obj: Sf2900Document | Sf2900JournalNote) -> dict[str, Any]:
+        """The `FordelingsobjektAfsend` request (zeep keyword form) for a document or a note."""
+        if isinstance(obj, Sf2900Document):
+            distribution_object = self.build_document(obj)
+            context = self._context(
+                obj.transaction_id,
+                obj.message_uuid,
+                kle=obj.kle,
+                facet=obj.facet,
+                receiver_id=obj.receiver_id,
+                file_name=obj.file_name,
+            )
+        else:
+            distribution_object = self.build_journal_note(obj)
+            context = self._context(
+                obj.transaction_id, obj.message_uuid, kle=obj.kle, facet=None, receiver_id=None
+            )
         return {
-            "CallContext": self._call_context(user, transaction_id),
+            "CallContext": self._call_context(obj.user, obj.transaction_id),
             "AuthorityContext": self._authority(),
             "anmodning": {
-                "DistributionContext": self._context(
-                    transaction_id,
-                    message_uuid,
-                    kle=kle,
-                    facet=facet,
-                    receiver_id=receiver_id,
-                    file_name=file_name,
-                ),
+                "DistributionContext": context,
                 "DistributionObject": distribution_object,
             },
         }
 
     def create_message(self, operation: str, **kwargs: Any) -> etree._Element:
         """The SOAP envelope zeep would send (for validation in tests)."""
-        return self._client.create_message(self._service, operation, **kwargs)
+        node: etree._Element = self._client.create_message(  # type: ignore[no-untyped-call]
+            self._service, operation, **kwargs
+        )
+        return node
 
     # ----------------------------------------------------------------- calls
 
@@ -652,109 +812,19 @@ class Sf2900Client:
         reason = fk.Begrundelse or (fejl[0][1] if fejl else "") or f"Modtageren svarede {code}"
         raise Sf2900Rejected(reason, status=code, reasons=reasons)
 
-    async def send(
-        self,
-        *,
-        transaction_id: str,
-        message_uuid: str | None,
-        distribution_object: dict[str, Any],
-        kle: str,
-        facet: str | None = None,
-        receiver_id: str | None = None,
-        user: str | None = None,
-        file_name: str | None = None,
-    ) -> Sf2900Result:
-        kwargs = self.afsend_kwargs(
-            transaction_id=transaction_id,
-            message_uuid=message_uuid,
-            distribution_object=distribution_object,
-            kle=kle,
-            facet=facet,
-            receiver_id=receiver_id,
-            user=user,
-            file_name=file_name,
-        )
-        reply = await self._call("FordelingsobjektAfsend", kwargs, transaction_id)
-        result = self._business_receipt(reply, transaction_id)
+    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> Sf2900Result:
+        """Send one DOKUMENT or JOURNALPOST. Raises Sf2900Rejected (AFVIST/FEJLET) or
+        Sf2900Unavailable (retry with the same object)."""
+        kwargs = self.afsend_kwargs(obj)
+        reply = await self._call("FordelingsobjektAfsend", kwargs, obj.transaction_id)
+        result = self._business_receipt(reply, obj.transaction_id)
         log.info(
             "SF2900 %s: %s%s",
-            transaction_id,
+            obj.transaction_id,
             result.status,
             " (dublet)" if result.duplicate else "",
         )
         return result
-
-    async def send_document(
-        self,
-        *,
-        transaction_id: str,
-        message_uuid: str | None,
-        kle: str,
-        title: str,
-        letter_date: date | datetime | None,
-        files: Sequence[DocumentFile],
-        fremdrift: str = "Modtaget",
-        case_id: str | None = None,
-        facet: str | None = None,
-        caseworker_id: str | None = None,
-        received_at: datetime | None = None,
-        parties: Sequence[Party] = (),
-        receiver_id: str | None = None,
-        user: str | None = None,
-    ) -> Sf2900Result:
-        """Send one DOKUMENT. Raises Sf2900Rejected (AFVIST/FEJLET) or Sf2900Unavailable."""
-        obj = self.build_document(
-            transaction_id=transaction_id,
-            kle=kle,
-            title=title,
-            letter_date=letter_date,
-            files=files,
-            fremdrift=fremdrift,
-            case_id=case_id,
-            facet=facet,
-            caseworker_id=caseworker_id,
-            received_at=received_at,
-            parties=parties,
-        )
-        return await self.send(
-            transaction_id=transaction_id,
-            message_uuid=message_uuid,
-            distribution_object=obj,
-            kle=kle,
-            facet=facet,
-            receiver_id=receiver_id,
-            user=user,
-            file_name=files[0].name if files else None,
-        )
-
-    async def send_journal_note(
-        self,
-        *,
-        transaction_id: str,
-        message_uuid: str | None,
-        kle: str,
-        case_id: str | None,
-        title: str | None,
-        note: str,
-        document_id: str | None = None,
-        user: str | None = None,
-    ) -> Sf2900Result:
-        """Send one JOURNALPOST with a journal note."""
-        obj = self.build_journal_note(
-            transaction_id=transaction_id,
-            kle=kle,
-            case_id=case_id,
-            title=title,
-            note=note,
-            document_id=document_id,
-        )
-        return await self.send(
-            transaction_id=transaction_id,
-            message_uuid=message_uuid,
-            distribution_object=obj,
-            kle=kle,
-            user=user,
-        )
 
     async def receivers(self, kle: str, facet: str | None = None) -> list[Receiver]:
         """`FordelingsmodtagerList`: the systems that receive objects for a KLE subject."""

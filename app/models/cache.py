@@ -20,10 +20,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
+    Table,
     column,
     func,
     insert,
@@ -34,6 +35,16 @@ from sqlalchemy import (
     update,
 )
 
+from app.decisions import (
+    Assign,
+    Decision,
+    DecisionError,
+    Forward,
+    Journalise,
+    JournalNote,
+    Reject,
+    decision_from_json,
+)
 from app.models.db import Database
 from app.models.schema import (
     Item,
@@ -51,11 +62,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("postfordeler.cache")
 
-ITEMS = Item.__table__
-BLOBS = ItemBlob.__table__
-FILES = ItemFile.__table__
-OUTBOX = OutboxEntry.__table__
-STATE = SyncState.__table__
+ITEMS = cast(Table, Item.__table__)
+BLOBS = cast(Table, ItemBlob.__table__)
+FILES = cast(Table, ItemFile.__table__)
+OUTBOX = cast(Table, OutboxEntry.__table__)
+STATE = cast(Table, SyncState.__table__)
 # Columns added by revision c0002 (schema.py is coordinator-owned; declared here lightly).
 OUTBOX_GW = table(
     "outbox",
@@ -68,20 +79,22 @@ GW_RECORDED = literal_column("outbox.gateway_recorded_at").label("gateway_record
 CURSOR_KEY = "mailbox_cursor"
 QUARANTINE_KIND = "ukendt"  # kind of an item the client could not read (see ingest)
 
-ACTIONS = ("journalise", "assign", "reject", "forward")
-# Item status once an action is delivered.
+# Item status once an action is delivered (a journal note on its own: the item is on the case).
 DONE_STATUS = {
-    "journalise": ItemStatus.JOURNALISED,
-    "assign": ItemStatus.ASSIGNED,
-    "reject": ItemStatus.REJECTED,
-    "forward": ItemStatus.FORWARDED,
+    Journalise.action: ItemStatus.JOURNALISED,
+    Assign.action: ItemStatus.ASSIGNED,
+    Reject.action: ItemStatus.REJECTED,
+    Forward.action: ItemStatus.FORWARDED,
+    JournalNote.action: ItemStatus.JOURNALISED,
 }
+DECISION_TYPES = (Journalise, Assign, Reject, Forward, JournalNote)
 # Gateway outcome names (record_outcome) per action.
 GATEWAY_OUTCOME = DONE_STATUS
 
 
 class CacheError(Exception):
-    """A request the cache refuses (unknown item, open decision, bad payload). `str()` is Danish."""
+    """A request the cache refuses (unknown item, open decision, unreadable stored decision).
+    `str()` is Danish."""
 
 
 class ItemLike(Protocol):  # the fields of app.sf1606.mailbox_client.MailboxItem we use
@@ -104,13 +117,16 @@ class OutboxTask:
     """An outbox entry taken for delivery (status is now "sending")."""
 
     id: int
-    transaction_id: str
+    transaction_id: str  # AnvenderTransaktionsID: the idempotency key of the delivery
     item_id: int
-    action: str
-    payload: dict[str, Any]
+    decision: Decision
     user: str
     attempts: int
     delivered: bool = False  # True: SF2900 part done, only the gateway record is missing
+
+    @property
+    def action(self) -> str:
+        return self.decision.action
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +134,7 @@ class OutboxRow:
     id: int
     transaction_id: str
     item_id: int
-    action: str
-    payload: dict[str, Any]
+    decision: Decision
     user: str
     status: str
     attempts: int
@@ -129,6 +144,10 @@ class OutboxRow:
     delivered_at: datetime | None
     receipt: dict[str, Any] | None
     gateway_recorded_at: datetime | None
+
+    @property
+    def action(self) -> str:
+        return self.decision.action
 
 
 def utcnow() -> datetime:
@@ -438,14 +457,16 @@ class Cache:
 
     # ------------------------------------------------------------------ outbox
 
-    def enqueue(self, item_id: int, action: str, payload: dict[str, Any], user: str) -> int:
+    def enqueue(self, item_id: int, decision: Decision, user: str) -> int:
         """Write a decision to the outbox and mark the item "afventer", atomically.
 
-        Refuses (CacheError) an unknown action/item, a payload missing what the action needs, or
-        an item that already has an open (pending/sending) decision. Returns the outbox id.
+        The decision was validated when it was made (`app.decisions`); the row stores its
+        `to_json()` (with its version) and a fresh transaction id, the delivery's idempotency
+        key. Refuses (CacheError) something that is not a decision, an unknown item or an item
+        that already has an open (pending/sending) decision. Returns the outbox id.
         """
-        payload = dict(payload)
-        _check_payload(action, payload)
+        if not isinstance(decision, DECISION_TYPES):
+            raise CacheError(f"Ukendt handling: {type(decision).__name__}")
         now = _utc(utcnow())
         with self.engine.begin() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -466,8 +487,8 @@ class Cache:
                 {
                     "transaction_id": str(uuid.uuid4()),
                     "item_id": item_id,
-                    "action": action,
-                    "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                    "action": decision.action,
+                    "payload": json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True),
                     "user": user,
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
@@ -479,14 +500,21 @@ class Cache:
                 "status_changed_at": now,
                 "status_note": None,
             }
-            if payload.get("case_id"):
-                values["decided_case_id"] = payload["case_id"]
-                values["decided_case_number"] = payload.get("case_number")
-            if action == "assign":
-                values["assignee_id"] = payload.get("caseworker_id")
-                values["assignee_label"] = payload.get("caseworker_label")
-            if action == "reject":
-                values["status_note"] = payload.get("reason")
+            match decision:
+                case (
+                    Journalise(case_id=case_id, case_number=number)
+                    | Assign(case_id=case_id, case_number=number)
+                ) if case_id:
+                    values["decided_case_id"] = case_id
+                    values["decided_case_number"] = number
+                case JournalNote(case_id=case_id):
+                    values["decided_case_id"] = case_id
+                    values["decided_case_number"] = None
+            if isinstance(decision, Assign):
+                values["assignee_id"] = decision.caseworker_id
+                values["assignee_label"] = decision.caseworker_label
+            if isinstance(decision, Reject):
+                values["status_note"] = decision.reason
             conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(**values))
         return int(outbox_id)
 
@@ -572,44 +600,67 @@ class Cache:
             return int(res.rowcount or 0)
 
     def next_due(self, now: datetime | None = None) -> OutboxTask | None:
-        """Take the oldest due pending entry: pending → sending, attempts + 1, atomically."""
+        """Take the oldest due pending entry: pending → sending, attempts + 1, atomically.
+
+        An entry whose stored decision cannot be read (e.g. written by a newer version) is
+        never sent: it becomes "rejected" and its item "fejlet" with the reason, so the
+        distributor decides again, and the next due entry is taken."""
         now_n = _utc(now or utcnow())
         with self.engine.begin() as conn:
-            row = conn.execute(
-                update(OUTBOX)
-                .where(
-                    OUTBOX.c.id
-                    == select(OUTBOX.c.id)
+            while True:
+                row = conn.execute(
+                    update(OUTBOX)
                     .where(
-                        OUTBOX.c.status == OutboxStatus.PENDING,
-                        (OUTBOX.c.next_attempt_at.is_(None)) | (OUTBOX.c.next_attempt_at <= now_n),
+                        OUTBOX.c.id
+                        == select(OUTBOX.c.id)
+                        .where(
+                            OUTBOX.c.status == OutboxStatus.PENDING,
+                            (OUTBOX.c.next_attempt_at.is_(None))
+                            | (OUTBOX.c.next_attempt_at <= now_n),
+                        )
+                        .order_by(OUTBOX.c.id)
+                        .limit(1)
+                        .scalar_subquery()
                     )
-                    .order_by(OUTBOX.c.id)
-                    .limit(1)
-                    .scalar_subquery()
+                    .values(status=OutboxStatus.SENDING, attempts=OUTBOX.c.attempts + 1)
+                    .returning(
+                        OUTBOX.c.id,
+                        OUTBOX.c.transaction_id,
+                        OUTBOX.c.item_id,
+                        OUTBOX.c.action,
+                        OUTBOX.c.payload,
+                        OUTBOX.c.user,
+                        OUTBOX.c.attempts,
+                    )
+                ).first()
+                if row is None:
+                    return None
+                try:
+                    decision = stored_decision(row.action, row.payload)
+                except DecisionError as exc:
+                    reason = f"Den gemte beslutning kan ikke sendes: {exc}"
+                    log.warning("outbox %s: stored decision unreadable; not sent", row.id)
+                    conn.execute(
+                        update(OUTBOX)
+                        .where(OUTBOX.c.id == row.id)
+                        .values(status=OutboxStatus.REJECTED, last_error=reason)
+                    )
+                    conn.execute(
+                        update(ITEMS)
+                        .where(ITEMS.c.id == row.item_id)
+                        .values(
+                            status=ItemStatus.FAILED, status_changed_at=now_n, status_note=reason
+                        )
+                    )
+                    continue
+                return OutboxTask(
+                    id=row.id,
+                    transaction_id=row.transaction_id,
+                    item_id=row.item_id,
+                    decision=decision,
+                    user=row.user,
+                    attempts=row.attempts,
                 )
-                .values(status=OutboxStatus.SENDING, attempts=OUTBOX.c.attempts + 1)
-                .returning(
-                    OUTBOX.c.id,
-                    OUTBOX.c.transaction_id,
-                    OUTBOX.c.item_id,
-                    OUTBOX.c.action,
-                    OUTBOX.c.payload,
-                    OUTBOX.c.user,
-                    OUTBOX.c.attempts,
-                )
-            ).first()
-        if row is None:
-            return None
-        return OutboxTask(
-            id=row.id,
-            transaction_id=row.transaction_id,
-            item_id=row.item_id,
-            action=row.action,
-            payload=json.loads(row.payload),
-            user=row.user,
-            attempts=row.attempts,
-        )
 
     def next_wakeup(self) -> datetime | None:
         """When the earliest deferred pending entry becomes due (None if nothing pending)."""
@@ -788,26 +839,26 @@ def _item_row(it: Any, msg: MemoMessage | MemoError, now: datetime | None) -> di
     return base
 
 
-def _check_payload(action: str, payload: dict[str, Any]) -> None:
-    if action not in ACTIONS:
-        raise CacheError(f"Ukendt handling: {action}")
-    if action == "journalise" and not payload.get("case_id"):
-        raise CacheError("Vælg en sag at journalisere på")
-    if action == "assign" and not payload.get("caseworker_id"):
-        raise CacheError("Vælg en sagsbehandler")
-    if action == "reject" and not (payload.get("reason") or "").strip():
-        raise CacheError("Angiv en begrundelse for afvisningen")
-    if action == "forward" and not (payload.get("receiver_id") or payload.get("kle")):
-        raise CacheError("Vælg det system, elementet skal videresendes til")
+def stored_decision(action: str, payload: str) -> Decision:
+    """The decision an outbox row stores (its `action` and JSON `payload`, in any version so
+    far). Raises DecisionError when the row cannot be read as a decision."""
+    try:
+        data = json.loads(payload)
+    except (TypeError, ValueError):
+        raise DecisionError("Den gemte beslutning er ikke gyldig JSON") from None
+    return decision_from_json(action, data)
 
 
 def _outbox_row(r: Any) -> OutboxRow:
+    try:
+        decision = stored_decision(r["action"], r["payload"])
+    except DecisionError as exc:
+        raise CacheError(f"Udbakkepost {r['id']} kan ikke læses: {exc}") from exc
     return OutboxRow(
         id=r["id"],
         transaction_id=r["transaction_id"],
         item_id=r["item_id"],
-        action=r["action"],
-        payload=json.loads(r["payload"]),
+        decision=decision,
         user=r["user"],
         status=r["status"],
         attempts=r["attempts"],

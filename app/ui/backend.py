@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.audit import AccessLog, cprs_for_message
+from app.decisions import Decision
 from app.models.cache import Cache, OutboxRow
 from app.models.inbox import (
     FileRow,
@@ -213,10 +214,10 @@ class UiBackend:
         return list(result)
 
     # ------------------------------------------------------------------ decisions
-    async def enqueue(self, item_id: int, action: str, payload: dict[str, Any]) -> int:
+    async def enqueue(self, item_id: int, decision: Decision) -> int:
         if self.claim is not None:
             await self.claim(item_id)
-        outbox_id = await self.bg.write(self.cache.enqueue, item_id, action, payload, self.user)
+        outbox_id = await self.bg.write(self.cache.enqueue, item_id, decision, self.user)
         self.wake_outbox()
         return outbox_id
 

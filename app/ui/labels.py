@@ -48,6 +48,7 @@ def action_label(action: str) -> str:
         "assign": QCoreApplication.translate("Labels", "Fordel"),
         "reject": QCoreApplication.translate("Labels", "Afvis"),
         "forward": QCoreApplication.translate("Labels", "Videresend"),
+        "journal_note": QCoreApplication.translate("Labels", "Journalnotat"),
     }.get(action, action)
 
 

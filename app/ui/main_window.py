@@ -26,6 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.decisions import (
+    Assign,
+    Decision,
+    DecisionError,
+    Forward,
+    Journalise,
+    JournalNote,
+    Reject,
+)
 from app.models.schema import ItemStatus, OutboxStatus
 from app.ui import labels, theme
 from app.ui.backend import ItemDetail, UiBackend
@@ -432,19 +441,14 @@ class MainWindow(QMainWindow):
         text = ""
         if pending is not None:
             text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
-                "%1", _describe(pending.action, pending.payload)
+                "%1", _describe(pending.decision)
             )
             if pending.last_error:
                 text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
         elif row.status == ItemStatus.FAILED:
             text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
         elif row.status != ItemStatus.NEW and last is not None:
-            text = (
-                "<b>"
-                + labels.status_label(row.status)
-                + "</b>: "
-                + _describe(last.action, last.payload)
-            )
+            text = "<b>" + labels.status_label(row.status) + "</b>: " + _describe(last.decision)
         if claimed_by_other:
             text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
                 "%1", row.claimed_by or ""
@@ -508,11 +512,17 @@ class MainWindow(QMainWindow):
         dialog = JournaliseDialog(choice, parent=self)
 
         def accepted() -> None:
-            payload: dict[str, Any] = {"case_id": choice.case_id, "case_number": choice.case_number}
             note = dialog.note()
-            if note:
-                payload.update(note=note["text"], note_title=note["title"])
-            self._decide([item_id], "journalise", payload)
+            try:
+                decision = Journalise(
+                    case_id=choice.case_id,
+                    case_number=choice.case_number,
+                    note=JournalNote(choice.case_id, note["text"], note["title"]) if note else None,
+                )
+            except DecisionError as exc:
+                self.messages.show_error(labels.action_label(Journalise.action), str(exc))
+                return
+            self._decide([item_id], decision)
 
         self._open(dialog, accepted)
 
@@ -530,13 +540,18 @@ class MainWindow(QMainWindow):
                 selected = dialog.selected()
                 if not selected:
                     return
-                payload: dict[str, Any] = {
-                    "caseworker_id": selected[0],
-                    "caseworker_label": selected[1],
-                }
-                if choice is not None and len(ids) == 1:
-                    payload.update(case_id=choice.case_id, case_number=choice.case_number)
-                self._decide(ids, "assign", payload)
+                case = choice if len(ids) == 1 else None
+                try:
+                    decision = Assign(
+                        caseworker_id=selected[0],
+                        caseworker_label=selected[1],
+                        case_id=case.case_id if case is not None else None,
+                        case_number=case.case_number if case is not None else None,
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(labels.action_label(Assign.action), str(exc))
+                    return
+                self._decide(ids, decision)
 
             self._open(dialog, accepted)
 
@@ -549,8 +564,14 @@ class MainWindow(QMainWindow):
         dialog = RejectDialog(len(ids), self)
 
         def accepted() -> None:
-            if dialog.text():
-                self._decide(ids, "reject", {"reason": dialog.text()})
+            if not dialog.text():
+                return
+            try:
+                decision = Reject(reason=dialog.text())
+            except DecisionError as exc:
+                self.messages.show_error(labels.action_label(Reject.action), str(exc))
+                return
+            self._decide(ids, decision)
 
         self._open(dialog, accepted)
 
@@ -567,21 +588,29 @@ class MainWindow(QMainWindow):
                 selected = dialog.selected()
                 if not selected:
                     return
-                payload = {"receiver_id": selected[0], "receiver_label": selected[1]}
-                if dialog.comment.text().strip():
-                    payload["comment"] = dialog.comment.text().strip()
-                self._decide(ids, "forward", payload)
+                try:
+                    decision = Forward(
+                        receiver_id=selected[0],
+                        receiver_label=selected[1],
+                        comment=dialog.comment.text(),
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(labels.action_label(Forward.action), str(exc))
+                    return
+                self._decide(ids, decision)
 
             self._open(dialog, accepted)
 
         spawn(run(), self.tr("Videresend"), self.messages)
 
-    def _decide(self, item_ids: list[int], action: str, payload: dict[str, Any]) -> None:
+    def _decide(self, item_ids: list[int], decision: Decision) -> None:
+        action = decision.action
+
         async def run() -> None:
             failures = []
             for item_id in item_ids:
                 try:
-                    outbox_id = await self.backend.enqueue(item_id, action, payload)
+                    outbox_id = await self.backend.enqueue(item_id, decision)
                 except Exception as exc:
                     failures.append(str(exc))
                     continue
@@ -691,19 +720,21 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _describe(action: str, payload: dict[str, Any]) -> str:
-    label = labels.action_label(action)
-    target = (
-        payload.get("case_number")
-        or payload.get("caseworker_label")
-        or payload.get("receiver_label")
-        or payload.get("receiver_id")
-        or payload.get("reason")
-        or ""
-    )
-    if action == "assign" and payload.get("case_number"):
-        target = f"{payload.get('caseworker_label')} · {payload['case_number']}"
-    return f"{label} {target}".strip()
+def _describe(decision: Decision) -> str:
+    """One line for a decision: the action and what it targets."""
+    match decision:
+        case Journalise(case_number=number, case_id=case_id):
+            target = number or case_id
+        case Assign(caseworker_label=label, caseworker_id=cw_id, case_number=number):
+            who = label or cw_id
+            target = f"{who} · {number}" if number else who
+        case Forward(receiver_label=label, receiver_id=receiver_id, kle=kle):
+            target = label or receiver_id or kle or ""
+        case Reject(reason=reason):
+            target = reason
+        case JournalNote(title=title, case_id=case_id):
+            target = title or case_id
+    return f"{labels.action_label(decision.action)} {target}".strip()
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:

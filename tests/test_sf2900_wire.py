@@ -1,0 +1,228 @@
+"""The exact bytes Postfordeler puts on the wire towards SF2900, from a decision in the outbox to
+the SOAP envelope: a refactoring of the decision types, the document value type or the client
+must not change one byte. The expected digests were taken from the implementation before the
+typed decisions (from the same decisions as payload dicts) (`tests/golden/sf2900_wire.json`); the clock and the transaction ids are fixed,
+everything else (files, sender, receipt time, case, KLE, facet) comes from real corpus messages
+through the real cache, outbox worker and zeep client."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from datetime import datetime as real_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from app.core.outbox import OutboxWorker
+from app.core.worker import DbWorker
+from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
+from app.dubu import sf2900_client
+from app.dubu.dataset import DubuDataset
+from app.dubu.directory import DatasetDubuDirectory
+from app.dubu.sf2900_client import (
+    DEFAULT_KLE,
+    DocumentFile,
+    LetterHeader,
+    Sf2900Client,
+    Sf2900Document,
+    Sf2900JournalNote,
+    Sf2900Result,
+    derived_id,
+    facet_from_case_number,
+)
+from app.models.cache import Cache
+from app.models.db import open_cache
+from app.sf1606.memo import read_memo
+from tests.conftest import CORPUS, MESSAGES
+
+GOLDEN = Path(__file__).parent / "golden" / "sf2900_wire.json"
+LABELS = json.loads((CORPUS / "labels.json").read_text())
+DATASET = DubuDataset.load(CORPUS / "dubu.json")
+WITH_CASE = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:4]
+WITHOUT_CASE = [u for u, v in sorted(LABELS.items()) if not v["case_id"]][:3]
+FIXED_NOW = real_datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
+CASEWORKER_UUID = "0d6f1f9e-3c1a-4c7e-9a55-7b1e2d3c4f50"
+NEXUS = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+@dataclass(frozen=True)
+class Synced:  # the fields of a synced MailboxItem the cache reads
+    item_id: int
+    message_uuid: str
+    received_at: real_datetime
+    contact_point_id: str | None
+    memo: bytes
+
+
+def _ingest(cache: Cache, uuids: list[str]) -> None:
+    t0 = real_datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    batch = []
+    for i, u in enumerate(uuids):
+        data = (MESSAGES / f"{u}.xml").read_bytes()
+        msg = read_memo(data)
+        batch.append((Synced(i + 1, msg.message_uuid, t0 + timedelta(seconds=i), None, data), msg))
+    cache.ingest(batch)
+
+
+class _FrozenMeta(type):
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, real_datetime)
+
+
+class FrozenDatetime(real_datetime, metaclass=_FrozenMeta):
+    @classmethod
+    def now(cls, tz: Any = None) -> real_datetime:  # type: ignore[override]
+        return FIXED_NOW if tz is not None else FIXED_NOW.replace(tzinfo=None)
+
+
+class RecordingClient(Sf2900Client):
+    """The real client; `_call` serialises the envelope zeep would send instead of sending it."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9/sf2900", municipality_cvr="29189854")
+        self.sent: list[tuple[str, bytes]] = []
+
+    async def _call(self, operation: str, kwargs: dict[str, Any], transaction_id: str = "") -> Any:
+        node = self.create_message(operation, **kwargs)
+        self.sent.append((operation, etree.tostring(node)))
+        return Sf2900Result(
+            ok=True, duplicate=False, status="MODTAGET", transaction_id=transaction_id
+        )
+
+
+def _decisions() -> list[tuple[str, Decision]]:
+    """(message uuid, decision): what the UI decides."""
+    c = [DATASET.case_by_id(LABELS[u]["case_id"]) for u in WITH_CASE]
+    return [
+        (
+            WITH_CASE[0],
+            Journalise(
+                c[0].id, c[0].number, note=JournalNote(c[0].id, "Mor ringede og bekræftede mødet.")
+            ),
+        ),
+        (
+            WITH_CASE[1],
+            Journalise(
+                c[1].id,
+                c[1].number,
+                note=JournalNote(c[1].id, "Telefonnotat om samvær.", "Telefonnotat"),
+            ),
+        ),
+        (WITH_CASE[2], Journalise(c[2].id, c[2].number)),
+        (
+            WITH_CASE[3],
+            Assign(CASEWORKER_UUID, "Anna Andersen", case_id=c[3].id, case_number=c[3].number),
+        ),
+        (WITHOUT_CASE[0], Assign("team:born", "Børn")),
+        (WITHOUT_CASE[1], Forward(NEXUS, "Nexus", comment="Til sundhed")),
+        (WITHOUT_CASE[2], Forward(kle="29.01.00")),
+    ]
+
+
+def test_envelopes_are_byte_for_byte_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setattr(sf2900_client, "datetime", FrozenDatetime)
+    db = open_cache(tmp_path / "cache.sqlite3")
+    cache = Cache(db)
+    _ingest(cache, WITH_CASE + WITHOUT_CASE)
+    names = []
+    for n, (message_uuid, decision) in enumerate(_decisions()):
+        oid = cache.enqueue(cache.item_id_for_uuid(message_uuid), decision, "fordeler@fjordby")
+        with cache.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE outbox SET transaction_id = ? WHERE id = ?",
+                (f"00000000-0000-4000-8000-{n:012d}", oid),
+            )
+        names.append(f"{n}-{decision.action}")
+
+    async def main() -> list[tuple[str, bytes]]:
+        client = RecordingClient()
+        worker = DbWorker()
+        try:
+            outbox = OutboxWorker(cache, client, DatasetDubuDirectory(DATASET), worker=worker)
+            assert await outbox.run_once() == len(names)
+            return client.sent
+        finally:
+            await client.close()
+            worker.close()
+
+    sent = asyncio.run(main())
+    db.engine.dispose()
+    # 3 journalise (2 with a note), 2 assign, 2 forward: 7 documents + 2 journal notes
+    assert [op for op, _ in sent] == ["FordelingsobjektAfsend"] * 9
+    got = {
+        f"{i}": {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        for i, (_, body) in enumerate(sent)
+    }
+    dump = tmp_path / "sf2900_wire_actual"
+    dump.mkdir()
+    for i, (_, body) in enumerate(sent):
+        (dump / f"{i}.xml").write_bytes(body)
+    if not GOLDEN.exists():  # pragma: no cover - only when (re)creating the golden file
+        pytest.fail(f"no golden file; actual envelopes in {dump}: {json.dumps(got, indent=1)}")
+    assert got == json.loads(GOLDEN.read_text()), f"actual envelopes written to {dump}"
+
+
+def test_document_values_are_checked_where_they_are_built():
+    case = DatasetDubuDirectory(DATASET).sync_case(LABELS[WITH_CASE[0]]["case_id"])
+    assert case is not None
+    tid = "00000000-0000-4000-8000-000000000001"
+    letter = LetterHeader("0376b2ed-3498-4334-9bfc-ad52706225fd", "Brev", None, FIXED_NOW)
+    files = [DocumentFile("brev.txt", "text/plain", b"x")]
+
+    def doc(decision, **kw):
+        args = {"transaction_id": tid, "user": "u", "letter": letter, "files": files, "case": case}
+        return Sf2900Document.for_decision(decision, **{**args, **kw})
+
+    j = doc(Journalise(case.id, case.number))
+    assert (j.case_id, j.kle, j.fremdrift, j.caseworker_id, j.receiver_id) == (
+        case.id,
+        case.kle,
+        "Modtaget",
+        None,
+        None,
+    )
+    assert j.facet == facet_from_case_number(case.number) and j.files == tuple(files)
+    a = doc(Assign("cw-1", case_id=case.id))
+    assert (a.fremdrift, a.caseworker_id, a.case_id) == ("Fordelt", "cw-1", case.id)
+    f = doc(Forward("sys-1"), case=None)
+    assert (f.receiver_id, f.case_id, f.kle, f.facet) == ("sys-1", None, DEFAULT_KLE, None)
+    assert doc(Forward(kle="29.01.00"), case=None).kle == "29.01.00"
+    # the case must be the decision's
+    with pytest.raises(ValueError, match="sagen passer ikke"):
+        doc(Journalise("another-case"))
+    with pytest.raises(ValueError, match="sagen passer ikke"):
+        doc(Assign("cw-1"))  # no case decided, but one given
+    with pytest.raises(ValueError, match="mindst én fil"):
+        doc(Journalise(case.id), files=[])
+    with pytest.raises(ValueError, match="UUID"):
+        doc(Journalise(case.id), transaction_id="not-a-uuid")
+    with pytest.raises(ValueError, match=r"NN\.NN\.NN"):
+        dataclasses.replace(j, kle="27.24")
+    with pytest.raises(ValueError, match="Fremdrift"):
+        dataclasses.replace(j, fremdrift="Færdig")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        j.kle = "29.01.00"  # type: ignore[misc]
+    # the journal note that goes with the document: derived ids, the document's case and KLE
+    jn = Sf2900JournalNote.for_document(JournalNote(case.id, "Notat"), j)
+    assert jn.transaction_id == derived_id(tid, "journalnotat")
+    assert jn.document_id == derived_id(tid, "dokument")
+    assert (jn.case_id, jn.kle, jn.title, jn.user) == (case.id, case.kle, "Journalnotat: Brev", "u")
+    with pytest.raises(ValueError, match="journalnotatet passer ikke"):
+        Sf2900JournalNote.for_document(JournalNote("another-case", "Notat"), j)
+    with pytest.raises(ValueError, match="tekst"):
+        dataclasses.replace(jn, note="  ")
+    alone = Sf2900JournalNote.for_decision(
+        JournalNote(case.id, "Notat", "Telefon"),
+        transaction_id=tid,
+        user="u",
+        letter=letter,
+        case=case,
+    )
+    assert (alone.transaction_id, alone.document_id, alone.title) == (tid, None, "Telefon")
