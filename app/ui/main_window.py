@@ -1,8 +1,10 @@
-"""The main window: inbox | document preview | case suggestions, the actions and shortcuts.
+"""The main window: inbox | document preview | case suggestions, in tabs with the backlog and
+caseworker views, and the status bar.
 
 The window is fed a `UiBackend` (queries, cache writes, suggestions) and a `Messages` bridge;
-it turns user decisions into outbox entries through the backend and shows each item's state
-("afventer", then the result). It never opens a database session or a network client itself.
+it lays out the panes and wires them together. Its actions and shortcuts are
+`app.ui.actions.WindowActions`; the decision dialogs and what they send to the outbox are
+`app.ui.decision_flow.DecisionFlow`. It never opens a database session or a network client.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -26,19 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.schema import ItemStatus, OutboxStatus
-from app.ui import labels, theme
+from app.models.schema import ItemStatus
+from app.ui import theme
+from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.backlog_service import BacklogService
 from app.ui.backlog_view import BacklogView
 from app.ui.caseworker_view import CaseworkerView
-from app.ui.dialogs import (
-    AssignDialog,
-    ForwardDialog,
-    JournaliseDialog,
-    RejectDialog,
-    ShortcutOverlay,
-)
+from app.ui.decision_flow import DecisionFlow
+from app.ui.dialogs import ShortcutOverlay
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
 from app.ui.suggestion_panel import SuggestionPanel
@@ -50,7 +49,6 @@ log = logging.getLogger("postfordeler.ui")
 class MainWindow(QMainWindow):
     """Three panes with splitters; every action has a shortcut (F1 lists them)."""
 
-    decisionQueued = Signal(int, int)  # item id, outbox id
     detailShown = Signal(int)  # item id whose preview + suggestions are on screen
 
     def __init__(
@@ -73,7 +71,7 @@ class MainWindow(QMainWindow):
         self._load_task: asyncio.Task[Any] | None = None
         self._unread = 0
         self.active_dialog: QWidget | None = None
-        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
+        self.sync_requested: Callable[[], None] | None = None  # "Hent ny post nu" (F5)
         self.setObjectName("mainWindow")
         self.inbox = InboxPane(backend, messages, self)
         self.preview = DocumentPreview(self)
@@ -129,6 +127,8 @@ class MainWindow(QMainWindow):
         self.set_connection_state("offline", self.tr("Ikke synkroniseret endnu"))
         self.set_outbox_count(0)
 
+        self.decisions = DecisionFlow(self)
+        self.decisionQueued = self.decisions.decisionQueued  # item id, outbox id
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
         self.preview.fileHandedOut.connect(self._on_file_handed_out)
@@ -139,88 +139,20 @@ class MainWindow(QMainWindow):
         self.panel.undoClicked.connect(self.undo)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
-        self._build_actions()
+        self.window_actions = WindowActions(self)
+        self.act_next = self.window_actions.next
+        self.act_prev = self.window_actions.prev
+        self.act_journalise = self.window_actions.journalise
+        self.act_assign = self.window_actions.assign
+        self.act_reject = self.window_actions.reject
+        self.act_forward = self.window_actions.forward
+        self.act_undo = self.window_actions.undo
+        self.act_sync = self.window_actions.sync
+        self.act_settings = self.window_actions.settings
+        self.act_help = self.window_actions.help
         self._tab_order()
         self.update_title()
         self.inbox.table.setFocus()
-
-    # ------------------------------------------------------------------ actions
-    def _action(self, text: str, keys: list[str], slot: Any, name: str) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        shown = {
-            "Return": "Enter",
-            "Escape": "Esc",
-            "Alt+1": "Alt+1 … Alt+5",
-            "Ctrl+1": "Ctrl+1 … Ctrl+7",
-        }
-        labels_ = list(dict.fromkeys(shown.get(k, k) for k in keys))
-        self._shortcuts.append((" / ".join(labels_), text))
-        return action
-
-    def _build_actions(self) -> None:
-        self._shortcuts: list[tuple[str, str]] = []
-        a = self._action
-        self.act_next = a(self.tr("Næste element"), ["J"], lambda: self.inbox.move(1), "next")
-        self.act_prev = a(self.tr("Forrige element"), ["K"], lambda: self.inbox.move(-1), "prev")
-        self._shortcuts.append(("↓ / ↑", self.tr("Næste / forrige element")))
-        self.act_journalise = a(
-            self.tr("Journalisér på valgt forslag"),
-            ["Return", "Enter"],
-            self.journalise,
-            "journalise",
-        )
-        # Enter journalises only from the inbox table or the suggestion list: in a search box
-        # it must search, in a dialog it must confirm.
-        self.removeAction(self.act_journalise)
-        self.act_journalise.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.inbox.table.addAction(self.act_journalise)
-        self.panel.list.addAction(self.act_journalise)
-        self.act_assign = a(self.tr("Fordel til sagsbehandler"), ["F"], self.assign, "assign")
-        self.act_reject = a(self.tr("Afvis (fejlsendt)"), ["A"], self.reject_items, "reject")
-        self.act_forward = a(self.tr("Videresend"), ["V"], self.forward, "forward")
-        self.act_undo = a(
-            self.tr("Fortryd (mens den venter i udbakken)"), ["Ctrl+Z"], self.undo, "undo"
-        )
-        a(self.tr("Hurtigsøgning i indbakken"), ["Ctrl+F", "/"], self._focus_search, "search")
-        a(
-            self.tr("Søg sag (CPR, navn, sagsnummer)"),
-            ["Ctrl+K"],
-            self._focus_case_search,
-            "caseSearch",
-        )
-        a(self.tr("Vælg forslag 1–5"), ["Alt+1"], lambda: self._pick(0), "pick1")
-        for n in range(2, 6):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(f"Alt+{n}"))
-            act.triggered.connect(lambda _c=False, i=n - 1: self._pick(i))
-            self.addAction(act)
-        a(self.tr("Markér som ulæst / læst"), ["U"], self.toggle_read, "toggleRead")
-        a(self.tr("Gå til indbakken"), ["Escape"], self._focus_inbox, "focusInbox")
-        a(
-            self.tr("Visning: Ufordelte … Alle"),
-            ["Ctrl+1"],
-            lambda: self.inbox.tabs.setCurrentIndex(0),
-            "view1",
-        )
-        for n in range(2, self.inbox.tabs.count() + 1):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(f"Ctrl+{n}"))
-            act.triggered.connect(lambda _c=False, i=n - 1: self.inbox.tabs.setCurrentIndex(i))
-            self.addAction(act)
-        a(self.tr("Vis/skjul filtre"), ["Ctrl+L"], self.inbox.filter_button.toggle, "filters")
-        a(self.tr("Åbn fil"), ["Ctrl+O"], self.preview.open_current, "openFile")
-        a(self.tr("Gem fil"), ["Ctrl+S"], self.preview.save_current, "saveFile")
-        a(self.tr("Næste dokument"), ["Ctrl+Tab"], self._next_file, "nextFile")
-        a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++", "Ctrl+-"], self._zoom_key, "zoom")
-        self.act_sync = a(self.tr("Hent ny post nu"), ["F5"], self._sync_now, "sync")
-        self.act_settings = a(self.tr("Indstillinger"), ["Ctrl+,"], self.show_settings, "settings")
-        self.act_help = a(self.tr("Tastaturgenveje"), ["F1", "?"], self.show_shortcuts, "help")
-        self.sync_requested = None
 
     def _tab_order(self) -> None:
         """Search → inbox → documents → preview → case search → suggestions → actions."""
@@ -255,33 +187,6 @@ class MainWindow(QMainWindow):
             "nyhenvendelser": InboxFilter(kinds=("nyhenvendelse", "videresendt")),
         }.get(mode, InboxFilter())
 
-    def _zoom_key(self) -> None:
-        self.preview.pdf._zoom(1.25)
-
-    def _next_file(self) -> None:
-        n = self.preview.files.count()
-        if n:
-            self.preview.files.setCurrentIndex((self.preview.files.currentIndex() + 1) % n)
-
-    def _focus_search(self) -> None:
-        self.inbox.search.setFocus()
-        self.inbox.search.selectAll()
-
-    def _focus_case_search(self) -> None:
-        self.panel.search.setFocus()
-        self.panel.search.selectAll()
-
-    def _focus_inbox(self) -> None:
-        self.inbox.table.setFocus()
-
-    def _pick(self, index: int) -> None:
-        if index < self.panel.list.count():
-            self.panel.list.setCurrentRow(index)
-
-    def _sync_now(self) -> None:
-        if callable(self.sync_requested):
-            self.sync_requested()
-
     def show_settings(self) -> None:
         from app.ui import settings as settings_mod
         from app.ui.settings_dialog import SettingsDialog
@@ -306,10 +211,10 @@ class MainWindow(QMainWindow):
             else:
                 self.messages.show_info(text)
 
-        self._open(dialog, accepted)
+        self.open_dialog(dialog, accepted)
 
     def show_shortcuts(self) -> None:
-        overlay = ShortcutOverlay(self._shortcuts, self)
+        overlay = ShortcutOverlay(self.window_actions.shortcuts, self)
         overlay.open()
         self.active_dialog = overlay
 
@@ -406,7 +311,7 @@ class MainWindow(QMainWindow):
         self.preview.show_message(detail.message, detail.row.contact_point_label)
         spawn(self.backend.log_view(item_id, detail.message), self.tr("Adgangslog"))
         self.panel.clear()
-        self._show_state(detail)
+        self.decisions.show_state(detail)
         self.panel.set_loading()
         if not detail.row.read:
             await self.backend.mark_read([item_id])
@@ -415,41 +320,9 @@ class MainWindow(QMainWindow):
         if self.inbox.current_id() != item_id:
             return
         self.panel.show_suggestions(view)
-        self._show_state(detail)
+        self.decisions.show_state(detail)
         self.inbox.model.invalidate([item_id])
         self.detailShown.emit(item_id)
-
-    def _show_state(self, detail: ItemDetail) -> None:
-        row = detail.row
-        pending = detail.open_outbox
-        last = detail.last_outbox
-        decidable = row.status in (ItemStatus.NEW, ItemStatus.FAILED) and pending is None
-        claimed_by_other = bool(row.claimed_by) and row.claimed_by != self.backend.user
-        undoable = (
-            pending is not None and pending.status == OutboxStatus.PENDING and pending.attempts == 0
-        )
-        self.panel.set_decidable(decidable and not claimed_by_other, undoable)
-        text = ""
-        if pending is not None:
-            text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
-                "%1", _describe(pending.action, pending.payload)
-            )
-            if pending.last_error:
-                text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
-        elif row.status == ItemStatus.FAILED:
-            text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
-        elif row.status != ItemStatus.NEW and last is not None:
-            text = (
-                "<b>"
-                + labels.status_label(row.status)
-                + "</b>: "
-                + _describe(last.action, last.payload)
-            )
-        if claimed_by_other:
-            text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
-                "%1", row.claimed_by or ""
-            )
-        self.panel.set_state_text(text)
 
     async def reload_current(self) -> None:
         item_id = self.inbox.current_id()
@@ -458,7 +331,7 @@ class MainWindow(QMainWindow):
         detail = await self.backend.detail(item_id)
         if self.inbox.current_id() == item_id:
             self.detail = detail
-            self._show_state(detail)
+            self.decisions.show_state(detail)
 
     def _on_file_handed_out(self, position: int, action: str) -> None:
         if self.detail is not None:
@@ -481,14 +354,25 @@ class MainWindow(QMainWindow):
         spawn(run(), self.tr("Søg sag"), self.messages)
 
     # ------------------------------------------------------------------ decisions
-    def _targets(self) -> list[int]:
-        ids = self.inbox.selected_ids()
-        current = self.inbox.current_id()
-        if current is not None and current not in ids:
-            ids = [current]
-        return ids
+    def journalise(self) -> None:
+        self.decisions.journalise()
 
-    def _open(self, dialog: Any, on_accept: Any) -> None:
+    def assign(self) -> None:
+        self.decisions.assign()
+
+    def reject_items(self) -> None:
+        self.decisions.reject_items()
+
+    def forward(self) -> None:
+        self.decisions.forward()
+
+    def undo(self) -> None:
+        self.decisions.undo()
+
+    def toggle_read(self) -> None:
+        self.decisions.toggle_read()
+
+    def open_dialog(self, dialog: Any, on_accept: Callable[[], None]) -> None:
         """Non-blocking modal dialog (never a nested exec() inside an asyncio task)."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(on_accept)
@@ -499,146 +383,6 @@ class MainWindow(QMainWindow):
     def _dialog_closed(self, dialog: QWidget) -> None:
         if self.active_dialog is dialog:
             self.active_dialog = None
-
-    def journalise(self) -> None:
-        choice = self.panel.selected_choice()
-        item_id = self.inbox.current_id()
-        if choice is None or item_id is None or not self.panel.journalise_button.isEnabled():
-            return
-        dialog = JournaliseDialog(choice, parent=self)
-
-        def accepted() -> None:
-            payload: dict[str, Any] = {"case_id": choice.case_id, "case_number": choice.case_number}
-            note = dialog.note()
-            if note:
-                payload.update(note=note["text"], note_title=note["title"])
-            self._decide([item_id], "journalise", payload)
-
-        self._open(dialog, accepted)
-
-    def assign(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.assign_button.isEnabled():
-            return
-
-        async def run() -> None:
-            workers = await self.backend.caseworkers()
-            choice = self.panel.selected_choice()
-            dialog = AssignDialog(workers, choice.caseworker_id if choice else None, len(ids), self)
-
-            def accepted() -> None:
-                selected = dialog.selected()
-                if not selected:
-                    return
-                payload: dict[str, Any] = {
-                    "caseworker_id": selected[0],
-                    "caseworker_label": selected[1],
-                }
-                if choice is not None and len(ids) == 1:
-                    payload.update(case_id=choice.case_id, case_number=choice.case_number)
-                self._decide(ids, "assign", payload)
-
-            self._open(dialog, accepted)
-
-        spawn(run(), self.tr("Fordel"), self.messages)
-
-    def reject_items(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.reject_button.isEnabled():
-            return
-        dialog = RejectDialog(len(ids), self)
-
-        def accepted() -> None:
-            if dialog.text():
-                self._decide(ids, "reject", {"reason": dialog.text()})
-
-        self._open(dialog, accepted)
-
-    def forward(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.forward_button.isEnabled():
-            return
-
-        async def run() -> None:
-            receivers = await self.backend.receivers()
-            dialog = ForwardDialog(receivers, self.panel.suggested().receiver, len(ids), self)
-
-            def accepted() -> None:
-                selected = dialog.selected()
-                if not selected:
-                    return
-                payload = {"receiver_id": selected[0], "receiver_label": selected[1]}
-                if dialog.comment.text().strip():
-                    payload["comment"] = dialog.comment.text().strip()
-                self._decide(ids, "forward", payload)
-
-            self._open(dialog, accepted)
-
-        spawn(run(), self.tr("Videresend"), self.messages)
-
-    def _decide(self, item_ids: list[int], action: str, payload: dict[str, Any]) -> None:
-        async def run() -> None:
-            failures = []
-            for item_id in item_ids:
-                try:
-                    outbox_id = await self.backend.enqueue(item_id, action, payload)
-                except Exception as exc:
-                    failures.append(str(exc))
-                    continue
-                self.decisionQueued.emit(item_id, outbox_id)
-                self._last_decisions.append((item_id, outbox_id))
-            self.inbox.model.invalidate(item_ids)
-            self.inbox.update_counts()
-            await self.reload_current()
-            await self.refresh_outbox_count()
-            if failures:
-                self.messages.show_error(labels.action_label(action), failures[0])
-            else:
-                self.messages.show_info(
-                    self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)").replace(
-                        "%1", labels.action_label(action)
-                    )
-                )
-            if len(item_ids) == 1 and not failures:
-                self.inbox.move(1)
-
-        spawn(run(), labels.action_label(action), self.messages)
-
-    def undo(self) -> None:
-        """Undo the current item's pending decision, else the last decision made here."""
-        detail = self.detail
-        pending = detail.open_outbox if detail else None
-        if detail is not None and pending is not None:
-            target = (detail.item_id, pending.id)
-        elif self._last_decisions:
-            target = self._last_decisions.pop()
-        else:
-            return
-
-        async def run() -> None:
-            ok = await self.backend.undo(target[1])
-            self.inbox.model.invalidate([target[0]])
-            self.inbox.update_counts()
-            await self.reload_current()
-            await self.refresh_outbox_count()
-            self.messages.show_info(
-                self.tr("Handlingen er fortrudt.")
-                if ok
-                else self.tr("For sent at fortryde: handlingen er sendt.")
-            )
-
-        spawn(run(), self.tr("Fortryd"), self.messages)
-
-    def toggle_read(self) -> None:
-        ids = self._targets()
-        rows = [self.inbox.model.cached_row(i) for i in ids]
-        read = not all(r.read for r in rows if r is not None)
-
-        async def run() -> None:
-            await self.backend.mark_read(ids, read)
-            self.inbox.model.invalidate(ids)
-
-        spawn(run(), self.tr("Læst/ulæst"), self.messages)
 
     async def refresh_outbox_count(self) -> None:
         counts = await self.backend.outbox_counts()
@@ -689,21 +433,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         super().closeEvent(event)
-
-
-def _describe(action: str, payload: dict[str, Any]) -> str:
-    label = labels.action_label(action)
-    target = (
-        payload.get("case_number")
-        or payload.get("caseworker_label")
-        or payload.get("receiver_label")
-        or payload.get("receiver_id")
-        or payload.get("reason")
-        or ""
-    )
-    if action == "assign" and payload.get("case_number"):
-        target = f"{payload.get('caseworker_label')} · {payload['case_number']}"
-    return f"{label} {target}".strip()
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:

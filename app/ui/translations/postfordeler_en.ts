@@ -375,6 +375,64 @@
     </message>
 </context>
 <context>
+    <name>DecisionFlow</name>
+    <message>
+        <location filename="../decision_flow.py" line="67" />
+        <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
+        <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="71" />
+        <source>Seneste forsøg: %1</source>
+        <translation>Last attempt: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="73" />
+        <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
+        <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="82" />
+        <source>Låst af %1 – du kan ikke handle på det.</source>
+        <translation>Locked by %1 – you cannot act on it.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="130" />
+        <source>Fordel</source>
+        <translation>Assign</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="166" />
+        <source>Videresend</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="187" />
+        <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
+        <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="214" />
+        <source>Handlingen er fortrudt.</source>
+        <translation>The action was undone.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="216" />
+        <source>For sent at fortryde: handlingen er sendt.</source>
+        <translation>Too late to undo: the action was sent.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="219" />
+        <source>Fortryd</source>
+        <translation>Undo</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="230" />
+        <source>Læst/ulæst</source>
+        <translation>Read/unread</translation>
+    </message>
+</context>
+<context>
     <name>Diagnostics</name>
     <message>
         <location filename="../diagnostics.py" line="54" />
@@ -392,79 +450,79 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="274" />
+        <location filename="../preview.py" line="275" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="281" />
+        <location filename="../preview.py" line="282" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="282" />
+        <location filename="../preview.py" line="283" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="284" />
+        <location filename="../preview.py" line="285" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="285" />
+        <location filename="../preview.py" line="286" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="295" />
+        <location filename="../preview.py" line="296" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="297" />
+        <location filename="../preview.py" line="298" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="318" />
+        <location filename="../preview.py" line="319" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="335" />
+        <location filename="../preview.py" line="336" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="351" />
+        <location filename="../preview.py" line="352" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="413" />
+        <location filename="../preview.py" line="414" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="420" />
+        <location filename="../preview.py" line="421" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="431" />
+        <location filename="../preview.py" line="432" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="433" />
+        <location filename="../preview.py" line="434" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="458" />
+        <location filename="../preview.py" line="459" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -966,256 +1024,95 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="107" />
+        <location filename="../main_window.py" line="105" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113" />
+        <location filename="../main_window.py" line="111" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="112" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="106" />
+        <location filename="../main_window.py" line="104" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129" />
+        <location filename="../main_window.py" line="127" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
-        <source>Næste element</source>
-        <translation>Next item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="169" />
-        <source>Forrige element</source>
-        <translation>Previous item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="170" />
-        <source>Næste / forrige element</source>
-        <translation>Next / previous item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="172" />
-        <source>Journalisér på valgt forslag</source>
-        <translation>Journalise on the selected suggestion</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="183" />
-        <source>Fordel til sagsbehandler</source>
-        <translation>Assign to caseworker</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="184" />
-        <source>Afvis (fejlsendt)</source>
-        <translation>Reject (misrouted)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="185" />
-        <location filename="../main_window.py" line="577" />
-        <source>Videresend</source>
-        <translation>Forward</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="187" />
-        <source>Fortryd (mens den venter i udbakken)</source>
-        <translation>Undo (while it waits in the outbox)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="189" />
-        <source>Hurtigsøgning i indbakken</source>
-        <translation>Quick search in the inbox</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="191" />
-        <source>Søg sag (CPR, navn, sagsnummer)</source>
-        <translation>Search case (CPR, name, case number)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="196" />
-        <source>Vælg forslag 1–5</source>
-        <translation>Pick suggestion 1–5</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="202" />
-        <source>Markér som ulæst / læst</source>
-        <translation>Mark as unread / read</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="203" />
-        <source>Gå til indbakken</source>
-        <translation>Go to the inbox</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="205" />
-        <source>Visning: Ufordelte … Alle</source>
-        <translation>View: Undistributed … All</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="215" />
-        <source>Vis/skjul filtre</source>
-        <translation>Show/hide filters</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="216" />
-        <source>Åbn fil</source>
-        <translation>Open file</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="217" />
-        <source>Gem fil</source>
-        <translation>Save file</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="218" />
-        <source>Næste dokument</source>
-        <translation>Next document</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="219" />
-        <source>Zoom ind / ud i PDF</source>
-        <translation>Zoom in / out in the PDF</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="220" />
-        <source>Hent ny post nu</source>
-        <translation>Fetch new mail now</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="221" />
-        <source>Indstillinger</source>
-        <translation>Settings</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="222" />
-        <source>Tastaturgenveje</source>
-        <translation>Keyboard shortcuts</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="302" />
+        <location filename="../main_window.py" line="207" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="319" />
+        <location filename="../main_window.py" line="224" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320" />
+        <location filename="../main_window.py" line="225" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="226" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="338" />
+        <location filename="../main_window.py" line="243" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="349" />
-        <location filename="../main_window.py" line="361" />
+        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="266" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356" />
+        <location filename="../main_window.py" line="261" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="365" />
+        <location filename="../main_window.py" line="270" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="399" />
+        <location filename="../main_window.py" line="304" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
-        <location filename="../main_window.py" line="467" />
-        <location filename="../main_window.py" line="474" />
+        <location filename="../main_window.py" line="312" />
+        <location filename="../main_window.py" line="340" />
+        <location filename="../main_window.py" line="347" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="434" />
-        <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
-        <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="438" />
-        <source>Seneste forsøg: %1</source>
-        <translation>Last attempt: %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="440" />
-        <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
-        <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="449" />
-        <source>Låst af %1 – du kan ikke handle på det.</source>
-        <translation>Locked by %1 – you cannot act on it.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="481" />
+        <location filename="../main_window.py" line="354" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="543" />
-        <source>Fordel</source>
-        <translation>Assign</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="598" />
-        <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
-        <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="625" />
-        <source>Handlingen er fortrudt.</source>
-        <translation>The action was undone.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="627" />
-        <source>For sent at fortryde: handlingen er sendt.</source>
-        <translation>Too late to undo: the action was sent.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="630" />
-        <source>Fortryd</source>
-        <translation>Undo</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="641" />
-        <source>Læst/ulæst</source>
-        <translation>Read/unread</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="658" />
+        <location filename="../main_window.py" line="402" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="659" />
+        <location filename="../main_window.py" line="403" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
@@ -1279,7 +1176,7 @@ Only open it if you trust the sender.</translation>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="242" />
+        <location filename="../preview.py" line="243" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1652,6 +1549,119 @@ Only open it if you trust the sender.</translation>
     </message>
 </context>
 <context>
+    <name>WindowActions</name>
+    <message>
+        <location filename="../actions.py" line="61" />
+        <source>Næste element</source>
+        <translation>Next item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="62" />
+        <source>Forrige element</source>
+        <translation>Previous item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="63" />
+        <source>Næste / forrige element</source>
+        <translation>Next / previous item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="65" />
+        <source>Journalisér på valgt forslag</source>
+        <translation>Journalise on the selected suggestion</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="76" />
+        <source>Fordel til sagsbehandler</source>
+        <translation>Assign to caseworker</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="77" />
+        <source>Afvis (fejlsendt)</source>
+        <translation>Reject (misrouted)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="78" />
+        <source>Videresend</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="79" />
+        <source>Fortryd (mens den venter i udbakken)</source>
+        <translation>Undo (while it waits in the outbox)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="80" />
+        <source>Hurtigsøgning i indbakken</source>
+        <translation>Quick search in the inbox</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="82" />
+        <source>Søg sag (CPR, navn, sagsnummer)</source>
+        <translation>Search case (CPR, name, case number)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="87" />
+        <source>Vælg forslag 1–5</source>
+        <translation>Pick suggestion 1–5</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="90" />
+        <source>Markér som ulæst / læst</source>
+        <translation>Mark as unread / read</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="91" />
+        <source>Gå til indbakken</source>
+        <translation>Go to the inbox</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="93" />
+        <source>Visning: Ufordelte … Alle</source>
+        <translation>View: Undistributed … All</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="100" />
+        <source>Vis/skjul filtre</source>
+        <translation>Show/hide filters</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="101" />
+        <source>Åbn fil</source>
+        <translation>Open file</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="102" />
+        <source>Gem fil</source>
+        <translation>Save file</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="103" />
+        <source>Næste dokument</source>
+        <translation>Next document</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="104" />
+        <source>Zoom ind / ud i PDF</source>
+        <translation>Zoom in / out in the PDF</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="105" />
+        <source>Hent ny post nu</source>
+        <translation>Fetch new mail now</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="106" />
+        <source>Indstillinger</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="107" />
+        <source>Tastaturgenveje</source>
+        <translation>Keyboard shortcuts</translation>
+    </message>
+</context>
+<context>
     <name>_Dialog</name>
     <message>
         <location filename="../dialogs.py" line="45" />
@@ -1662,12 +1672,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="288" />
+        <location filename="../app.py" line="311" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="312" />
+        <location filename="../app.py" line="338" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>

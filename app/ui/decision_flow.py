@@ -1,0 +1,245 @@
+"""Decisions from the main window: journalise, assign, reject, forward, undo and read marks.
+
+`DecisionFlow` opens the small decision dialog for the current item (or the selected items),
+turns what the distributor chose into outbox entries through the backend and shows the current
+item's decision state ("afventer", then the result) on the suggestion panel. It never opens a
+database session or a network client itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.models.schema import ItemStatus, OutboxStatus
+from app.ui import labels
+from app.ui.backend import ItemDetail
+from app.ui.dialogs import AssignDialog, ForwardDialog, JournaliseDialog, RejectDialog
+from app.ui.tasks import spawn
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+
+class DecisionFlow(QObject):
+    """Dialogs → backend for the window's decisions; Ctrl+Z undoes the last one."""
+
+    decisionQueued = Signal(int, int)  # item id, outbox id
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.backend = window.backend
+        self.messages = window.messages
+        self.inbox = window.inbox
+        self.panel = window.panel
+        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
+
+    @property
+    def detail(self) -> ItemDetail | None:
+        return self.window.detail
+
+    def _targets(self) -> list[int]:
+        ids = self.inbox.selected_ids()
+        current = self.inbox.current_id()
+        if current is not None and current not in ids:
+            ids = [current]
+        return ids
+
+    def _open(self, dialog: Any, on_accept: Any) -> None:
+        self.window.open_dialog(dialog, on_accept)
+
+    # ------------------------------------------------------------------ state
+    def show_state(self, detail: ItemDetail) -> None:
+        """Which decisions the panel offers for the item, and its pending or last decision."""
+        row = detail.row
+        pending = detail.open_outbox
+        last = detail.last_outbox
+        decidable = row.status in (ItemStatus.NEW, ItemStatus.FAILED) and pending is None
+        claimed_by_other = bool(row.claimed_by) and row.claimed_by != self.backend.user
+        undoable = (
+            pending is not None and pending.status == OutboxStatus.PENDING and pending.attempts == 0
+        )
+        self.panel.set_decidable(decidable and not claimed_by_other, undoable)
+        text = ""
+        if pending is not None:
+            text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
+                "%1", _describe(pending.action, pending.payload)
+            )
+            if pending.last_error:
+                text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
+        elif row.status == ItemStatus.FAILED:
+            text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
+        elif row.status != ItemStatus.NEW and last is not None:
+            text = (
+                "<b>"
+                + labels.status_label(row.status)
+                + "</b>: "
+                + _describe(last.action, last.payload)
+            )
+        if claimed_by_other:
+            text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
+                "%1", row.claimed_by or ""
+            )
+        self.panel.set_state_text(text)
+
+    # ------------------------------------------------------------------ decisions
+    def journalise(self) -> None:
+        choice = self.panel.selected_choice()
+        item_id = self.inbox.current_id()
+        if choice is None or item_id is None or not self.panel.journalise_button.isEnabled():
+            return
+        dialog = JournaliseDialog(choice, parent=self.window)
+
+        def accepted() -> None:
+            payload: dict[str, Any] = {"case_id": choice.case_id, "case_number": choice.case_number}
+            note = dialog.note()
+            if note:
+                payload.update(note=note["text"], note_title=note["title"])
+            self._decide([item_id], "journalise", payload)
+
+        self._open(dialog, accepted)
+
+    def assign(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.assign_button.isEnabled():
+            return
+
+        async def run() -> None:
+            workers = await self.backend.caseworkers()
+            choice = self.panel.selected_choice()
+            dialog = AssignDialog(
+                workers, choice.caseworker_id if choice else None, len(ids), self.window
+            )
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                payload: dict[str, Any] = {
+                    "caseworker_id": selected[0],
+                    "caseworker_label": selected[1],
+                }
+                if choice is not None and len(ids) == 1:
+                    payload.update(case_id=choice.case_id, case_number=choice.case_number)
+                self._decide(ids, "assign", payload)
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Fordel"), self.messages)
+
+    def reject_items(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.reject_button.isEnabled():
+            return
+        dialog = RejectDialog(len(ids), self.window)
+
+        def accepted() -> None:
+            if dialog.text():
+                self._decide(ids, "reject", {"reason": dialog.text()})
+
+        self._open(dialog, accepted)
+
+    def forward(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.forward_button.isEnabled():
+            return
+
+        async def run() -> None:
+            receivers = await self.backend.receivers()
+            dialog = ForwardDialog(
+                receivers, self.panel.suggested().receiver, len(ids), self.window
+            )
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                payload = {"receiver_id": selected[0], "receiver_label": selected[1]}
+                if dialog.comment.text().strip():
+                    payload["comment"] = dialog.comment.text().strip()
+                self._decide(ids, "forward", payload)
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Videresend"), self.messages)
+
+    def _decide(self, item_ids: list[int], action: str, payload: dict[str, Any]) -> None:
+        async def run() -> None:
+            failures = []
+            for item_id in item_ids:
+                try:
+                    outbox_id = await self.backend.enqueue(item_id, action, payload)
+                except Exception as exc:
+                    failures.append(str(exc))
+                    continue
+                self.decisionQueued.emit(item_id, outbox_id)
+                self._last_decisions.append((item_id, outbox_id))
+            self.inbox.model.invalidate(item_ids)
+            self.inbox.update_counts()
+            await self.window.reload_current()
+            await self.window.refresh_outbox_count()
+            if failures:
+                self.messages.show_error(labels.action_label(action), failures[0])
+            else:
+                self.messages.show_info(
+                    self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)").replace(
+                        "%1", labels.action_label(action)
+                    )
+                )
+            if len(item_ids) == 1 and not failures:
+                self.inbox.move(1)
+
+        spawn(run(), labels.action_label(action), self.messages)
+
+    def undo(self) -> None:
+        """Undo the current item's pending decision, else the last decision made here."""
+        detail = self.detail
+        pending = detail.open_outbox if detail else None
+        if detail is not None and pending is not None:
+            target = (detail.item_id, pending.id)
+        elif self._last_decisions:
+            target = self._last_decisions.pop()
+        else:
+            return
+
+        async def run() -> None:
+            ok = await self.backend.undo(target[1])
+            self.inbox.model.invalidate([target[0]])
+            self.inbox.update_counts()
+            await self.window.reload_current()
+            await self.window.refresh_outbox_count()
+            self.messages.show_info(
+                self.tr("Handlingen er fortrudt.")
+                if ok
+                else self.tr("For sent at fortryde: handlingen er sendt.")
+            )
+
+        spawn(run(), self.tr("Fortryd"), self.messages)
+
+    def toggle_read(self) -> None:
+        ids = self._targets()
+        rows = [self.inbox.model.cached_row(i) for i in ids]
+        read = not all(r.read for r in rows if r is not None)
+
+        async def run() -> None:
+            await self.backend.mark_read(ids, read)
+            self.inbox.model.invalidate(ids)
+
+        spawn(run(), self.tr("Læst/ulæst"), self.messages)
+
+
+def _describe(action: str, payload: dict[str, Any]) -> str:
+    label = labels.action_label(action)
+    target = (
+        payload.get("case_number")
+        or payload.get("caseworker_label")
+        or payload.get("receiver_label")
+        or payload.get("receiver_id")
+        or payload.get("reason")
+        or ""
+    )
+    if action == "assign" and payload.get("case_number"):
+        target = f"{payload.get('caseworker_label')} · {payload['case_number']}"
+    return f"{label} {target}".strip()
