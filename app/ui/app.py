@@ -188,25 +188,17 @@ def backlog_service(backend: Any) -> Any:
 
 
 def connect_window(runtime: Runtime, window: Any) -> None:
-    """Wire core events to the window; start sync + outbox."""
+    """Wire core events to the window (a sync or an outbox move becomes one `OpChanges` on the
+    window's change bus); start sync + outbox."""
+    from app.core import changes
     from app.ui.tasks import spawn
 
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
     events.outboxStatus.connect(window.set_delivery_state)
-
-    def arrived(n: int) -> None:
-        window.inbox.refresh(data_changed=True)
-        spawn(window.inbox.load_filter_choices(), "filters")
-        spawn(_update_unread(runtime, window), "unread")
-        if n and hasattr(window, "notify_new"):
-            window.notify_new(n)
-
-    events.itemsArrived.connect(arrived)
+    events.itemsArrived.connect(lambda n: window.changes.publish(changes.synced(n)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
-    events.outboxChanged.connect(
-        lambda counts: (window.set_outbox_count(counts.get("open", 0)), window.on_outbox_changed())
-    )
+    events.outboxChanged.connect(lambda _counts: window.changes.publish(changes.outbox_moved()))
     services = runtime.services
     if services.syncer is not None:
         window.sync_requested = services.syncer.trigger
@@ -233,16 +225,11 @@ def start_suggesting(runtime: Runtime, window: Any) -> None:
     async def run() -> None:
         while True:
             runtime.extra["suggest_again"] = False
-            await runtime.backend.suggest_pending(window.inbox.model.invalidate)
+            await runtime.backend.suggest_pending(window.changes.publish)
             if not runtime.extra.get("suggest_again"):
                 return
 
     runtime.extra["suggest_task"] = spawn(run(), "suggestions")
-
-
-async def _update_unread(runtime: Runtime, window: Any) -> None:
-    count = await runtime.background.read(runtime.backend.queries.unread_count)
-    window.set_unread(count)
 
 
 def freeze_startup_objects() -> None:

@@ -1,9 +1,10 @@
 """Decisions from the main window: journalise, assign, reject, forward, undo and read marks.
 
 `DecisionFlow` opens the small decision dialog for the current item (or the selected items),
-turns what the distributor chose into outbox entries through the backend and shows the current
-item's decision state ("afventer", then the result) on the suggestion panel. It never opens a
-database session or a network client itself.
+turns what the distributor chose into outbox entries through the backend, publishes what that
+changed once on the window's `ChangeBus` (the views refresh themselves from it) and shows the
+current item's decision state ("afventer", then the result) on the suggestion panel. It never
+opens a database session or a network client itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.changes import OpChanges
 from app.models.schema import ItemStatus, OutboxStatus
 from app.ui import labels
 from app.ui.backend import ItemDetail
@@ -34,6 +36,7 @@ class DecisionFlow(QObject):
         self.messages = window.messages
         self.inbox = window.inbox
         self.panel = window.panel
+        self.changes = window.changes
         self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
 
     @property
@@ -168,18 +171,20 @@ class DecisionFlow(QObject):
     def _decide(self, item_ids: list[int], action: str, payload: dict[str, Any]) -> None:
         async def run() -> None:
             failures = []
+            changed: list[OpChanges] = []
             for item_id in item_ids:
                 try:
-                    outbox_id = await self.backend.enqueue(item_id, action, payload)
+                    queued = await self.backend.enqueue(item_id, action, payload)
                 except Exception as exc:
                     failures.append(str(exc))
+                    # A refused claim records who holds the item instead.
+                    changed.append(OpChanges(frozenset({item_id}), claims=True))
                     continue
+                outbox_id = queued.value
+                changed.append(queued.changes)
                 self.decisionQueued.emit(item_id, outbox_id)
                 self._last_decisions.append((item_id, outbox_id))
-            self.inbox.model.invalidate(item_ids)
-            self.inbox.update_counts()
-            await self.window.reload_current()
-            await self.window.refresh_outbox_count()
+            self.changes.publish(OpChanges.merge_all(changed))
             if failures:
                 self.messages.show_error(labels.action_label(action), failures[0])
             else:
@@ -205,14 +210,11 @@ class DecisionFlow(QObject):
             return
 
         async def run() -> None:
-            ok = await self.backend.undo(target[1])
-            self.inbox.model.invalidate([target[0]])
-            self.inbox.update_counts()
-            await self.window.reload_current()
-            await self.window.refresh_outbox_count()
+            undone = await self.backend.undo(*target)
+            self.changes.publish(undone.changes)
             self.messages.show_info(
                 self.tr("Handlingen er fortrudt.")
-                if ok
+                if undone.value
                 else self.tr("For sent at fortryde: handlingen er sendt.")
             )
 
@@ -224,8 +226,7 @@ class DecisionFlow(QObject):
         read = not all(r.read for r in rows if r is not None)
 
         async def run() -> None:
-            await self.backend.mark_read(ids, read)
-            self.inbox.model.invalidate(ids)
+            self.changes.publish(await self.backend.mark_read(ids, read))
 
         spawn(run(), self.tr("Læst/ulæst"), self.messages)
 

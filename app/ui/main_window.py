@@ -4,7 +4,9 @@ caseworker views, and the status bar.
 The window is fed a `UiBackend` (queries, cache writes, suggestions) and a `Messages` bridge;
 it lays out the panes and wires them together. Its actions and shortcuts are
 `app.ui.actions.WindowActions`; the decision dialogs and what they send to the outbox are
-`app.ui.decision_flow.DecisionFlow`. It never opens a database session or a network client.
+`app.ui.decision_flow.DecisionFlow`. What any operation changed arrives once on `changes` (a
+`ChangeBus`); each pane refreshes itself from it. It never opens a database session or a network
+client.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.schema import ItemStatus
+from app.core import changes as op_changes
+from app.core.changes import OpChanges
 from app.ui import theme
 from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
@@ -41,7 +44,7 @@ from app.ui.dialogs import ShortcutOverlay
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
 from app.ui.suggestion_panel import SuggestionPanel
-from app.ui.tasks import Messages, spawn
+from app.ui.tasks import ChangeBus, Messages, spawn
 
 log = logging.getLogger("postfordeler.ui")
 
@@ -59,11 +62,13 @@ class MainWindow(QMainWindow):
         demo: bool = False,
         settings: QSettings | None = None,
         backlog: BacklogService | None = None,
+        changes: ChangeBus | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.backend = backend
         self.messages = messages
+        self.changes = changes or ChangeBus(self)
         self.demo = demo
         self.settings = settings
         self.app_settings: Any = None  # app.ui.settings.Settings, set by the app
@@ -127,6 +132,13 @@ class MainWindow(QMainWindow):
         self.set_connection_state("offline", self.tr("Ikke synkroniseret endnu"))
         self.set_outbox_count(0)
 
+        self.changes.changed.connect(self.inbox.apply_changes)
+        self.changes.changed.connect(self._on_changes)
+        if self.backlog_view is not None and self.caseworker_view is not None:
+            self.changes.changed.connect(self.backlog_view.apply_changes)
+            self.changes.changed.connect(self.caseworker_view.apply_changes)
+        self._unread_task: asyncio.Task[Any] | None = None
+        self._unread_again = False
         self.decisions = DecisionFlow(self)
         self.decisionQueued = self.decisions.decisionQueued  # item id, outbox id
         self.inbox.currentItemChanged.connect(self._on_current)
@@ -199,7 +211,7 @@ class MainWindow(QMainWindow):
             problems = dialog.store_secrets(new)
             settings_mod.save(new, self.settings)
             self.apply_settings(new)
-            self.inbox.refresh(data_changed=True)
+            self.changes.publish(op_changes.settings_applied())
             app = QApplication.instance()
             if new.dark != current.dark and isinstance(app, QApplication):
                 theme.apply(app, new.dark)
@@ -314,14 +326,13 @@ class MainWindow(QMainWindow):
         self.decisions.show_state(detail)
         self.panel.set_loading()
         if not detail.row.read:
-            await self.backend.mark_read([item_id])
-            self.inbox.model.invalidate([item_id])
-        view = await self.backend.suggest(item_id, detail.message)
+            self.changes.publish(await self.backend.mark_read([item_id]))
+        suggested = await self.backend.suggest(item_id, detail.message)
+        self.changes.publish(suggested.changes)
         if self.inbox.current_id() != item_id:
             return
-        self.panel.show_suggestions(view)
+        self.panel.show_suggestions(suggested.value)
         self.decisions.show_state(detail)
-        self.inbox.model.invalidate([item_id])
         self.detailShown.emit(item_id)
 
     async def reload_current(self) -> None:
@@ -388,19 +399,34 @@ class MainWindow(QMainWindow):
         counts = await self.backend.outbox_counts()
         self.set_outbox_count(counts.get("open", 0))
 
-    # ------------------------------------------------------------------ events from the core
-    def on_outbox_changed(self) -> None:
-        """The worker delivered/failed something: refresh pending rows and the current item."""
-        pending = [
-            i
-            for i in self.inbox.model.ids()
-            if (r := self.inbox.model.cached_row(i)) is not None and r.status == ItemStatus.PENDING
-        ]
-        if pending:
-            self.inbox.model.invalidate(pending)
-            self.inbox.update_counts()
-        spawn(self.reload_current(), self.tr("Opdater element"))
-        spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
+    # ------------------------------------------------------------------ what changed
+    def _on_changes(self, changes: OpChanges) -> None:
+        """The window's own share of a change: the current item's decision state, the outbox
+        counter, the unread count in the title and the new-mail notice."""
+        if changes.affects(self.inbox.current_id()):
+            spawn(self.reload_current(), self.tr("Opdater element"))
+        if changes.outbox:
+            spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
+        if changes.read or changes.counts:
+            self._count_unread()
+        if changes.arrived:
+            self.notify_new(changes.arrived)
+
+    def _count_unread(self) -> None:
+        if self._unread_task is not None and not self._unread_task.done():
+            self._unread_again = True
+            return
+        self._unread_task = spawn(self._update_unread(), self.tr("Ulæste"))
+
+    async def _update_unread(self) -> None:
+        while True:
+            self._unread_again = False
+            # Coalesced: a burst of read marks (J held down) is one count, after the selection.
+            await asyncio.sleep(0.3)
+            count = await self.backend.unread_count()
+            if not self._unread_again:
+                break
+        self.set_unread(count)
 
     # ------------------------------------------------------------------ window state
     def restore_state(self) -> None:
