@@ -1,10 +1,11 @@
 """The one way the UI runs background work, and the one way it tells the user something.
 
-`Background` runs blocking reads on a read thread and writes on C's single DB writer thread
-(`DbWorker`), and hands results back as awaitables on the qasync loop (the UI thread). `spawn`
-starts a coroutine as a task that is kept alive and whose failure is reported through the
-`Messages` bridge instead of vanishing. `ChangeBus` broadcasts what an operation changed
-(`app.core.changes.OpChanges`) once to every view. Widgets never touch threads themselves.
+`Background` runs blocking reads on a read thread and writes on the client's single DB writer
+thread (`app.core.worker.DbWorker`), and hands results back as awaitables on the qasync loop
+(the UI thread). `spawn` starts a coroutine as a task that is kept alive and whose failure is
+reported through the `Messages` bridge instead of vanishing. `ChangeBus` broadcasts what an
+operation changed (`app.core.changes.OpChanges`) once to every view. Widgets never touch
+threads themselves.
 """
 
 from __future__ import annotations
