@@ -8,13 +8,16 @@ move focus or pick a suggestion. What a decision does is `app.ui.decision_flow`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.inbox_pane import InboxPane
+from app.ui.preview import DocumentPreview
+from app.ui.suggestion_panel import SuggestionPanel
 
 # How a key sequence is written in the F1 list.
 SHOWN_KEYS = {
@@ -22,18 +25,38 @@ SHOWN_KEYS = {
     "Escape": "Esc",
     "Alt+1": "Alt+1 … Alt+5",
     "Ctrl+1": "Ctrl+1 … Ctrl+7",
+    "Ctrl++": "Ctrl++ / Ctrl+-",
 }
 
 
-class WindowActions(QObject):
-    """Builds the window's actions; `shortcuts` is the (keys, text) list for the F1 overlay."""
+class ActionHost(Protocol):
+    """What the actions trigger and move between (the main window)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    inbox: InboxPane
+    panel: SuggestionPanel
+    preview: DocumentPreview
+    sync_requested: Callable[[], None] | None
+
+    def journalise(self) -> None: ...
+    def assign(self) -> None: ...
+    def reject_items(self) -> None: ...
+    def forward(self) -> None: ...
+    def undo(self) -> None: ...
+    def toggle_read(self) -> None: ...
+    def show_settings(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+
+
+class WindowActions(QObject):
+    """Builds the actions on `window`; `shortcuts` is the (keys, text) list for the F1 overlay."""
+
+    def __init__(self, window: QWidget, host: ActionHost) -> None:
         super().__init__(window)
         self.window = window
-        self.inbox = window.inbox
-        self.panel = window.panel
-        self.preview = window.preview
+        self.host = host
+        self.inbox = host.inbox
+        self.panel = host.panel
+        self.preview = host.preview
         self.shortcuts: list[tuple[str, str]] = []
         self._build()
 
@@ -56,7 +79,7 @@ class WindowActions(QObject):
         self.window.addAction(act)
 
     def _build(self) -> None:
-        w = self.window
+        w = self.host
         a = self._action
         self.next = a(self.tr("Næste element"), ["J"], lambda: self.inbox.move(1), "next")
         self.prev = a(self.tr("Forrige element"), ["K"], lambda: self.inbox.move(-1), "prev")
@@ -69,7 +92,7 @@ class WindowActions(QObject):
         )
         # Enter journalises only from the inbox table or the suggestion list: in a search box
         # it must search, in a dialog it must confirm.
-        w.removeAction(self.journalise)
+        self.window.removeAction(self.journalise)
         self.journalise.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.inbox.table.addAction(self.journalise)
         self.panel.list.addAction(self.journalise)
@@ -86,7 +109,7 @@ class WindowActions(QObject):
         )
         a(self.tr("Vælg forslag 1–5"), ["Alt+1"], lambda: self.pick(0), "pick1")
         for n in range(2, 6):
-            self._unlisted(f"Alt+{n}", lambda i=n - 1: self.pick(i))
+            self._unlisted(f"Alt+{n}", partial(self.pick, n - 1))
         a(self.tr("Markér som ulæst / læst"), ["U"], w.toggle_read, "toggleRead")
         a(self.tr("Gå til indbakken"), ["Escape"], self.focus_inbox, "focusInbox")
         a(
@@ -96,19 +119,20 @@ class WindowActions(QObject):
             "view1",
         )
         for n in range(2, self.inbox.tabs.count() + 1):
-            self._unlisted(f"Ctrl+{n}", lambda i=n - 1: self.inbox.tabs.setCurrentIndex(i))
+            self._unlisted(f"Ctrl+{n}", partial(self.inbox.tabs.setCurrentIndex, n - 1))
         a(self.tr("Vis/skjul filtre"), ["Ctrl+L"], self.inbox.filter_button.toggle, "filters")
         a(self.tr("Åbn fil"), ["Ctrl+O"], self.preview.open_current, "openFile")
         a(self.tr("Gem fil"), ["Ctrl+S"], self.preview.save_current, "saveFile")
         a(self.tr("Næste dokument"), ["Ctrl+Tab"], self.next_file, "nextFile")
-        a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++", "Ctrl+-"], self.zoom_key, "zoom")
+        a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++"], lambda: self.zoom(1.25), "zoom")
+        self._unlisted("Ctrl+-", lambda: self.zoom(1 / 1.25))
         self.sync = a(self.tr("Hent ny post nu"), ["F5"], self.sync_now, "sync")
         self.settings = a(self.tr("Indstillinger"), ["Ctrl+,"], w.show_settings, "settings")
         self.help = a(self.tr("Tastaturgenveje"), ["F1", "?"], w.show_shortcuts, "help")
 
     # ------------------------------------------------------------------ slots
-    def zoom_key(self) -> None:
-        self.preview.pdf.zoom_by(1.25)
+    def zoom(self, factor: float) -> None:
+        self.preview.pdf.zoom_by(factor)
 
     def next_file(self) -> None:
         n = self.preview.files.count()
@@ -131,5 +155,5 @@ class WindowActions(QObject):
             self.panel.list.setCurrentRow(index)
 
     def sync_now(self) -> None:
-        if self.window.sync_requested is not None:
-            self.window.sync_requested()
+        if self.host.sync_requested is not None:
+            self.host.sync_requested()

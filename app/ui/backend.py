@@ -31,6 +31,7 @@ from app.models.inbox import (
 )
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
+from app.suggest.cpr import find_cprs
 from app.ui.suggestions import Suggester, SuggestionView
 from app.ui.tasks import Background
 
@@ -63,7 +64,7 @@ class UiBackend:
         background: Background,
         suggester: Suggester | None,
         user: str,
-        receivers: Callable[[], Any] | None = None,
+        receivers: Callable[[], Awaitable[Sequence[tuple[str, str]]]] | None = None,
         wake_outbox: Callable[[], None] | None = None,
         audit: AccessLog | None = None,
         claim: Callable[[int], Awaitable[bool]] | None = None,
@@ -128,8 +129,6 @@ class UiBackend:
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
-        from app.suggest.cpr import find_cprs
-
         cprs = [hit.cpr for hit in find_cprs(query) if hit.valid_date]
 
         def write() -> None:
@@ -216,13 +215,10 @@ class UiBackend:
         return self.suggester.caseworkers()
 
     async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend (SF2900 FordelingsmodtagerList when available)."""
+        """Receiving systems for Videresend, (id, name) (`app.core.routing.forward_receivers`)."""
         if self._receivers is None:
             return []
-        result = self._receivers()
-        if asyncio.iscoroutine(result):
-            result = await result
-        return list(result)
+        return list(await self._receivers())
 
     # ------------------------------------------------------------------ decisions
     async def enqueue(

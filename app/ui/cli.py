@@ -14,4 +14,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_ui(args: argparse.Namespace) -> int:
     from app.ui.app import main
 
-    return main(args)
+    # `postfordeler` with no command has no --lang (only `postfordeler ui` has).
+    return main(vars(args).get("lang"))

@@ -9,19 +9,34 @@ opens a database session or a network client itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from app.core import routing
 from app.core.changes import OpChanges
 from app.models.schema import ItemStatus, OutboxStatus
 from app.ui import labels
-from app.ui.backend import ItemDetail
+from app.ui.backend import ItemDetail, UiBackend
 from app.ui.dialogs import AssignDialog, ForwardDialog, JournaliseDialog, RejectDialog
-from app.ui.tasks import spawn
+from app.ui.inbox_pane import InboxPane
+from app.ui.suggestion_panel import SuggestionPanel
+from app.ui.tasks import ChangeBus, Messages, spawn
 
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+
+class DecisionHost(Protocol):
+    """What the decisions need of the main window."""
+
+    backend: UiBackend
+    messages: Messages
+    changes: ChangeBus
+    inbox: InboxPane
+    panel: SuggestionPanel
+    detail: ItemDetail | None  # the item on screen
+
+    def open_dialog(self, dialog: Any, on_accept: Callable[[], None]) -> None: ...
 
 
 class DecisionFlow(QObject):
@@ -29,19 +44,20 @@ class DecisionFlow(QObject):
 
     decisionQueued = Signal(int, int)  # item id, outbox id
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QWidget, host: DecisionHost) -> None:
         super().__init__(window)
-        self.window = window
-        self.backend = window.backend
-        self.messages = window.messages
-        self.inbox = window.inbox
-        self.panel = window.panel
-        self.changes = window.changes
+        self.window = window  # the dialogs' parent
+        self.host = host
+        self.backend = host.backend
+        self.messages = host.messages
+        self.inbox = host.inbox
+        self.panel = host.panel
+        self.changes = host.changes
         self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
 
     @property
     def detail(self) -> ItemDetail | None:
-        return self.window.detail
+        return self.host.detail
 
     def _targets(self) -> list[int]:
         ids = self.inbox.selected_ids()
@@ -51,7 +67,7 @@ class DecisionFlow(QObject):
         return ids
 
     def _open(self, dialog: Any, on_accept: Any) -> None:
-        self.window.open_dialog(dialog, on_accept)
+        self.host.open_dialog(dialog, on_accept)
 
     # ------------------------------------------------------------------ state
     def show_state(self, detail: ItemDetail) -> None:
@@ -151,9 +167,8 @@ class DecisionFlow(QObject):
 
         async def run() -> None:
             receivers = await self.backend.receivers()
-            dialog = ForwardDialog(
-                receivers, self.panel.suggested().receiver, len(ids), self.window
-            )
+            suggested = routing.suggested_receiver(receivers, self.panel.suggested().receiver)
+            dialog = ForwardDialog(receivers, suggested, len(ids), self.window)
 
             def accepted() -> None:
                 selected = dialog.selected()
@@ -193,7 +208,8 @@ class DecisionFlow(QObject):
                         "%1", labels.action_label(action)
                     )
                 )
-            if len(item_ids) == 1 and not failures:
+            # On to the next item, unless the distributor already picked another one.
+            if len(item_ids) == 1 and not failures and self.inbox.current_id() == item_ids[0]:
                 self.inbox.move(1)
 
         spawn(run(), labels.action_label(action), self.messages)

@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 
 from app.core import changes as op_changes
 from app.core.changes import OpChanges
+from app.models.inbox import InboxFilter
+from app.ui import settings as settings_mod
 from app.ui import theme
 from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
@@ -43,6 +45,8 @@ from app.ui.decision_flow import DecisionFlow
 from app.ui.dialogs import ShortcutOverlay
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
+from app.ui.settings import Settings
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.suggestion_panel import SuggestionPanel
 from app.ui.tasks import ChangeBus, Messages, spawn
 
@@ -71,7 +75,7 @@ class MainWindow(QMainWindow):
         self.changes = changes or ChangeBus(self)
         self.demo = demo
         self.settings = settings
-        self.app_settings: Any = None  # app.ui.settings.Settings, set by the app
+        self.app_settings: Settings | None = None  # set by the app (apply_settings)
         self.detail: ItemDetail | None = None
         self._load_task: asyncio.Task[Any] | None = None
         self._unread = 0
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
             self.changes.changed.connect(self.caseworker_view.apply_changes)
         self._unread_task: asyncio.Task[Any] | None = None
         self._unread_again = False
-        self.decisions = DecisionFlow(self)
+        self.decisions = DecisionFlow(self, self)
         self.decisionQueued = self.decisions.decisionQueued  # item id, outbox id
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
@@ -151,7 +155,7 @@ class MainWindow(QMainWindow):
         self.panel.undoClicked.connect(self.undo)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
-        self.window_actions = WindowActions(self)
+        self.window_actions = WindowActions(self, self)
         self.act_next = self.window_actions.next
         self.act_prev = self.window_actions.prev
         self.act_journalise = self.window_actions.journalise
@@ -188,22 +192,17 @@ class MainWindow(QMainWindow):
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
-    def apply_settings(self, settings: Any) -> None:
+    def apply_settings(self, settings: Settings) -> None:
         """The client's receiving scope from the settings (which contact points it serves)."""
-        from app.models.inbox import InboxFilter
-
         self.app_settings = settings
-        mode = getattr(settings, "contact_points", "both")
+        mode = settings.contact_points
         self.inbox.scope = {
             "retursvar": InboxFilter(kinds=("retursvar",)),
             "nyhenvendelser": InboxFilter(kinds=("nyhenvendelse", "videresendt")),
         }.get(mode, InboxFilter())
 
     def show_settings(self) -> None:
-        from app.ui import settings as settings_mod
-        from app.ui.settings_dialog import SettingsDialog
-
-        current = self.app_settings or settings_mod.Settings()
+        current = self.app_settings or Settings()
         dialog = SettingsDialog(current, self)
 
         def accepted() -> None:
