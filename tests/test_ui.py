@@ -37,7 +37,7 @@ from app.ui.backend import UiBackend
 from app.ui.inbox_model import ID_ROLE, ROW_ROLE
 from app.ui.main_window import MainWindow
 from app.ui.suggestions import Suggester
-from app.ui.tasks import Background, Messages, cancel_all
+from app.ui.tasks import Background, ChangeBus, Messages, cancel_all
 from tests.ui_fixtures import (
     SANDBOX_DUBU,
     SANDBOX_MESSAGES,
@@ -373,6 +373,28 @@ def test_a_decision_publishes_one_change_and_each_view_refreshes_from_it(window,
         assert [c for c in seen if c.outbox] == [seen[0]]  # exactly one for the decision
 
     run(loop, scenario())
+
+
+def test_the_change_bus_broadcasts_only_real_changes(qtbot):
+    bus = ChangeBus()
+    seen: list[OpChanges] = []
+    bus.changed.connect(seen.append)
+    bus.publish(changes.NOTHING)
+    bus.publish(changes.decided([3]))
+    assert seen == [changes.decided([3])]
+
+
+def test_the_forward_dialog_preselects_the_suggested_receiver(qtbot):
+    from app.core.routing import suggested_receiver
+    from app.ui.dialogs import ForwardDialog
+
+    receivers = [("u-borger", "Borgerservice"), ("u-job", "Jobcenter Fjordby")]
+    dialog = ForwardDialog(receivers, suggested_receiver(receivers, "Jobcenter"))
+    qtbot.addWidget(dialog)
+    assert dialog.selected() == ("u-job", "Jobcenter Fjordby")
+    dialog = ForwardDialog(receivers, None)
+    qtbot.addWidget(dialog)
+    assert dialog.selected() == ("u-borger", "Borgerservice")
 
 
 def test_views_refresh_from_a_published_change_alone(window, filled, loop):

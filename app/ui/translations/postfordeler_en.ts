@@ -377,57 +377,57 @@
 <context>
     <name>DecisionFlow</name>
     <message>
-        <location filename="../decision_flow.py" line="70" />
+        <location filename="../decision_flow.py" line="86" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="74" />
+        <location filename="../decision_flow.py" line="90" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="76" />
+        <location filename="../decision_flow.py" line="92" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="85" />
+        <location filename="../decision_flow.py" line="101" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="133" />
+        <location filename="../decision_flow.py" line="149" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="169" />
+        <location filename="../decision_flow.py" line="184" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="192" />
+        <location filename="../decision_flow.py" line="207" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="216" />
+        <location filename="../decision_flow.py" line="232" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="218" />
+        <location filename="../decision_flow.py" line="234" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="221" />
+        <location filename="../decision_flow.py" line="237" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="231" />
+        <location filename="../decision_flow.py" line="247" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
@@ -531,7 +531,7 @@ Only open it if you trust the sender.</translation>
     <name>ForwardDialog</name>
     <message>
         <location filename="../dialogs.py" line="183" />
-        <location filename="../dialogs.py" line="203" />
+        <location filename="../dialogs.py" line="200" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
@@ -542,13 +542,13 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../dialogs.py" line="190" />
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="197" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="199" />
-        <location filename="../dialogs.py" line="201" />
+        <location filename="../dialogs.py" line="196" />
+        <location filename="../dialogs.py" line="198" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -1025,100 +1025,100 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="110" />
+        <location filename="../main_window.py" line="114" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116" />
+        <location filename="../main_window.py" line="120" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="117" />
+        <location filename="../main_window.py" line="121" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="109" />
+        <location filename="../main_window.py" line="113" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132" />
+        <location filename="../main_window.py" line="136" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="219" />
+        <location filename="../main_window.py" line="218" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="235" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="236" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="237" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255" />
+        <location filename="../main_window.py" line="254" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="265" />
+        <location filename="../main_window.py" line="277" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="272" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="281" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="316" />
+        <location filename="../main_window.py" line="315" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="324" />
-        <location filename="../main_window.py" line="351" />
-        <location filename="../main_window.py" line="358" />
+        <location filename="../main_window.py" line="323" />
+        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="357" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="365" />
+        <location filename="../main_window.py" line="364" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
+        <location filename="../main_window.py" line="406" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409" />
+        <location filename="../main_window.py" line="408" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="419" />
+        <location filename="../main_window.py" line="418" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1426,12 +1426,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="217" />
+        <location filename="../dialogs.py" line="214" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="227" />
+        <location filename="../dialogs.py" line="224" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1557,112 +1557,112 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>WindowActions</name>
     <message>
-        <location filename="../actions.py" line="61" />
+        <location filename="../actions.py" line="84" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="62" />
+        <location filename="../actions.py" line="85" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="63" />
+        <location filename="../actions.py" line="86" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="65" />
+        <location filename="../actions.py" line="88" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="76" />
+        <location filename="../actions.py" line="99" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="77" />
+        <location filename="../actions.py" line="100" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="78" />
+        <location filename="../actions.py" line="101" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="79" />
+        <location filename="../actions.py" line="102" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="80" />
+        <location filename="../actions.py" line="103" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="82" />
+        <location filename="../actions.py" line="105" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="87" />
+        <location filename="../actions.py" line="110" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="90" />
+        <location filename="../actions.py" line="113" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="91" />
+        <location filename="../actions.py" line="114" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="93" />
+        <location filename="../actions.py" line="116" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="100" />
+        <location filename="../actions.py" line="123" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="101" />
+        <location filename="../actions.py" line="124" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="102" />
+        <location filename="../actions.py" line="125" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="103" />
+        <location filename="../actions.py" line="126" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="104" />
+        <location filename="../actions.py" line="127" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="105" />
+        <location filename="../actions.py" line="129" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="106" />
+        <location filename="../actions.py" line="130" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="107" />
+        <location filename="../actions.py" line="131" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
@@ -1678,12 +1678,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="298" />
+        <location filename="../app.py" line="254" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="325" />
+        <location filename="../app.py" line="280" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
