@@ -455,7 +455,7 @@ def test_views_refresh_from_a_published_change_alone(window, filled, loop):
 @pytest.fixture
 def sandbox_runtime(tmp_path, loop):
     """The real app runtime: in-process sandbox thread + client services on the qasync loop."""
-    from app.sandbox.runner import SandboxConfig
+    from app.sandbox.runner import SandboxConfig, SandboxThread
     from app.ui.app import start_runtime
     from app.ui.settings import Settings
 
@@ -471,7 +471,9 @@ def sandbox_runtime(tmp_path, loop):
     config = SandboxConfig(
         messages_dir=messages, data_dir=tmp_path / "sandbox", store_in_keyring=False
     )
-    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+    runtime = run(
+        loop, start_runtime(Settings(), sandbox=SandboxThread(config), sync_interval=1.0), 60
+    )
     yield runtime
     run(loop, runtime.close(), 60)
 
@@ -830,7 +832,7 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
     """Regression: fit-to-width PDF pages with an as-needed scrollbar made QPdfView toggle its
     scrollbar forever at some window sizes (100 % CPU, asyncio timers starved, UI frozen).
     Reproduced with these letters in the full window at 1600x900 before the fix."""
-    from app.sandbox.runner import SandboxConfig
+    from app.sandbox.runner import SandboxConfig, SandboxThread
     from app.ui.app import backlog_service, connect_window, start_runtime
     from app.ui.settings import Settings
 
@@ -845,7 +847,9 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
     for uuid in picked:
         shutil.copy(SANDBOX_MESSAGES / f"{uuid}.xml", folder / f"{uuid}.xml")
     config = SandboxConfig(messages_dir=folder, data_dir=tmp_path / "sb", store_in_keyring=False)
-    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+    runtime = run(
+        loop, start_runtime(Settings(), sandbox=SandboxThread(config), sync_interval=1.0), 60
+    )
 
     async def scenario() -> int:
         window = MainWindow(

@@ -2,7 +2,8 @@
 services (cache, sync, outbox) and the main window.
 
 With no settings the demo sandbox runs in its own thread with its own asyncio loop (the UI
-loop never runs servers) and the window title says "Demo (sandkasse)". Sync and the outbox run
+loop never runs servers) and the window title says "Demo (sandkasse)". The sandbox is handed in
+(`app.ui.cli.demo_sandbox`), so a configured client never loads its servers. Sync and the outbox run
 as tasks on the qasync loop (network I/O is async); SQLite work goes to the client's DB worker
 thread (`app.core.worker.DbWorker`).
 """
@@ -16,9 +17,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keyring
 import qasync
@@ -33,7 +35,7 @@ from app.core.session_keyring import os_keyring_available, use_session_keyring
 from app.core.tls import ClientCertificateError, client_ssl_context
 from app.dubu.dataset import DubuDataset
 from app.models.crypto import CacheKeyUnavailable
-from app.sandbox.runner import SandboxConfig, SandboxThread, default_dubu_data
+from app.resources import resource
 from app.ui import diagnostics, i18n, theme
 from app.ui import settings as settings_mod
 from app.ui.backend import UiBackend
@@ -42,6 +44,9 @@ from app.ui.main_window import MainWindow
 from app.ui.settings import KEYRING_SERVICE, Settings
 from app.ui.suggestions import Suggester
 from app.ui.tasks import Background, Messages, cancel_all, spawn
+
+if TYPE_CHECKING:
+    from app.sandbox.runner import SandboxThread
 
 log = logging.getLogger("postfordeler.ui.app")
 
@@ -108,9 +113,10 @@ def sf2900_client_tls(settings: Settings) -> Any:
 
 
 async def start_runtime(
-    settings: Settings, *, sandbox_config: Any | None = None, sync_interval: float = 15.0
+    settings: Settings, *, sandbox: SandboxThread | None = None, sync_interval: float = 15.0
 ) -> Runtime:
-    """Start the sandbox (if not configured) and the client services on the running loop."""
+    """Start the client services on the running loop, against the configured endpoints or,
+    when the settings name none, against `sandbox` (not started yet; the runtime owns it)."""
     events = CoreEvents()
     runtime = Runtime(settings, events)
     secret: str | None = None
@@ -121,11 +127,13 @@ async def start_runtime(
         if settings.certificate_path.strip() and endpoints.get("sf2900"):
             sf2900_ssl = await asyncio.to_thread(sf2900_client_tls, settings)
     else:
-        config = sandbox_config or SandboxConfig()
-        runtime.sandbox = SandboxThread(config)
-        endpoints = await asyncio.to_thread(runtime.sandbox.start)
-        secret = runtime.sandbox.secret
-        dubu_data = Path(config.dubu_data) if config.dubu_data else default_dubu_data()
+        if sandbox is None:
+            raise ValueError("no endpoints configured and no demo sandbox")
+        runtime.sandbox = sandbox
+        endpoints = await asyncio.to_thread(sandbox.start)
+        secret = sandbox.secret
+        config = sandbox.config
+        dubu_data = Path(config.dubu_data) if config.dubu_data else resource("sandbox", "dubu.json")
         log.info("demo sandbox running (gateway %s)", endpoints.get("gateway"))
     runtime.services = services = await ClientServices.create(
         endpoints,
@@ -221,9 +229,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def main(lang: str | None = None) -> int:
+def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | None = None) -> int:
     """`postfordeler` with no command: run the desktop app until the window closes. `lang`:
-    the UI language for this run instead of the settings' ("da", "en")."""
+    the UI language for this run instead of the settings' ("da", "en"); `demo_sandbox` makes
+    the sandbox used when the settings name no endpoints."""
     diagnostics.route_qt_messages()
     app = create_application()
     diagnostics.install_excepthook()
@@ -248,7 +257,8 @@ def main(lang: str | None = None) -> int:
 
     async def run() -> int:
         try:
-            runtime = await start_runtime(settings)
+            demo = None if settings.configured or demo_sandbox is None else demo_sandbox()
+            runtime = await start_runtime(settings, sandbox=demo)
         except (CacheKeyUnavailable, AuditError, ClientCertificateError) as exc:
             # No keyring for real data: say so plainly, never fall back to plain files.
             title = app.translate("app", "Postfordeler kan ikke starte")
