@@ -56,7 +56,7 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
     from PySide6.QtWidgets import QApplication
 
     from app.models.inbox import InboxFilter
-    from app.sandbox.runner import SandboxConfig
+    from app.sandbox.runner import SandboxConfig, SandboxThread
     from app.ui import theme
     from app.ui.app import backlog_service, connect_window, start_runtime
     from app.ui.main_window import MainWindow
@@ -70,7 +70,7 @@ async def shoot(out: Path, width: int, height: int) -> dict[str, int]:
         else {}
     )
     config = SandboxConfig(data_dir=Path(_TMP) / "sandbox", store_in_keyring=False)
-    runtime = await start_runtime(Settings(), sandbox_config=config, sync_interval=2.0)
+    runtime = await start_runtime(Settings(), sandbox=SandboxThread(config), sync_interval=2.0)
     sizes: dict[str, int] = {}
     try:
         window = MainWindow(

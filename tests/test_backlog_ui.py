@@ -20,6 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QtMsgType
 from PySide6.QtTest import QTest
 
+from app.core import changes
 from app.models.backlog import backlog_report, caseworker_items
 from app.models.db import open_cache
 from app.ui.backlog_service import BacklogService
@@ -218,9 +219,51 @@ def test_caseworker_view_lists_distributed_items(qtbot, service, team_db, loop):
     assert not view.grab().toImage().isNull()
 
 
+def test_both_views_refresh_from_a_change_while_on_screen(qtbot, service, loop):
+    """Decisions, deliveries and new items (`OpChanges`) refresh the figures and the
+    caseworker's list while the view is shown; a read mark does not, nor a hidden view."""
+    reports: list[int] = []
+    loads: list[int] = []
+
+    async def report():
+        reports.append(1)
+        return await service.report()
+
+    class Counting:
+        async def caseworkers(self):
+            return await service.caseworkers()
+
+        async def caseworker_items(self, caseworker_id, include_done=False):
+            loads.append(1)
+            return await service.caseworker_items(caseworker_id, include_done)
+
+    backlog = BacklogView(report, Messages(), auto_refresh_ms=0)
+    caseworker = CaseworkerView(Counting(), Messages())
+    for view in (backlog, caseworker):
+        qtbot.addWidget(view)
+        view.show()
+    run(loop, until(lambda: backlog.report is not None and loads))
+    run(loop, until(lambda: backlog._task.done() and caseworker._task.done()))
+    before = (len(reports), len(loads))
+    for view in (backlog, caseworker):
+        view.apply_changes(changes.marked_read([1]))
+    run(loop, asyncio.sleep(0.1))
+    assert (len(reports), len(loads)) == before
+    for view in (backlog, caseworker):
+        view.apply_changes(changes.decided([1]))
+    run(loop, until(lambda: len(reports) > before[0] and len(loads) > before[1]))
+    run(loop, until(lambda: backlog._task.done() and caseworker._task.done()))
+    hidden = (len(reports), len(loads))
+    for view in (backlog, caseworker):
+        view.hide()
+        view.apply_changes(changes.outbox_moved())
+    run(loop, asyncio.sleep(0.1))
+    assert (len(reports), len(loads)) == hidden
+
+
 def test_every_string_has_english(tmp_path):
-    """Each source string of the two views has English (en.py or en_backlog.py, which the
-    coordinator merges into en.py before `python -m app.ui.i18n_build`)."""
+    """Each source string of the two views has English (en.py, or en_backlog.py, which en.py
+    includes)."""
     import subprocess
     import sys
     import xml.etree.ElementTree as ET

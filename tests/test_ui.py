@@ -27,6 +27,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtTest import QTest
 
+from app.core import changes
+from app.core.changes import OpChanges
 from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
 from app.dubu.dataset import DubuDataset
 from app.models.cache import Cache
@@ -36,13 +38,16 @@ from app.ui.backend import UiBackend
 from app.ui.inbox_model import ID_ROLE, ROW_ROLE
 from app.ui.main_window import MainWindow
 from app.ui.suggestions import Suggester
-from app.ui.tasks import Background, Messages, cancel_all
+from app.ui.tasks import Background, ChangeBus, Messages, cancel_all
 from tests.ui_fixtures import (
     SANDBOX_DUBU,
     SANDBOX_MESSAGES,
+    corpus_sample,
     fill_sample_cache,
+    insert_messages,
     labels,
     loop,  # noqa: F401 - fixture
+    read_messages,
 )
 
 pytestmark = pytest.mark.ui
@@ -361,13 +366,148 @@ def test_html_is_sanitised_and_never_loads_remote():
     assert not browser.openLinks() and not browser.openExternalLinks()
 
 
+# --------------------------------------------------------------------------- what changed
+
+
+def tab_count(window: MainWindow, key: str) -> int | None:
+    """The count in a saved view's tab text ("Ufordelte (12)"), None before the first count."""
+    tabs = window.inbox.tabs
+    for index in range(tabs.count()):
+        if tabs.tabData(index) == key:
+            text = tabs.tabText(index)
+            return int(text.rsplit("(", 1)[1].rstrip(")")) if "(" in text else None
+    raise KeyError(key)
+
+
+def test_a_decision_publishes_one_change_and_each_view_refreshes_from_it(window, filled, loop):
+    backend, ids = filled
+    rows = backend.queries.rows(ids)
+    reply = next(i for i in ids if rows[i].kind == "retursvar")
+    seen: list[OpChanges] = []
+    window.changes.changed.connect(seen.append)
+    counted: list[int] = []
+    view_counts = backend.view_counts
+
+    async def counting() -> dict[str, int]:
+        counted.append(1)
+        return await view_counts()
+
+    backend.view_counts = counting
+
+    async def scenario() -> None:
+        window.inbox.select_id(reply)
+        await until(
+            lambda: (
+                window.panel.top_choice() is not None and window.panel.journalise_button.isEnabled()
+            ),
+            what="suggestion",
+        )
+        assert window.outbox_label.text().endswith(" 0")
+        await asyncio.sleep(0.1)
+        seen.clear()
+        counted.clear()
+        window.journalise()
+        dialog = window.active_dialog
+        assert dialog is not None and dialog.objectName() == "journaliseDialog"
+        dialog.accept()
+        await until(lambda: backend.cache.outbox_entries(item_id=reply), what="queued")
+        # The row says "afventer", the counter 1, the views are counted again; the flow called
+        # none of them: they refreshed from the one change value.
+        await until(
+            lambda: (
+                (r := window.inbox.model.cached_row(reply)) is not None and r.status == "afventer"
+            ),
+            what="row afventer",
+        )
+        await until(lambda: window.outbox_label.text().endswith(" 1"), what="outbox counter")
+        await until(lambda: counted, what="view counts")
+        assert seen[0] == changes.decided([reply])
+        assert [c for c in seen if c.outbox] == [seen[0]]  # exactly one for the decision
+
+    run(loop, scenario())
+
+
+def test_the_change_bus_broadcasts_only_real_changes(qtbot):
+    bus = ChangeBus()
+    seen: list[OpChanges] = []
+    bus.changed.connect(seen.append)
+    bus.publish(changes.NOTHING)
+    bus.publish(changes.decided([3]))
+    assert seen == [changes.decided([3])]
+
+
+def test_the_forward_dialog_preselects_the_suggested_receiver(qtbot):
+    from app.core.routing import suggested_receiver
+    from app.ui.dialogs import ForwardDialog
+
+    receivers = [("u-borger", "Borgerservice"), ("u-job", "Jobcenter Fjordby")]
+    dialog = ForwardDialog(receivers, suggested_receiver(receivers, "Jobcenter"))
+    qtbot.addWidget(dialog)
+    assert dialog.selected() == ("u-job", "Jobcenter Fjordby")
+    dialog = ForwardDialog(receivers, None)
+    qtbot.addWidget(dialog)
+    assert dialog.selected() == ("u-borger", "Borgerservice")
+
+
+def test_views_refresh_from_a_published_change_alone(window, filled, loop):
+    """A change made behind the window's back shows once its OpChanges is published: rows,
+    the current item's state, the outbox counter, view counts, new items and the unread count."""
+    backend, ids = filled
+    cache = backend.cache
+    item = ids[0]
+
+    def status() -> str | None:
+        row = window.inbox.model.cached_row(item)
+        return row.status if row is not None else None
+
+    async def scenario() -> None:
+        await until(lambda: tab_count(window, "ufordelte") == len(ids), what="view counts")
+        shown: list[int] = []
+        window.detailShown.connect(shown.append)
+        window.inbox.select_id(item)
+        await until(lambda: item in shown, what="item shown")
+        await until(window.panel.reject_button.isEnabled, what="decidable")
+        await until(lambda: status() == "ny", what="row fetched after its read mark")
+        outbox_id = cache.enqueue(item, Reject("Fejlsendt"), "demo")
+        await asyncio.sleep(0.2)
+        assert status() == "ny"  # nobody told the views
+        window.changes.publish(changes.decided([item]))
+        await until(lambda: status() == "afventer", what="row")
+        await until(lambda: "Afventer" in window.panel.state.text(), what="item state")
+        assert not window.panel.reject_button.isEnabled()
+        await until(lambda: window.outbox_label.text().endswith(" 1"), what="outbox counter")
+        # The outbox worker delivers and reports counts, not items: the rows shown as waiting
+        # are fetched again, the item leaves the open views' counts.
+        task = cache.next_due()
+        assert task is not None and task.id == outbox_id
+        cache.apply_delivery_result(outbox_id, delivered=True)
+        window.changes.publish(changes.outbox_moved())
+        await until(lambda: status() == "afvist", what="delivered row")
+        await until(lambda: window.outbox_label.text().endswith(" 0"), what="counter back")
+        await until(lambda: tab_count(window, "ufordelte") == len(ids) - 1, what="tab count")
+        await until(lambda: "Afvist" in window.panel.state.text(), what="item result")
+        # A sync: new items join the view, the title shows the unread count.
+        window.inbox.set_view("alle")
+        await until(lambda: window.inbox.model.rowCount() == len(ids), what="alle")
+        sample = corpus_sample()
+        fresh = next(p for p in sorted(SANDBOX_MESSAGES.glob("*.xml")) if p not in sample)
+        new = insert_messages(cache.db, read_messages([fresh]))
+        window.changes.publish(changes.synced(len(new)))
+        await until(lambda: window.inbox.model.rowCount() == len(ids) + 1, what="new row")
+        unread = backend.queries.unread_count()
+        assert unread > 0
+        await until(lambda: window.windowTitle().startswith(f"({unread}) "), what="title")
+
+    run(loop, scenario())
+
+
 # --------------------------------------------------------------------------- end to end
 
 
 @pytest.fixture
 def sandbox_runtime(tmp_path, loop):
     """The real app runtime: in-process sandbox thread + client services on the qasync loop."""
-    from app.sandbox.runner import SandboxConfig
+    from app.sandbox.runner import SandboxConfig, SandboxThread
     from app.ui.app import start_runtime
     from app.ui.settings import Settings
 
@@ -383,7 +523,9 @@ def sandbox_runtime(tmp_path, loop):
     config = SandboxConfig(
         messages_dir=messages, data_dir=tmp_path / "sandbox", store_in_keyring=False
     )
-    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+    runtime = run(
+        loop, start_runtime(Settings(), sandbox=SandboxThread(config), sync_interval=1.0), 60
+    )
     yield runtime
     run(loop, runtime.close(), 60)
 
@@ -748,7 +890,7 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
     """Regression: fit-to-width PDF pages with an as-needed scrollbar made QPdfView toggle its
     scrollbar forever at some window sizes (100 % CPU, asyncio timers starved, UI frozen).
     Reproduced with these letters in the full window at 1600x900 before the fix."""
-    from app.sandbox.runner import SandboxConfig
+    from app.sandbox.runner import SandboxConfig, SandboxThread
     from app.ui.app import backlog_service, connect_window, start_runtime
     from app.ui.settings import Settings
 
@@ -763,7 +905,9 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
     for uuid in picked:
         shutil.copy(SANDBOX_MESSAGES / f"{uuid}.xml", folder / f"{uuid}.xml")
     config = SandboxConfig(messages_dir=folder, data_dir=tmp_path / "sb", store_in_keyring=False)
-    runtime = run(loop, start_runtime(Settings(), sandbox_config=config, sync_interval=1.0), 60)
+    runtime = run(
+        loop, start_runtime(Settings(), sandbox=SandboxThread(config), sync_interval=1.0), 60
+    )
 
     async def scenario() -> int:
         window = MainWindow(

@@ -1,6 +1,6 @@
 """Test helpers for the UI area: fill a real client cache (SQLite file, migrated) with corpus
-messages, so UI and inbox tests run without a gateway. Uses C's `Cache.ingest` when it exists,
-else inserts straight into the 0001 tables (items, item_blobs, item_files, items_fts)."""
+messages, so UI and inbox tests run without a gateway. Inserts straight into the tables the
+sync fills (items, item_blobs, item_files, items_fts)."""
 
 from __future__ import annotations
 

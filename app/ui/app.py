@@ -2,8 +2,10 @@
 services (cache, sync, outbox) and the main window.
 
 With no settings the demo sandbox runs in its own thread with its own asyncio loop (the UI
-loop never runs servers) and the window title says "Demo (sandkasse)". Sync and the outbox run
-as tasks on the qasync loop (network I/O is async); SQLite work goes to C's DB worker thread.
+loop never runs servers) and the window title says "Demo (sandkasse)". The sandbox is handed in
+(`app.ui.cli.demo_sandbox`), so a configured client never loads its servers. Sync and the outbox run
+as tasks on the qasync loop (network I/O is async); SQLite work goes to the client's DB worker
+thread (`app.core.worker.DbWorker`).
 """
 
 from __future__ import annotations
@@ -12,33 +14,41 @@ import asyncio
 import gc
 import logging
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import keyring
+import qasync
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.ui import diagnostics
-from app.ui.settings import Settings
+from app import paths
+from app.core import changes, routing
+from app.core.audit import AuditError
+from app.core.services import ClientServices
+from app.core.session_keyring import os_keyring_available, use_session_keyring
+from app.core.tls import ClientCertificateError, client_ssl_context
+from app.dubu.dataset import DubuDataset
+from app.models.crypto import CacheKeyUnavailable
+from app.resources import resource
+from app.ui import diagnostics, i18n, theme
+from app.ui import settings as settings_mod
+from app.ui.backend import UiBackend
+from app.ui.backlog_service import BacklogService
+from app.ui.main_window import MainWindow
+from app.ui.settings import KEYRING_SERVICE, Settings
+from app.ui.suggestions import Suggester
+from app.ui.tasks import Background, Messages, cancel_all, spawn
+
+if TYPE_CHECKING:
+    from app.sandbox.runner import SandboxThread
 
 log = logging.getLogger("postfordeler.ui.app")
-
-# KLE main groups asked for receiving systems when forwarding (FordelingsmodtagerList).
-FORWARD_KLE = (
-    "00.00.00",
-    "02.00.00",
-    "09.00.00",
-    "15.00.00",
-    "17.00.00",
-    "23.00.00",
-    "25.00.00",
-    "28.00.00",
-    "29.00.00",
-    "32.00.00",
-)
-OWN_KLE_PREFIX = "27."
 
 
 class CoreEvents(QObject):
@@ -68,11 +78,11 @@ class Runtime:
 
     settings: Settings
     events: CoreEvents
-    sandbox: Any | None = None
-    services: Any | None = None
-    backend: Any | None = None
-    window: Any | None = None
-    background: Any | None = None
+    sandbox: SandboxThread | None = None
+    services: ClientServices | None = None
+    backend: UiBackend | None = None
+    window: MainWindow | None = None
+    background: Background | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -80,8 +90,6 @@ class Runtime:
         return self.sandbox is not None
 
     async def close(self) -> None:
-        from app.ui.tasks import cancel_all
-
         await cancel_all()
         if self.services is not None:
             await self.services.close()
@@ -95,14 +103,9 @@ def sf2900_client_tls(settings: Settings) -> Any:
     """The SF2900 client TLS context from the configured PKCS#12 file; its passphrase comes from
     the keyring entry the settings dialog writes (`postfordeler` / `certificate:{path}`).
     Raises `ClientCertificateError` (Danish text). Blocking: call off the UI thread."""
-    from app.core.tls import client_ssl_context
-    from app.ui.settings import KEYRING_SERVICE
-
     path = settings.certificate_path.strip()
     passphrase: str | None = None
     try:
-        import keyring
-
         passphrase = keyring.get_password(KEYRING_SERVICE, f"certificate:{path}")
     except Exception as exc:
         log.warning("certificate passphrase not readable from the keyring: %s", type(exc).__name__)
@@ -110,15 +113,10 @@ def sf2900_client_tls(settings: Settings) -> Any:
 
 
 async def start_runtime(
-    settings: Settings, *, sandbox_config: Any | None = None, sync_interval: float = 15.0
+    settings: Settings, *, sandbox: SandboxThread | None = None, sync_interval: float = 15.0
 ) -> Runtime:
-    """Start the sandbox (if not configured) and the client services on the running loop."""
-    from app.core.services import ClientServices
-    from app.dubu.dataset import DubuDataset
-    from app.ui.backend import UiBackend
-    from app.ui.suggestions import Suggester
-    from app.ui.tasks import Background
-
+    """Start the client services on the running loop, against the configured endpoints or,
+    when the settings name none, against `sandbox` (not started yet; the runtime owns it)."""
     events = CoreEvents()
     runtime = Runtime(settings, events)
     secret: str | None = None
@@ -129,13 +127,13 @@ async def start_runtime(
         if settings.certificate_path.strip() and endpoints.get("sf2900"):
             sf2900_ssl = await asyncio.to_thread(sf2900_client_tls, settings)
     else:
-        from app.sandbox.runner import SandboxConfig, SandboxThread, default_dubu_data
-
-        config = sandbox_config or SandboxConfig()
-        runtime.sandbox = SandboxThread(config)
-        endpoints = await asyncio.to_thread(runtime.sandbox.start)
-        secret = runtime.sandbox.secret
-        dubu_data = Path(config.dubu_data) if config.dubu_data else default_dubu_data()
+        if sandbox is None:
+            raise ValueError("no endpoints configured and no demo sandbox")
+        runtime.sandbox = sandbox
+        endpoints = await asyncio.to_thread(sandbox.start)
+        secret = sandbox.secret
+        config = sandbox.config
+        dubu_data = Path(config.dubu_data) if config.dubu_data else resource("sandbox", "dubu.json")
         log.info("demo sandbox running (gateway %s)", endpoints.get("gateway"))
     runtime.services = services = await ClientServices.create(
         endpoints,
@@ -152,97 +150,67 @@ async def start_runtime(
         dataset = await asyncio.to_thread(DubuDataset.load, dubu_data)
         suggester = await asyncio.to_thread(Suggester, dataset)
     runtime.background = Background(writer=services.worker)
-
-    async def receivers() -> list[tuple[str, str]]:
-        if services.sf2900 is None:
-            return []
-        found: dict[str, tuple[str, str]] = {}
-        results = await asyncio.gather(
-            *(services.sf2900.receivers(k) for k in FORWARD_KLE), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                continue
-            for r in result:
-                if not r.kle.startswith(OWN_KLE_PREFIX):
-                    found.setdefault(r.system_uuid, (r.system_uuid, r.name))
-        return sorted(found.values(), key=lambda x: x[1])
-
     runtime.backend = UiBackend(
         cache=services.cache,
         background=runtime.background,
         suggester=suggester,
         user=services.user,
-        receivers=receivers,
+        receivers=lambda: routing.forward_receivers(services.sf2900),
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
         claim=services.claim if services.mailbox is not None else None,
     )
     return runtime
 
 
-def backlog_service(backend: Any) -> Any:
+def backlog_service(backend: UiBackend) -> BacklogService:
     """The team lead's backlog and the caseworker list, over the same cache and threads."""
-    from app.ui.backlog_service import BacklogService
-
     return BacklogService(backend.cache.db, backend.bg, directory_caseworkers=backend.caseworkers)
 
 
-def connect_window(runtime: Runtime, window: Any) -> None:
-    """Wire core events to the window; start sync + outbox."""
-    from app.ui.tasks import spawn
-
+def connect_window(runtime: Runtime, window: MainWindow) -> None:
+    """Wire core events to the window (a sync or an outbox move becomes one `OpChanges` on the
+    window's change bus); start sync + outbox."""
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
     events.outboxStatus.connect(window.set_delivery_state)
-
-    def arrived(n: int) -> None:
-        window.inbox.refresh(data_changed=True)
-        spawn(window.inbox.load_filter_choices(), "filters")
-        spawn(_update_unread(runtime, window), "unread")
-        if n and hasattr(window, "notify_new"):
-            window.notify_new(n)
-
-    events.itemsArrived.connect(arrived)
+    events.itemsArrived.connect(lambda n: window.changes.publish(changes.synced(n)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
-    events.outboxChanged.connect(
-        lambda counts: (window.set_outbox_count(counts.get("open", 0)), window.on_outbox_changed())
-    )
+    events.outboxChanged.connect(lambda _counts: window.changes.publish(changes.outbox_moved()))
     services = runtime.services
-    if services.syncer is not None:
-        window.sync_requested = services.syncer.trigger
+    assert services is not None, "start_runtime first"
+    syncer = services.syncer
+    if syncer is not None:
+        window.sync_requested = syncer.trigger
     services.start()
     start_suggesting(runtime, window)
-    if runtime.sandbox is not None and services.syncer is not None:
+    sandbox = runtime.sandbox
+    if sandbox is not None and syncer is not None:
 
         async def sync_when_pushed() -> None:  # demo: show the whole corpus quickly
-            await asyncio.to_thread(runtime.sandbox.wait_pushed)
-            services.syncer.trigger()
+            await asyncio.to_thread(sandbox.wait_pushed)
+            syncer.trigger()
 
         spawn(sync_when_pushed(), "sandbox push")
 
 
-def start_suggesting(runtime: Runtime, window: Any) -> None:
+def start_suggesting(runtime: Runtime, window: MainWindow) -> None:
     """(Re)start the background suggestion filler unless it is already running."""
-    from app.ui.tasks import spawn
-
     task = runtime.extra.get("suggest_task")
     if task is not None and not task.done():
         runtime.extra["suggest_again"] = True
         return
 
+    backend = runtime.backend
+    assert backend is not None, "start_runtime first"
+
     async def run() -> None:
         while True:
             runtime.extra["suggest_again"] = False
-            await runtime.backend.suggest_pending(window.inbox.model.invalidate)
+            await backend.suggest_pending(window.changes.publish)
             if not runtime.extra.get("suggest_again"):
                 return
 
     runtime.extra["suggest_task"] = spawn(run(), "suggestions")
-
-
-async def _update_unread(runtime: Runtime, window: Any) -> None:
-    count = await runtime.background.read(runtime.backend.queries.unread_count)
-    window.set_unread(count)
 
 
 def freeze_startup_objects() -> None:
@@ -261,22 +229,17 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def main(args: Any) -> int:
-    """`postfordeler` with no command: run the desktop app until the window closes."""
-    import qasync
-
-    from app.ui import i18n, theme
-    from app.ui import settings as settings_mod
-    from app.ui.main_window import MainWindow
-    from app.ui.tasks import Messages
-
+def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | None = None) -> int:
+    """`postfordeler` with no command: run the desktop app until the window closes. `lang`:
+    the UI language for this run instead of the settings' ("da", "en"); `demo_sandbox` makes
+    the sandbox used when the settings name no endpoints."""
     diagnostics.route_qt_messages()
     app = create_application()
     diagnostics.install_excepthook()
     store = settings_mod.qsettings()
     settings = settings_mod.load(store)
-    if getattr(args, "lang", None):
-        settings.language = args.lang
+    if lang:
+        settings.language = lang
     i18n.install(app, settings.language)
     theme.apply(app, settings.dark)
     loop = qasync.QEventLoop(app)
@@ -286,36 +249,25 @@ def main(args: Any) -> int:
     app.lastWindowClosed.connect(closed.set)
 
     ephemeral = False
-    if not settings.configured:
-        from app.core.session_keyring import os_keyring_available, use_session_keyring
-
-        if not os_keyring_available():
-            # Demo only: synthetic data, a throw-away data dir and an in-process keyring.
-            import tempfile
-
-            from app import paths
-
-            use_session_keyring()
-            paths.set_data_dir(tempfile.mkdtemp(prefix="postfordeler-demo-"))
-            ephemeral = True
+    if not settings.configured and not os_keyring_available():
+        # Demo only: synthetic data, a throw-away data dir and an in-process keyring.
+        use_session_keyring()
+        paths.set_data_dir(tempfile.mkdtemp(prefix="postfordeler-demo-"))
+        ephemeral = True
 
     async def run() -> int:
-        from app.core.audit import AuditError
-        from app.core.tls import ClientCertificateError
-        from app.models.crypto import CacheKeyUnavailable
-
         try:
-            runtime = await start_runtime(settings)
+            demo = None if settings.configured or demo_sandbox is None else demo_sandbox()
+            runtime = await start_runtime(settings, sandbox=demo)
         except (CacheKeyUnavailable, AuditError, ClientCertificateError) as exc:
             # No keyring for real data: say so plainly, never fall back to plain files.
             title = app.translate("app", "Postfordeler kan ikke starte")
             if headless():
                 print(f"{title}: {exc}", file=sys.stderr)
             else:
-                from PySide6.QtWidgets import QMessageBox
-
                 QMessageBox.critical(None, title, str(exc))
             return 3
+        assert runtime.backend is not None
         messages = Messages()
         window = MainWindow(
             runtime.backend,
@@ -348,13 +300,9 @@ def main(args: Any) -> int:
 
     try:
         with loop:
-            return loop.run_until_complete(run())
+            return int(loop.run_until_complete(run()))
     finally:
         if ephemeral:  # the demo's throw-away folder goes with the process
-            import shutil
-
-            from app import paths
-
             shutil.rmtree(paths.data_dir(), ignore_errors=True)
 
 

@@ -2,8 +2,12 @@
 
 `UiBackend` is handed to the main window (widgets are fed, not foraging): inbox queries and
 message reads run on the read thread, every write (decisions, undo, read marks, suggestions) on
-C's single DB writer thread, suggestion ranking on the read thread. The UI thread never waits on
-the disk or the network. Decisions only ever go into the outbox (`Cache.enqueue`).
+the client's single DB writer thread (`app.core.worker.DbWorker`), suggestion ranking on the
+read thread. The UI thread never waits on the disk or the network. Decisions only ever go into
+the outbox (`Cache.enqueue`).
+
+Every method that changes state returns what it changed (`app.core.changes.OpChanges`, alone or
+with its result in `OpChangesWith`); the caller publishes it once on the window's `ChangeBus`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import changes
 from app.core.audit import AccessLog, cprs_for_message
+from app.core.changes import OpChanges, OpChangesWith
 from app.decisions import Decision
 from app.models.cache import Cache, OutboxRow
 from app.models.inbox import (
@@ -26,6 +32,7 @@ from app.models.inbox import (
 )
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
+from app.suggest.cpr import find_cprs
 from app.ui.suggestions import Suggester, SuggestionView
 from app.ui.tasks import Background
 
@@ -58,7 +65,7 @@ class UiBackend:
         background: Background,
         suggester: Suggester | None,
         user: str,
-        receivers: Callable[[], Any] | None = None,
+        receivers: Callable[[], Awaitable[Sequence[tuple[str, str]]]] | None = None,
         wake_outbox: Callable[[], None] | None = None,
         audit: AccessLog | None = None,
         claim: Callable[[int], Awaitable[bool]] | None = None,
@@ -123,8 +130,6 @@ class UiBackend:
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
-        from app.suggest.cpr import find_cprs
-
         cprs = [hit.cpr for hit in find_cprs(query) if hit.valid_date]
 
         def write() -> None:
@@ -135,13 +140,18 @@ class UiBackend:
 
         await self.bg.write(write)
 
-    async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> None:
+    async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> OpChanges:
         await self.bg.write(self.queries.set_read, list(item_ids), read)
+        return changes.marked_read(item_ids)
+
+    async def unread_count(self) -> int:
+        """Open items nobody has looked at yet (the window title shows it)."""
+        return await self.bg.read(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
-    async def suggest(self, item_id: int, message: MemoMessage) -> SuggestionView:
+    async def suggest(self, item_id: int, message: MemoMessage) -> OpChangesWith[SuggestionView]:
         if self.suggester is None:
-            return SuggestionView()
+            return OpChangesWith(SuggestionView(), changes.NOTHING)
         view = await self.bg.read(self.suggester.suggest, message)
         top = view.choices[0] if view.choices else None
         await self.bg.write(
@@ -152,13 +162,14 @@ class UiBackend:
             top.score if top else None,
             view.misrouted,
         )
-        return view
+        return OpChangesWith(view, changes.suggested([item_id]))
 
     async def suggest_pending(
-        self, on_batch: Callable[[list[int]], None] | None = None, batch: int = 25
+        self, on_batch: Callable[[OpChanges], None] | None = None, batch: int = 25
     ) -> int:
         """Give every open item without a suggestion one, in small batches off the UI thread,
-        so the inbox's "Forslag" column fills in without selecting each item."""
+        so the inbox's "Forslag" column fills in without selecting each item. `on_batch` gets
+        what each batch changed (publish it); returns the number of items suggested."""
         if self.suggester is None:
             return 0
         suggester = self.suggester
@@ -191,7 +202,7 @@ class UiBackend:
                 )
             done += len(ids)
             if on_batch is not None:
-                on_batch(ids)
+                on_batch(changes.suggested(ids))
             await asyncio.sleep(0.05)  # let the UI breathe between batches
 
     async def search_cases(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
@@ -205,24 +216,25 @@ class UiBackend:
         return self.suggester.caseworkers()
 
     async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend (SF2900 FordelingsmodtagerList when available)."""
+        """Receiving systems for Videresend, (id, name) (`app.core.routing.forward_receivers`)."""
         if self._receivers is None:
             return []
-        result = self._receivers()
-        if asyncio.iscoroutine(result):
-            result = await result
-        return list(result)
+        return list(await self._receivers())
 
     # ------------------------------------------------------------------ decisions
-    async def enqueue(self, item_id: int, decision: Decision) -> int:
+    async def enqueue(self, item_id: int, decision: Decision) -> OpChangesWith[int]:
+        """Queue a decision; the value is the outbox id."""
         if self.claim is not None:
             await self.claim(item_id)
         outbox_id = await self.bg.write(self.cache.enqueue, item_id, decision, self.user)
         self.wake_outbox()
-        return outbox_id
+        return OpChangesWith(outbox_id, changes.decided([item_id], claimed=self.claim is not None))
 
-    async def undo(self, outbox_id: int) -> bool:
-        return await self.bg.write(self.cache.undo, outbox_id)
+    async def undo(self, item_id: int, outbox_id: int) -> OpChangesWith[bool]:
+        """Cancel a decision still waiting in the outbox; False when it is already on its way
+        (then nothing changed)."""
+        ok = await self.bg.write(self.cache.undo, outbox_id)
+        return OpChangesWith(ok, changes.decided([item_id]) if ok else changes.NOTHING)
 
     async def outbox_counts(self) -> dict[str, int]:
         return await self.bg.read(self.cache.outbox_counts)

@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.changes import OpChanges
 from app.models.backlog import BacklogByAssignee, BacklogReport, BacklogSummary, TrendDay
 from app.models.inbox import LOCAL_TZ, local_date
 from app.ui import labels
@@ -538,6 +539,12 @@ class BacklogView(QWidget):
         if self._again:
             self._again = False
             self._task = None
+            self.refresh()
+
+    def apply_changes(self, changes: OpChanges) -> None:
+        """New items, decisions and deliveries move the figures: refresh while on screen (a
+        hidden view refreshes when it is shown)."""
+        if self.isVisible() and (changes.membership or changes.counts or changes.outbox):
             self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:

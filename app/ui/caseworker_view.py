@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.changes import OpChanges
 from app.models.backlog import GOAL_WORKDAYS, CaseworkerItem
 from app.models.inbox import LOCAL_TZ, local_date
 from app.ui import labels
@@ -317,6 +318,12 @@ class CaseworkerView(QWidget):
             self._again = False
             self._task = None
             self.reload()
+
+    def apply_changes(self, changes: OpChanges) -> None:
+        """Decisions and deliveries change what each caseworker holds: refresh while on screen
+        (a hidden view refreshes when it is shown)."""
+        if self.isVisible() and (changes.membership or changes.counts or changes.outbox):
+            self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

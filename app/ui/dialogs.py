@@ -176,7 +176,7 @@ class ForwardDialog(_Dialog):
     def __init__(
         self,
         receivers: list[tuple[str, str]],
-        suggested: str | None = None,
+        suggested: str | None = None,  # the receiver id to preselect
         count: int = 1,
         parent: QWidget | None = None,
     ) -> None:
@@ -190,11 +190,8 @@ class ForwardDialog(_Dialog):
         self.receiver.setAccessibleName(self.tr("Modtager"))
         for rid, label in receivers:
             self.receiver.addItem(label, rid)
-        if suggested:
-            for n in range(self.receiver.count()):
-                if suggested.lower() in self.receiver.itemText(n).lower():
-                    self.receiver.setCurrentIndex(n)
-                    break
+        if suggested is not None and (index := self.receiver.findData(suggested)) >= 0:
+            self.receiver.setCurrentIndex(index)
         self.comment = QLineEdit(self)
         self.comment.setAccessibleName(self.tr("Bemærkning"))
         self.form.addRow(self.tr("Modtager"), self.receiver)

@@ -82,6 +82,10 @@ class InboxModel(QAbstractTableModel):
     def cached_row(self, item_id: int) -> InboxRow | None:
         return self._rows.get(item_id)
 
+    def cached_ids(self, status: str) -> list[int]:
+        """Ids of the fetched rows that have this status (e.g. the ones waiting in the outbox)."""
+        return [i for i, row in self._rows.items() if row.status == status]
+
     # ------------------------------------------------------------------ row cache
 
     def invalidate(self, item_ids: Sequence[int]) -> None:

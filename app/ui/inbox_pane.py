@@ -3,6 +3,7 @@
 It owns an `InboxModel` and asks the backend for a new ID list whenever the view, a filter,
 the search text or the sort changes (all in SQL, off the UI thread). It keeps the selection by
 item ID across refreshes and emits `currentItemChanged` / `selectionChanged` with item IDs only.
+What an operation changed (`OpChanges`) reaches it through `apply_changes`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.changes import OpChanges
 from app.models.inbox import (
     SAVED_VIEWS,
     UNASSIGNED,
@@ -59,6 +61,7 @@ class InboxPane(QWidget):
         self._refresh_again = False
         self._counted = False
         self._counts_task: asyncio.Task[None] | None = None
+        self._count_again = False
         self._current: int | None = None
         self._build()
         self.model.sortRequested.connect(lambda *_: self.refresh())
@@ -294,15 +297,36 @@ class InboxPane(QWidget):
         self.refreshed.emit(len(ids))
 
     def update_counts(self) -> None:
+        """Count the saved views again; a request during a count runs once it is done."""
         if self._counts_task is not None and not self._counts_task.done():
+            self._count_again = True
             return
         self._counts_task = spawn(self._update_counts(), self.tr("Tæl visninger"))
 
     async def _update_counts(self) -> None:
-        counts = await self.backend.view_counts()
+        while True:
+            self._count_again = False
+            counts = await self.backend.view_counts()
+            if not self._count_again:
+                break
         for index in range(self.tabs.count()):
             key = self.tabs.tabData(index)
             self.tabs.setTabText(index, f"{labels.view_label(key)} ({counts.get(key, 0)})")
+
+    def apply_changes(self, changes: OpChanges) -> None:
+        """Refresh what an operation changed: refetch the changed rows (and, when the outbox
+        worker moved entries on, every row shown as waiting), ask for the ids again when items
+        may have entered or left the view, and count the views again when counts changed.
+        Decisions leave the ids alone: the decided row stays where the distributor works."""
+        if changes.items:
+            self.model.invalidate(sorted(changes.items))
+        if changes.waiting:
+            self.model.invalidate(self.model.cached_ids(ItemStatus.PENDING))
+        if changes.membership:
+            self.refresh(data_changed=changes.counts)
+            spawn(self.load_filter_choices(), self.tr("Filtre"))
+        elif changes.counts:
+            self.update_counts()
 
     async def load_filter_choices(self) -> None:
         choices = await self.backend.filter_choices()

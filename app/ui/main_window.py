@@ -1,8 +1,12 @@
-"""The main window: inbox | document preview | case suggestions, the actions and shortcuts.
+"""The main window: inbox | document preview | case suggestions, in tabs with the backlog and
+caseworker views, and the status bar.
 
 The window is fed a `UiBackend` (queries, cache writes, suggestions) and a `Messages` bridge;
-it turns user decisions into outbox entries through the backend and shows each item's state
-("afventer", then the result). It never opens a database session or a network client itself.
+it lays out the panes and wires them together. Its actions and shortcuts are
+`app.ui.actions.WindowActions`; the decision dialogs and what they send to the outbox are
+`app.ui.decision_flow.DecisionFlow`. What any operation changed arrives once on `changes` (a
+`ChangeBus`); each pane refreshes itself from it. It never opens a database session or a network
+client.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -26,32 +31,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.decisions import (
-    Assign,
-    Decision,
-    DecisionError,
-    Forward,
-    Journalise,
-    JournalNote,
-    Reject,
-)
-from app.models.schema import ItemStatus, OutboxStatus
-from app.ui import labels, theme
+from app.core import changes as op_changes
+from app.core.changes import OpChanges
+from app.models.inbox import InboxFilter
+from app.ui import settings as settings_mod
+from app.ui import theme
+from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.backlog_service import BacklogService
 from app.ui.backlog_view import BacklogView
 from app.ui.caseworker_view import CaseworkerView
-from app.ui.dialogs import (
-    AssignDialog,
-    ForwardDialog,
-    JournaliseDialog,
-    RejectDialog,
-    ShortcutOverlay,
-)
+from app.ui.decision_flow import DecisionFlow
+from app.ui.dialogs import ShortcutOverlay
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
+from app.ui.settings import Settings
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.suggestion_panel import SuggestionPanel
-from app.ui.tasks import Messages, spawn
+from app.ui.tasks import ChangeBus, Messages, spawn
 
 log = logging.getLogger("postfordeler.ui")
 
@@ -59,7 +56,6 @@ log = logging.getLogger("postfordeler.ui")
 class MainWindow(QMainWindow):
     """Three panes with splitters; every action has a shortcut (F1 lists them)."""
 
-    decisionQueued = Signal(int, int)  # item id, outbox id
     detailShown = Signal(int)  # item id whose preview + suggestions are on screen
 
     def __init__(
@@ -70,19 +66,21 @@ class MainWindow(QMainWindow):
         demo: bool = False,
         settings: QSettings | None = None,
         backlog: BacklogService | None = None,
+        changes: ChangeBus | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.backend = backend
         self.messages = messages
+        self.changes = changes or ChangeBus(self)
         self.demo = demo
         self.settings = settings
-        self.app_settings: Any = None  # app.ui.settings.Settings, set by the app
+        self.app_settings: Settings | None = None  # set by the app (apply_settings)
         self.detail: ItemDetail | None = None
         self._load_task: asyncio.Task[Any] | None = None
         self._unread = 0
         self.active_dialog: QWidget | None = None
-        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
+        self.sync_requested: Callable[[], None] | None = None  # "Hent ny post nu" (F5)
         self.setObjectName("mainWindow")
         self.inbox = InboxPane(backend, messages, self)
         self.preview = DocumentPreview(self)
@@ -138,6 +136,15 @@ class MainWindow(QMainWindow):
         self.set_connection_state("offline", self.tr("Ikke synkroniseret endnu"))
         self.set_outbox_count(0)
 
+        self.changes.changed.connect(self.inbox.apply_changes)
+        self.changes.changed.connect(self._on_changes)
+        if self.backlog_view is not None and self.caseworker_view is not None:
+            self.changes.changed.connect(self.backlog_view.apply_changes)
+            self.changes.changed.connect(self.caseworker_view.apply_changes)
+        self._unread_task: asyncio.Task[Any] | None = None
+        self._unread_again = False
+        self.decisions = DecisionFlow(self, self)
+        self.decisionQueued = self.decisions.decisionQueued  # item id, outbox id
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
         self.preview.fileHandedOut.connect(self._on_file_handed_out)
@@ -148,88 +155,20 @@ class MainWindow(QMainWindow):
         self.panel.undoClicked.connect(self.undo)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
-        self._build_actions()
+        self.window_actions = WindowActions(self, self)
+        self.act_next = self.window_actions.next
+        self.act_prev = self.window_actions.prev
+        self.act_journalise = self.window_actions.journalise
+        self.act_assign = self.window_actions.assign
+        self.act_reject = self.window_actions.reject
+        self.act_forward = self.window_actions.forward
+        self.act_undo = self.window_actions.undo
+        self.act_sync = self.window_actions.sync
+        self.act_settings = self.window_actions.settings
+        self.act_help = self.window_actions.help
         self._tab_order()
         self.update_title()
         self.inbox.table.setFocus()
-
-    # ------------------------------------------------------------------ actions
-    def _action(self, text: str, keys: list[str], slot: Any, name: str) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        shown = {
-            "Return": "Enter",
-            "Escape": "Esc",
-            "Alt+1": "Alt+1 … Alt+5",
-            "Ctrl+1": "Ctrl+1 … Ctrl+7",
-        }
-        labels_ = list(dict.fromkeys(shown.get(k, k) for k in keys))
-        self._shortcuts.append((" / ".join(labels_), text))
-        return action
-
-    def _build_actions(self) -> None:
-        self._shortcuts: list[tuple[str, str]] = []
-        a = self._action
-        self.act_next = a(self.tr("Næste element"), ["J"], lambda: self.inbox.move(1), "next")
-        self.act_prev = a(self.tr("Forrige element"), ["K"], lambda: self.inbox.move(-1), "prev")
-        self._shortcuts.append(("↓ / ↑", self.tr("Næste / forrige element")))
-        self.act_journalise = a(
-            self.tr("Journalisér på valgt forslag"),
-            ["Return", "Enter"],
-            self.journalise,
-            "journalise",
-        )
-        # Enter journalises only from the inbox table or the suggestion list: in a search box
-        # it must search, in a dialog it must confirm.
-        self.removeAction(self.act_journalise)
-        self.act_journalise.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.inbox.table.addAction(self.act_journalise)
-        self.panel.list.addAction(self.act_journalise)
-        self.act_assign = a(self.tr("Fordel til sagsbehandler"), ["F"], self.assign, "assign")
-        self.act_reject = a(self.tr("Afvis (fejlsendt)"), ["A"], self.reject_items, "reject")
-        self.act_forward = a(self.tr("Videresend"), ["V"], self.forward, "forward")
-        self.act_undo = a(
-            self.tr("Fortryd (mens den venter i udbakken)"), ["Ctrl+Z"], self.undo, "undo"
-        )
-        a(self.tr("Hurtigsøgning i indbakken"), ["Ctrl+F", "/"], self._focus_search, "search")
-        a(
-            self.tr("Søg sag (CPR, navn, sagsnummer)"),
-            ["Ctrl+K"],
-            self._focus_case_search,
-            "caseSearch",
-        )
-        a(self.tr("Vælg forslag 1–5"), ["Alt+1"], lambda: self._pick(0), "pick1")
-        for n in range(2, 6):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(f"Alt+{n}"))
-            act.triggered.connect(lambda _c=False, i=n - 1: self._pick(i))
-            self.addAction(act)
-        a(self.tr("Markér som ulæst / læst"), ["U"], self.toggle_read, "toggleRead")
-        a(self.tr("Gå til indbakken"), ["Escape"], self._focus_inbox, "focusInbox")
-        a(
-            self.tr("Visning: Ufordelte … Alle"),
-            ["Ctrl+1"],
-            lambda: self.inbox.tabs.setCurrentIndex(0),
-            "view1",
-        )
-        for n in range(2, self.inbox.tabs.count() + 1):
-            act = QAction(self)
-            act.setShortcut(QKeySequence(f"Ctrl+{n}"))
-            act.triggered.connect(lambda _c=False, i=n - 1: self.inbox.tabs.setCurrentIndex(i))
-            self.addAction(act)
-        a(self.tr("Vis/skjul filtre"), ["Ctrl+L"], self.inbox.filter_button.toggle, "filters")
-        a(self.tr("Åbn fil"), ["Ctrl+O"], self.preview.open_current, "openFile")
-        a(self.tr("Gem fil"), ["Ctrl+S"], self.preview.save_current, "saveFile")
-        a(self.tr("Næste dokument"), ["Ctrl+Tab"], self._next_file, "nextFile")
-        a(self.tr("Zoom ind / ud i PDF"), ["Ctrl++", "Ctrl+-"], self._zoom_key, "zoom")
-        self.act_sync = a(self.tr("Hent ny post nu"), ["F5"], self._sync_now, "sync")
-        self.act_settings = a(self.tr("Indstillinger"), ["Ctrl+,"], self.show_settings, "settings")
-        self.act_help = a(self.tr("Tastaturgenveje"), ["F1", "?"], self.show_shortcuts, "help")
-        self.sync_requested = None
 
     def _tab_order(self) -> None:
         """Search → inbox → documents → preview → case search → suggestions → actions."""
@@ -253,49 +192,17 @@ class MainWindow(QMainWindow):
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
-    def apply_settings(self, settings: Any) -> None:
+    def apply_settings(self, settings: Settings) -> None:
         """The client's receiving scope from the settings (which contact points it serves)."""
-        from app.models.inbox import InboxFilter
-
         self.app_settings = settings
-        mode = getattr(settings, "contact_points", "both")
+        mode = settings.contact_points
         self.inbox.scope = {
             "retursvar": InboxFilter(kinds=("retursvar",)),
             "nyhenvendelser": InboxFilter(kinds=("nyhenvendelse", "videresendt")),
         }.get(mode, InboxFilter())
 
-    def _zoom_key(self) -> None:
-        self.preview.pdf._zoom(1.25)
-
-    def _next_file(self) -> None:
-        n = self.preview.files.count()
-        if n:
-            self.preview.files.setCurrentIndex((self.preview.files.currentIndex() + 1) % n)
-
-    def _focus_search(self) -> None:
-        self.inbox.search.setFocus()
-        self.inbox.search.selectAll()
-
-    def _focus_case_search(self) -> None:
-        self.panel.search.setFocus()
-        self.panel.search.selectAll()
-
-    def _focus_inbox(self) -> None:
-        self.inbox.table.setFocus()
-
-    def _pick(self, index: int) -> None:
-        if index < self.panel.list.count():
-            self.panel.list.setCurrentRow(index)
-
-    def _sync_now(self) -> None:
-        if callable(self.sync_requested):
-            self.sync_requested()
-
     def show_settings(self) -> None:
-        from app.ui import settings as settings_mod
-        from app.ui.settings_dialog import SettingsDialog
-
-        current = self.app_settings or settings_mod.Settings()
+        current = self.app_settings or Settings()
         dialog = SettingsDialog(current, self)
 
         def accepted() -> None:
@@ -303,7 +210,7 @@ class MainWindow(QMainWindow):
             problems = dialog.store_secrets(new)
             settings_mod.save(new, self.settings)
             self.apply_settings(new)
-            self.inbox.refresh(data_changed=True)
+            self.changes.publish(op_changes.settings_applied())
             app = QApplication.instance()
             if new.dark != current.dark and isinstance(app, QApplication):
                 theme.apply(app, new.dark)
@@ -315,10 +222,10 @@ class MainWindow(QMainWindow):
             else:
                 self.messages.show_info(text)
 
-        self._open(dialog, accepted)
+        self.open_dialog(dialog, accepted)
 
     def show_shortcuts(self) -> None:
-        overlay = ShortcutOverlay(self._shortcuts, self)
+        overlay = ShortcutOverlay(self.window_actions.shortcuts, self)
         overlay.open()
         self.active_dialog = overlay
 
@@ -415,45 +322,17 @@ class MainWindow(QMainWindow):
         self.preview.show_message(detail.message, detail.row.contact_point_label)
         spawn(self.backend.log_view(item_id, detail.message), self.tr("Adgangslog"))
         self.panel.clear()
-        self._show_state(detail)
+        self.decisions.show_state(detail)
         self.panel.set_loading()
         if not detail.row.read:
-            await self.backend.mark_read([item_id])
-            self.inbox.model.invalidate([item_id])
-        view = await self.backend.suggest(item_id, detail.message)
+            self.changes.publish(await self.backend.mark_read([item_id]))
+        suggested = await self.backend.suggest(item_id, detail.message)
+        self.changes.publish(suggested.changes)
         if self.inbox.current_id() != item_id:
             return
-        self.panel.show_suggestions(view)
-        self._show_state(detail)
-        self.inbox.model.invalidate([item_id])
+        self.panel.show_suggestions(suggested.value)
+        self.decisions.show_state(detail)
         self.detailShown.emit(item_id)
-
-    def _show_state(self, detail: ItemDetail) -> None:
-        row = detail.row
-        pending = detail.open_outbox
-        last = detail.last_outbox
-        decidable = row.status in (ItemStatus.NEW, ItemStatus.FAILED) and pending is None
-        claimed_by_other = bool(row.claimed_by) and row.claimed_by != self.backend.user
-        undoable = (
-            pending is not None and pending.status == OutboxStatus.PENDING and pending.attempts == 0
-        )
-        self.panel.set_decidable(decidable and not claimed_by_other, undoable)
-        text = ""
-        if pending is not None:
-            text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
-                "%1", _describe(pending.decision)
-            )
-            if pending.last_error:
-                text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
-        elif row.status == ItemStatus.FAILED:
-            text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
-        elif row.status != ItemStatus.NEW and last is not None:
-            text = "<b>" + labels.status_label(row.status) + "</b>: " + _describe(last.decision)
-        if claimed_by_other:
-            text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
-                "%1", row.claimed_by or ""
-            )
-        self.panel.set_state_text(text)
 
     async def reload_current(self) -> None:
         item_id = self.inbox.current_id()
@@ -462,7 +341,7 @@ class MainWindow(QMainWindow):
         detail = await self.backend.detail(item_id)
         if self.inbox.current_id() == item_id:
             self.detail = detail
-            self._show_state(detail)
+            self.decisions.show_state(detail)
 
     def _on_file_handed_out(self, position: int, action: str) -> None:
         if self.detail is not None:
@@ -485,14 +364,25 @@ class MainWindow(QMainWindow):
         spawn(run(), self.tr("Søg sag"), self.messages)
 
     # ------------------------------------------------------------------ decisions
-    def _targets(self) -> list[int]:
-        ids = self.inbox.selected_ids()
-        current = self.inbox.current_id()
-        if current is not None and current not in ids:
-            ids = [current]
-        return ids
+    def journalise(self) -> None:
+        self.decisions.journalise()
 
-    def _open(self, dialog: Any, on_accept: Any) -> None:
+    def assign(self) -> None:
+        self.decisions.assign()
+
+    def reject_items(self) -> None:
+        self.decisions.reject_items()
+
+    def forward(self) -> None:
+        self.decisions.forward()
+
+    def undo(self) -> None:
+        self.decisions.undo()
+
+    def toggle_read(self) -> None:
+        self.decisions.toggle_read()
+
+    def open_dialog(self, dialog: Any, on_accept: Callable[[], None]) -> None:
         """Non-blocking modal dialog (never a nested exec() inside an asyncio task)."""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(on_accept)
@@ -504,188 +394,38 @@ class MainWindow(QMainWindow):
         if self.active_dialog is dialog:
             self.active_dialog = None
 
-    def journalise(self) -> None:
-        choice = self.panel.selected_choice()
-        item_id = self.inbox.current_id()
-        if choice is None or item_id is None or not self.panel.journalise_button.isEnabled():
-            return
-        dialog = JournaliseDialog(choice, parent=self)
-
-        def accepted() -> None:
-            note = dialog.note()
-            try:
-                decision = Journalise(
-                    case_id=choice.case_id,
-                    case_number=choice.case_number,
-                    note=JournalNote(choice.case_id, note["text"], note["title"]) if note else None,
-                )
-            except DecisionError as exc:
-                self.messages.show_error(labels.action_label(Journalise.action), str(exc))
-                return
-            self._decide([item_id], decision)
-
-        self._open(dialog, accepted)
-
-    def assign(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.assign_button.isEnabled():
-            return
-
-        async def run() -> None:
-            workers = await self.backend.caseworkers()
-            choice = self.panel.selected_choice()
-            dialog = AssignDialog(workers, choice.caseworker_id if choice else None, len(ids), self)
-
-            def accepted() -> None:
-                selected = dialog.selected()
-                if not selected:
-                    return
-                case = choice if len(ids) == 1 else None
-                try:
-                    decision = Assign(
-                        caseworker_id=selected[0],
-                        caseworker_label=selected[1],
-                        case_id=case.case_id if case is not None else None,
-                        case_number=case.case_number if case is not None else None,
-                    )
-                except DecisionError as exc:
-                    self.messages.show_error(labels.action_label(Assign.action), str(exc))
-                    return
-                self._decide(ids, decision)
-
-            self._open(dialog, accepted)
-
-        spawn(run(), self.tr("Fordel"), self.messages)
-
-    def reject_items(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.reject_button.isEnabled():
-            return
-        dialog = RejectDialog(len(ids), self)
-
-        def accepted() -> None:
-            if not dialog.text():
-                return
-            try:
-                decision = Reject(reason=dialog.text())
-            except DecisionError as exc:
-                self.messages.show_error(labels.action_label(Reject.action), str(exc))
-                return
-            self._decide(ids, decision)
-
-        self._open(dialog, accepted)
-
-    def forward(self) -> None:
-        ids = self._targets()
-        if not ids or not self.panel.forward_button.isEnabled():
-            return
-
-        async def run() -> None:
-            receivers = await self.backend.receivers()
-            dialog = ForwardDialog(receivers, self.panel.suggested().receiver, len(ids), self)
-
-            def accepted() -> None:
-                selected = dialog.selected()
-                if not selected:
-                    return
-                try:
-                    decision = Forward(
-                        receiver_id=selected[0],
-                        receiver_label=selected[1],
-                        comment=dialog.comment.text(),
-                    )
-                except DecisionError as exc:
-                    self.messages.show_error(labels.action_label(Forward.action), str(exc))
-                    return
-                self._decide(ids, decision)
-
-            self._open(dialog, accepted)
-
-        spawn(run(), self.tr("Videresend"), self.messages)
-
-    def _decide(self, item_ids: list[int], decision: Decision) -> None:
-        action = decision.action
-
-        async def run() -> None:
-            failures = []
-            for item_id in item_ids:
-                try:
-                    outbox_id = await self.backend.enqueue(item_id, decision)
-                except Exception as exc:
-                    failures.append(str(exc))
-                    continue
-                self.decisionQueued.emit(item_id, outbox_id)
-                self._last_decisions.append((item_id, outbox_id))
-            self.inbox.model.invalidate(item_ids)
-            self.inbox.update_counts()
-            await self.reload_current()
-            await self.refresh_outbox_count()
-            if failures:
-                self.messages.show_error(labels.action_label(action), failures[0])
-            else:
-                self.messages.show_info(
-                    self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)").replace(
-                        "%1", labels.action_label(action)
-                    )
-                )
-            if len(item_ids) == 1 and not failures:
-                self.inbox.move(1)
-
-        spawn(run(), labels.action_label(action), self.messages)
-
-    def undo(self) -> None:
-        """Undo the current item's pending decision, else the last decision made here."""
-        detail = self.detail
-        pending = detail.open_outbox if detail else None
-        if detail is not None and pending is not None:
-            target = (detail.item_id, pending.id)
-        elif self._last_decisions:
-            target = self._last_decisions.pop()
-        else:
-            return
-
-        async def run() -> None:
-            ok = await self.backend.undo(target[1])
-            self.inbox.model.invalidate([target[0]])
-            self.inbox.update_counts()
-            await self.reload_current()
-            await self.refresh_outbox_count()
-            self.messages.show_info(
-                self.tr("Handlingen er fortrudt.")
-                if ok
-                else self.tr("For sent at fortryde: handlingen er sendt.")
-            )
-
-        spawn(run(), self.tr("Fortryd"), self.messages)
-
-    def toggle_read(self) -> None:
-        ids = self._targets()
-        rows = [self.inbox.model.cached_row(i) for i in ids]
-        read = not all(r.read for r in rows if r is not None)
-
-        async def run() -> None:
-            await self.backend.mark_read(ids, read)
-            self.inbox.model.invalidate(ids)
-
-        spawn(run(), self.tr("Læst/ulæst"), self.messages)
-
     async def refresh_outbox_count(self) -> None:
         counts = await self.backend.outbox_counts()
         self.set_outbox_count(counts.get("open", 0))
 
-    # ------------------------------------------------------------------ events from the core
-    def on_outbox_changed(self) -> None:
-        """The worker delivered/failed something: refresh pending rows and the current item."""
-        pending = [
-            i
-            for i in self.inbox.model.ids()
-            if (r := self.inbox.model.cached_row(i)) is not None and r.status == ItemStatus.PENDING
-        ]
-        if pending:
-            self.inbox.model.invalidate(pending)
-            self.inbox.update_counts()
-        spawn(self.reload_current(), self.tr("Opdater element"))
-        spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
+    # ------------------------------------------------------------------ what changed
+    def _on_changes(self, changes: OpChanges) -> None:
+        """The window's own share of a change: the current item's decision state, the outbox
+        counter, the unread count in the title and the new-mail notice."""
+        if changes.affects(self.inbox.current_id()):
+            spawn(self.reload_current(), self.tr("Opdater element"))
+        if changes.outbox:
+            spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
+        if changes.read or changes.counts:
+            self._count_unread()
+        if changes.arrived:
+            self.notify_new(changes.arrived)
+
+    def _count_unread(self) -> None:
+        if self._unread_task is not None and not self._unread_task.done():
+            self._unread_again = True
+            return
+        self._unread_task = spawn(self._update_unread(), self.tr("Ulæste"))
+
+    async def _update_unread(self) -> None:
+        while True:
+            self._unread_again = False
+            # Coalesced: a burst of read marks (J held down) is one count, after the selection.
+            await asyncio.sleep(0.3)
+            count = await self.backend.unread_count()
+            if not self._unread_again:
+                break
+        self.set_unread(count)
 
     # ------------------------------------------------------------------ window state
     def restore_state(self) -> None:
@@ -718,23 +458,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         super().closeEvent(event)
-
-
-def _describe(decision: Decision) -> str:
-    """One line for a decision: the action and what it targets."""
-    match decision:
-        case Journalise(case_number=number, case_id=case_id):
-            target = number or case_id
-        case Assign(caseworker_label=label, caseworker_id=cw_id, case_number=number):
-            who = label or cw_id
-            target = f"{who} · {number}" if number else who
-        case Forward(receiver_label=label, receiver_id=receiver_id, kle=kle):
-            target = label or receiver_id or kle or ""
-        case Reject(reason=reason):
-            target = reason
-        case JournalNote(title=title, case_id=case_id):
-            target = title or case_id
-    return f"{labels.action_label(decision.action)} {target}".strip()
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:

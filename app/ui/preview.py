@@ -169,8 +169,8 @@ class PdfViewer(QWidget):
         self.zoom_in = QToolButton(self, text="+", toolTip=self.tr("Zoom ind (Ctrl++)"))
         self.zoom_out.setAccessibleName(self.tr("Zoom ud"))
         self.zoom_in.setAccessibleName(self.tr("Zoom ind"))
-        self.zoom_out.clicked.connect(lambda: self._zoom(1 / 1.25))
-        self.zoom_in.clicked.connect(lambda: self._zoom(1.25))
+        self.zoom_out.clicked.connect(lambda: self.zoom_by(1 / 1.25))
+        self.zoom_in.clicked.connect(lambda: self.zoom_by(1.25))
         self.find = QLineEdit(self)
         self.find.setPlaceholderText(self.tr("Søg i PDF"))
         self.find.setAccessibleName(self.tr("Søg i PDF"))
@@ -229,7 +229,8 @@ class PdfViewer(QWidget):
     def _jump(self, page: int) -> None:
         self.view.pageNavigator().jump(page - 1, QPointF(), self.view.pageNavigator().currentZoom())
 
-    def _zoom(self, factor: float) -> None:
+    def zoom_by(self, factor: float) -> None:
+        """Zoom the PDF by `factor` (> 1 in, < 1 out), within 25 % … 600 %."""
         self.view.setZoomMode(QPdfView.ZoomMode.Custom)
         self.view.setZoomFactor(max(0.25, min(6.0, self.view.zoomFactor() * factor)))
 

@@ -1,4 +1,4 @@
-"""Glue between D's suggestion engine (Qt-free, `app.suggest.engine`) and the suggestion panel.
+"""Between the suggestion engine (Qt-free, `app.suggest.engine`) and the suggestion panel.
 
 Turns the engine's ranked result into small frozen `CaseChoice`s the panel can show (case
 number, title, score, reasons), and offers case search by CPR, name or case number. Runs on a
@@ -7,16 +7,12 @@ worker thread (never call it from the UI thread). Never logs CPR numbers or name
 
 from __future__ import annotations
 
-import logging
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from app.dubu.dataset import Case, DubuDataset
 from app.sf1606.model import MemoMessage
-
-log = logging.getLogger("postfordeler.ui.suggest")
-_DIGITS = re.compile(r"\D")
+from app.suggest.engine import Suggestion, SuggestionEngine, SuggestionResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,28 +37,12 @@ class SuggestionView:
     note: str | None = None  # e.g. "ny sag eller genåbning"
 
 
-def _reason_text(reason: Any) -> str:
-    for attr in ("text", "label", "description"):
-        value = getattr(reason, attr, None)
-        if isinstance(value, str):
-            return value
-    return str(reason)
-
-
 class Suggester:
-    """Wraps `SuggestionEngine` over a `DubuDataset` (or a minimal fallback if the engine is
-    not installed, which only knows a retursvar's letter)."""
+    """Wraps `SuggestionEngine` over a `DubuDataset` for the panel."""
 
-    def __init__(self, dataset: DubuDataset, engine: Any | None = None) -> None:
+    def __init__(self, dataset: DubuDataset, engine: SuggestionEngine | None = None) -> None:
         self.dataset = dataset
-        if engine is None:
-            try:
-                from app.suggest.engine import SuggestionEngine
-
-                engine = SuggestionEngine(dataset)
-            except ImportError:
-                log.warning("suggestion engine not available; only retursvar are suggested")
-        self.engine = engine
+        self.engine = engine or SuggestionEngine(dataset)
 
     def _choice(self, case: Case, score: float | None, reasons: tuple[str, ...]) -> CaseChoice:
         worker = self.dataset.caseworker(case.caseworker_id)
@@ -78,48 +58,31 @@ class Suggester:
             caseworker_label=f"{worker.name} ({worker.initials})" if worker else None,
         )
 
-    def _from_result(self, result: Any) -> SuggestionView:
-        items = getattr(result, "suggestions", result) or ()
+    def _choices(self, suggestions: Iterable[Suggestion]) -> tuple[CaseChoice, ...]:
         choices = []
-        for s in items:
+        for s in suggestions:
             case = self.dataset.case_by_id(s.case_id)
-            reasons = tuple(_reason_text(r) for r in (getattr(s, "reasons", ()) or ()))
-            if case is None:
+            if case is None:  # the engine knows a case the dataset does not list
                 choices.append(
                     CaseChoice(
-                        s.case_id,
-                        getattr(s, "case_number", "") or "",
-                        "",
-                        getattr(s, "score", None),
-                        reasons,
-                        True,
-                        None,
-                        None,
-                        None,
+                        s.case_id, s.case_number, "", s.score, s.reasons, True, None, None, None
                     )
                 )
             else:
-                choices.append(self._choice(case, getattr(s, "score", None), reasons))
-        receiver = getattr(result, "receiver", None) or getattr(result, "forward_to", None)
+                choices.append(self._choice(case, s.score, s.reasons))
+        return tuple(choices)
+
+    def _from_result(self, result: SuggestionResult) -> SuggestionView:
         return SuggestionView(
-            choices=tuple(choices),
-            misrouted=bool(getattr(result, "misrouted", False)),
-            misroute_reason=_opt_text(getattr(result, "misroute_topic", None)),
-            receiver=_opt_text(receiver),
-            note=_opt_text(
-                getattr(result, "note", None) or getattr(result, "abstain_reason", None)
-            ),
+            choices=self._choices(result.suggestions),
+            misrouted=result.misrouted,
+            misroute_reason=result.misroute_topic,
+            receiver=result.forward_to,
+            note=result.note,
         )
 
     def suggest(self, message: MemoMessage) -> SuggestionView:
-        if self.engine is not None:
-            return self._from_result(self.engine.suggest(message))
-        for reply in message.reply_data:
-            letter = self.dataset.letter_by_uuid(reply.message_uuid)
-            case = self.dataset.case_by_id(letter.case_id) if letter else None
-            if case is not None:
-                return SuggestionView((self._choice(case, 0.95, ("svar på brev sendt på sagen",)),))
-        return SuggestionView()
+        return self._from_result(self.engine.suggest(message))
 
     def search(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
         """Cases for a CPR (child or party), a case number or a name; with the message, the
@@ -127,30 +90,9 @@ class Suggester:
         query = query.strip()
         if not query:
             return SuggestionView()
-        if self.engine is not None:
-            if message is not None:
-                return self._from_result(self.engine.suggest(message, query=query))
-            return self._from_result(self.engine.search_cases(query))
-        digits = _DIGITS.sub("", query)
-        cases: list[Case] = []
-        if len(digits) == 10:
-            cases = [*self.dataset.cases_for_child(digits), *self.dataset.cases_for_party(digits)]
-        if not cases:
-            cases = list(self.dataset.cases_by_number(query))
-        if not cases:
-            for person, _score in self.dataset.search_names(query, limit=10):
-                cases.extend(self.dataset.cases_for_child(person.cpr))
-        seen: dict[str, Case] = {}
-        for case in cases:
-            seen.setdefault(case.id, case)
-        ranked = sorted(seen.values(), key=lambda c: (not c.is_open, c.number))
-        return SuggestionView(tuple(self._choice(c, None, ()) for c in ranked[:20]))
+        if message is not None:
+            return self._from_result(self.engine.suggest(message, query=query))
+        return SuggestionView(self._choices(self.engine.search_cases(query)))
 
     def caseworkers(self) -> list[tuple[str, str, str]]:
         return [(w.id, f"{w.name} ({w.initials})", w.team) for w in self.dataset.caseworkers()]
-
-
-def _opt_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else _reason_text(value)

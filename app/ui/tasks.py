@@ -1,9 +1,11 @@
 """The one way the UI runs background work, and the one way it tells the user something.
 
-`Background` runs blocking reads on a read thread and writes on C's single DB writer thread
-(`DbWorker`), and hands results back as awaitables on the qasync loop (the UI thread). `spawn`
-starts a coroutine as a task that is kept alive and whose failure is reported through the
-`Messages` bridge instead of vanishing. Widgets never touch threads themselves.
+`Background` runs blocking reads on a read thread and writes on the client's single DB writer
+thread (`app.core.worker.DbWorker`), and hands results back as awaitables on the qasync loop
+(the UI thread). `spawn` starts a coroutine as a task that is kept alive and whose failure is
+reported through the `Messages` bridge instead of vanishing. `ChangeBus` broadcasts what an
+operation changed (`app.core.changes.OpChanges`) once to every view. Widgets never touch
+threads themselves.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+
+from app.core.changes import OpChanges
 
 log = logging.getLogger("postfordeler.ui")
 T = TypeVar("T")
@@ -31,6 +35,17 @@ class Messages(QObject):
 
     def show_error(self, text: str, detail: str = "") -> None:
         self.error.emit(text, detail)
+
+
+class ChangeBus(QObject):
+    """The one "what changed" signal: operations publish their `OpChanges` once; each view
+    connects to `changed` and decides how to refresh (rows, ids, counts, outbox counter)."""
+
+    changed = Signal(object)  # OpChanges
+
+    def publish(self, changes: OpChanges) -> None:
+        if changes:
+            self.changed.emit(changes)
 
 
 class Background:

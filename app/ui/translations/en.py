@@ -214,6 +214,7 @@ EN: dict[str, str] = {
     "Type": "Kind",
     "Tæl visninger": "Count views",
     "Udbakke": "Outbox",
+    "Ulæste": "Unread",
     "Udbakke: %1": "Outbox: %1",
     "Udseende": "Appearance",
     "Ufordelte": "Undistributed",

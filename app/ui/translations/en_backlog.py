@@ -1,7 +1,7 @@
 """English for the backlog (team lead) and caseworker views: Danish source → English.
 
-Merged into `app.ui.translations.en` by the coordinator (`EN.update(EN_BACKLOG)` and
-`EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)`), then `python -m app.ui.i18n_build`.
+`app.ui.translations.en` includes these (`EN.update(EN_BACKLOG)` and
+`EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)`); `python -m app.ui.i18n_build` compiles them.
 Sources that `en.EN` already has (Sagsbehandler, Modtaget, Fordelt, Afventer, Alder, Type,
 Afsender, Emne, Status, "%1 d", "Ældre end 2 arbejdsdage") are not repeated.
 """

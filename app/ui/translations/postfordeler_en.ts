@@ -36,232 +36,232 @@
 <context>
     <name>BacklogView</name>
     <message>
-        <location filename="../backlog_view.py" line="78" />
+        <location filename="../backlog_view.py" line="79" />
         <source>ma</source>
         <comment>weekday</comment>
         <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="79" />
+        <location filename="../backlog_view.py" line="80" />
         <source>ti</source>
         <comment>weekday</comment>
         <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="80" />
+        <location filename="../backlog_view.py" line="81" />
         <source>on</source>
         <comment>weekday</comment>
         <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="81" />
+        <location filename="../backlog_view.py" line="82" />
         <source>to</source>
         <comment>weekday</comment>
         <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="82" />
+        <location filename="../backlog_view.py" line="83" />
         <source>fr</source>
         <comment>weekday</comment>
         <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="83" />
+        <location filename="../backlog_view.py" line="84" />
         <source>lø</source>
         <comment>weekday</comment>
         <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="84" />
+        <location filename="../backlog_view.py" line="85" />
         <source>sø</source>
         <comment>weekday</comment>
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="148" />
+        <location filename="../backlog_view.py" line="149" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="149" />
+        <location filename="../backlog_view.py" line="150" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="150" />
-        <location filename="../backlog_view.py" line="253" />
+        <location filename="../backlog_view.py" line="151" />
+        <location filename="../backlog_view.py" line="254" />
         <source>Over målet</source>
         <translation>Over the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="151" />
+        <location filename="../backlog_view.py" line="152" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="152" />
-        <location filename="../backlog_view.py" line="392" />
+        <location filename="../backlog_view.py" line="153" />
+        <location filename="../backlog_view.py" line="393" />
         <source>Ældste</source>
         <translation>Oldest</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="187" />
-        <location filename="../backlog_view.py" line="483" />
+        <location filename="../backlog_view.py" line="188" />
+        <location filename="../backlog_view.py" line="484" />
         <source>Modtaget %1</source>
         <translation>Received %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="240" />
+        <location filename="../backlog_view.py" line="241" />
         <source>Alder på ubehandlede elementer i arbejdsdage</source>
         <translation>Age of unhandled items in working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="250" />
+        <location filename="../backlog_view.py" line="251" />
         <source>Alder i arbejdsdage (ubehandlede)</source>
         <translation>Age in working days (unhandled)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="252" />
+        <location filename="../backlog_view.py" line="253" />
         <source>Inden for målet</source>
         <translation>Within the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="293" />
+        <location filename="../backlog_view.py" line="294" />
         <source>Modtaget og besluttet pr. arbejdsdag</source>
         <translation>Received and decided per working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../backlog_view.py" line="302" />
+        <location filename="../backlog_view.py" line="303" />
         <source>Modtaget og besluttet, seneste %n arbejdsdage</source>
         <translation><numerusform>Received and decided, last %n working days</numerusform><numerusform>Received and decided, last %n working days</numerusform></translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="306" />
+        <location filename="../backlog_view.py" line="307" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="307" />
+        <location filename="../backlog_view.py" line="308" />
         <source>Besluttet</source>
         <translation>Decided</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="329" />
+        <location filename="../backlog_view.py" line="330" />
         <source>%1: modtaget %2, besluttet %3</source>
         <translation>%1: received %2, decided %3</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="368" />
+        <location filename="../backlog_view.py" line="369" />
         <source>Overblik over indgående post</source>
         <translation>Incoming post overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="376" />
+        <location filename="../backlog_view.py" line="377" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="378" />
+        <location filename="../backlog_view.py" line="379" />
         <source>Opdatér overblikket</source>
         <translation>Refresh the overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="379" />
+        <location filename="../backlog_view.py" line="380" />
         <source>Opdatér tallene (F5)</source>
         <translation>Refresh the figures (F5)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="390" />
+        <location filename="../backlog_view.py" line="391" />
         <source>Åbne</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="391" />
+        <location filename="../backlog_view.py" line="392" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="393" />
+        <location filename="../backlog_view.py" line="394" />
         <source>Afventer levering</source>
         <translation>Awaiting delivery</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="394" />
+        <location filename="../backlog_view.py" line="395" />
         <source>Fejlede</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="418" />
+        <location filename="../backlog_view.py" line="419" />
         <source>Fordelt pr. sagsbehandler</source>
         <translation>Distributed per caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="434" />
+        <location filename="../backlog_view.py" line="435" />
         <source>Hos sagsbehandlerne</source>
         <translation>With the caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="439" />
+        <location filename="../backlog_view.py" line="440" />
         <source>Intet er fordelt til sagsbehandlere lige nu.</source>
         <translation>Nothing is distributed to caseworkers right now.</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="469" />
+        <location filename="../backlog_view.py" line="470" />
         <source>%1 ufordelte · %2 hos sagsbehandlere</source>
         <translation>%1 undistributed · %2 with caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="475" />
+        <location filename="../backlog_view.py" line="476" />
         <source>Mål: journaliseret inden %1 arbejdsdage</source>
         <translation>Goal: journalised within %1 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="479" />
+        <location filename="../backlog_view.py" line="480" />
         <source>Intet ubehandlet</source>
         <translation>Nothing unhandled</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="490" />
+        <location filename="../backlog_view.py" line="491" />
         <source>Beslutninger i udbakken · %1 prøves igen</source>
         <translation>Decisions in the outbox · %1 being retried</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="496" />
+        <location filename="../backlog_view.py" line="497" />
         <source>Afvist af modtageren – skal besluttes igen</source>
         <translation>Refused by the receiver – decide again</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="506" />
+        <location filename="../backlog_view.py" line="507" />
         <source>Opdateret %1</source>
         <translation>Updated %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="513" />
+        <location filename="../backlog_view.py" line="514" />
         <source>Pr. type: %1</source>
         <translation>By kind: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="514" />
+        <location filename="../backlog_view.py" line="515" />
         <source>Pr. status: %1</source>
         <translation>By status: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="518" />
+        <location filename="../backlog_view.py" line="519" />
         <source>Låst af fordelere: %1</source>
         <translation>Locked by distributors: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="527" />
+        <location filename="../backlog_view.py" line="528" />
         <source>Opdatér overblik</source>
         <translation>Refresh overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="530" />
+        <location filename="../backlog_view.py" line="531" />
         <source>Opdaterer …</source>
         <translation>Refreshing …</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="534" />
+        <location filename="../backlog_view.py" line="535" />
         <source>Tallene kunne ikke hentes</source>
         <translation>The figures could not be loaded</translation>
     </message>
@@ -269,109 +269,167 @@
 <context>
     <name>CaseworkerView</name>
     <message>
-        <location filename="../caseworker_view.py" line="68" />
+        <location filename="../caseworker_view.py" line="69" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="69" />
+        <location filename="../caseworker_view.py" line="70" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="70" />
+        <location filename="../caseworker_view.py" line="71" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="71" />
+        <location filename="../caseworker_view.py" line="72" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="72" />
+        <location filename="../caseworker_view.py" line="73" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="73" />
+        <location filename="../caseworker_view.py" line="74" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="74" />
+        <location filename="../caseworker_view.py" line="75" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="126" />
+        <location filename="../caseworker_view.py" line="127" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="177" />
+        <location filename="../caseworker_view.py" line="178" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="182" />
+        <location filename="../caseworker_view.py" line="183" />
         <source>&amp;Sagsbehandler:</source>
         <translation>&amp;Caseworker:</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="184" />
+        <location filename="../caseworker_view.py" line="185" />
         <source>Vis også &amp;behandlede</source>
         <translation>Also show &amp;handled</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="186" />
+        <location filename="../caseworker_view.py" line="187" />
         <source>Vis også behandlede elementer</source>
         <translation>Also show handled items</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="187" />
+        <location filename="../caseworker_view.py" line="188" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="189" />
+        <location filename="../caseworker_view.py" line="190" />
         <source>Opdatér listen</source>
         <translation>Refresh the list</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="190" />
+        <location filename="../caseworker_view.py" line="191" />
         <source>Opdatér listen (F5)</source>
         <translation>Refresh the list (F5)</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="211" />
+        <location filename="../caseworker_view.py" line="212" />
         <source>Fordelt til sagsbehandleren</source>
         <translation>Distributed to the caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="275" />
+        <location filename="../caseworker_view.py" line="276" />
         <source>Intet fordelt til %1 mangler at blive journaliseret.</source>
         <translation>Nothing distributed to %1 awaits journalising.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../caseworker_view.py" line="280" />
+        <location filename="../caseworker_view.py" line="281" />
         <source>%n element(er) fordelt til %1</source>
         <translation><numerusform>%n item(s) distributed to %1</numerusform><numerusform>%n item(s) distributed to %1</numerusform></translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="282" />
+        <location filename="../caseworker_view.py" line="283" />
         <source>%1 ældre end %2 arbejdsdage</source>
         <translation>%1 older than %2 working days</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="288" />
+        <location filename="../caseworker_view.py" line="289" />
         <source>ældste modtaget %1</source>
         <translation>oldest received %1</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="304" />
+        <location filename="../caseworker_view.py" line="305" />
         <source>Hent fordelte elementer</source>
         <translation>Load distributed items</translation>
+    </message>
+</context>
+<context>
+    <name>DecisionFlow</name>
+    <message>
+        <location filename="../decision_flow.py" line="86" />
+        <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
+        <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="90" />
+        <source>Seneste forsøg: %1</source>
+        <translation>Last attempt: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="92" />
+        <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
+        <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="101" />
+        <source>Låst af %1 – du kan ikke handle på det.</source>
+        <translation>Locked by %1 – you cannot act on it.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="149" />
+        <source>Fordel</source>
+        <translation>Assign</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="184" />
+        <source>Videresend</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="207" />
+        <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
+        <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="232" />
+        <source>Handlingen er fortrudt.</source>
+        <translation>The action was undone.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="234" />
+        <source>For sent at fortryde: handlingen er sendt.</source>
+        <translation>Too late to undo: the action was sent.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="237" />
+        <source>Fortryd</source>
+        <translation>Undo</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="247" />
+        <source>Læst/ulæst</source>
+        <translation>Read/unread</translation>
     </message>
 </context>
 <context>
@@ -392,79 +450,79 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="274" />
+        <location filename="../preview.py" line="275" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="281" />
+        <location filename="../preview.py" line="282" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="282" />
+        <location filename="../preview.py" line="283" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="284" />
+        <location filename="../preview.py" line="285" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="285" />
+        <location filename="../preview.py" line="286" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="295" />
+        <location filename="../preview.py" line="296" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="297" />
+        <location filename="../preview.py" line="298" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="318" />
+        <location filename="../preview.py" line="319" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="335" />
+        <location filename="../preview.py" line="336" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="351" />
+        <location filename="../preview.py" line="352" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="413" />
+        <location filename="../preview.py" line="414" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="420" />
+        <location filename="../preview.py" line="421" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="431" />
+        <location filename="../preview.py" line="432" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="433" />
+        <location filename="../preview.py" line="434" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="458" />
+        <location filename="../preview.py" line="459" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -473,7 +531,7 @@ Only open it if you trust the sender.</translation>
     <name>ForwardDialog</name>
     <message>
         <location filename="../dialogs.py" line="183" />
-        <location filename="../dialogs.py" line="203" />
+        <location filename="../dialogs.py" line="200" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
@@ -484,13 +542,13 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../dialogs.py" line="190" />
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="197" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="199" />
-        <location filename="../dialogs.py" line="201" />
+        <location filename="../dialogs.py" line="196" />
+        <location filename="../dialogs.py" line="198" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -581,27 +639,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="214" />
+        <location filename="../inbox_model.py" line="218" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="224" />
+        <location filename="../inbox_model.py" line="228" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="236" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="243" />
+        <location filename="../inbox_model.py" line="247" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="250" />
+        <location filename="../inbox_model.py" line="254" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -609,137 +667,138 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxPane</name>
     <message>
-        <location filename="../inbox_pane.py" line="74" />
+        <location filename="../inbox_pane.py" line="77" />
         <source>Gemte visninger</source>
         <translation>Saved views</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="87" />
+        <location filename="../inbox_pane.py" line="90" />
         <source>Søg i afsender, emne og tekst (Ctrl+F)</source>
         <translation>Search sender, subject and text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="88" />
+        <location filename="../inbox_pane.py" line="91" />
         <source>Hurtigsøgning</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="95" />
+        <location filename="../inbox_pane.py" line="98" />
+        <location filename="../inbox_pane.py" line="327" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="97" />
+        <location filename="../inbox_pane.py" line="100" />
         <source>Vis filtre</source>
         <translation>Show filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="105" />
+        <location filename="../inbox_pane.py" line="108" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="107" />
+        <location filename="../inbox_pane.py" line="110" />
         <source>Alle typer</source>
         <translation>All kinds</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="112" />
+        <location filename="../inbox_pane.py" line="115" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="114" />
+        <location filename="../inbox_pane.py" line="117" />
         <source>Alle statusser</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="118" />
+        <location filename="../inbox_pane.py" line="121" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="118" />
+        <location filename="../inbox_pane.py" line="121" />
         <source>Alle kontaktpunkter</source>
         <translation>All contact points</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="120" />
+        <location filename="../inbox_pane.py" line="123" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="122" />
+        <location filename="../inbox_pane.py" line="125" />
         <source>Alle aldre</source>
         <translation>All ages</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="123" />
+        <location filename="../inbox_pane.py" line="126" />
         <source>Over 1 arbejdsdag</source>
         <translation>Over 1 working day</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="124" />
+        <location filename="../inbox_pane.py" line="127" />
         <source>Over 2 arbejdsdage</source>
         <translation>Over 2 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="125" />
+        <location filename="../inbox_pane.py" line="128" />
         <source>Over 5 arbejdsdage</source>
         <translation>Over 5 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="126" />
+        <location filename="../inbox_pane.py" line="129" />
         <source>Over 10 arbejdsdage</source>
         <translation>Over 10 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="130" />
+        <location filename="../inbox_pane.py" line="133" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="131" />
+        <location filename="../inbox_pane.py" line="134" />
         <source>Alle sagsbehandlere</source>
         <translation>All caseworkers</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="131" />
+        <location filename="../inbox_pane.py" line="134" />
         <source>Ingen</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="137" />
         <source>Låst af</source>
         <translation>Locked by</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="137" />
         <source>Alle låse</source>
         <translation>All locks</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="137" />
         <source>Ikke låst</source>
         <translation>Not locked</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="151" />
+        <location filename="../inbox_pane.py" line="154" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="266" />
+        <location filename="../inbox_pane.py" line="269" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="293" />
+        <location filename="../inbox_pane.py" line="296" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="299" />
+        <location filename="../inbox_pane.py" line="304" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -966,258 +1025,102 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="107" />
+        <location filename="../main_window.py" line="114" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113" />
+        <location filename="../main_window.py" line="120" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="121" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="106" />
+        <location filename="../main_window.py" line="113" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="129" />
+        <location filename="../main_window.py" line="136" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="168" />
-        <source>Næste element</source>
-        <translation>Next item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="169" />
-        <source>Forrige element</source>
-        <translation>Previous item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="170" />
-        <source>Næste / forrige element</source>
-        <translation>Next / previous item</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="172" />
-        <source>Journalisér på valgt forslag</source>
-        <translation>Journalise on the selected suggestion</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="183" />
-        <source>Fordel til sagsbehandler</source>
-        <translation>Assign to caseworker</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="184" />
-        <source>Afvis (fejlsendt)</source>
-        <translation>Reject (misrouted)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="185" />
-        <location filename="../main_window.py" line="577" />
-        <source>Videresend</source>
-        <translation>Forward</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="187" />
-        <source>Fortryd (mens den venter i udbakken)</source>
-        <translation>Undo (while it waits in the outbox)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="189" />
-        <source>Hurtigsøgning i indbakken</source>
-        <translation>Quick search in the inbox</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="191" />
-        <source>Søg sag (CPR, navn, sagsnummer)</source>
-        <translation>Search case (CPR, name, case number)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="196" />
-        <source>Vælg forslag 1–5</source>
-        <translation>Pick suggestion 1–5</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="202" />
-        <source>Markér som ulæst / læst</source>
-        <translation>Mark as unread / read</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="203" />
-        <source>Gå til indbakken</source>
-        <translation>Go to the inbox</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="205" />
-        <source>Visning: Ufordelte … Alle</source>
-        <translation>View: Undistributed … All</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="215" />
-        <source>Vis/skjul filtre</source>
-        <translation>Show/hide filters</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="216" />
-        <source>Åbn fil</source>
-        <translation>Open file</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="217" />
-        <source>Gem fil</source>
-        <translation>Save file</translation>
-    </message>
-    <message>
         <location filename="../main_window.py" line="218" />
-        <source>Næste dokument</source>
-        <translation>Next document</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="219" />
-        <source>Zoom ind / ud i PDF</source>
-        <translation>Zoom in / out in the PDF</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="220" />
-        <source>Hent ny post nu</source>
-        <translation>Fetch new mail now</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="221" />
-        <source>Indstillinger</source>
-        <translation>Settings</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="222" />
-        <source>Tastaturgenveje</source>
-        <translation>Keyboard shortcuts</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="302" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="319" />
+        <location filename="../main_window.py" line="235" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320" />
+        <location filename="../main_window.py" line="236" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="237" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="338" />
+        <location filename="../main_window.py" line="254" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="349" />
-        <location filename="../main_window.py" line="361" />
+        <location filename="../main_window.py" line="265" />
+        <location filename="../main_window.py" line="277" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356" />
+        <location filename="../main_window.py" line="272" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="365" />
+        <location filename="../main_window.py" line="281" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="399" />
+        <location filename="../main_window.py" line="315" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
-        <location filename="../main_window.py" line="467" />
-        <location filename="../main_window.py" line="474" />
+        <location filename="../main_window.py" line="323" />
+        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="357" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="434" />
-        <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
-        <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="438" />
-        <source>Seneste forsøg: %1</source>
-        <translation>Last attempt: %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="440" />
-        <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
-        <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="449" />
-        <source>Låst af %1 – du kan ikke handle på det.</source>
-        <translation>Locked by %1 – you cannot act on it.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="481" />
+        <location filename="../main_window.py" line="364" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="543" />
-        <source>Fordel</source>
-        <translation>Assign</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="598" />
-        <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
-        <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="625" />
-        <source>Handlingen er fortrudt.</source>
-        <translation>The action was undone.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="627" />
-        <source>For sent at fortryde: handlingen er sendt.</source>
-        <translation>Too late to undo: the action was sent.</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="630" />
-        <source>Fortryd</source>
-        <translation>Undo</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="641" />
-        <source>Læst/ulæst</source>
-        <translation>Read/unread</translation>
-    </message>
-    <message>
-        <location filename="../main_window.py" line="658" />
+        <location filename="../main_window.py" line="406" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="659" />
+        <location filename="../main_window.py" line="408" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="418" />
+        <source>Ulæste</source>
+        <translation>Unread</translation>
     </message>
 </context>
 <context>
@@ -1279,7 +1182,7 @@ Only open it if you trust the sender.</translation>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="242" />
+        <location filename="../preview.py" line="243" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1523,12 +1426,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="217" />
+        <location filename="../dialogs.py" line="214" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="227" />
+        <location filename="../dialogs.py" line="224" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1652,6 +1555,119 @@ Only open it if you trust the sender.</translation>
     </message>
 </context>
 <context>
+    <name>WindowActions</name>
+    <message>
+        <location filename="../actions.py" line="84" />
+        <source>Næste element</source>
+        <translation>Next item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="85" />
+        <source>Forrige element</source>
+        <translation>Previous item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="86" />
+        <source>Næste / forrige element</source>
+        <translation>Next / previous item</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="88" />
+        <source>Journalisér på valgt forslag</source>
+        <translation>Journalise on the selected suggestion</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="99" />
+        <source>Fordel til sagsbehandler</source>
+        <translation>Assign to caseworker</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="100" />
+        <source>Afvis (fejlsendt)</source>
+        <translation>Reject (misrouted)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="101" />
+        <source>Videresend</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="102" />
+        <source>Fortryd (mens den venter i udbakken)</source>
+        <translation>Undo (while it waits in the outbox)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="103" />
+        <source>Hurtigsøgning i indbakken</source>
+        <translation>Quick search in the inbox</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="105" />
+        <source>Søg sag (CPR, navn, sagsnummer)</source>
+        <translation>Search case (CPR, name, case number)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="110" />
+        <source>Vælg forslag 1–5</source>
+        <translation>Pick suggestion 1–5</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="113" />
+        <source>Markér som ulæst / læst</source>
+        <translation>Mark as unread / read</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="114" />
+        <source>Gå til indbakken</source>
+        <translation>Go to the inbox</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="116" />
+        <source>Visning: Ufordelte … Alle</source>
+        <translation>View: Undistributed … All</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="123" />
+        <source>Vis/skjul filtre</source>
+        <translation>Show/hide filters</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="124" />
+        <source>Åbn fil</source>
+        <translation>Open file</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="125" />
+        <source>Gem fil</source>
+        <translation>Save file</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="126" />
+        <source>Næste dokument</source>
+        <translation>Next document</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="127" />
+        <source>Zoom ind / ud i PDF</source>
+        <translation>Zoom in / out in the PDF</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="129" />
+        <source>Hent ny post nu</source>
+        <translation>Fetch new mail now</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="130" />
+        <source>Indstillinger</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="131" />
+        <source>Tastaturgenveje</source>
+        <translation>Keyboard shortcuts</translation>
+    </message>
+</context>
+<context>
     <name>_Dialog</name>
     <message>
         <location filename="../dialogs.py" line="45" />
@@ -1662,12 +1678,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="288" />
+        <location filename="../app.py" line="254" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="312" />
+        <location filename="../app.py" line="280" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>

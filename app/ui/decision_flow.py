@@ -1,0 +1,293 @@
+"""Decisions from the main window: journalise, assign, reject, forward, undo and read marks.
+
+`DecisionFlow` opens the small decision dialog for the current item (or the selected items),
+turns what the distributor chose into outbox entries through the backend, publishes what that
+changed once on the window's `ChangeBus` (the views refresh themselves from it) and shows the
+current item's decision state ("afventer", then the result) on the suggestion panel. It never
+opens a database session or a network client itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from app.core import routing
+from app.core.changes import OpChanges
+from app.decisions import (
+    Assign,
+    Decision,
+    DecisionError,
+    Forward,
+    Journalise,
+    JournalNote,
+    Reject,
+)
+from app.models.schema import ItemStatus, OutboxStatus
+from app.ui import labels
+from app.ui.backend import ItemDetail, UiBackend
+from app.ui.dialogs import AssignDialog, ForwardDialog, JournaliseDialog, RejectDialog
+from app.ui.inbox_pane import InboxPane
+from app.ui.suggestion_panel import SuggestionPanel
+from app.ui.tasks import ChangeBus, Messages, spawn
+
+
+class DecisionHost(Protocol):
+    """What the decisions need of the main window."""
+
+    backend: UiBackend
+    messages: Messages
+    changes: ChangeBus
+    inbox: InboxPane
+    panel: SuggestionPanel
+    detail: ItemDetail | None  # the item on screen
+
+    def open_dialog(self, dialog: Any, on_accept: Callable[[], None]) -> None: ...
+
+
+class DecisionFlow(QObject):
+    """Dialogs → backend for the window's decisions; Ctrl+Z undoes the last one."""
+
+    decisionQueued = Signal(int, int)  # item id, outbox id
+
+    def __init__(self, window: QWidget, host: DecisionHost) -> None:
+        super().__init__(window)
+        self.window = window  # the dialogs' parent
+        self.host = host
+        self.backend = host.backend
+        self.messages = host.messages
+        self.inbox = host.inbox
+        self.panel = host.panel
+        self.changes = host.changes
+        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
+
+    @property
+    def detail(self) -> ItemDetail | None:
+        return self.host.detail
+
+    def _targets(self) -> list[int]:
+        ids = self.inbox.selected_ids()
+        current = self.inbox.current_id()
+        if current is not None and current not in ids:
+            ids = [current]
+        return ids
+
+    def _open(self, dialog: Any, on_accept: Any) -> None:
+        self.host.open_dialog(dialog, on_accept)
+
+    # ------------------------------------------------------------------ state
+    def show_state(self, detail: ItemDetail) -> None:
+        """Which decisions the panel offers for the item, and its pending or last decision."""
+        row = detail.row
+        pending = detail.open_outbox
+        last = detail.last_outbox
+        decidable = row.status in (ItemStatus.NEW, ItemStatus.FAILED) and pending is None
+        claimed_by_other = bool(row.claimed_by) and row.claimed_by != self.backend.user
+        undoable = (
+            pending is not None and pending.status == OutboxStatus.PENDING and pending.attempts == 0
+        )
+        self.panel.set_decidable(decidable and not claimed_by_other, undoable)
+        text = ""
+        if pending is not None:
+            text = self.tr("<b>Afventer</b> afsendelse: %1").replace(
+                "%1", _describe(pending.decision)
+            )
+            if pending.last_error:
+                text += "<br>" + self.tr("Seneste forsøg: %1").replace("%1", pending.last_error)
+        elif row.status == ItemStatus.FAILED:
+            text = self.tr("<b>Fejlet:</b> %1").replace("%1", row.status_note or "")
+        elif row.status != ItemStatus.NEW and last is not None:
+            text = "<b>" + labels.status_label(row.status) + "</b>: " + _describe(last.decision)
+        if claimed_by_other:
+            text += "<br>" + self.tr("Låst af %1 – du kan ikke handle på det.").replace(
+                "%1", row.claimed_by or ""
+            )
+        self.panel.set_state_text(text)
+
+    # ------------------------------------------------------------------ decisions
+    def journalise(self) -> None:
+        choice = self.panel.selected_choice()
+        item_id = self.inbox.current_id()
+        if choice is None or item_id is None or not self.panel.journalise_button.isEnabled():
+            return
+        dialog = JournaliseDialog(choice, parent=self.window)
+
+        def accepted() -> None:
+            note = dialog.note()
+            try:
+                decision = Journalise(
+                    case_id=choice.case_id,
+                    case_number=choice.case_number,
+                    note=JournalNote(choice.case_id, note["text"], note["title"]) if note else None,
+                )
+            except DecisionError as exc:
+                self.messages.show_error(labels.action_label(Journalise.action), str(exc))
+                return
+            self._decide([item_id], decision)
+
+        self._open(dialog, accepted)
+
+    def assign(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.assign_button.isEnabled():
+            return
+
+        async def run() -> None:
+            workers = await self.backend.caseworkers()
+            choice = self.panel.selected_choice()
+            dialog = AssignDialog(
+                workers, choice.caseworker_id if choice else None, len(ids), self.window
+            )
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                case = choice if len(ids) == 1 else None
+                try:
+                    decision = Assign(
+                        caseworker_id=selected[0],
+                        caseworker_label=selected[1],
+                        case_id=case.case_id if case is not None else None,
+                        case_number=case.case_number if case is not None else None,
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(labels.action_label(Assign.action), str(exc))
+                    return
+                self._decide(ids, decision)
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Fordel"), self.messages)
+
+    def reject_items(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.reject_button.isEnabled():
+            return
+        dialog = RejectDialog(len(ids), self.window)
+
+        def accepted() -> None:
+            if not dialog.text():
+                return
+            try:
+                decision = Reject(reason=dialog.text())
+            except DecisionError as exc:
+                self.messages.show_error(labels.action_label(Reject.action), str(exc))
+                return
+            self._decide(ids, decision)
+
+        self._open(dialog, accepted)
+
+    def forward(self) -> None:
+        ids = self._targets()
+        if not ids or not self.panel.forward_button.isEnabled():
+            return
+
+        async def run() -> None:
+            receivers = await self.backend.receivers()
+            suggested = routing.suggested_receiver(receivers, self.panel.suggested().receiver)
+            dialog = ForwardDialog(receivers, suggested, len(ids), self.window)
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                try:
+                    decision = Forward(
+                        receiver_id=selected[0],
+                        receiver_label=selected[1],
+                        comment=dialog.comment.text(),
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(labels.action_label(Forward.action), str(exc))
+                    return
+                self._decide(ids, decision)
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Videresend"), self.messages)
+
+    def _decide(self, item_ids: list[int], decision: Decision) -> None:
+        action = decision.action
+
+        async def run() -> None:
+            failures = []
+            changed: list[OpChanges] = []
+            for item_id in item_ids:
+                try:
+                    queued = await self.backend.enqueue(item_id, decision)
+                except Exception as exc:
+                    failures.append(str(exc))
+                    # A refused claim records who holds the item instead.
+                    changed.append(OpChanges(frozenset({item_id}), claims=True))
+                    continue
+                outbox_id = queued.value
+                changed.append(queued.changes)
+                self.decisionQueued.emit(item_id, outbox_id)
+                self._last_decisions.append((item_id, outbox_id))
+            self.changes.publish(OpChanges.merge_all(changed))
+            if failures:
+                self.messages.show_error(labels.action_label(action), failures[0])
+            else:
+                self.messages.show_info(
+                    self.tr("%1: lagt i udbakken (Ctrl+Z fortryder)").replace(
+                        "%1", labels.action_label(action)
+                    )
+                )
+            # On to the next item, unless the distributor already picked another one.
+            if len(item_ids) == 1 and not failures and self.inbox.current_id() == item_ids[0]:
+                self.inbox.move(1)
+
+        spawn(run(), labels.action_label(action), self.messages)
+
+    def undo(self) -> None:
+        """Undo the current item's pending decision, else the last decision made here."""
+        detail = self.detail
+        pending = detail.open_outbox if detail else None
+        if detail is not None and pending is not None:
+            target = (detail.item_id, pending.id)
+        elif self._last_decisions:
+            target = self._last_decisions.pop()
+        else:
+            return
+
+        async def run() -> None:
+            undone = await self.backend.undo(*target)
+            self.changes.publish(undone.changes)
+            self.messages.show_info(
+                self.tr("Handlingen er fortrudt.")
+                if undone.value
+                else self.tr("For sent at fortryde: handlingen er sendt.")
+            )
+
+        spawn(run(), self.tr("Fortryd"), self.messages)
+
+    def toggle_read(self) -> None:
+        ids = self._targets()
+        rows = [self.inbox.model.cached_row(i) for i in ids]
+        read = not all(r.read for r in rows if r is not None)
+
+        async def run() -> None:
+            self.changes.publish(await self.backend.mark_read(ids, read))
+
+        spawn(run(), self.tr("Læst/ulæst"), self.messages)
+
+
+def _describe(decision: Decision) -> str:
+    """One line for a decision: the action and what it targets."""
+    match decision:
+        case Journalise(case_number=number, case_id=case_id):
+            target = number or case_id
+        case Assign(caseworker_label=label, caseworker_id=cw_id, case_number=number):
+            who = label or cw_id
+            target = f"{who} · {number}" if number else who
+        case Forward(receiver_label=label, receiver_id=receiver_id, kle=kle):
+            target = label or receiver_id or kle or ""
+        case Reject(reason=reason):
+            target = reason
+        case JournalNote(title=title, case_id=case_id):
+            target = title or case_id
+    return f"{labels.action_label(decision.action)} {target}".strip()
