@@ -274,6 +274,7 @@ def test_a_refused_decision_is_shown_and_a_queued_one_described(window, filled, 
         assert backend.cache.outbox_entries(item_id=target)[0].decision == Reject(
             "Hører til Borgerservice"
         )
+        await until(lambda: window.inbox.current_id() != target, what="auto-advance")
         window.inbox.select_id(target)
         await until(
             lambda: (
