@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy.exc
 
+from app.core.parse import parse_memo
 from app.models.cache import Cache, CacheError
 from app.models.db import open_cache, raw_connect
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from app.sf1606.stored import IngestMessage
 from tests.conftest import CORPUS, MESSAGES
 
 FILES = sorted(MESSAGES.glob("*.xml"))
@@ -31,12 +33,14 @@ class Item:  # the fields of MailboxItem the cache reads (the gateway's item, as
 
 
 def _batch(paths: list[Path], start: int = 1):
+    """(item, what the sync's one parse stores) pairs, as `Cache.ingest` takes them."""
     t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     out = []
     for i, p in enumerate(paths):
         data = p.read_bytes()
-        msg = read_memo(data)
-        out.append((Item(start + i, msg.message_uuid, t0 + timedelta(seconds=i), None, data), msg))
+        parsed = parse_memo(data)
+        uuid = parsed.facts.header.message_uuid
+        out.append((Item(start + i, uuid, t0 + timedelta(seconds=i), None, data), parsed))
     return out
 
 
@@ -58,8 +62,11 @@ def test_ingest_stores_everything_and_is_idempotent(cache):
     assert (res.new, res.duplicates) == (0, 40)
     assert cache.item_count() == 40
     # same message under a new gateway id is still a duplicate (message UUID)
-    it, msg = batch[0]
-    res = cache.ingest([(Item(999, it.message_uuid.upper(), it.received_at, None, it.memo), msg)])
+    it, parsed = batch[0]
+    res = cache.ingest(
+        [(Item(999, it.message_uuid.upper(), it.received_at, None, it.memo), parsed)]
+    )
+    msg = read_memo(it.memo)
     assert (res.new, res.duplicates) == (0, 1)
     # the receipt time is the gateway's, unchanged
     item_id = cache.item_id_for_uuid(it.message_uuid)
@@ -82,14 +89,13 @@ def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path)
     assert cache.cursor() == 50
     # a failing transaction leaves neither the items nor the cursor
     bad = _batch(FILES[5:8], start=100)
-    # force a failure late inside the transaction: an item whose blob is None (NOT NULL)
+    # force a failure late inside the transaction, after the items and blobs are inserted:
+    # a loose file row whose bytes are None (NOT NULL)
+    late = IngestMessage(bad[0][1].facts, loose_files=((0, None),))  # type: ignore[arg-type]
     broken = [
         *bad,
-        (
-            Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, None),
-            bad[0][1],
-        ),
-    ]  # type: ignore[arg-type]
+        (Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, b"x"), late),
+    ]
     with pytest.raises(sqlalchemy.exc.SQLAlchemyError):
         cache.ingest(broken, cursor=200)
     assert cache.cursor() == 50
@@ -125,7 +131,8 @@ def test_full_text_search_finds_body_sender_and_subject(cache):
     batch = _batch(FILES[:60])
     cache.ingest(batch)
     # a word from a body
-    _it, msg = next((it, m) for it, m in batch if len(m.main_text().split()) > 5)
+    msgs = [read_memo(it.memo) for it, _ in batch]
+    msg = next(m for m in msgs if len(m.main_text().split()) > 5)
     word = max((w.strip(".,:;!?()\"'") for w in msg.main_text().split()), key=len)
     hits = cache.search(word)
     assert cache.item_id_for_uuid(msg.message_uuid) in hits

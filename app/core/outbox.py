@@ -320,7 +320,8 @@ class OutboxWorker:
         if task.action == "reject":
             return await self._send_reject(task)
         item = await self.worker.submit(self.cache.item, task.item_id)
-        msg = await asyncio.to_thread(self.cache.message, task.item_id)
+        source = await asyncio.to_thread(self.cache.delivery_source, task.item_id)
+        msg = source.header  # the stored header: no parse
         case = None
         case_id = payload.get("case_id") if task.action in ("journalise", "assign") else None
         if case_id:
@@ -328,7 +329,8 @@ class OutboxWorker:
         kle = payload.get("kle") or (case.kle if case is not None else None) or DEFAULT_KLE
         facet = facet_from_case_number(getattr(case, "number", None)) if case is not None else None
         files = [
-            DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files
+            DocumentFile(f.safe_filename, f.mime, data, role=str(f.role))
+            for f, data in source.files
         ]
         if not files:
             raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")

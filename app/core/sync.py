@@ -1,7 +1,7 @@
 """Pull new items from the gateway mailbox into the local cache.
 
-`sync_once` is a three-stage pipeline: while page N is parsed/validated (read_memo in a thread
-pool) and committed (one SQLite transaction on the `DbWorker` thread, cursor included), the
+`sync_once` is a three-stage pipeline: while page N is parsed (the client's one parse of each
+message, `app.core.parse.parse_items` in a thread pool) and committed (one SQLite transaction on the `DbWorker` thread, cursor included), the
 network fetch of page N+1 is already in flight. A crash at any moment loses nothing and
 duplicates nothing: each page and its cursor commit together, and a page seen twice is counted
 as duplicates, not re-inserted.
@@ -20,11 +20,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
-import hashlib
 import logging
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,30 +31,45 @@ import tenacity
 
 from app import paths
 from app.core.bigfetch import ingest_mixed_page
+from app.core.parse import parse_items, parse_memo, parse_pool
 from app.core.worker import DbWorker
-from app.models.cache import Cache, IngestResult
-from app.sf1606.mailbox_client import BIG_MEMO_BYTES
-from app.sf1606.model import MemoError, MemoMessage
+from app.models.cache import Cache, IngestResult, Parsed
+from app.sf1606.mailbox_client import BIG_MEMO_BYTES, MailboxError, MailboxUnavailable
+from app.sf1606.model import MemoError
 
 log = logging.getLogger("postfordeler.sync")
 
-_PARSE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+BACKFILL_BATCH = 100
 
 
-def parse_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """A shared pool for read_memo (lxml releases the GIL while parsing and validating)."""
-    global _PARSE_POOL
-    if _PARSE_POOL is None:
-        _PARSE_POOL = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="postfordeler-parse"
-        )
-    return _PARSE_POOL
+def _parse_stored(pairs: list[tuple[int, bytes]]) -> list[tuple[int, Parsed]]:
+    out: list[tuple[int, Parsed]] = []
+    for item_id, memo in pairs:
+        try:
+            out.append((item_id, parse_memo(memo, validate=False)))
+        except MemoError as exc:
+            out.append((item_id, exc))
+    return out
 
 
-def _mailbox_errors() -> tuple[type[BaseException], type[BaseException]]:
-    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
-
-    return MailboxError, MailboxUnavailable
+async def backfill_facts(
+    cache: Cache, worker: DbWorker, pool: concurrent.futures.Executor | None = None
+) -> int:
+    """One-time upgrade: items cached before facts were stored (revision f0005) are parsed once
+    from their stored raw bytes (checksum-verified; they were validated at their first ingest)
+    and get their facts. Returns how many were filled in; 0 once everything has facts."""
+    if await worker.submit(cache.facts_backfilled):
+        return 0
+    done = 0
+    loop = asyncio.get_running_loop()
+    while True:
+        pairs = await worker.submit(cache.items_without_facts, BACKFILL_BATCH)
+        if not pairs:
+            return done
+        parsed = await loop.run_in_executor(pool or parse_pool(), _parse_stored, pairs)
+        for item_id, result in parsed:
+            await worker.submit(cache.store_facts, item_id, result)
+        done += len(parsed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,52 +94,6 @@ class SyncResult:
         }
 
 
-def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessage | MemoError]:
-    """read_memo one item. `validate=None`: XSD-validate unless the gateway vouches for the bytes
-    (it validated them before accepting and sends their sha256; a mismatch is quarantined)."""
-    from app.sf1606.memo import read_memo
-
-    digest = getattr(item, "sha256", None)
-    if digest and hashlib.sha256(item.memo).hexdigest() != str(digest).lower():
-        log.warning("item %s quarantined: checksum mismatch", item.item_id)
-        return item, MemoError(
-            "kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum"
-        )
-    try:
-        return item, read_memo(item.memo, validate=(not digest) if validate is None else validate)
-    except MemoError as exc:
-        log.warning("item %s quarantined: %s", item.item_id, exc.reason)
-        return item, exc
-    except Exception as exc:
-        log.exception("reader failed on item %s", item.item_id)
-        return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
-
-
-def _parse_chunk(
-    items: Sequence[Any], validate: bool | None = None
-) -> list[tuple[Any, MemoMessage | MemoError]]:
-    return [_parse_one(it, validate) for it in items]
-
-
-async def parse_items(
-    items: Sequence[Any],
-    pool: concurrent.futures.Executor | None = None,
-    validate: bool | None = None,
-) -> list[tuple[Any, MemoMessage | MemoError]]:
-    """read_memo for every item, spread over the pool; order preserved."""
-    if not items:
-        return []
-    pool = pool or parse_pool()
-    loop = asyncio.get_running_loop()
-    n = max(1, min(len(items), getattr(pool, "_max_workers", 2)))
-    size = -(-len(items) // n)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    parts = await asyncio.gather(
-        *(loop.run_in_executor(pool, _parse_chunk, c, validate) for c in chunks)
-    )
-    return [pair for part in parts for pair in part]
-
-
 async def sync_once(
     client: Any,
     cache: Cache,
@@ -147,6 +114,12 @@ async def sync_once(
     worker = worker or DbWorker()
     started = time.perf_counter()
     new = duplicates = quarantined = pages = 0
+    try:
+        await backfill_facts(cache, worker, pool)
+    except BaseException:
+        if own_worker:
+            worker.close()
+        raise
     cursor = await worker.submit(cache.cursor)
     # Big items (> BIG_MEMO_BYTES) are not inlined in the page: they are streamed to disk and
     # stored from the file, so a 99 MB message never sits in memory several times over.
@@ -307,7 +280,6 @@ class Syncer:
 
     def _failed(self, exc: BaseException, retry_in: float | None) -> None:
         self._failures += 1
-        MailboxError, MailboxUnavailable = _mailbox_errors()
         err = _danish_error(exc)
         if isinstance(exc, MailboxUnavailable):
             if self._failures >= self.offline_after:
@@ -351,8 +323,6 @@ class Syncer:
                 log.exception("result callback failed")
 
     def _retrying(self, stop: tenacity.stop.stop_base) -> tenacity.AsyncRetrying:
-        _, MailboxUnavailable = _mailbox_errors()
-
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             if exc is not None:

@@ -72,11 +72,11 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (all heads: areas may add their own branch)."""
+    """Bring the schema to the newest revision (one straight chain: a second head is an error)."""
     cfg = alembic_config(engine)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, "head")
 
 
 def cache_key(path: Path) -> bytes | None:

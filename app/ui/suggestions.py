@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.dubu.dataset import Case, DubuDataset
-from app.sf1606.model import MemoMessage
+from app.sf1606.stored import MessageFacts
 
 log = logging.getLogger("postfordeler.ui.suggest")
 _DIGITS = re.compile(r"\D")
@@ -111,17 +111,18 @@ class Suggester:
             ),
         )
 
-    def suggest(self, message: MemoMessage) -> SuggestionView:
+    def suggest(self, message: MessageFacts) -> SuggestionView:
+        """Suggestions from the item's stored facts (extracted once at ingest; no parse)."""
         if self.engine is not None:
             return self._from_result(self.engine.suggest(message))
-        for reply in message.reply_data:
+        for reply in message.header.reply_data:
             letter = self.dataset.letter_by_uuid(reply.message_uuid)
             case = self.dataset.case_by_id(letter.case_id) if letter else None
             if case is not None:
                 return SuggestionView((self._choice(case, 0.95, ("svar på brev sendt på sagen",)),))
         return SuggestionView()
 
-    def search(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
+    def search(self, query: str, message: MessageFacts | None = None) -> SuggestionView:
         """Cases for a CPR (child or party), a case number or a name; with the message, the
         engine re-ranks its own suggestions so matching cases come first."""
         query = query.strip()
