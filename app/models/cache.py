@@ -21,10 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
+    Table,
     func,
     insert,
     select,
@@ -54,13 +55,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("postfordeler.cache")
 
-ITEMS = Item.__table__
-BLOBS = ItemBlob.__table__
-FACTS = ItemFacts.__table__
-FILE_DATA = ItemFileData.__table__
-FILES = ItemFile.__table__
-OUTBOX = OutboxEntry.__table__
-STATE = SyncState.__table__
+ITEMS = cast(Table, Item.__table__)
+BLOBS = cast(Table, ItemBlob.__table__)
+FACTS = cast(Table, ItemFacts.__table__)
+FILE_DATA = cast(Table, ItemFileData.__table__)
+FILES = cast(Table, ItemFile.__table__)
+OUTBOX = cast(Table, OutboxEntry.__table__)
+STATE = cast(Table, SyncState.__table__)
 BLOB_CHUNK = 1 << 20  # bytes per incremental blob write when a big item streams in
 CURSOR_KEY = "mailbox_cursor"
 FACTS_BACKFILLED_KEY = "facts_backfilled"

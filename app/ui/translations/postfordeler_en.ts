@@ -392,79 +392,84 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="274" />
+        <location filename="../preview.py" line="289" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="281" />
+        <location filename="../preview.py" line="296" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="282" />
+        <location filename="../preview.py" line="297" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="284" />
+        <location filename="../preview.py" line="299" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="285" />
+        <location filename="../preview.py" line="300" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="295" />
+        <location filename="../preview.py" line="310" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="297" />
+        <location filename="../preview.py" line="312" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="318" />
+        <location filename="../preview.py" line="334" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="335" />
+        <location filename="../preview.py" line="360" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="351" />
+        <location filename="../preview.py" line="376" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="413" />
+        <location filename="../preview.py" line="417" />
+        <source>Henter filen …</source>
+        <translation>Loading the file …</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="468" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="420" />
+        <location filename="../preview.py" line="475" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="431" />
+        <location filename="../preview.py" line="486" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="433" />
+        <location filename="../preview.py" line="488" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="458" />
+        <location filename="../preview.py" line="519" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -1022,7 +1027,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../main_window.py" line="185" />
-        <location filename="../main_window.py" line="577" />
+        <location filename="../main_window.py" line="579" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
@@ -1148,74 +1153,74 @@ Only open it if you trust the sender.</translation>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
-        <location filename="../main_window.py" line="467" />
-        <location filename="../main_window.py" line="474" />
+        <location filename="../main_window.py" line="409" />
+        <location filename="../main_window.py" line="469" />
+        <location filename="../main_window.py" line="476" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="434" />
+        <location filename="../main_window.py" line="436" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="438" />
+        <location filename="../main_window.py" line="440" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="440" />
+        <location filename="../main_window.py" line="442" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="449" />
+        <location filename="../main_window.py" line="451" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481" />
+        <location filename="../main_window.py" line="483" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="543" />
+        <location filename="../main_window.py" line="545" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="598" />
+        <location filename="../main_window.py" line="600" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="625" />
+        <location filename="../main_window.py" line="627" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="627" />
+        <location filename="../main_window.py" line="629" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="630" />
+        <location filename="../main_window.py" line="632" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="641" />
+        <location filename="../main_window.py" line="643" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="658" />
+        <location filename="../main_window.py" line="660" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="659" />
+        <location filename="../main_window.py" line="661" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
@@ -1223,63 +1228,63 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../preview.py" line="163" />
+        <location filename="../preview.py" line="177" />
         <source>Side</source>
         <translation>Page</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="164" />
+        <location filename="../preview.py" line="178" />
         <source>Side </source>
         <translation>Page </translation>
     </message>
     <message>
-        <location filename="../preview.py" line="168" />
+        <location filename="../preview.py" line="182" />
         <source>Zoom ud (Ctrl+-)</source>
         <translation>Zoom out (Ctrl+-)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="169" />
+        <location filename="../preview.py" line="183" />
         <source>Zoom ind (Ctrl++)</source>
         <translation>Zoom in (Ctrl++)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="170" />
+        <location filename="../preview.py" line="184" />
         <source>Zoom ud</source>
         <translation>Zoom out</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="171" />
+        <location filename="../preview.py" line="185" />
         <source>Zoom ind</source>
         <translation>Zoom in</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="175" />
-        <location filename="../preview.py" line="176" />
+        <location filename="../preview.py" line="189" />
+        <location filename="../preview.py" line="190" />
         <source>Søg i PDF</source>
         <translation>Search the PDF</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="179" />
+        <location filename="../preview.py" line="193" />
         <source>Kopiér tekst</source>
         <translation>Copy text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="180" />
+        <location filename="../preview.py" line="194" />
         <source>Kopiér sidens tekst til udklipsholderen</source>
         <translation>Copy the page text to the clipboard</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="195" />
+        <location filename="../preview.py" line="209" />
         <source>PDF-visning</source>
         <translation>PDF view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="223" />
+        <location filename="../preview.py" line="237" />
         <source>af %1</source>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="242" />
+        <location filename="../preview.py" line="256" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1662,12 +1667,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="288" />
+        <location filename="../app.py" line="311" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="312" />
+        <location filename="../app.py" line="338" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
