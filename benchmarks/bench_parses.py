@@ -31,7 +31,7 @@ N_MESSAGES = 60
 
 def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
     from app.core.outbox import OutboxWorker
-    from app.core.sync import sync_once
+    from app.core.sync import extract_pdf_texts, sync_once
     from app.core.worker import DbWorker
     from app.dubu.directory import HttpDubuDirectory
     from app.dubu.sf2900_client import Sf2900Client
@@ -82,6 +82,7 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
             received = parse_count() - before
             synced = await sync_once(mailbox, cache, worker=worker)  # sync
             assert synced.new == len(corpus)
+            await extract_pdf_texts(cache, worker)  # as the Syncer does after each sync
             decided = 0
             for path in corpus:
                 item_id = cache.item_id_for_uuid(path.stem)

@@ -8,22 +8,36 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-from app.sf1606.memo import parse_count
+from app.core.sync import extract_pdf_texts
+from app.sf1606.memo import parse_count, read_memo
+from app.suggest.text import message_facts
 from app.ui.backend import UiBackend
 from app.ui.suggestions import Suggester
 from app.ui.tasks import Background
+from tests.conftest import MESSAGES
 from tests.test_outbox import DATASET, LABELS, WITH_CASE, WITHOUT_CASE, World
 from tests.test_sync import USER
 
 
 def test_each_message_is_parsed_once_by_the_gateway_and_once_by_the_client(tmp_path):
-    n = len(WITH_CASE) + len(WITHOUT_CASE)
+    uuids = WITH_CASE + WITHOUT_CASE
+    n = len(uuids)
+    # what a full extraction at ingest would store (parsed here, before counting)
+    full = {u: message_facts(read_memo(MESSAGES / f"{u}.xml", locate=True)) for u in uuids}
+    assert any(f.pdf_text for f in full.values())
 
     async def main() -> None:
         before = parse_count()
         async with World(tmp_path) as w:  # pushes n messages through EP_FS1, then syncs them
             assert parse_count() - before == 2 * n  # gateway 1 + client 1, per message
             synced = parse_count()
+            # the PDF text, deferred at ingest, is completed from the stored PDFs (no parse)
+            pending = {w.item(u) for u in uuids if full[u].header.files and full[u].pdf_text}
+            assert pending <= {i for i, _ in w.cache.pdf_pending_facts(100)}
+            assert await extract_pdf_texts(w.cache, w.worker) >= len(pending)
+            assert w.cache.pdf_pending_facts(100) == []
+            for u in uuids:
+                assert w.cache.facts(w.item(u)) == full[u]
             bg = Background(writer=w.worker)
             backend = UiBackend(
                 cache=w.cache, background=bg, suggester=Suggester(DATASET), user=USER

@@ -5,7 +5,8 @@ span in the raw bytes is recorded) followed by `app.suggest.text.ingest_message`
 file bytes, body and PDF text, CPR and case-number candidates). Sync runs it for every synced
 item (`parse_items`, spread over a thread pool: lxml releases the GIL while parsing), the
 big-item path for each downloaded file (`app.core.bigfetch`), and the backfill for items cached
-before facts were stored. Nothing after ingest parses a message again.
+before facts were stored. Nothing after ingest parses a message again. The sync defers the PDF
+text (`pdf=False`): `app.core.sync.extract_pdf_texts` completes it from the stored PDFs.
 
 Shared by `app.core.sync` and `app.core.bigfetch` (which both import it; neither imports the
 other's internals). Qt-free; never logs message content.
@@ -51,12 +52,14 @@ def parse_memo(
     validate: bool = True,
     keep_content: bool = True,
     keep_below: int = 0,
+    pdf: bool = True,
 ) -> IngestMessage:
-    """Read one MeMo (bytes or a file) into what `Cache.ingest` stores. Raises `MemoError`."""
+    """Read one MeMo (bytes or a file) into what `Cache.ingest` stores. Raises `MemoError`.
+    `pdf=False` defers the PDF text (see `app.suggest.text.message_facts`; the sync does)."""
     message = read_memo(
         data, validate=validate, keep_content=keep_content, keep_below=keep_below, locate=True
     )
-    return ingest_message(message)
+    return ingest_message(message, pdf=pdf)
 
 
 def parse_item(item: Any, validate: bool | None = None) -> tuple[Any, Parsed]:
@@ -70,7 +73,9 @@ def parse_item(item: Any, validate: bool | None = None) -> tuple[Any, Parsed]:
             "kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum"
         )
     try:
-        return item, parse_memo(item.memo, validate=(not digest) if validate is None else validate)
+        return item, parse_memo(
+            item.memo, validate=(not digest) if validate is None else validate, pdf=False
+        )
     except MemoError as exc:
         log.warning("item %s quarantined: %s", item.item_id, exc.reason)
         return item, exc
@@ -106,7 +111,9 @@ def parse_file(path: Path, *, validate: bool, keep_below: int) -> Parsed:
     """A downloaded big item, parsed without keeping attachment bytes above `keep_below` (sizes,
     sha256 and spans are still computed). A refusal is returned (→ quarantine)."""
     try:
-        return parse_memo(path, validate=validate, keep_content=False, keep_below=keep_below)
+        return parse_memo(
+            path, validate=validate, keep_content=False, keep_below=keep_below, pdf=False
+        )
     except MemoError as exc:
         log.warning("big item quarantined: %s", exc.reason)
         return exc

@@ -1,9 +1,15 @@
 """The client cache's write and read API (synchronous; run it on the `DbWorker` thread).
 
 `Cache` owns every write to the local SQLite cache: ingesting synced pages (items, raw MeMo
-blobs, file rows, full-text rows and the mailbox cursor in ONE transaction, so a crash at any
-moment leaves either the whole page and its cursor or neither), the outbox state machine
-(pending → sending → delivered / rejected, or cancelled by undo), suggestions and read marks.
+blobs, file rows, the facts of each message's one parse, full-text rows and the mailbox cursor in
+ONE transaction, so a crash at any moment leaves either the whole page and its cursor or
+neither), the outbox state machine (pending → sending → delivered / rejected, or cancelled by
+undo), suggestions and read marks.
+
+Reads never parse a MeMo: `facts` returns what the parse at ingest extracted (header, file
+index, texts, candidates), `file_bytes` / `delivery_source` stream each file's base64 text out of
+the stored raw blob (incremental blob I/O at the span recorded at ingest), decode it and check
+its sha256. Big items are stored by `ingest_big` with the blob streamed from a file.
 
 Bulk paths use SQLAlchemy Core `insert()` executemany, never ORM objects, so ingest runs at
 thousands of messages per second. `received_at` is the gateway's receipt time and is never
@@ -298,7 +304,13 @@ class Cache:
                             "sha256": f.sha256,
                         }
                     )
-                fact_rows.append({"item_id": item_id, "facts": facts_to_json(facts)})
+                fact_rows.append(
+                    {
+                        "item_id": item_id,
+                        "facts": facts_to_json(facts),
+                        "pdf_pending": facts.pdf_pending,
+                    }
+                )
                 loose_rows.extend(
                     {"item_id": item_id, "position": pos, "content": content}
                     for pos, content in parsed.loose_files
@@ -473,6 +485,29 @@ class Cache:
         if hashlib.sha256(memo).hexdigest() != digest:
             raise CacheError("Den gemte meddelelse er beskadiget (kontrolsum passer ikke)")
         return memo
+
+    def pdf_pending_facts(self, limit: int = 50) -> list[tuple[int, MessageFacts]]:
+        """(item id, facts) of items whose PDF text is still to be extracted, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(FACTS.c.item_id, FACTS.c.facts)
+                .where(FACTS.c.pdf_pending.is_(True))
+                .order_by(FACTS.c.item_id)
+                .limit(limit)
+            ).all()
+        return [(int(r[0]), facts_from_json(r[1])) for r in rows]
+
+    def complete_facts(self, completed: Sequence[tuple[int, MessageFacts]]) -> None:
+        """Store facts completed with their PDF text (see `pdf_pending_facts`)."""
+        if not completed:
+            return
+        with self.engine.begin() as conn:
+            for item_id, facts in completed:
+                conn.execute(
+                    update(FACTS)
+                    .where(FACTS.c.item_id == item_id)
+                    .values(facts=facts_to_json(facts), pdf_pending=facts.pdf_pending)
+                )
 
     def facts(self, item_id: int) -> MessageFacts:
         """What the one parse at ingest extracted (header, file index, texts, candidates).

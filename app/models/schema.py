@@ -142,6 +142,8 @@ class ItemFacts(Base):
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
     facts: Mapped[str] = mapped_column(Text)
+    # the PDF text is still to be extracted (the sync does it right after storing the page)
+    pdf_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class ItemFileData(Base):

@@ -53,18 +53,24 @@ class MessageFacts:
     `header.files` is the file index, in message order (position = index): each `MemoFile` has
     `content == b""` and, where found, its `span` in the stored raw message. `body_text` is the
     text of the text/plain files (main document first), `pdf_text` the text extracted from the
-    PDFs (bounded, see `app.suggest.text`), `cprs` every CPR number the message concerns (the
-    access log's subjects), `case_numbers` case-number candidates found in its text."""
+    PDFs (bounded, see `app.suggest.text`; None while the extraction is still to do: the sync
+    stores a page at once and extracts PDF text right after, see `app.core.sync`), `cprs`
+    the CPR numbers written in its text, `case_numbers` case-number candidates found in it."""
 
     header: MemoMessage
     body_text: str = ""
-    pdf_text: str = ""
+    pdf_text: str | None = ""
     cprs: tuple[str, ...] = ()
     case_numbers: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[MemoFile, ...]:
         return self.header.files
+
+    @property
+    def pdf_pending(self) -> bool:
+        """True while the PDF text is still to be extracted (then `pdf_text` is None)."""
+        return self.pdf_text is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ class SuggestionEngine:
         today = (message.created or datetime.now(UTC)).date()
         label = message.label or ""
         body = facts.body_text[:MAX_TEXT_CHARS]
-        pdf = extra_text or (facts.pdf_text if self.extract_pdf else "")
+        pdf = extra_text or ((facts.pdf_text or "") if self.extract_pdf else "")
         fwd_comment = (message.forward_data.comment or "") if message.forward_data else ""
         reply_comments = " ".join(r.comment or "" for r in message.reply_data)
         all_text = "\n".join(t for t in (label, fwd_comment, body, pdf) if t)
