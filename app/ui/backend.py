@@ -110,6 +110,7 @@ class UiBackend:
         self.wake_outbox = wake_outbox or (lambda: None)
         # Team mode: claim the item at the gateway before deciding (ClaimRefused → shown).
         self.claim = claim
+        self._ranked: tuple[MessageFacts, SuggestionView] | None = None  # see `detail`
 
     # ------------------------------------------------------------------ inbox
     async def ids(self, flt: InboxFilter, sort: SortColumn, descending: bool) -> list[int]:
@@ -135,7 +136,9 @@ class UiBackend:
         """The item's row, stored facts, files and outbox entries, and the bytes of its small
         files — all from the cache, never a parse."""
 
-        def load() -> ItemDetail:
+        suggester = self.suggester
+
+        def load() -> tuple[ItemDetail, SuggestionView | None]:
             row = self.queries.rows([item_id])[item_id]
             facts = self.cache.facts(item_id)
             loaded: dict[int, bytes] = {}
@@ -144,7 +147,7 @@ class UiBackend:
                 if f.size <= budget:
                     loaded[pos] = self.cache.file_bytes(item_id, pos)
                     budget -= f.size
-            return ItemDetail(
+            detail = ItemDetail(
                 item_id,
                 row,
                 facts,
@@ -152,8 +155,19 @@ class UiBackend:
                 tuple(self.cache.outbox_entries(item_id=item_id)),
                 FileSource(item_id, loaded, self.file_bytes),
             )
+            # Rank in the same trip to the read thread: `suggest` for this item right after
+            # then needs no second trip (the selection shows preview and suggestions sooner).
+            view = None
+            if suggester is not None:
+                try:
+                    view = suggester.suggest(facts)
+                except Exception:
+                    log.warning("suggestion failed for item %s", item_id, exc_info=True)
+            return detail, view
 
-        return await self.bg.read(load)
+        detail, view = await self.bg.read(load)
+        self._ranked = (detail.facts, view) if view is not None else None
+        return detail
 
     async def file_bytes(self, item_id: int, position: int) -> bytes:
         """One file's bytes, streamed from the stored raw message on the read thread."""
@@ -187,10 +201,15 @@ class UiBackend:
 
     # ------------------------------------------------------------------ suggestions
     async def suggest(self, item_id: int, facts: MessageFacts) -> SuggestionView:
-        """Rank cases from the item's stored facts (no parse) and store the top suggestion."""
+        """Rank cases from the item's stored facts (no parse) and store the top suggestion. The
+        ranking `detail` made for these facts is reused."""
         if self.suggester is None:
             return SuggestionView()
-        view = await self.bg.read(self.suggester.suggest, facts)
+        ranked, self._ranked = self._ranked, None
+        if ranked is not None and ranked[0] is facts:
+            view = ranked[1]
+        else:
+            view = await self.bg.read(self.suggester.suggest, facts)
         top = view.choices[0] if view.choices else None
         await self.bg.write(
             self.cache.set_suggestion,
