@@ -10,6 +10,9 @@ A message the gateway accepted but the client's reader refuses is stored *quaran
 "ukendt", status "fejlet", the reason and the raw bytes kept) rather than skipped: it stays
 visible in the inbox and is never silently lost, and the cursor can move past it.
 
+The PDF text of new items is extracted right after (`extract_pdf_texts`, from the PDFs stored in
+the cache; deferred so a page commits at parse speed), before the `Syncer` reports new items.
+
 `Syncer` runs `sync_once` periodically with tenacity backoff + jitter on `MailboxUnavailable`
 and reports online / degraded / offline with a plain-Danish message through a callback.
 It never lets an exception escape its loop. Qt-free; never logs message content.
@@ -165,9 +168,10 @@ async def sync_once(
     big_dir = paths.sub("client", "download")
 
     def list_page(after: int) -> asyncio.Future[Any]:
-        return asyncio.ensure_future(
+        listing: asyncio.Future[Any] = asyncio.ensure_future(
             client.list_items(after, page_size, inline_max_bytes=BIG_MEMO_BYTES)
         )
+        return listing
 
     fetch: asyncio.Future[Any] | None = list_page(cursor)
     ingest: asyncio.Future[IngestResult] | None = None

@@ -273,7 +273,9 @@ class Cache:
                     digest = getattr(it, "sha256", None)
                     if isinstance(parsed, MemoError) or not digest:
                         digest = hashlib.sha256(memo).hexdigest()
-                    blob_rows.append({"item_id": item_id, "sha256": str(digest), "memo": memo})
+                    blob_rows.append(
+                        {"item_id": item_id, "sha256": str(digest).lower(), "memo": memo}
+                    )
                 conn.execute(insert(BLOBS), blob_rows)
                 self._store_parsed(conn, list(zip(ids, rows, (p for _, p in extras), strict=True)))
             if cursor is not None:
