@@ -11,7 +11,8 @@ A message the gateway accepted but the client's reader refuses is stored *quaran
 visible in the inbox and is never silently lost, and the cursor can move past it.
 
 The PDF text of new items is extracted right after (`extract_pdf_texts`, from the PDFs stored in
-the cache; deferred so a page commits at parse speed), before the `Syncer` reports new items.
+the cache; deferred so a page commits at parse speed): the `Syncer` goes online, extracts, and
+only then reports the new items.
 
 `Syncer` runs `sync_once` periodically with tenacity backoff + jitter on `MailboxUnavailable`
 and reports online / degraded / offline with a plain-Danish message through a callback.
@@ -351,7 +352,9 @@ class Syncer:
             )
         )
 
-    def _succeeded(self, result: SyncResult) -> None:
+    async def _succeeded(self, result: SyncResult) -> None:
+        """Online at once; then the new items' PDF text (deferred at ingest) is extracted, and
+        only then are the new items reported (`on_result`: suggestions see the PDF text)."""
         self._failures = 0
         msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
         self._emit(
@@ -359,6 +362,10 @@ class Syncer:
                 ConnectionState.ONLINE, msg, last_success_at=datetime.now(UTC), last_result=result
             )
         )
+        try:
+            await extract_pdf_texts(self.cache, self.worker)
+        except Exception:
+            log.exception("PDF text extraction failed")  # retried by the next sync_once
         if result.new and self.on_result is not None:
             try:
                 self.on_result(result)
@@ -400,11 +407,10 @@ class Syncer:
                     result = await sync_once(
                         self.client, self.cache, page_size=self.page_size, worker=self.worker
                     )
-            await extract_pdf_texts(self.cache, self.worker)
         except Exception as exc:
             self._failed(exc, None)
             raise
-        self._succeeded(result)
+        await self._succeeded(result)
         return result
 
     def trigger(self) -> None:
@@ -426,8 +432,7 @@ class Syncer:
                         result = await sync_once(
                             self.client, self.cache, page_size=self.page_size, worker=self.worker
                         )
-                await extract_pdf_texts(self.cache, self.worker)
-                self._succeeded(result)
+                await self._succeeded(result)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
