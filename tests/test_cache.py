@@ -222,3 +222,44 @@ def test_whole_corpus_ingests_with_labels(cache):
         n_fts = con.execute("SELECT count(*) FROM items_fts").fetchone()[0]
     assert n_fts == 300
     assert all(kinds[u.lower()] == v["kind"] for u, v in labels.items())
+
+
+def test_files_stream_from_the_blob_or_the_fallback_table_sha_checked(cache, tmp_path):
+    """A file whose base64 is verbatim in the raw MeMo is read from the blob at its span; one
+    that is not (a comment inside it, CRLF-wrapped lines are fine) is kept decoded in
+    item_file_data. Both come back sha256-checked, without a parse; a damaged blob is refused."""
+    import base64
+    import hashlib
+
+    from app.sf1606.memo import parse_count
+    from tests.hostile import make_hostile as H
+
+    payload = bytes(range(256)) * 40
+    b64 = base64.b64encode(payload).decode()
+    wrapped = "\r\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
+    plain = H.message(content_b64=wrapped, mime="application/octet-stream", filename="a.bin")
+    split = H.message(content_b64=b64[:8] + "<!-- x -->" + b64[8:], mime="text/plain")
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    batch = []
+    for n, data in enumerate((plain, split), start=1):
+        parsed = parse_memo(data, validate=False)
+        uuid = f"0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6{n}"
+        batch.append((Item(n, uuid, t0, None, data), parsed))
+    assert batch[0][1].facts.files[0].span is not None and not batch[0][1].loose_files
+    assert batch[1][1].facts.files[0].span is None and batch[1][1].loose_files
+    cache.ingest(batch)
+    parses = parse_count()
+    assert cache.file_bytes(1, 0) == payload
+    split_file = cache.facts(2).files[0]
+    assert hashlib.sha256(cache.file_bytes(2, 0)).hexdigest() == split_file.sha256
+    assert [data for _, data in cache.delivery_source(1).files] == [payload]
+    assert parse_count() == parses
+    with raw_connect(tmp_path / "cache.sqlite3") as con:  # damage the base64 inside the blob
+        offset = cache.facts(1).files[0].span[0]
+        con.execute(
+            "UPDATE item_blobs SET memo = substr(memo, 1, ?) || CAST('AAAA' AS BLOB) "
+            "|| substr(memo, ?) WHERE item_id = 1",
+            (offset, offset + 5),
+        )
+    with pytest.raises(CacheError):
+        cache.file_bytes(1, 0)
