@@ -10,10 +10,10 @@ figure = (peak - baseline) / message size. The message is generated at run time 
 - `big_serve_rss_ratio`: a fresh gateway process listing it (not inlined) and streaming it out
   on GET /mailbox/items/{id}/memo.
 - `big_client_rss_ratio`: a client process: `MailboxClient.list_items(inline_max_bytes=8 MB)` +
-  `download_memo` + `read_memo(path, keep_content=False)` + `app.core.bigfetch.ingest_big` into a
+  `download_memo` + `read_big(path)` (one parse, no attachment bytes kept) + `ingest_big` into a
   fresh cache (blob streamed).
 - `big_client_inline_rss_ratio`: for comparison, today's public path: the item inlined in
-  PostListe, `read_memo(bytes)` as sync does, `Cache.ingest` (bound blob).
+  PostListe, `parse_memo(bytes)` as sync does, `Cache.ingest` (bound blob).
 - `big_message_peak_rss_ratio`: the largest of receipt, serve and client (the streamed path).
 """
 
@@ -94,10 +94,10 @@ def _child_client(base: str, work: str, mode: str) -> None:
 
     async def main() -> dict:
         from app.core.bigfetch import ingest_big, materialise_big_item, read_big
+        from app.core.parse import parse_memo
         from app.models.cache import Cache
         from app.models.db import open_cache
         from app.sf1606.mailbox_client import MailboxClient
-        from app.sf1606.memo import read_memo
 
         cache = Cache(open_cache(Path(work) / "cache.sqlite3"))
         mb = MailboxClient(base, municipality_cvr=CVR, user=USER, secret=SECRET, timeout=120)
@@ -119,7 +119,7 @@ def _child_client(base: str, work: str, mode: str) -> None:
             cursor, more, result = 0, True, None
             while more:  # the big item comes alone on its own page (page byte budget)
                 page = await mb.list_items(cursor, 200)
-                pairs = [(it, read_memo(it.memo, validate=False)) for it in page.items]
+                pairs = [(it, parse_memo(it.memo, validate=False)) for it in page.items]
                 result = cache.ingest(pairs, cursor=page.next_cursor)
                 cursor, more = page.next_cursor, page.more
                 del pairs, page

@@ -192,31 +192,32 @@ def fill(db, n: int, rng: random.Random) -> None:
 
 
 def _memo_pairs(count: int, first_gateway_id: int) -> list:
-    """(MailboxItem-like, MemoMessage) pairs from corpus messages, new UUIDs each."""
+    """(MailboxItem-like, IngestMessage) pairs from corpus messages, new UUIDs each."""
     import uuid
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from app.sf1606.memo import read_memo
+    from app.core.parse import parse_memo
 
     sources = sorted((REPO / "resources" / "sandbox" / "messages").glob("*.xml"))[:50]
-    parsed = [(p.read_bytes(), read_memo(p.read_bytes())) for p in sources]
+    parsed = [(p.read_bytes(), parse_memo(p.read_bytes())) for p in sources]
     parsed = [(raw, m) for raw, m in parsed if len(raw) < 20_000]
     out = []
     now = datetime.now(UTC)
     for k in range(count):
-        raw, msg = parsed[k % len(parsed)]
+        raw, stored = parsed[k % len(parsed)]
         new_uuid = str(uuid.uuid4())
-        msg = replace(msg, message_uuid=new_uuid)
+        header = replace(stored.facts.header, message_uuid=new_uuid)
+        stored = replace(stored, facts=replace(stored.facts, header=header))
         # The fields Cache.ingest reads of app.sf1606.mailbox_client.MailboxItem.
         item = SimpleNamespace(
             item_id=first_gateway_id + k,
             message_uuid=new_uuid,
             received_at=now,
-            contact_point_id=msg.contact_point_id,
+            contact_point_id=header.contact_point_id,
             memo=raw,
         )
-        out.append((item, msg))
+        out.append((item, stored))
     return out
 
 

@@ -20,6 +20,7 @@ from app.models.cache import Cache
 from app.models.db import Database
 from app.models.inbox import LOCAL_TZ, is_working_day, local_date
 from app.sf1606.memo import read_memo
+from app.suggest.text import ingest_message
 
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX_MESSAGES = REPO / "resources" / "sandbox" / "messages"
@@ -90,8 +91,8 @@ def fill_team_cache(db: Database, now: datetime, n: int = 160, seed: int = 7) ->
         if back == 0:
             received = min(received, now - timedelta(minutes=rng.randint(5, 120)))
         raw = path.read_bytes()
-        msg = read_memo(raw)
-        batch.append((FakeItem(i + 1, msg.message_uuid, received, None, raw), msg))
+        msg = read_memo(raw, locate=True)
+        batch.append((FakeItem(i + 1, msg.message_uuid, received, None, raw), ingest_message(msg)))
     cache.ingest(batch)
     workers = caseworkers()[:7]
     worker_weights = [9, 7, 5, 4, 3, 2, 1]

@@ -29,6 +29,7 @@ from app.models.inbox import InboxFilter, InboxQueries
 from app.models.schema import ItemStatus
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from app.suggest.text import ingest_message
 from tests.backlog_fixtures import FakeItem
 from tests.conftest import CORPUS, MESSAGES
 
@@ -113,8 +114,8 @@ def filled(tmp_path):
             continue
         path = pool[kind].pop(0)
         raw = path.read_bytes()
-        msg = read_memo(raw)
-        batch.append((FakeItem(n, msg.message_uuid, received, None, raw), msg))
+        msg = read_memo(raw, locate=True)
+        batch.append((FakeItem(n, msg.message_uuid, received, None, raw), ingest_message(msg)))
     assert cache.ingest(batch).new == len(ITEMS)
     ids = {
         letter: cache.item_id_for_uuid(it.message_uuid)
@@ -286,8 +287,8 @@ def test_trend_on_a_weekend_ends_on_friday_and_keeps_weekend_arrivals(filled):
     assert last_working_days(3, saturday) == (date(2026, 4, 8), date(2026, 4, 9), date(2026, 4, 10))
     cache = Cache(db)
     raw = max(MESSAGES.glob("*.xml")).read_bytes()
-    msg = read_memo(raw)
-    cache.ingest([(FakeItem(999, msg.message_uuid, utc(4, 11, 9), None, raw), msg)])
+    msg = read_memo(raw, locate=True)
+    cache.ingest([(FakeItem(999, msg.message_uuid, utc(4, 11, 9), None, raw), ingest_message(msg))])
     trend = daily_trend(db, 3, saturday)
     assert [(t.day.isoformat(), t.received) for t in trend] == [
         ("2026-04-08", 5),

@@ -14,13 +14,14 @@ import httpx
 import pytest
 
 from app.core.bigfetch import ingest_big, ingest_mixed_page, read_big
+from app.core.parse import parse_memo
 from app.core.worker import DbWorker
 from app.gateway.server import GatewayConfig, start_gateway
 from app.models.cache import Cache
 from app.models.db import open_cache
 from app.sf1606 import postmodtag as pm
 from app.sf1606.mailbox_client import MailboxClient, MailboxError
-from app.sf1606.memo import read_memo
+from app.sf1606.memo import parse_count, read_memo
 from tests.big_memo import make_big_memo
 from tests.conftest import MESSAGES
 
@@ -98,10 +99,18 @@ def test_99mb_message_through_gateway_and_download_byte_exact(tmp_path):
             cache = Cache(open_cache(tmp_path / "cache.sqlite3"))
             message = read_big(dest)
             assert not isinstance(message, Exception)
-            assert [f.size for f in message.files][-1] > 70_000_000
+            big_file = message.facts.files[-1]
+            assert big_file.size > 70_000_000 and big_file.span is not None
             assert ingest_big(cache, not_inline, dest, message).new == 1
             cache_id = cache.item_id_for_uuid(not_inline.message_uuid)
             assert hashlib.sha256(cache.memo_bytes(cache_id)).hexdigest() == want
+            # the attachment streams from the stored blob, sha256-checked, without a parse
+            parses = parse_count()
+            position = len(message.facts.files) - 1
+            data = cache.file_bytes(cache_id, position)
+            assert hashlib.sha256(data).hexdigest() == big_file.sha256
+            del data
+            assert parse_count() == parses
             assert cache.cursor() == not_inline.item_id
             bad = MailboxClient(gw.base_url, municipality_cvr=CVR, user=USER, secret="forkert")
             with pytest.raises(MailboxError):
@@ -135,13 +144,17 @@ def test_ingest_big_stores_the_same_rows_as_cache_ingest(tmp_path):
             await gw.stop()
         a = Cache(open_cache(tmp_path / "a.sqlite3"))
         b = Cache(open_cache(tmp_path / "b.sqlite3"))
-        a.ingest([(item, read_memo(item.memo))])
+        a.ingest([(item, parse_memo(item.memo))])
         assert ingest_big(b, item, path, read_big(path)).new == 1
         skip = {"synced_at"}
         ra = {k: v for k, v in a.item(1).items() if k not in skip}
         rb = {k: v for k, v in b.item(1).items() if k not in skip}
         assert ra == rb
         assert a.files(1) == b.files(1)
+        assert a.facts(1) == b.facts(1)
+        assert [a.file_bytes(1, n) for n in range(len(a.facts(1).files))] == [
+            b.file_bytes(1, n) for n in range(len(b.facts(1).files))
+        ]
         assert a.memo_bytes(1) == b.memo_bytes(1) == data
         word = next(w for w in read_memo(data).main_text().split() if w.isalpha() and len(w) > 4)
         assert a.search(word) == b.search(word) == [1]
@@ -247,7 +260,7 @@ def test_sync_once_streams_big_items_into_the_cache(tmp_path):
             assert (first.new, first.duplicates, first.total) == (4, 0, 4)
             again = await sync_once(mb, cache)
             assert again.new == 0
-            uuid_big = read_big(big).message_uuid
+            uuid_big = read_memo(big, keep_content=False).message_uuid
             item_id = cache.item_id_for_uuid(uuid_big)
             assert item_id is not None
             assert hashlib.sha256(cache.memo_bytes(item_id)).hexdigest() == want

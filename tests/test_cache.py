@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
+from app.core.parse import parse_memo
 from app.decisions import Assign, DecisionError, Forward, Journalise, JournalNote, Reject
 from app.models.cache import Cache, CacheError
 from app.models.db import open_cache, raw_connect
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from app.sf1606.stored import IngestMessage
 from tests.conftest import CORPUS, MESSAGES
 
 FILES = sorted(MESSAGES.glob("*.xml"))
@@ -31,12 +34,14 @@ class Item:  # the fields of MailboxItem the cache reads (the gateway's item, as
 
 
 def _batch(paths: list[Path], start: int = 1):
+    """(item, what the sync's one parse stores) pairs, as `Cache.ingest` takes them."""
     t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     out = []
     for i, p in enumerate(paths):
         data = p.read_bytes()
-        msg = read_memo(data)
-        out.append((Item(start + i, msg.message_uuid, t0 + timedelta(seconds=i), None, data), msg))
+        parsed = parse_memo(data)
+        uuid = parsed.facts.header.message_uuid
+        out.append((Item(start + i, uuid, t0 + timedelta(seconds=i), None, data), parsed))
     return out
 
 
@@ -58,8 +63,11 @@ def test_ingest_stores_everything_and_is_idempotent(cache):
     assert (res.new, res.duplicates) == (0, 40)
     assert cache.item_count() == 40
     # same message under a new gateway id is still a duplicate (message UUID)
-    it, msg = batch[0]
-    res = cache.ingest([(Item(999, it.message_uuid.upper(), it.received_at, None, it.memo), msg)])
+    it, parsed = batch[0]
+    res = cache.ingest(
+        [(Item(999, it.message_uuid.upper(), it.received_at, None, it.memo), parsed)]
+    )
+    msg = read_memo(it.memo)
     assert (res.new, res.duplicates) == (0, 1)
     # the receipt time is the gateway's, unchanged
     item_id = cache.item_id_for_uuid(it.message_uuid)
@@ -82,16 +90,14 @@ def test_cursor_never_moves_back_and_is_committed_with_the_page(cache, tmp_path)
     assert cache.cursor() == 50
     # a failing transaction leaves neither the items nor the cursor
     bad = _batch(FILES[5:8], start=100)
-    # force a failure late inside the transaction, after the item rows are inserted: a blob
-    # that is not bytes (its checksum cannot be computed)
+    # force a failure late inside the transaction, after the items and blobs are inserted:
+    # a loose file row whose bytes are None (NOT NULL)
+    late = IngestMessage(bad[0][1].facts, loose_files=((0, None),))  # type: ignore[arg-type]
     broken = [
         *bad,
-        (
-            Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, "x"),
-            bad[0][1],
-        ),
-    ]  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+        (Item(104, "0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6f", datetime.now(UTC), None, b"x"), late),
+    ]
+    with pytest.raises(sqlalchemy.exc.SQLAlchemyError):
         cache.ingest(broken, cursor=200)
     assert cache.cursor() == 50
     assert cache.item_count() == 5
@@ -126,7 +132,8 @@ def test_full_text_search_finds_body_sender_and_subject(cache):
     batch = _batch(FILES[:60])
     cache.ingest(batch)
     # a word from a body
-    _it, msg = next((it, m) for it, m in batch if len(m.main_text().split()) > 5)
+    msgs = [read_memo(it.memo) for it, _ in batch]
+    msg = next(m for m in msgs if len(m.main_text().split()) > 5)
     word = max((w.strip(".,:;!?()\"'") for w in msg.main_text().split()), key=len)
     hits = cache.search(word)
     assert cache.item_id_for_uuid(msg.message_uuid) in hits
@@ -285,3 +292,44 @@ def test_old_payload_rows_load_and_unreadable_ones_are_not_sent(cache):
     assert counts["rejected"] == 1 and counts["sending"] == 2
     with pytest.raises(CacheError, match="kan ikke læses"):
         cache.outbox_entries(item_id=2)
+
+
+def test_files_stream_from_the_blob_or_the_fallback_table_sha_checked(cache, tmp_path):
+    """A file whose base64 is verbatim in the raw MeMo is read from the blob at its span; one
+    that is not (a comment inside it, CRLF-wrapped lines are fine) is kept decoded in
+    item_file_data. Both come back sha256-checked, without a parse; a damaged blob is refused."""
+    import base64
+    import hashlib
+
+    from app.sf1606.memo import parse_count
+    from tests.hostile import make_hostile as H
+
+    payload = bytes(range(256)) * 40
+    b64 = base64.b64encode(payload).decode()
+    wrapped = "\r\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
+    plain = H.message(content_b64=wrapped, mime="application/octet-stream", filename="a.bin")
+    split = H.message(content_b64=b64[:8] + "<!-- x -->" + b64[8:], mime="text/plain")
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    batch = []
+    for n, data in enumerate((plain, split), start=1):
+        parsed = parse_memo(data, validate=False)
+        uuid = f"0f6c4a39-2f0a-4b6e-9d0e-1a2b3c4d5e6{n}"
+        batch.append((Item(n, uuid, t0, None, data), parsed))
+    assert batch[0][1].facts.files[0].span is not None and not batch[0][1].loose_files
+    assert batch[1][1].facts.files[0].span is None and batch[1][1].loose_files
+    cache.ingest(batch)
+    parses = parse_count()
+    assert cache.file_bytes(1, 0) == payload
+    split_file = cache.facts(2).files[0]
+    assert hashlib.sha256(cache.file_bytes(2, 0)).hexdigest() == split_file.sha256
+    assert [data for _, data in cache.delivery_source(1).files] == [payload]
+    assert parse_count() == parses
+    with raw_connect(tmp_path / "cache.sqlite3") as con:  # damage the base64 inside the blob
+        offset = cache.facts(1).files[0].span[0]
+        con.execute(
+            "UPDATE item_blobs SET memo = substr(memo, 1, ?) || CAST('AAAA' AS BLOB) "
+            "|| substr(memo, ?) WHERE item_id = 1",
+            (offset, offset + 5),
+        )
+    with pytest.raises(CacheError):
+        cache.file_bytes(1, 0)

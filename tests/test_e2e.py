@@ -128,8 +128,8 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
         cache = Cache(db)
         item_a, item_b = cache.item_id_for_uuid(uuid_a), cache.item_id_for_uuid(uuid_b)
         assert item_a and item_b
-        files_a = {f.safe_filename: f.sha256 for f in cache.message(item_a).files}
-        files_b = {f.safe_filename: f.sha256 for f in cache.message(item_b).files}
+        files_a = {f.safe_filename: f.sha256 for f in cache.facts(item_a).files}
+        files_b = {f.safe_filename: f.sha256 for f in cache.facts(item_b).files}
         gw_a, gw_b = cache.gateway_item_id(item_a), cache.gateway_item_id(item_b)
         cache.enqueue(item_a, Journalise(case_a["id"]), user=ep["user"])
         cache.enqueue(item_b, Assign(caseworker, case_id=case_b["id"]), user=ep["user"])

@@ -322,8 +322,8 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     """Ingest corpus messages through `Cache`, decide and deliver one, then purge."""
     from dataclasses import dataclass
 
+    from app.core.parse import parse_memo
     from app.models.cache import Cache
-    from app.sf1606.memo import read_memo
     from tests.conftest import MESSAGES
 
     @dataclass
@@ -338,10 +338,11 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     batch = []
     for i, path in enumerate(sorted(MESSAGES.glob("*.xml"))[:3], start=1):
         data = path.read_bytes()
-        msg = read_memo(data)
-        batch.append((Mailbox(i, msg.message_uuid, NOW - timedelta(days=50), None, data), msg))
+        parsed = parse_memo(data)
+        uuid = parsed.facts.header.message_uuid
+        batch.append((Mailbox(i, uuid, NOW - timedelta(days=50), None, data), parsed))
     assert cache.ingest(batch).new == 3
-    ids = [cache.item_id_for_uuid(m.message_uuid) for _, m in batch]
+    ids = [cache.item_id_for_uuid(it.message_uuid) for it, _ in batch]
     done, waiting, _untouched = ids
     ob_done = cache.enqueue(done, Journalise("c-1", "27.24.00-G01-1-25"), "anna")
     cache.enqueue(waiting, Journalise("c-2"), "anna")
@@ -357,10 +358,13 @@ def test_purge_works_on_items_stored_by_the_real_cache(db):
     result = purge(db, later)
     assert (result.items, result.blobs) == (1, 1)
     assert cache.item_count() == 2
-    assert cache.item_id_for_uuid(batch[0][1].message_uuid) is None
+    assert cache.item_id_for_uuid(batch[0][0].message_uuid) is None
     assert set(cache.files(done)) == set() and cache.outbox_entries(item_id=done) == []
     assert count(db, "items_fts", f"rowid = {done}") == 0
     assert count(db, "items_fts") == 2
+    # the stored facts (header, body text, CPR candidates) go with the item
+    assert count(db, "item_facts", f"item_id = {done}") == 0
+    assert count(db, "item_facts") == 2
     assert cache.outbox_counts()["open"] == 1  # the undelivered decision is untouched
 
 

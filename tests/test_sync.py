@@ -229,3 +229,27 @@ def test_wrong_secret_is_refused_with_a_message(tmp_path):
             await bad.close()
 
     asyncio.run(main())
+
+
+def test_syncer_reports_new_items_once_their_pdf_text_is_extracted(tmp_path):
+    """Ingest defers the PDF text; the Syncer goes online, extracts it from the stored PDFs, and
+    only then reports the new items (so suggestions see it)."""
+    with_pdf = [p for p in FILES if b"application/pdf" in p.read_bytes()][:4]
+    assert with_pdf
+
+    async def main() -> None:
+        async with Env(tmp_path) as env:
+            await push(env.gateway.postmodtag_url, with_pdf)
+            seen: list[tuple[int, int]] = []
+
+            def on_result(result: object) -> None:
+                seen.append((len(env.cache.pdf_pending_facts(100)), env.cache.item_count()))
+
+            syncer = Syncer(env.client, env.cache, env.worker, on_result=on_result)
+            res = await syncer.sync_now()
+            assert res.new == len(with_pdf)
+            assert seen == [(0, len(with_pdf))]  # reported after the PDF text was completed
+            texts = [env.cache.facts(env.cache.item_id_for_uuid(p.stem)).pdf_text for p in with_pdf]
+            assert all(t is not None for t in texts) and any(texts)
+
+    asyncio.run(main())

@@ -25,6 +25,7 @@ from app.sf1606.model import (
     Party,
 )
 from app.ui.preview import DocumentPreview, is_risky, visible_name
+from tests.ui_fixtures import loop  # noqa: F401 - the qasync loop fixture
 
 pytestmark = pytest.mark.ui
 
@@ -174,3 +175,46 @@ def test_excepthook_logs_and_shows_a_dialog(qtbot, caplog):
     for dialog in dialogs:
         dialog.close()
         dialog.deleteLater()
+
+
+def test_a_cached_message_gets_its_bytes_from_the_file_source(qtbot, loop, monkeypatch):  # noqa: F811
+    """A stored header carries no bytes: the preview shows preloaded files at once, loads the
+    others on demand (a notice meanwhile), and opens/saves the loaded bytes."""
+    import asyncio
+
+    from app.sf1606.stored import header_of
+    from app.ui.backend import FileSource
+
+    text = _file("besked.txt", "text/plain", b"Hej fra kilden", role=DocumentRole.MAIN)
+    html = _file("side.html", "text/html", b"<p>Indl\xc3\xa6st senere</p>")
+    message = header_of(_message(text, html))
+    assert all(f.content == b"" for f in message.files)
+    asked: list[int] = []
+
+    async def load(item_id: int, position: int) -> bytes:
+        asked.append(position)
+        await asyncio.sleep(0.01)
+        return (text, html)[position].content
+
+    source = FileSource(7, {0: text.content}, load)
+    preview = DocumentPreview()
+    qtbot.addWidget(preview)
+    preview.show_message(message, source=source)
+    assert "Hej fra kilden" in preview.text.toPlainText()  # preloaded: shown at once
+    preview.files.setCurrentIndex(1)
+    assert preview.stack.currentWidget() is preview.notice  # loading
+    loop.run_until_complete(asyncio.sleep(0.2))
+    assert asked == [1]
+    assert preview.stack.currentWidget() is preview.html
+    assert "Indlæst senere" in preview.html.toPlainText()
+    # opening hands the source's bytes to the OS (after the risky-type confirmation)
+    from pathlib import Path
+
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Open)
+    preview.open_current()
+    loop.run_until_complete(asyncio.sleep(0.2))
+    assert len(opened) == 1 and Path(opened[0]).read_bytes() == html.content

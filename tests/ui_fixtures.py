@@ -1,6 +1,6 @@
 """Test helpers for the UI area: fill a real client cache (SQLite file, migrated) with corpus
-messages, so UI and inbox tests run without a gateway. Inserts straight into the tables the
-sync fills (items, item_blobs, item_files, items_fts)."""
+messages, so UI and inbox tests run without a gateway. Stores them through `Cache.ingest` when it
+exists, else inserts straight into the tables (items, item_blobs, item_files, item_facts, items_fts)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import insert, text
 
 from app.models.db import Database
-from app.models.schema import Item, ItemBlob, ItemFile
+from app.models.schema import Item, ItemBlob, ItemFacts, ItemFile, ItemFileData
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoMessage
+from app.sf1606.stored import facts_to_json
+from app.suggest.text import ingest_message
 
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX_MESSAGES = REPO / "resources" / "sandbox" / "messages"
@@ -37,7 +39,7 @@ def read_messages(paths: Iterable[Path]) -> list[tuple[bytes, MemoMessage]]:
     out = []
     for path in paths:
         raw = Path(path).read_bytes()
-        out.append((raw, read_memo(raw)))
+        out.append((raw, read_memo(raw, locate=True)))
     return out
 
 
@@ -98,6 +100,18 @@ def insert_messages(
                         safe_filename=f.safe_filename,
                         size=f.size,
                         sha256=f.sha256,
+                    )
+                )
+            stored = ingest_message(msg)  # what the sync's one parse stores
+            conn.execute(
+                insert(ItemFacts.__table__).values(
+                    item_id=item_id, facts=facts_to_json(stored.facts)
+                )
+            )
+            for pos, content in stored.loose_files:
+                conn.execute(
+                    insert(ItemFileData.__table__).values(
+                        item_id=item_id, position=pos, content=content
                     )
                 )
             conn.execute(

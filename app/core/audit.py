@@ -33,7 +33,7 @@ from sqlalchemy import insert, select
 
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
-from app.sf1606.model import MemoMessage
+from app.sf1606.stored import MessageFacts
 
 log = logging.getLogger("postfordeler.audit")
 
@@ -151,25 +151,25 @@ _NO_KEYRING = (
 # ------------------------------------------------------------------------------ CPRs of a message
 
 
-def cprs_for_message(message: MemoMessage) -> set[str]:
+def cprs_for_message(facts: MessageFacts) -> set[str]:
     """Every CPR number the message concerns (10 digits each; never log the result).
 
-    Sender (when its id type is CPR), ContentData CPR, ContactInfo fields whose label names a
-    CPR ("Barnets CPR nummer") and CPR numbers in the subject, comments, ContactInfo values and
-    the text/plain files of the body. Over-logging a number is harmless; missing one is not.
+    Sender and recipient (when their id type is CPR), ContentData CPR, ContactInfo fields whose
+    label names a CPR ("Barnets CPR nummer"), and the CPR numbers found at ingest in the
+    subject, comments, ContactInfo values, the text/plain files and the PDF text
+    (`MessageFacts.cprs`). Reads the stored facts only: no parse, no file bytes. Over-logging a
+    number is harmless; missing one is not.
     """
-    from app.suggest.cpr import find_cprs
+    message = facts.header
+    found: set[str] = set(facts.cprs)
 
-    found: set[str] = set()
-
-    def add_exact(value: str | None) -> bool:
+    def add_exact(value: str | None) -> None:
         if not value:
-            return False
+            return
         try:
             found.add(normalise_cpr(value))
-            return True
         except InvalidCpr:
-            return False
+            pass
 
     if message.sender.id_type.upper() == "CPR":
         add_exact(message.sender.id)
@@ -177,22 +177,9 @@ def cprs_for_message(message: MemoMessage) -> set[str]:
         add_exact(message.recipient.id)
     if message.content_data is not None:
         add_exact(message.content_data.cpr)
-    texts: list[str] = [message.label or ""]
     for info in message.contact_info:
-        if _CPR_LABEL.search(info.label or "") and add_exact(info.value):
-            continue
-        texts.append(info.value or "")
-    if message.forward_data is not None:
-        texts.append(message.forward_data.comment or "")
-        texts.append(message.forward_data.original_sender or "")
-    for reply in message.reply_data:
-        texts.append(reply.comment or "")
-    for f in message.files:
-        if f.mime.lower().startswith("text/plain"):
-            texts.append(f.content.decode("utf-8", errors="replace"))
-    for text in texts:
-        if text:
-            found.update(hit.cpr for hit in find_cprs(text))
+        if _CPR_LABEL.search(info.label or ""):
+            add_exact(info.value)
     return found
 
 

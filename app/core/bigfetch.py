@@ -1,20 +1,21 @@
 """Big messages (up to Digital Post's 99.5 MB) from the gateway into the client cache, in bounded
-memory: download to a file → read_memo(path, keep_content=False) → blob streamed into SQLite.
+memory: download to a file → one parse of the file without keeping attachment bytes
+(`read_big`) → `Cache.ingest_big`, which streams the blob into SQLite.
 
 How sync uses it (see `ingest_mixed_page`): list pages with
 `client.list_items(cursor, page_size, inline_max_bytes=BIG_MEMO_BYTES)`; items above that size
 come with `memo_inline=False` and `memo == b""`. A page holding such items is stored in id
 order as runs: each run of inline items through `Cache.ingest` (cursor = the run's last id), each
-big item through `ingest_big` (item row, file rows, FTS row, blob and cursor in ONE transaction,
-the blob filled with `zeroblob` + incremental blob I/O from the downloaded file, 1 MB at a time), then
-the page's cursor. A crash anywhere leaves a cursor no further than what is stored; the next sync
-re-lists from it and counts what was already stored as duplicates. Nothing is lost or doubled.
+big item through `Cache.ingest_big` (item row, file rows, facts, FTS row, blob and cursor in ONE
+transaction, the blob filled with `zeroblob` + incremental blob I/O from the downloaded file,
+1 MB at a time), then the page's cursor. A crash anywhere leaves a cursor no further than what is
+stored; the next sync re-lists from it and counts what was already stored as duplicates. Nothing
+is lost or doubled.
 
 Peak memory for a 99 MB item is about 2x its size (lxml's tree of the file plus one file's base64
-text while it is checked), instead of ~3x + the cache's blob bind copies with an inline item.
+text while it is checked and located in the file), instead of ~3x + the cache's blob bind copies
+with an inline item. Later reads of its files stream from the blob (`Cache.file_bytes`).
 
-`ingest_big` writes the cache's tables with the row builder of `app.models.cache` (the same
-`_item_row` that `Cache.ingest` uses), so both paths store identical rows; a test compares them.
 This module never does Qt, never logs content, and deletes its temp files.
 """
 
@@ -23,21 +24,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
-
-from app.hashing import file_size_sha256
+from app.core.parse import parse_file, parse_items
+from app.models.cache import Cache, IngestResult, Parsed
 from app.sf1606.mailbox_client import BIG_MEMO_BYTES
-from app.sf1606.model import MemoError, MemoMessage
 
 log = logging.getLogger("postfordeler.sync.big")
 
-KEEP_TEXT_BELOW = 1024 * 1024  # decoded files up to this size stay in memory (FTS body text)
-_CHUNK = 1 << 20
+KEEP_TEXT_BELOW = 1024 * 1024  # decoded files up to this size stay in memory (text, PDF text)
 
 __all__ = ["BIG_MEMO_BYTES", "ingest_big", "ingest_mixed_page", "materialise_big_item", "read_big"]
 
@@ -52,125 +48,34 @@ async def materialise_big_item(client: Any, item: Any, tmp_dir: Path) -> Path:
     return dest
 
 
-def read_big(path: Path, *, validate: bool = False) -> MemoMessage | MemoError:
-    """read_memo for a downloaded big item without keeping attachment bytes (sizes and sha256 are
-    still computed; small files such as the text/plain body are kept). `validate=False` because
-    the download's sha256 matched the gateway's, which XSD-validated before accepting; the
-    hardened parse and strict base64 always run. A refusal is returned (→ quarantine)."""
-    from app.sf1606.memo import read_memo
-
-    try:
-        return read_memo(path, validate=validate, keep_content=False, keep_below=KEEP_TEXT_BELOW)
-    except MemoError as exc:
-        log.warning("big item quarantined: %s", exc.reason)
-        return exc
-
-
-@dataclass(frozen=True, slots=True)
-class _SizedMemo:
-    """Stands in for `MailboxItem.memo` where the cache's row builder only needs len()."""
-
-    size: int
-
-    def __len__(self) -> int:
-        return self.size
-
-
-@dataclass(frozen=True, slots=True)
-class _BigItem:
-    item_id: int
-    message_uuid: str
-    received_at: datetime
-    contact_point_id: str | None
-    memo: _SizedMemo
-
-
-def _open_blob(raw: Any, item_id: int) -> Any:
-    """Incremental blob I/O on the cache's DB-API connection: sqlcipher3 (the encrypted cache)
-    spells it `open_blob`, the stdlib sqlite3 `blobopen`; both write in place, page by page."""
-    opener = getattr(raw, "open_blob", None) or raw.blobopen
-    return opener("item_blobs", "memo", item_id)
+def read_big(path: Path, *, validate: bool = False) -> Parsed:
+    """The one parse of a downloaded big item, without keeping attachment bytes above 1 MB
+    (sizes, sha256 and each file's span in the file are still computed; small files such as the
+    text/plain body are kept for the facts). `validate=False` because the download's sha256
+    matched the gateway's, which XSD-validated before accepting; the hardened parse and strict
+    base64 always run. A refusal is returned (→ quarantine)."""
+    return parse_file(Path(path), validate=validate, keep_below=KEEP_TEXT_BELOW)
 
 
 def ingest_big(
-    cache: Any,
+    cache: Cache,
     item: Any,
     path: Path,
-    message: MemoMessage | MemoError,
+    parsed: Parsed,
     *,
     cursor: int | None = None,
-) -> Any:
-    """Store one big item like `Cache.ingest([(item, message)], cursor=...)` does, but stream its
-    raw MeMo from `path` into the blob (never held in memory). One transaction; blocking (run it
-    on the DbWorker thread). Returns `IngestResult`."""
-    from app.models import cache as cm
-
-    path = Path(path)
-    size, digest = file_size_sha256(path)
-    stand_in = _BigItem(
-        int(item.item_id),
-        item.message_uuid,
-        item.received_at,
-        getattr(item, "contact_point_id", None),
-        _SizedMemo(size),
-    )
-    now = cm._utc(cm.utcnow())
-    cursor = int(item.item_id) if cursor is None else cursor
-    with cache.engine.begin() as conn:
-        conn.exec_driver_sql("SELECT 1")  # open the transaction before reading
-        known = conn.execute(
-            select(cm.ITEMS.c.id).where(
-                (cm.ITEMS.c.message_uuid == stand_in.message_uuid.lower())
-                | (cm.ITEMS.c.gateway_item_id == stand_in.item_id)
-            )
-        ).first()
-        if known is not None:
-            cm.Cache._set_cursor(conn, cursor)
-            return cm.IngestResult(new=0, duplicates=1)
-        row = cm._item_row(stand_in, message, now)
-        item_id = conn.execute(insert(cm.ITEMS).returning(cm.ITEMS.c.id), [row]).scalar_one()
-        conn.execute(
-            insert(cm.BLOBS).values(item_id=item_id, sha256=digest, memo=func.zeroblob(size))
-        )
-        with _open_blob(conn.connection.driver_connection, item_id) as blob, path.open("rb") as fh:
-            while piece := fh.read(_CHUNK):
-                blob.write(piece)
-        body = ""
-        if isinstance(message, MemoMessage):
-            file_rows = [
-                {
-                    "item_id": item_id,
-                    "position": pos,
-                    "role": str(f.role),
-                    "mime": f.mime[:128],
-                    "filename": f.filename,
-                    "safe_filename": f.safe_filename,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                }
-                for pos, f in enumerate(message.files)
-            ]
-            if file_rows:
-                conn.execute(insert(cm.FILES), file_rows)
-            body = message.main_text()
-        conn.execute(
-            text(
-                "INSERT INTO items_fts(rowid, sender_label, label, body) "
-                "VALUES (:rowid, :s, :l, :b)"
-            ),
-            {"rowid": item_id, "s": row["sender_label"], "l": row["label"], "b": body},
-        )
-        cm.Cache._set_cursor(conn, cursor)
-    quarantined = 1 if isinstance(message, MemoError) else 0
-    return cm.IngestResult(new=1, duplicates=0, quarantined=quarantined)
+) -> IngestResult:
+    """`Cache.ingest_big` (kept here as the big path's entry point): store one big item with its
+    blob streamed from `path`. Blocking; run it on the DbWorker thread."""
+    return cache.ingest_big(item, Path(path), parsed, cursor=cursor)
 
 
-Parse = Callable[[Sequence[Any]], Awaitable[list[tuple[Any, MemoMessage | MemoError]]]]
+Parse = Callable[[Sequence[Any]], Awaitable[list[tuple[Any, Parsed]]]]
 
 
 async def ingest_mixed_page(
     client: Any,
-    cache: Any,
+    cache: Cache,
     worker: Any,
     items: Sequence[Any],
     next_cursor: int,
@@ -180,12 +85,11 @@ async def ingest_mixed_page(
 ) -> tuple[int, int, int]:
     """Store one listed page that holds not-inlined (big) items, in id order; returns
     (new, duplicates, quarantined). `worker` is the sync's DbWorker (`submit(fn, *args)`);
-    `parse` parses inline items (default: `app.core.sync.parse_items`)."""
-    if parse is None:
-        from app.core.sync import parse_items as parse
+    `parse` parses inline items (default: `app.core.parse.parse_items`)."""
+    parse_run: Parse = parse or parse_items
     new = dup = quar = 0
 
-    def add(res: Any) -> None:
+    def add(res: IngestResult) -> None:
         nonlocal new, dup, quar
         new, dup, quar = new + res.new, dup + res.duplicates, quar + res.quarantined
 
@@ -195,7 +99,7 @@ async def ingest_mixed_page(
             run.append(item)
             continue
         if run:
-            parsed = await parse(run)
+            parsed = await parse_run(run)
             add(await worker.submit(cache.ingest, parsed, cursor=run[-1].item_id))
             run = []
         if item is None:
@@ -203,7 +107,7 @@ async def ingest_mixed_page(
         path = await materialise_big_item(client, item, tmp_dir)
         try:
             message = await asyncio.to_thread(read_big, path)
-            add(await worker.submit(ingest_big, cache, item, path, message, cursor=item.item_id))
+            add(await worker.submit(cache.ingest_big, item, path, message, cursor=item.item_id))
         finally:
             path.unlink(missing_ok=True)
     await worker.submit(cache.set_cursor, next_cursor)

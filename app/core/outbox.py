@@ -331,7 +331,8 @@ class OutboxWorker:
         if isinstance(decision, Reject):
             return await self._send_reject(task, decision)
         item = await self.worker.submit(self.cache.item, task.item_id)
-        msg = await asyncio.to_thread(self.cache.message, task.item_id)
+        source = await asyncio.to_thread(self.cache.delivery_source, task.item_id)
+        msg = source.header  # the stored header: no parse
         case_id = None if isinstance(decision, Forward) else decision.case_id
         case = await self._case(case_id) if case_id else None
         letter = LetterHeader(
@@ -353,7 +354,8 @@ class OutboxWorker:
             result = await self._retry(lambda: self.sf2900.send(alone))
             return {"journal_note": result.to_json(), "kle": alone.kle}
         files = [
-            DocumentFile(f.safe_filename, f.mime, f.content, role=str(f.role)) for f in msg.files
+            DocumentFile(f.safe_filename, f.mime, data, role=str(f.role))
+            for f, data in source.files
         ]
         if not files:
             raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")

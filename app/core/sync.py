@@ -1,7 +1,7 @@
 """Pull new items from the gateway mailbox into the local cache.
 
-`sync_once` is a three-stage pipeline: while page N is parsed/validated (read_memo in a thread
-pool) and committed (one SQLite transaction on the `DbWorker` thread, cursor included), the
+`sync_once` is a three-stage pipeline: while page N is parsed (the client's one parse of each
+message, `app.core.parse.parse_items` in a thread pool) and committed (one SQLite transaction on the `DbWorker` thread, cursor included), the
 network fetch of page N+1 is already in flight. A crash at any moment loses nothing and
 duplicates nothing: each page and its cursor commit together, and a page seen twice is counted
 as duplicates, not re-inserted.
@@ -9,6 +9,10 @@ as duplicates, not re-inserted.
 A message the gateway accepted but the client's reader refuses is stored *quarantined* (kind
 "ukendt", status "fejlet", the reason and the raw bytes kept) rather than skipped: it stays
 visible in the inbox and is never silently lost, and the cursor can move past it.
+
+The PDF text of new items is extracted right after (`extract_pdf_texts`, from the PDFs stored in
+the cache; deferred so a page commits at parse speed): the `Syncer` goes online, extracts, and
+only then reports the new items.
 
 `Syncer` runs `sync_once` periodically with tenacity backoff + jitter on `MailboxUnavailable`
 and reports online / degraded / offline with a plain-Danish message through a callback.
@@ -20,11 +24,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import enum
-import hashlib
 import logging
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,30 +35,83 @@ import tenacity
 
 from app import paths
 from app.core.bigfetch import ingest_mixed_page
+from app.core.parse import parse_items, parse_memo, parse_pool
 from app.core.worker import DbWorker
-from app.models.cache import Cache, IngestResult
-from app.sf1606.mailbox_client import BIG_MEMO_BYTES
-from app.sf1606.model import MemoError, MemoMessage
+from app.models.cache import Cache, CacheError, IngestResult, Parsed
+from app.sf1606.mailbox_client import BIG_MEMO_BYTES, MailboxError, MailboxUnavailable
+from app.sf1606.model import MemoError
+from app.sf1606.stored import MessageFacts
+from app.suggest.text import extractable_pdfs, with_pdf_text
 
 log = logging.getLogger("postfordeler.sync")
 
-_PARSE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+BACKFILL_BATCH = 100
+PDF_BATCH = 25
 
 
-def parse_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """A shared pool for read_memo (lxml releases the GIL while parsing and validating)."""
-    global _PARSE_POOL
-    if _PARSE_POOL is None:
-        _PARSE_POOL = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="postfordeler-parse"
+def _parse_stored(pairs: list[tuple[int, bytes]]) -> list[tuple[int, Parsed]]:
+    out: list[tuple[int, Parsed]] = []
+    for item_id, memo in pairs:
+        try:
+            out.append((item_id, parse_memo(memo, validate=False)))
+        except MemoError as exc:
+            out.append((item_id, exc))
+    return out
+
+
+async def backfill_facts(
+    cache: Cache, worker: DbWorker, pool: concurrent.futures.Executor | None = None
+) -> int:
+    """One-time upgrade: items cached before facts were stored (revision f0005) are parsed once
+    from their stored raw bytes (checksum-verified; they were validated at their first ingest)
+    and get their facts. Returns how many were filled in; 0 once everything has facts."""
+    if await worker.submit(cache.facts_backfilled):
+        return 0
+    done = 0
+    loop = asyncio.get_running_loop()
+    while True:
+        pairs = await worker.submit(cache.items_without_facts, BACKFILL_BATCH)
+        if not pairs:
+            return done
+        parsed = await loop.run_in_executor(pool or parse_pool(), _parse_stored, pairs)
+        for item_id, result in parsed:
+            await worker.submit(cache.store_facts, item_id, result)
+        done += len(parsed)
+
+
+def _complete_pdf_texts(
+    cache: Cache, pending: list[tuple[int, MessageFacts]]
+) -> list[tuple[int, MessageFacts]]:
+    out = []
+    for item_id, facts in pending:
+        pdfs = []
+        for pos in extractable_pdfs(facts.header):
+            try:
+                pdfs.append(cache.file_bytes(item_id, pos))
+            except CacheError:
+                pdfs.append(b"")  # unreadable: no text, and not retried forever
+        out.append((item_id, with_pdf_text(facts, pdfs)))
+    return out
+
+
+async def extract_pdf_texts(
+    cache: Cache, worker: DbWorker, pool: concurrent.futures.Executor | None = None
+) -> int:
+    """Complete the facts of newly synced items with their PDF text (deferred at ingest: pypdf
+    is pure Python, ~3 ms a PDF, five times the parse). The PDFs stream from the stored blob;
+    no message is parsed again. Run by the `Syncer` after each sync, before it reports new
+    items (so suggestions see the PDF text), and by `sync_once` for any left over."""
+    done = 0
+    loop = asyncio.get_running_loop()
+    while True:
+        pending = await worker.submit(cache.pdf_pending_facts, PDF_BATCH)
+        if not pending:
+            return done
+        completed = await loop.run_in_executor(
+            pool or parse_pool(), _complete_pdf_texts, cache, pending
         )
-    return _PARSE_POOL
-
-
-def _mailbox_errors() -> tuple[type[BaseException], type[BaseException]]:
-    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
-
-    return MailboxError, MailboxUnavailable
+        await worker.submit(cache.complete_facts, completed)
+        done += len(completed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,52 +136,6 @@ class SyncResult:
         }
 
 
-def _parse_one(item: Any, validate: bool | None = None) -> tuple[Any, MemoMessage | MemoError]:
-    """read_memo one item. `validate=None`: XSD-validate unless the gateway vouches for the bytes
-    (it validated them before accepting and sends their sha256; a mismatch is quarantined)."""
-    from app.sf1606.memo import read_memo
-
-    digest = getattr(item, "sha256", None)
-    if digest and hashlib.sha256(item.memo).hexdigest() != str(digest).lower():
-        log.warning("item %s quarantined: checksum mismatch", item.item_id)
-        return item, MemoError(
-            "kontrolsummen passer ikke med gatewayens (beskadiget undervejs)", "checksum"
-        )
-    try:
-        return item, read_memo(item.memo, validate=(not digest) if validate is None else validate)
-    except MemoError as exc:
-        log.warning("item %s quarantined: %s", item.item_id, exc.reason)
-        return item, exc
-    except Exception as exc:
-        log.exception("reader failed on item %s", item.item_id)
-        return item, MemoError(f"intern fejl i læseren ({type(exc).__name__})", "internal")
-
-
-def _parse_chunk(
-    items: Sequence[Any], validate: bool | None = None
-) -> list[tuple[Any, MemoMessage | MemoError]]:
-    return [_parse_one(it, validate) for it in items]
-
-
-async def parse_items(
-    items: Sequence[Any],
-    pool: concurrent.futures.Executor | None = None,
-    validate: bool | None = None,
-) -> list[tuple[Any, MemoMessage | MemoError]]:
-    """read_memo for every item, spread over the pool; order preserved."""
-    if not items:
-        return []
-    pool = pool or parse_pool()
-    loop = asyncio.get_running_loop()
-    n = max(1, min(len(items), getattr(pool, "_max_workers", 2)))
-    size = -(-len(items) // n)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    parts = await asyncio.gather(
-        *(loop.run_in_executor(pool, _parse_chunk, c, validate) for c in chunks)
-    )
-    return [pair for part in parts for pair in part]
-
-
 async def sync_once(
     client: Any,
     cache: Cache,
@@ -147,15 +156,23 @@ async def sync_once(
     worker = worker or DbWorker()
     started = time.perf_counter()
     new = duplicates = quarantined = pages = 0
+    try:
+        await backfill_facts(cache, worker, pool)
+        await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
+    except BaseException:
+        if own_worker:
+            worker.close()
+        raise
     cursor = await worker.submit(cache.cursor)
     # Big items (> BIG_MEMO_BYTES) are not inlined in the page: they are streamed to disk and
     # stored from the file, so a 99 MB message never sits in memory several times over.
     big_dir = paths.sub("client", "download")
 
     def list_page(after: int) -> asyncio.Future[Any]:
-        return asyncio.ensure_future(
+        listing: asyncio.Future[Any] = asyncio.ensure_future(
             client.list_items(after, page_size, inline_max_bytes=BIG_MEMO_BYTES)
         )
+        return listing
 
     fetch: asyncio.Future[Any] | None = list_page(cursor)
     ingest: asyncio.Future[IngestResult] | None = None
@@ -307,7 +324,6 @@ class Syncer:
 
     def _failed(self, exc: BaseException, retry_in: float | None) -> None:
         self._failures += 1
-        MailboxError, MailboxUnavailable = _mailbox_errors()
         err = _danish_error(exc)
         if isinstance(exc, MailboxUnavailable):
             if self._failures >= self.offline_after:
@@ -336,7 +352,9 @@ class Syncer:
             )
         )
 
-    def _succeeded(self, result: SyncResult) -> None:
+    async def _succeeded(self, result: SyncResult) -> None:
+        """Online at once; then the new items' PDF text (deferred at ingest) is extracted, and
+        only then are the new items reported (`on_result`: suggestions see the PDF text)."""
         self._failures = 0
         msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
         self._emit(
@@ -344,6 +362,10 @@ class Syncer:
                 ConnectionState.ONLINE, msg, last_success_at=datetime.now(UTC), last_result=result
             )
         )
+        try:
+            await extract_pdf_texts(self.cache, self.worker)
+        except Exception:
+            log.exception("PDF text extraction failed")  # retried by the next sync_once
         if result.new and self.on_result is not None:
             try:
                 self.on_result(result)
@@ -351,8 +373,6 @@ class Syncer:
                 log.exception("result callback failed")
 
     def _retrying(self, stop: tenacity.stop.stop_base) -> tenacity.AsyncRetrying:
-        _, MailboxUnavailable = _mailbox_errors()
-
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             if exc is not None:
@@ -390,7 +410,7 @@ class Syncer:
         except Exception as exc:
             self._failed(exc, None)
             raise
-        self._succeeded(result)
+        await self._succeeded(result)
         return result
 
     def trigger(self) -> None:
@@ -412,7 +432,7 @@ class Syncer:
                         result = await sync_once(
                             self.client, self.cache, page_size=self.page_size, worker=self.worker
                         )
-                self._succeeded(result)
+                await self._succeeded(result)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -1,9 +1,15 @@
 """The client cache's write and read API (synchronous; run it on the `DbWorker` thread).
 
 `Cache` owns every write to the local SQLite cache: ingesting synced pages (items, raw MeMo
-blobs, file rows, full-text rows and the mailbox cursor in ONE transaction, so a crash at any
-moment leaves either the whole page and its cursor or neither), the outbox state machine
-(pending → sending → delivered / rejected, or cancelled by undo), suggestions and read marks.
+blobs, file rows, the facts of each message's one parse, full-text rows and the mailbox cursor in
+ONE transaction, so a crash at any moment leaves either the whole page and its cursor or
+neither), the outbox state machine (pending → sending → delivered / rejected, or cancelled by
+undo), suggestions and read marks.
+
+Reads never parse a MeMo: `facts` returns what the parse at ingest extracted (header, file
+index, texts, candidates), `file_bytes` / `delivery_source` stream each file's base64 text out of
+the stored raw blob (incremental blob I/O at the span recorded at ingest), decode it and check
+its sha256. Big items are stored by `ingest_big` with the blob streamed from a file.
 
 Bulk paths use SQLAlchemy Core `insert()` executemany, never ORM objects, so ingest runs at
 thousands of messages per second. `received_at` is the gateway's receipt time and is never
@@ -20,17 +26,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
     Table,
-    column,
     func,
     insert,
-    literal_column,
     select,
-    table,
     text,
     update,
 )
@@ -45,17 +49,22 @@ from app.decisions import (
     Reject,
     decision_from_json,
 )
+from app.hashing import file_size_sha256
 from app.models.db import Database
 from app.models.schema import (
     Item,
     ItemBlob,
+    ItemFacts,
     ItemFile,
+    ItemFileData,
     ItemStatus,
     OutboxEntry,
     OutboxStatus,
     SyncState,
 )
-from app.sf1606.model import MemoError, MemoMessage
+from app.sf1606.memo import decode_file_base64
+from app.sf1606.model import MemoError, MemoFile, MemoMessage
+from app.sf1606.stored import IngestMessage, MessageFacts, facts_from_json, facts_to_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.sf1606.mailbox_client import MailboxItem
@@ -64,19 +73,14 @@ log = logging.getLogger("postfordeler.cache")
 
 ITEMS = cast(Table, Item.__table__)
 BLOBS = cast(Table, ItemBlob.__table__)
+FACTS = cast(Table, ItemFacts.__table__)
+FILE_DATA = cast(Table, ItemFileData.__table__)
 FILES = cast(Table, ItemFile.__table__)
 OUTBOX = cast(Table, OutboxEntry.__table__)
 STATE = cast(Table, SyncState.__table__)
-# Columns added by revision c0002 (schema.py is coordinator-owned; declared here lightly).
-OUTBOX_GW = table(
-    "outbox",
-    column("id"),
-    column("gateway_recorded_at"),
-    column("gateway_error"),
-)
-
-GW_RECORDED = literal_column("outbox.gateway_recorded_at").label("gateway_recorded_at")
+BLOB_CHUNK = 1 << 20  # bytes per incremental blob write when a big item streams in
 CURSOR_KEY = "mailbox_cursor"
+FACTS_BACKFILLED_KEY = "facts_backfilled"
 QUARANTINE_KIND = "ukendt"  # kind of an item the client could not read (see ingest)
 
 # Item status once an action is delivered (a journal note on its own: the item is on the case).
@@ -103,6 +107,18 @@ class ItemLike(Protocol):  # the fields of app.sf1606.mailbox_client.MailboxItem
     received_at: datetime
     contact_point_id: str | None
     memo: bytes
+
+
+Parsed = IngestMessage | MemoError  # one item's parse result, as `Cache.ingest` stores it
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySource:
+    """What delivering a decision needs of a cached message: the stored header (no parse) and
+    each file with its bytes (read from the raw blob, sha256-checked), in message order."""
+
+    header: MemoMessage
+    files: tuple[tuple[MemoFile, bytes], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +170,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def db_utc(value: datetime | None) -> datetime | None:
     """Normalise to naive UTC for storage (SQLite keeps no offset); read back with `as_utc`."""
     if value is None:
         return None
@@ -169,10 +185,6 @@ def as_utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class Cache:
@@ -212,20 +224,24 @@ class Cache:
 
     def ingest(
         self,
-        batch: Sequence[tuple[ItemLike | MailboxItem, MemoMessage | MemoError]],
+        batch: Sequence[tuple[ItemLike | MailboxItem, Parsed]],
         *,
         cursor: int | None = None,
     ) -> IngestResult:
         """Store a synced page in one transaction, together with the cursor.
 
-        Each element pairs the mailbox item with its parsed message. A `MemoError` in place of the
-        message (the client's reader refused what the gateway accepted, e.g. a newer MeMo
+        Each element pairs the mailbox item with what its one parse produced
+        (`IngestMessage`: the facts later steps read instead of parsing again). A `MemoError`
+        in its place (the client's reader refused what the gateway accepted, e.g. a newer MeMo
         version) stores the item *quarantined*: kind "ukendt", status "fejlet", the reason in
         `status_note`, the raw bytes kept — nothing is lost and the distributor sees it.
         Items whose message UUID or gateway item id are already cached are counted as duplicates
         and not touched. `cursor` defaults to the highest gateway item id in the batch.
+
+        The blob's sha256 is the item's `sha256` (the gateway's, which the sync checked against
+        the bytes before parsing) when the parse succeeded; otherwise it is computed here.
         """
-        now = _utc(utcnow())
+        now = db_utc(utcnow())
         if cursor is None:
             cursor = max((it.item_id for it, _ in batch), default=None)
         with self.engine.begin() as conn:
@@ -247,19 +263,19 @@ class Cache:
                     ).scalars()
                 )
             rows: list[dict[str, Any]] = []
-            extras: list[tuple[bytes, MemoMessage | MemoError]] = []
+            extras: list[tuple[Any, Parsed]] = []
             duplicates = 0
             quarantined = 0
-            for it, msg in batch:
+            for it, parsed in batch:
                 key = it.message_uuid.lower()
                 if key in seen_uuid or it.item_id in seen_gw:
                     duplicates += 1
                     continue
                 seen_uuid.add(key)
                 seen_gw.add(it.item_id)
-                rows.append(_item_row(it, msg, now))
-                extras.append((it.memo, msg))
-                if isinstance(msg, MemoError):
+                rows.append(item_row(it, parsed, now, len(it.memo)))
+                extras.append((it, parsed))
+                if isinstance(parsed, MemoError):
                     quarantined += 1
             if rows:
                 ids = (
@@ -270,42 +286,171 @@ class Cache:
                     .all()
                 )
                 blob_rows = []
-                file_rows = []
-                fts_rows = []
-                for item_id, row, (memo, msg) in zip(ids, rows, extras, strict=True):
-                    blob_rows.append({"item_id": item_id, "sha256": _sha256(memo), "memo": memo})
-                    if isinstance(msg, MemoMessage):
-                        for pos, f in enumerate(msg.files):
-                            file_rows.append(
-                                {
-                                    "item_id": item_id,
-                                    "position": pos,
-                                    "role": str(f.role),
-                                    "mime": f.mime[:128],
-                                    "filename": f.filename,
-                                    "safe_filename": f.safe_filename,
-                                    "size": f.size,
-                                    "sha256": f.sha256,
-                                }
-                            )
-                        body = msg.main_text()
-                    else:
-                        body = ""
-                    fts_rows.append(
-                        {"rowid": item_id, "s": row["sender_label"], "l": row["label"], "b": body}
+                for item_id, (it, parsed) in zip(ids, extras, strict=True):
+                    memo: bytes = it.memo
+                    digest = getattr(it, "sha256", None)
+                    if isinstance(parsed, MemoError) or not digest:
+                        digest = hashlib.sha256(memo).hexdigest()
+                    blob_rows.append(
+                        {"item_id": item_id, "sha256": str(digest).lower(), "memo": memo}
                     )
                 conn.execute(insert(BLOBS), blob_rows)
-                if file_rows:
-                    conn.execute(insert(FILES), file_rows)
-                conn.execute(
-                    text(
-                        "INSERT INTO items_fts(rowid, sender_label, label, body) VALUES (:rowid, :s, :l, :b)"
-                    ),
-                    fts_rows,
-                )
+                self._store_parsed(conn, list(zip(ids, rows, (p for _, p in extras), strict=True)))
             if cursor is not None:
                 self._set_cursor(conn, cursor)
         return IngestResult(new=len(rows), duplicates=duplicates, quarantined=quarantined)
+
+    @staticmethod
+    def _store_parsed(conn: Connection, stored: list[tuple[int, dict[str, Any], Parsed]]) -> None:
+        """File rows, facts, loose file bytes and full-text rows of freshly inserted items."""
+        file_rows: list[dict[str, Any]] = []
+        fact_rows: list[dict[str, Any]] = []
+        loose_rows: list[dict[str, Any]] = []
+        fts_rows: list[dict[str, Any]] = []
+        for item_id, row, parsed in stored:
+            body = ""
+            if isinstance(parsed, IngestMessage):
+                facts = parsed.facts
+                for pos, f in enumerate(facts.files):
+                    file_rows.append(
+                        {
+                            "item_id": item_id,
+                            "position": pos,
+                            "role": str(f.role),
+                            "mime": f.mime[:128],
+                            "filename": f.filename,
+                            "safe_filename": f.safe_filename,
+                            "size": f.size,
+                            "sha256": f.sha256,
+                        }
+                    )
+                fact_rows.append(
+                    {
+                        "item_id": item_id,
+                        "facts": facts_to_json(facts),
+                        "pdf_pending": facts.pdf_pending,
+                    }
+                )
+                loose_rows.extend(
+                    {"item_id": item_id, "position": pos, "content": content}
+                    for pos, content in parsed.loose_files
+                )
+                body = facts.body_text
+            fts_rows.append(
+                {"rowid": item_id, "s": row["sender_label"], "l": row["label"], "b": body}
+            )
+        if file_rows:
+            conn.execute(insert(FILES), file_rows)
+        if fact_rows:
+            conn.execute(insert(FACTS), fact_rows)
+        if loose_rows:
+            conn.execute(insert(FILE_DATA), loose_rows)
+        conn.execute(
+            text(
+                "INSERT INTO items_fts(rowid, sender_label, label, body) VALUES (:rowid, :s, :l, :b)"
+            ),
+            fts_rows,
+        )
+
+    def ingest_big(
+        self,
+        item: ItemLike | MailboxItem,
+        path: Path,
+        parsed: Parsed,
+        *,
+        cursor: int | None = None,
+    ) -> IngestResult:
+        """Store one big item like `ingest([(item, parsed)], cursor=...)` does, but stream its
+        raw MeMo from the file at `path` into the blob (`zeroblob` + incremental blob I/O, 1 MB
+        at a time: never held in memory). Same rows as `ingest`; one transaction; blocking (run
+        it on the DbWorker thread). `item.memo` is not read (it is empty for a big item)."""
+        path = Path(path)
+        size, digest = file_size_sha256(path)
+        now = db_utc(utcnow())
+        cursor = int(item.item_id) if cursor is None else cursor
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SELECT 1")  # open the transaction before reading
+            known = conn.execute(
+                select(ITEMS.c.id).where(
+                    (ITEMS.c.message_uuid == item.message_uuid.lower())
+                    | (ITEMS.c.gateway_item_id == int(item.item_id))
+                )
+            ).first()
+            if known is not None:
+                self._set_cursor(conn, cursor)
+                return IngestResult(new=0, duplicates=1)
+            row = item_row(item, parsed, now, size)
+            item_id = conn.execute(insert(ITEMS).returning(ITEMS.c.id), [row]).scalar_one()
+            conn.execute(
+                insert(BLOBS).values(item_id=item_id, sha256=digest, memo=func.zeroblob(size))
+            )
+            with (
+                open_blob(conn, "item_blobs", "memo", item_id, readonly=False) as blob,
+                path.open("rb") as fh,
+            ):
+                while piece := fh.read(BLOB_CHUNK):
+                    blob.write(piece)
+            self._store_parsed(conn, [(item_id, row, parsed)])
+            self._set_cursor(conn, cursor)
+        quarantined = 1 if isinstance(parsed, MemoError) else 0
+        return IngestResult(new=1, duplicates=0, quarantined=quarantined)
+
+    def facts_backfilled(self) -> bool:
+        """True once every item cached before revision f0005 has its facts (see below)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(STATE.c.value).where(STATE.c.key == FACTS_BACKFILLED_KEY)
+            ).scalar()
+        return value == "1"
+
+    def items_without_facts(self, limit: int = 200) -> list[tuple[int, bytes]]:
+        """(item id, raw MeMo) of readable items cached before facts were stored (revision
+        f0005), for the one-time backfill (`app.core.sync.backfill_facts`). When none is left
+        the backfill is marked done (`facts_backfilled`), so the scan runs once per cache."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(ITEMS.c.id, BLOBS.c.memo)
+                .join(BLOBS, BLOBS.c.item_id == ITEMS.c.id)
+                .outerjoin(FACTS, FACTS.c.item_id == ITEMS.c.id)
+                .where(FACTS.c.item_id.is_(None), ITEMS.c.kind != QUARANTINE_KIND)
+                .order_by(ITEMS.c.id)
+                .limit(limit)
+            ).all()
+            if not rows:
+                conn.execute(
+                    text(
+                        "INSERT INTO sync_state(key, value) VALUES (:k, '1') "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                    ),
+                    {"k": FACTS_BACKFILLED_KEY},
+                )
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def store_facts(self, item_id: int, parsed: Parsed) -> None:
+        """Backfill: the facts (and loose file bytes) of an item cached before they were stored.
+        A `MemoError` marks the item quarantined, as `ingest` would have."""
+        with self.engine.begin() as conn:
+            if isinstance(parsed, MemoError):
+                conn.execute(
+                    update(ITEMS)
+                    .where(ITEMS.c.id == item_id)
+                    .values(
+                        kind=QUARANTINE_KIND,
+                        status=ItemStatus.FAILED,
+                        status_changed_at=db_utc(utcnow()),
+                        status_note=f"Meddelelsen kunne ikke læses: {parsed.reason}",
+                    )
+                )
+                return
+            conn.execute(insert(FACTS).values(item_id=item_id, facts=facts_to_json(parsed.facts)))
+            if parsed.loose_files:
+                conn.execute(
+                    insert(FILE_DATA),
+                    [
+                        {"item_id": item_id, "position": pos, "content": content}
+                        for pos, content in parsed.loose_files
+                    ],
+                )
 
     def known_gateway_ids(self, ids: Iterable[int]) -> set[int]:
         ids = list(ids)
@@ -357,21 +502,90 @@ class Cache:
         if row is None:
             raise CacheError(f"Ukendt element {item_id}")
         memo, digest = bytes(row[0]), row[1]
-        if _sha256(memo) != digest:
+        if hashlib.sha256(memo).hexdigest() != digest:
             raise CacheError("Den gemte meddelelse er beskadiget (kontrolsum passer ikke)")
         return memo
 
-    def message(self, item_id: int) -> MemoMessage:
-        """Re-read the stored MeMo (checksum-verified; it was schema-validated at ingest)."""
-        from app.sf1606.memo import read_memo
+    def pdf_pending_facts(self, limit: int = 50) -> list[tuple[int, MessageFacts]]:
+        """(item id, facts) of items whose PDF text is still to be extracted, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(FACTS.c.item_id, FACTS.c.facts)
+                .where(FACTS.c.pdf_pending.is_(True))
+                .order_by(FACTS.c.item_id)
+                .limit(limit)
+            ).all()
+        return [(int(r[0]), facts_from_json(r[1])) for r in rows]
 
-        return read_memo(self.memo_bytes(item_id), validate=False)
+    def complete_facts(self, completed: Sequence[tuple[int, MessageFacts]]) -> None:
+        """Store facts completed with their PDF text (see `pdf_pending_facts`)."""
+        if not completed:
+            return
+        with self.engine.begin() as conn:
+            for item_id, facts in completed:
+                conn.execute(
+                    update(FACTS)
+                    .where(FACTS.c.item_id == item_id)
+                    .values(facts=facts_to_json(facts), pdf_pending=facts.pdf_pending)
+                )
+
+    def facts(self, item_id: int) -> MessageFacts:
+        """What the one parse at ingest extracted (header, file index, texts, candidates).
+        Never parses. CacheError for an unknown or quarantined item."""
+        with self.engine.connect() as conn:
+            return self._facts(conn, item_id)
+
+    @staticmethod
+    def _facts(conn: Connection, item_id: int) -> MessageFacts:
+        value = conn.execute(select(FACTS.c.facts).where(FACTS.c.item_id == item_id)).scalar()
+        if value is None:
+            raise CacheError(f"Elementet {item_id} har ingen læsbar meddelelse")
+        return facts_from_json(value)
+
+    def message(self, item_id: int) -> MemoMessage:
+        """The stored header of the message (files without bytes; see `file_bytes`)."""
+        return self.facts(item_id).header
 
     def file_bytes(self, item_id: int, position: int) -> bytes:
-        files = self.message(item_id).files
-        if not 0 <= position < len(files):
-            raise CacheError(f"Elementet har ingen fil nr. {position}")
-        return files[position].content
+        """One file's decoded bytes, streamed from the stored raw message (sha256-checked)."""
+        with self.engine.connect() as conn:
+            files = self._facts(conn, item_id).files
+            if not 0 <= position < len(files):
+                raise CacheError(f"Elementet har ingen fil nr. {position}")
+            return self._file_bytes(conn, item_id, position, files[position])
+
+    def delivery_source(self, item_id: int) -> DeliverySource:
+        """The stored header and every file's bytes, for delivering a decision (no parse)."""
+        with self.engine.connect() as conn:
+            facts = self._facts(conn, item_id)
+            files = tuple(
+                (f, self._file_bytes(conn, item_id, pos, f)) for pos, f in enumerate(facts.files)
+            )
+        return DeliverySource(facts.header, files)
+
+    @staticmethod
+    def _file_bytes(conn: Connection, item_id: int, position: int, f: MemoFile) -> bytes:
+        if f.span is None:
+            data = conn.execute(
+                select(FILE_DATA.c.content).where(
+                    FILE_DATA.c.item_id == item_id, FILE_DATA.c.position == position
+                )
+            ).scalar()
+            if data is None:
+                raise CacheError("Filen blev ikke gemt og kan ikke hentes")
+            content = bytes(data)
+        else:
+            offset, length = f.span
+            with open_blob(conn, "item_blobs", "memo", item_id) as blob:
+                blob.seek(offset)
+                encoded = blob.read(length)
+            try:
+                content = decode_file_base64(encoded)
+            except MemoError:
+                raise CacheError("Den gemte fil er beskadiget (ugyldig base64)") from None
+        if len(content) != f.size or hashlib.sha256(content).hexdigest() != f.sha256:
+            raise CacheError("Den gemte fil er beskadiget (kontrolsum passer ikke)")
+        return content
 
     def files(self, item_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -419,7 +633,7 @@ class Cache:
                     suggested_case_number=case_number,
                     suggested_score=score,
                     misrouted=bool(misrouted),
-                    suggested_at=_utc(utcnow()),
+                    suggested_at=db_utc(utcnow()),
                 )
             )
 
@@ -432,14 +646,14 @@ class Cache:
             conn.execute(
                 update(ITEMS)
                 .where(ITEMS.c.id == item_id)
-                .values(claimed_by=claimed_by, claim_expires_at=_utc(expires_at))
+                .values(claimed_by=claimed_by, claim_expires_at=db_utc(expires_at))
             )
 
     def apply_claims(self, claims: Sequence[tuple[int, str, datetime]]) -> int:
         """Mirror the gateway's current claims (gateway item id, user, expiry) onto the cache:
         items in the list get their holder, every other item loses a stale one. Returns the
         number of items claimed."""
-        held = {int(gid): (user, _utc(expires)) for gid, user, expires in claims}
+        held = {int(gid): (user, db_utc(expires)) for gid, user, expires in claims}
         with self.engine.begin() as conn:
             conn.execute(
                 update(ITEMS)
@@ -467,7 +681,7 @@ class Cache:
         """
         if not isinstance(decision, DECISION_TYPES):
             raise CacheError(f"Ukendt handling: {type(decision).__name__}")
-        now = _utc(utcnow())
+        now = db_utc(utcnow())
         with self.engine.begin() as conn:
             conn.exec_driver_sql("SELECT 1")
             exists = conn.execute(select(ITEMS.c.id).where(ITEMS.c.id == item_id)).scalar()
@@ -524,7 +738,7 @@ class Cache:
         Only a pending entry that was never attempted can be undone: once a send was tried, the
         receiver may have it (a timeout is not a "no"), so it must run to its end.
         """
-        now = _utc(utcnow())
+        now = db_utc(utcnow())
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(OUTBOX)
@@ -572,9 +786,11 @@ class Cache:
             ):
                 counts[status] = int(n)
             unrecorded = conn.execute(
-                text(
-                    "SELECT count(*) FROM outbox WHERE status = 'delivered' "
-                    "AND gateway_recorded_at IS NULL"
+                select(func.count())
+                .select_from(OUTBOX)
+                .where(
+                    OUTBOX.c.status == OutboxStatus.DELIVERED,
+                    OUTBOX.c.gateway_recorded_at.is_(None),
                 )
             ).scalar_one()
         counts["open"] = counts[OutboxStatus.PENDING] + counts[OutboxStatus.SENDING]
@@ -582,7 +798,7 @@ class Cache:
         return counts
 
     def outbox_entries(self, *, item_id: int | None = None) -> list[OutboxRow]:
-        stmt = select(OUTBOX, GW_RECORDED)
+        stmt = select(OUTBOX)
         if item_id is not None:
             stmt = stmt.where(OUTBOX.c.item_id == item_id)
         with self.engine.connect() as conn:
@@ -605,7 +821,7 @@ class Cache:
         An entry whose stored decision cannot be read (e.g. written by a newer version) is
         never sent: it becomes "rejected" and its item "fejlet" with the reason, so the
         distributor decides again, and the next due entry is taken."""
-        now_n = _utc(now or utcnow())
+        now_n = db_utc(now or utcnow())
         with self.engine.begin() as conn:
             while True:
                 row = conn.execute(
@@ -689,7 +905,7 @@ class Cache:
         "rejected" with the reason, item "fejlet" with the reason for the distributor. Never
         retried either way.
         """
-        now = _utc(utcnow())
+        now = db_utc(utcnow())
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(OUTBOX.c.item_id, OUTBOX.c.action, OUTBOX.c.status).where(
@@ -739,7 +955,7 @@ class Cache:
 
     def defer(self, outbox_id: int, error: str, delay_s: float) -> None:
         """A transient failure: back to pending, retried after `delay_s` with the same id."""
-        when = _utc(utcnow() + timedelta(seconds=max(0.0, delay_s)))
+        when = db_utc(utcnow() + timedelta(seconds=max(0.0, delay_s)))
         with self.engine.begin() as conn:
             conn.execute(
                 update(OUTBOX)
@@ -750,10 +966,10 @@ class Cache:
     def unrecorded_outcomes(self, limit: int = 100) -> list[OutboxRow]:
         """Delivered (or rejected-by-the-user) entries whose outcome the gateway has not got."""
         stmt = (
-            select(OUTBOX, GW_RECORDED)
+            select(OUTBOX)
             .where(
                 OUTBOX.c.status == OutboxStatus.DELIVERED,
-                literal_column("outbox.gateway_recorded_at").is_(None),
+                OUTBOX.c.gateway_recorded_at.is_(None),
             )
             .order_by(OUTBOX.c.id)
             .limit(limit)
@@ -765,13 +981,13 @@ class Cache:
         with self.engine.begin() as conn:
             if error is None:
                 conn.execute(
-                    update(OUTBOX_GW)
-                    .where(OUTBOX_GW.c.id == outbox_id)
-                    .values(gateway_recorded_at=_utc(utcnow()), gateway_error=None)
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == outbox_id)
+                    .values(gateway_recorded_at=db_utc(utcnow()), gateway_error=None)
                 )
             else:
                 conn.execute(
-                    update(OUTBOX_GW).where(OUTBOX_GW.c.id == outbox_id).values(gateway_error=error)
+                    update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(gateway_error=error)
                 )
 
     def gateway_item_id(self, item_id: int) -> int | None:
@@ -789,21 +1005,35 @@ def _chunks(seq: Sequence[Any], n: int) -> Iterable[Sequence[Any]]:
         yield seq[i : i + n]
 
 
-def _item_row(it: Any, msg: MemoMessage | MemoError, now: datetime | None) -> dict[str, Any]:
-    memo: bytes = it.memo
+def open_blob(
+    conn: Connection, table: str, column: str, rowid: int, *, readonly: bool = True
+) -> Any:
+    """Incremental blob I/O on a SQLAlchemy connection's DB-API connection: sqlcipher3 (the
+    encrypted cache) spells it `open_blob`, the stdlib sqlite3 `blobopen`; both read and write
+    in place, page by page, without loading the whole value."""
+    raw = conn.connection.driver_connection
+    opener = getattr(raw, "open_blob", None)
+    if opener is not None:
+        return opener(table, column, rowid, readonly)
+    return raw.blobopen(table, column, rowid, readonly=readonly)  # type: ignore[union-attr]
+
+
+def item_row(it: Any, parsed: Parsed, now: datetime | None, size: int) -> dict[str, Any]:
+    """The `items` row of a mailbox item and its parse result (`size`: raw MeMo bytes). Used by
+    both `Cache.ingest` and `Cache.ingest_big`, so both paths store identical rows."""
     base = {
         "gateway_item_id": it.item_id,
         "message_uuid": it.message_uuid.lower(),
-        "received_at": _utc(it.received_at),
+        "received_at": db_utc(it.received_at),
         "synced_at": now,
-        "size_bytes": len(memo),
+        "size_bytes": size,
         "status": ItemStatus.NEW,
         "status_changed_at": None,
         "status_note": None,
         "misrouted": False,
         "read": False,
     }
-    if isinstance(msg, MemoError):
+    if isinstance(parsed, MemoError):
         base.update(
             kind=QUARANTINE_KIND,
             memo_version="?",
@@ -818,15 +1048,16 @@ def _item_row(it: Any, msg: MemoMessage | MemoError, now: datetime | None) -> di
             n_files=0,
             status=ItemStatus.FAILED,
             status_changed_at=now,
-            status_note=f"Meddelelsen kunne ikke læses: {msg.reason}",
+            status_note=f"Meddelelsen kunne ikke læses: {parsed.reason}",
         )
         return base
+    msg = parsed.facts.header
     cp = msg.recipient.contact_point
     reply_case = next((r.case_id for r in msg.reply_data if r.case_id), None)
     base.update(
         kind=str(msg.kind),
         memo_version=msg.version,
-        created_at=_utc(msg.created),
+        created_at=db_utc(msg.created),
         label=msg.label,
         sender_id=msg.sender.id,
         sender_id_type=msg.sender.id_type,

@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlcipher3 import dbapi2
 
 from app import paths
 from app.models import crypto
@@ -32,6 +33,7 @@ __all__ = [
     "CacheUnreadable",
     "Database",
     "alembic_config",
+    "cache_engine",
     "migrate",
     "open_cache",
     "raw_connect",
@@ -49,7 +51,7 @@ class Database:
     encrypted: bool = True
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across app crashes
@@ -71,12 +73,13 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (all heads: areas may add their own branch)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`: the newest by default (one straight chain: a second head
+    is an error). Tests pass an earlier revision to build a cache of an earlier version."""
     cfg = alembic_config(engine)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, revision)
 
 
 def cache_key(path: Path) -> bytes | None:
@@ -114,11 +117,12 @@ def raw_connect(path: Path | None = None, **kwargs: Any) -> Any:
     return crypto.keyed_connect(path, key, **kwargs)
 
 
-def open_cache(path: Path | None = None) -> Database:
-    path = Path(path) if path else paths.client_db_path()
+def cache_engine(path: Path) -> tuple[Engine, bool]:
+    """The engine of the cache at `path` (every connection keyed first; pragmas set), not yet
+    migrated, and whether it is encrypted. `open_cache` is the way in; tests building a cache of
+    an earlier schema version use this with `migrate(engine, revision)`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     key = cache_key(path)
-    from sqlcipher3 import dbapi2
 
     def connect() -> Any:
         return crypto.keyed_connect(path, key, check_same_thread=False, timeout=10.0)
@@ -127,5 +131,11 @@ def open_cache(path: Path | None = None) -> Database:
     # so SQLAlchemy maps its exceptions; the creator keys each connection before anything else.
     engine = create_engine(f"sqlite:///{path}", module=dbapi2, creator=connect)
     event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, key is not None
+
+
+def open_cache(path: Path | None = None) -> Database:
+    path = Path(path) if path else paths.client_db_path()
+    engine, encrypted = cache_engine(path)
     migrate(engine)
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), path, key is not None)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), path, encrypted)

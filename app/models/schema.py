@@ -1,7 +1,8 @@
 """The desktop client's local cache: tables (SQLAlchemy 2 declarative).
 
 The cache mirrors the gateway's mailbox so the client opens instantly and keeps working
-offline. The schema only changes through Alembic migrations in `app/models/migrations/`.
+offline. The schema only changes through Alembic migrations in `app/models/migrations/`, and
+this module declares every table, column and index they create (a test compares the two).
 Rules: `received_at` is the gateway's receipt time and is never changed after insert
 (journaliseringspligt); raw MeMo bytes live in `item_blobs` so inbox queries stay small;
 nothing here imports Qt.
@@ -93,6 +94,27 @@ class Item(Base):
         Index("ix_items_contact_point", "contact_point_id"),
         Index("ix_items_assignee", "assignee_id"),
         Index("ix_items_claimed_by", "claimed_by"),
+        # e0002: the unread filter
+        Index("ix_items_read_status", "read", "status"),
+        # e0003: the default inbox order with its filters as an index-only scan, and every
+        # sortable column with `id` as tie breaker and `status` for the "Ufordelte" view
+        Index(
+            "ix_items_inbox_received",
+            "received_at",
+            "id",
+            "status",
+            "kind",
+            "read",
+            "contact_point_id",
+            "assignee_id",
+            "claimed_by",
+        ),
+        Index("ix_items_inbox_sender", "sender_label", "id", "status"),
+        Index("ix_items_inbox_label", "label", "id", "status"),
+        Index("ix_items_inbox_cp_label", "contact_point_label", "id", "status"),
+        Index("ix_items_inbox_score", "suggested_score", "id", "status"),
+        Index("ix_items_inbox_kind", "kind", "id", "status"),
+        Index("ix_items_inbox_status", "status", "id"),
     )
 
 
@@ -106,6 +128,35 @@ class ItemBlob(Base):
     )
     sha256: Mapped[str] = mapped_column(String(64))
     memo: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ItemFacts(Base):
+    """What the one parse at ingest extracted (`app.sf1606.stored.MessageFacts` as JSON): the
+    header, the file index with each file's span in the raw blob, body and PDF text, CPR and
+    case-number candidates. Absent for a quarantined item. A table of its own so neither the
+    inbox rows nor the (possibly 99 MB) raw blob is read to get it."""
+
+    __tablename__ = "item_facts"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    facts: Mapped[str] = mapped_column(Text)
+    # the PDF text is still to be extracted (the sync does it right after storing the page)
+    pdf_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class ItemFileData(Base):
+    """Decoded bytes of a file whose base64 text could not be located verbatim in the raw blob
+    (character references, CDATA, comments inside it); every other file is read from the blob."""
+
+    __tablename__ = "item_file_data"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ItemFile(Base):
@@ -156,6 +207,10 @@ class OutboxEntry(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     receipt: Mapped[str | None] = mapped_column(Text)  # JSON of the SF2900 receipt
+    # c0002: the outcome recorded on the gateway mailbox (NULL = still to do) and the last
+    # failure of that step (plain text)
+    gateway_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gateway_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
@@ -179,7 +234,7 @@ class AccessLog(Base):
     __tablename__ = "access_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # g0002
     user: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))  # view_item, open_file, reveal_cpr, search_cpr
     purpose: Mapped[str] = mapped_column(String(64), default="fordeling")

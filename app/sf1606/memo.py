@@ -22,14 +22,15 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from lxml import etree
 
+from app.resources import resource
 from app.sf1606.model import (
     ContactInfo,
     ContactPoint,
@@ -53,6 +54,8 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "MemoError",
     "MemoHeader",
+    "decode_file_base64",
+    "parse_count",
     "peek_header",
     "read_memo",
     "validate_only",
@@ -115,6 +118,35 @@ class _PerThread(threading.local):
 
 
 _local = _PerThread()
+
+
+class _ParseCounter:
+    """How many MeMo documents this process has parsed (read_memo, validate_only, peek_header).
+
+    An instrument for the "parse once" rule: benchmarks and tests read it before and after a
+    chain of steps. Thread-safe (the sync parses in a pool); costs one lock per message."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self._n += 1
+
+    def value(self) -> int:
+        with self._lock:
+            return self._n
+
+
+_parses = _ParseCounter()
+
+
+def parse_count() -> int:
+    """The number of MeMo parses in this process so far (see `_ParseCounter`)."""
+    return _parses.value()
+
+
 _schema_docs: dict[str, etree._ElementTree] = {}
 _schema_lock = threading.Lock()
 
@@ -124,8 +156,6 @@ def _schema(version: str) -> etree.XMLSchema:
     error log, so sharing one between threads would mix up reasons)."""
     schema = _local.schemas.get(version)
     if schema is None:
-        from app.resources import resource
-
         with _schema_lock:
             doc = _schema_docs.get(version)
             if doc is None:
@@ -534,15 +564,32 @@ except ImportError:  # pragma: no cover - depends on the environment
 _sha256 = hashlib.sha256
 
 
-def _decode_base64(el: etree._Element) -> bytes:
-    text = el.text or ""
-    el.text = None  # free libxml2's copy at once: big messages must not be held twice
+def _decode_text(text: str) -> bytes:
+    """Strict base64 decode of one file's text (xs:base64Binary: whitespace allowed)."""
     try:
         return _a2b(text, strict_mode=True)
     except (binascii.Error, ValueError):
         pass
     try:  # xs:base64Binary allows whitespace (wrapped lines); nothing else
         return _a2b(text.translate(_WS), strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise MemoError("Ugyldig MeMo: filindhold er ikke gyldig base64", "base64") from None
+
+
+_WS_BYTES = b" \t\r\n"
+
+
+def decode_file_base64(data: bytes | bytearray | memoryview) -> bytes:
+    """Decode a file's base64 text as it sits in a raw MeMo (see `MemoFile.span`), with the
+    reader's strictness: whitespace (wrapped lines, CRLF) is allowed, anything else not.
+    Raises `MemoError(code="base64")`."""
+    raw = bytes(data)
+    try:
+        return _a2b(raw, strict_mode=True)  # type: ignore[arg-type]
+    except (binascii.Error, ValueError):
+        pass
+    try:
+        return _a2b(raw.translate(None, _WS_BYTES), strict_mode=True)  # type: ignore[arg-type]
     except (binascii.Error, ValueError):
         raise MemoError("Ugyldig MeMo: filindhold er ikke gyldig base64", "base64") from None
 
@@ -560,11 +607,9 @@ def _scan_chunks(text: str) -> Iterable[bytes]:
         yield _a2b(piece, strict_mode=True)
 
 
-def _scan_base64(el: etree._Element, keep_below: int) -> tuple[bytes, int, str]:
+def _scan_text(text: str, keep_below: int) -> tuple[bytes, int, str]:
     """Decode one file's base64 chunk-wise: (content if at most keep_below bytes else b"",
-    size, sha256). The tree's copy of the text is freed first; no decoded copy is kept."""
-    text = el.text or ""
-    el.text = None
+    size, sha256). No decoded copy of a big file is kept."""
     for attempt in (0, 1):
         if attempt:
             text = text.translate(_WS)  # xs:base64Binary allows whitespace; nothing else
@@ -586,6 +631,131 @@ def _scan_base64(el: etree._Element, keep_below: int) -> tuple[bytes, int, str]:
     raise MemoError("Ugyldig MeMo: filindhold er ikke gyldig base64", "base64")
 
 
+# --------------------------------------------------------------------------- file spans
+
+_HEAD_CHARS = 64  # characters of a file's base64 searched for in the raw bytes
+_SPAN_TRIES = 4  # candidate positions verified per file before giving up (no quadratic work)
+_LOCATE_CHUNK = 1 << 20
+
+
+def _head(text: str) -> tuple[int, bytes] | None:
+    """(index of the first non-blank character, up to 64 ASCII characters from there up to the
+    next blank) of a file's base64 text; None when blank or not ASCII."""
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped:
+        return None
+    lead = len(text) - len(stripped)
+    head = stripped[:_HEAD_CHARS].split(None, 1)[0]
+    try:
+        return lead, head.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+
+
+def _prefix_len(text: str, lead: int, crlf: bool) -> int:
+    prefix = text[:lead]
+    return len(prefix) + (prefix.count("\n") if crlf else 0)
+
+
+class _BytesLocator:
+    """Finds each file's base64 text, in document order, verbatim in the raw bytes. The XML
+    parser turns CRLF into LF, so the CRLF spelling is tried too; anything else (character
+    references, CDATA, comments inside the text) is not found and the caller keeps the bytes."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.pos = 0
+
+    def __call__(self, text: str) -> tuple[int, int] | None:
+        head = _head(text)
+        if head is None:
+            return None
+        lead, needle_head = head
+        try:
+            exact = text.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        variants = [(exact, False)]
+        if "\n" in text:
+            variants.append((exact.replace(b"\n", b"\r\n"), True))
+        raw, search = self.raw, self.pos
+        for _ in range(_SPAN_TRIES):
+            hit = raw.find(needle_head, search)
+            if hit < 0:
+                return None
+            for needle, crlf in variants:
+                start = hit - _prefix_len(text, lead, crlf)
+                if start >= self.pos and raw.startswith(needle, start):
+                    self.pos = start + len(needle)
+                    return start, len(needle)
+            search = hit + 1
+        return None
+
+
+class _FileLocator:
+    """`_BytesLocator` for a message parsed straight from a file: searches and compares the
+    file chunk-wise, so a 99 MB attachment's text is never encoded or read in one piece."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pos = 0
+
+    def __call__(self, text: str) -> tuple[int, int] | None:
+        head = _head(text)
+        if head is None:
+            return None
+        lead, needle_head = head
+        try:
+            with self.path.open("rb") as fh:
+                search = self.pos
+                for _ in range(_SPAN_TRIES):
+                    hit = self._find(fh, needle_head, search)
+                    if hit < 0:
+                        return None
+                    for crlf in (False, True) if "\n" in text else (False,):
+                        start = hit - _prefix_len(text, lead, crlf)
+                        length = self._matches(fh, start, text, crlf) if start >= self.pos else -1
+                        if length >= 0:
+                            self.pos = start + length
+                            return start, length
+                    search = hit + 1
+        except OSError:
+            return None
+        return None
+
+    @staticmethod
+    def _find(fh: BinaryIO, needle: bytes, start: int) -> int:
+        fh.seek(start)
+        offset, carry = start, b""
+        while piece := fh.read(_LOCATE_CHUNK):
+            window = carry + piece
+            hit = window.find(needle)
+            if hit >= 0:
+                return offset - len(carry) + hit
+            carry = window[-(len(needle) - 1) :] if len(needle) > 1 else b""
+            offset += len(piece)
+        return -1
+
+    @staticmethod
+    def _matches(fh: BinaryIO, start: int, text: str, crlf: bool) -> int:
+        fh.seek(start)
+        total = 0
+        for i in range(0, len(text), _LOCATE_CHUNK):
+            try:
+                want = text[i : i + _LOCATE_CHUNK].encode("ascii")
+            except UnicodeEncodeError:
+                return -1
+            if crlf:
+                want = want.replace(b"\n", b"\r\n")
+            if fh.read(len(want)) != want:
+                return -1
+            total += len(want)
+        return total
+
+
+Locate = Callable[[str], "tuple[int, int] | None"]
+
+
 class _RawFile(NamedTuple):
     role: DocumentRole
     doc_index: int
@@ -594,12 +764,14 @@ class _RawFile(NamedTuple):
     language: str
     content: bytes
     measured: tuple[int, str] | None = None  # (size, sha256) when content was not kept
+    span: tuple[int, int] | None = None
 
 
 def _documents(
-    body: etree._Element, keep_below: int | None = None
+    body: etree._Element, keep_below: int | None = None, locate: Locate | None = None
 ) -> tuple[datetime | None, tuple[MemoDocument, ...]]:
-    """`keep_below=None`: keep every file's bytes; else keep only files of at most that size."""
+    """`keep_below=None`: keep every file's bytes; else keep only files of at most that size.
+    `locate`: records each file's span in the raw bytes (see `MemoFile.span`)."""
     created = None
     raw_docs: list[tuple[DocumentRole, str | None, str | None, list[_RawFile]]] = []
     for doc_el in body:
@@ -620,14 +792,20 @@ def _documents(
                 mime = filename = language = ""
                 content = b""
                 measured: tuple[int, str] | None = None
+                span: tuple[int, int] | None = None
                 for part in child:
                     ptag = part.tag
                     if ptag == _T_CONTENT:
+                        text = part.text or ""
+                        part.text = None  # free libxml2's copy: big messages are not held twice
+                        if locate is not None:
+                            span = locate(text)
                         if keep_below is None:
-                            content = _decode_base64(part)
+                            content = _decode_text(text)
                         else:
-                            content, size, digest = _scan_base64(part, keep_below)
+                            content, size, digest = _scan_text(text, keep_below)
                             measured = (size, digest)
+                        del text
                     elif ptag == _T_ENCODING:
                         mime = part.text or ""
                     elif ptag == _T_FILENAME:
@@ -635,7 +813,9 @@ def _documents(
                     elif ptag == _T_LANGUAGE:
                         language = part.text or ""
                 files.append(
-                    _RawFile(role, doc_index, mime.strip(), filename, language, content, measured)
+                    _RawFile(
+                        role, doc_index, mime.strip(), filename, language, content, measured, span
+                    )
                 )
             elif ctag == id_tag:
                 doc_id = child.text or ""
@@ -660,6 +840,7 @@ def _documents(
                     size=f.measured[0] if f.measured else len(f.content),
                     sha256=f.measured[1] if f.measured else _sha256(f.content).hexdigest(),
                     content=f.content,
+                    span=f.span,
                 )
             )
             index += 1
@@ -667,7 +848,12 @@ def _documents(
     return created, tuple(documents)
 
 
-def _build(root: etree._Element, version: str, keep_below: int | None = None) -> MemoMessage:
+def _build(
+    root: etree._Element,
+    version: str,
+    keep_below: int | None = None,
+    locate: Locate | None = None,
+) -> MemoMessage:
     header = body = None
     for child in root:
         if child.tag == T_HEADER:
@@ -699,7 +885,7 @@ def _build(root: etree._Element, version: str, keep_below: int | None = None) ->
     message_type = h.get("messageType", "").strip()
     if message_type == "NEMSMS":
         raise MemoError("NemSMS er ikke post til et sagssystem", "nemsms")
-    created, documents = _documents(body, keep_below) if body is not None else (None, ())
+    created, documents = _documents(body, keep_below, locate) if body is not None else (None, ())
     kind = Kind.RETURSVAR if replies else Kind.VIDERESENDT if forward else Kind.NYHENVENDELSE
     return MemoMessage(
         version=version,
@@ -775,14 +961,23 @@ def _parse_file(path: Path, max_bytes: int) -> etree._Element:
 
 
 def _checked_tree(
-    data: bytes | bytearray | memoryview | str | os.PathLike[str], max_bytes: int, validate: bool
-) -> tuple[etree._Element, str]:
+    data: bytes | bytearray | memoryview | str | os.PathLike[str],
+    max_bytes: int,
+    validate: bool,
+    locate: bool = False,
+) -> tuple[etree._Element, str, Locate | None]:
+    _parses.add()
     big = _big_path(data)
+    locator: Locate | None = None
     if big is not None:
         root = _parse_file(big, max_bytes)
+        if locate:
+            locator = _FileLocator(big)
     else:
         raw = _load(data, max_bytes)
         root = _parse(raw)
+        if locate:
+            locator = _BytesLocator(raw)
         del raw
     version = _check_root(root)
     if _too_deep(root):
@@ -792,7 +987,7 @@ def _checked_tree(
         raise MemoError("NemSMS er ikke post til et sagssystem", "nemsms")
     if validate:
         _validate(root, version)
-    return root, version
+    return root, version, locator
 
 
 def read_memo(
@@ -802,6 +997,7 @@ def read_memo(
     validate: bool = True,
     keep_content: bool = True,
     keep_below: int = 0,
+    locate: bool = False,
 ) -> MemoMessage:
     """Read one MeMo message.
 
@@ -814,9 +1010,13 @@ def read_memo(
     (chunk-wise), sized and hashed, but its decoded bytes are dropped (`MemoFile.content == b""`)
     unless the file is at most `keep_below` bytes (e.g. keep the small text/plain body for
     full-text search). Peak memory is then about the parsed tree plus one file's base64 text.
+
+    `locate=True` records, per file, where its base64 text sits in the raw bytes
+    (`MemoFile.span`, None where it is not there verbatim), so a cache can serve the file from
+    the stored raw message later without parsing it again.
     """
-    root, version = _checked_tree(data, max_bytes, validate)
-    return _build(root, version, None if keep_content else max(0, keep_below))
+    root, version, locator = _checked_tree(data, max_bytes, validate, locate)
+    return _build(root, version, None if keep_content else max(0, keep_below), locator)
 
 
 def validate_only(
@@ -829,7 +1029,7 @@ def validate_only(
     Raises `MemoError` like `read_memo` (NemSMS included). Base64 is decoded strictly too:
     libxml2's xs:base64Binary check lets some invalid content through.
     """
-    root, version = _checked_tree(data, max_bytes, True)
+    root, version, _ = _checked_tree(data, max_bytes, True)
     _build(root, version, 0)
     return version
 
@@ -854,6 +1054,7 @@ def peek_header(
 
     For routing and duplicate checks before the full read; never trust it for storage.
     """
+    _parses.add()
     raw = _load(data, max_bytes)
     root = _parse(raw)
     del raw

@@ -86,7 +86,14 @@ class ContentData:
 
 @dataclass(frozen=True, slots=True)
 class MemoFile:
-    """One `File` of a document. `content` is the decoded bytes (may be large)."""
+    """One `File` of a document. `content` is the decoded bytes (may be large); it is `b""` when
+    the reader was asked not to keep it (`read_memo(keep_content=False)`) and in the stored
+    header of a cached message (`app.sf1606.stored`), where the bytes are read on demand.
+
+    `span` is where the file's base64 text sits in the raw MeMo bytes it was read from
+    (byte offset, byte length), when `read_memo(locate=True)` found it verbatim there: the
+    cache then streams the file from the stored raw message instead of keeping a second copy.
+    """
 
     role: DocumentRole
     document_index: int  # position of its document within the message (0 = main)
@@ -97,6 +104,7 @@ class MemoFile:
     size: int
     sha256: str
     content: bytes = field(repr=False, compare=False)
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The case-suggestion engine: rank existing DUBU cases for an incoming MeMo message.
 
-Input is a parsed `MemoMessage` (plus optional extracted PDF text), never raw XML. The engine
+Input is a message's stored `MessageFacts` (or a parsed `MemoMessage`), never raw XML. The engine
 gathers evidence from everything the message carries — ReplyData (entry chosen by our CVR or
 generatingSystemID, never by position), ContentData, ForwardData and its comment, the sender
 (as child, party or partner), ContactInfo fields, CPR numbers, case numbers, names, birth
@@ -9,8 +9,8 @@ dates and school classes in the body and PDF text — ties it to children and ca
 [0, 1]. When nothing is convincing it abstains (no suggestions, or only low scores); letters
 for another department are flagged as misrouted with the likely receiver.
 
-Pure and Qt-free: no I/O besides reading the message's own attachments, and it never logs CPR
-numbers, names or message content.
+Pure and Qt-free: no I/O, no parsing (it reads the text extracted once at ingest, see
+`app.suggest.text.message_facts`), and it never logs CPR numbers, names or message content.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from rapidfuzz import fuzz, process
 
 from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
 from app.sf1606.model import Kind, MemoMessage, ReplyData
+from app.sf1606.stored import MessageFacts
 from app.suggest import misroute, names
 from app.suggest.cpr import birth_date, find_cprs, neighbours
-from app.suggest.text import body_text, pdf_text
+from app.suggest.text import MAX_TEXT_CHARS, message_facts
 
 __all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]
 
@@ -141,12 +142,23 @@ class SuggestionEngine:
     # -- public API -----------------------------------------------------------------------
 
     def suggest(
-        self, message: MemoMessage, *, extra_text: str = "", query: str | None = None
+        self,
+        message: MessageFacts | MemoMessage,
+        *,
+        extra_text: str = "",
+        query: str | None = None,
     ) -> SuggestionResult:
-        """Rank cases for `message`. `extra_text` is extra text (e.g. PDF text already
-        extracted); without it the engine extracts PDF text itself. `query` (CPR, name or case
-        number typed by the distributor) moves matching cases to the top."""
-        result = self._suggest(message, extra_text)
+        """Rank cases for a message: its stored `MessageFacts` (the client: header, body and PDF
+        text extracted once at ingest), or a freshly parsed `MemoMessage` (tools and tests; its
+        facts are built with the same `message_facts` the sync uses). `extra_text` replaces
+        the PDF text. `query` (CPR, name or case number typed by the distributor) moves
+        matching cases to the top."""
+        facts = (
+            message
+            if isinstance(message, MessageFacts)
+            else message_facts(message, pdf=self.extract_pdf and not extra_text)
+        )
+        result = self._suggest(facts, extra_text)
         if query and query.strip():
             result = self._apply_query(result, query)
         return result
@@ -196,12 +208,13 @@ class SuggestionEngine:
 
     # -- core ------------------------------------------------------------------------------
 
-    def _suggest(self, message: MemoMessage, extra_text: str) -> SuggestionResult:
+    def _suggest(self, facts: MessageFacts, extra_text: str) -> SuggestionResult:
         ds = self.ds
+        message = facts.header
         today = (message.created or datetime.now(UTC)).date()
         label = message.label or ""
-        body = body_text(message)
-        pdf = extra_text or (pdf_text(message) if self.extract_pdf else "")
+        body = facts.body_text[:MAX_TEXT_CHARS]
+        pdf = extra_text or ((facts.pdf_text or "") if self.extract_pdf else "")
         fwd_comment = (message.forward_data.comment or "") if message.forward_data else ""
         reply_comments = " ".join(r.comment or "" for r in message.reply_data)
         all_text = "\n".join(t for t in (label, fwd_comment, body, pdf) if t)

@@ -32,6 +32,7 @@ from app.models.inbox import (
 )
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
+from app.sf1606.stored import MessageFacts
 from app.suggest.cpr import find_cprs
 from app.ui.suggestions import Suggester, SuggestionView
 from app.ui.tasks import Background
@@ -39,13 +40,47 @@ from app.ui.tasks import Background
 log = logging.getLogger("postfordeler.ui.backend")
 
 
+PRELOAD_BYTES = 4 * 1024 * 1024  # files up to this much in total come with the detail
+
+
+class FileSource:
+    """The bytes of one cached item's files for the preview: the small ones are read with the
+    detail (so the preview shows at once), the rest on demand on the read thread. Every read
+    is streamed from the stored raw message and sha256-checked (`Cache.file_bytes`)."""
+
+    def __init__(
+        self,
+        item_id: int,
+        loaded: dict[int, bytes],
+        load: Callable[[int, int], Awaitable[bytes]],
+    ) -> None:
+        self.item_id = item_id
+        self._loaded = loaded
+        self._load = load
+
+    def cached(self, position: int) -> bytes | None:
+        return self._loaded.get(position)
+
+    async def load(self, position: int) -> bytes:
+        data = self._loaded.get(position)
+        if data is None:
+            data = await self._load(self.item_id, position)
+        return data
+
+
 @dataclass(frozen=True, slots=True)
 class ItemDetail:
     item_id: int
     row: InboxRow
-    message: MemoMessage
+    facts: MessageFacts  # what the one parse at ingest stored: header, file index, texts
     files: tuple[FileRow, ...]
     outbox: tuple[OutboxRow, ...]
+    source: FileSource  # the files' bytes for the preview
+
+    @property
+    def message(self) -> MemoMessage:
+        """The stored header (files without bytes: read them through `source`)."""
+        return self.facts.header
 
     @property
     def open_outbox(self) -> OutboxRow | None:
@@ -83,6 +118,7 @@ class UiBackend:
         self.wake_outbox = wake_outbox or (lambda: None)
         # Team mode: claim the item at the gateway before deciding (ClaimRefused → shown).
         self.claim = claim
+        self._ranked: tuple[MessageFacts, SuggestionView] | None = None  # see `detail`
 
     # ------------------------------------------------------------------ inbox
     async def ids(self, flt: InboxFilter, sort: SortColumn, descending: bool) -> list[int]:
@@ -105,28 +141,54 @@ class UiBackend:
         return await self.bg.read(load)
 
     async def detail(self, item_id: int) -> ItemDetail:
-        def load() -> ItemDetail:
+        """The item's row, stored facts, files and outbox entries, and the bytes of its small
+        files — all from the cache, never a parse."""
+
+        suggester = self.suggester
+
+        def load() -> tuple[ItemDetail, SuggestionView | None]:
             row = self.queries.rows([item_id])[item_id]
-            return ItemDetail(
+            facts = self.cache.facts(item_id)
+            loaded: dict[int, bytes] = {}
+            budget = PRELOAD_BYTES
+            for pos, f in enumerate(facts.files):
+                if f.size <= budget:
+                    loaded[pos] = self.cache.file_bytes(item_id, pos)
+                    budget -= f.size
+            detail = ItemDetail(
                 item_id,
                 row,
-                self.cache.message(item_id),
+                facts,
                 tuple(self.queries.files(item_id)),
                 tuple(self.cache.outbox_entries(item_id=item_id)),
+                FileSource(item_id, loaded, self.file_bytes),
             )
+            # Rank in the same trip to the read thread: `suggest` for this item right after
+            # then needs no second trip (the selection shows preview and suggestions sooner).
+            view = None
+            if suggester is not None:
+                try:
+                    view = suggester.suggest(facts)
+                except Exception:
+                    log.warning("suggestion failed for item %s", item_id, exc_info=True)
+            return detail, view
 
-        return await self.bg.read(load)
+        detail, view = await self.bg.read(load)
+        self._ranked = (detail.facts, view) if view is not None else None
+        return detail
+
+    async def file_bytes(self, item_id: int, position: int) -> bytes:
+        """One file's bytes, streamed from the stored raw message on the read thread."""
+        return await self.bg.read(self.cache.file_bytes, item_id, position)
 
     # ------------------------------------------------------------------ access log
-    async def log_view(self, item_id: int, message: MemoMessage) -> None:
-        await self.bg.write(self.audit.view_item, item_id, cprs_for_message(message))
+    async def log_view(self, item_id: int, facts: MessageFacts) -> None:
+        await self.bg.write(self.audit.view_item, item_id, cprs_for_message(facts))
 
-    async def log_file(
-        self, item_id: int, message: MemoMessage, position: int, action: str
-    ) -> None:
+    async def log_file(self, item_id: int, facts: MessageFacts, position: int, action: str) -> None:
         """`action`: "open_file" or "save_file" (both are a look at the file's content)."""
         del action
-        await self.bg.write(self.audit.open_file, item_id, position, cprs_for_message(message))
+        await self.bg.write(self.audit.open_file, item_id, position, cprs_for_message(facts))
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
@@ -149,10 +211,16 @@ class UiBackend:
         return await self.bg.read(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
-    async def suggest(self, item_id: int, message: MemoMessage) -> OpChangesWith[SuggestionView]:
+    async def suggest(self, item_id: int, facts: MessageFacts) -> OpChangesWith[SuggestionView]:
+        """Rank cases from the item's stored facts (no parse) and store the top suggestion. The
+        ranking `detail` made for these facts is reused."""
         if self.suggester is None:
             return OpChangesWith(SuggestionView(), changes.NOTHING)
-        view = await self.bg.read(self.suggester.suggest, message)
+        ranked, self._ranked = self._ranked, None
+        if ranked is not None and ranked[0] is facts:
+            view = ranked[1]
+        else:
+            view = await self.bg.read(self.suggester.suggest, facts)
         top = view.choices[0] if view.choices else None
         await self.bg.write(
             self.cache.set_suggestion,
@@ -183,7 +251,7 @@ class UiBackend:
                 out: list[tuple[int, SuggestionView | None]] = []
                 for item_id in ids:
                     try:
-                        out.append((item_id, suggester.suggest(self.cache.message(item_id))))
+                        out.append((item_id, suggester.suggest(self.cache.facts(item_id))))
                     except Exception:
                         log.warning("suggestion failed for item %s", item_id, exc_info=True)
                         out.append((item_id, None))
@@ -205,7 +273,7 @@ class UiBackend:
                 on_batch(changes.suggested(ids))
             await asyncio.sleep(0.05)  # let the UI breathe between batches
 
-    async def search_cases(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
+    async def search_cases(self, query: str, message: MessageFacts | None = None) -> SuggestionView:
         if self.suggester is None:
             return SuggestionView()
         return await self.bg.read(self.suggester.search, query, message)

@@ -319,14 +319,16 @@ class MainWindow(QMainWindow):
         if self.inbox.current_id() != item_id:
             return
         self.detail = detail
-        self.preview.show_message(detail.message, detail.row.contact_point_label)
-        spawn(self.backend.log_view(item_id, detail.message), self.tr("Adgangslog"))
+        self.preview.show_message(
+            detail.message, detail.row.contact_point_label, source=detail.source
+        )
+        spawn(self.backend.log_view(item_id, detail.facts), self.tr("Adgangslog"))
         self.panel.clear()
         self.decisions.show_state(detail)
         self.panel.set_loading()
         if not detail.row.read:
             self.changes.publish(await self.backend.mark_read([item_id]))
-        suggested = await self.backend.suggest(item_id, detail.message)
+        suggested = await self.backend.suggest(item_id, detail.facts)
         self.changes.publish(suggested.changes)
         if self.inbox.current_id() != item_id:
             return
@@ -346,12 +348,12 @@ class MainWindow(QMainWindow):
     def _on_file_handed_out(self, position: int, action: str) -> None:
         if self.detail is not None:
             spawn(
-                self.backend.log_file(self.detail.item_id, self.detail.message, position, action),
+                self.backend.log_file(self.detail.item_id, self.detail.facts, position, action),
                 self.tr("Adgangslog"),
             )
 
     def _on_case_search(self, query: str) -> None:
-        message = self.detail.message if self.detail else None
+        message = self.detail.facts if self.detail else None
         spawn(
             self.backend.log_case_search(query, self.detail.item_id if self.detail else None),
             self.tr("Adgangslog"),

@@ -4,8 +4,10 @@ Plain text in a read-only editor; PDF through QtPdf (pages, zoom, search, copy p
 HTML sanitised with nh3 and shown in a QTextBrowser that never loads anything remote; images
 in a scroll area. A file whose bytes do not match its declared type fails gracefully with a
 message. Files are opened or saved only under their *safe* filename, and risky types need an
-explicit confirmation before they are handed to the OS. This widget gets bytes from the
-`MemoMessage` it is given; it never reads the database.
+explicit confirmation before they are handed to the OS. This widget never reads the database:
+a cached message comes as its stored header plus a `FileSource` (`app.ui.backend`) that has the
+small files' bytes at hand and loads the others on the read thread; a message parsed in memory
+(tools, tests) brings its bytes in `MemoFile.content`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import logging
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import nh3
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QUrl, Signal
@@ -42,8 +46,18 @@ from PySide6.QtWidgets import (
 from app import paths
 from app.sf1606.model import MemoFile, MemoMessage
 from app.ui.header_panel import HeaderPanel
+from app.ui.tasks import spawn
 
 log = logging.getLogger("postfordeler.ui.preview")
+
+
+class FileBytes(Protocol):
+    """Where the preview gets a file's bytes (see `app.ui.backend.FileSource`)."""
+
+    def cached(self, position: int) -> bytes | None: ...
+
+    async def load(self, position: int) -> bytes: ...
+
 
 SAFE_TO_OPEN = {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif"}
 RISKY_SUFFIXES = {
@@ -260,6 +274,7 @@ class DocumentPreview(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message: MemoMessage | None = None
+        self.source: FileBytes | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -313,6 +328,7 @@ class DocumentPreview(QWidget):
     # ------------------------------------------------------------------ content
     def clear(self) -> None:
         self.message = None
+        self.source = None
         self.header.clear()
         while self.files.count():
             self.files.removeTab(0)
@@ -321,8 +337,17 @@ class DocumentPreview(QWidget):
         self.open_button.setEnabled(False)
         self.save_button.setEnabled(False)
 
-    def show_message(self, message: MemoMessage, contact_point_label: str | None = None) -> None:
+    def show_message(
+        self,
+        message: MemoMessage,
+        contact_point_label: str | None = None,
+        *,
+        source: FileBytes | None = None,
+    ) -> None:
+        """Show `message`; file bytes come from `source` when given (a cached message: its
+        stored header has none), else from the message's own `MemoFile.content`."""
         self.message = message
+        self.source = source
         self.header.show_message(message, contact_point_label)
         self.files.blockSignals(True)
         while self.files.count():
@@ -375,31 +400,61 @@ class DocumentPreview(QWidget):
             return None
         return self.message.files[row]
 
-    def _show_file(self, row: int) -> None:
-        if self.message is None or not 0 <= row < len(self.message.files):
+    def _with_bytes(self, row: int, use: Callable[[MemoFile, bytes], None]) -> None:
+        """Call `use(file, bytes)` for file `row` of the current message: at once when the bytes
+        are at hand, else after loading them (if the same message and file are still current)."""
+        message = self.message
+        if message is None or not 0 <= row < len(message.files):
             return
-        f = self.message.files[row]
+        f = message.files[row]
+        source = self.source
+        if source is None:
+            use(f, f.content)
+            return
+        data = source.cached(row)
+        if data is not None:
+            use(f, data)
+            return
+        self.notice.setText(self.tr("Henter filen …"))
+        self.stack.setCurrentWidget(self.notice)
+
+        async def fetch() -> None:
+            try:
+                loaded = await source.load(row)
+            except Exception:
+                if self.message is message:
+                    self._fail(f)
+                raise
+            if self.message is message and self.files.currentIndex() == row:
+                use(f, loaded)
+
+        spawn(fetch(), "Hent fil")
+
+    def _show_file(self, row: int) -> None:
+        self._with_bytes(row, self._render_safely)
+
+    def _render_safely(self, f: MemoFile, data: bytes) -> None:
         try:
-            self._render(f)
+            self._render(f, data)
         except Exception:
             log.exception("preview failed for one file")
             self._fail(f)
 
-    def _render(self, f: MemoFile) -> None:
+    def _render(self, f: MemoFile, data: bytes) -> None:
         mime = f.mime.lower()
         if mime.startswith("text/plain"):
-            self.text.setPlainText(f.content.decode("utf-8", errors="replace"))
+            self.text.setPlainText(data.decode("utf-8", errors="replace"))
             self.stack.setCurrentWidget(self.text)
         elif mime == "text/html" or mime == "application/xhtml+xml":
-            self.html.setHtml(sanitize_html(f.content.decode("utf-8", errors="replace")))
+            self.html.setHtml(sanitize_html(data.decode("utf-8", errors="replace")))
             self.stack.setCurrentWidget(self.html)
         elif mime == "application/pdf":
-            if not f.content.startswith(b"%PDF") or not self.pdf.load(f.content):
+            if not data.startswith(b"%PDF") or not self.pdf.load(data):
                 self._fail(f)
                 return
             self.stack.setCurrentWidget(self.pdf)
         elif mime.startswith("image/"):
-            image = QImage.fromData(f.content)
+            image = QImage.fromData(data)
             if image.isNull():
                 self._fail(f)
                 return
@@ -445,21 +500,32 @@ class DocumentPreview(QWidget):
         f = self.current_file()
         if f is None or not self.confirm_risky(f):
             return
-        folder = Path(tempfile.mkdtemp(prefix="open-", dir=paths.sub("open")))
-        target = folder / f.safe_filename  # safe: never the sender's name as a path
-        target.write_bytes(f.content)
-        self.fileHandedOut.emit(self.files.currentIndex(), "open_file")
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        row = self.files.currentIndex()
+
+        def hand_out(f: MemoFile, data: bytes) -> None:
+            folder = Path(tempfile.mkdtemp(prefix="open-", dir=paths.sub("open")))
+            target = folder / f.safe_filename  # safe: never the sender's name as a path
+            target.write_bytes(data)
+            self.fileHandedOut.emit(row, "open_file")
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+        self._with_bytes(row, hand_out)
 
     def save_current(self) -> None:
         f = self.current_file()
         if f is None:
             return
+        row = self.files.currentIndex()
         start = str(Path.home() / f.safe_filename)
         name, _ = QFileDialog.getSaveFileName(self, self.tr("Gem fil"), start)
-        if name:
-            Path(name).write_bytes(f.content)
-            self.fileHandedOut.emit(self.files.currentIndex(), "save_file")
+        if not name:
+            return
+
+        def save(_f: MemoFile, data: bytes) -> None:
+            Path(name).write_bytes(data)
+            self.fileHandedOut.emit(row, "save_file")
+
+        self._with_bytes(row, save)
 
 
 def _size(n: int) -> str:

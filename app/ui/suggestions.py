@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.dubu.dataset import Case, DubuDataset
-from app.sf1606.model import MemoMessage
+from app.sf1606.stored import MessageFacts
 from app.suggest.engine import Suggestion, SuggestionEngine, SuggestionResult
 
 
@@ -81,10 +81,11 @@ class Suggester:
             note=result.note,
         )
 
-    def suggest(self, message: MemoMessage) -> SuggestionView:
+    def suggest(self, message: MessageFacts) -> SuggestionView:
+        """Suggestions from the item's stored facts (extracted once at ingest; no parse)."""
         return self._from_result(self.engine.suggest(message))
 
-    def search(self, query: str, message: MemoMessage | None = None) -> SuggestionView:
+    def search(self, query: str, message: MessageFacts | None = None) -> SuggestionView:
         """Cases for a CPR (child or party), a case number or a name; with the message, the
         engine re-ranks its own suggestions so matching cases come first."""
         query = query.strip()

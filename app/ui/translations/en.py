@@ -120,6 +120,7 @@ EN: dict[str, str] = {
     "HTML-visning": "HTML view",
     "Handlingen er fortrudt.": "The action was undone.",
     "Hent ny post nu": "Fetch new mail now",
+    "Henter filen …": "Loading the file …",
     "Hurtigsøgning": "Quick search",
     "Hurtigsøgning i indbakken": "Quick search in the inbox",
     "Hører ikke til familieafdelingen": "Not for the family department",
