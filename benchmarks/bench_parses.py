@@ -33,6 +33,7 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
     from app.core.outbox import OutboxWorker
     from app.core.sync import extract_pdf_texts, sync_once
     from app.core.worker import DbWorker
+    from app.decisions import Journalise
     from app.dubu.directory import HttpDubuDirectory
     from app.dubu.sf2900_client import Sf2900Client
     from app.models.cache import Cache
@@ -91,13 +92,13 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
                 await backend.log_view(item_id, detail.facts)
                 for pos in range(len(detail.facts.files)):
                     await detail.source.load(pos)
-                view = await backend.suggest(item_id, detail.facts)  # suggest
+                view = (await backend.suggest(item_id, detail.facts)).value  # suggest
                 replies = [r.message_uuid.lower() for r in detail.message.reply_data]
                 case_id = next((letters[u] for u in replies if u in letters), None)
                 if case_id is None and view.choices:
                     case_id = view.choices[0].case_id
                 if case_id:  # decide
-                    await backend.enqueue(item_id, "journalise", {"case_id": case_id})
+                    await backend.enqueue(item_id, Journalise(case_id))
                     decided += 1
             await backend.suggest_pending()
             delivered = await outbox.run_once()  # deliver

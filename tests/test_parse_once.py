@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 
 from app.core.sync import extract_pdf_texts
+from app.decisions import Journalise
 from app.sf1606.memo import parse_count, read_memo
 from app.suggest.text import message_facts
 from app.ui.backend import UiBackend
@@ -48,7 +49,7 @@ def test_each_message_is_parsed_once_by_the_gateway_and_once_by_the_client(tmp_p
                 for item_id in ids:
                     detail = await backend.detail(item_id)  # select
                     await backend.log_view(item_id, detail.facts)  # access log
-                    view = await backend.suggest(item_id, detail.facts)  # suggest
+                    view = (await backend.suggest(item_id, detail.facts)).value  # suggest
                     for pos, f in enumerate(detail.facts.files):  # the preview's bytes
                         data = await detail.source.load(pos)
                         assert hashlib.sha256(data).hexdigest() == f.sha256
@@ -57,7 +58,7 @@ def test_each_message_is_parsed_once_by_the_gateway_and_once_by_the_client(tmp_p
                     if LABELS[uuid]["case_id"] and len(decided) < 4:  # decide
                         choice = view.choices[0] if view.choices else None
                         case_id = choice.case_id if choice else LABELS[uuid]["case_id"]
-                        await backend.enqueue(item_id, "journalise", {"case_id": case_id})
+                        await backend.enqueue(item_id, Journalise(case_id))
                         decided.append(item_id)
                 await backend.suggest_pending()
                 assert await w.outbox.run_once() == len(decided)  # deliver
