@@ -122,7 +122,8 @@ class StsError(Exception):
     later retry can succeed.
 
     Codes: "unreachable", "timeout", "tls" (handshake refused, e.g. a certificate the STS does
-    not trust), "refused" (the STS refused the certificate or the request), "http",
+    not trust), "disconnected" (closed without an answer: under TLS 1.3 that is also how a
+    refused client certificate usually shows), "refused" (the STS refused the certificate or the request), "http",
     "invalid" (not a token response), "signature" (assertion not signed by the pinned STS
     certificate, or tampered with), "audience", "issuer", "expired", "not_yet_valid".
     """
@@ -422,6 +423,15 @@ class StsClient:
                 ) from None
             raise StsError(
                 "unreachable", f"STS kan ikke nås ({type(exc).__name__})", transient=True
+            ) from None
+        except httpx.RemoteProtocolError:
+            # With TLS 1.3 a server that refuses the client certificate does so after the
+            # client's side of the handshake is done; the client then often sees only a closed
+            # connection, no TLS alert.
+            raise StsError(
+                "disconnected",
+                "STS lukkede forbindelsen uden svar (klientcertifikatet afvist?)",
+                transient=True,
             ) from None
         except httpx.HTTPError as exc:
             if _is_tls_error(exc):
