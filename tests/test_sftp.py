@@ -266,3 +266,30 @@ def test_two_nodes_uploading_the_same_decision_leave_one_file(tmp_path):
     ups, files = run(tmp_path, body)
     assert {u.sha256 for u in ups} == {files[0].sha256}
     assert [f.path for f in files] == [f"{USER}/OUT/{_name()}"]
+
+
+def test_chroot_holds_and_links_are_refused(tmp_path):
+    async def body(server: SandboxSftpServer, config: SftpConfig):
+        secret = tmp_path / "outside.txt"
+        secret.write_text("outside")
+        async with (
+            asyncssh.connect(
+                "127.0.0.1",
+                server.port,
+                username=USER,
+                client_keys=[str(config.private_key)],
+                known_hosts=str(config.known_hosts),
+                agent_path=None,
+                config=(),
+            ) as conn,
+            conn.start_sftp_client() as sftp,
+        ):
+            top = sorted(await sftp.listdir("/"))
+            up = sorted(await sftp.listdir("/../../.."))
+            with pytest.raises(asyncssh.SFTPError):
+                await sftp.symlink(str(secret), "OUT/link")
+        return top, up
+
+    top, up = run(tmp_path, body)
+    assert [n for n in top if n not in {".", ".."}] == ["IN", "OUT"]
+    assert top == up

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,7 +125,7 @@ def _client(pki: StsPki, sts: SandboxSts, clock: Clock, **kw) -> StsClient:
         issuer=DEFAULT_ISSUER,
         renew_margin=kw.pop("renew_margin", timedelta(minutes=1)),
         clock_skew=kw.pop("clock_skew", timedelta(seconds=5)),
-        timeout=5.0,
+        timeout=kw.pop("timeout", 5.0),
         **kw,
     )
     return StsClient(config, ctx, clock=clock)
@@ -316,3 +317,13 @@ def test_expired_assertion_from_the_sts_rejected(pki, sts, clock):
     with pytest.raises(StsError) as err:
         _client(pki, sts, clock).token_blocking()
     assert err.value.reason == "expired"
+
+
+def test_slow_sts_times_out_within_the_bound(pki, sts, clock):
+    sts.delay = 3.0
+    client = _client(pki, sts, clock, timeout=0.5)
+    start = time.monotonic()
+    with pytest.raises(StsError) as err:
+        client.token_blocking()
+    assert err.value.reason == "timeout" and err.value.transient
+    assert time.monotonic() - start < 2.5

@@ -10,7 +10,7 @@ SFTP user". This sandbox plays that server:
   and a key is accepted only for the user it is registered for (`SftpServerConfig.users`:
   user name -> authorised OpenSSH public keys, e.g. the municipality's test key);
 - each user is chrooted into `<root>/<user>/`, which holds the folders `OUT` (the sender's
-  out-folder, where case documents are uploaded) and `IN`; no shell, exec or scp;
+  out-folder, where case documents are uploaded) and `IN`; no shell, exec, scp or links;
 - the host key is a generated Ed25519 key kept in `<root>/../ssh_host_ed25519_key` (mode 0600)
   so a restarted sandbox keeps its identity; `known_hosts_line()` gives the line a client pins;
 - `uploaded_files()` lists every file under the root with path, size and sha256, and
@@ -109,6 +109,17 @@ class _KeyOnlyServer(asyncssh.SSHServer):
         return key.public_data in self._authorized.get(username, frozenset())
 
 
+class _ChrootedSftp(asyncssh.SFTPServer):
+    """asyncssh's file server in the user's chroot, without links (a symlink could point out
+    of the chroot)."""
+
+    def symlink(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPOpUnsupported("symlinks er slået fra")
+
+    def link(self, oldpath: bytes, newpath: bytes) -> None:
+        raise asyncssh.SFTPOpUnsupported("links er slået fra")
+
+
 class SandboxSftpServer:
     """`await start()` listens (port 0: any free port); `url` is `sftp://host:port`."""
 
@@ -145,7 +156,7 @@ class SandboxSftpServer:
 
     def _sftp_factory(self, chan: asyncssh.SSHServerChannel[bytes]) -> asyncssh.SFTPServer:
         user = chan.get_extra_info("username")
-        return asyncssh.SFTPServer(chan, chroot=str(self.user_root(str(user))).encode())
+        return _ChrootedSftp(chan, chroot=str(self.user_root(str(user))).encode())
 
     async def start(self) -> str:
         for user in self._authorized:
