@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import socket
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -293,3 +295,57 @@ def test_chroot_holds_and_links_are_refused(tmp_path):
     top, up = run(tmp_path, body)
     assert [n for n in top if n not in {".", ".."}] == ["IN", "OUT"]
     assert top == up
+
+
+UPLOADER = """
+import asyncio, json, sys
+from pathlib import Path
+from app.dubu.sftp_upload import SftpConfig, upload_document
+args = json.loads(sys.argv[1])
+config = SftpConfig(**{**args["config"], "private_key": Path(args["config"]["private_key"]),
+                       "known_hosts": Path(args["config"]["known_hosts"])})
+asyncio.run(upload_document(config, Path(args["local"]), args["name"]))
+"""
+
+
+def test_sigkill_during_upload_then_retry_leaves_one_complete_file(tmp_path):
+    """A real crash: the uploader process is SIGKILLed while it writes the temp file; the retry
+    of the same decision leaves exactly one file, complete, and no temp file."""
+    doc = _doc(tmp_path, os.urandom(48 * 1024 * 1024))
+    expected = hashlib.sha256(doc.read_bytes()).hexdigest()
+
+    async def body(server: SandboxSftpServer, config: SftpConfig):
+        out = server.user_root(USER) / "OUT"
+        args = {
+            "config": {
+                "host": config.host,
+                "port": config.port,
+                "username": config.username,
+                "private_key": str(config.private_key),
+                "known_hosts": str(config.known_hosts),
+            },
+            "local": str(doc),
+            "name": _name(),
+        }
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", UPLOADER, json.dumps(args), env=env
+        )
+        deadline = time.monotonic() + 60
+        parts: list[Path] = []
+        while time.monotonic() < deadline:
+            parts = [p for p in out.glob("*.part") if p.stat().st_size > 1024 * 1024]
+            if parts or proc.returncode is not None:
+                break
+            await asyncio.sleep(0.005)
+        proc.kill()
+        await proc.wait()
+        assert parts, "the uploader never got to write its temp file"
+        killed_mid_way = not (out / _name()).exists()
+        up = await upload_document(config, doc, _name())
+        return killed_mid_way, up, server.uploaded_files()
+
+    killed_mid_way, up, files = run(tmp_path, body)
+    assert killed_mid_way
+    assert (up.sha256, up.already_present) == (expected, False)
+    assert [(f.path, f.sha256) for f in files] == [(f"{USER}/OUT/{_name()}", expected)]
