@@ -7,6 +7,8 @@
   ("postfordeler", "gateway:<user>") when a backend is available);
 - the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`;
 - the DUBU directory service (app/sandbox/dubu_service.py) over the dataset;
+- Serviceplatformen's SFTP server and STS (app/sandbox/sftp_sts.py), files in `<data_dir>/sftp`
+  and `<data_dir>/sts`; the ready line names them `"sftp"` and `"sts"`;
 - once all three listen, the simulator pushes the message folder and/or N generated messages
   to the gateway's EP_FS1 (in a background task; `await running.pushed()` waits for it).
 
@@ -33,6 +35,7 @@ from app.resources import resource
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
 from app.sandbox.sf2900_service import Sf2900Service
+from app.sandbox.sftp_sts import SftpAndSts, start_sftp_and_sts
 from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, message_files
 
 log = logging.getLogger("postfordeler.sandbox")
@@ -57,6 +60,8 @@ class SandboxConfig:
     gateway_port: int = 0
     sf2900_port: int = 0
     dubu_port: int = 0
+    sftp_port: int = 0
+    sts_port: int = 0
     data_dir: Path | None = None  # None: paths.sub("sandbox")
     host: str = "127.0.0.1"
     push_messages: bool = True  # False: start the servers, push nothing from the folder
@@ -79,6 +84,7 @@ class RunningSandbox:
     secret: str
     endpoints: dict[str, Any]
     data_dir: Path
+    sftp_sts: SftpAndSts | None = None  # Serviceplatformen SFTP and STS (app/sandbox/sftp_sts.py)
     _push_task: asyncio.Task[SimulatorStats] | None = None
 
     @property
@@ -100,9 +106,10 @@ class RunningSandbox:
             self._push_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._push_task
-        for part in (self.dubu, self.sf2900, self.gateway):
-            with contextlib.suppress(Exception):
-                await part.stop()
+        for part in (self.sftp_sts, self.dubu, self.sf2900, self.gateway):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    await part.stop()
 
 
 def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> bool:
@@ -157,7 +164,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             sandbox=True,
         )
     )
-    sf2900 = dubu = None
+    sf2900 = dubu = sftp_sts = None
     try:
         sf2900 = Sf2900Service(
             data_dir=data_dir / "sf2900",
@@ -168,8 +175,11 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         await sf2900.start(config.host, config.sf2900_port)
         dubu = DubuDirectoryService(dataset, faults=config.dubu_faults, seed=config.seed)
         await dubu.start(config.host, config.dubu_port)
+        sftp_sts = await start_sftp_and_sts(
+            data_dir, cvr, host=config.host, sftp_port=config.sftp_port, sts_port=config.sts_port
+        )
     except BaseException:
-        for part in (dubu, sf2900, gateway):
+        for part in (sftp_sts, dubu, sf2900, gateway):
             if part is not None:
                 with contextlib.suppress(Exception):
                     await part.stop()
@@ -190,6 +200,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "sf2900_received": sf2900.received_url,
         "sf2900_faults": sf2900.faults_url,
         "dubu": dubu.base_url,
+        **sftp_sts.endpoints,
         "user": config.user,
         "secret_in_keyring": in_keyring,
         "municipality_cvr": cvr,
@@ -207,6 +218,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         secret=secret,
         endpoints=endpoints,
         data_dir=data_dir,
+        sftp_sts=sftp_sts,
     )
     if items:
         running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
