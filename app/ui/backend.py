@@ -211,16 +211,25 @@ class UiBackend:
         return await self.bg.read(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
-    async def suggest(self, item_id: int, facts: MessageFacts) -> OpChangesWith[SuggestionView]:
-        """Rank cases from the item's stored facts (no parse) and store the top suggestion. The
-        ranking `detail` made for these facts is reused."""
+    async def rank(self, facts: MessageFacts) -> SuggestionView:
+        """Rank cases from the item's stored facts (no parse). The ranking `detail` made for
+        these very facts is reused, so a selection needs no second trip to the read thread."""
         if self.suggester is None:
-            return OpChangesWith(SuggestionView(), changes.NOTHING)
+            return SuggestionView()
         ranked, self._ranked = self._ranked, None
         if ranked is not None and ranked[0] is facts:
-            view = ranked[1]
-        else:
-            view = await self.bg.read(self.suggester.suggest, facts)
+            return ranked[1]
+        return await self.bg.read(self.suggester.suggest, facts)
+
+    async def suggest(self, item_id: int, facts: MessageFacts) -> OpChangesWith[SuggestionView]:
+        """Rank (`rank`) and store the top suggestion (`store_suggestion`)."""
+        view = await self.rank(facts)
+        return OpChangesWith(view, await self.store_suggestion(item_id, view))
+
+    async def store_suggestion(self, item_id: int, view: SuggestionView) -> OpChanges:
+        """Keep the top suggestion on the item (the inbox's "Forslag" column)."""
+        if self.suggester is None:
+            return changes.NOTHING
         top = view.choices[0] if view.choices else None
         await self.bg.write(
             self.cache.set_suggestion,
@@ -230,7 +239,7 @@ class UiBackend:
             top.score if top else None,
             view.misrouted,
         )
-        return OpChangesWith(view, changes.suggested([item_id]))
+        return changes.suggested([item_id])
 
     async def suggest_pending(
         self, on_batch: Callable[[OpChanges], None] | None = None, batch: int = 25

@@ -48,6 +48,7 @@ from app.ui.preview import DocumentPreview
 from app.ui.settings import Settings
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.suggestion_panel import SuggestionPanel
+from app.ui.suggestions import SuggestionView
 from app.ui.tasks import ChangeBus, Messages, spawn
 
 log = logging.getLogger("postfordeler.ui")
@@ -326,15 +327,22 @@ class MainWindow(QMainWindow):
         self.panel.clear()
         self.decisions.show_state(detail)
         self.panel.set_loading()
-        if not detail.row.read:
-            self.changes.publish(await self.backend.mark_read([item_id]))
-        suggested = await self.backend.suggest(item_id, detail.facts)
-        self.changes.publish(suggested.changes)
+        view = await self.backend.rank(detail.facts)
         if self.inbox.current_id() != item_id:
             return
-        self.panel.show_suggestions(suggested.value)
+        self.panel.show_suggestions(view)
         self.decisions.show_state(detail)
         self.detailShown.emit(item_id)
+        # What the selection writes (the top suggestion for the "Forslag" column, the read
+        # mark) follows the screen, never precedes it, and is not cancelled when the
+        # distributor moves on at once: its own task, one change value for both.
+        spawn(self._store_seen(item_id, view, detail.row.read), self.tr("Vis element"))
+
+    async def _store_seen(self, item_id: int, view: SuggestionView, was_read: bool) -> None:
+        changed = await self.backend.store_suggestion(item_id, view)
+        if not was_read:
+            changed = changed | await self.backend.mark_read([item_id])
+        self.changes.publish(changed)
 
     async def reload_current(self) -> None:
         item_id = self.inbox.current_id()
