@@ -605,6 +605,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     host = config.host if ":" not in config.host else f"[{config.host}]"
     base = f"{'https' if ssl_context else 'http'}://{host}:{port}"
     log.info("gateway listening on %s", base)
+    if ssl_context is None and config.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
     return RunningGateway(config, store, base, runner, executor, app)
 
 
