@@ -80,10 +80,10 @@ class RunningSandbox:
     sf2900: Sf2900Service
     dubu: DubuDirectoryService
     simulator: PostkomponentSimulator
+    certificates: SandboxCertificates  # the test PKI in <data_dir>/tls (app/sandbox/certs.py)
     secret: str
     endpoints: dict[str, Any]
     data_dir: Path
-    certificates: SandboxCertificates
     _push_task: asyncio.Task[SimulatorStats] | None = None
 
     @property
@@ -233,10 +233,10 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         sf2900=sf2900,
         dubu=dubu,
         simulator=simulator,
+        certificates=certs,
         secret=secret,
         endpoints=endpoints,
         data_dir=data_dir,
-        certificates=certs,
     )
     if items:
         running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
