@@ -64,9 +64,11 @@ def _env(work: Path) -> dict[str, str]:
     env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     env["XDG_DATA_HOME"] = str(work / "xdg")
     env["PYTHONUNBUFFERED"] = "1"
-    ca = work / "sandbox" / "tls" / "ca.pem"  # the sandbox's test CA, once it exists
-    if ca.is_file():
-        env["SSL_CERT_FILE"] = str(ca)  # the standard variable the clients honour
+    # the sandbox's test CA (under its data dir), once it exists: the standard variable the
+    # clients honour
+    ca = next((work / "sandbox").glob("**/tls/ca.pem"), None)
+    if ca is not None:
+        env["SSL_CERT_FILE"] = str(ca)
     return env
 
 

@@ -330,7 +330,9 @@ def test_temporary_failure_is_503_without_a_final_status():
     assert content_type == "application/xml"
     assert pm.receipt_from_http(503, body).retryable
     assert pm.receipt_from_http(200, b"<receipt/>").retryable  # no status: not final
-    assert pm.receipt_from_http(403, b"Klientcertifikatet er ikke godkendt").retryable
+    refused = pm.receipt_from_http(403, b"Klientcertifikatet er ikke godkendt")
+    assert not refused.accepted and not refused.retryable and refused.code == "http_403"
+    assert pm.receipt_from_http(429, b"").retryable
 
 
 # --------------------------------------------------------------------------- the mailbox

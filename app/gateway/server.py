@@ -4,8 +4,9 @@
 EP_FS1 then requires mutual TLS (a client certificate from `tls.client_ca` whose subject and
 SHA-256 fingerprint are pinned in `tls.pins`; any other peer is refused with HTTP 403 before its
 body is read: a certificate from another CA already fails the handshake), the mailbox endpoints
-take no client certificate (users authenticate in the SOAP header). Parsing, validation, scrypt and all
-database work run in a thread pool, never on the loop. A message is answered *accept* only after
+take no client certificate (users authenticate in the SOAP header).
+
+Parsing, validation, scrypt and all database work run in a thread pool, never on the loop. A message is answered *accept* only after
 its transaction committed. Never logs message content or CPR numbers (only UUIDs, sizes, codes).
 """
 

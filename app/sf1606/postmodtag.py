@@ -69,6 +69,7 @@ CODE_DUPLICATE = "duplikat"  # an accept, flagged
 _HTTP_STATUS = {CODE_TOO_LARGE: 413, CODE_TEMPORARY: 503}
 NOT_ALLOWED_CODES = frozenset({CODE_CONTACT_POINT, CODE_NEMSMS})
 RETRY_AFTER_SECONDS = 5
+_RETRY_STATUSES = frozenset({408, 429})
 _ECHO_MAX = 200
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
@@ -170,13 +171,19 @@ def temporary(status: int) -> Receipt:
 
 def receipt_from_http(status: int, body: bytes | str) -> Receipt:
     """Client side: read the gateway's answer (XML or JSON receipt, told apart by its first
-    character). Unreadable answers and every 5xx become a temporary reject (redeliver)."""
+    character). Every 5xx, 408 and 429 and an unreadable 2xx become a temporary reject
+    (redeliver); another 4xx without a receipt (403: client certificate refused, 404: wrong
+    path) is a final reject with code `http_{status}`: redelivering cannot help."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    if status >= 500:
+    if status >= 500 or status in _RETRY_STATUSES:
         return temporary(status)
     if raw.lstrip().startswith(b"<"):
-        return _receipt_from_xml(status, raw)
-    return _receipt_from_json(status, raw)
+        receipt = _receipt_from_xml(status, raw)
+    else:
+        receipt = _receipt_from_json(status, raw)
+    if receipt.retryable and 400 <= status < 500:
+        return Receipt(False, None, None, f"http_{status}", f"HTTP {status} fra modtagersystemet")
+    return receipt
 
 
 def _receipt_from_json(status: int, raw: bytes) -> Receipt:
