@@ -2,6 +2,10 @@
 
 - postmodtag: EP_FS1 receipt latency at a steady 20 requests/s, XSD validation on, 300 corpus
   messages each with a fresh messageUUID → `postmodtag_p50_ms`, `postmodtag_p99_ms`.
+- postmodtag_tls: the same over HTTPS with mutual TLS (the Postkomponent simulator's pinned
+  client certificate from the sandbox test CA) → `postmodtag_tls_p50_ms`, `postmodtag_tls_p99_ms`
+  (goal < 100 ms) on kept-alive connections, and `postmodtag_tls_newconn_p99_ms` with a fresh
+  TLS handshake for every delivery.
 - mailbox_list: list the whole corpus (300 messages, 7.9 MB) through `MailboxClient` (zeep) only,
   no cache → `mailbox_list_msgs_per_s` (median of 5 full passes, page size 200).
 """
@@ -19,6 +23,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "messages"
@@ -27,10 +32,10 @@ USER, SECRET, CVR = "bench", "bench-secret", "29189129"
 
 
 class _Gateway:
-    def __init__(self, data_dir: str) -> None:
+    def __init__(self, data_dir: str, *extra: str) -> None:
         env = dict(os.environ, POSTFORDELER_DATA_DIR=data_dir)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "gateway", "serve", "--user", USER],
+            [sys.executable, "-m", "app", "gateway", "serve", "--user", USER, *extra],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,
@@ -57,46 +62,89 @@ def _fresh(data: bytes) -> bytes:
     )
 
 
-def bench_postmodtag(rate: float = 20.0) -> dict[str, float]:
+def _latencies(url: str, bodies: list[bytes], rate: float, **client_kw: Any) -> list[float]:
+    """Deliver `bodies` to EP_FS1 at a steady `rate` per second; sorted receipt latencies (ms)."""
     import httpx
 
     from app.sf1606 import postmodtag as pm
 
+    async def run() -> list[float]:
+        latencies: list[float] = []
+        async with httpx.AsyncClient(timeout=60, **client_kw) as client:
+            for warm in bodies[:5]:  # warm up schemas and connections
+                await client.post(url, content=_fresh(warm), headers=pm.request_headers())
+
+            async def one(body: bytes) -> None:
+                started = time.perf_counter()
+                resp = await client.post(url, content=body, headers=pm.request_headers())
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert pm.receipt_from_http(resp.status_code, resp.content).accepted
+
+            tasks = []
+            start = time.perf_counter()
+            for n, body in enumerate(bodies):
+                delay = start + n / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(body)))
+            await asyncio.gather(*tasks)
+        return latencies
+
+    return sorted(asyncio.run(run()))
+
+
+def _p99(lat: list[float]) -> float:
+    return round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2)
+
+
+def bench_postmodtag(rate: float = 20.0) -> dict[str, float]:
     bodies = [_fresh(d) for d in _files()]
     with tempfile.TemporaryDirectory() as tmp:
         gw = _Gateway(tmp)
         try:
-            url = gw.endpoints["postmodtag"]
-
-            async def run() -> list[float]:
-                latencies: list[float] = []
-                async with httpx.AsyncClient(timeout=60) as client:
-                    for warm in bodies[:5]:  # warm up schemas and connections
-                        await client.post(url, content=_fresh(warm), headers=pm.request_headers())
-
-                    async def one(body: bytes) -> None:
-                        started = time.perf_counter()
-                        resp = await client.post(url, content=body, headers=pm.request_headers())
-                        latencies.append((time.perf_counter() - started) * 1000)
-                        assert pm.receipt_from_http(resp.status_code, resp.content).accepted
-
-                    tasks = []
-                    start = time.perf_counter()
-                    for n, body in enumerate(bodies):
-                        delay = start + n / rate - time.perf_counter()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                        tasks.append(asyncio.create_task(one(body)))
-                    await asyncio.gather(*tasks)
-                return latencies
-
-            lat = sorted(asyncio.run(run()))
+            lat = _latencies(gw.endpoints["postmodtag"], bodies, rate)
         finally:
             gw.stop()
     return {
         "postmodtag_p50_ms": round(statistics.median(lat), 2),
-        "postmodtag_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
+        "postmodtag_p99_ms": _p99(lat),
         "postmodtag_requests": len(lat),
+    }
+
+
+def bench_postmodtag_tls(rate: float = 20.0) -> dict[str, float]:
+    import httpx
+
+    from app.sandbox.certs import SandboxCertificates
+    from app.sf1606.tls import pem_client_context
+
+    with tempfile.TemporaryDirectory() as tmp:
+        certs = SandboxCertificates.ensure(Path(tmp) / "tls", municipality_cvr=CVR)
+        sender = certs.postkomponent
+        gw = _Gateway(
+            tmp,
+            *("--tls-cert", str(certs.server.cert), "--tls-key", str(certs.server.key)),
+            *("--client-ca", str(certs.ca), "--pin", sender.peer.pin()),
+        )
+        try:
+            url = gw.endpoints["postmodtag"]
+            assert url.startswith("https://")
+            ctx = pem_client_context(sender.cert, sender.key, certs.ca)
+            kept = _latencies(url, [_fresh(d) for d in _files()], rate, verify=ctx)
+            fresh = _latencies(
+                url,
+                [_fresh(d) for d in _files()],
+                rate,
+                verify=ctx,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+        finally:
+            gw.stop()
+    return {
+        "postmodtag_tls_p50_ms": round(statistics.median(kept), 2),
+        "postmodtag_tls_p99_ms": _p99(kept),
+        "postmodtag_tls_newconn_p99_ms": _p99(fresh),
+        "postmodtag_tls_requests": len(kept) + len(fresh),
     }
 
 
@@ -141,7 +189,11 @@ def bench_mailbox_list(passes: int = 5, page: int = 200) -> dict[str, float]:
     return {"mailbox_list_msgs_per_s": round(statistics.median(rates), 1)}
 
 
-BENCHMARKS = {"postmodtag": bench_postmodtag, "mailbox_list": bench_mailbox_list}
+BENCHMARKS = {
+    "postmodtag": bench_postmodtag,
+    "postmodtag_tls": bench_postmodtag_tls,
+    "mailbox_list": bench_mailbox_list,
+}
 
 if __name__ == "__main__":
     for name, fn in BENCHMARKS.items():

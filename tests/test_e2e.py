@@ -23,20 +23,27 @@ import pytest
 from app.decisions import Assign, Journalise
 from app.resources import resource
 from app.sf1606.memo import read_memo
+from app.sf1606.tls import trust_context
 
 SANDBOX_MESSAGES = resource("sandbox", "messages")
 DUBU = json.loads(resource("sandbox", "dubu.json").read_text("utf-8"))
 
 
-def cli(data_dir: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def cli(
+    data_dir: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+def ca(ep: dict) -> tuple[str, str]:
+    return ("--ca-bundle", ep["tls_ca"])
 
 
 def last_json(stdout: str) -> dict:
@@ -62,7 +69,11 @@ def sandbox(tmp_path):
         assert ep["ready"] is True
         # wait until the simulator delivered the whole folder to EP_FS1
         deadline = time.monotonic() + 120
-        while httpx.get(f"{ep['gateway']}/health").json().get("last_item_id", 0) < ep["messages"]:
+        health = f"{ep['gateway']}/health"
+        while (
+            httpx.get(health, verify=trust_context(ep["tls_ca"])).json().get("last_item_id", 0)
+            < ep["messages"]
+        ):
             assert time.monotonic() < deadline, "simulator did not deliver in time"
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.2)
@@ -104,14 +115,24 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     client_dir = tmp_path / "client"
     corpus = sorted(SANDBOX_MESSAGES.glob("*.xml"))
 
-    # 1. headless sync: every corpus message lands in the client cache
-    r = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json")
+    # 1. headless sync over TLS: every corpus message lands in the client cache
+    untrusted = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json")
+    assert untrusted.returncode != 0 and "certifikat" in untrusted.stderr  # not the sandbox CA
+    r = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json", *ca(ep))
     assert r.returncode == 0, r.stderr
     synced = last_json(r.stdout)
     assert synced["new"] == len(corpus) == ep["messages"]
     assert synced["total"] >= len(corpus) and synced["duplicates"] == 0
-    again = last_json(
-        cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").stdout
+    again = last_json(  # SSL_CERT_FILE is honoured like --ca-bundle
+        cli(
+            client_dir,
+            "sync",
+            "--once",
+            "--gateway",
+            ep["gateway"],
+            "--json",
+            env={"SSL_CERT_FILE": ep["tls_ca"]},
+        ).stdout
     )
     assert again["new"] == 0
 
@@ -149,6 +170,7 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
         "--gateway",
         ep["gateway"],
         "--json",
+        *ca(ep),
     )
     r = cli(client_dir, *outbox_args)
     assert r.returncode == 0, r.stderr
@@ -182,7 +204,11 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
 
         secret = keyring.get_password("postfordeler", f"gateway:{ep['user']}")
         mb = MailboxClient(
-            ep["gateway"], municipality_cvr=ep["municipality_cvr"], user=ep["user"], secret=secret
+            ep["gateway"],
+            municipality_cvr=ep["municipality_cvr"],
+            user=ep["user"],
+            secret=secret,
+            ca_bundle=ep["tls_ca"],
         )
         try:
             return (await mb.fetch(gw_a)).outcome, (await mb.fetch(gw_b)).outcome
@@ -200,7 +226,8 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
     delivery converges, exactly once; a Forretningskvittering AFVIST is not retried."""
     ep = sandbox
     client_dir = tmp_path / "client"
-    assert cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json").returncode == 0
+    r = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json", *ca(ep))
+    assert r.returncode == 0, r.stderr
     (uuid_a, case_a), (uuid_b, case_b) = _retursvar_on_known_letters(2)
     from app import paths
     from app.models.cache import Cache

@@ -38,6 +38,7 @@ from app.decisions import Assign, Decision, Journalise
 from app.gateway.faults import FaultPlan as GatewayFaultPlan
 from app.sandbox.faults import KINDS as SANDBOX_KINDS
 from app.sandbox.faults import FaultPlan as SandboxFaultPlan
+from app.sf1606.tls import pem_client_context
 from tests.conftest import CORPUS, MESSAGES
 
 LABELS: dict[str, dict[str, Any]] = json.loads((CORPUS / "labels.json").read_text())
@@ -290,7 +291,9 @@ async def run_scenario(party: str, kind: str, workdir: Path) -> ScenarioResult:
             "max_defer": 2.0,
         },
     )
-    http = httpx.AsyncClient(timeout=10)
+    # EP_FS1 takes only the Postkomponent's pinned client certificate (mutual TLS)
+    sender = pem_client_context(ep["postkomponent_cert"], ep["postkomponent_key"], ep["tls_ca"])
+    http = httpx.AsyncClient(timeout=10, verify=sender)
     cache = services.cache
     try:
         services.start()

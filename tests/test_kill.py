@@ -36,6 +36,8 @@ from pathlib import Path
 import pytest
 
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
+from app.sf1606 import postmodtag as pm
+from app.sf1606.tls import pem_client_context
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -62,6 +64,11 @@ def _env(work: Path) -> dict[str, str]:
     env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     env["XDG_DATA_HOME"] = str(work / "xdg")
     env["PYTHONUNBUFFERED"] = "1"
+    # the sandbox's test CA (under its data dir), once it exists: the standard variable the
+    # clients honour
+    ca = next((work / "sandbox").glob("**/tls/ca.pem"), None)
+    if ca is not None:
+        env["SSL_CERT_FILE"] = str(ca)
     return env
 
 
@@ -127,9 +134,13 @@ def _replicate(data: bytes) -> tuple[str, bytes]:
 class Pusher(threading.Thread):
     """Feeds EP_FS1 with corpus messages (fresh UUIDs) at `rate`/s; remembers what was accepted."""
 
-    def __init__(self, url: str, rate: float, seed: int, limit: int | None = None) -> None:
+    def __init__(self, ep: dict, rate: float, seed: int, limit: int | None = None) -> None:
         super().__init__(daemon=True)
-        self.url, self.rate, self.limit = url, rate, limit
+        self.url, self.rate, self.limit = ep["postmodtag"], rate, limit
+        # EP_FS1 takes only the Postkomponent's pinned client certificate (mutual TLS)
+        self.tls = pem_client_context(
+            ep["postkomponent_cert"], ep["postkomponent_key"], ep["tls_ca"]
+        )
         self.rng = random.Random(seed)
         self.bodies = [p.read_bytes() for p in sorted(MESSAGES.glob("*.xml"))]
         self.accepted: dict[str, str] = {}  # message uuid -> sha256 of the bytes
@@ -139,7 +150,7 @@ class Pusher(threading.Thread):
     def run(self) -> None:
         import httpx
 
-        with httpx.Client(timeout=30) as http:
+        with httpx.Client(timeout=30, verify=self.tls) as http:
             n = 0
             while not self._halt.is_set() and (self.limit is None or n < self.limit):
                 new, body = _replicate(self.rng.choice(self.bodies))
@@ -152,7 +163,7 @@ class Pusher(threading.Thread):
                             "x-TransaktionsId": str(uuid.uuid4()),
                         },
                     )
-                    if r.status_code == 200 and "reject" not in r.text.lower():
+                    if pm.receipt_from_http(r.status_code, r.content).accepted:
                         self.accepted[new] = hashlib.sha256(body).hexdigest()
                     else:
                         self.failed += 1
@@ -177,6 +188,7 @@ def _gateway_items(endpoints: dict, secret: str | None) -> dict[int, tuple[str, 
             municipality_cvr=endpoints["municipality_cvr"],
             user=endpoints["user"],
             secret=secret or "",
+            ca_bundle=endpoints["tls_ca"],
         )
         out: dict[int, tuple[str, str | None]] = {}
         cursor = 0
@@ -243,7 +255,7 @@ def run_kill_sync(work: Path, trials: int = TRIALS, seed: int = 1) -> KillReport
     report = KillReport()
     sandbox = Sandbox(work)
     data = work / "client"
-    pusher = Pusher(sandbox.endpoints["postmodtag"], rate=120.0, seed=seed)
+    pusher = Pusher(sandbox.endpoints, rate=120.0, seed=seed)
     pusher.start()
     snapshots: list[tuple[int, set[int]]] = []
     try:
@@ -379,7 +391,7 @@ def run_kill_outbox(
     }
     try:
         need = trials * per_trial + 10
-        pusher = Pusher(ep["postmodtag"], rate=1e6, seed=seed, limit=need)
+        pusher = Pusher(ep, rate=1e6, seed=seed, limit=need)
         pusher.run()  # synchronously: fill the gateway
         proc = _cli(
             work, data, "sync", "--once", "--gateway", ep["gateway"], "--user", sandbox.user
@@ -516,6 +528,7 @@ def _gateway_outcomes(ep: dict, secret: str | None, cache, rows) -> dict[int, st
             municipality_cvr=ep["municipality_cvr"],
             user=ep["user"],
             secret=secret or "",
+            ca_bundle=ep["tls_ca"],
         )
         try:
             out = {}

@@ -18,6 +18,7 @@ import pytest
 
 from app.sandbox.runner import DEMO_USER, SandboxConfig, SandboxThread
 from app.sandbox.simulator import PostkomponentSimulator
+from app.sf1606.tls import pem_client_context, trust_context
 
 from .conftest import MESSAGES
 
@@ -37,10 +38,10 @@ def start_cli(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], dict]:
     return proc, json.loads(line)
 
 
-def wait_health(url: str, key: str, want: int, timeout: float = 30.0) -> dict:
+def wait_health(url: str, key: str, want: int, ca: str, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        data = httpx.get(url, timeout=5).json()
+        data = httpx.get(url, timeout=5, verify=trust_context(ca)).json()
         if data.get(key, 0) >= want or time.monotonic() > deadline:
             return data
         time.sleep(0.2)
@@ -59,12 +60,23 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
             "postmodtag",
             "sf2900_received",
             "user",
+            "tls_ca",
+            "postkomponent_cert",
+            "postkomponent_key",
         ):
             assert ep[key], key
         assert ep["messages"] == 12 and ep["user"] == DEMO_USER
-        health = wait_health(f"{ep['gateway']}/health", "last_item_id", 12)
+        for key in ("gateway", "mailbox", "mailbox_wsdl", "postmodtag", "gateway_health"):
+            assert ep[key].startswith("https://127.0.0.1:"), key
+        for key in ("tls_ca", "postkomponent_cert", "postkomponent_key"):
+            assert Path(ep[key]).is_file(), key
+        assert Path(ep["postkomponent_key"]).stat().st_mode & 0o077 == 0
+        health = wait_health(f"{ep['gateway']}/health", "last_item_id", 12, ep["tls_ca"])
         assert health["last_item_id"] == 12
-        assert httpx.get(ep["mailbox_wsdl"]).text.count("definitions") >= 1
+        with pytest.raises(httpx.ConnectError):  # not trusted without the sandbox CA
+            httpx.get(ep["gateway_health"], timeout=5)
+        wsdl = httpx.get(ep["mailbox_wsdl"], verify=trust_context(ep["tls_ca"])).text
+        assert wsdl.count("definitions") >= 1 and f'location="{ep["mailbox"]}"' in wsdl
         assert httpx.get(ep["sf2900_wsdl"]).status_code == 200
         assert httpx.get(ep["sf2900_received"]).json() == []
         assert httpx.get(f"{ep['dubu']}/health").json()["ok"] is True
@@ -112,7 +124,8 @@ def test_sandbox_thread_serves_and_pushes_corpus_subset(tmp_path):
     try:
         stats = sandbox.wait_pushed(60)
         assert stats.accepted == 20 and stats.rejected == 0 and stats.failed == 0
-        assert httpx.get(f"{ep['gateway']}/health").json()["last_item_id"] == 20
+        health = httpx.get(f"{ep['gateway']}/health", verify=trust_context(ep["tls_ca"])).json()
+        assert health["last_item_id"] == 20
         assert sandbox.secret and sandbox.running.municipality_cvr == ep["municipality_cvr"]
         import keyring
 
@@ -123,7 +136,7 @@ def test_sandbox_thread_serves_and_pushes_corpus_subset(tmp_path):
     finally:
         sandbox.stop()
     with pytest.raises(httpx.TransportError):
-        httpx.get(f"{ep['gateway']}/health", timeout=2)
+        httpx.get(f"{ep['gateway']}/health", timeout=2, verify=trust_context(ep["tls_ca"]))
 
     # restarted on the same data dir: the gateway keeps its messages, redelivery is a duplicate
     again = SandboxThread(SandboxConfig(messages_dir=folder, data_dir=tmp_path / "sb"))
@@ -145,11 +158,21 @@ def test_simulator_redelivers_through_gateway_faults(tmp_path):
             "next": {"http_500": 2, "drop": 1, "drop_after_store": 1},
             "targets": ["postmodtag"],
         }
-        assert httpx.post(ep["gateway_faults"], json=plan).status_code == 200
+        assert (
+            httpx.post(
+                ep["gateway_faults"], json=plan, verify=trust_context(ep["tls_ca"])
+            ).status_code
+            == 200
+        )
         files = sorted(MESSAGES.glob("*.xml"))[:6]
 
         async def push():
-            sim = PostkomponentSimulator(ep["postmodtag"], backoff=0.01, concurrency=2, seed=3)
+            tls = pem_client_context(
+                ep["postkomponent_cert"], ep["postkomponent_key"], ep["tls_ca"]
+            )
+            sim = PostkomponentSimulator(
+                ep["postmodtag"], backoff=0.01, concurrency=2, seed=3, ssl_context=tls
+            )
             return await sim.push(files)
 
         async def listed():
@@ -160,6 +183,7 @@ def test_simulator_redelivers_through_gateway_faults(tmp_path):
                 municipality_cvr=ep["municipality_cvr"],
                 user=ep["user"],
                 secret=sandbox.secret,
+                ca_bundle=ep["tls_ca"],
             )
             try:
                 page = await client.list_items(0, 100)

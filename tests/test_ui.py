@@ -34,6 +34,7 @@ from app.dubu.dataset import DubuDataset
 from app.models.cache import Cache
 from app.models.db import open_cache
 from app.models.inbox import InboxFilter, SortColumn
+from app.sf1606.tls import trust_context
 from app.ui.backend import UiBackend
 from app.ui.inbox_model import ID_ROLE, ROW_ROLE
 from app.ui.main_window import MainWindow
@@ -795,6 +796,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
 def test_offline_state_and_working_from_the_cache(sandbox_runtime, loop, qtbot):
     runtime = sandbox_runtime
     faults_url = runtime.services.endpoints["gateway_faults"]
+    ca = trust_context(runtime.services.endpoints["tls_ca"])  # the sandbox gateway is HTTPS
     syncer = runtime.services.syncer
 
     async def scenario() -> None:
@@ -803,7 +805,7 @@ def test_offline_state_and_working_from_the_cache(sandbox_runtime, loop, qtbot):
         await until(lambda: "Online" in window.state_label.text(), what="online")
         # The gateway starts failing: degraded, then offline after repeated failures.
         plan = {"http_500": 1.0, "targets": ["mailbox"]}
-        await asyncio.to_thread(httpx.post, faults_url, json=plan, timeout=5)
+        await asyncio.to_thread(httpx.post, faults_url, json=plan, timeout=5, verify=ca)
         syncer.trigger()
         await until(lambda: "Online" not in window.state_label.text(), 20, "degraded")
         await until(lambda: "Offline" in window.state_label.text(), 30, "offline")
@@ -814,7 +816,7 @@ def test_offline_state_and_working_from_the_cache(sandbox_runtime, loop, qtbot):
         await until(lambda: window.detail is not None and window.detail.item_id == item_id)
         assert window.preview.files.count() >= 1
         # The fault clears: back online.
-        await asyncio.to_thread(httpx.post, faults_url, json={}, timeout=5)
+        await asyncio.to_thread(httpx.post, faults_url, json={}, timeout=5, verify=ca)
         syncer.trigger()
         await until(lambda: "Online" in window.state_label.text(), 30, "online again")
 

@@ -38,11 +38,15 @@ def test_settings_roundtrip_and_upgrade(tmp_path, qapp):
         language="en",
         dark="dark",
         contact_points="retursvar",
+        ca_bundle=str(tmp_path / "kommune-ca.pem"),
     )
     settings_mod.save(new, store)
     again = settings_mod.load(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     assert again == new
     assert again.endpoints()["gateway"] == "https://gw.example"
+    # the CA bundle reaches the mailbox client as endpoints["tls_ca"]; empty = system store
+    assert again.endpoints()["tls_ca"] == str(tmp_path / "kommune-ca.pem")
+    assert "tls_ca" not in Settings(gateway_url="https://gw.example").endpoints()
     assert "secret" not in (tmp_path / "s.ini").read_text().lower()
 
 
@@ -58,9 +62,12 @@ def test_settings_dialog_stores_secrets_in_the_keyring_only(tmp_path, qtbot):
     dialog.password.setText("hemmelig-kode")
     dialog.certificate.setText(str(tmp_path / "cert.p12"))
     dialog.passphrase.setText("p12-kode")
+    assert dialog.ca_bundle.text() == ""  # default: the system store
+    dialog.ca_bundle.setText(str(tmp_path / "ca.pem"))
     dialog.language.setCurrentIndex(dialog.language.findData("en"))
     result = dialog.result_settings()
     assert result.gateway_url == "https://gw.example" and result.language == "en"
+    assert result.ca_bundle == str(tmp_path / "ca.pem")
     assert dialog.store_secrets(result) == []
     assert keyring.get_password("postfordeler", "gateway:fordeler1") == "hemmelig-kode"
     assert (

@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sync.add_argument(
         "--interval", type=float, default=15.0, help="sekunder mellem synkroniseringer"
     )
+    sync.add_argument(
+        "--ca-bundle",
+        metavar="PEM",
+        help="CA-fil som gatewayens certifikat verificeres mod "
+        "(standard: SSL_CERT_FILE, ellers systemets lager)",
+    )
     sync.set_defaults(func=cmd_sync)
 
     outbox = subparsers.add_parser("outbox", help="udbakken: send beslutninger til DUBU (SF2900)")
@@ -51,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--user", metavar="U")
     run.add_argument("--municipality-cvr", metavar="CVR")
     run.add_argument("--timeout", type=float, default=30.0, help="sekunder pr. kald")
+    run.add_argument(
+        "--ca-bundle",
+        metavar="PEM",
+        help="CA-fil som gatewayens certifikat verificeres mod "
+        "(standard: SSL_CERT_FILE, ellers systemets lager)",
+    )
     run.set_defaults(func=cmd_outbox_run)
     status = sub.add_parser("status", help="vis udbakkens tællere")
     status.add_argument("--json", action="store_true")
@@ -107,7 +119,13 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
     db = open_cache()
     cache = Cache(db)
     worker = DbWorker()
-    client = MailboxClient(args.gateway, municipality_cvr=cvr, user=user, secret=secret)
+    client = MailboxClient(
+        args.gateway,
+        municipality_cvr=cvr,
+        user=user,
+        secret=secret,
+        ca_bundle=args.ca_bundle,
+    )
     try:
         if args.once:
             try:
@@ -190,7 +208,13 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str | None, cvr: 
     if args.gateway:
         from app.sf1606.mailbox_client import MailboxClient
 
-        mailbox = MailboxClient(args.gateway, municipality_cvr=cvr, user=user, secret=secret or "")
+        mailbox = MailboxClient(
+            args.gateway,
+            municipality_cvr=cvr,
+            user=user,
+            secret=secret or "",
+            ca_bundle=args.ca_bundle,
+        )
     outbox = OutboxWorker(
         cache, sf2900, directory, mailbox, worker=worker, call_timeout=args.timeout
     )

@@ -136,6 +136,8 @@ class ClientServices:
         `timeout`: per-call timeout in seconds for the gateway, SF2900 and DUBU clients (None:
         each client's default). `syncer_options` / `outbox_options`: extra keyword arguments for
         `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests.
+        `endpoints["tls_ca"]`: the CA file the gateway's certificate must chain to (the sandbox
+        names its test CA; None/"" = the system store, `SSL_CERT_FILE` honoured).
         `sf2900_ssl`: client TLS context for SF2900 (the municipality's FOCES/OCES certificate,
         `app.core.tls.client_ssl_context`); None = default verification, no client certificate."""
         timeouts: _Timeout = {} if timeout is None else {"timeout": float(timeout)}
@@ -150,7 +152,12 @@ class ClientServices:
             if secret is None:
                 secret = gateway_secret(user)
             services.mailbox = MailboxClient(
-                endpoints["gateway"], municipality_cvr=cvr, user=user, secret=secret, **timeouts
+                endpoints["gateway"],
+                municipality_cvr=cvr,
+                user=user,
+                secret=secret,
+                ca_bundle=endpoints.get("tls_ca") or None,
+                **timeouts,
             )
             services.syncer = Syncer(
                 services.mailbox,

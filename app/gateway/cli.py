@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.gateway.server import GatewayTls
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +58,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--sandbox",
         action="store_true",
         help="slå POST /_sandbox/faults til (fejlinjektion; kun test)",
+    )
+    tls = serve.add_argument_group(
+        "TLS",
+        "HTTPS for gatewayen og gensidig TLS for EP_FS1 PostModtag. Nøglefilen må kun kunne "
+        "læses af tjenestebrugeren (chmod 600, fx en systemd-credential).",
+    )
+    tls.add_argument("--tls-cert", metavar="PEM", help="serverens certifikat (PEM, evt. med kæde)")
+    tls.add_argument("--tls-key", metavar="PEM", help="serverens private nøgle (PEM)")
+    tls.add_argument(
+        "--client-ca",
+        metavar="PEM",
+        help="CA der udsteder Serviceplatformens klientcertifikat (EP_FS1)",
+    )
+    tls.add_argument(
+        "--pin",
+        metavar="EMNE=SHA256",
+        action="append",
+        default=[],
+        help="klientcertifikat der må aflevere post: emne (RFC 4514) og SHA-256-fingeraftryk; "
+        "gentag under certifikatskift",
+    )
+    tls.add_argument(
+        "--pin-file",
+        metavar="FIL",
+        help="fil med én pin (EMNE=SHA256) pr. linje; # indleder en kommentar",
+    )
+    serve.add_argument(
+        "--postmodtag-path",
+        metavar="STI",
+        default=None,
+        help="sti for EP_FS1 PostModtag (standard: /sf1606/postmodtag)",
+    )
+    serve.add_argument(
+        "--receipt-format",
+        choices=("xml", "json"),
+        default="xml",
+        help="kvitteringsformat for PostModtag (standard: xml)",
     )
     serve.set_defaults(func=_serve)
 
@@ -105,13 +146,43 @@ def _add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tls(args: argparse.Namespace) -> GatewayTls | None:
+    """The GatewayTls of the command line (None without --tls-cert); SystemExit on bad input."""
+    from pathlib import Path
+
+    from app.gateway.server import GatewayTls
+    from app.sf1606.tls import TlsConfigError, check_private_key_file, parse_pin
+
+    given = [args.tls_cert, args.tls_key, args.client_ca, args.pin, args.pin_file]
+    if not any(given):
+        return None
+    if not (args.tls_cert and args.tls_key and args.client_ca and (args.pin or args.pin_file)):
+        raise SystemExit(
+            "postfordeler gateway serve: TLS kræver --tls-cert, --tls-key, --client-ca "
+            "og mindst én --pin (eller --pin-file)"
+        )
+    lines = list(args.pin)
+    try:
+        if args.pin_file:
+            text = Path(args.pin_file).read_text("utf-8")
+            lines += [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+        pins = tuple(parse_pin(line) for line in lines if line)
+        check_private_key_file(args.tls_key)
+    except (TlsConfigError, OSError) as exc:
+        raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+    return GatewayTls(Path(args.tls_cert), Path(args.tls_key), Path(args.client_ca), pins)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import json
     import signal
 
     from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
+    from app.sf1606 import postmodtag as pm
+    from app.sf1606.tls import TlsConfigError
 
+    tls = _tls(args)
     users = {name: _read_secret(name, keyring_first=True) for name in args.user}
     max_bytes = (
         int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
@@ -125,6 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
         max_message_bytes=max_bytes,
         users=users,
         sandbox=args.sandbox,
+        tls=tls,
+        postmodtag_path=args.postmodtag_path or pm.PATH,
+        receipt_format=args.receipt_format,
     )
 
     async def run() -> None:
@@ -139,5 +213,8 @@ def _serve(args: argparse.Namespace) -> int:
         finally:
             await gateway.stop()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except TlsConfigError as exc:
+        raise SystemExit(f"postfordeler gateway serve: {exc}") from None
     return 0

@@ -1,7 +1,12 @@
 """The receiving gateway: SF1606 EP_FS1 PostModtag + the mailbox SOAP service, one aiohttp app.
 
-`start_gateway(config)` runs it in the current asyncio loop. Parsing, validation, scrypt and all
-database work run in a thread pool, never on the loop. A message is answered *accept* only after
+`start_gateway(config)` runs it in the current asyncio loop. With `config.tls` it serves HTTPS:
+EP_FS1 then requires mutual TLS (a client certificate from `tls.client_ca` whose subject and
+SHA-256 fingerprint are pinned in `tls.pins`; any other peer is refused with HTTP 403 before its
+body is read: a certificate from another CA already fails the handshake), the mailbox endpoints
+take no client certificate (users authenticate in the SOAP header).
+
+Parsing, validation, scrypt and all database work run in a thread pool, never on the loop. A message is answered *accept* only after
 its transaction committed. Never logs message content or CPR numbers (only UUIDs, sizes, codes).
 """
 
@@ -14,6 +19,7 @@ import json
 import logging
 import os
 import re
+import ssl
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
 from app import paths
@@ -34,6 +40,7 @@ from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
 
 log = logging.getLogger("postfordeler.gateway")
 _P = ParamSpec("_P")
@@ -44,6 +51,27 @@ _WRITE_SLICE = 1024 * 1024
 SPOOL_FROM = 4 * 1024 * 1024  # request bodies above this are spooled to a file, not held in memory
 MEMO_PATH = "/mailbox/items/{item_id}/memo"
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
+
+
+@dataclass(frozen=True)
+class GatewayTls:
+    """HTTPS for the gateway and mutual TLS for EP_FS1.
+
+    `cert_file`/`key_file`: the server certificate and key (PEM; the key readable only by the
+    service user). `client_ca`: the CA that issues Serviceplatformen's client certificate.
+    `pins`: the client certificates allowed to deliver to EP_FS1 (several during a rollover)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca: Path
+    pins: tuple[CertPin, ...]
+
+    def context(self) -> ssl.SSLContext:
+        if not self.pins:
+            raise TlsConfigError(
+                "EP_FS1 over TLS kræver mindst én pin for Serviceplatformens klientcertifikat"
+            )
+        return server_context(self.cert_file, self.key_file, self.client_ca)
 
 
 @dataclass
@@ -64,6 +92,9 @@ class GatewayConfig:
     sqlite_synchronous: str = "FULL"
     spool_dir: Path | None = None  # default: {data dir}/gateway/spool
     spool_from: int = SPOOL_FROM
+    tls: GatewayTls | None = None  # None: plain HTTP (loopback tests and development only)
+    postmodtag_path: str = pm.PATH
+    receipt_format: str = pm.RECEIPT_XML  # pm.RECEIPT_FORMATS
 
 
 @dataclass
@@ -77,7 +108,7 @@ class RunningGateway:
 
     @property
     def postmodtag_url(self) -> str:
-        return self.base_url + pm.PATH
+        return self.base_url + self.config.postmodtag_path
 
     @property
     def mailbox_url(self) -> str:
@@ -284,19 +315,63 @@ def _receive(
     return pm.accept(message.message_uuid, transaction_id, duplicate=result.duplicate)
 
 
-def _receipt_response(receipt: pm.Receipt) -> web.Response:
-    resp = web.Response(
+def _receipt_response(request: web.Request, receipt: pm.Receipt) -> web.Response:
+    body, content_type = receipt.render(request.app[_STATE].config.receipt_format)
+    headers = {**pm.echo_headers(request.headers), **receipt.headers()}
+    return web.Response(
         status=receipt.http_status,
-        body=receipt.to_json(),
-        content_type="application/json",
+        body=body,
+        content_type=content_type,
         charset="utf-8",
+        headers=headers,
     )
-    return resp
+
+
+def _peer_allowed(request: web.Request) -> bool:
+    """Without TLS everyone may deliver (plain HTTP is for loopback only); with TLS only a
+    pinned client certificate (the handshake already verified its chain against client_ca)."""
+    tls = request.app[_STATE].config.tls
+    if tls is None:
+        return True
+    transport = request.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    try:
+        peer = PeerCertificate.of_ssl_object(ssl_object)
+    except ValueError:
+        peer = None
+    if pin_allows(tls.pins, peer):
+        return True
+    if peer is None:
+        log.warning("postmodtag refused: no client certificate")
+    else:
+        log.warning("postmodtag refused: client certificate not pinned (sha256=%s)", peer.sha256)
+    return False
+
+
+def _refused() -> web.HTTPForbidden:
+    refused = web.HTTPForbidden(text="Klientcertifikatet er ikke godkendt til PostModtag")
+    refused.force_close()
+    return refused
+
+
+async def _postmodtag_expect(request: web.Request) -> None:
+    """`Expect: 100-continue`: refuse an unpinned peer before it sends the body."""
+    if not _peer_allowed(request):
+        raise _refused()
+    expect = request.headers.get("Expect", "")
+    if request.version == HttpVersion11:
+        if expect.lower() != "100-continue":
+            raise web.HTTPExpectationFailed(text=f"Ukendt Expect: {expect[:40]}")
+        writer = request.writer
+        await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        writer.output_size = 0  # the 100 is not part of the response proper
 
 
 async def _postmodtag(request: web.Request) -> web.StreamResponse:
     state = request.app[_STATE]
     received_at = utcnow()
+    if not _peer_allowed(request):
+        raise _refused()
     decision = await _apply_fault(request, state, "postmodtag")
     transaction_id = pm.checked_transaction_id(request.headers.get(pm.HEADER_TRANSACTION_ID))
     limit = state.config.max_message_bytes
@@ -307,7 +382,7 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
             f"Meddelelsen er større end {limit} bytes",
             transaction_id=transaction_id,
         )
-        resp = _receipt_response(receipt)
+        resp = _receipt_response(request, receipt)
         resp.force_close()
         log.info("postmodtag refused: over %d bytes", limit)
         return resp
@@ -324,7 +399,7 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
     del body
     if decision.action == "drop_after_store" and receipt.accepted:
         _drop(request)
-    return _receipt_response(receipt)
+    return _receipt_response(request, receipt)
 
 
 # --------------------------------------------------------------------------- mailbox
@@ -468,6 +543,9 @@ async def _client_gone(request: web.Request, handler: Handler) -> web.StreamResp
 
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
     """Start the gateway on `config.host:config.port` (0 = a free port) in the current loop."""
+    if config.receipt_format not in pm.RECEIPT_FORMATS:
+        raise ValueError(f"unknown receipt format {config.receipt_format!r}")
+    ssl_context = config.tls.context() if config.tls is not None else None
     executor = ThreadPoolExecutor(max_workers=max(2, config.workers), thread_name_prefix="gateway")
     loop = asyncio.get_running_loop()
     url = config.db_url or paths.gateway_db_url()
@@ -507,7 +585,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[_client_gone])
         app[_STATE] = state
         app.router.add_get("/health", _health)
-        app.router.add_post(pm.PATH, _postmodtag)
+        app.router.add_post(config.postmodtag_path, _postmodtag, expect_handler=_postmodtag_expect)
         app.router.add_get("/mailbox", _mailbox_get)
         app.router.add_post("/mailbox", _mailbox_post)
         app.router.add_get(MEMO_PATH, _memo_get)
@@ -518,7 +596,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             app, access_log=None, handle_signals=False, shutdown_timeout=5.0, lingering_time=1.0
         )  # do not drain refused oversized bodies long
         await runner.setup()
-        site = web.TCPSite(runner, config.host, config.port)
+        site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
         await site.start()
     except BaseException:
         executor.shutdown(wait=False)
@@ -526,8 +604,10 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         raise
     port = runner.addresses[0][1] if runner.addresses else config.port
     host = config.host if ":" not in config.host else f"[{config.host}]"
-    base = f"http://{host}:{port}"
+    base = f"{'https' if ssl_context else 'http'}://{host}:{port}"
     log.info("gateway listening on %s", base)
+    if ssl_context is None and config.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
     return RunningGateway(config, store, base, runner, executor, app)
 
 

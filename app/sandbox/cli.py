@@ -15,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "sandbox",
         help="start gateway, Postkomponent-simulator, SF2900 og DUBU på loopback",
         description="Starter sandkassen: modtagegateway, Postkomponent-simulator, SF2900-service og "
-        "DUBU-sagsopslag på 127.0.0.1. Skriver endepunkterne som én JSON-linje, når alt kører.",
+        "DUBU-sagsopslag på 127.0.0.1. Skriver endepunkterne som én JSON-linje, når alt kører. "
+        "Gatewayen kører over HTTPS med sandkassens test-CA (tls_ca); EP_FS1 kræver "
+        "Postkomponent-certifikatet (postkomponent_cert/postkomponent_key).",
     )
     p.add_argument(
         "--messages",

@@ -1,7 +1,9 @@
 """Start every remote party on loopback: gateway, Postkomponent simulator, SF2900, DUBU directory.
 
 `await start_sandbox(SandboxConfig(...))` runs, in the current asyncio loop:
-- the receiving gateway (app/gateway/server.py) on SQLite in the sandbox data dir, configured
+- a generated test CA and certificates in `<data_dir>/tls` (app/sandbox/certs.py);
+- the receiving gateway over HTTPS (EP_FS1 with mutual TLS, pinned to the simulator's client
+  certificate) (app/gateway/server.py) on SQLite in the sandbox data dir, configured
   with the dataset's municipality CVR and contact points, and a demo user `DEMO_USER` with a
   fresh random secret (returned in `RunningSandbox.secret`, stored in the OS keyring as
   ("postfordeler", "gateway:<user>") when a backend is available);
@@ -30,13 +32,15 @@ from typing import Any
 from app import paths
 from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
-from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
+from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
 from app.resources import resource
+from app.sandbox.certs import SandboxCertificates
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_sts import SftpAndSts, start_sftp_and_sts
 from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, message_files
+from app.sf1606.tls import pem_client_context
 
 log = logging.getLogger("postfordeler.sandbox")
 
@@ -81,6 +85,7 @@ class RunningSandbox:
     sf2900: Sf2900Service
     dubu: DubuDirectoryService
     simulator: PostkomponentSimulator
+    certificates: SandboxCertificates  # the test PKI in <data_dir>/tls (app/sandbox/certs.py)
     secret: str
     endpoints: dict[str, Any]
     data_dir: Path
@@ -131,6 +136,16 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
         return False
 
 
+def gateway_tls(certs: SandboxCertificates) -> GatewayTls:
+    """HTTPS with the sandbox CA; EP_FS1 pinned to the Postkomponent simulator's certificate."""
+    return GatewayTls(
+        cert_file=certs.server.cert,
+        key_file=certs.server.key,
+        client_ca=certs.ca,
+        pins=(certs.postkomponent.pin,),
+    )
+
+
 def _messages(config: SandboxConfig, dataset: DubuDataset) -> list[Path | bytes]:
     items: list[Path | bytes] = []
     if config.push_messages:
@@ -153,6 +168,9 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         _store_secret, config.user, secret, data_dir, config.store_in_keyring
     )
 
+    certs = await asyncio.to_thread(
+        SandboxCertificates.ensure, data_dir / "tls", municipality_cvr=cvr
+    )
     gateway = await start_gateway(
         GatewayConfig(
             db_url=f"sqlite:///{data_dir / 'gateway.sqlite3'}",
@@ -162,6 +180,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             contact_points=tuple(c.id for c in dataset.contact_points),
             users={config.user: secret},
             sandbox=True,
+            tls=gateway_tls(certs),
         )
     )
     sf2900 = dubu = sftp_sts = None
@@ -186,13 +205,23 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         raise
 
     items = await asyncio.to_thread(_messages, config, dataset)
-    simulator = PostkomponentSimulator(gateway.postmodtag_url, rate=config.rate, seed=config.seed)
+    simulator = PostkomponentSimulator(
+        gateway.postmodtag_url,
+        rate=config.rate,
+        seed=config.seed,
+        ssl_context=pem_client_context(certs.postkomponent.cert, certs.postkomponent.key, certs.ca),
+    )
     endpoints: dict[str, Any] = {
         "ready": True,
         "gateway": gateway.base_url,
         "mailbox": gateway.mailbox_url,
         "mailbox_wsdl": gateway.mailbox_wsdl_url,
         "postmodtag": gateway.postmodtag_url,
+        "tls_ca": str(certs.ca),
+        "postkomponent_cert": str(certs.postkomponent.cert),
+        "postkomponent_key": str(certs.postkomponent.key),
+        "municipality_cert": str(certs.municipality.cert),
+        "municipality_key": str(certs.municipality.key),
         "gateway_health": f"{gateway.base_url}/health",
         "gateway_faults": f"{gateway.base_url}/_sandbox/faults",
         "sf2900": sf2900.service_url,
@@ -215,6 +244,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         sf2900=sf2900,
         dubu=dubu,
         simulator=simulator,
+        certificates=certs,
         secret=secret,
         endpoints=endpoints,
         data_dir=data_dir,

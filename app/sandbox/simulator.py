@@ -1,7 +1,8 @@
 """Postkomponent simulator: delivers MeMo messages to a receiving system's EP_FS1 PostModtag.
 
 It plays Digital Post's Postkomponent for the sandbox and for load/kill tests: each message is
-POSTed over real HTTP (httpx.AsyncClient) with `x-TransaktionsId` / `x-TransaktionsTid`
+POSTed over real HTTPS with the Postkomponent's client certificate (httpx.AsyncClient with
+`ssl_context`, e.g. `app.sf1606.tls.pem_client_context`; plain HTTP against a plain gateway) with `x-TransaktionsId` / `x-TransaktionsTid`
 (wire mapping in app/sf1606/postmodtag.py), optionally at a fixed rate, with a few deliveries
 in flight. Like the Postkomponent it redelivers, with the SAME transaction id, when the call
 fails on the network, times out or gets a temporary reject (HTTP 503 "midlertidig"); it does
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -75,8 +77,12 @@ class PostkomponentSimulator:
         backoff: float = 0.2,
         max_backoff: float = 5.0,
         seed: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context`: presents the client certificate and verifies the gateway (None:
+        httpx's default verification, no client certificate)."""
         self.url = postmodtag_url
+        self.ssl_context = ssl_context
         self.rate = rate if rate and rate > 0 else None
         self.concurrency = max(1, concurrency if self.rate is None else max(concurrency, 8))
         self.max_attempts = max_attempts
@@ -92,7 +98,7 @@ class PostkomponentSimulator:
         """Deliver every message (bytes, or a file path read lazily); return the stats."""
         t0 = time.perf_counter()
         queue: asyncio.Queue[bytes | Path | None] = asyncio.Queue(maxsize=self.concurrency * 2)
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with self.client() as client:
             workers = [
                 asyncio.create_task(self._worker(client, queue)) for _ in range(self.concurrency)
             ]
@@ -117,6 +123,11 @@ class PostkomponentSimulator:
                     w.cancel()
         self.stats.seconds += time.perf_counter() - t0
         return self.stats
+
+    def client(self) -> httpx.AsyncClient:
+        """An HTTP client for `deliver` (TLS with this simulator's certificate)."""
+        verify: ssl.SSLContext | bool = self.ssl_context if self.ssl_context is not None else True
+        return httpx.AsyncClient(timeout=self.timeout, verify=verify)
 
     @staticmethod
     async def _pace(next_at: float, interval: float) -> float:

@@ -10,6 +10,11 @@ Errors: `MailboxError(code, text)` when the gateway refuses (do not retry);
 `MailboxUnavailable` for network trouble, timeouts, HTTP 5xx and temporary (soap:Server) faults
 (retry with backoff). Never logs message content or secrets.
 
+TLS: an `https://` gateway is verified against `ca_bundle` (a PEM file of trusted CAs), else
+the standard `SSL_CERT_FILE` / `SSL_CERT_DIR` variables, else the system store
+(`app.sf1606.tls.trust_context`); a gateway whose certificate does not verify is
+`MailboxUnavailable` with code `TLS` (configuration, not the network).
+
 Big messages: pass `inline_max_bytes` to `list_items`/`fetch` and items above it come with
 `memo_inline=False` and `memo == b""`; `download_memo(item, dest)` then streams the raw MeMo
 from `GET {base}/mailbox/items/{id}/memo` (HTTP Basic, same user/secret) to a file and checks
@@ -22,11 +27,14 @@ import asyncio
 import hashlib
 import logging
 import os
+import ssl
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
+
+from app.sf1606.tls import trust_context
 
 if TYPE_CHECKING:
     import httpx
@@ -152,8 +160,13 @@ class MailboxClient:
         user: str,
         secret: str,
         timeout: float = 30.0,
+        ca_bundle: str | Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ca_bundle`: PEM file the gateway's certificate must chain to (None: the system
+        store, `SSL_CERT_FILE` honoured); `ssl_context` overrides it (e.g. a client cert)."""
         self.base_url = gateway_base_url.rstrip("/")
+        self.ssl_context = ssl_context if ssl_context is not None else trust_context(ca_bundle)
         self.wsdl_url = f"{self.base_url}/mailbox?wsdl"
         self.address = f"{self.base_url}/mailbox"
         self.municipality_cvr = municipality_cvr
@@ -181,8 +194,10 @@ class MailboxClient:
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
             # zeep ships a py.typed marker but leaves most signatures unannotated.
             transport = AsyncTransport(  # type: ignore[no-untyped-call]
-                client=httpx.AsyncClient(timeout=self.timeout, limits=limits),
-                wsdl_client=httpx.Client(timeout=self.timeout),
+                client=httpx.AsyncClient(
+                    timeout=self.timeout, limits=limits, verify=self.ssl_context
+                ),
+                wsdl_client=httpx.Client(timeout=self.timeout, verify=self.ssl_context),
             )
             try:
                 settings = zeep.Settings(raw_response=True, xml_huge_tree=True, strict=True)
@@ -293,7 +308,7 @@ class MailboxClient:
         http = self._http
         if http is None:
             http = self._http = httpx.AsyncClient(
-                timeout=self.timeout, auth=(self.user, self._secret)
+                timeout=self.timeout, auth=(self.user, self._secret), verify=self.ssl_context
             )
         url = self.base_url + MEMO_PATH.format(item_id=item_id)
         digest = hashlib.sha256()
@@ -367,6 +382,12 @@ def _map_exception(exc: BaseException, what: str) -> Exception:
         if status >= 500 or status == 0:
             return MailboxUnavailable(f"Postkassen svarede HTTP {status or 'ugyldigt'} ({what})")
         return MailboxError(f"HTTP_{status}", f"Postkassen svarede HTTP {status} ({what})")
+    if isinstance(exc, ssl.SSLCertVerificationError) or (
+        isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)
+    ):
+        return MailboxUnavailable(
+            f"Postkassens certifikat kan ikke verificeres ({what}); kontrollér CA-filen", "TLS"
+        )
     if isinstance(
         exc,
         (

@@ -26,6 +26,7 @@ class Settings:
     dubu_url: str = ""
     dubu_data: str = ""  # optional DUBU extract for offline suggestions
     certificate_path: str = ""  # PKCS#12 (.p12/.pfx); passphrase in the keyring
+    ca_bundle: str = ""  # PEM file the gateway's TLS certificate must chain to; "" = system store
     municipality_cvr: str = ""
     user: str = ""
     contact_points: str = "both"  # which contact points this client receives
@@ -44,6 +45,7 @@ class Settings:
             "dubu": self.dubu_url,
             "municipality_cvr": self.municipality_cvr,
             "user": self.user,
+            "tls_ca": self.ca_bundle,
         }
         return {k: v for k, v in out.items() if v}
 

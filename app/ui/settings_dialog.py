@@ -98,6 +98,18 @@ class SettingsDialog(QDialog):
         cert_row.addWidget(self.certificate, 1)
         cert_row.addWidget(browse)
         form.addRow(self.tr("Certifikat (PKCS#12)"), cert_row)
+        ca_row = QHBoxLayout()
+        self.ca_bundle = self._line(
+            settings.ca_bundle,
+            self.tr("systemets certifikatlager"),
+            self.tr("CA-fil for postserveren (PEM)"),
+        )
+        browse_ca = QPushButton(self.tr("Vælg…"), self)
+        browse_ca.setAccessibleName(self.tr("Vælg CA-fil"))
+        browse_ca.clicked.connect(self._browse_ca)
+        ca_row.addWidget(self.ca_bundle, 1)
+        ca_row.addWidget(browse_ca)
+        form.insertRow(1, self.tr("CA-fil for postserveren (PEM)"), ca_row)
         self.passphrase = self._line("", self.tr("(uændret)"), self.tr("Certifikatets kodeord"))
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("Certifikatets kodeord"), self.passphrase)
@@ -183,6 +195,16 @@ class SettingsDialog(QDialog):
         if name:
             self.certificate.setText(name)
 
+    def _browse_ca(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Vælg CA-fil"),
+            self.ca_bundle.text(),
+            self.tr("PEM-certifikater (*.pem *.crt *.cer)"),
+        )
+        if name:
+            self.ca_bundle.setText(name)
+
     def result_settings(self) -> Settings:
         cvr = self.cvr.text().strip().strip("_")
         return Settings(
@@ -191,6 +213,7 @@ class SettingsDialog(QDialog):
             dubu_url=self.dubu.text().strip(),
             dubu_data=self.settings.dubu_data,
             certificate_path=self.certificate.text().strip(),
+            ca_bundle=self.ca_bundle.text().strip(),
             municipality_cvr=cvr,
             user=self.user.text().strip(),
             contact_points=self.contact_points.currentData(),

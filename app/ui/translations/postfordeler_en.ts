@@ -1282,7 +1282,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="80" />
-        <location filename="../settings_dialog.py" line="101" />
+        <location filename="../settings_dialog.py" line="113" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
@@ -1321,6 +1321,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="95" />
+        <location filename="../settings_dialog.py" line="107" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
@@ -1330,100 +1331,122 @@ Only open it if you trust the sender.</translation>
         <translation>Choose certificate file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="101" />
-        <location filename="../settings_dialog.py" line="103" />
+        <location filename="../settings_dialog.py" line="104" />
+        <source>systemets certifikatlager</source>
+        <translation>the system certificate store</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="105" />
+        <location filename="../settings_dialog.py" line="112" />
+        <source>CA-fil for postserveren (PEM)</source>
+        <translation>CA file for the mail server (PEM)</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="108" />
+        <location filename="../settings_dialog.py" line="201" />
+        <source>Vælg CA-fil</source>
+        <translation>Choose CA file</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="113" />
+        <location filename="../settings_dialog.py" line="115" />
         <source>Certifikatets kodeord</source>
         <translation>Certificate passphrase</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="118" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="109" />
+        <location filename="../settings_dialog.py" line="121" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="111" />
+        <location filename="../settings_dialog.py" line="123" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="112" />
+        <location filename="../settings_dialog.py" line="124" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="113" />
+        <location filename="../settings_dialog.py" line="125" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="120" />
-        <location filename="../settings_dialog.py" line="134" />
+        <location filename="../settings_dialog.py" line="132" />
+        <location filename="../settings_dialog.py" line="146" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="125" />
-        <location filename="../settings_dialog.py" line="135" />
+        <location filename="../settings_dialog.py" line="137" />
+        <location filename="../settings_dialog.py" line="147" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="127" />
+        <location filename="../settings_dialog.py" line="139" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="128" />
+        <location filename="../settings_dialog.py" line="140" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="129" />
+        <location filename="../settings_dialog.py" line="141" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="133" />
+        <location filename="../settings_dialog.py" line="145" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="144" />
+        <location filename="../settings_dialog.py" line="156" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="157" />
+        <location filename="../settings_dialog.py" line="169" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="164" />
+        <location filename="../settings_dialog.py" line="176" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="165" />
+        <location filename="../settings_dialog.py" line="177" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="179" />
+        <location filename="../settings_dialog.py" line="191" />
         <source>Vælg certifikat</source>
         <translation>Choose certificate</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="181" />
+        <location filename="../settings_dialog.py" line="193" />
         <source>PKCS#12 (*.p12 *.pfx)</source>
         <translation>PKCS#12 (*.p12 *.pfx)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="217" />
+        <location filename="../settings_dialog.py" line="203" />
+        <source>PEM-certifikater (*.pem *.crt *.cer)</source>
+        <translation>PEM certificates (*.pem *.crt *.cer)</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="240" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
