@@ -211,6 +211,10 @@ class UiBackend:
         return await self.bg.read(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
+    def has_ranking(self, facts: MessageFacts) -> bool:
+        """True when `rank(facts)` answers at once (`detail` already ranked these facts)."""
+        return self._ranked is not None and self._ranked[0] is facts
+
     async def rank(self, facts: MessageFacts) -> SuggestionView:
         """Rank cases from the item's stored facts (no parse). The ranking `detail` made for
         these very facts is reused, so a selection needs no second trip to the read thread."""

@@ -325,8 +325,9 @@ class MainWindow(QMainWindow):
         )
         spawn(self.backend.log_view(item_id, detail.facts), self.tr("Adgangslog"))
         self.panel.clear()
-        self.decisions.show_state(detail)
-        self.panel.set_loading()
+        if not self.backend.has_ranking(detail.facts):
+            self.decisions.show_state(detail)
+            self.panel.set_loading()
         view = await self.backend.rank(detail.facts)
         if self.inbox.current_id() != item_id:
             return

@@ -9,8 +9,9 @@ results (re-ranked by the engine) and clearing it brings the suggestions back.
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QFrame,
@@ -34,16 +35,41 @@ HTML_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class RichItemDelegate(QStyledItemDelegate):
-    """Paints an item's HTML (case number, confidence, title, reasons) word-wrapped."""
+    """Paints an item's HTML (case number, confidence, title, reasons) word-wrapped.
+
+    Laying out rich text is the costly part of showing suggestions, and the view asks for
+    each row's size and paint many times: laid-out documents are kept per (HTML, width, font,
+    selected) in a small LRU cache."""
+
+    CACHE_SIZE = 64
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._docs: OrderedDict[tuple[str, int, str, bool], QTextDocument] = OrderedDict()
 
     def _document(
-        self, option: QStyleOptionViewItem, index: QModelIndex, width: int
+        self,
+        option: QStyleOptionViewItem,
+        index: QModelIndex,
+        width: int,
+        selected: bool = False,
     ) -> QTextDocument:
+        html = index.data(HTML_ROLE) or ""
+        if selected:  # gray is unreadable on the highlight
+            html = html.replace("color:gray", "")
+        key = (html, max(80, width), option.font.key(), selected)
+        doc = self._docs.get(key)
+        if doc is not None:
+            self._docs.move_to_end(key)
+            return doc
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
         doc.setDocumentMargin(4)
-        doc.setHtml(index.data(HTML_ROLE) or "")
-        doc.setTextWidth(max(80, width))
+        doc.setHtml(html)
+        doc.setTextWidth(key[1])
+        self._docs[key] = doc
+        if len(self._docs) > self.CACHE_SIZE:
+            self._docs.popitem(last=False)
         return doc
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -53,11 +79,9 @@ class RichItemDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        doc = self._document(option, index, option.rect.width())
-        if option.state & QStyle.StateFlag.State_Selected:  # gray is unreadable on highlight
-            doc.setHtml((index.data(HTML_ROLE) or "").replace("color:gray", ""))
-        context = QAbstractTextDocumentLayout.PaintContext()
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        doc = self._document(option, index, option.rect.width(), selected)
+        context = QAbstractTextDocumentLayout.PaintContext()
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(role))
         painter.save()
