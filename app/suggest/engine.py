@@ -22,10 +22,11 @@ from datetime import UTC, date, datetime
 
 from rapidfuzz import fuzz, process
 
+from app.cpr import birth_date, neighbours
+from app.cpr import find as find_cprs
 from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
 from app.sf1606.model import Kind, MemoMessage, ReplyData
 from app.suggest import misroute, names
-from app.suggest.cpr import birth_date, find_cprs, neighbours
 from app.suggest.text import body_text, pdf_text
 
 __all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.audit import AccessLog, cprs_for_message
+from app.cpr import find as find_cprs
 from app.models.cache import Cache, OutboxRow
 from app.models.inbox import (
     FileRow,
@@ -122,8 +123,6 @@ class UiBackend:
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
-        from app.suggest.cpr import find_cprs
-
         cprs = [hit.cpr for hit in find_cprs(query) if hit.valid_date]
 
         def write() -> None:
