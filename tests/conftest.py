@@ -1,7 +1,7 @@
 """Shared fixtures. Every test gets its own data dir and a test keyring backend; nothing
 touches the user's real files or keyring. Qt runs offscreen.
 
-A suite-wide check lives here:
+Two suite-wide checks live here:
 
 - **Unexpected log warnings fail the test** (as Qt warnings do through pytest-qt's
   `qt_log_level_fail`): a handler on the root logger records every WARNING+ record, from the
@@ -11,13 +11,16 @@ A suite-wide check lives here:
   `expect_log` fixture (`expect_log("postfordeler.outbox", "retry")` inside the test), or
   `caplog.at_level(logging.WARNING, ...)` / `caplog.set_level(logging.WARNING, ...)` (records
   caplog captures at WARNING or above are the test's to check).
+- **Qt objects die on the GUI thread** (see `pytest_runtest_protocol` below).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,6 +150,56 @@ def expect_log(request: pytest.FixtureRequest):
         logs.expected.append(ExpectedLog(logger, pattern, level))
 
     return allow
+
+
+# --- Qt objects die on the GUI thread ----------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Qt objects die on the GUI thread.
+
+    For a test that uses Qt (its fixtures include `qapp`): the cyclic garbage collector is off
+    while it runs, so no worker thread of the test can trigger a collection that destroys a Qt
+    object; after it, once pytest has dropped its fixture values (`item.funcargs`), the
+    remaining parentless top-level widgets are deleted, deferred deletes delivered and garbage
+    collected, all here on the GUI thread.
+
+    Without this, Qt objects caught in reference cycles (a closed qasync loop's timer object
+    with timers still registered, widgets held by closures) outlive the test and are destroyed
+    by whichever thread next triggers a gc run, typically a worker thread of a later test:
+    "QObject::~QObject: Timers cannot be stopped from another thread", or a crash.
+    """
+    uses_qt = "qapp" in getattr(item, "fixturenames", ())
+    was_enabled = gc.isenabled()
+    if uses_qt:
+        gc.disable()
+    try:
+        return (yield)
+    finally:
+        if uses_qt:
+            destroy_qt_leftovers()
+            if was_enabled:
+                gc.enable()
+
+
+def destroy_qt_leftovers() -> None:
+    """Delete parentless top-level widgets, deliver deferred deletes and collect garbage, all
+    on the calling (GUI) thread. A no-op until a QApplication exists."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    app = widgets.QApplication.instance()
+    if app is None:
+        return
+    for widget in widgets.QApplication.topLevelWidgets():
+        if widget.parent() is None:  # windows with a parent (popups, dialogs) go with it
+            widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture(autouse=True)
