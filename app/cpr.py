@@ -8,7 +8,7 @@ Shape: DDMMYYSSSS with or without separators. The date parts may be separated by
 spaces and one of `-`, `–`, `‐`, `‑`, `−`, `.` or `/` (`010199 - 0120`, `010199/0120`). Light OCR
 damage is repaired (O/o/D/Q→0, I/l/|/i→1, S/s→5, B→8, Z/z→2) when at least eight of the ten
 characters are real digits. A number is *valid* when its date part is a real date under the
-CPR century rule (python-stdnum). The modulus-11 check is NEVER used to reject: numbers without
+CPR century rule. The modulus-11 check is NEVER used to reject: numbers without
 it have been issued since 2007.
 
 `find` is what the engine uses: a number must stand alone (not glued to letters or other
@@ -25,9 +25,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-
-from stdnum.dk import cpr as stdnum_cpr
-from stdnum.exceptions import ValidationError
 
 __all__ = [
     "LENGTH",
@@ -105,14 +102,24 @@ class CprHit:
 
 def birth_date(cpr: str) -> date | None:
     """The birth date encoded in a 10-digit CPR, or None if the date part is not a real date
-    (or `cpr` is not 10 digits)."""
+    (or `cpr` is not 10 digits).
+
+    The century comes from the first serial digit (CPR-kontoret's rule, as python-stdnum):
+    0-3 → 1900s; 4 and 9 → 2000s for years 00-36, else 1900s; 5-8 → 2000s for 00-57, else 1800s.
+    """
     if len(cpr) != LENGTH or not cpr.isdigit() or not cpr.isascii():
         return None
+    day, month, year, digit = int(cpr[0:2]), int(cpr[2:4]), int(cpr[4:6]), cpr[6]
+    if digit in "0123" or (digit in "49" and year > 36):
+        year += 1900
+    elif digit in "5678" and year > 57:
+        year += 1800
+    else:
+        year += 2000
     try:
-        born: date = stdnum_cpr.get_birth_date(cpr)
-    except (ValidationError, ValueError, IndexError, TypeError):
+        return date(year, month, day)
+    except ValueError:
         return None
-    return born
 
 
 def is_valid(cpr: str) -> bool:

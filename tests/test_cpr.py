@@ -159,6 +159,27 @@ def test_birth_date_by_day_month_and_century_digit(number, born):
     assert cpr.is_valid(number) is (born is not None)
 
 
+def test_birth_date_agrees_with_python_stdnum():
+    from stdnum.dk import cpr as stdnum_cpr
+    from stdnum.exceptions import ValidationError
+
+    rng = random.Random(11)
+    numbers = [f"{rng.randrange(10**10):010d}" for _ in range(20000)]
+    numbers += [
+        f"{d:02d}{m:02d}{y:02d}{c}000"
+        for d in (0, 1, 29, 31, 32)
+        for m in (0, 2, 12, 13)
+        for y in (0, 36, 37, 57, 58, 99)
+        for c in range(10)
+    ]
+    for number in numbers:
+        try:
+            expected = stdnum_cpr.get_birth_date(number)
+        except (ValidationError, ValueError):
+            expected = None
+        assert cpr.birth_date(number) == expected, number
+
+
 def test_modulus_11_never_rejects():
     failing = [n for n in VALID if not _mod11(n)]
     assert failing
