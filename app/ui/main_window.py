@@ -599,7 +599,8 @@ class MainWindow(QMainWindow):
                         "%1", labels.action_label(action)
                     )
                 )
-            if len(item_ids) == 1 and not failures:
+            # Auto-advance from the decided item, unless the user has moved on meanwhile.
+            if len(item_ids) == 1 and not failures and self.inbox.current_id() == item_ids[0]:
                 self.inbox.move(1)
 
         spawn(run(), labels.action_label(action), self.messages)
