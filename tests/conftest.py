@@ -16,6 +16,7 @@ Two suite-wide checks live here:
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -67,7 +68,7 @@ def _message(record: logging.LogRecord) -> str:
 
 
 @dataclass
-class _TestLogs:
+class LogExpectations:
     expected: list[ExpectedLog] = field(default_factory=list)
     caplog: pytest.LogCaptureFixture | None = None
     unexpected: list[logging.LogRecord] = field(default_factory=list)
@@ -90,7 +91,7 @@ class LogFailHandler(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.current: _TestLogs | None = None
+        self.current: LogExpectations | None = None
         self._lock_current = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -101,7 +102,7 @@ class LogFailHandler(logging.Handler):
 
 
 _LOGFAIL = LogFailHandler()
-_LOGS_KEY = pytest.StashKey[_TestLogs]()
+_LOGS_KEY = pytest.StashKey[LogExpectations]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,7 +120,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _fail_on_unexpected_log_warnings(request: pytest.FixtureRequest) -> Iterator[None]:
-    logs = _TestLogs()
+    logs = LogExpectations()
     for mark in request.node.iter_markers("expect_log"):
         logs.expected.append(ExpectedLog(*mark.args, **mark.kwargs))
     if "caplog" in request.fixturenames:
@@ -181,6 +182,29 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
             destroy_qt_leftovers()
             if was_enabled:
                 gc.enable()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """After a test that drove a qasync loop (the `loop` fixture), cancel the UI tasks it left
+    pending while that loop runs, before pytest-qt processes events.
+
+    pytest-qt calls QApplication.processEvents() after the call and around teardown. A qasync
+    loop's callbacks are Qt timer events, so a task still pending then (a detail load, the
+    access-log write) is stepped outside the running loop and dies with "no running event
+    loop" (logged as an error), or touches widgets that are being closed."""
+    try:
+        return (yield)
+    finally:
+        loop = (getattr(item, "funcargs", None) or {}).get("loop")
+        tasks = sys.modules.get("app.ui.tasks")
+        if (
+            tasks is not None
+            and isinstance(loop, asyncio.AbstractEventLoop)
+            and not loop.is_closed()
+            and not loop.is_running()
+        ):
+            loop.run_until_complete(tasks.cancel_all())
 
 
 def destroy_qt_leftovers() -> None:

@@ -145,7 +145,28 @@ def loop(qapp):
 
     from app.ui.tasks import cancel_all
 
-    loop = qasync.QEventLoop(qapp)
+    class Loop(qasync.QEventLoop):
+        """qasync's run_until_complete ends with one more processEvents() after the asyncio
+        loop has stopped: a task step that became ready just then runs outside a running loop
+        and fails ("no running event loop", logged by app.ui.tasks.spawn), depending on
+        timing. Here nothing runs after the loop has stopped (what was ready runs in the next
+        run_until_complete), and the loop runs until the future is done."""
+
+        def run_until_complete(self, future):  # type: ignore[no-untyped-def]
+            future = asyncio.ensure_future(future, loop=self)
+
+            def stop(_future: object) -> None:
+                self.stop()
+
+            future.add_done_callback(stop)
+            try:
+                while not future.done():  # Qt also leaves exec() when the last window closes
+                    self.run_forever()
+            finally:
+                future.remove_done_callback(stop)
+            return future.result()
+
+    loop = Loop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     loop.run_until_complete(cancel_all())
