@@ -8,6 +8,7 @@ Qt warning fails the test."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -164,6 +165,7 @@ def test_models_pass_qtmodeltester(qtmodeltester, team_db):
     qtmodeltester.check(items, force_py=True)
 
 
+@pytest.mark.expect_log("postfordeler.ui", "Opdatér overblik failed: RuntimeError", logging.ERROR)
 def test_failed_load_is_reported(qtbot, loop):
     async def broken():
         raise RuntimeError("disk gone")

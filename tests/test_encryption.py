@@ -352,6 +352,7 @@ def test_opt_out_never_opens_an_encrypted_cache_without_its_key(tmp_path, monkey
     open_cache(path).engine.dispose()
 
 
+@pytest.mark.expect_log("postfordeler.cache", "the client cache is NOT encrypted")
 def test_plain_dev_cache_is_encrypted_once_a_keyring_is_there(tmp_path, monkeypatch, corpus_batch):
     path = tmp_path / "cache.sqlite3"
     previous = keyring.get_keyring()

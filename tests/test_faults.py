@@ -525,7 +525,9 @@ async def _outbox(
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(("party", "kind"), SCENARIOS, ids=[f"{p}-{k}" for p, k in SCENARIOS])
-def test_fault_scenario(tmp_path, party, kind):
+def test_fault_scenario(tmp_path, party, kind, expect_log):
+    if kind in BUSINESS:  # a business rejection is final and worth a warning in the log
+        expect_log("postfordeler.outbox", rf"rejected by the receiver: {kind.upper()}$")
     res = asyncio.run(run_scenario(party, kind, tmp_path / "w"))
     assert res.violations == [], (res.violations, res.gaps, res.waits, res.messages)
     assert res.converged and res.converge_s < CONVERGE_LIMIT

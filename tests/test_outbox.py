@@ -191,6 +191,7 @@ def test_crash_after_delivery_is_deduplicated(tmp_path):
     asyncio.run(main())
 
 
+@pytest.mark.expect_log("postfordeler.outbox", r"rejected by the receiver: (AFVIST|FEJLET)$")
 def test_afvist_is_surfaced_and_not_retried(tmp_path):
     async def main() -> None:
         async with World(tmp_path) as w:

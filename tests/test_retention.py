@@ -295,6 +295,7 @@ def plain_db(tmp_path, monkeypatch):
     keyring.set_keyring(previous)
 
 
+@pytest.mark.expect_log("postfordeler.cache", "the client cache is NOT encrypted")
 def test_purged_letters_do_not_linger_in_the_file(plain_db):
     db = plain_db
     # Debian's SQLite defaults to secure_delete=ON; other builds (e.g. python.org's) do not.

@@ -12,7 +12,6 @@ import pytest
 from app.dubu.dataset import DubuDataset
 from app.sf1606.memo import read_memo
 from app.sf1606.model import ContactInfo, DocumentRole, MemoMessage, ReplyData
-from app.suggest.cpr import find_cprs, is_plausible_cpr
 from app.suggest.engine import SuggestionEngine, SuggestionResult
 from tests.conftest import CORPUS, MESSAGES, REPO
 
@@ -140,24 +139,7 @@ def test_child_not_in_dubu_gets_no_confident_suggestion(world):
             assert not r.suggestions or r.suggestions[0].score < 0.5, u
 
 
-# --- CPR -----------------------------------------------------------------------------------------
-
-
-def test_cpr_formats_and_modulus11_not_required():
-    # 0101990120 has a valid date but fails modulus 11 — still accepted
-    assert not _mod11("0101990120")
-    for text in (
-        "cpr 0101990120",
-        "CPR: 010199-0120",
-        "010199 0120",
-        "01.01.99-0120",
-        "010199/0120",
-        "0l0199-0l20",
-    ):
-        assert [h.cpr for h in find_cprs(text)] == ["0101990120"], text
-    assert find_cprs("tlf. 41071606 og J.nr. 3802-28067-00871-26") == []
-    assert find_cprs("310299-1234") == []  # 31 February is no date
-    assert is_plausible_cpr("3101145920")
+# --- CPR in the engine (the recogniser itself: tests/test_cpr.py) ---------------------------
 
 
 def _mod11(cpr: str) -> bool:

@@ -301,7 +301,7 @@ def test_partner_first_name_and_class(world):
         if not case.is_open:
             continue
         child = ds.person(case.child_cpr)
-        from app.suggest.cpr import birth_date
+        from app.cpr import birth_date
 
         born = birth_date(child.cpr)
         grade = 2026 - born.year - 6
@@ -435,7 +435,7 @@ def test_family_letters_mentioning_money_are_not_misrouted(world):
 
 def test_partner_full_name_english_birth_date_and_surname_typo(world):
     ds, engine, labels, msgs = world
-    from app.suggest.cpr import birth_date
+    from app.cpr import birth_date
 
     hospital = next(p for p in ds.partners if p.kind == "hospital")
     base = msgs[next(u for u, lab in labels.items() if "partner:hospital" in lab["notes"])]
@@ -470,7 +470,7 @@ def test_partner_full_name_english_birth_date_and_surname_typo(world):
 
 def test_sibling_told_apart_by_age(world):
     ds, engine, labels, msgs = world
-    from app.suggest.cpr import birth_date
+    from app.cpr import birth_date
     from app.suggest.names import age_on
 
     hits = []

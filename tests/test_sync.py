@@ -130,6 +130,7 @@ def test_sync_resumes_from_cursor(tmp_path):
     asyncio.run(main())
 
 
+@pytest.mark.expect_log("postfordeler.sync", r"item \d+ quarantined: Ugyldig MeMo")
 def test_item_the_client_cannot_read_is_quarantined_not_lost(tmp_path):
     # The gateway here skips XSD validation (validate=False); the client validates, so a message
     # with an over-long label (schema violation) reaches the client and is refused by its reader.

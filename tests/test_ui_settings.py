@@ -124,15 +124,24 @@ def test_dark_palette(qapp):
         theme.apply(qapp, "light")
 
 
+class NoBackend:
+    """An empty inbox: what the window asks of a backend when it has no data to load."""
+
+    user = "demo"
+
+    async def rows(self, ids):
+        return {}
+
+    async def ids(self, flt, sort, descending):
+        return []
+
+    async def view_counts(self):
+        return {}
+
+
 def test_window_state_is_restored(tmp_path, qtbot, loop):
     from app.ui.main_window import MainWindow
     from app.ui.tasks import Messages
-
-    class NoBackend:  # the window only needs the backend when it loads data
-        user = "demo"
-
-        async def rows(self, ids):
-            return {}
 
     store = QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
     first = MainWindow(NoBackend(), Messages(), settings=store)  # type: ignore[arg-type]
@@ -159,12 +168,6 @@ def test_every_control_has_an_accessible_name(qtbot, loop):
 
     from app.ui.main_window import MainWindow
     from app.ui.tasks import Messages
-
-    class NoBackend:
-        user = "demo"
-
-        async def rows(self, ids):
-            return {}
 
     window = MainWindow(NoBackend(), Messages())  # type: ignore[arg-type]
     qtbot.addWidget(window)

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
@@ -159,7 +160,51 @@ def loop(qapp):
 
     from app.ui.tasks import cancel_all
 
-    loop = qasync.QEventLoop(qapp)
+    class Loop(qasync.QEventLoop):
+        """A qasync loop whose callbacks run only while it runs.
+
+        qasync's callbacks are Qt timer events, so every processEvents() outside
+        run_until_complete (qasync's own last pass after the loop has stopped, pytest-qt's
+        after the call and around teardown) would step tasks outside a running loop: "no
+        running event loop", logged by app.ui.tasks.spawn or the sync service, depending on
+        timing. Here a callback that fires while the loop is not running is held and
+        scheduled again when it next runs. And the loop runs until the future is done (Qt
+        also leaves exec() when the last window closes)."""
+
+        def __init__(self, app: Any) -> None:
+            self._held: list[asyncio.Handle] = []
+            super().__init__(app)
+
+        def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
+            def guarded() -> None:
+                if handle.cancelled():
+                    return
+                if self.is_running():
+                    handle._run()
+                else:
+                    self._held.append(handle)
+
+            super()._add_callback(asyncio.Handle(guarded, (), self), delay)
+            return handle
+
+        def run_until_complete(self, future: Any) -> Any:
+            future = asyncio.ensure_future(future, loop=self)
+
+            def stop(_future: object) -> None:
+                self.stop()
+
+            held, self._held = self._held, []
+            for handle in held:
+                self._add_callback(handle)
+            future.add_done_callback(stop)
+            try:
+                while not future.done():
+                    self.run_forever()
+            finally:
+                future.remove_done_callback(stop)
+            return future.result()
+
+    loop = Loop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     loop.run_until_complete(cancel_all())

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from app import cpr as cpr_numbers
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
 from app.sf1606.stored import MessageFacts
@@ -58,7 +59,6 @@ ACTION_LABELS = {
 PURPOSE_DISTRIBUTION = "fordeling"
 PURPOSE_ACCESS_REQUEST = "indsigt"
 
-_SEPARATORS = re.compile(r"[\s\-./]")
 _CPR_LABEL = re.compile(r"cpr|personnummer", re.IGNORECASE)
 _MAX_DETAIL = 200
 
@@ -71,8 +71,8 @@ class AuditKeyUnavailable(AuditError):
     """No usable OS keyring: the access log cannot be written or searched."""
 
 
-class InvalidCpr(AuditError, ValueError):
-    """The text is not a 10-digit CPR number."""
+class InvalidCpr(AuditError, cpr_numbers.InvalidCpr):
+    """The text is not a 10-digit CPR number (also an `app.cpr.InvalidCpr`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +95,15 @@ class AccessEntry:
 
 
 def normalise_cpr(cpr: str) -> str:
-    """`DDMMYY-SSSS`, `DDMMYY SSSS` or `DDMMYYSSSS` → 10 digits; InvalidCpr otherwise.
+    """`DDMMYY-SSSS`, `DDMMYY SSSS` or `DDMMYYSSSS` → 10 digits; InvalidCpr otherwise
+    (`app.cpr.normalise`).
 
     The modulus-11 check is deliberately not applied (numbers without it are issued since 2007).
     """
-    digits = _SEPARATORS.sub("", str(cpr))
-    if len(digits) != 10 or not digits.isdigit():
-        raise InvalidCpr("Et CPR-nummer skal have 10 cifre (DDMMÅÅ-XXXX)")
-    return digits
+    try:
+        return cpr_numbers.normalise(cpr)
+    except cpr_numbers.InvalidCpr as exc:
+        raise InvalidCpr(str(exc)) from None
 
 
 def subject_key(cpr: str, key: bytes) -> str:
@@ -185,13 +186,7 @@ def cprs_for_message(facts: MessageFacts) -> set[str]:
 
 def _scrub(text: str) -> str:
     """Free text for the `detail` column with any CPR-looking number masked."""
-    from app.logging_setup import redact
-    from app.suggest.cpr import find_cprs
-
-    hits = find_cprs(text, keep_invalid_dates=True)
-    for hit in sorted(hits, key=lambda h: h.start, reverse=True):
-        text = text[: hit.start] + "<cpr>" + text[hit.end :]
-    return redact(text)[:_MAX_DETAIL]
+    return cpr_numbers.redact(text)[:_MAX_DETAIL]
 
 
 # ------------------------------------------------------------------------------ the log

@@ -22,11 +22,12 @@ from datetime import UTC, date, datetime
 
 from rapidfuzz import fuzz, process
 
+from app.cpr import birth_date, neighbours
+from app.cpr import find as find_cprs
 from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
 from app.sf1606.model import Kind, MemoMessage, ReplyData
 from app.sf1606.stored import MessageFacts
 from app.suggest import misroute, names
-from app.suggest.cpr import birth_date, find_cprs, neighbours
 from app.suggest.text import MAX_TEXT_CHARS, message_facts
 
 __all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 
 from pypdf import PdfReader
 
+from app.cpr import find as find_cprs
 from app.dubu.dataset import normalize_case_number
 from app.sf1606.model import MemoFile, MemoMessage
 from app.sf1606.stored import IngestMessage, MessageFacts, header_of, loose_files
-from app.suggest.cpr import find_cprs
 
 __all__ = [
     "MAX_PDF_BYTES",

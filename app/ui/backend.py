@@ -21,6 +21,7 @@ from typing import Any
 from app.core import changes
 from app.core.audit import AccessLog, cprs_for_message
 from app.core.changes import OpChanges, OpChangesWith
+from app.cpr import find as find_cprs
 from app.decisions import Decision
 from app.models.cache import Cache, OutboxRow
 from app.models.inbox import (
@@ -33,7 +34,6 @@ from app.models.inbox import (
 from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
 from app.sf1606.stored import MessageFacts
-from app.suggest.cpr import find_cprs
 from app.ui.suggestions import Suggester, SuggestionView
 from app.ui.tasks import Background
 

@@ -9,19 +9,18 @@ matter for the decision), even when the details are collapsed. CPR numbers are s
 from __future__ import annotations
 
 import html
-import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from app import cpr
 from app.sf1606.model import MemoMessage
 from app.ui import labels, theme
 
-_CPR = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
-
 
 def mask_cpr(text: str) -> str:
-    return _CPR.sub(lambda m: f"{m.group(1)}-xxxx", text)
+    """`text` with every CPR-looking number shown as DDMMYY-xxxx (`app.cpr.mask`)."""
+    return cpr.mask(text)
 
 
 def _local(dt: object) -> str:
@@ -104,7 +103,7 @@ class HeaderPanel(QWidget):
             if reply.case_id:
                 parts.append(self.tr("sag %1").replace("%1", e(reply.case_id)))
             if reply.sender_id:
-                parts.append(self.tr("afsender %1").replace("%1", e(reply.sender_id)))
+                parts.append(self.tr("afsender %1").replace("%1", e(mask_cpr(reply.sender_id))))
             rows.append((self.tr("Svardata"), " · ".join(parts)))
         if msg.content_data and msg.content_data.case_id:
             rows.append((self.tr("Sagsnr. i brevet"), e(msg.content_data.case_id)))
