@@ -27,9 +27,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from app import cpr as cpr_numbers
 from app.models.db import Database
@@ -38,7 +38,7 @@ from app.sf1606.stored import MessageFacts
 
 log = logging.getLogger("postfordeler.audit")
 
-LOG = AccessLogRow.__table__
+LOG = cast(Table, AccessLogRow.__table__)
 KEYRING_SERVICE = "postfordeler"
 KEYRING_KEY_NAME = "audit-key"
 KEY_BYTES = 32

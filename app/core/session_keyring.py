@@ -12,7 +12,7 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
-from app.models.crypto import _keyring
+from app.models.crypto import os_keyring
 
 
 class SessionKeyring(KeyringBackend):
@@ -34,7 +34,7 @@ class SessionKeyring(KeyringBackend):
 
 
 def os_keyring_available() -> bool:
-    return _keyring() is not None
+    return os_keyring() is not None
 
 
 def use_session_keyring() -> None:

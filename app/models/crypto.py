@@ -22,6 +22,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import keyring
+from keyring.backends import fail, null
+
 log = logging.getLogger("postfordeler.cache.crypto")
 
 KEYRING_SERVICE = "postfordeler"
@@ -95,10 +98,9 @@ def _has_content(path: Path) -> bool:
         return False
 
 
-def _keyring() -> Any:
-    import keyring
-    from keyring.backends import fail, null
-
+def os_keyring() -> Any:
+    """The `keyring` module when a usable OS keyring backend is configured, else None (no
+    backend, the fail/null backends, or an empty chain): secrets are never kept in a file."""
     backend = keyring.get_keyring()
     chained = getattr(backend, "backends", None)
     if isinstance(backend, (fail.Keyring, null.Keyring)) or chained == []:
@@ -113,7 +115,7 @@ def load_cache_key(path: Path, *, create: bool = True) -> bytes | None:
     `CacheUnreadable` when the file is encrypted and its key is gone."""
     from keyring.errors import KeyringError
 
-    kr = _keyring()
+    kr = os_keyring()
     if kr is None:
         return None
     name = key_name(path)
@@ -145,7 +147,7 @@ def delete_cache_key(path: Path) -> None:
     """Remove the key of the cache at `path` from the keyring (after the file is deleted)."""
     from keyring.errors import KeyringError, PasswordDeleteError
 
-    kr = _keyring()
+    kr = os_keyring()
     if kr is None:
         return
     try:

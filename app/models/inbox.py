@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     case,
@@ -38,11 +40,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import TextClause
 
 from app.models.schema import AccessLog, Item, ItemFile, ItemStatus
 
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
-_items = Item.__table__
+_items = cast(Table, Item.__table__)
 _files = ItemFile.__table__
 _access = AccessLog.__table__
 _DATETIME = DateTime(timezone=True)
@@ -305,7 +308,7 @@ def fts_query(search: str) -> str | None:
 
 
 def _unindexed(column: ColumnElement[str]) -> ColumnElement[str]:
-    return literal_column(f"+items.{column.name}", String())  # type: ignore[attr-defined]
+    return literal_column(f"+items.{column.name}", String())
 
 
 @dataclass
@@ -319,9 +322,9 @@ class InboxQueries:
     def now(self) -> datetime:
         return self._now or datetime.now(UTC)
 
-    def _where(self, flt: InboxFilter) -> list[ColumnElement[bool]]:
+    def _where(self, flt: InboxFilter) -> list[ColumnElement[bool] | TextClause]:
         c = _items.c
-        where: list[ColumnElement[bool]] = []
+        where: list[ColumnElement[bool] | TextClause] = []
         # "+column" keeps SQLite from choosing the narrow kind/status indexes with a table
         # lookup per row; the covering inbox indexes scan in display order instead (3x faster).
         if flt.kinds:
@@ -383,7 +386,9 @@ class InboxQueries:
         params = compiled.params
         args = [params[name] for name in compiled.positiontup or ()]
         with self.engine.connect() as conn:
-            cursor = conn.connection.driver_connection.execute(compiled.string, args)
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a checked-out pool connection always has one
+            cursor = driver.execute(compiled.string, args)
             return [row[0] for row in cursor]
 
     def rows(self, ids: Iterable[int]) -> dict[int, InboxRow]:

@@ -496,7 +496,7 @@ _FORWARD_FIELDS = {
 def _reply_data(el: etree._Element) -> ReplyData:
     values: dict[str, str] = {}
     for child in el:
-        name = _REPLY_FIELDS.get(child.tag)
+        name = _REPLY_FIELDS.get(str(child.tag))
         if name:
             values[name] = child.text or ""
     uuid = values.pop("message_uuid", "").strip().lower()
@@ -508,7 +508,7 @@ def _reply_data(el: etree._Element) -> ReplyData:
 def _forward_data(el: etree._Element) -> ForwardData:
     values: dict[str, object] = {}
     for child in el:
-        name = _FORWARD_FIELDS.get(child.tag)
+        name = _FORWARD_FIELDS.get(str(child.tag))
         if name:
             values[name] = child.text or ""
     when = values.pop("original_message_datetime", None)
@@ -559,7 +559,10 @@ try:  # optional SIMD decoder (~25x faster); same strictness: any non-alphabet c
 
     FAST_BASE64 = True
 except ImportError:  # pragma: no cover - depends on the environment
-    _a2b = binascii.a2b_base64
+
+    def _a2b(text: str, strict_mode: bool = True) -> bytes:
+        return binascii.a2b_base64(text, strict_mode=strict_mode)
+
     FAST_BASE64 = False
 _sha256 = hashlib.sha256
 
@@ -779,7 +782,7 @@ def _documents(
         if tag == _M + "createdDateTime":
             created = _datetime(doc_el.text or "")
             continue
-        role_info = _ROLE_BY_TAG.get(tag)
+        role_info = _ROLE_BY_TAG.get(str(tag))
         if role_info is None:
             continue
         role, id_tag = role_info
