@@ -260,6 +260,7 @@ def test_decisions_are_stored_typed_with_their_version(cache):
     assert task is not None and task.decision == decisions[0] and task.action == "journalise"
 
 
+@pytest.mark.expect_log("postfordeler.cache", "stored decision unreadable")
 def test_old_payload_rows_load_and_unreadable_ones_are_not_sent(cache):
     cache.ingest(_batch(FILES[:3]))
     with raw_connect(cache.db.path) as con:

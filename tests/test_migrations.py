@@ -213,7 +213,7 @@ def test_a_populated_cache_upgrades_from_every_earlier_revision(tmp_path, revisi
             assert [hashlib.sha256(b).hexdigest() for _, b in source.files] == digests
         assert parse_count() == parses  # reading the upgraded items parses nothing
         rows = {r.id: r for r in cache.outbox_entries()}
-        assert rows[2].status == "pending" and rows[2].payload["case_id"] == "c-1"
+        assert rows[2].status == "pending" and rows[2].decision.case_id == "c-1"
         recorded = rows[1].gateway_recorded_at
         assert (recorded is not None) == expected["gateway_recorded"]
         cache.mark_gateway_recorded(2)

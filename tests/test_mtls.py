@@ -127,6 +127,7 @@ def xml_receipt(resp: httpx.Response) -> dict[str, str]:
 # --------------------------------------------------------------------------- refusals
 
 
+@pytest.mark.expect_log("postfordeler.gateway", "postmodtag refused")
 def test_unpinned_peers_are_refused_before_the_body_and_nothing_is_stored(tmp_path, pki):
     data, _ = memo()
 
@@ -149,6 +150,7 @@ def test_unpinned_peers_are_refused_before_the_body_and_nothing_is_stored(tmp_pa
     run_gateway(config(tmp_path, pki), body)
 
 
+@pytest.mark.expect_log("postfordeler.gateway", "postmodtag refused")
 def test_refusal_comes_without_waiting_for_the_body(tmp_path, pki):
     """Headers announcing 50 MB and then silence: the unpinned peer is answered 403 at once,
     so the gateway never waited for (or read) a body; with `Expect: 100-continue` it is told
@@ -185,6 +187,7 @@ def test_refusal_comes_without_waiting_for_the_body(tmp_path, pki):
     run_gateway(config(tmp_path, pki), body)
 
 
+@pytest.mark.expect_log("postfordeler.gateway", "postmodtag refused")
 def test_pin_needs_both_subject_and_fingerprint(tmp_path, pki):
     right = pki.certs.postkomponent.pin
     wrong_subject = CertPin("CN=Nogen andre,O=X,C=DK", right.sha256)
@@ -207,6 +210,7 @@ def test_pin_needs_both_subject_and_fingerprint(tmp_path, pki):
 # --------------------------------------------------------------------------- delivery
 
 
+@pytest.mark.expect_log("postfordeler.gateway", "postmodtag refused")
 def test_pinned_simulator_delivers_and_rollover_with_two_pins(tmp_path, pki):
     old, new = pki.certs.postkomponent, pki.rollover
     first, first_uuid = memo()

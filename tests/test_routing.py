@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import pytest
+
 from app.core import routing
 from app.core.routing import FORWARD_KLE, RoutingRules, forward_receivers, suggested_receiver
 
@@ -55,6 +57,7 @@ def test_every_kle_subject_is_asked_and_the_own_department_left_out():
     ]  # sorted by name, DUBU (KLE 27) is the department's own
 
 
+@pytest.mark.expect_log("postfordeler.core.routing", "not available")
 def test_a_failing_subject_is_skipped_and_no_client_means_no_receivers(caplog):
     sf2900 = FakeSf2900({"15.00.00": [JOB], "17.00.00": [SKOLE]}, failing=("17.00.00",))
     assert asyncio.run(forward_receivers(sf2900)) == [("u-job", "Jobcenter")]

@@ -21,6 +21,7 @@ import pytest
 from lxml import etree
 
 from app.core.outbox import OutboxWorker
+from app.core.parse import parse_memo
 from app.core.worker import DbWorker
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
 from app.dubu import sf2900_client
@@ -39,7 +40,6 @@ from app.dubu.sf2900_client import (
 )
 from app.models.cache import Cache
 from app.models.db import open_cache
-from app.sf1606.memo import read_memo
 from tests.conftest import CORPUS, MESSAGES
 
 GOLDEN = Path(__file__).parent / "golden" / "sf2900_wire.json"
@@ -66,8 +66,9 @@ def _ingest(cache: Cache, uuids: list[str]) -> None:
     batch = []
     for i, u in enumerate(uuids):
         data = (MESSAGES / f"{u}.xml").read_bytes()
-        msg = read_memo(data)
-        batch.append((Synced(i + 1, msg.message_uuid, t0 + timedelta(seconds=i), None, data), msg))
+        parsed = parse_memo(data)
+        uuid = parsed.facts.header.message_uuid
+        batch.append((Synced(i + 1, uuid, t0 + timedelta(seconds=i), None, data), parsed))
     cache.ingest(batch)
 
 
