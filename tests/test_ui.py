@@ -333,7 +333,16 @@ def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     # Viewing logged an access for the sender; a case search by CPR is logged too.
     sender = window.detail.message.sender
     if sender.id_type.upper() == "CPR":
-        run(loop, until(lambda: backend.audit.for_citizen(sender.id), what="log"))
+        run(
+            loop,
+            until(
+                lambda: any(
+                    e.action == "view_item" and e.item_id == reply
+                    for e in backend.audit.for_citizen(sender.id)
+                ),
+                what="view logged",
+            ),
+        )
     window.panel.search.setText(sender.id)
     window.panel._search()
     run(

@@ -207,8 +207,9 @@ class UiBackend:
         return changes.marked_read(item_ids)
 
     async def unread_count(self) -> int:
-        """Open items nobody has looked at yet (the window title shows it)."""
-        return await self.bg.read(self.queries.unread_count)
+        """Open items nobody has looked at yet (the window title shows it). A count over the
+        whole cache: on the background thread, never queued in front of a selection's read."""
+        return await self.bg.background(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
     def has_ranking(self, facts: MessageFacts) -> bool:
@@ -229,6 +230,32 @@ class UiBackend:
         """Rank (`rank`) and store the top suggestion (`store_suggestion`)."""
         view = await self.rank(facts)
         return OpChangesWith(view, await self.store_suggestion(item_id, view))
+
+    async def seen(self, detail: ItemDetail, view: SuggestionView) -> OpChanges:
+        """What showing an item writes, in one trip to the writer thread: the access-log entry
+        for the view, the top suggestion and the read mark."""
+        item_id = detail.item_id
+        cprs = cprs_for_message(detail.facts)
+        top = view.choices[0] if view.choices else None
+        suggester = self.suggester
+        mark_read = not detail.row.read
+
+        def write() -> None:
+            self.audit.view_item(item_id, cprs)
+            if suggester is not None:
+                self.cache.set_suggestion(
+                    item_id,
+                    top.case_id if top else None,
+                    top.case_number if top else None,
+                    top.score if top else None,
+                    view.misrouted,
+                )
+            if mark_read:
+                self.queries.set_read([item_id], True)
+
+        await self.bg.write(write)
+        changed = changes.suggested([item_id]) if suggester is not None else changes.NOTHING
+        return changed | changes.marked_read([item_id]) if mark_read else changed
 
     async def store_suggestion(self, item_id: int, view: SuggestionView) -> OpChanges:
         """Keep the top suggestion on the item (the inbox's "Forslag" column)."""

@@ -323,7 +323,6 @@ class MainWindow(QMainWindow):
         self.preview.show_message(
             detail.message, detail.row.contact_point_label, source=detail.source
         )
-        spawn(self.backend.log_view(item_id, detail.facts), self.tr("Adgangslog"))
         self.panel.clear()
         if not self.backend.has_ranking(detail.facts):
             self.decisions.show_state(detail)
@@ -334,16 +333,14 @@ class MainWindow(QMainWindow):
         self.panel.show_suggestions(view)
         self.decisions.show_state(detail)
         self.detailShown.emit(item_id)
-        # What the selection writes (the top suggestion for the "Forslag" column, the read
-        # mark) follows the screen, never precedes it, and is not cancelled when the
-        # distributor moves on at once: its own task, one change value for both.
-        spawn(self._store_seen(item_id, view, detail.row.read), self.tr("Vis element"))
+        # What showing writes (the access-log entry, the top suggestion for the "Forslag"
+        # column, the read mark) follows the screen, never precedes it, and is not cancelled
+        # when the distributor moves on at once: its own task, one trip, one change value.
+        spawn(self._store_seen(detail, view), self.tr("Vis element"))
 
-    async def _store_seen(self, item_id: int, view: SuggestionView, was_read: bool) -> None:
-        changed = await self.backend.store_suggestion(item_id, view)
-        if not was_read:
-            changed = changed | await self.backend.mark_read([item_id])
-        self.changes.publish(changed)
+    async def _store_seen(self, detail: ItemDetail, view: SuggestionView) -> None:
+        """The access log entry for what was shown, the top suggestion and the read mark."""
+        self.changes.publish(await self.backend.seen(detail, view))
 
     async def reload_current(self) -> None:
         item_id = self.inbox.current_id()
