@@ -334,3 +334,29 @@ def test_files_stream_from_the_blob_or_the_fallback_table_sha_checked(cache, tmp
         )
     with pytest.raises(CacheError):
         cache.file_bytes(1, 0)
+
+
+def test_a_big_file_not_verbatim_in_the_raw_message_is_still_kept(cache, tmp_path):
+    """The big-message path keeps only small files' bytes and serves the rest from the stored
+    blob; a file whose base64 is not verbatim there (a comment inside it) cannot be served that
+    way, so it is kept decoded whatever its size and lands in the fallback table: nothing lost."""
+    import base64
+    import hashlib
+
+    from app.sf1606.stored import loose_files
+    from tests.hostile import make_hostile as H
+
+    payload = bytes(range(256)) * 64  # 16 KB, far above keep_below below
+    b64 = base64.b64encode(payload).decode()
+    split = H.message(content_b64=b64[:8] + "<!-- x -->" + b64[8:], mime="application/octet-stream")
+    path = tmp_path / "big.xml"
+    path.write_bytes(split)
+    message = read_memo(path, validate=False, keep_content=False, keep_below=1024, locate=True)
+    (f,) = message.files
+    assert f.span is None and f.size == len(payload)
+    assert loose_files(message) == ((0, payload),)
+    plain = H.message(content_b64=b64, mime="application/octet-stream")
+    path.write_bytes(plain)
+    message = read_memo(path, validate=False, keep_content=False, keep_below=1024, locate=True)
+    assert message.files[0].span is not None and loose_files(message) == ()
+    assert hashlib.sha256(payload).hexdigest() == message.files[0].sha256

@@ -803,7 +803,10 @@ def _documents(
                         part.text = None  # free libxml2's copy: big messages are not held twice
                         if locate is not None:
                             span = locate(text)
-                        if keep_below is None:
+                        if keep_below is None or (locate is not None and span is None):
+                            # A file the cache cannot serve from the raw message (its base64
+                            # is not verbatim there) is kept decoded, whatever its size: it
+                            # goes to the cache's fallback table, so nothing is lost.
                             content = _decode_text(text)
                         else:
                             content, size, digest = _scan_text(text, keep_below)
