@@ -40,6 +40,7 @@ from app.ui import diagnostics, i18n, theme
 from app.ui import settings as settings_mod
 from app.ui.backend import UiBackend
 from app.ui.backlog_service import BacklogService
+from app.ui.gc_guard import GuiGarbageCollector
 from app.ui.main_window import MainWindow
 from app.ui.settings import KEYRING_SERVICE, Settings
 from app.ui.suggestions import Suggester
@@ -283,6 +284,8 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         window.show()
         window.inbox.refresh()
         freeze_startup_objects()
+        collector = GuiGarbageCollector()
+        collector.start()  # garbage (Qt objects among it) dies on the GUI thread only
         if runtime.demo and not settings.configured:
             window.show_first_run()
         if ephemeral:
@@ -296,6 +299,7 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
             )
         await closed.wait()
         await runtime.close()
+        collector.stop()
         return 0
 
     try:
