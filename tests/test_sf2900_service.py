@@ -512,3 +512,24 @@ def test_drop_after_record_then_retry_is_duplikat():
     detail, count = run(body)
     assert detail.findtext(f".//{{{NS3}}}FejlKode") == "DUPLIKAT"
     assert count == 1
+
+
+def test_a_client_hanging_up_mid_request_is_no_server_error():
+    """A sender that drops the connection while its body is read (a timeout, a crash, the
+    fault plan's drops) is normal: no ERROR from aiohttp, one quiet line; the log-warning check
+    of every test fails on anything WARNING or worse."""
+    from urllib.parse import urlsplit
+
+    async def body(service, _z):
+        url = urlsplit(service.service_url)
+        _reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        writer.write(
+            f"POST {url.path or '/'} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            "Content-Length: 100000\r\n\r\n<soap".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the handler is now waiting for the rest of the body
+        writer.transport.abort()  # hang up without a FIN: the reset the fault tests produce
+        await asyncio.sleep(0.3)  # let the server notice
+
+    run(body)

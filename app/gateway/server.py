@@ -531,9 +531,10 @@ async def _faults_post(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def _client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A client that hangs up mid-request (timeout, crash) is normal: one quiet log line, no
-    traceback. Nothing was half-stored: receipts are only sent after the commit."""
+    traceback. Nothing was half-stored: receipts are only sent after the commit. Every server
+    of ours (the gateway and the sandbox's stand-ins) uses it."""
     try:
         return await handler(request)
     except ConnectionResetError:
@@ -582,7 +583,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             max_page_bytes=config.max_page_bytes,
         )
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
-        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[_client_gone])
+        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone])
         app[_STATE] = state
         app.router.add_get("/health", _health)
         app.router.add_post(config.postmodtag_path, _postmodtag, expect_handler=_postmodtag_expect)

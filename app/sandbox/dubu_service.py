@@ -29,6 +29,7 @@ from aiohttp.typedefs import Handler
 
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
+from app.gateway.server import client_gone
 from app.sandbox.faults import FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
 
@@ -56,7 +57,7 @@ class DubuDirectoryService(LoopbackService):
         self._runner: web.AppRunner | None = None
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._fault_middleware])
+        app = web.Application(middlewares=[client_gone, self._fault_middleware])
         r = app.router
         r.add_get("/cases", self._cases)
         r.add_get("/cases/{case_id}", self._case)

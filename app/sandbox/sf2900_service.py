@@ -63,6 +63,7 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
+from app.gateway.server import client_gone
 from app.resources import resource
 from app.sandbox.faults import FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
@@ -469,7 +470,7 @@ class Sf2900Service(LoopbackService):
     # -- aiohttp --------------------------------------------------------------------------
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[client_gone])
         app.router.add_get(SERVICE_PATH, self._handle_get_wsdl)
         app.router.add_post(SERVICE_PATH, self._handle_soap)
         for base in (PREFIX, SERVICE_PATH):

@@ -72,6 +72,7 @@ from app.dubu.sts_client import (
     utc_now,
     xml_datetime,
 )
+from app.gateway.server import client_gone
 from app.sandbox.loopback import LoopbackService
 
 log = logging.getLogger("postfordeler.sandbox.sts")
@@ -163,7 +164,7 @@ class SandboxSts(LoopbackService):
         return await self.start(host, port, ssl_context=self.ssl_context())
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[client_gone])
         app.router.add_post("/sts", self._handle_issue)
         app.router.add_get("/sts/health", self._handle_health)
         return app
