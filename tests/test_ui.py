@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -956,3 +957,33 @@ def test_pdf_preview_in_the_tabbed_window_leaves_the_event_loop_free(tmp_path, l
         assert run(loop, scenario(), 60) > 20  # the loop keeps serving timers (4 when frozen)
     finally:
         run(loop, runtime.close(), 60)
+
+
+def test_a_selection_starts_loading_its_item_before_the_loop_turns(window, filled, loop):
+    """The key press itself hands the item to the read thread (the UI thread then paints the
+    selection while it loads): the load is under way before the event loop runs again, and the
+    item is shown once it does. Moving on at once drops the first load's answer."""
+    backend, _ids = filled
+    started: dict[int, threading.Event] = {}
+    facts = backend.cache.facts
+
+    def watched(item_id: int) -> Any:
+        started.setdefault(item_id, threading.Event()).set()
+        return facts(item_id)
+
+    backend.cache.facts = watched
+    shown: list[int] = []
+    window.detailShown.connect(shown.append)
+    window.inbox.table.setFocus()
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+    first = window.inbox.current_id()
+    assert first is not None
+    # No run(loop, ...) yet: only the read thread can have set this.
+    assert started.setdefault(first, threading.Event()).wait(10), "the load waited for the loop"
+    QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+    second = window.inbox.current_id()
+    assert second != first
+    assert started.setdefault(second, threading.Event()).wait(10)
+    run(loop, until(lambda: second in shown, what="second item shown"))
+    assert first not in shown  # its answer arrived for nobody
+    assert window.detail is not None and window.detail.item_id == second

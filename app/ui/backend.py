@@ -35,7 +35,7 @@ from app.models.schema import OutboxStatus
 from app.sf1606.model import MemoMessage
 from app.sf1606.stored import MessageFacts
 from app.ui.suggestions import Suggester, SuggestionView
-from app.ui.tasks import Background
+from app.ui.tasks import Background, current_loop
 
 log = logging.getLogger("postfordeler.ui.backend")
 
@@ -143,7 +143,12 @@ class UiBackend:
     async def detail(self, item_id: int) -> ItemDetail:
         """The item's row, stored facts, files and outbox entries, and the bytes of its small
         files — all from the cache, never a parse."""
+        return await self.start_detail(item_id)
 
+    def start_detail(self, item_id: int) -> asyncio.Future[ItemDetail]:
+        """`detail`, started now: the read thread loads while the UI thread goes on (a
+        selection paints the inbox row while its item loads). Cancelling the future drops the
+        answer; a failure is kept for whoever awaits it."""
         suggester = self.suggester
 
         def load() -> tuple[ItemDetail, SuggestionView | None]:
@@ -173,9 +178,27 @@ class UiBackend:
                     log.warning("suggestion failed for item %s", item_id, exc_info=True)
             return detail, view
 
-        detail, view = await self.bg.read(load)
-        self._ranked = (detail.facts, view) if view is not None else None
-        return detail
+        loaded = self.bg.read(load)
+        answer: asyncio.Future[ItemDetail] = current_loop().create_future()
+
+        def done(f: asyncio.Future[tuple[ItemDetail, SuggestionView | None]]) -> None:
+            if f.cancelled():
+                if not answer.done():
+                    answer.cancel()
+                return
+            exc = f.exception()  # retrieved even when nobody waits any more
+            if answer.done():
+                return
+            if exc is not None:
+                answer.set_exception(exc)
+                return
+            detail, view = f.result()
+            self._ranked = (detail.facts, view) if view is not None else None
+            answer.set_result(detail)
+
+        loaded.add_done_callback(done)
+        answer.add_done_callback(lambda a: loaded.cancel() if a.cancelled() else None)
+        return answer
 
     async def file_bytes(self, item_id: int, position: int) -> bytes:
         """One file's bytes, streamed from the stored raw message on the read thread."""

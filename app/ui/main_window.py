@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -313,10 +313,14 @@ class MainWindow(QMainWindow):
             self.preview.clear()
             self.panel.clear()
             return
-        self._load_task = spawn(self._load(item_id), self.tr("Vis element"), self.messages)
+        # The read starts here, not when the task first runs: the item loads on the read
+        # thread while this thread paints the selection.
+        loading = self.backend.start_detail(item_id)
+        self._load_task = spawn(self._load(item_id, loading), self.tr("Vis element"), self.messages)
+        self._load_task.add_done_callback(lambda _t: loading.cancel())
 
-    async def _load(self, item_id: int) -> None:
-        detail = await self.backend.detail(item_id)
+    async def _load(self, item_id: int, loading: Awaitable[ItemDetail]) -> None:
+        detail = await loading
         if self.inbox.current_id() != item_id:
             return
         self.detail = detail

@@ -67,7 +67,9 @@ class Background:
         self._writer = writer
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
+        """`fn(*args)` on the read thread, started now; also from a Qt slot called before the
+        loop runs (its answer then arrives once it does)."""
+        loop = current_loop()
         return asyncio.wrap_future(self._reads.submit(fn, *args), loop=loop)
 
     def background(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -89,6 +91,14 @@ class Background:
 
 
 _tasks: set[asyncio.Task[Any]] = set()
+
+
+def current_loop() -> asyncio.AbstractEventLoop:
+    """The running loop, else the thread's set loop (a Qt slot may run before qasync's loop)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop_policy().get_event_loop()
 
 
 def spawn(
