@@ -35,6 +35,7 @@ from app.dubu.dataset import DubuDataset
 from app.models.cache import Cache
 from app.models.db import open_cache
 from app.models.inbox import InboxFilter, SortColumn
+from app.models.schema import ItemStatus
 from app.sf1606.tls import trust_context
 from app.ui.backend import UiBackend
 from app.ui.inbox_model import ID_ROLE, ROW_ROLE
@@ -518,6 +519,25 @@ def test_views_refresh_from_a_published_change_alone(window, filled, loop):
         unread = backend.queries.unread_count()
         assert unread > 0
         await until(lambda: window.windowTitle().startswith(f"({unread}) "), what="title")
+        # Reading an unread open item moves the title by one, without counting the cache
+        # again; marking it unread moves it back.
+        counted = 0
+        count = backend.queries.unread_count
+
+        def counting() -> int:
+            nonlocal counted
+            counted += 1
+            return count()
+
+        backend.queries.unread_count = counting
+        rows = backend.queries.rows(ids)
+        target = next(i for i in ids if not rows[i].read and rows[i].status in ItemStatus.OPEN)
+        window.inbox.select_id(target)
+        await until(lambda: window.windowTitle().startswith(f"({unread - 1}) "), what="read")
+        window.changes.publish(await backend.mark_read([target], False))
+        await until(lambda: window.windowTitle().startswith(f"({unread}) "), what="unread")
+        assert counted == 0
+        assert backend.queries.unread_count() == unread
 
     run(loop, scenario())
 

@@ -42,6 +42,9 @@ class OpChanges:
     """Settings were applied (what the client receives, the look)."""
     arrived: int = 0
     """New items the last sync brought in (to tell the user)."""
+    unread_delta: int = 0
+    """How the number of unread open items moved with these read marks (`read`); a view that
+    shows the number adjusts it instead of counting again (unless `counts` says recount)."""
 
     def merge(self, other: OpChanges) -> OpChanges:
         """Everything either value says changed."""
@@ -56,6 +59,7 @@ class OpChanges:
             claims=self.claims or other.claims,
             settings=self.settings or other.settings,
             arrived=self.arrived + other.arrived,
+            unread_delta=self.unread_delta + other.unread_delta,
         )
 
     def __or__(self, other: OpChanges) -> OpChanges:
@@ -99,8 +103,9 @@ def decided(item_ids: Iterable[int], *, claimed: bool = False) -> OpChanges:
     return OpChanges(frozenset(item_ids), counts=True, outbox=True, claims=claimed)
 
 
-def marked_read(item_ids: Iterable[int]) -> OpChanges:
-    return OpChanges(frozenset(item_ids), read=True)
+def marked_read(item_ids: Iterable[int], unread_delta: int = 0) -> OpChanges:
+    """Read marks of these items changed; the unread open count moved by `unread_delta`."""
+    return OpChanges(frozenset(item_ids), read=True, unread_delta=unread_delta)
 
 
 def suggested(item_ids: Iterable[int]) -> OpChanges:

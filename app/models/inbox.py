@@ -483,8 +483,22 @@ class InboxQueries:
 
     def set_read(self, item_ids: Sequence[int], read: bool = True) -> int:
         """The per-user read flag: the one write this module does (not a decision)."""
+        return self.set_read_counted(item_ids, read)[0]
+
+    def set_read_counted(self, item_ids: Sequence[int], read: bool = True) -> tuple[int, int]:
+        """`set_read`, also telling how the unread count (`unread_count`) moved: (rows written,
+        change of the number of unread open items), in one transaction."""
         if not item_ids:
-            return 0
-        stmt = update(_items).where(_items.c.id.in_(list(item_ids))).values(read=read)
+            return 0, 0
+        ids = list(item_ids)
+        c = _items.c
+        flipped = (
+            select(func.count())
+            .select_from(_items)
+            .where(c.id.in_(ids), c.read.is_(not read), c.status.in_(ItemStatus.OPEN))
+        )
+        stmt = update(_items).where(c.id.in_(ids)).values(read=read)
         with self.engine.begin() as conn:
-            return conn.execute(stmt).rowcount
+            moved = int(conn.execute(flipped).scalar_one())
+            written = conn.execute(stmt).rowcount
+        return written, -moved if read else moved

@@ -226,8 +226,8 @@ class UiBackend:
         await self.bg.write(write)
 
     async def mark_read(self, item_ids: Sequence[int], read: bool = True) -> OpChanges:
-        await self.bg.write(self.queries.set_read, list(item_ids), read)
-        return changes.marked_read(item_ids)
+        _written, delta = await self.bg.write(self.queries.set_read_counted, list(item_ids), read)
+        return changes.marked_read(item_ids, delta)
 
     async def unread_count(self) -> int:
         """Open items nobody has looked at yet (the window title shows it). A count over the
@@ -263,7 +263,7 @@ class UiBackend:
         suggester = self.suggester
         mark_read = not detail.row.read
 
-        def write() -> None:
+        def write() -> int:
             self.audit.view_item(item_id, cprs)
             if suggester is not None:
                 self.cache.set_suggestion(
@@ -274,11 +274,12 @@ class UiBackend:
                     view.misrouted,
                 )
             if mark_read:
-                self.queries.set_read([item_id], True)
+                return self.queries.set_read_counted([item_id], True)[1]
+            return 0
 
-        await self.bg.write(write)
+        delta = await self.bg.write(write)
         changed = changes.suggested([item_id]) if suggester is not None else changes.NOTHING
-        return changed | changes.marked_read([item_id]) if mark_read else changed
+        return changed | changes.marked_read([item_id], delta) if mark_read else changed
 
     async def store_suggestion(self, item_id: int, view: SuggestionView) -> OpChanges:
         """Keep the top suggestion on the item (the inbox's "Forslag" column)."""

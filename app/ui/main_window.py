@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
             self.changes.changed.connect(self.caseworker_view.apply_changes)
         self._unread_task: asyncio.Task[Any] | None = None
         self._unread_again = False
+        self._unread_counted = False  # the unread count was counted once (then adjusted)
         self.decisions = DecisionFlow(self, self)
         self.decisionQueued = self.decisions.decisionQueued  # item id, outbox id
         self.inbox.currentItemChanged.connect(self._on_current)
@@ -418,10 +419,22 @@ class MainWindow(QMainWindow):
             spawn(self.reload_current(), self.tr("Opdater element"))
         if changes.outbox:
             spawn(self.refresh_outbox_count(), self.tr("Udbakke"))
-        if changes.read or changes.counts:
+        if changes.counts:
             self._count_unread()
+        elif changes.unread_delta:
+            self._adjust_unread(changes.unread_delta)
         if changes.arrived:
             self.notify_new(changes.arrived)
+
+    def _adjust_unread(self, delta: int) -> None:
+        """Read marks moved the unread count: adjust it (selecting item after item never
+        counts the whole cache); a count under way is repeated instead."""
+        if self._unread_counted is False or (
+            self._unread_task is not None and not self._unread_task.done()
+        ):
+            self._count_unread()
+            return
+        self.set_unread(max(0, self._unread + delta))
 
     def _count_unread(self) -> None:
         if self._unread_task is not None and not self._unread_task.done():
@@ -437,6 +450,7 @@ class MainWindow(QMainWindow):
             count = await self.backend.unread_count()
             if not self._unread_again:
                 break
+        self._unread_counted = True
         self.set_unread(count)
 
     # ------------------------------------------------------------------ window state
