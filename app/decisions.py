@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Final, TypeAlias
 
 __all__ = [
@@ -138,14 +138,7 @@ class JournalNote:
         _set(self, "title", _single_line(self.title, "Titlen på journalnotatet", MAX_LABEL))
 
     def to_json(self) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "version": self.VERSION,
-                "case_id": self.case_id,
-                "text": self.text,
-                "title": self.title,
-            }
-        )
+        return _stored(self)
 
 
 def _note_on(note: JournalNote | None, case_id: str | None) -> None:
@@ -180,14 +173,7 @@ class Journalise:
         _note_on(self.note, self.case_id)
 
     def to_json(self) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "version": self.VERSION,
-                "case_id": self.case_id,
-                "case_number": self.case_number,
-                **_note_json(self.note),
-            }
-        )
+        return _stored(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,16 +207,7 @@ class Assign:
         _note_on(self.note, self.case_id)
 
     def to_json(self) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "version": self.VERSION,
-                "caseworker_id": self.caseworker_id,
-                "caseworker_label": self.caseworker_label,
-                "case_id": self.case_id,
-                "case_number": self.case_number,
-                **_note_json(self.note),
-            }
-        )
+        return _stored(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +226,7 @@ class Reject:
         _set(self, "reason", reason)
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": self.VERSION, "reason": self.reason}
+        return _stored(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,15 +256,7 @@ class Forward:
             raise DecisionError("Vælg det system, elementet skal videresendes til")
 
     def to_json(self) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "version": self.VERSION,
-                "receiver_id": self.receiver_id,
-                "receiver_label": self.receiver_label,
-                "kle": self.kle,
-                "comment": self.comment,
-            }
-        )
+        return _stored(self)
 
 
 Decision: TypeAlias = Journalise | Assign | Reject | Forward | JournalNote
@@ -301,6 +270,19 @@ ACTIONS: Final = tuple(_TYPES)
 def _note_json(note: JournalNote | None) -> dict[str, Any]:
     # Flat keys inside journalise/assign (the stored shape since version 1).
     return {} if note is None else {"note": note.text, "note_title": note.title}
+
+
+def _stored(decision: Decision) -> dict[str, Any]:
+    """The stored form of every decision type: its `VERSION`, then its fields in order (a
+    journal note inside a decision as the flat `note`/`note_title` keys), unset ones left out."""
+    data: dict[str, Any] = {"version": decision.VERSION}
+    for f in fields(decision):
+        value = getattr(decision, f.name)
+        if f.name == "note":
+            data.update(_note_json(value))
+        else:
+            data[f.name] = value
+    return _drop_none(data)
 
 
 # ---------------------------------------------------------------------------------------------
