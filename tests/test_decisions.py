@@ -191,3 +191,29 @@ def test_stored_json_is_refused_with_a_reason():
         decision_from_json("assign", {"caseworker_id": "cw", "note": "tekst"})
     with pytest.raises(DecisionError, match="Begrundelsen har en ugyldig værdi"):
         decision_from_json("reject", {"reason": 7})
+
+
+def test_the_stored_form_is_the_version_then_the_set_fields_in_order():
+    """The outbox rows and the gateway keep this form: keys, order and the flat note keys."""
+    note = JournalNote(case_id="c-1", text="Noteret", title="Titel")
+    assert list(Journalise(case_id="c-1", note=note).to_json().items()) == [
+        ("version", 1),
+        ("case_id", "c-1"),
+        ("note", "Noteret"),
+        ("note_title", "Titel"),
+    ]
+    assert list(Assign(caseworker_id="cw-1", caseworker_label="Anne").to_json().items()) == [
+        ("version", 1),
+        ("caseworker_id", "cw-1"),
+        ("caseworker_label", "Anne"),
+    ]
+    assert Reject(reason=" forkert modtager ").to_json() == {
+        "version": 1,
+        "reason": "forkert modtager",
+    }
+    assert Forward(kle="27.24.00").to_json() == {"version": 1, "kle": "27.24.00"}
+    assert JournalNote(case_id="c", text="t").to_json() == {
+        "version": 1,
+        "case_id": "c",
+        "text": "t",
+    }
