@@ -31,13 +31,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import contextvars
 import logging
+import os
 import re
 import ssl
+import tempfile
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -47,6 +50,15 @@ from lxml import etree
 
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
+from app.dubu.sftp_upload import (
+    SftpConfig,
+    UploadedFile,
+    document_file_uuid,
+    file_extension,
+    sagsdokument_name,
+    upload_document,
+)
+from app.dubu.sts_client import StsClient, StsConfig, StsError, security_header
 from app.resources import resource
 
 log = logging.getLogger("postfordeler.sf2900")
@@ -79,9 +91,13 @@ class Sf2900Result:
     reasons: tuple[str, ...] = ()
     transport: str = "OK"  # TransportValideringsKode
     transaction_id: str = ""
+    # DistributionTransaktionsID that Serviceplatformen gave the object (None on a DUPLIKAT
+    # answer: the business receipt brings it again).
+    distribution_transaktions_id: str | None = None
+    kvitteringstype: str | None = None  # "Teknisk" (the synchronous answer) / "Forretning"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "ok": self.ok,
             "duplicate": self.duplicate,
             "status": self.status,
@@ -89,6 +105,9 @@ class Sf2900Result:
             "transport": self.transport,
             "transaction_id": self.transaction_id,
         }
+        if self.distribution_transaktions_id is not None:
+            out["distribution_transaktions_id"] = self.distribution_transaktions_id
+        return out
 
 
 class Sf2900Error(Exception):
@@ -122,6 +141,26 @@ class DocumentFile:
     @property
     def size(self) -> int:
         return len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    """One file of a published DOKUMENT: already uploaded to Serviceplatformen's SFTP as
+    `remote_name` (that goes into `DokumentFilNavn`); no bytes travel in the SOAP call.
+    `name` is the letter's own (safe) file name, shown to the caseworker (`DelTekst`)."""
+
+    remote_name: str
+    name: str
+    mime: str
+    size: int
+    sha256: str | None = None
+    role: str = "main"  # main / additional / technical (MeMo document role)
+
+    def __post_init__(self) -> None:
+        if not self.remote_name or "/" in self.remote_name:
+            raise ValueError(f"ugyldigt filnavn på SFTP-serveren {self.remote_name!r}")
+        if self.size < 0:
+            raise ValueError("filstørrelsen kan ikke være negativ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +219,7 @@ class Sf2900Document:
     kle: str
     title: str
     letter_date: date | datetime | None
-    files: tuple[DocumentFile, ...]
+    files: tuple[DocumentFile | RemoteFile, ...]
     received_at: datetime | None = None
     parties: tuple[Party, ...] = ()
     user: str | None = None  # OnBehalfOfUser
@@ -201,13 +240,23 @@ class Sf2900Document:
             raise ValueError(f"ukendt Fremdrift {self.fremdrift!r}")
         if not self.files:
             raise ValueError("et dokument skal have mindst én fil")
-        if not all(isinstance(f, DocumentFile) for f in self.files):
-            raise ValueError("filerne skal være DocumentFile")
+        remote = [isinstance(f, RemoteFile) for f in self.files]
+        if not all(isinstance(f, (DocumentFile, RemoteFile)) for f in self.files):
+            raise ValueError("filerne skal være DocumentFile eller RemoteFile")
+        if any(remote) and len(self.files) != 1:
+            raise ValueError("et publiceret dokument har præcis én fil (SF2900 v2.4)")
+
+    @property
+    def published(self) -> bool:
+        """True for the published form: exactly one file, uploaded by SFTP (`RemoteFile`)."""
+        return len(self.files) == 1 and isinstance(self.files[0], RemoteFile)
 
     @property
     def file_name(self) -> str:
-        """DokumentFilNavn: the first (main) file."""
-        return self.files[0].name
+        """DokumentFilNavn: the uploaded file's remote name (published form); in the legacy
+        inline form the first file's own name."""
+        first = self.files[0]
+        return first.remote_name if isinstance(first, RemoteFile) else first.name
 
     @classmethod
     def for_decision(
@@ -318,10 +367,112 @@ class Sf2900JournalNote:
         )
 
 
+def part_transaction_id(decision_id: str, part: int) -> str:
+    """AnvenderTransaktionsID of part `part` of a decision: part 0 is the decision's own UUID,
+    every other part `uuid5(decision_id, "part-<n>")` (stable across retries and nodes)."""
+    if part < 0:
+        raise ValueError("delnummeret skal være 0 eller større")
+    _check_uuid(decision_id, "beslutningens UUID")
+    if part == 0:
+        return str(uuid.UUID(decision_id))
+    return str(uuid.uuid5(uuid.UUID(decision_id), f"part-{part}"))
+
+
+PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
+
+
+def part_title(title: str, index: int, count: int, file_name: str) -> str:
+    """The title of DOKUMENT `index` (0-based) of `count`: the letter's title alone for a
+    one-file letter, else "<title> (hoveddokument 1 af 3: <fil>)" / "<title> (bilag 2 af 3:
+    <fil>)", so a caseworker finds every file of the letter on the case."""
+    base = title or "(uden titel)"
+    if count <= 1:
+        return base[:256]
+    what = "hoveddokument" if index == 0 else "bilag"
+    suffix = f" ({what} {index + 1} af {count}: {file_name})"
+    return base[: max(0, 256 - len(suffix))] + suffix[:256]
+
+
+def document_parts(
+    decision: Journalise | Assign | Forward | JournalNote,
+    *,
+    decision_id: str,
+    user: str | None,
+    letter: LetterHeader,
+    files: Sequence[RemoteFile],
+    case: CaseInfo | None,
+) -> tuple[Sf2900Document | Sf2900JournalNote, ...]:
+    """Every SF2900 DistributionObject of a decision, in part order (published form).
+
+    SF2900 v2.4 carries one file per DOKUMENT (`DokumentFilNavn` 0:1), so a letter with N files
+    becomes N DOKUMENTs on the same SagForslag, KLE and routing: part n holds file n (`files`
+    in the letter's order, main document first), titled with `part_title`, AnvenderTransaktionsID
+    `part_transaction_id(decision_id, n)`. A journalise/assign decision's journal note follows as
+    one JOURNALPOST (the last part), referring to part 0's document. A journal note decided on
+    its own is part 0, a JOURNALPOST. `files` must be the uploaded files (`RemoteFile`)."""
+    if isinstance(decision, JournalNote):
+        if case is None:
+            raise ValueError("et journalnotat skal have en sag")
+        note = Sf2900JournalNote.for_decision(
+            decision,
+            transaction_id=part_transaction_id(decision_id, 0),
+            user=user,
+            letter=letter,
+            case=case,
+        )
+        return (note,)
+    if not files:
+        raise ValueError("et dokument skal have mindst én fil")
+    if not all(isinstance(f, RemoteFile) for f in files):
+        raise ValueError("filerne skal være uploadet (RemoteFile)")
+    out: list[Sf2900Document | Sf2900JournalNote] = []
+    count = len(files)
+    for n, f in enumerate(files):
+        doc = Sf2900Document.for_decision(
+            decision,
+            transaction_id=part_transaction_id(decision_id, n),
+            user=user,
+            letter=letter,
+            files=(f,),
+            case=case,
+        )
+        description = (
+            f"Indgående Digital Post, fil {n + 1} af {count}"
+            + (f" (meddelelse {letter.message_uuid})" if letter.message_uuid else "")
+            if count > 1
+            else "Indgående Digital Post"
+        )
+        out.append(
+            replace(
+                doc,
+                title=part_title(letter.title, n, count, f.name),
+                fremdrift=PUBLISHED_FREMDRIFT,
+                description=description,
+            )
+        )
+    note = None if isinstance(decision, Forward) else decision.note
+    if note is not None:
+        first = out[0]
+        assert isinstance(first, Sf2900Document)
+        jn = Sf2900JournalNote.for_document(note, first)
+        out.append(replace(jn, transaction_id=part_transaction_id(decision_id, count)))
+    return tuple(out)
+
+
 def derived_id(transaction_id: str, purpose: str) -> str:
     """A deterministic UUID for a sub-object of one outbox transaction (document ID, journal
     note transaction), so a retry after a crash sends exactly the same identifiers."""
     return str(uuid.uuid5(uuid.UUID(transaction_id), purpose))
+
+
+_VARIANT_TYPES = {"DOC": "Word", "DOCX": "Word", "HTM": "HTML", "HTML": "HTML", "TIF": "TIFF"}
+
+
+def variant_type_for(file_name: str, mime: str | None) -> str:
+    """VariantType of a file (spec 3.1.3.3.2: the variant's format, e.g. "Word", "HTML",
+    "PDF", "TIFF"): from the file's extension, else its MIME type."""
+    ext = file_extension(file_name, mime)
+    return _VARIANT_TYPES.get(ext, ext)
 
 
 def facet_from_case_number(case_number: str | None) -> str | None:
@@ -437,10 +588,22 @@ class Sf2900Client:
         routing_cvr: str | None = None,
         inline_files: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        published: bool = False,
+        authority_context: bool = True,
+        security_header: Callable[[], Awaitable[etree._Element]] | None = None,
     ) -> None:
         """`ssl_context`: client TLS (Serviceplatformen's FOCES/OCES client certificate, see
         `app.core.tls.client_ssl_context`) for the service calls and a remote WSDL; None keeps
-        httpx's default verification."""
+        httpx's default verification.
+
+        `published=True` speaks SF2900 v2.4 as published (what `Sf2900Delivery` uses): one
+        uploaded file per DOKUMENT (`RemoteFile`, `DokumentFilNavn` = its remote name, no
+        `Indhold`), no DigitalPostMeddelelsesID, Notat Base64, VariantType = the file format, no
+        ImportTidspunkt. The default (False) is the legacy desktop form (files inline) kept
+        byte-for-byte until the client outbox delivers through the gateway.
+        `authority_context=False` leaves AuthorityContext out (token mode: the SAML token names
+        the municipality); `security_header` makes the SOAP header block of each call (the
+        WS-Security header with the STS token)."""
         import zeep
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
@@ -449,7 +612,10 @@ class Sf2900Client:
         self.municipality_cvr = municipality_cvr
         self.routing_cvr = routing_cvr or municipality_cvr
         self.system_uuid = system_uuid
-        self.inline_files = inline_files
+        self.inline_files = inline_files and not published
+        self.published = published
+        self.authority_context = authority_context
+        self._security_header = security_header
         self.timeout = timeout
         wsdl_path = (
             Path(wsdl)
@@ -519,7 +685,8 @@ class Sf2900Client:
             "RoutingMyndighed": self.routing_cvr,
             "RoutingValg": routing,
         }
-        if message_uuid:
+        if message_uuid and not self.published:
+            # legacy only: Serviceplatformen fills DigitalPostMeddelelsesID (spec 3.1.3.3)
             ctx["DigitalPostMeddelelsesID"] = message_uuid
         if file_name:
             ctx["DokumentFilNavn"] = file_name
@@ -562,6 +729,8 @@ class Sf2900Client:
             )
         else:
             brevdato = letter_date or now.date()
+        if self.published and not doc.published:
+            raise ValueError("et publiceret dokument har præcis én uploadet fil (RemoteFile)")
         variants = []
         for i, f in enumerate(doc.files, start=1):
             part: dict[str, Any] = {
@@ -570,19 +739,19 @@ class Sf2900Client:
                 "Filstoerrelse": f.size,
                 "MimeType": f.mime,
             }
-            if self.inline_files:
+            if isinstance(f, DocumentFile) and self.inline_files:
                 part["Indhold"] = base64.b64encode(f.content).decode("ascii")
+            variant_type = (
+                variant_type_for(f.name, f.mime)
+                if isinstance(f, RemoteFile)
+                else {"main": "Produktion", "additional": "Bilag"}.get(f.role, "Teknisk")
+            )
             variants.append(
                 {
                     "Virkning": virk,
                     "Rolle": "Variant",
                     "Indeks": str(i),
-                    "VariantAttributter": {
-                        "VariantType": {"main": "Produktion", "additional": "Bilag"}.get(
-                            f.role, "Teknisk"
-                        ),
-                        "Arkivering": True,
-                    },
+                    "VariantAttributter": {"VariantType": variant_type, "Arkivering": True},
                     "DelAttributter": part,
                 }
             )
@@ -598,7 +767,8 @@ class Sf2900Client:
             "FraTidsPunkt": now,
             "LivscyklusKode": "Oprettet",
         }
-        if received_at is not None:
+        if received_at is not None and not self.published:
+            # legacy only: the spec uses ImportTidspunkt "kun ved import (Udeladt her)"
             registrering["ImportTidspunkt"] = received_at.astimezone(UTC)
         if caseworker_id:
             registrering["BrugerRef"] = (
@@ -655,7 +825,10 @@ class Sf2900Client:
         notat: dict[str, Any] = {}
         if title:
             notat["Titel"] = title[:256]
-        notat["Notat"] = jn.note
+        # Spec 3.1.3.3.1: Notat "skal base64 encodes, selv om type er String" (published form)
+        notat["Notat"] = (
+            base64.b64encode(jn.note.encode("utf-8")).decode("ascii") if self.published else jn.note
+        )
         jp["JournalnotatAttributter"] = notat
         registrering: dict[str, Any] = {"FraTidsPunkt": now, "LivscyklusKode": "Oprettet"}
         if user_uuid and _UUID_RE.match(user_uuid):
@@ -688,9 +861,11 @@ class Sf2900Client:
             context = self._context(
                 obj.transaction_id, obj.message_uuid, kle=obj.kle, facet=None, receiver_id=None
             )
+        out: dict[str, Any] = {"CallContext": self._call_context(obj.user, obj.transaction_id)}
+        if self.authority_context:
+            out["AuthorityContext"] = self._authority()
         return {
-            "CallContext": self._call_context(obj.user, obj.transaction_id),
-            "AuthorityContext": self._authority(),
+            **out,
             "anmodning": {
                 "DistributionContext": context,
                 "DistributionObject": distribution_object,
@@ -710,6 +885,8 @@ class Sf2900Client:
         from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 
         _last_kvittering.set(None)
+        if self._security_header is not None:
+            kwargs = {**kwargs, "_soapheaders": [await self._security_header()]}
         try:
             reply = await asyncio.wait_for(
                 getattr(self._service, operation)(**kwargs), self.timeout
@@ -793,6 +970,9 @@ class Sf2900Client:
             for x in ([fk.Begrundelse] if fk.Begrundelse else []) + [f"{k}: {t}" for k, t in fejl]
             if x
         )
+        ctx = getattr(reply, "DistributionContext", None)
+        dist_id = getattr(ctx, "DistributionTransktionsID", None) if ctx is not None else None
+        kind = getattr(fk, "Kvitteringstype", None)
         if code in SUCCESS_CODES:
             return Sf2900Result(
                 ok=True,
@@ -800,6 +980,8 @@ class Sf2900Client:
                 status=code,
                 reasons=reasons,
                 transaction_id=transaction_id,
+                distribution_transaktions_id=str(dist_id) if dist_id else None,
+                kvitteringstype=str(kind) if kind else None,
             )
         if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
             return Sf2900Result(
@@ -863,3 +1045,212 @@ class Sf2900Client:
                 )
             )
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# SF2900 as published: SFTP upload first, then the SOAP call with the STS token (the gateway)
+
+MAX_SOAP_BYTES = 10 * 1024 * 1024  # spec 3.1.3.5 #5: a web service call above 10 MB is refused
+AUTH_MODES = ("sts", "authority")
+
+
+class Sf2900TooLarge(Sf2900Rejected):
+    """The SOAP request would exceed the spec's size limit: never sent, never retried."""
+
+
+@dataclass(frozen=True)
+class Sf2900Settings:
+    """Everything `Sf2900Delivery` needs (the gateway reads it from its credentials).
+
+    `auth="sts"` (the spec's default): each call carries a SAML token from the STS (`sts`),
+    fetched with the municipality's FOCES certificate (`client_cert`/`client_key`, also the TLS
+    client certificate towards SF2900); no AuthorityContext. `auth="authority"` (by
+    dispensation): AuthorityContext/MunicipalityCVR + the certificate on the TLS connection.
+    `ca_file` verifies Serviceplatformen's server certificates (None: the system store)."""
+
+    service_url: str
+    municipality_cvr: str
+    sftp: SftpConfig
+    auth: str = "sts"
+    sts: StsConfig | None = None
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    routing_cvr: str | None = None
+    system_uuid: str = POSTFORDELER_SYSTEM_UUID
+    timeout: float = 30.0
+    max_request_bytes: int = MAX_SOAP_BYTES
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth skal være en af {AUTH_MODES}, fik {self.auth!r}")
+        if self.auth == "sts" and self.sts is None:
+            raise ValueError("auth='sts' kræver STS-indstillinger")
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("klientcertifikat og nøgle skal angives sammen")
+        if not re.fullmatch(r"\d{8}", self.municipality_cvr):
+            raise ValueError("kommunens CVR skal være 8 cifre")
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """TLS towards Serviceplatformen (SF2900 and STS): verify against `ca_file`, present
+        the FOCES certificate when configured (its key file must be private: 0600/0400)."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        if self.client_cert is not None and self.client_key is not None:
+            mode = os.stat(self.client_key).st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise ValueError(
+                    f"nøglefilen {self.client_key} kan læses af andre end ejeren; kræver 0600"
+                )
+            ctx.load_cert_chain(str(self.client_cert), str(self.client_key))
+        return ctx
+
+
+@dataclass(frozen=True)
+class PartUpload:
+    """One file of a decision to upload before its DOKUMENT is sent: file number `file_index`
+    of the letter (0 = main document), its own safe name and MIME type, and the bytes
+    (`content`) or a local file (`path`)."""
+
+    decision_id: str
+    file_index: int
+    file_name: str
+    mime: str
+    content: bytes | None = field(default=None, repr=False)
+    path: Path | None = None
+    role: str = "main"
+
+    def __post_init__(self) -> None:
+        _check_uuid(self.decision_id, "beslutningens UUID")
+        if (self.content is None) == (self.path is None):
+            raise ValueError("angiv enten content eller path")
+        if self.file_index < 0:
+            raise ValueError("filnummeret skal være 0 eller større")
+
+
+class Sf2900Delivery:
+    """The gateway's one entry point to SF2900 (see the module docstring and DESIGN9):
+    `upload(part)` puts a file on Serviceplatformen's SFTP (EP_AS5) under the spec's name,
+    `send(obj)` sends one published DOKUMENT/JOURNALPOST (EP_AS1) with the STS token (or
+    AuthorityContext). Errors: upload raises `SftpUploadError` (`transient` says retry); send
+    raises `Sf2900Rejected` (never retry), `Sf2900Unavailable` (retry with the same object; also
+    when no STS token can be had) or ValueError for an object that is not in published form.
+    Create once, reuse, `await close()`."""
+
+    def __init__(
+        self,
+        settings: Sf2900Settings,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        sts: StsClient | None = None,
+    ) -> None:
+        self.settings = settings
+        ctx = ssl_context or settings.ssl_context()
+        self._own_sts = False
+        if settings.auth == "sts" and sts is None:
+            assert settings.sts is not None
+            sts = StsClient(settings.sts, ctx)
+            self._own_sts = True
+        self.sts = sts if settings.auth == "sts" else None
+        self.client = Sf2900Client(
+            settings.service_url,
+            municipality_cvr=settings.municipality_cvr,
+            wsdl=resource(
+                "sf2900",
+                "wsdl",
+                "token" if settings.auth == "sts" else "context",
+                "DistributionService.wsdl",
+            ),
+            timeout=settings.timeout,
+            system_uuid=settings.system_uuid,
+            routing_cvr=settings.routing_cvr,
+            ssl_context=ctx,
+            published=True,
+            authority_context=settings.auth == "authority",
+            security_header=self._security_header if self.sts is not None else None,
+        )
+
+    async def _security_header(self) -> etree._Element:
+        assert self.sts is not None
+        try:
+            token = await self.sts.token()
+        except StsError as exc:
+            raise Sf2900Unavailable(f"intet STS-token: {exc}") from exc
+        return security_header(token, datetime.now(UTC))
+
+    def remote_name(self, decision_id: str, file_index: int, file_name: str, mime: str) -> str:
+        """The spec's SFTP name of file `file_index` of a decision:
+        `<SFTP user>_SAGSDOKUMENT_<uuid>.<EXT>`, the same on every retry and node."""
+        return sagsdokument_name(
+            self.settings.sftp.username,
+            document_file_uuid(decision_id, file_index),
+            file_extension(file_name, mime),
+        )
+
+    async def upload(self, part: PartUpload) -> UploadedFile:
+        """Upload one file (atomic, idempotent by name; see app/dubu/sftp_upload.py)."""
+        name = self.remote_name(part.decision_id, part.file_index, part.file_name, part.mime)
+        if part.path is not None:
+            return await upload_document(self.settings.sftp, part.path, name)
+        assert part.content is not None
+        content = part.content
+        fd, tmp = await asyncio.to_thread(tempfile.mkstemp, prefix="pf-sftp-", suffix=".part")
+        try:
+            await asyncio.to_thread(_write_close, fd, content)
+            return await upload_document(self.settings.sftp, Path(tmp), name)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    @staticmethod
+    def remote_file(part: PartUpload, uploaded: UploadedFile) -> RemoteFile:
+        """The `RemoteFile` a DOKUMENT names after `upload(part)` returned `uploaded`."""
+        return RemoteFile(
+            remote_name=uploaded.remote_name,
+            name=part.file_name,
+            mime=part.mime,
+            size=uploaded.size,
+            sha256=uploaded.sha256,
+            role=part.role,
+        )
+
+    def request_size(self, obj: Sf2900Document | Sf2900JournalNote) -> int:
+        """Bytes of the SOAP envelope for `obj` (without the security header)."""
+        node = self.client.create_message(
+            "FordelingsobjektAfsend", **self.client.afsend_kwargs(obj)
+        )
+        return len(etree.tostring(node))
+
+    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> Sf2900Result:
+        """Send one published object; the result is the technical receipt (MODTAGET, or
+        DUPLIKAT for a repeat) with the DistributionTransaktionsID."""
+        if isinstance(obj, Sf2900Document) and not obj.published:
+            raise ValueError("dokumentet er ikke i publiceret form (én uploadet fil)")
+        size = await asyncio.to_thread(self.request_size, obj)
+        if size > self.settings.max_request_bytes - 64 * 1024:  # room for the token header
+            raise Sf2900TooLarge(
+                f"SOAP-kaldet er for stort ({size} bytes; grænsen er "
+                f"{self.settings.max_request_bytes} bytes)",
+                status="FOR_STOR",
+            )
+        try:
+            return await self.client.send(obj)
+        except Sf2900Unavailable as exc:
+            if self.sts is not None and "SP-TOKEN" in str(exc):
+                self.sts.invalidate()  # refused token: fetch a new one on the retry
+            raise
+
+    async def close(self) -> None:
+        await self.client.close()
+        if self.sts is not None and self._own_sts:
+            await asyncio.to_thread(self.sts.close)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _write_close(fd: int, content: bytes) -> None:
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)

@@ -473,3 +473,34 @@ def _is_tls_error(exc: BaseException) -> bool:
         cur = cur.__cause__ or cur.__context__
         seen += 1
     return False
+
+
+NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SECURITY_HEADER_TTL = timedelta(minutes=5)
+
+
+def security_header(
+    token: SamlToken, now: datetime, *, ttl: timedelta = SECURITY_HEADER_TTL
+) -> etree._Element:
+    """The SOAP 1.1 `wsse:Security` header block of an SF2900 call in token mode: a
+    `wsu:Timestamp` (Created = now, Expires = now + ttl) and the STS's SAML assertion exactly as
+    issued (its signature intact), with soap:mustUnderstand="1"."""
+    sec = etree.Element(
+        q(NS_WSSE, "Security"),
+        nsmap={"wsse": NS_WSSE, "wsu": NS_WSU, "soap": NS_SOAP11},
+    )
+    sec.set(q(NS_SOAP11, "mustUnderstand"), "1")
+    stamp = etree.SubElement(sec, q(NS_WSU, "Timestamp"))
+    stamp.set(q(NS_WSU, "Id"), f"TS-{uuid.uuid4()}")
+    etree.SubElement(stamp, q(NS_WSU, "Created")).text = xml_datetime(now)
+    etree.SubElement(stamp, q(NS_WSU, "Expires")).text = xml_datetime(now + ttl)
+    sec.append(parse_xml(token.assertion))
+    return sec
+
+
+def token_from_header(header: etree._Element | None) -> bytes | None:
+    """The serialised `saml:Assertion` in a SOAP header's `wsse:Security`, else None."""
+    if header is None:
+        return None
+    found = header.find(f"{q(NS_WSSE, 'Security')}/{q(NS_SAML, 'Assertion')}")
+    return None if found is None else etree.tostring(found)

@@ -48,10 +48,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import ssl
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -60,13 +62,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
 from lxml import etree
 
+from app.dubu.sts_client import SF2900_ENTITY_ID, StsError, token_from_header, verify_assertion
 from app.gateway.server import client_gone
+from app.hashing import file_size_sha256
 from app.resources import resource
-from app.sandbox.faults import FaultPlan, FaultRule
+from app.sandbox.faults import KINDS, RECEIPT_KINDS, FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
+from app.sandbox.sftp_server import OUT_FOLDER
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -80,6 +86,9 @@ SERVICE_PATH = f"{PREFIX}/DistributionService"
 RECEIVED_FILE = "sf2900_received.jsonl"
 MAX_REQUEST_BYTES = 300 * 1024 * 1024
 RECEIPT_STATES = ("MODTAGET", "AFLEVERET", "ACCEPTERET")
+CALLBACK_ATTEMPTS = 6
+# Fault kinds that decide the business receipt of a published object (the callback).
+CALLBACK_KINDS = RECEIPT_KINDS | {"afvist", "fejlet"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +365,33 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
     # English aliases (contract names)
     rec["transaction_id"] = rec["AnvenderTransaktionsID"]
     rec["object_type"] = rec["ObjektType"]
+    # the inspection contract (issue 9, point 7)
+    rec["anvender_transaktions_id"] = rec["AnvenderTransaktionsID"]
+    rec["type"] = rec["ObjektType"]
+    rec["sag_forslag"] = rec["SagForslag"]
+    rec["dokument_fil_navn"] = rec["DokumentFilNavn"]
+    rec["sftp_file_sha256"] = None  # set by the service from the file on its SFTP server
+    rec["sent_digitalpost_meddelelses_id"] = ctx.find("t:DigitalPostMeddelelsesID", ns) is not None
+    rec["sent_distribution_transaktions_id"] = (
+        ctx.find("t:DistributionTransktionsID", ns) is not None
+    )
+    rec["inline_content"] = any(f.get("content_bytes") is not None for f in rec["files"])
+    note = rec["journal_note"]
+    rec["notat_is_base64"] = None if note is None else _is_base64_text(note.get("text"))
+    if rec["notat_is_base64"]:
+        rec["journal_note_text"] = base64.b64decode(note["text"]).decode("utf-8")
     return rec
+
+
+def _is_base64_text(text: str | None) -> bool:
+    """True when `text` is Base64 of UTF-8 text (how the spec wants Notat)."""
+    if not text:
+        return False
+    try:
+        base64.b64decode("".join(text.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,11 +408,41 @@ class Sf2900Service(LoopbackService):
         municipality_cvr: str | None = None,
         systems: Iterable[ReceivingSystem] = DEFAULT_SYSTEMS,
         faults: Iterable[FaultRule | Mapping[str, Any]] | FaultPlan | None = None,
-        receipt_state: str = "ACCEPTERET",
+        receipt_state: str = "MODTAGET",
         seed: int | None = None,
+        sftp_root: Path | None = None,
+        sftp_user: str | None = None,
+        sts_signing_cert: bytes | None = None,
+        require_token: bool = False,
+        callback_url: str | None = None,
+        callback_ssl_context: ssl.SSLContext | None = None,
+        callback_delay: float = 0.0,
+        strict: bool = False,
     ) -> None:
+        """`sftp_root`: the root of the sandbox SFTP server (app/sandbox/sftp_server.py); a
+        DOKUMENT's `DokumentFilNavn` must name a file in `<root>/<user>/OUT` (`sftp_user`, else
+        any user) with the declared Filstoerrelse. `sts_signing_cert`: PEM of the sandbox STS's
+        signing certificate; a token in the WS-Security header must verify against it (and
+        `require_token` refuses calls without one; else AuthorityContext is the alternative).
+        `callback_url`: the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2),
+        called over TLS with `callback_ssl_context` (the "serviceplatformen" client
+        certificate) `callback_delay` seconds after each recorded object. `strict`: refuse what
+        the published spec refuses (DigitalPostMeddelelsesID or DistributionTransaktionsID in
+        the request, inline file content); off, such requests are recorded and flagged."""
         if receipt_state not in RECEIPT_STATES:
             raise ValueError(f"receipt_state must be one of {RECEIPT_STATES}")
+        self.sftp_root = Path(sftp_root) if sftp_root else None
+        self.sftp_user = sftp_user
+        self.sts_signing_cert = sts_signing_cert
+        self.require_token = require_token
+        self.callback_url = callback_url
+        self.callback_ssl_context = callback_ssl_context
+        self.callback_delay = callback_delay
+        self.strict = strict
+        self.callbacks: list[dict[str, Any]] = []  # one entry per callback attempt outcome
+        self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
         self.data_dir = Path(data_dir) if data_dir else None
         self.municipality_cvr = municipality_cvr
         self.systems = tuple(systems)
@@ -385,6 +450,9 @@ class Sf2900Service(LoopbackService):
         self.receipt_state = receipt_state
         self.calls: dict[str, int] = {}
         self.duplicates = 0
+        self.token_calls = 0  # calls authorised by a verified STS token
+        self.token_refusals = 0
+        self.missing_files = 0
         self._records: dict[str, dict[str, Any]] = {}
         self._order: list[str] = []
         self._lock = asyncio.Lock()
@@ -480,6 +548,7 @@ class Sf2900Service(LoopbackService):
                 app.router.add_get(f"{base}/{name}", self._handle_get_faults)
                 app.router.add_post(f"{base}/{name}", self._handle_post_faults)
         app.router.add_get(f"{PREFIX}/health", self._handle_health)
+        app.router.add_get(f"{PREFIX}/callbacks", self._handle_callbacks)
         app.router.add_get(f"{PREFIX}/files/{{path:.+}}", self._handle_file)
         return app
 
@@ -526,6 +595,9 @@ class Sf2900Service(LoopbackService):
             {"ok": True, "service": "sf2900", "received": len(self._order), "calls": self.calls}
         )
 
+    async def _handle_callbacks(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.callbacks, dumps=_dumps)
+
     async def _handle_received(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.received(), dumps=_dumps)
 
@@ -551,12 +623,15 @@ class Sf2900Service(LoopbackService):
     async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         try:
-            req = await self._parse(body)
+            req, header = await self._parse(body)
         except _Reject as rej:
             return self._fault_response(rej)
         op = etree.QName(req).localname
         self.calls[op] = self.calls.get(op, 0) + 1
-        rule = self.faults.draw(op)
+        kinds = KINDS - RECEIPT_KINDS
+        if op == "FordelingsobjektAfsendRequest" and self._published(req):
+            kinds = kinds - CALLBACK_KINDS  # DUBU's AFVIST/FEJLET come with the callback
+        rule = self.faults.draw(op.removesuffix("Request"), kinds)
         if rule is not None:
             early = await self._apply_transport_fault(request, rule)
             if early is not None:
@@ -564,6 +639,8 @@ class Sf2900Service(LoopbackService):
             if rule.kind == "slow":
                 rule = None
         try:
+            if op != "FordelingskvitteringModtagRequest":
+                self._check_security(req, header)
             if op == "FordelingsobjektAfsendRequest":
                 out = await self._afsend(req, rule)
             elif op == "FordelingsmodtagerListRequest":
@@ -588,8 +665,8 @@ class Sf2900Service(LoopbackService):
             )
         return web.Response(body=envelope(out), content_type="text/xml", charset="utf-8")
 
-    async def _parse(self, body: bytes) -> etree._Element:
-        def work() -> etree._Element:
+    async def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None]:
+        def work() -> tuple[etree._Element, etree._Element | None]:
             try:
                 doc = etree.fromstring(body, hardened_parser()).getroottree()
             except etree.XMLSyntaxError as exc:
@@ -639,7 +716,7 @@ class Sf2900Service(LoopbackService):
                     "Forespørgslen overholder ikke skemaet",
                     transport_kvittering("FEJL", [("SP-XSD-VALIDERING", text)]),
                 )
-            return req
+            return req, env.find(f"{{{SOAP_ENV}}}Header")
 
         if len(body) > 1_000_000:
             return await asyncio.to_thread(work)
@@ -689,8 +766,209 @@ class Sf2900Service(LoopbackService):
                 "Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)])
             )
 
+    @staticmethod
+    def _published(req: etree._Element) -> bool:
+        """A request in published form: no file content travels inline."""
+        return next(iter(req.iter(_q2("Indhold"))), None) is None
+
+    def _check_security(self, req: etree._Element, header: etree._Element | None) -> None:
+        """A valid STS token in the WS-Security header, or (unless `require_token`)
+        AuthorityContext; a token that does not verify is always refused."""
+        assertion = token_from_header(header)
+        has_authority = req.find(f"{{{NS_AUTH}}}AuthorityContext") is not None
+        if assertion is not None:
+            if self.sts_signing_cert is None:
+                raise _token_refused("sandkassen kender ikke STS'ens signeringscertifikat")
+            try:
+                token = verify_assertion(
+                    assertion,
+                    self.sts_signing_cert,
+                    audience=SF2900_ENTITY_ID,
+                    issuer=None,
+                    now=datetime.now(UTC),
+                )
+            except StsError as exc:
+                self.token_refusals += 1
+                raise _token_refused(f"token afvist ({exc.reason})") from None
+            if self.municipality_cvr and token.cvr != self.municipality_cvr:
+                self.token_refusals += 1
+                raise _token_refused("tokenet er udstedt til en anden myndighed")
+            self.token_calls += 1
+        elif self.require_token or not has_authority:
+            self.token_refusals += 1
+            raise _token_refused("sikkerhedstoken mangler")
+        if has_authority:
+            self._check_authority(req)
+
+    def _check_published(self, rec: dict[str, Any]) -> None:
+        if not self.strict:
+            return
+        bad = []
+        if rec["sent_digitalpost_meddelelses_id"]:
+            bad.append(("SP-DPMID", "DigitalPostMeddelelsesID må ikke angives"))
+        if rec["sent_distribution_transaktions_id"]:
+            bad.append(("SP-DTID", "DistributionTransaktionsID må ikke angives"))
+        if rec["inline_content"]:
+            bad.append(("SP-INDHOLD", "Filer overføres via SFTP, ikke i kaldet"))
+        if bad:
+            text = "; ".join(t for _, t in bad)
+            raise _Reject("Client", text, transport_kvittering("FEJL", bad, text))
+
+    def _sftp_file(self, name: str) -> Path | None:
+        assert self.sftp_root is not None
+        if not name or "/" in name or "\\" in name or name in {".", ".."}:
+            return None
+        users = (
+            [self.sftp_user]
+            if self.sftp_user
+            else sorted(p.name for p in self.sftp_root.iterdir() if p.is_dir())
+        )
+        for user in users:
+            path = self.sftp_root / user / OUT_FOLDER / name
+            if path.is_file():
+                return path
+        return None
+
+    def _check_file(self, rec: dict[str, Any]) -> str | None:
+        """The sha256 of the SFTP file a DOKUMENT names (None when there is none to check):
+        missing → TransportKvittering FEJL (spec 3.1.3.5 #6: resend once it is there), another
+        size than the declared Filstoerrelse → FEJL too (the upload is incomplete)."""
+        name = rec.get("DokumentFilNavn")
+        if rec["ObjektType"] != "DOKUMENT" or rec["inline_content"] or self.sftp_root is None:
+            return None
+        path = self._sftp_file(name or "")
+        if path is None:
+            text = "Filen er ikke til stede i SFTP-udmappen"
+            self.missing_files += 1
+            raise _Reject(
+                "Client", text, transport_kvittering("FEJL", [("SP-SFTP-FIL", text)], text)
+            )
+        size, digest = file_size_sha256(path)
+        declared = [f.get("size") for f in rec["files"]]
+        if declared and declared[0] is not None and declared[0] != size:
+            text = f"Filen på SFTP har {size} bytes, kaldet angiver {declared[0]}"
+            self.missing_files += 1
+            raise _Reject(
+                "Client", text, transport_kvittering("FEJL", [("SP-SFTP-STOERRELSE", text)], text)
+            )
+        return digest
+
+    # -- the business receipt (callback to the sender) ------------------------------------
+
+    def _schedule_callback(self, tid: str, rule: FaultRule | None) -> None:
+        kind = rule.kind if rule is not None else None
+        if kind == "drop_receipt":
+            self.callbacks.append({"anvender_transaktions_id": tid, "dropped": True})
+            return
+        status = "ACCEPTERET"
+        if kind in ("afvist", "receipt_afvist"):
+            status = "AFVIST"
+        elif kind in ("fejlet", "receipt_fejlet"):
+            status = "FEJLET"
+        reason = (rule.reason if rule is not None else "") or None
+        if status == "AFVIST" and reason is None:
+            reason = "Sagsbehandleren afviste dokumentet (sandkasse)"
+        if status == "FEJLET" and reason is None:
+            reason = "Modtagersystemet kunne ikke behandle forsendelsen (sandkasse)"
+        code = (rule.code if rule is not None else "") or None
+        times = 2 if kind == "duplicate_receipt" else 1
+        task = asyncio.get_running_loop().create_task(
+            self._callback(tid, status, reason, code, times), name=f"sf2900-callback-{tid}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def receipt_envelope(
+        self, tid: str, status: str, reason: str | None, code: str | None
+    ) -> bytes:
+        """The FordelingskvitteringModtag request (DistributionServiceAnvenderV2) for `tid`."""
+        ctx_xml = self._contexts.get(tid)
+        rec = self._records[tid]
+        req = etree.Element(_q2("FordelingskvitteringModtagAnvenderRequest"), nsmap={"v2": NS2})
+        kv = _sub(req, _q2("Forretningskvittering"))
+        _sub(kv, _q2("ForretningsValideringsKode"), status)
+        _sub(kv, _q2("Kvitteringstype"), "Forretning")
+        if reason:
+            _sub(kv, _q2("Begrundelse"), reason)
+        if status != "ACCEPTERET":
+            f = _sub(_sub(kv, _q2("FejlListe")), _q2("Fejl"))
+            _sub(f, _q2("FejlKode"), code or status)
+            _sub(f, _q2("FejlTekst"), reason or status)
+        out = _sub(req, _q2("DistributionContext"))
+        src = etree.fromstring(ctx_xml) if ctx_xml else None
+        children = [c for c in src if isinstance(c.tag, str)] if src is not None else []
+        for child in children:
+            local = etree.QName(child).localname
+            if local in ("DistributionTransktionsID", "DigitalPostMeddelelsesID"):
+                continue
+            out.append(etree.fromstring(etree.tostring(child)))
+            if local == "AnvenderTransaktionsID":
+                _sub(out, _q2("DistributionTransktionsID"), rec["DistributionTransktionsID"])
+        return envelope(req)
+
+    async def _callback(
+        self, tid: str, status: str, reason: str | None, code: str | None, times: int
+    ) -> None:
+        if self.callback_delay > 0:
+            await asyncio.sleep(self.callback_delay)
+        body = self.receipt_envelope(tid, status, reason, code)
+        for n in range(times):
+            await self._deliver_receipt(tid, status, body, n + 1)
+
+    async def _deliver_receipt(self, tid: str, status: str, body: bytes, copy: int) -> None:
+        """POST one receipt, retrying transport trouble and 5xx without a SOAP answer with
+        backoff (Serviceplatformen must not lose a receipt); a SOAP fault is final."""
+        assert self.callback_url is not None
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                verify=self.callback_ssl_context or True, timeout=httpx.Timeout(15.0)
+            )
+        delay = 0.2
+        entry: dict[str, Any] = {"anvender_transaktions_id": tid, "status": status, "copy": copy}
+        for attempt in range(1, CALLBACK_ATTEMPTS + 1):
+            entry["attempts"] = attempt
+            try:
+                resp = await self._http.post(
+                    self.callback_url,
+                    content=body,
+                    headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+                )
+            except httpx.HTTPError as exc:
+                entry["error"] = type(exc).__name__
+            else:
+                entry["http_status"] = resp.status_code
+                if resp.status_code == 200:
+                    entry["ok"] = True
+                    entry.pop("error", None)
+                    break
+                if b"Fault" in resp.content:
+                    entry["ok"] = False
+                    entry["fault"] = True
+                    break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        entry.setdefault("ok", False)
+        self.callbacks.append(entry)
+        log.info("SF2900 sandbox receipt %s for %s: %s", status, tid, entry.get("http_status"))
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await super().stop()
+
+    async def wait_callbacks(self, timeout: float = 30.0) -> None:
+        """Wait until every scheduled receipt has been delivered (or given up)."""
+        async with asyncio.timeout(timeout):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
-        self._check_authority(req)
         ns = {"t": NS2, "t3": NS3}
         ctx = req.find("t3:anmodning/t:DistributionContext", ns)
         assert ctx is not None
@@ -720,14 +998,21 @@ class Sf2900Service(LoopbackService):
                     transport_kvittering("ADVARSEL", [("DUPLIKAT", text)], text),
                 )
             rec = record_from_request(req)
+            self._check_published(rec)
+            rec["sftp_file_sha256"] = await asyncio.to_thread(self._check_file, rec)
             rec["DistributionTransktionsID"] = str(uuid.uuid4())
+            rec["distribution_transaktions_id"] = rec["DistributionTransktionsID"]
             rec["modtager"] = {"uuid": system.uuid, "name": system.name}
             rec["received_at"] = _now()
             rec["Forretningskvittering"] = self.receipt_state
             await asyncio.to_thread(self._persist, rec)
             self._records[tid] = rec
             self._order.append(tid)
+            self._contexts[tid] = etree.tostring(ctx)
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
+        if self.callback_url:
+            receipt_rule = self.faults.draw("FordelingskvitteringModtag", CALLBACK_KINDS)
+            self._schedule_callback(tid, receipt_rule)
         if rule is not None and rule.kind == "drop_after_record":
             raise _Drop
         return self._afsend_response(
@@ -745,7 +1030,8 @@ class Sf2900Service(LoopbackService):
         resp = etree.Element(_q3("FordelingsobjektAfsendResponse"), nsmap={"types": NS3, "v2": NS2})
         kv = _sub(resp, _q3("ForretningsKvittering"))
         _sub(kv, _q2("ForretningsValideringsKode"), state)
-        _sub(kv, _q2("Kvitteringstype"), "Forretning")
+        # spec 3.1.3.3.4: the synchronous answer is the technical receipt ("Modtaget")
+        _sub(kv, _q2("Kvitteringstype"), "Teknisk" if state == "MODTAGET" else "Forretning")
         if reason:
             _sub(kv, _q2("Begrundelse"), reason)
         if fejl:
@@ -809,6 +1095,12 @@ class Sf2900Service(LoopbackService):
             _sub(el, _q2("RoutingModtagerAktoer"), aktoer)
             _sub(el, _q2("KanModtage"), "true" if ok else "false")
         return resp
+
+
+def _token_refused(text: str) -> _Reject:
+    return _Reject(
+        "Client", f"Adgang nægtet: {text}", transport_kvittering("FEJL", [("SP-TOKEN", text)], text)
+    )
 
 
 def _dumps(obj: Any) -> str:
