@@ -24,8 +24,8 @@ simplest faithful choice where they are silent (write-down of those choices):
   `wst:RequestedSecurityToken/saml:Assertion`, `wsp:AppliesTo` and `wst:Lifetime`. A refusal is
   a SOAP 1.2 Fault whose Subcode is `wst:FailedAuthentication` (unknown certificate) or
   `wst:InvalidRequest`.
-- The assertion is verified before it is used: an enveloped XML signature (RSA-SHA256,
-  exclusive c14n, one reference to the assertion's own `ID`) checked against the STS's *pinned*
+- The assertion is verified before it is used: an enveloped XML signature (RSA-SHA256, or
+  ECDSA-SHA256 for an EC signing key, exclusive c14n, one reference to the assertion's own `ID`) checked against the STS's *pinned*
   signing certificate (never the certificate in KeyInfo); every value is read from the signed
   element only; Audience must be the requested entity id, the Issuer the configured one (if
   set), and `Conditions` NotBefore/NotOnOrAfter must hold now (with `clock_skew`).
@@ -250,7 +250,11 @@ def verify_assertion(
                 require_x509=False,
                 location="./",
                 expect_references=1,
-                signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+                # RSA-SHA256 (Serviceplatformen's STS) or ECDSA-SHA256 (an EC signing key,
+                # e.g. the sandbox's test CA); the pinned certificate decides which verifies.
+                signature_methods=frozenset(
+                    {SignatureMethod.RSA_SHA256, SignatureMethod.ECDSA_SHA256}
+                ),
                 digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
             ),
         )
