@@ -266,7 +266,7 @@ class Sf2900Document:
         transaction_id: str,
         user: str | None,
         letter: LetterHeader,
-        files: Sequence[DocumentFile],
+        files: Sequence[DocumentFile | RemoteFile],
         case: CaseInfo | None,
     ) -> Sf2900Document:
         """The DOKUMENT a decision sends: journalise (on the case, Fremdrift "Modtaget"),
@@ -413,14 +413,14 @@ def document_parts(
     if isinstance(decision, JournalNote):
         if case is None:
             raise ValueError("et journalnotat skal have en sag")
-        note = Sf2900JournalNote.for_decision(
+        alone = Sf2900JournalNote.for_decision(
             decision,
             transaction_id=part_transaction_id(decision_id, 0),
             user=user,
             letter=letter,
             case=case,
         )
-        return (note,)
+        return (alone,)
     if not files:
         raise ValueError("et dokument skal have mindst én fil")
     if not all(isinstance(f, RemoteFile) for f in files):
