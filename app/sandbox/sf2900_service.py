@@ -916,8 +916,8 @@ class Sf2900Service(LoopbackService):
             await self._deliver_receipt(tid, status, body, n + 1)
 
     async def _deliver_receipt(self, tid: str, status: str, body: bytes, copy: int) -> None:
-        """POST one receipt, retrying transport trouble and 5xx without a SOAP answer with
-        backoff (Serviceplatformen must not lose a receipt); a SOAP fault is final."""
+        """POST one receipt, retrying transport trouble, 5xx and soap:Server faults with
+        backoff (Serviceplatformen must not lose a receipt); a soap:Client fault is final."""
         assert self.callback_url is not None
         if self._http is None:
             self._http = httpx.AsyncClient(
@@ -941,7 +941,8 @@ class Sf2900Service(LoopbackService):
                     entry["ok"] = True
                     entry.pop("error", None)
                     break
-                if b"Fault" in resp.content:
+                if b"Fault" in resp.content and b"soap:Client" in resp.content:
+                    # the sender cannot take this receipt (unknown id, too old, invalid): final
                     entry["ok"] = False
                     entry["fault"] = True
                     break
