@@ -443,6 +443,7 @@ class Sf2900Service(LoopbackService):
         self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        self.tls_base_url: str | None = None
         self.data_dir = Path(data_dir) if data_dir else None
         self.municipality_cvr = municipality_cvr
         self.systems = tuple(systems)
@@ -620,7 +621,41 @@ class Sf2900Service(LoopbackService):
 
     # -- SOAP -----------------------------------------------------------------------------
 
+    async def start_tls_listener(
+        self, ssl_context: ssl.SSLContext, host: str = "127.0.0.1", port: int = 0
+    ) -> str:
+        """Also listen on HTTPS (after `start()`, same app and state): `tls_base_url`. The
+        context should ask for client certificates of the sandbox CA (CERT_OPTIONAL): SOAP
+        calls over it must present one (Serviceplatformen's RequireClientCertificate), the
+        inspection routes need none."""
+        if self._runner is None:
+            raise RuntimeError("start() the SF2900 sandbox first")
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
+        await site.start()
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
+        self.tls_base_url = f"https://{host}:{sock.getsockname()[1]}"
+        return self.tls_base_url
+
+    @property
+    def tls_service_url(self) -> str:
+        if self.tls_base_url is None:
+            raise RuntimeError("the SF2900 sandbox has no TLS listener")
+        return f"{self.tls_base_url}{SERVICE_PATH}"
+
+    @property
+    def tls_received_url(self) -> str:
+        if self.tls_base_url is None:
+            raise RuntimeError("the SF2900 sandbox has no TLS listener")
+        return f"{self.tls_base_url}{PREFIX}/received"
+
     async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_object is not None and not ssl_object.getpeercert(binary_form=True):
+            text = "Klientcertifikat påkrævet"
+            return self._fault_response(
+                _Reject("Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)]))
+            )
         body = await request.read()
         try:
             req, header = await self._parse(body)
@@ -1011,7 +1046,7 @@ class Sf2900Service(LoopbackService):
             self._order.append(tid)
             self._contexts[tid] = etree.tostring(ctx)
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
-        if self.callback_url:
+        if self.callback_url and not rec["inline_content"]:  # legacy inline: no callback
             receipt_rule = self.faults.draw("FordelingskvitteringModtag", CALLBACK_KINDS)
             self._schedule_callback(tid, receipt_rule)
         if rule is not None and rule.kind == "drop_after_record":
