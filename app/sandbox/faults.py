@@ -39,15 +39,13 @@ KINDS = frozenset(
         "transport_fejl",
         "afvist",
         "fejlet",
-        "receipt_afvist",
-        "receipt_fejlet",
-        "duplicate_receipt",
-        "drop_receipt",
     }
 )
 # SF2900's business receipt (the callback to the sender's FordelingskvitteringModtag): AFVIST /
-# FEJLET instead of ACCEPTERET, the receipt delivered twice, or never.
+# FEJLET instead of ACCEPTERET, the receipt delivered twice, or never. Drawn only when SF2900
+# calls back (`draw(..., RECEIPT_KINDS)`), never by a synchronous call.
 RECEIPT_KINDS = frozenset({"receipt_afvist", "receipt_fejlet", "duplicate_receipt", "drop_receipt"})
+ALL_KINDS = KINDS | RECEIPT_KINDS
 
 
 @dataclass(slots=True)
@@ -62,8 +60,8 @@ class FaultRule:
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r} (known: {sorted(KINDS)})")
+        if self.kind not in ALL_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r} (known: {sorted(ALL_KINDS)})")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0")
         if self.probability is not None and not 0.0 <= self.probability <= 1.0:

@@ -663,10 +663,10 @@ class Sf2900Service(LoopbackService):
             return self._fault_response(rej)
         op = etree.QName(req).localname
         self.calls[op] = self.calls.get(op, 0) + 1
-        kinds = KINDS - RECEIPT_KINDS
+        kinds = KINDS
         if op == "FordelingsobjektAfsendRequest" and self._published(req):
             kinds = kinds - CALLBACK_KINDS  # DUBU's AFVIST/FEJLET come with the callback
-        rule = self.faults.draw(op.removesuffix("Request"), kinds)
+        rule = self.faults.draw(op, kinds)
         if rule is not None:
             early = await self._apply_transport_fault(request, rule)
             if early is not None:
