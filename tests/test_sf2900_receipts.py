@@ -386,3 +386,35 @@ def test_sandbox_receipt_envelope_is_schema_valid(status, tmp_path):
         assert receipt_schema().validate(req), receipt_schema().error_log
 
     run(tmp_path, body)
+
+
+def test_a_resent_part_gets_the_same_receipt_again_and_it_is_applied_once(tmp_path):
+    """3.1.4.4: the same request again is answered with the same receipt again (DUPLIKAT
+    synchronously, the business receipt once more): the gateway applies it once."""
+
+    async def body(w: World) -> None:
+        w.sf2900.faults.apply_json({"kind": "afvist", "count": 1, "reason": "Forkert sag"})
+        decision_id = str(uuid.uuid4())
+        async with Sf2900Delivery(w.settings()) as delivery:
+            part = PartUpload(decision_id, 0, "brev.pdf", "application/pdf", content=b"%PDF-1")
+            remote = delivery.remote_file(part, await delivery.upload(part))
+            (doc,) = document_parts(
+                Journalise(CASE.id),
+                decision_id=decision_id,
+                user=None,
+                letter=LETTER,
+                files=[remote],
+                case=CASE,
+            )
+            w.store.sent[decision_id] = datetime.now(UTC)
+            assert not (await delivery.send(doc)).duplicate
+            await w.sf2900.wait_callbacks()
+            again = await delivery.send(doc)  # e.g. after a crash before the answer was stored
+            assert again.duplicate
+            await w.sf2900.wait_callbacks()
+        statuses = [c["status"] for c in w.sf2900.callbacks]
+        assert statuses == ["AFVIST", "AFVIST"]  # the same receipt, twice
+        assert [(r.status, r.reason) for r in w.store.applied] == [("AFVIST", "Forkert sag")]
+        assert w.stats.applied == 1 and w.stats.duplicates == 1
+
+    run(tmp_path, body)

@@ -1,30 +1,42 @@
 """SF2900 Fordelingskomponenten client: deliver documents and journal notes towards DUBU.
 
-Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDL shipped in
-`resources/sf2900/wsdl/context/DistributionService.wsdl`. `FordelingsobjektAfsend` carries a
-`DistributionObject`:
+Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDLs shipped in
+`resources/sf2900/wsdl/{token,context}/DistributionService.wsdl`. `FordelingsobjektAfsend`
+carries one `DistributionObject`: a DOKUMENT (`DistributionDokument`: ID, KLEEmneForslag,
+SagForslag, a Registrering with title, Brevdato, Retning Indgaaende, the sender as PrimaerPart,
+the file as a Variant, `Tilstand/Fremdrift`, `BrugerRef`) or a JOURNALPOST
+(`DistributionJournalPost` with `JournalnotatAttributter{Titel, Notat}`).
 
-* DOKUMENT (`DistributionDokument`): ID, KLEEmneForslag (the case's KLE), SagForslag (case UUID),
-  a Registrering with title (the message label), Brevdato (the MeMo created date), Retning
-  Indgaaende, ImportTidspunkt (the gateway's receipt time — journaliseringspligt), the sender as
-  PrimaerPart, every file of the message as a Variant (safe file name, MIME type, size; the
-  bytes inline as base64 in `DelAttributter/Indhold`, since the SFTP leg is not available on a
-  desktop PC) and `Tilstand/Fremdrift` + `BrugerRef`.
-* JOURNALPOST (`DistributionJournalPost`) with `JournalnotatAttributter{Titel, Notat}`.
+**SF2900 as published** (v2.4; what the gateway uses, `Sf2900Delivery` at the end of this
+module): the file is first uploaded to Serviceplatformen's SFTP (`upload`, app/dubu/sftp_upload.py)
+and the DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, one file per
+DOKUMENT, no `Indhold`); a letter with several files is several DOKUMENTs (`document_parts`,
+one AnvenderTransaktionsID per part: `part_transaction_id`); Notat is Base64;
+DigitalPostMeddelelsesID / DistributionTransaktionsID are never sent; VariantType is the file's
+format; no ImportTidspunkt; Fremdrift "Endeligt". Security: a SAML token from the STS in the
+WS-Security header (`auth="sts"`, default) or AuthorityContext + certificate
+(`auth="authority"`). The synchronous answer is the technical receipt (MODTAGET + the
+`DistributionTransaktionsID`); the business receipt arrives at the gateway's callback
+(app/gateway/receipts.py).
+
+**Legacy form** (`Sf2900Client(published=False)`, the default, and `Sf2900Document.for_decision`
+with `DocumentFile`s): every file inline as base64 in `DelAttributter/Indhold`, the message UUID
+as DigitalPostMeddelelsesID, ImportTidspunkt, plain Notat — kept byte-for-byte only while the
+desktop outbox still calls SF2900 itself (tests/test_sf2900_wire.py); it goes when the client
+delivers through the gateway.
 
 A request is built from ONE value: `Sf2900Document` (a DOKUMENT) or `Sf2900JournalNote` (a
 JOURNALPOST), frozen and checked when made; `for_decision` builds it from a typed decision
-(`app.decisions`), the received letter's header (`LetterHeader`), its files (`DocumentFile`) and
-the DUBU case. `Sf2900Client.send(value)` sends either.
+(`app.decisions`), the received letter's header (`LetterHeader`), its files and the DUBU case.
 
-`DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key (the outbox entry's
-transaction id). Receipts: a `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in
-the envelope) and a `ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST /
-FEJLET = business rejection). An ADVARSEL with FejlKode "DUPLIKAT" means "already received":
-success. Mapping: `Sf2900Result` / `Sf2900Rejected` (do not retry) / `Sf2900Unavailable` (retry).
+`DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key. Receipts: a
+`TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in the envelope) and a
+`ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST / FEJLET = business
+rejection). An ADVARSEL with FejlKode "DUPLIKAT" means "already received": success. Mapping:
+`Sf2900Result` / `Sf2900Rejected` (do not retry) / `Sf2900Unavailable` (retry).
 
 This module never logs file content, CPR numbers or note text, and never retries by itself
-(the outbox worker owns retry policy).
+(the caller's outbox owns retry policy).
 """
 
 from __future__ import annotations

@@ -9,17 +9,39 @@ the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
 - `GET  {base}/sf2900/received`                       JSON list of every recorded DistributionObject
 - `GET  {base}/sf2900/received/{transaction_id}`      one of them (404 if unknown)
 - `GET|POST {base}/sf2900/faults` (alias `_faults`)   fault plan, see app/sandbox/faults.py
-- `GET  {base}/sf2900/health`
+- `GET  {base}/sf2900/health`, `GET {base}/sf2900/callbacks` (the business receipts sent back)
 (the inspect/fault routes also answer under `{base}/sf2900/DistributionService/...`).
+`start_tls_listener()` serves the same app on HTTPS too (`tls_base_url`): SOAP there needs a
+client certificate, the inspection routes do not.
 
 Wire behaviour (what a client may rely on):
 - Every request body is parsed with a hardened parser (no DTD, no entities, no network) and the
   Body's element is validated against the real XSDs. Invalid → HTTP 500 SOAP fault, faultcode
   `soap:Client`, detail `TransportKvittering` (v3 types namespace) with TransportValideringsKode
   FEJL and Fejl FejlKode `SP-XSD-VALIDERING` / FejlTekst = the schema error.
-- `FordelingsobjektAfsend` records the object and answers `ForretningsKvittering`
-  (ForretningsValideringsKode = `receipt_state`, default ACCEPTERET; Kvitteringstype Forretning)
-  plus the DistributionContext echoed with a fresh `DistributionTransktionsID`.
+- Security: a SAML token in the WS-Security header must verify against the STS signing
+  certificate (`sts_signing_cert`; audience SF2900, the municipality's CVR), else FEJL
+  `SP-TOKEN`; without a token AuthorityContext is accepted unless `require_token`.
+- `FordelingsobjektAfsend` records the object and answers the technical receipt
+  `ForretningsKvittering` (ForretningsValideringsKode = `receipt_state`, default MODTAGET,
+  Kvitteringstype Teknisk) plus the DistributionContext echoed with a fresh
+  `DistributionTransktionsID` (the record's `distribution_transaktions_id`).
+- With `sftp_root` (the sandbox SFTP server's root), a published DOKUMENT (no inline content)
+  must name in DokumentFilNavn a file in `<root>/<user>/OUT` with the declared Filstoerrelse,
+  else TransportKvittering FEJL `SP-SFTP-FIL` / `SP-SFTP-STOERRELSE` (recorded nothing; resend
+  once the upload is complete). `strict` also refuses DigitalPostMeddelelsesID,
+  DistributionTransaktionsID and inline content (else they are recorded and flagged).
+- Business receipt: with `callback_url`, `callback_delay` seconds after recording a published
+  object it calls the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2) over
+  TLS with `callback_ssl_context` (the "serviceplatformen" client certificate): ACCEPTERET, or
+  AFVIST / FEJLET from the fault plan (`afvist`, `fejlet` for a published object, or
+  `receipt_afvist`, `receipt_fejlet`), twice (`duplicate_receipt`) or never (`drop_receipt`);
+  transport trouble, 5xx and soap:Server faults are retried with backoff, a soap:Client fault
+  is final.
+- The inspection records carry (issue 9, point 7) `anvender_transaktions_id`, `type`,
+  `sag_forslag`, `dokument_fil_navn`, `sftp_file_sha256` (of the SFTP file, null when none),
+  `sent_digitalpost_meddelelses_id`, `notat_is_base64` (null without a Notat),
+  `distribution_transaktions_id`, `inline_content`.
 - Dedupe by `DistributionContext/AnvenderTransaktionsID` (case-insensitive): a repeat is NOT
   recorded again and is answered with a SOAP fault (faultcode `soap:Client`) whose detail is
   `TransportKvittering` TransportValideringsKode **ADVARSEL** with Fejl FejlKode **DUPLIKAT**.
@@ -28,10 +50,9 @@ Wire behaviour (what a client may rely on):
 - No receiving system for the routing (KLE or RoutingModtagerAktoer) → Forretningskvittering
   AFVIST, FejlKode `INGEN_MODTAGER`. AuthorityContext/MunicipalityCVR other than the configured
   municipality → soap:Client fault, TransportKvittering FEJL, FejlKode `SP-SERVICEAFTALE`.
-- Files: DOKUMENT files would travel by Serviceplatformen SFTP (named in DokumentFilNavn). The
-  sandbox has no SFTP: a client puts each variant's bytes base64-encoded into
+- Legacy inline files (the desktop's direct delivery): each variant's bytes base64-encoded in
   `DelAttributter/Indhold`; the sandbox records name (DelTekst), MimeType, Filstoerrelse and the
-  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`).
+  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`); no callback.
 - Faults injected: http500, slow, drop, drop_after_record (recorded, then the connection is
   closed: the retry must come back as DUPLIKAT), soap_fault (soap:Server, detail ServiceplatformFault
   ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL),
@@ -86,7 +107,8 @@ SERVICE_PATH = f"{PREFIX}/DistributionService"
 RECEIVED_FILE = "sf2900_received.jsonl"
 MAX_REQUEST_BYTES = 300 * 1024 * 1024
 RECEIPT_STATES = ("MODTAGET", "AFLEVERET", "ACCEPTERET")
-CALLBACK_ATTEMPTS = 6
+CALLBACK_ATTEMPTS = 40  # with the backoff capped at 2 s: a sender down for about a minute
+CALLBACK_MAX_DELAY = 2.0
 # Fault kinds that decide the business receipt of a published object (the callback).
 CALLBACK_KINDS = RECEIPT_KINDS | {"afvist", "fejlet"}
 
@@ -441,6 +463,7 @@ class Sf2900Service(LoopbackService):
         self.strict = strict
         self.callbacks: list[dict[str, Any]] = []  # one entry per callback attempt outcome
         self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
+        self._receipts: dict[str, tuple[str, str | None, str | None]] = {}  # tid -> the receipt
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
         self.tls_base_url: str | None = None
@@ -906,7 +929,11 @@ class Sf2900Service(LoopbackService):
         if status == "FEJLET" and reason is None:
             reason = "Modtagersystemet kunne ikke behandle forsendelsen (sandkasse)"
         code = (rule.code if rule is not None else "") or None
-        times = 2 if kind == "duplicate_receipt" else 1
+        self._receipts[tid] = (status, reason, code)
+        self._start_callback(tid, 2 if kind == "duplicate_receipt" else 1)
+
+    def _start_callback(self, tid: str, times: int) -> None:
+        status, reason, code = self._receipts[tid]
         task = asyncio.get_running_loop().create_task(
             self._callback(tid, status, reason, code, times), name=f"sf2900-callback-{tid}"
         )
@@ -982,7 +1009,7 @@ class Sf2900Service(LoopbackService):
                     entry["fault"] = True
                     break
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, CALLBACK_MAX_DELAY)
         entry.setdefault("ok", False)
         self.callbacks.append(entry)
         log.info("SF2900 sandbox receipt %s for %s: %s", status, tid, entry.get("http_status"))
@@ -1027,6 +1054,9 @@ class Sf2900Service(LoopbackService):
         async with self._lock:
             if tid in self._records:
                 self.duplicates += 1
+                if self.callback_url and tid in self._receipts:
+                    # spec 3.1.4.4: the same request again gets the same receipt again
+                    self._start_callback(tid, 1)
                 text = "Forsendelsen er allerede modtaget (AnvenderTransaktionsID findes)"
                 raise _Reject(
                     "Client",
