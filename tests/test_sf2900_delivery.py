@@ -14,7 +14,7 @@ import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -442,3 +442,64 @@ def test_part_ids_and_titles():
             files=(RemoteFile("a", "a", "x", 1), RemoteFile("b", "b", "x", 1)),
         )
     assert base64.b64decode(base64.b64encode("æ".encode())).decode() == "æ"
+
+
+def test_the_token_is_renewed_before_it_expires(tmp_path):
+    """A short-lived token: cached while fresh, fetched anew once it is within the renewal
+    margin, so SF2900 never sees an expired one."""
+    decision_id = str(uuid.uuid4())
+
+    async def body(p: Parts) -> None:
+        p.sftp_sts.sts.lifetime = timedelta(seconds=4)
+        settings = p.settings()
+        assert settings.sts is not None
+        settings = replace(settings, sts=replace(settings.sts, renew_margin=timedelta(seconds=2)))
+        async with Sf2900Delivery(settings) as delivery:
+            remote = await upload_all(delivery, decision_id)
+            parts = document_parts(
+                Journalise(CASE.id),
+                decision_id=decision_id,
+                user=None,
+                letter=LETTER,
+                files=remote,
+                case=CASE,
+            )
+            assert (await delivery.send(parts[0])).ok
+            assert (await delivery.send(parts[1])).ok  # still fresh: the cached token
+            assert delivery.sts is not None and delivery.sts.fetches == 1
+            await asyncio.sleep(2.2)  # now within the margin
+            assert (await delivery.send(parts[2])).ok
+            assert delivery.sts.fetches == 2
+        assert p.sf2900.token_refusals == 0 and p.sftp_sts.sts.issued == 2
+
+    run(tmp_path, body)
+
+
+def test_settings_are_checked(tmp_path):
+    certs = SandboxCertificates.ensure(tmp_path / "tls", municipality_cvr=CVR)
+    sftp = SftpConfig(
+        host="127.0.0.1", username="U", private_key=tmp_path / "k", known_hosts=tmp_path / "h"
+    )
+    base: dict[str, Any] = {"service_url": "https://x", "municipality_cvr": CVR, "sftp": sftp}
+    with pytest.raises(ValueError, match="auth"):
+        Sf2900Settings(**base, auth="cert")
+    with pytest.raises(ValueError, match="STS"):
+        Sf2900Settings(**base, auth="sts", sts=None)
+    with pytest.raises(ValueError, match="sammen"):
+        Sf2900Settings(**base, auth="authority", client_cert=certs.municipality.cert)
+    with pytest.raises(ValueError, match="CVR"):
+        Sf2900Settings(**{**base, "municipality_cvr": "123"}, auth="authority")
+    open_key = tmp_path / "open-key.pem"
+    open_key.write_bytes(certs.municipality.key.read_bytes())
+    open_key.chmod(0o644)
+    settings = Sf2900Settings(
+        **base,
+        auth="authority",
+        ca_file=certs.ca,
+        client_cert=certs.municipality.cert,
+        client_key=open_key,
+    )
+    with pytest.raises(ValueError, match="andre end ejeren"):
+        settings.ssl_context()
+    ok = replace(settings, client_key=certs.municipality.key)
+    assert ok.ssl_context().verify_mode == ssl.CERT_REQUIRED
