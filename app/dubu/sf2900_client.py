@@ -138,7 +138,12 @@ class Sf2900Rejected(Sf2900Error):
 
 class Sf2900Unavailable(Sf2900Error):
     """Transport trouble (network, HTTP 5xx, timeout, SOAP fault, TransportKvittering FEJL):
-    retry later with the same AnvenderTransaktionsID."""
+    retry later with the same AnvenderTransaktionsID. `codes`: the FejlKode values of a
+    TransportKvittering FEJL (e.g. "SP-TOKEN", "SP-SFTP-FIL"), empty otherwise."""
+
+    def __init__(self, message: str, *, codes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.codes = tuple(codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -966,7 +971,8 @@ class Sf2900Client:
                 transaction_id=transaction_id,
             )
         raise Sf2900Unavailable(
-            "SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons)
+            "SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons),
+            codes=[k for k, _ in fejl],
         )
 
     def _business_receipt(self, reply: Any, transaction_id: str) -> Sf2900Result:
@@ -1064,6 +1070,9 @@ class Sf2900Client:
 
 MAX_SOAP_BYTES = 10 * 1024 * 1024  # spec 3.1.3.5 #5: a web service call above 10 MB is refused
 AUTH_MODES = ("sts", "authority")
+# FejlKode values that mean "the security token was refused" (the sandbox's; Serviceplatformen's
+# own codes are to be confirmed, README): the cached token is dropped before the retry.
+TOKEN_REFUSED_CODES = frozenset({"SP-TOKEN"})
 
 
 class Sf2900TooLarge(Sf2900Rejected):
@@ -1247,7 +1256,7 @@ class Sf2900Delivery:
         try:
             return await self.client.send(obj)
         except Sf2900Unavailable as exc:
-            if self.sts is not None and "SP-TOKEN" in str(exc):
+            if self.sts is not None and TOKEN_REFUSED_CODES.intersection(exc.codes):
                 self.sts.invalidate()  # refused token: fetch a new one on the retry
             raise
 
