@@ -14,10 +14,12 @@ import httpx
 from app.decisions import Forward
 from app.dubu.sf2900_client import (
     LetterHeader,
+    document_parts,
+)
+from app.dubu.sf2900_delivery import (
     PartUpload,
     Sf2900Delivery,
     Sf2900Settings,
-    document_parts,
 )
 from app.dubu.sftp_upload import SftpConfig, document_file_uuid, sagsdokument_name, upload_document
 from app.dubu.sts_client import StsClient, StsConfig

@@ -26,17 +26,19 @@ from app.dubu.directory import CaseInfo
 from app.dubu.sf2900_client import (
     DocumentFile,
     LetterHeader,
-    PartUpload,
     RemoteFile,
-    Sf2900Delivery,
     Sf2900Document,
     Sf2900JournalNote,
-    Sf2900Settings,
-    Sf2900TooLarge,
     Sf2900Unavailable,
     document_parts,
     part_title,
     part_transaction_id,
+)
+from app.dubu.sf2900_delivery import (
+    PartUpload,
+    Sf2900Delivery,
+    Sf2900Settings,
+    Sf2900TooLarge,
 )
 from app.dubu.sftp_upload import SftpConfig, SftpUploadError
 from app.dubu.sts_client import StsConfig

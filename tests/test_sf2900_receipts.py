@@ -25,7 +25,13 @@ from aiohttp import web
 from lxml import etree
 
 from app.decisions import Journalise
-from app.dubu.sf2900_client import PartUpload, Sf2900Delivery, document_parts
+from app.dubu.sf2900_client import (
+    document_parts,
+)
+from app.dubu.sf2900_delivery import (
+    PartUpload,
+    Sf2900Delivery,
+)
 from app.gateway.receipts import (
     CALLBACK_PATH,
     NS2,

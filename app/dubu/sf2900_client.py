@@ -7,9 +7,9 @@ SagForslag, a Registrering with title, Brevdato, Retning Indgaaende, the sender 
 the file as a Variant, `Tilstand/Fremdrift`, `BrugerRef`) or a JOURNALPOST
 (`DistributionJournalPost` with `JournalnotatAttributter{Titel, Notat}`).
 
-**SF2900 as published** (v2.4; what the gateway uses, `Sf2900Delivery` at the end of this
-module): the file is first uploaded to Serviceplatformen's SFTP (`upload`, app/dubu/sftp_upload.py)
-and the DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, one file per
+**SF2900 as published** (v2.4; what the gateway uses through `Sf2900Delivery` in
+app/dubu/sf2900_delivery.py): the file is first uploaded to Serviceplatformen's SFTP
+(app/dubu/sftp_upload.py) and the DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, one file per
 DOKUMENT, no `Indhold`); a letter with several files is several DOKUMENTs (`document_parts`,
 one AnvenderTransaktionsID per part: `part_transaction_id`); Notat is Base64;
 DigitalPostMeddelelsesID / DistributionTransaktionsID are never sent; VariantType is the file's
@@ -43,13 +43,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import contextvars
 import logging
-import os
 import re
 import ssl
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -62,15 +59,7 @@ from lxml import etree
 
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
-from app.dubu.sftp_upload import (
-    SftpConfig,
-    UploadedFile,
-    document_file_uuid,
-    file_extension,
-    sagsdokument_name,
-    upload_document,
-)
-from app.dubu.sts_client import StsClient, StsConfig, StsError, security_header
+from app.dubu.sftp_names import file_extension
 from app.resources import resource
 
 log = logging.getLogger("postfordeler.sf2900")
@@ -214,7 +203,8 @@ def _check_kle(kle: str) -> None:
         raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
 
 
-def _check_uuid(value: str, what: str) -> None:
+def check_uuid(value: str, what: str) -> None:
+    """ValueError (Danish, naming `what`) unless `value` is a UUID."""
     try:
         uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
@@ -251,7 +241,7 @@ class Sf2900Document:
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(self.files))
         object.__setattr__(self, "parties", tuple(self.parties))
-        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        check_uuid(self.transaction_id, "AnvenderTransaktionsID")
         _check_kle(self.kle)
         if self.fremdrift not in FREMDRIFT:
             raise ValueError(f"ukendt Fremdrift {self.fremdrift!r}")
@@ -336,7 +326,7 @@ class Sf2900JournalNote:
     user_uuid: str | None = None  # BrugerRef
 
     def __post_init__(self) -> None:
-        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        check_uuid(self.transaction_id, "AnvenderTransaktionsID")
         _check_kle(self.kle)
         if not (self.note or "").strip():
             raise ValueError("et journalnotat skal have en tekst")
@@ -389,7 +379,7 @@ def part_transaction_id(decision_id: str, part: int) -> str:
     every other part `uuid5(decision_id, "part-<n>")` (stable across retries and nodes)."""
     if part < 0:
         raise ValueError("delnummeret skal være 0 eller større")
-    _check_uuid(decision_id, "beslutningens UUID")
+    check_uuid(decision_id, "beslutningens UUID")
     if part == 0:
         return str(uuid.UUID(decision_id))
     return str(uuid.uuid5(uuid.UUID(decision_id), f"part-{part}"))
@@ -1063,215 +1053,3 @@ class Sf2900Client:
                 )
             )
         return out
-
-
-# ---------------------------------------------------------------------------------------------
-# SF2900 as published: SFTP upload first, then the SOAP call with the STS token (the gateway)
-
-MAX_SOAP_BYTES = 10 * 1024 * 1024  # spec 3.1.3.5 #5: a web service call above 10 MB is refused
-AUTH_MODES = ("sts", "authority")
-# FejlKode values that mean "the security token was refused" (the sandbox's; Serviceplatformen's
-# own codes are to be confirmed, README): the cached token is dropped before the retry.
-TOKEN_REFUSED_CODES = frozenset({"SP-TOKEN"})
-
-
-class Sf2900TooLarge(Sf2900Rejected):
-    """The SOAP request would exceed the spec's size limit: never sent, never retried."""
-
-
-@dataclass(frozen=True)
-class Sf2900Settings:
-    """Everything `Sf2900Delivery` needs (the gateway reads it from its credentials).
-
-    `auth="sts"` (the spec's default): each call carries a SAML token from the STS (`sts`),
-    fetched with the municipality's FOCES certificate (`client_cert`/`client_key`, also the TLS
-    client certificate towards SF2900); no AuthorityContext. `auth="authority"` (by
-    dispensation): AuthorityContext/MunicipalityCVR + the certificate on the TLS connection.
-    `ca_file` verifies Serviceplatformen's server certificates (None: the system store)."""
-
-    service_url: str
-    municipality_cvr: str
-    sftp: SftpConfig
-    auth: str = "sts"
-    sts: StsConfig | None = None
-    ca_file: Path | None = None
-    client_cert: Path | None = None
-    client_key: Path | None = None
-    routing_cvr: str | None = None
-    system_uuid: str = POSTFORDELER_SYSTEM_UUID
-    timeout: float = 30.0
-    max_request_bytes: int = MAX_SOAP_BYTES
-
-    def __post_init__(self) -> None:
-        if self.auth not in AUTH_MODES:
-            raise ValueError(f"auth skal være en af {AUTH_MODES}, fik {self.auth!r}")
-        if self.auth == "sts" and self.sts is None:
-            raise ValueError("auth='sts' kræver STS-indstillinger")
-        if (self.client_cert is None) != (self.client_key is None):
-            raise ValueError("klientcertifikat og nøgle skal angives sammen")
-        if not re.fullmatch(r"\d{8}", self.municipality_cvr):
-            raise ValueError("kommunens CVR skal være 8 cifre")
-
-    def ssl_context(self) -> ssl.SSLContext:
-        """TLS towards Serviceplatformen (SF2900 and STS): verify against `ca_file`, present
-        the FOCES certificate when configured (its key file must be private: 0600/0400)."""
-        ctx = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
-        if self.client_cert is not None and self.client_key is not None:
-            mode = os.stat(self.client_key).st_mode
-            if os.name == "posix" and mode & 0o077:
-                raise ValueError(
-                    f"nøglefilen {self.client_key} kan læses af andre end ejeren; kræver 0600"
-                )
-            ctx.load_cert_chain(str(self.client_cert), str(self.client_key))
-        return ctx
-
-
-@dataclass(frozen=True)
-class PartUpload:
-    """One file of a decision to upload before its DOKUMENT is sent: file number `file_index`
-    of the letter (0 = main document), its own safe name and MIME type, and the bytes
-    (`content`) or a local file (`path`)."""
-
-    decision_id: str
-    file_index: int
-    file_name: str
-    mime: str
-    content: bytes | None = field(default=None, repr=False)
-    path: Path | None = None
-    role: str = "main"
-
-    def __post_init__(self) -> None:
-        _check_uuid(self.decision_id, "beslutningens UUID")
-        if (self.content is None) == (self.path is None):
-            raise ValueError("angiv enten content eller path")
-        if self.file_index < 0:
-            raise ValueError("filnummeret skal være 0 eller større")
-
-
-class Sf2900Delivery:
-    """The gateway's one entry point to SF2900 (see the module docstring and DESIGN9):
-    `upload(part)` puts a file on Serviceplatformen's SFTP (EP_AS5) under the spec's name,
-    `send(obj)` sends one published DOKUMENT/JOURNALPOST (EP_AS1) with the STS token (or
-    AuthorityContext). Errors: upload raises `SftpUploadError` (`transient` says retry); send
-    raises `Sf2900Rejected` (never retry), `Sf2900Unavailable` (retry with the same object; also
-    when no STS token can be had) or ValueError for an object that is not in published form.
-    Create once, reuse, `await close()`."""
-
-    def __init__(
-        self,
-        settings: Sf2900Settings,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        sts: StsClient | None = None,
-    ) -> None:
-        self.settings = settings
-        ctx = ssl_context or settings.ssl_context()
-        self._own_sts = False
-        if settings.auth == "sts" and sts is None:
-            assert settings.sts is not None
-            sts = StsClient(settings.sts, ctx)
-            self._own_sts = True
-        self.sts = sts if settings.auth == "sts" else None
-        self.client = Sf2900Client(
-            settings.service_url,
-            municipality_cvr=settings.municipality_cvr,
-            wsdl=resource(
-                "sf2900",
-                "wsdl",
-                "token" if settings.auth == "sts" else "context",
-                "DistributionService.wsdl",
-            ),
-            timeout=settings.timeout,
-            system_uuid=settings.system_uuid,
-            routing_cvr=settings.routing_cvr,
-            ssl_context=ctx,
-            published=True,
-            authority_context=settings.auth == "authority",
-            security_header=self._security_header if self.sts is not None else None,
-        )
-
-    async def _security_header(self) -> etree._Element:
-        assert self.sts is not None
-        try:
-            token = await self.sts.token()
-        except StsError as exc:
-            raise Sf2900Unavailable(f"intet STS-token: {exc}") from exc
-        return security_header(token, datetime.now(UTC))
-
-    def remote_name(self, decision_id: str, file_index: int, file_name: str, mime: str) -> str:
-        """The spec's SFTP name of file `file_index` of a decision:
-        `<SFTP user>_SAGSDOKUMENT_<uuid>.<EXT>`, the same on every retry and node."""
-        return sagsdokument_name(
-            self.settings.sftp.username,
-            document_file_uuid(decision_id, file_index),
-            file_extension(file_name, mime),
-        )
-
-    async def upload(self, part: PartUpload) -> UploadedFile:
-        """Upload one file (atomic, idempotent by name; see app/dubu/sftp_upload.py)."""
-        name = self.remote_name(part.decision_id, part.file_index, part.file_name, part.mime)
-        if part.path is not None:
-            return await upload_document(self.settings.sftp, part.path, name)
-        assert part.content is not None
-        content = part.content
-        fd, tmp = await asyncio.to_thread(tempfile.mkstemp, prefix="pf-sftp-", suffix=".part")
-        try:
-            await asyncio.to_thread(_write_close, fd, content)
-            return await upload_document(self.settings.sftp, Path(tmp), name)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-    @staticmethod
-    def remote_file(part: PartUpload, uploaded: UploadedFile) -> RemoteFile:
-        """The `RemoteFile` a DOKUMENT names after `upload(part)` returned `uploaded`."""
-        return RemoteFile(
-            remote_name=uploaded.remote_name,
-            name=part.file_name,
-            mime=part.mime,
-            size=uploaded.size,
-            sha256=uploaded.sha256,
-            role=part.role,
-        )
-
-    def request_size(self, obj: Sf2900Document | Sf2900JournalNote) -> int:
-        """Bytes of the SOAP envelope for `obj` (without the security header)."""
-        node = self.client.create_message(
-            "FordelingsobjektAfsend", **self.client.afsend_kwargs(obj)
-        )
-        return len(etree.tostring(node))
-
-    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> Sf2900Result:
-        """Send one published object; the result is the technical receipt (MODTAGET, or
-        DUPLIKAT for a repeat) with the DistributionTransaktionsID."""
-        if isinstance(obj, Sf2900Document) and not obj.published:
-            raise ValueError("dokumentet er ikke i publiceret form (én uploadet fil)")
-        size = await asyncio.to_thread(self.request_size, obj)
-        if size > self.settings.max_request_bytes - 64 * 1024:  # room for the token header
-            raise Sf2900TooLarge(
-                f"SOAP-kaldet er for stort ({size} bytes; grænsen er "
-                f"{self.settings.max_request_bytes} bytes)",
-                status="FOR_STOR",
-            )
-        try:
-            return await self.client.send(obj)
-        except Sf2900Unavailable as exc:
-            if self.sts is not None and TOKEN_REFUSED_CODES.intersection(exc.codes):
-                self.sts.invalidate()  # refused token: fetch a new one on the retry
-            raise
-
-    async def close(self) -> None:
-        await self.client.close()
-        if self.sts is not None and self._own_sts:
-            await asyncio.to_thread(self.sts.close)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-
-def _write_close(fd: int, content: bytes) -> None:
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
