@@ -41,7 +41,7 @@ from app.dubu.sf2900_delivery import (
     Sf2900TooLarge,
 )
 from app.dubu.sftp_upload import SftpConfig, SftpUploadError
-from app.dubu.sts_client import StsConfig
+from app.dubu.sts_client import StsClient, StsConfig
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_sts import SANDBOX_SFTP_USER, SftpAndSts, start_sftp_and_sts
@@ -505,3 +505,43 @@ def test_settings_are_checked(tmp_path):
         settings.ssl_context()
     ok = replace(settings, client_key=certs.municipality.key)
     assert ok.ssl_context().verify_mode == ssl.CERT_REQUIRED
+
+
+def test_the_token_and_the_certificate_must_belong_together(tmp_path):
+    """Holder-of-key: a token issued to the municipality's FOCES certificate is refused on a
+    connection made with another certificate; AuthorityContext with a certificate that is not
+    the municipality's is refused too."""
+    decision_id = str(uuid.uuid4())
+
+    async def body(p: Parts) -> None:
+        foces = p.settings().ssl_context()  # the STS sees the FOCES certificate
+        other = ssl.create_default_context(cafile=str(p.certs.ca))
+        other.load_cert_chain(
+            str(p.certs.serviceplatformen.cert), str(p.certs.serviceplatformen.key)
+        )
+        settings = p.settings()
+        assert settings.sts is not None
+        sts = StsClient(settings.sts, foces)
+        async with Sf2900Delivery(settings, ssl_context=other, sts=sts) as delivery:
+            remote = await upload_all(delivery, decision_id)
+            (doc, *_rest) = document_parts(
+                Journalise(CASE.id),
+                decision_id=decision_id,
+                user=None,
+                letter=LETTER,
+                files=remote[:1],
+                case=CASE,
+            )
+            with pytest.raises(Sf2900Unavailable) as err:
+                await delivery.send(doc)
+            assert err.value.codes == ("SP-TOKEN",)
+        sts.close()
+        async with Sf2900Delivery(
+            p.settings(auth="authority", sts=None), ssl_context=other
+        ) as delivery:
+            with pytest.raises(Sf2900Unavailable) as err:
+                await delivery.send(doc)
+            assert err.value.codes == ("SP-CERTIFIKAT",)
+        assert p.sf2900.received() == [] and p.sf2900.token_refusals == 1
+
+    run(tmp_path, body, require_token=False)

@@ -41,6 +41,7 @@ material.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import ssl
 import threading
@@ -147,6 +148,9 @@ class SamlToken:
     cvr: str | None
     not_before: datetime
     not_on_or_after: datetime
+    # DER of the holder-of-key certificate in the SubjectConfirmation (the FOCES certificate
+    # the token was issued to), when the assertion names one
+    confirmation_cert: bytes | None = None
 
     def valid_at(self, now: datetime) -> bool:
         return self.not_before <= now < self.not_on_or_after
@@ -296,6 +300,19 @@ def verify_assertion(
     ):
         if attr.get("Name") == CVR_CLAIM:
             cvr = (attr.findtext("saml:AttributeValue", namespaces={"saml": NS_SAML}) or "").strip()
+    key_cert = signed.findtext(
+        "saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData/ds:KeyInfo/"
+        "ds:X509Data/ds:X509Certificate",
+        namespaces={"saml": NS_SAML, "ds": NS_DS},
+    )
+    try:
+        confirmation = (
+            base64.b64decode("".join(key_cert.split()), validate=True) if key_cert else None
+        )
+    except ValueError:
+        raise StsError(
+            "invalid", "STS-tokenets nøglecertifikat kan ikke læses", transient=False
+        ) from None
     return SamlToken(
         assertion=etree.tostring(root),
         assertion_id=str(root.get("ID")),
@@ -305,6 +322,7 @@ def verify_assertion(
         cvr=cvr or None,
         not_before=not_before,
         not_on_or_after=not_after,
+        confirmation_cert=confirmation,
     )
 
 

@@ -85,6 +85,7 @@ from typing import Any
 
 import httpx
 from aiohttp import web
+from cryptography import x509
 from lxml import etree
 
 from app.dubu.sts_client import SF2900_ENTITY_ID, StsError, token_from_header, verify_assertion
@@ -94,6 +95,7 @@ from app.resources import resource
 from app.sandbox.faults import KINDS, RECEIPT_KINDS, FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
 from app.sandbox.sftp_server import OUT_FOLDER
+from app.sandbox.sts import cvr_from_subject
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -674,7 +676,8 @@ class Sf2900Service(LoopbackService):
     async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        if ssl_object is not None and not ssl_object.getpeercert(binary_form=True):
+        peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if ssl_object is not None and not peer_der:
             text = "Klientcertifikat påkrævet"
             return self._fault_response(
                 _Reject("Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)]))
@@ -698,7 +701,7 @@ class Sf2900Service(LoopbackService):
                 rule = None
         try:
             if op != "FordelingskvitteringModtagRequest":
-                self._check_security(req, header)
+                self._check_security(req, header, peer_der)
             if op == "FordelingsobjektAfsendRequest":
                 out = await self._afsend(req, rule)
             elif op == "FordelingsmodtagerListRequest":
@@ -829,9 +832,14 @@ class Sf2900Service(LoopbackService):
         """A request in published form: no file content travels inline."""
         return next(iter(req.iter(_q2("Indhold"))), None) is None
 
-    def _check_security(self, req: etree._Element, header: etree._Element | None) -> None:
+    def _check_security(
+        self, req: etree._Element, header: etree._Element | None, peer_der: bytes | None
+    ) -> None:
         """A valid STS token in the WS-Security header, or (unless `require_token`)
-        AuthorityContext; a token that does not verify is always refused."""
+        AuthorityContext; a token that does not verify is always refused. Over TLS
+        (`peer_der` = the client certificate) a token must be the one issued to that
+        certificate (holder-of-key), and AuthorityContext must come with a certificate of the
+        same municipality (its serialNumber `CVR:<cvr>-…`)."""
         assertion = token_from_header(header)
         has_authority = req.find(f"{{{NS_AUTH}}}AuthorityContext") is not None
         if assertion is not None:
@@ -851,12 +859,22 @@ class Sf2900Service(LoopbackService):
             if self.municipality_cvr and token.cvr != self.municipality_cvr:
                 self.token_refusals += 1
                 raise _token_refused("tokenet er udstedt til en anden myndighed")
+            if peer_der is not None and token.confirmation_cert != peer_der:
+                self.token_refusals += 1
+                raise _token_refused("tokenet er ikke udstedt til klientcertifikatet")
             self.token_calls += 1
         elif self.require_token or not has_authority:
             self.token_refusals += 1
             raise _token_refused("sikkerhedstoken mangler")
         if has_authority:
             self._check_authority(req)
+            if assertion is None and peer_der is not None and self.municipality_cvr:
+                cvr = cvr_from_subject(x509.load_der_x509_certificate(peer_der))
+                if cvr != self.municipality_cvr:
+                    text = "Klientcertifikatet tilhører ikke myndigheden i AuthorityContext"
+                    raise _Reject(
+                        "Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)])
+                    )
 
     def _check_published(self, rec: dict[str, Any]) -> None:
         if not self.strict:
