@@ -9,6 +9,22 @@ default) or AuthorityContext + the FOCES certificate on the TLS connection
 (`auth="authority"`, by dispensation). A separate module so that the desktop client, which
 uses the value types and the legacy client only, never loads the SSH and XML-signature
 libraries.
+
+How the gateway's delivery worker uses it (one decision; persist each step before the next):
+
+    delivery = Sf2900Delivery(settings)                      # once per process
+    part = PartUpload(decision_id, i, safe_name, mime, content=file_bytes)
+    uploaded = await delivery.upload(part)                   # step "uploaded": remote name,
+    remote = Sf2900Delivery.remote_file(part, uploaded)      #   size, sha256
+    objs = document_parts(decision, decision_id=decision_id, user=user, letter=letter,
+                          files=[remote, ...], case=case)    # parts 0..n (+ the journal note)
+    result = await delivery.send(objs[n])                    # step "sent":
+    result.distribution_transaktions_id                      #   Serviceplatformen's id
+
+`delivery.remote_name(decision_id, i, name, mime)` gives the remote name before any upload, so
+after a crash a `RemoteFile` can be rebuilt from the stored row. A repeated upload of the same
+name is harmless (same bytes: `already_present`), a repeated send answers DUPLIKAT
+(`result.duplicate`, success). The business receipt comes later to app/gateway/receipts.py.
 """
 
 from __future__ import annotations
