@@ -223,6 +223,14 @@ def test_afvist_fejlet_duplicate_and_dropped_receipts(tmp_path):
 
 def test_callback_delay_is_honoured(tmp_path):
     async def body(w: World) -> None:
+        assert w.sf2900.callback_delay == 0.3  # from the constructor ...
+        m = w.certs.municipality
+        async with _client(w, m.cert, m.key) as c:  # ... and changed at run time
+            url = f"{w.sf2900.base_url}/sf2900/settings"
+            bad = await c.post(url, json={"callback_delay": -1})
+            assert bad.status_code == 400
+            ok = (await c.post(url, json={"callback_delay": 0.8})).json()
+            assert ok["ok"] and ok["callback_delay"] == 0.8
         start = time.monotonic()
         await w.deliver()
         assert w.store.applied == []  # not yet: the receipt comes later
@@ -230,7 +238,7 @@ def test_callback_delay_is_honoured(tmp_path):
         assert len(w.store.applied) == 1
         assert time.monotonic() - start >= 0.8
 
-    run(tmp_path, body, callback_delay=0.8)
+    run(tmp_path, body, callback_delay=0.3)
 
 
 @pytest.mark.expect_log("postfordeler.gateway.receipts", "could not be stored")

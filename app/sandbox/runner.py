@@ -255,6 +255,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "sf2900_received": sf2900.tls_received_url,
         "sf2900_faults": sf2900.faults_url,
         "sf2900_callback": f"{gateway.base_url}{CALLBACK_PATH}",
+        "sf2900_settings": f"{sf2900.tls_base_url}/sf2900/settings",
         "serviceplatformen_cert": str(certs.serviceplatformen.cert),
         "dubu": dubu.base_url,
         **sftp_sts.endpoints,

@@ -9,7 +9,8 @@ the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
 - `GET  {base}/sf2900/received`                       JSON list of every recorded DistributionObject
 - `GET  {base}/sf2900/received/{transaction_id}`      one of them (404 if unknown)
 - `GET|POST {base}/sf2900/faults` (alias `_faults`)   fault plan, see app/sandbox/faults.py
-- `GET  {base}/sf2900/health`, `GET {base}/sf2900/callbacks` (the business receipts sent back)
+- `GET  {base}/sf2900/health`, `GET {base}/sf2900/callbacks` (the business receipts sent back),
+  `GET|POST {base}/sf2900/settings` (`{"callback_delay": S}`: the receipt's delay, at run time)
 (the inspect/fault routes also answer under `{base}/sf2900/DistributionService/...`).
 `start_tls_listener()` serves the same app on HTTPS too (`tls_base_url`): SOAP there needs a
 client certificate, the inspection routes do not.
@@ -575,6 +576,8 @@ class Sf2900Service(LoopbackService):
                 app.router.add_post(f"{base}/{name}", self._handle_post_faults)
         app.router.add_get(f"{PREFIX}/health", self._handle_health)
         app.router.add_get(f"{PREFIX}/callbacks", self._handle_callbacks)
+        app.router.add_get(f"{PREFIX}/settings", self._handle_get_settings)
+        app.router.add_post(f"{PREFIX}/settings", self._handle_post_settings)
         app.router.add_get(f"{PREFIX}/files/{{path:.+}}", self._handle_file)
         return app
 
@@ -620,6 +623,24 @@ class Sf2900Service(LoopbackService):
         return web.json_response(
             {"ok": True, "service": "sf2900", "received": len(self._order), "calls": self.calls}
         )
+
+    def settings_json(self) -> dict[str, Any]:
+        return {"callback_delay": self.callback_delay, "callback_url": self.callback_url}
+
+    async def _handle_get_settings(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.settings_json())
+
+    async def _handle_post_settings(self, request: web.Request) -> web.StreamResponse:
+        """`{"callback_delay": S}`: change the business receipt's delay while running."""
+        try:
+            payload = await request.json()
+            delay = float(payload["callback_delay"])
+            if not 0.0 <= delay <= 86400.0:
+                raise ValueError("callback_delay skal være 0-86400 sekunder")
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        self.callback_delay = delay
+        return web.json_response({"ok": True, **self.settings_json()})
 
     async def _handle_callbacks(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.callbacks, dumps=_dumps)
