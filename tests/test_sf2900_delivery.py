@@ -301,7 +301,10 @@ def test_authority_context_mode_without_a_token(tmp_path):
         settings = p.settings(auth="authority", sts=None)
         async with Sf2900Delivery(settings) as delivery:
             assert delivery.sts is None
-            remote = await upload_all(delivery, decision_id)
+            local = tmp_path / "brev.pdf"  # an upload from a local file (PartUpload.path)
+            local.write_bytes(FILES[0][2])
+            part = PartUpload(decision_id, 0, "brev.pdf", "application/pdf", path=local)
+            remote = [delivery.remote_file(part, await delivery.upload(part))]
             parts = document_parts(
                 Journalise(CASE.id, CASE.number),
                 decision_id=decision_id,
@@ -316,6 +319,7 @@ def test_authority_context_mode_without_a_token(tmp_path):
         assert p.sf2900.token_calls == 0 and p.sftp_sts.sts.issued == 0
         (rec,) = p.sf2900.received()
         assert rec["MunicipalityCVR"] == CVR
+        assert rec["sftp_file_sha256"] == hashlib.sha256(FILES[0][2]).hexdigest()
 
     run(tmp_path, body, require_token=False)
 

@@ -30,11 +30,9 @@ name is harmless (same bytes: `already_present`), a repeated send answers DUPLIK
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,17 +198,8 @@ class Sf2900Delivery:
     async def upload(self, part: PartUpload) -> UploadedFile:
         """Upload one file (atomic, idempotent by name; see app/dubu/sftp_upload.py)."""
         name = self.remote_name(part.decision_id, part.file_index, part.file_name, part.mime)
-        if part.path is not None:
-            return await upload_document(self.settings.sftp, part.path, name)
-        assert part.content is not None
-        content = part.content
-        fd, tmp = await asyncio.to_thread(tempfile.mkstemp, prefix="pf-sftp-", suffix=".part")
-        try:
-            await asyncio.to_thread(_write_close, fd, content)
-            return await upload_document(self.settings.sftp, Path(tmp), name)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        source: Path | bytes = part.path if part.path is not None else part.content or b""
+        return await upload_document(self.settings.sftp, source, name)
 
     @staticmethod
     def remote_file(part: PartUpload, uploaded: UploadedFile) -> RemoteFile:
@@ -260,8 +249,3 @@ class Sf2900Delivery:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-def _write_close(fd: int, content: bytes) -> None:
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)

@@ -198,8 +198,11 @@ async def _existing(
     )
 
 
-async def _upload(config: SftpConfig, local: Path, remote_name: str) -> UploadedFile:
-    size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
+async def _upload(config: SftpConfig, local: Path | bytes, remote_name: str) -> UploadedFile:
+    if isinstance(local, bytes):
+        size, sha256 = len(local), hashlib.sha256(local).hexdigest()
+    else:
+        size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
     try:
         key = await asyncio.to_thread(
             asyncssh.read_private_key, str(config.private_key), config.passphrase
@@ -235,7 +238,12 @@ async def _upload(config: SftpConfig, local: Path, remote_name: str) -> Uploaded
             return found
         temp = part_name(final, uuid.uuid4().hex[:12])
         try:
-            await sftp.put(str(local), temp)
+            if isinstance(local, bytes):  # from memory: the letter never lands on local disk
+                async with sftp.open(temp, "wb") as fh:
+                    for start in range(0, len(local), CHUNK):
+                        await fh.write(local[start : start + CHUNK])
+            else:
+                await sftp.put(str(local), temp)
             if (await sftp.stat(temp)).size != size:
                 raise SftpUploadError(
                     "connection", "upload til SFTP blev afbrudt (forkert størrelse)", transient=True
@@ -255,8 +263,11 @@ async def _upload(config: SftpConfig, local: Path, remote_name: str) -> Uploaded
     return UploadedFile(remote_name, final, size, sha256)
 
 
-async def upload_document(config: SftpConfig, local: Path, remote_name: str) -> UploadedFile:
-    """Upload `local` as `remote_name` into `config.remote_dir`, atomically and idempotently.
+async def upload_document(
+    config: SftpConfig, local: Path | bytes, remote_name: str
+) -> UploadedFile:
+    """Upload `local` (a file, or the bytes themselves) as `remote_name` into
+    `config.remote_dir`, atomically and idempotently.
 
     Raises SftpUploadError (see the module docstring); never leaves `remote_name` half-written.
     """
@@ -271,7 +282,9 @@ async def upload_document(config: SftpConfig, local: Path, remote_name: str) -> 
         )
     try:
         async with asyncio.timeout(config.timeout):
-            return await _upload(config, Path(local), remote_name)
+            return await _upload(
+                config, local if isinstance(local, bytes) else Path(local), remote_name
+            )
     except SftpUploadError:
         raise
     except TimeoutError:
