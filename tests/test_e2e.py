@@ -176,7 +176,7 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     assert r.returncode == 0, r.stderr
     assert last_json(r.stdout)["done"] == 2
 
-    received = httpx.get(ep["sf2900_received"]).json()
+    received = httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"])).json()
     assert len(received) == 2
     by_msg = {rec["DigitalPostMeddelelsesID"].lower(): rec for rec in received}
     doc_a, doc_b = by_msg[uuid_a.lower()], by_msg[uuid_b.lower()]
@@ -194,7 +194,7 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     # 4. exactly once: another round sends nothing, the sandbox still holds two objects
     r = cli(client_dir, *outbox_args)
     assert r.returncode == 0 and last_json(r.stdout)["done"] == 0
-    assert len(httpx.get(ep["sf2900_received"]).json()) == 2
+    assert len(httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"])).json()) == 2
 
     # 5. the outcomes were recorded on the gateway mailbox
     async def outcomes() -> tuple[str | None, str | None]:
@@ -277,7 +277,7 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
             break
         assert time.monotonic() < deadline, "outbox did not converge"
         time.sleep(1)
-    received = httpx.get(ep["sf2900_received"]).json()
+    received = httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"])).json()
     assert [rec["SagForslag"] for rec in received] == [
         case_a["id"]
     ]  # once, despite the lost receipt
@@ -296,4 +296,4 @@ def test_outbox_converges_through_sf2900_faults_and_does_not_retry_afvist(tmp_pa
     calls = afsend_calls()
     r = cli(client_dir, *outbox_args)
     assert last_json(r.stdout)["done"] == 0 and afsend_calls() == calls
-    assert len(httpx.get(ep["sf2900_received"]).json()) == 1
+    assert len(httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"])).json()) == 1

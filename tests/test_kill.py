@@ -37,7 +37,7 @@ import pytest
 
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
 from app.sf1606 import postmodtag as pm
-from app.sf1606.tls import pem_client_context
+from app.sf1606.tls import pem_client_context, trust_context
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -475,7 +475,9 @@ def run_kill_outbox(
             counts = cache.outbox_counts()
             if counts["open"] == 0 and counts["unrecorded"] == 0:
                 break
-        received = httpx.get(ep["sf2900_received"], timeout=30).json()
+        received = httpx.get(
+            ep["sf2900_received"], timeout=30, verify=trust_context(ep["tls_ca"])
+        ).json()
         rows = cache.outbox_entries()
         gateway = _gateway_outcomes(ep, sandbox.secret, cache, rows)
         items = {r.item_id: cache.item(r.item_id) for r in rows}

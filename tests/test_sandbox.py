@@ -78,7 +78,9 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
         wsdl = httpx.get(ep["mailbox_wsdl"], verify=trust_context(ep["tls_ca"])).text
         assert wsdl.count("definitions") >= 1 and f'location="{ep["mailbox"]}"' in wsdl
         assert httpx.get(ep["sf2900_wsdl"]).status_code == 200
-        assert httpx.get(ep["sf2900_received"]).json() == []
+        # the SF2900 inspection endpoint: HTTPS with the sandbox CA, no client certificate
+        received = httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"]))
+        assert ep["sf2900_received"].startswith("https://") and received.json() == []
         assert httpx.get(f"{ep['dubu']}/health").json()["ok"] is True
         # the demo secret went to the (test) keyring the child process shares with us
         assert keyring.get_password("postfordeler", f"gateway:{DEMO_USER}")

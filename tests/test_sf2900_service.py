@@ -193,7 +193,9 @@ def test_zeep_afsend_dokument_is_recorded_with_files_and_state():
         resp = await z.afsend(
             dokument(tid, files=files, fremdrift=("Modtaget", "Fordelt"), bruger=bruger)
         )
-        assert resp.ForretningsKvittering.ForretningsValideringsKode == "ACCEPTERET"
+        assert (
+            resp.ForretningsKvittering.ForretningsValideringsKode == "MODTAGET"
+        )  # technical receipt
         assert resp.DistributionContext.AnvenderTransaktionsID == tid
         assert resp.DistributionContext.DistributionTransktionsID
         async with httpx.AsyncClient() as http:
@@ -257,7 +259,9 @@ def test_journalpost_records_note():
 
     async def body(service: Sf2900Service, z: Zeep):
         resp = await z.afsend(journalpost(tid, "Telefonnotat", "Mor ringede om mødet."))
-        assert resp.ForretningsKvittering.ForretningsValideringsKode == "ACCEPTERET"
+        assert (
+            resp.ForretningsKvittering.ForretningsValideringsKode == "MODTAGET"
+        )  # technical receipt
         return service.get(tid)
 
     rec = run(body)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
 
 from app.dubu.sts_client import (
@@ -33,8 +33,9 @@ from app.dubu.sts_client import (
     q,
     verify_assertion,
 )
-from app.sandbox.sts import DEFAULT_ISSUER, SandboxSts, StsServerConfig, registered_certificates
-from app.sandbox.sts_pki import Issued, StsPki, generate_ca, issue_certificate, write_sts_pki
+from app.sandbox.certs import SandboxCertificates, TestCa, write_private_key
+from app.sandbox.sftp_sts import sts_server_config
+from app.sandbox.sts import DEFAULT_ISSUER, SandboxSts, StsServerConfig
 
 CVR = "29189846"
 
@@ -75,15 +76,16 @@ def _cert(path: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
-def _client_ctx(pki: StsPki, cert: Path, key: Path) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(pki.ca_cert))
+def _client_ctx(pki: SandboxCertificates, cert: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(pki.ca))
     ctx.load_cert_chain(str(cert), str(key))
     return ctx
 
 
 @pytest.fixture
-def pki(tmp_path) -> StsPki:
-    return write_sts_pki(tmp_path / "pki", CVR)
+def pki(tmp_path) -> SandboxCertificates:
+    """The sandbox's one test CA (app/sandbox/certs.py), as the runner uses it."""
+    return SandboxCertificates.ensure(tmp_path / "pki", municipality_cvr=CVR)
 
 
 @pytest.fixture
@@ -93,18 +95,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def sts_thread(pki, clock):
-    server = StsThread(
-        StsServerConfig(
-            tls_cert=pki.tls_cert,
-            tls_key=pki.tls_key,
-            client_ca=pki.ca_cert,
-            signing_cert=pki.signing_cert,
-            signing_key=pki.signing_key,
-            registered=registered_certificates([_cert(pki.foces_cert)]),
-            lifetime=timedelta(minutes=10),
-        ),
-        clock,
-    )
+    config = sts_server_config(pki)
+    config.lifetime = timedelta(minutes=10)
+    server = StsThread(config, clock)
     yield server
     server.stop()
 
@@ -114,13 +107,13 @@ def sts(sts_thread) -> SandboxSts:
     return sts_thread.sts
 
 
-def _client(pki: StsPki, sts: SandboxSts, clock: Clock, **kw) -> StsClient:
-    cert = kw.pop("cert", pki.foces_cert)
-    key = kw.pop("key", pki.foces_key)
+def _client(pki: SandboxCertificates, sts: SandboxSts, clock: Clock, **kw) -> StsClient:
+    cert = kw.pop("cert", pki.municipality.cert)
+    key = kw.pop("key", pki.municipality.key)
     ctx = kw.pop("ctx", None) or _client_ctx(pki, cert, key)
     config = StsConfig(
         url=sts.url,
-        signing_certificate=pki.signing_cert.read_bytes(),
+        signing_certificate=pki.sts_signing.cert.read_bytes(),
         cvr=kw.pop("cvr", CVR),
         issuer=DEFAULT_ISSUER,
         renew_margin=kw.pop("renew_margin", timedelta(minutes=1)),
@@ -154,17 +147,18 @@ def test_token_issued_and_its_signature_verifies(pki, sts, clock):
     token = client.token_blocking()
     assert token.cvr == CVR and token.audience == SF2900_ENTITY_ID
     assert token.issuer == DEFAULT_ISSUER
-    assert "Postfordeler FOCES test" in token.subject
+    assert f"CN=Kommune {CVR} (FOCES" in token.subject and f"CVR:{CVR}-" in token.subject
     assert token.not_on_or_after - token.not_before == timedelta(minutes=10)
     root = etree.fromstring(token.assertion)
     assert root.tag == q(NS_SAML, "Assertion")
     sig_alg = root.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureMethod")
     assert sig_alg is not None
-    assert sig_alg.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    # the sandbox CA's keys are EC: ECDSA-SHA256 (an RSA signing key gives RSA-SHA256, below)
+    assert sig_alg.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
     # The stored assertion still verifies on its own (it is forwarded to SF2900 unchanged) ...
     again = verify_assertion(
         token.assertion,
-        pki.signing_cert.read_bytes(),
+        pki.sts_signing.cert.read_bytes(),
         audience=SF2900_ENTITY_ID,
         issuer=DEFAULT_ISSUER,
         now=clock(),
@@ -174,7 +168,7 @@ def test_token_issued_and_its_signature_verifies(pki, sts, clock):
     with pytest.raises(StsError) as err:
         verify_assertion(
             token.assertion,
-            pki.tls_cert.read_bytes(),
+            pki.server.cert.read_bytes(),
             audience=SF2900_ENTITY_ID,
             issuer=None,
             now=clock(),
@@ -183,7 +177,7 @@ def test_token_issued_and_its_signature_verifies(pki, sts, clock):
     with pytest.raises(StsError) as err:
         verify_assertion(
             token.assertion,
-            pki.signing_cert.read_bytes(),
+            pki.sts_signing.cert.read_bytes(),
             audience="http://other.service",
             issuer=None,
             now=clock(),
@@ -192,11 +186,15 @@ def test_token_issued_and_its_signature_verifies(pki, sts, clock):
 
 
 def test_certificate_from_another_ca_refused(pki, sts, clock, tmp_path):
-    other = generate_ca("Fremmed CA")
-    cert, key = issue_certificate(
-        other, "Postfordeler FOCES test", serial_number=f"CVR:{CVR}-FID:x", client=True
-    ).write(tmp_path / "other", "foces")
-    client = _client(pki, sts, clock, cert=cert, key=key)
+    (tmp_path / "other").mkdir()
+    other = TestCa.create("Fremmed CA").issue_files(
+        tmp_path / "other",
+        "foces",
+        f"Kommune {CVR} (FOCES)",
+        serial=f"CVR:{CVR}-FID:x",
+        client=True,
+    )
+    client = _client(pki, sts, clock, cert=other.cert, key=other.key)
     with pytest.raises(StsError) as err:
         client.token_blocking()
     # TLS 1.3: the refusal shows as an alert or as a connection closed without an answer.
@@ -205,13 +203,11 @@ def test_certificate_from_another_ca_refused(pki, sts, clock, tmp_path):
 
 
 def test_unknown_subject_from_the_same_ca_refused(pki, sts, clock, tmp_path):
-    ca_key = load_pem_private_key(pki.ca_cert.with_suffix(".key").read_bytes(), None)
-    assert isinstance(ca_key, rsa.RSAPrivateKey)
-    ca = Issued(_cert(pki.ca_cert), ca_key)
-    cert, key = issue_certificate(
-        ca, "Et andet system", serial_number="CVR:11111111-FID:y", client=True
-    ).write(tmp_path / "stranger", "cert")
-    client = _client(pki, sts, clock, cert=cert, key=key, cvr=None)
+    (tmp_path / "stranger").mkdir()
+    stranger = pki.issuer().issue_files(
+        tmp_path / "stranger", "cert", "Et andet system", serial="CVR:11111111-FID:y", client=True
+    )
+    client = _client(pki, sts, clock, cert=stranger.cert, key=stranger.key, cvr=None)
     with pytest.raises(StsError) as err:
         client.token_blocking()
     assert err.value.reason == "refused" and not err.value.transient
@@ -291,8 +287,8 @@ def test_sts_down_is_a_transient_error(pki, sts_thread, clock):
     url = sts.url
     asyncio.run_coroutine_threadsafe(sts.stop(), sts_thread.loop).result(10)
     client2 = StsClient(
-        StsConfig(url=url, signing_certificate=pki.signing_cert.read_bytes(), timeout=3.0),
-        _client_ctx(pki, pki.foces_cert, pki.foces_key),
+        StsConfig(url=url, signing_certificate=pki.sts_signing.cert.read_bytes(), timeout=3.0),
+        _client_ctx(pki, pki.municipality.cert, pki.municipality.key),
         clock=clock,
     )
     for c in (client, client2):
@@ -327,3 +323,44 @@ def test_slow_sts_times_out_within_the_bound(pki, sts, clock):
         client.token_blocking()
     assert err.value.reason == "timeout" and err.value.transient
     assert time.monotonic() - start < 2.5
+
+
+def test_an_rsa_signing_key_signs_rsa_sha256(pki, clock, tmp_path):
+    """Serviceplatformen's STS signs with RSA: the sandbox STS does too when its signing key is
+    RSA, and the client verifies it against the pinned certificate."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = pki.issuer()
+    now = datetime.now(UTC)
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "STS RSA-signering")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(ca.key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "rsa.pem", tmp_path / "rsa-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private_key(key_file, key)  # type: ignore[arg-type]
+    config = sts_server_config(pki)
+    config.signing_cert, config.signing_key = cert_file, key_file
+    server = StsThread(config, clock)
+    try:
+        client = StsClient(
+            StsConfig(url=server.sts.url, signing_certificate=cert_file.read_bytes(), cvr=CVR),
+            _client_ctx(pki, pki.municipality.cert, pki.municipality.key),
+            clock=clock,
+        )
+        token = client.token_blocking()
+        client.close()
+        alg = etree.fromstring(token.assertion).find(
+            ".//{http://www.w3.org/2000/09/xmldsig#}SignatureMethod"
+        )
+        assert alg is not None
+        assert alg.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+        assert token.cvr == CVR
+    finally:
+        server.stop()

@@ -662,7 +662,8 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         await until(
             lambda: cache.outbox_entries(item_id=item_id)[0].status == "delivered", 30, "delivery"
         )
-        received = (await asyncio.to_thread(httpx.get, received_url, timeout=5)).json()
+        ca = trust_context(runtime.services.endpoints["tls_ca"])  # the inspection URL is HTTPS
+        received = (await asyncio.to_thread(httpx.get, received_url, timeout=5, verify=ca)).json()
         records = [r for r in received if r["transaction_id"] == entry.transaction_id]
         assert len(records) == 1
         assert records[0]["SagForslag"] == case_id and records[0]["ObjektType"] == "DOKUMENT"
@@ -824,7 +825,8 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         statuses = [cache.outbox_entries(item_id=i)[-1].status for i in decided]
         assert statuses == ["delivered"] * 6, statuses
         url = svc.endpoints["sf2900_received"]
-        received = (await asyncio.to_thread(httpx.get, url, timeout=5)).json()
+        ca = trust_context(svc.endpoints["tls_ca"])  # the inspection URL is HTTPS
+        received = (await asyncio.to_thread(httpx.get, url, timeout=5, verify=ca)).json()
         notes = [r for r in received if r["ObjektType"] == "JOURNALPOST"]
         assert [n["journal_note"]["title"] for n in notes] == ["Telefonnotat"]
         assert notes[0]["journal_note"]["text"] == "Mor ringede og bekræftede mødet."

@@ -1,30 +1,42 @@
 """SF2900 Fordelingskomponenten client: deliver documents and journal notes towards DUBU.
 
-Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDL shipped in
-`resources/sf2900/wsdl/context/DistributionService.wsdl`. `FordelingsobjektAfsend` carries a
-`DistributionObject`:
+Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDLs shipped in
+`resources/sf2900/wsdl/{token,context}/DistributionService.wsdl`. `FordelingsobjektAfsend`
+carries one `DistributionObject`: a DOKUMENT (`DistributionDokument`: ID, KLEEmneForslag,
+SagForslag, a Registrering with title, Brevdato, Retning Indgaaende, the sender as PrimaerPart,
+the file as a Variant, `Tilstand/Fremdrift`, `BrugerRef`) or a JOURNALPOST
+(`DistributionJournalPost` with `JournalnotatAttributter{Titel, Notat}`).
 
-* DOKUMENT (`DistributionDokument`): ID, KLEEmneForslag (the case's KLE), SagForslag (case UUID),
-  a Registrering with title (the message label), Brevdato (the MeMo created date), Retning
-  Indgaaende, ImportTidspunkt (the gateway's receipt time — journaliseringspligt), the sender as
-  PrimaerPart, every file of the message as a Variant (safe file name, MIME type, size; the
-  bytes inline as base64 in `DelAttributter/Indhold`, since the SFTP leg is not available on a
-  desktop PC) and `Tilstand/Fremdrift` + `BrugerRef`.
-* JOURNALPOST (`DistributionJournalPost`) with `JournalnotatAttributter{Titel, Notat}`.
+**SF2900 as published** (v2.4; what the gateway uses through `Sf2900Delivery` in
+app/dubu/sf2900_delivery.py): the file is first uploaded to Serviceplatformen's SFTP
+(app/dubu/sftp_upload.py) and the DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, one file per
+DOKUMENT, no `Indhold`); a letter with several files is several DOKUMENTs (`document_parts`,
+one AnvenderTransaktionsID per part: `part_transaction_id`); Notat is Base64;
+DigitalPostMeddelelsesID / DistributionTransaktionsID are never sent; VariantType is the file's
+format; no ImportTidspunkt; Fremdrift "Endeligt". Security: a SAML token from the STS in the
+WS-Security header (`auth="sts"`, default) or AuthorityContext + certificate
+(`auth="authority"`). The synchronous answer is the technical receipt (MODTAGET + the
+`DistributionTransaktionsID`); the business receipt arrives at the gateway's callback
+(app/gateway/receipts.py).
+
+**Legacy form** (`Sf2900Client(published=False)`, the default, and `Sf2900Document.for_decision`
+with `DocumentFile`s): every file inline as base64 in `DelAttributter/Indhold`, the message UUID
+as DigitalPostMeddelelsesID, ImportTidspunkt, plain Notat — kept byte-for-byte only while the
+desktop outbox still calls SF2900 itself (tests/test_sf2900_wire.py); it goes when the client
+delivers through the gateway.
 
 A request is built from ONE value: `Sf2900Document` (a DOKUMENT) or `Sf2900JournalNote` (a
 JOURNALPOST), frozen and checked when made; `for_decision` builds it from a typed decision
-(`app.decisions`), the received letter's header (`LetterHeader`), its files (`DocumentFile`) and
-the DUBU case. `Sf2900Client.send(value)` sends either.
+(`app.decisions`), the received letter's header (`LetterHeader`), its files and the DUBU case.
 
-`DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key (the outbox entry's
-transaction id). Receipts: a `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in
-the envelope) and a `ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST /
-FEJLET = business rejection). An ADVARSEL with FejlKode "DUPLIKAT" means "already received":
-success. Mapping: `Sf2900Result` / `Sf2900Rejected` (do not retry) / `Sf2900Unavailable` (retry).
+`DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key. Receipts: a
+`TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in the envelope) and a
+`ForretningsKvittering` (MODTAGET / AFLEVERET / ACCEPTERET = success, AFVIST / FEJLET = business
+rejection). An ADVARSEL with FejlKode "DUPLIKAT" means "already received": success. Mapping:
+`Sf2900Result` / `Sf2900Rejected` (do not retry) / `Sf2900Unavailable` (retry).
 
 This module never logs file content, CPR numbers or note text, and never retries by itself
-(the outbox worker owns retry policy).
+(the caller's outbox owns retry policy).
 """
 
 from __future__ import annotations
@@ -36,8 +48,8 @@ import logging
 import re
 import ssl
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -47,6 +59,7 @@ from lxml import etree
 
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
+from app.dubu.sftp_names import file_extension
 from app.resources import resource
 
 log = logging.getLogger("postfordeler.sf2900")
@@ -79,9 +92,13 @@ class Sf2900Result:
     reasons: tuple[str, ...] = ()
     transport: str = "OK"  # TransportValideringsKode
     transaction_id: str = ""
+    # DistributionTransaktionsID that Serviceplatformen gave the object (None on a DUPLIKAT
+    # answer: the business receipt brings it again).
+    distribution_transaktions_id: str | None = None
+    kvitteringstype: str | None = None  # "Teknisk" (the synchronous answer) / "Forretning"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "ok": self.ok,
             "duplicate": self.duplicate,
             "status": self.status,
@@ -89,6 +106,9 @@ class Sf2900Result:
             "transport": self.transport,
             "transaction_id": self.transaction_id,
         }
+        if self.distribution_transaktions_id is not None:
+            out["distribution_transaktions_id"] = self.distribution_transaktions_id
+        return out
 
 
 class Sf2900Error(Exception):
@@ -107,7 +127,12 @@ class Sf2900Rejected(Sf2900Error):
 
 class Sf2900Unavailable(Sf2900Error):
     """Transport trouble (network, HTTP 5xx, timeout, SOAP fault, TransportKvittering FEJL):
-    retry later with the same AnvenderTransaktionsID."""
+    retry later with the same AnvenderTransaktionsID. `codes`: the FejlKode values of a
+    TransportKvittering FEJL (e.g. "SP-TOKEN", "SP-SFTP-FIL"), empty otherwise."""
+
+    def __init__(self, message: str, *, codes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.codes = tuple(codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +147,26 @@ class DocumentFile:
     @property
     def size(self) -> int:
         return len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    """One file of a published DOKUMENT: already uploaded to Serviceplatformen's SFTP as
+    `remote_name` (that goes into `DokumentFilNavn`); no bytes travel in the SOAP call.
+    `name` is the letter's own (safe) file name, shown to the caseworker (`DelTekst`)."""
+
+    remote_name: str
+    name: str
+    mime: str
+    size: int
+    sha256: str | None = None
+    role: str = "main"  # main / additional / technical (MeMo document role)
+
+    def __post_init__(self) -> None:
+        if not self.remote_name or "/" in self.remote_name:
+            raise ValueError(f"ugyldigt filnavn på SFTP-serveren {self.remote_name!r}")
+        if self.size < 0:
+            raise ValueError("filstørrelsen kan ikke være negativ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +203,8 @@ def _check_kle(kle: str) -> None:
         raise ValueError(f"KLE-emne skal have formen NN.NN.NN, fik {kle!r}")
 
 
-def _check_uuid(value: str, what: str) -> None:
+def check_uuid(value: str, what: str) -> None:
+    """ValueError (Danish, naming `what`) unless `value` is a UUID."""
     try:
         uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
@@ -180,7 +226,7 @@ class Sf2900Document:
     kle: str
     title: str
     letter_date: date | datetime | None
-    files: tuple[DocumentFile, ...]
+    files: tuple[DocumentFile | RemoteFile, ...]
     received_at: datetime | None = None
     parties: tuple[Party, ...] = ()
     user: str | None = None  # OnBehalfOfUser
@@ -195,19 +241,29 @@ class Sf2900Document:
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(self.files))
         object.__setattr__(self, "parties", tuple(self.parties))
-        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        check_uuid(self.transaction_id, "AnvenderTransaktionsID")
         _check_kle(self.kle)
         if self.fremdrift not in FREMDRIFT:
             raise ValueError(f"ukendt Fremdrift {self.fremdrift!r}")
         if not self.files:
             raise ValueError("et dokument skal have mindst én fil")
-        if not all(isinstance(f, DocumentFile) for f in self.files):
-            raise ValueError("filerne skal være DocumentFile")
+        remote = [isinstance(f, RemoteFile) for f in self.files]
+        if not all(isinstance(f, (DocumentFile, RemoteFile)) for f in self.files):
+            raise ValueError("filerne skal være DocumentFile eller RemoteFile")
+        if any(remote) and len(self.files) != 1:
+            raise ValueError("et publiceret dokument har præcis én fil (SF2900 v2.4)")
+
+    @property
+    def published(self) -> bool:
+        """True for the published form: exactly one file, uploaded by SFTP (`RemoteFile`)."""
+        return len(self.files) == 1 and isinstance(self.files[0], RemoteFile)
 
     @property
     def file_name(self) -> str:
-        """DokumentFilNavn: the first (main) file."""
-        return self.files[0].name
+        """DokumentFilNavn: the uploaded file's remote name (published form); in the legacy
+        inline form the first file's own name."""
+        first = self.files[0]
+        return first.remote_name if isinstance(first, RemoteFile) else first.name
 
     @classmethod
     def for_decision(
@@ -217,7 +273,7 @@ class Sf2900Document:
         transaction_id: str,
         user: str | None,
         letter: LetterHeader,
-        files: Sequence[DocumentFile],
+        files: Sequence[DocumentFile | RemoteFile],
         case: CaseInfo | None,
     ) -> Sf2900Document:
         """The DOKUMENT a decision sends: journalise (on the case, Fremdrift "Modtaget"),
@@ -270,7 +326,7 @@ class Sf2900JournalNote:
     user_uuid: str | None = None  # BrugerRef
 
     def __post_init__(self) -> None:
-        _check_uuid(self.transaction_id, "AnvenderTransaktionsID")
+        check_uuid(self.transaction_id, "AnvenderTransaktionsID")
         _check_kle(self.kle)
         if not (self.note or "").strip():
             raise ValueError("et journalnotat skal have en tekst")
@@ -318,10 +374,112 @@ class Sf2900JournalNote:
         )
 
 
+def part_transaction_id(decision_id: str, part: int) -> str:
+    """AnvenderTransaktionsID of part `part` of a decision: part 0 is the decision's own UUID,
+    every other part `uuid5(decision_id, "part-<n>")` (stable across retries and nodes)."""
+    if part < 0:
+        raise ValueError("delnummeret skal være 0 eller større")
+    check_uuid(decision_id, "beslutningens UUID")
+    if part == 0:
+        return str(uuid.UUID(decision_id))
+    return str(uuid.uuid5(uuid.UUID(decision_id), f"part-{part}"))
+
+
+PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
+
+
+def part_title(title: str, index: int, count: int, file_name: str) -> str:
+    """The title of DOKUMENT `index` (0-based) of `count`: the letter's title alone for a
+    one-file letter, else "<title> (hoveddokument 1 af 3: <fil>)" / "<title> (bilag 2 af 3:
+    <fil>)", so a caseworker finds every file of the letter on the case."""
+    base = title or "(uden titel)"
+    if count <= 1:
+        return base[:256]
+    what = "hoveddokument" if index == 0 else "bilag"
+    suffix = f" ({what} {index + 1} af {count}: {file_name})"
+    return base[: max(0, 256 - len(suffix))] + suffix[:256]
+
+
+def document_parts(
+    decision: Journalise | Assign | Forward | JournalNote,
+    *,
+    decision_id: str,
+    user: str | None,
+    letter: LetterHeader,
+    files: Sequence[RemoteFile],
+    case: CaseInfo | None,
+) -> tuple[Sf2900Document | Sf2900JournalNote, ...]:
+    """Every SF2900 DistributionObject of a decision, in part order (published form).
+
+    SF2900 v2.4 carries one file per DOKUMENT (`DokumentFilNavn` 0:1), so a letter with N files
+    becomes N DOKUMENTs on the same SagForslag, KLE and routing: part n holds file n (`files`
+    in the letter's order, main document first), titled with `part_title`, AnvenderTransaktionsID
+    `part_transaction_id(decision_id, n)`. A journalise/assign decision's journal note follows as
+    one JOURNALPOST (the last part), referring to part 0's document. A journal note decided on
+    its own is part 0, a JOURNALPOST. `files` must be the uploaded files (`RemoteFile`)."""
+    if isinstance(decision, JournalNote):
+        if case is None:
+            raise ValueError("et journalnotat skal have en sag")
+        alone = Sf2900JournalNote.for_decision(
+            decision,
+            transaction_id=part_transaction_id(decision_id, 0),
+            user=user,
+            letter=letter,
+            case=case,
+        )
+        return (alone,)
+    if not files:
+        raise ValueError("et dokument skal have mindst én fil")
+    if not all(isinstance(f, RemoteFile) for f in files):
+        raise ValueError("filerne skal være uploadet (RemoteFile)")
+    out: list[Sf2900Document | Sf2900JournalNote] = []
+    count = len(files)
+    for n, f in enumerate(files):
+        doc = Sf2900Document.for_decision(
+            decision,
+            transaction_id=part_transaction_id(decision_id, n),
+            user=user,
+            letter=letter,
+            files=(f,),
+            case=case,
+        )
+        description = (
+            f"Indgående Digital Post, fil {n + 1} af {count}"
+            + (f" (meddelelse {letter.message_uuid})" if letter.message_uuid else "")
+            if count > 1
+            else "Indgående Digital Post"
+        )
+        out.append(
+            replace(
+                doc,
+                title=part_title(letter.title, n, count, f.name),
+                fremdrift=PUBLISHED_FREMDRIFT,
+                description=description,
+            )
+        )
+    note = None if isinstance(decision, Forward) else decision.note
+    if note is not None:
+        first = out[0]
+        assert isinstance(first, Sf2900Document)
+        jn = Sf2900JournalNote.for_document(note, first)
+        out.append(replace(jn, transaction_id=part_transaction_id(decision_id, count)))
+    return tuple(out)
+
+
 def derived_id(transaction_id: str, purpose: str) -> str:
     """A deterministic UUID for a sub-object of one outbox transaction (document ID, journal
     note transaction), so a retry after a crash sends exactly the same identifiers."""
     return str(uuid.uuid5(uuid.UUID(transaction_id), purpose))
+
+
+_VARIANT_TYPES = {"DOC": "Word", "DOCX": "Word", "HTM": "HTML", "HTML": "HTML", "TIF": "TIFF"}
+
+
+def variant_type_for(file_name: str, mime: str | None) -> str:
+    """VariantType of a file (spec 3.1.3.3.2: the variant's format, e.g. "Word", "HTML",
+    "PDF", "TIFF"): from the file's extension, else its MIME type."""
+    ext = file_extension(file_name, mime)
+    return _VARIANT_TYPES.get(ext, ext)
 
 
 def facet_from_case_number(case_number: str | None) -> str | None:
@@ -437,10 +595,22 @@ class Sf2900Client:
         routing_cvr: str | None = None,
         inline_files: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        published: bool = False,
+        authority_context: bool = True,
+        security_header: Callable[[], Awaitable[etree._Element]] | None = None,
     ) -> None:
         """`ssl_context`: client TLS (Serviceplatformen's FOCES/OCES client certificate, see
         `app.core.tls.client_ssl_context`) for the service calls and a remote WSDL; None keeps
-        httpx's default verification."""
+        httpx's default verification.
+
+        `published=True` speaks SF2900 v2.4 as published (what `Sf2900Delivery` uses): one
+        uploaded file per DOKUMENT (`RemoteFile`, `DokumentFilNavn` = its remote name, no
+        `Indhold`), no DigitalPostMeddelelsesID, Notat Base64, VariantType = the file format, no
+        ImportTidspunkt. The default (False) is the legacy desktop form (files inline) kept
+        byte-for-byte until the client outbox delivers through the gateway.
+        `authority_context=False` leaves AuthorityContext out (token mode: the SAML token names
+        the municipality); `security_header` makes the SOAP header block of each call (the
+        WS-Security header with the STS token)."""
         import zeep
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
@@ -449,7 +619,10 @@ class Sf2900Client:
         self.municipality_cvr = municipality_cvr
         self.routing_cvr = routing_cvr or municipality_cvr
         self.system_uuid = system_uuid
-        self.inline_files = inline_files
+        self.inline_files = inline_files and not published
+        self.published = published
+        self.authority_context = authority_context
+        self._security_header = security_header
         self.timeout = timeout
         wsdl_path = (
             Path(wsdl)
@@ -519,7 +692,8 @@ class Sf2900Client:
             "RoutingMyndighed": self.routing_cvr,
             "RoutingValg": routing,
         }
-        if message_uuid:
+        if message_uuid and not self.published:
+            # legacy only: Serviceplatformen fills DigitalPostMeddelelsesID (spec 3.1.3.3)
             ctx["DigitalPostMeddelelsesID"] = message_uuid
         if file_name:
             ctx["DokumentFilNavn"] = file_name
@@ -562,6 +736,8 @@ class Sf2900Client:
             )
         else:
             brevdato = letter_date or now.date()
+        if self.published and not doc.published:
+            raise ValueError("et publiceret dokument har præcis én uploadet fil (RemoteFile)")
         variants = []
         for i, f in enumerate(doc.files, start=1):
             part: dict[str, Any] = {
@@ -570,19 +746,19 @@ class Sf2900Client:
                 "Filstoerrelse": f.size,
                 "MimeType": f.mime,
             }
-            if self.inline_files:
+            if isinstance(f, DocumentFile) and self.inline_files:
                 part["Indhold"] = base64.b64encode(f.content).decode("ascii")
+            variant_type = (
+                variant_type_for(f.name, f.mime)
+                if isinstance(f, RemoteFile)
+                else {"main": "Produktion", "additional": "Bilag"}.get(f.role, "Teknisk")
+            )
             variants.append(
                 {
                     "Virkning": virk,
                     "Rolle": "Variant",
                     "Indeks": str(i),
-                    "VariantAttributter": {
-                        "VariantType": {"main": "Produktion", "additional": "Bilag"}.get(
-                            f.role, "Teknisk"
-                        ),
-                        "Arkivering": True,
-                    },
+                    "VariantAttributter": {"VariantType": variant_type, "Arkivering": True},
                     "DelAttributter": part,
                 }
             )
@@ -598,7 +774,8 @@ class Sf2900Client:
             "FraTidsPunkt": now,
             "LivscyklusKode": "Oprettet",
         }
-        if received_at is not None:
+        if received_at is not None and not self.published:
+            # legacy only: the spec uses ImportTidspunkt "kun ved import (Udeladt her)"
             registrering["ImportTidspunkt"] = received_at.astimezone(UTC)
         if caseworker_id:
             registrering["BrugerRef"] = (
@@ -655,7 +832,10 @@ class Sf2900Client:
         notat: dict[str, Any] = {}
         if title:
             notat["Titel"] = title[:256]
-        notat["Notat"] = jn.note
+        # Spec 3.1.3.3.1: Notat "skal base64 encodes, selv om type er String" (published form)
+        notat["Notat"] = (
+            base64.b64encode(jn.note.encode("utf-8")).decode("ascii") if self.published else jn.note
+        )
         jp["JournalnotatAttributter"] = notat
         registrering: dict[str, Any] = {"FraTidsPunkt": now, "LivscyklusKode": "Oprettet"}
         if user_uuid and _UUID_RE.match(user_uuid):
@@ -688,9 +868,11 @@ class Sf2900Client:
             context = self._context(
                 obj.transaction_id, obj.message_uuid, kle=obj.kle, facet=None, receiver_id=None
             )
+        out: dict[str, Any] = {"CallContext": self._call_context(obj.user, obj.transaction_id)}
+        if self.authority_context:
+            out["AuthorityContext"] = self._authority()
         return {
-            "CallContext": self._call_context(obj.user, obj.transaction_id),
-            "AuthorityContext": self._authority(),
+            **out,
             "anmodning": {
                 "DistributionContext": context,
                 "DistributionObject": distribution_object,
@@ -710,6 +892,8 @@ class Sf2900Client:
         from zeep.exceptions import Fault, TransportError, XMLSyntaxError
 
         _last_kvittering.set(None)
+        if self._security_header is not None:
+            kwargs = {**kwargs, "_soapheaders": [await self._security_header()]}
         try:
             reply = await asyncio.wait_for(
                 getattr(self._service, operation)(**kwargs), self.timeout
@@ -777,7 +961,8 @@ class Sf2900Client:
                 transaction_id=transaction_id,
             )
         raise Sf2900Unavailable(
-            "SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons)
+            "SF2900 afviste kaldet (TransportKvittering FEJL): " + "; ".join(reasons),
+            codes=[k for k, _ in fejl],
         )
 
     def _business_receipt(self, reply: Any, transaction_id: str) -> Sf2900Result:
@@ -793,6 +978,9 @@ class Sf2900Client:
             for x in ([fk.Begrundelse] if fk.Begrundelse else []) + [f"{k}: {t}" for k, t in fejl]
             if x
         )
+        ctx = getattr(reply, "DistributionContext", None)
+        dist_id = getattr(ctx, "DistributionTransktionsID", None) if ctx is not None else None
+        kind = getattr(fk, "Kvitteringstype", None)
         if code in SUCCESS_CODES:
             return Sf2900Result(
                 ok=True,
@@ -800,6 +988,8 @@ class Sf2900Client:
                 status=code,
                 reasons=reasons,
                 transaction_id=transaction_id,
+                distribution_transaktions_id=str(dist_id) if dist_id else None,
+                kvitteringstype=str(kind) if kind else None,
             )
         if any(k.upper() == "DUPLIKAT" for k, _ in fejl):
             return Sf2900Result(

@@ -35,7 +35,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import stat
 import uuid
 from dataclasses import dataclass
@@ -43,26 +42,17 @@ from pathlib import Path
 
 import asyncssh
 
+# The naming convention lives in app/dubu/sftp_names.py (no SSH library); re-exported here.
+from app.dubu.sftp_names import SFTP_USER_RE
+from app.dubu.sftp_names import document_file_uuid as document_file_uuid
+from app.dubu.sftp_names import file_extension as file_extension
+from app.dubu.sftp_names import sagsdokument_name as sagsdokument_name
+
 log = logging.getLogger("postfordeler.sftp")
 
 DEFAULT_REMOTE_DIR = "OUT"
 PART_SUFFIX = ".part"
 CHUNK = 1 << 20
-_NAMESPACE = uuid.UUID("6f1d3c1e-3a4b-5d8e-9f00-5f2900000001")  # uuid5 namespace for files
-_USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_EXT_RE = re.compile(r"^[A-Za-z0-9]{1,10}$")
-_MIME_EXT = {
-    "application/pdf": "PDF",
-    "text/plain": "TXT",
-    "text/html": "HTML",
-    "text/xml": "XML",
-    "application/xml": "XML",
-    "image/png": "PNG",
-    "image/jpeg": "JPG",
-    "image/tiff": "TIF",
-    "application/msword": "DOC",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
-}
 
 
 class SftpUploadError(Exception):
@@ -97,7 +87,7 @@ class SftpConfig:
     timeout: float = 300.0  # the whole operation: connect, compare, upload, rename
 
     def __post_init__(self) -> None:
-        if not _USER_RE.match(self.username):
+        if not SFTP_USER_RE.match(self.username):
             raise ValueError(f"ugyldigt SFTP-brugernavn {self.username!r}")
         if self.connect_timeout <= 0 or self.timeout <= 0:
             raise ValueError("SFTP-timeouts skal være positive")
@@ -118,37 +108,6 @@ class UploadedFile:
     size: int
     sha256: str
     already_present: bool = False
-
-
-def file_extension(filename: str | None, mime_type: str | None = None) -> str:
-    """The upper-case extension for the remote name: the original file's suffix when it is a
-    plain 1-10 character alphanumeric one, else one from the MIME type, else "BIN"."""
-    suffix = Path(filename or "").suffix.lstrip(".")
-    if _EXT_RE.match(suffix):
-        return suffix.upper()
-    if mime_type:
-        found = _MIME_EXT.get(mime_type.split(";")[0].strip().lower())
-        if found:
-            return found
-    return "BIN"
-
-
-def document_file_uuid(decision_id: uuid.UUID | str, index: int) -> uuid.UUID:
-    """A stable UUID for file number `index` of a decision: the same decision always gives the
-    same remote names, so a retry after a crash finds its own upload."""
-    if index < 0:
-        raise ValueError("filnummeret skal være 0 eller større")
-    return uuid.uuid5(_NAMESPACE, f"{uuid.UUID(str(decision_id))}/{index}")
-
-
-def sagsdokument_name(sftp_user: str, file_uuid: uuid.UUID | str, extension: str) -> str:
-    """`<SFTP user>_SAGSDOKUMENT_<UUID>.<EXT>` (SF2900 v2.4, 3.1.7.2)."""
-    if not _USER_RE.match(sftp_user):
-        raise ValueError(f"ugyldigt SFTP-brugernavn {sftp_user!r}")
-    ext = extension.lstrip(".")
-    if not _EXT_RE.match(ext):
-        raise ValueError(f"ugyldig filendelse {extension!r}")
-    return f"{sftp_user}_SAGSDOKUMENT_{uuid.UUID(str(file_uuid))}.{ext.upper()}"
 
 
 def part_name(remote_name: str, attempt: str) -> str:
@@ -239,8 +198,11 @@ async def _existing(
     )
 
 
-async def _upload(config: SftpConfig, local: Path, remote_name: str) -> UploadedFile:
-    size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
+async def _upload(config: SftpConfig, local: Path | bytes, remote_name: str) -> UploadedFile:
+    if isinstance(local, bytes):
+        size, sha256 = len(local), hashlib.sha256(local).hexdigest()
+    else:
+        size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
     try:
         key = await asyncio.to_thread(
             asyncssh.read_private_key, str(config.private_key), config.passphrase
@@ -276,7 +238,12 @@ async def _upload(config: SftpConfig, local: Path, remote_name: str) -> Uploaded
             return found
         temp = part_name(final, uuid.uuid4().hex[:12])
         try:
-            await sftp.put(str(local), temp)
+            if isinstance(local, bytes):  # from memory: the letter never lands on local disk
+                async with sftp.open(temp, "wb") as fh:
+                    for start in range(0, len(local), CHUNK):
+                        await fh.write(local[start : start + CHUNK])
+            else:
+                await sftp.put(str(local), temp)
             if (await sftp.stat(temp)).size != size:
                 raise SftpUploadError(
                     "connection", "upload til SFTP blev afbrudt (forkert størrelse)", transient=True
@@ -296,8 +263,11 @@ async def _upload(config: SftpConfig, local: Path, remote_name: str) -> Uploaded
     return UploadedFile(remote_name, final, size, sha256)
 
 
-async def upload_document(config: SftpConfig, local: Path, remote_name: str) -> UploadedFile:
-    """Upload `local` as `remote_name` into `config.remote_dir`, atomically and idempotently.
+async def upload_document(
+    config: SftpConfig, local: Path | bytes, remote_name: str
+) -> UploadedFile:
+    """Upload `local` (a file, or the bytes themselves) as `remote_name` into
+    `config.remote_dir`, atomically and idempotently.
 
     Raises SftpUploadError (see the module docstring); never leaves `remote_name` half-written.
     """
@@ -312,7 +282,9 @@ async def upload_document(config: SftpConfig, local: Path, remote_name: str) -> 
         )
     try:
         async with asyncio.timeout(config.timeout):
-            return await _upload(config, Path(local), remote_name)
+            return await _upload(
+                config, local if isinstance(local, bytes) else Path(local), remote_name
+            )
     except SftpUploadError:
         raise
     except TimeoutError:

@@ -24,8 +24,8 @@ simplest faithful choice where they are silent (write-down of those choices):
   `wst:RequestedSecurityToken/saml:Assertion`, `wsp:AppliesTo` and `wst:Lifetime`. A refusal is
   a SOAP 1.2 Fault whose Subcode is `wst:FailedAuthentication` (unknown certificate) or
   `wst:InvalidRequest`.
-- The assertion is verified before it is used: an enveloped XML signature (RSA-SHA256,
-  exclusive c14n, one reference to the assertion's own `ID`) checked against the STS's *pinned*
+- The assertion is verified before it is used: an enveloped XML signature (RSA-SHA256, or
+  ECDSA-SHA256 for an EC signing key, exclusive c14n, one reference to the assertion's own `ID`) checked against the STS's *pinned*
   signing certificate (never the certificate in KeyInfo); every value is read from the signed
   element only; Audience must be the requested entity id, the Issuer the configured one (if
   set), and `Conditions` NotBefore/NotOnOrAfter must hold now (with `clock_skew`).
@@ -41,6 +41,7 @@ material.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import ssl
 import threading
@@ -147,6 +148,9 @@ class SamlToken:
     cvr: str | None
     not_before: datetime
     not_on_or_after: datetime
+    # DER of the holder-of-key certificate in the SubjectConfirmation (the FOCES certificate
+    # the token was issued to), when the assertion names one
+    confirmation_cert: bytes | None = None
 
     def valid_at(self, now: datetime) -> bool:
         return self.not_before <= now < self.not_on_or_after
@@ -250,7 +254,11 @@ def verify_assertion(
                 require_x509=False,
                 location="./",
                 expect_references=1,
-                signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+                # RSA-SHA256 (Serviceplatformen's STS) or ECDSA-SHA256 (an EC signing key,
+                # e.g. the sandbox's test CA); the pinned certificate decides which verifies.
+                signature_methods=frozenset(
+                    {SignatureMethod.RSA_SHA256, SignatureMethod.ECDSA_SHA256}
+                ),
                 digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
             ),
         )
@@ -292,6 +300,19 @@ def verify_assertion(
     ):
         if attr.get("Name") == CVR_CLAIM:
             cvr = (attr.findtext("saml:AttributeValue", namespaces={"saml": NS_SAML}) or "").strip()
+    key_cert = signed.findtext(
+        "saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData/ds:KeyInfo/"
+        "ds:X509Data/ds:X509Certificate",
+        namespaces={"saml": NS_SAML, "ds": NS_DS},
+    )
+    try:
+        confirmation = (
+            base64.b64decode("".join(key_cert.split()), validate=True) if key_cert else None
+        )
+    except ValueError:
+        raise StsError(
+            "invalid", "STS-tokenets nøglecertifikat kan ikke læses", transient=False
+        ) from None
     return SamlToken(
         assertion=etree.tostring(root),
         assertion_id=str(root.get("ID")),
@@ -301,6 +322,7 @@ def verify_assertion(
         cvr=cvr or None,
         not_before=not_before,
         not_on_or_after=not_after,
+        confirmation_cert=confirmation,
     )
 
 
@@ -473,3 +495,34 @@ def _is_tls_error(exc: BaseException) -> bool:
         cur = cur.__cause__ or cur.__context__
         seen += 1
     return False
+
+
+NS_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SECURITY_HEADER_TTL = timedelta(minutes=5)
+
+
+def security_header(
+    token: SamlToken, now: datetime, *, ttl: timedelta = SECURITY_HEADER_TTL
+) -> etree._Element:
+    """The SOAP 1.1 `wsse:Security` header block of an SF2900 call in token mode: a
+    `wsu:Timestamp` (Created = now, Expires = now + ttl) and the STS's SAML assertion exactly as
+    issued (its signature intact), with soap:mustUnderstand="1"."""
+    sec = etree.Element(
+        q(NS_WSSE, "Security"),
+        nsmap={"wsse": NS_WSSE, "wsu": NS_WSU, "soap": NS_SOAP11},
+    )
+    sec.set(q(NS_SOAP11, "mustUnderstand"), "1")
+    stamp = etree.SubElement(sec, q(NS_WSU, "Timestamp"))
+    stamp.set(q(NS_WSU, "Id"), f"TS-{uuid.uuid4()}")
+    etree.SubElement(stamp, q(NS_WSU, "Created")).text = xml_datetime(now)
+    etree.SubElement(stamp, q(NS_WSU, "Expires")).text = xml_datetime(now + ttl)
+    sec.append(parse_xml(token.assertion))
+    return sec
+
+
+def token_from_header(header: etree._Element | None) -> bytes | None:
+    """The serialised `saml:Assertion` in a SOAP header's `wsse:Security`, else None."""
+    if header is None:
+        return None
+    found = header.find(f"{q(NS_WSSE, 'Security')}/{q(NS_SAML, 'Assertion')}")
+    return None if found is None else etree.tostring(found)

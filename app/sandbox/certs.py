@@ -7,7 +7,12 @@
 - `postkomponent.pem` / `postkomponent-key.pem`: the Postkomponent simulator's client
   certificate (Serviceplatformen's certificate towards EP_FS1; the gateway pins it);
 - `municipality.pem` / `municipality-key.pem` (+ `municipality.p12`, no passphrase): a
-  FOCES-like certificate of the municipality, for STS and SF2900 calls.
+  FOCES-like certificate of the municipality, for STS and SF2900 calls;
+- `serviceplatformen.pem` / `serviceplatformen-key.pem`: Serviceplatformen's client certificate
+  towards the sender's FordelingskvitteringModtag callback (SF2900 EP_AS2, 3.1.4.3: 2-way TLS;
+  the gateway pins it by subject and fingerprint);
+- `sts-signing.pem` / `sts-signing-key.pem`: the key the sandbox STS signs SAML assertions with
+  (what the gateway's STS client and the SF2900 sandbox pin).
 
 Private keys are written with mode 0600. ECDSA P-256 keeps generation fast. Test material
 only: nothing here is ever trusted outside the sandbox.
@@ -32,6 +37,8 @@ from app.sf1606.tls import CertPin, PeerCertificate
 
 CA_NAME = "Postfordeler Sandbox Test-CA"
 POSTKOMPONENT_NAME = "Serviceplatformen Postkomponent (sandkasse)"
+SERVICEPLATFORMEN_NAME = "Serviceplatformen Fordelingskomponent (sandkasse)"
+STS_SIGNING_NAME = "Serviceplatformen STS signering (sandkasse)"
 VALID_DAYS = 825
 RENEW_BEFORE = dt.timedelta(days=7)
 
@@ -167,11 +174,12 @@ class TestCa:
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
             )
         )
+        if usages:  # an empty ExtendedKeyUsage is invalid DER (a signing-only certificate)
+            builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         if server_names:
             alt: list[x509.GeneralName] = []
             for name in server_names:
@@ -213,6 +221,8 @@ class SandboxCertificates:
     postkomponent: IssuedCertificate
     municipality: IssuedCertificate
     municipality_p12: Path
+    serviceplatformen: IssuedCertificate
+    sts_signing: IssuedCertificate
 
     @classmethod
     def paths(cls, folder: Path) -> SandboxCertificates:
@@ -227,6 +237,12 @@ class SandboxCertificates:
                 folder / "municipality.pem", folder / "municipality-key.pem"
             ),
             municipality_p12=folder / "municipality.p12",
+            serviceplatformen=IssuedCertificate(
+                folder / "serviceplatformen.pem", folder / "serviceplatformen-key.pem"
+            ),
+            sts_signing=IssuedCertificate(
+                folder / "sts-signing.pem", folder / "sts-signing-key.pem"
+            ),
         )
 
     @classmethod
@@ -242,6 +258,8 @@ class SandboxCertificates:
         ca.save(certs.ca, folder / "ca-key.pem")
         ca.issue_files(folder, "server", "localhost", server_names=("127.0.0.1", "localhost"))
         ca.issue_files(folder, "postkomponent", POSTKOMPONENT_NAME, client=True)
+        ca.issue_files(folder, "serviceplatformen", SERVICEPLATFORMEN_NAME, client=True)
+        ca.issue_files(folder, "sts-signing", STS_SIGNING_NAME)
         ca.issue_files(
             folder,
             "municipality",
@@ -272,12 +290,23 @@ class SandboxCertificates:
             self.municipality.cert,
             self.municipality.key,
             self.municipality_p12,
+            self.serviceplatformen.cert,
+            self.serviceplatformen.key,
+            self.sts_signing.cert,
+            self.sts_signing.key,
         )
         if not all(f.is_file() for f in files):
             return False
         limit = _now() + RENEW_BEFORE
         try:
-            for f in (self.ca, self.server.cert, self.postkomponent.cert, self.municipality.cert):
+            for f in (
+                self.ca,
+                self.server.cert,
+                self.postkomponent.cert,
+                self.municipality.cert,
+                self.serviceplatformen.cert,
+                self.sts_signing.cert,
+            ):
                 if x509.load_pem_x509_certificate(f.read_bytes()).not_valid_after_utc < limit:
                     return False
         except ValueError:

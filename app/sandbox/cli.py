@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--gateway-port", metavar="P", type=int, default=0)
     p.add_argument("--sf2900-port", metavar="P", type=int, default=0)
     p.add_argument("--dubu-port", metavar="P", type=int, default=0)
+    p.add_argument(
+        "--sf2900-callback-delay",
+        metavar="S",
+        type=float,
+        default=0.0,
+        help="sekunder før SF2900 sender forretningskvitteringen tilbage (standard 0)",
+    )
     p.set_defaults(func=run_sandbox)
 
 
@@ -63,6 +70,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         dubu_port=args.dubu_port,
         push_messages=not args.no_messages,
         seed=args.seed,
+        sf2900_callback_delay=max(0.0, args.sf2900_callback_delay),
     )
 
     async def main() -> int:

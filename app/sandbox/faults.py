@@ -14,7 +14,9 @@ Kinds: http500, slow, drop (the connection is closed without an answer), drop_af
 (SF2900 only: the object IS recorded, then the connection is closed — the sender never sees
 the receipt and must retry; the retry is a DUPLIKAT), soap_fault (a generic
 Serviceplatformen fault), transport_fejl (SF2900 TransportKvittering FEJL), afvist and fejlet
-(a Forretningskvittering AFVIST / FEJLET). Only the SF2900 service understands the last four.
+(a Forretningskvittering AFVIST / FEJLET). Only the SF2900 service understands the last four,
+and the business-receipt kinds (`RECEIPT_KINDS`): receipt_afvist / receipt_fejlet (the callback
+says AFVIST / FEJLET), duplicate_receipt (the callback comes twice), drop_receipt (never).
 
 Without `count` and `probability` a rule fires on every call until cleared. The plan is used from
 one event loop; it never sleeps itself and never touches the network.
@@ -39,6 +41,11 @@ KINDS = frozenset(
         "fejlet",
     }
 )
+# SF2900's business receipt (the callback to the sender's FordelingskvitteringModtag): AFVIST /
+# FEJLET instead of ACCEPTERET, the receipt delivered twice, or never. Drawn only when SF2900
+# calls back (`draw(..., RECEIPT_KINDS)`), never by a synchronous call.
+RECEIPT_KINDS = frozenset({"receipt_afvist", "receipt_fejlet", "duplicate_receipt", "drop_receipt"})
+ALL_KINDS = KINDS | RECEIPT_KINDS
 
 
 @dataclass(slots=True)
@@ -53,8 +60,8 @@ class FaultRule:
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r} (known: {sorted(KINDS)})")
+        if self.kind not in ALL_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r} (known: {sorted(ALL_KINDS)})")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0")
         if self.probability is not None and not 0.0 <= self.probability <= 1.0:

@@ -7,7 +7,12 @@
   with the dataset's municipality CVR and contact points, and a demo user `DEMO_USER` with a
   fresh random secret (returned in `RunningSandbox.secret`, stored in the OS keyring as
   ("postfordeler", "gateway:<user>") when a backend is available);
-- the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`;
+- the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`, on
+  plain HTTP (`"sf2900"`, the desktop's legacy direct delivery) and on HTTPS with client
+  certificates (`"sf2900_tls"`, SF2900 as published; `"sf2900_received"` is its inspection
+  URL); it checks DOKUMENT files on the SFTP server's root, verifies STS tokens and calls the
+  gateway's FordelingskvitteringModtag (`"sf2900_callback"`) back with the "serviceplatformen"
+  client certificate after `sf2900_callback_delay` seconds;
 - the DUBU directory service (app/sandbox/dubu_service.py) over the dataset;
 - Serviceplatformen's SFTP server and STS (app/sandbox/sftp_sts.py), files in `<data_dir>/sftp`
   and `<data_dir>/sts`; the ready line names them `"sftp"` and `"sts"`;
@@ -32,15 +37,16 @@ from typing import Any
 from app import paths
 from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
+from app.gateway.receipts import CALLBACK_PATH
 from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
 from app.sandbox.sf2900_service import Sf2900Service
-from app.sandbox.sftp_sts import SftpAndSts, start_sftp_and_sts
+from app.sandbox.sftp_sts import SANDBOX_SFTP_USER, SftpAndSts, start_sftp_and_sts
 from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, message_files
-from app.sf1606.tls import pem_client_context
+from app.sf1606.tls import pem_client_context, server_context
 
 log = logging.getLogger("postfordeler.sandbox")
 
@@ -74,6 +80,7 @@ class SandboxConfig:
     secret: str | None = None  # None: a fresh random secret
     store_in_keyring: bool = True
     sf2900_faults: list[dict[str, Any]] = field(default_factory=list)
+    sf2900_callback_delay: float = 0.0  # seconds before SF2900 calls the business receipt back
     dubu_faults: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -185,18 +192,36 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
     )
     sf2900 = dubu = sftp_sts = None
     try:
+        sftp_sts = await start_sftp_and_sts(
+            data_dir,
+            cvr,
+            host=config.host,
+            sftp_port=config.sftp_port,
+            sts_port=config.sts_port,
+            certs=certs,
+        )
+        # SF2900 checks the files on the SFTP server's root, verifies STS tokens, and calls the
+        # gateway's FordelingskvitteringModtag back with Serviceplatformen's client certificate.
         sf2900 = Sf2900Service(
             data_dir=data_dir / "sf2900",
             municipality_cvr=cvr,
             faults=config.sf2900_faults,
             seed=config.seed,
+            sftp_root=sftp_sts.sftp.root,
+            sftp_user=SANDBOX_SFTP_USER,
+            sts_signing_cert=certs.sts_signing.cert.read_bytes(),
+            callback_url=f"{gateway.base_url}{CALLBACK_PATH}",
+            callback_ssl_context=pem_client_context(
+                certs.serviceplatformen.cert, certs.serviceplatformen.key, certs.ca
+            ),
+            callback_delay=config.sf2900_callback_delay,
         )
         await sf2900.start(config.host, config.sf2900_port)
+        await sf2900.start_tls_listener(
+            server_context(certs.server.cert, certs.server.key, certs.ca), config.host
+        )
         dubu = DubuDirectoryService(dataset, faults=config.dubu_faults, seed=config.seed)
         await dubu.start(config.host, config.dubu_port)
-        sftp_sts = await start_sftp_and_sts(
-            data_dir, cvr, host=config.host, sftp_port=config.sftp_port, sts_port=config.sts_port
-        )
     except BaseException:
         for part in (sftp_sts, dubu, sf2900, gateway):
             if part is not None:
@@ -224,10 +249,14 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "municipality_key": str(certs.municipality.key),
         "gateway_health": f"{gateway.base_url}/health",
         "gateway_faults": f"{gateway.base_url}/_sandbox/faults",
-        "sf2900": sf2900.service_url,
+        "sf2900": sf2900.service_url,  # plain HTTP: the desktop's legacy direct delivery
+        "sf2900_tls": sf2900.tls_service_url,  # HTTPS, client certificate: SF2900 as published
         "sf2900_wsdl": sf2900.wsdl_url,
-        "sf2900_received": sf2900.received_url,
+        "sf2900_received": sf2900.tls_received_url,
         "sf2900_faults": sf2900.faults_url,
+        "sf2900_callback": f"{gateway.base_url}{CALLBACK_PATH}",
+        "sf2900_settings": f"{sf2900.tls_base_url}/sf2900/settings",
+        "serviceplatformen_cert": str(certs.serviceplatformen.cert),
         "dubu": dubu.base_url,
         **sftp_sts.endpoints,
         "user": config.user,

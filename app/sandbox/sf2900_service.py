@@ -9,17 +9,40 @@ the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
 - `GET  {base}/sf2900/received`                       JSON list of every recorded DistributionObject
 - `GET  {base}/sf2900/received/{transaction_id}`      one of them (404 if unknown)
 - `GET|POST {base}/sf2900/faults` (alias `_faults`)   fault plan, see app/sandbox/faults.py
-- `GET  {base}/sf2900/health`
+- `GET  {base}/sf2900/health`, `GET {base}/sf2900/callbacks` (the business receipts sent back),
+  `GET|POST {base}/sf2900/settings` (`{"callback_delay": S}`: the receipt's delay, at run time)
 (the inspect/fault routes also answer under `{base}/sf2900/DistributionService/...`).
+`start_tls_listener()` serves the same app on HTTPS too (`tls_base_url`): SOAP there needs a
+client certificate, the inspection routes do not.
 
 Wire behaviour (what a client may rely on):
 - Every request body is parsed with a hardened parser (no DTD, no entities, no network) and the
   Body's element is validated against the real XSDs. Invalid → HTTP 500 SOAP fault, faultcode
   `soap:Client`, detail `TransportKvittering` (v3 types namespace) with TransportValideringsKode
   FEJL and Fejl FejlKode `SP-XSD-VALIDERING` / FejlTekst = the schema error.
-- `FordelingsobjektAfsend` records the object and answers `ForretningsKvittering`
-  (ForretningsValideringsKode = `receipt_state`, default ACCEPTERET; Kvitteringstype Forretning)
-  plus the DistributionContext echoed with a fresh `DistributionTransktionsID`.
+- Security: a SAML token in the WS-Security header must verify against the STS signing
+  certificate (`sts_signing_cert`; audience SF2900, the municipality's CVR), else FEJL
+  `SP-TOKEN`; without a token AuthorityContext is accepted unless `require_token`.
+- `FordelingsobjektAfsend` records the object and answers the technical receipt
+  `ForretningsKvittering` (ForretningsValideringsKode = `receipt_state`, default MODTAGET,
+  Kvitteringstype Teknisk) plus the DistributionContext echoed with a fresh
+  `DistributionTransktionsID` (the record's `distribution_transaktions_id`).
+- With `sftp_root` (the sandbox SFTP server's root), a published DOKUMENT (no inline content)
+  must name in DokumentFilNavn a file in `<root>/<user>/OUT` with the declared Filstoerrelse,
+  else TransportKvittering FEJL `SP-SFTP-FIL` / `SP-SFTP-STOERRELSE` (recorded nothing; resend
+  once the upload is complete). `strict` also refuses DigitalPostMeddelelsesID,
+  DistributionTransaktionsID and inline content (else they are recorded and flagged).
+- Business receipt: with `callback_url`, `callback_delay` seconds after recording a published
+  object it calls the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2) over
+  TLS with `callback_ssl_context` (the "serviceplatformen" client certificate): ACCEPTERET, or
+  AFVIST / FEJLET from the fault plan (`afvist`, `fejlet` for a published object, or
+  `receipt_afvist`, `receipt_fejlet`), twice (`duplicate_receipt`) or never (`drop_receipt`);
+  transport trouble, 5xx and soap:Server faults are retried with backoff, a soap:Client fault
+  is final.
+- The inspection records carry (issue 9, point 7) `anvender_transaktions_id`, `type`,
+  `sag_forslag`, `dokument_fil_navn`, `sftp_file_sha256` (of the SFTP file, null when none),
+  `sent_digitalpost_meddelelses_id`, `notat_is_base64` (null without a Notat),
+  `distribution_transaktions_id`, `inline_content`.
 - Dedupe by `DistributionContext/AnvenderTransaktionsID` (case-insensitive): a repeat is NOT
   recorded again and is answered with a SOAP fault (faultcode `soap:Client`) whose detail is
   `TransportKvittering` TransportValideringsKode **ADVARSEL** with Fejl FejlKode **DUPLIKAT**.
@@ -28,10 +51,9 @@ Wire behaviour (what a client may rely on):
 - No receiving system for the routing (KLE or RoutingModtagerAktoer) → Forretningskvittering
   AFVIST, FejlKode `INGEN_MODTAGER`. AuthorityContext/MunicipalityCVR other than the configured
   municipality → soap:Client fault, TransportKvittering FEJL, FejlKode `SP-SERVICEAFTALE`.
-- Files: DOKUMENT files would travel by Serviceplatformen SFTP (named in DokumentFilNavn). The
-  sandbox has no SFTP: a client puts each variant's bytes base64-encoded into
+- Legacy inline files (the desktop's direct delivery): each variant's bytes base64-encoded in
   `DelAttributter/Indhold`; the sandbox records name (DelTekst), MimeType, Filstoerrelse and the
-  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`).
+  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`); no callback.
 - Faults injected: http500, slow, drop, drop_after_record (recorded, then the connection is
   closed: the retry must come back as DUPLIKAT), soap_fault (soap:Server, detail ServiceplatformFault
   ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL),
@@ -48,10 +70,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import ssl
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -60,13 +84,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
+from cryptography import x509
 from lxml import etree
 
+from app.dubu.sts_client import SF2900_ENTITY_ID, StsError, token_from_header, verify_assertion
 from app.gateway.server import client_gone
+from app.hashing import file_size_sha256
 from app.resources import resource
-from app.sandbox.faults import FaultPlan, FaultRule
+from app.sandbox.faults import KINDS, RECEIPT_KINDS, FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
+from app.sandbox.sftp_server import OUT_FOLDER
+from app.sandbox.sts import cvr_from_subject
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -80,6 +110,10 @@ SERVICE_PATH = f"{PREFIX}/DistributionService"
 RECEIVED_FILE = "sf2900_received.jsonl"
 MAX_REQUEST_BYTES = 300 * 1024 * 1024
 RECEIPT_STATES = ("MODTAGET", "AFLEVERET", "ACCEPTERET")
+CALLBACK_ATTEMPTS = 40  # with the backoff capped at 2 s: a sender down for about a minute
+CALLBACK_MAX_DELAY = 2.0
+# Fault kinds that decide the business receipt of a published object (the callback).
+CALLBACK_KINDS = RECEIPT_KINDS | {"afvist", "fejlet"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +390,33 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
     # English aliases (contract names)
     rec["transaction_id"] = rec["AnvenderTransaktionsID"]
     rec["object_type"] = rec["ObjektType"]
+    # the inspection contract (issue 9, point 7)
+    rec["anvender_transaktions_id"] = rec["AnvenderTransaktionsID"]
+    rec["type"] = rec["ObjektType"]
+    rec["sag_forslag"] = rec["SagForslag"]
+    rec["dokument_fil_navn"] = rec["DokumentFilNavn"]
+    rec["sftp_file_sha256"] = None  # set by the service from the file on its SFTP server
+    rec["sent_digitalpost_meddelelses_id"] = ctx.find("t:DigitalPostMeddelelsesID", ns) is not None
+    rec["sent_distribution_transaktions_id"] = (
+        ctx.find("t:DistributionTransktionsID", ns) is not None
+    )
+    rec["inline_content"] = any(f.get("content_bytes") is not None for f in rec["files"])
+    note = rec["journal_note"]
+    rec["notat_is_base64"] = None if note is None else _is_base64_text(note.get("text"))
+    if rec["notat_is_base64"]:
+        rec["journal_note_text"] = base64.b64decode(note["text"]).decode("utf-8")
     return rec
+
+
+def _is_base64_text(text: str | None) -> bool:
+    """True when `text` is Base64 of UTF-8 text (how the spec wants Notat)."""
+    if not text:
+        return False
+    try:
+        base64.b64decode("".join(text.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,11 +433,43 @@ class Sf2900Service(LoopbackService):
         municipality_cvr: str | None = None,
         systems: Iterable[ReceivingSystem] = DEFAULT_SYSTEMS,
         faults: Iterable[FaultRule | Mapping[str, Any]] | FaultPlan | None = None,
-        receipt_state: str = "ACCEPTERET",
+        receipt_state: str = "MODTAGET",
         seed: int | None = None,
+        sftp_root: Path | None = None,
+        sftp_user: str | None = None,
+        sts_signing_cert: bytes | None = None,
+        require_token: bool = False,
+        callback_url: str | None = None,
+        callback_ssl_context: ssl.SSLContext | None = None,
+        callback_delay: float = 0.0,
+        strict: bool = False,
     ) -> None:
+        """`sftp_root`: the root of the sandbox SFTP server (app/sandbox/sftp_server.py); a
+        DOKUMENT's `DokumentFilNavn` must name a file in `<root>/<user>/OUT` (`sftp_user`, else
+        any user) with the declared Filstoerrelse. `sts_signing_cert`: PEM of the sandbox STS's
+        signing certificate; a token in the WS-Security header must verify against it (and
+        `require_token` refuses calls without one; else AuthorityContext is the alternative).
+        `callback_url`: the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2),
+        called over TLS with `callback_ssl_context` (the "serviceplatformen" client
+        certificate) `callback_delay` seconds after each recorded object. `strict`: refuse what
+        the published spec refuses (DigitalPostMeddelelsesID or DistributionTransaktionsID in
+        the request, inline file content); off, such requests are recorded and flagged."""
         if receipt_state not in RECEIPT_STATES:
             raise ValueError(f"receipt_state must be one of {RECEIPT_STATES}")
+        self.sftp_root = Path(sftp_root) if sftp_root else None
+        self.sftp_user = sftp_user
+        self.sts_signing_cert = sts_signing_cert
+        self.require_token = require_token
+        self.callback_url = callback_url
+        self.callback_ssl_context = callback_ssl_context
+        self.callback_delay = callback_delay
+        self.strict = strict
+        self.callbacks: list[dict[str, Any]] = []  # one entry per callback attempt outcome
+        self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
+        self._receipts: dict[str, tuple[str, str | None, str | None]] = {}  # tid -> the receipt
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+        self.tls_base_url: str | None = None
         self.data_dir = Path(data_dir) if data_dir else None
         self.municipality_cvr = municipality_cvr
         self.systems = tuple(systems)
@@ -385,6 +477,9 @@ class Sf2900Service(LoopbackService):
         self.receipt_state = receipt_state
         self.calls: dict[str, int] = {}
         self.duplicates = 0
+        self.token_calls = 0  # calls authorised by a verified STS token
+        self.token_refusals = 0
+        self.missing_files = 0
         self._records: dict[str, dict[str, Any]] = {}
         self._order: list[str] = []
         self._lock = asyncio.Lock()
@@ -480,6 +575,9 @@ class Sf2900Service(LoopbackService):
                 app.router.add_get(f"{base}/{name}", self._handle_get_faults)
                 app.router.add_post(f"{base}/{name}", self._handle_post_faults)
         app.router.add_get(f"{PREFIX}/health", self._handle_health)
+        app.router.add_get(f"{PREFIX}/callbacks", self._handle_callbacks)
+        app.router.add_get(f"{PREFIX}/settings", self._handle_get_settings)
+        app.router.add_post(f"{PREFIX}/settings", self._handle_post_settings)
         app.router.add_get(f"{PREFIX}/files/{{path:.+}}", self._handle_file)
         return app
 
@@ -526,6 +624,27 @@ class Sf2900Service(LoopbackService):
             {"ok": True, "service": "sf2900", "received": len(self._order), "calls": self.calls}
         )
 
+    def settings_json(self) -> dict[str, Any]:
+        return {"callback_delay": self.callback_delay, "callback_url": self.callback_url}
+
+    async def _handle_get_settings(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.settings_json())
+
+    async def _handle_post_settings(self, request: web.Request) -> web.StreamResponse:
+        """`{"callback_delay": S}`: change the business receipt's delay while running."""
+        try:
+            payload = await request.json()
+            delay = float(payload["callback_delay"])
+            if not 0.0 <= delay <= 86400.0:
+                raise ValueError("callback_delay skal være 0-86400 sekunder")
+        except (ValueError, KeyError, TypeError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        self.callback_delay = delay
+        return web.json_response({"ok": True, **self.settings_json()})
+
+    async def _handle_callbacks(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.callbacks, dumps=_dumps)
+
     async def _handle_received(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.received(), dumps=_dumps)
 
@@ -548,15 +667,53 @@ class Sf2900Service(LoopbackService):
 
     # -- SOAP -----------------------------------------------------------------------------
 
+    async def start_tls_listener(
+        self, ssl_context: ssl.SSLContext, host: str = "127.0.0.1", port: int = 0
+    ) -> str:
+        """Also listen on HTTPS (after `start()`, same app and state): `tls_base_url`. The
+        context should ask for client certificates of the sandbox CA (CERT_OPTIONAL): SOAP
+        calls over it must present one (Serviceplatformen's RequireClientCertificate), the
+        inspection routes need none."""
+        if self._runner is None:
+            raise RuntimeError("start() the SF2900 sandbox first")
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
+        await site.start()
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
+        self.tls_base_url = f"https://{host}:{sock.getsockname()[1]}"
+        return self.tls_base_url
+
+    @property
+    def tls_service_url(self) -> str:
+        if self.tls_base_url is None:
+            raise RuntimeError("the SF2900 sandbox has no TLS listener")
+        return f"{self.tls_base_url}{SERVICE_PATH}"
+
+    @property
+    def tls_received_url(self) -> str:
+        if self.tls_base_url is None:
+            raise RuntimeError("the SF2900 sandbox has no TLS listener")
+        return f"{self.tls_base_url}{PREFIX}/received"
+
     async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if ssl_object is not None and not peer_der:
+            text = "Klientcertifikat påkrævet"
+            return self._fault_response(
+                _Reject("Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)]))
+            )
         body = await request.read()
         try:
-            req = await self._parse(body)
+            req, header = await self._parse(body)
         except _Reject as rej:
             return self._fault_response(rej)
         op = etree.QName(req).localname
         self.calls[op] = self.calls.get(op, 0) + 1
-        rule = self.faults.draw(op)
+        kinds = KINDS
+        if op == "FordelingsobjektAfsendRequest" and self._published(req):
+            kinds = kinds - CALLBACK_KINDS  # DUBU's AFVIST/FEJLET come with the callback
+        rule = self.faults.draw(op, kinds)
         if rule is not None:
             early = await self._apply_transport_fault(request, rule)
             if early is not None:
@@ -564,6 +721,8 @@ class Sf2900Service(LoopbackService):
             if rule.kind == "slow":
                 rule = None
         try:
+            if op != "FordelingskvitteringModtagRequest":
+                self._check_security(req, header, peer_der)
             if op == "FordelingsobjektAfsendRequest":
                 out = await self._afsend(req, rule)
             elif op == "FordelingsmodtagerListRequest":
@@ -588,8 +747,8 @@ class Sf2900Service(LoopbackService):
             )
         return web.Response(body=envelope(out), content_type="text/xml", charset="utf-8")
 
-    async def _parse(self, body: bytes) -> etree._Element:
-        def work() -> etree._Element:
+    async def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None]:
+        def work() -> tuple[etree._Element, etree._Element | None]:
             try:
                 doc = etree.fromstring(body, hardened_parser()).getroottree()
             except etree.XMLSyntaxError as exc:
@@ -639,7 +798,7 @@ class Sf2900Service(LoopbackService):
                     "Forespørgslen overholder ikke skemaet",
                     transport_kvittering("FEJL", [("SP-XSD-VALIDERING", text)]),
                 )
-            return req
+            return req, env.find(f"{{{SOAP_ENV}}}Header")
 
         if len(body) > 1_000_000:
             return await asyncio.to_thread(work)
@@ -689,8 +848,229 @@ class Sf2900Service(LoopbackService):
                 "Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)])
             )
 
+    @staticmethod
+    def _published(req: etree._Element) -> bool:
+        """A request in published form: no file content travels inline."""
+        return next(iter(req.iter(_q2("Indhold"))), None) is None
+
+    def _check_security(
+        self, req: etree._Element, header: etree._Element | None, peer_der: bytes | None
+    ) -> None:
+        """A valid STS token in the WS-Security header, or (unless `require_token`)
+        AuthorityContext; a token that does not verify is always refused. Over TLS
+        (`peer_der` = the client certificate) a token must be the one issued to that
+        certificate (holder-of-key), and AuthorityContext must come with a certificate of the
+        same municipality (its serialNumber `CVR:<cvr>-…`)."""
+        assertion = token_from_header(header)
+        has_authority = req.find(f"{{{NS_AUTH}}}AuthorityContext") is not None
+        if assertion is not None:
+            if self.sts_signing_cert is None:
+                raise _token_refused("sandkassen kender ikke STS'ens signeringscertifikat")
+            try:
+                token = verify_assertion(
+                    assertion,
+                    self.sts_signing_cert,
+                    audience=SF2900_ENTITY_ID,
+                    issuer=None,
+                    now=datetime.now(UTC),
+                )
+            except StsError as exc:
+                self.token_refusals += 1
+                raise _token_refused(f"token afvist ({exc.reason})") from None
+            if self.municipality_cvr and token.cvr != self.municipality_cvr:
+                self.token_refusals += 1
+                raise _token_refused("tokenet er udstedt til en anden myndighed")
+            if peer_der is not None and token.confirmation_cert != peer_der:
+                self.token_refusals += 1
+                raise _token_refused("tokenet er ikke udstedt til klientcertifikatet")
+            self.token_calls += 1
+        elif self.require_token or not has_authority:
+            self.token_refusals += 1
+            raise _token_refused("sikkerhedstoken mangler")
+        if has_authority:
+            self._check_authority(req)
+            if assertion is None and peer_der is not None and self.municipality_cvr:
+                cvr = cvr_from_subject(x509.load_der_x509_certificate(peer_der))
+                if cvr != self.municipality_cvr:
+                    text = "Klientcertifikatet tilhører ikke myndigheden i AuthorityContext"
+                    raise _Reject(
+                        "Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)])
+                    )
+
+    def _check_published(self, rec: dict[str, Any]) -> None:
+        if not self.strict:
+            return
+        bad = []
+        if rec["sent_digitalpost_meddelelses_id"]:
+            bad.append(("SP-DPMID", "DigitalPostMeddelelsesID må ikke angives"))
+        if rec["sent_distribution_transaktions_id"]:
+            bad.append(("SP-DTID", "DistributionTransaktionsID må ikke angives"))
+        if rec["inline_content"]:
+            bad.append(("SP-INDHOLD", "Filer overføres via SFTP, ikke i kaldet"))
+        if bad:
+            text = "; ".join(t for _, t in bad)
+            raise _Reject("Client", text, transport_kvittering("FEJL", bad, text))
+
+    def _sftp_file(self, name: str) -> Path | None:
+        assert self.sftp_root is not None
+        if not name or "/" in name or "\\" in name or name in {".", ".."}:
+            return None
+        users = (
+            [self.sftp_user]
+            if self.sftp_user
+            else sorted(p.name for p in self.sftp_root.iterdir() if p.is_dir())
+        )
+        for user in users:
+            path = self.sftp_root / user / OUT_FOLDER / name
+            if path.is_file():
+                return path
+        return None
+
+    def _check_file(self, rec: dict[str, Any]) -> str | None:
+        """The sha256 of the SFTP file a DOKUMENT names (None when there is none to check):
+        missing → TransportKvittering FEJL (spec 3.1.3.5 #6: resend once it is there), another
+        size than the declared Filstoerrelse → FEJL too (the upload is incomplete)."""
+        name = rec.get("DokumentFilNavn")
+        if rec["ObjektType"] != "DOKUMENT" or rec["inline_content"] or self.sftp_root is None:
+            return None
+        path = self._sftp_file(name or "")
+        if path is None:
+            text = "Filen er ikke til stede i SFTP-udmappen"
+            self.missing_files += 1
+            raise _Reject(
+                "Client", text, transport_kvittering("FEJL", [("SP-SFTP-FIL", text)], text)
+            )
+        size, digest = file_size_sha256(path)
+        declared = [f.get("size") for f in rec["files"]]
+        if declared and declared[0] is not None and declared[0] != size:
+            text = f"Filen på SFTP har {size} bytes, kaldet angiver {declared[0]}"
+            self.missing_files += 1
+            raise _Reject(
+                "Client", text, transport_kvittering("FEJL", [("SP-SFTP-STOERRELSE", text)], text)
+            )
+        return digest
+
+    # -- the business receipt (callback to the sender) ------------------------------------
+
+    def _schedule_callback(self, tid: str, rule: FaultRule | None) -> None:
+        kind = rule.kind if rule is not None else None
+        if kind == "drop_receipt":
+            self.callbacks.append({"anvender_transaktions_id": tid, "dropped": True})
+            return
+        status = "ACCEPTERET"
+        if kind in ("afvist", "receipt_afvist"):
+            status = "AFVIST"
+        elif kind in ("fejlet", "receipt_fejlet"):
+            status = "FEJLET"
+        reason = (rule.reason if rule is not None else "") or None
+        if status == "AFVIST" and reason is None:
+            reason = "Sagsbehandleren afviste dokumentet (sandkasse)"
+        if status == "FEJLET" and reason is None:
+            reason = "Modtagersystemet kunne ikke behandle forsendelsen (sandkasse)"
+        code = (rule.code if rule is not None else "") or None
+        self._receipts[tid] = (status, reason, code)
+        self._start_callback(tid, 2 if kind == "duplicate_receipt" else 1)
+
+    def _start_callback(self, tid: str, times: int) -> None:
+        status, reason, code = self._receipts[tid]
+        task = asyncio.get_running_loop().create_task(
+            self._callback(tid, status, reason, code, times), name=f"sf2900-callback-{tid}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def receipt_envelope(
+        self, tid: str, status: str, reason: str | None, code: str | None
+    ) -> bytes:
+        """The FordelingskvitteringModtag request (DistributionServiceAnvenderV2) for `tid`."""
+        ctx_xml = self._contexts.get(tid)
+        rec = self._records[tid]
+        req = etree.Element(_q2("FordelingskvitteringModtagAnvenderRequest"), nsmap={"v2": NS2})
+        kv = _sub(req, _q2("Forretningskvittering"))
+        _sub(kv, _q2("ForretningsValideringsKode"), status)
+        _sub(kv, _q2("Kvitteringstype"), "Forretning")
+        if reason:
+            _sub(kv, _q2("Begrundelse"), reason)
+        if status != "ACCEPTERET":
+            f = _sub(_sub(kv, _q2("FejlListe")), _q2("Fejl"))
+            _sub(f, _q2("FejlKode"), code or status)
+            _sub(f, _q2("FejlTekst"), reason or status)
+        out = _sub(req, _q2("DistributionContext"))
+        src = etree.fromstring(ctx_xml) if ctx_xml else None
+        children = [c for c in src if isinstance(c.tag, str)] if src is not None else []
+        for child in children:
+            local = etree.QName(child).localname
+            if local in ("DistributionTransktionsID", "DigitalPostMeddelelsesID"):
+                continue
+            out.append(etree.fromstring(etree.tostring(child)))
+            if local == "AnvenderTransaktionsID":
+                _sub(out, _q2("DistributionTransktionsID"), rec["DistributionTransktionsID"])
+        return envelope(req)
+
+    async def _callback(
+        self, tid: str, status: str, reason: str | None, code: str | None, times: int
+    ) -> None:
+        if self.callback_delay > 0:
+            await asyncio.sleep(self.callback_delay)
+        body = self.receipt_envelope(tid, status, reason, code)
+        for n in range(times):
+            await self._deliver_receipt(tid, status, body, n + 1)
+
+    async def _deliver_receipt(self, tid: str, status: str, body: bytes, copy: int) -> None:
+        """POST one receipt, retrying transport trouble, 5xx and soap:Server faults with
+        backoff (Serviceplatformen must not lose a receipt); a soap:Client fault is final."""
+        assert self.callback_url is not None
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                verify=self.callback_ssl_context or True, timeout=httpx.Timeout(15.0)
+            )
+        delay = 0.2
+        entry: dict[str, Any] = {"anvender_transaktions_id": tid, "status": status, "copy": copy}
+        for attempt in range(1, CALLBACK_ATTEMPTS + 1):
+            entry["attempts"] = attempt
+            try:
+                resp = await self._http.post(
+                    self.callback_url,
+                    content=body,
+                    headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+                )
+            except httpx.HTTPError as exc:
+                entry["error"] = type(exc).__name__
+            else:
+                entry["http_status"] = resp.status_code
+                if resp.status_code == 200:
+                    entry["ok"] = True
+                    entry.pop("error", None)
+                    break
+                if b"Fault" in resp.content and b"soap:Client" in resp.content:
+                    # the sender cannot take this receipt (unknown id, too old, invalid): final
+                    entry["ok"] = False
+                    entry["fault"] = True
+                    break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CALLBACK_MAX_DELAY)
+        entry.setdefault("ok", False)
+        self.callbacks.append(entry)
+        log.info("SF2900 sandbox receipt %s for %s: %s", status, tid, entry.get("http_status"))
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await super().stop()
+
+    async def wait_callbacks(self, timeout: float = 30.0) -> None:
+        """Wait until every scheduled receipt has been delivered (or given up)."""
+        async with asyncio.timeout(timeout):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
-        self._check_authority(req)
         ns = {"t": NS2, "t3": NS3}
         ctx = req.find("t3:anmodning/t:DistributionContext", ns)
         assert ctx is not None
@@ -713,6 +1093,9 @@ class Sf2900Service(LoopbackService):
         async with self._lock:
             if tid in self._records:
                 self.duplicates += 1
+                if self.callback_url and tid in self._receipts:
+                    # spec 3.1.4.4: the same request again gets the same receipt again
+                    self._start_callback(tid, 1)
                 text = "Forsendelsen er allerede modtaget (AnvenderTransaktionsID findes)"
                 raise _Reject(
                     "Client",
@@ -720,14 +1103,21 @@ class Sf2900Service(LoopbackService):
                     transport_kvittering("ADVARSEL", [("DUPLIKAT", text)], text),
                 )
             rec = record_from_request(req)
+            self._check_published(rec)
+            rec["sftp_file_sha256"] = await asyncio.to_thread(self._check_file, rec)
             rec["DistributionTransktionsID"] = str(uuid.uuid4())
+            rec["distribution_transaktions_id"] = rec["DistributionTransktionsID"]
             rec["modtager"] = {"uuid": system.uuid, "name": system.name}
             rec["received_at"] = _now()
             rec["Forretningskvittering"] = self.receipt_state
             await asyncio.to_thread(self._persist, rec)
             self._records[tid] = rec
             self._order.append(tid)
+            self._contexts[tid] = etree.tostring(ctx)
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
+        if self.callback_url and not rec["inline_content"]:  # legacy inline: no callback
+            receipt_rule = self.faults.draw("FordelingskvitteringModtag", CALLBACK_KINDS)
+            self._schedule_callback(tid, receipt_rule)
         if rule is not None and rule.kind == "drop_after_record":
             raise _Drop
         return self._afsend_response(
@@ -745,7 +1135,8 @@ class Sf2900Service(LoopbackService):
         resp = etree.Element(_q3("FordelingsobjektAfsendResponse"), nsmap={"types": NS3, "v2": NS2})
         kv = _sub(resp, _q3("ForretningsKvittering"))
         _sub(kv, _q2("ForretningsValideringsKode"), state)
-        _sub(kv, _q2("Kvitteringstype"), "Forretning")
+        # spec 3.1.3.3.4: the synchronous answer is the technical receipt ("Modtaget")
+        _sub(kv, _q2("Kvitteringstype"), "Teknisk" if state == "MODTAGET" else "Forretning")
         if reason:
             _sub(kv, _q2("Begrundelse"), reason)
         if fejl:
@@ -809,6 +1200,12 @@ class Sf2900Service(LoopbackService):
             _sub(el, _q2("RoutingModtagerAktoer"), aktoer)
             _sub(el, _q2("KanModtage"), "true" if ok else "false")
         return resp
+
+
+def _token_refused(text: str) -> _Reject:
+    return _Reject(
+        "Client", f"Adgang nægtet: {text}", transport_kvittering("FEJL", [("SP-TOKEN", text)], text)
+    )
 
 
 def _dumps(obj: Any) -> str:

@@ -14,8 +14,8 @@ server speaks it from the other side:
   NameID = the certificate's subject (X509SubjectName) with a holder-of-key
   SubjectConfirmation carrying the certificate, Conditions NotBefore = now, NotOnOrAfter =
   now + `lifetime`, AudienceRestriction = the AppliesTo, an AttributeStatement with
-  `dk:gov:saml:attribute:CvrNumberIdentifier`; enveloped XML signature (signxml, RSA-SHA256,
-  SHA-256 digest, exclusive c14n) with the signing certificate, placed after the Issuer as
+  `dk:gov:saml:attribute:CvrNumberIdentifier`; enveloped XML signature (signxml, RSA-SHA256
+  or ECDSA-SHA256 after the signing key's type, SHA-256 digest, exclusive c14n) with the signing certificate, placed after the Issuer as
   the SAML schema wants.
 - Test knobs: `lifetime` (mutable), `delay` (seconds before each answer), `tamper_next` (the next N assertions are altered after
   signing, so a client must reject them), `issued` (count of tokens issued), `refused`.
@@ -40,6 +40,7 @@ from pathlib import Path
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import (
@@ -142,6 +143,12 @@ class SandboxSts(LoopbackService):
         self.refused: list[str] = []
         self._signing_cert_pem = Path(config.signing_cert).read_bytes()
         self._signing_key_pem = Path(config.signing_key).read_bytes()
+        key = serialization.load_pem_private_key(self._signing_key_pem, None)
+        self._signature_method = (
+            SignatureMethod.ECDSA_SHA256
+            if isinstance(key, ec.EllipticCurvePrivateKey)
+            else SignatureMethod.RSA_SHA256
+        )
 
     @property
     def url(self) -> str:
@@ -283,7 +290,7 @@ class SandboxSts(LoopbackService):
         etree.SubElement(attr, q(NS_SAML, "AttributeValue")).text = cvr
         signer = XMLSigner(
             method=SignatureConstructionMethod.enveloped,
-            signature_algorithm=SignatureMethod.RSA_SHA256,
+            signature_algorithm=self._signature_method,
             digest_algorithm=DigestAlgorithm.SHA256,
             c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
         )
