@@ -9,6 +9,7 @@ import asyncio
 import os
 import shutil
 import stat
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from app.dubu.sftp_upload import SftpConfig, upload_document
 from app.dubu.sts_client import StsClient
 from app.gateway.secrets import (
     CREDENTIALS_ENV,
+    SECRET_NAMES,
     SERVICEPLATFORM_CERT,
     SERVICEPLATFORM_KEY,
     SFTP_KEY,
@@ -30,11 +32,13 @@ from app.gateway.secrets import (
     SecretsError,
     StsSettings,
     check_secret_file,
+    read_gateway_file,
     secrets_config,
     secure_keyring_backends,
 )
 from app.gateway.server import GatewayConfig, start_gateway
 from app.gateway.store import hash_secret
+from app.gateway.users import UserDirectory
 from app.sandbox.sftp_sts import start_sftp_and_sts
 from app.sf1606.mailbox_client import MailboxClient, MailboxError
 
@@ -324,3 +328,57 @@ def test_sts_settings_checked(tmp_path):
     ):
         with pytest.raises(SecretsError, match=message):
             StsSettings.from_toml(text, base_dir=tmp_path)
+
+
+DEPLOY = Path(__file__).resolve().parent.parent / "docs" / "deploy"
+
+
+def test_deploy_examples_match_the_code():
+    """The documented unit loads exactly the credentials the gateway looks for; the example
+    gateway.toml holds no secret and parses; the example users file parses."""
+    unit = (DEPLOY / "postfordeler-gateway.service").read_text()
+    names = {
+        line.split("=", 1)[1].split(":", 1)[0]
+        for line in unit.splitlines()
+        if line.startswith("LoadCredential=")
+    }
+    assert names == set(SECRET_NAMES)
+    assert "Environment=POSTFORDELER_SECRET" not in unit
+    settings = read_gateway_file(DEPLOY / "gateway.toml")
+    assert settings.secrets == {}  # all commented out: credentials are used
+    assert settings.settings["gateway"]["municipality_cvr"] == "29189129"
+    assert {"gateway", "tls", "sf2900", "sftp"} <= set(settings.settings)
+    users = UserDirectory.from_toml((DEPLOY / "users.toml.example").read_text())
+    assert users.names() == ["anna", "tina"]
+    sts = tomllib.loads((DEPLOY / "sts.toml.example").read_text())
+    assert set(sts) <= {"url", "signing_certificate", "applies_to", "cvr", "issuer"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sftp]\npassphrase = "x"\n', "hører ikke til"),
+        ('[gateway]\ndb = "postgresql://u@h/d"\npassword = "x"\n', "hører ikke til"),
+        (f'[tls]\nkey = """{PEM_KEY}"""\n', "ikke selve hemmeligheden"),
+        ('[users]\nanna = "scrypt$16384$8$1$aa$bb"\n', "ikke selve hemmeligheden"),
+        (f'[secrets]\nserviceplatform_key = """{PEM_KEY}"""\n', "ikke selve hemmeligheden"),
+        ("[secrets\n", "TOML"),
+    ],
+)
+def test_gateway_file_refuses_secrets(tmp_path, text, message):
+    path = tmp_path / "gateway.toml"
+    path.write_text(text)
+    with pytest.raises(SecretsError, match=message) as caught:
+        read_gateway_file(path)
+    assert "MIIE" not in str(caught.value)
+
+
+def test_gateway_file_secrets_are_relative_to_it(tmp_path):
+    private(tmp_path / "private" / "sftp.key", "ssh key")
+    (tmp_path / "gateway.toml").write_text(
+        '[gateway]\nport = 8443\n[secrets]\nsftp_key = "private/sftp.key"\n'
+    )
+    settings = read_gateway_file(tmp_path / "gateway.toml")
+    assert settings.settings == {"gateway": {"port": 8443}}
+    secrets = settings.load_secrets(use_keyring=False)
+    assert secrets.sftp_key == tmp_path / "private" / "sftp.key"

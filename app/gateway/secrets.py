@@ -521,6 +521,63 @@ def secrets_config(table: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+# --------------------------------------------------------------------------- gateway.toml
+
+_SECRET_WORDS = frozenset({"secret", "password", "passphrase", "adgangskode", "token", "key_pem"})
+
+
+@dataclass(frozen=True)
+class GatewayFile:
+    """gateway.toml: every table but `[secrets]` in `settings` (the CLI maps them to
+    `GatewayConfig`; docs/deploy/gateway.toml), `[secrets]` (file names only) in `secrets`."""
+
+    path: Path
+    settings: dict[str, Any]
+    secrets: dict[str, str]
+
+    def load_secrets(self, **kwargs: Any) -> GatewaySecrets:
+        """`GatewaySecrets.load` with this file's `[secrets]`, relative to its folder."""
+        return GatewaySecrets.load(files=self.secrets, config_dir=self.path.parent, **kwargs)
+
+
+def read_gateway_file(path: str | Path) -> GatewayFile:
+    """Read gateway.toml (it needs no protection: it holds no secret, and a value that looks
+    like one — PEM, a scrypt hash, a key named secret/password/passphrase — is refused)."""
+    p = Path(path).expanduser()
+    try:
+        data = tomllib.loads(p.read_text("utf-8"))
+    except OSError as exc:
+        raise SecretsError(f"Konfigurationsfilen {p} kan ikke læses") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SecretsError(f"Konfigurationsfilen {p} er ikke gyldig TOML ({exc})") from None
+    table = data.pop("secrets", {})
+    if not isinstance(table, dict):
+        raise SecretsError(f"{p}: [secrets] skal være en tabel")
+    _refuse_secrets_in(data, str(p))
+    return GatewayFile(p, data, secrets_config(table))
+
+
+def _refuse_secrets_in(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            here = f"{where}: {key}"
+            if str(key).lower() in _SECRET_WORDS:
+                raise SecretsError(
+                    f"{here}: hemmeligheder hører ikke til i konfigurationen; brug en "
+                    "systemd-credential, en fil kun tjenesten kan læse, eller nøgleringen"
+                )
+            _refuse_secrets_in(inner, here)
+    elif isinstance(value, list):
+        for inner in value:
+            _refuse_secrets_in(inner, where)
+    elif isinstance(value, str) and (
+        "PRIVATE KEY-----" in value or value.strip().startswith("scrypt$")
+    ):
+        raise SecretsError(
+            f"{where}: angiv en fil (eller en systemd-credential), ikke selve hemmeligheden"
+        )
+
+
 __all__ = [
     "CONFIG_KEYS",
     "CREDENTIALS_ENV",
@@ -532,11 +589,13 @@ __all__ = [
     "STS_SETTINGS",
     "TLS_KEY",
     "USERS_FILE",
+    "GatewayFile",
     "GatewaySecrets",
     "SecretFile",
     "SecretsError",
     "StsSettings",
     "check_secret_file",
+    "read_gateway_file",
     "refuse_inline_secret",
     "secrets_config",
     "secure_keyring_backends",
