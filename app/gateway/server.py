@@ -22,7 +22,7 @@ import os
 import re
 import ssl
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +35,7 @@ from aiohttp.typedefs import Handler
 
 from app import paths
 from app.gateway import soap
+from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
 from app.gateway.store import GatewayStore, StoreError, utcnow
 from app.resources import resource
@@ -105,6 +106,7 @@ class GatewayConfig:
     # a `sendt` decision without a business receipt for this long is flagged for follow-up
     receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
     overdue_check_seconds: float = 300.0  # how often flag_overdue runs
+    delivery: DeliverySettings | None = None  # SF2900 configured: the delivery worker runs
 
 
 @dataclass
@@ -116,6 +118,8 @@ class RunningGateway:
     _executor: ThreadPoolExecutor
     _app: web.Application
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    delivery: GatewayDelivery | None = None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def postmodtag_url(self) -> str:
@@ -168,11 +172,16 @@ class RunningGateway:
         }
 
     async def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                await close()
         await self._runner.cleanup()
         self._executor.shutdown(wait=True, cancel_futures=False)
         self.store.close()
@@ -763,6 +772,12 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
+    if config.delivery is not None:
+        worker, closers = config.delivery.open(store, spool_dir, state.run)
+        gateway.delivery, gateway._closers = worker, closers
+        state.wake = worker.wake
+        gateway._tasks.append(asyncio.create_task(worker.run_forever()))
+        log.info("gateway delivery worker %s started", worker.node_id)
     return gateway
 
 
