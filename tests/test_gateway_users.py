@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 
 from app.dubu.dataset import DubuDataset
@@ -23,6 +24,7 @@ from app.gateway.users import (
 from app.sandbox.demo_users import demo_users, team_contact_points
 from app.sandbox.runner import DEMO_USER, SandboxConfig, default_dubu_data, start_sandbox
 from app.sf1606.mailbox_client import MailboxClient, MailboxError
+from app.sf1606.tls import trust_context
 
 CP_FAMILY = "09248c6b-e8e3-457e-b513-853b5dc7cd3f"
 CP_PROFESSIONALS = "2a465fd0-d1be-49cb-b88e-a473d9e705a8"
@@ -214,6 +216,70 @@ def test_sandbox_ready_line_users_exist_on_the_gateway(tmp_path):
                 ) as client:
                     with pytest.raises(MailboxError):
                         await client.list_items(0, 10)
+        finally:
+            await running.stop()
+
+    asyncio.run(main())
+
+
+def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
+    """The sandbox gateway answers an item's status only to users who may see its contact
+    point; everyone else gets the same 404 as for an item that does not exist."""
+
+    async def main() -> None:
+        running = await start_sandbox(
+            SandboxConfig(
+                data_dir=tmp_path / "sb",
+                push_messages=False,
+                generate=40,
+                store_in_keyring=False,
+            )
+        )
+        try:
+            await running.pushed()
+            ep = running.endpoints
+            async with MailboxClient(
+                running.gateway.base_url,
+                municipality_cvr=running.municipality_cvr,
+                user=ep["user"],
+                secret=running.secret,
+                ca_bundle=ep["tls_ca"],
+            ) as client:
+                items = (await client.list_items(0, 100)).items
+            assert len(items) == 40
+            assert len({i.contact_point_id for i in items}) >= 3
+            seen_by = {}
+            async with httpx.AsyncClient(verify=trust_context(ep["tls_ca"]), timeout=30) as http:
+                for user in ep["users"]:
+                    visible = set(user["contact_points"])
+                    seen = 0
+                    for item in items:
+                        resp = await http.get(
+                            f"{ep['gateway']}/items/{item.message_uuid}/status",
+                            auth=(user["name"], user["secret"]),
+                        )
+                        if item.contact_point_id in visible:
+                            assert resp.status_code == 200, (user["name"], resp.text)
+                            assert resp.json()["state"] == "ny"
+                            seen += 1
+                        else:
+                            assert resp.status_code == 404, (user["name"], resp.text)
+                            assert resp.json()["error"] == "UKENDT"
+                    seen_by[user["name"]] = seen
+                    missing = await http.get(
+                        f"{ep['gateway']}/items/00000000-0000-4000-8000-000000000000/status",
+                        auth=(user["name"], user["secret"]),
+                    )
+                    assert missing.status_code == 404
+                    if seen < len(items):  # not visible = not existing, word for word
+                        hidden = next(i for i in items if i.contact_point_id not in visible)
+                        other = await http.get(
+                            f"{ep['gateway']}/items/{hidden.message_uuid}/status",
+                            auth=(user["name"], user["secret"]),
+                        )
+                        assert other.json() == missing.json()
+            assert seen_by[DEMO_USER] == len(items)
+            assert min(seen_by.values()) > 0 and len(set(seen_by.values())) > 2
         finally:
             await running.stop()
 

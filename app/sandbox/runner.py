@@ -217,6 +217,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             tls=gateway_tls(certs),
         )
     )
+    gateway.set_can_see(directory.can_see)  # the demo users see their contact points' post
     sf2900 = dubu = sftp_sts = None
     try:
         sf2900 = Sf2900Service(
