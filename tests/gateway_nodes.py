@@ -6,6 +6,11 @@ with the sandbox test CA (app/sandbox/certs.py) and EP_FS1 pinned to the Postkom
 simulator's certificate, against a shared `--db` URL (PostgreSQL for two nodes). Users are
 created by the first node from stdin (never argv); later nodes find them in the database.
 `Pki` generates the certificates once per test. Start/kill (SIGKILL)/restart on the same port.
+
+With `delivery=` (a JSON-able dict: SF2900 URL, SFTP, DUBU, node id, lease) a node runs the
+gateway's delivery worker too. `postfordeler gateway serve` has no flags for that yet, so such a
+node is this module run as a process (`python -m tests.gateway_nodes`, the spec on stdin, never
+argv): the same `start_gateway` the CLI calls, with `GatewayConfig.delivery` set.
 """
 
 from __future__ import annotations
@@ -99,6 +104,7 @@ class GatewayNode:
         *,
         users: Mapping[str, str] | None = None,
         extra: Sequence[str] = (),
+        delivery: Mapping[str, Any] | None = None,
     ) -> None:
         self.name, self.db_url, self.pki = name, db_url, pki
         self.data_dir = work / name
@@ -106,6 +112,7 @@ class GatewayNode:
         self.port = free_port()
         self.users = dict(users or {})
         self.extra = tuple(extra)
+        self.delivery = dict(delivery) if delivery is not None else None
         self.proc: subprocess.Popen[str] | None = None
         self.endpoints: dict[str, Any] = {}
         self.starts = 0
@@ -130,6 +137,8 @@ class GatewayNode:
             POSTFORDELER_DATA_DIR=str(self.data_dir),
             PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         )
+        if self.delivery is not None:
+            return self._start(self._node_command(), [json.dumps(self._spec())], env, timeout)
         cmd = [
             sys.executable,
             "-m",
@@ -147,6 +156,28 @@ class GatewayNode:
             *(arg for user in self.users for arg in ("--user", user)),
             *self.extra,
         ]
+        return self._start(cmd, list(self.users.values()), env, timeout)
+
+    def _node_command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.gateway_nodes"]
+
+    def _spec(self) -> dict[str, Any]:
+        return {
+            "db": self.db_url,
+            "port": self.port,
+            "cvr": CVR,
+            "tls_cert": str(self.pki.server_cert),
+            "tls_key": str(self.pki.server_key),
+            "client_ca": str(self.pki.ca),
+            "pin": self.pki.sender_pin,
+            "users": self.users,
+            "spool_dir": str(self.data_dir / "spool"),
+            "delivery": self.delivery,
+        }
+
+    def _start(
+        self, cmd: list[str], stdin_lines: list[str], env: dict[str, str], timeout: float
+    ) -> dict[str, Any]:
         log = (self.data_dir / f"stderr-{self.starts}.log").open("w")
         self.starts += 1
         self.proc = subprocess.Popen(
@@ -160,8 +191,8 @@ class GatewayNode:
         )
         log.close()
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        for secret in self.users.values():  # one line per --user, in order
-            self.proc.stdin.write(secret + "\n")
+        for line in stdin_lines:  # secrets on stdin (one line per --user), never in argv
+            self.proc.stdin.write(line + "\n")
         self.proc.stdin.close()
         deadline = time.monotonic() + timeout
         line = self.proc.stdout.readline()  # one JSON line once listening
@@ -205,3 +236,70 @@ def empty_database(url: str) -> str:
     finally:
         store.close()
     return url
+
+
+def _node_main() -> None:
+    """A gateway node with the delivery worker (see the module docstring); spec on stdin."""
+    import asyncio
+    import logging
+
+    from app.dubu.sftp_upload import SftpConfig
+    from app.gateway.delivery import DeliverySettings
+    from app.gateway.server import GatewayConfig, GatewayTls, start_gateway
+    from app.sf1606.tls import parse_pin
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    spec = json.loads(sys.stdin.readline())
+    d = spec["delivery"]
+    sftp = d["sftp"]
+    config = GatewayConfig(
+        db_url=spec["db"],
+        port=spec["port"],
+        municipality_cvr=spec["cvr"],
+        users=spec["users"],
+        spool_dir=Path(spec["spool_dir"]),
+        tls=GatewayTls(
+            Path(spec["tls_cert"]),
+            Path(spec["tls_key"]),
+            Path(spec["client_ca"]),
+            (parse_pin(spec["pin"]),),
+        ),
+        delivery=DeliverySettings(
+            sf2900_url=d["sf2900_url"],
+            municipality_cvr=spec["cvr"],
+            sftp=SftpConfig(
+                host=sftp["host"],
+                port=sftp["port"],
+                username=sftp["username"],
+                private_key=Path(sftp["private_key"]),
+                known_hosts=Path(sftp["known_hosts"]),
+                connect_timeout=5.0,
+                timeout=20.0,
+            ),
+            dubu_url=d["dubu_url"],
+            node_id=d["node_id"],
+            lease_seconds=d.get("lease_seconds", 300.0),
+            poll_seconds=d.get("poll_seconds", 0.2),
+            call_timeout=d.get("call_timeout", 20.0),
+            initial_backoff=d.get("initial_backoff", 0.05),
+            max_backoff=d.get("max_backoff", 0.5),
+        ),
+    )
+
+    async def run() -> None:
+        gateway = await start_gateway(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(json.dumps(gateway.endpoints()), flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await gateway.stop()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    _node_main()

@@ -10,24 +10,41 @@ PostgreSQL server the test session starts (tests/pg_server.py; `.ci/run` install
   page by page misses nothing (ids become visible in order across nodes);
 - claims are exclusive across nodes, an outcome recorded on one node is final on the other;
 - SIGKILL of either node mid-stream, repeatedly, while pushers send: every accepted message is
-  stored exactly once and byte-exact, nothing refused is stored, nothing is lost.
+  stored exactly once and byte-exact, nothing refused is stored, nothing is lost;
+- decisions (POST /decisions) posted to both nodes, retried and raced across them, delivered by
+  both nodes' delivery workers (the gateway outbox, SKIP LOCKED leases) through the real SFTP
+  server and the sandbox SF2900 while each node is SIGKILLed mid-delivery: each decision once,
+  one DOKUMENT per file, every business receipt applied once, `accepteret` on both nodes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import asyncssh
 import httpx
 import pytest
 
+from app.dubu.dataset import DubuDataset
+from app.gateway.store import GatewayStore, ReceiptOutcome
+from app.sandbox.dubu_service import DubuDirectoryService
+from app.sandbox.sf2900_service import Sf2900Service
+from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
 from app.sf1606 import postmodtag as pm
 from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxItem
+from app.sf1606.memo import read_memo
 from app.sf1606.tls import trust_context
 from tests.gateway_nodes import (
     CVR,
+    MESSAGES,
     GatewayNode,
     Pki,
     corpus_frames,
@@ -288,3 +305,217 @@ def test_sigkill_either_node_mid_stream_loses_nothing(tmp_path, pg_url):
     finally:
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(GatewayNode.stop, nodes))
+
+
+# --------------------------------------------------------------------------- decisions
+
+LABELS = json.loads((MESSAGES / ".." / "labels.json").read_text())
+SFTP_USER = "KY_SIMPELSFTP"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A business receipt as FordelingskvitteringModtag delivers it (BusinessReceipt's shape)."""
+
+    anvender_transaktions_id: str
+    status: str
+    reason: str | None = None
+    distribution_transaktions_id: str | None = None
+    sent_at: datetime | None = None
+
+
+def decidable(count: int) -> list[tuple[str, str, int]]:
+    """(message_uuid, case_id, number of files) of small corpus messages with a DUBU case."""
+    found = []
+    for message_uuid, label in sorted(LABELS.items()):
+        path = MESSAGES / f"{message_uuid}.xml"
+        if label["case_id"] and path.exists() and path.stat().st_size < 150_000:
+            found.append((message_uuid, str(label["case_id"]), len(read_memo(path).files)))
+        if len(found) == count:
+            break
+    return found
+
+
+@pytest.mark.expect_log("postfordeler.sandbox", "")
+def test_decisions_delivered_once_by_two_nodes_with_nodes_killed(tmp_path, pg_url):
+    """Decisions posted to both nodes (retried and raced across them) are delivered to SF2900
+    exactly once, one DOKUMENT per file, while each node is SIGKILLed mid-delivery: a dead
+    node's lease expires and the other node finishes from the persisted step."""
+    url = empty_database(pg_url)
+    pki = Pki.create(tmp_path / "tls")
+    chosen = decidable(14)
+    assert len(chosen) == 14 and any(files > 1 for _, _, files in chosen)
+    user, secret = "anna", USERS["anna"]
+
+    async def main() -> None:
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        write_private_key(key, tmp_path / "id_ed25519")
+        sftp = SandboxSftpServer(
+            SftpServerConfig(
+                root=tmp_path / "sftp",
+                users={SFTP_USER: [key.export_public_key().decode()]},
+            )
+        )
+        await sftp.start()
+        # slow SOAP answers widen the window between upload, call and persisted step
+        sf = Sf2900Service(
+            data_dir=tmp_path / "sf2900",
+            municipality_cvr=CVR,
+            faults=[
+                {
+                    "kind": "slow",
+                    "seconds": 0.8,
+                    "probability": 0.8,
+                    "operations": ["FordelingsobjektAfsend"],
+                }
+            ],
+            seed=3,
+        )
+        await sf.start()
+        dubu = DubuDirectoryService(DubuDataset.load(MESSAGES / ".." / "dubu.json"))
+        await dubu.start()
+        delivery = {
+            "sf2900_url": sf.service_url,
+            "dubu_url": str(dubu.base_url),
+            "sftp": {
+                "host": "127.0.0.1",
+                "port": sftp.port,
+                "username": SFTP_USER,
+                "private_key": str(tmp_path / "id_ed25519"),
+                "known_hosts": str(sftp.write_known_hosts(tmp_path / "known_hosts")),
+            },
+            "lease_seconds": 2.0,
+            "poll_seconds": 0.1,
+        }
+        nodes = [
+            GatewayNode(
+                name,
+                tmp_path,
+                url,
+                pki,
+                users={user: secret} if name == "node-a" else {},
+                delivery={**delivery, "node_id": name},
+            )
+            for name in ("node-a", "node-b")
+        ]
+        store = GatewayStore(url)
+        try:
+            for node in nodes:
+                await asyncio.to_thread(node.start)
+            async with httpx.AsyncClient(timeout=60, verify=pki.sender_context()) as sender:
+                for n, (message_uuid, _, _) in enumerate(chosen):
+                    data = (MESSAGES / f"{message_uuid}.xml").read_bytes()
+                    assert (await deliver(sender, nodes[n % 2], data)).accepted
+            http = httpx.AsyncClient(auth=(user, secret), timeout=30, verify=trust_context(pki.ca))
+
+            async def post(node: GatewayNode, body: dict[str, Any]) -> httpx.Response:
+                return await http.post(node.base_url + "/decisions", json=body)
+
+            async def status(message_uuid: str) -> dict[str, Any] | None:
+                for node in nodes:
+                    if not node.alive:
+                        continue
+                    try:
+                        resp = await http.get(f"{node.base_url}/items/{message_uuid}/status")
+                    except httpx.HTTPError:
+                        continue
+                    assert resp.status_code == 200, resp.text
+                    return dict(resp.json())
+                return None
+
+            decisions: dict[str, str] = {}
+
+            async def decide(n: int, message_uuid: str, case_id: str) -> None:
+                body: dict[str, Any] = {
+                    "decision_id": str(uuid.uuid4()),
+                    "message_uuid": message_uuid,
+                    "action": "journalise",
+                    "decision": {"case_id": case_id}
+                    | ({"note": "Journalnotat fra fordeleren"} if n % 4 == 0 else {}),
+                }
+                here, other = nodes[n % 2], nodes[(n + 1) % 2]
+                if n % 3 == 0:  # raced on both nodes at once
+                    answers = await asyncio.gather(post(here, body), post(other, body))
+                else:  # the answer "lost", the client retries on the other node
+                    answers = (await post(here, body), await post(other, body))
+                assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+                assert {a.json()["decision_id"] for a in answers} == {body["decision_id"]}
+                decisions[message_uuid] = body["decision_id"]
+                # another decision on the same item, on the other node: refused
+                again = await post(other, {**body, "decision_id": str(uuid.uuid4())})
+                assert again.status_code == 409 and again.json()["error"] == "ALLEREDE_BEHANDLET"
+
+            # four waves of decisions; shortly after each, one node is SIGKILLed (alternating)
+            # while the wave is being delivered, and restarted before the next wave
+            rng = random.Random(5)
+            mid_delivery = 0
+            waves = [list(enumerate(chosen))[w::4] for w in range(4)]
+            for trial, wave in enumerate(waves):
+                for n, (message_uuid, case_id, _) in wave:
+                    await decide(n, message_uuid, case_id)
+                await asyncio.sleep(rng.uniform(0.1, 0.4))
+                victim = nodes[trial % 2]
+                mid_delivery += bool(await asyncio.to_thread(store.outbox_rows))
+                await asyncio.to_thread(victim.kill)
+                await asyncio.sleep(rng.uniform(0.1, 0.5))
+                await asyncio.to_thread(victim.start)
+
+            assert mid_delivery >= 3  # the kills hit nodes with deliveries under way
+            deadline = asyncio.get_running_loop().time() + 180
+            pending = set(decisions)
+            while pending:
+                for message_uuid in sorted(pending):
+                    got = await status(message_uuid)
+                    if got is not None and got["state"] == "sendt":
+                        assert got["decision_id"] == decisions[message_uuid]
+                        pending.discard(message_uuid)
+                assert asyncio.get_running_loop().time() < deadline, sorted(pending)
+                await asyncio.sleep(0.2)
+
+            # SF2900 holds exactly the parts of the decisions, each once; one file per DOKUMENT
+            parts = {
+                m: await asyncio.to_thread(store.delivery_parts, did)
+                for m, did in decisions.items()
+            }
+            received = {r["AnvenderTransaktionsID"]: r for r in sf.received()}
+            expected = {p.anvender_transaktions_id for ps in parts.values() for p in ps}
+            assert len(sf.received()) == len(received) == len(expected)
+            assert set(received) == expected
+            for (message_uuid, case_id, files), n in zip(chosen, range(len(chosen)), strict=True):
+                ps = parts[message_uuid]
+                kinds = ["DOKUMENT"] * files + (["JOURNALPOST"] if n % 4 == 0 else [])
+                assert [p.kind for p in ps] == kinds, message_uuid
+                assert ps[0].anvender_transaktions_id == decisions[message_uuid]
+                for p in ps:
+                    record = received[p.anvender_transaktions_id]
+                    assert record["SagForslag"] == case_id.lower()
+                    if p.kind == "DOKUMENT":
+                        assert record["DokumentFilNavn"] == p.remote_name
+            on_server = sorted(Path(i.path).name for i in sftp.uploaded_files(SFTP_USER))
+            dokumenter = sorted(
+                p.remote_name for ps in parts.values() for p in ps if p.kind == "DOKUMENT"
+            )
+            assert on_server == dokumenter  # nothing twice, no half-written leftovers
+            assert await asyncio.to_thread(store.outbox_rows) == []
+
+            # business receipts, each twice: applied once, the team sees accepteret on both nodes
+            for ps in parts.values():
+                for p in ps:
+                    receipt = Receipt(p.anvender_transaktions_id, "ACCEPTERET")
+                    first = await asyncio.to_thread(store.apply_business_receipt, receipt)
+                    second = await asyncio.to_thread(store.apply_business_receipt, receipt)
+                    assert (first, second) == (ReceiptOutcome.APPLIED, ReceiptOutcome.DUPLICATE)
+            for node in nodes:
+                for message_uuid in decisions:
+                    resp = await http.get(f"{node.base_url}/items/{message_uuid}/status")
+                    assert resp.json()["state"] == "accepteret", (node.name, resp.text)
+            await http.aclose()
+        finally:
+            store.close()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(GatewayNode.stop, nodes))
+            await dubu.stop()
+            await sf.stop()
+            await sftp.stop()
+
+    asyncio.run(main())
