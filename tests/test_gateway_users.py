@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -284,3 +288,35 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
             await running.stop()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_sandbox_cli_ready_line_names_the_users(tmp_path, demo):
+    """The line the acceptance check reads: `postfordeler sandbox` prints `users`."""
+    args = ["--no-messages"] + ([] if demo else ["--no-demo-users"])
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path / "d"), "sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert line, proc.stderr.read() if proc.stderr else ""
+        ep = json.loads(line)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    users = ep["users"]
+    assert ep["user"] == DEMO_USER and users[0]["name"] == DEMO_USER
+    for user in users:
+        assert set(user) == {"name", "role", "team", "secret", "contact_points"}
+        assert user["secret"] and user["contact_points"]
+    if demo:
+        assert {u["role"] for u in users} == {ROLE_DISTRIBUTOR, ROLE_CASEWORKER, ROLE_TEAM_LEAD}
+        assert len(users) == 6
+    else:
+        assert len(users) == 1
+    assert proc.returncode == 0

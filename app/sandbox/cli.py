@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Starter sandkassen: modtagegateway, Postkomponent-simulator, SF2900-service og "
         "DUBU-sagsopslag på 127.0.0.1. Skriver endepunkterne som én JSON-linje, når alt kører. "
         "Gatewayen kører over HTTPS med sandkassens test-CA (tls_ca); EP_FS1 kræver "
-        "Postkomponent-certifikatet (postkomponent_cert/postkomponent_key).",
+        "Postkomponent-certifikatet (postkomponent_cert/postkomponent_key). "
+        'Linjens "users" er demobrugerne (en fordeler pr. team, en sagsbehandler, en '
+        "teamleder) med rolle, team, adgangskode og de kontaktpunkter, de må se.",
     )
     p.add_argument(
         "--messages",
@@ -35,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--gateway-port", metavar="P", type=int, default=0)
     p.add_argument("--sf2900-port", metavar="P", type=int, default=0)
     p.add_argument("--dubu-port", metavar="P", type=int, default=0)
+    p.add_argument(
+        "--no-demo-users",
+        action="store_true",
+        help="kun brugeren 'demo' (ingen fordelere pr. team, sagsbehandler eller teamleder)",
+    )
     p.set_defaults(func=run_sandbox)
 
 
@@ -63,6 +70,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         dubu_port=args.dubu_port,
         push_messages=not args.no_messages,
         seed=args.seed,
+        demo_users=not args.no_demo_users,
     )
 
     async def main() -> int:
