@@ -18,7 +18,7 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
-from app.dubu.sftp_upload import SftpConfig, upload_document
+from app.dubu.sftp_upload import upload_document
 from app.dubu.sts_client import StsClient
 from app.gateway.secrets import (
     CREDENTIALS_ENV,
@@ -129,20 +129,24 @@ def test_credentials_drive_the_real_sts_and_sftp(tmp_path, monkeypatch):
             token = await client.token()
             assert token.cvr == CVR and token.assertion_id
             sftp_url = urlsplit(ep["sftp"])
+            config = tmp_path / "gateway.toml"
+            config.write_text(
+                f'[gateway]\nmunicipality_cvr = "{CVR}"\n'
+                f'[sf2900]\nurl = "https://sf2900.example/x"\nca_bundle = "{ep["sts_ca"]}"\n'
+                f'[sftp]\nhost = "{sftp_url.hostname}"\nport = {sftp_url.port}\n'
+                f'username = "{ep["sftp_user"]}"\nknown_hosts = "{ep["sftp_known_hosts"]}"\n'
+            )
+            settings = read_gateway_file(config)
             local = private(tmp_path / "doc.pdf", b"%PDF-1.4 secret test document\n")
-            assert secrets.sftp_key is not None
             uploaded = await upload_document(
-                SftpConfig(
-                    host=sftp_url.hostname or "127.0.0.1",
-                    port=sftp_url.port or 22,
-                    username=ep["sftp_user"],
-                    private_key=secrets.sftp_key,
-                    known_hosts=Path(ep["sftp_known_hosts"]),
-                ),
-                local,
-                "test-document.pdf",
+                settings.sftp_config(secrets), local, "test-document.pdf"
             )
             assert uploaded.size == local.stat().st_size
+            sf2900 = settings.sf2900_settings(secrets)
+            assert sf2900["client_key"] == creds / SERVICEPLATFORM_KEY
+            assert sf2900["sts"] == secrets.sts_config() and sf2900["auth"] == "sts"
+            assert sf2900["sftp"].private_key == creds / SFTP_KEY
+            assert sf2900["municipality_cvr"] == CVR
             # without the credentials folder nothing is found, and the error says where it looked
             monkeypatch.delenv(CREDENTIALS_ENV)
             with pytest.raises(SecretsError, match="CREDENTIALS_DIRECTORY"):
@@ -382,3 +386,27 @@ def test_gateway_file_secrets_are_relative_to_it(tmp_path):
     assert settings.settings == {"gateway": {"port": 8443}}
     secrets = settings.load_secrets(use_keyring=False)
     assert secrets.sftp_key == tmp_path / "private" / "sftp.key"
+
+
+def test_deploy_example_maps_to_sf2900_settings(tmp_path, monkeypatch):
+    creds = tmp_path / "credentials"
+    for name in (SERVICEPLATFORM_CERT, SERVICEPLATFORM_KEY, SFTP_KEY):
+        private(creds / name, "x", 0o400)
+    cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    private(
+        creds / STS_SETTINGS,
+        f'url = "https://sts.example/t"\nsigning_certificate = """{cert}"""\n',
+        0o400,
+    )
+    monkeypatch.setenv(CREDENTIALS_ENV, str(creds))
+    settings = read_gateway_file(DEPLOY / "gateway.toml")
+    secrets = settings.load_secrets(use_keyring=False)
+    kwargs = settings.sf2900_settings(secrets)
+    assert kwargs["service_url"].startswith("https://") and kwargs["auth"] == "sts"
+    assert kwargs["sftp"].username == "FJORDBY_SIMPELSFTP"
+    assert kwargs["sftp"].known_hosts == Path("/etc/postfordeler/sftp_known_hosts")
+    assert kwargs["client_cert"] == creds / SERVICEPLATFORM_CERT
+    assert kwargs["sts"].url == "https://sts.example/t"
+    (creds / SFTP_KEY).unlink()
+    with pytest.raises(SecretsError, match="sftp.key mangler"):
+        settings.sf2900_settings(settings.load_secrets(use_keyring=False))

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from app.dubu.sftp_upload import SftpConfig
 from app.dubu.sts_client import SF2900_ENTITY_ID, StsConfig
 from app.gateway.users import UserDirectory, UsersFileError
 from app.sf1606.tls import TlsConfigError, check_private_key_file, pem_client_context
@@ -538,6 +539,63 @@ class GatewayFile:
     def load_secrets(self, **kwargs: Any) -> GatewaySecrets:
         """`GatewaySecrets.load` with this file's `[secrets]`, relative to its folder."""
         return GatewaySecrets.load(files=self.secrets, config_dir=self.path.parent, **kwargs)
+
+    def table(self, name: str) -> dict[str, Any]:
+        value = self.settings.get(name, {})
+        if not isinstance(value, dict):
+            raise SecretsError(f"{self.path}: [{name}] skal være en tabel")
+        return value
+
+    def _path(self, value: Any, what: str) -> Path:
+        if not isinstance(value, str) or not value.strip():
+            raise SecretsError(f"{self.path}: {what} skal være et filnavn")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.path.parent / path
+
+    def sftp_config(self, secrets: GatewaySecrets) -> SftpConfig:
+        """Serviceplatformen's SFTP from `[sftp]` (host, port, username, known_hosts,
+        optional remote_dir) with the SSH key from the secrets (`sftp.key`)."""
+        t = self.table("sftp")
+        for key in ("host", "username", "known_hosts"):
+            if not isinstance(t.get(key), str) or not t[key]:
+                raise SecretsError(f"{self.path}: [sftp] {key} mangler")
+        extra: dict[str, Any] = {}
+        if isinstance(t.get("remote_dir"), str):
+            extra["remote_dir"] = t["remote_dir"]
+        try:
+            return SftpConfig(
+                host=t["host"],
+                port=int(t.get("port", 22)),
+                username=t["username"],
+                private_key=secrets.require(SFTP_KEY).path,
+                known_hosts=self._path(t["known_hosts"], "[sftp] known_hosts"),
+                **extra,
+            )
+        except (TypeError, ValueError) as exc:
+            raise SecretsError(f"{self.path}: [sftp] kan ikke bruges ({exc})") from None
+
+    def sf2900_settings(self, secrets: GatewaySecrets) -> dict[str, Any]:
+        """The keyword arguments of `app.dubu.sf2900_client.Sf2900Settings` from `[sf2900]`,
+        `[sftp]`, `[gateway] municipality_cvr` and the secrets (FOCES certificate + key, SSH
+        key, STS settings when `security = "sts"`, the default)."""
+        t = self.table("sf2900")
+        url, auth = t.get("url"), t.get("security", "sts")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise SecretsError(f"{self.path}: [sf2900] url skal være en https-adresse")
+        cvr = self.table("gateway").get("municipality_cvr")
+        if not isinstance(cvr, str):
+            raise SecretsError(f"{self.path}: [gateway] municipality_cvr mangler")
+        ca = t.get("ca_bundle")
+        return {
+            "service_url": url,
+            "municipality_cvr": cvr,
+            "sftp": self.sftp_config(secrets),
+            "auth": "authority" if auth == "authority" else "sts",
+            "sts": secrets.sts_config() if auth != "authority" else None,
+            "ca_file": self._path(ca, "[sf2900] ca_bundle") if ca is not None else None,
+            "client_cert": secrets.require(SERVICEPLATFORM_CERT).path,
+            "client_key": secrets.require(SERVICEPLATFORM_KEY).path,
+        }
 
 
 def read_gateway_file(path: str | Path) -> GatewayFile:
