@@ -408,5 +408,5 @@ def test_deploy_example_maps_to_sf2900_settings(tmp_path, monkeypatch):
     assert kwargs["client_cert"] == creds / SERVICEPLATFORM_CERT
     assert kwargs["sts"].url == "https://sts.example/t"
     (creds / SFTP_KEY).unlink()
-    with pytest.raises(SecretsError, match="sftp.key mangler"):
+    with pytest.raises(SecretsError, match=r"sftp\.key mangler"):
         settings.sf2900_settings(settings.load_secrets(use_keyring=False))
