@@ -150,7 +150,7 @@ def test_credentials_drive_the_real_sts_and_sftp(tmp_path, monkeypatch):
             # without the credentials folder nothing is found, and the error says where it looked
             monkeypatch.delenv(CREDENTIALS_ENV)
             with pytest.raises(SecretsError, match="CREDENTIALS_DIRECTORY"):
-                GatewaySecrets.load(required=(SFTP_KEY,), use_keyring=False)
+                GatewaySecrets.load(required=("sftp_key",), use_keyring=False)
         finally:
             await parts.stop()
 

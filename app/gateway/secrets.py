@@ -378,7 +378,7 @@ class GatewaySecrets:
                         name, _write_private(runtime, name, stored), SOURCE_KEYRING
                     )
             secrets = cls(found, runtime_dir=runtime, notes=notes)
-            missing = [n for n in required if n not in found]
+            missing = [n for n in (CONFIG_KEYS.get(r, r) for r in required) if n not in found]
             if missing:
                 where = [
                     f"${CREDENTIALS_ENV}/<navn>" if cred_dir else f"${CREDENTIALS_ENV} (ikke sat)"
