@@ -6,6 +6,11 @@
   client certificate from the sandbox test CA) → `postmodtag_tls_p50_ms`, `postmodtag_tls_p99_ms`
   (goal < 100 ms) on kept-alive connections, and `postmodtag_tls_newconn_p99_ms` with a fresh
   TLS handshake for every delivery.
+- postmodtag_nodes: EP_FS1 throughput on PostgreSQL over mutual TLS with XSD validation, as
+  many deliveries in flight as `concurrency` (16), the corpus twice with fresh messageUUIDs,
+  for one gateway node and for two nodes on the same database, round robin (no balancer) →
+  `postmodtag_per_s_1node`, `postmodtag_per_s_2nodes`, `postmodtag_per_s` (= the one-node
+  figure). PostgreSQL: $POSTFORDELER_TEST_PG_URL, else a throwaway server (tests/pg_server.py).
 - mailbox_list: list the whole corpus (300 messages, 7.9 MB) through `MailboxClient` (zeep) only,
   no cache → `mailbox_list_msgs_per_s` (median of 5 full passes, page size 200).
 """
@@ -26,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 CORPUS = REPO.parent / "shared" / "corpus" / "messages"
 UUID_RE = re.compile(rb"(<memo:messageUUID>)([^<]+)(</memo:messageUUID>)")
 USER, SECRET, CVR = "bench", "bench-secret", "29189129"
@@ -148,6 +155,87 @@ def bench_postmodtag_tls(rate: float = 20.0) -> dict[str, float]:
     }
 
 
+def _throughput(urls: list[str], bodies: list[bytes], concurrency: int, **client_kw: Any) -> float:
+    """Deliver every body (round robin over `urls`), `concurrency` at a time; accepted per s."""
+    import httpx
+
+    from app.sf1606 import postmodtag as pm
+
+    async def run() -> float:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(timeout=120, limits=limits, **client_kw) as client:
+            for n, warm in enumerate(bodies[:10]):  # schemas, connections, pools
+                await client.post(
+                    urls[n % len(urls)], content=_fresh(warm), headers=pm.request_headers()
+                )
+            queue = list(enumerate(bodies))
+            queue.reverse()
+
+            async def worker() -> None:
+                while queue:
+                    n, body = queue.pop()
+                    resp = await client.post(
+                        urls[n % len(urls)], content=body, headers=pm.request_headers()
+                    )
+                    receipt = pm.receipt_from_http(resp.status_code, resp.content)
+                    assert receipt.accepted and not receipt.duplicate, receipt
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return len(bodies) / (time.perf_counter() - started)
+
+    return asyncio.run(run())
+
+
+def bench_postmodtag_nodes(concurrency: int = 16, repeats: int = 3) -> dict[str, float]:
+    """Two nodes started once on an empty database; one-node and two-node runs alternate
+    `repeats` times (the corpus each, fresh messageUUIDs) so load from elsewhere on the
+    machine hits both alike; the medians are reported. In a one-node run the other node idles."""
+    from tests.gateway_nodes import GatewayNode, Pki, empty_database
+    from tests.pg_server import PgServer
+
+    server = None
+    url = os.environ.get("POSTFORDELER_TEST_PG_URL")
+    if not url:
+        server = PgServer()
+        if not server.available:
+            raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        url = server.start()
+    rates: dict[str, list[float]] = {"1node": [], "2nodes": []}
+    requests = 0
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            pki = Pki.create(work / "tls")
+            empty_database(url)
+            nodes = [GatewayNode(f"node-{n}", work, url, pki) for n in range(2)]
+            try:
+                for node in nodes:
+                    node.start()
+                urls = [node.postmodtag_url for node in nodes]
+                for _ in range(repeats):
+                    for label, targets in (("1node", urls[:1]), ("2nodes", urls)):
+                        bodies = [_fresh(d) for d in _files()]
+                        requests += len(bodies)
+                        rates[label].append(
+                            _throughput(targets, bodies, concurrency, verify=pki.sender_context())
+                        )
+            finally:
+                for node in nodes:
+                    node.stop()
+            empty_database(url)
+    finally:
+        if server is not None:
+            server.stop()
+    one = round(statistics.median(rates["1node"]), 1)
+    return {
+        "postmodtag_per_s_1node": one,
+        "postmodtag_per_s_2nodes": round(statistics.median(rates["2nodes"]), 1),
+        "postmodtag_per_s": one,
+        "postmodtag_nodes_requests": requests,
+    }
+
+
 def bench_mailbox_list(passes: int = 5, page: int = 200) -> dict[str, float]:
     import httpx
 
@@ -192,6 +280,7 @@ def bench_mailbox_list(passes: int = 5, page: int = 200) -> dict[str, float]:
 BENCHMARKS = {
     "postmodtag": bench_postmodtag,
     "postmodtag_tls": bench_postmodtag_tls,
+    "postmodtag_nodes": bench_postmodtag_nodes,
     "mailbox_list": bench_mailbox_list,
 }
 

@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Starter sandkassen: modtagegateway, Postkomponent-simulator, SF2900-service og "
         "DUBU-sagsopslag på 127.0.0.1. Skriver endepunkterne som én JSON-linje, når alt kører. "
         "Gatewayen kører over HTTPS med sandkassens test-CA (tls_ca); EP_FS1 kræver "
-        "Postkomponent-certifikatet (postkomponent_cert/postkomponent_key).",
+        "Postkomponent-certifikatet (postkomponent_cert/postkomponent_key). "
+        'Linjens "users" er demobrugerne (en fordeler pr. team, en sagsbehandler, en '
+        "teamleder) med rolle, team, adgangskode og de kontaktpunkter, de må se.",
     )
     p.add_argument(
         "--messages",
@@ -41,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=0.0,
         help="sekunder før SF2900 sender forretningskvitteringen tilbage (standard 0)",
+    )
+    p.add_argument(
+        "--no-demo-users",
+        action="store_true",
+        help="kun brugeren 'demo' (ingen fordelere pr. team, sagsbehandler eller teamleder)",
     )
     p.set_defaults(func=run_sandbox)
 
@@ -71,6 +78,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         push_messages=not args.no_messages,
         seed=args.seed,
         sf2900_callback_delay=max(0.0, args.sf2900_callback_delay),
+        demo_users=not args.no_demo_users,
     )
 
     async def main() -> int:

@@ -6,7 +6,11 @@
   certificate) (app/gateway/server.py) on SQLite in the sandbox data dir, configured
   with the dataset's municipality CVR and contact points, and a demo user `DEMO_USER` with a
   fresh random secret (returned in `RunningSandbox.secret`, stored in the OS keyring as
-  ("postfordeler", "gateway:<user>") when a backend is available);
+  ("postfordeler", "gateway:<user>") when a backend is available), plus the demo users of
+  `app/sandbox/demo_users.py` (a distributor per team, a caseworker, a team lead), each with a
+  fresh random secret and the contact points it may see: the ready line's `"users"` lists
+  `{"name", "role", "team", "secret", "contact_points"}` (`RunningSandbox.users`,
+  `RunningSandbox.directory` is their `UserDirectory`);
 - the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`, on
   plain HTTP (`"sf2900"`, the desktop's legacy direct delivery) and on HTTPS with client
   certificates (`"sf2900_tls"`, SF2900 as published; `"sf2900_received"` is its inspection
@@ -39,8 +43,10 @@ from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
 from app.gateway.receipts import CALLBACK_PATH
 from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
+from app.gateway.users import UserDirectory
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
+from app.sandbox.demo_users import demo_users
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
 from app.sandbox.sf2900_service import Sf2900Service
@@ -79,6 +85,7 @@ class SandboxConfig:
     user: str = DEMO_USER
     secret: str | None = None  # None: a fresh random secret
     store_in_keyring: bool = True
+    demo_users: bool = True  # False: only `user`
     sf2900_faults: list[dict[str, Any]] = field(default_factory=list)
     sf2900_callback_delay: float = 0.0  # seconds before SF2900 calls the business receipt back
     dubu_faults: list[dict[str, Any]] = field(default_factory=list)
@@ -97,6 +104,8 @@ class RunningSandbox:
     endpoints: dict[str, Any]
     data_dir: Path
     sftp_sts: SftpAndSts | None = None  # Serviceplatformen SFTP and STS (app/sandbox/sftp_sts.py)
+    directory: UserDirectory = field(default_factory=UserDirectory)  # the demo users' roles
+    users: list[dict[str, Any]] = field(default_factory=list)  # the ready line's "users"
     _push_task: asyncio.Task[SimulatorStats] | None = None
 
     @property
@@ -143,6 +152,30 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
         return False
 
 
+def sandbox_users(
+    config: SandboxConfig, dataset: DubuDataset, secret: str
+) -> tuple[UserDirectory, list[dict[str, Any]]]:
+    """The sandbox's users and the ready line's `users` entries (with their secrets): the
+    configured `user` with `secret`, and (unless `demo_users` is off) the demo users, each with a
+    fresh random secret. `contact_points` lists ids; a user seeing all lists every one."""
+    every = sorted(cp.id for cp in dataset.contact_points)
+    users = demo_users(dataset, config.user)
+    if not config.demo_users:
+        users = users[:1]
+    entries = []
+    for user in users:
+        entries.append(
+            {
+                **user.to_dict(),
+                "secret": secret if user.name == config.user else secrets.token_urlsafe(18),
+                "contact_points": every
+                if user.contact_points is None
+                else sorted(user.contact_points),
+            }
+        )
+    return UserDirectory(users), entries
+
+
 def gateway_tls(certs: SandboxCertificates) -> GatewayTls:
     """HTTPS with the sandbox CA; EP_FS1 pinned to the Postkomponent simulator's certificate."""
     return GatewayTls(
@@ -178,6 +211,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
     certs = await asyncio.to_thread(
         SandboxCertificates.ensure, data_dir / "tls", municipality_cvr=cvr
     )
+    directory, user_entries = sandbox_users(config, dataset, secret)
     gateway = await start_gateway(
         GatewayConfig(
             db_url=f"sqlite:///{data_dir / 'gateway.sqlite3'}",
@@ -185,11 +219,12 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             port=config.gateway_port,
             municipality_cvr=cvr,
             contact_points=tuple(c.id for c in dataset.contact_points),
-            users={config.user: secret},
+            users={u["name"]: u["secret"] for u in user_entries},
             sandbox=True,
             tls=gateway_tls(certs),
         )
     )
+    gateway.set_can_see(directory.can_see)  # the demo users see their contact points' post
     sf2900 = dubu = sftp_sts = None
     try:
         sftp_sts = await start_sftp_and_sts(
@@ -261,6 +296,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         **sftp_sts.endpoints,
         "user": config.user,
         "secret_in_keyring": in_keyring,
+        "users": user_entries,
         "municipality_cvr": cvr,
         "municipality": dataset.municipality.name,
         "messages": len(items),
@@ -278,6 +314,8 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         endpoints=endpoints,
         data_dir=data_dir,
         sftp_sts=sftp_sts,
+        directory=directory,
+        users=user_entries,
     )
     if items:
         running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
