@@ -105,6 +105,7 @@ __all__ = [
     "PermanentDeliveryError",
     "SentObject",
     "WireDeliverer",
+    "clear_upload_spool",
     "document_title",
 ]
 
@@ -171,6 +172,7 @@ class WireDeliverer:
         self.client = client
         self.sftp = sftp
         self.spool_dir = Path(spool_dir)
+        clear_upload_spool(self.spool_dir)
 
     def remote_name(self, part: PartUpload) -> str:
         return sagsdokument_name(
@@ -263,6 +265,29 @@ class DeliverySettings:
             run=run,
         )
         return worker, closers
+
+
+def clear_upload_spool(spool_dir: Path) -> int:
+    """Remove upload copies (`<pid>-*.upload`) left by killed processes: they hold message
+    files. Files of live processes sharing the folder are left alone. Returns how many."""
+    removed = 0
+    for leftover in Path(spool_dir).glob("*.upload"):
+        pid = leftover.name.partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def document_title(title: str, index: int, count: int, file_name: str) -> str:
