@@ -304,3 +304,43 @@ def test_document_titles_tell_the_files_apart():
     assert document_title("Brev", 1, 3, "b.pdf") == "Brev (bilag 2 af 3: b.pdf)"
     long = document_title("x" * 300, 2, 3, "c.pdf")
     assert len(long) == 256 and long.endswith(" (bilag 3 af 3: c.pdf)")
+
+
+def _serve_args(*argv: str) -> Any:
+    import argparse
+
+    from app.gateway.cli import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["gateway", "serve", *argv])
+
+
+def test_cli_delivery_options(tmp_path):
+    from app.gateway.cli import delivery_settings
+
+    key = tmp_path / "id_ed25519"
+    write_private_key(asyncssh.generate_private_key("ssh-ed25519"), key)
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    full = (
+        "--municipality-cvr", CVR, "--sf2900-url", "https://sf2900.example/ds",
+        "--dubu-url", "https://dubu.example", "--sftp", "sftp://sftp.example:2222",
+        "--sftp-user", SFTP_USER, "--sftp-key", str(key), "--sftp-known-hosts", str(known),
+        "--node-id", "node-1",
+    )  # fmt: skip
+    assert delivery_settings(_serve_args()) is None
+    settings = delivery_settings(_serve_args(*full))
+    assert settings is not None and settings.sftp is not None
+    assert (settings.sftp.host, settings.sftp.port, settings.sftp.username) == (
+        "sftp.example",
+        2222,
+        SFTP_USER,
+    )
+    assert (settings.sf2900_url, settings.node_id) == ("https://sf2900.example/ds", "node-1")
+    assert _serve_args().receipt_follow_up_hours == 48.0
+    with pytest.raises(SystemExit, match="kræver"):
+        delivery_settings(_serve_args("--sf2900-url", "https://x"))
+    key.chmod(0o644)
+    with pytest.raises(SystemExit, match="kan læses af andre"):
+        delivery_settings(_serve_args(*full))
