@@ -550,3 +550,40 @@ def test_concurrent_claims_take_each_delivery_once(store):
         for s in nodes:
             s.close()
     assert sorted(taken) == sorted(decided)
+
+
+@stores
+def test_the_same_decision_sent_concurrently_is_one_decision(store):
+    """A client's retry racing its first attempt (or two nodes behind a load balancer): one
+    decision, one outbox row, the same answer for all; a different decision loses with 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (m1,) = insert(store, 1)
+    d1 = str(uuid.uuid4())
+    nodes = [GatewayStore(store.url) for _ in range(4)]
+    try:
+
+        def submit(n: int) -> Any:
+            try:
+                if n % 4 == 3:
+                    other = str(uuid.uuid4())
+                    return nodes[n % 4].submit_decision(BO, other, m1, "reject", {"reason": "x"})
+                return nodes[n % 4].submit_decision(EVA, d1, m1, "journalise", journalise())
+            except StoreError as exc:
+                return exc.code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(submit, range(16)))
+    finally:
+        for s in nodes:
+            s.close()
+    wins = [a for a in answers if not isinstance(a, str)]
+    if any(w.decision_id != d1 for w in wins):  # the reject came first: every other refused
+        assert [w.decision for w in wins] == ["reject"]
+        assert store.outbox_rows() == []
+        return
+    assert all(w == wins[0] for w in wins) and wins[0].state == "afventer"
+    assert {a for a in answers if isinstance(a, str)} <= {"ALLEREDE_BEHANDLET"}
+    assert [r["decision_id"] for r in store.outbox_rows()] == [d1]
+    item = by_uuid(store)[m1]
+    assert len(store.outcome_history(item.item_id)) == 1
