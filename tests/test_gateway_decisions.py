@@ -233,6 +233,11 @@ def test_leases_expire_and_permanent_and_transient_failures(store):
     assert c is not None and c.decision_id == a.decision_id and c.attempts == 2
     with pytest.raises(LeaseLost):
         store.save_plan(a.decision_id, "node-a", {}, [PartPlan("DOKUMENT", 0)])
+    with pytest.raises(LeaseLost):
+        store.renew_lease(a.decision_id, "node-a", 30)
+    # a node working long renews its lease: nobody takes the row meanwhile
+    store.renew_lease(b.decision_id, "node-b", 300)
+    assert store.claim_delivery("node-d", 30, now=later) is None
     # transient trouble: back to the outbox later; permanent: fejlet, item back in the queue
     store.defer_delivery(c.decision_id, "node-c", "SFTP nede", 3600)
     assert store.claim_delivery("node-c", 30) is None  # deferred; b still holds its lease

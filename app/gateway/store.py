@@ -1439,6 +1439,19 @@ class GatewayStore:
         if row is None or row.lease_owner != node_id:
             raise LeaseLost(decision_id)
 
+    def renew_lease(self, decision_id: str, node_id: str, lease_seconds: float) -> None:
+        """Extend this node's lease (before a long step: an upload, a SOAP call), so no other
+        node takes the row while this one still works on it. LeaseLost when it is not ours."""
+        until = utcnow() + timedelta(seconds=max(1.0, lease_seconds))
+        with self._writing() as conn:
+            done = conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id, outbox.c.lease_owner == node_id)
+                .values(lease_until=until)
+            ).rowcount
+            if not done:
+                raise LeaseLost(decision_id)
+
     def save_plan(
         self,
         decision_id: str,
