@@ -33,6 +33,7 @@ from app.gateway.store import (
     utcnow,
 )
 from app.sandbox.certs import SandboxCertificates
+from tests.conftest import REPO
 from tests.test_gateway import SMALL_FILES, db_urls, make_db_url, with_new_uuid
 
 CVR = "29189846"
@@ -592,3 +593,44 @@ def test_the_same_decision_sent_concurrently_is_one_decision(store):
     assert [r["decision_id"] for r in store.outbox_rows()] == [d1]
     item = by_uuid(store)[m1]
     assert len(store.outcome_history(item.item_id)) == 1
+
+
+def test_mailbox_client_reads_the_delivery_fields_strictly(tmp_path, certs):
+    """The published WSDL/XSD carry the new fields: the real (strict zeep) mailbox client
+    parses a listed item with a decision and lists a changed item again after its cursor."""
+    from app.sf1606.mailbox_client import MailboxClient
+
+    async def body_(gw: RunningGateway) -> None:
+        m1, m2 = await asyncio.to_thread(insert, gw.store, 2)
+        mailbox = MailboxClient(
+            gw.base_url, municipality_cvr=CVR, user=EVA, secret=EVA_SECRET, ca_bundle=certs.ca
+        )
+        try:
+            first = await mailbox.list_items(0)
+            assert [i.message_uuid for i in first.items] == [m1, m2]
+            d1 = str(uuid.uuid4())
+            await asyncio.to_thread(
+                gw.store.submit_decision, EVA, d1, m2, "reject", {"reason": "Forkert"}
+            )
+            again = await mailbox.list_items(first.next_cursor)
+            assert [i.message_uuid for i in again.items] == [m2]
+            assert again.items[0].outcome == "afvist"
+            assert again.next_cursor > first.next_cursor
+            assert (await mailbox.list_items(again.next_cursor)).items == ()
+            # the response validates against the published XSD with the new fields
+            async with client(certs, None) as http:
+                resp = await http.post(gw.mailbox_url, content=post_liste(first.next_cursor))
+            schema = etree.XMLSchema(
+                etree.parse(str(REPO / "resources" / "mailbox" / "PostfordelerMailbox.xsd"))
+            )
+            envelope = etree.fromstring(resp.content)
+            answer = envelope.find("{*}Body")[0]
+            assert schema.validate(answer), schema.error_log
+            items, _ = listed(resp.content)
+            assert (items[m2]["deliveryState"], items[m2]["decisionId"]) == ("afsluttet", d1)
+            assert items[m2]["followUp"] == "false" and "deliveryReason" not in items[m2]
+            assert list(items[m2])[-1] == "followUp"  # before MeMo, after the claim fields
+        finally:
+            await mailbox.close()
+
+    run(tls_gateway(tmp_path, certs), body_)
