@@ -1064,7 +1064,8 @@ class GatewayStore:
         Refusals (StoreError codes): UGYLDIG (bad id/action/payload), UKENDT (no such item, or
         `can_see(contact_point_id)` is false: the same text for both), OPTAGET (another
         user's live claim), ALLEREDE_BEHANDLET (the item has a live or final decision or
-        outcome; after `afvist_af_dubu`/`fejlet` a new decision is allowed)."""
+        outcome; a new decision is allowed after `afvist_af_dubu`/`fejlet`, and after an
+        assignment that reached DUBU: the caseworker then journalises the item)."""
         try:
             decision_id = str(uuid.UUID(str(decision_id)))
             message_uuid = str(uuid.UUID(str(message_uuid)))
@@ -1092,7 +1093,7 @@ class GatewayStore:
                 select(item_state.c.decision_id).where(item_state.c.item_id == item.item_id)
             ).scalar()
             current = self._decision_row(conn, current_id) if current_id else None
-            if current is not None and current.state not in REOPENING_STATES:
+            if current is not None and not _allows_next(current):
                 raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
             if (
                 current is None
@@ -1633,6 +1634,15 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+
+def _allows_next(current: Any) -> bool:
+    """May a new decision follow the item's current one? After `afvist_af_dubu`/`fejlet` (the
+    item is back in the queue), and after an assignment that reached DUBU (`sendt` or later):
+    "fordelt" is not final, the caseworker still journalises the item."""
+    if current.state in REOPENING_STATES:
+        return True
+    return bool(current.action == "assign" and current.state in (STATE_SENT, STATE_ACCEPTED))
 
 
 def _next_seq() -> Any:
