@@ -1431,7 +1431,11 @@ class GatewayStore:
                 lease_until=until,
             )
 
-    def _held(self, conn: Connection, decision_id: str, node_id: str) -> None:
+    def _held(
+        self, conn: Connection, decision_id: str, node_id: str, renew: float | None = None
+    ) -> None:
+        """LeaseLost unless `node_id` holds the row; `renew`: extend the lease by that many
+        seconds from now (each persisted step renews it for the next, long one)."""
         row = conn.execute(
             select(outbox.c.lease_owner, outbox.c.lease_until)
             .where(outbox.c.decision_id == decision_id)
@@ -1439,6 +1443,12 @@ class GatewayStore:
         ).first()
         if row is None or row.lease_owner != node_id:
             raise LeaseLost(decision_id)
+        if renew is not None:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id)
+                .values(lease_until=utcnow() + timedelta(seconds=max(1.0, renew)))
+            )
 
     def renew_lease(self, decision_id: str, node_id: str, lease_seconds: float) -> None:
         """Extend this node's lease (before a long step: an upload, a SOAP call), so no other
@@ -1459,11 +1469,14 @@ class GatewayStore:
         node_id: str,
         plan: Mapping[str, Any],
         parts: Sequence[PartPlan],
+        *,
+        lease_seconds: float | None = None,
     ) -> list[DeliveryPart]:
         """Store the delivery plan (its facts and one row per part, step `pending`) once; a
-        plan already stored (by an earlier attempt) is kept and returned as it is."""
+        plan already stored (by an earlier attempt) is kept and returned as it is.
+        `lease_seconds` (here and in the other steps): renew the lease for the next step."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             existing = self._parts(conn, decision_id)
             if existing:
                 return existing
@@ -1494,10 +1507,11 @@ class GatewayStore:
         remote_name: str,
         sha256: str,
         size: int,
+        lease_seconds: float | None = None,
     ) -> None:
         """Part `part`'s file lies on the SFTP server under `remote_name` (step `uploaded`)."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             conn.execute(
                 delivery_parts.update()
                 .where(
@@ -1517,11 +1531,12 @@ class GatewayStore:
         node_id: str,
         *,
         distribution_transaktions_id: str | None,
+        lease_seconds: float | None = None,
     ) -> str:
         """SF2900 gave the technical receipt for part `part`; returns the decision's state.
         A business receipt that already arrived for the part is kept."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             now = utcnow()
             conn.execute(
                 delivery_parts.update()
