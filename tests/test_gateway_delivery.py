@@ -394,3 +394,64 @@ def test_two_nodes_share_the_outbox_each_decision_delivered_once(tmp_path, db):
         assert set(tids) == planned
 
     run(tmp_path, db, body)
+
+
+def test_gateway_serve_delivers_with_the_command_line_options(tmp_path):
+    """`postfordeler gateway serve` with the SF2900 options runs the delivery worker: a message
+    received at EP_FS1 and decided through POST /decisions reaches SFTP + SF2900."""
+    import os
+    import signal
+    import sys
+
+    from app.sf1606 import postmodtag as pm
+    from tests.conftest import REPO
+
+    message_uuid = ANY[0]
+
+    async def body(w: World) -> None:
+        assert w.gw.config.delivery is not None and w.gw.config.delivery.sftp is not None
+        sftp = w.gw.config.delivery.sftp
+        env = dict(os.environ, POSTFORDELER_DATA_DIR=str(tmp_path / "served"))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "gateway", "serve", "--port", "0", "--user", USER,
+            "--municipality-cvr", CVR, "--sf2900-url", w.sf.service_url,
+            "--dubu-url", str(w.dubu.base_url), "--sftp", f"sftp://127.0.0.1:{sftp.port}",
+            "--sftp-user", SFTP_USER, "--sftp-key", str(sftp.private_key),
+            "--sftp-known-hosts", str(sftp.known_hosts), "--node-id", "served-node",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=REPO,
+        )  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(SECRET.encode() + b"\n")
+        proc.stdin.close()
+        try:
+            endpoints = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+            async with httpx.AsyncClient(auth=(USER, SECRET), timeout=20) as http:
+                memo = (MESSAGES / f"{message_uuid}.xml").read_bytes()
+                resp = await http.post(
+                    endpoints["postmodtag"], content=memo, headers=pm.request_headers()
+                )
+                assert resp.status_code == 200
+                decision_id = str(uuid.uuid4())
+                resp = await http.post(
+                    endpoints["decisions"],
+                    json={
+                        "decision_id": decision_id,
+                        "message_uuid": message_uuid,
+                        "action": "journalise",
+                        "decision": {"case_id": case_of(message_uuid)},
+                    },
+                )
+                assert resp.json()["state"] == "afventer"
+                status_url = endpoints["gateway"] + f"/items/{message_uuid}/status"
+                for _ in range(400):
+                    status = (await http.get(status_url)).json()
+                    if status["state"] == "sendt":
+                        break
+                    await asyncio.sleep(0.05)
+                assert status["state"] == "sendt", status
+            assert decision_id in {r["AnvenderTransaktionsID"] for r in w.sf.received()}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+    run(tmp_path, "sqlite", body)
