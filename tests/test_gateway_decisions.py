@@ -659,3 +659,27 @@ def test_caseworker_journalises_after_the_assignment_reached_dubu(store):
     assert store.apply_business_receipt(Receipt(d1, "ACCEPTERET")) is ReceiptOutcome.APPLIED
     assert store.decision(d1)["state"] == "accepteret"
     assert store.decision_status(m1).decision_id == d2
+
+
+def test_a_lost_answer_is_retried_as_the_same_decision(tmp_path, certs):
+    """Sandbox faults on the decision routes: a 500, and a decision stored whose answer is
+    lost (the connection drops); the client's retry with the same decision_id is the same
+    decision, delivered once."""
+    from app.gateway.faults import FaultPlan
+
+    plan = FaultPlan(next={"http_500": 1, "drop_after_store": 1}, targets=("decisions",))
+
+    async def body_(gw: RunningGateway) -> None:
+        (m1,) = await asyncio.to_thread(insert, gw.store, 1)
+        sent = body(m1, "journalise", journalise())
+        async with client(certs, EVA, EVA_SECRET) as eva:
+            assert (await eva.post(gw.decisions_url, json=sent)).status_code == 500
+            with pytest.raises(httpx.TransportError):
+                await eva.post(gw.decisions_url, json=sent)
+            assert (await eva.get(gw.status_url(m1))).json()["state"] == "afventer"
+            again = await eva.post(gw.decisions_url, json=sent)
+        assert again.status_code == 200 and again.json()["decision_id"] == sent["decision_id"]
+        rows = await asyncio.to_thread(gw.store.outbox_rows)
+        assert [r["decision_id"] for r in rows] == [sent["decision_id"]]
+
+    run(tls_gateway(tmp_path, certs, faults=plan), body_)

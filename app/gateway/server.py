@@ -619,7 +619,7 @@ def _decision_request(data: bytes) -> tuple[str, str, str, dict[str, Any]] | str
 async def _decisions_post(request: web.Request) -> web.Response:
     """POST /decisions: a client hands a decision to the gateway (idempotent on decision_id)."""
     state = request.app[_STATE]
-    await _apply_fault(request, state, "decisions")
+    fault = await _apply_fault(request, state, "decisions")
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -648,6 +648,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
     if state.wake is not None:
         state.wake()
+    if fault.action == "drop_after_store":
+        _drop(request)  # sandbox: the decision is stored, the answer lost; the client retries
     return web.json_response(
         {
             "decision_id": status.decision_id,
