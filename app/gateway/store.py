@@ -62,7 +62,16 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from app.decisions import ACTIONS, DecisionError, decision_from_json
+from app.decisions import (
+    ACTIONS,
+    Assign,
+    Decision,
+    DecisionError,
+    Journalise,
+    JournalNote,
+    Reject,
+    decision_from_json,
+)
 from app.hashing import file_size_sha256
 
 SCHEMA_VERSION = 2
@@ -1106,7 +1115,7 @@ class GatewayStore:
             if held is not None and held.user != user and held.expires_at > now:
                 raise StoreError("OPTAGET", "Elementet er reserveret af en anden bruger")
             state = STATE_CLOSED if action == "reject" else STATE_PENDING
-            reason = getattr(decision, "reason", None) if action == "reject" else None
+            reason = _outcome_note(decision)
             conn.execute(
                 decisions.insert().values(
                     decision_id=decision_id,
@@ -1649,6 +1658,21 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+
+def _outcome_note(decision: Decision) -> str | None:
+    """The note the item's outcome records (as the client recorded it before): the reason of
+    a rejection, the caseworker of an assignment, the journal note's text otherwise."""
+    match decision:
+        case Reject(reason=reason):
+            return reason
+        case Assign(caseworker_id=cw_id, caseworker_label=cw_label):
+            return cw_label or cw_id
+        case Journalise(note=note):
+            return note.text if note is not None else None
+        case JournalNote(text=text):
+            return text
+    return None
 
 
 def _allows_next(current: Any) -> bool:
