@@ -126,6 +126,7 @@ def test_submit_is_idempotent_and_refuses_a_second_decision(store):
     assert reject.state == "afsluttet" and reject.decision == "reject"
     assert len(store.outbox_rows()) == 1
     assert store.fetch(by_uuid(store)[m2].item_id, with_memo=False).outcome == "afvist"
+    assert store.outcome_history(by_uuid(store)[m2].item_id)[0]["note"] == "Forkert"
     # another user's live claim
     item3 = by_uuid(store)[m3].item_id
     store.claim(item3, BO, 300)

@@ -1,6 +1,6 @@
 """The gateway's delivery worker: decisions from the gateway outbox to SF2900 (DESIGN9).
 
-`GatewayDelivery(store, deliverer, directory, node_id)` takes due rows of `gw_outbox` one at a
+`GatewayDelivery(store, deliverer, node_id, directory=...)` takes due rows of `gw_outbox` one at a
 time with a lease (`GatewayStore.claim_delivery`: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE
 on SQLite; a node that dies loses its lease and another node takes the row) and delivers the
 decision as SF2900 DistributionObjects ("parts"):
@@ -257,8 +257,8 @@ class DeliverySettings:
         worker = GatewayDelivery(
             store,
             deliverer,
-            directory,
             self.node_id,
+            directory=directory,
             lease_seconds=self.lease_seconds,
             poll_seconds=self.poll_seconds,
             call_timeout=self.call_timeout,
@@ -361,9 +361,9 @@ class GatewayDelivery:
         self,
         store: GatewayStore,
         deliverer: Deliverer,
-        directory: DubuDirectory,
         node_id: str | None = None,
         *,
+        directory: DubuDirectory,
         lease_seconds: float = 300.0,
         poll_seconds: float = 2.0,
         call_timeout: float = 120.0,
