@@ -367,6 +367,7 @@ class GatewayDelivery:
         lease_seconds: float = 300.0,
         poll_seconds: float = 2.0,
         call_timeout: float = 120.0,
+        upload_timeout: float = 900.0,
         initial_backoff: float = 1.0,
         max_backoff: float = 300.0,
         step_delay: float = 0.0,
@@ -383,7 +384,8 @@ class GatewayDelivery:
         self.node_id = node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        self.call_timeout = call_timeout
+        self.call_timeout = call_timeout  # a DUBU lookup, a SOAP call
+        self.upload_timeout = upload_timeout  # one file by SFTP (up to ~99 MB)
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.step_delay = step_delay
@@ -447,8 +449,8 @@ class GatewayDelivery:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
 
-    async def _call(self, awaitable: Awaitable[_T]) -> _T:
-        return await asyncio.wait_for(awaitable, self.call_timeout)
+    async def _call(self, awaitable: Awaitable[_T], timeout: float | None = None) -> _T:
+        return await asyncio.wait_for(awaitable, timeout or self.call_timeout)
 
     async def _deliver(self, job: DeliveryJob) -> None:
         did = job.decision_id
@@ -541,13 +543,10 @@ class GatewayDelivery:
                 f = files[part.file_index]
                 remote = part.remote_name
                 if part.step == STEP_PENDING or remote is None:
-                    uploaded = await self._call(
-                        self.deliverer.upload(
-                            PartUpload(
-                                did, part.part, part.file_index, f.safe_filename, f.mime, f.content
-                            )
-                        )
+                    upload = PartUpload(
+                        did, part.part, part.file_index, f.safe_filename, f.mime, f.content
                     )
+                    uploaded = await self._call(self.deliverer.upload(upload), self.upload_timeout)
                     await self._run(
                         self.store.mark_uploaded,
                         did,
