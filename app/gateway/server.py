@@ -165,6 +165,20 @@ class RunningGateway:
         """Who may see (and decide on) which items: `can_see(user, contact_point_id)`."""
         self._app[_STATE].can_see = can_see
 
+    def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
+        """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
+        set; the sandbox calls it once its SFTP and SF2900 stand-ins listen)."""
+        if self.delivery is not None:
+            raise RuntimeError("the delivery worker already runs")
+        state = self._app[_STATE]
+        worker, closers = settings.open(self.store, state.spool_dir, state.run)
+        self.delivery = worker
+        self._closers.extend(closers)
+        state.wake = worker.wake
+        self._tasks.append(asyncio.create_task(worker.run_forever()))
+        log.info("gateway delivery worker %s started", worker.node_id)
+        return worker
+
     @property
     def decisions_url(self) -> str:
         return self.base_url + DECISIONS_PATH
@@ -819,11 +833,11 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
     if config.delivery is not None:
-        worker, closers = config.delivery.open(store, spool_dir, state.run)
-        gateway.delivery, gateway._closers = worker, closers
-        state.wake = worker.wake
-        gateway._tasks.append(asyncio.create_task(worker.run_forever()))
-        log.info("gateway delivery worker %s started", worker.node_id)
+        try:
+            gateway.start_delivery(config.delivery)
+        except BaseException:
+            await gateway.stop()
+            raise
     return gateway
 
 
