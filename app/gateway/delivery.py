@@ -407,13 +407,13 @@ class GatewayDelivery:
 
     async def run_forever(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake during the round is not lost
             try:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivery round failed")
-            self._wake.clear()
             delay = self.poll_seconds
             with contextlib.suppress(Exception):
                 due = await self._run(self.store.next_delivery_at)
