@@ -5,9 +5,12 @@ benchmarks/bench_kill.py).
 Pushers send corpus messages (fresh v4 UUIDs; every 8th made invalid with a non-v4 UUID) to
 EP_FS1 concurrently and record each answer. The gateway is SIGKILLed at random moments and
 restarted on the same port and database; messages whose call got no answer are redelivered, as
-Postkomponent does. At the end everything is listed through `MailboxClient` and checked:
-every accepted message stored exactly once and byte-exact, nothing stored that was never sent,
-nothing stored that was answered "reject".
+Postkomponent does. Meanwhile deciders hand a decision (journalise or the distributor's reject,
+each with its own decision_id) on accepted messages to `POST /decisions`, retrying with the same
+decision_id until they get an answer, as the client outbox does. At the end everything is listed
+through `MailboxClient` and checked: every accepted message stored exactly once and byte-exact,
+nothing stored that was never sent, nothing stored that was answered "reject"; every decision
+stored exactly once (its item's one outcome, one outbox row per journalise, nothing else).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 MESSAGES = REPO.parent / "shared" / "corpus" / "messages"
@@ -41,6 +45,8 @@ class KillReport:
     rejected: int = 0
     redelivered: int = 0
     stored: int = 0
+    decided: int = 0
+    decision_retries: int = 0
     details: list[str] = field(default_factory=list)
 
 
@@ -144,6 +150,10 @@ async def _run(
     accepted: set[str] = set()
     rejected: set[str] = set()
     pending: list[tuple[str, bytes]] = []  # no answer yet: redeliver
+    to_decide: list[str] = []  # accepted messages a decider will decide on
+    decided: dict[str, tuple[str, str]] = {}  # message -> (decision_id, action)
+    answered: dict[str, str] = {}  # message -> the state the gateway answered
+    deciding = True
     report = KillReport()
     generating = True
     in_flight = 0
@@ -186,14 +196,48 @@ async def _run(
                 pending.append((key, data))
                 await asyncio.sleep(0.02)
             elif receipt.accepted:
+                if key not in accepted and len(accepted) % 2 == 0:
+                    to_decide.append(key)
                 accepted.add(key)
             else:
                 rejected.add(key)
+
+    async def decider(http: httpx.AsyncClient) -> None:
+        decisions_url = f"http://127.0.0.1:{port}/decisions"
+        while True:
+            if not to_decide:
+                if not deciding:
+                    return
+                await asyncio.sleep(0.02)
+                continue
+            key = to_decide.pop()
+            action = "journalise" if len(decided) % 2 == 0 else "reject"
+            decision_id, action = decided.setdefault(key, (str(uuid.uuid4()), action))
+            decision = {"case_id": f"sag-{key[:8]}"} if action == "journalise" else {"reason": "x"}
+            body = {
+                "decision_id": decision_id,
+                "message_uuid": key,
+                "action": action,
+                "decision": decision,
+            }
+            try:
+                resp = await http.post(decisions_url, json=body, auth=(user, secret))
+            except httpx.HTTPError:
+                resp = None
+            if resp is None or resp.status_code >= 500:
+                report.decision_retries += 1
+                to_decide.append(key)  # no answer: the same decision again
+                await asyncio.sleep(0.02)
+            elif resp.status_code == 200:
+                answered[key] = resp.json()["state"]
+            else:
+                report.details.append(f"decision refused with {resp.status_code}: {key}")
 
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=2.0), limits=httpx.Limits(max_keepalive_connections=0)
     ) as http:
         workers = [asyncio.create_task(pusher(http)) for _ in range(concurrency)]
+        deciders = [asyncio.create_task(decider(http)) for _ in range(2)]
         try:
             for _ in range(trials):
                 await asyncio.to_thread(gw.start)
@@ -203,13 +247,55 @@ async def _run(
             generating = False
             await asyncio.to_thread(gw.start)
             await asyncio.wait_for(asyncio.gather(*workers), timeout=120)
+            deciding = False
+            await asyncio.wait_for(asyncio.gather(*deciders), timeout=120)
             await _check(gw, sent, accepted, rejected, report)
+            await asyncio.to_thread(_check_decisions, gw, decided, answered, report)
+            report.violations = len(report.details)
         finally:
-            for w in workers:
+            for w in workers + deciders:
                 w.cancel()
             await asyncio.to_thread(gw.stop)
     report.sent, report.accepted, report.rejected = len(sent), len(accepted), len(rejected)
     return report
+
+
+def _check_decisions(
+    gw: GatewayProcess,
+    decided: dict[str, tuple[str, str]],
+    answered: dict[str, str],
+    report: KillReport,
+) -> None:
+    from app.gateway.store import GatewayStore
+
+    store = GatewayStore(f"sqlite:///{gw.data_dir / 'gateway' / 'gateway.sqlite3'}")
+    try:
+        report.decided = len(decided)
+        with store.engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT count(*) FROM gw_decisions").scalar()
+        if stored != len(decided):
+            report.details.append(f"{stored} decisions stored for {len(decided)} made")
+        journalised = {d for d, action in decided.values() if action == "journalise"}
+        queued = {r["decision_id"] for r in store.outbox_rows()}
+        if queued != journalised:
+            report.details.append(f"outbox {len(queued)} rows for {len(journalised)} decisions")
+        for key, (decision_id, action) in decided.items():
+            want = "afventer" if action == "journalise" else "afsluttet"
+            status = store.decision_status(key)
+            if (status.decision_id, status.state) != (decision_id, want):
+                report.details.append(f"{key}: {status.decision_id} {status.state} != {want}")
+            if answered.get(key) != want:
+                report.details.append(f"{key}: answered {answered.get(key)}")
+            item = store.fetch(_item_id(store, key), with_memo=False)
+            if len(store.outcome_history(item.item_id)) != 1:
+                report.details.append(f"{key}: outcome recorded more than once")
+    finally:
+        store.close()
+
+
+def _item_id(store: Any, message_uuid: str) -> int:
+    page = store.list_after(0, 100_000, with_memo=False)
+    return next(i.item_id for i in page.items if i.message_uuid == message_uuid)
 
 
 async def _check(
@@ -247,4 +333,4 @@ async def _check(
         report.details.append(f"rejected but stored: {key}")
     for key in set(sent) - accepted - rejected:
         report.details.append(f"never answered after redelivery: {key}")
-    report.violations = len(report.details)
+    report.violations = len(report.details)  # updated after the decision checks too

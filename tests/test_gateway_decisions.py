@@ -33,6 +33,7 @@ from app.gateway.store import (
     utcnow,
 )
 from app.sandbox.certs import SandboxCertificates
+from tests.conftest import REPO
 from tests.test_gateway import SMALL_FILES, db_urls, make_db_url, with_new_uuid
 
 CVR = "29189846"
@@ -125,6 +126,7 @@ def test_submit_is_idempotent_and_refuses_a_second_decision(store):
     assert reject.state == "afsluttet" and reject.decision == "reject"
     assert len(store.outbox_rows()) == 1
     assert store.fetch(by_uuid(store)[m2].item_id, with_memo=False).outcome == "afvist"
+    assert store.outcome_history(by_uuid(store)[m2].item_id)[0]["note"] == "Forkert"
     # another user's live claim
     item3 = by_uuid(store)[m3].item_id
     store.claim(item3, BO, 300)
@@ -233,6 +235,11 @@ def test_leases_expire_and_permanent_and_transient_failures(store):
     assert c is not None and c.decision_id == a.decision_id and c.attempts == 2
     with pytest.raises(LeaseLost):
         store.save_plan(a.decision_id, "node-a", {}, [PartPlan("DOKUMENT", 0)])
+    with pytest.raises(LeaseLost):
+        store.renew_lease(a.decision_id, "node-a", 30)
+    # a node working long renews its lease: nobody takes the row meanwhile
+    store.renew_lease(b.decision_id, "node-b", 300)
+    assert store.claim_delivery("node-d", 30, now=later) is None
     # transient trouble: back to the outbox later; permanent: fejlet, item back in the queue
     store.defer_delivery(c.decision_id, "node-c", "SFTP nede", 3600)
     assert store.claim_delivery("node-c", 30) is None  # deferred; b still holds its lease
@@ -459,3 +466,221 @@ def test_overdue_decisions_are_flagged_by_the_running_gateway(tmp_path, certs):
         ),
         body_,
     )
+
+
+@pytest.mark.expect_log("postfordeler.gateway", "receipt callback refused")
+def test_receipt_callback_is_mounted_and_pinned(tmp_path, certs):
+    from aiohttp import web
+
+    from app.gateway.server import RECEIPT_PATH, ApplyReceipt
+    from app.sf1606.tls import pem_client_context
+
+    folder = tmp_path / "sp"
+    folder.mkdir()
+    serviceplatformen = certs.issuer().issue_files(
+        folder, "serviceplatformen", "Serviceplatformen SF2900 (sandkasse)", client=True
+    )
+    read_bodies: list[int] = []
+
+    def routes(app: web.Application, apply: ApplyReceipt) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            data = await request.json()
+            read_bodies.append(1)
+            outcome = await apply(Receipt(data["id"], data["status"], data.get("reason")))
+            return web.json_response({"outcome": outcome.value})
+
+        app.router.add_post(RECEIPT_PATH, handler)
+
+    config = tls_gateway(tmp_path, certs, receipt_routes=routes)
+    assert config.tls is not None
+    config.tls = GatewayTls(
+        config.tls.cert_file,
+        config.tls.key_file,
+        config.tls.client_ca,
+        config.tls.pins,
+        callback_pins=(serviceplatformen.pin,),
+    )
+
+    async def body_(gw: RunningGateway) -> None:
+        (m1,) = await asyncio.to_thread(insert, gw.store, 1)
+        d1 = str(uuid.uuid4())
+        await asyncio.to_thread(
+            gw.store.submit_decision, EVA, d1, m1, "forward", {"kle": "27.24.00"}
+        )
+        await asyncio.to_thread(gw.store.claim_delivery, "n", 60)
+        await asyncio.to_thread(gw.store.save_plan, d1, "n", {}, [PartPlan("DOKUMENT", 0)])
+        await asyncio.to_thread(gw.store.mark_sent, d1, 0, "n", distribution_transaktions_id=None)
+        url = gw.base_url + RECEIPT_PATH
+        receipt = {"id": d1, "status": "ACCEPTERET"}
+        ctx = pem_client_context(serviceplatformen.cert, serviceplatformen.key, certs.ca)
+        async with httpx.AsyncClient(verify=ctx, timeout=20) as sp:
+            first = await sp.post(url, json=receipt)
+            again = await sp.post(url, json=receipt)
+        assert (first.status_code, first.json()) == (200, {"outcome": "applied"})
+        assert again.json() == {"outcome": "duplicate"}
+        assert (await asyncio.to_thread(gw.store.decision_status, m1)).state == "accepteret"
+        # the Postkomponent's certificate (valid CA, pinned for EP_FS1 only) and no certificate
+        pk = pem_client_context(certs.postkomponent.cert, certs.postkomponent.key, certs.ca)
+        for verify in (pk, ssl.create_default_context(cafile=str(certs.ca))):
+            async with httpx.AsyncClient(verify=verify, timeout=20) as other:
+                resp = await other.post(url, json={"id": d1, "status": "AFVIST"})
+            assert resp.status_code == 403
+        assert len(read_bodies) == 2  # refused peers never reached the handler
+
+    run(config, body_)
+
+
+@stores
+def test_concurrent_claims_take_each_delivery_once(store):
+    """Several nodes (separate stores: separate connections and, on SQLite, no shared process
+    lock) claim at once: every outbox row goes to exactly one of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uuids = insert(store, 12)
+    decided = set()
+    for m in uuids:
+        d = str(uuid.uuid4())
+        store.submit_decision(EVA, d, m, "forward", {"kle": "27.24.00"})
+        decided.add(d)
+    nodes = [GatewayStore(store.url) for _ in range(4)]
+    try:
+
+        def node(n: int) -> list[str]:
+            got = []
+            while (job := nodes[n].claim_delivery(f"node-{n}", 60)) is not None:
+                got.append(job.decision_id)
+            return got
+
+        with ThreadPoolExecutor(4) as pool:
+            taken = [d for got in pool.map(node, range(4)) for d in got]
+    finally:
+        for s in nodes:
+            s.close()
+    assert sorted(taken) == sorted(decided)
+
+
+@stores
+def test_the_same_decision_sent_concurrently_is_one_decision(store):
+    """A client's retry racing its first attempt (or two nodes behind a load balancer): one
+    decision, one outbox row, the same answer for all; a different decision loses with 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (m1,) = insert(store, 1)
+    d1 = str(uuid.uuid4())
+    nodes = [GatewayStore(store.url) for _ in range(4)]
+    try:
+
+        def submit(n: int) -> Any:
+            try:
+                if n % 4 == 3:
+                    other = str(uuid.uuid4())
+                    return nodes[n % 4].submit_decision(BO, other, m1, "reject", {"reason": "x"})
+                return nodes[n % 4].submit_decision(EVA, d1, m1, "journalise", journalise())
+            except StoreError as exc:
+                return exc.code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(submit, range(16)))
+    finally:
+        for s in nodes:
+            s.close()
+    wins = [a for a in answers if not isinstance(a, str)]
+    if any(w.decision_id != d1 for w in wins):  # the reject came first: every other refused
+        assert [w.decision for w in wins] == ["reject"]
+        assert store.outbox_rows() == []
+        return
+    assert all(w == wins[0] for w in wins) and wins[0].state == "afventer"
+    assert {a for a in answers if isinstance(a, str)} <= {"ALLEREDE_BEHANDLET"}
+    assert [r["decision_id"] for r in store.outbox_rows()] == [d1]
+    item = by_uuid(store)[m1]
+    assert len(store.outcome_history(item.item_id)) == 1
+
+
+def test_mailbox_client_reads_the_delivery_fields_strictly(tmp_path, certs):
+    """The published WSDL/XSD carry the new fields: the real (strict zeep) mailbox client
+    parses a listed item with a decision and lists a changed item again after its cursor."""
+    from app.sf1606.mailbox_client import MailboxClient
+
+    async def body_(gw: RunningGateway) -> None:
+        m1, m2 = await asyncio.to_thread(insert, gw.store, 2)
+        mailbox = MailboxClient(
+            gw.base_url, municipality_cvr=CVR, user=EVA, secret=EVA_SECRET, ca_bundle=certs.ca
+        )
+        try:
+            first = await mailbox.list_items(0)
+            assert [i.message_uuid for i in first.items] == [m1, m2]
+            d1 = str(uuid.uuid4())
+            await asyncio.to_thread(
+                gw.store.submit_decision, EVA, d1, m2, "reject", {"reason": "Forkert"}
+            )
+            again = await mailbox.list_items(first.next_cursor)
+            assert [i.message_uuid for i in again.items] == [m2]
+            assert again.items[0].outcome == "afvist"
+            assert again.next_cursor > first.next_cursor
+            assert (await mailbox.list_items(again.next_cursor)).items == ()
+            # the response validates against the published XSD with the new fields
+            async with client(certs, None) as http:
+                resp = await http.post(gw.mailbox_url, content=post_liste(first.next_cursor))
+            schema = etree.XMLSchema(
+                etree.parse(str(REPO / "resources" / "mailbox" / "PostfordelerMailbox.xsd"))
+            )
+            envelope = etree.fromstring(resp.content)
+            answer = envelope.find("{*}Body")[0]
+            assert schema.validate(answer), schema.error_log
+            items, _ = listed(resp.content)
+            assert (items[m2]["deliveryState"], items[m2]["decisionId"]) == ("afsluttet", d1)
+            assert items[m2]["followUp"] == "false" and "deliveryReason" not in items[m2]
+            assert list(items[m2])[-1] == "followUp"  # before MeMo, after the claim fields
+        finally:
+            await mailbox.close()
+
+    run(tls_gateway(tmp_path, certs), body_)
+
+
+@stores
+def test_caseworker_journalises_after_the_assignment_reached_dubu(store):
+    (m1,) = insert(store, 1)
+    d1 = str(uuid.uuid4())
+    store.submit_decision(EVA, d1, m1, "assign", {"caseworker_id": "cw-1", "case_id": CASE})
+    with pytest.raises(StoreError) as busy:  # still being delivered
+        store.submit_decision(BO, str(uuid.uuid4()), m1, "journalise", journalise())
+    assert busy.value.code == "ALLEREDE_BEHANDLET"
+    assert store.claim_delivery("n", 60) is not None
+    store.save_plan(d1, "n", {}, [PartPlan("DOKUMENT", 0)])
+    store.mark_sent(d1, 0, "n", distribution_transaktions_id=None)
+    store.finish_delivery(d1, "n")
+    d2 = str(uuid.uuid4())
+    status = store.submit_decision(BO, d2, m1, "journalise", journalise())
+    assert (status.state, status.decision, status.decision_id) == ("afventer", "journalise", d2)
+    item = by_uuid(store)[m1]
+    assert (item.outcome, item.status) == ("journaliseret", "behandlet")
+    with pytest.raises(StoreError):  # journalised: final
+        store.submit_decision(EVA, str(uuid.uuid4()), m1, "reject", {"reason": "x"})
+    # the assignment's late business receipt still lands on the assignment
+    assert store.apply_business_receipt(Receipt(d1, "ACCEPTERET")) is ReceiptOutcome.APPLIED
+    assert store.decision(d1)["state"] == "accepteret"
+    assert store.decision_status(m1).decision_id == d2
+
+
+def test_a_lost_answer_is_retried_as_the_same_decision(tmp_path, certs):
+    """Sandbox faults on the decision routes: a 500, and a decision stored whose answer is
+    lost (the connection drops); the client's retry with the same decision_id is the same
+    decision, delivered once."""
+    from app.gateway.faults import FaultPlan
+
+    plan = FaultPlan(next={"http_500": 1, "drop_after_store": 1}, targets=("decisions",))
+
+    async def body_(gw: RunningGateway) -> None:
+        (m1,) = await asyncio.to_thread(insert, gw.store, 1)
+        sent = body(m1, "journalise", journalise())
+        async with client(certs, EVA, EVA_SECRET) as eva:
+            assert (await eva.post(gw.decisions_url, json=sent)).status_code == 500
+            with pytest.raises(httpx.TransportError):
+                await eva.post(gw.decisions_url, json=sent)
+            assert (await eva.get(gw.status_url(m1))).json()["state"] == "afventer"
+            again = await eva.post(gw.decisions_url, json=sent)
+        assert again.status_code == 200 and again.json()["decision_id"] == sent["decision_id"]
+        rows = await asyncio.to_thread(gw.store.outbox_rows)
+        assert [r["decision_id"] for r in rows] == [sent["decision_id"]]
+
+    run(tls_gateway(tmp_path, certs, faults=plan), body_)

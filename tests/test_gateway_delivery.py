@@ -304,3 +304,154 @@ def test_document_titles_tell_the_files_apart():
     assert document_title("Brev", 1, 3, "b.pdf") == "Brev (bilag 2 af 3: b.pdf)"
     long = document_title("x" * 300, 2, 3, "c.pdf")
     assert len(long) == 256 and long.endswith(" (bilag 3 af 3: c.pdf)")
+
+
+def _serve_args(*argv: str) -> Any:
+    import argparse
+
+    from app.gateway.cli import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["gateway", "serve", *argv])
+
+
+def test_cli_delivery_options(tmp_path):
+    from app.gateway.cli import delivery_settings
+
+    key = tmp_path / "id_ed25519"
+    write_private_key(asyncssh.generate_private_key("ssh-ed25519"), key)
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    full = (
+        "--municipality-cvr", CVR, "--sf2900-url", "https://sf2900.example/ds",
+        "--dubu-url", "https://dubu.example", "--sftp", "sftp://sftp.example:2222",
+        "--sftp-user", SFTP_USER, "--sftp-key", str(key), "--sftp-known-hosts", str(known),
+        "--node-id", "node-1",
+    )  # fmt: skip
+    assert delivery_settings(_serve_args()) is None
+    settings = delivery_settings(_serve_args(*full))
+    assert settings is not None and settings.sftp is not None
+    assert (settings.sftp.host, settings.sftp.port, settings.sftp.username) == (
+        "sftp.example",
+        2222,
+        SFTP_USER,
+    )
+    assert (settings.sf2900_url, settings.node_id) == ("https://sf2900.example/ds", "node-1")
+    assert _serve_args().receipt_follow_up_hours == 48.0
+    with pytest.raises(SystemExit, match="kræver"):
+        delivery_settings(_serve_args("--sf2900-url", "https://x"))
+    key.chmod(0o644)
+    with pytest.raises(SystemExit, match="kan læses af andre"):
+        delivery_settings(_serve_args(*full))
+
+
+@pytest.mark.parametrize("db", db_urls())
+def test_two_nodes_share_the_outbox_each_decision_delivered_once(tmp_path, db):
+    """A second node (its own store and worker) on the same database: every decision is
+    delivered by exactly one node, each DistributionObject received once, never re-sent."""
+    from app.gateway.store import GatewayStore
+
+    messages = ANY[:6]
+
+    async def body(w: World) -> None:
+        second_store = GatewayStore(w.db_url)
+        settings = DeliverySettings(
+            sf2900_url=w.sf.service_url,
+            municipality_cvr=CVR,
+            sftp=w.gw.config.delivery.sftp if w.gw.config.delivery else None,
+            dubu_url=str(w.dubu.base_url),
+            node_id="node-2",
+            poll_seconds=0.05,
+        )
+        second, closers = settings.open(second_store, w.tmp / "spool2", None)
+        task = asyncio.create_task(second.run_forever())
+        try:
+            decided = {}
+            for m in messages:
+                await w.add(m)
+            for m in messages:
+                decided[m] = await w.decide(m, "journalise", {"case_id": case_of(m)})
+            for m in messages:
+                await w.wait(m, "sendt")
+        finally:
+            second.stop()
+            await task
+            for close in closers:
+                await close()
+            second_store.close()
+        first = w.gw.delivery
+        assert first is not None
+        assert first.delivered + second.delivered == len(messages)
+        tids = [r["AnvenderTransaktionsID"] for r in w.sf.received()]
+        assert len(tids) == len(set(tids))
+        assert w.sf.duplicates == 0  # leases: no node sent what another node was sending
+        planned = {
+            p.anvender_transaktions_id
+            for d in decided.values()
+            for p in await asyncio.to_thread(w.gw.store.delivery_parts, d)
+        }
+        assert set(tids) == planned
+
+    run(tmp_path, db, body)
+
+
+def test_gateway_serve_delivers_with_the_command_line_options(tmp_path):
+    """`postfordeler gateway serve` with the SF2900 options runs the delivery worker: a message
+    received at EP_FS1 and decided through POST /decisions reaches SFTP + SF2900."""
+    import os
+    import signal
+    import sys
+
+    from app.sf1606 import postmodtag as pm
+    from tests.conftest import REPO
+
+    message_uuid = ANY[0]
+
+    async def body(w: World) -> None:
+        assert w.gw.config.delivery is not None and w.gw.config.delivery.sftp is not None
+        sftp = w.gw.config.delivery.sftp
+        env = dict(os.environ, POSTFORDELER_DATA_DIR=str(tmp_path / "served"))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", "gateway", "serve", "--port", "0", "--user", USER,
+            "--municipality-cvr", CVR, "--sf2900-url", w.sf.service_url,
+            "--dubu-url", str(w.dubu.base_url), "--sftp", f"sftp://127.0.0.1:{sftp.port}",
+            "--sftp-user", SFTP_USER, "--sftp-key", str(sftp.private_key),
+            "--sftp-known-hosts", str(sftp.known_hosts), "--node-id", "served-node",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=REPO,
+        )  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(SECRET.encode() + b"\n")
+        proc.stdin.close()
+        try:
+            endpoints = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+            async with httpx.AsyncClient(auth=(USER, SECRET), timeout=20) as http:
+                memo = (MESSAGES / f"{message_uuid}.xml").read_bytes()
+                resp = await http.post(
+                    endpoints["postmodtag"], content=memo, headers=pm.request_headers()
+                )
+                assert resp.status_code == 200
+                decision_id = str(uuid.uuid4())
+                resp = await http.post(
+                    endpoints["decisions"],
+                    json={
+                        "decision_id": decision_id,
+                        "message_uuid": message_uuid,
+                        "action": "journalise",
+                        "decision": {"case_id": case_of(message_uuid)},
+                    },
+                )
+                assert resp.json()["state"] == "afventer"
+                status_url = endpoints["gateway"] + f"/items/{message_uuid}/status"
+                for _ in range(400):
+                    status = (await http.get(status_url)).json()
+                    if status["state"] == "sendt":
+                        break
+                    await asyncio.sleep(0.05)
+                assert status["state"] == "sendt", status
+            assert decision_id in {r["AnvenderTransaktionsID"] for r in w.sf.received()}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+    run(tmp_path, "sqlite", body)

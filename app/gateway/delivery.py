@@ -1,6 +1,6 @@
 """The gateway's delivery worker: decisions from the gateway outbox to SF2900 (DESIGN9).
 
-`GatewayDelivery(store, deliverer, directory, node_id)` takes due rows of `gw_outbox` one at a
+`GatewayDelivery(store, deliverer, node_id, directory=...)` takes due rows of `gw_outbox` one at a
 time with a lease (`GatewayStore.claim_delivery`: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE
 on SQLite; a node that dies loses its lease and another node takes the row) and delivers the
 decision as SF2900 DistributionObjects ("parts"):
@@ -47,6 +47,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -105,6 +106,7 @@ __all__ = [
     "PermanentDeliveryError",
     "SentObject",
     "WireDeliverer",
+    "clear_upload_spool",
     "document_title",
 ]
 
@@ -171,6 +173,7 @@ class WireDeliverer:
         self.client = client
         self.sftp = sftp
         self.spool_dir = Path(spool_dir)
+        clear_upload_spool(self.spool_dir)
 
     def remote_name(self, part: PartUpload) -> str:
         return sagsdokument_name(
@@ -221,6 +224,7 @@ class DeliverySettings:
     call_timeout: float = 120.0
     initial_backoff: float = 1.0
     max_backoff: float = 300.0
+    concurrency: int = 4  # decisions delivered at the same time by this node
     deliverer: Deliverer | None = None
     directory: DubuDirectory | None = None
 
@@ -253,16 +257,40 @@ class DeliverySettings:
         worker = GatewayDelivery(
             store,
             deliverer,
-            directory,
             self.node_id,
+            directory=directory,
             lease_seconds=self.lease_seconds,
             poll_seconds=self.poll_seconds,
             call_timeout=self.call_timeout,
             initial_backoff=self.initial_backoff,
             max_backoff=self.max_backoff,
+            concurrency=self.concurrency,
             run=run,
         )
         return worker, closers
+
+
+def clear_upload_spool(spool_dir: Path) -> int:
+    """Remove upload copies (`<pid>-*.upload`) left by killed processes: they hold message
+    files. Files of live processes sharing the folder are left alone. Returns how many."""
+    removed = 0
+    for leftover in Path(spool_dir).glob("*.upload"):
+        pid = leftover.name.partition("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def document_title(title: str, index: int, count: int, file_name: str) -> str:
@@ -333,29 +361,35 @@ class GatewayDelivery:
         self,
         store: GatewayStore,
         deliverer: Deliverer,
-        directory: DubuDirectory,
         node_id: str | None = None,
         *,
+        directory: DubuDirectory,
         lease_seconds: float = 300.0,
         poll_seconds: float = 2.0,
         call_timeout: float = 120.0,
+        upload_timeout: float = 900.0,
         initial_backoff: float = 1.0,
         max_backoff: float = 300.0,
         step_delay: float = 0.0,
+        concurrency: int = 4,
         run: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         """`run(fn, *args)`: how blocking store calls are run (default: asyncio.to_thread).
-        `step_delay`: a pause after each persisted step (tests widen kill windows with it)."""
+        `step_delay`: a pause after each persisted step (tests widen kill windows with it).
+        `concurrency`: how many decisions this node delivers at the same time (each its own
+        claimed row)."""
         self.store = store
         self.deliverer = deliverer
         self.directory = directory
         self.node_id = node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        self.call_timeout = call_timeout
+        self.call_timeout = call_timeout  # a DUBU lookup, a SOAP call
+        self.upload_timeout = upload_timeout  # one file by SFTP (up to ~99 MB)
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.step_delay = step_delay
+        self.concurrency = max(1, concurrency)
         self._run = run or _to_thread
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -373,13 +407,13 @@ class GatewayDelivery:
 
     async def run_forever(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake during the round is not lost
             try:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("delivery round failed")
-            self._wake.clear()
             delay = self.poll_seconds
             with contextlib.suppress(Exception):
                 due = await self._run(self.store.next_delivery_at)
@@ -390,7 +424,12 @@ class GatewayDelivery:
                 await asyncio.wait_for(self._wake.wait(), delay)
 
     async def run_once(self) -> int:
-        """Deliver every decision that is due now; returns how many were taken."""
+        """Deliver every decision that is due now, `concurrency` at a time; returns how many
+        were taken."""
+        counts = await asyncio.gather(*(self._drain() for _ in range(self.concurrency)))
+        return sum(counts)
+
+    async def _drain(self) -> int:
         taken = 0
         while not self._stop.is_set():
             job = await self._run(self.store.claim_delivery, self.node_id, self.lease_seconds)
@@ -410,8 +449,8 @@ class GatewayDelivery:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
 
-    async def _call(self, awaitable: Awaitable[_T]) -> _T:
-        return await asyncio.wait_for(awaitable, self.call_timeout)
+    async def _call(self, awaitable: Awaitable[_T], timeout: float | None = None) -> _T:
+        return await asyncio.wait_for(awaitable, timeout or self.call_timeout)
 
     async def _deliver(self, job: DeliveryJob) -> None:
         did = job.decision_id
@@ -477,7 +516,11 @@ class GatewayDelivery:
                     raise PermanentDeliveryError("Sagen findes ikke i DUBU – vælg en anden sag")
             plan = _plan_parts(decision, files)
             parts = await self._run(
-                self.store.save_plan, did, self.node_id, _case_facts(case), plan
+                partial(self.store.save_plan, lease_seconds=self.lease_seconds),
+                did,
+                self.node_id,
+                _case_facts(case),
+                plan,
             )
             await self._pause()
         received_at = await self._run(self._received_at, job.item_id)
@@ -500,13 +543,10 @@ class GatewayDelivery:
                 f = files[part.file_index]
                 remote = part.remote_name
                 if part.step == STEP_PENDING or remote is None:
-                    uploaded = await self._call(
-                        self.deliverer.upload(
-                            PartUpload(
-                                did, part.part, part.file_index, f.safe_filename, f.mime, f.content
-                            )
-                        )
+                    upload = PartUpload(
+                        did, part.part, part.file_index, f.safe_filename, f.mime, f.content
                     )
+                    uploaded = await self._call(self.deliverer.upload(upload), self.upload_timeout)
                     await self._run(
                         self.store.mark_uploaded,
                         did,
@@ -515,6 +555,7 @@ class GatewayDelivery:
                         remote_name=uploaded.remote_name,
                         sha256=uploaded.sha256,
                         size=uploaded.size,
+                        lease_seconds=self.lease_seconds,
                     )
                     remote = uploaded.remote_name
                     await self._pause()
@@ -541,6 +582,7 @@ class GatewayDelivery:
                 part.part,
                 self.node_id,
                 distribution_transaktions_id=sent.distribution_transaktions_id,
+                lease_seconds=self.lease_seconds,
             )
             await self._pause()
             if state != "afventer" and state not in ("sendt", "accepteret"):

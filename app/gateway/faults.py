@@ -1,9 +1,10 @@
 """Fault injection for the gateway (sandbox and tests only).
 
-A `FaultPlan` decides, per incoming request on a target ("postmodtag" or "mailbox"), whether to
-answer HTTP 500, answer slowly, drop the connection, answer a (retryable) SOAP fault, or — for
-PostModtag — store the message and then drop the connection (the sender never sees the accept
-and must retry; the retry is a duplicate). Each fault has a probability and a "next N requests"
+A `FaultPlan` decides, per incoming request on a target ("postmodtag", "mailbox" or
+"decisions": POST /decisions and GET /items/{uuid}/status), whether to answer HTTP 500, answer
+slowly, drop the connection, answer a (retryable) SOAP fault, or — for PostModtag and POST
+/decisions — store and then drop the connection (the sender never sees the answer and must
+retry; the retry is a duplicate). Each fault has a probability and a "next N requests"
 counter. Settable via `GatewayConfig.faults` and `POST /_sandbox/faults` (sandbox mode only).
 Never active unless configured.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACTIONS = ("drop", "http_500", "soap_fault", "drop_after_store")
-TARGETS = ("postmodtag", "mailbox")
+TARGETS = ("postmodtag", "mailbox", "decisions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class FaultPlan:
             a
             for a in ACTIONS
             if not (a == "soap_fault" and target != "mailbox")
-            and not (a == "drop_after_store" and target != "postmodtag")
+            and not (a == "drop_after_store" and target not in ("postmodtag", "decisions"))
         ]
         with self._lock:
             slow = 0.0

@@ -37,7 +37,13 @@ from app import paths
 from app.gateway import soap
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
-from app.gateway.store import GatewayStore, StoreError, utcnow
+from app.gateway.store import (
+    BusinessReceiptLike,
+    GatewayStore,
+    ReceiptOutcome,
+    StoreError,
+    utcnow,
+)
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.memo import read_memo
@@ -56,6 +62,11 @@ DECISIONS_PATH = "/decisions"
 STATUS_PATH = "/items/{message_uuid}/status"
 MAX_DECISION_BYTES = 256 * 1024
 DEFAULT_RECEIPT_FOLLOW_UP = timedelta(hours=48)
+RECEIPT_PATH = "/sf2900/fordelingskvittering"
+# Mounts the business-receipt callback (app.gateway.receipts.callback_routes) on the app; the
+# gateway passes `apply`, which applies one receipt to the store off the event loop.
+ApplyReceipt = Callable[[BusinessReceiptLike], Awaitable[ReceiptOutcome]]
+ReceiptRoutes = Callable[[web.Application, ApplyReceipt], None]
 # StoreError code -> HTTP status of the JSON routes
 _JSON_STATUS = {"UGYLDIG": 400, "UKENDT": 404, "ALLEREDE_BEHANDLET": 409, "OPTAGET": 409}
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
@@ -73,6 +84,9 @@ class GatewayTls:
     key_file: Path
     client_ca: Path
     pins: tuple[CertPin, ...]
+    # the client certificates allowed to call the SF2900 business-receipt callback
+    # (FordelingskvitteringModtag at RECEIPT_PATH): Serviceplatformen's, pinned like EP_FS1
+    callback_pins: tuple[CertPin, ...] = ()
 
     def context(self) -> ssl.SSLContext:
         if not self.pins:
@@ -107,6 +121,9 @@ class GatewayConfig:
     receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
     overdue_check_seconds: float = 300.0  # how often flag_overdue runs
     delivery: DeliverySettings | None = None  # SF2900 configured: the delivery worker runs
+    # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
+    # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
+    receipt_routes: ReceiptRoutes | None = None
 
 
 @dataclass
@@ -147,6 +164,20 @@ class RunningGateway:
     def set_can_see(self, can_see: Callable[[str, str | None], bool]) -> None:
         """Who may see (and decide on) which items: `can_see(user, contact_point_id)`."""
         self._app[_STATE].can_see = can_see
+
+    def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
+        """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
+        set; the sandbox calls it once its SFTP and SF2900 stand-ins listen)."""
+        if self.delivery is not None:
+            raise RuntimeError("the delivery worker already runs")
+        state = self._app[_STATE]
+        worker, closers = settings.open(self.store, state.spool_dir, state.run)
+        self.delivery = worker
+        self._closers.extend(closers)
+        state.wake = worker.wake
+        self._tasks.append(asyncio.create_task(worker.run_forever()))
+        log.info("gateway delivery worker %s started", worker.node_id)
+        return worker
 
     @property
     def decisions_url(self) -> str:
@@ -373,18 +404,24 @@ def _peer_allowed(request: web.Request) -> bool:
     tls = request.app[_STATE].config.tls
     if tls is None:
         return True
+    return peer_pinned(request, tls.pins, "postmodtag")
+
+
+def peer_pinned(request: web.Request, pins: tuple[CertPin, ...], what: str) -> bool:
+    """Does the TLS peer of `request` present a client certificate pinned in `pins`? Logs a
+    refusal (fingerprint only) under `what`."""
     transport = request.transport
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     try:
         peer = PeerCertificate.of_ssl_object(ssl_object)
     except ValueError:
         peer = None
-    if pin_allows(tls.pins, peer):
+    if pin_allows(pins, peer):
         return True
     if peer is None:
-        log.warning("postmodtag refused: no client certificate")
+        log.warning("%s refused: no client certificate", what)
     else:
-        log.warning("postmodtag refused: client certificate not pinned (sha256=%s)", peer.sha256)
+        log.warning("%s refused: client certificate not pinned (sha256=%s)", what, peer.sha256)
     return False
 
 
@@ -596,7 +633,7 @@ def _decision_request(data: bytes) -> tuple[str, str, str, dict[str, Any]] | str
 async def _decisions_post(request: web.Request) -> web.Response:
     """POST /decisions: a client hands a decision to the gateway (idempotent on decision_id)."""
     state = request.app[_STATE]
-    await _apply_fault(request, state, "decisions")
+    fault = await _apply_fault(request, state, "decisions")
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -625,6 +662,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
     if state.wake is not None:
         state.wake()
+    if fault.action == "drop_after_store":
+        _drop(request)  # sandbox: the decision is stored, the answer lost; the client retries
     return web.json_response(
         {
             "decision_id": status.decision_id,
@@ -690,6 +729,19 @@ async def _faults_post(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def _receipt_pinning(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only Serviceplatformen (a pinned client certificate) reaches the receipt callback; the
+    body of anyone else is never read."""
+    if request.path == RECEIPT_PATH or request.path.startswith(RECEIPT_PATH + "/"):
+        tls = request.app[_STATE].config.tls
+        if tls is not None and not peer_pinned(request, tls.callback_pins, "receipt callback"):
+            refused = web.HTTPForbidden(text="Klientcertifikatet er ikke godkendt til kvitteringer")
+            refused.force_close()
+            raise refused
+    return await handler(request)
+
+
+@web.middleware
 async def client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A client that hangs up mid-request (timeout, crash) is normal: one quiet log line, no
     traceback. Nothing was half-stored: receipts are only sent after the commit. Every server
@@ -742,7 +794,9 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             max_page_bytes=config.max_page_bytes,
         )
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
-        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone])
+        app = web.Application(
+            client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone, _receipt_pinning]
+        )
         app[_STATE] = state
         app.router.add_get("/health", _health)
         app.router.add_post(config.postmodtag_path, _postmodtag, expect_handler=_postmodtag_expect)
@@ -751,6 +805,12 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get(MEMO_PATH, _memo_get)
         app.router.add_post(DECISIONS_PATH, _decisions_post)
         app.router.add_get(STATUS_PATH, _status_get)
+        if config.receipt_routes is not None:
+
+            async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:
+                return await state.run(store.apply_business_receipt, receipt)
+
+            config.receipt_routes(app, apply_receipt)
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
@@ -773,11 +833,11 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
     if config.delivery is not None:
-        worker, closers = config.delivery.open(store, spool_dir, state.run)
-        gateway.delivery, gateway._closers = worker, closers
-        state.wake = worker.wake
-        gateway._tasks.append(asyncio.create_task(worker.run_forever()))
-        log.info("gateway delivery worker %s started", worker.node_id)
+        try:
+            gateway.start_delivery(config.delivery)
+        except BaseException:
+            await gateway.stop()
+            raise
     return gateway
 
 

@@ -62,7 +62,16 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from app.decisions import ACTIONS, DecisionError, decision_from_json
+from app.decisions import (
+    ACTIONS,
+    Assign,
+    Decision,
+    DecisionError,
+    Journalise,
+    JournalNote,
+    Reject,
+    decision_from_json,
+)
 from app.hashing import file_size_sha256
 
 SCHEMA_VERSION = 2
@@ -590,12 +599,22 @@ class GatewayStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
+        """A write transaction. SQLite: under the process lock and `BEGIN IMMEDIATE`, so the
+        write lock is held from the first statement and what a transaction read stays true
+        until it commits, also against other processes on the same file (SQLite ignores
+        FOR UPDATE). PostgreSQL: row locks and advisory locks where needed."""
         if self._write_lock is None:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
-            yield conn
+        with self._write_lock, self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def _lock_item(self, conn: Connection, item_id: int) -> Any:
         row = conn.execute(
@@ -1054,7 +1073,8 @@ class GatewayStore:
         Refusals (StoreError codes): UGYLDIG (bad id/action/payload), UKENDT (no such item, or
         `can_see(contact_point_id)` is false: the same text for both), OPTAGET (another
         user's live claim), ALLEREDE_BEHANDLET (the item has a live or final decision or
-        outcome; after `afvist_af_dubu`/`fejlet` a new decision is allowed)."""
+        outcome; a new decision is allowed after `afvist_af_dubu`/`fejlet`, and after an
+        assignment that reached DUBU: the caseworker then journalises the item)."""
         try:
             decision_id = str(uuid.UUID(str(decision_id)))
             message_uuid = str(uuid.UUID(str(message_uuid)))
@@ -1082,7 +1102,7 @@ class GatewayStore:
                 select(item_state.c.decision_id).where(item_state.c.item_id == item.item_id)
             ).scalar()
             current = self._decision_row(conn, current_id) if current_id else None
-            if current is not None and current.state not in REOPENING_STATES:
+            if current is not None and not _allows_next(current):
                 raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
             if (
                 current is None
@@ -1095,7 +1115,7 @@ class GatewayStore:
             if held is not None and held.user != user and held.expires_at > now:
                 raise StoreError("OPTAGET", "Elementet er reserveret af en anden bruger")
             state = STATE_CLOSED if action == "reject" else STATE_PENDING
-            reason = getattr(decision, "reason", None) if action == "reject" else None
+            reason = _outcome_note(decision)
             conn.execute(
                 decisions.insert().values(
                     decision_id=decision_id,
@@ -1371,25 +1391,6 @@ class GatewayStore:
 
     # -- the gateway outbox (used by app.gateway.delivery) --
 
-    @contextmanager
-    def _claiming(self) -> Iterator[Connection]:
-        """A write transaction that holds the write lock from its first statement: SQLite
-        `BEGIN IMMEDIATE` (no other process can claim between our read and our update);
-        PostgreSQL uses row locks with SKIP LOCKED instead."""
-        if self.dialect != "sqlite":
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        assert self._write_lock is not None
-        with self._write_lock, self.engine.connect() as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-
     def claim_delivery(
         self, node_id: str, lease_seconds: float, now: datetime | None = None
     ) -> DeliveryJob | None:
@@ -1397,7 +1398,9 @@ class GatewayStore:
         expired (its node died) is due again; a leased row is never taken twice."""
         now = now or utcnow()
         until = now + timedelta(seconds=max(1.0, lease_seconds))
-        with self._claiming() as conn:
+        # SQLite: BEGIN IMMEDIATE (see _writing): no other process claims between our read
+        # and our update. PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED.
+        with self._writing() as conn:
             query = (
                 select(outbox.c.decision_id, outbox.c.attempts)
                 .where(
@@ -1437,7 +1440,11 @@ class GatewayStore:
                 lease_until=until,
             )
 
-    def _held(self, conn: Connection, decision_id: str, node_id: str) -> None:
+    def _held(
+        self, conn: Connection, decision_id: str, node_id: str, renew: float | None = None
+    ) -> None:
+        """LeaseLost unless `node_id` holds the row; `renew`: extend the lease by that many
+        seconds from now (each persisted step renews it for the next, long one)."""
         row = conn.execute(
             select(outbox.c.lease_owner, outbox.c.lease_until)
             .where(outbox.c.decision_id == decision_id)
@@ -1445,6 +1452,25 @@ class GatewayStore:
         ).first()
         if row is None or row.lease_owner != node_id:
             raise LeaseLost(decision_id)
+        if renew is not None:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id)
+                .values(lease_until=utcnow() + timedelta(seconds=max(1.0, renew)))
+            )
+
+    def renew_lease(self, decision_id: str, node_id: str, lease_seconds: float) -> None:
+        """Extend this node's lease (before a long step: an upload, a SOAP call), so no other
+        node takes the row while this one still works on it. LeaseLost when it is not ours."""
+        until = utcnow() + timedelta(seconds=max(1.0, lease_seconds))
+        with self._writing() as conn:
+            done = conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id, outbox.c.lease_owner == node_id)
+                .values(lease_until=until)
+            ).rowcount
+            if not done:
+                raise LeaseLost(decision_id)
 
     def save_plan(
         self,
@@ -1452,11 +1478,14 @@ class GatewayStore:
         node_id: str,
         plan: Mapping[str, Any],
         parts: Sequence[PartPlan],
+        *,
+        lease_seconds: float | None = None,
     ) -> list[DeliveryPart]:
         """Store the delivery plan (its facts and one row per part, step `pending`) once; a
-        plan already stored (by an earlier attempt) is kept and returned as it is."""
+        plan already stored (by an earlier attempt) is kept and returned as it is.
+        `lease_seconds` (here and in the other steps): renew the lease for the next step."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             existing = self._parts(conn, decision_id)
             if existing:
                 return existing
@@ -1487,10 +1516,11 @@ class GatewayStore:
         remote_name: str,
         sha256: str,
         size: int,
+        lease_seconds: float | None = None,
     ) -> None:
         """Part `part`'s file lies on the SFTP server under `remote_name` (step `uploaded`)."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             conn.execute(
                 delivery_parts.update()
                 .where(
@@ -1510,11 +1540,12 @@ class GatewayStore:
         node_id: str,
         *,
         distribution_transaktions_id: str | None,
+        lease_seconds: float | None = None,
     ) -> str:
         """SF2900 gave the technical receipt for part `part`; returns the decision's state.
         A business receipt that already arrived for the part is kept."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             now = utcnow()
             conn.execute(
                 delivery_parts.update()
@@ -1627,6 +1658,30 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+
+def _outcome_note(decision: Decision) -> str | None:
+    """The note the item's outcome records (as the client recorded it before): the reason of
+    a rejection, the caseworker of an assignment, the journal note's text otherwise."""
+    match decision:
+        case Reject(reason=reason):
+            return reason
+        case Assign(caseworker_id=cw_id, caseworker_label=cw_label):
+            return cw_label or cw_id
+        case Journalise(note=note):
+            return note.text if note is not None else None
+        case JournalNote(text=text):
+            return text
+    return None
+
+
+def _allows_next(current: Any) -> bool:
+    """May a new decision follow the item's current one? After `afvist_af_dubu`/`fejlet` (the
+    item is back in the queue), and after an assignment that reached DUBU (`sendt` or later):
+    "fordelt" is not final, the caseworker still journalises the item."""
+    if current.state in REOPENING_STATES:
+        return True
+    return bool(current.action == "assign" and current.state in (STATE_SENT, STATE_ACCEPTED))
 
 
 def _next_seq() -> Any:

@@ -41,6 +41,8 @@ from typing import Any
 from app import paths
 from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
+from app.dubu.sftp_upload import SftpConfig
+from app.gateway.delivery import DeliverySettings
 from app.gateway.receipts import CALLBACK_PATH
 from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
 from app.gateway.users import UserDirectory
@@ -257,6 +259,23 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         )
         dubu = DubuDirectoryService(dataset, faults=config.dubu_faults, seed=config.seed)
         await dubu.start(config.host, config.dubu_port)
+        # the gateway delivers decisions (POST /decisions) by SFTP + SF2900, cases from DUBU
+        gateway.start_delivery(
+            DeliverySettings(
+                sf2900_url=sf2900.service_url,
+                municipality_cvr=cvr,
+                sftp=SftpConfig(
+                    host=sftp_sts.sftp.host,
+                    port=sftp_sts.sftp.port,
+                    username=sftp_sts.endpoints["sftp_user"],
+                    private_key=Path(sftp_sts.endpoints["sftp_key"]),
+                    known_hosts=Path(sftp_sts.endpoints["sftp_known_hosts"]),
+                ),
+                dubu_url=str(dubu.base_url),
+                node_id="sandbox",
+                poll_seconds=0.5,
+            )
+        )
     except BaseException:
         for part in (sftp_sts, dubu, sf2900, gateway):
             if part is not None:
