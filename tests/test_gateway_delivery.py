@@ -455,3 +455,19 @@ def test_gateway_serve_delivers_with_the_command_line_options(tmp_path):
             assert await asyncio.wait_for(proc.wait(), 30) == 0
 
     run(tmp_path, "sqlite", body)
+
+
+def test_stored_message_decodes_one_file_at_a_time(tmp_path):
+    from app.gateway.delivery import StoredMessage
+    from tests.big_memo import make_big_memo
+
+    small = (MESSAGES / f"{TWO_FILES[0]}.xml").read_bytes()
+    big_path = tmp_path / "big.xml"
+    make_big_memo(big_path, 3_000_000)
+    for raw in (small, big_path.read_bytes()):
+        stored = StoredMessage(raw)
+        full = read_memo(raw, keep_content=True)
+        assert all(f.content == b"" for f in stored.message.files)  # nothing decoded up front
+        for i, f in enumerate(full.files):
+            assert stored.content(i) == f.content
+        assert stored.parsed_in_full is False  # every file came from its span

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import random
@@ -95,7 +96,7 @@ from app.gateway.store import (
     PartPlan,
     utcnow,
 )
-from app.sf1606.memo import read_memo
+from app.sf1606.memo import decode_file_base64, read_memo
 from app.sf1606.model import MemoError, MemoFile, MemoMessage
 
 __all__ = [
@@ -105,6 +106,7 @@ __all__ = [
     "PartUpload",
     "PermanentDeliveryError",
     "SentObject",
+    "StoredMessage",
     "WireDeliverer",
     "clear_upload_spool",
     "document_title",
@@ -502,7 +504,8 @@ class GatewayDelivery:
         if isinstance(decision, Reject):  # never queued; nothing to send
             await self._run(self.store.finish_delivery, did, self.node_id)
             return
-        message = await self._run(self._message, job.item_id)
+        stored = await self._run(self._message, job.item_id)
+        message = stored.message
         files = message.files
         parts = list(job.parts)
         if parts:
@@ -541,10 +544,11 @@ class GatewayDelivery:
             if part.kind == KIND_DOCUMENT:
                 assert part.file_index is not None
                 f = files[part.file_index]
+                content = await self._run(stored.content, part.file_index)
                 remote = part.remote_name
                 if part.step == STEP_PENDING or remote is None:
                     upload = PartUpload(
-                        did, part.part, part.file_index, f.safe_filename, f.mime, f.content
+                        did, part.part, part.file_index, f.safe_filename, f.mime, content
                     )
                     uploaded = await self._call(self.deliverer.upload(upload), self.upload_timeout)
                     await self._run(
@@ -560,7 +564,7 @@ class GatewayDelivery:
                     remote = uploaded.remote_name
                     await self._pause()
                 obj: Sf2900Document | Sf2900JournalNote = self._document(
-                    decision, job, part, f, remote, letter, case, documents
+                    decision, job, part, f, content, remote, letter, case, documents
                 )
             else:
                 obj = self._journal_post(decision, job, part, letter, case)
@@ -593,15 +597,10 @@ class GatewayDelivery:
 
     # ----------------------------------------------------------------- building
 
-    def _message(self, item_id: int) -> MemoMessage:
+    def _message(self, item_id: int) -> StoredMessage:
         item = self.store.fetch(item_id, with_memo=True)
         assert item.memo is not None
-        try:
-            return read_memo(item.memo, validate=False, keep_content=True)
-        except MemoError as exc:
-            raise PermanentDeliveryError(
-                f"Den gemte meddelelse kan ikke læses ({exc.code})"
-            ) from None
+        return StoredMessage(item.memo)
 
     def _received_at(self, item_id: int) -> Any:
         return self.store.fetch(item_id, with_memo=False).received_at
@@ -612,6 +611,7 @@ class GatewayDelivery:
         job: DeliveryJob,
         part: DeliveryPart,
         f: MemoFile,
+        content: bytes,
         remote_name: str,
         letter: LetterHeader,
         case: CaseInfo | None,
@@ -627,7 +627,7 @@ class GatewayDelivery:
             transaction_id=part.anvender_transaktions_id,
             user=job.user,
             letter=titled,
-            files=[DocumentFile(remote_name, f.mime, f.content, role=str(f.role))],
+            files=[DocumentFile(remote_name, f.mime, content, role=str(f.role))],
             case=case,
         )
 
@@ -664,6 +664,43 @@ class GatewayDelivery:
             document_id=derived_id(part_zero(job.decision_id), "dokument"),
             user=job.user,
         )
+
+
+class StoredMessage:
+    """A stored MeMo read for delivery without holding every decoded file: the files' facts
+    come from one parse (no content kept), each file's bytes are decoded on demand from its
+    base64 text in the raw message and checked against its size and sha256 (a big message
+    thus costs its raw bytes plus one decoded file, not all of them)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._full: MemoMessage | None = None
+        try:
+            self.message = read_memo(raw, validate=False, keep_content=False, locate=True)
+        except MemoError as exc:
+            raise PermanentDeliveryError(
+                f"Den gemte meddelelse kan ikke læses ({exc.code})"
+            ) from None
+
+    @property
+    def parsed_in_full(self) -> bool:
+        """True once a file was not found verbatim and the message was parsed with content."""
+        return self._full is not None
+
+    def content(self, index: int) -> bytes:
+        f = self.message.files[index]
+        data: bytes | None = None
+        if f.span is not None:
+            offset, length = f.span
+            try:
+                data = decode_file_base64(memoryview(self.raw)[offset : offset + length])
+            except MemoError:
+                data = None
+        if data is None or len(data) != f.size or hashlib.sha256(data).hexdigest() != f.sha256:
+            if self._full is None:  # not verbatim in the raw bytes: parse with content once
+                self._full = read_memo(self.raw, validate=False, keep_content=True)
+            data = self._full.files[index].content
+        return data
 
 
 def part_zero(decision_id: str) -> str:
