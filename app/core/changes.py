@@ -42,6 +42,9 @@ class OpChanges:
     """Settings were applied (what the client receives, the look)."""
     arrived: int = 0
     """New items the last sync brought in (to tell the user)."""
+    delivery: bool = False
+    """The sync changed delivery states of cached items (afventer → sendt → accepteret, DUBU's
+    AFVIST, ...): every shown row may have changed."""
 
     def merge(self, other: OpChanges) -> OpChanges:
         """Everything either value says changed."""
@@ -56,6 +59,7 @@ class OpChanges:
             claims=self.claims or other.claims,
             settings=self.settings or other.settings,
             arrived=self.arrived + other.arrived,
+            delivery=self.delivery or other.delivery,
         )
 
     def __or__(self, other: OpChanges) -> OpChanges:
@@ -76,7 +80,7 @@ class OpChanges:
         changed: a new or moved-on outbox entry, or a claim."""
         if item_id is None:
             return False
-        if self.waiting:
+        if self.waiting or self.delivery:
             return True
         return item_id in self.items and (self.outbox or self.claims)
 
@@ -107,9 +111,10 @@ def suggested(item_ids: Iterable[int]) -> OpChanges:
     return OpChanges(frozenset(item_ids), suggestions=True)
 
 
-def synced(new_items: int) -> OpChanges:
-    """A sync finished: new items may be in any view."""
-    return OpChanges(membership=True, counts=True, arrived=new_items)
+def synced(new_items: int, changed_states: int = 0) -> OpChanges:
+    """A sync finished: new items may be in any view; `changed_states` cached items got a new
+    delivery state (an item DUBU sent back is in the distributor's queue again)."""
+    return OpChanges(membership=True, counts=True, arrived=new_items, delivery=changed_states > 0)
 
 
 def outbox_moved() -> OpChanges:

@@ -323,6 +323,9 @@ class MainWindow(QMainWindow):
         self.preview.show_message(
             detail.message, detail.row.contact_point_label, source=detail.source
         )
+        self.preview.show_delivery(
+            detail.row.delivery_state, detail.row.delivery_reason, detail.row.follow_up
+        )
         self.panel.clear()
         if not self.backend.has_ranking(detail.facts):
             self.decisions.show_state(detail)
@@ -350,6 +353,9 @@ class MainWindow(QMainWindow):
         if self.inbox.current_id() == item_id:
             self.detail = detail
             self.decisions.show_state(detail)
+            self.preview.show_delivery(
+                detail.row.delivery_state, detail.row.delivery_reason, detail.row.follow_up
+            )
 
     def _on_file_handed_out(self, position: int, action: str) -> None:
         if self.detail is not None:

@@ -11,9 +11,25 @@ from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
 EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
     ("Retursvar", "kind of one item"): "Reply",
     ("Videresendt", "kind of one item"): "Forwarded",
+    # Delivery states of a decision (DESIGN9)
+    ("Ny", "delivery state"): "New",
+    ("Afventer", "delivery state"): "Pending",
+    ("Fejlet", "delivery state"): "Failed",
 }
 
 EN: dict[str, str] = {
+    # Delivery states of a decision (DESIGN9): DUBU's refusal and the distributor's Afvis differ
+    "Kun på denne pc": "Only on this PC",
+    "Sendt": "Sent",
+    "Accepteret af DUBU": "Accepted by DUBU",
+    "Afvist af DUBU": "Rejected by DUBU",
+    "Afsluttet (afvist af fordeler)": "Closed (rejected by distributor)",
+    "kvittering mangler – følg op": "receipt missing – follow up",
+    "Levering": "Delivery",
+    "Levering: %1": "Delivery: %1",
+    "Leveringstilstand": "Delivery state",
+    "Elementet er tilbage i fordelingskøen: træf en ny beslutning.": "The item is back in the "
+    "distribution queue: make a new decision.",
     " · lukket": " · closed",
     "%1 (modtaget %2)": "%1 (received %2)",
     "%1 d": "%1 d",
