@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -50,6 +51,12 @@ DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024  # just above Digital Post's 99.5 
 _WRITE_SLICE = 1024 * 1024
 SPOOL_FROM = 4 * 1024 * 1024  # request bodies above this are spooled to a file, not held in memory
 MEMO_PATH = "/mailbox/items/{item_id}/memo"
+DECISIONS_PATH = "/decisions"
+STATUS_PATH = "/items/{message_uuid}/status"
+MAX_DECISION_BYTES = 256 * 1024
+DEFAULT_RECEIPT_FOLLOW_UP = timedelta(hours=48)
+# StoreError code -> HTTP status of the JSON routes
+_JSON_STATUS = {"UGYLDIG": 400, "UKENDT": 404, "ALLEREDE_BEHANDLET": 409, "OPTAGET": 409}
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
 
 
@@ -95,6 +102,9 @@ class GatewayConfig:
     tls: GatewayTls | None = None  # None: plain HTTP (loopback tests and development only)
     postmodtag_path: str = pm.PATH
     receipt_format: str = pm.RECEIPT_XML  # pm.RECEIPT_FORMATS
+    # a `sendt` decision without a business receipt for this long is flagged for follow-up
+    receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
+    overdue_check_seconds: float = 300.0  # how often flag_overdue runs
 
 
 @dataclass
@@ -105,6 +115,7 @@ class RunningGateway:
     _runner: web.AppRunner
     _executor: ThreadPoolExecutor
     _app: web.Application
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def postmodtag_url(self) -> str:
@@ -129,6 +140,17 @@ class RunningGateway:
     def set_faults(self, plan: FaultPlan | None) -> None:
         self._app[_STATE].faults = plan
 
+    def set_can_see(self, can_see: Callable[[str, str | None], bool]) -> None:
+        """Who may see (and decide on) which items: `can_see(user, contact_point_id)`."""
+        self._app[_STATE].can_see = can_see
+
+    @property
+    def decisions_url(self) -> str:
+        return self.base_url + DECISIONS_PATH
+
+    def status_url(self, message_uuid: str) -> str:
+        return self.base_url + STATUS_PATH.format(message_uuid=message_uuid)
+
     async def add_user(self, user: str, secret: str) -> None:
         state = self._app[_STATE]
         await state.run(self.store.set_user, user, secret)
@@ -142,9 +164,15 @@ class RunningGateway:
             "mailbox": self.mailbox_url,
             "mailbox_wsdl": self.mailbox_wsdl_url,
             "health": self.health_url,
+            "decisions": self.decisions_url,
         }
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self._runner.cleanup()
         self._executor.shutdown(wait=True, cancel_futures=False)
         self.store.close()
@@ -160,6 +188,9 @@ class _State:
     wsdl_template: str
     xsds: dict[str, bytes]
     spool_dir: Path
+    # may `user` see items of `contact_point_id`? (default: every authenticated user sees all)
+    can_see: Callable[[str, str | None], bool] = field(default=lambda _user, _cp: True)
+    wake: Callable[[], None] | None = None  # nudges the delivery worker after a new decision
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
@@ -497,6 +528,125 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+# --------------------------------------------------------------------------- decisions (JSON)
+
+
+def _json_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def _json_user(request: web.Request, state: _State) -> str | web.Response:
+    """The authenticated user (HTTP Basic, the mailbox users), or the 401 to answer."""
+    creds = _basic_credentials(request)
+    if creds is None or not await state.run(state.ctx.auth.verify, *creds):
+        resp = _json_error(401, "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+        resp.headers["WWW-Authenticate"] = 'Basic realm="postfordeler"'
+        return resp
+    return creds[0]
+
+
+def _store_refusal(exc: StoreError) -> web.Response:
+    status = _JSON_STATUS.get(exc.code)
+    if status is None:
+        log.warning("decision route: store refused with %s", exc.code)
+        return _json_error(500, "INTERN_FEJL", "Midlertidig fejl i modtagersystemet")
+    return _json_error(status, exc.code, exc.text)
+
+
+def _decision_request(data: bytes) -> tuple[str, str, str, dict[str, Any]] | str:
+    """(decision_id, message_uuid, action, decision) of a POST /decisions body, or the
+    one-line Danish reason it is refused."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return "Forespørgslen er ikke gyldig JSON"
+    if not isinstance(body, dict):
+        return "Forespørgslen skal være et JSON-objekt"
+    fields = [body.get(k) for k in ("decision_id", "message_uuid", "action")]
+    decision_id, message_uuid, action = fields
+    if not (
+        isinstance(decision_id, str)
+        and isinstance(message_uuid, str)
+        and isinstance(action, str)
+        and decision_id
+        and message_uuid
+        and action
+    ):
+        return "decision_id, message_uuid og action skal angives som tekst"
+    decision = body.get("decision")
+    if not isinstance(decision, dict):
+        return "decision skal være et JSON-objekt"
+    try:
+        uuid.UUID(decision_id)
+        uuid.UUID(message_uuid)
+    except ValueError:
+        return "decision_id og message_uuid skal være UUID'er"
+    return decision_id, message_uuid, action, decision
+
+
+async def _decisions_post(request: web.Request) -> web.Response:
+    """POST /decisions: a client hands a decision to the gateway (idempotent on decision_id)."""
+    state = request.app[_STATE]
+    await _apply_fault(request, state, "decisions")
+    user = await _json_user(request, state)
+    if isinstance(user, web.Response):
+        return user
+    data = await _read_limited(request, MAX_DECISION_BYTES)
+    if data is None:
+        refused = _json_error(413, "UGYLDIG", "Beslutningen er for stor")
+        refused.force_close()
+        return refused
+    parsed = _decision_request(data)
+    if isinstance(parsed, str):
+        return _json_error(400, "UGYLDIG", parsed)
+    decision_id, message_uuid, action, decision = parsed
+    try:
+        status = await state.run(
+            state.store.submit_decision,
+            user,
+            decision_id,
+            message_uuid,
+            action,
+            decision,
+            can_see=partial(state.can_see, user),
+        )
+    except StoreError as exc:
+        log.info("decision %s refused: %s", decision_id[:36], exc.code)
+        return _store_refusal(exc)
+    log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
+    if state.wake is not None:
+        state.wake()
+    return web.json_response(
+        {
+            "decision_id": status.decision_id,
+            "message_uuid": status.message_uuid,
+            "state": status.state,
+            "decision": status.decision,
+            "reason": status.reason,
+        }
+    )
+
+
+async def _status_get(request: web.Request) -> web.Response:
+    """GET /items/{message_uuid}/status: the item's delivery state, the team's truth."""
+    state = request.app[_STATE]
+    await _apply_fault(request, state, "decisions")
+    user = await _json_user(request, state)
+    if isinstance(user, web.Response):
+        return user
+    message_uuid = request.match_info["message_uuid"]
+    try:
+        status = await state.run(
+            state.store.decision_status,
+            message_uuid,
+            user,
+            can_see=partial(state.can_see, user),
+        )
+    except StoreError as exc:
+        return _store_refusal(exc)
+    return web.json_response(status.to_json())
+
+
 # --------------------------------------------------------------------------- misc
 
 
@@ -590,6 +740,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get("/mailbox", _mailbox_get)
         app.router.add_post("/mailbox", _mailbox_post)
         app.router.add_get(MEMO_PATH, _memo_get)
+        app.router.add_post(DECISIONS_PATH, _decisions_post)
+        app.router.add_get(STATUS_PATH, _status_get)
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
@@ -609,7 +761,26 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     log.info("gateway listening on %s", base)
     if ssl_context is None and config.host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
-    return RunningGateway(config, store, base, runner, executor, app)
+    gateway = RunningGateway(config, store, base, runner, executor, app)
+    gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
+    return gateway
+
+
+async def _flag_overdue_forever(state: _State) -> None:
+    """Flag `sendt` decisions whose business receipt is overdue, every overdue_check_seconds."""
+    config = state.config
+    while True:
+        try:
+            flagged = await state.run(state.store.flag_overdue, utcnow(), config.receipt_follow_up)
+            if flagged:
+                log.warning(
+                    "%d decisions have had no business receipt for %s",
+                    flagged,
+                    config.receipt_follow_up,
+                )
+        except Exception:
+            log.exception("flag_overdue failed")
+        await asyncio.sleep(max(0.05, config.overdue_check_seconds))
 
 
 def endpoints_json(gateway: RunningGateway) -> str:

@@ -208,6 +208,10 @@ def _item_parts(item: StoredItem, parts: list[bytes]) -> None:
             if item.claim_expires_at is not None
             else ""
         )
+        + f"<mb:deliveryState>{escape(item.delivery_state)}</mb:deliveryState>"
+        f"{_opt('deliveryReason', item.delivery_reason)}{_opt('decisionKind', item.decision_kind)}"
+        f"{_opt('decisionId', item.decision_id)}"
+        f"<mb:followUp>{'true' if item.follow_up else 'false'}</mb:followUp>"
     )
     if item.memo is None:
         tail = "" if item.memo_inline else "<mb:MeMoInline>false</mb:MeMoInline>"

@@ -18,20 +18,24 @@ Never log message content or CPR numbers from here.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import threading
-from collections.abc import Generator, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -39,9 +43,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    UniqueConstraint,
     case,
     create_engine,
     event,
@@ -49,14 +55,17 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from app.decisions import ACTIONS, DecisionError, decision_from_json
 from app.hashing import file_size_sha256
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 OUTCOMES = ("journaliseret", "fordelt", "afvist", "videresendt")
 # "fordelt" (assigned to a caseworker) is not final: the caseworker still journalises it.
 NON_FINAL_OUTCOMES = frozenset({"fordelt"})
@@ -175,8 +184,145 @@ schema_version = Table(
     Column("applied_at", UTCDateTime, nullable=False),
 )
 
-# version -> list of SQL statements bringing the schema from version-1 to version.
-_UPGRADES: dict[int, list[str]] = {}
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+# One small row per message: the clients' change cursor and the item's current decision. Kept
+# apart from gw_messages so a state change never rewrites a row that holds a big MeMo blob.
+item_state = Table(
+    "gw_item_state",
+    metadata,
+    Column("item_id", _ID, ForeignKey("gw_messages.item_id"), primary_key=True),
+    # Bumped (to max + 1, serialised like inserts) whenever the item's delivery state changes:
+    # the mailbox list's cursor follows it, so clients see state changes of items they have.
+    Column("change_seq", BigInteger, nullable=False),
+    Column("decision_id", String(36)),
+    Index("ix_gw_item_state_change_seq", "change_seq", unique=True),
+)
+
+decisions = Table(
+    "gw_decisions",
+    metadata,
+    Column("decision_id", String(36), primary_key=True),
+    Column("item_id", _ID, ForeignKey("gw_messages.item_id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # Decision.to_json() as JSON text
+    Column("user", String(128), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("follow_up", Boolean, nullable=False, default=False),
+    Column("sent_at", UTCDateTime),
+    Column("plan", Text),  # the delivery plan's facts (the DUBU case), JSON; set once
+    Index("ix_gw_decisions_item", "item_id"),
+    Index("ix_gw_decisions_state", "state"),
+)
+
+delivery_parts = Table(
+    "gw_delivery_parts",
+    metadata,
+    Column("decision_id", String(36), ForeignKey("gw_decisions.decision_id"), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # DOKUMENT / JOURNALPOST
+    Column("anvender_transaktions_id", String(36), nullable=False, unique=True),
+    Column("file_index", Integer),
+    Column("remote_name", String(256)),
+    Column("remote_sha256", String(64)),
+    Column("size", BigInteger),
+    Column("step", String(16), nullable=False),  # PART_STEPS
+    Column("distribution_transaktions_id", String(64)),
+    Column("receipt_status", String(16)),
+    Column("receipt_reason", Text),
+    Column("receipt_at", UTCDateTime),
+    PrimaryKeyConstraint("decision_id", "part"),
+)
+
+outbox = Table(
+    "gw_outbox",
+    metadata,
+    Column("decision_id", String(36), ForeignKey("gw_decisions.decision_id"), primary_key=True),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(128)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_gw_outbox_due", "next_attempt_at"),
+)
+
+business_receipts = Table(
+    "gw_business_receipts",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("anvender_transaktions_id", String(36), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("distribution_transaktions_id", String(64)),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("anvender_transaktions_id", "status", name="uq_gw_business_receipts"),
+)
+
+# version -> list of SQL statements bringing the schema from version-1 to version. New tables
+# come from `metadata.create_all` (run first); upgrades fill them for existing rows.
+_UPGRADES: dict[int, list[str]] = {
+    2: [
+        # decisions, delivery parts, the gateway outbox, business receipts and the item state
+        # (change cursor): every message gets its item id as its first change number.
+        "INSERT INTO gw_item_state (item_id, change_seq) SELECT item_id, item_id FROM gw_messages",
+    ],
+}
+
+# --- delivery states (DESIGN9: the team's truth) --------------------------------------------
+
+STATE_NEW = "ny"
+STATE_PENDING = "afventer"
+STATE_SENT = "sendt"
+STATE_ACCEPTED = "accepteret"
+STATE_DUBU_REJECTED = "afvist_af_dubu"
+STATE_FAILED = "fejlet"
+STATE_CLOSED = "afsluttet"  # the distributor's Afvis: the decision ends at the gateway
+DELIVERY_STATES = (
+    STATE_NEW,
+    STATE_PENDING,
+    STATE_SENT,
+    STATE_ACCEPTED,
+    STATE_DUBU_REJECTED,
+    STATE_FAILED,
+    STATE_CLOSED,
+)
+# A decision in one of these never changes again (a new decision gets a new id).
+TERMINAL_STATES = frozenset({STATE_DUBU_REJECTED, STATE_FAILED, STATE_CLOSED})
+# After these the item is back in the distributor's queue: a new decision is allowed.
+REOPENING_STATES = frozenset({STATE_DUBU_REJECTED, STATE_FAILED})
+
+STEP_PENDING = "pending"
+STEP_UPLOADED = "uploaded"
+STEP_SENT = "sent"
+STEP_ACCEPTED = "accepteret"
+STEP_DUBU_REJECTED = "afvist"
+STEP_FAILED = "fejlet"
+PART_STEPS = (
+    STEP_PENDING,
+    STEP_UPLOADED,
+    STEP_SENT,
+    STEP_ACCEPTED,
+    STEP_DUBU_REJECTED,
+    STEP_FAILED,
+)
+_RECEIPT_STEP = {"ACCEPTERET": STEP_ACCEPTED, "AFVIST": STEP_DUBU_REJECTED, "FEJLET": STEP_FAILED}
+
+KIND_DOCUMENT = "DOKUMENT"
+KIND_JOURNAL_POST = "JOURNALPOST"
+
+# The item outcome a decision records (as `record_outcome` does for the mailbox).
+ACTION_OUTCOME = {
+    "journalise": "journaliseret",
+    "assign": "fordelt",
+    "reject": "afvist",
+    "forward": "videresendt",
+    "journal_note": "journaliseret",
+}
+NOT_VISIBLE_TEXT = "Elementet findes ikke eller er ikke tilgængeligt"
+_PART_NAMESPACE_ERROR = "decision_id skal være et UUID"
 
 
 class StoreError(Exception):
@@ -206,6 +352,12 @@ class StoredItem:
     claim_expires_at: datetime | None
     memo: bytes | None  # None when listed without content
     memo_inline: bool = True  # False: too big to inline; stream it (memo_chunks)
+    change_seq: int = 0  # the list cursor position (bumped by every delivery state change)
+    delivery_state: str = STATE_NEW
+    delivery_reason: str | None = None
+    decision_kind: str | None = None  # the current decision's action
+    decision_id: str | None = None
+    follow_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +380,109 @@ class Page:
     items: tuple[StoredItem, ...]
     next_cursor: int
     more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionStatus:
+    """An item's delivery state as clients see it (`GET /items/{uuid}/status`)."""
+
+    message_uuid: str
+    state: str
+    decision: str | None  # the decision's action; None without a decision
+    reason: str | None
+    decision_id: str | None
+    follow_up: bool
+    updated_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "decision": self.decision,
+            "reason": self.reason,
+            "decision_id": self.decision_id,
+            "follow_up": self.follow_up,
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+class ReceiptOutcome(enum.Enum):
+    """What `apply_business_receipt` did with one business receipt."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # the same receipt (id + status) was applied before: a no-op
+    UNKNOWN = "unknown"  # no delivery part has this AnvenderTransaktionsID
+
+
+class BusinessReceiptLike(Protocol):
+    """The fields of `app.gateway.receipts.BusinessReceipt` the store reads."""
+
+    @property
+    def anvender_transaktions_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # ACCEPTERET / AFVIST / FEJLET
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def distribution_transaktions_id(self) -> str | None: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PartPlan:
+    """One SF2900 DistributionObject a decision will send (before anything is stored)."""
+
+    kind: str  # KIND_DOCUMENT / KIND_JOURNAL_POST
+    file_index: int | None = None  # the message file a DOKUMENT carries (MemoMessage.files)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPart:
+    decision_id: str
+    part: int
+    kind: str
+    anvender_transaktions_id: str
+    file_index: int | None
+    remote_name: str | None
+    remote_sha256: str | None
+    size: int | None
+    step: str
+    distribution_transaktions_id: str | None
+    receipt_status: str | None
+    receipt_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """A decision claimed from the gateway outbox by one node (`claim_delivery`)."""
+
+    decision_id: str
+    item_id: int
+    message_uuid: str
+    action: str
+    payload: dict[str, Any]
+    user: str
+    state: str
+    plan: dict[str, Any] | None
+    parts: tuple[DeliveryPart, ...]
+    attempts: int
+    lease_owner: str
+    lease_until: datetime
+
+
+class LeaseLost(Exception):
+    """This node's lease on an outbox row expired and another node took it (or it is done)."""
+
+
+def part_transaction_id(decision_id: str, part: int) -> str:
+    """AnvenderTransaktionsID of part `part` of a decision: part 0 is the decision id itself,
+    the others `uuid5(decision_id, "part-<n>")` (stable across retries and nodes)."""
+    base = uuid.UUID(decision_id)
+    return str(base) if part == 0 else str(uuid.uuid5(base, f"part-{part}"))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # --- secrets -------------------------------------------------------------------------------
@@ -396,12 +651,8 @@ class GatewayStore:
             "memo": func.zeroblob(size) if stream_blob else memo,
             "status": STATUS_NEW,
         }
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         stmt = (
-            dialect_insert(messages)
+            self._insert(messages)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["message_uuid"])
             .returning(messages.c.item_id)
@@ -411,6 +662,9 @@ class GatewayStore:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY})
             new_id = conn.execute(stmt).scalar()
             if new_id is not None:
+                conn.execute(
+                    item_state.insert().values(item_id=int(new_id), change_seq=_next_seq())
+                )
                 if stream_blob:
                     _write_blob(conn, int(new_id), memo)
                 return InsertResult(int(new_id), False, received_at)
@@ -420,6 +674,12 @@ class GatewayStore:
                 )
             ).one()
             return InsertResult(int(row.item_id), True, row.received_at)
+
+    def _insert(self, table: Table) -> Any:
+        """The dialect's INSERT (with ON CONFLICT support)."""
+        if self.dialect == "postgresql":
+            return pg_dialect.insert(table)
+        return sqlite_dialect.insert(table)
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -444,6 +704,17 @@ class GatewayStore:
         messages.c.outcome_user,
         claims.c.user.label("claim_user"),
         claims.c.expires_at.label("claim_expires_at"),
+        item_state.c.change_seq,
+        item_state.c.decision_id.label("current_decision_id"),
+        decisions.c.action.label("decision_action"),
+        decisions.c.state.label("decision_state"),
+        decisions.c.reason.label("decision_reason"),
+        decisions.c.follow_up.label("decision_follow_up"),
+    )
+    _ITEM_FROM = (
+        messages.outerjoin(claims, claims.c.item_id == messages.c.item_id)
+        .outerjoin(item_state, item_state.c.item_id == messages.c.item_id)
+        .outerjoin(decisions, decisions.c.decision_id == item_state.c.decision_id)
     )
 
     @staticmethod
@@ -466,6 +737,12 @@ class GatewayStore:
             claim_expires_at=row.claim_expires_at if claimed else None,
             memo=memo,
             memo_inline=inline,
+            change_seq=int(row.change_seq or row.item_id),
+            delivery_state=row.decision_state or STATE_NEW,
+            delivery_reason=row.decision_reason,
+            decision_kind=row.decision_action,
+            decision_id=row.current_decision_id,
+            follow_up=bool(row.decision_follow_up),
         )
 
     @staticmethod
@@ -492,17 +769,22 @@ class GatewayStore:
         with_memo: bool = True,
         inline_max: int | None = None,
     ) -> Page:
-        """Items with item_id > after, in id order: at most `limit` items and, beyond the first,
-        at most `max_bytes` of MeMo. Two SELECTs: sizes first, then the chosen rows.
+        """Items whose change number (`change_seq`) is > after, in that order: at most `limit`
+        items and, beyond the first, at most `max_bytes` of MeMo. Two SELECTs: sizes first, then
+        the chosen rows. A new item's change number is above every earlier one, and a delivery
+        state change gives the item a new, larger one: the cursor (`next_cursor`, the last
+        listed change number) thus lists every new item once and every changed item again.
+        Without state changes the change number is the item id.
 
         `inline_max`: MeMo bigger than this are not loaded (`memo_inline=False`, memo None) and
         count only a token amount against `max_bytes`; the client streams them separately."""
         limit = max(1, limit)
         with self.engine.connect() as conn:
             sizes = conn.execute(
-                select(messages.c.item_id, messages.c.size)
-                .where(messages.c.item_id > after)
-                .order_by(messages.c.item_id)
+                select(item_state.c.change_seq, messages.c.size)
+                .select_from(item_state.join(messages, messages.c.item_id == item_state.c.item_id))
+                .where(item_state.c.change_seq > after)
+                .order_by(item_state.c.change_seq)
                 .limit(limit + 1)
             ).all()
             if not sizes:
@@ -521,9 +803,9 @@ class GatewayStore:
             cols = self._ITEM_COLUMNS + ((self._memo_column(inline_max),) if with_memo else ())
             rows = conn.execute(
                 select(*cols)
-                .select_from(messages.outerjoin(claims, claims.c.item_id == messages.c.item_id))
-                .where(messages.c.item_id > after, messages.c.item_id <= last)
-                .order_by(messages.c.item_id)
+                .select_from(self._ITEM_FROM)
+                .where(item_state.c.change_seq > after, item_state.c.change_seq <= last)
+                .order_by(item_state.c.change_seq)
             ).all()
         now = utcnow()
         items = tuple(self._row_item(r, with_memo, inline_max, now) for r in rows)
@@ -535,9 +817,7 @@ class GatewayStore:
         cols = self._ITEM_COLUMNS + ((self._memo_column(inline_max),) if with_memo else ())
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(*cols)
-                .select_from(messages.outerjoin(claims, claims.c.item_id == messages.c.item_id))
-                .where(messages.c.item_id == item_id)
+                select(*cols).select_from(self._ITEM_FROM).where(messages.c.item_id == item_id)
             ).first()
         if row is None:
             raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
@@ -692,7 +972,7 @@ class GatewayStore:
     def _fetch_in(self, conn: Connection, item_id: int) -> StoredItem:
         row = conn.execute(
             select(*self._ITEM_COLUMNS)
-            .select_from(messages.outerjoin(claims, claims.c.item_id == messages.c.item_id))
+            .select_from(self._ITEM_FROM)
             .where(messages.c.item_id == item_id)
         ).one()
         return self._item(row, None, utcnow())
@@ -705,6 +985,624 @@ class GatewayStore:
                 .order_by(outcome_log.c.id)
             ).all()
         return [dict(r._mapping) for r in rows]
+
+    # -- decisions (DESIGN9: the gateway delivers them) --
+
+    def _bump(self, conn: Connection, item_id: int, decision_id: str | None = None) -> None:
+        """Give the item the next change number (and, when given, its current decision), so
+        the mailbox list shows it again to clients that already have it."""
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY})
+        values: dict[str, Any] = {"change_seq": _next_seq()}
+        if decision_id is not None:
+            values["decision_id"] = decision_id
+        done = conn.execute(
+            item_state.update().where(item_state.c.item_id == item_id).values(**values)
+        ).rowcount
+        if not done:
+            conn.execute(item_state.insert().values(item_id=item_id, **values))
+
+    def _lock_item_uuid(self, conn: Connection, message_uuid: str) -> Any:
+        row = conn.execute(
+            select(
+                messages.c.item_id,
+                messages.c.contact_point_id,
+                messages.c.outcome,
+                messages.c.outcome_case_id,
+            )
+            .where(messages.c.message_uuid == message_uuid)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise StoreError("UKENDT", NOT_VISIBLE_TEXT)
+        return row
+
+    def _decision_row(self, conn: Connection, decision_id: str, *, lock: bool = False) -> Any:
+        query = select(decisions).where(decisions.c.decision_id == decision_id)
+        return conn.execute(query.with_for_update() if lock else query).first()
+
+    @staticmethod
+    def _status(message_uuid: str, row: Any | None) -> DecisionStatus:
+        if row is None:
+            return DecisionStatus(message_uuid, STATE_NEW, None, None, None, False, None)
+        return DecisionStatus(
+            message_uuid=message_uuid,
+            state=row.state,
+            decision=row.action,
+            reason=row.reason,
+            decision_id=row.decision_id,
+            follow_up=bool(row.follow_up),
+            updated_at=row.updated_at,
+        )
+
+    def submit_decision(
+        self,
+        user: str,
+        decision_id: str,
+        message_uuid: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        can_see: Callable[[str | None], bool] | None = None,
+    ) -> DecisionStatus:
+        """Take a distributor's decision on an item (idempotent on `decision_id`).
+
+        `reject` (the distributor's Afvis) ends here: `afsluttet`, nothing goes to SF2900.
+        Every other decision becomes `afventer` with a gateway outbox row the delivery worker
+        takes. The item's outcome is recorded as `record_outcome` does and the caller's claim
+        released. The same `decision_id` again answers the decision's current status.
+        Refusals (StoreError codes): UGYLDIG (bad id/action/payload), UKENDT (no such item, or
+        `can_see(contact_point_id)` is false: the same text for both), OPTAGET (another
+        user's live claim), ALLEREDE_BEHANDLET (the item has a live or final decision or
+        outcome; after `afvist_af_dubu`/`fejlet` a new decision is allowed)."""
+        try:
+            decision_id = str(uuid.UUID(str(decision_id)))
+            message_uuid = str(uuid.UUID(str(message_uuid)))
+        except ValueError:
+            raise StoreError("UGYLDIG", "decision_id og message_uuid skal være UUID'er") from None
+        if action not in ACTIONS:
+            raise StoreError("UGYLDIG", f"Ukendt handling: {str(action)[:40]}")
+        try:
+            decision = decision_from_json(action, payload)
+        except DecisionError as exc:
+            raise StoreError("UGYLDIG", str(exc)) from None
+        stored_payload = json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True)
+        with self._writing() as conn:
+            item = self._lock_item_uuid(conn, message_uuid)
+            if can_see is not None and not can_see(item.contact_point_id):
+                raise StoreError("UKENDT", NOT_VISIBLE_TEXT)
+            existing = self._decision_row(conn, decision_id)
+            if existing is not None:
+                if existing.item_id != item.item_id:
+                    raise StoreError(
+                        "UGYLDIG", "decision_id er allerede brugt til et andet element"
+                    )
+                return self._status(message_uuid, existing)
+            current_id = conn.execute(
+                select(item_state.c.decision_id).where(item_state.c.item_id == item.item_id)
+            ).scalar()
+            current = self._decision_row(conn, current_id) if current_id else None
+            if current is not None and current.state not in REOPENING_STATES:
+                raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
+            if (
+                current is None
+                and item.outcome is not None
+                and item.outcome not in NON_FINAL_OUTCOMES
+            ):
+                raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
+            now = utcnow()
+            held = conn.execute(select(claims).where(claims.c.item_id == item.item_id)).first()
+            if held is not None and held.user != user and held.expires_at > now:
+                raise StoreError("OPTAGET", "Elementet er reserveret af en anden bruger")
+            state = STATE_CLOSED if action == "reject" else STATE_PENDING
+            reason = getattr(decision, "reason", None) if action == "reject" else None
+            conn.execute(
+                decisions.insert().values(
+                    decision_id=decision_id,
+                    item_id=item.item_id,
+                    action=action,
+                    payload=stored_payload,
+                    user=user,
+                    state=state,
+                    reason=None,
+                    created_at=now,
+                    updated_at=now,
+                    follow_up=False,
+                )
+            )
+            if state == STATE_PENDING:
+                conn.execute(
+                    outbox.insert().values(decision_id=decision_id, next_attempt_at=now, attempts=0)
+                )
+            outcome = ACTION_OUTCOME[action]
+            case_id = getattr(decision, "case_id", None)
+            conn.execute(
+                messages.update()
+                .where(messages.c.item_id == item.item_id)
+                .values(
+                    status=STATUS_ASSIGNED if outcome in NON_FINAL_OUTCOMES else STATUS_DONE,
+                    outcome=outcome,
+                    outcome_case_id=case_id,
+                    outcome_user=user,
+                    outcome_note=reason,
+                    outcome_at=now,
+                )
+            )
+            conn.execute(
+                outcome_log.insert().values(
+                    item_id=item.item_id,
+                    outcome=outcome,
+                    case_id=case_id,
+                    user=user,
+                    note=reason,
+                    at=now,
+                )
+            )
+            if held is not None:
+                conn.execute(claims.delete().where(claims.c.item_id == item.item_id))
+            self._bump(conn, item.item_id, decision_id)
+            return self._status(message_uuid, self._decision_row(conn, decision_id))
+
+    def decision_status(
+        self,
+        message_uuid: str,
+        user: str | None = None,
+        *,
+        can_see: Callable[[str | None], bool] | None = None,
+    ) -> DecisionStatus:
+        """The item's current delivery state (`ny` without a decision). StoreError UKENDT for
+        an unknown item and for one `can_see(contact_point_id)` refuses (same text)."""
+        try:
+            message_uuid = str(uuid.UUID(str(message_uuid)))
+        except ValueError:
+            raise StoreError("UKENDT", NOT_VISIBLE_TEXT) from None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(messages.c.contact_point_id, item_state.c.decision_id)
+                .select_from(
+                    messages.outerjoin(item_state, item_state.c.item_id == messages.c.item_id)
+                )
+                .where(messages.c.message_uuid == message_uuid)
+            ).first()
+            if row is None or (can_see is not None and not can_see(row.contact_point_id)):
+                raise StoreError("UKENDT", NOT_VISIBLE_TEXT)
+            current = self._decision_row(conn, row.decision_id) if row.decision_id else None
+        return self._status(message_uuid, current)
+
+    def decision(self, decision_id: str) -> dict[str, Any] | None:
+        """The stored decision row (for tests and the CLI), None when unknown."""
+        with self.engine.connect() as conn:
+            row = self._decision_row(conn, decision_id)
+        return None if row is None else dict(row._mapping)
+
+    def delivery_parts(self, decision_id: str) -> list[DeliveryPart]:
+        with self.engine.connect() as conn:
+            return self._parts(conn, decision_id)
+
+    @staticmethod
+    def _parts(conn: Connection, decision_id: str) -> list[DeliveryPart]:
+        rows = conn.execute(
+            select(delivery_parts)
+            .where(delivery_parts.c.decision_id == decision_id)
+            .order_by(delivery_parts.c.part)
+        ).all()
+        return [
+            DeliveryPart(
+                decision_id=r.decision_id,
+                part=int(r.part),
+                kind=r.kind,
+                anvender_transaktions_id=r.anvender_transaktions_id,
+                file_index=r.file_index,
+                remote_name=r.remote_name,
+                remote_sha256=r.remote_sha256,
+                size=None if r.size is None else int(r.size),
+                step=r.step,
+                distribution_transaktions_id=r.distribution_transaktions_id,
+                receipt_status=r.receipt_status,
+                receipt_reason=r.receipt_reason,
+            )
+            for r in rows
+        ]
+
+    def _set_state(
+        self,
+        conn: Connection,
+        row: Any,
+        state: str,
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        """Move a decision to `state`; the item gets a new change number. `afvist_af_dubu` and
+        `fejlet` put the item back in the distributors' queue (outcome cleared, history kept)
+        and drop its outbox row."""
+        values: dict[str, Any] = {"state": state, "reason": reason, "updated_at": now}
+        if state in (STATE_SENT, STATE_ACCEPTED) and row.sent_at is None:
+            values["sent_at"] = now
+        if state != STATE_SENT:
+            values["follow_up"] = False
+        conn.execute(
+            decisions.update().where(decisions.c.decision_id == row.decision_id).values(**values)
+        )
+        if state in REOPENING_STATES:
+            conn.execute(outbox.delete().where(outbox.c.decision_id == row.decision_id))
+            current = conn.execute(
+                select(item_state.c.decision_id).where(item_state.c.item_id == row.item_id)
+            ).scalar()
+            if current == row.decision_id:
+                conn.execute(
+                    messages.update()
+                    .where(messages.c.item_id == row.item_id)
+                    .values(
+                        status=STATUS_NEW,
+                        outcome=None,
+                        outcome_case_id=None,
+                        outcome_user=None,
+                        outcome_note=None,
+                        outcome_at=None,
+                    )
+                )
+                conn.execute(
+                    outcome_log.insert().values(
+                        item_id=row.item_id,
+                        outcome=state,
+                        case_id=None,
+                        user=row.user,
+                        note=(reason or "")[:4000] or None,
+                        at=now,
+                    )
+                )
+        self._bump(conn, int(row.item_id))
+
+    def _recompute(self, conn: Connection, decision_id: str, now: datetime) -> str:
+        """Derive the decision's state from its parts (after a part changed); returns it."""
+        row = self._decision_row(conn, decision_id, lock=True)
+        if row is None:
+            return STATE_NEW
+        if row.state in TERMINAL_STATES:
+            return str(row.state)
+        parts = self._parts(conn, decision_id)
+        if not parts:
+            return str(row.state)
+        steps = [p.step for p in parts]
+        reason: str | None = None
+        if STEP_DUBU_REJECTED in steps:
+            state = STATE_DUBU_REJECTED
+            reason = next(p.receipt_reason for p in parts if p.step == STEP_DUBU_REJECTED)
+        elif STEP_FAILED in steps:
+            state = STATE_FAILED
+            reason = next(p.receipt_reason for p in parts if p.step == STEP_FAILED)
+        elif all(step == STEP_ACCEPTED for step in steps):
+            state = STATE_ACCEPTED
+        elif all(step in (STEP_SENT, STEP_ACCEPTED) for step in steps):
+            state = STATE_SENT
+        else:
+            state = STATE_PENDING
+        if state != row.state:
+            self._set_state(conn, row, state, reason, now)
+        return state
+
+    def apply_business_receipt(self, receipt: BusinessReceiptLike) -> ReceiptOutcome:
+        """Apply one SF2900 business receipt (FordelingskvitteringModtag) to its part.
+
+        Idempotent: the same (AnvenderTransaktionsID, status) twice is DUPLICATE and changes
+        nothing; an unknown id is UNKNOWN. ACCEPTERET on every part → `accepteret`; AFVIST →
+        `afvist_af_dubu` (reason kept, the item back in the distributors' queue); FEJLET →
+        `fejlet`. A receipt that overtakes the worker's own "sent" step is kept (the worker
+        never overwrites it)."""
+        status = str(receipt.status).upper()
+        step = _RECEIPT_STEP.get(status)
+        if step is None:
+            raise StoreError("UGYLDIG", f"Ukendt kvitteringsstatus: {status[:20]}")
+        try:
+            tid = str(uuid.UUID(str(receipt.anvender_transaktions_id)))
+        except ValueError:
+            return ReceiptOutcome.UNKNOWN
+        with self._writing() as conn:
+            part = conn.execute(
+                select(delivery_parts.c.decision_id, delivery_parts.c.part, decisions.c.item_id)
+                .select_from(
+                    delivery_parts.join(
+                        decisions, decisions.c.decision_id == delivery_parts.c.decision_id
+                    )
+                )
+                .where(delivery_parts.c.anvender_transaktions_id == tid)
+            ).first()
+            if part is None:
+                return ReceiptOutcome.UNKNOWN
+            self._lock_item(conn, int(part.item_id))  # serialised with decisions on the item
+            now = utcnow()
+            inserted = conn.execute(
+                self._insert(business_receipts)
+                .values(
+                    anvender_transaktions_id=tid,
+                    status=status,
+                    reason=receipt.reason,
+                    distribution_transaktions_id=receipt.distribution_transaktions_id,
+                    received_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["anvender_transaktions_id", "status"])
+                .returning(business_receipts.c.id)
+            ).scalar()
+            if inserted is None:
+                return ReceiptOutcome.DUPLICATE
+            values: dict[str, Any] = {
+                "step": step,
+                "receipt_status": status,
+                "receipt_reason": receipt.reason,
+                "receipt_at": now,
+            }
+            if receipt.distribution_transaktions_id:
+                values["distribution_transaktions_id"] = func.coalesce(
+                    delivery_parts.c.distribution_transaktions_id,
+                    receipt.distribution_transaktions_id,
+                )
+            conn.execute(
+                delivery_parts.update()
+                .where(
+                    delivery_parts.c.decision_id == part.decision_id,
+                    delivery_parts.c.part == part.part,
+                )
+                .values(**values)
+            )
+            self._recompute(conn, part.decision_id, now)
+            return ReceiptOutcome.APPLIED
+
+    def flag_overdue(self, now: datetime, after: timedelta) -> int:
+        """Flag `sendt` decisions without a business receipt for `after` for follow-up; each
+        flagged item gets a new change number (clients show the flag). Returns how many."""
+        with self._writing() as conn:
+            rows = conn.execute(
+                select(decisions.c.decision_id, decisions.c.item_id)
+                .where(
+                    decisions.c.state == STATE_SENT,
+                    decisions.c.follow_up.is_(False),
+                    decisions.c.sent_at < now - after,
+                )
+                .with_for_update()
+            ).all()
+            for r in rows:
+                conn.execute(
+                    decisions.update()
+                    .where(decisions.c.decision_id == r.decision_id)
+                    .values(follow_up=True, updated_at=now)
+                )
+                self._bump(conn, int(r.item_id))
+            return len(rows)
+
+    # -- the gateway outbox (used by app.gateway.delivery) --
+
+    @contextmanager
+    def _claiming(self) -> Iterator[Connection]:
+        """A write transaction that holds the write lock from its first statement: SQLite
+        `BEGIN IMMEDIATE` (no other process can claim between our read and our update);
+        PostgreSQL uses row locks with SKIP LOCKED instead."""
+        if self.dialect != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        assert self._write_lock is not None
+        with self._write_lock, self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def claim_delivery(
+        self, node_id: str, lease_seconds: float, now: datetime | None = None
+    ) -> DeliveryJob | None:
+        """Take the next due outbox row for `node_id` with a lease, or None. A row whose lease
+        expired (its node died) is due again; a leased row is never taken twice."""
+        now = now or utcnow()
+        until = now + timedelta(seconds=max(1.0, lease_seconds))
+        with self._claiming() as conn:
+            query = (
+                select(outbox.c.decision_id, outbox.c.attempts)
+                .where(
+                    outbox.c.next_attempt_at <= now,
+                    (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until < now),
+                )
+                .order_by(outbox.c.next_attempt_at)
+                .limit(1)
+            )
+            if self.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            attempts = int(row.attempts) + 1
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == row.decision_id)
+                .values(lease_owner=node_id, lease_until=until, attempts=attempts)
+            )
+            d = self._decision_row(conn, row.decision_id)
+            uuid_ = conn.execute(
+                select(messages.c.message_uuid).where(messages.c.item_id == d.item_id)
+            ).scalar()
+            return DeliveryJob(
+                decision_id=d.decision_id,
+                item_id=int(d.item_id),
+                message_uuid=str(uuid_),
+                action=d.action,
+                payload=json.loads(d.payload),
+                user=d.user,
+                state=d.state,
+                plan=json.loads(d.plan) if d.plan else None,
+                parts=tuple(self._parts(conn, d.decision_id)),
+                attempts=attempts,
+                lease_owner=node_id,
+                lease_until=until,
+            )
+
+    def _held(self, conn: Connection, decision_id: str, node_id: str) -> None:
+        row = conn.execute(
+            select(outbox.c.lease_owner, outbox.c.lease_until)
+            .where(outbox.c.decision_id == decision_id)
+            .with_for_update()
+        ).first()
+        if row is None or row.lease_owner != node_id:
+            raise LeaseLost(decision_id)
+
+    def save_plan(
+        self,
+        decision_id: str,
+        node_id: str,
+        plan: Mapping[str, Any],
+        parts: Sequence[PartPlan],
+    ) -> list[DeliveryPart]:
+        """Store the delivery plan (its facts and one row per part, step `pending`) once; a
+        plan already stored (by an earlier attempt) is kept and returned as it is."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            existing = self._parts(conn, decision_id)
+            if existing:
+                return existing
+            conn.execute(
+                decisions.update()
+                .where(decisions.c.decision_id == decision_id)
+                .values(plan=json.dumps(dict(plan), ensure_ascii=False, sort_keys=True))
+            )
+            for n, p in enumerate(parts):
+                conn.execute(
+                    delivery_parts.insert().values(
+                        decision_id=decision_id,
+                        part=n,
+                        kind=p.kind,
+                        anvender_transaktions_id=part_transaction_id(decision_id, n),
+                        file_index=p.file_index,
+                        step=STEP_PENDING,
+                    )
+                )
+            return self._parts(conn, decision_id)
+
+    def mark_uploaded(
+        self,
+        decision_id: str,
+        part: int,
+        node_id: str,
+        *,
+        remote_name: str,
+        sha256: str,
+        size: int,
+    ) -> None:
+        """Part `part`'s file lies on the SFTP server under `remote_name` (step `uploaded`)."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            conn.execute(
+                delivery_parts.update()
+                .where(
+                    delivery_parts.c.decision_id == decision_id,
+                    delivery_parts.c.part == part,
+                    delivery_parts.c.step == STEP_PENDING,
+                )
+                .values(
+                    step=STEP_UPLOADED, remote_name=remote_name, remote_sha256=sha256, size=size
+                )
+            )
+
+    def mark_sent(
+        self,
+        decision_id: str,
+        part: int,
+        node_id: str,
+        *,
+        distribution_transaktions_id: str | None,
+    ) -> str:
+        """SF2900 gave the technical receipt for part `part`; returns the decision's state.
+        A business receipt that already arrived for the part is kept."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            now = utcnow()
+            conn.execute(
+                delivery_parts.update()
+                .where(
+                    delivery_parts.c.decision_id == decision_id,
+                    delivery_parts.c.part == part,
+                    delivery_parts.c.step.in_((STEP_PENDING, STEP_UPLOADED)),
+                )
+                .values(step=STEP_SENT)
+            )
+            if distribution_transaktions_id:
+                conn.execute(
+                    delivery_parts.update()
+                    .where(
+                        delivery_parts.c.decision_id == decision_id,
+                        delivery_parts.c.part == part,
+                        delivery_parts.c.distribution_transaktions_id.is_(None),
+                    )
+                    .values(distribution_transaktions_id=distribution_transaktions_id)
+                )
+            return self._recompute(conn, decision_id, now)
+
+    def reject_part(
+        self, decision_id: str, part: int, node_id: str, *, status: str, reason: str
+    ) -> str:
+        """SF2900 refused part `part` synchronously (AFVIST / FEJLET): the decision becomes
+        `afvist_af_dubu` / `fejlet`. Returns the decision's state."""
+        step = _RECEIPT_STEP.get(status.upper(), STEP_FAILED)
+        if step == STEP_ACCEPTED:
+            step = STEP_FAILED
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            now = utcnow()
+            conn.execute(
+                delivery_parts.update()
+                .where(delivery_parts.c.decision_id == decision_id, delivery_parts.c.part == part)
+                .values(
+                    step=step, receipt_status=status.upper(), receipt_reason=reason, receipt_at=now
+                )
+            )
+            return self._recompute(conn, decision_id, now)
+
+    def fail_delivery(self, decision_id: str, node_id: str, reason: str) -> None:
+        """A permanent delivery error (e.g. the case is unknown in DUBU): `fejlet`."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            row = self._decision_row(conn, decision_id, lock=True)
+            if row is not None and row.state not in TERMINAL_STATES:
+                self._set_state(conn, row, STATE_FAILED, reason, utcnow())
+            conn.execute(outbox.delete().where(outbox.c.decision_id == decision_id))
+
+    def defer_delivery(
+        self, decision_id: str, node_id: str, error: str, delay_seconds: float
+    ) -> None:
+        """Transient trouble: release the lease and try again after `delay_seconds`."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id)
+                .values(
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=error[:2000],
+                    next_attempt_at=utcnow() + timedelta(seconds=max(0.0, delay_seconds)),
+                )
+            )
+
+    def finish_delivery(self, decision_id: str, node_id: str) -> None:
+        """Every part has its technical receipt: the outbox row goes."""
+        with self._writing() as conn:
+            self._held(conn, decision_id, node_id)
+            conn.execute(outbox.delete().where(outbox.c.decision_id == decision_id))
+
+    def drop_delivery(self, decision_id: str) -> None:
+        """Remove the outbox row of a decision that no longer needs delivery."""
+        with self._writing() as conn:
+            conn.execute(outbox.delete().where(outbox.c.decision_id == decision_id))
+
+    def outbox_rows(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox).order_by(outbox.c.next_attempt_at)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def next_delivery_at(self) -> datetime | None:
+        """When the next outbox row is due (ignoring leases), None when the outbox is empty."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(outbox.c.next_attempt_at))).scalar()
 
     # -- users --
 
@@ -731,6 +1629,13 @@ class GatewayStore:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
 
 
+def _next_seq() -> Any:
+    """The next change number, as a scalar subquery evaluated inside the writing statement
+    (SQLite: under the write lock; PostgreSQL: the caller holds the insert advisory lock)."""
+    seq = item_state.alias("seq")  # an alias: never correlated with an UPDATE of the table
+    return select(func.coalesce(func.max(seq.c.change_seq), 0) + 1).scalar_subquery()
+
+
 def _write_blob(conn: Connection, item_id: int, data: bytes | Path) -> None:
     """Fill a zeroblob in place (same transaction), 1 MB at a time, from bytes or a file."""
     raw = conn.connection.driver_connection
@@ -753,16 +1658,25 @@ def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:
 
 
 __all__: Sequence[str] = (
+    "DELIVERY_STATES",
     "OUTCOMES",
+    "BusinessReceiptLike",
     "Claim",
+    "DecisionStatus",
+    "DeliveryJob",
+    "DeliveryPart",
     "GatewayStore",
     "InsertResult",
+    "LeaseLost",
     "Page",
+    "PartPlan",
+    "ReceiptOutcome",
     "StoreError",
     "StoredItem",
     "hash_secret",
     "is_secret_hash",
     "make_engine",
+    "part_transaction_id",
     "utcnow",
     "verify_secret",
 )
