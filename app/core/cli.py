@@ -291,8 +291,21 @@ def _decision(args: argparse.Namespace) -> Decision:
     return Forward(receiver_id=args.receiver)
 
 
+def _quiet_console() -> None:
+    """`decide` and `status` answer with ONE line: the console log handler shows errors only
+    (warnings such as a refusal still go to the log file)."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and handler.level < logging.ERROR:
+            handler.setLevel(logging.ERROR)
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     import asyncio
+
+    if not getattr(args, "verbose", False):
+        _quiet_console()
 
     from app.core.services import default_user
     from app.decisions import DecisionError
@@ -399,6 +412,9 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
 
 def cmd_status(args: argparse.Namespace) -> int:
     import asyncio
+
+    if not getattr(args, "verbose", False):
+        _quiet_console()
 
     from app.core.services import default_user
 
