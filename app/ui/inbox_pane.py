@@ -176,7 +176,7 @@ class InboxPane(QWidget):
             SortColumn.SUGGESTION: 124,
             SortColumn.AGE: 44,
             SortColumn.STATUS: 76,
-            SortColumn.DELIVERY: 120,
+            SortColumn.DELIVERY: 170,
         }
         for column, width in widths.items():
             header.resizeSection(column, width)
