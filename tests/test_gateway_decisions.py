@@ -459,3 +459,94 @@ def test_overdue_decisions_are_flagged_by_the_running_gateway(tmp_path, certs):
         ),
         body_,
     )
+
+
+@pytest.mark.expect_log("postfordeler.gateway", "receipt callback refused")
+def test_receipt_callback_is_mounted_and_pinned(tmp_path, certs):
+    from aiohttp import web
+
+    from app.gateway.server import RECEIPT_PATH, ApplyReceipt
+    from app.sf1606.tls import pem_client_context
+
+    folder = tmp_path / "sp"
+    folder.mkdir()
+    serviceplatformen = certs.issuer().issue_files(
+        folder, "serviceplatformen", "Serviceplatformen SF2900 (sandkasse)", client=True
+    )
+    read_bodies: list[int] = []
+
+    def routes(app: web.Application, apply: ApplyReceipt) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            data = await request.json()
+            read_bodies.append(1)
+            outcome = await apply(Receipt(data["id"], data["status"], data.get("reason")))
+            return web.json_response({"outcome": outcome.value})
+
+        app.router.add_post(RECEIPT_PATH, handler)
+
+    config = tls_gateway(tmp_path, certs, receipt_routes=routes)
+    assert config.tls is not None
+    config.tls = GatewayTls(
+        config.tls.cert_file,
+        config.tls.key_file,
+        config.tls.client_ca,
+        config.tls.pins,
+        callback_pins=(serviceplatformen.pin,),
+    )
+
+    async def body_(gw: RunningGateway) -> None:
+        (m1,) = await asyncio.to_thread(insert, gw.store, 1)
+        d1 = str(uuid.uuid4())
+        await asyncio.to_thread(
+            gw.store.submit_decision, EVA, d1, m1, "forward", {"kle": "27.24.00"}
+        )
+        await asyncio.to_thread(gw.store.claim_delivery, "n", 60)
+        await asyncio.to_thread(gw.store.save_plan, d1, "n", {}, [PartPlan("DOKUMENT", 0)])
+        await asyncio.to_thread(gw.store.mark_sent, d1, 0, "n", distribution_transaktions_id=None)
+        url = gw.base_url + RECEIPT_PATH
+        receipt = {"id": d1, "status": "ACCEPTERET"}
+        ctx = pem_client_context(serviceplatformen.cert, serviceplatformen.key, certs.ca)
+        async with httpx.AsyncClient(verify=ctx, timeout=20) as sp:
+            first = await sp.post(url, json=receipt)
+            again = await sp.post(url, json=receipt)
+        assert (first.status_code, first.json()) == (200, {"outcome": "applied"})
+        assert again.json() == {"outcome": "duplicate"}
+        assert (await asyncio.to_thread(gw.store.decision_status, m1)).state == "accepteret"
+        # the Postkomponent's certificate (valid CA, pinned for EP_FS1 only) and no certificate
+        pk = pem_client_context(certs.postkomponent.cert, certs.postkomponent.key, certs.ca)
+        for verify in (pk, ssl.create_default_context(cafile=str(certs.ca))):
+            async with httpx.AsyncClient(verify=verify, timeout=20) as other:
+                resp = await other.post(url, json={"id": d1, "status": "AFVIST"})
+            assert resp.status_code == 403
+        assert len(read_bodies) == 2  # refused peers never reached the handler
+
+    run(config, body_)
+
+
+@stores
+def test_concurrent_claims_take_each_delivery_once(store):
+    """Several nodes (separate stores: separate connections and, on SQLite, no shared process
+    lock) claim at once: every outbox row goes to exactly one of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    uuids = insert(store, 12)
+    decided = set()
+    for m in uuids:
+        d = str(uuid.uuid4())
+        store.submit_decision(EVA, d, m, "forward", {"kle": "27.24.00"})
+        decided.add(d)
+    nodes = [GatewayStore(store.url) for _ in range(4)]
+    try:
+
+        def node(n: int) -> list[str]:
+            got = []
+            while (job := nodes[n].claim_delivery(f"node-{n}", 60)) is not None:
+                got.append(job.decision_id)
+            return got
+
+        with ThreadPoolExecutor(4) as pool:
+            taken = [d for got in pool.map(node, range(4)) for d in got]
+    finally:
+        for s in nodes:
+            s.close()
+    assert sorted(taken) == sorted(decided)

@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.gateway.delivery import DeliverySettings
     from app.gateway.server import GatewayTls
 
 
@@ -96,6 +97,35 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="xml",
         help="kvitteringsformat for PostModtag (standard: xml)",
     )
+    sf2900 = serve.add_argument_group(
+        "SF2900-levering",
+        "Gatewayen leverer distributørernes beslutninger til SF2900: filer med SFTP "
+        "(nøgle-login, fastlagt værtsnøgle), derefter FordelingsobjektAfsend. Nøglefiler må "
+        "kun kunne læses af tjenestebrugeren.",
+    )
+    sf2900.add_argument("--sf2900-url", metavar="URL", help="SF2900 DistributionService")
+    sf2900.add_argument(
+        "--sf2900-client-cert", metavar="PEM", help="kommunens klientcertifikat til SF2900"
+    )
+    sf2900.add_argument("--sf2900-client-key", metavar="PEM", help="nøglen til certifikatet")
+    sf2900.add_argument("--sf2900-ca", metavar="PEM", help="CA for SF2900-serverens certifikat")
+    sf2900.add_argument("--dubu-url", metavar="URL", help="DUBU-sagsopslag (sager, KLE)")
+    sf2900.add_argument("--sftp", metavar="sftp://VÆRT:PORT", help="Serviceplatformens SFTP")
+    sf2900.add_argument("--sftp-user", metavar="NAVN", help="SFTP-brugeren (simpel SFTP)")
+    sf2900.add_argument("--sftp-key", metavar="FIL", help="privat SSH-nøgle (chmod 600)")
+    sf2900.add_argument(
+        "--sftp-known-hosts", metavar="FIL", help="known_hosts med SFTP-serverens værtsnøgle"
+    )
+    sf2900.add_argument(
+        "--node-id", metavar="ID", help="navn på denne node i udbakken (standard: vært-pid)"
+    )
+    serve.add_argument(
+        "--receipt-follow-up-hours",
+        type=float,
+        default=48.0,
+        help="marker en sendt beslutning til opfølgning, når forretningskvitteringen ikke er "
+        "kommet efter så mange timer (standard: 48)",
+    )
     serve.set_defaults(func=_serve)
 
     add_user = sub.add_parser(
@@ -173,16 +203,70 @@ def _tls(args: argparse.Namespace) -> GatewayTls | None:
     return GatewayTls(Path(args.tls_cert), Path(args.tls_key), Path(args.client_ca), pins)
 
 
+def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
+    """The SF2900 delivery settings of the command line (None without --sf2900-url)."""
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from app.dubu.sftp_upload import SftpConfig, SftpUploadError, check_private_key_file
+    from app.gateway.delivery import DeliverySettings
+    from app.sf1606.tls import TlsConfigError, pem_client_context, trust_context
+
+    given = [args.sf2900_url, args.dubu_url, args.sftp, args.sftp_user, args.sftp_key]
+    if not any(given):
+        return None
+    if not all(given) or not args.sftp_known_hosts or not args.municipality_cvr:
+        raise SystemExit(
+            "postfordeler gateway serve: SF2900-levering kræver --sf2900-url, --dubu-url, "
+            "--sftp, --sftp-user, --sftp-key, --sftp-known-hosts og --municipality-cvr"
+        )
+    where = urlsplit(args.sftp)
+    if where.scheme != "sftp" or not where.hostname:
+        raise SystemExit("postfordeler gateway serve: --sftp skal have formen sftp://vært:port")
+    try:
+        check_private_key_file(Path(args.sftp_key))
+        sftp = SftpConfig(
+            host=where.hostname,
+            port=where.port or 22,
+            username=args.sftp_user,
+            private_key=Path(args.sftp_key),
+            known_hosts=Path(args.sftp_known_hosts),
+        )
+        ssl_context = None
+        if args.sf2900_client_cert or args.sf2900_client_key:
+            if not (args.sf2900_client_cert and args.sf2900_client_key):
+                raise TlsConfigError("--sf2900-client-cert og --sf2900-client-key hører sammen")
+            ssl_context = pem_client_context(
+                args.sf2900_client_cert, args.sf2900_client_key, args.sf2900_ca
+            )
+        elif args.sf2900_ca:
+            ssl_context = trust_context(args.sf2900_ca)
+    except (SftpUploadError, TlsConfigError, ValueError, OSError) as exc:
+        raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+    return DeliverySettings(
+        sf2900_url=args.sf2900_url,
+        municipality_cvr=args.municipality_cvr,
+        sftp=sftp,
+        dubu_url=args.dubu_url,
+        sf2900_ssl=ssl_context,
+        node_id=args.node_id,
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import json
     import signal
+    from datetime import timedelta
 
     from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
     from app.sf1606 import postmodtag as pm
     from app.sf1606.tls import TlsConfigError
 
     tls = _tls(args)
+    delivery = delivery_settings(args)
+    if args.receipt_follow_up_hours <= 0:
+        raise SystemExit("postfordeler gateway serve: --receipt-follow-up-hours skal være > 0")
     users = {name: _read_secret(name, keyring_first=True) for name in args.user}
     max_bytes = (
         int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
@@ -199,6 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
         tls=tls,
         postmodtag_path=args.postmodtag_path or pm.PATH,
         receipt_format=args.receipt_format,
+        receipt_follow_up=timedelta(hours=args.receipt_follow_up_hours),
+        delivery=delivery,
     )
 
     async def run() -> None:

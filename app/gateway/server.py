@@ -22,7 +22,7 @@ import os
 import re
 import ssl
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,8 +35,15 @@ from aiohttp.typedefs import Handler
 
 from app import paths
 from app.gateway import soap
+from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
-from app.gateway.store import GatewayStore, StoreError, utcnow
+from app.gateway.store import (
+    BusinessReceiptLike,
+    GatewayStore,
+    ReceiptOutcome,
+    StoreError,
+    utcnow,
+)
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.memo import read_memo
@@ -55,6 +62,11 @@ DECISIONS_PATH = "/decisions"
 STATUS_PATH = "/items/{message_uuid}/status"
 MAX_DECISION_BYTES = 256 * 1024
 DEFAULT_RECEIPT_FOLLOW_UP = timedelta(hours=48)
+RECEIPT_PATH = "/sf2900/fordelingskvittering"
+# Mounts the business-receipt callback (app.gateway.receipts.callback_routes) on the app; the
+# gateway passes `apply`, which applies one receipt to the store off the event loop.
+ApplyReceipt = Callable[[BusinessReceiptLike], Awaitable[ReceiptOutcome]]
+ReceiptRoutes = Callable[[web.Application, ApplyReceipt], None]
 # StoreError code -> HTTP status of the JSON routes
 _JSON_STATUS = {"UGYLDIG": 400, "UKENDT": 404, "ALLEREDE_BEHANDLET": 409, "OPTAGET": 409}
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
@@ -72,6 +84,9 @@ class GatewayTls:
     key_file: Path
     client_ca: Path
     pins: tuple[CertPin, ...]
+    # the client certificates allowed to call the SF2900 business-receipt callback
+    # (FordelingskvitteringModtag at RECEIPT_PATH): Serviceplatformen's, pinned like EP_FS1
+    callback_pins: tuple[CertPin, ...] = ()
 
     def context(self) -> ssl.SSLContext:
         if not self.pins:
@@ -105,6 +120,10 @@ class GatewayConfig:
     # a `sendt` decision without a business receipt for this long is flagged for follow-up
     receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
     overdue_check_seconds: float = 300.0  # how often flag_overdue runs
+    delivery: DeliverySettings | None = None  # SF2900 configured: the delivery worker runs
+    # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
+    # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
+    receipt_routes: ReceiptRoutes | None = None
 
 
 @dataclass
@@ -116,6 +135,8 @@ class RunningGateway:
     _executor: ThreadPoolExecutor
     _app: web.Application
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    delivery: GatewayDelivery | None = None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def postmodtag_url(self) -> str:
@@ -168,11 +189,16 @@ class RunningGateway:
         }
 
     async def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                await close()
         await self._runner.cleanup()
         self._executor.shutdown(wait=True, cancel_futures=False)
         self.store.close()
@@ -364,18 +390,24 @@ def _peer_allowed(request: web.Request) -> bool:
     tls = request.app[_STATE].config.tls
     if tls is None:
         return True
+    return peer_pinned(request, tls.pins, "postmodtag")
+
+
+def peer_pinned(request: web.Request, pins: tuple[CertPin, ...], what: str) -> bool:
+    """Does the TLS peer of `request` present a client certificate pinned in `pins`? Logs a
+    refusal (fingerprint only) under `what`."""
     transport = request.transport
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     try:
         peer = PeerCertificate.of_ssl_object(ssl_object)
     except ValueError:
         peer = None
-    if pin_allows(tls.pins, peer):
+    if pin_allows(pins, peer):
         return True
     if peer is None:
-        log.warning("postmodtag refused: no client certificate")
+        log.warning("%s refused: no client certificate", what)
     else:
-        log.warning("postmodtag refused: client certificate not pinned (sha256=%s)", peer.sha256)
+        log.warning("%s refused: client certificate not pinned (sha256=%s)", what, peer.sha256)
     return False
 
 
@@ -681,6 +713,19 @@ async def _faults_post(request: web.Request) -> web.Response:
 
 
 @web.middleware
+async def _receipt_pinning(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only Serviceplatformen (a pinned client certificate) reaches the receipt callback; the
+    body of anyone else is never read."""
+    if request.path == RECEIPT_PATH or request.path.startswith(RECEIPT_PATH + "/"):
+        tls = request.app[_STATE].config.tls
+        if tls is not None and not peer_pinned(request, tls.callback_pins, "receipt callback"):
+            refused = web.HTTPForbidden(text="Klientcertifikatet er ikke godkendt til kvitteringer")
+            refused.force_close()
+            raise refused
+    return await handler(request)
+
+
+@web.middleware
 async def client_gone(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A client that hangs up mid-request (timeout, crash) is normal: one quiet log line, no
     traceback. Nothing was half-stored: receipts are only sent after the commit. Every server
@@ -733,7 +778,9 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             max_page_bytes=config.max_page_bytes,
         )
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
-        app = web.Application(client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone])
+        app = web.Application(
+            client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone, _receipt_pinning]
+        )
         app[_STATE] = state
         app.router.add_get("/health", _health)
         app.router.add_post(config.postmodtag_path, _postmodtag, expect_handler=_postmodtag_expect)
@@ -742,6 +789,12 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get(MEMO_PATH, _memo_get)
         app.router.add_post(DECISIONS_PATH, _decisions_post)
         app.router.add_get(STATUS_PATH, _status_get)
+        if config.receipt_routes is not None:
+
+            async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:
+                return await state.run(store.apply_business_receipt, receipt)
+
+            config.receipt_routes(app, apply_receipt)
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
@@ -763,6 +816,12 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
+    if config.delivery is not None:
+        worker, closers = config.delivery.open(store, spool_dir, state.run)
+        gateway.delivery, gateway._closers = worker, closers
+        state.wake = worker.wake
+        gateway._tasks.append(asyncio.create_task(worker.run_forever()))
+        log.info("gateway delivery worker %s started", worker.node_id)
     return gateway
 
 
