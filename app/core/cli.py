@@ -219,6 +219,17 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
         db.engine.dispose()
 
 
+def _tls_checked(run: Callable[[], int]) -> int:
+    """Run a command; a CA file that cannot be used is one line and exit 2, not a traceback."""
+    from app.sf1606.tls import TlsConfigError
+
+    try:
+        return run()
+    except TlsConfigError as exc:
+        print(_line(str(exc)), file=sys.stderr)
+        return 2
+
+
 def _secret(user: str) -> str | None:
     from app.core.services import MissingSecret, gateway_secret
 
@@ -238,7 +249,7 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
     secret = _secret(user)
     if secret is None:
         return 2
-    return asyncio.run(_outbox(args, user, secret))
+    return _tls_checked(lambda: asyncio.run(_outbox(args, user, secret)))
 
 
 async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
@@ -319,7 +330,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     secret = _secret(user)
     if secret is None:
         return 2
-    return asyncio.run(_decide(args, user, secret, decision))
+    return _tls_checked(lambda: asyncio.run(_decide(args, user, secret, decision)))
 
 
 async def _decide(args: argparse.Namespace, user: str, secret: str, decision: Decision) -> int:
@@ -422,7 +433,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     secret = _secret(user)
     if secret is None:
         return 2
-    return asyncio.run(_status(args, user, secret))
+    return _tls_checked(lambda: asyncio.run(_status(args, user, secret)))
 
 
 async def _status(args: argparse.Namespace, user: str, secret: str) -> int:
@@ -458,7 +469,7 @@ async def _status(args: argparse.Namespace, user: str, secret: str) -> int:
             print(NOT_FOUND if exc.status == 404 else _line(exc.message), file=sys.stderr)
             return 4
         except GatewayUnavailable as exc:
-            print(_line(f"Gatewayen kan ikke nås: {exc.text}"), file=sys.stderr)
+            print(_line(exc.text), file=sys.stderr)
             return 3
     data = {"state": answer.state, "decision": _wire_kind(answer.decision), "reason": answer.reason}
     text = answer.state if not answer.reason else f"{answer.state}: {answer.reason}"
