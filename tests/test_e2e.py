@@ -197,6 +197,22 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     )
     assert unknown.returncode != 0 and unknown.stdout == ""
     assert unknown.stderr.strip() == "Elementet findes ikke eller er ikke tilgængeligt"
+    # not visible to this user: the same line (existence does not leak)
+    cp_a = read_memo((SANDBOX_MESSAGES / f"{uuid_a.lower()}.xml").read_bytes()).contact_point_id
+    blind = [u for u in ep.get("users", []) if cp_a not in u["contact_points"]]
+    if blind:  # the sandbox names demo users with their visibility
+        other = ("--gateway", ep["gateway"], "--user", blind[0]["name"], *ca(ep))
+        hidden = cli(
+            tmp_path / "blind",
+            "status",
+            *other,
+            "--item",
+            uuid_a,
+            "--json",
+            env={"POSTFORDELER_SECRET": blind[0]["secret"]},
+        )
+        assert hidden.returncode == unknown.returncode and hidden.stdout == ""
+        assert hidden.stderr == unknown.stderr
 
     # 4. the distributor's Afvis ends at the gateway: afsluttet, never DUBU's afvist
     uuid_c = _some_nyhenvendelse(exclude={uuid_a, uuid_b})
