@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
             self.tr(
                 "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med "
                 "syntetiske data – intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> "
-                "(Ctrl+,) for at forbinde til kommunens postserver og SF2900."
+                "(Ctrl+,) for at forbinde til kommunens postserver."
             )
         )
         self.banner.setAccessibleName(self.tr("Demo (sandkasse)"))
