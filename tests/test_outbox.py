@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from app.core.outbox import OutboxWorker
-from app.core.sync import ConnectionState, sync_once
+from app.core.sync import ConnectionState, Syncer, sync_once
 from app.core.worker import DbWorker
 from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
 from app.models.cache import Cache
@@ -358,7 +358,25 @@ def test_refusals_are_final_with_the_gateways_reason(world, tmp_path):
                 await mailbox.close()
                 worker2.close()
                 db2.engine.dispose()
-            # this PC forwards the same item: refused
+            # this PC's sync sees the colleague's decision: a state change of a cached item,
+            # reported although nothing new arrived (the UI refreshes its rows on it)
+            results = []
+            mailbox = MailboxClient(
+                w.ep["gateway"],
+                municipality_cvr=w.ep["municipality_cvr"],
+                user=w.user,
+                secret=w.sandbox.secret,
+                ca_bundle=w.ca,
+            )
+            try:
+                syncer = Syncer(mailbox, w.cache, w.worker, on_result=results.append)
+                res = await syncer.sync_now()
+            finally:
+                await mailbox.close()
+            assert (res.new, res.changed) == (0, 1) and results == [res]
+            assert w.cache.delivery(w.item(u)).decision_id is not None
+            assert w.cache.item(w.item(u))["status"] == "journaliseret"
+            # this PC forwards the same item anyway (a race): refused
             outbox = w.outbox(gateway)
             oid = w.cache.enqueue(w.item(u), Forward(kle="29.01.00"), w.user)
             assert await outbox.run_once() == 1

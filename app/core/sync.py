@@ -303,7 +303,8 @@ def _danish_error(exc: BaseException) -> str:
 @dataclass
 class Syncer:
     """Periodic sync with backoff. `on_status(SyncStatus)` is called on every state change and
-    after each successful sync; `on_result(SyncResult)` after each sync with new items."""
+    after each successful sync; `on_result(SyncResult)` after each sync with new items or changed
+    delivery states."""
 
     client: Any
     cache: Cache
@@ -364,7 +365,8 @@ class Syncer:
 
     async def _succeeded(self, result: SyncResult) -> None:
         """Online at once; then the new items' PDF text (deferred at ingest) is extracted, and
-        only then are the new items reported (`on_result`: suggestions see the PDF text)."""
+        only then are the new items reported (`on_result`: suggestions see the PDF text). A
+        sync that only changed delivery states of cached items is reported too."""
         self._failures = 0
         msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
         self._emit(
@@ -376,7 +378,7 @@ class Syncer:
             await extract_pdf_texts(self.cache, self.worker)
         except Exception:
             log.exception("PDF text extraction failed")  # retried by the next sync_once
-        if result.new and self.on_result is not None:
+        if (result.new or result.changed) and self.on_result is not None:
             try:
                 self.on_result(result)
             except Exception:

@@ -63,7 +63,8 @@ class CoreEvents(QObject):
         self.syncStatus.emit(str(status.state), status.message)
 
     def on_sync_result(self, result: Any) -> None:
-        self.itemsArrived.emit(int(result.new))
+        if result.new:
+            self.itemsArrived.emit(int(result.new))
         self.synced.emit(int(result.new), int(getattr(result, "changed", 0)))
 
     def on_outbox_change(self, counts: dict[str, int]) -> None:
