@@ -97,6 +97,30 @@ def node_main(argv: list[str]) -> None:
     asyncio.run(_node(Path(argv[0])))
 
 
+@dataclass(frozen=True)
+class _Receipt:
+    anvender_transaktions_id: str
+    status: str
+    reason: str | None = None
+    distribution_transaktions_id: str | None = None
+    sent_at: None = None
+
+
+def receipts_main(argv: list[str]) -> None:
+    """Apply every receipt of the config twice (Serviceplatformen sends some twice), in order,
+    as the callback would; a SIGKILL may land inside any of these transactions."""
+    from app.gateway.store import GatewayStore
+
+    cfg = json.loads(Path(argv[0]).read_text())
+    store = GatewayStore(cfg["db_url"])
+    print("ready", flush=True)
+    for tid, status, reason in cfg["receipts"]:
+        for _ in range(2):
+            store.apply_business_receipt(_Receipt(tid, status, reason))
+    store.close()
+    print("done", flush=True)
+
+
 # --------------------------------------------------------------------------- the harness
 
 
@@ -105,11 +129,11 @@ class Node:
         self.config, self.log = config, log
         self.proc: subprocess.Popen[str] | None = None
 
-    def start(self) -> None:
+    def start(self, mode: str = "node") -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         with self.log.open("a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.kill_delivery", "node", str(self.config)],
+                [sys.executable, "-m", "tests.kill_delivery", mode, str(self.config)],
                 cwd=REPO,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -359,8 +383,102 @@ async def run_kill_delivery(
         await sftp.stop()
 
 
+@dataclass
+class ReceiptKillReport:
+    trials: int = 0
+    kills: int = 0
+    receipts: int = 0
+    violations: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def run_kill_receipts(trials: int, tmp: Path, *, decisions: int = 40, seed: int | None = None):
+    """SIGKILL a process applying business receipts (each twice) at random moments, restart
+    it (it applies them all again, as re-sent callbacks do). Checks: each receipt stored once,
+    each decision in the state its receipts give, an AFVIST's return to the queue logged once."""
+    from app.gateway.store import GatewayStore, PartPlan, utcnow
+    from tests.conftest import MESSAGES
+
+    rng = random.Random(seed)
+    report = ReceiptKillReport()
+    db_url = f"sqlite:///{tmp / 'gw.sqlite3'}"
+    store = GatewayStore(db_url)
+    receipts: list[tuple[str, str, str | None]] = []
+    expected: dict[str, str] = {}
+    items: dict[str, int] = {}
+    try:
+        for n, path in enumerate(sorted(MESSAGES.glob("*.xml"))[:decisions]):
+            message_uuid = path.stem.lower()
+            item = store.insert_message(
+                message_uuid=message_uuid,
+                memo=path.read_bytes(),
+                kind="nyhenvendelse",
+                memo_version="1.2",
+                contact_point_id=None,
+                received_at=utcnow(),
+            )
+            decision_id = str(uuid.uuid4())
+            store.submit_decision("eva", decision_id, message_uuid, "forward", {"kle": "27.24.00"})
+            job = store.claim_delivery("setup", 600)
+            assert job is not None and job.decision_id == decision_id
+            parts = store.save_plan(
+                decision_id, "setup", {}, [PartPlan("DOKUMENT", 0), PartPlan("DOKUMENT", 1)]
+            )
+            for p in parts:
+                store.mark_sent(decision_id, p.part, "setup", distribution_transaktions_id=None)
+            store.finish_delivery(decision_id, "setup")
+            items[decision_id] = item.item_id
+            if n % 4 == 0:  # DUBU refuses part 1 after accepting part 0
+                receipts.append((parts[0].anvender_transaktions_id, "ACCEPTERET", None))
+                receipts.append((parts[1].anvender_transaktions_id, "AFVIST", "Sagen er lukket"))
+                expected[decision_id] = "afvist_af_dubu"
+            else:
+                receipts += [(p.anvender_transaktions_id, "ACCEPTERET", None) for p in parts]
+                expected[decision_id] = "accepteret"
+        rng.shuffle(receipts)
+        report.receipts = len(receipts)
+        config = tmp / "receipts.json"
+        config.write_text(json.dumps({"db_url": db_url, "receipts": receipts}))
+        for _ in range(trials):
+            node = Node(config, tmp / "receipts.log")
+            node.start("receipts")
+            report.trials += 1
+            time.sleep(rng.uniform(0.02, 0.6))
+            assert node.proc is not None
+            if node.proc.poll() is None:
+                report.kills += 1
+            node.kill()
+        node = Node(config, tmp / "receipts.log")
+        node.start("receipts")
+        assert node.proc is not None and node.proc.stdout is not None
+        if node.proc.stdout.readline().strip() != "done":
+            report.details.append("the last receipt run did not finish")
+            report.violations += 1
+        node.stop()
+        with store.engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT count(*) FROM gw_business_receipts").scalar()
+        if stored != len(receipts):
+            report.violations += 1
+            report.details.append(f"{stored} receipts stored for {len(receipts)} sent")
+        for decision_id, state in expected.items():
+            row = store.decision(decision_id)
+            if row is None or row["state"] != state:
+                report.violations += 1
+                report.details.append(f"{decision_id}: {row and row['state']} != {state}")
+            history = [h["outcome"] for h in store.outcome_history(items[decision_id])]
+            want = ["videresendt"] + (["afvist_af_dubu"] if state == "afvist_af_dubu" else [])
+            if history != want:
+                report.violations += 1
+                report.details.append(f"{decision_id}: history {history}")
+        return report
+    finally:
+        store.close()
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "node":
         node_main(sys.argv[2:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "receipts":
+        receipts_main(sys.argv[2:])
     else:
-        raise SystemExit("usage: python -m tests.kill_delivery node CONFIG")
+        raise SystemExit("usage: python -m tests.kill_delivery node|receipts CONFIG")

@@ -33,6 +33,7 @@ from app.gateway.store import (
     utcnow,
 )
 from app.sandbox.certs import SandboxCertificates
+from tests.conftest import REPO
 from tests.test_gateway import SMALL_FILES, db_urls, make_db_url, with_new_uuid
 
 CVR = "29189846"
@@ -233,6 +234,11 @@ def test_leases_expire_and_permanent_and_transient_failures(store):
     assert c is not None and c.decision_id == a.decision_id and c.attempts == 2
     with pytest.raises(LeaseLost):
         store.save_plan(a.decision_id, "node-a", {}, [PartPlan("DOKUMENT", 0)])
+    with pytest.raises(LeaseLost):
+        store.renew_lease(a.decision_id, "node-a", 30)
+    # a node working long renews its lease: nobody takes the row meanwhile
+    store.renew_lease(b.decision_id, "node-b", 300)
+    assert store.claim_delivery("node-d", 30, now=later) is None
     # transient trouble: back to the outbox later; permanent: fejlet, item back in the queue
     store.defer_delivery(c.decision_id, "node-c", "SFTP nede", 3600)
     assert store.claim_delivery("node-c", 30) is None  # deferred; b still holds its lease
@@ -550,3 +556,81 @@ def test_concurrent_claims_take_each_delivery_once(store):
         for s in nodes:
             s.close()
     assert sorted(taken) == sorted(decided)
+
+
+@stores
+def test_the_same_decision_sent_concurrently_is_one_decision(store):
+    """A client's retry racing its first attempt (or two nodes behind a load balancer): one
+    decision, one outbox row, the same answer for all; a different decision loses with 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (m1,) = insert(store, 1)
+    d1 = str(uuid.uuid4())
+    nodes = [GatewayStore(store.url) for _ in range(4)]
+    try:
+
+        def submit(n: int) -> Any:
+            try:
+                if n % 4 == 3:
+                    other = str(uuid.uuid4())
+                    return nodes[n % 4].submit_decision(BO, other, m1, "reject", {"reason": "x"})
+                return nodes[n % 4].submit_decision(EVA, d1, m1, "journalise", journalise())
+            except StoreError as exc:
+                return exc.code
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(submit, range(16)))
+    finally:
+        for s in nodes:
+            s.close()
+    wins = [a for a in answers if not isinstance(a, str)]
+    if any(w.decision_id != d1 for w in wins):  # the reject came first: every other refused
+        assert [w.decision for w in wins] == ["reject"]
+        assert store.outbox_rows() == []
+        return
+    assert all(w == wins[0] for w in wins) and wins[0].state == "afventer"
+    assert {a for a in answers if isinstance(a, str)} <= {"ALLEREDE_BEHANDLET"}
+    assert [r["decision_id"] for r in store.outbox_rows()] == [d1]
+    item = by_uuid(store)[m1]
+    assert len(store.outcome_history(item.item_id)) == 1
+
+
+def test_mailbox_client_reads_the_delivery_fields_strictly(tmp_path, certs):
+    """The published WSDL/XSD carry the new fields: the real (strict zeep) mailbox client
+    parses a listed item with a decision and lists a changed item again after its cursor."""
+    from app.sf1606.mailbox_client import MailboxClient
+
+    async def body_(gw: RunningGateway) -> None:
+        m1, m2 = await asyncio.to_thread(insert, gw.store, 2)
+        mailbox = MailboxClient(
+            gw.base_url, municipality_cvr=CVR, user=EVA, secret=EVA_SECRET, ca_bundle=certs.ca
+        )
+        try:
+            first = await mailbox.list_items(0)
+            assert [i.message_uuid for i in first.items] == [m1, m2]
+            d1 = str(uuid.uuid4())
+            await asyncio.to_thread(
+                gw.store.submit_decision, EVA, d1, m2, "reject", {"reason": "Forkert"}
+            )
+            again = await mailbox.list_items(first.next_cursor)
+            assert [i.message_uuid for i in again.items] == [m2]
+            assert again.items[0].outcome == "afvist"
+            assert again.next_cursor > first.next_cursor
+            assert (await mailbox.list_items(again.next_cursor)).items == ()
+            # the response validates against the published XSD with the new fields
+            async with client(certs, None) as http:
+                resp = await http.post(gw.mailbox_url, content=post_liste(first.next_cursor))
+            schema = etree.XMLSchema(
+                etree.parse(str(REPO / "resources" / "mailbox" / "PostfordelerMailbox.xsd"))
+            )
+            envelope = etree.fromstring(resp.content)
+            answer = envelope.find("{*}Body")[0]
+            assert schema.validate(answer), schema.error_log
+            items, _ = listed(resp.content)
+            assert (items[m2]["deliveryState"], items[m2]["decisionId"]) == ("afsluttet", d1)
+            assert items[m2]["followUp"] == "false" and "deliveryReason" not in items[m2]
+            assert list(items[m2])[-1] == "followUp"  # before MeMo, after the claim fields
+        finally:
+            await mailbox.close()
+
+    run(tls_gateway(tmp_path, certs), body_)

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from tests.kill_delivery import run_kill_delivery
+from tests.kill_delivery import run_kill_delivery, run_kill_receipts
 
 
 @pytest.mark.slow
@@ -25,3 +25,14 @@ def test_delivery_worker_survives_sigkill_without_loss_or_duplicates(tmp_path):
     assert report.kills.get("between", 0) >= 1, report  # and between upload and SOAP call
     assert report.received == report.parts > report.decisions
     assert report.resent >= 1  # a re-sent object was answered DUPLIKAT and counted once
+
+
+@pytest.mark.slow
+def test_business_receipts_survive_sigkill_applied_once(tmp_path):
+    """SIGKILL while receipts are applied (each sent twice, all re-sent after every restart):
+    every receipt stored once, every decision in the state its receipts give, an AFVIST's
+    return to the distributors' queue recorded once."""
+    trials = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "8"))
+    report = run_kill_receipts(trials, tmp_path, seed=9)
+    assert report.violations == 0, report.details[:20]
+    assert report.kills >= 1, report

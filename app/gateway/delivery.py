@@ -435,6 +435,9 @@ class GatewayDelivery:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
 
+    async def _renew(self, decision_id: str) -> None:
+        await self._run(self.store.renew_lease, decision_id, self.node_id, self.lease_seconds)
+
     async def _call(self, awaitable: Awaitable[_T]) -> _T:
         return await asyncio.wait_for(awaitable, self.call_timeout)
 
@@ -525,6 +528,7 @@ class GatewayDelivery:
                 f = files[part.file_index]
                 remote = part.remote_name
                 if part.step == STEP_PENDING or remote is None:
+                    await self._renew(did)
                     uploaded = await self._call(
                         self.deliverer.upload(
                             PartUpload(
@@ -548,6 +552,7 @@ class GatewayDelivery:
                 )
             else:
                 obj = self._journal_post(decision, job, part, letter, case)
+            await self._renew(did)
             try:
                 sent = await self._call(self.deliverer.send(obj))
             except Sf2900Rejected as exc:

@@ -590,12 +590,22 @@ class GatewayStore:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
+        """A write transaction. SQLite: under the process lock and `BEGIN IMMEDIATE`, so the
+        write lock is held from the first statement and what a transaction read stays true
+        until it commits, also against other processes on the same file (SQLite ignores
+        FOR UPDATE). PostgreSQL: row locks and advisory locks where needed."""
         if self._write_lock is None:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
-            yield conn
+        with self._write_lock, self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def _lock_item(self, conn: Connection, item_id: int) -> Any:
         row = conn.execute(
@@ -1371,25 +1381,6 @@ class GatewayStore:
 
     # -- the gateway outbox (used by app.gateway.delivery) --
 
-    @contextmanager
-    def _claiming(self) -> Iterator[Connection]:
-        """A write transaction that holds the write lock from its first statement: SQLite
-        `BEGIN IMMEDIATE` (no other process can claim between our read and our update);
-        PostgreSQL uses row locks with SKIP LOCKED instead."""
-        if self.dialect != "sqlite":
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        assert self._write_lock is not None
-        with self._write_lock, self.engine.connect() as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-
     def claim_delivery(
         self, node_id: str, lease_seconds: float, now: datetime | None = None
     ) -> DeliveryJob | None:
@@ -1397,7 +1388,9 @@ class GatewayStore:
         expired (its node died) is due again; a leased row is never taken twice."""
         now = now or utcnow()
         until = now + timedelta(seconds=max(1.0, lease_seconds))
-        with self._claiming() as conn:
+        # SQLite: BEGIN IMMEDIATE (see _writing): no other process claims between our read
+        # and our update. PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED.
+        with self._writing() as conn:
             query = (
                 select(outbox.c.decision_id, outbox.c.attempts)
                 .where(
@@ -1445,6 +1438,19 @@ class GatewayStore:
         ).first()
         if row is None or row.lease_owner != node_id:
             raise LeaseLost(decision_id)
+
+    def renew_lease(self, decision_id: str, node_id: str, lease_seconds: float) -> None:
+        """Extend this node's lease (before a long step: an upload, a SOAP call), so no other
+        node takes the row while this one still works on it. LeaseLost when it is not ours."""
+        until = utcnow() + timedelta(seconds=max(1.0, lease_seconds))
+        with self._writing() as conn:
+            done = conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id, outbox.c.lease_owner == node_id)
+                .values(lease_until=until)
+            ).rowcount
+            if not done:
+                raise LeaseLost(decision_id)
 
     def save_plan(
         self,
