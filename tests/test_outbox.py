@@ -289,6 +289,7 @@ def test_a_retry_after_a_crash_is_the_same_delivery(world):
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.expect_log("postfordeler.outbox", "refused the login")
 def test_offline_the_decision_stays_lokal_and_is_delivered_later(world):
     w = world
     u = w.with_case[3]
@@ -309,6 +310,17 @@ def test_offline_the_decision_stays_lokal_and_is_delivered_later(world):
             assert w.cache.delivery(w.item(u)).state == "lokal"
             assert statuses and statuses[-1].state == ConnectionState.OFFLINE
             assert "udbakken" in statuses[-1].message
+            # a refused login (a changed password) is no verdict on the decision: kept queued
+            wrong = GatewayClient(
+                w.ep["gateway"], user=w.user, secret="xq-wrong-7", ca_bundle=w.ca, timeout=5
+            )
+            try:
+                assert await w.outbox(wrong).deliver(oid) is False
+            finally:
+                await wrong.close()
+            row = w.cache.outbox_entries(item_id=w.item(u))[0]
+            assert row.status == "pending" and "adgangskode" in (row.last_error or "")
+            assert "xq-wrong-7" not in (row.last_error or "")  # the secret is never kept
             # a gateway whose certificate does not verify is no delivery either
             assert await unverified.deliver(oid) is False
             row = w.cache.outbox_entries(item_id=w.item(u))[0]

@@ -14,7 +14,8 @@ fejlet) come with the sync. Until the gateway has it the item is `lokal` (on thi
 
 Transport trouble (network, TLS, HTTP 5xx, timeouts) is retried with tenacity exponential
 backoff + jitter and per-call timeouts; when a round's attempts are used up the entry goes back
-to pending with a later `next_attempt_at` (offline it simply stays queued). A refusal (HTTP 4xx:
+to pending with a later `next_attempt_at` (offline it simply stays queued; so does a refused
+login, HTTP 401/403: a configuration problem, not a verdict). A refusal (HTTP 4xx:
 ALLEREDE_BEHANDLET, OPTAGET, UKENDT, UGYLDIG) is never retried: the entry becomes "rejected"
 and the item "fejlet" with the gateway's Danish reason for the user; when the item is taken
 (another decision or a colleague), its real state is then read from the gateway. `on_status
@@ -273,6 +274,14 @@ class OutboxWorker:
         try:
             answer = await self._send(task)
         except GatewayRefused as exc:
+            if exc.status in (401, 403):
+                # the user or secret is wrong (e.g. a changed password): a configuration
+                # problem, not a verdict on the decision, which stays queued
+                delay = self.max_defer
+                self._trouble(exc, delay)
+                log.warning("outbox %s: the gateway refused the login; kept queued", task.id)
+                await self.worker.submit(self.cache.defer, task.id, exc.message, delay)
+                return False
             self._answered()
             log.warning("outbox %s refused by the gateway: %s", task.id, exc.code)
             await self.worker.submit(self.cache.refuse_decision, task.id, exc.message)
@@ -326,6 +335,8 @@ def _party(exc: BaseException) -> str:
     """The remote party behind a transient error, in Danish."""
     if isinstance(exc, GatewayUnavailable) and exc.code == "TLS":
         return "postserveren (certifikatet kan ikke verificeres)"
+    if isinstance(exc, GatewayRefused):
+        return f"postserveren ({exc.message.lower()})"
     return "postserveren"
 
 
