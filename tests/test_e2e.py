@@ -290,6 +290,24 @@ def test_decide_offline_is_queued_and_delivered_once_later(tmp_path, sandbox):
     r = cli(client_dir, "sync", "--once", "--gateway", ep["gateway"], "--json", env=env)
     assert r.returncode == 0, r.stderr
     (uuid_a, case_a), _ = _retursvar_on_known_letters(2)
+    # a wrong secret: one line, non-zero, the secret never echoed; the decision waits queued
+    wrong = {**env, "POSTFORDELER_SECRET": "xq-wrong-secret-7"}
+    live = ("--gateway", ep["gateway"], "--user", ep["user"])
+    r = cli(
+        client_dir,
+        "decide",
+        *live,
+        "--json",
+        "journalise",
+        "--item",
+        uuid_a,
+        "--case",
+        case_a["id"],
+        env=wrong,
+    )
+    assert r.returncode != 0 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "adgangskode" in r.stderr
+    assert "xq-wrong-secret-7" not in r.stderr
     dead = ("--gateway", "https://127.0.0.1:9", "--user", ep["user"])
     r = cli(
         client_dir,

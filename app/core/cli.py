@@ -269,8 +269,8 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     )
     outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout)
     try:
-        if args.once:
-            done = await outbox.run_once()
+        if args.once:  # one attempt at every queued decision now, its backoff ignored
+            done = await outbox.run_once(all_pending=True)
             counts = await worker.submit(cache.outbox_counts)
             _print(
                 args,
@@ -407,6 +407,12 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
             return 4
         state = (await worker.submit(cache.delivery, item_id)).state
         if row.status in OutboxStatus.OPEN:
+            if outbox.login_refused:  # queued, but this login will never deliver it
+                print(
+                    _line(f"{outbox.login_refused} (beslutningen venter i udbakken)"),
+                    file=sys.stderr,
+                )
+                return 4
             state = "lokal"
         _print(
             args,

@@ -118,12 +118,15 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._transient = TRANSIENT_ERRORS
+        # the gateway's message when it refused our login (401/403) last time, else None
+        self.login_refused: str | None = None
 
     # ----------------------------------------------------------------- public
 
-    async def run_once(self) -> int:
-        """Hand every entry that is due now to the gateway. Returns how many entries reached a
-        final state (the gateway has it, or refused it) in this round."""
+    async def run_once(self, *, all_pending: bool = False) -> int:
+        """Hand every entry that is due now to the gateway (`all_pending`: every pending entry,
+        its backoff ignored, e.g. `postfordeler outbox run --once`). Returns how many entries
+        reached a final state (the gateway has it, or refused it) in this round."""
         if not self._recovered:
             recovered = await self.worker.submit(self.cache.recover_sending)
             if recovered:
@@ -132,6 +135,13 @@ class OutboxWorker:
                 )
             self._recovered = True
         done = 0
+        if all_pending:  # each pending entry once, in order, due or not
+            for outbox_id in await self.worker.submit(self.cache.pending_ids):
+                if self._stop.is_set():
+                    break
+                if await self.deliver(outbox_id):
+                    done += 1
+            return done
         while not self._stop.is_set():
             task = await self.worker.submit(self.cache.next_due)
             if task is None:
@@ -220,9 +230,10 @@ class OutboxWorker:
         )
 
     def _answered(self) -> None:
-        """A remote party answered (delivered, duplicate or a business rejection): online."""
+        """The gateway answered (it has the decision, or refused it): online."""
         was = self.status
         self._failures = 0
+        self.login_refused = None
         if was is None or was.state != ConnectionState.ONLINE:
             self._emit(
                 SyncStatus(
@@ -278,6 +289,7 @@ class OutboxWorker:
                 # the user or secret is wrong (e.g. a changed password): a configuration
                 # problem, not a verdict on the decision, which stays queued
                 delay = self.max_defer
+                self.login_refused = exc.message
                 self._trouble(exc, delay)
                 log.warning("outbox %s: the gateway refused the login; kept queued", task.id)
                 await self.worker.submit(self.cache.defer, task.id, exc.message, delay)

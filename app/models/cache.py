@@ -876,6 +876,17 @@ class Cache:
             )
             return int(res.rowcount or 0)
 
+    def pending_ids(self) -> list[int]:
+        """Ids of every pending outbox entry, oldest first (due or not)."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(OUTBOX.c.id)
+                    .where(OUTBOX.c.status == OutboxStatus.PENDING)
+                    .order_by(OUTBOX.c.id)
+                ).scalars()
+            )
+
     def take(self, outbox_id: int) -> OutboxTask | None:
         """Take this one pending entry for delivery now (due or not): pending → sending,
         attempts + 1. None when it is not pending (delivered, refused, being sent)."""
