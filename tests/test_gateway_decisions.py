@@ -634,3 +634,28 @@ def test_mailbox_client_reads_the_delivery_fields_strictly(tmp_path, certs):
             await mailbox.close()
 
     run(tls_gateway(tmp_path, certs), body_)
+
+
+@stores
+def test_caseworker_journalises_after_the_assignment_reached_dubu(store):
+    (m1,) = insert(store, 1)
+    d1 = str(uuid.uuid4())
+    store.submit_decision(EVA, d1, m1, "assign", {"caseworker_id": "cw-1", "case_id": CASE})
+    with pytest.raises(StoreError) as busy:  # still being delivered
+        store.submit_decision(BO, str(uuid.uuid4()), m1, "journalise", journalise())
+    assert busy.value.code == "ALLEREDE_BEHANDLET"
+    assert store.claim_delivery("n", 60) is not None
+    store.save_plan(d1, "n", {}, [PartPlan("DOKUMENT", 0)])
+    store.mark_sent(d1, 0, "n", distribution_transaktions_id=None)
+    store.finish_delivery(d1, "n")
+    d2 = str(uuid.uuid4())
+    status = store.submit_decision(BO, d2, m1, "journalise", journalise())
+    assert (status.state, status.decision, status.decision_id) == ("afventer", "journalise", d2)
+    item = by_uuid(store)[m1]
+    assert (item.outcome, item.status) == ("journaliseret", "behandlet")
+    with pytest.raises(StoreError):  # journalised: final
+        store.submit_decision(EVA, str(uuid.uuid4()), m1, "reject", {"reason": "x"})
+    # the assignment's late business receipt still lands on the assignment
+    assert store.apply_business_receipt(Receipt(d1, "ACCEPTERET")) is ReceiptOutcome.APPLIED
+    assert store.decision(d1)["state"] == "accepteret"
+    assert store.decision_status(m1).decision_id == d2

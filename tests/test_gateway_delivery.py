@@ -344,3 +344,53 @@ def test_cli_delivery_options(tmp_path):
     key.chmod(0o644)
     with pytest.raises(SystemExit, match="kan læses af andre"):
         delivery_settings(_serve_args(*full))
+
+
+@pytest.mark.parametrize("db", db_urls())
+def test_two_nodes_share_the_outbox_each_decision_delivered_once(tmp_path, db):
+    """A second node (its own store and worker) on the same database: every decision is
+    delivered by exactly one node, each DistributionObject received once, never re-sent."""
+    from app.gateway.store import GatewayStore
+
+    messages = ANY[:6]
+
+    async def body(w: World) -> None:
+        second_store = GatewayStore(w.db_url)
+        settings = DeliverySettings(
+            sf2900_url=w.sf.service_url,
+            municipality_cvr=CVR,
+            sftp=w.gw.config.delivery.sftp if w.gw.config.delivery else None,
+            dubu_url=str(w.dubu.base_url),
+            node_id="node-2",
+            poll_seconds=0.05,
+        )
+        second, closers = settings.open(second_store, w.tmp / "spool2", None)
+        task = asyncio.create_task(second.run_forever())
+        try:
+            decided = {}
+            for m in messages:
+                await w.add(m)
+            for m in messages:
+                decided[m] = await w.decide(m, "journalise", {"case_id": case_of(m)})
+            for m in messages:
+                await w.wait(m, "sendt")
+        finally:
+            second.stop()
+            await task
+            for close in closers:
+                await close()
+            second_store.close()
+        first = w.gw.delivery
+        assert first is not None
+        assert first.delivered + second.delivered == len(messages)
+        tids = [r["AnvenderTransaktionsID"] for r in w.sf.received()]
+        assert len(tids) == len(set(tids))
+        assert w.sf.duplicates == 0  # leases: no node sent what another node was sending
+        planned = {
+            p.anvender_transaktions_id
+            for d in decided.values()
+            for p in await asyncio.to_thread(w.gw.store.delivery_parts, d)
+        }
+        assert set(tids) == planned
+
+    run(tmp_path, db, body)

@@ -47,6 +47,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -223,6 +224,7 @@ class DeliverySettings:
     call_timeout: float = 120.0
     initial_backoff: float = 1.0
     max_backoff: float = 300.0
+    concurrency: int = 4  # decisions delivered at the same time by this node
     deliverer: Deliverer | None = None
     directory: DubuDirectory | None = None
 
@@ -262,6 +264,7 @@ class DeliverySettings:
             call_timeout=self.call_timeout,
             initial_backoff=self.initial_backoff,
             max_backoff=self.max_backoff,
+            concurrency=self.concurrency,
             run=run,
         )
         return worker, closers
@@ -367,10 +370,13 @@ class GatewayDelivery:
         initial_backoff: float = 1.0,
         max_backoff: float = 300.0,
         step_delay: float = 0.0,
+        concurrency: int = 4,
         run: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         """`run(fn, *args)`: how blocking store calls are run (default: asyncio.to_thread).
-        `step_delay`: a pause after each persisted step (tests widen kill windows with it)."""
+        `step_delay`: a pause after each persisted step (tests widen kill windows with it).
+        `concurrency`: how many decisions this node delivers at the same time (each its own
+        claimed row)."""
         self.store = store
         self.deliverer = deliverer
         self.directory = directory
@@ -381,6 +387,7 @@ class GatewayDelivery:
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.step_delay = step_delay
+        self.concurrency = max(1, concurrency)
         self._run = run or _to_thread
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -415,7 +422,12 @@ class GatewayDelivery:
                 await asyncio.wait_for(self._wake.wait(), delay)
 
     async def run_once(self) -> int:
-        """Deliver every decision that is due now; returns how many were taken."""
+        """Deliver every decision that is due now, `concurrency` at a time; returns how many
+        were taken."""
+        counts = await asyncio.gather(*(self._drain() for _ in range(self.concurrency)))
+        return sum(counts)
+
+    async def _drain(self) -> int:
         taken = 0
         while not self._stop.is_set():
             job = await self._run(self.store.claim_delivery, self.node_id, self.lease_seconds)
@@ -434,9 +446,6 @@ class GatewayDelivery:
     async def _pause(self) -> None:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
-
-    async def _renew(self, decision_id: str) -> None:
-        await self._run(self.store.renew_lease, decision_id, self.node_id, self.lease_seconds)
 
     async def _call(self, awaitable: Awaitable[_T]) -> _T:
         return await asyncio.wait_for(awaitable, self.call_timeout)
@@ -505,7 +514,11 @@ class GatewayDelivery:
                     raise PermanentDeliveryError("Sagen findes ikke i DUBU – vælg en anden sag")
             plan = _plan_parts(decision, files)
             parts = await self._run(
-                self.store.save_plan, did, self.node_id, _case_facts(case), plan
+                partial(self.store.save_plan, lease_seconds=self.lease_seconds),
+                did,
+                self.node_id,
+                _case_facts(case),
+                plan,
             )
             await self._pause()
         received_at = await self._run(self._received_at, job.item_id)
@@ -528,7 +541,6 @@ class GatewayDelivery:
                 f = files[part.file_index]
                 remote = part.remote_name
                 if part.step == STEP_PENDING or remote is None:
-                    await self._renew(did)
                     uploaded = await self._call(
                         self.deliverer.upload(
                             PartUpload(
@@ -544,6 +556,7 @@ class GatewayDelivery:
                         remote_name=uploaded.remote_name,
                         sha256=uploaded.sha256,
                         size=uploaded.size,
+                        lease_seconds=self.lease_seconds,
                     )
                     remote = uploaded.remote_name
                     await self._pause()
@@ -552,7 +565,6 @@ class GatewayDelivery:
                 )
             else:
                 obj = self._journal_post(decision, job, part, letter, case)
-            await self._renew(did)
             try:
                 sent = await self._call(self.deliverer.send(obj))
             except Sf2900Rejected as exc:
@@ -571,6 +583,7 @@ class GatewayDelivery:
                 part.part,
                 self.node_id,
                 distribution_transaktions_id=sent.distribution_transaktions_id,
+                lease_seconds=self.lease_seconds,
             )
             await self._pause()
             if state != "afventer" and state not in ("sendt", "accepteret"):

@@ -1064,7 +1064,8 @@ class GatewayStore:
         Refusals (StoreError codes): UGYLDIG (bad id/action/payload), UKENDT (no such item, or
         `can_see(contact_point_id)` is false: the same text for both), OPTAGET (another
         user's live claim), ALLEREDE_BEHANDLET (the item has a live or final decision or
-        outcome; after `afvist_af_dubu`/`fejlet` a new decision is allowed)."""
+        outcome; a new decision is allowed after `afvist_af_dubu`/`fejlet`, and after an
+        assignment that reached DUBU: the caseworker then journalises the item)."""
         try:
             decision_id = str(uuid.UUID(str(decision_id)))
             message_uuid = str(uuid.UUID(str(message_uuid)))
@@ -1092,7 +1093,7 @@ class GatewayStore:
                 select(item_state.c.decision_id).where(item_state.c.item_id == item.item_id)
             ).scalar()
             current = self._decision_row(conn, current_id) if current_id else None
-            if current is not None and current.state not in REOPENING_STATES:
+            if current is not None and not _allows_next(current):
                 raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
             if (
                 current is None
@@ -1430,7 +1431,11 @@ class GatewayStore:
                 lease_until=until,
             )
 
-    def _held(self, conn: Connection, decision_id: str, node_id: str) -> None:
+    def _held(
+        self, conn: Connection, decision_id: str, node_id: str, renew: float | None = None
+    ) -> None:
+        """LeaseLost unless `node_id` holds the row; `renew`: extend the lease by that many
+        seconds from now (each persisted step renews it for the next, long one)."""
         row = conn.execute(
             select(outbox.c.lease_owner, outbox.c.lease_until)
             .where(outbox.c.decision_id == decision_id)
@@ -1438,6 +1443,12 @@ class GatewayStore:
         ).first()
         if row is None or row.lease_owner != node_id:
             raise LeaseLost(decision_id)
+        if renew is not None:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == decision_id)
+                .values(lease_until=utcnow() + timedelta(seconds=max(1.0, renew)))
+            )
 
     def renew_lease(self, decision_id: str, node_id: str, lease_seconds: float) -> None:
         """Extend this node's lease (before a long step: an upload, a SOAP call), so no other
@@ -1458,11 +1469,14 @@ class GatewayStore:
         node_id: str,
         plan: Mapping[str, Any],
         parts: Sequence[PartPlan],
+        *,
+        lease_seconds: float | None = None,
     ) -> list[DeliveryPart]:
         """Store the delivery plan (its facts and one row per part, step `pending`) once; a
-        plan already stored (by an earlier attempt) is kept and returned as it is."""
+        plan already stored (by an earlier attempt) is kept and returned as it is.
+        `lease_seconds` (here and in the other steps): renew the lease for the next step."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             existing = self._parts(conn, decision_id)
             if existing:
                 return existing
@@ -1493,10 +1507,11 @@ class GatewayStore:
         remote_name: str,
         sha256: str,
         size: int,
+        lease_seconds: float | None = None,
     ) -> None:
         """Part `part`'s file lies on the SFTP server under `remote_name` (step `uploaded`)."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             conn.execute(
                 delivery_parts.update()
                 .where(
@@ -1516,11 +1531,12 @@ class GatewayStore:
         node_id: str,
         *,
         distribution_transaktions_id: str | None,
+        lease_seconds: float | None = None,
     ) -> str:
         """SF2900 gave the technical receipt for part `part`; returns the decision's state.
         A business receipt that already arrived for the part is kept."""
         with self._writing() as conn:
-            self._held(conn, decision_id, node_id)
+            self._held(conn, decision_id, node_id, lease_seconds)
             now = utcnow()
             conn.execute(
                 delivery_parts.update()
@@ -1633,6 +1649,15 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+
+def _allows_next(current: Any) -> bool:
+    """May a new decision follow the item's current one? After `afvist_af_dubu`/`fejlet` (the
+    item is back in the queue), and after an assignment that reached DUBU (`sendt` or later):
+    "fordelt" is not final, the caseworker still journalises the item."""
+    if current.state in REOPENING_STATES:
+        return True
+    return bool(current.action == "assign" and current.state in (STATE_SENT, STATE_ACCEPTED))
 
 
 def _next_seq() -> Any:

@@ -1,0 +1,134 @@
+"""The gateway's delivery worker (app/gateway/delivery.py) against the real sandbox parts on
+loopback: the asyncssh SFTP server, the SF2900 sandbox service and the DUBU directory service.
+
+- gateway_delivery: 60 journalise decisions (corpus messages with their cases, most with two
+  files: two DOKUMENT each, every file uploaded by SFTP first) handed to a running gateway
+  with `POST /decisions` at once; one node delivers → `gateway_deliveries_per_s` (decisions
+  reaching `sendt` per second), `gateway_decision_to_sent_p50_s` / `_p99_s` (from the POST's
+  answer to `sendt`, as seen by polling the status route every 20 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+USER, SECRET = "bench", "bench-secret"
+DECISIONS = 60
+
+
+async def _delivery(tmp: Path) -> dict[str, Any]:
+    import asyncssh
+    import httpx
+
+    from app.dubu.dataset import DubuDataset
+    from app.dubu.sftp_upload import SftpConfig
+    from app.gateway.delivery import DeliverySettings
+    from app.gateway.server import GatewayConfig, start_gateway
+    from app.gateway.store import utcnow
+    from app.sandbox.dubu_service import DubuDirectoryService
+    from app.sandbox.sf2900_service import Sf2900Service
+    from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
+
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    dataset = DubuDataset.load(CORPUS / "dubu.json")
+    cvr = dataset.municipality.cvr
+    chosen = [u for u, v in sorted(labels.items()) if v["case_id"]][:DECISIONS]
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    write_private_key(key, tmp / "id_ed25519")
+    sftp = SandboxSftpServer(
+        SftpServerConfig(root=tmp / "sftp", users={"BENCH": [key.export_public_key().decode()]})
+    )
+    await sftp.start()
+    sf = Sf2900Service(data_dir=tmp / "sf2900", municipality_cvr=cvr)
+    await sf.start()
+    dubu = DubuDirectoryService(dataset)
+    await dubu.start()
+    gw = await start_gateway(
+        GatewayConfig(
+            db_url=f"sqlite:///{tmp / 'gw.sqlite3'}",
+            users={USER: SECRET},
+            municipality_cvr=cvr,
+            spool_dir=tmp / "spool",
+            delivery=DeliverySettings(
+                sf2900_url=sf.service_url,
+                municipality_cvr=cvr,
+                sftp=SftpConfig(
+                    host="127.0.0.1",
+                    port=sftp.port,
+                    username="BENCH",
+                    private_key=tmp / "id_ed25519",
+                    known_hosts=sftp.write_known_hosts(tmp / "known_hosts"),
+                ),
+                dubu_url=str(dubu.base_url),
+                poll_seconds=0.05,
+            ),
+        )
+    )
+    try:
+        for message_uuid in chosen:
+            data = (CORPUS / "messages" / f"{message_uuid}.xml").read_bytes()
+            await asyncio.to_thread(
+                gw.store.insert_message,
+                message_uuid=message_uuid,
+                memo=data,
+                kind="nyhenvendelse",
+                memo_version="1.2",
+                contact_point_id=None,
+                received_at=utcnow(),
+            )
+        async with httpx.AsyncClient(auth=(USER, SECRET), timeout=30) as http:
+            posted: dict[str, float] = {}
+            started = time.perf_counter()
+            for message_uuid in chosen:
+                resp = await http.post(
+                    gw.decisions_url,
+                    json={
+                        "decision_id": str(uuid.uuid4()),
+                        "message_uuid": message_uuid,
+                        "action": "journalise",
+                        "decision": {"case_id": labels[message_uuid]["case_id"]},
+                    },
+                )
+                resp.raise_for_status()
+                posted[message_uuid] = time.perf_counter()
+            sent: dict[str, float] = {}
+            deadline = time.perf_counter() + 600
+            while len(sent) < len(chosen) and time.perf_counter() < deadline:
+                for message_uuid in chosen:
+                    if message_uuid in sent:
+                        continue
+                    state = (await http.get(gw.status_url(message_uuid))).json()["state"]
+                    if state == "sendt":
+                        sent[message_uuid] = time.perf_counter()
+                await asyncio.sleep(0.02)
+            elapsed = max(sent.values()) - started
+        latencies = sorted(sent[m] - posted[m] for m in sent)
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        return {
+            "gateway_deliveries_per_s": round(len(sent) / elapsed, 2),
+            "gateway_decision_to_sent_p50_s": round(statistics.median(latencies), 3),
+            "gateway_decision_to_sent_p99_s": round(p99, 3),
+            "gateway_delivery_objects": len(sf.received()),
+        }
+    finally:
+        await gw.stop()
+        await dubu.stop()
+        await sf.stop()
+        await sftp.stop()
+
+
+def gateway_delivery() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="postfordeler-bench-delivery-") as tmp:
+        return asyncio.run(_delivery(Path(tmp)))
+
+
+BENCHMARKS = {"gateway_delivery": gateway_delivery}
