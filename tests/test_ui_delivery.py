@@ -71,6 +71,10 @@ def test_states_in_the_inbox_and_preview_and_dubus_afvist_back_in_the_queue(wind
     a, b, c, d = ids[0], ids[1], ids[2], ids[3]
 
     async def scenario() -> None:
+        model = window.inbox.model
+        window.inbox.set_view("alle")  # decided items stay in view
+        await until(lambda: model.rowCount() == len(ids), what="all view")
+        await until(lambda: all(model.cached_row(i) for i in (a, b, c, d)), what="rows loaded")
         uuid = {i: cache.item(i)["message_uuid"] for i in (a, b, c, d)}
         cache.apply_remote_states(
             [
@@ -81,7 +85,6 @@ def test_states_in_the_inbox_and_preview_and_dubus_afvist_back_in_the_queue(wind
             ]
         )
         window.changes.publish(changes.synced(0, 4))
-        model = window.inbox.model
 
         def shown(item_id: int) -> str | None:
             row = model.row_of(item_id)

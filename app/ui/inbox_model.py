@@ -49,6 +49,7 @@ class InboxModel(QAbstractTableModel):
         self._index: dict[int, int] | None = None
         self._rows: OrderedDict[int, InboxRow] = OrderedDict()
         self._pending: set[int] = set()  # item ids being fetched
+        self._stale: set[int] = set()  # invalidated while their fetch was in flight
         self._headers = labels.column_labels()
         self.sort_column = SortColumn.RECEIVED
         self.descending = True
@@ -96,6 +97,8 @@ class InboxModel(QAbstractTableModel):
         """Refetch these rows (status changed); the view shows the new data when it arrives."""
         for item_id in item_ids:
             self._rows.pop(item_id, None)
+            if item_id in self._pending:
+                self._stale.add(item_id)  # its fetch in flight may predate the change
         self._request([i for i in item_ids if self.row_of(i) is not None])
 
     def invalidate_all(self) -> None:
@@ -121,6 +124,13 @@ class InboxModel(QAbstractTableModel):
         finally:
             self._pending.difference_update(item_ids)
         self._store(rows)
+        # rows invalidated while this fetch was in flight may have been read before the change
+        again = [i for i in item_ids if i in self._stale]
+        if again:
+            self._stale.difference_update(again)
+            for item_id in again:
+                self._rows.pop(item_id, None)
+            self._request([i for i in again if self.row_of(i) is not None])
 
     def _store(self, rows: dict[int, InboxRow]) -> None:
         positions = []
