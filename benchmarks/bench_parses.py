@@ -5,7 +5,8 @@ messages to the gateway's EP_FS1, SF2900 and DUBU sandboxes on loopback), then t
 over every message: sync into a fresh encrypted cache → select (`UiBackend.detail`, the access
 log, every file's bytes as the preview would load them) → suggest (`UiBackend.suggest`, then
 `suggest_pending`) → decide (a journalise decision for each message with a known case) →
-deliver (`OutboxWorker.run_once` to the SF2900 sandbox). The figure is the instrumented MeMo
+deliver (`OutboxWorker.run_once`: each decision to the gateway, `POST /decisions`; the gateway
+delivers to the SF2900 sandbox from its own outbox). The figure is the instrumented MeMo
 parse count (`app.sf1606.memo.parse_count`) over the whole run divided by N. Goal: 2 (the
 gateway's parse on receipt + the client's at ingest).
 """
@@ -34,11 +35,10 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
     from app.core.sync import extract_pdf_texts, sync_once
     from app.core.worker import DbWorker
     from app.decisions import Journalise
-    from app.dubu.directory import HttpDubuDirectory
-    from app.dubu.sf2900_client import Sf2900Client
     from app.models.cache import Cache
     from app.models.db import open_cache
     from app.sandbox.runner import SandboxConfig, start_sandbox
+    from app.sf1606.gateway_client import GatewayClient
     from app.sf1606.mailbox_client import MailboxClient
     from app.sf1606.memo import parse_count
     from app.ui.backend import UiBackend
@@ -69,10 +69,15 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
             municipality_cvr=running.municipality_cvr,
             user=running.user,
             secret=running.secret,
+            ca_bundle=ep.get("tls_ca") or None,
         )
-        sf2900 = Sf2900Client(ep["sf2900"], municipality_cvr=running.municipality_cvr)
-        directory = HttpDubuDirectory(ep["dubu"])
-        outbox = OutboxWorker(cache, sf2900, directory, mailbox, worker=worker)
+        gateway = GatewayClient(
+            ep["gateway"],
+            user=running.user,
+            secret=running.secret,
+            ca_bundle=ep.get("tls_ca") or None,
+        )
+        outbox = OutboxWorker(cache, gateway, worker=worker)
         bg = Background(writer=worker)
         backend = UiBackend(
             cache=cache, background=bg, suggester=Suggester(running.dataset), user=running.user
@@ -105,7 +110,7 @@ def run_benchmark(n: int = N_MESSAGES) -> dict[str, float | int]:
             total = parse_count() - before
         finally:
             bg.close()
-            for client in (sf2900, directory, mailbox):
+            for client in (gateway, mailbox):
                 await client.close()
             worker.close()
             db.engine.dispose()

@@ -65,6 +65,14 @@ def test_fts_query_is_safe():
 def test_ids_sort_on_every_column_in_sql(filled):
     db, ids = filled
     q = InboxQueries(db.engine, "demo")
+    with db.engine.begin() as conn:  # a few delivery states (h0006) so that column sorts too
+        for item_id, state in zip(
+            ids[:4], ("sendt", "afvist_af_dubu", "accepteret", "lokal"), strict=True
+        ):
+            conn.execute(
+                text("UPDATE items SET delivery_state = :s WHERE id = :i"),
+                {"s": state, "i": item_id},
+            )
     rows = q.rows(ids)
     for column in SortColumn:
         asc = q.ids(sort=column, descending=False)
@@ -79,6 +87,7 @@ def test_ids_sort_on_every_column_in_sql(filled):
             SortColumn.STATUS: lambda r: r.status,
             SortColumn.AGE: lambda r: -r.received_at.timestamp(),
             SortColumn.SUGGESTION: lambda r: r.suggested_score or 0,
+            SortColumn.DELIVERY: lambda r: r.delivery_state,
         }[column]
         values = [key(rows[i]) for i in asc]
         assert values == sorted(values), column

@@ -27,7 +27,7 @@ from app.sf1606.memo import parse_count
 from tests.conftest import MESSAGES
 
 FILES = sorted(MESSAGES.glob("*.xml"))[:6]
-EARLIER = ["0001", "c0002", "e0002", "e0003", "g0002", "m0004"]
+EARLIER = ["0001", "c0002", "e0002", "e0003", "g0002", "m0004", "f0005"]
 FTS_TABLES = {"items_fts", "items_fts_data", "items_fts_idx", "items_fts_content"}
 FTS_TABLES |= {"items_fts_docsize", "items_fts_config"}
 
@@ -186,7 +186,8 @@ def test_a_populated_cache_upgrades_from_every_earlier_revision(tmp_path, revisi
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         assert version == _script(db.engine).get_current_head()
         for table, rows in before.items():
-            assert _dump(db.engine, table) == rows, table
+            # h0006 appends the delivery columns to items: every earlier column is unchanged
+            assert [r[: len(rows[0])] for r in _dump(db.engine, table)] == rows, table
         after = _dump(db.engine, "outbox")
         assert [r[: len(outbox_before[0])] for r in after] == outbox_before
         cache = Cache(db)
@@ -218,6 +219,11 @@ def test_a_populated_cache_upgrades_from_every_earlier_revision(tmp_path, revisi
         assert (recorded is not None) == expected["gateway_recorded"]
         cache.mark_gateway_recorded(2)
         assert cache.outbox_entries(item_id=2)[0].gateway_recorded_at is not None
+        # h0006: delivery states from the old outbox (the old client delivered to SF2900 itself)
+        assert cache.delivery(1).state == "sendt"
+        assert cache.delivery(1).decision_id == "11111111-1111-4111-8111-111111111111"
+        assert cache.delivery(2).state == "lokal"
+        assert cache.delivery(3).state == "ny" and cache.delivery(3).decision_id is None
         word = max(cache.item(1)["label"].split(), key=len).strip(".,:;!?()")
         assert 1 in cache.search(word)
     finally:

@@ -1,19 +1,17 @@
-"""ClientServices: the bundle the UI uses, against the real gateway, SF2900 sandbox and DUBU
-directory on loopback — background sync fills the cache, a decision flows out through the outbox."""
+"""ClientServices: the bundle the UI uses, against the real sandbox (gateway over TLS) —
+background sync fills the cache, a decision flows out through the outbox to the gateway."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-import keyring
 import pytest
 
 from app.core.services import ClientServices, MissingSecret, gateway_secret
 from app.core.sync import ConnectionState
 from app.decisions import Journalise
 from tests.conftest import CORPUS, MESSAGES
-from tests.test_sync import CVR, SECRET, USER, push
 
 LABELS = json.loads((CORPUS / "labels.json").read_text())
 
@@ -24,64 +22,71 @@ def test_missing_secret_has_a_clear_message():
     assert "nøgleringen" in str(exc.value) and "keyring" in str(exc.value)
 
 
-def test_services_sync_and_deliver(tmp_path):
-    from app.dubu.dataset import DubuDataset
-    from app.gateway.server import GatewayConfig, start_gateway
-    from app.sandbox.dubu_service import DubuDirectoryService
-    from app.sandbox.sf2900_service import Sf2900Service
+def test_the_secret_comes_from_the_environment_when_set(monkeypatch):
+    monkeypatch.setenv("POSTFORDELER_SECRET", "fra-miljoeet")
+    assert gateway_secret("ingen-bruger") == "fra-miljoeet"
+    monkeypatch.setenv("POSTFORDELER_SECRET", "")
+    with pytest.raises(MissingSecret):
+        gateway_secret("ingen-bruger")
 
-    keyring.set_password("postfordeler", f"gateway:{USER}", SECRET)
+
+def test_services_sync_and_hand_decisions_to_the_gateway(tmp_path):
+    """The bundle the UI uses, against the real sandbox over TLS: the background sync fills
+    the cache, a decision goes out through the outbox to the gateway (no SF2900 client and no
+    municipality certificate on the PC), the same decision again is the same delivery."""
+    from app.sandbox.runner import SandboxConfig, SandboxThread
+
     uuids = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:10]
+    folder = tmp_path / "messages"
+    folder.mkdir()
+    for u in uuids:
+        (folder / f"{u}.xml").write_bytes((MESSAGES / f"{u}.xml").read_bytes())
+    sandbox = SandboxThread(
+        SandboxConfig(messages_dir=folder, data_dir=tmp_path / "sb", store_in_keyring=False)
+    )
+    ep = sandbox.start()
 
     async def main() -> None:
-        gw = await start_gateway(
-            GatewayConfig(
-                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
-                users={USER: SECRET},
-                municipality_cvr=CVR,
-            )
-        )
-        sf = Sf2900Service(municipality_cvr=CVR)
-        await sf.start()
-        dubu = DubuDirectoryService(DubuDataset.load(CORPUS / "dubu.json"))
-        await dubu.start()
         statuses, changes = [], []
         services = await ClientServices.create(
-            {
-                "gateway": gw.base_url,
-                "sf2900": sf.service_url,
-                "dubu": dubu.base_url,
-                "user": USER,
-                "municipality_cvr": CVR,
-            },
+            ep,
+            secret=sandbox.secret,
             db_path=tmp_path / "cache.sqlite3",
             sync_interval=0.1,
             on_sync_status=statuses.append,
             on_outbox_change=changes.append,
         )
         try:
-            await push(gw.postmodtag_url, [MESSAGES / f"{u}.xml" for u in uuids])
+            assert services.gateway is not None and services.outbox is not None
+            await asyncio.to_thread(sandbox.wait_pushed, 60)
             services.start()
-            for _ in range(100):
+            for _ in range(200):
                 await asyncio.sleep(0.05)
                 if services.cache.item_count() == 10:
                     break
             assert services.cache.item_count() == 10
             assert any(s.state == ConnectionState.ONLINE for s in statuses)
             item_id = services.cache.item_id_for_uuid(uuids[0])
-            oid = await services.enqueue(item_id, Journalise(LABELS[uuids[0]]["case_id"]))
-            for _ in range(100):
+            decision = Journalise(LABELS[uuids[0]]["case_id"])
+            queued = await services.decide(item_id, decision)
+            assert not queued.reused
+            for _ in range(200):
                 await asyncio.sleep(0.05)
                 if services.cache.outbox_counts()["delivered"] == 1:
                     break
             row = services.cache.outbox_entries()[0]
-            assert row.id == oid and row.status == "delivered"
-            assert sf.get(row.transaction_id)["SagForslag"] == LABELS[uuids[0]]["case_id"]
+            assert row.id == queued.outbox_id and row.status == "delivered"
+            assert row.transaction_id == queued.decision_id
+            status = await services.gateway.status(uuids[0])
+            assert (status.decision, status.decision_id) == ("journalise", queued.decision_id)
+            assert services.cache.delivery(item_id).state in ("afventer", "sendt", "accepteret")
+            again = await services.decide(item_id, decision)
+            assert again.reused and again.decision_id == queued.decision_id
             assert changes and changes[-1]["open"] == 0
         finally:
             await services.close()
-            await sf.stop()
-            await dubu.stop()
-            await gw.stop()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        sandbox.stop()

@@ -1,7 +1,7 @@
 """UI tests (pytest-qt, offscreen): the inbox model through qtmodeltester, filters, search and
 saved views in the real window over a real cache, the preview and header panel, and the
 keyboard journalisation of a retursvar against the real in-process sandbox (gateway → zeep sync
-→ cache → outbox → SF2900 sandbox). Any Qt warning fails the test."""
+→ cache → outbox → gateway). Any Qt warning fails the test."""
 # ruff: noqa: F811 - pytest fixtures imported from tests.ui_fixtures
 
 from __future__ import annotations
@@ -603,11 +603,10 @@ def open_window(runtime: Any, qtbot: Any) -> MainWindow:
     return window
 
 
-def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, qtbot):
+def test_journalise_retursvar_by_keyboard_reaches_the_gateway(sandbox_runtime, loop, qtbot):
     runtime = sandbox_runtime
     lab = labels()
     cache = runtime.services.cache
-    received_url = runtime.services.endpoints["sf2900_received"]
 
     async def scenario() -> int:
         window = open_window(runtime, qtbot)
@@ -658,15 +657,26 @@ def test_journalise_retursvar_by_keyboard_reaches_sf2900(sandbox_runtime, loop, 
         entry = cache.outbox_entries(item_id=item_id)[0]
         assert entry.action == "journalise" and entry.decision.case_id == case_id
         assert entry.user == runtime.services.user
-        # The worker delivers it; the SF2900 sandbox received a DOKUMENT on the right case.
+        # The worker hands it to the gateway (its own UUID as decision_id); the gateway holds
+        # it and the inbox shows the delivery state.
         await until(
             lambda: cache.outbox_entries(item_id=item_id)[0].status == "delivered", 30, "delivery"
         )
-        ca = trust_context(runtime.services.endpoints["tls_ca"])  # the inspection URL is HTTPS
-        received = (await asyncio.to_thread(httpx.get, received_url, timeout=5, verify=ca)).json()
-        records = [r for r in received if r["transaction_id"] == entry.transaction_id]
-        assert len(records) == 1
-        assert records[0]["SagForslag"] == case_id and records[0]["ObjektType"] == "DOKUMENT"
+        status = await runtime.services.gateway.status(reply_uuid)
+        assert (status.decision, status.decision_id) == ("journalise", entry.transaction_id)
+        assert status.state in ("afventer", "sendt", "accepteret")
+        await until(
+            lambda: (
+                (r := window.inbox.model.cached_row(item_id)) is not None
+                and r.delivery_state in ("afventer", "sendt", "accepteret")
+                and window.inbox.model.index(
+                    window.inbox.model.row_of(item_id), SortColumn.DELIVERY
+                ).data()
+                in ("Afventer", "Sendt", "Accepteret af DUBU")
+            ),
+            20,
+            "delivery state in the inbox",
+        )
         # The item shows the result; the status bar shows an empty outbox.
         await until(
             lambda: (
@@ -814,22 +824,24 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         await until(lambda: cache.outbox_entries(item_id=team_item), what="team assign")
         team = cache.outbox_entries(item_id=team_item)[0].decision
         assert isinstance(team, Assign) and team.caseworker_id.startswith("team:")
-        # Deliver now (a fresh worker over the same parts): all reach a final state.
+        # Deliver now (a fresh worker over the same parts): all reach the gateway.
         from app.core.outbox import OutboxWorker
 
         svc = runtime.services
-        await OutboxWorker(
-            svc.cache, svc.sf2900, svc.directory, svc.mailbox, worker=svc.worker
-        ).run_once()
+        await OutboxWorker(svc.cache, svc.gateway, worker=svc.worker).run_once()
         decided = (*ids[1:5], reply, team_item)
         statuses = [cache.outbox_entries(item_id=i)[-1].status for i in decided]
         assert statuses == ["delivered"] * 6, statuses
-        url = svc.endpoints["sf2900_received"]
-        ca = trust_context(svc.endpoints["tls_ca"])  # the inspection URL is HTTPS
-        received = (await asyncio.to_thread(httpx.get, url, timeout=5, verify=ca)).json()
-        notes = [r for r in received if r["ObjektType"] == "JOURNALPOST"]
-        assert [n["journal_note"]["title"] for n in notes] == ["Telefonnotat"]
-        assert notes[0]["journal_note"]["text"] == "Mor ringede og bekræftede mødet."
+        # the distributor's Afvis ends at the gateway: "Afsluttet (afvist af fordeler)"
+        for i in ids[3:5]:
+            assert cache.delivery(i).state == "afsluttet"
+        uuid_reply = cache.item(reply)["message_uuid"]
+        status = await svc.gateway.status(uuid_reply)
+        assert status.decision == "journalise"
+        entry = cache.outbox_entries(item_id=reply)[0]
+        assert entry.decision.note.title == "Telefonnotat" and status.decision_id == (
+            entry.transaction_id
+        )
 
     run(loop, scenario(), 120)
 
@@ -892,13 +904,13 @@ def test_enter_in_a_search_box_searches_and_does_not_journalise(window, filled, 
 
 
 def test_delivery_state_from_the_outbox_reaches_the_status_bar(window):
-    """The outbox worker's connection state (SF2900) is shown on the outbox counter."""
+    """The outbox worker's connection state (to the gateway) is shown on the outbox counter."""
     from app.core.sync import ConnectionState, SyncStatus
     from app.ui.app import CoreEvents
 
     events = CoreEvents()
     events.outboxStatus.connect(window.set_delivery_state)
-    message = "Fordelingskomponenten (SF2900) svarer ikke. Næste forsøg om 4 s."
+    message = "Offline: postserveren kan ikke nås. Næste forsøg om 4 s."
     events.on_outbox_status(SyncStatus(ConnectionState.OFFLINE, message))
     assert window.outbox_label.toolTip() == message
     assert "#c0392b" in window.outbox_label.styleSheet()

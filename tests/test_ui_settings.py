@@ -27,12 +27,17 @@ def test_settings_roundtrip_and_upgrade(tmp_path, qapp):
     assert not settings_mod.load(empty).configured  # no settings → demo sandbox
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     store.setValue("endpoints/gateway", "https://old.example")  # a v0 file
+    store.setValue("settings/sf2900_url", "https://sf.example/ds")  # v1: SF2900 on the PC
+    store.setValue("settings/certificate_path", "/home/x/kommune.p12")
     loaded = settings_mod.load(store)
     assert loaded.gateway_url == "https://old.example" and loaded.configured
     assert int(store.value("meta/schema")) == settings_mod.SCHEMA_VERSION
+    # the gateway owns SF2900 and the municipality's certificate now: v2 forgets both
+    assert store.value("settings/sf2900_url") is None
+    assert store.value("settings/certificate_path") is None
+    assert "sf2900" not in loaded.endpoints()
     new = Settings(
         gateway_url="https://gw.example",
-        sf2900_url="https://sf.example/ds",
         user="abc",
         municipality_cvr="12345678",
         language="en",
@@ -60,8 +65,7 @@ def test_settings_dialog_stores_secrets_in_the_keyring_only(tmp_path, qtbot):
     dialog.gateway.setText("https://gw.example")
     dialog.user.setText("fordeler1")
     dialog.password.setText("hemmelig-kode")
-    dialog.certificate.setText(str(tmp_path / "cert.p12"))
-    dialog.passphrase.setText("p12-kode")
+    assert not hasattr(dialog, "certificate") and not hasattr(dialog, "sf2900")
     assert dialog.ca_bundle.text() == ""  # default: the system store
     dialog.ca_bundle.setText(str(tmp_path / "ca.pem"))
     dialog.language.setCurrentIndex(dialog.language.findData("en"))
@@ -70,14 +74,11 @@ def test_settings_dialog_stores_secrets_in_the_keyring_only(tmp_path, qtbot):
     assert result.ca_bundle == str(tmp_path / "ca.pem")
     assert dialog.store_secrets(result) == []
     assert keyring.get_password("postfordeler", "gateway:fordeler1") == "hemmelig-kode"
-    assert (
-        keyring.get_password("postfordeler", f"certificate:{tmp_path / 'cert.p12'}") == "p12-kode"
-    )
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     settings_mod.save(result, store)
     store.sync()
     text = (tmp_path / "s.ini").read_text()
-    assert "hemmelig" not in text and "p12-kode" not in text
+    assert "hemmelig" not in text
 
 
 def test_no_keyring_gives_a_human_message(qtbot, monkeypatch):

@@ -104,6 +104,10 @@ async def ingest_mixed_page(
             run = []
         if item is None:
             break
+        if await worker.submit(cache.known_gateway_ids, [item.item_id]):
+            # listed again because its delivery state changed (applied by the sync): no download
+            dup += 1
+            continue
         path = await materialise_big_item(client, item, tmp_dir)
         try:
             message = await asyncio.to_thread(read_big, path)

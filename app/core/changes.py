@@ -45,6 +45,9 @@ class OpChanges:
     unread_delta: int = 0
     """How the number of unread open items moved with these read marks (`read`); a view that
     shows the number adjusts it instead of counting again (unless `counts` says recount)."""
+    delivery: bool = False
+    """The sync changed delivery states of cached items (afventer → sendt → accepteret, DUBU's
+    AFVIST, ...): every shown row may have changed."""
 
     def merge(self, other: OpChanges) -> OpChanges:
         """Everything either value says changed."""
@@ -60,6 +63,7 @@ class OpChanges:
             settings=self.settings or other.settings,
             arrived=self.arrived + other.arrived,
             unread_delta=self.unread_delta + other.unread_delta,
+            delivery=self.delivery or other.delivery,
         )
 
     def __or__(self, other: OpChanges) -> OpChanges:
@@ -80,7 +84,7 @@ class OpChanges:
         changed: a new or moved-on outbox entry, or a claim."""
         if item_id is None:
             return False
-        if self.waiting:
+        if self.waiting or self.delivery:
             return True
         return item_id in self.items and (self.outbox or self.claims)
 
@@ -112,9 +116,10 @@ def suggested(item_ids: Iterable[int]) -> OpChanges:
     return OpChanges(frozenset(item_ids), suggestions=True)
 
 
-def synced(new_items: int) -> OpChanges:
-    """A sync finished: new items may be in any view."""
-    return OpChanges(membership=True, counts=True, arrived=new_items)
+def synced(new_items: int, changed_states: int = 0) -> OpChanges:
+    """A sync finished: new items may be in any view; `changed_states` cached items got a new
+    delivery state (an item DUBU sent back is in the distributor's queue again)."""
+    return OpChanges(membership=True, counts=True, arrived=new_items, delivery=changed_states > 0)
 
 
 def outbox_moved() -> OpChanges:

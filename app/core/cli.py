@@ -1,14 +1,30 @@
-"""Headless client commands: `postfordeler sync` and `postfordeler outbox run|status`.
+"""Headless client commands: sync, outbox, decide and status.
 
     postfordeler sync --once --gateway URL [--json] [--user U]
     postfordeler sync --gateway URL                 # keeps syncing until SIGINT/SIGTERM
-    postfordeler outbox run [--once] --sf2900 URL --dubu URL [--gateway URL] [--user U]
+    postfordeler outbox run [--once] --gateway URL [--user U]
     postfordeler outbox status [--json]
+    postfordeler decide --gateway URL [--user U] [--json] journalise --item UUID --case ID [--note T]
+    postfordeler decide ... assign --item UUID --caseworker ID
+    postfordeler decide ... reject --item UUID --reason TEXT
+    postfordeler decide ... forward --item UUID --receiver ID
+    postfordeler status --gateway URL [--user U] --item UUID --json
 
-State lives in the data dir (`--data-dir`). The gateway secret comes from the OS keyring
-(`postfordeler`, `gateway:{user}`). Exit codes: 0 ok, 2 configuration (e.g. no secret), 3 the
-gateway/SF2900 could not be reached, 4 the gateway refused the request. Heavy imports stay
-inside the functions so `postfordeler --help` stays fast.
+`decide` makes the same decision the UI makes, through the same client outbox: it is queued in
+the local cache (`Cache.decide`: an identical pending or delivered decision on the item is
+reused, so the same decision twice is one delivery) and handed to the gateway once. It returns
+when the gateway has it (state `afventer` or later) or, with the gateway out of reach, when it
+is queued on this PC (state `lokal`, exit 0; the outbox delivers it later). A refusal exits 4
+with one line. `--json` prints {"decision_id", "state"}. `status` prints {"state", "decision",
+"reason"} (`lokal` while this PC still holds the decision); an item that does not exist or that
+the user may not see gives the same one line and exit 4.
+
+State lives in the data dir (`--data-dir`). The gateway secret comes from
+`$POSTFORDELER_SECRET` when it is set, else the OS keyring (`postfordeler`, `gateway:{user}`);
+the gateway is verified against `--ca-bundle`, else `SSL_CERT_FILE`, else the system store.
+Nothing prints the secret, a CPR number or message content. Exit codes: 0 ok, 2 configuration
+(e.g. no secret, an invalid decision), 3 the gateway could not be reached, 4 the gateway refused
+the request. Heavy imports stay inside the functions so `postfordeler --help` stays fast.
 """
 
 from __future__ import annotations
@@ -21,6 +37,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import asyncio
+
+    from app.decisions import Decision
+
+NOT_FOUND = "Elementet findes ikke eller er ikke tilgængeligt"
+CA_HELP = (
+    "CA-fil som gatewayens certifikat verificeres mod "
+    "(standard: SSL_CERT_FILE, ellers systemets lager)"
+)
+USER_HELP = "bruger på gatewayen (adgangskode: $POSTFORDELER_SECRET eller nøgleringen)"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,28 +71,55 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     sync.set_defaults(func=cmd_sync)
 
-    outbox = subparsers.add_parser("outbox", help="udbakken: send beslutninger til DUBU (SF2900)")
+    outbox = subparsers.add_parser("outbox", help="udbakken: send beslutninger til gatewayen")
     sub = outbox.add_subparsers(dest="outbox_command", metavar="KOMMANDO")
-    run = sub.add_parser("run", help="lever udbakkens poster til SF2900")
-    run.add_argument("--sf2900", required=True, metavar="URL", help="SF2900-tjenestens URL")
-    run.add_argument("--dubu", required=True, metavar="URL", help="DUBU-opslagstjenestens URL")
-    run.add_argument("--gateway", metavar="URL", help="registrér udfaldet på gatewayen")
+    run = sub.add_parser("run", help="lever udbakkens poster til gatewayen")
+    run.add_argument("--gateway", required=True, metavar="URL", help="gatewayens basis-URL")
     run.add_argument("--once", action="store_true", help="én runde og afslut")
     run.add_argument("--json", action="store_true")
-    run.add_argument("--user", metavar="U")
-    run.add_argument("--municipality-cvr", metavar="CVR")
+    run.add_argument("--user", metavar="U", help=USER_HELP)
     run.add_argument("--timeout", type=float, default=30.0, help="sekunder pr. kald")
-    run.add_argument(
-        "--ca-bundle",
-        metavar="PEM",
-        help="CA-fil som gatewayens certifikat verificeres mod "
-        "(standard: SSL_CERT_FILE, ellers systemets lager)",
-    )
+    run.add_argument("--ca-bundle", metavar="PEM", help=CA_HELP)
     run.set_defaults(func=cmd_outbox_run)
     status = sub.add_parser("status", help="vis udbakkens tællere")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_outbox_status)
     outbox.set_defaults(func=_show_help(outbox))
+
+    decide = subparsers.add_parser(
+        "decide",
+        help="træf en beslutning om et element (samme udbakke som programmet)",
+        description="Træf samme beslutning som i programmet og aflever den til gatewayen.",
+    )
+    _gateway_args(decide)
+    kinds = decide.add_subparsers(dest="decide_kind", metavar="BESLUTNING")
+    journalise = kinds.add_parser("journalise", help="journalisér på en sag")
+    journalise.add_argument("--case", required=True, metavar="CASE_ID", help="sagens id")
+    journalise.add_argument("--note", metavar="TEXT", help="journalnotat på sagen")
+    assign = kinds.add_parser("assign", help="fordel til en sagsbehandler")
+    assign.add_argument("--caseworker", required=True, metavar="ID")
+    reject = kinds.add_parser("reject", help="afvis (hører ikke til her)")
+    reject.add_argument("--reason", required=True, metavar="TEXT")
+    forward = kinds.add_parser("forward", help="videresend til et andet modtagersystem")
+    forward.add_argument("--receiver", required=True, metavar="ID")
+    for kind in (journalise, assign, reject, forward):
+        kind.add_argument("--item", required=True, metavar="MESSAGE_UUID")
+        kind.set_defaults(func=cmd_decide)
+    decide.set_defaults(func=_show_help(decide))
+
+    status = subparsers.add_parser("status", help="vis et elements leveringstilstand")
+    _gateway_args(status)
+    status.add_argument("--item", required=True, metavar="MESSAGE_UUID")
+    status.set_defaults(func=cmd_status)
+
+
+def _gateway_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gateway", required=True, metavar="URL", help="gatewayens basis-URL")
+    parser.add_argument("--user", metavar="U", help=USER_HELP)
+    parser.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    parser.add_argument("--ca-bundle", metavar="PEM", help=CA_HELP)
+    parser.add_argument("--municipality-cvr", metavar="CVR")
+    parser.add_argument("--timeout", type=float, default=15.0, help="sekunder pr. kald")
 
 
 def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
@@ -167,60 +219,58 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
         db.engine.dispose()
 
 
+def _tls_checked(run: Callable[[], int]) -> int:
+    """Run a command; a CA file that cannot be used is one line and exit 2, not a traceback."""
+    from app.sf1606.tls import TlsConfigError
+
+    try:
+        return run()
+    except TlsConfigError as exc:
+        print(_line(str(exc)), file=sys.stderr)
+        return 2
+
+
+def _secret(user: str) -> str | None:
+    from app.core.services import MissingSecret, gateway_secret
+
+    try:
+        return gateway_secret(user)
+    except MissingSecret as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
 def cmd_outbox_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.core.services import (
-        MissingSecret,
-        default_municipality_cvr,
-        default_user,
-        gateway_secret,
-    )
+    from app.core.services import default_user
 
     user = args.user or default_user()
-    secret = None
-    if args.gateway:
-        try:
-            secret = gateway_secret(user)
-        except MissingSecret as exc:
-            print(str(exc), file=sys.stderr)
-            return 2
-    cvr = args.municipality_cvr or default_municipality_cvr()
-    return asyncio.run(_outbox(args, user, secret, cvr))
+    secret = _secret(user)
+    if secret is None:
+        return 2
+    return _tls_checked(lambda: asyncio.run(_outbox(args, user, secret)))
 
 
-async def _outbox(args: argparse.Namespace, user: str, secret: str | None, cvr: str) -> int:
+async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     import asyncio
 
     from app.core.outbox import OutboxWorker
     from app.core.worker import DbWorker
-    from app.dubu.directory import HttpDubuDirectory
-    from app.dubu.sf2900_client import Sf2900Client
     from app.models.cache import Cache
     from app.models.db import open_cache
+    from app.sf1606.gateway_client import GatewayClient
 
     db = open_cache()
     cache = Cache(db)
     worker = DbWorker()
-    sf2900 = Sf2900Client(args.sf2900, municipality_cvr=cvr, timeout=args.timeout)
-    directory = HttpDubuDirectory(args.dubu)
-    mailbox = None
-    if args.gateway:
-        from app.sf1606.mailbox_client import MailboxClient
-
-        mailbox = MailboxClient(
-            args.gateway,
-            municipality_cvr=cvr,
-            user=user,
-            secret=secret or "",
-            ca_bundle=args.ca_bundle,
-        )
-    outbox = OutboxWorker(
-        cache, sf2900, directory, mailbox, worker=worker, call_timeout=args.timeout
+    gateway = GatewayClient(
+        args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
+    outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout)
     try:
-        if args.once:
-            done = await outbox.run_once()
+        if args.once:  # one attempt at every queued decision now, its backoff ignored
+            done = await outbox.run_once(all_pending=True)
             counts = await worker.submit(cache.outbox_counts)
             _print(
                 args,
@@ -233,11 +283,216 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str | None, cvr: 
         return 0
     finally:
         await outbox.close()
-        for closer in (sf2900, directory, mailbox):
-            if closer is not None:
-                await closer.close()
+        await gateway.close()
         worker.close()
         db.engine.dispose()
+
+
+def _decision(args: argparse.Namespace) -> Decision:
+    from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
+
+    kind = args.decide_kind
+    if kind == "journalise":
+        note = JournalNote(args.case, args.note) if args.note and args.note.strip() else None
+        return Journalise(args.case, note=note)
+    if kind == "assign":
+        return Assign(args.caseworker)
+    if kind == "reject":
+        return Reject(args.reason)
+    return Forward(receiver_id=args.receiver)
+
+
+def _quiet_console() -> None:
+    """`decide` and `status` answer with ONE line: the console log handler shows errors only
+    (warnings such as a refusal still go to the log file)."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and handler.level < logging.ERROR:
+            handler.setLevel(logging.ERROR)
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    import asyncio
+
+    if not getattr(args, "verbose", False):
+        _quiet_console()
+
+    from app.core.services import default_user
+    from app.decisions import DecisionError
+
+    try:
+        decision = _decision(args)
+    except DecisionError as exc:
+        print(_line(str(exc)), file=sys.stderr)
+        return 2
+    user = args.user or default_user()
+    secret = _secret(user)
+    if secret is None:
+        return 2
+    return _tls_checked(lambda: asyncio.run(_decide(args, user, secret, decision)))
+
+
+async def _decide(args: argparse.Namespace, user: str, secret: str, decision: Decision) -> int:
+    from app.core.outbox import OutboxWorker, remote_state
+    from app.core.services import default_municipality_cvr
+    from app.core.sync import sync_once
+    from app.core.worker import DbWorker
+    from app.models.cache import Cache, CacheError
+    from app.models.db import open_cache
+    from app.models.schema import OutboxStatus
+    from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+    from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
+
+    db = open_cache()
+    cache = Cache(db)
+    worker = DbWorker()
+    gateway = GatewayClient(
+        args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
+    )
+    outbox = OutboxWorker(
+        cache,
+        gateway,
+        worker=worker,
+        call_timeout=args.timeout,
+        attempts_per_round=2,
+        initial_backoff=0.2,
+        max_backoff=1.0,
+    )
+    try:
+        item_id = await worker.submit(cache.item_id_for_uuid, args.item)
+        if item_id is None:
+            # Not on this PC yet: bring the mailbox up to date, then look again.
+            mailbox = MailboxClient(
+                args.gateway,
+                municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
+                user=user,
+                secret=secret,
+                ca_bundle=args.ca_bundle,
+                timeout=args.timeout,
+            )
+            try:
+                await sync_once(mailbox, cache, worker=worker)
+            except MailboxUnavailable as exc:
+                print(_line(f"Postserveren kan ikke nås: {exc.text}"), file=sys.stderr)
+                return 3
+            except MailboxError as exc:
+                print(_line(f"Postserveren afviste forespørgslen: {exc.text}"), file=sys.stderr)
+                return 4
+            finally:
+                await mailbox.close()
+            item_id = await worker.submit(cache.item_id_for_uuid, args.item)
+        if item_id is None:
+            print(NOT_FOUND, file=sys.stderr)
+            return 4
+        try:
+            queued = await worker.submit(cache.decide, item_id, decision, user)
+        except CacheError as exc:
+            print(_line(str(exc)), file=sys.stderr)
+            return 4
+        rows = await worker.submit(cache.outbox_entries, item_id=item_id)
+        row = next(r for r in rows if r.id == queued.outbox_id)
+        if row.status in OutboxStatus.OPEN:
+            await outbox.deliver(queued.outbox_id)
+        elif row.status == OutboxStatus.DELIVERED:
+            try:  # already at the gateway: show its state now
+                answer = await gateway.status(args.item)
+                await worker.submit(cache.apply_item_state, item_id, remote_state(answer))
+            except (GatewayRefused, GatewayUnavailable):
+                pass
+        rows = await worker.submit(cache.outbox_entries, item_id=item_id)
+        row = next(r for r in rows if r.id == queued.outbox_id)
+        if row.status == OutboxStatus.REJECTED:
+            print(_line(row.last_error or "Gatewayen afviste beslutningen"), file=sys.stderr)
+            return 4
+        state = (await worker.submit(cache.delivery, item_id)).state
+        if row.status in OutboxStatus.OPEN:
+            if outbox.login_refused:  # queued, but this login will never deliver it
+                print(
+                    _line(f"{outbox.login_refused} (beslutningen venter i udbakken)"),
+                    file=sys.stderr,
+                )
+                return 4
+            state = "lokal"
+        _print(
+            args,
+            {"decision_id": queued.decision_id, "state": state},
+            f"{queued.decision_id}: {state}",
+        )
+        return 0
+    finally:
+        await outbox.close()
+        await gateway.close()
+        worker.close()
+        db.engine.dispose()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    if not getattr(args, "verbose", False):
+        _quiet_console()
+
+    from app.core.services import default_user
+
+    user = args.user or default_user()
+    secret = _secret(user)
+    if secret is None:
+        return 2
+    return _tls_checked(lambda: asyncio.run(_status(args, user, secret)))
+
+
+async def _status(args: argparse.Namespace, user: str, secret: str) -> int:
+    from app.models.cache import Cache
+    from app.models.db import open_cache
+    from app.models.schema import OutboxStatus
+    from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+
+    db = open_cache()
+    try:
+        cache = Cache(db)
+        item_id = cache.item_id_for_uuid(args.item)
+        if item_id is not None:
+            open_rows = [
+                r for r in cache.outbox_entries(item_id=item_id) if r.status in OutboxStatus.OPEN
+            ]
+            if open_rows:  # still on this PC only
+                data = {
+                    "state": "lokal",
+                    "decision": _wire_kind(open_rows[-1].action),
+                    "reason": None,
+                }
+                _print(args, data, f"lokal ({data['decision']})")
+                return 0
+    finally:
+        db.engine.dispose()
+    async with GatewayClient(
+        args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
+    ) as gateway:
+        try:
+            answer = await gateway.status(args.item)
+        except GatewayRefused as exc:
+            print(NOT_FOUND if exc.status == 404 else _line(exc.message), file=sys.stderr)
+            return 4
+        except GatewayUnavailable as exc:
+            print(_line(exc.text), file=sys.stderr)
+            return 3
+    data = {"state": answer.state, "decision": _wire_kind(answer.decision), "reason": answer.reason}
+    text = answer.state if not answer.reason else f"{answer.state}: {answer.reason}"
+    _print(args, data, text)
+    return 0
+
+
+def _wire_kind(action: str | None) -> str | None:
+    """The decision kind `status` reports: journalise, assign, reject or forward (a journal
+    note on its own is reported as journalise: the message went on the case)."""
+    if action == "journal_note":
+        return "journalise"
+    return action
+
+
+def _line(text: str) -> str:
+    return " ".join(str(text).split())[:500]
 
 
 def cmd_outbox_status(args: argparse.Namespace) -> int:

@@ -1,32 +1,27 @@
-"""Deliver the distributor's decisions from the local outbox to SF2900 (and the gateway).
+"""Deliver the distributor's decisions from the local outbox to the gateway.
 
-Every decision was written to the outbox before anything left the machine (`Cache.enqueue`).
-`OutboxWorker` takes due entries one at a time (pending → sending, atomically) and delivers
-each with its own `AnvenderTransaktionsID` — the same on every retry, so a retry after a crash
-or a timeout is never a second delivery (the receiver answers DUPLIKAT, which is success).
+Every decision was written to the outbox before anything left the machine (`Cache.enqueue` /
+`Cache.decide`). `OutboxWorker` takes due entries one at a time (pending → sending, atomically)
+and hands each to the gateway (`POST /decisions`, `app.sf1606.gateway_client`) with its own
+UUID as `decision_id` — the same on every retry, so a retry after a crash or a timeout is never
+a second delivery (the gateway answers the same id with the same state). The gateway keeps its
+own durable outbox and delivers to SF2900 (SFTP + SOAP, `AnvenderTransaktionsID` = the
+decision id); the desktop holds no Serviceplatformen certificate, key or token.
 
-- journalise: DOKUMENT on the case (SagForslag, KLE from the DUBU case, Fremdrift "Modtaget"),
-  plus a JOURNALPOST with the journal note if the distributor wrote one (its own derived
-  transaction id, also stable across retries).
-- assign: DOKUMENT with Fremdrift "Fordelt" and BrugerRef = the caseworker.
-- forward: DOKUMENT routed to another receiving system (RoutingValg: a named system or a KLE
-  subject), no case.
-- journal note (decided on its own): a JOURNALPOST on the case.
-- reject: no SF2900 object; the outcome is recorded on the gateway only.
+The gateway's answer is the item's delivery state (`afventer`, or `afsluttet` for the
+distributor's Afvis), stored on the item; later states (sendt, accepteret, afvist_af_dubu,
+fejlet) come with the sync. Until the gateway has it the item is `lokal` (on this PC only).
 
-Each entry carries its typed decision (`app.decisions`); the SF2900 values (`Sf2900Document`,
-`Sf2900JournalNote`) are built from the decision, the stored message header and the DUBU case.
-
-Transport trouble (network, HTTP 5xx, timeouts, SOAP faults, TransportKvittering FEJL, DUBU
-directory down) is retried with tenacity exponential backoff + jitter and per-call timeouts;
-when a round's attempts are used up the entry goes back to pending with a later
-`next_attempt_at`. A business rejection (AFVIST / FEJLET, or a case DUBU does not know) is
-never retried: the entry becomes "rejected" and the item "fejlet" with the reason for the user.
-After delivery the outcome is recorded on the gateway mailbox (idempotent, retried, tracked
-durably by `gateway_recorded_at`). `on_status(SyncStatus)` reports the connection to the
-remote parties in plain Danish (degraded while retrying, offline after `offline_after`
-consecutive failures, online again after the next answer). Qt-free; never logs message content
-or CPR numbers.
+Transport trouble (network, TLS, HTTP 5xx, timeouts) is retried with tenacity exponential
+backoff + jitter and per-call timeouts; when a round's attempts are used up the entry goes back
+to pending with a later `next_attempt_at` (offline it simply stays queued; so does a refused
+login, HTTP 401/403: a configuration problem, not a verdict). A refusal (HTTP 4xx:
+ALLEREDE_BEHANDLET, OPTAGET, UKENDT, UGYLDIG) is never retried: the entry becomes "rejected"
+and the item "fejlet" with the gateway's Danish reason for the user; when the item is taken
+(another decision or a colleague), its real state is then read from the gateway. `on_status
+(SyncStatus)` reports the connection in plain Danish (degraded while retrying, offline after
+`offline_after` consecutive failures, online again after the next answer). Qt-free; never logs
+message content or CPR numbers.
 """
 
 from __future__ import annotations
@@ -34,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -42,64 +37,56 @@ import tenacity
 
 from app.core.sync import ConnectionState, SyncStatus, seconds_da
 from app.core.worker import DbWorker
-from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
-from app.dubu.directory import CaseInfo, DubuDirectory, DubuUnavailable
-from app.dubu.sf2900_client import (
-    DEFAULT_KLE,
-    DocumentFile,
-    LetterHeader,
-    Party,
-    Sf2900Client,
-    Sf2900Document,
-    Sf2900JournalNote,
-    Sf2900Rejected,
-    Sf2900Result,
-    Sf2900Unavailable,
-)
-from app.models.cache import GATEWAY_OUTCOME, Cache, OutboxTask, utcnow
-from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+from app.models.cache import Cache, OutboxTask, RemoteState, utcnow
+from app.sf1606.gateway_client import DeliveryStatus, GatewayRefused, GatewayUnavailable
 
 __all__ = [
-    "DEFAULT_KLE",
     "TRANSIENT_ERRORS",
+    "DecisionGateway",
     "OutboxWorker",
-    "OutcomeRecorder",
-    "PermanentDeliveryError",
+    "remote_state",
 ]
 
 log = logging.getLogger("postfordeler.outbox")
 
 T = TypeVar("T")
 
-# Transport trouble with SF2900, DUBU or the gateway: retried, never a final outcome.
+# Transport trouble with the gateway: retried, never a final outcome.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    Sf2900Unavailable,
+    GatewayUnavailable,
     TimeoutError,
     ConnectionError,
-    DubuUnavailable,
-    MailboxUnavailable,
 )
+# Refusals after which the item's real state is read back from the gateway.
+TAKEN_CODES = ("ALLEREDE_BEHANDLET", "OPTAGET")
 
 
-class PermanentDeliveryError(Exception):
-    """The entry cannot be delivered as decided (e.g. the case is unknown): do not retry."""
+class DecisionGateway(Protocol):
+    """Where decisions go: the gateway's decision API (`GatewayClient`)."""
+
+    async def submit(
+        self, decision_id: str, message_uuid: str, action: str, decision: Mapping[str, Any]
+    ) -> DeliveryStatus: ...
+
+    async def status(self, message_uuid: str) -> DeliveryStatus: ...
 
 
-class OutcomeRecorder(Protocol):
-    """Where delivered outcomes are recorded: the gateway mailbox (`MailboxClient`)."""
-
-    async def record_outcome(
-        self, item_id: int, outcome: str, *, case_id: str | None = None, note: str | None = None
-    ) -> None: ...
+def remote_state(answer: DeliveryStatus) -> RemoteState:
+    """The gateway's answer as the cache stores it."""
+    return RemoteState(
+        state=answer.state,
+        decision=answer.decision,
+        reason=answer.reason,
+        decision_id=answer.decision_id,
+        follow_up=answer.follow_up,
+    )
 
 
 class OutboxWorker:
     def __init__(
         self,
         cache: Cache,
-        sf2900: Sf2900Client,
-        directory: DubuDirectory,
-        mailbox: OutcomeRecorder | None = None,
+        gateway: DecisionGateway,
         *,
         worker: DbWorker | None = None,
         call_timeout: float = 30.0,
@@ -113,9 +100,7 @@ class OutboxWorker:
         offline_after: int = 3,
     ) -> None:
         self.cache = cache
-        self.sf2900 = sf2900
-        self.directory = directory
-        self.mailbox = mailbox
+        self.gateway = gateway
         self._own_worker = worker is None
         self.worker = worker or DbWorker()
         self.call_timeout = call_timeout
@@ -133,12 +118,15 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._transient = TRANSIENT_ERRORS
+        # the gateway's message when it refused our login (401/403) last time, else None
+        self.login_refused: str | None = None
 
     # ----------------------------------------------------------------- public
 
-    async def run_once(self) -> int:
-        """Deliver every entry that is due now; record delivered outcomes on the gateway.
-        Returns how many entries reached a final state (delivered or rejected) in this round."""
+    async def run_once(self, *, all_pending: bool = False) -> int:
+        """Hand every entry that is due now to the gateway (`all_pending`: every pending entry,
+        its backoff ignored, e.g. `postfordeler outbox run --once`). Returns how many entries
+        reached a final state (the gateway has it, or refused it) in this round."""
         if not self._recovered:
             recovered = await self.worker.submit(self.cache.recover_sending)
             if recovered:
@@ -147,6 +135,13 @@ class OutboxWorker:
                 )
             self._recovered = True
         done = 0
+        if all_pending:  # each pending entry once, in order, due or not
+            for outbox_id in await self.worker.submit(self.cache.pending_ids):
+                if self._stop.is_set():
+                    break
+                if await self.deliver(outbox_id):
+                    done += 1
+            return done
         while not self._stop.is_set():
             task = await self.worker.submit(self.cache.next_due)
             if task is None:
@@ -154,7 +149,6 @@ class OutboxWorker:
             if await self._deliver(task):
                 done += 1
             self._changed()
-        await self._record_outcomes()
         return done
 
     def trigger(self) -> None:
@@ -236,9 +230,10 @@ class OutboxWorker:
         )
 
     def _answered(self) -> None:
-        """A remote party answered (delivered, duplicate or a business rejection): online."""
+        """The gateway answered (it has the decision, or refused it): online."""
         was = self.status
         self._failures = 0
+        self.login_refused = None
         if was is None or was.state != ConnectionState.ONLINE:
             self._emit(
                 SyncStatus(
@@ -276,24 +271,34 @@ class OutboxWorker:
         base = min(self.max_defer, self.defer_base * 2.0 ** min(attempts, 12))
         return base * (0.5 + random.random() / 2)
 
+    async def deliver(self, outbox_id: int) -> bool:
+        """Hand one entry to the gateway now if it is due (the CLI's single delivery). True
+        when it reached a final state; False when it stays queued (gateway out of reach)."""
+        task = await self.worker.submit(self.cache.take, outbox_id)
+        if task is None:
+            return False
+        done = await self._deliver(task)
+        self._changed()
+        return done
+
     async def _deliver(self, task: OutboxTask) -> bool:
         try:
-            receipt = await self._send(task)
-        except Sf2900Rejected as exc:
+            answer = await self._send(task)
+        except GatewayRefused as exc:
+            if exc.status in (401, 403):
+                # the user or secret is wrong (e.g. a changed password): a configuration
+                # problem, not a verdict on the decision, which stays queued
+                delay = self.max_defer
+                self.login_refused = exc.message
+                self._trouble(exc, delay)
+                log.warning("outbox %s: the gateway refused the login; kept queued", task.id)
+                await self.worker.submit(self.cache.defer, task.id, exc.message, delay)
+                return False
             self._answered()
-            log.warning("outbox %s rejected by the receiver: %s", task.id, exc.status)
-            await self.worker.submit(
-                self.cache.apply_delivery_result,
-                task.id,
-                delivered=False,
-                receipt={"status": exc.status, "reasons": list(exc.reasons)},
-                reason=exc.reason,
-            )
-            return True
-        except PermanentDeliveryError as exc:
-            await self.worker.submit(
-                self.cache.apply_delivery_result, task.id, delivered=False, reason=str(exc)
-            )
+            log.warning("outbox %s refused by the gateway: %s", task.id, exc.code)
+            await self.worker.submit(self.cache.refuse_decision, task.id, exc.message)
+            if exc.code in TAKEN_CODES:
+                await self._refresh(task)
             return True
         except self._transient as exc:
             delay = self._defer_delay(task.attempts)
@@ -313,144 +318,38 @@ class OutboxWorker:
             )
             return False
         self._answered()
-        await self.worker.submit(
-            self.cache.apply_delivery_result, task.id, delivered=True, receipt=receipt
-        )
-        if isinstance(task.decision, Reject) and receipt.get("gateway") == "recorded":
-            await self.worker.submit(self.cache.mark_gateway_recorded, task.id)
+        await self.worker.submit(self.cache.apply_gateway_answer, task.id, remote_state(answer))
         return True
 
-    async def _case(self, case_id: str) -> CaseInfo:
-        case = await self._retry(lambda: self.directory.case(case_id))
-        if case is None:
-            raise PermanentDeliveryError("Sagen findes ikke i DUBU – vælg en anden sag")
-        return case
-
-    async def _send(self, task: OutboxTask) -> dict[str, Any]:
-        decision = task.decision
-        if isinstance(decision, Reject):
-            return await self._send_reject(task, decision)
+    async def _send(self, task: OutboxTask) -> DeliveryStatus:
         item = await self.worker.submit(self.cache.item, task.item_id)
-        source = await asyncio.to_thread(self.cache.delivery_source, task.item_id)
-        msg = source.header  # the stored header: no parse
-        case_id = None if isinstance(decision, Forward) else decision.case_id
-        case = await self._case(case_id) if case_id else None
-        letter = LetterHeader(
-            message_uuid=msg.message_uuid,
-            title=msg.label,
-            letter_date=msg.created or item["received_at"],
-            received_at=item["received_at"],
-            parties=(Party(msg.sender.id, msg.sender.id_type),) if msg.sender.id else (),
+        message_uuid = str(item["message_uuid"])
+        payload = task.decision.to_json()
+        return await self._retry(
+            lambda: self.gateway.submit(task.transaction_id, message_uuid, task.action, payload)
         )
-        if isinstance(decision, JournalNote):
-            assert case is not None  # a journal note always has a case
-            alone = Sf2900JournalNote.for_decision(
-                decision,
-                transaction_id=task.transaction_id,
-                user=task.user,
-                letter=letter,
-                case=case,
+
+    async def _refresh(self, task: OutboxTask) -> None:
+        """After ALLEREDE_BEHANDLET / OPTAGET: the item's real state, read from the gateway."""
+        try:
+            item = await self.worker.submit(self.cache.item, task.item_id)
+            answer = await asyncio.wait_for(
+                self.gateway.status(str(item["message_uuid"])), self.call_timeout
             )
-            result = await self._retry(lambda: self.sf2900.send(alone))
-            return {"journal_note": result.to_json(), "kle": alone.kle}
-        files = [
-            DocumentFile(f.safe_filename, f.mime, data, role=str(f.role))
-            for f, data in source.files
-        ]
-        if not files:
-            raise PermanentDeliveryError("Meddelelsen har ingen filer at journalisere")
-        doc = Sf2900Document.for_decision(
-            decision,
-            transaction_id=task.transaction_id,
-            user=task.user,
-            letter=letter,
-            files=files,
-            case=case,
-        )
-        sent: Sf2900Result = await self._retry(lambda: self.sf2900.send(doc))
-        receipt: dict[str, Any] = {"document": sent.to_json(), "kle": doc.kle}
-        note = None if isinstance(decision, Forward) else decision.note
-        if note is not None:
-            jn = Sf2900JournalNote.for_document(note, doc)
-            noted = await self._retry(lambda: self.sf2900.send(jn))
-            receipt["journal_note"] = noted.to_json()
-        return receipt
-
-    async def _send_reject(self, task: OutboxTask, decision: Reject) -> dict[str, Any]:
-        if self.mailbox is None:
-            return {"gateway": "not configured"}
-        gw_id = await self.worker.submit(self.cache.gateway_item_id, task.item_id)
-        if gw_id is None:
-            return {"gateway": "unknown item"}
-        await self._record(gw_id, "afvist", case_id=None, note=decision.reason)
-        return {"gateway": "recorded", "outcome": "afvist"}
-
-    # ----------------------------------------------------------------- gateway outcomes
-
-    async def _record(
-        self, gw_id: int, outcome: str, *, case_id: str | None, note: str | None
-    ) -> None:
-        mailbox = self.mailbox
-        assert mailbox is not None
-        await self._retry(
-            lambda: mailbox.record_outcome(gw_id, outcome, case_id=case_id, note=note)
-        )
-
-    async def _record_outcomes(self) -> None:
-        if self.mailbox is None:
+        except GatewayRefused:
+            return  # the next sync brings it
+        except TRANSIENT_ERRORS:
             return
-        rows = await self.worker.submit(self.cache.unrecorded_outcomes)
-        for row in rows:
-            if self._stop.is_set():
-                return
-            gw_id = await self.worker.submit(self.cache.gateway_item_id, row.item_id)
-            if gw_id is None:
-                await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
-                continue
-            case_id, note = gateway_record(row.decision)
-            try:
-                await self._record(gw_id, GATEWAY_OUTCOME[row.action], case_id=case_id, note=note)
-            except self._transient as exc:
-                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
-                return  # the gateway is down: try the rest next round
-            except MailboxError as exc:
-                # The gateway refuses (e.g. a colleague's claim): the delivery stands; keep the text.
-                log.warning("gateway refused outcome of outbox %s", row.id)
-                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, None)
-                await self.worker.submit(self.cache.mark_gateway_recorded, row.id, _plain(exc))
-                continue
-            await self.worker.submit(self.cache.mark_gateway_recorded, row.id)
-            self._answered()
-            self._changed()
-
-
-def gateway_record(decision: Decision) -> tuple[str | None, str | None]:
-    """The case id and the note the gateway records with a decision's outcome: the reason of
-    a rejection, the caseworker of an assignment, the journal note's text otherwise."""
-    match decision:
-        case Reject(reason=reason):
-            return None, reason
-        case Assign(caseworker_id=cw_id, caseworker_label=cw_label, case_id=case_id):
-            return case_id, cw_label or cw_id
-        case Journalise(case_id=case_id, note=note):
-            return case_id, note.text if note is not None else None
-        case JournalNote(case_id=case_id, text=text):
-            return case_id, text
-        case Forward():
-            return None, None
-    raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
+        await self.worker.submit(self.cache.apply_item_state, task.item_id, remote_state(answer))
 
 
 def _party(exc: BaseException) -> str:
     """The remote party behind a transient error, in Danish."""
-    name = type(exc).__name__
-    if name.startswith("Sf2900"):
-        return "Fordelingskomponenten (SF2900)"
-    if name.startswith("Dubu"):
-        return "DUBU-sagsopslaget"
-    if name.startswith("Mailbox"):
-        return "postserveren"
-    return "en modtager"
+    if isinstance(exc, GatewayUnavailable) and exc.code == "TLS":
+        return "postserveren (certifikatet kan ikke verificeres)"
+    if isinstance(exc, GatewayRefused):
+        return f"postserveren ({exc.message.lower()})"
+    return "postserveren"
 
 
 def _plain(exc: BaseException) -> str:

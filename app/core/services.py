@@ -1,11 +1,13 @@
 """Bundle the client's Qt-free services for one set of endpoints (used by the UI, CLI and tests).
 
-`ClientServices.create(endpoints)` takes the sandbox's ready JSON keys (`gateway`, `sf2900`,
-`dubu`, `user`, `municipality_cvr`) or real endpoints of the same shape, opens the cache and
-builds: one `DbWorker`, a `MailboxClient` + `Syncer`, an `Sf2900Client` + DUBU directory +
-`OutboxWorker`. `start()` runs the periodic sync and the outbox in background tasks on the
-current loop; `close()` stops and closes everything. Secrets come from the argument or the OS
-keyring (`postfordeler`, `gateway:{user}`), never from a file or a log.
+`ClientServices.create(endpoints)` takes the sandbox's ready JSON keys (`gateway`, `dubu`,
+`user`, `municipality_cvr`, `tls_ca`) or real endpoints of the same shape, opens the cache and
+builds: one `DbWorker`, a `MailboxClient` + `Syncer`, a `GatewayClient` + `OutboxWorker` (the
+decisions go to the gateway, which delivers them to SF2900: the client holds no SF2900 settings
+and no municipality certificate) and the DUBU directory (case look-ups). `start()` runs the
+periodic sync and the outbox in background tasks on the current loop; `close()` stops and
+closes everything. Secrets come from the argument, `$POSTFORDELER_SECRET` or the OS keyring
+(`postfordeler`, `gateway:{user}`), never from a file or a log.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from app.core.worker import DbWorker
 from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
 from app.dubu.sf2900_client import Sf2900Client
-from app.models.cache import Cache
+from app.models.cache import Cache, QueuedDecision
 from app.models.db import Database, open_cache
 from app.resources import resource
+from app.sf1606.gateway_client import GatewayClient
 from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
 
 log = logging.getLogger("postfordeler.services")
@@ -38,6 +41,7 @@ KEYRING_SERVICE = "postfordeler"
 # The gateway user when none is given: the sandbox's demo user (app.sandbox.runner uses it).
 DEMO_USER = "demo"
 ENV_CVR = "POSTFORDELER_MUNICIPALITY_CVR"
+ENV_SECRET = "POSTFORDELER_SECRET"  # scripts and CI: the gateway secret (wins over the keyring)
 
 
 CLAIM_LEASE_SECONDS = 300
@@ -77,6 +81,11 @@ def default_municipality_cvr() -> str:
 
 
 def gateway_secret(user: str) -> str:
+    """The gateway secret of `user`: `$POSTFORDELER_SECRET` when it is set (scripts, CI), else
+    the OS keyring (`postfordeler` / `gateway:{user}`). Raises MissingSecret."""
+    env = os.environ.get(ENV_SECRET)
+    if env:
+        return env
     try:
         import keyring
 
@@ -106,7 +115,11 @@ class ClientServices:
     user: str
     mailbox: MailboxClient | None = None
     syncer: Syncer | None = None
-    sf2900: Sf2900Client | None = None
+    gateway: GatewayClient | None = None
+    # Receiving systems for Videresend (FordelingsmodtagerList). Only the demo sandbox names an
+    # SF2900 look-up for the client (no certificate, nothing delivered through it); with real
+    # endpoints this is None until the gateway offers the list.
+    receiver_directory: Sf2900Client | None = None
     directory: DubuDirectory | None = None
     outbox: OutboxWorker | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -128,18 +141,17 @@ class ClientServices:
         timeout: float | None = None,
         syncer_options: Mapping[str, Any] | None = None,
         outbox_options: Mapping[str, Any] | None = None,
-        sf2900_ssl: ssl.SSLContext | None = None,
+        gateway_ssl: ssl.SSLContext | None = None,
     ) -> ClientServices:
-        """Build the services on the running loop. Endpoints without a key are left out (e.g.
-        no `sf2900` → no outbox worker).
+        """Build the services on the running loop. Endpoints without a key are left out (no
+        `gateway` → no sync and no outbox worker: decisions stay queued on this PC).
 
-        `timeout`: per-call timeout in seconds for the gateway, SF2900 and DUBU clients (None:
+        `timeout`: per-call timeout in seconds for the gateway and DUBU clients (None:
         each client's default). `syncer_options` / `outbox_options`: extra keyword arguments for
         `Syncer` / `OutboxWorker` (backoff, attempts, ...), e.g. to shrink waits in tests.
         `endpoints["tls_ca"]`: the CA file the gateway's certificate must chain to (the sandbox
         names its test CA; None/"" = the system store, `SSL_CERT_FILE` honoured).
-        `sf2900_ssl`: client TLS context for SF2900 (the municipality's FOCES/OCES certificate,
-        `app.core.tls.client_ssl_context`); None = default verification, no client certificate."""
+        `gateway_ssl`: an explicit TLS context for the gateway (overrides `tls_ca`)."""
         timeouts: _Timeout = {} if timeout is None else {"timeout": float(timeout)}
         endpoints = dict(endpoints)
         user = user or endpoints.get("user") or default_user()
@@ -157,6 +169,7 @@ class ClientServices:
                 user=user,
                 secret=secret,
                 ca_bundle=endpoints.get("tls_ca") or None,
+                ssl_context=gateway_ssl,
                 **timeouts,
             )
             services.syncer = Syncer(
@@ -171,23 +184,26 @@ class ClientServices:
             )
         if endpoints.get("dubu"):
             services.directory = HttpDubuDirectory(endpoints["dubu"], **timeouts)
-        if endpoints.get("sf2900") and services.directory is not None:
-            sf2900 = await asyncio.to_thread(
-                Sf2900Client,
-                endpoints["sf2900"],
-                municipality_cvr=cvr,
-                ssl_context=sf2900_ssl,
+        if endpoints.get("sf2900") and endpoints.get("sf2900_received"):  # the demo sandbox
+            services.receiver_directory = await asyncio.to_thread(
+                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts
+            )
+        if endpoints.get("gateway"):
+            assert secret is not None
+            services.gateway = GatewayClient(
+                endpoints["gateway"],
+                user=user,
+                secret=secret,
+                ca_bundle=endpoints.get("tls_ca") or None,
+                ssl_context=gateway_ssl,
                 **timeouts,
             )
-            services.sf2900 = sf2900
             outbox_kwargs: dict[str, Any] = dict(outbox_options or {})
             if timeout is not None:
                 outbox_kwargs.setdefault("call_timeout", float(timeout) * 2)
             services.outbox = OutboxWorker(
                 cache,
-                sf2900,
-                services.directory,
-                services.mailbox,
+                services.gateway,
                 worker=worker,
                 on_change=on_outbox_change,
                 on_status=on_outbox_status,
@@ -289,6 +305,14 @@ class ClientServices:
             self.outbox.trigger()
         return outbox_id
 
+    async def decide(self, item_id: int, decision: Decision) -> QueuedDecision:
+        """Queue a decision like `enqueue`, reusing an identical pending or delivered one on the
+        item (`Cache.decide`: the same decision twice is one delivery)."""
+        queued = await self.worker.submit(self.cache.decide, item_id, decision, self.user)
+        if self.outbox is not None and not queued.reused:
+            self.outbox.trigger()
+        return queued
+
     async def undo(self, outbox_id: int) -> bool:
         return await self.worker.submit(self.cache.undo, outbox_id)
 
@@ -305,7 +329,9 @@ class ClientServices:
             except BaseException:  # noqa: S110 - cancelled on close; its own errors were logged
                 pass
         self._tasks.clear()
-        for closer in (self.mailbox, self.sf2900, self.directory):
+        if self.outbox is not None:
+            await self.outbox.close()
+        for closer in (self.mailbox, self.gateway, self.directory, self.receiver_directory):
             if closer is not None:
                 try:
                     await closer.close()

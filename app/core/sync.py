@@ -10,6 +10,10 @@ A message the gateway accepted but the client's reader refuses is stored *quaran
 "ukendt", status "fejlet", the reason and the raw bytes kept) rather than skipped: it stays
 visible in the inbox and is never silently lost, and the cursor can move past it.
 
+Each listed item carries its delivery state (the gateway's truth: afventer, sendt, accepteret,
+afvist_af_dubu, fejlet, afsluttet); `Cache.apply_remote_states` mirrors it onto items already
+cached, before the page's cursor commits (a state change lists the item again).
+
 The PDF text of new items is extracted right after (`extract_pdf_texts`, from the PDFs stored in
 the cache; deferred so a page commits at parse speed): the `Syncer` goes online, extracts, and
 only then reports the new items.
@@ -123,10 +127,12 @@ class SyncResult:
     quarantined: int = 0
     cursor: int = 0
     seconds: float = 0.0
+    changed: int = 0  # cached items whose delivery state the listing changed
 
     def to_json(self) -> dict[str, Any]:
         return {
             "new": self.new,
+            "changed": self.changed,
             "duplicates": self.duplicates,
             "total": self.total,
             "pages": self.pages,
@@ -155,7 +161,7 @@ async def sync_once(
     own_worker = worker is None
     worker = worker or DbWorker()
     started = time.perf_counter()
-    new = duplicates = quarantined = pages = 0
+    new = duplicates = quarantined = pages = changed = 0
     try:
         await backfill_facts(cache, worker, pool)
         await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
@@ -189,6 +195,9 @@ async def sync_once(
             )
             if more:
                 fetch = list_page(next_cursor)
+            # Delivery states of items already cached (a state change lists an item again);
+            # new items get theirs in the ingest transaction. Before the cursor moves on.
+            changed += await worker.submit(cache.apply_remote_states, page.items)
             if any(not getattr(item, "memo_inline", True) for item in page.items):
                 if ingest is not None:
                     res = await ingest
@@ -252,6 +261,7 @@ async def sync_once(
         quarantined=quarantined,
         cursor=cursor,
         seconds=time.perf_counter() - started,
+        changed=changed,
     )
 
 
@@ -293,7 +303,8 @@ def _danish_error(exc: BaseException) -> str:
 @dataclass
 class Syncer:
     """Periodic sync with backoff. `on_status(SyncStatus)` is called on every state change and
-    after each successful sync; `on_result(SyncResult)` after each sync with new items."""
+    after each successful sync; `on_result(SyncResult)` after each sync with new items or changed
+    delivery states."""
 
     client: Any
     cache: Cache
@@ -354,7 +365,8 @@ class Syncer:
 
     async def _succeeded(self, result: SyncResult) -> None:
         """Online at once; then the new items' PDF text (deferred at ingest) is extracted, and
-        only then are the new items reported (`on_result`: suggestions see the PDF text)."""
+        only then are the new items reported (`on_result`: suggestions see the PDF text). A
+        sync that only changed delivery states of cached items is reported too."""
         self._failures = 0
         msg = "Forbundet. " + (f"{result.new} nye" if result.new else "Ingen nye")
         self._emit(
@@ -366,7 +378,7 @@ class Syncer:
             await extract_pdf_texts(self.cache, self.worker)
         except Exception:
             log.exception("PDF text extraction failed")  # retried by the next sync_once
-        if result.new and self.on_result is not None:
+        if (result.new or result.changed) and self.on_result is not None:
             try:
                 self.on_result(result)
             except Exception:

@@ -52,6 +52,7 @@ from app.decisions import (
 from app.hashing import file_size_sha256
 from app.models.db import Database
 from app.models.schema import (
+    DeliveryState,
     Item,
     ItemBlob,
     ItemFacts,
@@ -92,8 +93,8 @@ DONE_STATUS = {
     JournalNote.action: ItemStatus.JOURNALISED,
 }
 DECISION_TYPES = (Journalise, Assign, Reject, Forward, JournalNote)
-# Gateway outcome names (record_outcome) per action.
-GATEWAY_OUTCOME = DONE_STATUS
+# The delivery states in which an item is back with the distributor (a new decision allowed).
+REOPENED_STATES = DeliveryState.REOPENED
 
 
 class CacheError(Exception):
@@ -143,6 +144,46 @@ class OutboxTask:
     @property
     def action(self) -> str:
         return self.decision.action
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedDecision:
+    """What `Cache.decide` did: the outbox entry, its decision id, and whether an identical
+    pending or delivered decision on the item was reused (then nothing new was queued)."""
+
+    outbox_id: int
+    decision_id: str
+    reused: bool
+    state: str  # the item's delivery state now
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteState:
+    """An item's delivery state as the gateway reports it (POST /decisions, status, sync)."""
+
+    state: str
+    decision: str | None = None  # action name
+    reason: str | None = None
+    decision_id: str | None = None
+    follow_up: bool = False
+
+
+def item_status_for(state: str, action: str | None, current: str) -> str:
+    """The item's inbox status (`ItemStatus`) for a delivery state: a decision the gateway holds
+    is done for the distributor (journaliseret, fordelt, videresendt); the distributor's Afvis
+    is "afvist"; DUBU's AFVIST puts the item back in the queue ("ny"); a failure is "fejlet";
+    "lokal" is still "afventer"; "ny" leaves the status as it is."""
+    if state == DeliveryState.LOCAL:
+        return ItemStatus.PENDING
+    if state == DeliveryState.CLOSED:
+        return ItemStatus.REJECTED
+    if state == DeliveryState.DUBU_REJECTED:
+        return ItemStatus.NEW
+    if state == DeliveryState.FAILED:
+        return ItemStatus.FAILED
+    if state in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.ACCEPTED):
+        return DONE_STATUS.get(action or "", current)
+    return current
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +277,8 @@ class Cache:
         version) stores the item *quarantined*: kind "ukendt", status "fejlet", the reason in
         `status_note`, the raw bytes kept — nothing is lost and the distributor sees it.
         Items whose message UUID or gateway item id are already cached are counted as duplicates
-        and not touched. `cursor` defaults to the highest gateway item id in the batch.
+        and not stored again; the delivery state a listing carries (`delivery_state` etc.) is
+        applied to every item of the page, new or already cached (`apply_remote_states`). `cursor` defaults to the highest gateway item id in the batch.
 
         The blob's sha256 is the item's `sha256` (the gateway's, which the sync checked against
         the bytes before parsing) when the parse succeeded; otherwise it is computed here.
@@ -296,6 +338,8 @@ class Cache:
                     )
                 conn.execute(insert(BLOBS), blob_rows)
                 self._store_parsed(conn, list(zip(ids, rows, (p for _, p in extras), strict=True)))
+            for it, _ in batch:  # delivery states, of new items and of ones listed again
+                self._apply_remote(conn, it, now)
             if cursor is not None:
                 self._set_cursor(conn, cursor)
         return IngestResult(new=len(rows), duplicates=duplicates, quarantined=quarantined)
@@ -377,6 +421,7 @@ class Cache:
                 )
             ).first()
             if known is not None:
+                self._apply_remote(conn, item, now)
                 self._set_cursor(conn, cursor)
                 return IngestResult(new=0, duplicates=1)
             row = item_row(item, parsed, now, size)
@@ -391,6 +436,7 @@ class Cache:
                 while piece := fh.read(BLOB_CHUNK):
                     blob.write(piece)
             self._store_parsed(conn, [(item_id, row, parsed)])
+            self._apply_remote(conn, item, now)
             self._set_cursor(conn, cursor)
         quarantined = 1 if isinstance(parsed, MemoError) else 0
         return IngestResult(new=1, duplicates=0, quarantined=quarantined)
@@ -671,13 +717,17 @@ class Cache:
 
     # ------------------------------------------------------------------ outbox
 
-    def enqueue(self, item_id: int, decision: Decision, user: str) -> int:
-        """Write a decision to the outbox and mark the item "afventer", atomically.
+    def enqueue(
+        self, item_id: int, decision: Decision, user: str, *, decision_id: str | None = None
+    ) -> int:
+        """Write a decision to the outbox and mark the item "afventer" (delivery state "lokal"),
+        atomically.
 
         The decision was validated when it was made (`app.decisions`); the row stores its
         `to_json()` (with its version) and a fresh transaction id, the delivery's idempotency
-        key. Refuses (CacheError) something that is not a decision, an unknown item or an item
-        that already has an open (pending/sending) decision. Returns the outbox id.
+        key (`decision_id` when given, else a fresh uuid4). Refuses (CacheError) something that
+        is not a decision, an unknown item or an item that already has an open (pending/sending)
+        decision. Returns the outbox id.
         """
         if not isinstance(decision, DECISION_TYPES):
             raise CacheError(f"Ukendt handling: {type(decision).__name__}")
@@ -699,7 +749,7 @@ class Cache:
             outbox_id = conn.execute(
                 insert(OUTBOX).returning(OUTBOX.c.id),
                 {
-                    "transaction_id": str(uuid.uuid4()),
+                    "transaction_id": decision_id or str(uuid.uuid4()),
                     "item_id": item_id,
                     "action": decision.action,
                     "payload": json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True),
@@ -709,10 +759,17 @@ class Cache:
                     "created_at": now,
                 },
             ).scalar_one()
+            transaction_id = conn.execute(
+                select(OUTBOX.c.transaction_id).where(OUTBOX.c.id == outbox_id)
+            ).scalar_one()
             values: dict[str, Any] = {
                 "status": ItemStatus.PENDING,
                 "status_changed_at": now,
                 "status_note": None,
+                "delivery_state": DeliveryState.LOCAL,
+                "delivery_reason": None,
+                "decision_id": transaction_id,
+                "follow_up": False,
             }
             match decision:
                 case (
@@ -763,6 +820,10 @@ class Cache:
                     decided_case_number=None,
                     assignee_id=None,
                     assignee_label=None,
+                    delivery_state=DeliveryState.NEW,
+                    delivery_reason=None,
+                    decision_id=None,
+                    follow_up=False,
                 )
             )
         return True
@@ -815,7 +876,25 @@ class Cache:
             )
             return int(res.rowcount or 0)
 
-    def next_due(self, now: datetime | None = None) -> OutboxTask | None:
+    def pending_ids(self) -> list[int]:
+        """Ids of every pending outbox entry, oldest first (due or not)."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(OUTBOX.c.id)
+                    .where(OUTBOX.c.status == OutboxStatus.PENDING)
+                    .order_by(OUTBOX.c.id)
+                ).scalars()
+            )
+
+    def take(self, outbox_id: int) -> OutboxTask | None:
+        """Take this one pending entry for delivery now (due or not): pending → sending,
+        attempts + 1. None when it is not pending (delivered, refused, being sent)."""
+        return self.next_due(only=outbox_id)
+
+    def next_due(
+        self, now: datetime | None = None, *, only: int | None = None
+    ) -> OutboxTask | None:
         """Take the oldest due pending entry: pending → sending, attempts + 1, atomically.
 
         An entry whose stored decision cannot be read (e.g. written by a newer version) is
@@ -832,7 +911,9 @@ class Cache:
                         .where(
                             OUTBOX.c.status == OutboxStatus.PENDING,
                             (OUTBOX.c.next_attempt_at.is_(None))
-                            | (OUTBOX.c.next_attempt_at <= now_n),
+                            | (OUTBOX.c.next_attempt_at <= now_n)
+                            if only is None
+                            else OUTBOX.c.id == only,
                         )
                         .order_by(OUTBOX.c.id)
                         .limit(1)
@@ -932,6 +1013,10 @@ class Cache:
                 item_values: dict[str, Any] = {
                     "status": DONE_STATUS[row.action],
                     "status_changed_at": now,
+                    "delivery_state": DeliveryState.CLOSED
+                    if row.action == Reject.action
+                    else DeliveryState.PENDING,
+                    "delivery_reason": None,
                 }
                 if row.action != "reject":
                     item_values["status_note"] = None
@@ -950,6 +1035,8 @@ class Cache:
                     "status": ItemStatus.FAILED,
                     "status_changed_at": now,
                     "status_note": reason or "Afvist af modtageren",
+                    "delivery_state": DeliveryState.FAILED,
+                    "delivery_reason": reason or "Afvist af modtageren",
                 }
             conn.execute(update(ITEMS).where(ITEMS.c.id == row.item_id).values(**item_values))
 
@@ -962,6 +1049,210 @@ class Cache:
                 .where(OUTBOX.c.id == outbox_id, OUTBOX.c.status == OutboxStatus.SENDING)
                 .values(status=OutboxStatus.PENDING, last_error=error, next_attempt_at=when)
             )
+
+    # ------------------------------------------------------------------ delivery state
+
+    def decide(self, item_id: int, decision: Decision, user: str) -> QueuedDecision:
+        """Queue `decision` for the item like `enqueue`, unless the item's latest decision is the
+        same one (same action and payload), still pending or delivered and not sent back by the
+        gateway (afvist_af_dubu / fejlet): then that entry and its decision id are reused and
+        nothing new is queued, so making the same decision twice is one delivery."""
+        if not isinstance(decision, DECISION_TYPES):
+            raise CacheError(f"Ukendt handling: {type(decision).__name__}")
+        payload = json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True)
+        with self.engine.connect() as conn:
+            latest = conn.execute(
+                select(
+                    OUTBOX.c.id,
+                    OUTBOX.c.transaction_id,
+                    OUTBOX.c.action,
+                    OUTBOX.c.payload,
+                    OUTBOX.c.status,
+                    ITEMS.c.delivery_state,
+                )
+                .join(ITEMS, ITEMS.c.id == OUTBOX.c.item_id)
+                .where(OUTBOX.c.item_id == item_id, OUTBOX.c.status != OutboxStatus.CANCELLED)
+                .order_by(OUTBOX.c.id.desc())
+                .limit(1)
+            ).first()
+        if (
+            latest is not None
+            and latest.status in (*OutboxStatus.OPEN, OutboxStatus.DELIVERED)
+            and latest.action == decision.action
+            and _same_payload(latest.payload, payload)
+            and latest.delivery_state not in REOPENED_STATES
+        ):
+            return QueuedDecision(
+                int(latest.id), str(latest.transaction_id), True, str(latest.delivery_state)
+            )
+        outbox_id = self.enqueue(item_id, decision, user)
+        with self.engine.connect() as conn:
+            decision_id = conn.execute(
+                select(OUTBOX.c.transaction_id).where(OUTBOX.c.id == outbox_id)
+            ).scalar_one()
+        return QueuedDecision(outbox_id, str(decision_id), False, DeliveryState.LOCAL)
+
+    def delivery(self, item_id: int) -> RemoteState:
+        """The item's delivery state as the cache knows it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    ITEMS.c.delivery_state,
+                    ITEMS.c.delivery_reason,
+                    ITEMS.c.decision_id,
+                    ITEMS.c.follow_up,
+                ).where(ITEMS.c.id == item_id)
+            ).first()
+            if row is None:
+                raise CacheError(f"Ukendt element {item_id}")
+            action = None
+            if row.decision_id:
+                action = conn.execute(
+                    select(OUTBOX.c.action).where(OUTBOX.c.transaction_id == row.decision_id)
+                ).scalar()
+        return RemoteState(
+            state=row.delivery_state,
+            decision=action,
+            reason=row.delivery_reason,
+            decision_id=row.decision_id,
+            follow_up=bool(row.follow_up),
+        )
+
+    def apply_gateway_answer(self, outbox_id: int, answer: RemoteState) -> None:
+        """The gateway has the entry's decision (`POST /decisions` answered 200): the entry is
+        "delivered" (never sent again), the item gets the gateway's delivery state."""
+        now = db_utc(utcnow())
+        receipt = json.dumps(
+            {
+                "gateway": {
+                    "state": answer.state,
+                    "decision": answer.decision,
+                    "reason": answer.reason,
+                    "decision_id": answer.decision_id,
+                }
+            },
+            ensure_ascii=False,
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    OUTBOX.c.item_id, OUTBOX.c.action, OUTBOX.c.status, OUTBOX.c.transaction_id
+                ).where(OUTBOX.c.id == outbox_id)
+            ).first()
+            if row is None:
+                raise CacheError(f"Ukendt udbakkepost {outbox_id}")
+            if row.status in OutboxStatus.OPEN:
+                conn.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id == outbox_id)
+                    .values(
+                        status=OutboxStatus.DELIVERED,
+                        delivered_at=now,
+                        receipt=receipt,
+                        last_error=None,
+                        next_attempt_at=None,
+                        gateway_recorded_at=now,  # the gateway holds it: nothing left to record
+                        gateway_error=None,
+                    )
+                )
+            state = RemoteState(
+                answer.state,
+                answer.decision or row.action,
+                answer.reason,
+                answer.decision_id or row.transaction_id,
+                answer.follow_up,
+            )
+            self._set_delivery(conn, int(row.item_id), state, now, force=True)
+
+    def apply_item_state(self, item_id: int, remote: RemoteState) -> int:
+        """The item's delivery state read from the gateway (e.g. after a refusal); an open
+        outbox entry of the item keeps "lokal". Returns 1 when the item changed."""
+        with self.engine.begin() as conn:
+            return self._set_delivery(conn, item_id, remote, db_utc(utcnow()), force=False)
+
+    def refuse_decision(self, outbox_id: int, reason: str) -> None:
+        """The gateway refused the entry's decision (HTTP 4xx): final, never retried; the item
+        becomes "fejlet" with the gateway's reason (Danish, one line) for the distributor."""
+        self.apply_delivery_result(outbox_id, delivered=False, reason=reason)
+
+    def apply_remote_states(self, items: Iterable[Any]) -> int:
+        """Mirror the delivery states a mailbox listing carries (`MailboxItem.delivery_state`
+        etc.) onto the cached items, matched by message UUID. An item with a decision still
+        queued on this PC (an open outbox entry) keeps "lokal". Returns the items changed."""
+        now = db_utc(utcnow())
+        changed = 0
+        with self.engine.begin() as conn:
+            for it in items:
+                changed += self._apply_remote(conn, it, now)
+        return changed
+
+    def _apply_remote(self, conn: Connection, it: Any, now: datetime | None) -> int:
+        state = getattr(it, "delivery_state", None)
+        if not state:
+            return 0  # a gateway that does not report delivery states
+        item_id = conn.execute(
+            select(ITEMS.c.id).where(ITEMS.c.message_uuid == str(it.message_uuid).lower())
+        ).scalar()
+        if item_id is None:
+            return 0
+        remote = RemoteState(
+            state=str(state),
+            decision=getattr(it, "decision_kind", None),
+            reason=getattr(it, "delivery_reason", None),
+            decision_id=getattr(it, "decision_id", None),
+            follow_up=bool(getattr(it, "follow_up", False)),
+        )
+        return self._set_delivery(conn, int(item_id), remote, now, force=False)
+
+    @staticmethod
+    def _set_delivery(
+        conn: Connection, item_id: int, remote: RemoteState, now: datetime | None, *, force: bool
+    ) -> int:
+        row = conn.execute(
+            select(
+                ITEMS.c.status,
+                ITEMS.c.status_note,
+                ITEMS.c.delivery_state,
+                ITEMS.c.delivery_reason,
+                ITEMS.c.decision_id,
+                ITEMS.c.follow_up,
+            ).where(ITEMS.c.id == item_id)
+        ).first()
+        if row is None:
+            return 0
+        if not force:
+            queued = conn.execute(
+                select(OUTBOX.c.id).where(
+                    OUTBOX.c.item_id == item_id, OUTBOX.c.status.in_(OutboxStatus.OPEN)
+                )
+            ).first()
+            if queued is not None:
+                return 0  # our own decision is on its way: the answer to it will tell
+        state = remote.state if remote.state in DeliveryState.ALL else row.delivery_state
+        if state == DeliveryState.NEW and row.delivery_state == DeliveryState.LOCAL:
+            return 0
+        decision_id = remote.decision_id or (
+            None if state == DeliveryState.NEW else row.decision_id
+        )
+        status = item_status_for(state, remote.decision, row.status)
+        values: dict[str, Any] = {
+            "delivery_state": state,
+            "delivery_reason": remote.reason,
+            "decision_id": decision_id,
+            "follow_up": bool(remote.follow_up),
+        }
+        if status != row.status:
+            values["status"] = status
+            values["status_changed_at"] = now
+        if state in DeliveryState.REOPENED and remote.reason:
+            values["status_note"] = remote.reason
+        elif state == DeliveryState.DUBU_REJECTED:
+            values["status_note"] = None
+        current = {k: getattr(row, k) for k in values if k in row._fields}
+        if all(current.get(k) == v for k, v in values.items() if k != "status_changed_at"):
+            return 0
+        conn.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(**values))
+        return 1
 
     def unrecorded_outcomes(self, limit: int = 100) -> list[OutboxRow]:
         """Delivered (or rejected-by-the-user) entries whose outcome the gateway has not got."""
@@ -1068,6 +1359,14 @@ def item_row(it: Any, parsed: Parsed, now: datetime | None, size: int) -> dict[s
         n_files=len(msg.files),
     )
     return base
+
+
+def _same_payload(stored: str, payload: str) -> bool:
+    """Two outbox payloads are the same decision (JSON compared as values)."""
+    try:
+        return bool(json.loads(stored) == json.loads(payload))
+    except (TypeError, ValueError):
+        return False
 
 
 def stored_decision(action: str, payload: str) -> Decision:

@@ -133,6 +133,9 @@ class InboxRow:
     claimed_by: str | None
     read: bool
     n_files: int
+    delivery_state: str = "ny"  # DeliveryState: the team's truth about the decision's delivery
+    delivery_reason: str | None = None  # e.g. why DUBU refused it (afvist_af_dubu)
+    follow_up: bool = False  # sent, but no business receipt in time
 
     def age_workdays(self, now: datetime | None = None) -> int:
         return age_in_working_days(self.received_at, now)
@@ -156,6 +159,9 @@ _ROW_COLUMNS = (
     _items.c.claimed_by,
     _items.c.read,
     _items.c.n_files,
+    _items.c.delivery_state,
+    _items.c.delivery_reason,
+    _items.c.follow_up,
 )
 
 
@@ -184,6 +190,9 @@ def _row(values: Sequence) -> InboxRow:  # type: ignore[type-arg]
         claimed,
         read,
         n_files,
+        delivery_state,
+        delivery_reason,
+        follow_up,
     ) = values
     return InboxRow(
         id=id_,
@@ -203,6 +212,9 @@ def _row(values: Sequence) -> InboxRow:  # type: ignore[type-arg]
         claimed_by=claimed,
         read=bool(read),
         n_files=n_files or 0,
+        delivery_state=delivery_state or "ny",
+        delivery_reason=delivery_reason,
+        follow_up=bool(follow_up),
     )
 
 
@@ -233,6 +245,7 @@ class SortColumn(enum.IntEnum):
     SUGGESTION = 5
     AGE = 6
     STATUS = 7
+    DELIVERY = 8  # the delivery state of the decision (h0006)
 
 
 _SORT_EXPR = {
@@ -244,6 +257,7 @@ _SORT_EXPR = {
     SortColumn.SUGGESTION: _items.c.suggested_score,
     SortColumn.AGE: _items.c.received_at,  # older = larger age: inverted below
     SortColumn.STATUS: _items.c.status,
+    SortColumn.DELIVERY: _items.c.delivery_state,
 }
 
 UNASSIGNED = "\x00unassigned"  # `assignee` filter value meaning "nobody"

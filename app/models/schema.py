@@ -45,6 +45,26 @@ class ItemStatus:
     OPEN = (NEW, PENDING, FAILED)
 
 
+class DeliveryState:
+    """Delivery state of an item's decision (DESIGN9; the gateway's truth except `lokal`).
+
+    The distributor's own *Afvis* ends at the gateway (`AFSLUTTET`); DUBU's refusal of a
+    delivered decision is `DUBU_REJECTED` ("afvist_af_dubu"): never the same thing."""
+
+    NEW = "ny"  # no decision
+    LOCAL = "lokal"  # queued on this PC only
+    PENDING = "afventer"  # the gateway holds it; delivery to SF2900 pending / retrying
+    SENT = "sendt"  # technical receipt (MODTAGET) from SF2900
+    ACCEPTED = "accepteret"  # business receipt ACCEPTERET: DUBU took it
+    DUBU_REJECTED = "afvist_af_dubu"  # business receipt AFVIST: back in the distributor's queue
+    FAILED = "fejlet"  # business receipt FEJLET or a permanent delivery error
+    CLOSED = "afsluttet"  # ends at the gateway: the distributor's Afvis (Reject)
+
+    ALL = (NEW, LOCAL, PENDING, SENT, ACCEPTED, DUBU_REJECTED, FAILED, CLOSED)
+    # Back with the distributor: a new decision is allowed.
+    REOPENED = (DUBU_REJECTED, FAILED)
+
+
 class Item(Base):
     """One received message as the inbox sees it (header fields only)."""
 
@@ -86,6 +106,15 @@ class Item(Base):
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Per-user view state
     read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # h0006: the delivery state of the item's decision (DeliveryState), from the gateway's
+    # answer to the outbox and from sync; `decision_id` is the decision's UUID (the outbox
+    # entry's transaction id, the gateway's idempotency key and SF2900 AnvenderTransaktionsID)
+    delivery_state: Mapped[str] = mapped_column(
+        String(16), default=DeliveryState.NEW, server_default=DeliveryState.NEW
+    )
+    delivery_reason: Mapped[str | None] = mapped_column(Text)
+    decision_id: Mapped[str | None] = mapped_column(String(36))
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_items_received", "received_at"),
@@ -115,6 +144,8 @@ class Item(Base):
         Index("ix_items_inbox_score", "suggested_score", "id", "status"),
         Index("ix_items_inbox_kind", "kind", "id", "status"),
         Index("ix_items_inbox_status", "status", "id"),
+        # h0006: the inbox's delivery column sorts in SQL too
+        Index("ix_items_inbox_delivery", "delivery_state", "id", "status"),
     )
 
 

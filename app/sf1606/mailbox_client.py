@@ -88,6 +88,14 @@ class MailboxItem:
     size: int = 0
     sha256: str | None = None
     memo_inline: bool = True  # False: `memo` is b""; fetch it with MailboxClient.download_memo
+    # The delivery state of the item's decision, the team's truth (issue 9; None: a gateway
+    # that does not report it): ny, afventer, sendt, accepteret, afvist_af_dubu, fejlet,
+    # afsluttet; with the reason, the decision's kind and id, and the follow-up flag.
+    delivery_state: str | None = None
+    delivery_reason: str | None = None
+    decision_kind: str | None = None
+    decision_id: str | None = None
+    follow_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +145,25 @@ def _item(el: Any) -> MailboxItem:
         size=int(el.Stoerrelse),
         sha256=el.Sha256,
         memo_inline=el.MeMoInline is not False,
+        delivery_state=_opt(el, "deliveryState"),
+        delivery_reason=_opt(el, "deliveryReason"),
+        decision_kind=_opt(el, "decisionKind"),
+        decision_id=_opt(el, "decisionId"),
+        follow_up=bool(_opt_any(el, "followUp") or False),
     )
+
+
+def _opt_any(el: Any, name: str) -> Any:
+    """An optional element of a listed item (absent in the WSDL of an older gateway)."""
+    try:
+        return getattr(el, name)
+    except (AttributeError, KeyError):
+        return None
+
+
+def _opt(el: Any, name: str) -> str | None:
+    value = _opt_any(el, name)
+    return str(value) if value not in (None, "") else None
 
 
 def _claim(el: Any) -> ClaimInfo:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import keyring
 import qasync
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -32,7 +31,6 @@ from app.core import changes, routing
 from app.core.audit import AuditError
 from app.core.services import ClientServices
 from app.core.session_keyring import os_keyring_available, use_session_keyring
-from app.core.tls import ClientCertificateError, client_ssl_context
 from app.dubu.dataset import DubuDataset
 from app.models.crypto import CacheKeyUnavailable
 from app.resources import resource
@@ -42,7 +40,7 @@ from app.ui.backend import UiBackend
 from app.ui.backlog_service import BacklogService
 from app.ui.gc_guard import GuiGarbageCollector
 from app.ui.main_window import MainWindow
-from app.ui.settings import KEYRING_SERVICE, Settings
+from app.ui.settings import Settings
 from app.ui.suggestions import Suggester
 from app.ui.tasks import Background, Messages, cancel_all, spawn
 
@@ -57,14 +55,17 @@ class CoreEvents(QObject):
 
     syncStatus = Signal(str, str)  # state, message
     itemsArrived = Signal(int)  # new items in the last sync
+    synced = Signal(int, int)  # new items, cached items with a changed delivery state
     outboxChanged = Signal(dict)  # outbox counts
-    outboxStatus = Signal(str, str)  # delivery to SF2900/DUBU: state, message
+    outboxStatus = Signal(str, str)  # delivery to the gateway: state, message
 
     def on_sync_status(self, status: Any) -> None:
         self.syncStatus.emit(str(status.state), status.message)
 
     def on_sync_result(self, result: Any) -> None:
-        self.itemsArrived.emit(int(result.new))
+        if result.new:
+            self.itemsArrived.emit(int(result.new))
+        self.synced.emit(int(result.new), int(getattr(result, "changed", 0)))
 
     def on_outbox_change(self, counts: dict[str, int]) -> None:
         self.outboxChanged.emit(dict(counts))
@@ -100,19 +101,6 @@ class Runtime:
             await asyncio.to_thread(self.sandbox.stop)
 
 
-def sf2900_client_tls(settings: Settings) -> Any:
-    """The SF2900 client TLS context from the configured PKCS#12 file; its passphrase comes from
-    the keyring entry the settings dialog writes (`postfordeler` / `certificate:{path}`).
-    Raises `ClientCertificateError` (Danish text). Blocking: call off the UI thread."""
-    path = settings.certificate_path.strip()
-    passphrase: str | None = None
-    try:
-        passphrase = keyring.get_password(KEYRING_SERVICE, f"certificate:{path}")
-    except Exception as exc:
-        log.warning("certificate passphrase not readable from the keyring: %s", type(exc).__name__)
-    return client_ssl_context(Path(path), passphrase)
-
-
 async def start_runtime(
     settings: Settings, *, sandbox: SandboxThread | None = None, sync_interval: float = 15.0
 ) -> Runtime:
@@ -122,11 +110,8 @@ async def start_runtime(
     runtime = Runtime(settings, events)
     secret: str | None = None
     dubu_data = Path(settings.dubu_data) if settings.dubu_data else None
-    sf2900_ssl = None
     if settings.configured:
         endpoints: dict[str, Any] = settings.endpoints()
-        if settings.certificate_path.strip() and endpoints.get("sf2900"):
-            sf2900_ssl = await asyncio.to_thread(sf2900_client_tls, settings)
     else:
         if sandbox is None:
             raise ValueError("no endpoints configured and no demo sandbox")
@@ -144,7 +129,6 @@ async def start_runtime(
         on_sync_result=events.on_sync_result,
         on_outbox_change=events.on_outbox_change,
         on_outbox_status=events.on_outbox_status,
-        sf2900_ssl=sf2900_ssl,
     )
     suggester = None
     if dubu_data is not None and dubu_data.exists():
@@ -156,7 +140,7 @@ async def start_runtime(
         background=runtime.background,
         suggester=suggester,
         user=services.user,
-        receivers=lambda: routing.forward_receivers(services.sf2900),
+        receivers=lambda: routing.forward_receivers(services.receiver_directory),
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
         claim=services.claim if services.mailbox is not None else None,
     )
@@ -174,7 +158,7 @@ def connect_window(runtime: Runtime, window: MainWindow) -> None:
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
     events.outboxStatus.connect(window.set_delivery_state)
-    events.itemsArrived.connect(lambda n: window.changes.publish(changes.synced(n)))
+    events.synced.connect(lambda n, k: window.changes.publish(changes.synced(n, k)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
     events.outboxChanged.connect(lambda _counts: window.changes.publish(changes.outbox_moved()))
     services = runtime.services
@@ -260,7 +244,7 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         try:
             demo = None if settings.configured or demo_sandbox is None else demo_sandbox()
             runtime = await start_runtime(settings, sandbox=demo)
-        except (CacheKeyUnavailable, AuditError, ClientCertificateError) as exc:
+        except (CacheKeyUnavailable, AuditError) as exc:
             # No keyring for real data: say so plainly, never fall back to plain files.
             title = app.translate("app", "Postfordeler kan ikke starte")
             if headless():

@@ -49,6 +49,7 @@ class InboxModel(QAbstractTableModel):
         self._index: dict[int, int] | None = None
         self._rows: OrderedDict[int, InboxRow] = OrderedDict()
         self._pending: set[int] = set()  # item ids being fetched
+        self._stale: set[int] = set()  # invalidated while their fetch was in flight
         self._headers = labels.column_labels()
         self.sort_column = SortColumn.RECEIVED
         self.descending = True
@@ -88,10 +89,16 @@ class InboxModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ row cache
 
+    def cached_row_ids(self) -> list[int]:
+        """Ids of every fetched row (a sync changed delivery states: refetch them all)."""
+        return list(self._rows)
+
     def invalidate(self, item_ids: Sequence[int]) -> None:
         """Refetch these rows (status changed); the view shows the new data when it arrives."""
         for item_id in item_ids:
             self._rows.pop(item_id, None)
+            if item_id in self._pending:
+                self._stale.add(item_id)  # its fetch in flight may predate the change
         self._request([i for i in item_ids if self.row_of(i) is not None])
 
     def invalidate_all(self) -> None:
@@ -117,6 +124,13 @@ class InboxModel(QAbstractTableModel):
         finally:
             self._pending.difference_update(item_ids)
         self._store(rows)
+        # rows invalidated while this fetch was in flight may have been read before the change
+        again = [i for i in item_ids if i in self._stale]
+        if again:
+            self._stale.difference_update(again)
+            for item_id in again:
+                self._rows.pop(item_id, None)
+            self._request([i for i in again if self.row_of(i) is not None])
 
     def _store(self, rows: dict[int, InboxRow]) -> None:
         positions = []
@@ -235,6 +249,13 @@ class InboxModel(QAbstractTableModel):
             if row.claimed_by:
                 text = self.tr("%1 · låst af %2").replace("%1", text).replace("%2", row.claimed_by)
             return text
+        if column == SortColumn.DELIVERY:
+            if row.delivery_state == "ny":
+                return ""  # no decision: nothing to deliver
+            text = labels.delivery_label(row.delivery_state)
+            if row.follow_up:
+                text = f"{text} · {labels.follow_up_label()}"
+            return text
         return ""
 
     def _tooltip(self, row: InboxRow, column: SortColumn) -> str | None:
@@ -242,6 +263,9 @@ class InboxModel(QAbstractTableModel):
             return row.contact_point_label
         if column == SortColumn.STATUS and row.status_note:
             return row.status_note
+        if column == SortColumn.DELIVERY and row.delivery_state != "ny":
+            label = labels.delivery_label(row.delivery_state)
+            return f"{label}: {row.delivery_reason}" if row.delivery_reason else label
         if column == SortColumn.AGE:
             return (
                 self.tr("%1 (modtaget %2)")
@@ -265,6 +289,13 @@ class InboxModel(QAbstractTableModel):
             return QBrush(QColor("#c0392b"))
         if column == SortColumn.STATUS and row.status == "afventer":
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
+        if column == SortColumn.DELIVERY:
+            if row.delivery_state in ("afvist_af_dubu", "fejlet") or row.follow_up:
+                return QBrush(QColor("#c0392b"))
+            if row.delivery_state == "accepteret":
+                return QBrush(QColor("#1e8449"))
+            if row.delivery_state in ("lokal", "afventer"):
+                return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

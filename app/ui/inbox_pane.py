@@ -176,6 +176,7 @@ class InboxPane(QWidget):
             SortColumn.SUGGESTION: 124,
             SortColumn.AGE: 44,
             SortColumn.STATUS: 76,
+            SortColumn.DELIVERY: 170,
         }
         for column, width in widths.items():
             header.resizeSection(column, width)
@@ -322,6 +323,8 @@ class InboxPane(QWidget):
             self.model.invalidate(sorted(changes.items))
         if changes.waiting:
             self.model.invalidate(self.model.cached_ids(ItemStatus.PENDING))
+        if changes.delivery:
+            self.model.invalidate(self.model.cached_row_ids())
         if changes.membership:
             self.refresh(data_changed=changes.counts)
             spawn(self.load_filter_choices(), self.tr("Filtre"))

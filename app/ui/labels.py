@@ -30,6 +30,25 @@ def status_label(status: str) -> str:
     }.get(status, status)
 
 
+def delivery_label(state: str) -> str:
+    """The delivery state of an item's decision (DESIGN9 labels). The distributor's own Afvis is
+    "Afsluttet (afvist af fordeler)"; DUBU's refusal is "Afvist af DUBU": never the same."""
+    return {
+        "ny": QCoreApplication.translate("Labels", "Ny", "delivery state"),
+        "lokal": QCoreApplication.translate("Labels", "Kun på denne pc"),
+        "afventer": QCoreApplication.translate("Labels", "Afventer", "delivery state"),
+        "sendt": QCoreApplication.translate("Labels", "Sendt"),
+        "accepteret": QCoreApplication.translate("Labels", "Accepteret af DUBU"),
+        "afvist_af_dubu": QCoreApplication.translate("Labels", "Afvist af DUBU"),
+        "fejlet": QCoreApplication.translate("Labels", "Fejlet", "delivery state"),
+        "afsluttet": QCoreApplication.translate("Labels", "Afsluttet (afvist af fordeler)"),
+    }.get(state, state)
+
+
+def follow_up_label() -> str:
+    return QCoreApplication.translate("Labels", "kvittering mangler – følg op")
+
+
 def view_label(key: str) -> str:
     return {
         "ufordelte": QCoreApplication.translate("Labels", "Ufordelte"),
@@ -62,6 +81,7 @@ def column_labels() -> list[str]:
         QCoreApplication.translate("Labels", "Forslag"),
         QCoreApplication.translate("Labels", "Alder"),
         QCoreApplication.translate("Labels", "Status"),
+        QCoreApplication.translate("Labels", "Levering"),
     ]
 
 

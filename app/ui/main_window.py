@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
             self.tr(
                 "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med "
                 "syntetiske data – intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> "
-                "(Ctrl+,) for at forbinde til kommunens postserver og SF2900."
+                "(Ctrl+,) for at forbinde til kommunens postserver."
             )
         )
         self.banner.setAccessibleName(self.tr("Demo (sandkasse)"))
@@ -328,6 +328,9 @@ class MainWindow(QMainWindow):
         self.preview.show_message(
             detail.message, detail.row.contact_point_label, source=detail.source
         )
+        self.preview.show_delivery(
+            detail.row.delivery_state, detail.row.delivery_reason, detail.row.follow_up
+        )
         self.panel.clear()
         if not self.backend.has_ranking(detail.facts):
             self.decisions.show_state(detail)
@@ -355,6 +358,9 @@ class MainWindow(QMainWindow):
         if self.inbox.current_id() == item_id:
             self.detail = detail
             self.decisions.show_state(detail)
+            self.preview.show_delivery(
+                detail.row.delivery_state, detail.row.delivery_reason, detail.row.follow_up
+            )
 
     def _on_file_handed_out(self, position: int, action: str) -> None:
         if self.detail is not None:

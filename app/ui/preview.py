@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from app import paths
 from app.sf1606.model import MemoFile, MemoMessage
+from app.ui import labels
 from app.ui.header_panel import HeaderPanel
 from app.ui.tasks import spawn
 
@@ -283,6 +284,15 @@ class DocumentPreview(QWidget):
         top.addWidget(self.header.toggle, 1)
         layout.addLayout(top)
         layout.addWidget(self.header)
+        # The delivery state of the item's decision and its reason (the team's truth, from the
+        # gateway): e.g. "Afvist af DUBU: Sagen er lukket" puts the item back in the queue.
+        self.delivery = QLabel(self)
+        self.delivery.setObjectName("deliveryState")
+        self.delivery.setWordWrap(True)
+        self.delivery.setTextFormat(Qt.TextFormat.PlainText)
+        self.delivery.setAccessibleName(self.tr("Leveringstilstand"))
+        self.delivery.setVisible(False)
+        layout.addWidget(self.delivery)
 
         files_row = QHBoxLayout()
         self.files = QTabBar(self)
@@ -326,9 +336,31 @@ class DocumentPreview(QWidget):
         self.clear()
 
     # ------------------------------------------------------------------ content
+    def show_delivery(self, state: str, reason: str | None, follow_up: bool = False) -> None:
+        """Show the delivery state of the item's decision and the reason (hidden for "ny")."""
+        if state == "ny":
+            self.delivery.clear()
+            self.delivery.setVisible(False)
+            return
+        text = self.tr("Levering: %1").replace("%1", labels.delivery_label(state))
+        if follow_up:
+            text = f"{text} ({labels.follow_up_label()})"
+        if reason:
+            text = f"{text} – {reason}"
+        if state == "afvist_af_dubu":
+            text = f"{text}\n" + self.tr(
+                "Elementet er tilbage i fordelingskøen: træf en ny beslutning."
+            )
+        self.delivery.setText(text)
+        bad = state in ("afvist_af_dubu", "fejlet") or follow_up
+        self.delivery.setStyleSheet("color: #c0392b" if bad else "")
+        self.delivery.setVisible(True)
+
     def clear(self) -> None:
         self.message = None
         self.source = None
+        self.delivery.clear()
+        self.delivery.setVisible(False)
         self.header.clear()
         while self.files.count():
             self.files.removeTab(0)

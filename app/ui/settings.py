@@ -1,8 +1,9 @@
 """Client settings, declared once: typed fields, a schema version with upgrades, stored in an
 ini file under the data dir (QSettings), separate from window geometry.
 
-Secrets are never stored here: the gateway secret and the certificate passphrase live in the
-OS keyring (`postfordeler` / `gateway:{user}` and `certificate:{path}`).
+Secrets are never stored here: the gateway secret lives in the OS keyring (`postfordeler` /
+`gateway:{user}`). The client has no SF2900 endpoint and no municipality certificate any more
+(schema 2): the gateway delivers the decisions to SF2900.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtCore import QSettings
 
 from app import paths
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEYRING_SERVICE = "postfordeler"
 CONTACT_POINT_MODES = ("both", "retursvar", "nyhenvendelser")
 
@@ -22,10 +23,8 @@ CONTACT_POINT_MODES = ("both", "retursvar", "nyhenvendelser")
 @dataclass
 class Settings:
     gateway_url: str = ""
-    sf2900_url: str = ""
     dubu_url: str = ""
     dubu_data: str = ""  # optional DUBU extract for offline suggestions
-    certificate_path: str = ""  # PKCS#12 (.p12/.pfx); passphrase in the keyring
     ca_bundle: str = ""  # PEM file the gateway's TLS certificate must chain to; "" = system store
     municipality_cvr: str = ""
     user: str = ""
@@ -41,7 +40,6 @@ class Settings:
     def endpoints(self) -> dict[str, str]:
         out = {
             "gateway": self.gateway_url,
-            "sf2900": self.sf2900_url,
             "dubu": self.dubu_url,
             "municipality_cvr": self.municipality_cvr,
             "user": self.user,
@@ -66,6 +64,10 @@ def _upgrade(store: QSettings) -> None:
         if old and not store.value("settings/gateway_url"):
             store.setValue("settings/gateway_url", old)
             store.remove("endpoints/gateway")
+    if version < 2:
+        # v1 named SF2900 and the municipality's PKCS#12 on every PC; the gateway owns both now.
+        store.remove("settings/sf2900_url")
+        store.remove("settings/certificate_path")
     store.setValue("meta/schema", SCHEMA_VERSION)
 
 

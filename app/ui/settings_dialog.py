@@ -70,11 +70,6 @@ class SettingsDialog(QDialog):
         self.gateway = self._line(
             settings.gateway_url, "https://postserver.kommune.dk", self.tr("Postserver (gateway)")
         )
-        self.sf2900 = self._line(
-            settings.sf2900_url,
-            "https://…/sf2900/DistributionService",
-            self.tr("SF2900 Fordelingskomponent"),
-        )
         self.dubu = self._line(settings.dubu_url, "https://…/dubu", self.tr("DUBU sagsopslag"))
         self.user = self._line(settings.user, "initialer", self.tr("Brugernavn"))
         self.password = self._line("", self.tr("(uændret)"), self.tr("Adgangskode"))
@@ -85,19 +80,8 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Postserver (gateway)"), self.gateway)
         form.addRow(self.tr("Brugernavn"), self.user)
         form.addRow(self.tr("Adgangskode"), self.password)
-        form.addRow(self.tr("SF2900-endpoint"), self.sf2900)
         form.addRow(self.tr("DUBU-opslag"), self.dubu)
         form.addRow(self.tr("Kommunens CVR"), self.cvr)
-        cert_row = QHBoxLayout()
-        self.certificate = self._line(
-            settings.certificate_path, self.tr("sti til .p12/.pfx"), self.tr("Certifikat (PKCS#12)")
-        )
-        browse = QPushButton(self.tr("Vælg…"), self)
-        browse.setAccessibleName(self.tr("Vælg certifikatfil"))
-        browse.clicked.connect(self._browse)
-        cert_row.addWidget(self.certificate, 1)
-        cert_row.addWidget(browse)
-        form.addRow(self.tr("Certifikat (PKCS#12)"), cert_row)
         ca_row = QHBoxLayout()
         self.ca_bundle = self._line(
             settings.ca_bundle,
@@ -110,9 +94,8 @@ class SettingsDialog(QDialog):
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(browse_ca)
         form.insertRow(1, self.tr("CA-fil for postserveren (PEM)"), ca_row)
-        self.passphrase = self._line("", self.tr("(uændret)"), self.tr("Certifikatets kodeord"))
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(self.tr("Certifikatets kodeord"), self.passphrase)
+        # No SF2900 endpoint and no municipality certificate here: the gateway delivers the
+        # decisions to SF2900 and holds the Serviceplatformen certificate (issue 9).
         layout.addWidget(endpoints)
 
         work = QGroupBox(self.tr("Arbejde og udseende"), self)
@@ -161,7 +144,6 @@ class SettingsDialog(QDialog):
                 )
             )
             self.password.setEnabled(False)
-            self.passphrase.setEnabled(False)
         self.keyring_note.setVisible(bool(self.keyring_note.text()))
         layout.addWidget(self.keyring_note)
 
@@ -185,16 +167,6 @@ class SettingsDialog(QDialog):
         edit.setAccessibleName(name)
         return edit
 
-    def _browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self,
-            self.tr("Vælg certifikat"),
-            self.certificate.text(),
-            self.tr("PKCS#12 (*.p12 *.pfx)"),
-        )
-        if name:
-            self.certificate.setText(name)
-
     def _browse_ca(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
             self,
@@ -209,10 +181,8 @@ class SettingsDialog(QDialog):
         cvr = self.cvr.text().strip().strip("_")
         return Settings(
             gateway_url=self.gateway.text().strip(),
-            sf2900_url=self.sf2900.text().strip(),
             dubu_url=self.dubu.text().strip(),
             dubu_data=self.settings.dubu_data,
-            certificate_path=self.certificate.text().strip(),
             ca_bundle=self.ca_bundle.text().strip(),
             municipality_cvr=cvr,
             user=self.user.text().strip(),
@@ -227,8 +197,6 @@ class SettingsDialog(QDialog):
         pairs = []
         if self.password.text() and settings.user:
             pairs.append((f"gateway:{settings.user}", self.password.text()))
-        if self.passphrase.text() and settings.certificate_path:
-            pairs.append((f"certificate:{settings.certificate_path}", self.passphrase.text()))
         for key, secret in pairs:
             try:
                 import keyring

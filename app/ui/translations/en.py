@@ -11,9 +11,25 @@ from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
 EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
     ("Retursvar", "kind of one item"): "Reply",
     ("Videresendt", "kind of one item"): "Forwarded",
+    # Delivery states of a decision (DESIGN9)
+    ("Ny", "delivery state"): "New",
+    ("Afventer", "delivery state"): "Pending",
+    ("Fejlet", "delivery state"): "Failed",
 }
 
 EN: dict[str, str] = {
+    # Delivery states of a decision (DESIGN9): DUBU's refusal and the distributor's Afvis differ
+    "Kun på denne pc": "Only on this PC",
+    "Sendt": "Sent",
+    "Accepteret af DUBU": "Accepted by DUBU",
+    "Afvist af DUBU": "Rejected by DUBU",
+    "Afsluttet (afvist af fordeler)": "Closed (rejected by distributor)",
+    "kvittering mangler – følg op": "receipt missing – follow up",
+    "Levering": "Delivery",
+    "Levering: %1": "Delivery: %1",
+    "Leveringstilstand": "Delivery state",
+    "Elementet er tilbage i fordelingskøen: træf en ny beslutning.": "The item is back in the "
+    "distribution queue: make a new decision.",
     " · lukket": " · closed",
     "%1 (modtaget %2)": "%1 (received %2)",
     "%1 d": "%1 d",
@@ -29,9 +45,9 @@ EN: dict[str, str] = {
     "<b>Afventer</b> afsendelse: %1": "<b>Pending</b> delivery: %1",
     "<b>Demo (sandkasse)</b>: Postfordeler kører mod en indbygget sandkasse med syntetiske data "
     "– intet sendes til rigtige systemer. Åbn <b>Indstillinger</b> (Ctrl+,) for at forbinde til "
-    "kommunens postserver og SF2900.": "<b>Demo (sandbox)</b>: Postfordeler runs against a built-in sandbox with synthetic data "
+    "kommunens postserver.": "<b>Demo (sandbox)</b>: Postfordeler runs against a built-in sandbox with synthetic data "
     "– nothing is sent to real systems. Open <b>Settings</b> (Ctrl+,) to connect to the "
-    "municipality's mail server and SF2900.",
+    "municipality's mail server.",
     "<b>Fejlet:</b> %1": "<b>Failed:</b> %1",
     "<b>Ingen nøglering fundet.</b> Denne computer har ingen sikker adgangskode-opbevaring "
     "(keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential "
@@ -76,8 +92,6 @@ EN: dict[str, str] = {
     "Brevets tekst": "Letter text",
     "Brugernavn": "User name",
     "CA-fil for postserveren (PEM)": "CA file for the mail server (PEM)",
-    "Certifikat (PKCS#12)": "Certificate (PKCS#12)",
-    "Certifikatets kodeord": "Certificate passphrase",
     "DUBU sagsopslag": "DUBU case look-up",
     "DUBU-opslag": "DUBU look-up",
     "Demo (sandkasse)": "Demo (sandbox)",
@@ -182,12 +196,9 @@ EN: dict[str, str] = {
     "Over 2 arbejdsdage": "Over 2 working days",
     "Over 5 arbejdsdage": "Over 5 working days",
     "PDF-visning": "PDF view",
-    "PKCS#12 (*.p12 *.pfx)": "PKCS#12 (*.p12 *.pfx)",
     "Postserver (gateway)": "Mail server (gateway)",
     "Retursvar": "Replies",
     "Retursvar og nyhenvendelser": "Replies and new inquiries",
-    "SF2900 Fordelingskomponent": "SF2900 distribution component",
-    "SF2900-endpoint": "SF2900 endpoint",
     "Sagsbehandler": "Caseworker",
     "Sagsbehandler eller team": "Caseworker or team",
     "Sagsforslag": "Case suggestions",
@@ -233,9 +244,7 @@ EN: dict[str, str] = {
     "Vis filtre": "Show filters",
     "Vis/skjul filtre": "Show/hide filters",
     "Visning: Ufordelte … Alle": "View: Undistributed … All",
-    "Vælg certifikat": "Choose certificate",
     "Vælg CA-fil": "Choose CA file",
-    "Vælg certifikatfil": "Choose certificate file",
     "systemets certifikatlager": "the system certificate store",
     "PEM-certifikater (*.pem *.crt *.cer)": "PEM certificates (*.pem *.crt *.cer)",
     "Vælg et element i indbakken.": "Select an item in the inbox.",
@@ -252,7 +261,6 @@ EN: dict[str, str] = {
     "lukket": "closed",
     "obligatorisk": "mandatory",
     "sag %1": "case %1",
-    "sti til .p12/.pfx": "path to .p12/.pfx",
     "svar på brev %1": "reply to letter %1",
     "Åbn": "Open",
     "Åbn fil": "Open file",

@@ -450,79 +450,99 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="275" />
+        <location filename="../preview.py" line="293" />
+        <source>Leveringstilstand</source>
+        <translation>Delivery state</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="300" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="282" />
+        <location filename="../preview.py" line="307" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="283" />
+        <location filename="../preview.py" line="308" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="285" />
+        <location filename="../preview.py" line="310" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="286" />
+        <location filename="../preview.py" line="311" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="296" />
+        <location filename="../preview.py" line="321" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="298" />
+        <location filename="../preview.py" line="323" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="319" />
+        <location filename="../preview.py" line="345" />
+        <source>Levering: %1</source>
+        <translation>Delivery: %1</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="352" />
+        <source>Elementet er tilbage i fordelingskøen: træf en ny beslutning.</source>
+        <translation>The item is back in the distribution queue: make a new decision.</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="367" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="336" />
+        <location filename="../preview.py" line="393" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="352" />
+        <location filename="../preview.py" line="409" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="414" />
+        <location filename="../preview.py" line="450" />
+        <source>Henter filen …</source>
+        <translation>Loading the file …</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="501" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="421" />
+        <location filename="../preview.py" line="508" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="432" />
+        <location filename="../preview.py" line="519" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="434" />
+        <location filename="../preview.py" line="521" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="459" />
+        <location filename="../preview.py" line="552" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -556,82 +576,82 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>HeaderPanel</name>
     <message>
-        <location filename="../header_panel.py" line="47" />
+        <location filename="../header_panel.py" line="46" />
         <source>Vis eller skjul brevhovedet</source>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="92" />
+        <location filename="../header_panel.py" line="91" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="94" />
+        <location filename="../header_panel.py" line="93" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="98" />
+        <location filename="../header_panel.py" line="97" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="103" />
+        <location filename="../header_panel.py" line="102" />
         <source>svar på brev %1</source>
         <translation>reply to letter %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="105" />
+        <location filename="../header_panel.py" line="104" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="107" />
+        <location filename="../header_panel.py" line="106" />
         <source>afsender %1</source>
         <translation>sender %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="108" />
+        <location filename="../header_panel.py" line="107" />
         <source>Svardata</source>
         <translation>Reply data</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="110" />
+        <location filename="../header_panel.py" line="109" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="113" />
+        <location filename="../header_panel.py" line="112" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="115" />
+        <location filename="../header_panel.py" line="114" />
         <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
         <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="118" />
+        <location filename="../header_panel.py" line="117" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="120" />
+        <location filename="../header_panel.py" line="119" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="121" />
+        <location filename="../header_panel.py" line="120" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="134" />
+        <location filename="../header_panel.py" line="133" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="137" />
+        <location filename="../header_panel.py" line="136" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -639,27 +659,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="218" />
+        <location filename="../inbox_model.py" line="222" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="228" />
+        <location filename="../inbox_model.py" line="232" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="236" />
+        <location filename="../inbox_model.py" line="240" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="247" />
+        <location filename="../inbox_model.py" line="261" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="254" />
+        <location filename="../inbox_model.py" line="268" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -683,7 +703,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../inbox_pane.py" line="98" />
-        <location filename="../inbox_pane.py" line="327" />
+        <location filename="../inbox_pane.py" line="330" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
@@ -788,17 +808,17 @@ Only open it if you trust the sender.</translation>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="269" />
+        <location filename="../inbox_pane.py" line="270" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="296" />
+        <location filename="../inbox_pane.py" line="297" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="304" />
+        <location filename="../inbox_pane.py" line="305" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -860,7 +880,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="36" />
+        <location filename="../labels.py" line="55" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
@@ -922,107 +942,160 @@ Only open it if you trust the sender.</translation>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="35" />
+        <location filename="../labels.py" line="37" />
+        <source>Ny</source>
+        <comment>delivery state</comment>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="38" />
+        <source>Kun på denne pc</source>
+        <translation>Only on this PC</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="39" />
+        <source>Afventer</source>
+        <comment>delivery state</comment>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="40" />
+        <source>Sendt</source>
+        <translation>Sent</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="41" />
+        <source>Accepteret af DUBU</source>
+        <translation>Accepted by DUBU</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="42" />
+        <source>Afvist af DUBU</source>
+        <translation>Rejected by DUBU</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="43" />
+        <source>Fejlet</source>
+        <comment>delivery state</comment>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="44" />
+        <source>Afsluttet (afvist af fordeler)</source>
+        <translation>Closed (rejected by distributor)</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="49" />
+        <source>kvittering mangler – følg op</source>
+        <translation>receipt missing – follow up</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="54" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="37" />
+        <location filename="../labels.py" line="56" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="38" />
+        <location filename="../labels.py" line="57" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="39" />
+        <location filename="../labels.py" line="58" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="40" />
+        <location filename="../labels.py" line="59" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="41" />
+        <location filename="../labels.py" line="60" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="47" />
+        <location filename="../labels.py" line="66" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="48" />
+        <location filename="../labels.py" line="67" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="49" />
+        <location filename="../labels.py" line="68" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="50" />
+        <location filename="../labels.py" line="69" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="51" />
+        <location filename="../labels.py" line="70" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="57" />
+        <location filename="../labels.py" line="76" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="77" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="59" />
+        <location filename="../labels.py" line="78" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="60" />
+        <location filename="../labels.py" line="79" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="61" />
+        <location filename="../labels.py" line="80" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="62" />
+        <location filename="../labels.py" line="81" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="63" />
+        <location filename="../labels.py" line="82" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="64" />
+        <location filename="../labels.py" line="83" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="84" />
+        <source>Levering</source>
+        <translation>Delivery</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="90" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="71" />
+        <location filename="../labels.py" line="91" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1030,100 +1103,100 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="115" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="120" />
+        <location filename="../main_window.py" line="121" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121" />
+        <location filename="../main_window.py" line="122" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="113" />
+        <location filename="../main_window.py" line="114" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="136" />
+        <location filename="../main_window.py" line="137" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="218" />
+        <location filename="../main_window.py" line="219" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="235" />
+        <location filename="../main_window.py" line="236" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="237" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="238" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="255" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="265" />
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="278" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="272" />
-        <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver og SF2900.</source>
-        <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server and SF2900.</translation>
+        <location filename="../main_window.py" line="273" />
+        <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
+        <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="282" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315" />
+        <location filename="../main_window.py" line="316" />
+        <location filename="../main_window.py" line="342" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="323" />
-        <location filename="../main_window.py" line="350" />
-        <location filename="../main_window.py" line="357" />
+        <location filename="../main_window.py" line="364" />
+        <location filename="../main_window.py" line="371" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364" />
+        <location filename="../main_window.py" line="378" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="406" />
+        <location filename="../main_window.py" line="420" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="408" />
+        <location filename="../main_window.py" line="422" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="418" />
+        <location filename="../main_window.py" line="432" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1131,63 +1204,63 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../preview.py" line="163" />
+        <location filename="../preview.py" line="178" />
         <source>Side</source>
         <translation>Page</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="164" />
+        <location filename="../preview.py" line="179" />
         <source>Side </source>
         <translation>Page </translation>
     </message>
     <message>
-        <location filename="../preview.py" line="168" />
+        <location filename="../preview.py" line="183" />
         <source>Zoom ud (Ctrl+-)</source>
         <translation>Zoom out (Ctrl+-)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="169" />
+        <location filename="../preview.py" line="184" />
         <source>Zoom ind (Ctrl++)</source>
         <translation>Zoom in (Ctrl++)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="170" />
+        <location filename="../preview.py" line="185" />
         <source>Zoom ud</source>
         <translation>Zoom out</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="171" />
+        <location filename="../preview.py" line="186" />
         <source>Zoom ind</source>
         <translation>Zoom in</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="175" />
-        <location filename="../preview.py" line="176" />
+        <location filename="../preview.py" line="190" />
+        <location filename="../preview.py" line="191" />
         <source>Søg i PDF</source>
         <translation>Search the PDF</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="179" />
+        <location filename="../preview.py" line="194" />
         <source>Kopiér tekst</source>
         <translation>Copy text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="180" />
+        <location filename="../preview.py" line="195" />
         <source>Kopiér sidens tekst til udklipsholderen</source>
         <translation>Copy the page text to the clipboard</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="195" />
+        <location filename="../preview.py" line="210" />
         <source>PDF-visning</source>
         <translation>PDF view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="223" />
+        <location filename="../preview.py" line="238" />
         <source>af %1</source>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="243" />
+        <location filename="../preview.py" line="258" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1260,193 +1333,149 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="71" />
-        <location filename="../settings_dialog.py" line="85" />
+        <location filename="../settings_dialog.py" line="80" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="76" />
-        <source>SF2900 Fordelingskomponent</source>
-        <translation>SF2900 distribution component</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="78" />
+        <location filename="../settings_dialog.py" line="73" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="79" />
-        <location filename="../settings_dialog.py" line="86" />
+        <location filename="../settings_dialog.py" line="74" />
+        <location filename="../settings_dialog.py" line="81" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
-        <location filename="../settings_dialog.py" line="113" />
+        <location filename="../settings_dialog.py" line="75" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
-        <location filename="../settings_dialog.py" line="87" />
+        <location filename="../settings_dialog.py" line="75" />
+        <location filename="../settings_dialog.py" line="82" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="82" />
-        <location filename="../settings_dialog.py" line="90" />
+        <location filename="../settings_dialog.py" line="77" />
+        <location filename="../settings_dialog.py" line="84" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88" />
-        <source>SF2900-endpoint</source>
-        <translation>SF2900 endpoint</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="83" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="93" />
-        <source>sti til .p12/.pfx</source>
-        <translation>path to .p12/.pfx</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="93" />
-        <location filename="../settings_dialog.py" line="100" />
-        <source>Certifikat (PKCS#12)</source>
-        <translation>Certificate (PKCS#12)</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="95" />
-        <location filename="../settings_dialog.py" line="107" />
+        <location filename="../settings_dialog.py" line="91" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="96" />
-        <source>Vælg certifikatfil</source>
-        <translation>Choose certificate file</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="88" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="105" />
-        <location filename="../settings_dialog.py" line="112" />
+        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="96" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="108" />
-        <location filename="../settings_dialog.py" line="201" />
+        <location filename="../settings_dialog.py" line="92" />
+        <location filename="../settings_dialog.py" line="173" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="113" />
-        <location filename="../settings_dialog.py" line="115" />
-        <source>Certifikatets kodeord</source>
-        <translation>Certificate passphrase</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="118" />
+        <location filename="../settings_dialog.py" line="101" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="121" />
+        <location filename="../settings_dialog.py" line="104" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="106" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="124" />
+        <location filename="../settings_dialog.py" line="107" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="125" />
+        <location filename="../settings_dialog.py" line="108" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="132" />
-        <location filename="../settings_dialog.py" line="146" />
+        <location filename="../settings_dialog.py" line="115" />
+        <location filename="../settings_dialog.py" line="129" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="137" />
-        <location filename="../settings_dialog.py" line="147" />
+        <location filename="../settings_dialog.py" line="120" />
+        <location filename="../settings_dialog.py" line="130" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="139" />
+        <location filename="../settings_dialog.py" line="122" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="140" />
+        <location filename="../settings_dialog.py" line="123" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="141" />
+        <location filename="../settings_dialog.py" line="124" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="145" />
+        <location filename="../settings_dialog.py" line="128" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="156" />
+        <location filename="../settings_dialog.py" line="139" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="169" />
+        <location filename="../settings_dialog.py" line="151" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="176" />
+        <location filename="../settings_dialog.py" line="158" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="177" />
+        <location filename="../settings_dialog.py" line="159" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="191" />
-        <source>Vælg certifikat</source>
-        <translation>Choose certificate</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="193" />
-        <source>PKCS#12 (*.p12 *.pfx)</source>
-        <translation>PKCS#12 (*.p12 *.pfx)</translation>
-    </message>
-    <message>
-        <location filename="../settings_dialog.py" line="203" />
+        <location filename="../settings_dialog.py" line="175" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="240" />
+        <location filename="../settings_dialog.py" line="208" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1467,117 +1496,117 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SuggestionPanel</name>
     <message>
-        <location filename="../suggestion_panel.py" line="94" />
+        <location filename="../suggestion_panel.py" line="118" />
         <source>Sagsforslag</source>
         <translation>Case suggestions</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="115" />
+        <location filename="../suggestion_panel.py" line="139" />
         <source>Søg sag: CPR, navn eller sagsnummer (Ctrl+K)</source>
         <translation>Search case: CPR, name or case no. (Ctrl+K)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="116" />
+        <location filename="../suggestion_panel.py" line="140" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="126" />
+        <location filename="../suggestion_panel.py" line="150" />
         <source>Foreslåede sager</source>
         <translation>Suggested cases</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="150" />
+        <location filename="../suggestion_panel.py" line="174" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="152" />
+        <location filename="../suggestion_panel.py" line="176" />
         <source>Journalisér på den valgte sag (Enter)</source>
         <translation>Journalise on the selected case (Enter)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="154" />
+        <location filename="../suggestion_panel.py" line="178" />
         <source>Fordel…</source>
         <translation>Assign…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="156" />
+        <location filename="../suggestion_panel.py" line="180" />
         <source>Fordel til sagsbehandler eller team (F)</source>
         <translation>Assign to a caseworker or team (F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="157" />
+        <location filename="../suggestion_panel.py" line="181" />
         <source>Afvis…</source>
         <translation>Reject…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="159" />
+        <location filename="../suggestion_panel.py" line="183" />
         <source>Afvis som fejlsendt (A)</source>
         <translation>Reject as misrouted (A)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="160" />
+        <location filename="../suggestion_panel.py" line="184" />
         <source>Videresend…</source>
         <translation>Forward…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="162" />
+        <location filename="../suggestion_panel.py" line="186" />
         <source>Videresend til anden afdeling eller system (V)</source>
         <translation>Forward to another department or system (V)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="163" />
+        <location filename="../suggestion_panel.py" line="187" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="165" />
+        <location filename="../suggestion_panel.py" line="189" />
         <source>Fortryd, mens handlingen venter i udbakken (Ctrl+Z)</source>
         <translation>Undo while the action waits in the outbox (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="195" />
+        <location filename="../suggestion_panel.py" line="219" />
         <source>Finder forslag…</source>
         <translation>Finding suggestions…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="200" />
+        <location filename="../suggestion_panel.py" line="224" />
         <source>Ser ud til at høre til en anden afdeling.</source>
         <translation>Looks like it belongs to another department.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="202" />
+        <location filename="../suggestion_panel.py" line="226" />
         <source>Ser ud til at høre til en anden afdeling (emne: %1).</source>
         <translation>Looks like it belongs to another department (subject: %1).</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="206" />
+        <location filename="../suggestion_panel.py" line="230" />
         <source>Foreslået modtager: %1</source>
         <translation>Suggested receiver: %1</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="230" />
+        <location filename="../suggestion_panel.py" line="254" />
         <source>Ingen sager fundet.</source>
         <translation>No cases found.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="234" />
+        <location filename="../suggestion_panel.py" line="258" />
         <source>Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.</source>
         <translation>No confident suggestion. Search for the case by CPR, name or case number.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="239" />
+        <location filename="../suggestion_panel.py" line="263" />
         <source> · lukket</source>
         <translation> · closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="249" />
+        <location filename="../suggestion_panel.py" line="273" />
         <source>lukket</source>
         <translation>closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="250" />
+        <location filename="../suggestion_panel.py" line="274" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
@@ -1706,12 +1735,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="264" />
+        <location filename="../app.py" line="248" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="290" />
+        <location filename="../app.py" line="276" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>

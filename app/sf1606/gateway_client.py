@@ -1,0 +1,220 @@
+"""Client of the gateway's decision API (REST JSON on the gateway's HTTPS listener).
+
+The desktop client and the headless `postfordeler decide` / `status` commands hand every typed
+decision to the gateway, which delivers it to SF2900 from its own durable outbox (desktops hold
+no Serviceplatformen certificate, SSH key or token):
+
+- `submit(decision_id, message_uuid, action, decision)` → `POST /decisions`; the answer is the
+  item's delivery state (`DeliveryStatus`). `decision_id` is the idempotency key: the same id
+  again gets the same answer and is one delivery.
+- `status(message_uuid)` → `GET /items/{message_uuid}/status`.
+
+Authentication: HTTP Basic with the same user and secret as the mailbox. TLS: an `https://`
+gateway is verified against `ca_bundle` (PEM), else `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the
+system store (`app.sf1606.tls.trust_context`), exactly like `MailboxClient`.
+
+Errors: `GatewayRefused(code, message, status)` for a 4xx answer (permanent: the decision is
+refused as it is; `message` is the gateway's Danish one-liner); `GatewayUnavailable` for network
+trouble, timeouts, TLS verification failure (code `TLS`) and HTTP 5xx (retry later). Never logs
+the secret or decision content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Self
+from urllib.parse import quote
+
+import httpx
+
+from app.sf1606.tls import trust_context
+
+__all__ = [
+    "DELIVERY_STATES",
+    "DeliveryStatus",
+    "GatewayClient",
+    "GatewayRefused",
+    "GatewayUnavailable",
+]
+
+log = logging.getLogger("postfordeler.gateway_client")
+
+DECISIONS_PATH: Final = "/decisions"
+STATUS_PATH: Final = "/items/{message_uuid}/status"
+MAX_ANSWER: Final = 64 * 1024
+
+# The delivery states of DESIGN9 (`lokal` exists only on the client, never on the wire).
+DELIVERY_STATES: Final = (
+    "ny",
+    "lokal",
+    "afventer",
+    "sendt",
+    "accepteret",
+    "afvist_af_dubu",
+    "fejlet",
+    "afsluttet",
+)
+
+
+class GatewayRefused(Exception):
+    """The gateway refused the request (HTTP 4xx). Permanent; `message` is Danish, one line."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or had temporary trouble. Retryable."""
+
+    def __init__(self, text: str, code: str | None = None) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    """An item's delivery state as the gateway answers it (`POST /decisions`, status)."""
+
+    state: str
+    decision: str | None = None  # action of the decision (journalise, assign, reject, forward)
+    reason: str | None = None
+    decision_id: str | None = None
+    message_uuid: str | None = None
+    follow_up: bool = False
+    updated_at: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DeliveryStatus:
+        state = data.get("state")
+        if not isinstance(state, str) or state not in DELIVERY_STATES:
+            raise GatewayUnavailable("Gatewayen gav et ugyldigt svar (ukendt tilstand)")
+
+        def opt(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return cls(
+            state=state,
+            decision=opt("decision"),
+            reason=opt("reason"),
+            decision_id=opt("decision_id"),
+            message_uuid=opt("message_uuid"),
+            follow_up=bool(data.get("follow_up") or False),
+            updated_at=opt("updated_at"),
+        )
+
+
+class GatewayClient:
+    """One user's connection to the gateway's decision API. Use it from one event loop."""
+
+    def __init__(
+        self,
+        gateway_base_url: str,
+        *,
+        user: str,
+        secret: str,
+        timeout: float = 30.0,
+        ca_bundle: str | Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.base_url = gateway_base_url.rstrip("/")
+        self.user = user
+        self.timeout = timeout
+        self.ssl_context = ssl_context if ssl_context is not None else trust_context(ca_bundle)
+        self._http = httpx.AsyncClient(
+            timeout=timeout, auth=(user, secret), verify=self.ssl_context
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def submit(
+        self,
+        decision_id: str,
+        message_uuid: str,
+        action: str,
+        decision: Mapping[str, Any],
+    ) -> DeliveryStatus:
+        """`POST /decisions`: hand one decision to the gateway. The same `decision_id` again is
+        answered with the same state (one delivery)."""
+        body = {
+            "decision_id": decision_id,
+            "message_uuid": message_uuid,
+            "action": action,
+            "decision": dict(decision),
+        }
+        data = await self._request("POST", DECISIONS_PATH, json_body=body)
+        return DeliveryStatus.from_json(data)
+
+    async def status(self, message_uuid: str) -> DeliveryStatus:
+        """`GET /items/{message_uuid}/status`: the item's delivery state at the gateway."""
+        path = STATUS_PATH.format(message_uuid=quote(message_uuid, safe=""))
+        return DeliveryStatus.from_json(await self._request("GET", path))
+
+    async def _request(
+        self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        url = self.base_url + path
+        try:
+            resp = await self._http.request(method, url, json=json_body)
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(
+                exc.__cause__, ssl.SSLCertVerificationError
+            ):
+                raise GatewayUnavailable(
+                    "Gatewayens certifikat kan ikke verificeres; kontrollér CA-filen", "TLS"
+                ) from exc
+            raise GatewayUnavailable(f"Gatewayen kan ikke nås ({type(exc).__name__})") from exc
+        except (httpx.HTTPError, OSError) as exc:
+            raise GatewayUnavailable(f"Gatewayen kan ikke nås ({type(exc).__name__})") from exc
+        content = resp.content[:MAX_ANSWER]
+        if resp.status_code >= 500:
+            raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
+        if resp.status_code in (401, 403):
+            raise GatewayRefused(
+                "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode", resp.status_code
+            )
+        try:
+            data = json.loads(content) if content else {}
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            if 400 <= resp.status_code < 500:
+                raise GatewayRefused(
+                    f"HTTP_{resp.status_code}",
+                    f"Gatewayen afviste forespørgslen (HTTP {resp.status_code})",
+                    resp.status_code,
+                )
+            raise GatewayUnavailable("Gatewayen gav et ugyldigt svar (ikke JSON)")
+        if 400 <= resp.status_code < 500:
+            code = data.get("error")
+            message = data.get("message")
+            raise GatewayRefused(
+                code if isinstance(code, str) and code else f"HTTP_{resp.status_code}",
+                _one_line(message)
+                if isinstance(message, str) and message.strip()
+                else f"Gatewayen afviste forespørgslen (HTTP {resp.status_code})",
+                resp.status_code,
+            )
+        if resp.status_code != 200:
+            raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
+        return data
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]
