@@ -167,8 +167,11 @@ class RunningGateway:
         self._app[_STATE].faults = plan
 
     def set_can_see(self, can_see: Callable[[str, str | None], bool]) -> None:
-        """Who may see (and decide on) which items: `can_see(user, contact_point_id)`."""
-        self._app[_STATE].can_see = can_see
+        """Who may see (and decide on) which items: `can_see(user, contact_point_id)`; the
+        mailbox (list, fetch, claims, outcomes, MeMo GET) and the decision routes follow it."""
+        state = self._app[_STATE]
+        state.can_see = can_see
+        state.ctx.can_see = can_see
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -561,6 +564,7 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
         )
     try:
         item_id = int(request.match_info["item_id"])
+        await state.run(soap.visible_item, state.ctx, creds[0], item_id)
         size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
     except ValueError:
         raise web.HTTPNotFound(text="Ukendt element") from None
