@@ -242,6 +242,9 @@ def test_decisions_are_delivered_by_sftp_and_sf2900_one_document_per_file(tmp_pa
         assert names == expected
         assert len(w.sf.received()) == len(parts) + len(read_memo(MESSAGES / f"{other}.xml").files)
         assert await asyncio.to_thread(w.gw.store.outbox_rows) == []
+        # every upload of this node went over one SSH connection (SftpSession)
+        assert w.gw.delivery is not None
+        assert w.gw.delivery.deliverer.sftp.connects == 1  # type: ignore[attr-defined]
         # the business receipts (FordelingskvitteringModtag) make it accepteret
         for p in parts:
             outcome = await asyncio.to_thread(
@@ -289,6 +292,8 @@ def test_unknown_case_afvist_and_sftp_down(tmp_path):
         assert (await w.state(m3))["state"] == "afventer"
         await w.start_sftp(port)
         await w.wait(m3, "sendt", "accepteret")
+        assert w.gw.delivery is not None  # the dead connection was dropped, a new one made
+        assert w.gw.delivery.deliverer.sftp.connects >= 2  # type: ignore[attr-defined]
         # a journal note alone: one JOURNALPOST
         d4 = await w.decide(m4, "journal_note", {"case_id": case_of(m4), "text": "Notat"})
         await w.wait(m4, "sendt", "accepteret")
