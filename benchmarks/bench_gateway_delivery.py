@@ -5,7 +5,14 @@ loopback: the asyncssh SFTP server, the SF2900 sandbox service and the DUBU dire
   files: two DOKUMENT each, every file uploaded by SFTP first) handed to a running gateway
   with `POST /decisions` at once; one node delivers → `gateway_deliveries_per_s` (decisions
   reaching `sendt` per second), `gateway_decision_to_sent_p50_s` / `_p99_s` (from the POST's
-  answer to `sendt`, as seen by polling the status route every 20 ms).
+  answer to `sendt`, as seen by polling the status route every 20 ms). SF2900 as published
+  (AuthorityContext on plain HTTP).
+- decision_to_accepted: the whole sandbox (`start_sandbox`, no configured callback delay):
+  30 corpus messages pushed by the Postkomponent simulator over mutual TLS, one journalise
+  decision each posted over HTTPS by the demo user; the gateway uploads by SFTP, sends each
+  published DOKUMENT with an STS token over mutual TLS, and SF2900 calls the receipt back →
+  `decision_to_accepted_p50_s` / `_p99_s` (from the POST's answer to `accepteret` on the status
+  route, polled every 20 ms) and `sandbox_accepted_per_s`.
 """
 
 from __future__ import annotations
@@ -131,4 +138,85 @@ def gateway_delivery() -> dict[str, Any]:
         return asyncio.run(_delivery(Path(tmp)))
 
 
-BENCHMARKS = {"gateway_delivery": gateway_delivery}
+SANDBOX_DECISIONS = 30
+
+
+def _p(latencies: list[float], q: float) -> float:
+    return latencies[min(len(latencies) - 1, int(len(latencies) * q))]
+
+
+async def _to_accepted(tmp: Path) -> dict[str, Any]:
+    import shutil
+    import ssl
+
+    import httpx
+
+    from app.sandbox.runner import SandboxConfig, start_sandbox
+
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    chosen = [u for u, v in sorted(labels.items()) if v["case_id"]][:SANDBOX_DECISIONS]
+    folder = tmp / "messages"
+    folder.mkdir()
+    for message_uuid in chosen:
+        shutil.copy(CORPUS / "messages" / f"{message_uuid}.xml", folder)
+    sandbox = await start_sandbox(
+        SandboxConfig(
+            data_dir=tmp / "sandbox",
+            messages_dir=folder,
+            dubu_data=CORPUS / "dubu.json",
+            secret=SECRET,
+            store_in_keyring=False,
+            sf2900_callback_delay=0.0,
+        )
+    )
+    try:
+        await sandbox.pushed()
+        ep = sandbox.endpoints
+        verify = ssl.create_default_context(cafile=ep["tls_ca"])
+        async with httpx.AsyncClient(verify=verify, auth=(ep["user"], SECRET), timeout=30) as http:
+            posted: dict[str, float] = {}
+            started = time.perf_counter()
+            for message_uuid in chosen:
+                resp = await http.post(
+                    ep["gateway"] + "/decisions",
+                    json={
+                        "decision_id": str(uuid.uuid4()),
+                        "message_uuid": message_uuid,
+                        "action": "journalise",
+                        "decision": {"case_id": labels[message_uuid]["case_id"]},
+                    },
+                )
+                resp.raise_for_status()
+                posted[message_uuid] = time.perf_counter()
+            accepted: dict[str, float] = {}
+            deadline = time.perf_counter() + 600
+            while len(accepted) < len(chosen) and time.perf_counter() < deadline:
+                for message_uuid in chosen:
+                    if message_uuid in accepted:
+                        continue
+                    url = ep["gateway"] + f"/items/{message_uuid}/status"
+                    state = (await http.get(url)).json()["state"]
+                    if state == "accepteret":
+                        accepted[message_uuid] = time.perf_counter()
+                    elif state in ("fejlet", "afvist_af_dubu"):
+                        raise RuntimeError(f"decision ended {state}")
+                await asyncio.sleep(0.02)
+        if len(accepted) < len(chosen):
+            raise RuntimeError(f"only {len(accepted)} of {len(chosen)} decisions accepted")
+        latencies = sorted(accepted[m] - posted[m] for m in accepted)
+        return {
+            "decision_to_accepted_p50_s": round(statistics.median(latencies), 3),
+            "decision_to_accepted_p99_s": round(_p(latencies, 0.99), 3),
+            "sandbox_accepted_per_s": round(len(accepted) / (max(accepted.values()) - started), 2),
+            "sandbox_sf2900_token_calls": sandbox.sf2900.token_calls,
+        }
+    finally:
+        await sandbox.stop()
+
+
+def decision_to_accepted() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="postfordeler-bench-accepted-") as tmp:
+        return asyncio.run(_to_accepted(Path(tmp)))
+
+
+BENCHMARKS = {"gateway_delivery": gateway_delivery, "decision_to_accepted": decision_to_accepted}

@@ -1,9 +1,11 @@
 """The gateway's delivery worker end to end with real parts on loopback: decisions posted to the
 running gateway (`POST /decisions`) are delivered by `app.gateway.delivery` through the real
 asyncssh SFTP server (app/sandbox/sftp_server.py, key authentication, pinned host key) and the
-sandbox SF2900 service (app/sandbox/sf2900_service.py, through the existing Sf2900Client), with
-cases looked up in the sandbox DUBU directory over HTTP. One DOKUMENT per file, naming the
-uploaded file; a journal note as a JOURNALPOST; AFVIST / unknown case / SFTP down handled;
+sandbox SF2900 service (app/sandbox/sf2900_service.py) in the published form (h9b's
+`Sf2900Delivery`, AuthorityContext on plain HTTP here; the sandbox runner's STS + mTLS path is in
+tests/test_gateway_sandbox_delivery.py), with cases looked up in the sandbox DUBU directory over
+HTTP. One published DOKUMENT per file, naming the uploaded file; a journal note as a
+JOURNALPOST; AFVIST (by the business-receipt callback) / unknown case / SFTP down handled;
 business receipts bring the decision to `accepteret`. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import httpx
 import pytest
 
 from app.dubu.dataset import DubuDataset
+from app.dubu.sf2900_client import part_title
 from app.dubu.sftp_upload import SftpConfig
-from app.gateway.delivery import DeliverySettings, document_title
+from app.gateway.delivery import DeliverySettings
+from app.gateway.receipts import CALLBACK_PATH
 from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
 from app.gateway.store import ReceiptOutcome, utcnow
 from app.sandbox.dubu_service import DubuDirectoryService
@@ -70,8 +74,10 @@ class Receipt:
 class World:
     """The gateway with its delivery worker, the SFTP server, SF2900 and DUBU on loopback."""
 
-    def __init__(self, tmp: Path, db_url: str) -> None:
-        self.tmp, self.db_url = tmp, db_url
+    def __init__(self, tmp: Path, db_url: str, *, callback: bool = False) -> None:
+        """`callback`: SF2900 calls the gateway's FordelingskvitteringModtag back (the gateway
+        serves it); otherwise the tests apply business receipts themselves."""
+        self.tmp, self.db_url, self.callback = tmp, db_url, callback
 
     async def start_sftp(self, port: int = 0) -> None:
         self.sftp = SandboxSftpServer(
@@ -105,6 +111,7 @@ class World:
                 users={USER: SECRET},
                 municipality_cvr=CVR,
                 spool_dir=self.tmp / "spool",
+                receipt_callback=self.callback,
                 delivery=DeliverySettings(
                     sf2900_url=self.sf.service_url,
                     municipality_cvr=CVR,
@@ -117,6 +124,8 @@ class World:
                 ),
             )
         )
+        if self.callback:
+            self.sf.callback_url = f"{self.gw.base_url}{CALLBACK_PATH}"
         self.http = httpx.AsyncClient(auth=(USER, SECRET), timeout=20)
         return self
 
@@ -168,11 +177,11 @@ class World:
             await asyncio.sleep(0.05)
 
 
-def run(tmp_path: Path, db: str, body: Any) -> Any:
+def run(tmp_path: Path, db: str, body: Any, *, callback: bool = False) -> Any:
     url = make_db_url(db, tmp_path)
 
     async def main() -> Any:
-        async with World(tmp_path, url) as world:
+        async with World(tmp_path, url, callback=callback) as world:
             return await body(world)
 
     return asyncio.run(main())
@@ -209,13 +218,15 @@ def test_decisions_are_delivered_by_sftp_and_sf2900_one_document_per_file(tmp_pa
             assert rec["DokumentFilNavn"] == part.remote_name
             assert part.remote_name.startswith(f"{SFTP_USER}_SAGSDOKUMENT_")
             assert [x["content_bytes"] for x in rec["files"]] == [None]  # nothing inline
-            assert rec["Titel"] == document_title(
+            assert rec["inline_content"] is False
+            assert rec["sent_digitalpost_meddelelses_id"] is False  # Serviceplatformen fills it
+            assert rec["Titel"] == part_title(
                 read_memo(MESSAGES / f"{two}.xml").label,
                 part.file_index,
                 len(files),
                 f.safe_filename,
             )
-            assert f"(bilag {part.file_index + 1} af {len(files)}: " in rec["Titel"]
+            assert f" {part.file_index + 1} af {len(files)}: {f.safe_filename})" in rec["Titel"]
             on_server = w.sftp.file_info(SFTP_USER, part.remote_name)
             assert on_server is not None
             assert on_server.sha256 == hashlib.sha256(f.content).hexdigest() == part.remote_sha256
@@ -223,6 +234,7 @@ def test_decisions_are_delivered_by_sftp_and_sf2900_one_document_per_file(tmp_pa
         note_rec = records[parts[-1].anvender_transaktions_id]
         assert note_rec["ObjektType"] == "JOURNALPOST"
         assert note_rec["journal_note"]["text"] is not None
+        assert note_rec["notat_is_base64"] is True
         # exactly one file per DOKUMENT on the server, no temp files left behind
         names = sorted(Path(i.path).name for i in w.sftp.uploaded_files(SFTP_USER))
         parts2 = await asyncio.to_thread(w.gw.store.delivery_parts, d2)
@@ -230,6 +242,9 @@ def test_decisions_are_delivered_by_sftp_and_sf2900_one_document_per_file(tmp_pa
         assert names == expected
         assert len(w.sf.received()) == len(parts) + len(read_memo(MESSAGES / f"{other}.xml").files)
         assert await asyncio.to_thread(w.gw.store.outbox_rows) == []
+        # every upload of this node went over one SSH connection (SftpSession)
+        assert w.gw.delivery is not None
+        assert w.gw.delivery.deliverer.sftp.connects == 1  # type: ignore[attr-defined]
         # the business receipts (FordelingskvitteringModtag) make it accepteret
         for p in parts:
             outcome = await asyncio.to_thread(
@@ -255,14 +270,15 @@ def test_unknown_case_afvist_and_sftp_down(tmp_path):
         await w.decide(m1, "journalise", {"case_id": str(uuid.uuid4())})
         status = await w.wait(m1, "fejlet")
         assert status["reason"] == "Sagen findes ikke i DUBU – vælg en anden sag"
-        # SF2900 refuses (AFVIST): afvist_af_dubu with the reason; a new decision is allowed
+        # DUBU refuses (business receipt AFVIST through the callback): afvist_af_dubu with the
+        # reason; a new decision is allowed
         w.sf.faults = FaultPlan.of([{"kind": "afvist", "count": 1, "reason": "Ingen modtager"}])
         await w.decide(m2, "forward", {"kle": "27.24.00"})
         status = await w.wait(m2, "afvist_af_dubu")
         assert status["reason"] == "Ingen modtager"
         w.sf.faults = FaultPlan.of([])
         await w.decide(m2, "journalise", {"case_id": case_of(m2)})
-        await w.wait(m2, "sendt")
+        await w.wait(m2, "accepteret")
         # SFTP down: the decision waits (afventer) and is delivered once SFTP is back
         port = w.sftp.port
         await w.sftp.stop()
@@ -275,10 +291,12 @@ def test_unknown_case_afvist_and_sftp_down(tmp_path):
         assert rows[0]["decision_id"] == d3 and "SFTP" in rows[0]["last_error"]
         assert (await w.state(m3))["state"] == "afventer"
         await w.start_sftp(port)
-        await w.wait(m3, "sendt")
+        await w.wait(m3, "sendt", "accepteret")
+        assert w.gw.delivery is not None  # the dead connection was dropped, a new one made
+        assert w.gw.delivery.deliverer.sftp.connects >= 2  # type: ignore[attr-defined]
         # a journal note alone: one JOURNALPOST
         d4 = await w.decide(m4, "journal_note", {"case_id": case_of(m4), "text": "Notat"})
-        await w.wait(m4, "sendt")
+        await w.wait(m4, "sendt", "accepteret")
         parts = await asyncio.to_thread(w.gw.store.delivery_parts, d4)
         assert [(p.kind, p.anvender_transaktions_id) for p in parts] == [("JOURNALPOST", d4)]
         # the distributor's Afvis never reaches SF2900
@@ -296,13 +314,14 @@ def test_unknown_case_afvist_and_sftp_down(tmp_path):
         await asyncio.sleep(0.3)
         assert len(w.sf.received()) == before
 
-    run(tmp_path, "sqlite", body)
+    run(tmp_path, "sqlite", body, callback=True)
 
 
 def test_document_titles_tell_the_files_apart():
-    assert document_title("Brev", 0, 1, "a.pdf") == "Brev"
-    assert document_title("Brev", 1, 3, "b.pdf") == "Brev (bilag 2 af 3: b.pdf)"
-    long = document_title("x" * 300, 2, 3, "c.pdf")
+    assert part_title("Brev", 0, 1, "a.pdf") == "Brev"
+    assert part_title("Brev", 0, 3, "a.pdf") == "Brev (hoveddokument 1 af 3: a.pdf)"
+    assert part_title("Brev", 1, 3, "b.pdf") == "Brev (bilag 2 af 3: b.pdf)"
+    long = part_title("x" * 300, 2, 3, "c.pdf")
     assert len(long) == 256 and long.endswith(" (bilag 3 af 3: c.pdf)")
 
 

@@ -320,3 +320,110 @@ def test_sandbox_cli_ready_line_names_the_users(tmp_path, demo):
     else:
         assert len(users) == 1
     assert proc.returncode == 0
+
+
+def test_mailbox_follows_each_users_visibility(tmp_path):
+    """Two demo users of different contact points through the real mailbox client (SOAP over
+    TLS): each lists exactly the items of its contact points, paging in small pages with the
+    cursor moving past the items it may not see; fetching, claiming, recording an outcome on
+    or downloading the MeMo of an item it may not see is answered word for word like an item
+    that does not exist; the reservation list shows only visible items' claims."""
+
+    async def main() -> None:
+        running = await start_sandbox(
+            SandboxConfig(
+                data_dir=tmp_path / "sb", push_messages=False, generate=30, store_in_keyring=False
+            )
+        )
+        try:
+            await running.pushed()
+            ep = running.endpoints
+            all_items = []
+            async with _mailbox(running, ep["user"], running.secret) as admin:
+                page = await admin.list_items(0, 100)
+                all_items = list(page.items)
+            assert len(all_items) == 30
+            last_id = max(i.item_id for i in all_items)
+            candidates = [u for u in ep["users"] if u["contact_points"] and u["name"] != ep["user"]]
+            a, b = next(
+                (x, y)
+                for x in candidates
+                for y in candidates
+                if set(x["contact_points"]) != set(y["contact_points"])
+                and any(i.contact_point_id in x["contact_points"] for i in all_items)
+                and any(i.contact_point_id not in x["contact_points"] for i in all_items)
+            )
+            hidden_from_a = next(
+                i for i in all_items if i.contact_point_id not in a["contact_points"]
+            )
+            visible_to_a = next(i for i in all_items if i.contact_point_id in a["contact_points"])
+            for user in (a, b):
+                expected = [
+                    i.item_id for i in all_items if i.contact_point_id in user["contact_points"]
+                ]
+                async with _mailbox(running, user["name"], user["secret"]) as client:
+                    seen, cursor, more = [], 0, True
+                    while more:
+                        page = await client.list_items(cursor, 4)
+                        seen.extend(i.item_id for i in page.items)
+                        assert page.next_cursor >= cursor
+                        cursor, more = page.next_cursor, page.more
+                    assert seen == expected
+                    assert cursor == last_id  # moved past the invisible items too
+            async with _mailbox(running, a["name"], a["secret"]) as client:
+                assert (await client.fetch(visible_to_a.item_id)).item_id == visible_to_a.item_id
+                missing_id = last_id + 1000
+                for call in (
+                    client.fetch,
+                    client.claim,
+                    client.release,
+                    lambda i: client.record_outcome(i, "videresendt"),
+                ):
+                    with pytest.raises(MailboxError) as hidden:
+                        await call(hidden_from_a.item_id)
+                    with pytest.raises(MailboxError) as missing:
+                        await call(missing_id)
+                    assert hidden.value.code == missing.value.code == "UKENDT_ELEMENT"
+                    assert hidden.value.text.replace(str(hidden_from_a.item_id), "N") == (
+                        missing.value.text.replace(str(missing_id), "N")
+                    )
+                with pytest.raises(MailboxError) as hidden:
+                    await client.download_memo(hidden_from_a.item_id, tmp_path / "x.xml")
+                assert hidden.value.code == "UKENDT_ELEMENT"
+                assert not (tmp_path / "x.xml").exists()
+                # the MeMo GET itself: 404 with the text of a missing item
+                memo_url = f"{ep['gateway']}/mailbox/items/{{}}/memo"
+                async with httpx.AsyncClient(
+                    verify=trust_context(ep["tls_ca"]), auth=(a["name"], a["secret"])
+                ) as http:
+                    h = await http.get(memo_url.format(hidden_from_a.item_id))
+                    m = await http.get(memo_url.format(missing_id))
+                    ok = await http.get(memo_url.format(visible_to_a.item_id))
+                assert h.status_code == m.status_code == 404 and ok.status_code == 200
+                assert h.text.replace(str(hidden_from_a.item_id), "N") == m.text.replace(
+                    str(missing_id), "N"
+                )
+            # a claim on an item `a` may not see is not in `a`'s reservation list
+            async with _mailbox(running, ep["user"], running.secret) as admin:
+                await admin.claim(hidden_from_a.item_id)
+                await admin.claim(visible_to_a.item_id)
+                assert {c.item_id for c in await admin.claims()} == {
+                    hidden_from_a.item_id,
+                    visible_to_a.item_id,
+                }
+            async with _mailbox(running, a["name"], a["secret"]) as client:
+                assert [c.item_id for c in await client.claims()] == [visible_to_a.item_id]
+        finally:
+            await running.stop()
+
+    asyncio.run(main())
+
+
+def _mailbox(running, user: str, secret: str) -> MailboxClient:
+    return MailboxClient(
+        running.gateway.base_url,
+        municipality_cvr=running.municipality_cvr,
+        user=user,
+        secret=secret,
+        ca_bundle=running.endpoints["tls_ca"],
+    )

@@ -52,7 +52,7 @@ from app.dubu.sf2900_client import (
     check_uuid,
 )
 from app.dubu.sftp_names import document_file_uuid, file_extension, sagsdokument_name
-from app.dubu.sftp_upload import SftpConfig, UploadedFile, upload_document
+from app.dubu.sftp_upload import SftpConfig, SftpSession, UploadedFile, upload_document
 from app.dubu.sts_client import StsClient, StsConfig, StsError, security_header
 from app.resources import resource
 
@@ -153,6 +153,7 @@ class Sf2900Delivery:
         sts: StsClient | None = None,
     ) -> None:
         self.settings = settings
+        self.sftp = SftpSession(settings.sftp)  # one SSH connection for every upload
         ctx = ssl_context or settings.ssl_context()
         self._own_sts = False
         if settings.auth == "sts" and sts is None:
@@ -199,7 +200,7 @@ class Sf2900Delivery:
         """Upload one file (atomic, idempotent by name; see app/dubu/sftp_upload.py)."""
         name = self.remote_name(part.decision_id, part.file_index, part.file_name, part.mime)
         source: Path | bytes = part.path if part.path is not None else part.content or b""
-        return await upload_document(self.settings.sftp, source, name)
+        return await upload_document(self.settings.sftp, source, name, session=self.sftp)
 
     @staticmethod
     def remote_file(part: PartUpload, uploaded: UploadedFile) -> RemoteFile:
@@ -240,6 +241,7 @@ class Sf2900Delivery:
             raise
 
     async def close(self) -> None:
+        await self.sftp.close()
         await self.client.close()
         if self.sts is not None and self._own_sts:
             await asyncio.to_thread(self.sts.close)

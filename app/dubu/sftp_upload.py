@@ -21,6 +21,7 @@ as the open-source SF2900 clients use); the sender is responsible for cleaning i
   (the spec's "Dokument med identisk navn eksisterer"). When the server does not let the user
   read back the out-folder, the check falls back to the size;
 - is bounded in time (`connect_timeout`, `timeout` for the whole operation);
+- with an `SftpSession`, reuses one SSH connection for many uploads (a new SFTP channel each);
 - returns the remote name, size and sha256.
 
 Errors are `SftpUploadError` with a stable `reason` code, a Danish message and `transient`
@@ -37,6 +38,7 @@ import logging
 import os
 import stat
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,13 +200,9 @@ async def _existing(
     )
 
 
-async def _upload(config: SftpConfig, local: Path | bytes, remote_name: str) -> UploadedFile:
-    if isinstance(local, bytes):
-        size, sha256 = len(local), hashlib.sha256(local).hexdigest()
-    else:
-        size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
+async def _read_key(config: SftpConfig) -> asyncssh.SSHKey:
     try:
-        key = await asyncio.to_thread(
+        return await asyncio.to_thread(
             asyncssh.read_private_key, str(config.private_key), config.passphrase
         )
     except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
@@ -213,24 +211,103 @@ async def _upload(config: SftpConfig, local: Path | bytes, remote_name: str) -> 
             f"SSH-nøglen i {config.private_key} kan ikke indlæses ({type(exc).__name__})",
             transient=False,
         ) from None
+
+
+async def _connect(config: SftpConfig) -> asyncssh.SSHClientConnection:
+    key = await _read_key(config)
+    return await asyncssh.connect(
+        config.host,
+        config.port,
+        username=config.username,
+        client_keys=[key],
+        known_hosts=str(config.known_hosts),
+        password=None,
+        preferred_auth="publickey",
+        agent_path=None,
+        config=(),
+        connect_timeout=config.connect_timeout,
+        login_timeout=config.connect_timeout,
+    )
+
+
+class SftpSession:
+    """One SSH connection to the SFTP server reused for many uploads (`upload_document(...,
+    session=)`): the TCP, key exchange and key login are paid once, each upload opens its own
+    SFTP channel on it (so concurrent uploads never share one). A connection that fails is
+    dropped and the next upload connects again (once at once when a reused connection turns out
+    dead). Create once per process, `await close()` at the end."""
+
+    def __init__(self, config: SftpConfig) -> None:
+        self.config = config
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._lock = asyncio.Lock()
+        self.connects = 0  # SSH connections made (for tests and benchmarks)
+
+    async def _connection(self) -> tuple[asyncssh.SSHClientConnection, bool]:
+        async with self._lock:
+            if self._conn is not None:
+                return self._conn, True
+            self._conn = await _connect(self.config)
+            self.connects += 1
+            return self._conn, False
+
+    def drop(self, conn: asyncssh.SSHClientConnection | None = None) -> None:
+        """Forget the connection (`conn`: only if it is still the current one)."""
+        current = self._conn
+        if current is not None and (conn is None or conn is current):
+            self._conn = None
+            current.close()
+
+    @contextlib.asynccontextmanager
+    async def sftp(self) -> AsyncIterator[asyncssh.SFTPClient]:
+        conn, reused = await self._connection()
+        try:
+            client = await conn.start_sftp_client()
+        except (asyncssh.Error, OSError):
+            self.drop(conn)
+            if not reused:
+                raise
+            conn, _ = await self._connection()  # the reused one was dead: connect once more
+            try:
+                client = await conn.start_sftp_client()
+            except (asyncssh.Error, OSError):
+                self.drop(conn)
+                raise
+        try:
+            async with client:
+                yield client
+        except (asyncssh.DisconnectError, asyncssh.ConnectionLost, OSError):
+            self.drop(conn)
+            raise
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def _one_shot(config: SftpConfig) -> AsyncIterator[asyncssh.SFTPClient]:
+    async with await _connect(config) as conn, conn.start_sftp_client() as sftp:
+        yield sftp
+
+
+async def _upload(
+    config: SftpConfig,
+    local: Path | bytes,
+    remote_name: str,
+    session: SftpSession | None = None,
+) -> UploadedFile:
+    if isinstance(local, bytes):
+        size, sha256 = len(local), hashlib.sha256(local).hexdigest()
+    else:
+        size, sha256 = await asyncio.to_thread(_local_size_sha256, local)
     folder = config.remote_dir.strip("/")
     final = f"{folder}/{remote_name}" if folder else remote_name
-    async with (
-        asyncssh.connect(
-            config.host,
-            config.port,
-            username=config.username,
-            client_keys=[key],
-            known_hosts=str(config.known_hosts),
-            password=None,
-            preferred_auth="publickey",
-            agent_path=None,
-            config=(),
-            connect_timeout=config.connect_timeout,
-            login_timeout=config.connect_timeout,
-        ) as conn,
-        conn.start_sftp_client() as sftp,
-    ):
+    opened = session.sftp() if session is not None else _one_shot(config)
+    async with opened as sftp:
         found = await _existing(sftp, final, size, sha256)
         if found is not None:
             log.info("SFTP: document already uploaded (%d bytes)", size)
@@ -264,10 +341,15 @@ async def _upload(config: SftpConfig, local: Path | bytes, remote_name: str) -> 
 
 
 async def upload_document(
-    config: SftpConfig, local: Path | bytes, remote_name: str
+    config: SftpConfig,
+    local: Path | bytes,
+    remote_name: str,
+    *,
+    session: SftpSession | None = None,
 ) -> UploadedFile:
     """Upload `local` (a file, or the bytes themselves) as `remote_name` into
-    `config.remote_dir`, atomically and idempotently.
+    `config.remote_dir`, atomically and idempotently. `session`: reuse its SSH connection
+    (else one connection for this upload).
 
     Raises SftpUploadError (see the module docstring); never leaves `remote_name` half-written.
     """
@@ -283,7 +365,7 @@ async def upload_document(
     try:
         async with asyncio.timeout(config.timeout):
             return await _upload(
-                config, local if isinstance(local, bytes) else Path(local), remote_name
+                config, local if isinstance(local, bytes) else Path(local), remote_name, session
             )
     except SftpUploadError:
         raise

@@ -1,7 +1,12 @@
 """`postfordeler gateway serve|add-user`: run the receiving gateway, manage its users.
 
-Heavy imports stay inside the functions. Secrets are never taken from the command line: they come
-from the OS keyring (`postfordeler`, `gateway:{user}`), stdin or a hidden prompt.
+Heavy imports stay inside the functions. Secrets are never taken from the command line: user
+secrets come from the OS keyring (`postfordeler`, `gateway:{user}`), stdin or a hidden prompt;
+the server's own secrets (FOCES certificate + key, SSH key, STS settings, users file, HTTPS
+key) from `--config gateway.toml` + app/gateway/secrets.py: systemd credentials
+(`--credentials-dir`, default `$CREDENTIALS_DIRECTORY`), private files named in `[secrets]`,
+or the OS keyring (`--no-keyring` to skip it). Key files named on the command line must be
+private too (0600). Command-line options win over the file's values.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.gateway.delivery import DeliverySettings
+    from app.gateway.secrets import GatewayFile, GatewaySecrets
     from app.gateway.server import GatewayTls
 
 
@@ -22,6 +28,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = gateway.add_subparsers(dest="gateway_command", metavar="KOMMANDO", required=True)
 
     serve = sub.add_parser("serve", help="kør gatewayen til den stoppes (SIGINT/SIGTERM)")
+    serve.add_argument(
+        "--config",
+        metavar="FIL",
+        help="gateway.toml (indstillinger, ingen hemmeligheder; docs/deploy/gateway.toml)",
+    )
+    serve.add_argument(
+        "--credentials-dir",
+        metavar="MAPPE",
+        help="mappe med hemmelighederne (systemd-credentials; standard: $CREDENTIALS_DIRECTORY)",
+    )
+    serve.add_argument(
+        "--no-keyring",
+        action="store_true",
+        help="hent ikke serverens hemmeligheder fra nøgleringen",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 = en ledig port")
     serve.add_argument(
@@ -84,6 +105,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--pin-file",
         metavar="FIL",
         help="fil med én pin (EMNE=SHA256) pr. linje; # indleder en kommentar",
+    )
+    tls.add_argument(
+        "--callback-pin",
+        metavar="EMNE=SHA256",
+        action="append",
+        default=[],
+        help="Serviceplatformens klientcertifikat der må kalde SF2900-kvitteringen "
+        "(FordelingskvitteringModtag); uden pin tilbydes kvitteringen ikke",
+    )
+    tls.add_argument(
+        "--callback-pin-file", metavar="FIL", help="fil med pins for kvitteringen (som --pin-file)"
     )
     serve.add_argument(
         "--postmodtag-path",
@@ -181,7 +213,7 @@ def _tls(args: argparse.Namespace) -> GatewayTls | None:
     from pathlib import Path
 
     from app.gateway.server import GatewayTls
-    from app.sf1606.tls import TlsConfigError, check_private_key_file, parse_pin
+    from app.sf1606.tls import CertPin, TlsConfigError, check_private_key_file, parse_pin
 
     given = [args.tls_cert, args.tls_key, args.client_ca, args.pin, args.pin_file]
     if not any(given):
@@ -191,16 +223,27 @@ def _tls(args: argparse.Namespace) -> GatewayTls | None:
             "postfordeler gateway serve: TLS kræver --tls-cert, --tls-key, --client-ca "
             "og mindst én --pin (eller --pin-file)"
         )
-    lines = list(args.pin)
-    try:
-        if args.pin_file:
-            text = Path(args.pin_file).read_text("utf-8")
+
+    def pins_of(given: list[str], pin_file: str | None) -> tuple[CertPin, ...]:
+        lines = list(given)
+        if pin_file:
+            text = Path(pin_file).read_text("utf-8")
             lines += [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
-        pins = tuple(parse_pin(line) for line in lines if line)
+        return tuple(parse_pin(line) for line in lines if line)
+
+    try:
+        pins = pins_of(args.pin, args.pin_file)
+        callback_pins = pins_of(args.callback_pin, args.callback_pin_file)
         check_private_key_file(args.tls_key)
     except (TlsConfigError, OSError) as exc:
         raise SystemExit(f"postfordeler gateway serve: {exc}") from None
-    return GatewayTls(Path(args.tls_cert), Path(args.tls_key), Path(args.client_ca), pins)
+    return GatewayTls(
+        Path(args.tls_cert),
+        Path(args.tls_key),
+        Path(args.client_ca),
+        pins,
+        callback_pins=callback_pins,
+    )
 
 
 def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
@@ -211,6 +254,7 @@ def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
     from app.dubu.sftp_upload import SftpConfig, SftpUploadError, check_private_key_file
     from app.gateway.delivery import DeliverySettings
     from app.sf1606.tls import TlsConfigError, pem_client_context, trust_context
+    from app.sf1606.tls import check_private_key_file as tls_check_private_key_file
 
     given = [args.sf2900_url, args.dubu_url, args.sftp, args.sftp_user, args.sftp_key]
     if not any(given):
@@ -236,6 +280,7 @@ def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
         if args.sf2900_client_cert or args.sf2900_client_key:
             if not (args.sf2900_client_cert and args.sf2900_client_key):
                 raise TlsConfigError("--sf2900-client-cert og --sf2900-client-key hører sammen")
+            tls_check_private_key_file(args.sf2900_client_key)
             ssl_context = pem_client_context(
                 args.sf2900_client_cert, args.sf2900_client_key, args.sf2900_ca
             )
@@ -253,7 +298,123 @@ def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
     )
 
 
+# gateway.toml [gateway] key -> (argparse dest, type)
+_FILE_OPTIONS: dict[str, tuple[str, type]] = {
+    "host": ("host", str),
+    "port": ("port", int),
+    "db": ("db", str),
+    "node_id": ("node_id", str),
+    "municipality_cvr": ("municipality_cvr", str),
+    "max_message_mb": ("max_message_mb", float),
+    "postmodtag_path": ("postmodtag_path", str),
+    "receipt_format": ("receipt_format", str),
+    "receipt_follow_up_hours": ("receipt_follow_up_hours", float),
+}
+
+
+def _defaults() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["gateway", "serve"])
+
+
+def apply_gateway_file(
+    args: argparse.Namespace, gateway_file: GatewayFile, secrets: GatewaySecrets
+) -> None:
+    """Fill the options not given on the command line from gateway.toml (`[gateway]`, `[tls]`)
+    and the secrets (`tls.key`). SystemExit on a value of the wrong type."""
+    defaults = _defaults()
+
+    def unset(dest: str) -> bool:
+        return bool(getattr(args, dest) == getattr(defaults, dest))
+
+    where = f"postfordeler gateway serve: {gateway_file.path}"
+    try:
+        table = gateway_file.table("gateway")
+        for key, (dest, kind) in _FILE_OPTIONS.items():
+            if key in table and unset(dest):
+                setattr(args, dest, kind(table[key]))
+        if "contact_points" in table and not args.contact_point:
+            args.contact_point = [str(cp) for cp in table["contact_points"]]
+        tls = gateway_file.table("tls")
+    except (TypeError, ValueError) as exc:
+        raise SystemExit(f"{where}: [gateway] kan ikke bruges ({exc})") from None
+    except Exception as exc:  # SecretsError: one Danish line
+        raise SystemExit(f"{where}: {exc}") from None
+    if not tls:
+        return
+    for key, dest in (("cert", "tls_cert"), ("client_ca", "client_ca")):
+        if key in tls and getattr(args, dest) is None:
+            setattr(args, dest, str(gateway_file.path.parent / str(tls[key])))
+    if args.tls_key is None and secrets.tls_key is not None:
+        args.tls_key = str(secrets.tls_key)
+    for key, dest in (("pin_file", "pin_file"), ("callback_pin_file", "callback_pin_file")):
+        if key in tls and getattr(args, dest) is None:
+            setattr(args, dest, str(gateway_file.path.parent / str(tls[key])))
+    for key, dest in (("pins", "pin"), ("callback_pins", "callback_pin")):
+        if key in tls and not getattr(args, dest):
+            setattr(args, dest, [str(pin) for pin in tls[key]])
+
+
+def file_delivery_settings(
+    args: argparse.Namespace, gateway_file: GatewayFile, secrets: GatewaySecrets
+) -> DeliverySettings | None:
+    """SF2900 as published from gateway.toml `[sf2900]` (+ `[sftp]`, `[dubu] url`) and the
+    secrets (FOCES certificate + key, SSH key, STS settings); None without `[sf2900]`."""
+    from app.dubu.sf2900_delivery import Sf2900Settings
+    from app.gateway.delivery import DeliverySettings
+
+    if not gateway_file.table("sf2900"):
+        return None
+    dubu_url = gateway_file.table("dubu").get("url")
+    if not isinstance(dubu_url, str) or not dubu_url:
+        raise SystemExit(f"postfordeler gateway serve: {gateway_file.path}: [dubu] url mangler")
+    try:
+        settings = Sf2900Settings(**gateway_file.sf2900_settings(secrets))
+        settings.ssl_context()  # the FOCES key must be private, the files must load
+    except Exception as exc:  # SecretsError, ValueError, ssl.SSLError: one line
+        raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+    return DeliverySettings(sf2900=settings, dubu_url=dubu_url, node_id=args.node_id)
+
+
+def _load_secrets(args: argparse.Namespace) -> tuple[GatewayFile | None, GatewaySecrets | None]:
+    import os
+
+    from app.gateway.secrets import (
+        CREDENTIALS_ENV,
+        GatewaySecrets,
+        SecretsError,
+        read_gateway_file,
+    )
+
+    if not (args.config or args.credentials_dir or os.environ.get(CREDENTIALS_ENV)):
+        return None, None
+    try:
+        if args.config:
+            gateway_file = read_gateway_file(args.config)
+            secrets = gateway_file.load_secrets(
+                credentials_dir=args.credentials_dir, use_keyring=not args.no_keyring
+            )
+            return gateway_file, secrets
+        return None, GatewaySecrets.load(
+            credentials_dir=args.credentials_dir, use_keyring=not args.no_keyring
+        )
+    except (SecretsError, OSError) as exc:
+        raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+
+
 def _serve(args: argparse.Namespace) -> int:
+    gateway_file, secrets = _load_secrets(args)
+    try:
+        return _serve_with(args, gateway_file, secrets)
+    finally:
+        if secrets is not None:
+            secrets.close()
+
+
+def _serve_with(
+    args: argparse.Namespace, gateway_file: GatewayFile | None, secrets: GatewaySecrets | None
+) -> int:
     import asyncio
     import json
     import signal
@@ -263,11 +424,18 @@ def _serve(args: argparse.Namespace) -> int:
     from app.sf1606 import postmodtag as pm
     from app.sf1606.tls import TlsConfigError
 
+    if gateway_file is not None and secrets is not None:
+        apply_gateway_file(args, gateway_file, secrets)
+    elif secrets is not None and args.tls_key is None and secrets.tls_key is not None:
+        args.tls_key = str(secrets.tls_key)
     tls = _tls(args)
     delivery = delivery_settings(args)
+    if delivery is None and gateway_file is not None and secrets is not None:
+        delivery = file_delivery_settings(args, gateway_file, secrets)
     if args.receipt_follow_up_hours <= 0:
         raise SystemExit("postfordeler gateway serve: --receipt-follow-up-hours skal være > 0")
-    users = {name: _read_secret(name, keyring_first=True) for name in args.user}
+    users: dict[str, str] = dict(secrets.user_hashes()) if secrets is not None else {}
+    users.update({name: _read_secret(name, keyring_first=True) for name in args.user})
     max_bytes = (
         int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
     )
@@ -285,10 +453,15 @@ def _serve(args: argparse.Namespace) -> int:
         receipt_format=args.receipt_format,
         receipt_follow_up=timedelta(hours=args.receipt_follow_up_hours),
         delivery=delivery,
+        # the SF2900 business-receipt callback, only over TLS with Serviceplatformen pinned
+        receipt_callback=tls is not None and bool(tls.callback_pins),
     )
+    directory = secrets.users if secrets is not None else None
 
     async def run() -> None:
         gateway = await start_gateway(config)
+        if directory is not None:
+            gateway.set_can_see(directory.can_see)  # the users file's contact points
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -29,9 +29,12 @@ the SFTP server) → `fejlet`; transport trouble (SF2900, SFTP, DUBU down, timeo
 later with exponential backoff and jitter. Never logs message content, file names, notes or
 CPR numbers: only ids, counts, sizes and error codes.
 
-The deliverer is a `Deliverer` (`upload(part) -> UploadedFile`, `send(obj) -> SentObject`):
-h9b's `Sf2900Delivery` in app.dubu, or `WireDeliverer` here, built from the existing
-`Sf2900Client` and `app.dubu.sftp_upload`.
+The deliverer is a `Deliverer` (`upload(part) -> UploadedFile`, `send(obj) -> Sf2900Result`):
+`app.dubu.sf2900_delivery.Sf2900Delivery`, SF2900 as published. Every file of a decision is
+uploaded first (each upload persisted), then the DistributionObjects are built with
+`document_parts` (one published DOKUMENT per uploaded file, `RemoteFile`, no bytes in the call;
+Notat Base64, no DigitalPostMeddelelsesID, VariantType/Fremdrift/ImportTidspunkt per the spec)
+and sent in part order, each `sent` step persisted with its DistributionTransaktionsID.
 """
 
 from __future__ import annotations
@@ -44,10 +47,9 @@ import os
 import random
 import socket
 import ssl
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -64,26 +66,18 @@ from app.decisions import (
 )
 from app.dubu.directory import CaseInfo, DubuDirectory, DubuUnavailable, HttpDubuDirectory
 from app.dubu.sf2900_client import (
-    DEFAULT_KLE,
-    DocumentFile,
     LetterHeader,
     Party,
-    Sf2900Client,
+    RemoteFile,
     Sf2900Document,
     Sf2900JournalNote,
     Sf2900Rejected,
+    Sf2900Result,
     Sf2900Unavailable,
-    derived_id,
+    document_parts,
 )
-from app.dubu.sftp_upload import (
-    SftpConfig,
-    SftpUploadError,
-    UploadedFile,
-    document_file_uuid,
-    file_extension,
-    sagsdokument_name,
-    upload_document,
-)
+from app.dubu.sf2900_delivery import PartUpload, Sf2900Delivery, Sf2900Settings
+from app.dubu.sftp_upload import SftpConfig, SftpUploadError, UploadedFile
 from app.gateway.store import (
     KIND_DOCUMENT,
     KIND_JOURNAL_POST,
@@ -103,13 +97,8 @@ __all__ = [
     "Deliverer",
     "DeliverySettings",
     "GatewayDelivery",
-    "PartUpload",
     "PermanentDeliveryError",
-    "SentObject",
     "StoredMessage",
-    "WireDeliverer",
-    "clear_upload_spool",
-    "document_title",
 ]
 
 log = logging.getLogger("postfordeler.gateway.delivery")
@@ -132,89 +121,27 @@ class PermanentDeliveryError(Exception):
     """The decision cannot be delivered as it is (str() is Danish): `fejlet`, never retried."""
 
 
-@dataclass(frozen=True, slots=True)
-class PartUpload:
-    """One DOKUMENT's file to put on the SFTP server before its SOAP call. The remote name is
-    derived from (decision_id, file_index), so every retry uploads under the same name."""
-
-    decision_id: str
-    part: int
-    file_index: int
-    file_name: str  # the sender's (safe) file name: its extension names the remote file
-    mime: str
-    content: bytes = field(repr=False)
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-
-@dataclass(frozen=True, slots=True)
-class SentObject:
-    """SF2900's technical receipt of one DistributionObject (MODTAGET, or DUPLIKAT)."""
-
-    status: str
-    duplicate: bool = False
-    distribution_transaktions_id: str | None = None
-
-
 class Deliverer(Protocol):
+    """What the worker needs of SF2900 (`Sf2900Delivery`): an SFTP upload before the SOAP
+    call, and the SOAP call answering the technical receipt."""
+
     async def upload(self, part: PartUpload) -> UploadedFile: ...
 
-    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> SentObject: ...
-
-
-class WireDeliverer:
-    """A `Deliverer` from the existing parts: `upload_document` (asyncssh, key auth, pinned
-    host key, atomic rename) and `Sf2900Client` (which must have `inline_files=False`, so the
-    DOKUMENT names the uploaded file instead of carrying its bytes)."""
-
-    def __init__(self, client: Sf2900Client, sftp: SftpConfig, spool_dir: Path) -> None:
-        if client.inline_files:
-            raise ValueError("the SF2900 client must not inline files (inline_files=False)")
-        self.client = client
-        self.sftp = sftp
-        self.spool_dir = Path(spool_dir)
-        clear_upload_spool(self.spool_dir)
-
-    def remote_name(self, part: PartUpload) -> str:
-        return sagsdokument_name(
-            self.sftp.username,
-            document_file_uuid(part.decision_id, part.file_index),
-            file_extension(part.file_name, part.mime),
-        )
-
-    async def upload(self, part: PartUpload) -> UploadedFile:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".upload", dir=self.spool_dir)
-        local = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as fh:  # mkstemp: 0600, only the service user reads it
-                fh.write(part.content)
-            return await upload_document(self.sftp, local, self.remote_name(part))
-        finally:
-            local.unlink(missing_ok=True)
-
-    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> SentObject:
-        result = await self.client.send(obj)
-        return SentObject(
-            status=result.status,
-            duplicate=result.duplicate,
-            distribution_transaktions_id=getattr(result, "distribution_transaktions_id", None),
-        )
-
-    async def close(self) -> None:
-        await self.client.close()
+    async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> Sf2900Result: ...
 
 
 @dataclass
 class DeliverySettings:
     """SF2900 delivery from the gateway (`GatewayConfig.delivery`; None: no delivery worker).
 
-    `deliverer`/`directory` may be given ready-made (e.g. `Sf2900Delivery`); otherwise a
-    `WireDeliverer` (Sf2900Client at `sf2900_url` with `sf2900_ssl`, SFTP per `sftp`) and an
-    `HttpDubuDirectory` at `dubu_url` are built and closed with the gateway."""
+    `sf2900`: SF2900 as published (`Sf2900Settings`: the SF2900 URL, the municipality's FOCES
+    certificate, the STS or AuthorityContext, SFTP); a `Sf2900Delivery` is built from it and
+    closed with the gateway. Without it, `sf2900_url` + `municipality_cvr` + `sftp` make the
+    same published delivery with AuthorityContext (`auth="authority"`; TLS per `sf2900_ssl`).
+    `deliverer`/`directory` may be given ready-made; otherwise an `HttpDubuDirectory` at
+    `dubu_url` looks up the cases."""
 
+    sf2900: Sf2900Settings | None = None
     sf2900_url: str | None = None
     municipality_cvr: str | None = None
     sftp: SftpConfig | None = None
@@ -230,25 +157,32 @@ class DeliverySettings:
     deliverer: Deliverer | None = None
     directory: DubuDirectory | None = None
 
+    def sf2900_settings(self) -> Sf2900Settings:
+        """The published SF2900 settings this delivery uses (`sf2900`, else built from
+        `sf2900_url`, `municipality_cvr` and `sftp` with AuthorityContext)."""
+        if self.sf2900 is not None:
+            return self.sf2900
+        if not (self.sf2900_url and self.municipality_cvr and self.sftp):
+            raise ValueError("SF2900-levering kræver sf2900_url, municipality_cvr og sftp")
+        return Sf2900Settings(
+            service_url=self.sf2900_url,
+            municipality_cvr=self.municipality_cvr,
+            sftp=self.sftp,
+            auth="authority",
+            timeout=min(self.call_timeout, 60.0),
+        )
+
     def open(
         self, store: GatewayStore, spool_dir: Path, run: Callable[..., Awaitable[Any]] | None
     ) -> tuple[GatewayDelivery, list[Callable[[], Awaitable[None]]]]:
-        """The worker and the close callbacks of what was built here."""
+        """The worker and the close callbacks of what was built here. (`spool_dir` is kept
+        for callers; uploads go from memory, nothing is spooled.)"""
         closers: list[Callable[[], Awaitable[None]]] = []
         deliverer = self.deliverer
         if deliverer is None:
-            if not (self.sf2900_url and self.municipality_cvr and self.sftp):
-                raise ValueError("SF2900-levering kræver sf2900_url, municipality_cvr og sftp")
-            client = Sf2900Client(
-                self.sf2900_url,
-                municipality_cvr=self.municipality_cvr,
-                timeout=min(self.call_timeout, 60.0),
-                inline_files=False,
-                ssl_context=self.sf2900_ssl,
-            )
-            wire = WireDeliverer(client, self.sftp, spool_dir)
-            closers.append(wire.close)
-            deliverer = wire
+            published = Sf2900Delivery(self.sf2900_settings(), ssl_context=self.sf2900_ssl)
+            closers.append(published.close)
+            deliverer = published
         directory = self.directory
         if directory is None:
             if not self.dubu_url:
@@ -270,42 +204,6 @@ class DeliverySettings:
             run=run,
         )
         return worker, closers
-
-
-def clear_upload_spool(spool_dir: Path) -> int:
-    """Remove upload copies (`<pid>-*.upload`) left by killed processes: they hold message
-    files. Files of live processes sharing the folder are left alone. Returns how many."""
-    removed = 0
-    for leftover in Path(spool_dir).glob("*.upload"):
-        pid = leftover.name.partition("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-            continue
-        leftover.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def document_title(title: str, index: int, count: int, file_name: str) -> str:
-    """The DOKUMENT title of file `index` (0-based) of `count`: the letter's title, and with
-    several files "<titel> (bilag 2 af 3: <filnavn>)", at most 256 characters (the title is
-    shortened, never the part that tells the files apart)."""
-    title = title or "(uden titel)"
-    if count <= 1:
-        return title[:256]
-    suffix = f" (bilag {index + 1} af {count}: {file_name})"
-    if len(suffix) > 200:
-        suffix = suffix[:199] + ")"
-    return title[: 256 - len(suffix)] + suffix
 
 
 def _case_facts(case: CaseInfo | None) -> dict[str, Any]:
@@ -536,38 +434,48 @@ class GatewayDelivery:
             if message.sender.id
             else (),
         )
-        documents = sum(1 for p in parts if p.kind == KIND_DOCUMENT)
-        state = "afventer"
+        # 1. every file on the SFTP server first (each upload persisted before the next step)
+        uploaded: dict[int, RemoteFile] = {}
+        sha256: str | None
         for part in parts:
+            if part.kind != KIND_DOCUMENT:
+                continue
+            assert part.file_index is not None
+            f = files[part.file_index]
+            if part.step == STEP_PENDING or part.remote_name is None:
+                content = await self._run(stored.content, part.file_index)
+                upload = PartUpload(
+                    did, part.file_index, f.safe_filename, f.mime, content=content, role=str(f.role)
+                )
+                done = await self._call(self.deliverer.upload(upload), self.upload_timeout)
+                await self._run(
+                    self.store.mark_uploaded,
+                    did,
+                    part.part,
+                    self.node_id,
+                    remote_name=done.remote_name,
+                    sha256=done.sha256,
+                    size=done.size,
+                    lease_seconds=self.lease_seconds,
+                )
+                remote, sha256, size = done.remote_name, done.sha256, done.size
+                await self._pause()
+            else:
+                remote, sha256, size = part.remote_name, part.remote_sha256, part.size or f.size
+            uploaded[part.part] = RemoteFile(
+                remote_name=remote,
+                name=f.safe_filename,
+                mime=f.mime,
+                size=int(size),
+                sha256=sha256,
+                role=str(f.role),
+            )
+        # 2. the published DistributionObjects, sent in part order
+        objects = self._objects(decision, job, parts, uploaded, letter, case)
+        state = "afventer"
+        for part, obj in zip(parts, objects, strict=True):
             if part.step not in (STEP_PENDING, STEP_UPLOADED):
                 continue
-            if part.kind == KIND_DOCUMENT:
-                assert part.file_index is not None
-                f = files[part.file_index]
-                content = await self._run(stored.content, part.file_index)
-                remote = part.remote_name
-                if part.step == STEP_PENDING or remote is None:
-                    upload = PartUpload(
-                        did, part.part, part.file_index, f.safe_filename, f.mime, content
-                    )
-                    uploaded = await self._call(self.deliverer.upload(upload), self.upload_timeout)
-                    await self._run(
-                        self.store.mark_uploaded,
-                        did,
-                        part.part,
-                        self.node_id,
-                        remote_name=uploaded.remote_name,
-                        sha256=uploaded.sha256,
-                        size=uploaded.size,
-                        lease_seconds=self.lease_seconds,
-                    )
-                    remote = uploaded.remote_name
-                    await self._pause()
-                obj: Sf2900Document | Sf2900JournalNote = self._document(
-                    decision, job, part, f, content, remote, letter, case, documents
-                )
-            else:
-                obj = self._journal_post(decision, job, part, letter, case)
             try:
                 sent = await self._call(self.deliverer.send(obj))
             except Sf2900Rejected as exc:
@@ -606,64 +514,40 @@ class GatewayDelivery:
         return self.store.fetch(item_id, with_memo=False).received_at
 
     @staticmethod
-    def _document(
+    def _objects(
         decision: Decision,
         job: DeliveryJob,
-        part: DeliveryPart,
-        f: MemoFile,
-        content: bytes,
-        remote_name: str,
+        parts: Sequence[DeliveryPart],
+        uploaded: dict[int, RemoteFile],
         letter: LetterHeader,
         case: CaseInfo | None,
-        documents: int,
-    ) -> Sf2900Document:
-        assert isinstance(decision, Journalise | Assign | Forward)
-        assert part.file_index is not None
-        titled = replace(
-            letter, title=document_title(letter.title, part.file_index, documents, f.safe_filename)
-        )
-        return Sf2900Document.for_decision(
-            decision,
-            transaction_id=part.anvender_transaktions_id,
-            user=job.user,
-            letter=titled,
-            files=[DocumentFile(remote_name, f.mime, content, role=str(f.role))],
-            case=case,
-        )
-
-    @staticmethod
-    def _journal_post(
-        decision: Decision,
-        job: DeliveryJob,
-        part: DeliveryPart,
-        letter: LetterHeader,
-        case: CaseInfo | None,
-    ) -> Sf2900JournalNote:
-        if isinstance(decision, JournalNote):
-            if case is None:
-                raise PermanentDeliveryError("Et journalnotat kræver en sag")
-            return Sf2900JournalNote.for_decision(
+    ) -> tuple[Sf2900Document | Sf2900JournalNote, ...]:
+        """Every part's published DistributionObject (`document_parts`), checked against the
+        stored plan (same kinds, same AnvenderTransaktionsIDs)."""
+        assert isinstance(decision, Journalise | Assign | Forward | JournalNote)
+        files = [uploaded[p.part] for p in parts if p.kind == KIND_DOCUMENT]
+        try:
+            objects = document_parts(
                 decision,
-                transaction_id=part.anvender_transaktions_id,
+                decision_id=job.decision_id,
                 user=job.user,
                 letter=letter,
+                files=files,
                 case=case,
             )
-        assert isinstance(decision, Journalise | Assign)
-        note = decision.note
-        if note is None:
-            raise PermanentDeliveryError("Journalnotatet mangler")
-        return Sf2900JournalNote(
-            transaction_id=part.anvender_transaktions_id,
-            message_uuid=letter.message_uuid,
-            kle=(case.kle if case is not None else None) or DEFAULT_KLE,
-            case_id=note.case_id,
-            title=note.title or f"Journalnotat: {letter.title}"[:256],
-            note=note.text,
-            # the first DOKUMENT's id (Sf2900Document derives it from its transaction id)
-            document_id=derived_id(part_zero(job.decision_id), "dokument"),
-            user=job.user,
-        )
+        except ValueError as exc:
+            raise PermanentDeliveryError(str(exc)) from None
+        planned = [(p.kind, p.anvender_transaktions_id) for p in parts]
+        built = [
+            (
+                KIND_DOCUMENT if isinstance(o, Sf2900Document) else KIND_JOURNAL_POST,
+                o.transaction_id,
+            )
+            for o in objects
+        ]
+        if planned != built:
+            raise PermanentDeliveryError("Leveringsplanen passer ikke til beslutningen")
+        return objects
 
 
 class StoredMessage:

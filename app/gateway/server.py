@@ -34,7 +34,7 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
 from app import paths
-from app.gateway import soap
+from app.gateway import receipts, soap
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
 from app.gateway.store import (
@@ -124,6 +124,11 @@ class GatewayConfig:
     # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
     # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
     receipt_routes: ReceiptRoutes | None = None
+    # True: serve SF2900's FordelingskvitteringModtag (app.gateway.receipts.callback_routes,
+    # the published WSDL) at RECEIPT_PATH, applying each receipt to the store; with TLS only
+    # a peer pinned in tls.callback_pins reaches it, and receipts more than 40 days after
+    # the part was sent are refused
+    receipt_callback: bool = False
 
 
 @dataclass
@@ -162,8 +167,11 @@ class RunningGateway:
         self._app[_STATE].faults = plan
 
     def set_can_see(self, can_see: Callable[[str, str | None], bool]) -> None:
-        """Who may see (and decide on) which items: `can_see(user, contact_point_id)`."""
-        self._app[_STATE].can_see = can_see
+        """Who may see (and decide on) which items: `can_see(user, contact_point_id)`; the
+        mailbox (list, fetch, claims, outcomes, MeMo GET) and the decision routes follow it."""
+        state = self._app[_STATE]
+        state.can_see = can_see
+        state.ctx.can_see = can_see
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -556,6 +564,7 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
         )
     try:
         item_id = int(request.match_info["item_id"])
+        await state.run(soap.visible_item, state.ctx, creds[0], item_id)
         size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
     except ValueError:
         raise web.HTTPNotFound(text="Ukendt element") from None
@@ -811,6 +820,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
                 return await state.run(store.apply_business_receipt, receipt)
 
             config.receipt_routes(app, apply_receipt)
+        if config.receipt_callback:
+            _mount_receipt_callback(app, state)
         if config.sandbox:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
@@ -839,6 +850,27 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             await gateway.stop()
             raise
     return gateway
+
+
+def _mount_receipt_callback(app: web.Application, state: _State) -> None:
+    """FordelingskvitteringModtag (app/gateway/receipts.py) on this app, applying to the store
+    off the event loop; the part's send time enables the 40-day refusal."""
+    store = state.store
+
+    async def apply(receipt: BusinessReceiptLike) -> ReceiptOutcome:
+        return await state.run(store.apply_business_receipt, receipt)
+
+    async def sent_at(anvender_transaktions_id: str) -> datetime | None:
+        return await state.run(store.receipt_sent_at, anvender_transaktions_id)
+
+    tls = state.config.tls
+    receipts.callback_routes(
+        app,
+        apply,
+        path=RECEIPT_PATH,
+        pins=tls.callback_pins if tls is not None else None,
+        sent_at=sent_at,
+    )
 
 
 async def _flag_overdue_forever(state: _State) -> None:

@@ -5,6 +5,11 @@ validates the request element against the XSD, checks the WS-Security UsernameTo
 AuthorityContext, dispatches to the store and builds responses as bytes by string building (a
 page of items with base64 MeMo is the hot path: one SELECT, binascii base64, one join).
 
+Visibility: `SoapContext.can_see(user, contact_point_id)` decides which items a user may see.
+PostListe leaves out the items the user may not see (the cursor still moves past them, so a
+client never re-reads them), and PostHent, UdfaldRegistrer and the reservations answer an
+invisible item exactly like a missing one (`UKENDT_ELEMENT`, same text): existence never leaks.
+
 `handle(body, ctx)` is blocking: run it in a worker thread. It never logs content or CPR.
 """
 
@@ -259,6 +264,11 @@ def fault_body(code: str, text: str, *, server: bool = False) -> bytes:
 # --------------------------------------------------------------------------- dispatch
 
 
+def see_everything(_user: str, _contact_point_id: str | None) -> bool:
+    """The default visibility: every authenticated user sees every item."""
+    return True
+
+
 @dataclass
 class SoapContext:
     store: GatewayStore
@@ -266,6 +276,26 @@ class SoapContext:
     municipality_cvr: str | None = None
     max_page_items: int = 500
     max_page_bytes: int = DEFAULT_PAGE_BYTES
+    # may `user` see items of `contact_point_id`? (app.gateway.users.UserDirectory.can_see)
+    can_see: Callable[[str, str | None], bool] = see_everything
+
+
+def unknown_item(item_id: int) -> StoreError:
+    """The answer for an item that does not exist or that the user may not see (one text)."""
+    return StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
+
+
+def visible_item(ctx: SoapContext, user: str, item_id: int) -> StoredItem:
+    """The item's header (no MeMo) if it exists and `user` may see it, else `unknown_item`."""
+    try:
+        item = ctx.store.fetch(item_id, with_memo=False)
+    except StoreError as exc:
+        if exc.code == "UKENDT_ELEMENT":
+            raise unknown_item(item_id) from None
+        raise
+    if not ctx.can_see(user, item.contact_point_id):
+        raise unknown_item(item_id)
+    return item
 
 
 def _int(element: etree._Element, name: str, default: int | None = None) -> int:
@@ -340,10 +370,12 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
         with_memo=_bool(el, "MedIndhold", True),
         inline_max=_opt_int(el, "MaksInlineStoerrelse"),
     )
+    assert request.user is not None
     parts: list[bytes] = []
     for item in page.items:
-        _item_parts(item, parts)
-    parts.append(
+        if ctx.can_see(request.user, item.contact_point_id):
+            _item_parts(item, parts)
+    parts.append(  # the cursor moves past invisible items too
         f"<mb:NaesteElementID>{page.next_cursor}</mb:NaesteElementID>"
         f"<mb:FlereElementer>{'true' if page.more else 'false'}</mb:FlereElementer>".encode()
     )
@@ -351,10 +383,10 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 
 
 def _post_hent(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
-    item = ctx.store.fetch(
-        _int(request.element, "ElementID"),
-        inline_max=_opt_int(request.element, "MaksInlineStoerrelse"),
-    )
+    assert request.user is not None
+    item_id = _int(request.element, "ElementID")
+    visible_item(ctx, request.user, item_id)
+    item = ctx.store.fetch(item_id, inline_max=_opt_int(request.element, "MaksInlineStoerrelse"))
     parts: list[bytes] = []
     _item_parts(item, parts)
     return _response("PostHent", parts)
@@ -363,8 +395,10 @@ def _post_hent(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     el = request.element
     assert request.user is not None
+    item_id = _int(el, "ElementID")
+    visible_item(ctx, request.user, item_id)
     item = ctx.store.record_outcome(
-        _int(el, "ElementID"),
+        item_id,
         request.user,
         (el.findtext(_B + "Udfald") or "").strip(),
         case_id=el.findtext(_B + "SagID"),
@@ -380,8 +414,10 @@ def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     el = request.element
     assert request.user is not None
+    item_id = _int(el, "ElementID")
+    visible_item(ctx, request.user, item_id)
     claim = ctx.store.claim(
-        _int(el, "ElementID"), request.user, _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS)
+        item_id, request.user, _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS)
     )
     return _response("ReservationOpret", [_claim_xml(claim)])
 
@@ -389,12 +425,26 @@ def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
 def _reservation_frigiv(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     item_id = _int(request.element, "ElementID")
     assert request.user is not None
+    visible_item(ctx, request.user, item_id)
     ctx.store.release(item_id, request.user)
     return _response("ReservationFrigiv", [f"<mb:ElementID>{item_id}</mb:ElementID>".encode()])
 
 
 def _reservation_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
-    return _response("ReservationListe", [_claim_xml(c) for c in ctx.store.claims()])
+    assert request.user is not None
+    user = request.user
+    visible: dict[int, bool] = {}
+    claims = []
+    for c in ctx.store.claims():
+        if c.item_id not in visible:
+            try:
+                visible_item(ctx, user, c.item_id)
+                visible[c.item_id] = True
+            except StoreError:
+                visible[c.item_id] = False
+        if visible[c.item_id]:
+            claims.append(_claim_xml(c))
+    return _response("ReservationListe", claims)
 
 
 _HANDLERS: dict[str, Callable[[SoapRequest, SoapContext], list[bytes]]] = {

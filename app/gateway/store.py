@@ -1367,6 +1367,26 @@ class GatewayStore:
             self._recompute(conn, part.decision_id, now)
             return ReceiptOutcome.APPLIED
 
+    def receipt_sent_at(self, anvender_transaktions_id: str) -> datetime | None:
+        """When the decision owning this part was sent to SF2900 (`sent_at`, set once every
+        part had its technical receipt), or None (unknown id, not sent yet): the time the
+        40-day receipt limit counts from."""
+        try:
+            tid = str(uuid.UUID(str(anvender_transaktions_id)))
+        except ValueError:
+            return None
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(decisions.c.sent_at)
+                .select_from(
+                    delivery_parts.join(
+                        decisions, decisions.c.decision_id == delivery_parts.c.decision_id
+                    )
+                )
+                .where(delivery_parts.c.anvender_transaktions_id == tid)
+            ).scalar()
+        return value if isinstance(value, datetime) else None
+
     def flag_overdue(self, now: datetime, after: timedelta) -> int:
         """Flag `sendt` decisions without a business receipt for `after` for follow-up; each
         flagged item gets a new change number (clients show the flag). Returns how many."""

@@ -16,10 +16,14 @@
   certificates (`"sf2900_tls"`, SF2900 as published; `"sf2900_received"` is its inspection
   URL); it checks DOKUMENT files on the SFTP server's root, verifies STS tokens and calls the
   gateway's FordelingskvitteringModtag (`"sf2900_callback"`) back with the "serviceplatformen"
-  client certificate after `sf2900_callback_delay` seconds;
+  client certificate after `sf2900_callback_delay` seconds; HTTPS requests must be in the
+  published form (`strict_tls`);
 - the DUBU directory service (app/sandbox/dubu_service.py) over the dataset;
 - Serviceplatformen's SFTP server and STS (app/sandbox/sftp_sts.py), files in `<data_dir>/sftp`
   and `<data_dir>/sts`; the ready line names them `"sftp"` and `"sts"`;
+- the gateway delivers decisions (POST /decisions) as published: SFTP upload, SOAP to
+  `"sf2900_tls"` with the municipality's certificate and an STS token, and serves the callback
+  FordelingskvitteringModtag pinned to the "serviceplatformen" certificate;
 - once all three listen, the simulator pushes the message folder and/or N generated messages
   to the gateway's EP_FS1 (in a background task; `await running.pushed()` waits for it).
 
@@ -35,16 +39,25 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from app import paths
 from app.core.services import DEMO_USER
 from app.dubu.dataset import DubuDataset
+from app.dubu.sf2900_delivery import Sf2900Settings
 from app.dubu.sftp_upload import SftpConfig
+from app.dubu.sts_client import StsConfig
 from app.gateway.delivery import DeliverySettings
 from app.gateway.receipts import CALLBACK_PATH
-from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
+from app.gateway.server import (
+    DEFAULT_RECEIPT_FOLLOW_UP,
+    GatewayConfig,
+    GatewayTls,
+    RunningGateway,
+    start_gateway,
+)
 from app.gateway.users import UserDirectory
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
@@ -90,6 +103,9 @@ class SandboxConfig:
     demo_users: bool = True  # False: only `user`
     sf2900_faults: list[dict[str, Any]] = field(default_factory=list)
     sf2900_callback_delay: float = 0.0  # seconds before SF2900 calls the business receipt back
+    # a `sendt` decision without a business receipt this long is flagged for follow-up
+    receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
+    overdue_check_seconds: float = 300.0  # how often the gateway looks for overdue receipts
     dubu_faults: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -185,6 +201,34 @@ def gateway_tls(certs: SandboxCertificates) -> GatewayTls:
         key_file=certs.server.key,
         client_ca=certs.ca,
         pins=(certs.postkomponent.pin,),
+        callback_pins=(certs.serviceplatformen.pin,),
+    )
+
+
+def published_sf2900_settings(
+    sf2900: Sf2900Service, sftp_sts: SftpAndSts, certs: SandboxCertificates, cvr: str
+) -> Sf2900Settings:
+    """SF2900 as published for the sandbox's gateway: the HTTPS SF2900 endpoint with the
+    municipality's (test FOCES) certificate, a SAML token from the sandbox STS, the sandbox
+    SFTP server with its key and pinned host key."""
+    ep = sftp_sts.endpoints
+    return Sf2900Settings(
+        service_url=sf2900.tls_service_url,
+        municipality_cvr=cvr,
+        sftp=SftpConfig(
+            host=sftp_sts.sftp.host,
+            port=sftp_sts.sftp.port,
+            username=ep["sftp_user"],
+            private_key=Path(ep["sftp_key"]),
+            known_hosts=Path(ep["sftp_known_hosts"]),
+        ),
+        auth="sts",
+        sts=StsConfig(
+            url=ep["sts"], signing_certificate=certs.sts_signing.cert.read_bytes(), cvr=cvr
+        ),
+        ca_file=certs.ca,
+        client_cert=certs.municipality.cert,
+        client_key=certs.municipality.key,
     )
 
 
@@ -224,6 +268,9 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             users={u["name"]: u["secret"] for u in user_entries},
             sandbox=True,
             tls=gateway_tls(certs),
+            receipt_callback=True,  # FordelingskvitteringModtag, pinned to Serviceplatformen
+            receipt_follow_up=config.receipt_follow_up,
+            overdue_check_seconds=config.overdue_check_seconds,
         )
     )
     gateway.set_can_see(directory.can_see)  # the demo users see their contact points' post
@@ -252,6 +299,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
                 certs.serviceplatformen.cert, certs.serviceplatformen.key, certs.ca
             ),
             callback_delay=config.sf2900_callback_delay,
+            strict_tls=True,  # SF2900 as published on HTTPS: what the gateway sends
         )
         await sf2900.start(config.host, config.sf2900_port)
         await sf2900.start_tls_listener(
@@ -262,15 +310,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         # the gateway delivers decisions (POST /decisions) by SFTP + SF2900, cases from DUBU
         gateway.start_delivery(
             DeliverySettings(
-                sf2900_url=sf2900.service_url,
-                municipality_cvr=cvr,
-                sftp=SftpConfig(
-                    host=sftp_sts.sftp.host,
-                    port=sftp_sts.sftp.port,
-                    username=sftp_sts.endpoints["sftp_user"],
-                    private_key=Path(sftp_sts.endpoints["sftp_key"]),
-                    known_hosts=Path(sftp_sts.endpoints["sftp_known_hosts"]),
-                ),
+                sf2900=published_sf2900_settings(sf2900, sftp_sts, certs, cvr),
                 dubu_url=str(dubu.base_url),
                 node_id="sandbox",
                 poll_seconds=0.5,

@@ -443,6 +443,7 @@ class Sf2900Service(LoopbackService):
         callback_ssl_context: ssl.SSLContext | None = None,
         callback_delay: float = 0.0,
         strict: bool = False,
+        strict_tls: bool = False,
     ) -> None:
         """`sftp_root`: the root of the sandbox SFTP server (app/sandbox/sftp_server.py); a
         DOKUMENT's `DokumentFilNavn` must name a file in `<root>/<user>/OUT` (`sftp_user`, else
@@ -453,7 +454,9 @@ class Sf2900Service(LoopbackService):
         called over TLS with `callback_ssl_context` (the "serviceplatformen" client
         certificate) `callback_delay` seconds after each recorded object. `strict`: refuse what
         the published spec refuses (DigitalPostMeddelelsesID or DistributionTransaktionsID in
-        the request, inline file content); off, such requests are recorded and flagged."""
+        the request, inline file content); off, such requests are recorded and flagged.
+        `strict_tls`: the same for requests on the HTTPS listener only (the plain-HTTP
+        endpoint stays lenient for the desktop's legacy direct delivery)."""
         if receipt_state not in RECEIPT_STATES:
             raise ValueError(f"receipt_state must be one of {RECEIPT_STATES}")
         self.sftp_root = Path(sftp_root) if sftp_root else None
@@ -464,6 +467,7 @@ class Sf2900Service(LoopbackService):
         self.callback_ssl_context = callback_ssl_context
         self.callback_delay = callback_delay
         self.strict = strict
+        self.strict_tls = strict_tls
         self.callbacks: list[dict[str, Any]] = []  # one entry per callback attempt outcome
         self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
         self._receipts: dict[str, tuple[str, str | None, str | None]] = {}  # tid -> the receipt
@@ -724,7 +728,7 @@ class Sf2900Service(LoopbackService):
             if op != "FordelingskvitteringModtagRequest":
                 self._check_security(req, header, peer_der)
             if op == "FordelingsobjektAfsendRequest":
-                out = await self._afsend(req, rule)
+                out = await self._afsend(req, rule, tls=ssl_object is not None)
             elif op == "FordelingsmodtagerListRequest":
                 out = self._list(req)
             elif op == "FordelingsmodtagerValiderRequest":
@@ -897,8 +901,8 @@ class Sf2900Service(LoopbackService):
                         "Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)])
                     )
 
-    def _check_published(self, rec: dict[str, Any]) -> None:
-        if not self.strict:
+    def _check_published(self, rec: dict[str, Any], *, strict: bool) -> None:
+        if not strict:
             return
         bad = []
         if rec["sent_digitalpost_meddelelses_id"]:
@@ -1070,7 +1074,9 @@ class Sf2900Service(LoopbackService):
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
+    async def _afsend(
+        self, req: etree._Element, rule: FaultRule | None, *, tls: bool = False
+    ) -> etree._Element:
         ns = {"t": NS2, "t3": NS3}
         ctx = req.find("t3:anmodning/t:DistributionContext", ns)
         assert ctx is not None
@@ -1103,7 +1109,7 @@ class Sf2900Service(LoopbackService):
                     transport_kvittering("ADVARSEL", [("DUPLIKAT", text)], text),
                 )
             rec = record_from_request(req)
-            self._check_published(rec)
+            self._check_published(rec, strict=self.strict or (tls and self.strict_tls))
             rec["sftp_file_sha256"] = await asyncio.to_thread(self._check_file, rec)
             rec["DistributionTransktionsID"] = str(uuid.uuid4())
             rec["distribution_transaktions_id"] = rec["DistributionTransktionsID"]

@@ -87,8 +87,22 @@ def _safe_user(user: str) -> str:
 class _KeyOnlyServer(asyncssh.SSHServer):
     """Public-key authentication only, against the keys registered for the user."""
 
-    def __init__(self, authorized: Mapping[str, frozenset[bytes]]) -> None:
+    def __init__(
+        self,
+        authorized: Mapping[str, frozenset[bytes]],
+        connections: set[asyncssh.SSHServerConnection] | None = None,
+    ) -> None:
         self._authorized = authorized
+        self._connections = connections if connections is not None else set()
+        self._conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+        self._connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._conn is not None:
+            self._connections.discard(self._conn)
 
     def begin_auth(self, username: str) -> bool:
         return True  # authentication is always required
@@ -134,6 +148,7 @@ class SandboxSftpServer:
         key_path = config.host_key_path or self.root.parent / HOST_KEY_FILE
         self.host_key = load_or_create_key(key_path)
         self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._connections: set[asyncssh.SSHServerConnection] = set()
         self.host = config.host
         self.port = 0
 
@@ -167,7 +182,7 @@ class SandboxSftpServer:
             self.config.host,
             self.config.port,
             server_host_keys=[self.host_key],
-            server_factory=lambda: _KeyOnlyServer(authorized),
+            server_factory=lambda: _KeyOnlyServer(authorized, self._connections),
             sftp_factory=self._sftp_factory,
             allow_scp=False,
             agent_forwarding=False,
@@ -179,6 +194,10 @@ class SandboxSftpServer:
         return self.url
 
     async def stop(self) -> None:
+        """Stop listening and end the open connections (a server that goes down)."""
+        for conn in list(self._connections):
+            conn.close()
+        self._connections.clear()
         if self._acceptor is not None:
             self._acceptor.close()
             with contextlib.suppress(Exception):
