@@ -10,7 +10,8 @@ created by the first node from stdin (never argv); later nodes find them in the 
 With `delivery=` (a JSON-able dict: SF2900 URL, SFTP, DUBU, node id, lease) a node runs the
 gateway's delivery worker too. `postfordeler gateway serve` has no flags for that yet, so such a
 node is this module run as a process (`python -m tests.gateway_nodes`, the spec on stdin, never
-argv): the same `start_gateway` the CLI calls, with `GatewayConfig.delivery` set.
+argv): the same `start_gateway` the CLI calls, with `GatewayConfig.delivery` set and the SF2900
+business-receipt callback served (pinned to the test PKI's "serviceplatformen" certificate).
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ class Pki:
     sender_cert: Path
     sender_key: Path
     sender_pin: str
+    # Serviceplatformen's certificate for the SF2900 business-receipt callback (pinned)
+    callback_cert: Path
+    callback_key: Path
+    callback_pin: str
 
     @classmethod
     def create(cls, folder: Path) -> Pki:
@@ -83,6 +88,9 @@ class Pki:
             certs.postkomponent.cert,
             certs.postkomponent.key,
             certs.postkomponent.peer.pin(),
+            certs.serviceplatformen.cert,
+            certs.serviceplatformen.key,
+            certs.serviceplatformen.peer.pin(),
         )
 
     def sender_context(self) -> ssl.SSLContext:
@@ -90,6 +98,12 @@ class Pki:
         from app.sf1606.tls import pem_client_context
 
         return pem_client_context(self.sender_cert, self.sender_key, self.ca)
+
+    def callback_context(self) -> ssl.SSLContext:
+        """Serviceplatformen's side of the receipt callback: its pinned client certificate."""
+        from app.sf1606.tls import pem_client_context
+
+        return pem_client_context(self.callback_cert, self.callback_key, self.ca)
 
 
 class GatewayNode:
@@ -170,6 +184,7 @@ class GatewayNode:
             "tls_key": str(self.pki.server_key),
             "client_ca": str(self.pki.ca),
             "pin": self.pki.sender_pin,
+            "callback_pin": self.pki.callback_pin,
             "users": self.users,
             "spool_dir": str(self.data_dir / "spool"),
             "delivery": self.delivery,
@@ -263,7 +278,9 @@ def _node_main() -> None:
             Path(spec["tls_key"]),
             Path(spec["client_ca"]),
             (parse_pin(spec["pin"]),),
+            callback_pins=(parse_pin(spec["callback_pin"]),),
         ),
+        receipt_callback=True,  # FordelingskvitteringModtag, pinned to Serviceplatformen
         delivery=DeliverySettings(
             sf2900_url=d["sf2900_url"],
             municipality_cvr=spec["cvr"],

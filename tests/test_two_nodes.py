@@ -24,17 +24,17 @@ import json
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import asyncssh
 import httpx
 import pytest
+from sqlalchemy import select
 
 from app.dubu.dataset import DubuDataset
-from app.gateway.store import GatewayStore, ReceiptOutcome
+from app.gateway.receipts import CALLBACK_PATH
+from app.gateway.store import GatewayStore, business_receipts
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
@@ -313,17 +313,6 @@ LABELS = json.loads((MESSAGES / ".." / "labels.json").read_text())
 SFTP_USER = "KY_SIMPELSFTP"
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """A business receipt as FordelingskvitteringModtag delivers it (BusinessReceipt's shape)."""
-
-    anvender_transaktions_id: str
-    status: str
-    reason: str | None = None
-    distribution_transaktions_id: str | None = None
-    sent_at: datetime | None = None
-
-
 def decidable(count: int) -> list[tuple[str, str, int]]:
     """(message_uuid, case_id, number of files) of small corpus messages with a DUBU case."""
     found = []
@@ -499,13 +488,27 @@ def test_decisions_delivered_once_by_two_nodes_with_nodes_killed(tmp_path, pg_ur
             assert on_server == dokumenter  # nothing twice, no half-written leftovers
             assert await asyncio.to_thread(store.outbox_rows) == []
 
-            # business receipts, each twice: applied once, the team sees accepteret on both nodes
-            for ps in parts.values():
-                for p in ps:
-                    receipt = Receipt(p.anvender_transaktions_id, "ACCEPTERET")
-                    first = await asyncio.to_thread(store.apply_business_receipt, receipt)
-                    second = await asyncio.to_thread(store.apply_business_receipt, receipt)
-                    assert (first, second) == (ReceiptOutcome.APPLIED, ReceiptOutcome.DUPLICATE)
+            # business receipts through the real callback (FordelingskvitteringModtag over mutual
+            # TLS, Serviceplatformen's pinned certificate), each to one node and again to the
+            # other: applied once, the team sees accepteret on both nodes
+            async with httpx.AsyncClient(timeout=30, verify=pki.callback_context()) as sp:
+                for n, ps in enumerate(parts.values()):
+                    for p in ps:
+                        envelope = sf.receipt_envelope(
+                            p.anvender_transaktions_id, "ACCEPTERET", None, None
+                        )
+                        for node in (nodes[n % 2], nodes[(n + 1) % 2]):
+                            resp = await sp.post(
+                                node.base_url + CALLBACK_PATH,
+                                content=envelope,
+                                headers={"Content-Type": "text/xml; charset=utf-8"},
+                            )
+                            assert resp.status_code == 200, (node.name, resp.text)
+            with store.engine.connect() as conn:
+                stored_receipts = conn.execute(
+                    select(business_receipts.c.anvender_transaktions_id)
+                ).scalars()
+                assert sorted(stored_receipts) == sorted(expected)  # each applied once
             for node in nodes:
                 for message_uuid in decisions:
                     resp = await http.get(f"{node.base_url}/items/{message_uuid}/status")
