@@ -219,7 +219,14 @@ async def sync_once(
                 new, duplicates, quarantined = new + n, duplicates + d, quarantined + q
                 cursor = max(cursor, next_cursor)
                 continue
-            parsed = await parse_items(list(page.items), pool, validate)
+            # An item listed again only for its delivery state is in the cache already: its
+            # MeMo is not parsed again (ingest would skip it as a duplicate anyway).
+            known = await worker.submit(
+                cache.cached_uuids, [str(item.message_uuid) for item in page.items]
+            )
+            fresh = [item for item in page.items if str(item.message_uuid).lower() not in known]
+            duplicates += len(page.items) - len(fresh)
+            parsed = await parse_items(fresh, pool, validate)
             if ingest is not None:
                 res = await ingest
                 new, duplicates, quarantined = (

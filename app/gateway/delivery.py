@@ -92,6 +92,7 @@ from app.gateway.store import (
 )
 from app.sf1606.memo import decode_file_base64, read_memo
 from app.sf1606.model import MemoError, MemoFile, MemoMessage
+from app.sf1606.stored import facts_from_json
 
 __all__ = [
     "Deliverer",
@@ -508,7 +509,14 @@ class GatewayDelivery:
     def _message(self, item_id: int) -> StoredMessage:
         item = self.store.fetch(item_id, with_memo=True)
         assert item.memo is not None
-        return StoredMessage(item.memo)
+        facts = self.store.message_facts(item_id)
+        header = None
+        if facts is not None:
+            try:
+                header = facts_from_json(facts).header
+            except (ValueError, KeyError, TypeError):
+                log.warning("delivery: stored facts of item %s unreadable; parsing", item_id)
+        return StoredMessage(item.memo, header)
 
     def _received_at(self, item_id: int) -> Any:
         return self.store.fetch(item_id, with_memo=False).received_at
@@ -552,13 +560,18 @@ class GatewayDelivery:
 
 class StoredMessage:
     """A stored MeMo read for delivery without holding every decoded file: the files' facts
-    come from one parse (no content kept), each file's bytes are decoded on demand from its
+    come from the receipt's stored file index (or one parse, no content kept), each file's bytes are decoded on demand from its
     base64 text in the raw message and checked against its size and sha256 (a big message
     thus costs its raw bytes plus one decoded file, not all of them)."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, header: MemoMessage | None = None) -> None:
+        """`header`: the file index the receipt's parse stored (`GatewayStore.message_facts`),
+        so nothing is parsed here; without it (items stored before) one parse finds it."""
         self.raw = raw
         self._full: MemoMessage | None = None
+        if header is not None:
+            self.message = header
+            return
         try:
             self.message = read_memo(raw, validate=False, keep_content=False, locate=True)
         except MemoError as exc:

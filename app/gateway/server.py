@@ -48,6 +48,7 @@ from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
+from app.sf1606.stored import MessageFacts, facts_to_json, header_of
 from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
 
 log = logging.getLogger("postfordeler.gateway")
@@ -361,8 +362,13 @@ def _receive(
     config = state.config
     size = body.stat().st_size if isinstance(body, Path) else len(body)
     try:
+        # the one parse: it also locates each file's base64 text, so delivery never parses
         message = read_memo(
-            body, max_bytes=config.max_message_bytes, validate=config.validate, keep_content=False
+            body,
+            max_bytes=config.max_message_bytes,
+            validate=config.validate,
+            keep_content=False,
+            locate=True,
         )
     except MemoError as exc:
         code = pm.CODE_TOO_LARGE if exc.code == "size" else exc.code
@@ -383,6 +389,7 @@ def _receive(
         contact_point_id=contact_point,
         received_at=received_at,
         transaction_id=transaction_id,
+        facts=facts_to_json(MessageFacts(header_of(message))),
     )
     log.info(
         "postmodtag %s item=%d uuid=%s bytes=%d",

@@ -74,7 +74,7 @@ from app.decisions import (
 )
 from app.hashing import file_size_sha256
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: gw_message_facts (a new table: no statement to run)
 OUTCOMES = ("journaliseret", "fordelt", "afvist", "videresendt")
 # "fordelt" (assigned to a caseworker) is not final: the caseworker still journalises it.
 NON_FINAL_OUTCOMES = frozenset({"fordelt"})
@@ -268,6 +268,17 @@ business_receipts = Table(
     Column("distribution_transaktions_id", String(64)),
     Column("received_at", UTCDateTime, nullable=False),
     UniqueConstraint("anvender_transaktions_id", "status", name="uq_gw_business_receipts"),
+)
+
+message_facts = Table(
+    "gw_message_facts",
+    metadata,
+    Column("item_id", _ID, ForeignKey("gw_messages.item_id"), primary_key=True),
+    # the header and file index (names, sizes, sha256, where each file's base64 text sits in
+    # the stored MeMo) of the receipt's one parse, as `app.sf1606.stored.facts_to_json`: the
+    # delivery reads the files from the raw message without parsing it again. Its own table
+    # so that the message's blob stays the last column of its row.
+    Column("facts", Text, nullable=False),
 )
 
 # version -> list of SQL statements bringing the schema from version-1 to version. New tables
@@ -643,8 +654,10 @@ class GatewayStore:
         contact_point_id: str | None,
         received_at: datetime,
         transaction_id: str | None = None,
+        facts: str | None = None,
     ) -> InsertResult:
         """Insert once; a repeated messageUUID returns the stored row with `duplicate=True`.
+        `facts`: the receipt parse's header and file index (`facts_to_json`), kept beside it.
 
         `memo` is the raw MeMo or a path to a file holding it (a spooled big request body: it
         is hashed and, on SQLite, streamed into the blob without ever being held in memory).
@@ -684,6 +697,8 @@ class GatewayStore:
                 conn.execute(
                     item_state.insert().values(item_id=int(new_id), change_seq=_next_seq())
                 )
+                if facts is not None:
+                    conn.execute(message_facts.insert().values(item_id=int(new_id), facts=facts))
                 if stream_blob:
                     _write_blob(conn, int(new_id), memo)
                 return InsertResult(int(new_id), False, received_at)
@@ -841,6 +856,15 @@ class GatewayStore:
         if row is None:
             raise StoreError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
         return self._row_item(row, with_memo, inline_max, utcnow())
+
+    def message_facts(self, item_id: int) -> str | None:
+        """The stored header and file index of an item (`insert_message(facts=...)`); None for
+        items stored before the gateway kept them."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(message_facts.c.facts).where(message_facts.c.item_id == item_id)
+            ).scalar()
+        return None if value is None else str(value)
 
     def memo_chunks(
         self, item_id: int, chunk: int = _CHUNK

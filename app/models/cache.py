@@ -516,6 +516,17 @@ class Cache:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(ITEMS)).scalar_one())
 
+    def cached_uuids(self, message_uuids: Iterable[str]) -> set[str]:
+        """Which of these message UUIDs (lower case) the cache already holds."""
+        wanted = sorted({str(u).lower() for u in message_uuids})
+        if not wanted:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ITEMS.c.message_uuid).where(ITEMS.c.message_uuid.in_(wanted))
+            ).scalars()
+            return {str(u) for u in rows}
+
     def item_id_for_uuid(self, message_uuid: str) -> int | None:
         with self.engine.connect() as conn:
             return conn.execute(
