@@ -11,11 +11,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from datetime import datetime as real_datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from lxml import etree
 
 from app.core.parse import parse_memo
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
@@ -25,17 +22,14 @@ from app.dubu.sf2900_client import (
     DEFAULT_KLE,
     DocumentFile,
     LetterHeader,
-    Sf2900Client,
     Sf2900Document,
     Sf2900JournalNote,
-    Sf2900Result,
     derived_id,
     facet_from_case_number,
 )
 from app.models.cache import Cache
 from tests.conftest import CORPUS, MESSAGES
 
-GOLDEN = Path(__file__).parent / "golden" / "sf2900_wire.json"
 LABELS = json.loads((CORPUS / "labels.json").read_text())
 DATASET = DubuDataset.load(CORPUS / "dubu.json")
 WITH_CASE = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:4]
@@ -63,32 +57,6 @@ def _ingest(cache: Cache, uuids: list[str]) -> None:
         uuid = parsed.facts.header.message_uuid
         batch.append((Synced(i + 1, uuid, t0 + timedelta(seconds=i), None, data), parsed))
     cache.ingest(batch)
-
-
-class _FrozenMeta(type):
-    def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, real_datetime)
-
-
-class FrozenDatetime(real_datetime, metaclass=_FrozenMeta):
-    @classmethod
-    def now(cls, tz: Any = None) -> real_datetime:  # type: ignore[override]
-        return FIXED_NOW if tz is not None else FIXED_NOW.replace(tzinfo=None)
-
-
-class RecordingClient(Sf2900Client):
-    """The real client; `_call` serialises the envelope zeep would send instead of sending it."""
-
-    def __init__(self) -> None:
-        super().__init__("http://127.0.0.1:9/sf2900", municipality_cvr="29189854")
-        self.sent: list[tuple[str, bytes]] = []
-
-    async def _call(self, operation: str, kwargs: dict[str, Any], transaction_id: str = "") -> Any:
-        node = self.create_message(operation, **kwargs)
-        self.sent.append((operation, etree.tostring(node)))
-        return Sf2900Result(
-            ok=True, duplicate=False, status="MODTAGET", transaction_id=transaction_id
-        )
 
 
 def _decisions() -> list[tuple[str, Decision]]:
