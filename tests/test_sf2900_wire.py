@@ -9,13 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC
 from datetime import datetime as real_datetime
 
 import pytest
 
-from app.core.parse import parse_memo
-from app.decisions import Assign, Decision, Forward, Journalise, JournalNote
+from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.dataset import DubuDataset
 from app.dubu.directory import DatasetDubuDirectory
 from app.dubu.sf2900_client import (
@@ -27,8 +26,7 @@ from app.dubu.sf2900_client import (
     derived_id,
     facet_from_case_number,
 )
-from app.models.cache import Cache
-from tests.conftest import CORPUS, MESSAGES
+from tests.conftest import CORPUS
 
 LABELS = json.loads((CORPUS / "labels.json").read_text())
 DATASET = DubuDataset.load(CORPUS / "dubu.json")
@@ -46,46 +44,6 @@ class Synced:  # the fields of a synced MailboxItem the cache reads
     received_at: real_datetime
     contact_point_id: str | None
     memo: bytes
-
-
-def _ingest(cache: Cache, uuids: list[str]) -> None:
-    t0 = real_datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-    batch = []
-    for i, u in enumerate(uuids):
-        data = (MESSAGES / f"{u}.xml").read_bytes()
-        parsed = parse_memo(data)
-        uuid = parsed.facts.header.message_uuid
-        batch.append((Synced(i + 1, uuid, t0 + timedelta(seconds=i), None, data), parsed))
-    cache.ingest(batch)
-
-
-def _decisions() -> list[tuple[str, Decision]]:
-    """(message uuid, decision): what the UI decides."""
-    c = [DATASET.case_by_id(LABELS[u]["case_id"]) for u in WITH_CASE]
-    return [
-        (
-            WITH_CASE[0],
-            Journalise(
-                c[0].id, c[0].number, note=JournalNote(c[0].id, "Mor ringede og bekræftede mødet.")
-            ),
-        ),
-        (
-            WITH_CASE[1],
-            Journalise(
-                c[1].id,
-                c[1].number,
-                note=JournalNote(c[1].id, "Telefonnotat om samvær.", "Telefonnotat"),
-            ),
-        ),
-        (WITH_CASE[2], Journalise(c[2].id, c[2].number)),
-        (
-            WITH_CASE[3],
-            Assign(CASEWORKER_UUID, "Anna Andersen", case_id=c[3].id, case_number=c[3].number),
-        ),
-        (WITHOUT_CASE[0], Assign("team:born", "Børn")),
-        (WITHOUT_CASE[1], Forward(NEXUS, "Nexus", comment="Til sundhed")),
-        (WITHOUT_CASE[2], Forward(kle="29.01.00")),
-    ]
 
 
 def test_document_values_are_checked_where_they_are_built():
