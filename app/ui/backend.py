@@ -178,7 +178,7 @@ class UiBackend:
                     log.warning("suggestion failed for item %s", item_id, exc_info=True)
             return detail, view
 
-        loaded = self.bg.read(load)
+        loaded = self.bg.select(load)
         answer: asyncio.Future[ItemDetail] = current_loop().create_future()
 
         def done(f: asyncio.Future[tuple[ItemDetail, SuggestionView | None]]) -> None:

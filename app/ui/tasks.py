@@ -53,6 +53,9 @@ class Background:
 
     def __init__(self, writer: Any | None = None) -> None:
         self._reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-read")
+        # The selected item's load never waits behind the inbox's row fetches and counts that
+        # the previous selection's writes set off: its own thread.
+        self._selection = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ui-select")
         # Long background computations (ranking every new item) must never queue in front of
         # the inbox's reads: their own thread.
         self._background = concurrent.futures.ThreadPoolExecutor(
@@ -72,6 +75,10 @@ class Background:
         loop = current_loop()
         return asyncio.wrap_future(self._reads.submit(fn, *args), loop=loop)
 
+    def select(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """`read`, on the selection's own thread (the item a key press selected)."""
+        return asyncio.wrap_future(self._selection.submit(fn, *args), loop=current_loop())
+
     def background(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         return asyncio.wrap_future(self._background.submit(fn, *args), loop=loop)
@@ -85,6 +92,7 @@ class Background:
 
     def close(self) -> None:
         self._reads.shutdown(wait=True, cancel_futures=True)
+        self._selection.shutdown(wait=True, cancel_futures=True)
         self._background.shutdown(wait=True, cancel_futures=True)
         if self._writes is not None:
             self._writes.shutdown(wait=True, cancel_futures=True)
