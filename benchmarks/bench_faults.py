@@ -1,14 +1,17 @@
 """Fault injection until convergence (issue 3 item 2): every remote party × fault kind.
 
 Runs the scenarios of tests/test_faults.py (real sandbox on loopback, real `ClientServices`,
-shrunk timeouts/backoff): a fault window while traffic flows, then the fault is cleared and the
-time until the client has converged is measured (every message synced once, every outbox action
-applied once at SF2900 and recorded on the gateway). Business rejections (AFVIST/FEJLET) count
-as "not retried" when SF2900 saw exactly one call per entry.
+shrunk timeouts/backoff, the gateway's delivery worker too): a fault window while traffic flows,
+then the fault is cleared and the time until everything has converged is measured (mailbox
+faults: every message synced once by the client; SF2900/DUBU faults, met by the gateway's
+delivery worker: every decision `sendt`/`accepteret` at the gateway and in the client's cache,
+one SF2900 object per AnvenderTransaktionsID). Business rejections (AFVIST/FEJLET) count as
+"not retried" when SF2900 saw exactly one call per object.
 
 Figures: `faults_runs`, `faults_converged`, `faults_violations`, `faults_max_converge_s`,
 `faults_business_rejections_not_retried`, per scenario `fault_<party>_<kind>_converge_s` and
-`fault_<party>_<kind>_attempts` (server-side attempts during the fault window).
+`fault_<party>_<kind>_attempts` (attempts the faulted server saw during the fault window: the
+client's syncer for the mailbox, the gateway worker for SF2900/DUBU).
 Rounds: $POSTFORDELER_FAULT_ROUNDS (default 1) runs of every scenario.
 """
 

@@ -295,6 +295,9 @@ class GatewayDelivery:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self.delivered = 0  # decisions that reached `sendt` (or later) through this worker
+        # called with (decision_id, attempts, delay_seconds) whenever a delivery is deferred
+        # after transient trouble (tests check the backoff schedule with it)
+        self.on_defer: Callable[[str, int, float], None] | None = None
 
     # ----------------------------------------------------------------- control
 
@@ -381,6 +384,8 @@ class GatewayDelivery:
 
     async def _defer(self, job: DeliveryJob, text: str, code: str, *, error: bool = False) -> None:
         delay = self._backoff(job.attempts)
+        if self.on_defer is not None:
+            self.on_defer(job.decision_id, job.attempts, delay)
         (log.error if error else log.info)(
             "delivery %s: %s, attempt %d, retry in %.1f s",
             job.decision_id,

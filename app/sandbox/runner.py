@@ -107,6 +107,9 @@ class SandboxConfig:
     receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
     overdue_check_seconds: float = 300.0  # how often the gateway looks for overdue receipts
     dubu_faults: list[dict[str, Any]] = field(default_factory=list)
+    # extra `DeliverySettings` fields for the gateway's delivery worker (tests shrink its
+    # backoff and timeouts: initial_backoff, max_backoff, call_timeout, poll_seconds, ...)
+    delivery_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -312,8 +315,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             DeliverySettings(
                 sf2900=published_sf2900_settings(sf2900, sftp_sts, certs, cvr),
                 dubu_url=str(dubu.base_url),
-                node_id="sandbox",
-                poll_seconds=0.5,
+                **{"node_id": "sandbox", "poll_seconds": 0.5, **config.delivery_options},
             )
         )
     except BaseException:
