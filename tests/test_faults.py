@@ -248,11 +248,11 @@ def _check_delivery_backoff(
         [n for n, _ in delays[: len(gaps)]] == list(range(1, len(gaps) + 1)),
         f"deferrals do not match the attempts: {delays}",
     )
-    extra = (
-        DELIVERY_TIMEOUT if slow else 0.0
-    )  # a slow attempt lasts its call timeout, then the wait
+    # a slow attempt lasts its call timeout, then the wait (its request reaches the server a
+    # few ms after the timeout started: some slack on a loaded machine)
+    extra = DELIVERY_TIMEOUT * 0.8 if slow else 0.0
     for g, (_, d) in zip(gaps, delays, strict=False):
-        res.check(g >= (d + extra) * 0.95, f"gap {g:.3f} s before its wait {d:.3f} s: hammering")
+        res.check(g >= d * 0.95 + extra, f"gap {g:.3f} s before its wait {d:.3f} s: hammering")
     ratios = [d / min(DELIVERY_MAX, DELIVERY_BACKOFF * 2 ** (n - 1)) for n, d in delays]
     res.check(
         len(ratios) >= SPACING_ATTEMPTS - 1
@@ -269,7 +269,7 @@ def _check_delivery_backoff(
             all(g < SLOW_DELIVERY_S for g in gaps),
             f"the worker waited for the slow answer instead of timing out: {res.gaps}",
         )
-        res.check(all(g >= DELIVERY_TIMEOUT * 0.9 for g in gaps), f"no timeout seen: {res.gaps}")
+        res.check(all(g >= DELIVERY_TIMEOUT * 0.8 for g in gaps), f"no timeout seen: {res.gaps}")
 
 
 # ------------------------------------------------------------------ the scenario
@@ -457,13 +457,17 @@ async def _outbox(
     def client_state(oid: int) -> str:
         return str(cache.delivery(row(oid).item_id).state)
 
-    async def handed_over(ids: list[int]) -> None:
-        # the client's outbox POSTs each decision to the gateway: `afventer` there and here
+    async def handed_over(ids: list[int], state: str | None = None) -> None:
+        # the client's outbox POSTs each decision to the gateway (`afventer` there and here;
+        # with `state`, both sides must still say so)
         ok = await until(
             lambda: all(row(o).status == "delivered" and client_state(o) != "lokal" for o in ids),
             10,
         )
         res.check(ok is not None, "decisions not handed to the gateway")
+        if state is not None:
+            seen = [(gw_state(o), client_state(o)) for o in ids]
+            res.check(all(s == (state, state) for s in seen), f"not {state}: {seen}")
 
     r = await http.post(faults_url, json=rule)
     res.check(r.status_code == 200, f"fault not accepted: {r.text[:200]}")
@@ -514,7 +518,8 @@ async def _outbox(
     else:
         rejected = []
         oids.append(await services.enqueue(*decide(uuids[0], 0)))
-        await handed_over(oids)
+        held = None if res.kind == "drop_after_record" else "afventer"
+        await handed_over(oids, held)
         first = row(oids[0]).transaction_id
         if res.kind == "drop_after_record":
             # recorded, then the answer is lost: the re-send is answered DUPLIKAT = success
@@ -536,7 +541,7 @@ async def _outbox(
         # more decisions while the fault is still on: traffic flows
         for i, u in enumerate(uuids[1:6], start=1):
             oids.append(await services.enqueue(*decide(u, i)))
-        await handed_over(oids)
+        await handed_over(oids[1:], held)
         await asyncio.sleep(0.2)
         res.attempts = max(res.attempts, len(ops()))
         if res.kind != "drop_after_record":
