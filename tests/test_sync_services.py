@@ -30,6 +30,7 @@ def test_the_secret_comes_from_the_environment_when_set(monkeypatch):
         gateway_secret("ingen-bruger")
 
 
+@pytest.mark.expect_log("asyncio", r"socket\.send\(\) raised exception")  # a peer gone at shutdown
 def test_services_sync_and_hand_decisions_to_the_gateway(tmp_path):
     """The bundle the UI uses, against the real sandbox over TLS: the background sync fills
     the cache, a decision goes out through the outbox to the gateway (no SF2900 client and no

@@ -694,6 +694,7 @@ def test_journalise_retursvar_by_keyboard_reaches_the_gateway(sandbox_runtime, l
     assert run(loop, scenario(), 120) == 3
 
 
+@pytest.mark.expect_log("asyncio", r"socket\.send\(\) raised exception")  # a peer gone at shutdown
 def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qtbot):
     runtime = sandbox_runtime
     cache = runtime.services.cache

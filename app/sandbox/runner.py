@@ -148,7 +148,9 @@ class RunningSandbox:
             self._push_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._push_task
-        for part in (self.sftp_sts, self.dubu, self.sf2900, self.gateway):
+        # The gateway first (its delivery worker is the busiest client of the others), then
+        # SF2900 (its receipt callbacks), then what they call: nobody writes to a closed peer.
+        for part in (self.gateway, self.sf2900, self.dubu, self.sftp_sts):
             if part is not None:
                 with contextlib.suppress(Exception):
                     await part.stop()
