@@ -23,6 +23,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,30 +94,9 @@ async def _delivery(tmp: Path) -> dict[str, Any]:
                 received_at=utcnow(),
             )
         async with httpx.AsyncClient(auth=(USER, SECRET), timeout=30) as http:
-            posted: dict[str, float] = {}
-            started = time.perf_counter()
-            for message_uuid in chosen:
-                resp = await http.post(
-                    gw.decisions_url,
-                    json={
-                        "decision_id": str(uuid.uuid4()),
-                        "message_uuid": message_uuid,
-                        "action": "journalise",
-                        "decision": {"case_id": labels[message_uuid]["case_id"]},
-                    },
-                )
-                resp.raise_for_status()
-                posted[message_uuid] = time.perf_counter()
-            sent: dict[str, float] = {}
-            deadline = time.perf_counter() + 600
-            while len(sent) < len(chosen) and time.perf_counter() < deadline:
-                for message_uuid in chosen:
-                    if message_uuid in sent:
-                        continue
-                    state = (await http.get(gw.status_url(message_uuid))).json()["state"]
-                    if state == "sendt":
-                        sent[message_uuid] = time.perf_counter()
-                await asyncio.sleep(0.02)
+            started, posted, sent = await _decide_and_time(
+                http, gw.decisions_url, gw.status_url, chosen, labels, "sendt"
+            )
             elapsed = max(sent.values()) - started
         latencies = sorted(sent[m] - posted[m] for m in sent)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -174,33 +154,14 @@ async def _to_accepted(tmp: Path) -> dict[str, Any]:
         ep = sandbox.endpoints
         verify = ssl.create_default_context(cafile=ep["tls_ca"])
         async with httpx.AsyncClient(verify=verify, auth=(ep["user"], SECRET), timeout=30) as http:
-            posted: dict[str, float] = {}
-            started = time.perf_counter()
-            for message_uuid in chosen:
-                resp = await http.post(
-                    ep["gateway"] + "/decisions",
-                    json={
-                        "decision_id": str(uuid.uuid4()),
-                        "message_uuid": message_uuid,
-                        "action": "journalise",
-                        "decision": {"case_id": labels[message_uuid]["case_id"]},
-                    },
-                )
-                resp.raise_for_status()
-                posted[message_uuid] = time.perf_counter()
-            accepted: dict[str, float] = {}
-            deadline = time.perf_counter() + 600
-            while len(accepted) < len(chosen) and time.perf_counter() < deadline:
-                for message_uuid in chosen:
-                    if message_uuid in accepted:
-                        continue
-                    url = ep["gateway"] + f"/items/{message_uuid}/status"
-                    state = (await http.get(url)).json()["state"]
-                    if state == "accepteret":
-                        accepted[message_uuid] = time.perf_counter()
-                    elif state in ("fejlet", "afvist_af_dubu"):
-                        raise RuntimeError(f"decision ended {state}")
-                await asyncio.sleep(0.02)
+            started, posted, accepted = await _decide_and_time(
+                http,
+                ep["gateway"] + "/decisions",
+                lambda m: ep["gateway"] + f"/items/{m}/status",
+                chosen,
+                labels,
+                "accepteret",
+            )
         if len(accepted) < len(chosen):
             raise RuntimeError(f"only {len(accepted)} of {len(chosen)} decisions accepted")
         latencies = sorted(accepted[m] - posted[m] for m in accepted)
@@ -217,6 +178,46 @@ async def _to_accepted(tmp: Path) -> dict[str, Any]:
 def decision_to_accepted() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="postfordeler-bench-accepted-") as tmp:
         return asyncio.run(_to_accepted(Path(tmp)))
+
+
+async def _decide_and_time(
+    http: Any,
+    decisions_url: str,
+    status_url: Callable[[str], str],
+    chosen: list[str],
+    labels: dict[str, Any],
+    target: str,
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    """POST a journalise decision for each message, then poll each item's status until it is
+    `target`: (start time, when each was posted, when each reached `target`). A decision that
+    ends fejlet / afvist_af_dubu stops the run."""
+    posted: dict[str, float] = {}
+    started = time.perf_counter()
+    for message_uuid in chosen:
+        resp = await http.post(
+            decisions_url,
+            json={
+                "decision_id": str(uuid.uuid4()),
+                "message_uuid": message_uuid,
+                "action": "journalise",
+                "decision": {"case_id": labels[message_uuid]["case_id"]},
+            },
+        )
+        resp.raise_for_status()
+        posted[message_uuid] = time.perf_counter()
+    reached: dict[str, float] = {}
+    deadline = time.perf_counter() + 600
+    while len(reached) < len(chosen) and time.perf_counter() < deadline:
+        for message_uuid in chosen:
+            if message_uuid in reached:
+                continue
+            state = (await http.get(status_url(message_uuid))).json()["state"]
+            if state == target:
+                reached[message_uuid] = time.perf_counter()
+            elif state in ("fejlet", "afvist_af_dubu"):
+                raise RuntimeError(f"decision ended {state}")
+        await asyncio.sleep(0.02)
+    return started, posted, reached
 
 
 BENCHMARKS = {"gateway_delivery": gateway_delivery, "decision_to_accepted": decision_to_accepted}
