@@ -450,7 +450,7 @@ def test_the_change_bus_broadcasts_only_real_changes(qtbot):
 
 
 def test_the_forward_dialog_preselects_the_suggested_receiver(qtbot):
-    from app.core.routing import suggested_receiver
+    from app.dubu.routing import suggested_receiver
     from app.ui.dialogs import ForwardDialog
 
     receivers = [("u-borger", "Borgerservice"), ("u-job", "Jobcenter Fjordby")]
@@ -760,7 +760,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         # (the decision is queued before the selection moves on: wait for it, else the next
         # selection races with the auto-advance)
         await until(lambda: window.inbox.current_id() != ids[1], what="auto-advance")
-        # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
+        # Forward to a receiving system the gateway listed from SF2900 FordelingsmodtagerList.
         await select(ids[2])
         await key(window.inbox.table, Qt.Key.Key_V)
         dialog = await dialog_named("forwardDialog")

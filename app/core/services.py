@@ -28,7 +28,6 @@ from app.core.sync import Syncer, SyncResult, SyncStatus
 from app.core.worker import DbWorker
 from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
-from app.dubu.sf2900_client import Sf2900Client
 from app.models.cache import Cache, QueuedDecision
 from app.models.db import Database, open_cache
 from app.resources import resource
@@ -116,10 +115,6 @@ class ClientServices:
     mailbox: MailboxClient | None = None
     syncer: Syncer | None = None
     gateway: GatewayClient | None = None
-    # Receiving systems for Videresend (FordelingsmodtagerList). Only the demo sandbox names an
-    # SF2900 look-up for the client (no certificate, nothing delivered through it); with real
-    # endpoints this is None until the gateway offers the list.
-    receiver_directory: Sf2900Client | None = None
     directory: DubuDirectory | None = None
     outbox: OutboxWorker | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -184,10 +179,6 @@ class ClientServices:
             )
         if endpoints.get("dubu"):
             services.directory = HttpDubuDirectory(endpoints["dubu"], **timeouts)
-        if endpoints.get("sf2900") and endpoints.get("sf2900_received"):  # the demo sandbox
-            services.receiver_directory = await asyncio.to_thread(
-                Sf2900Client, endpoints["sf2900"], municipality_cvr=cvr, **timeouts
-            )
         if endpoints.get("gateway"):
             assert secret is not None
             services.gateway = GatewayClient(
@@ -331,7 +322,7 @@ class ClientServices:
         self._tasks.clear()
         if self.outbox is not None:
             await self.outbox.close()
-        for closer in (self.mailbox, self.gateway, self.directory, self.receiver_directory):
+        for closer in (self.mailbox, self.gateway, self.directory):
             if closer is not None:
                 try:
                     await closer.close()

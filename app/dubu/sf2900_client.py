@@ -1025,14 +1025,11 @@ class Sf2900Client:
         }
         if facet:
             routing["RoutingHandlingFacet"] = facet
-        reply = await self._call(
-            "FordelingsmodtagerList",
-            {
-                "CallContext": {"AccountingInfo": "Postfordeler"},
-                "AuthorityContext": self._authority(),
-                "Routing": routing,
-            },
-        )
+        request: dict[str, Any] = {"CallContext": {"AccountingInfo": "Postfordeler"}}
+        if self.authority_context:
+            request["AuthorityContext"] = self._authority()
+        request["Routing"] = routing
+        reply = await self._call("FordelingsmodtagerList", request)
         if isinstance(reply, Sf2900Result):
             return []
         # zeep flattens Systemer/System to a list; accept the nested forms too.

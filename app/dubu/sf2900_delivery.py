@@ -42,6 +42,7 @@ from lxml import etree
 
 from app.dubu.sf2900_client import (
     POSTFORDELER_SYSTEM_UUID,
+    Receiver,
     RemoteFile,
     Sf2900Client,
     Sf2900Document,
@@ -239,6 +240,11 @@ class Sf2900Delivery:
             if self.sts is not None and TOKEN_REFUSED_CODES.intersection(exc.codes):
                 self.sts.invalidate()  # refused token: fetch a new one on the retry
             raise
+
+    async def receivers(self, kle: str) -> list[Receiver]:
+        """`FordelingsmodtagerList` for one KLE subject, with the same security as `send`
+        (what the gateway's `GET /receivers` asks for Videresend)."""
+        return await self.client.receivers(kle)
 
     async def close(self) -> None:
         await self.sftp.close()

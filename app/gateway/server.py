@@ -34,9 +34,11 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
 from app import paths
+from app.dubu.sf2900_delivery import Sf2900Delivery
 from app.gateway import receipts, soap
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
+from app.gateway.receivers import RECEIVERS_PATH, CachedReceivers, ReceiversUnavailable
 from app.gateway.store import (
     BusinessReceiptLike,
     GatewayStore,
@@ -130,6 +132,8 @@ class GatewayConfig:
     # a peer pinned in tls.callback_pins reaches it, and receipts more than 40 days after
     # the part was sent are refused
     receipt_callback: bool = False
+    # how long GET /receivers keeps SF2900's list of receiving systems (seconds)
+    receivers_ttl: float = 3600.0
 
 
 @dataclass
@@ -184,9 +188,16 @@ class RunningGateway:
         self.delivery = worker
         self._closers.extend(closers)
         state.wake = worker.wake
+        if isinstance(worker.deliverer, Sf2900Delivery):  # SF2900 as published
+            state.receivers = CachedReceivers(worker.deliverer, ttl=self.config.receivers_ttl)
         self._tasks.append(asyncio.create_task(worker.run_forever()))
         log.info("gateway delivery worker %s started", worker.node_id)
         return worker
+
+    @property
+    def receivers(self) -> CachedReceivers | None:
+        """What GET /receivers serves (None until the delivery worker runs)."""
+        return self._app[_STATE].receivers
 
     @property
     def decisions_url(self) -> str:
@@ -240,6 +251,7 @@ class _State:
     # may `user` see items of `contact_point_id`? (default: every authenticated user sees all)
     can_see: Callable[[str, str | None], bool] = field(default=lambda _user, _cp: True)
     wake: Callable[[], None] | None = None  # nudges the delivery worker after a new decision
+    receivers: CachedReceivers | None = None  # GET /receivers (SF2900 configured)
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
@@ -711,6 +723,22 @@ async def _status_get(request: web.Request) -> web.Response:
     return web.json_response(status.to_json())
 
 
+async def _receivers_get(request: web.Request) -> web.Response:
+    """GET /receivers: the receiving systems Videresend offers, asked of SF2900 by the gateway
+    (`app.gateway.receivers`); desktops hold no Serviceplatformen credentials."""
+    state = request.app[_STATE]
+    user = await _json_user(request, state)
+    if isinstance(user, web.Response):
+        return user
+    if state.receivers is None:
+        return _json_error(503, "IKKE_OPSAT", "Gatewayen har ingen forbindelse til SF2900")
+    try:
+        found = await state.receivers.get()
+    except ReceiversUnavailable as exc:
+        return _json_error(503, "SF2900_UTILGAENGELIG", str(exc))
+    return web.json_response({"receivers": [{"id": rid, "name": name} for rid, name in found]})
+
+
 # --------------------------------------------------------------------------- misc
 
 
@@ -821,6 +849,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get(MEMO_PATH, _memo_get)
         app.router.add_post(DECISIONS_PATH, _decisions_post)
         app.router.add_get(STATUS_PATH, _status_get)
+        app.router.add_get(RECEIVERS_PATH, _receivers_get)
         if config.receipt_routes is not None:
 
             async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:

@@ -46,6 +46,8 @@ log = logging.getLogger("postfordeler.gateway_client")
 
 DECISIONS_PATH: Final = "/decisions"
 STATUS_PATH: Final = "/items/{message_uuid}/status"
+RECEIVERS_PATH: Final = "/receivers"
+MAX_RECEIVERS: Final = 500
 MAX_ANSWER: Final = 64 * 1024
 
 # The delivery states of DESIGN9 (`lokal` exists only on the client, never on the wire).
@@ -166,6 +168,22 @@ class GatewayClient:
         path = STATUS_PATH.format(message_uuid=quote(message_uuid, safe=""))
         return DeliveryStatus.from_json(await self._request("GET", path))
 
+    async def receivers(self) -> list[tuple[str, str]]:
+        """`GET /receivers`: (system uuid, name) of the receiving systems Videresend offers,
+        as the gateway has them from SF2900."""
+        data = await self._request("GET", RECEIVERS_PATH)
+        found = data.get("receivers")
+        if not isinstance(found, list):
+            raise GatewayUnavailable("Gatewayen gav et ugyldigt svar (ingen modtagerliste)")
+        out: list[tuple[str, str]] = []
+        for entry in found[:MAX_RECEIVERS]:
+            if not isinstance(entry, dict):
+                continue
+            rid, name = entry.get("id"), entry.get("name")
+            if isinstance(rid, str) and isinstance(name, str) and rid and name:
+                out.append((rid[:64], _one_line(name)[:200]))
+        return out
+
     async def _request(
         self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -184,7 +202,7 @@ class GatewayClient:
             raise GatewayUnavailable(f"Gatewayen kan ikke nås ({type(exc).__name__})") from exc
         content = resp.content[:MAX_ANSWER]
         if resp.status_code >= 500:
-            raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
+            raise GatewayUnavailable(_server_reason(content, resp.status_code))
         if resp.status_code in (401, 403):
             raise GatewayRefused(
                 "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode", resp.status_code
@@ -214,6 +232,18 @@ class GatewayClient:
         if resp.status_code != 200:
             raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
         return data
+
+
+def _server_reason(content: bytes, status: int) -> str:
+    """The gateway's own one-line reason of a 5xx answer (its JSON `message`), else the code."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    message = data.get("message") if isinstance(data, dict) else None
+    if isinstance(message, str) and message.strip():
+        return f"Gatewayen svarede HTTP {status}: {_one_line(message)[:200]}"
+    return f"Gatewayen svarede HTTP {status}"
 
 
 def _one_line(text: str) -> str:

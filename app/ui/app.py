@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import paths
-from app.core import changes, routing
+from app.core import changes
 from app.core.audit import AuditError
 from app.core.services import ClientServices
 from app.core.session_keyring import os_keyring_available, use_session_keyring
@@ -140,7 +140,7 @@ async def start_runtime(
         background=runtime.background,
         suggester=suggester,
         user=services.user,
-        receivers=lambda: routing.forward_receivers(services.receiver_directory),
+        receivers=services.gateway.receivers if services.gateway is not None else None,
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
         claim=services.claim if services.mailbox is not None else None,
     )

@@ -348,7 +348,7 @@ class UiBackend:
         return self.suggester.caseworkers()
 
     async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend, (id, name) (`app.core.routing.forward_receivers`)."""
+        """Receiving systems for Videresend, (id, name) (the gateway's `GET /receivers`)."""
         if self._receivers is None:
             return []
         return list(await self._receivers())

@@ -205,6 +205,9 @@ EN: dict[str, str] = {
     "Sagsnr. i brevet": "Case no. in the letter",
     "Sendt til forkert kontaktpunkt": "Sent to the wrong contact point",
     "Seneste forsøg: %1": "Last attempt: %1",
+    "Listen over modtagere kan ikke hentes fra gatewayen: %1": (
+        "The list of receivers cannot be fetched from the gateway: %1"
+    ),
     "Ser ud til at høre til en anden afdeling.": "Looks like it belongs to another department.",
     "Ser ud til at høre til en anden afdeling (emne: %1).": (
         "Looks like it belongs to another department (subject: %1)."
