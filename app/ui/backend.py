@@ -189,6 +189,11 @@ class UiBackend:
             oldest = next(iter(self._prefetched))
             self._prefetched.pop(oldest).cancel()
 
+    def is_prefetched(self, item_id: int) -> bool:
+        """Whether `item_id` is read ahead and loaded (selecting it shows it at once)."""
+        future = self._prefetched.get(item_id)
+        return future is not None and future.done() and not future.cancelled()
+
     def take_prefetched(self, item_id: int) -> tuple[ItemDetail, SuggestionView | None] | None:
         """The prefetched detail of `item_id` when it is already loaded (else None; a load
         still running stays for `start_detail` to join)."""
