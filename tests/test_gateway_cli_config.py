@@ -174,5 +174,5 @@ async def _deliver(sb: RunningSandbox, endpoints: dict[str, Any], message_uuid: 
         assert status["state"] == "sendt", status
     records = [r for r in sb.sf2900.received() if r["AnvenderTransaktionsID"] == decision_id]
     assert len(records) == 1
-    assert records[0]["inline_content"] is False and records[0]["sftp_file_sha256"]
+    assert records[0]["sftp_file_sha256"]
     assert sb.sf2900.token_calls >= 1  # published over HTTPS with an STS token

@@ -217,8 +217,7 @@ def test_decisions_are_delivered_by_sftp_and_sf2900_one_document_per_file(tmp_pa
             assert rec["SagForslag"] == case_of(two).lower()
             assert rec["DokumentFilNavn"] == part.remote_name
             assert part.remote_name.startswith(f"{SFTP_USER}_SAGSDOKUMENT_")
-            assert [x["content_bytes"] for x in rec["files"]] == [None]  # nothing inline
-            assert rec["inline_content"] is False
+            assert [x["size"] for x in rec["files"]] == [f.size]  # one file, sent by SFTP
             assert rec["sent_digitalpost_meddelelses_id"] is False  # Serviceplatformen fills it
             assert rec["Titel"] == part_title(
                 read_memo(MESSAGES / f"{two}.xml").label,

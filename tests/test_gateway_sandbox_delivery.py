@@ -152,7 +152,7 @@ def test_sandbox_gateway_delivers_as_published_and_applies_the_callback(tmp_path
                 content = files[p.file_index].content
                 assert rec["dokument_fil_navn"] == p.remote_name
                 assert rec["sftp_file_sha256"] == hashlib.sha256(content).hexdigest()
-                assert rec["inline_content"] is False
+                assert [f["size"] for f in rec["files"]] == [len(content)]  # one file each
             else:
                 assert rec["notat_is_base64"] is True
                 assert rec["sftp_file_sha256"] is None
