@@ -243,13 +243,13 @@ class GatewayNode:
 
 def empty_database(url: str) -> str:
     """Drop the gateway's tables (each test starts from an empty schema)."""
-    from app.gateway.store import GatewayStore, metadata
+    from app.gateway.store import make_engine, metadata
 
-    store = GatewayStore(url)
+    engine = make_engine(url)  # not a GatewayStore: the old rows may have another test's key
     try:
-        metadata.drop_all(store.engine)
+        metadata.drop_all(engine)
     finally:
-        store.close()
+        engine.dispose()
     return url
 
 
