@@ -659,27 +659,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="222" />
+        <location filename="../inbox_model.py" line="232" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="242" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="240" />
+        <location filename="../inbox_model.py" line="252" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="261" />
+        <location filename="../inbox_model.py" line="276" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="268" />
+        <location filename="../inbox_model.py" line="283" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -880,7 +880,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="55" />
+        <location filename="../labels.py" line="68" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
@@ -991,111 +991,121 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../labels.py" line="54" />
+        <source>Konflikt</source>
+        <translation>Conflict</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="58" />
+        <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
+        <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="67" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="56" />
+        <location filename="../labels.py" line="69" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="57" />
+        <location filename="../labels.py" line="70" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="71" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="59" />
+        <location filename="../labels.py" line="72" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="60" />
+        <location filename="../labels.py" line="73" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="66" />
+        <location filename="../labels.py" line="79" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="67" />
+        <location filename="../labels.py" line="80" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="81" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="69" />
+        <location filename="../labels.py" line="82" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="83" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="76" />
+        <location filename="../labels.py" line="89" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="77" />
+        <location filename="../labels.py" line="90" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="78" />
+        <location filename="../labels.py" line="91" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="92" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="93" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="94" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="95" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="96" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="84" />
+        <location filename="../labels.py" line="97" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="103" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="104" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1128,75 +1138,75 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="219" />
+        <location filename="../main_window.py" line="220" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="237" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="238" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="239" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255" />
+        <location filename="../main_window.py" line="256" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="267" />
+        <location filename="../main_window.py" line="279" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="274" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="283" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="316" />
-        <location filename="../main_window.py" line="342" />
+        <location filename="../main_window.py" line="320" />
+        <location filename="../main_window.py" line="347" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364" />
-        <location filename="../main_window.py" line="371" />
+        <location filename="../main_window.py" line="369" />
+        <location filename="../main_window.py" line="376" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="383" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="420" />
+        <location filename="../main_window.py" line="425" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="422" />
+        <location filename="../main_window.py" line="427" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432" />
+        <location filename="../main_window.py" line="449" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1735,12 +1745,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="248" />
+        <location filename="../app.py" line="249" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="276" />
+        <location filename="../app.py" line="277" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
