@@ -5,7 +5,15 @@ SQLAlchemy Core. The schema is created with `metadata.create_all` and stamped in
 `gw_schema_version` table (a single-table-set service; upgrades go in `_UPGRADES`).
 
 Invariants this module keeps:
-- a message is inserted once per messageUUID (unique constraint + ON CONFLICT DO NOTHING);
+- a message is inserted once per messageUUID and content (unique message_uuid; inserts are
+  serialised): the same bytes again are a duplicate, other bytes under a known UUID become a
+  conflict item of their own (`conflict_uuid`, gw_conflicts), never dropped;
+- content and personal fields are sealed at rest (app/gateway/storekey.py, AES-GCM bound to
+  table and row): gw_messages.memo/outcome_case_id/outcome_note, gw_message_facts.facts,
+  gw_outcome_log.case_id/note, gw_decisions.payload/reason/plan,
+  gw_delivery_parts.remote_name/receipt_reason, gw_outbox.last_error and
+  gw_business_receipts.reason. Clear (lookups, no personal data): UUIDs, ids, kinds, states,
+  times, sizes, SHA-256 digests, contact point ids, transaction ids and staff user names;
 - `item_id` is the clients' cursor, so ids become visible in increasing order: inserts are
   serialised (a process lock on SQLite, a transaction advisory lock on PostgreSQL) so no id
   can commit after a larger one was already listed;

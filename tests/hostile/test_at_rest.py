@@ -122,8 +122,8 @@ def corpus() -> Corpus:
 
 # the decision texts carry personal data too: a name and a CPR number of the corpus
 def _person(corpus: Corpus) -> tuple[str, str]:
-    name = sorted(w for w in corpus.words if " " in w and len(w) < 40)[0]
-    return name, sorted(corpus.cprs)[0]
+    name = min(w for w in corpus.words if " " in w and len(w) < 40)
+    return name, min(corpus.cprs)
 
 
 def _shapes(number: str) -> list[str]:
@@ -196,7 +196,9 @@ async def _exercise(gw: RunningGateway, corpus: Corpus) -> None:
         case = "27.24.00-G01-00001-24"
         journal = Journalise(case_id=case, note=JournalNote(case_id=case, text=note, title=name))
         await decide(corpus.uuids[0], "journalise", journal.to_json())
-        await decide(corpus.uuids[1], "reject", Reject(reason=f"{name} ({number}) er ukendt").to_json())
+        await decide(
+            corpus.uuids[1], "reject", Reject(reason=f"{name} ({number}) er ukendt").to_json()
+        )
     store = gw.store
 
     def deliver_steps() -> None:
@@ -211,7 +213,9 @@ async def _exercise(gw: RunningGateway, corpus: Corpus) -> None:
         store.defer_delivery(job.decision_id, "node-a", f"DUBU kender ikke {name} {number}", 0)
         part = store.delivery_parts(job.decision_id)[0]
         store.apply_business_receipt(
-            _Receipt(part.anvender_transaktions_id, "AFVIST", f"Barnet {name} ({number}) er flyttet")
+            _Receipt(
+                part.anvender_transaktions_id, "AFVIST", f"Barnet {name} ({number}) er flyttet"
+            )
         )
         assert store.decision(job.decision_id)["reason"].startswith("Barnet")  # type: ignore[index]
 
@@ -334,6 +338,7 @@ def test_a_wrong_key_is_refused_with_one_line(corpus, tmp_path):
         text=True,
         env=env,
         timeout=120,
+        check=False,
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
@@ -427,3 +432,38 @@ def test_key_file_format_errors_are_one_line(tmp_path):
     bad.chmod(0o644)  # a generated key others may read is refused
     with pytest.raises(StoreError, match="chmod 600"):
         GatewayStore(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+
+
+def test_a_new_key_first_in_the_file_rotates_and_old_rows_stay_readable(corpus, tmp_path):
+    url, store = _store_with(corpus, tmp_path, n=2)
+    store.close()
+    old = (tmp_path / KEY_FILE).read_text()
+    rotated = tmp_path / "rotated" / KEY_FILE
+    rotated.parent.mkdir()
+    rotated.write_text(new_key_line() + old)  # the new key first: new values use it
+    rotated.chmod(0o600)
+    store = GatewayStore(url, key_file=rotated)
+    try:
+        assert store.fetch(1).memo == corpus.raw[0]  # sealed with the old key, still read
+        store.insert_message(
+            message_uuid=corpus.uuids[2],
+            memo=corpus.raw[2],
+            kind="nyhenvendelse",
+            memo_version="1.2",
+            contact_point_id=None,
+            received_at=datetime.now(UTC),
+        )
+    finally:
+        store.close()
+    only_old = tmp_path / "only-old" / KEY_FILE
+    only_old.parent.mkdir()
+    only_old.write_text(old)
+    only_old.chmod(0o600)
+    store = GatewayStore(url, key_file=only_old)  # the old key alone still opens the store
+    try:
+        assert store.fetch(2).memo == corpus.raw[1]
+        with pytest.raises(StoreError) as err:  # but not what the new key sealed
+            store.fetch(3)
+        assert err.value.code == "DEKRYPTERING"
+    finally:
+        store.close()

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the pki fixture is imported from tests.test_mtls
 """Issue 10 point 4: a repeated messageUUID with *other* content is never dropped.
 
 Over the real EP_FS1 (HTTPS, mutual TLS with the sandbox CA's pinned Postkomponent certificate)
@@ -53,7 +54,9 @@ def db_url(kind: str, tmp_path: Path) -> str:
 
 
 async def deliver(gw: RunningGateway, pki: Pki, data: bytes) -> pm.Receipt:
-    ctx = pem_client_context(pki.certs.postkomponent.cert, pki.certs.postkomponent.key, pki.certs.ca)
+    ctx = pem_client_context(
+        pki.certs.postkomponent.cert, pki.certs.postkomponent.key, pki.certs.ca
+    )
     async with httpx.AsyncClient(verify=ctx, timeout=30) as client:
         resp = await client.post(gw.postmodtag_url, content=data, headers=pm.request_headers())
     assert resp.status_code == 200, resp.text
