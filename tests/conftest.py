@@ -33,7 +33,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = (REPO.parent / "shared").resolve()
+# beside the repository (/work/main), or two levels up for a worktree (/work/wt/<name>)
+SHARED = next(
+    (p / "shared" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared",
+).resolve()
 CORPUS = SHARED / "corpus"
 MESSAGES = CORPUS / "messages"
 SPEC_EXAMPLES = SHARED / "spec" / "memo" / "examples"

@@ -32,6 +32,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 MESSAGES = REPO.parent / "shared" / "corpus" / "messages"
+if not MESSAGES.is_dir():  # a worktree under /work/wt/<name>: the corpus is two levels up
+    MESSAGES = REPO.parent.parent / "shared" / "corpus" / "messages"
 UUID_RE = re.compile(rb"(<memo:messageUUID>)([^<]+)(</memo:messageUUID>)")
 CVR = "29189129"
 

@@ -50,6 +50,7 @@ from tests.gateway_nodes import (
     corpus_frames,
     empty_database,
     fresh_message,
+    shared_store_key,
 )
 
 pytestmark = pytest.mark.postgres
@@ -387,7 +388,7 @@ def test_decisions_delivered_once_by_two_nodes_with_nodes_killed(tmp_path, pg_ur
             )
             for name in ("node-a", "node-b")
         ]
-        store = GatewayStore(url)
+        store = GatewayStore(url, key_file=shared_store_key(tmp_path))
         try:
             for node in nodes:
                 await asyncio.to_thread(node.start)

@@ -196,10 +196,13 @@ def _read_secret(user: str, *, keyring_first: bool) -> str:
 
 def _add_user(args: argparse.Namespace) -> int:
     from app import paths
-    from app.gateway.store import GatewayStore
+    from app.gateway.store import GatewayStore, StoreError
 
     secret = _read_secret(args.name, keyring_first=False)
-    store = GatewayStore(args.db or paths.gateway_db_url())
+    try:
+        store = GatewayStore(args.db or paths.gateway_db_url())
+    except StoreError as exc:
+        raise SystemExit(f"postfordeler gateway add-user: {exc.text}") from None
     try:
         store.set_user(args.name, secret)
     finally:
@@ -421,6 +424,7 @@ def _serve_with(
     from datetime import timedelta
 
     from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
+    from app.gateway.store import StoreError
     from app.sf1606 import postmodtag as pm
     from app.sf1606.tls import TlsConfigError
 
@@ -441,6 +445,7 @@ def _serve_with(
     )
     config = GatewayConfig(
         db_url=args.db,
+        store_key_file=secrets.store_key if secrets is not None else None,
         host=args.host,
         port=args.port,
         municipality_cvr=args.municipality_cvr,
@@ -476,4 +481,6 @@ def _serve_with(
         asyncio.run(run())
     except TlsConfigError as exc:
         raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+    except StoreError as exc:  # e.g. NØGLE: a wrong or missing store key, one line
+        raise SystemExit(f"postfordeler gateway serve: {exc.text}") from None
     return 0

@@ -102,6 +102,9 @@ class GatewayTls:
 @dataclass
 class GatewayConfig:
     db_url: str | None = None  # default: paths.gateway_db_url() (SQLite under the data dir)
+    # the key sealing the store at rest (the secret store's `store.key`); None: see
+    # app.gateway.store.store_cipher ($CREDENTIALS_DIRECTORY, else generated in the data folder)
+    store_key_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 0
     municipality_cvr: str | None = None  # None: accept any AuthorityContext CVR
@@ -404,12 +407,22 @@ def _receive(
         facts=facts_to_json(MessageFacts(header_of(message))),
     )
     log.info(
-        "postmodtag %s item=%d uuid=%s bytes=%d",
+        "postmodtag %s%s item=%d uuid=%s bytes=%d",
         "duplicate" if result.duplicate else "accepted",
+        "" if result.conflict_of is None else f" conflict-of={result.conflict_of}",
         result.item_id,
         message.message_uuid,
         size,
     )
+    if result.conflict_of is not None and not result.duplicate:
+        # the same messageUUID with other content: kept as its own item, flagged for the
+        # distributors; the sender hears "accepted" (the content is safe with us, and a
+        # retry could not change anything)
+        log.warning(
+            "postmodtag: messageUUID %s repeated with other content; kept as item %d",
+            message.message_uuid,
+            result.item_id,
+        )
     return pm.accept(message.message_uuid, transaction_id, duplicate=result.duplicate)
 
 
@@ -809,7 +822,13 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     spool_dir.mkdir(parents=True, exist_ok=True)
     await loop.run_in_executor(executor, _clear_spool, spool_dir)
     store = await loop.run_in_executor(
-        executor, partial(GatewayStore, url, sqlite_synchronous=config.sqlite_synchronous)
+        executor,
+        partial(
+            GatewayStore,
+            url,
+            sqlite_synchronous=config.sqlite_synchronous,
+            key_file=config.store_key_file,
+        ),
     )
     try:
         for user, secret in config.users.items():

@@ -217,6 +217,7 @@ def _item_parts(item: StoredItem, parts: list[bytes]) -> None:
         f"{_opt('deliveryReason', item.delivery_reason)}{_opt('decisionKind', item.decision_kind)}"
         f"{_opt('decisionId', item.decision_id)}"
         f"<mb:followUp>{'true' if item.follow_up else 'false'}</mb:followUp>"
+        f"{_opt('conflictOf', item.conflict_of)}"
     )
     if item.memo is None:
         tail = "" if item.memo_inline else "<mb:MeMoInline>false</mb:MeMoInline>"

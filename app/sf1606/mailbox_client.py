@@ -96,6 +96,9 @@ class MailboxItem:
     decision_kind: str | None = None
     decision_id: str | None = None
     follow_up: bool = False
+    # a conflict: the sender's messageUUID the gateway already had with other content (this
+    # item keeps the other content under its own MeddelelseUUID); None for an ordinary item
+    conflict_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ def _item(el: Any) -> MailboxItem:
         decision_kind=_opt(el, "decisionKind"),
         decision_id=_opt(el, "decisionId"),
         follow_up=bool(_opt_any(el, "followUp") or False),
+        conflict_of=_opt(el, "conflictOf"),
     )
 
 

@@ -25,6 +25,11 @@ EN: dict[str, str] = {
     "Afvist af DUBU": "Rejected by DUBU",
     "Afsluttet (afvist af fordeler)": "Closed (rejected by distributor)",
     "kvittering mangler – følg op": "receipt missing – follow up",
+    # A conflict item (issue 10 point 4): the same messageUUID arrived with other content
+    "Konflikt": "Conflict",
+    "Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; "
+    "sammenlign dem, før du fordeler.": "Conflict: message %1 was received before with "
+    "different content. Both are kept; compare them before you distribute.",
     "Levering": "Delivery",
     "Levering: %1": "Delivery: %1",
     "Leveringstilstand": "Delivery state",

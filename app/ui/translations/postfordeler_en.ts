@@ -582,82 +582,82 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>HeaderPanel</name>
     <message>
-        <location filename="../header_panel.py" line="46" />
+        <location filename="../header_panel.py" line="58" />
         <source>Vis eller skjul brevhovedet</source>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="91" />
+        <location filename="../header_panel.py" line="128" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="93" />
+        <location filename="../header_panel.py" line="130" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="97" />
+        <location filename="../header_panel.py" line="134" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="102" />
+        <location filename="../header_panel.py" line="139" />
         <source>svar på brev %1</source>
         <translation>reply to letter %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="104" />
+        <location filename="../header_panel.py" line="141" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="106" />
+        <location filename="../header_panel.py" line="143" />
         <source>afsender %1</source>
         <translation>sender %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="107" />
+        <location filename="../header_panel.py" line="144" />
         <source>Svardata</source>
         <translation>Reply data</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="109" />
+        <location filename="../header_panel.py" line="146" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="112" />
+        <location filename="../header_panel.py" line="149" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="114" />
+        <location filename="../header_panel.py" line="151" />
         <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
         <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="117" />
+        <location filename="../header_panel.py" line="154" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="119" />
+        <location filename="../header_panel.py" line="156" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="120" />
+        <location filename="../header_panel.py" line="157" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="133" />
+        <location filename="../header_panel.py" line="170" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="136" />
+        <location filename="../header_panel.py" line="173" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -675,17 +675,17 @@ Only open it if you trust the sender.</translation>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="250" />
+        <location filename="../inbox_model.py" line="252" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="271" />
+        <location filename="../inbox_model.py" line="276" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="278" />
+        <location filename="../inbox_model.py" line="283" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -886,7 +886,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="55" />
+        <location filename="../labels.py" line="68" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
@@ -997,111 +997,121 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../labels.py" line="54" />
+        <source>Konflikt</source>
+        <translation>Conflict</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="58" />
+        <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
+        <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="67" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="56" />
+        <location filename="../labels.py" line="69" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="57" />
+        <location filename="../labels.py" line="70" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="71" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="59" />
+        <location filename="../labels.py" line="72" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="60" />
+        <location filename="../labels.py" line="73" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="66" />
+        <location filename="../labels.py" line="79" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="67" />
+        <location filename="../labels.py" line="80" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="81" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="69" />
+        <location filename="../labels.py" line="82" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="83" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="76" />
+        <location filename="../labels.py" line="89" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="77" />
+        <location filename="../labels.py" line="90" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="78" />
+        <location filename="../labels.py" line="91" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="92" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="93" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="94" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="95" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="96" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="84" />
+        <location filename="../labels.py" line="97" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="103" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="104" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1175,34 +1185,35 @@ Only open it if you trust the sender.</translation>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="320" />
-        <location filename="../main_window.py" line="347" />
+        <location filename="../main_window.py" line="326" />
+        <location filename="../main_window.py" line="332" />
+        <location filename="../main_window.py" line="369" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="369" />
-        <location filename="../main_window.py" line="376" />
+        <location filename="../main_window.py" line="395" />
+        <location filename="../main_window.py" line="402" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="383" />
+        <location filename="../main_window.py" line="409" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="425" />
+        <location filename="../main_window.py" line="452" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="427" />
+        <location filename="../main_window.py" line="454" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="449" />
+        <location filename="../main_window.py" line="476" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
