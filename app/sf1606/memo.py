@@ -31,6 +31,7 @@ from typing import BinaryIO, NamedTuple
 from lxml import etree
 
 from app.resources import resource
+from app.sf1606 import xmlsafe
 from app.sf1606.model import (
     ContactInfo,
     ContactPoint,
@@ -46,7 +47,6 @@ from app.sf1606.model import (
     ReplyData,
 )
 from app.sf1606.safe_names import safe_filename, unique_names
-from app.sf1606 import xmlsafe
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
