@@ -244,7 +244,10 @@ def check_prolog_stream(read: Callable[[int], bytes]) -> None:
 
 def open_regular(path: str | os.PathLike[str]) -> Any:
     """Open `path` for reading only if it is a regular file (never blocks on a FIFO or a
-    device: O_NONBLOCK for the open, then fstat). Raises OSError (ENXIO-like for others)."""
+    device). Raises OSError for anything else."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO is never even opened
+        raise OSError(0, "ikke en almindelig fil")
+    # O_NONBLOCK and fstat again: swapped for a FIFO after the stat, it still cannot block
     fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -27,6 +27,7 @@ PICKED = [
     "time_year_9999_end_of_day",
     "filename_cpr_plain",
     "xsi_schema_location_fifo",
+    "legacy_control_chars",  # U+0085 in a file name must not split the JSON line
 ]
 
 

@@ -5,7 +5,7 @@ Every case gets its final receipt (never "temporary": a sender must not redelive
 in bounded time; DOCTYPEs naming a FIFO or a URL never open it (the traps count), also after
 10 MB of comment in a spooled body and in UTF-16; stuck parse threads never stop /health, the
 mailbox or other deliveries; nothing from a request (Host, Expect, transaction headers) is
-echoed into a response. One gateway per module, in its own thread and event loop."""
+echoed into a response. One gateway per module, in its own thread and event loop (tests/hostile/live.py)."""
 
 from __future__ import annotations
 
@@ -13,22 +13,18 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from lxml import etree
 
-from app.gateway.server import _STATE, RECEIPT_PATH, GatewayConfig, GatewayTls, start_gateway
-from app.sandbox.certs import SandboxCertificates
+from app.gateway.server import _STATE, RECEIPT_PATH, GatewayConfig, start_gateway
 from app.sf1606 import postmodtag as pm
-from app.sf1606.tls import pem_client_context
 from tests.hostile import cases as C
+from tests.hostile.live import CVR, start_world
 
-CVR = "29189846"
 CASES = {c.name: c for c in C.all_cases()}
 BOUND_S = 15.0  # per request, on a loaded machine; the benchmark reports real figures
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -43,55 +39,13 @@ ENVELOPE = (
 )
 
 
-class LiveGateway:
-    """A gateway running in its own thread's event loop, for plain (sync) clients."""
-
-    def __init__(self, config: GatewayConfig) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.gw = self.run(start_gateway(config))
-
-    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.run(self.gw.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("gw-hostile")
-    certs = SandboxCertificates.ensure(folder / "tls", municipality_cvr=CVR)
     env = C.HostileEnv(folder / "traps")
-    config = GatewayConfig(
-        db_url=f"sqlite:///{folder / 'gw.sqlite3'}",
-        municipality_cvr=CVR,
-        users={"eva": "eva-hemmelig"},
-        spool_dir=folder / "spool",
-        tls=GatewayTls(
-            cert_file=certs.server.cert,
-            key_file=certs.server.key,
-            client_ca=certs.ca,
-            pins=(certs.postkomponent.pin,),
-            callback_pins=(certs.serviceplatformen.pin,),
-        ),
-        receipt_callback=True,
-        parse_workers=2,
-        parse_wait=1.0,
-    )
-    live = LiveGateway(config)
-    ctx = pem_client_context(certs.postkomponent.cert, certs.postkomponent.key, certs.ca)
-    sp_ctx = pem_client_context(certs.serviceplatformen.cert, certs.serviceplatformen.key, certs.ca)
-    with (
-        httpx.Client(verify=ctx, timeout=60) as client,
-        httpx.Client(verify=sp_ctx, timeout=60) as sp_client,
-    ):
-        yield live, client, sp_client, env
-    live.stop()
+    w = start_world(folder, parse_workers=2, parse_wait=1.0)
+    yield w.live, w.client, w.sp_client, env
+    w.close()
     env.close()
 
 
