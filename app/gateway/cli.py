@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 = en ledig port")
     serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="adressen klienterne når gatewayen på (https://vært[:port]); står i WSDL'ens "
+        "soap:address (standard: den adresse gatewayen lytter på)",
+    )
+    serve.add_argument(
         "--db",
         metavar="URL",
         help="SQLAlchemy-URL (standard: SQLite i datamappen); "
@@ -305,6 +311,7 @@ def delivery_settings(args: argparse.Namespace) -> DeliverySettings | None:
 _FILE_OPTIONS: dict[str, tuple[str, type]] = {
     "host": ("host", str),
     "port": ("port", int),
+    "public_url": ("public_url", str),
     "db": ("db", str),
     "node_id": ("node_id", str),
     "municipality_cvr": ("municipality_cvr", str),
@@ -423,7 +430,12 @@ def _serve_with(
     import signal
     from datetime import timedelta
 
-    from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
+    from app.gateway.server import (
+        DEFAULT_MAX_MESSAGE_BYTES,
+        GatewayConfig,
+        public_base,
+        start_gateway,
+    )
     from app.gateway.store import StoreError
     from app.sf1606 import postmodtag as pm
     from app.sf1606.tls import TlsConfigError
@@ -448,6 +460,7 @@ def _serve_with(
         store_key_file=secrets.store_key if secrets is not None else None,
         host=args.host,
         port=args.port,
+        public_url=args.public_url,
         municipality_cvr=args.municipality_cvr,
         contact_points=tuple(args.contact_point),
         max_message_bytes=max_bytes,
@@ -477,6 +490,10 @@ def _serve_with(
         finally:
             await gateway.stop()
 
+    try:
+        public_base(args.public_url, "")
+    except ValueError as exc:
+        raise SystemExit(f"postfordeler gateway serve: --public-url: {exc}") from None
     try:
         asyncio.run(run())
     except TlsConfigError as exc:

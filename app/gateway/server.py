@@ -49,9 +49,10 @@ from app.gateway.store import (
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.memo import read_memo
-from app.sf1606.model import MemoError
+from app.sf1606.model import MemoError, MemoMessage
 from app.sf1606.stored import MessageFacts, facts_to_json, header_of
 from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
+from app.sf1606.xmlsafe import xml_attr_escape
 
 log = logging.getLogger("postfordeler.gateway")
 _P = ParamSpec("_P")
@@ -130,6 +131,17 @@ class GatewayConfig:
     # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
     # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
     receipt_routes: ReceiptRoutes | None = None
+    # the address clients reach the gateway at (scheme://host[:port], e.g. behind a proxy): the
+    # mailbox WSDL's soap:address; None: the address the gateway is bound to. Never taken
+    # from a request (a Host header is the caller's text)
+    public_url: str | None = None
+    # EP_FS1 parses run on their own threads, apart from the store's and /health's: a slow or
+    # hostile message can hold at most `parse_workers` threads, each for at most
+    # `parse_timeout` s; a delivery that finds no free parse thread within `parse_wait` s is
+    # answered "temporary" (503, the Postkomponent redelivers)
+    parse_workers: int = 2
+    parse_timeout: float = 120.0
+    parse_wait: float = 30.0
     # True: serve SF2900's FordelingskvitteringModtag (app.gateway.receipts.callback_routes,
     # the published WSDL) at RECEIPT_PATH, applying each receipt to the store; with TLS only
     # a peer pinned in tls.callback_pins reaches it, and receipts more than 40 days after
@@ -150,6 +162,7 @@ class RunningGateway:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     delivery: GatewayDelivery | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _parse_executor: ThreadPoolExecutor | None = None
 
     @property
     def postmodtag_url(self) -> str:
@@ -237,6 +250,8 @@ class RunningGateway:
             with contextlib.suppress(Exception):
                 await close()
         await self._runner.cleanup()
+        if self._parse_executor is not None:
+            self._parse_executor.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=False)
         self.store.close()
 
@@ -255,6 +270,9 @@ class _State:
     can_see: Callable[[str, str | None], bool] = field(default=lambda _user, _cp: True)
     wake: Callable[[], None] | None = None  # nudges the delivery worker after a new decision
     receivers: CachedReceivers | None = None  # GET /receivers (SF2900 configured)
+    parse_executor: ThreadPoolExecutor | None = None  # EP_FS1 parses (see GatewayConfig)
+    parse_slots: asyncio.Semaphore | None = None
+    public_base: str | None = None  # scheme://host:port for addresses in documents we serve
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
@@ -367,15 +385,20 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     return data
 
 
-def _receive(
-    state: _State, body: bytes | Path, transaction_id: str | None, received_at: datetime
-) -> pm.Receipt:
-    """Validate and store (blocking; in the pool). Returns the receipt to send.
+_Parsed = tuple[MemoMessage, str]
+
+
+def _parse_received(
+    state: _State, body: bytes | Path, transaction_id: str | None
+) -> _Parsed | pm.Receipt:
+    """The one parse of a delivered message (blocking; in the parse pool): (message, facts)
+    or the reject receipt.
 
     Files are checked (strict base64, size, sha256) but their decoded bytes are not kept: the
-    gateway stores the raw MeMo, so a 99 MB message costs about its parsed tree, not 3 copies."""
+    gateway stores the raw MeMo, so a 99 MB message costs about its parsed tree, not 3 copies.
+    Whatever the bytes make go wrong here goes wrong again on a redelivery, so it is answered
+    as a final reject, never "temporary" (only the deadline, memory and our own disk are)."""
     config = state.config
-    size = body.stat().st_size if isinstance(body, Path) else len(body)
     try:
         # the one parse: it also locates each file's base64 text, so delivery never parses
         message = read_memo(
@@ -384,10 +407,58 @@ def _receive(
             validate=config.validate,
             keep_content=False,
             locate=True,
+            timeout=config.parse_timeout,
         )
+        return message, facts_to_json(MessageFacts(header_of(message)))
     except MemoError as exc:
+        if exc.code in ("timeout", "io"):  # our deadline or our spool file: try again later
+            log.warning("postmodtag: message not read (%s)", exc.code)
+            return pm.reject(pm.CODE_TEMPORARY, _BUSY_TEXT, transaction_id=transaction_id)
         code = pm.CODE_TOO_LARGE if exc.code == "size" else exc.code
         return pm.reject(code, exc.reason, transaction_id=transaction_id)
+    except MemoryError:
+        return pm.reject(pm.CODE_TEMPORARY, _BUSY_TEXT, transaction_id=transaction_id)
+    except Exception as exc:  # a reader bug on this input: final, the same bytes fail again
+        log.error("postmodtag: message could not be read (%s)", type(exc).__name__)
+        return pm.reject(
+            pm.CODE_UNREADABLE,
+            "Ugyldig MeMo: meddelelsen kan ikke læses",
+            transaction_id=transaction_id,
+        )
+
+
+_BUSY_TEXT = "Midlertidig fejl i modtagersystemet"
+
+
+async def _parse_in_pool(
+    state: _State, body: bytes | Path, transaction_id: str | None
+) -> _Parsed | pm.Receipt:
+    """`_parse_received` on the parse pool, waiting at most `parse_wait` for a free thread.
+    A slot is released when its parse ends, also when the caller has gone."""
+    slots, executor = state.parse_slots, state.parse_executor
+    assert slots is not None and executor is not None
+    try:
+        await asyncio.wait_for(slots.acquire(), state.config.parse_wait)
+    except TimeoutError:
+        log.warning("postmodtag: every parse thread busy for %.0f s", state.config.parse_wait)
+        return pm.reject(pm.CODE_TEMPORARY, _BUSY_TEXT, transaction_id=transaction_id)
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(executor, _parse_received, state, body, transaction_id)
+    future.add_done_callback(lambda _f: slots.release())
+    return await asyncio.shield(future)
+
+
+def _receive(
+    state: _State,
+    parsed: _Parsed,
+    body: bytes | Path,
+    transaction_id: str | None,
+    received_at: datetime,
+) -> pm.Receipt:
+    """Store a parsed message (blocking; in the store's pool). Returns the receipt to send."""
+    config = state.config
+    message, facts = parsed
+    size = body.stat().st_size if isinstance(body, Path) else len(body)
     contact_point = message.contact_point_id
     if config.contact_points and contact_point not in config.contact_points:
         return pm.reject(
@@ -404,7 +475,7 @@ def _receive(
         contact_point_id=contact_point,
         received_at=received_at,
         transaction_id=transaction_id,
-        facts=facts_to_json(MessageFacts(header_of(message))),
+        facts=facts,
     )
     log.info(
         "postmodtag %s%s item=%d uuid=%s bytes=%d",
@@ -478,7 +549,7 @@ async def _postmodtag_expect(request: web.Request) -> None:
     expect = request.headers.get("Expect", "")
     if request.version == HttpVersion11:
         if expect.lower() != "100-continue":
-            raise web.HTTPExpectationFailed(text=f"Ukendt Expect: {expect[:40]}")
+            raise web.HTTPExpectationFailed(text="Ukendt Expect")
         writer = request.writer
         await writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         writer.output_size = 0  # the 100 is not part of the response proper
@@ -504,7 +575,11 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         log.info("postmodtag refused: over %d bytes", limit)
         return resp
     try:
-        receipt = await state.run(_receive, state, body, transaction_id, received_at)
+        parsed = await _parse_in_pool(state, body, transaction_id)
+        if isinstance(parsed, pm.Receipt):
+            receipt = parsed
+        else:
+            receipt = await state.run(_receive, state, parsed, body, transaction_id, received_at)
     except Exception:
         log.exception("postmodtag: storing failed")
         receipt = pm.reject(
@@ -524,11 +599,23 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
 _ADDRESS_RE = re.compile(r'(<soap:address\s+location=")[^"]*(")')
 
 
+def public_base(config_url: str | None, bound: str) -> str:
+    """The gateway's address for documents it serves: the configured public URL, else the
+    bound one. Refuses (ValueError) a configured value that is not a plain http(s) base URL."""
+    if not config_url:
+        return bound
+    url = config_url.strip().rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~\-/]*)?", url):
+        raise ValueError("public_url skal være en http(s)-adresse uden forespørgsel")
+    return url
+
+
 async def _mailbox_get(request: web.Request) -> web.Response:
     state = request.app[_STATE]
     query = request.query
     if "wsdl" in query or "WSDL" in query:
-        url = f"{request.scheme}://{request.host}/mailbox"
+        # the address comes from configuration (or the bound socket), never from the request
+        url = xml_attr_escape((state.public_base or "") + "/mailbox")
         text = _ADDRESS_RE.sub(lambda m: m.group(1) + url + m.group(2), state.wsdl_template)
         return web.Response(text=text, content_type="text/xml", charset="utf-8")
     name = query.get("xsd")
@@ -815,7 +902,12 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     if config.receipt_format not in pm.RECEIPT_FORMATS:
         raise ValueError(f"unknown receipt format {config.receipt_format!r}")
     ssl_context = config.tls.context() if config.tls is not None else None
+    if config.public_url:
+        public_base(config.public_url, "")  # a bad value fails the start, not every WSDL fetch
     executor = ThreadPoolExecutor(max_workers=max(2, config.workers), thread_name_prefix="gateway")
+    parse_executor = ThreadPoolExecutor(
+        max_workers=max(1, config.parse_workers), thread_name_prefix="gateway-parse"
+    )
     loop = asyncio.get_running_loop()
     url = config.db_url or paths.gateway_db_url()
     spool_dir = Path(config.spool_dir) if config.spool_dir else paths.sub("gateway", "spool")
@@ -857,6 +949,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             max_page_bytes=config.max_page_bytes,
         )
         state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
+        state.parse_executor = parse_executor
+        state.parse_slots = asyncio.Semaphore(max(1, config.parse_workers))
         app = web.Application(
             client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone, _receipt_pinning]
         )
@@ -888,15 +982,18 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         await site.start()
     except BaseException:
         executor.shutdown(wait=False)
+        parse_executor.shutdown(wait=False)
         store.close()
         raise
     port = runner.addresses[0][1] if runner.addresses else config.port
     host = config.host if ":" not in config.host else f"[{config.host}]"
     base = f"{'https' if ssl_context else 'http'}://{host}:{port}"
+    state.public_base = public_base(config.public_url, base)
     log.info("gateway listening on %s", base)
     if ssl_context is None and config.host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("gateway without TLS on %s: EP_FS1 accepts any peer (test use only)", base)
     gateway = RunningGateway(config, store, base, runner, executor, app)
+    gateway._parse_executor = parse_executor
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
     if config.delivery is not None:
         try:
@@ -925,6 +1022,7 @@ def _mount_receipt_callback(app: web.Application, state: _State) -> None:
         path=RECEIPT_PATH,
         pins=tls.callback_pins if tls is not None else None,
         sent_at=sent_at,
+        public_base=lambda: state.public_base,
     )
 
 

@@ -1,6 +1,7 @@
 """Server side of the mailbox SOAP service (resources/mailbox/PostfordelerMailbox.wsdl).
 
-Parses requests with a hardened lxml parser (no DTD, no entities, no network, size-bounded),
+Parses requests with a hardened lxml parser (app.sf1606.xmlsafe: no DTD, no entities, no
+network, nothing opened, the prolog checked in its real encoding; size-bounded),
 validates the request element against the XSD, checks the WS-Security UsernameToken and the
 AuthorityContext, dispatches to the store and builds responses as bytes by string building (a
 page of items with base64 MeMo is the hot path: one SELECT, binascii base64, one join).
@@ -31,6 +32,7 @@ from lxml import etree
 
 from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError, verify_secret
 from app.resources import resource
+from app.sf1606 import xmlsafe
 
 log = logging.getLogger("postfordeler.gateway.soap")
 
@@ -111,16 +113,6 @@ _DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
 class _Local(threading.local):
     def __init__(self) -> None:
-        self.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            collect_ids=False,
-        )
         self.schema: etree.XMLSchema | None = None
 
 
@@ -148,15 +140,31 @@ class SoapRequest:
     password_type: str | None
 
 
+_NOT_XML = "Forespørgslen er ikke velformet XML"
+_PROLOG_TEXTS = {
+    "dtd": "DTD er ikke tilladt",
+    "encoding": "Forespørgslen skal være UTF-8",
+    "empty": _NOT_XML,
+    "xml": _NOT_XML,
+}
+
+
 def parse_request(body: bytes) -> SoapRequest:
     if len(body) > MAX_REQUEST_BYTES:
         raise SoapFault("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
-    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise SoapFault("UGYLDIG_FORESPOERGSEL", "DTD er ikke tilladt")
     try:
-        root = etree.fromstring(body, _local.parser)
+        # the prolog in its real encoding (UTF-16/32 are refused, however declared)
+        xmlsafe.check_prolog(body)
+        root = etree.fromstring(body, xmlsafe.parser())
+    except xmlsafe.XmlRefused as exc:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", _PROLOG_TEXTS.get(exc.kind, _NOT_XML)) from None
+    except xmlsafe.ExternalRefused:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", _PROLOG_TEXTS["dtd"]) from None
     except (etree.XMLSyntaxError, ValueError):
-        raise SoapFault("UGYLDIG_FORESPOERGSEL", "Forespørgslen er ikke velformet XML") from None
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", _NOT_XML) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise SoapFault("UGYLDIG_FORESPOERGSEL", _PROLOG_TEXTS["dtd"])
     if root.tag != f"{{{SOAP_NS}}}Envelope":
         raise SoapFault("UGYLDIG_FORESPOERGSEL", "Ikke en SOAP 1.1-konvolut")
     user = password = ptype = None
