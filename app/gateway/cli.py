@@ -158,6 +158,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="marker en sendt beslutning til opfølgning, når forretningskvitteringen ikke er "
         "kommet efter så mange timer (standard: 48)",
     )
+    serve.add_argument(
+        "--integrity-check-minutes",
+        type=float,
+        default=60.0,
+        help="tjek databasens integritet så ofte (og altid ved start); 0 = kun ved start "
+        "(standard: 60)",
+    )
     serve.set_defaults(func=_serve)
 
     add_user = sub.add_parser(
@@ -196,10 +203,13 @@ def _read_secret(user: str, *, keyring_first: bool) -> str:
 
 def _add_user(args: argparse.Namespace) -> int:
     from app import paths
-    from app.gateway.store import GatewayStore
+    from app.gateway.store import GatewayStore, StoreError
 
     secret = _read_secret(args.name, keyring_first=False)
-    store = GatewayStore(args.db or paths.gateway_db_url())
+    try:
+        store = GatewayStore(args.db or paths.gateway_db_url())
+    except StoreError as exc:
+        raise SystemExit(f"postfordeler gateway add-user: {exc.text}") from None
     try:
         store.set_user(args.name, secret)
     finally:
@@ -421,6 +431,7 @@ def _serve_with(
     from datetime import timedelta
 
     from app.gateway.server import DEFAULT_MAX_MESSAGE_BYTES, GatewayConfig, start_gateway
+    from app.gateway.store import StoreError
     from app.sf1606 import postmodtag as pm
     from app.sf1606.tls import TlsConfigError
 
@@ -455,6 +466,7 @@ def _serve_with(
         delivery=delivery,
         # the SF2900 business-receipt callback, only over TLS with Serviceplatformen pinned
         receipt_callback=tls is not None and bool(tls.callback_pins),
+        integrity_check_seconds=max(0.0, args.integrity_check_minutes) * 60.0,
     )
     directory = secrets.users if secrets is not None else None
 
@@ -476,4 +488,6 @@ def _serve_with(
         asyncio.run(run())
     except TlsConfigError as exc:
         raise SystemExit(f"postfordeler gateway serve: {exc}") from None
+    except StoreError as exc:  # a damaged, truncated or unreachable database: one sentence
+        raise SystemExit(f"postfordeler gateway serve: {exc.text}.") from None
     return 0
