@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.gateway.cli",  # gateway serve
     "app.core.cli",  # sync, outbox
     "app.core.audit_cli",  # audit (access log per citizen), retention purge
+    "app.core.cache_cli",  # cache check / rebuild (a damaged local cache)
     "app.sandbox.cli",  # sandbox
     "app.suggest.cli",  # suggest
     "app.ui.cli",  # ui (default), self-test

@@ -165,10 +165,13 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
     from app.core.sync import Syncer, SyncResult, SyncStatus, sync_once
     from app.core.worker import DbWorker
     from app.models.cache import Cache
-    from app.models.db import open_cache
+    from app.models.integrity import CacheDamaged
+    from app.models.recovery import open_cache_recovering
     from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
 
-    db = open_cache()
+    db, rebuilt = open_cache_recovering()
+    if rebuilt is not None:
+        print(rebuilt.text_da(), file=sys.stderr)
     cache = Cache(db)
     worker = DbWorker()
     client = MailboxClient(
@@ -188,6 +191,11 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
             except MailboxError as exc:
                 print(f"Postserveren afviste forespørgslen: {exc}", file=sys.stderr)
                 return 4
+            except CacheDamaged:
+                from app.core.sync import CACHE_DAMAGED_MESSAGE
+
+                print(CACHE_DAMAGED_MESSAGE, file=sys.stderr)
+                return 5
             data = {**result.to_json(), "cached": await worker.submit(cache.item_count)}
             _print(
                 args, data, f"{result.new} nye, {result.duplicates} dubletter, {result.total} i alt"
