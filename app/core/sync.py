@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tenacity
+from sqlalchemy.exc import DBAPIError
 
 from app import paths
 from app.core.bigfetch import ingest_mixed_page
@@ -43,7 +44,7 @@ from app.core.parse import parse_items, parse_memo, parse_pool
 from app.core.worker import DbWorker
 from app.dbhealth import is_damage
 from app.models.cache import Cache, CacheError, IngestResult, Parsed
-from app.models.integrity import CacheDamaged
+from app.models.integrity import CacheDamaged, check_cache
 from app.models.recovery import restore_salvaged
 from app.sf1606.mailbox_client import BIG_MEMO_BYTES, MailboxError, MailboxUnavailable
 from app.sf1606.model import MemoError
@@ -182,7 +183,7 @@ async def sync_once(
         )
         await own.submit(restore_salvaged, cache)
     except Exception as exc:
-        if is_damage(exc):
+        if is_damage(exc) or (_db_failure(exc) and await asyncio.to_thread(_damaged, cache)):
             log.error("the client cache is damaged: sync stopped before the damage")
             raise CacheDamaged(type(exc).__name__) from None
         raise
@@ -190,6 +191,19 @@ async def sync_once(
         if worker is None:
             own.close()
     return result
+
+
+def _db_failure(exc: BaseException) -> bool:
+    """An error from the cache's database that does not name damage itself (SQLCipher answers
+    a connection that met a failed page with SQLITE_NOMEM): worth an integrity check."""
+    return isinstance(exc, DBAPIError | MemoryError)
+
+
+def _damaged(cache: Cache) -> bool:
+    try:
+        return not check_cache(cache.db.path).ok
+    except Exception:
+        return True
 
 
 async def _sync_once(

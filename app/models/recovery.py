@@ -56,18 +56,22 @@ class RebuildReport:
     """What a rebuild did; every count is of things only this PC held."""
 
     moved_to: Path | None  # the damaged file, set aside
-    readable: bool  # False: the old file could not be read at all (key does not fit)
+    readable: bool  # False: the old file could not be read at all (key, salt or page 1)
     decisions_saved: int  # open decisions salvaged (put back in the outbox after the re-sync)
     decisions_lost: int  # outbox rows (or their item) that could not be read
     access_log_saved: int
     access_log_lost: int
     read_marks_saved: int
     read_marks_lost: bool  # the read marks could not be read
+    outbox_lost: bool = False  # the outbox as a whole could not be read (how many: unknown)
+    access_log_unreadable: bool = False  # the access log as a whole could not be read
 
     @property
     def lost_anything(self) -> bool:
         return (
             not self.readable
+            or self.outbox_lost
+            or self.access_log_unreadable
             or self.decisions_lost > 0
             or self.access_log_lost > 0
             or self.read_marks_lost
@@ -83,6 +87,8 @@ class RebuildReport:
             "access_log_lost": self.access_log_lost,
             "read_marks_saved": self.read_marks_saved,
             "read_marks_lost": self.read_marks_lost,
+            "outbox_lost": self.outbox_lost,
+            "access_log_unreadable": self.access_log_unreadable,
         }
 
     def text_da(self) -> str:
@@ -100,6 +106,11 @@ class RebuildReport:
                 "Den gamle kopi kunne slet ikke læses: beslutninger, der ikke var sendt fra "
                 "denne computer, og adgangsloggen kunne ikke reddes."
             )
+        elif self.outbox_lost:
+            parts.append(
+                "Udbakken kunne ikke læses: beslutninger, der ikke var sendt fra denne "
+                "computer, kunne ikke reddes."
+            )
         else:
             parts.append(f"{self.decisions_saved} beslutning(er), der ikke var sendt, er reddet.")
             if self.decisions_lost:
@@ -107,6 +118,9 @@ class RebuildReport:
                     f"{self.decisions_lost} post(er) i udbakken kunne ikke læses og er tabt; "
                     "kontrollér de seneste beslutninger."
                 )
+        if self.readable and self.access_log_unreadable:
+            parts.append("Adgangsloggen kunne ikke læses og er tabt.")
+        if self.readable:
             if self.access_log_lost:
                 parts.append(
                     f"{self.access_log_lost} linje(r) i adgangsloggen kunne ikke læses "
@@ -121,23 +135,26 @@ class RebuildReport:
 class _Salvage:
     decisions: list[dict[str, Any]]
     decisions_lost: int
+    outbox_lost: bool
     access_log: list[dict[str, Any]]
     access_log_lost: int
+    log_lost: bool
     reads: list[str]
     reads_lost: bool
 
 
 def _rows(
     con: Any, table: str, cols: Sequence[str], where: str = ""
-) -> tuple[list[tuple[Any, ...]], int]:
+) -> tuple[list[tuple[Any, ...]], int, bool]:
     """Every row of `table` (by rowid order), or — when a whole-table read meets damage — row
-    by row, with the number of row ids that could not be read."""
+    by row: (rows, row ids that could not be read, the table could not be read at all)."""
     from sqlcipher3 import dbapi2
 
     names = ", ".join(f'"{c}"' for c in cols)
     cond = f"WHERE {where}" if where else ""
     try:
-        return [tuple(r) for r in con.execute(f"SELECT {names} FROM {table} {cond} ORDER BY id")], 0
+        rows = [tuple(r) for r in con.execute(f"SELECT {names} FROM {table} {cond} ORDER BY id")]
+        return rows, 0, False
     except dbapi2.DatabaseError:
         pass
     try:
@@ -153,16 +170,19 @@ def _rows(
             row = con.execute(one, (rid,)).fetchone()
         except dbapi2.DatabaseError:
             bad += 1
-            gap = 0
-            continue
+            row = None
         if row is None:
-            gap += 1
+            gap += 1  # a run of ids that neither exist nor read: past the end
             if not bounded and gap > _PROBE_GAP:
                 break
             continue
         gap = 0
         rows.append(tuple(row))
-    return rows, bad
+    if not bounded and not rows:
+        return [], 0, True  # not one row readable: the table as a whole is lost
+    if not bounded:
+        bad = max(0, bad - gap)  # the trailing run was past the end, not damage
+    return rows, bad, False
 
 
 def _salvage(path: Path, key: bytes | None) -> _Salvage:
@@ -170,7 +190,7 @@ def _salvage(path: Path, key: bytes | None) -> _Salvage:
 
     con = crypto.keyed_connect(path, key, check_same_thread=False, timeout=10.0)
     try:
-        outbox, out_bad = _rows(con, "outbox", _OUTBOX_COLS, _OPEN)
+        outbox, out_bad, out_lost = _rows(con, "outbox", _OUTBOX_COLS, _OPEN)
         decisions: list[dict[str, Any]] = []
         for row in outbox:
             entry = dict(zip(_OUTBOX_COLS, row, strict=True))
@@ -187,7 +207,7 @@ def _salvage(path: Path, key: bytes | None) -> _Salvage:
             entry["created_at"] = None if entry["created_at"] is None else str(entry["created_at"])
             del entry["id"], entry["item_id"]
             decisions.append(entry)
-        logged, log_bad = _rows(con, "access_log", ("id", *_LOG_COLS))
+        logged, log_bad, log_lost = _rows(con, "access_log", ("id", *_LOG_COLS))
         access = [dict(zip(_LOG_COLS, row[1:], strict=True)) for row in logged]
         try:
             reads = [
@@ -198,7 +218,7 @@ def _salvage(path: Path, key: bytes | None) -> _Salvage:
             reads, reads_lost = [], True
     finally:
         con.close()
-    return _Salvage(decisions, out_bad, access, log_bad, reads, reads_lost)
+    return _Salvage(decisions, out_bad, out_lost, access, log_bad, log_lost, reads, reads_lost)
 
 
 def _move_aside(path: Path) -> Path:
@@ -230,7 +250,7 @@ def rebuild_cache(path: Path | None = None) -> tuple[Database, RebuildReport]:
     module docstring). The caller then syncs: every item is fetched again."""
     path = Path(path) if path else paths.client_db_path()
     readable = True
-    salvage = _Salvage([], 0, [], 0, [], False)
+    salvage = _Salvage([], 0, False, [], 0, False, [], False)
     if path.exists() and path.stat().st_size > 0:
         try:
             key = crypto.load_cache_key(path, create=False)
@@ -264,6 +284,8 @@ def rebuild_cache(path: Path | None = None) -> tuple[Database, RebuildReport]:
         access_log_lost=salvage.access_log_lost,
         read_marks_saved=len(salvage.reads),
         read_marks_lost=salvage.reads_lost,
+        outbox_lost=salvage.outbox_lost,
+        access_log_unreadable=salvage.log_lost,
     )
     log.warning(
         "client cache rebuilt: %d decisions salvaged, %d lost; %d access-log rows salvaged, %d lost",

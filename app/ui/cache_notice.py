@@ -18,7 +18,7 @@ def rebuilt_text(report: RebuildReport) -> str:
             "side og bygget en ny; alle meddelelser hentes igen fra postserveren.",
         )
     ]
-    if not report.readable:
+    if not report.readable or report.outbox_lost:
         parts.append(
             QCoreApplication.translate(
                 "CacheNotice",
@@ -47,6 +47,12 @@ def rebuilt_text(report: RebuildReport) -> str:
                 QCoreApplication.translate(
                     "CacheNotice", "%1 linje(r) i adgangsloggen kunne ikke læses."
                 ).replace("%1", str(report.access_log_lost))
+            )
+        if report.access_log_unreadable:
+            parts.append(
+                QCoreApplication.translate(
+                    "CacheNotice", "Adgangsloggen kunne ikke læses og er tabt."
+                )
             )
         if report.read_marks_lost:
             parts.append(

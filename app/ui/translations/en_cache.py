@@ -22,6 +22,7 @@ EN_CACHE: dict[str, str] = {
     "%1 linje(r) i adgangsloggen kunne ikke læses.": (
         "%1 line(s) of the access log could not be read."
     ),
+    "Adgangsloggen kunne ikke læses og er tabt.": "The access log could not be read and is lost.",
     "Markeringer af læste meddelelser kunne ikke reddes.": (
         "The marks of messages already read could not be saved."
     ),

@@ -295,16 +295,21 @@
     </message>
     <message>
         <location filename="../cache_notice.py" line="53" />
+        <source>Adgangsloggen kunne ikke læses og er tabt.</source>
+        <translation>The access log could not be read and is lost.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="59" />
         <source>Markeringer af læste meddelelser kunne ikke reddes.</source>
         <translation>The marks of messages already read could not be saved.</translation>
     </message>
     <message>
-        <location filename="../cache_notice.py" line="59" />
+        <location filename="../cache_notice.py" line="65" />
         <source>Den beskadigede kopi ligger krypteret som %1 til IT-supporten.</source>
         <translation>The damaged copy is kept, encrypted, as %1 for IT support.</translation>
     </message>
     <message>
-        <location filename="../cache_notice.py" line="68" />
+        <location filename="../cache_notice.py" line="74" />
         <source>&lt;b&gt;Den lokale kopi af posten er beskadiget.&lt;/b&gt; Synkroniseringen er stoppet. Luk Postfordeler og start programmet igen: så bygges kopien op på ny, og posten hentes igen fra postserveren. Beslutninger, der ikke er sendt, forsøges reddet.</source>
         <translation>&lt;b&gt;The local copy of the mail is damaged.&lt;/b&gt; Syncing has stopped. Close Postfordeler and start it again: the copy is then rebuilt and the mail fetched again from the mail server. Decisions not yet sent will be saved where possible.</translation>
     </message>
