@@ -17,9 +17,8 @@ from app import __version__, paths
 COMMAND_MODULES = (
     "app.sf1606.cli",  # memo check
     "app.gateway.cli",  # gateway serve
-    "app.core.cli",  # sync, outbox
+    "app.core.cli",  # sync, outbox, cache check/rebuild
     "app.core.audit_cli",  # audit (access log per citizen), retention purge
-    "app.core.cache_cli",  # cache check / rebuild (a damaged local cache)
     "app.sandbox.cli",  # sandbox
     "app.suggest.cli",  # suggest
     "app.ui.cli",  # ui (default), self-test

@@ -15,6 +15,7 @@ decisions salvaged or counted as lost) and after a re-sync every message is read
 A sync that meets damage stops without moving its cursor; the periodic check stops the syncer.
 """
 
+# ruff: noqa: F811 - the loop fixture imported from tests.ui_fixtures
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import keyring
@@ -50,6 +51,7 @@ from app.models.schema import OutboxStatus
 from app.sf1606 import postmodtag as pm
 from app.sf1606.mailbox_client import MailboxClient, MailboxUnavailable
 from tests.hostile.make_hostile import message
+from tests.ui_fixtures import loop  # noqa: F401 - the qasync loop fixture
 
 N = 32  # messages in the gateway
 CACHED = 24  # of them in the client cache before it is damaged (the rest come with the re-sync)
@@ -71,7 +73,7 @@ MEMOS = [memo(i) for i in range(N)]
 SHA = {hashlib.sha256(m).hexdigest() for m in MEMOS}
 
 
-def damaged(data: bytes, kind: str, at: float | int) -> bytes:
+def damaged(data: bytes, kind: str, at: float) -> bytes:
     """`data` with `kind` damage ("4k"/"64b" flipped, "trunc") at `at` (a fraction of the
     size, a byte offset, or a negative offset from the end)."""
     off = int(at * len(data)) if isinstance(at, float) else (at if at >= 0 else len(data) + at)
@@ -147,7 +149,7 @@ GW_CASES = [
 
 @pytest.mark.parametrize(("kind", "at"), GW_CASES, ids=[f"{k}@{a}" for k, a in GW_CASES])
 def test_damaged_gateway_store_refuses_to_start_or_reads_back_intact(
-    gateway_db: bytes, tmp_path: Path, kind: str, at: float | int, expect_log: Any
+    gateway_db: bytes, tmp_path: Path, kind: str, at: float, expect_log: Any
 ) -> None:
     expect_log("postfordeler.gateway.store", "damaged", level=40)
     path = tmp_path / "gw.sqlite3"
@@ -162,7 +164,7 @@ def test_damaged_gateway_store_refuses_to_start_or_reads_back_intact(
             async with httpx.AsyncClient(timeout=30) as http:
                 health = await http.get(gw.health_url)
             read = await asyncio.to_thread(read_all, gw.store)
-            resp, receipt = await post(gw, memo(N + 1))
+            _resp, receipt = await post(gw, memo(N + 1))
             return "started", (health.status_code, read, receipt.accepted)
         finally:
             await gw.stop()
@@ -203,10 +205,10 @@ def flip_in_place(path: Path, offset: int, n: int = PAGE) -> None:
 
 
 async def wait_for(predicate: Any, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    running = asyncio.get_running_loop()
+    end = running.time() + timeout
     while not await predicate():
-        assert loop.time() < end, "condition not reached in time"
+        assert running.time() < end, "condition not reached in time"
         await asyncio.sleep(0.05)
 
 
@@ -301,8 +303,17 @@ def test_gateway_serve_on_a_truncated_database_says_one_sentence(
     path = tmp_path / "gw.sqlite3"
     path.write_bytes(damaged(gateway_db, "trunc", 0.5))
     done = subprocess.run(
-        [sys.executable, "-m", "app", "gateway", "serve", "--port", "0", "--db"]
-        + [f"sqlite:///{path}"],
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "gateway",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            f"sqlite:///{path}",
+        ],
         check=False,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -389,7 +400,7 @@ class GatewayThread:
 
         asyncio.run(serve())
 
-    def __enter__(self) -> GatewayThread:
+    def __enter__(self) -> Self:
         self._thread.start()
         assert self.ready.wait(60), "gateway did not start"
         return self
@@ -484,7 +495,7 @@ CACHE_CASES = (
 
 @pytest.mark.parametrize(("kind", "at"), CACHE_CASES, ids=[f"{k}@{a}" for k, a in CACHE_CASES])
 def test_damaged_cache_is_detected_told_rebuilt_and_refetched(
-    client_world: ClientWorld, tmp_path: Path, kind: str, at: float | int, expect_log: Any
+    client_world: ClientWorld, tmp_path: Path, kind: str, at: float, expect_log: Any
 ) -> None:
     expect_log("postfordeler.cache", "")
     path = tmp_path / "cache.sqlite3"
@@ -627,3 +638,29 @@ def test_user_is_told_in_plain_words_in_danish_and_english(qapp: Any) -> None:
         assert "damaged" in cache_notice.damaged_text()
     finally:
         i18n.install(qapp, "da")
+
+
+def test_main_window_says_so_in_plain_words(qtbot: Any, loop: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.backend import UiBackend
+    from app.ui.main_window import MainWindow
+    from app.ui.tasks import Background, Messages, cancel_all
+
+    db = open_cache(tmp_path / "cache.sqlite3")
+    backend = UiBackend(cache=Cache(db), background=Background(), suggester=None, user="demo")
+    win = MainWindow(backend, Messages(), demo=False)
+    qtbot.addWidget(win)
+    win.show()
+    assert not win.cache_banner.isVisible()
+    win.set_connection_state(ConnectionState.DAMAGED.value, CACHE_DAMAGED_MESSAGE)
+    assert win.cache_banner.isVisible()
+    assert "Den lokale kopi af posten er beskadiget" in win.cache_banner.text()
+    assert "beskadiget" in win.state_label.text()
+    QApplication.processEvents()  # the status bar lays the longer label out
+    assert win.state_label.width() >= win.state_label.sizeHint().width()
+    shot = tmp_path / "damaged.png"
+    assert win.grab().save(str(shot))
+    win.close()
+    loop.run_until_complete(cancel_all())
+    db.engine.dispose()
