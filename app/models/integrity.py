@@ -76,13 +76,13 @@ def check_file(path: Path, key: bytes | None) -> CacheCheck:
         if key is not None:
             try:
                 failures = len(_run(con, "PRAGMA cipher_integrity_check"))
-            except dbapi2.DatabaseError:
+            except (dbapi2.DatabaseError, MemoryError):  # NOMEM: SQLCipher after a failed page
                 failures = pages
             if failures >= pages:
                 return CacheCheck(False, failures, False, wrong_key=True, pages=pages)
         try:
             structure_ok = _run(con, "PRAGMA quick_check") == [("ok",)]
-        except dbapi2.DatabaseError:
+        except (dbapi2.DatabaseError, MemoryError):  # NOMEM: SQLCipher after a failed page
             structure_ok = False
     finally:
         con.close()

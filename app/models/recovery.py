@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, text
+from sqlcipher3 import dbapi2
 
 from app import paths
 from app.models import crypto
@@ -143,24 +144,26 @@ class _Salvage:
     reads_lost: bool
 
 
+# SQLCipher answers SQLITE_NOMEM (MemoryError) on a connection that met a failed page
+_READ_ERRORS: tuple[type[BaseException], ...] = (dbapi2.DatabaseError, MemoryError)
+
+
 def _rows(
     con: Any, table: str, cols: Sequence[str], where: str = ""
 ) -> tuple[list[tuple[Any, ...]], int, bool]:
     """Every row of `table` (by rowid order), or — when a whole-table read meets damage — row
     by row: (rows, row ids that could not be read, the table could not be read at all)."""
-    from sqlcipher3 import dbapi2
-
     names = ", ".join(f'"{c}"' for c in cols)
     cond = f"WHERE {where}" if where else ""
     try:
-        rows = [tuple(r) for r in con.execute(f"SELECT {names} FROM {table} {cond} ORDER BY id")]
-        return rows, 0, False
-    except dbapi2.DatabaseError:
+        whole = [tuple(r) for r in con.execute(f"SELECT {names} FROM {table} {cond} ORDER BY id")]
+        return whole, 0, False
+    except _READ_ERRORS:
         pass
     try:
         top = int(con.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0)
         bounded = True
-    except dbapi2.DatabaseError:
+    except _READ_ERRORS:
         top, bounded = _PROBE_LIMIT, False
     one = f"SELECT {names} FROM {table} WHERE id = ?" + (f" AND ({where})" if where else "")
     rows: list[tuple[Any, ...]] = []
@@ -168,7 +171,7 @@ def _rows(
     for rid in range(1, top + 1):
         try:
             row = con.execute(one, (rid,)).fetchone()
-        except dbapi2.DatabaseError:
+        except _READ_ERRORS:
             bad += 1
             row = None
         if row is None:
@@ -186,8 +189,6 @@ def _rows(
 
 
 def _salvage(path: Path, key: bytes | None) -> _Salvage:
-    from sqlcipher3 import dbapi2
-
     con = crypto.keyed_connect(path, key, check_same_thread=False, timeout=10.0)
     try:
         outbox, out_bad, out_lost = _rows(con, "outbox", _OUTBOX_COLS, _OPEN)
@@ -198,7 +199,7 @@ def _salvage(path: Path, key: bytes | None) -> _Salvage:
                 found = con.execute(
                     "SELECT message_uuid FROM items WHERE id = ?", (entry["item_id"],)
                 ).fetchone()
-            except dbapi2.DatabaseError:
+            except _READ_ERRORS:
                 found = None
             if found is None:
                 out_bad += 1  # the decision without its message cannot be put back
@@ -214,7 +215,7 @@ def _salvage(path: Path, key: bytes | None) -> _Salvage:
                 str(r[0]).lower() for r in con.execute("SELECT message_uuid FROM items WHERE read")
             ]
             reads_lost = False
-        except dbapi2.DatabaseError:
+        except _READ_ERRORS:
             reads, reads_lost = [], True
     finally:
         con.close()
