@@ -258,6 +258,7 @@ def rebuild_cache(path: Path | None = None) -> tuple[Database, RebuildReport]:
             if key is None and not crypto.is_plain_sqlite(path):
                 raise CacheUnreadable(crypto.KEY_MISSING_MESSAGE)
             salvage = _salvage(path, key)
+            readable = not (salvage.outbox_lost and salvage.log_lost and salvage.reads_lost)
         except Exception as exc:  # the key does not fit, or the file is unreadable throughout
             log.warning("nothing could be salvaged from the damaged cache: %s", type(exc).__name__)
             readable = False
