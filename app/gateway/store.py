@@ -370,7 +370,9 @@ class StoreHealth:
     reason: str | None = None  # one Danish sentence when not ok
     checked_at: datetime | None = None
     damaged: bool = False  # damage stays until the gateway is restarted on a sound database
-    check: str | None = None  # what ran last: quick_check, integrity_check, tables, content
+    check: str | None = (
+        None  # what ran last: structure (SQLite), integrity_check, quick_check, tables, content; or what found the damage
+    )
 
 
 DAMAGED_TEXT = (
@@ -1804,7 +1806,7 @@ class GatewayStore:
         most `content_max_bytes`, every stored MeMo is read back and its sha256 compared.
         Damage once seen stays (restart on a restored database); unreachability clears as
         soon as a check passes again."""
-        check = "tables"
+        check = "structure" if self.dialect == "sqlite" else "tables"
         try:
             if self.dialect == "sqlite":
                 check = self._sqlite_check(full_max_bytes)
