@@ -664,3 +664,28 @@ def test_main_window_says_so_in_plain_words(qtbot: Any, loop: Any, tmp_path: Pat
     win.close()
     loop.run_until_complete(cancel_all())
     db.engine.dispose()
+
+
+def test_cache_check_and_rebuild_commands(
+    client_world: ClientWorld, capsys: pytest.CaptureFixture[str], expect_log: Any
+) -> None:
+    import argparse
+    import json
+
+    from app.core.cli import cmd_cache_check, cmd_cache_rebuild
+
+    expect_log("postfordeler.cache", "")
+    path = paths.client_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    place_cache(client_world, path, damaged(client_world.cache_bytes, "64b", 0.5))
+    as_json = argparse.Namespace(json=True)
+    assert cmd_cache_check(as_json) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert found["ok"] is False and found["hmac_failures"] >= 1 and not found["wrong_key"]
+    assert cmd_cache_rebuild(argparse.Namespace(json=False)) == 0
+    told = capsys.readouterr().out.strip()
+    one_sentence(told.split(". ")[0])
+    assert "2 beslutning(er), der ikke var sendt, er reddet" in told
+    assert cmd_cache_check(as_json) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert list(path.parent.glob("*.beskadiget-*"))  # the damaged file is kept, set aside
