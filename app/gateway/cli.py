@@ -164,6 +164,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="marker en sendt beslutning til opfølgning, når forretningskvitteringen ikke er "
         "kommet efter så mange timer (standard: 48)",
     )
+    serve.add_argument(
+        "--integrity-check-minutes",
+        type=float,
+        default=60.0,
+        help="tjek databasens integritet så ofte (og altid ved start); 0 = kun ved start "
+        "(standard: 60)",
+    )
     serve.set_defaults(func=_serve)
 
     add_user = sub.add_parser(
@@ -473,6 +480,7 @@ def _serve_with(
         delivery=delivery,
         # the SF2900 business-receipt callback, only over TLS with Serviceplatformen pinned
         receipt_callback=tls is not None and bool(tls.callback_pins),
+        integrity_check_seconds=max(0.0, args.integrity_check_minutes) * 60.0,
     )
     directory = secrets.users if secrets is not None else None
 
@@ -498,6 +506,6 @@ def _serve_with(
         asyncio.run(run())
     except TlsConfigError as exc:
         raise SystemExit(f"postfordeler gateway serve: {exc}") from None
-    except StoreError as exc:  # e.g. NØGLE: a wrong or missing store key, one line
-        raise SystemExit(f"postfordeler gateway serve: {exc.text}") from None
+    except StoreError as exc:  # a wrong store key, a damaged or unreachable database
+        raise SystemExit(f"postfordeler gateway serve: {exc.text.rstrip('.')}.") from None
     return 0

@@ -34,6 +34,7 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
 from app import paths
+from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
 from app.gateway import receipts, soap
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
@@ -44,6 +45,8 @@ from app.gateway.store import (
     GatewayStore,
     ReceiptOutcome,
     StoreError,
+    StoreHealth,
+    StoreUnavailable,
     utcnow,
 )
 from app.resources import resource
@@ -72,7 +75,14 @@ RECEIPT_PATH = "/sf2900/fordelingskvittering"
 ApplyReceipt = Callable[[BusinessReceiptLike], Awaitable[ReceiptOutcome]]
 ReceiptRoutes = Callable[[web.Application, ApplyReceipt], None]
 # StoreError code -> HTTP status of the JSON routes
-_JSON_STATUS = {"UGYLDIG": 400, "UKENDT": 404, "ALLEREDE_BEHANDLET": 409, "OPTAGET": 409}
+_JSON_STATUS = {
+    "UGYLDIG": 400,
+    "UKENDT": 404,
+    "ALLEREDE_BEHANDLET": 409,
+    "OPTAGET": 409,
+    "LAGER_BESKADIGET": 503,
+    "LAGER_UTILGAENGELIG": 503,
+}
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
 
 
@@ -149,6 +159,11 @@ class GatewayConfig:
     receipt_callback: bool = False
     # how long GET /receivers keeps SF2900's list of receiving systems (seconds)
     receivers_ttl: float = 3600.0
+    # the store's integrity check (GatewayStore.check_integrity): before serving (a damaged
+    # store refuses to start) and then every integrity_check_seconds (0: only at start); while
+    # the store is unhealthy EP_FS1 answers "temporary" and the mailbox refuses
+    integrity_check_at_start: bool = True
+    integrity_check_seconds: float = 3600.0
 
 
 @dataclass
@@ -467,6 +482,7 @@ def _receive(
             message_uuid=message.message_uuid,
             transaction_id=transaction_id,
         )
+    state.store.require_healthy()  # never accept into a store found damaged meanwhile
     result = state.store.insert_message(
         message_uuid=message.message_uuid,
         memo=body,
@@ -562,6 +578,8 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         raise _refused()
     decision = await _apply_fault(request, state, "postmodtag")
     transaction_id = pm.checked_transaction_id(request.headers.get(pm.HEADER_TRANSACTION_ID))
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_receipt(request, sick, transaction_id)
     limit = state.config.max_message_bytes
     body = await _spool_body(request, limit, state.spool_dir, state.config.spool_from)
     if body is None:
@@ -580,6 +598,9 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
             receipt = parsed
         else:
             receipt = await state.run(_receive, state, parsed, body, transaction_id, received_at)
+    except StoreUnavailable as exc:
+        log.warning("postmodtag: store unavailable (%s): answered temporary", exc.code)
+        receipt = pm.reject(pm.CODE_TEMPORARY, exc.text, transaction_id=transaction_id)
     except Exception:
         log.exception("postmodtag: storing failed")
         receipt = pm.reject(
@@ -630,6 +651,8 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
     if decision.action == "soap_fault":
         body = soap.fault_body("MIDLERTIDIG_FEJL", "Injiceret fejl (sandkasse)", server=True)
         return web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_fault(sick)
     data = await _read_limited(request, soap.MAX_REQUEST_BYTES)
     if data is None:
         body = soap.fault_body("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
@@ -637,6 +660,8 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
         refused.force_close()
         return refused
     status, parts = await state.run(soap.handle, data, state.ctx)
+    if status != 200 and (sick := _store_sick(state)) is not None:
+        return _store_sick_fault(sick)  # this request met the damage: the same clean refusal
     resp = web.StreamResponse(status=status)
     resp.content_type = "text/xml"
     resp.charset = "utf-8"
@@ -681,12 +706,16 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
             text="Ukendt bruger eller forkert adgangskode",
             headers={"WWW-Authenticate": 'Basic realm="postfordeler"'},
         )
+    if (sick := _store_sick(state)) is not None:
+        raise web.HTTPServiceUnavailable(text=sick.reason or "", headers=_RETRY_HEADERS)
     try:
         item_id = int(request.match_info["item_id"])
         await state.run(soap.visible_item, state.ctx, creds[0], item_id)
         size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
     except ValueError:
         raise web.HTTPNotFound(text="Ukendt element") from None
+    except StoreUnavailable as exc:
+        raise web.HTTPServiceUnavailable(text=exc.text, headers=_RETRY_HEADERS) from None
     except StoreError as exc:
         raise web.HTTPNotFound(text=exc.text) from None
     resp = web.StreamResponse(status=200, headers={"x-Sha256": digest})
@@ -697,6 +726,11 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
         while (piece := await state.run(next, chunks, None)) is not None:
             await resp.write(piece)
         await resp.write_eof()
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        state.store.mark_damaged("memo stream")  # the client sees a cut stream and retries
+        _drop(request)
     finally:
         await state.run(chunks.close)
     return resp
@@ -762,6 +796,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     """POST /decisions: a client hands a decision to the gateway (idempotent on decision_id)."""
     state = request.app[_STATE]
     fault = await _apply_fault(request, state, "decisions")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_json(sick)
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -807,6 +843,8 @@ async def _status_get(request: web.Request) -> web.Response:
     """GET /items/{message_uuid}/status: the item's delivery state, the team's truth."""
     state = request.app[_STATE]
     await _apply_fault(request, state, "decisions")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_json(sick)
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -844,17 +882,106 @@ async def _receivers_get(request: web.Request) -> web.Response:
 
 async def _health(request: web.Request) -> web.Response:
     state = request.app[_STATE]
+    if (sick := _store_sick(state)) is not None:
+        return _health_sick(sick)
     try:
         last = await state.run(state.store.max_item_id)
-    except Exception:
-        return web.json_response({"status": "fejl"}, status=503)
+    except Exception as exc:
+        if (sick := _store_sick(state)) is not None:
+            return _health_sick(sick)
+        return web.json_response(
+            {"status": "fejl", "reason": f"Databasen svarer ikke ({type(exc).__name__})"},
+            status=503,
+        )
+    health = state.store.health
     return web.json_response(
         {
             "status": "ok",
             "last_item_id": last,
             "faults": state.faults.active if state.faults else False,
+            "integrity": {"check": health.check, "checked_at": _iso(health.checked_at)},
         }
     )
+
+
+# --------------------------------------------------------------------------- store health
+
+_RETRY_HEADERS = {"Retry-After": str(pm.RETRY_AFTER_SECONDS)}
+
+
+def _store_sick(state: _State) -> StoreHealth | None:
+    """The store's health when it is not ok (damaged or unreachable), else None."""
+    health = state.store.health
+    return None if health.ok else health
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _health_sick(health: StoreHealth) -> web.Response:
+    return web.json_response(
+        {
+            "status": "fejl",
+            "reason": health.reason,
+            "damaged": health.damaged,
+            "checked_at": _iso(health.checked_at),
+        },
+        status=503,
+        headers=_RETRY_HEADERS,
+    )
+
+
+def _store_sick_receipt(
+    request: web.Request, health: StoreHealth, transaction_id: str | None
+) -> web.Response:
+    """EP_FS1 while the store is unhealthy: a *temporary* failure (503, Retry-After, no
+    receiptStatus) before the body is read, so the Postkomponent redelivers later."""
+    receipt = pm.reject(
+        pm.CODE_TEMPORARY, health.reason or "Midlertidig fejl", transaction_id=transaction_id
+    )
+    resp = _receipt_response(request, receipt)
+    resp.force_close()  # the unread body is not drained
+    log.warning("postmodtag refused while the store is unhealthy: answered temporary")
+    return resp
+
+
+def _store_sick_fault(health: StoreHealth) -> web.Response:
+    code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+    body = soap.fault_body(code, health.reason or "Midlertidig fejl", server=True)
+    refused = web.Response(
+        status=500, body=body, content_type="text/xml", charset="utf-8", headers=_RETRY_HEADERS
+    )
+    refused.force_close()
+    return refused
+
+
+def _store_sick_json(health: StoreHealth) -> web.Response:
+    code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+    refused = _json_error(503, code, health.reason or "Midlertidig fejl")
+    refused.headers.update(_RETRY_HEADERS)
+    refused.force_close()
+    return refused
+
+
+async def _check_store_forever(
+    store: GatewayStore, executor: ThreadPoolExecutor, interval: float
+) -> None:
+    """The periodic integrity check, on its own thread (it reads the whole database)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(max(0.05, interval))
+        before = store.health
+        try:
+            health = await loop.run_in_executor(executor, store.check_integrity)
+        except Exception:
+            log.exception("store integrity check failed")
+            continue
+        if health.ok != before.ok:
+            log.warning(
+                "gateway store is %s",
+                "healthy again" if health.ok else "unhealthy: " + str(health.reason),
+            )
 
 
 async def _faults_get(request: web.Request) -> web.Response:
@@ -923,6 +1050,11 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         ),
     )
     try:
+        if config.integrity_check_at_start:
+            health = await loop.run_in_executor(executor, store.check_integrity)
+            if not health.ok:
+                code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+                raise StoreUnavailable(code, health.reason or "")
         for user, secret in config.users.items():
             await loop.run_in_executor(executor, store.set_user, user, secret)
         wsdl = resource("mailbox", "PostfordelerMailbox.wsdl").read_text("utf-8")
@@ -995,6 +1127,18 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._parse_executor = parse_executor
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
+    if config.integrity_check_seconds > 0:
+        checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-health")
+
+        async def stop_checker() -> None:
+            checker.shutdown(wait=False, cancel_futures=True)
+
+        gateway._closers.append(stop_checker)
+        gateway._tasks.append(
+            asyncio.create_task(
+                _check_store_forever(store, checker, config.integrity_check_seconds)
+            )
+        )
     if config.delivery is not None:
         try:
             gateway.start_delivery(config.delivery)
