@@ -884,14 +884,27 @@ class GatewayStore:
     def _open(self, value: str | None, context: str) -> str | None:
         try:
             return self.cipher.open_text(value, context)
-        except DecryptError:
-            raise _decrypt_error(context) from None
+        except DecryptError as exc:
+            raise self._damaged_value(exc, context) from None
 
     def _open_memo(self, message_uuid: str, blob: bytes, size: int) -> bytes:
         try:
             return self.cipher.open_blob(blob, size, _memo_ctx(message_uuid))
-        except DecryptError:
-            raise _decrypt_error("gw_messages.memo") from None
+        except DecryptError as exc:
+            raise self._damaged_value(exc, "gw_messages.memo") from None
+
+    def _damaged_value(self, exc: DecryptError, context: str) -> StoreError:
+        """A sealed value that does not open with the key the start check accepted: damaged
+        or tampered data. The store turns unhealthy (EP_FS1 answers temporary) and the caller
+        gets the one-sentence damage refusal."""
+        error = _decrypt_error(context)
+        if exc.missing_key:  # sealed with a key this store was not given: say which is missing
+            return error
+        _health_log.error(
+            "store value in %s does not decrypt (%s): damaged", context.split(":", 1)[0], error.code
+        )
+        self.mark_damaged("decrypt")
+        return StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -1241,8 +1254,8 @@ class GatewayStore:
 
                 # each substring detoasts: fewer, larger reads
                 yield from self.cipher.open_chunks(pg_read, size, ctx, group=8)
-            except DecryptError:
-                raise _decrypt_error("gw_messages.memo") from None
+            except DecryptError as exc:
+                raise self._damaged_value(exc, "gw_messages.memo") from None
 
     # -- claims --
 

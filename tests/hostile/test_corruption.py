@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -42,6 +43,7 @@ from app.core.worker import DbWorker
 from app.decisions import Reject
 from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
 from app.gateway.store import DAMAGED_TEXT, GatewayStore, StoreUnavailable, metadata
+from app.gateway.storekey import KEY_FILE
 from app.models import crypto
 from app.models.cache import OUTBOX, Cache
 from app.models.db import CacheKeyUnavailable, open_cache
@@ -105,6 +107,16 @@ async def post(gw: RunningGateway, body: bytes) -> tuple[httpx.Response, pm.Rece
     return resp, pm.receipt_from_http(resp.status_code, resp.content)
 
 
+_FILLED: dict[str, Path] = {}  # the filled database's generated store key (storekey.KEY_FILE)
+
+
+def write_db(path: Path, data: bytes) -> None:
+    """Place gateway database bytes at `path` with the store key they were written with
+    (the generated key lives beside a SQLite file)."""
+    path.write_bytes(data)
+    shutil.copy(_FILLED["key"], path.parent / KEY_FILE)
+
+
 def sound_sqlite_copy(path: Path) -> bytes:
     con = sqlite3.connect(path)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -137,6 +149,7 @@ def gateway_db(tmp_path_factory: pytest.TempPathFactory) -> bytes:
             await gw.stop()
 
     asyncio.run(fill())
+    _FILLED["key"] = path.parent / KEY_FILE
     return sound_sqlite_copy(path)
 
 
@@ -153,7 +166,7 @@ def test_damaged_gateway_store_refuses_to_start_or_reads_back_intact(
 ) -> None:
     expect_log("postfordeler.gateway.store", "damaged", level=40)
     path = tmp_path / "gw.sqlite3"
-    path.write_bytes(damaged(gateway_db, kind, at))
+    write_db(path, damaged(gateway_db, kind, at))
 
     async def main() -> tuple[str, Any]:
         try:
@@ -219,7 +232,7 @@ def test_store_damaged_while_running_turns_unhealthy_and_ep_fs1_temporary(
     expect_log("postfordeler.gateway", "unhealthy")
     expect_log("postfordeler.gateway", "store unavailable")
     path = tmp_path / "gw.sqlite3"
-    path.write_bytes(gateway_db)
+    write_db(path, gateway_db)
 
     async def main() -> None:
         gw = await start_gateway(gw_config(path, integrity_check_seconds=0.1))
@@ -268,7 +281,7 @@ def test_listing_that_meets_mid_file_damage_flips_health(
     expect_log("postfordeler.gateway", "")
     path = tmp_path / "gw.sqlite3"
     # damage the middle of the messages table: the start check is off, so only the list sees it
-    path.write_bytes(damaged(gateway_db, "4k", 0.5))
+    write_db(path, damaged(gateway_db, "4k", 0.5))
 
     async def main() -> None:
         gw = await start_gateway(
@@ -301,7 +314,7 @@ def test_gateway_serve_on_a_truncated_database_says_one_sentence(
     from tests.conftest import REPO
 
     path = tmp_path / "gw.sqlite3"
-    path.write_bytes(damaged(gateway_db, "trunc", 0.5))
+    write_db(path, damaged(gateway_db, "trunc", 0.5))
     done = subprocess.run(
         [
             sys.executable,
@@ -427,7 +440,7 @@ def client(world: ClientWorld) -> MailboxClient:
 def client_world(gateway_db: bytes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     base = tmp_path_factory.mktemp("client")
     gw_path = base / "gw.sqlite3"
-    gw_path.write_bytes(gateway_db)
+    write_db(gw_path, gateway_db)
     with GatewayThread(gw_path) as gw, pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_DATA_HOME", str(base / "xdg"))  # the test keyring of this module
         mp.setenv(paths.ENV_DATA_DIR, str(base / "data"))
