@@ -243,11 +243,13 @@ class GatewayNode:
 
 def empty_database(url: str) -> str:
     """Drop the gateway's tables (each test starts from an empty schema)."""
+    from app.gateway.login_store import login_metadata
     from app.gateway.store import GatewayStore, metadata
 
     store = GatewayStore(url)
     try:
         metadata.drop_all(store.engine)
+        login_metadata.drop_all(store.engine)
     finally:
         store.close()
     return url
