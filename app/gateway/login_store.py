@@ -153,7 +153,9 @@ def lock(store: GatewayStore, user: str, failures: int, address: str | None) -> 
 def unlock(store: GatewayStore, user: str, by: str) -> bool:
     """Remove `user`'s lockout (True when there was one) and audit who did it."""
     with store._writing() as conn:
-        gone = conn.execute(delete(lockouts).where(lockouts.c.user == user)).rowcount
+        gone = conn.execute(select(lockouts.c.user).where(lockouts.c.user == user)).first()
+        if gone is not None:
+            conn.execute(delete(lockouts).where(lockouts.c.user == user))
         conn.execute(
             audit.insert().values(
                 at=utcnow(),
@@ -162,7 +164,7 @@ def unlock(store: GatewayStore, user: str, by: str) -> bool:
                 detail=_cut(f"af {by}" if gone else f"af {by} (var ikke spærret)", 256),
             )
         )
-    return bool(gone)
+    return gone is not None
 
 
 def is_locked(store: GatewayStore, user: str) -> bool:
@@ -188,12 +190,13 @@ def remember_nonce(store: GatewayStore, digest: str, expires_at: datetime) -> bo
         pg_dialect.insert(nonces)
         .values(digest=digest, expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=["digest"])
+        .returning(nonces.c.digest)
     )
     with store.engine.begin() as conn:
         # a nonce lost in a crash only reopens a replay for requests of the last moment:
         # not worth an fsync per mailbox call
         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        return bool(conn.execute(statement).rowcount)
+        return conn.execute(statement).first() is not None
 
 
 def purge_nonces(store: GatewayStore, now: datetime) -> int:
