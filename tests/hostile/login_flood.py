@@ -5,7 +5,8 @@ sharing the gateway's interpreter):
 
     python -m tests.hostile.login_flood BASE_URL SECONDS CONCURRENCY [USER ...]
 
-Prints one JSON line when done: attempts per HTTP status. Used by tests/hostile/test_logins.py
+Prints "started", then, after SECONDS or as soon as its stdin is closed, one JSON line:
+attempts per HTTP status. Used by tests/hostile/test_logins.py
 and benchmarks/bench_logins.py. Synthetic data only.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import os
 import sys
 import time
 import uuid
@@ -49,12 +51,19 @@ def envelope(
 async def flood(base: str, seconds: float, concurrency: int, users: list[str]) -> dict[str, int]:
     counts: collections.Counter[str] = collections.Counter()
     stop = time.monotonic() + seconds
+    done = asyncio.Event()
+
+    async def watch_stdin() -> None:
+        await asyncio.to_thread(sys.stdin.read)
+        done.set()
+
+    watcher = asyncio.create_task(watch_stdin())
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
 
         async def attacker(n: int) -> None:
             i = 0
-            while time.monotonic() < stop:
+            while time.monotonic() < stop and not done.is_set():
                 user = users[(n + i) % len(users)]
                 guess = f"gæt-{n}-{i}"
                 i += 1
@@ -74,6 +83,7 @@ async def flood(base: str, seconds: float, concurrency: int, users: list[str]) -
                     counts[type(exc).__name__] += 1
 
         await asyncio.gather(*(attacker(n) for n in range(concurrency)))
+    watcher.cancel()
     return dict(counts)
 
 
@@ -82,6 +92,7 @@ def main() -> None:
     print("started", flush=True)
     result = asyncio.run(flood(base, float(seconds), int(concurrency), users or ["anna", "x"]))
     print(json.dumps(result), flush=True)
+    os._exit(0)  # the stdin reader thread may still block
 
 
 if __name__ == "__main__":
