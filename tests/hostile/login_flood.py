@@ -22,10 +22,11 @@ import uuid
 
 import httpx
 
-from app.gateway.soap import WSU_NS
 from app.sf1606.fresh_auth import FreshBasicAuth, created_now, new_nonce
 
 CVR = "29189129"
+# as app.gateway.soap.WSU_NS (not imported: this process stays light, httpx only)
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 
 
 def envelope(
