@@ -9,6 +9,8 @@
   the whole body at no less than `min_rate` bytes/s after the first `timeout` seconds. A peer
   that is slower gets `BodyTooSlow`, which the gateway answers with 408 and a closed connection
   (`slow_body_middleware`), freeing everything the request held.
+- Answers: `write_within` sends one slice of a response; a peer that does not take it within
+  `timeout` (a slow reader holding a big MeMo download or page open) loses the connection.
 """
 
 from __future__ import annotations
@@ -52,6 +54,21 @@ async def read_chunks(
         yield data
 
 
+async def write_within(
+    request: web.Request, resp: web.StreamResponse, data: bytes | memoryview, timeout: float
+) -> None:
+    """`resp.write(data)`, or the connection aborted when the peer does not read it in time
+    (ConnectionResetError, which the gateway's `client_gone` answers quietly)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await resp.write(data)
+    except TimeoutError:
+        log.info("closed a connection that read too slowly (%s %s)", request.method, request.path)
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("the peer reads too slowly") from None
+
+
 @web.middleware
 async def slow_body_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -63,4 +80,10 @@ async def slow_body_middleware(request: web.Request, handler: Handler) -> web.St
         return refused
 
 
-__all__ = ["HEADER_LIMITS", "BodyTooSlow", "read_chunks", "slow_body_middleware"]
+__all__ = [
+    "HEADER_LIMITS",
+    "BodyTooSlow",
+    "read_chunks",
+    "slow_body_middleware",
+    "write_within",
+]

@@ -39,7 +39,12 @@ from aiohttp.typedefs import Handler
 
 from app import paths
 from app.gateway import receipts, soap
-from app.gateway.deadlines import HEADER_LIMITS, read_chunks, slow_body_middleware
+from app.gateway.deadlines import (
+    HEADER_LIMITS,
+    read_chunks,
+    slow_body_middleware,
+    write_within,
+)
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
 from app.gateway.login_guard import LoginGuard, LoginPolicy, LoginRefused, Refusal
@@ -135,7 +140,7 @@ class GatewayConfig:
     # the connection opened or the previous answer; each body chunk within body_timeout, and the
     # whole body at min_body_rate bytes/s after the first body_timeout seconds
     header_timeout: float = 15.0
-    body_timeout: float = 30.0
+    body_timeout: float = 30.0  # also: each slice of an answer must be taken within this
     min_body_rate: float = 256 * 1024
     # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
     # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
@@ -586,7 +591,9 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
         # transport never buffers a second copy of them
         view = memoryview(part)
         for start in range(0, len(view), _WRITE_SLICE):
-            await resp.write(view[start : start + _WRITE_SLICE])
+            await write_within(
+                request, resp, view[start : start + _WRITE_SLICE], state.config.body_timeout
+            )
         del view
     parts.clear()
     await resp.write_eof()
@@ -684,7 +691,7 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
     try:
         await resp.prepare(request)
         while (piece := await state.run(next, chunks, None)) is not None:
-            await resp.write(piece)
+            await write_within(request, resp, piece, state.config.body_timeout)
         await resp.write_eof()
     finally:
         await state.run(chunks.close)

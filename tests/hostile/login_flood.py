@@ -30,7 +30,12 @@ WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-uti
 
 
 def envelope(
-    user: str, password: str, *, nonce: str | None = None, created: str | None = None
+    user: str,
+    password: str,
+    *,
+    nonce: str | None = None,
+    created: str | None = None,
+    content: bool = False,
 ) -> bytes:
     """A PostListe call with a PasswordText UsernameToken (fresh nonce and time by default)."""
     nonce = new_nonce() if nonce is None else nonce
@@ -45,7 +50,7 @@ def envelope(
 <soap:Header><wsse:Security><wsse:UsernameToken><wsse:Username>{user}</wsse:Username>
 <wsse:Password>{password}</wsse:Password>{nonce_el}{created_el}</wsse:UsernameToken></wsse:Security></soap:Header>
 <soap:Body><mb:PostListeRequest><auth:AuthorityContext><auth:MunicipalityCVR>{CVR}</auth:MunicipalityCVR>
-</auth:AuthorityContext><mb:EfterElementID>0</mb:EfterElementID><mb:MedIndhold>false</mb:MedIndhold>
+</auth:AuthorityContext><mb:EfterElementID>0</mb:EfterElementID><mb:MedIndhold>{"true" if content else "false"}</mb:MedIndhold>
 </mb:PostListeRequest></soap:Body></soap:Envelope>""".encode()
 
 

@@ -18,9 +18,11 @@ Timing bounds are generous (a loaded 2-core machine): the figures go to benchmar
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -485,5 +487,51 @@ def test_slow_connections_are_closed_while_others_are_served(tmp_path):
             task.cancel()
         for _, writer in [*idle, (head_r, head_w), (stall_r, stall_w), (drip_r, drip_w)]:
             writer.close()
+
+    run(cfg, body)
+
+
+def test_a_peer_that_does_not_read_its_answer_is_cut_off(tmp_path):
+    cfg = config(tmp_path)
+    cfg.body_timeout = 1.0
+    big = message(
+        uuid=str(uuid.uuid4()),
+        content_b64=base64.b64encode(os.urandom(5 * 1024 * 1024)).decode(),
+    )
+
+    async def body(gw: RunningGateway) -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            resp = await http.post(
+                gw.postmodtag_url, content=big, headers={"Content-Type": "application/xml"}
+            )
+            assert pm.receipt_from_http(resp.status_code, resp.content).accepted
+        # a page with the ~9 MB answer, asked for on a socket that reads nothing for a while
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", int(gw.base_url.rsplit(":", 1)[1])))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        call = envelope(USER, SECRET, content=True)
+        writer.write(
+            b"POST /mailbox HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            + f"Content-Length: {len(call)}\r\n\r\n".encode()
+            + call
+        )
+        await writer.drain()
+        # meanwhile others are served
+        mc = mailbox(gw)
+        started = time.monotonic()
+        assert len((await mc.list_items(0, inline_max_bytes=1024)).items) == 1
+        assert time.monotonic() - started < LEGIT_BOUND
+        await mc.close()
+        await asyncio.sleep(2.0)  # well past body_timeout: the gateway gave up on us
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(
+                b":"
+            )[1]
+        )
+        got = len(await _closed_within(reader, 15))
+        assert length > 8 * 1024 * 1024 and got < length, (got, length)
+        writer.close()
 
     run(cfg, body)
