@@ -26,7 +26,8 @@ Failed logins must never slow EP_FS1 or signed-in work, and guessing must not pa
   database, so two nodes on one database refuse each other's replays.
 - **Audit**: failures, back-offs, lockouts, refused replays and stale requests go to the
   `gw_login_audit` table (`app.gateway.login_store`; batched every `refresh_seconds`, lockouts at
-  once) and to the `postfordeler.gateway.audit` log. Attempts refused unverified are summarised.
+  once) and to the `postfordeler.gateway.audit` log. Attempts refused unverified (back-off,
+  busy, locked, stale, replayed) are summarised: one row per kind, user and address per batch.
   Never a password, a hash or a nonce.
 
 All state lives on the event loop's thread; blocking work goes to the guard's pool.
@@ -185,7 +186,9 @@ class LoginGuard:
         self._inflight = 0
         self._flights: dict[bytes, asyncio.Future[LoginRefused | None]] = {}
         self._audit: list[AuditEvent] = []
-        self._refused: collections.Counter[tuple[str, str | None, str | None]] = (
+        # (event, why, user, address) -> attempts: refusals are audited as one row per key
+        # and flush, so a flood of cheap refusals never becomes a flood of rows
+        self._refused: collections.Counter[tuple[str, str, str | None, str | None]] = (
             collections.Counter()
         )
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -243,12 +246,13 @@ class LoginGuard:
             or abs(wall - when.timestamp()) > policy.replay_window
             or not MIN_NONCE <= len(nonce) <= MAX_NONCE
         ):
-            self._event(
-                login_store.STALE, user, address, "nonce/tidsstempel mangler eller for gammelt"
-            )
+            # per address only: the user name of an unverified request is anybody's choice
+            self._refused[
+                (login_store.STALE, "nonce/tidsstempel mangler eller for gammelt", None, address)
+            ] += 1
             return LoginRefused(Refusal.STALE)
         if user in self._locked:
-            self._refused[("spærret", user, address)] += 1
+            self._refused[(login_store.REFUSED, "spærret", user, address)] += 1
             return LoginRefused(Refusal.LOCKED)
         now = time.monotonic()
         tag = self._tag(user, secret)
@@ -258,7 +262,7 @@ class LoginGuard:
             if refused is not None:
                 return refused
         if not await self._fresh_nonce(user, nonce, when.timestamp() + policy.replay_window):
-            self._event(login_store.REPLAY, user, address, "nonce brugt før")
+            self._refused[(login_store.REPLAY, "nonce brugt før", user, address)] += 1
             return LoginRefused(Refusal.REPLAY)
         return None
 
@@ -302,7 +306,8 @@ class LoginGuard:
         wait_addr = addr_track.until - now if addr_track else 0.0
         if wait_user > 0 or wait_addr > 0:
             wait = max(wait_user, wait_addr)
-            self._refused[("backoff", user, address)] += 1
+            who = user if wait_user > 0 else None  # an address's back-off: any name
+            self._refused[(login_store.REFUSED, "backoff", who, address)] += 1
             delay = 0.0
             if wait_user > 0:  # counts: guessing during back-off is not free
                 delay = self._failed(user, address, now, verified=False)
@@ -313,7 +318,7 @@ class LoginGuard:
             return LoginRefused(Refusal.BACKOFF, max(1.0, wait - slept))
         if self._inflight >= max(1, policy.verify_workers) + max(0, policy.verify_queue):
             self.busy_refusals += 1
-            self._refused[("optaget", None, address)] += 1
+            self._refused[(login_store.REFUSED, "optaget", None, address)] += 1
             return LoginRefused(Refusal.BUSY, 1.0)
         self._inflight += 1
         try:
@@ -455,9 +460,9 @@ class LoginGuard:
         events, self._audit = self._audit, []
         refused, self._refused = self._refused, collections.Counter()
         at = utcnow()
-        for (why, user, address), n in refused.items():
-            events.append(AuditEvent(at, login_store.REFUSED, user, address, f"{n} × {why}"))
-            audit_log.info("login refused user=%s address=%s: %d × %s", user, address, n, why)
+        for (event, why, user, address), n in refused.items():
+            events.append(AuditEvent(at, event, user, address, f"{n} × {why}"))
+            audit_log.info("login %s user=%s address=%s: %d × %s", event, user, address, n, why)
         if events:
             await self._run(login_store.write_audit, self.store, events)
 

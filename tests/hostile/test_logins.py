@@ -392,8 +392,11 @@ def test_captured_requests_do_not_work_again_and_old_ones_are_refused(tmp_path):
             assert len((await mc.list_items(0)).items) == 1
         await mc.close()
         await gw.login_guard.refresh()
-        kinds = [e.event for e in audit(gw, USER)]
-        assert login_store.REPLAY in kinds and login_store.STALE in kinds
+        replays = [e for e in audit(gw, USER) if e.event == login_store.REPLAY]
+        assert sum(int((e.detail or "0").split(" ")[0]) for e in replays) == 2  # SOAP, REST
+        stale = [e for e in audit(gw) if e.event == login_store.STALE]
+        assert stale and stale[0].user is None and stale[0].address == "127.0.0.1"
+        assert sum(int((e.detail or "0").split(" ")[0]) for e in stale) == 7
 
     run(config(tmp_path), body)
 
