@@ -159,7 +159,10 @@ def test_forty_password_guessers_never_slow_signed_in_work_or_ep_fs1(tmp_path):
                 before = guard.verifications
                 assert guard.busy_refusals >= 20, "the flood never filled the login pool"
                 mail, receipts, status = [], [], []
-                for _ in range(5):
+                # at least five rounds, and on until the guessers' scrypt checks ran meanwhile
+                rounds, until = 0, time.monotonic() + 30
+                while rounds < 5 or (guard.verifications - before < 3 and time.monotonic() < until):
+                    rounds += 1
                     started = time.monotonic()
                     assert len((await mc.list_items(0)).items) >= 1
                     mail.append(time.monotonic() - started)
@@ -183,7 +186,7 @@ def test_forty_password_guessers_never_slow_signed_in_work_or_ep_fs1(tmp_path):
         # the guessers were answered (refused), and scrypt kept running while we measured
         assert result.get("500", 0) + result.get("401", 0) >= 10, figures
         assert result.get("503", 0) >= 20, figures  # busy: refused at once, not queued
-        assert during >= 2, figures
+        assert during >= 3, figures
         assert not any(e.event == login_store.LOCKOUT for e in audit(gw))
 
     run(cfg, body)
