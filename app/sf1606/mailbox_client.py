@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import trust_context
+from app.sf1606.wsse_token import fresh_username_token
 
 if TYPE_CHECKING:
     import httpx
@@ -216,8 +217,6 @@ class MailboxClient:
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
 
-        from app.sf1606.wsse_token import FreshUsernameToken
-
         with self._build_lock:
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
             # zeep ships a py.typed marker but leaves most signatures unannotated.
@@ -233,7 +232,7 @@ class MailboxClient:
                     self.wsdl_url,
                     transport=transport,
                     settings=settings,
-                    wsse=FreshUsernameToken(self.user, self._secret),
+                    wsse=fresh_username_token(self.user, self._secret),
                 )
             finally:
                 transport.wsdl_client.close()  # the WSDL is loaded; no further sync fetches
