@@ -51,6 +51,7 @@ from app.gateway.store import (
 )
 from app.gateway.storekey import KEY_FILE, create_key_file, new_key_line
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import FreshBasicAuth
 from tests.conftest import MESSAGES
 from tests.pg_server import _bindir
 from tests.test_gateway import fresh_pg, pg_url
@@ -188,7 +189,7 @@ async def _exercise(gw: RunningGateway, corpus: Corpus) -> None:
                     "action": action,
                     "decision": decision,
                 },
-                auth=(USER, SECRET),
+                auth=FreshBasicAuth(USER, SECRET),
             )
             assert resp.status_code in (200, 202), resp.text
             return decision_id
