@@ -72,6 +72,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from app import paths
 from app.dbhealth import is_damage
 from app.decisions import (
     ACTIONS,
@@ -672,8 +673,6 @@ def store_cipher(url: str, key_file: Path | None = None) -> StoreCipher:
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     if creds and (Path(creds) / "store.key").is_file():
         return read_key_file(Path(creds) / "store.key")
-    from app import paths
-
     return load_local_key(local_key_file(url, paths.data_dir() / "gateway"))
 
 
