@@ -40,6 +40,7 @@ import pytest
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
 from app.sf1606 import postmodtag as pm
 from app.sf1606.tls import pem_client_context
+from tests.keyring_backend import NAME, SERVER_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -61,9 +62,18 @@ class KillReport:
     violations: list[str] = field(default_factory=list)
 
 
+def _keyring_env() -> dict[str, str]:
+    """The tests' in-memory keyring that this process and its subprocesses share: conftest's
+    under pytest, `tests.keyring_backend.shared_keyring()` around a benchmark run."""
+    if not os.environ.get(SERVER_ENV) or os.environ.get("PYTHON_KEYRING_BACKEND") != NAME:
+        raise RuntimeError("run inside tests.keyring_backend.shared_keyring() (or pytest)")
+    return {"PYTHON_KEYRING_BACKEND": NAME, SERVER_ENV: os.environ[SERVER_ENV]}
+
+
 def _env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "POSTFORDELER_DATA_DIR"}
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env.update(_keyring_env())
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["XDG_DATA_HOME"] = str(work / "xdg")
     env["PYTHONUNBUFFERED"] = "1"
     # the sandbox's test CA (under its data dir), once it exists: the standard variable the

@@ -86,10 +86,18 @@ def gateway_secret(user: str) -> str:
     env = os.environ.get(ENV_SECRET)
     if env:
         return env
-    try:
-        import keyring
+    from app.keyrings import NO_SECURE_KEYRING, secure_keyring
 
+    try:
+        keyring = secure_keyring()  # never a plaintext or other file backend
+        if keyring is None:
+            raise MissingSecret(
+                f"{NO_SECURE_KEYRING} Angiv adgangskoden for '{user}' på anden vis "
+                f"(${ENV_SECRET}). (Give the gateway secret another way.)"
+            )
         secret = keyring.get_password(KEYRING_SERVICE, f"gateway:{user}")
+    except MissingSecret:
+        raise
     except Exception as exc:
         raise MissingSecret(
             f"Kan ikke læse nøgleringen ({type(exc).__name__}); gem adgangskoden for '{user}' "

@@ -165,9 +165,13 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
     """
     if not use_keyring:
         return False
-    try:
-        import keyring
+    from app.keyrings import secure_keyring
 
+    keyring = secure_keyring()  # never a plaintext or other file backend
+    if keyring is None:
+        log.info("no secure keyring for the sandbox secret")
+        return False
+    try:
         keyring.set_password(KEYRING_SERVICE, f"gateway:{user}", secret)
         return True
     except Exception as exc:
