@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
@@ -116,7 +117,7 @@ class KeyringServer:
         self._server.server_close()
         self._folder.cleanup()
 
-    def __enter__(self) -> KeyringServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
