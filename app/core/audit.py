@@ -32,6 +32,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from app import cpr as cpr_numbers
+from app.keyrings import secure_keyring
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
 from app.sf1606.stored import MessageFacts
@@ -120,8 +121,6 @@ def load_or_create_audit_key() -> bytes:
     would make the rows unfindable, so the caller must refuse to show personal data instead.
     """
     from keyring.errors import KeyringError
-
-    from app.keyrings import secure_keyring
 
     keyring = secure_keyring()  # never a plaintext or other file backend
     if keyring is None:

@@ -29,6 +29,7 @@ from app.core.worker import DbWorker
 from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
 from app.dubu.sf2900_client import Sf2900Client
+from app.keyrings import NO_SECURE_KEYRING, secure_keyring
 from app.models.cache import Cache, QueuedDecision
 from app.models.db import Database, open_cache
 from app.resources import resource
@@ -86,8 +87,6 @@ def gateway_secret(user: str) -> str:
     env = os.environ.get(ENV_SECRET)
     if env:
         return env
-    from app.keyrings import NO_SECURE_KEYRING, secure_keyring
-
     try:
         keyring = secure_keyring()  # never a plaintext or other file backend
         if keyring is None:

@@ -59,6 +59,7 @@ from app.gateway.server import (
     start_gateway,
 )
 from app.gateway.users import UserDirectory
+from app.keyrings import secure_keyring
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.demo_users import demo_users
@@ -165,8 +166,6 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
     """
     if not use_keyring:
         return False
-    from app.keyrings import secure_keyring
-
     keyring = secure_keyring()  # never a plaintext or other file backend
     if keyring is None:
         log.info("no secure keyring for the sandbox secret")
