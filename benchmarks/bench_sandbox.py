@@ -3,8 +3,9 @@
 - `sandbox_ready_s`: `start_sandbox` until every server listens (gateway, SF2900, DUBU);
 - `sandbox_push_msgs_per_s`: the Postkomponent simulator delivering the shipped corpus to the
   gateway's EP_FS1 (XSD validation and durable commit included);
-- `sf2900_afsend_per_s`: sequential zeep FordelingsobjektAfsend calls (DOKUMENT with one small
-  file) against the SF2900 sandbox, XSD validation of each request included;
+- `sf2900_afsend_per_s`: sequential zeep FordelingsobjektAfsend calls (a published DOKUMENT
+  naming one uploaded file; no SFTP root, so the file is not looked up) against the SF2900
+  sandbox, XSD validation and the published-form checks of each request included;
 - `generator_msgs_per_s`: MessageGenerator output rate.
 Each run uses its own temp data dir.
 """
@@ -44,7 +45,6 @@ def bench_sandbox_push() -> dict[str, float | int]:
 
 
 def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
-    import base64
 
     import httpx
     import zeep
@@ -68,6 +68,7 @@ def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
                 "AfsendendeMyndighed": cvr,
                 "RoutingMyndighed": cvr,
                 "RoutingValg": {"RoutingKLEEmneHandling": {"RoutingKLEEmne": "27.24.00"}},
+                "DokumentFilNavn": f"BENCH_SAGSDOKUMENT_{tid}.TXT",  # published: the file by SFTP
             },
             "DistributionObject": {
                 "ObjektType": "DOKUMENT",
@@ -87,18 +88,18 @@ def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
                                             "Virkning": virk,
                                             "Rolle": "Variant",
                                             "Indeks": "1",
-                                            "VariantAttributter": {"VariantType": "Produktion"},
+                                            "VariantAttributter": {"VariantType": "TXT"},
                                             "DelAttributter": {
                                                 "DelTekst": "brev.txt",
+                                                "Filstoerrelse": 2000,
                                                 "MimeType": "text/plain",
-                                                "Indhold": base64.b64encode(b"x" * 2000).decode(),
                                             },
                                         }
                                     ]
                                 }
                             },
                             "TilstandsListe": [
-                                {"Tilstand": [{"Fremdrift": "Modtaget", "Virkning": virk}]}
+                                {"Tilstand": [{"Fremdrift": "Endeligt", "Virkning": virk}]}
                             ],
                             "AttributListe": {
                                 "Attributter": [
@@ -131,7 +132,8 @@ def bench_sf2900_afsend(n: int = 300) -> dict[str, float | int]:
             proxy = AsyncServiceProxy(client, client.service._binding, address=service.service_url)
             try:
                 await proxy.FordelingsobjektAfsend(
-                    anmodning=anmodning(str(uuid.uuid4()))
+                    AuthorityContext={"MunicipalityCVR": cvr},
+                    anmodning=anmodning(str(uuid.uuid4())),
                 )  # warm-up
                 t0 = time.perf_counter()
                 for _ in range(n):

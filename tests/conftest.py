@@ -39,7 +39,11 @@ from tests.keyring_backend import BACKEND_ENV, NAME, KeyringServer, MemoryKeyrin
 
 os.environ[BACKEND_ENV] = NAME
 _KEYRING_SERVER: KeyringServer | None = None
-SHARED = (REPO.parent / "shared").resolve()
+# beside the repository (/work/main), or two levels up for a worktree (/work/wt/<name>)
+SHARED = next(
+    (p / "shared" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared",
+).resolve()
 CORPUS = SHARED / "corpus"
 MESSAGES = CORPUS / "messages"
 SPEC_EXAMPLES = SHARED / "spec" / "memo" / "examples"
@@ -271,9 +275,17 @@ _PG = None
 PG_ENV = "POSTFORDELER_TEST_PG_URL"
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the controller of a `pytest -n N` run: it runs no test; each worker starts
+    its own PostgreSQL (tests drop and create tables: one server per worker)."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", 0))
+
+
 def pytest_sessionstart(session):
     global _PG
     if os.environ.get(PG_ENV) or os.environ.get("POSTFORDELER_NO_PG"):
+        return
+    if _xdist_controller(session.config):
         return
     from tests.pg_server import PgServer
 

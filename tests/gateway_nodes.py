@@ -33,6 +33,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 MESSAGES = REPO.parent / "shared" / "corpus" / "messages"
+if not MESSAGES.is_dir():  # a worktree under /work/wt/<name>: the corpus is two levels up
+    MESSAGES = REPO.parent.parent / "shared" / "corpus" / "messages"
 UUID_RE = re.compile(rb"(<memo:messageUUID>)([^<]+)(</memo:messageUUID>)")
 CVR = "29189129"
 
@@ -123,6 +125,8 @@ class GatewayNode:
         self.name, self.db_url, self.pki = name, db_url, pki
         self.data_dir = work / name
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # the nodes of one database share its store key, as systemd credentials give it them
+        self.credentials = shared_store_key(work).parent
         self.port = free_port()
         self.users = dict(users or {})
         self.extra = tuple(extra)
@@ -149,6 +153,7 @@ class GatewayNode:
         env = dict(
             os.environ,
             POSTFORDELER_DATA_DIR=str(self.data_dir),
+            CREDENTIALS_DIRECTORY=str(self.credentials),
             PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         )
         if self.delivery is not None:
@@ -241,15 +246,26 @@ class GatewayNode:
         self.proc = None
 
 
+def shared_store_key(work: Path) -> Path:
+    """The store key every node working in `work` uses (created once, 0600)."""
+    from app.gateway.storekey import KEY_FILE, create_key_file
+
+    path = work / "credentials" / KEY_FILE
+    create_key_file(path)
+    return path
+
+
 def empty_database(url: str) -> str:
     """Drop the gateway's tables (each test starts from an empty schema)."""
-    from app.gateway.store import GatewayStore, metadata
+    from app.gateway.login_store import login_metadata
+    from app.gateway.store import make_engine, metadata
 
-    store = GatewayStore(url)
+    engine = make_engine(url)  # not a GatewayStore: the old rows may have another test's key
     try:
-        metadata.drop_all(store.engine)
+        metadata.drop_all(engine)
+        login_metadata.drop_all(engine)
     finally:
-        store.close()
+        engine.dispose()
     return url
 
 

@@ -32,6 +32,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 MESSAGES = REPO.parent / "shared" / "corpus" / "messages"
+if not MESSAGES.is_dir():  # a worktree under /work/wt/<name>: the corpus is two levels up
+    MESSAGES = REPO.parent.parent / "shared" / "corpus" / "messages"
 UUID_RE = re.compile(rb"(<memo:messageUUID>)([^<]+)(</memo:messageUUID>)")
 CVR = "29189129"
 
@@ -140,6 +142,7 @@ async def _run(
     import httpx
 
     from app.sf1606 import postmodtag as pm
+    from app.sf1606.fresh_auth import FreshBasicAuth
 
     user, secret = f"kill-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     port = free_port()
@@ -221,7 +224,7 @@ async def _run(
                 "decision": decision,
             }
             try:
-                resp = await http.post(decisions_url, json=body, auth=(user, secret))
+                resp = await http.post(decisions_url, json=body, auth=FreshBasicAuth(user, secret))
             except httpx.HTTPError:
                 resp = None
             if resp is None or resp.status_code >= 500:

@@ -30,7 +30,6 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
     from app.dubu.dataset import DubuDataset
     from app.gateway.server import GatewayConfig, start_gateway
     from app.sandbox.dubu_service import DubuDirectoryService
-    from app.sandbox.sf2900_service import Sf2900Service
 
     uuids = [u for u, v in sorted(LABELS.items()) if v["case_id"]][:4]
 
@@ -42,13 +41,10 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
                 municipality_cvr=CVR,
             )
         )
-        sf = Sf2900Service(municipality_cvr=CVR)
-        await sf.start()
         dubu = DubuDirectoryService(DubuDataset.load(CORPUS / "dubu.json"))
         await dubu.start()
         endpoints = {
             "gateway": gw.base_url,
-            "sf2900": sf.service_url,
             "dubu": dubu.base_url,
             "municipality_cvr": CVR,
         }
@@ -96,7 +92,6 @@ def test_claim_before_acting_colleague_refused_outcome_ends_claim(tmp_path):
         finally:
             await eva.close()
             await ole.close()
-            await sf.stop()
             await dubu.stop()
             await gw.stop()
 

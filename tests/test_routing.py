@@ -1,4 +1,4 @@
-"""Routing rules (app/core/routing.py), without Qt: which receiving systems "Videresend" offers
+"""Routing rules (app/dubu/routing.py), without Qt: which receiving systems "Videresend" offers
 from SF2900 FordelingsmodtagerList, and which one the suggestion's hint preselects."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.core import routing
-from app.core.routing import FORWARD_KLE, RoutingRules, forward_receivers, suggested_receiver
+from app.dubu import routing
+from app.dubu.routing import FORWARD_KLE, RoutingRules, forward_receivers, suggested_receiver
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def test_every_kle_subject_is_asked_and_the_own_department_left_out():
     ]  # sorted by name, DUBU (KLE 27) is the department's own
 
 
-@pytest.mark.expect_log("postfordeler.core.routing", "not available")
+@pytest.mark.expect_log("postfordeler.dubu.routing", "not available")
 def test_a_failing_subject_is_skipped_and_no_client_means_no_receivers(caplog):
     sf2900 = FakeSf2900({"15.00.00": [JOB], "17.00.00": [SKOLE]}, failing=("17.00.00",))
     assert asyncio.run(forward_receivers(sf2900)) == [("u-job", "Jobcenter")]
@@ -83,29 +83,74 @@ def test_the_suggested_receiver_is_found_by_its_name():
     assert suggested_receiver([], "Jobcenter") is None
 
 
-def test_the_sandbox_sf2900_lists_receivers_outside_the_department(tmp_path):
-    """Against the sandbox's SF2900 service through the real client: several receivers, none
-    of them the department's own DUBU."""
-    from app.core.services import default_municipality_cvr
-    from app.dubu.sf2900_client import Sf2900Client
-    from app.sandbox.runner import SandboxConfig, SandboxThread
+@pytest.mark.expect_log("postfordeler.dubu.routing", "not available")
+def test_the_gateway_keeps_the_list_and_asks_again_after_a_failed_round():
+    """`CachedReceivers` (the gateway's GET /receivers): one SF2900 round per TTL; a round in
+    which some subject failed is answered but not kept; every subject failing is an error."""
+    from app.gateway.receivers import CachedReceivers, ReceiversUnavailable
 
-    sandbox = SandboxThread(
-        SandboxConfig(data_dir=tmp_path / "sb", store_in_keyring=False, push_messages=False)
-    )
-    endpoints = sandbox.start()
-    try:
+    async def main() -> None:
+        sf2900 = FakeSf2900({"15.00.00": [JOB]}, failing=("17.00.00",))
+        cached = CachedReceivers(sf2900, ttl=3600)
+        assert await cached.get() == [("u-job", "Jobcenter")]
+        await cached.get()
+        assert cached.lookups == 2  # a subject failed: not kept
+        sf2900.failing = ()
+        sf2900.by_kle["17.00.00"] = [SKOLE]
+        first = await cached.get()
+        assert first == [("u-job", "Jobcenter"), ("u-skole", "Skoleforvaltningen")]
+        assert await cached.get() == first and cached.lookups == 3  # kept
+        cached.invalidate()
+        await cached.get()
+        assert cached.lookups == 4
+        down = CachedReceivers(FakeSf2900({}, failing=FORWARD_KLE), ttl=3600)
+        with pytest.raises(ReceiversUnavailable):
+            await down.get()
 
-        async def ask() -> list[tuple[str, str]]:
-            cvr = default_municipality_cvr()
-            client = Sf2900Client(endpoints["sf2900"], municipality_cvr=cvr)
+    asyncio.run(main())
+
+
+@pytest.mark.expect_log("postfordeler.dubu.routing", "not available")
+def test_the_receivers_come_from_sf2900_through_the_gateway(tmp_path):
+    """The desktop asks the gateway (HTTPS, the demo user); the gateway asks the sandbox's
+    SF2900 over TLS with its own certificate and STS token: several receivers, none of them the
+    department's own DUBU. No user: refused. SF2900 down: a clear temporary failure."""
+    from app.sandbox.runner import SandboxConfig, start_sandbox
+    from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+
+    async def main() -> None:
+        sandbox = await start_sandbox(
+            SandboxConfig(data_dir=tmp_path / "sb", store_in_keyring=False, push_messages=False)
+        )
+        ep = sandbox.endpoints
+        try:
+            client = GatewayClient(
+                ep["gateway"], user=ep["user"], secret=sandbox.secret, ca_bundle=ep["tls_ca"]
+            )
+            stranger = GatewayClient(
+                ep["gateway"], user=ep["user"], secret="forkert", ca_bundle=ep["tls_ca"]
+            )
             try:
-                return await forward_receivers(client)
+                found = await client.receivers()
+                assert len(found) >= 3
+                assert not any("DUBU" in name for _id, name in found)
+                assert found == sorted(found, key=lambda r: r[1])
+                with pytest.raises(GatewayRefused):
+                    await stranger.receivers()
+                received = sandbox.sf2900.calls.get("FordelingsmodtagerListRequest", 0)
+                assert received >= len(FORWARD_KLE)
+                assert await client.receivers() == found  # kept by the gateway
+                assert sandbox.sf2900.calls["FordelingsmodtagerListRequest"] == received
+                state_receivers = sandbox.gateway.receivers
+                assert state_receivers is not None
+                state_receivers.invalidate()
+                await sandbox.sf2900.stop()  # SF2900 goes away
+                with pytest.raises(GatewayUnavailable, match="SF2900"):
+                    await client.receivers()
             finally:
                 await client.close()
+                await stranger.close()
+        finally:
+            await sandbox.stop()
 
-        found = asyncio.run(ask())
-    finally:
-        sandbox.stop()
-    assert len(found) >= 3
-    assert not any("DUBU" in name for _id, name in found)
+    asyncio.run(main())

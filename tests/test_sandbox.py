@@ -66,7 +66,16 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
         ):
             assert ep[key], key
         assert ep["messages"] == 12 and ep["user"] == DEMO_USER
-        for key in ("gateway", "mailbox", "mailbox_wsdl", "postmodtag", "gateway_health"):
+        for key in (
+            "gateway",
+            "mailbox",
+            "mailbox_wsdl",
+            "postmodtag",
+            "gateway_health",
+            "sf2900",  # SF2900 as published only: HTTPS, no plain-HTTP endpoint
+            "sf2900_wsdl",
+            "sf2900_faults",
+        ):
             assert ep[key].startswith("https://127.0.0.1:"), key
         for key in ("tls_ca", "postkomponent_cert", "postkomponent_key"):
             assert Path(ep[key]).is_file(), key
@@ -77,7 +86,7 @@ def test_cli_ready_line_health_and_clean_exit(tmp_path, sig):
             httpx.get(ep["gateway_health"], timeout=5)
         wsdl = httpx.get(ep["mailbox_wsdl"], verify=trust_context(ep["tls_ca"])).text
         assert wsdl.count("definitions") >= 1 and f'location="{ep["mailbox"]}"' in wsdl
-        assert httpx.get(ep["sf2900_wsdl"]).status_code == 200
+        assert httpx.get(ep["sf2900_wsdl"], verify=trust_context(ep["tls_ca"])).status_code == 200
         # the SF2900 inspection endpoint: HTTPS with the sandbox CA, no client certificate
         received = httpx.get(ep["sf2900_received"], verify=trust_context(ep["tls_ca"]))
         assert ep["sf2900_received"].startswith("https://") and received.json() == []

@@ -121,7 +121,7 @@ def test_sandbox_wires_sf2900_as_published(tmp_path):
                     Forward(kle="27.24.00"),
                     decision_id=decision_id,
                     user=None,
-                    letter=LetterHeader(None, "Brev", None, None),
+                    letter=LetterHeader(None, "Brev", None),
                     files=[remote],
                     case=None,
                 )

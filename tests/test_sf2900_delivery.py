@@ -14,7 +14,7 @@ import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,8 @@ from lxml import etree
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
 from app.dubu.sf2900_client import (
-    DocumentFile,
     LetterHeader,
     RemoteFile,
-    Sf2900Document,
     Sf2900JournalNote,
     Sf2900Unavailable,
     document_parts,
@@ -64,17 +62,15 @@ LETTER = LetterHeader(
     message_uuid="0376b2ed-3498-4334-9bfc-ad52706225fd",
     title="Svar på indkaldelse",
     letter_date=date(2026, 11, 20),
-    received_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
 )
 FILES = [
-    ("brev.pdf", "application/pdf", b"%PDF-1.7 hovedbrev\n" * 2000, "main"),
+    ("brev.pdf", "application/pdf", b"%PDF-1.7 hovedbrev\n" * 2000),
     (
         "bilag.docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         b"PK\x03\x04 bilag" * 300,
-        "additional",
     ),
-    ("foto.tif", "image/tiff", b"II*\x00" + bytes(range(256)) * 40, "additional"),
+    ("foto.tif", "image/tiff", b"II*\x00" + bytes(range(256)) * 40),
 ]
 
 
@@ -133,7 +129,6 @@ def run(tmp_path: Path, body: Callable[[Parts], Awaitable[None]], **service_kw: 
             "sftp_user": SANDBOX_SFTP_USER,
             "sts_signing_cert": certs.sts_signing.cert.read_bytes(),
             "require_token": True,
-            "strict": True,
         }
         kw.update(service_kw)
         sf2900 = Sf2900Service(**kw)
@@ -149,8 +144,8 @@ def run(tmp_path: Path, body: Callable[[Parts], Awaitable[None]], **service_kw: 
 
 def uploads(decision_id: str) -> list[PartUpload]:
     return [
-        PartUpload(decision_id, i, name, mime, content=data, role=role)
-        for i, (name, mime, data, role) in enumerate(FILES)
+        PartUpload(decision_id, i, name, mime, content=data)
+        for i, (name, mime, data) in enumerate(FILES)
     ]
 
 
@@ -197,7 +192,7 @@ def test_a_three_file_decision_is_three_dokuments_and_a_journalpost(tmp_path):
         ]
         assert all(r.distribution_transaktions_id for r in results)
         docs = [received[i] for i in ids[:3]]
-        for n, (doc, (name, _mime, data, _role)) in enumerate(zip(docs, FILES, strict=True)):
+        for n, (doc, (name, _mime, data)) in enumerate(zip(docs, FILES, strict=True)):
             assert doc["type"] == "DOKUMENT" and doc["sag_forslag"] == CASE.id
             fil = doc["dokument_fil_navn"]
             assert fil == remote[n].remote_name
@@ -205,9 +200,9 @@ def test_a_three_file_decision_is_three_dokuments_and_a_journalpost(tmp_path):
             assert doc["sftp_file_sha256"] == hashlib.sha256(data).hexdigest()
             assert doc["sent_digitalpost_meddelelses_id"] is False
             assert doc["notat_is_base64"] is None
-            assert not doc["inline_content"] and len(doc["files"]) == 1
+            assert len(doc["files"]) == 1
             f = doc["files"][0]
-            assert (f["name"], f["size"], f["content_bytes"]) == (name, len(data), None)
+            assert (f["name"], f["size"]) == (name, len(data))
             assert doc["Titel"] == part_title(LETTER.title, n, 3, name)
             assert doc["Fremdrift"] == "Endeligt" and doc["Retning"] == "Indgaaende"
         assert [d["files"][0]["variant_type"] for d in docs] == ["PDF", "Word", "TIFF"]
@@ -282,7 +277,7 @@ def test_a_dokument_before_its_upload_is_refused_then_accepted(tmp_path):
             # a file of another size than the call declares: refused as well
             wrong = replace(early, size=early.size + 1)
             with pytest.raises(Sf2900Unavailable):
-                await delivery.send(replace(doc, files=(wrong,)))
+                await delivery.send(replace(doc, file=wrong))
             uploaded = await delivery.upload(part)
             assert uploaded.remote_name == name
             again = await delivery.upload(part)  # idempotent by name
@@ -383,22 +378,11 @@ def test_sftp_down_is_a_transient_upload_error(tmp_path):
     run(tmp_path, body)
 
 
-def test_legacy_values_and_too_large_calls_are_never_sent(tmp_path):
+def test_too_large_calls_are_never_sent(tmp_path):
     async def body(p: Parts) -> None:
         async with Sf2900Delivery(p.settings(max_request_bytes=70 * 1024)) as delivery:
-            inline = Sf2900Document(
-                transaction_id=str(uuid.uuid4()),
-                message_uuid=None,
-                kle="27.24.00",
-                title="Brev",
-                letter_date=None,
-                files=(DocumentFile("brev.txt", "text/plain", b"x"),),
-            )
-            with pytest.raises(ValueError, match="publiceret"):
-                await delivery.send(inline)
             big = Sf2900JournalNote(
                 transaction_id=str(uuid.uuid4()),
-                message_uuid=None,
                 kle="27.24.00",
                 case_id=CASE.id,
                 title="Langt notat",
@@ -429,23 +413,18 @@ def test_part_ids_and_titles():
     )
     assert len(note_alone) == 1 and note_alone[0].transaction_id == d
     assert isinstance(note_alone[0], Sf2900JournalNote)
-    with pytest.raises(ValueError, match="uploadet"):
+    with pytest.raises(ValueError, match="uploadet"):  # a file's bytes never go in the call
         document_parts(
             Journalise(CASE.id),
             decision_id=d,
             user=None,
             letter=LETTER,
-            files=[DocumentFile("a.pdf", "application/pdf", b"x")],  # type: ignore[list-item]
+            files=[("a.pdf", "application/pdf", b"x")],  # type: ignore[list-item]
             case=CASE,
         )
-    with pytest.raises(ValueError, match="præcis én fil"):
-        Sf2900Document(
-            transaction_id=d,
-            message_uuid=None,
-            kle="27.24.00",
-            title="t",
-            letter_date=None,
-            files=(RemoteFile("a", "a", "x", 1), RemoteFile("b", "b", "x", 1)),
+    with pytest.raises(ValueError, match="mindst én fil"):
+        document_parts(
+            Journalise(CASE.id), decision_id=d, user=None, letter=LETTER, files=[], case=CASE
         )
     assert base64.b64decode(base64.b64encode("æ".encode())).decode() == "æ"
 

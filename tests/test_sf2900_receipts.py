@@ -149,7 +149,6 @@ def run(
             "sftp_user": SANDBOX_SFTP_USER,
             "sts_signing_cert": certs.sts_signing.cert.read_bytes(),
             "require_token": True,
-            "strict": True,
             "callback_url": callback_url,
             "callback_ssl_context": pem_client_context(
                 certs.serviceplatformen.cert, certs.serviceplatformen.key, certs.ca

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.core.tls import TEMP_PREFIX, ClientCertificateError, client_ssl_context
-from app.dubu.sf2900_client import DocumentFile, Sf2900Client, Sf2900Document, Sf2900Unavailable
+from app.dubu.sf2900_client import RemoteFile, Sf2900Client, Sf2900Document, Sf2900Unavailable
 from app.sandbox.sf2900_service import Sf2900Service
 
 CVR = "29189919"
@@ -183,13 +183,12 @@ async def _send(service: Sf2900Service, client_ctx: ssl.SSLContext | None) -> tu
         result: object = await client.send(
             Sf2900Document(
                 transaction_id=tid,
-                message_uuid=str(uuid.uuid4()),
                 kle="27.24.00",
                 title="Ansøgning om aflastning",
                 letter_date=date(2026, 11, 20),
-                files=(DocumentFile("brev.txt", "text/plain", b"Syntetisk testbrev"),),
+                # the service here has no SFTP root, so the named file is not looked up
+                file=RemoteFile("SANDBOX_SAGSDOKUMENT_brev.TXT", "brev.txt", "text/plain", 18),
                 case_id=CASE_ID,
-                received_at=datetime.now(UTC),
             )
         )
     except Exception as exc:

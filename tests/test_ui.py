@@ -293,6 +293,52 @@ def test_a_refused_decision_is_shown_and_a_queued_one_described(window, filled, 
     assert len(errors) == 1
 
 
+def test_the_next_item_is_read_ahead_shown_at_once_logged_when_shown_and_never_stale(
+    window, filled, loop
+):
+    """Showing an item reads the next row ahead: J then shows it in the same key press (no
+    trip to the read thread). The access log records the item when it is shown, not when it
+    was read ahead; a change to a read-ahead item drops it, so it is loaded fresh."""
+    from sqlalchemy import func, select
+
+    from app.core.audit import LOG
+
+    backend, _ids = filled
+    model = window.inbox.model
+    shown: list[int] = []
+    window.detailShown.connect(shown.append)
+
+    def logged(item_id: int) -> int:
+        with backend.cache.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(LOG).where(LOG.c.item_id == item_id)
+            ).scalar_one()
+
+    async def body() -> None:
+        first, second, third = (model.item_id(n) for n in range(3))
+        window.inbox.select_id(first)
+        window.inbox.table.setFocus()
+        await until(lambda: shown[-1:] == [first], what="first shown")
+        await until(lambda: backend.is_prefetched(second), what="second read ahead")
+        assert logged(second) == 0  # read ahead is not an access: nothing shown yet
+        QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+        # shown within the key press itself
+        assert window.detail is not None and window.detail.item_id == second
+        assert shown[-1] == second
+        assert window.preview.message is window.detail.message
+        await until(lambda: logged(second) == 1, what="access logged when shown")
+        await until(lambda: backend.is_prefetched(third), what="third read ahead")
+        window.changes.publish(changes.decided([third]))  # e.g. a colleague's decision
+        assert not backend.is_prefetched(third)
+        QTest.keyClick(window.inbox.table, Qt.Key.Key_J)
+        assert window.inbox.current_id() == third
+        assert shown[-1] == second  # not shown from a stale read-ahead: loaded again
+        await until(lambda: shown[-1] == third, what="third loaded fresh")
+        assert window.detail is not None and window.detail.item_id == third
+
+    run(loop, body())
+
+
 def test_preview_header_and_keyboard_navigation(window, filled, loop, qtbot):
     backend, ids = filled
     lab = labels()
@@ -450,7 +496,7 @@ def test_the_change_bus_broadcasts_only_real_changes(qtbot):
 
 
 def test_the_forward_dialog_preselects_the_suggested_receiver(qtbot):
-    from app.core.routing import suggested_receiver
+    from app.dubu.routing import suggested_receiver
     from app.ui.dialogs import ForwardDialog
 
     receivers = [("u-borger", "Borgerservice"), ("u-job", "Jobcenter Fjordby")]
@@ -760,7 +806,7 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         # (the decision is queued before the selection moves on: wait for it, else the next
         # selection races with the auto-advance)
         await until(lambda: window.inbox.current_id() != ids[1], what="auto-advance")
-        # Forward to a receiving system listed by SF2900 FordelingsmodtagerList.
+        # Forward to a receiving system the gateway listed from SF2900 FordelingsmodtagerList.
         await select(ids[2])
         await key(window.inbox.table, Qt.Key.Key_V)
         dialog = await dialog_named("forwardDialog")

@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 SANDBOX_MESSAGES = REPO / "resources" / "sandbox" / "messages"
 SANDBOX_DUBU = REPO / "resources" / "sandbox" / "dubu.json"
 LABELS = REPO.parent / "shared" / "corpus" / "labels.json"
+if not LABELS.exists():  # a worktree under /work/wt/<name>: the corpus is two levels up
+    LABELS = REPO.parent.parent / "shared" / "corpus" / "labels.json"
 
 
 def labels() -> dict[str, dict]:

@@ -1,33 +1,30 @@
 """SF2900 Fordelingskomponenten client: deliver documents and journal notes towards DUBU.
 
-Built with zeep (async, `AsyncServiceProxy`) from the REAL WSDLs shipped in
+SF2900 as published (v2.4, `../shared/spec/sf2900/docs`) is the only form this client speaks;
+the gateway uses it through `Sf2900Delivery` (app/dubu/sf2900_delivery.py). Built with zeep
+(async, `AsyncServiceProxy`) from the REAL WSDLs shipped in
 `resources/sf2900/wsdl/{token,context}/DistributionService.wsdl`. `FordelingsobjektAfsend`
 carries one `DistributionObject`: a DOKUMENT (`DistributionDokument`: ID, KLEEmneForslag,
 SagForslag, a Registrering with title, Brevdato, Retning Indgaaende, the sender as PrimaerPart,
 the file as a Variant, `Tilstand/Fremdrift`, `BrugerRef`) or a JOURNALPOST
 (`DistributionJournalPost` with `JournalnotatAttributter{Titel, Notat}`).
 
-**SF2900 as published** (v2.4; what the gateway uses through `Sf2900Delivery` in
-app/dubu/sf2900_delivery.py): the file is first uploaded to Serviceplatformen's SFTP
-(app/dubu/sftp_upload.py) and the DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, one file per
-DOKUMENT, no `Indhold`); a letter with several files is several DOKUMENTs (`document_parts`,
-one AnvenderTransaktionsID per part: `part_transaction_id`); Notat is Base64;
-DigitalPostMeddelelsesID / DistributionTransaktionsID are never sent; VariantType is the file's
-format; no ImportTidspunkt; Fremdrift "Endeligt". Security: a SAML token from the STS in the
-WS-Security header (`auth="sts"`, default) or AuthorityContext + certificate
-(`auth="authority"`). The synchronous answer is the technical receipt (MODTAGET + the
-`DistributionTransaktionsID`); the business receipt arrives at the gateway's callback
-(app/gateway/receipts.py).
-
-**Legacy form** (`Sf2900Client(published=False)`, the default, and `Sf2900Document.for_decision`
-with `DocumentFile`s): every file inline as base64 in `DelAttributter/Indhold`, the message UUID
-as DigitalPostMeddelelsesID, ImportTidspunkt, plain Notat — kept byte-for-byte only while the
-desktop outbox still calls SF2900 itself (tests/test_sf2900_wire.py); it goes when the client
-delivers through the gateway.
+The file is first uploaded to Serviceplatformen's SFTP (app/dubu/sftp_upload.py) and the
+DOKUMENT names it (`RemoteFile`, `DokumentFilNavn` = the remote name, exactly one file per
+DOKUMENT, no `Indhold`); a letter with several files is several DOKUMENTs (`document_parts`, one
+AnvenderTransaktionsID per part: `part_transaction_id`). Notat is Base64;
+DigitalPostMeddelelsesID / DistributionTransaktionsID are never sent (Serviceplatformen fills
+them); VariantType is the file's format; no ImportTidspunkt; Fremdrift "Endeligt". Security: a
+SAML token from the STS in the WS-Security header (`authority_context=False` + a
+`security_header`) or AuthorityContext + certificate. The synchronous answer is the technical
+receipt (MODTAGET + the `DistributionTransaktionsID`); the business receipt arrives at the
+gateway's callback (app/gateway/receipts.py). tests/golden/sf2900_published.xml holds the
+envelope as sent (tests/test_sf2900_wire.py).
 
 A request is built from ONE value: `Sf2900Document` (a DOKUMENT) or `Sf2900JournalNote` (a
-JOURNALPOST), frozen and checked when made; `for_decision` builds it from a typed decision
-(`app.decisions`), the received letter's header (`LetterHeader`), its files and the DUBU case.
+JOURNALPOST), frozen and checked when made; `document_parts` builds every part of a typed
+decision (`app.decisions`) from the received letter's header (`LetterHeader`), its uploaded
+files and the DUBU case.
 
 `DistributionContext/AnvenderTransaktionsID` is the caller's idempotency key. Receipts: a
 `TransportKvittering` (OK / ADVARSEL / FEJL, in a SOAP fault or in the envelope) and a
@@ -49,7 +46,7 @@ import re
 import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -71,6 +68,7 @@ POSTFORDELER_SYSTEM_UUID = "5f0c2d7e-8a41-4b7e-9c55-2f1d3e6a9b10"
 SUCCESS_CODES = frozenset({"MODTAGET", "AFLEVERET", "ACCEPTERET"})
 REJECT_CODES = frozenset({"AFVIST", "FEJLET"})
 FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endeligt", "Afleveret")
+PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
 DEFAULT_KLE = "27.24.00"  # children and youth, general: routing when no case gives a KLE
 
 _KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -136,22 +134,8 @@ class Sf2900Unavailable(Sf2900Error):
 
 
 @dataclass(frozen=True, slots=True)
-class DocumentFile:
-    """One file of the document. `name` must already be a safe file name."""
-
-    name: str
-    mime: str
-    content: bytes = field(repr=False)
-    role: str = "main"  # main / additional / technical (MeMo document role)
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-
-@dataclass(frozen=True, slots=True)
 class RemoteFile:
-    """One file of a published DOKUMENT: already uploaded to Serviceplatformen's SFTP as
+    """The one file of a DOKUMENT: already uploaded to Serviceplatformen's SFTP as
     `remote_name` (that goes into `DokumentFilNavn`); no bytes travel in the SOAP call.
     `name` is the letter's own (safe) file name, shown to the caseworker (`DelTekst`)."""
 
@@ -160,7 +144,6 @@ class RemoteFile:
     mime: str
     size: int
     sha256: str | None = None
-    role: str = "main"  # main / additional / technical (MeMo document role)
 
     def __post_init__(self) -> None:
         if not self.remote_name or "/" in self.remote_name:
@@ -191,10 +174,9 @@ class Receiver:
 class LetterHeader:
     """What a DOKUMENT tells of the received letter (from the cache's stored message header)."""
 
-    message_uuid: str | None  # DigitalPostMeddelelsesID
+    message_uuid: str | None  # the MeMo MessageUUID (named in a part's description)
     title: str  # the MeMo label
     letter_date: date | datetime | None  # Brevdato (the MeMo created time)
-    received_at: datetime | None  # ImportTidspunkt: the gateway's receipt time
     parties: tuple[Party, ...] = ()  # the sender as PrimaerPart
 
 
@@ -215,22 +197,21 @@ def check_uuid(value: str, what: str) -> None:
 class Sf2900Document:
     """One DOKUMENT for `FordelingsobjektAfsend`: everything the request carries, checked here.
 
-    `transaction_id` is the AnvenderTransaktionsID (the outbox entry's UUID, the same on every
-    retry); the document ID is derived from it unless `document_id` is given. `receiver_id`
-    routes to a named system, else the KLE subject (+ `facet`) routes. Build it from a decision
-    with `for_decision`.
+    `transaction_id` is the AnvenderTransaktionsID (the delivery part's UUID, the same on every
+    retry); the document ID is derived from it unless `document_id` is given. `file` is the one
+    file SF2900 v2.4 allows per DOKUMENT, already uploaded (`DokumentFilNavn` = its remote name).
+    `receiver_id` routes to a named system, else the KLE subject (+ `facet`) routes. Build it
+    from a decision with `for_decision` (or every part at once with `document_parts`).
     """
 
     transaction_id: str
-    message_uuid: str | None
     kle: str
     title: str
     letter_date: date | datetime | None
-    files: tuple[DocumentFile | RemoteFile, ...]
-    received_at: datetime | None = None
+    file: RemoteFile
     parties: tuple[Party, ...] = ()
     user: str | None = None  # OnBehalfOfUser
-    fremdrift: str = "Modtaget"
+    fremdrift: str = PUBLISHED_FREMDRIFT
     case_id: str | None = None  # SagForslag
     facet: str | None = None  # HandlingFacetForslag / RoutingHandlingFacet
     caseworker_id: str | None = None  # BrugerRef
@@ -239,31 +220,18 @@ class Sf2900Document:
     document_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "files", tuple(self.files))
         object.__setattr__(self, "parties", tuple(self.parties))
         check_uuid(self.transaction_id, "AnvenderTransaktionsID")
         _check_kle(self.kle)
         if self.fremdrift not in FREMDRIFT:
             raise ValueError(f"ukendt Fremdrift {self.fremdrift!r}")
-        if not self.files:
-            raise ValueError("et dokument skal have mindst én fil")
-        remote = [isinstance(f, RemoteFile) for f in self.files]
-        if not all(isinstance(f, (DocumentFile, RemoteFile)) for f in self.files):
-            raise ValueError("filerne skal være DocumentFile eller RemoteFile")
-        if any(remote) and len(self.files) != 1:
-            raise ValueError("et publiceret dokument har præcis én fil (SF2900 v2.4)")
-
-    @property
-    def published(self) -> bool:
-        """True for the published form: exactly one file, uploaded by SFTP (`RemoteFile`)."""
-        return len(self.files) == 1 and isinstance(self.files[0], RemoteFile)
+        if not isinstance(self.file, RemoteFile):
+            raise ValueError("filen skal være uploadet til SFTP (RemoteFile)")
 
     @property
     def file_name(self) -> str:
-        """DokumentFilNavn: the uploaded file's remote name (published form); in the legacy
-        inline form the first file's own name."""
-        first = self.files[0]
-        return first.remote_name if isinstance(first, RemoteFile) else first.name
+        """DokumentFilNavn: the uploaded file's remote name."""
+        return self.file.remote_name
 
     @classmethod
     def for_decision(
@@ -273,13 +241,13 @@ class Sf2900Document:
         transaction_id: str,
         user: str | None,
         letter: LetterHeader,
-        files: Sequence[DocumentFile | RemoteFile],
+        file: RemoteFile,
         case: CaseInfo | None,
     ) -> Sf2900Document:
-        """The DOKUMENT a decision sends: journalise (on the case, Fremdrift "Modtaget"),
-        assign (Fremdrift "Fordelt", BrugerRef = the caseworker, on the case if one was chosen)
-        or forward (routed to the receiver or by KLE, no case). `case` is the DUBU case of the
-        decision's `case_id` (its KLE and handling facet); None when the decision has none."""
+        """The DOKUMENT a decision sends for one uploaded file: journalise (on the case), assign
+        (BrugerRef = the caseworker, on the case if one was chosen) or forward (routed to the
+        receiver or by KLE, no case); Fremdrift "Endeligt" (spec 3.1.3.3.2). `case` is the DUBU
+        case of the decision's `case_id` (its KLE and handling facet); None when it has none."""
         case_id = None if isinstance(decision, Forward) else decision.case_id
         if (case is None) != (case_id is None) or (case is not None and case.id != case_id):
             raise ValueError("sagen passer ikke til beslutningen")
@@ -292,15 +260,12 @@ class Sf2900Document:
         caseworker_id = decision.caseworker_id if isinstance(decision, Assign) else None
         return cls(
             transaction_id=transaction_id,
-            message_uuid=letter.message_uuid,
             kle=kle,
             title=letter.title,
             letter_date=letter.letter_date,
-            files=tuple(files),
-            received_at=letter.received_at,
+            file=file,
             parties=letter.parties,
             user=user,
-            fremdrift="Fordelt" if isinstance(decision, Assign) else "Modtaget",
             case_id=case_id,
             facet=facet,
             caseworker_id=caseworker_id,
@@ -316,7 +281,6 @@ class Sf2900JournalNote:
     with `for_document` (a note that goes with a document) or `for_decision` (a note alone)."""
 
     transaction_id: str
-    message_uuid: str | None
     kle: str
     case_id: str | None
     title: str | None
@@ -333,14 +297,13 @@ class Sf2900JournalNote:
 
     @classmethod
     def for_document(cls, note: JournalNote, document: Sf2900Document) -> Sf2900JournalNote:
-        """The note that goes with `document` (same case, KLE, message and user). Its
+        """The note that goes with `document` (same case, KLE and user). Its
         transaction id and the document reference derive from the document's transaction id,
         so a retry sends the same identifiers."""
         if note.case_id != document.case_id:
             raise ValueError("journalnotatet passer ikke til dokumentets sag")
         return cls(
             transaction_id=derived_id(document.transaction_id, "journalnotat"),
-            message_uuid=document.message_uuid,
             kle=document.kle,
             case_id=note.case_id,
             title=note.title or f"Journalnotat: {document.title}"[:256],
@@ -365,7 +328,6 @@ class Sf2900JournalNote:
             raise ValueError("sagen passer ikke til journalnotatet")
         return cls(
             transaction_id=transaction_id,
-            message_uuid=letter.message_uuid,
             kle=case.kle or DEFAULT_KLE,
             case_id=note.case_id,
             title=note.title or f"Journalnotat: {letter.title}"[:256],
@@ -383,9 +345,6 @@ def part_transaction_id(decision_id: str, part: int) -> str:
     if part == 0:
         return str(uuid.UUID(decision_id))
     return str(uuid.uuid5(uuid.UUID(decision_id), f"part-{part}"))
-
-
-PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
 
 
 def part_title(title: str, index: int, count: int, file_name: str) -> str:
@@ -409,14 +368,14 @@ def document_parts(
     files: Sequence[RemoteFile],
     case: CaseInfo | None,
 ) -> tuple[Sf2900Document | Sf2900JournalNote, ...]:
-    """Every SF2900 DistributionObject of a decision, in part order (published form).
+    """Every SF2900 DistributionObject of a decision, in part order.
 
     SF2900 v2.4 carries one file per DOKUMENT (`DokumentFilNavn` 0:1), so a letter with N files
     becomes N DOKUMENTs on the same SagForslag, KLE and routing: part n holds file n (`files`
     in the letter's order, main document first), titled with `part_title`, AnvenderTransaktionsID
     `part_transaction_id(decision_id, n)`. A journalise/assign decision's journal note follows as
     one JOURNALPOST (the last part), referring to part 0's document. A journal note decided on
-    its own is part 0, a JOURNALPOST. `files` must be the uploaded files (`RemoteFile`)."""
+    its own is part 0, a JOURNALPOST. `files` are the uploaded files (`RemoteFile`)."""
     if isinstance(decision, JournalNote):
         if case is None:
             raise ValueError("et journalnotat skal have en sag")
@@ -430,8 +389,6 @@ def document_parts(
         return (alone,)
     if not files:
         raise ValueError("et dokument skal have mindst én fil")
-    if not all(isinstance(f, RemoteFile) for f in files):
-        raise ValueError("filerne skal være uploadet (RemoteFile)")
     out: list[Sf2900Document | Sf2900JournalNote] = []
     count = len(files)
     for n, f in enumerate(files):
@@ -440,7 +397,7 @@ def document_parts(
             transaction_id=part_transaction_id(decision_id, n),
             user=user,
             letter=letter,
-            files=(f,),
+            file=f,
             case=case,
         )
         description = (
@@ -453,7 +410,6 @@ def document_parts(
             replace(
                 doc,
                 title=part_title(letter.title, n, count, f.name),
-                fremdrift=PUBLISHED_FREMDRIFT,
                 description=description,
             )
         )
@@ -593,24 +549,19 @@ class Sf2900Client:
         timeout: float = 30.0,
         system_uuid: str = POSTFORDELER_SYSTEM_UUID,
         routing_cvr: str | None = None,
-        inline_files: bool = True,
         ssl_context: ssl.SSLContext | None = None,
-        published: bool = False,
         authority_context: bool = True,
         security_header: Callable[[], Awaitable[etree._Element]] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`ssl_context`: client TLS (Serviceplatformen's FOCES/OCES client certificate, see
         `app.core.tls.client_ssl_context`) for the service calls and a remote WSDL; None keeps
         httpx's default verification.
 
-        `published=True` speaks SF2900 v2.4 as published (what `Sf2900Delivery` uses): one
-        uploaded file per DOKUMENT (`RemoteFile`, `DokumentFilNavn` = its remote name, no
-        `Indhold`), no DigitalPostMeddelelsesID, Notat Base64, VariantType = the file format, no
-        ImportTidspunkt. The default (False) is the legacy desktop form (files inline) kept
-        byte-for-byte until the client outbox delivers through the gateway.
         `authority_context=False` leaves AuthorityContext out (token mode: the SAML token names
         the municipality); `security_header` makes the SOAP header block of each call (the
-        WS-Security header with the STS token)."""
+        WS-Security header with the STS token). `clock` gives the registration time (UTC; the
+        golden test fixes it), default now."""
         import zeep
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
@@ -619,10 +570,9 @@ class Sf2900Client:
         self.municipality_cvr = municipality_cvr
         self.routing_cvr = routing_cvr or municipality_cvr
         self.system_uuid = system_uuid
-        self.inline_files = inline_files and not published
-        self.published = published
         self.authority_context = authority_context
         self._security_header = security_header
+        self._clock = clock or (lambda: datetime.now(UTC))
         self.timeout = timeout
         wsdl_path = (
             Path(wsdl)
@@ -672,7 +622,6 @@ class Sf2900Client:
     def _context(
         self,
         transaction_id: str,
-        message_uuid: str | None,
         *,
         kle: str,
         facet: str | None,
@@ -692,9 +641,8 @@ class Sf2900Client:
             "RoutingMyndighed": self.routing_cvr,
             "RoutingValg": routing,
         }
-        if message_uuid and not self.published:
-            # legacy only: Serviceplatformen fills DigitalPostMeddelelsesID (spec 3.1.3.3)
-            ctx["DigitalPostMeddelelsesID"] = message_uuid
+        # never DigitalPostMeddelelsesID / DistributionTransaktionsID: Serviceplatformen fills
+        # them (spec 3.1.3.3)
         if file_name:
             ctx["DokumentFilNavn"] = file_name
         return ctx
@@ -723,12 +671,15 @@ class Sf2900Client:
             }
         return {"ObjektType": "Person", "ReferenceID": {"Tekst": party.id}}
 
+    def _now(self) -> datetime:
+        return self._clock().astimezone(UTC).replace(microsecond=0)
+
     def build_document(self, doc: Sf2900Document) -> dict[str, Any]:
-        """The `DistributionObject` of a DOKUMENT (zeep dict form)."""
+        """The `DistributionObject` of a DOKUMENT (zeep dict form): its one uploaded file as
+        the Variant (no `Indhold`: the bytes went by SFTP), VariantType = the file's format."""
         letter_date = doc.letter_date
-        received_at = doc.received_at
         caseworker_id = doc.caseworker_id
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = self._now()
         virk = self._virkning(now)
         if isinstance(letter_date, datetime):
             brevdato = (
@@ -736,32 +687,24 @@ class Sf2900Client:
             )
         else:
             brevdato = letter_date or now.date()
-        if self.published and not doc.published:
-            raise ValueError("et publiceret dokument har præcis én uploadet fil (RemoteFile)")
-        variants = []
-        for i, f in enumerate(doc.files, start=1):
-            part: dict[str, Any] = {
-                "DelTekst": f.name,
-                "Indeks": i,
-                "Filstoerrelse": f.size,
-                "MimeType": f.mime,
+        f = doc.file
+        variants = [
+            {
+                "Virkning": virk,
+                "Rolle": "Variant",
+                "Indeks": "1",
+                "VariantAttributter": {
+                    "VariantType": variant_type_for(f.name, f.mime),
+                    "Arkivering": True,
+                },
+                "DelAttributter": {
+                    "DelTekst": f.name,
+                    "Indeks": 1,
+                    "Filstoerrelse": f.size,
+                    "MimeType": f.mime,
+                },
             }
-            if isinstance(f, DocumentFile) and self.inline_files:
-                part["Indhold"] = base64.b64encode(f.content).decode("ascii")
-            variant_type = (
-                variant_type_for(f.name, f.mime)
-                if isinstance(f, RemoteFile)
-                else {"main": "Produktion", "additional": "Bilag"}.get(f.role, "Teknisk")
-            )
-            variants.append(
-                {
-                    "Virkning": virk,
-                    "Rolle": "Variant",
-                    "Indeks": str(i),
-                    "VariantAttributter": {"VariantType": variant_type, "Arkivering": True},
-                    "DelAttributter": part,
-                }
-            )
+        ]
         relations: dict[str, Any] = {"VariantListe": {"Variant": variants}}
         if doc.parties:
             relations["DokumentPartListe"] = {
@@ -770,13 +713,11 @@ class Sf2900Client:
                     for i, p in enumerate(doc.parties, start=1)
                 ]
             }
+        # no ImportTidspunkt: the spec uses it "kun ved import (Udeladt her)"
         registrering: dict[str, Any] = {
             "FraTidsPunkt": now,
             "LivscyklusKode": "Oprettet",
         }
-        if received_at is not None and not self.published:
-            # legacy only: the spec uses ImportTidspunkt "kun ved import (Udeladt her)"
-            registrering["ImportTidspunkt"] = received_at.astimezone(UTC)
         if caseworker_id:
             registrering["BrugerRef"] = (
                 {"UUID": caseworker_id}
@@ -821,7 +762,7 @@ class Sf2900Client:
         document_id = jn.document_id
         title = jn.title
         user_uuid = jn.user_uuid
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = self._now()
         jp: dict[str, Any] = {
             "Virkning": self._virkning(now),
             "Rolle": "Journalpost",
@@ -832,10 +773,8 @@ class Sf2900Client:
         notat: dict[str, Any] = {}
         if title:
             notat["Titel"] = title[:256]
-        # Spec 3.1.3.3.1: Notat "skal base64 encodes, selv om type er String" (published form)
-        notat["Notat"] = (
-            base64.b64encode(jn.note.encode("utf-8")).decode("ascii") if self.published else jn.note
-        )
+        # Spec 3.1.3.3.1: Notat "skal base64 encodes, selv om type er String"
+        notat["Notat"] = base64.b64encode(jn.note.encode("utf-8")).decode("ascii")
         jp["JournalnotatAttributter"] = notat
         registrering: dict[str, Any] = {"FraTidsPunkt": now, "LivscyklusKode": "Oprettet"}
         if user_uuid and _UUID_RE.match(user_uuid):
@@ -857,7 +796,6 @@ class Sf2900Client:
             distribution_object = self.build_document(obj)
             context = self._context(
                 obj.transaction_id,
-                obj.message_uuid,
                 kle=obj.kle,
                 facet=obj.facet,
                 receiver_id=obj.receiver_id,
@@ -865,9 +803,7 @@ class Sf2900Client:
             )
         else:
             distribution_object = self.build_journal_note(obj)
-            context = self._context(
-                obj.transaction_id, obj.message_uuid, kle=obj.kle, facet=None, receiver_id=None
-            )
+            context = self._context(obj.transaction_id, kle=obj.kle, facet=None, receiver_id=None)
         out: dict[str, Any] = {"CallContext": self._call_context(obj.user, obj.transaction_id)}
         if self.authority_context:
             out["AuthorityContext"] = self._authority()
@@ -1025,14 +961,11 @@ class Sf2900Client:
         }
         if facet:
             routing["RoutingHandlingFacet"] = facet
-        reply = await self._call(
-            "FordelingsmodtagerList",
-            {
-                "CallContext": {"AccountingInfo": "Postfordeler"},
-                "AuthorityContext": self._authority(),
-                "Routing": routing,
-            },
-        )
+        request: dict[str, Any] = {"CallContext": {"AccountingInfo": "Postfordeler"}}
+        if self.authority_context:
+            request["AuthorityContext"] = self._authority()
+        request["Routing"] = routing
+        reply = await self._call("FordelingsmodtagerList", request)
         if isinstance(reply, Sf2900Result):
             return []
         # zeep flattens Systemer/System to a list; accept the nested forms too.

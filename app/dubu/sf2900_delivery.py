@@ -2,13 +2,12 @@
 
 `Sf2900Delivery` (built from `Sf2900Settings`) uploads each file of a decision to
 Serviceplatformen's SFTP (EP_AS5, app/dubu/sftp_upload.py, asyncssh) under the spec's name,
-then sends each published DOKUMENT / JOURNALPOST (EP_AS1, `Sf2900Client(published=True)` in
-app/dubu/sf2900_client.py, which also holds the value types and `document_parts`) with a SAML
+then sends each DOKUMENT / JOURNALPOST (EP_AS1, `Sf2900Client` in app/dubu/sf2900_client.py,
+which also holds the value types and `document_parts`) with a SAML
 token from the STS in the WS-Security header (app/dubu/sts_client.py; `auth="sts"`, the spec's
 default) or AuthorityContext + the FOCES certificate on the TLS connection
-(`auth="authority"`, by dispensation). A separate module so that the desktop client, which
-uses the value types and the legacy client only, never loads the SSH and XML-signature
-libraries.
+(`auth="authority"`, by dispensation). A separate module so that what needs only the value
+types never loads the SSH and XML-signature libraries.
 
 How the gateway's delivery worker uses it (one decision; persist each step before the next):
 
@@ -42,6 +41,7 @@ from lxml import etree
 
 from app.dubu.sf2900_client import (
     POSTFORDELER_SYSTEM_UUID,
+    Receiver,
     RemoteFile,
     Sf2900Client,
     Sf2900Document,
@@ -126,7 +126,6 @@ class PartUpload:
     mime: str
     content: bytes | None = field(default=None, repr=False)
     path: Path | None = None
-    role: str = "main"
 
     def __post_init__(self) -> None:
         check_uuid(self.decision_id, "beslutningens UUID")
@@ -141,9 +140,8 @@ class Sf2900Delivery:
     `upload(part)` puts a file on Serviceplatformen's SFTP (EP_AS5) under the spec's name,
     `send(obj)` sends one published DOKUMENT/JOURNALPOST (EP_AS1) with the STS token (or
     AuthorityContext). Errors: upload raises `SftpUploadError` (`transient` says retry); send
-    raises `Sf2900Rejected` (never retry), `Sf2900Unavailable` (retry with the same object; also
-    when no STS token can be had) or ValueError for an object that is not in published form.
-    Create once, reuse, `await close()`."""
+    raises `Sf2900Rejected` (never retry) or `Sf2900Unavailable` (retry with the same object;
+    also when no STS token can be had). Create once, reuse, `await close()`."""
 
     def __init__(
         self,
@@ -174,7 +172,6 @@ class Sf2900Delivery:
             system_uuid=settings.system_uuid,
             routing_cvr=settings.routing_cvr,
             ssl_context=ctx,
-            published=True,
             authority_context=settings.auth == "authority",
             security_header=self._security_header if self.sts is not None else None,
         )
@@ -211,7 +208,6 @@ class Sf2900Delivery:
             mime=part.mime,
             size=uploaded.size,
             sha256=uploaded.sha256,
-            role=part.role,
         )
 
     def request_size(self, obj: Sf2900Document | Sf2900JournalNote) -> int:
@@ -224,8 +220,6 @@ class Sf2900Delivery:
     async def send(self, obj: Sf2900Document | Sf2900JournalNote) -> Sf2900Result:
         """Send one published object; the result is the technical receipt (MODTAGET, or
         DUPLIKAT for a repeat) with the DistributionTransaktionsID."""
-        if isinstance(obj, Sf2900Document) and not obj.published:
-            raise ValueError("dokumentet er ikke i publiceret form (én uploadet fil)")
         size = await asyncio.to_thread(self.request_size, obj)
         if size > self.settings.max_request_bytes - 64 * 1024:  # room for the token header
             raise Sf2900TooLarge(
@@ -239,6 +233,11 @@ class Sf2900Delivery:
             if self.sts is not None and TOKEN_REFUSED_CODES.intersection(exc.codes):
                 self.sts.invalidate()  # refused token: fetch a new one on the retry
             raise
+
+    async def receivers(self, kle: str) -> list[Receiver]:
+        """`FordelingsmodtagerList` for one KLE subject, with the same security as `send`
+        (what the gateway's `GET /receivers` asks for Videresend)."""
+        return await self.client.receivers(kle)
 
     async def close(self) -> None:
         await self.sftp.close()

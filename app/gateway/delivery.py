@@ -435,7 +435,6 @@ class GatewayDelivery:
             message_uuid=message.message_uuid,
             title=message.label,
             letter_date=message.created or received_at,
-            received_at=received_at,
             parties=(Party(message.sender.id, message.sender.id_type),)
             if message.sender.id
             else (),
@@ -450,9 +449,7 @@ class GatewayDelivery:
             f = files[part.file_index]
             if part.step == STEP_PENDING or part.remote_name is None:
                 content = await self._run(stored.content, part.file_index)
-                upload = PartUpload(
-                    did, part.file_index, f.safe_filename, f.mime, content=content, role=str(f.role)
-                )
+                upload = PartUpload(did, part.file_index, f.safe_filename, f.mime, content=content)
                 done = await self._call(self.deliverer.upload(upload), self.upload_timeout)
                 await self._run(
                     self.store.mark_uploaded,
@@ -474,7 +471,6 @@ class GatewayDelivery:
                 mime=f.mime,
                 size=int(size),
                 sha256=sha256,
-                role=str(f.role),
             )
         # 2. the published DistributionObjects, sent in part order
         objects = self._objects(decision, job, parts, uploaded, letter, case)

@@ -10,6 +10,7 @@ What the gateway holds and the desktops never do (issue 9 point 1), each under a
 | `sts.toml`             | STS settings: `url`, `signing_certificate` (file or PEM), optional `applies_to`, `cvr`, `issuer` |
 | `users.toml`           | the users file IT writes (roles, teams, contact points, scrypt hashes; app/gateway/users.py) |
 | `tls.key`              | the gateway's own HTTPS server key (optional here; `--tls-key` also takes a file) |
+| `store.key`            | the key(s) sealing the gateway database at rest (app/gateway/storekey.py; `<id>:<base64>` per line, newest first). Without it the gateway generates one (0600) in its data folder: fine for the sandbox, not for a server whose data folder is backed up with the database |
 
 Each is looked up, first hit wins, in
 1. **systemd credentials**: `$CREDENTIALS_DIRECTORY/<name>` (the unit's `LoadCredential=<name>:<path>`
@@ -59,6 +60,7 @@ SFTP_KEY = "sftp.key"
 STS_SETTINGS = "sts.toml"
 USERS_FILE = "users.toml"
 TLS_KEY = "tls.key"
+STORE_KEY = "store.key"
 SECRET_NAMES = (
     SERVICEPLATFORM_CERT,
     SERVICEPLATFORM_KEY,
@@ -66,6 +68,7 @@ SECRET_NAMES = (
     STS_SETTINGS,
     USERS_FILE,
     TLS_KEY,
+    STORE_KEY,
 )
 # gateway.toml [secrets] keys -> secret names
 CONFIG_KEYS = {
@@ -75,6 +78,7 @@ CONFIG_KEYS = {
     "sts": STS_SETTINGS,
     "users": USERS_FILE,
     "tls_key": TLS_KEY,
+    "store_key": STORE_KEY,
 }
 SOURCE_CREDENTIAL = "systemd-credential"
 SOURCE_FILE = "fil"
@@ -396,6 +400,11 @@ class GatewaySecrets:
     @property
     def tls_key(self) -> Path | None:
         return self.path(TLS_KEY)
+
+    @property
+    def store_key(self) -> Path | None:
+        """The database encryption key file (GatewayConfig.store_key_file), None without."""
+        return self.path(STORE_KEY)
 
     def serviceplatform_context(self, ca_bundle: str | Path | None = None) -> ssl.SSLContext:
         """A client context presenting the FOCES certificate (for SF2900 and the STS),

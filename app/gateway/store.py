@@ -5,7 +5,15 @@ SQLAlchemy Core. The schema is created with `metadata.create_all` and stamped in
 `gw_schema_version` table (a single-table-set service; upgrades go in `_UPGRADES`).
 
 Invariants this module keeps:
-- a message is inserted once per messageUUID (unique constraint + ON CONFLICT DO NOTHING);
+- a message is inserted once per messageUUID and content (unique message_uuid; inserts are
+  serialised): the same bytes again are a duplicate, other bytes under a known UUID become a
+  conflict item of their own (`conflict_uuid`, gw_conflicts), never dropped;
+- content and personal fields are sealed at rest (app/gateway/storekey.py, AES-GCM bound to
+  table and row): gw_messages.memo/outcome_case_id/outcome_note, gw_message_facts.facts,
+  gw_outcome_log.case_id/note, gw_decisions.payload/reason/plan,
+  gw_delivery_parts.remote_name/receipt_reason, gw_outbox.last_error and
+  gw_business_receipts.reason. Clear (lookups, no personal data): UUIDs, ids, kinds, states,
+  times, sizes, SHA-256 digests, contact point ids, transaction ids and staff user names;
 - `item_id` is the clients' cursor, so ids become visible in increasing order: inserts are
   serialised (a process lock on SQLite, a transaction advisory lock on PostgreSQL) so no id
   can commit after a larger one was already listed;
@@ -22,15 +30,17 @@ import enum
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -62,6 +72,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from app.dbhealth import is_damage
 from app.decisions import (
     ACTIONS,
     Assign,
@@ -72,9 +83,21 @@ from app.decisions import (
     Reject,
     decision_from_json,
 )
+from app.gateway.storekey import (
+    CHUNK,
+    DecryptError,
+    StoreCipher,
+    StoreKeyError,
+    load_local_key,
+    local_key_file,
+    read_key_file,
+)
 from app.hashing import file_size_sha256
 
-SCHEMA_VERSION = 3  # 3: gw_message_facts (a new table: no statement to run)
+# 3: gw_message_facts (a new table: no statement to run)
+# 4: encryption at rest (gw_store_keys; existing clear rows are encrypted at start) and
+#    gw_conflicts (a repeated messageUUID with other content is kept as its own item)
+SCHEMA_VERSION = 4
 OUTCOMES = ("journaliseret", "fordelt", "afvist", "videresendt")
 # "fordelt" (assigned to a caseworker) is not final: the caseworker still journalises it.
 NON_FINAL_OUTCOMES = frozenset({"fordelt"})
@@ -140,7 +163,7 @@ messages = Table(
     Column("sha256", String(64), nullable=False),
     Column("status", String(32), nullable=False, default=STATUS_NEW),
     Column("outcome", String(32)),
-    Column("outcome_case_id", String(256)),
+    Column("outcome_case_id", Text),  # sealed (app/gateway/storekey.py), as every Text here
     Column("outcome_user", String(128)),
     Column("outcome_note", Text),
     Column("outcome_at", UTCDateTime),
@@ -171,7 +194,7 @@ outcome_log = Table(
     ),
     Column("item_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("outcome", String(32), nullable=False),
-    Column("case_id", String(256)),
+    Column("case_id", Text),
     Column("user", String(128), nullable=False),
     Column("note", Text),
     Column("at", UTCDateTime, nullable=False),
@@ -235,7 +258,7 @@ delivery_parts = Table(
     Column("kind", String(16), nullable=False),  # DOKUMENT / JOURNALPOST
     Column("anvender_transaktions_id", String(36), nullable=False, unique=True),
     Column("file_index", Integer),
-    Column("remote_name", String(256)),
+    Column("remote_name", Text),
     Column("remote_sha256", String(64)),
     Column("size", BigInteger),
     Column("step", String(16), nullable=False),  # PART_STEPS
@@ -281,6 +304,27 @@ message_facts = Table(
     Column("facts", Text, nullable=False),
 )
 
+store_keys = Table(
+    "gw_store_keys",
+    metadata,
+    # one row per encryption key id ever used here: a sealed constant that tells a wrong key
+    # at start (never the key itself: that lives in the gateway's secret store)
+    Column("key_id", String(64), primary_key=True),
+    Column("check_value", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+conflicts = Table(
+    "gw_conflicts",
+    metadata,
+    # An item whose messageUUID was already stored with *other* content: kept as its own item
+    # (its gw_messages.message_uuid is `conflict_uuid(...)`), shown to distributors flagged.
+    Column("item_id", _ID, ForeignKey("gw_messages.item_id"), primary_key=True),
+    Column("original_item_id", _ID, ForeignKey("gw_messages.item_id"), nullable=False),
+    Column("original_uuid", String(36), nullable=False),  # the sender's messageUUID
+    Index("ix_gw_conflicts_original", "original_item_id"),
+)
+
 # version -> list of SQL statements bringing the schema from version-1 to version. New tables
 # come from `metadata.create_all` (run first); upgrades fill them for existing rows.
 _UPGRADES: dict[int, list[str]] = {
@@ -290,6 +334,13 @@ _UPGRADES: dict[int, list[str]] = {
         "INSERT INTO gw_item_state (item_id, change_seq) SELECT item_id, item_id FROM gw_messages",
     ],
 }
+
+# Columns schema 4 widened to TEXT (sealed values are longer than the clear ones were).
+_WIDENED = (
+    ("gw_messages", "outcome_case_id"),
+    ("gw_outcome_log", "case_id"),
+    ("gw_delivery_parts", "remote_name"),
+)
 
 # --- delivery states (DESIGN9: the team's truth) --------------------------------------------
 
@@ -354,6 +405,43 @@ class StoreError(Exception):
         self.text = text
 
 
+class StoreUnavailable(StoreError):
+    """The store is damaged or cannot be reached: nothing is accepted or served until it is
+    sound again (`GatewayStore.health`). `text` is one Danish sentence for operators and
+    peers; senders should retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """The outcome of the last integrity check or of a damage seen while working."""
+
+    ok: bool
+    reason: str | None = None  # one Danish sentence when not ok
+    checked_at: datetime | None = None
+    damaged: bool = False  # damage stays until the gateway is restarted on a sound database
+    check: str | None = (
+        None  # what ran last: structure (SQLite), integrity_check, quick_check, tables, content; or what found the damage
+    )
+
+
+DAMAGED_TEXT = (
+    "Modtagersystemets database er beskadiget; gatewayen modtager ikke post, før databasen "
+    "er genskabt fra en sikkerhedskopi"
+)
+UNREACHABLE_TEXT = "Modtagersystemets database kan ikke nås eller læses"
+HEALTH_CHECKED_TABLES = (
+    "gw_schema_version",
+    "gw_messages",
+    "gw_item_state",
+    "gw_decisions",
+    "gw_outbox",
+    "gw_users",
+)
+_health_log = logging.getLogger("postfordeler.gateway.store")
+FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024  # SQLite: integrity_check (not quick_check) below this
+CONTENT_CHECK_MAX_BYTES = 64 * 1024 * 1024  # every MeMo's sha256 re-checked below this total
+
+
 @dataclass(frozen=True, slots=True)
 class StoredItem:
     item_id: int
@@ -378,6 +466,9 @@ class StoredItem:
     decision_kind: str | None = None  # the current decision's action
     decision_id: str | None = None
     follow_up: bool = False
+    # a conflict: the sender's messageUUID, already stored with other content (the item's
+    # own message_uuid is then `conflict_uuid(...)`); None for an ordinary item
+    conflict_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +476,7 @@ class InsertResult:
     item_id: int
     duplicate: bool
     received_at: datetime
+    conflict_of: int | None = None  # the item whose messageUUID this other content repeats
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,26 +656,99 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left readable
             cur.close()
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-class GatewayStore:
-    """Blocking access to the gateway DB; thread-safe (one instance per gateway process)."""
+def store_cipher(url: str, key_file: Path | None = None) -> StoreCipher:
+    """The store's keys: `key_file` (the secret store's `store.key`, app/gateway/secrets.py),
+    else `$CREDENTIALS_DIRECTORY/store.key` (systemd), else a key generated (0600) beside a
+    SQLite file or in the gateway's data folder: the sandbox's and development's key."""
+    if key_file is not None:
+        return read_key_file(Path(key_file))
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds and (Path(creds) / "store.key").is_file():
+        return read_key_file(Path(creds) / "store.key")
+    from app import paths
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    return load_local_key(local_key_file(url, paths.data_dir() / "gateway"))
+
+
+def conflict_uuid(message_uuid: str, sha256: str) -> str:
+    """The item UUID of other content under an already stored messageUUID (stable: the same
+    conflicting bytes again are a duplicate of the conflict)."""
+    return str(uuid.uuid5(uuid.UUID(message_uuid), f"postfordeler-conflict:{sha256}"))
+
+
+def _memo_ctx(message_uuid: str) -> str:
+    return f"gw_messages.memo:{message_uuid}"
+
+
+def _outcome_ctx(item_id: int) -> str:
+    return f"gw_messages.outcome:{item_id}"
+
+
+def _log_ctx(item_id: int) -> str:
+    return f"gw_outcome_log:{item_id}"
+
+
+def _facts_ctx(item_id: int) -> str:
+    return f"gw_message_facts:{item_id}"
+
+
+def _decision_ctx(decision_id: str) -> str:
+    return f"gw_decisions:{decision_id}"
+
+
+def _part_ctx(decision_id: str, part: int) -> str:
+    return f"gw_delivery_parts:{decision_id}:{part}"
+
+
+def _outbox_ctx(decision_id: str) -> str:
+    return f"gw_outbox:{decision_id}"
+
+
+def _receipt_ctx(tid: str, status: str) -> str:
+    return f"gw_business_receipts:{tid}:{status}"
+
+
+class GatewayStore:
+    """Blocking access to the gateway DB; thread-safe (one instance per gateway process).
+
+    Content and personal fields are sealed with `cipher` (AES-GCM, app/gateway/storekey.py;
+    default: `store_cipher(url, key_file)`). A wrong or missing key is refused at start
+    (StoreError NØGLE, one line); a value that does not open is StoreError DEKRYPTERING."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        cipher: StoreCipher | None = None,
+        key_file: Path | None = None,
+    ) -> None:
         self.url = url
+        try:
+            self.cipher = cipher if cipher is not None else store_cipher(url, key_file)
+        except StoreKeyError as exc:
+            raise StoreError("NØGLE", str(exc)) from None
         self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         self.dialect = self.engine.dialect.name
         # SQLite allows one writer: serialise writers in-process instead of spinning on BUSY.
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
-        self._migrate()
+        self._init_health()  # the health section at the end of the class
+        self._open_checked()
 
     # -- schema --
 
     def _migrate(self) -> None:
+        """Create/upgrade the schema. Upgrading to 4 encrypts every existing clear row in the
+        same transaction (then, on SQLite, VACUUM and a WAL checkpoint leave no clear page in
+        the file or its WAL; on PostgreSQL run VACUUM FULL afterwards to drop the old tuples)."""
+        encrypted = False
         with self._writing() as conn:
             if self.dialect == "postgresql":
                 conn.execute(
@@ -591,6 +756,7 @@ class GatewayStore:
                 )
             metadata.create_all(conn)
             current = conn.execute(select(func.max(schema_version.c.version))).scalar()
+            self._check_key(conn)
             if current is None:
                 conn.execute(
                     schema_version.insert().values(version=SCHEMA_VERSION, applied_at=utcnow())
@@ -603,7 +769,142 @@ class GatewayStore:
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in _UPGRADES.get(version, []):
                     conn.execute(text(statement))
+                if version == 4:
+                    if self.dialect == "postgresql":
+                        for table, column in _WIDENED:
+                            conn.execute(
+                                text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT")
+                            )
+                    self._encrypt_clear_rows(conn)
+                    encrypted = True
                 conn.execute(schema_version.insert().values(version=version, applied_at=utcnow()))
+        if encrypted and self.dialect == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("VACUUM")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _check_key(self, conn: Connection) -> None:
+        """Refuse a key that is not the one the database was written with (one line)."""
+        known = {r.key_id: r.check_value for r in conn.execute(select(store_keys)).all()}
+        if known:
+            ours = [kid for kid in known if kid in self.cipher.key_ids]
+            if not ours:
+                raise StoreError(
+                    "NØGLE",
+                    f"Gatewayens database er krypteret med nøglen {', '.join(sorted(known))}, "
+                    f"men store.key har {', '.join(self.cipher.key_ids)}: brug den rigtige nøgle",
+                )
+            for kid in ours:
+                if not self.cipher.verify(kid, known[kid]):
+                    raise StoreError(
+                        "NØGLE",
+                        f"Nøglen {kid} i store.key passer ikke til gatewayens database: "
+                        "brug den rigtige nøgle",
+                    )
+        if self.cipher.current not in known:
+            conn.execute(
+                store_keys.insert().values(
+                    key_id=self.cipher.current,
+                    check_value=self.cipher.check_value(self.cipher.current),
+                    created_at=utcnow(),
+                )
+            )
+
+    def _encrypt_clear_rows(self, conn: Connection) -> None:
+        """Schema 3 -> 4: seal every value the store now keeps encrypted (row by row)."""
+        seal = self.cipher.seal_text
+        for item_id, message_uuid in conn.execute(
+            select(messages.c.item_id, messages.c.message_uuid)
+        ).all():
+            row = conn.execute(
+                select(messages.c.memo, messages.c.outcome_case_id, messages.c.outcome_note).where(
+                    messages.c.item_id == item_id
+                )
+            ).one()
+            ctx = _outcome_ctx(int(item_id))
+            conn.execute(
+                messages.update()
+                .where(messages.c.item_id == item_id)
+                .values(
+                    memo=self.cipher.seal_blob(bytes(row.memo), _memo_ctx(message_uuid)),
+                    outcome_case_id=seal(row.outcome_case_id, ctx),
+                    outcome_note=seal(row.outcome_note, ctx),
+                )
+            )
+        for r in conn.execute(select(message_facts)).all():
+            conn.execute(
+                message_facts.update()
+                .where(message_facts.c.item_id == r.item_id)
+                .values(facts=seal(r.facts, _facts_ctx(int(r.item_id))))
+            )
+        for r in conn.execute(select(outcome_log)).all():
+            ctx = _log_ctx(int(r.item_id))
+            conn.execute(
+                outcome_log.update()
+                .where(outcome_log.c.id == r.id)
+                .values(case_id=seal(r.case_id, ctx), note=seal(r.note, ctx))
+            )
+        for r in conn.execute(select(decisions)).all():
+            ctx = _decision_ctx(r.decision_id)
+            conn.execute(
+                decisions.update()
+                .where(decisions.c.decision_id == r.decision_id)
+                .values(
+                    payload=seal(r.payload, ctx), reason=seal(r.reason, ctx), plan=seal(r.plan, ctx)
+                )
+            )
+        for r in conn.execute(select(delivery_parts)).all():
+            ctx = _part_ctx(r.decision_id, int(r.part))
+            conn.execute(
+                delivery_parts.update()
+                .where(
+                    delivery_parts.c.decision_id == r.decision_id,
+                    delivery_parts.c.part == r.part,
+                )
+                .values(
+                    remote_name=seal(r.remote_name, ctx),
+                    receipt_reason=seal(r.receipt_reason, ctx),
+                )
+            )
+        for r in conn.execute(select(outbox)).all():
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.decision_id == r.decision_id)
+                .values(last_error=seal(r.last_error, _outbox_ctx(r.decision_id)))
+            )
+        for r in conn.execute(select(business_receipts)).all():
+            conn.execute(
+                business_receipts.update()
+                .where(business_receipts.c.id == r.id)
+                .values(reason=seal(r.reason, _receipt_ctx(r.anvender_transaktions_id, r.status)))
+            )
+
+    # -- sealing --
+
+    def _open(self, value: str | None, context: str) -> str | None:
+        try:
+            return self.cipher.open_text(value, context)
+        except DecryptError as exc:
+            raise self._damaged_value(exc, context) from None
+
+    def _open_memo(self, message_uuid: str, blob: bytes, size: int) -> bytes:
+        try:
+            return self.cipher.open_blob(blob, size, _memo_ctx(message_uuid))
+        except DecryptError as exc:
+            raise self._damaged_value(exc, "gw_messages.memo") from None
+
+    def _damaged_value(self, exc: DecryptError, context: str) -> StoreError:
+        """A sealed value that does not open with the key the start check accepted: damaged
+        or tampered data. The store turns unhealthy (EP_FS1 answers temporary) and the caller
+        gets the one-sentence damage refusal."""
+        error = _decrypt_error(context)
+        if exc.missing_key:  # sealed with a key this store was not given: say which is missing
+            return error
+        _health_log.error(
+            "store value in %s does not decrypt (%s): damaged", context.split(":", 1)[0], error.code
+        )
+        self.mark_damaged("decrypt")
+        return StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -656,12 +957,17 @@ class GatewayStore:
         transaction_id: str | None = None,
         facts: str | None = None,
     ) -> InsertResult:
-        """Insert once; a repeated messageUUID returns the stored row with `duplicate=True`.
+        """Insert once; a repeated messageUUID with the same bytes (sha256) returns the stored
+        row with `duplicate=True`. The same messageUUID with *other* bytes is a conflict: kept
+        as its own item (message_uuid `conflict_uuid(uuid, sha256)`, a gw_conflicts row naming
+        the original), never dropped; `conflict_of` then names the original item. The same
+        conflicting bytes again are a duplicate of that conflict item.
         `facts`: the receipt parse's header and file index (`facts_to_json`), kept beside it.
 
         `memo` is the raw MeMo or a path to a file holding it (a spooled big request body: it
         is hashed and, on SQLite, streamed into the blob without ever being held in memory).
-        Returns only after the transaction committed (durable receipt)."""
+        Content and facts are sealed (storekey). Returns only after the transaction committed
+        (durable receipt)."""
         message_uuid = message_uuid.lower()
         if isinstance(memo, Path):
             size, digest = file_size_sha256(memo)
@@ -671,43 +977,68 @@ class GatewayStore:
             size, digest = len(memo), hashlib.sha256(memo).hexdigest()
         # SQLite copies a bound blob twice (bind + record); big ones are streamed in instead.
         stream_blob = self.dialect == "sqlite" and size > _BLOB_STREAM_FROM
-        values: dict[str, Any] = {
-            "message_uuid": message_uuid,
-            "received_at": received_at,
-            "transaction_id": transaction_id,
-            "contact_point_id": contact_point_id,
-            "kind": kind,
-            "memo_version": memo_version,
-            "size": size,
-            "sha256": digest,
-            "memo": func.zeroblob(size) if stream_blob else memo,
-            "status": STATUS_NEW,
-        }
-        stmt = (
-            self._insert(messages)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["message_uuid"])
-            .returning(messages.c.item_id)
-        )
         with self._writing() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INSERT_LOCK_KEY})
-            new_id = conn.execute(stmt).scalar()
-            if new_id is not None:
-                conn.execute(
-                    item_state.insert().values(item_id=int(new_id), change_seq=_next_seq())
-                )
-                if facts is not None:
-                    conn.execute(message_facts.insert().values(item_id=int(new_id), facts=facts))
-                if stream_blob:
-                    _write_blob(conn, int(new_id), memo)
-                return InsertResult(int(new_id), False, received_at)
-            row = conn.execute(
-                select(messages.c.item_id, messages.c.received_at).where(
+            # serialised with every other insert: what this SELECT sees stays true until commit
+            stored = conn.execute(
+                select(messages.c.item_id, messages.c.received_at, messages.c.sha256).where(
                     messages.c.message_uuid == message_uuid
                 )
-            ).one()
-            return InsertResult(int(row.item_id), True, row.received_at)
+            ).first()
+            original: int | None = None
+            item_uuid = message_uuid
+            if stored is not None:
+                if stored.sha256 == digest:
+                    return InsertResult(int(stored.item_id), True, stored.received_at)
+                original, item_uuid = int(stored.item_id), conflict_uuid(message_uuid, digest)
+                again = conn.execute(
+                    select(messages.c.item_id, messages.c.received_at).where(
+                        messages.c.message_uuid == item_uuid
+                    )
+                ).first()
+                if again is not None:
+                    return InsertResult(int(again.item_id), True, again.received_at, original)
+            blob: Any
+            if stream_blob:
+                blob = func.zeroblob(self.cipher.blob_size(size))
+            else:
+                assert isinstance(memo, bytes)
+                blob = self.cipher.seal_blob(memo, _memo_ctx(item_uuid))
+            new_id = conn.execute(
+                messages.insert()
+                .values(
+                    message_uuid=item_uuid,
+                    received_at=received_at,
+                    transaction_id=transaction_id,
+                    contact_point_id=contact_point_id,
+                    kind=kind,
+                    memo_version=memo_version,
+                    size=size,
+                    sha256=digest,
+                    memo=blob,
+                    status=STATUS_NEW,
+                )
+                .returning(messages.c.item_id)
+            ).scalar_one()
+            new_id = int(new_id)
+            conn.execute(item_state.insert().values(item_id=new_id, change_seq=_next_seq()))
+            if original is not None:
+                conn.execute(
+                    conflicts.insert().values(
+                        item_id=new_id, original_item_id=original, original_uuid=message_uuid
+                    )
+                )
+            if facts is not None:
+                conn.execute(
+                    message_facts.insert().values(
+                        item_id=new_id, facts=self.cipher.seal_text(facts, _facts_ctx(new_id))
+                    )
+                )
+            if stream_blob:
+                sealed = self.cipher.seal_chunks(_pieces(memo), size, _memo_ctx(item_uuid))
+                _write_blob(conn, new_id, sealed)
+            return InsertResult(new_id, False, received_at, original)
 
     def _insert(self, table: Table) -> Any:
         """The dialect's INSERT (with ON CONFLICT support)."""
@@ -744,16 +1075,20 @@ class GatewayStore:
         decisions.c.state.label("decision_state"),
         decisions.c.reason.label("decision_reason"),
         decisions.c.follow_up.label("decision_follow_up"),
+        conflicts.c.original_uuid.label("conflict_of"),
     )
     _ITEM_FROM = (
         messages.outerjoin(claims, claims.c.item_id == messages.c.item_id)
         .outerjoin(item_state, item_state.c.item_id == messages.c.item_id)
         .outerjoin(decisions, decisions.c.decision_id == item_state.c.decision_id)
+        .outerjoin(conflicts, conflicts.c.item_id == messages.c.item_id)
     )
 
-    @staticmethod
-    def _item(row: Any, memo: bytes | None, now: datetime, inline: bool = True) -> StoredItem:
+    def _item(self, row: Any, memo: bytes | None, now: datetime, inline: bool = True) -> StoredItem:
         claimed = row.claim_user is not None and row.claim_expires_at > now
+        reason = row.decision_reason
+        if reason is not None:
+            reason = self._open(reason, _decision_ctx(row.current_decision_id))
         return StoredItem(
             item_id=int(row.item_id),
             message_uuid=row.message_uuid,
@@ -765,7 +1100,7 @@ class GatewayStore:
             sha256=row.sha256,
             status=row.status,
             outcome=row.outcome,
-            outcome_case_id=row.outcome_case_id,
+            outcome_case_id=self._open(row.outcome_case_id, _outcome_ctx(int(row.item_id))),
             outcome_user=row.outcome_user,
             claimed_by=row.claim_user if claimed else None,
             claim_expires_at=row.claim_expires_at if claimed else None,
@@ -773,10 +1108,11 @@ class GatewayStore:
             memo_inline=inline,
             change_seq=int(row.change_seq or row.item_id),
             delivery_state=row.decision_state or STATE_NEW,
-            delivery_reason=row.decision_reason,
+            delivery_reason=reason,
             decision_kind=row.decision_action,
             decision_id=row.current_decision_id,
             follow_up=bool(row.decision_follow_up),
+            conflict_of=row.conflict_of,
         )
 
     @staticmethod
@@ -792,7 +1128,9 @@ class GatewayStore:
             return self._item(row, None, now)
         if inline_max is not None and int(row.size) > inline_max:
             return self._item(row, None, now, inline=False)
-        return self._item(row, bytes(row.memo), now)
+        return self._item(
+            row, self._open_memo(row.message_uuid, bytes(row.memo), int(row.size)), now
+        )
 
     def list_after(
         self,
@@ -864,7 +1202,7 @@ class GatewayStore:
             value = conn.execute(
                 select(message_facts.c.facts).where(message_facts.c.item_id == item_id)
             ).scalar()
-        return None if value is None else str(value)
+        return None if value is None else self._open(str(value), _facts_ctx(item_id))
 
     def memo_chunks(
         self, item_id: int, chunk: int = _CHUNK
@@ -883,24 +1221,41 @@ class GatewayStore:
         return size, row.sha256, self._chunks(item_id, size, chunk)
 
     def _chunks(self, item_id: int, size: int, chunk: int) -> Generator[bytes, None, None]:
+        """The plaintext of one sealed MeMo, CHUNK by CHUNK (`chunk` is kept for callers: the
+        sealed chunks are CHUNK bytes of plaintext each)."""
+        del chunk
         with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                raw = conn.connection.driver_connection
-                assert raw is not None  # an open connection has its DBAPI connection
-                with raw.blobopen("gw_messages", "memo", item_id, readonly=True) as blob:
-                    while piece := blob.read(chunk):
-                        yield piece
+            item_uuid = conn.execute(
+                select(messages.c.message_uuid).where(messages.c.item_id == item_id)
+            ).scalar()
+            if item_uuid is None:
                 return
-            pg_chunk = max(chunk, 8 * _CHUNK)  # each substring detoasts: fewer, larger reads
-            for offset in range(0, size, pg_chunk):
-                piece = conn.execute(
-                    select(func.substring(messages.c.memo, offset + 1, pg_chunk)).where(
-                        messages.c.item_id == item_id
-                    )
-                ).scalar()
-                if not piece:
+            ctx = _memo_ctx(item_uuid)
+            try:
+                if self.dialect == "sqlite":
+                    raw = conn.connection.driver_connection
+                    assert raw is not None  # an open connection has its DBAPI connection
+                    with raw.blobopen("gw_messages", "memo", item_id, readonly=True) as blob:
+
+                        def read(offset: int, n: int) -> bytes:
+                            blob.seek(offset)
+                            return bytes(blob.read(n))
+
+                        yield from self.cipher.open_chunks(read, size, ctx)
                     return
-                yield bytes(piece)
+
+                def pg_read(offset: int, n: int) -> bytes:
+                    piece = conn.execute(
+                        select(func.substring(messages.c.memo, offset + 1, n)).where(
+                            messages.c.item_id == item_id
+                        )
+                    ).scalar()
+                    return bytes(piece or b"")
+
+                # each substring detoasts: fewer, larger reads
+                yield from self.cipher.open_chunks(pg_read, size, ctx, group=8)
+            except DecryptError as exc:
+                raise self._damaged_value(exc, "gw_messages.memo") from None
 
     # -- claims --
 
@@ -983,7 +1338,8 @@ class GatewayStore:
             if held is not None and held.user != user and held.expires_at > now:
                 raise _claimed_error(item_id, held.user, held.expires_at)
             if item.outcome is not None and item.outcome not in NON_FINAL_OUTCOMES:
-                if item.outcome == outcome and item.outcome_case_id == case_id:
+                stored_case = self._open(item.outcome_case_id, _outcome_ctx(item_id))
+                if item.outcome == outcome and stored_case == case_id:
                     if held is not None and held.user == user:
                         conn.execute(claims.delete().where(claims.c.item_id == item_id))
                     return self._fetch_in(conn, item_id)
@@ -997,15 +1353,20 @@ class GatewayStore:
                 .values(
                     status=status,
                     outcome=outcome,
-                    outcome_case_id=case_id,
+                    outcome_case_id=self.cipher.seal_text(case_id, _outcome_ctx(item_id)),
                     outcome_user=user,
-                    outcome_note=note,
+                    outcome_note=self.cipher.seal_text(note, _outcome_ctx(item_id)),
                     outcome_at=now,
                 )
             )
             conn.execute(
                 outcome_log.insert().values(
-                    item_id=item_id, outcome=outcome, case_id=case_id, user=user, note=note, at=now
+                    item_id=item_id,
+                    outcome=outcome,
+                    case_id=self.cipher.seal_text(case_id, _log_ctx(item_id)),
+                    user=user,
+                    note=self.cipher.seal_text(note, _log_ctx(item_id)),
+                    at=now,
                 )
             )
             if held is not None:
@@ -1027,7 +1388,13 @@ class GatewayStore:
                 .where(outcome_log.c.item_id == item_id)
                 .order_by(outcome_log.c.id)
             ).all()
-        return [dict(r._mapping) for r in rows]
+        out = []
+        for r in rows:
+            d = dict(r._mapping)
+            d["case_id"] = self._open(d["case_id"], _log_ctx(item_id))
+            d["note"] = self._open(d["note"], _log_ctx(item_id))
+            out.append(d)
+        return out
 
     # -- decisions (DESIGN9: the gateway delivers them) --
 
@@ -1061,8 +1428,16 @@ class GatewayStore:
         return row
 
     def _decision_row(self, conn: Connection, decision_id: str, *, lock: bool = False) -> Any:
+        """The decision row with its sealed fields opened (attribute access), or None."""
         query = select(decisions).where(decisions.c.decision_id == decision_id)
-        return conn.execute(query.with_for_update() if lock else query).first()
+        row = conn.execute(query.with_for_update() if lock else query).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        ctx = _decision_ctx(str(row.decision_id))
+        for name in ("payload", "reason", "plan"):
+            values[name] = self._open(values[name], ctx)
+        return SimpleNamespace(**values)
 
     @staticmethod
     def _status(message_uuid: str, row: Any | None) -> DecisionStatus:
@@ -1110,7 +1485,10 @@ class GatewayStore:
             decision = decision_from_json(action, payload)
         except DecisionError as exc:
             raise StoreError("UGYLDIG", str(exc)) from None
-        stored_payload = json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True)
+        stored_payload = self.cipher.seal_text(
+            json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True),
+            _decision_ctx(decision_id),
+        )
         with self._writing() as conn:
             item = self._lock_item_uuid(conn, message_uuid)
             if can_see is not None and not can_see(item.contact_point_id):
@@ -1160,15 +1538,16 @@ class GatewayStore:
                 )
             outcome = ACTION_OUTCOME[action]
             case_id = getattr(decision, "case_id", None)
+            item_ctx, log_ctx = _outcome_ctx(int(item.item_id)), _log_ctx(int(item.item_id))
             conn.execute(
                 messages.update()
                 .where(messages.c.item_id == item.item_id)
                 .values(
                     status=STATUS_ASSIGNED if outcome in NON_FINAL_OUTCOMES else STATUS_DONE,
                     outcome=outcome,
-                    outcome_case_id=case_id,
+                    outcome_case_id=self.cipher.seal_text(case_id, item_ctx),
                     outcome_user=user,
-                    outcome_note=reason,
+                    outcome_note=self.cipher.seal_text(reason, item_ctx),
                     outcome_at=now,
                 )
             )
@@ -1176,9 +1555,9 @@ class GatewayStore:
                 outcome_log.insert().values(
                     item_id=item.item_id,
                     outcome=outcome,
-                    case_id=case_id,
+                    case_id=self.cipher.seal_text(case_id, log_ctx),
                     user=user,
-                    note=reason,
+                    note=self.cipher.seal_text(reason, log_ctx),
                     at=now,
                 )
             )
@@ -1217,14 +1596,16 @@ class GatewayStore:
         """The stored decision row (for tests and the CLI), None when unknown."""
         with self.engine.connect() as conn:
             row = self._decision_row(conn, decision_id)
-        return None if row is None else dict(row._mapping)
+        return None if row is None else dict(vars(row))
 
     def delivery_parts(self, decision_id: str) -> list[DeliveryPart]:
         with self.engine.connect() as conn:
             return self._parts(conn, decision_id)
 
-    @staticmethod
-    def _parts(conn: Connection, decision_id: str) -> list[DeliveryPart]:
+    def _parts(self, conn: Connection, decision_id: str) -> list[DeliveryPart]:
+        def opened(value: str | None, part: int) -> str | None:
+            return self._open(value, _part_ctx(decision_id, part))
+
         rows = conn.execute(
             select(delivery_parts)
             .where(delivery_parts.c.decision_id == decision_id)
@@ -1237,13 +1618,13 @@ class GatewayStore:
                 kind=r.kind,
                 anvender_transaktions_id=r.anvender_transaktions_id,
                 file_index=r.file_index,
-                remote_name=r.remote_name,
+                remote_name=opened(r.remote_name, int(r.part)),
                 remote_sha256=r.remote_sha256,
                 size=None if r.size is None else int(r.size),
                 step=r.step,
                 distribution_transaktions_id=r.distribution_transaktions_id,
                 receipt_status=r.receipt_status,
-                receipt_reason=r.receipt_reason,
+                receipt_reason=opened(r.receipt_reason, int(r.part)),
             )
             for r in rows
         ]
@@ -1259,7 +1640,11 @@ class GatewayStore:
         """Move a decision to `state`; the item gets a new change number. `afvist_af_dubu` and
         `fejlet` put the item back in the distributors' queue (outcome cleared, history kept)
         and drop its outbox row."""
-        values: dict[str, Any] = {"state": state, "reason": reason, "updated_at": now}
+        values: dict[str, Any] = {
+            "state": state,
+            "reason": self.cipher.seal_text(reason, _decision_ctx(str(row.decision_id))),
+            "updated_at": now,
+        }
         if state in (STATE_SENT, STATE_ACCEPTED) and row.sent_at is None:
             values["sent_at"] = now
         if state != STATE_SENT:
@@ -1291,7 +1676,9 @@ class GatewayStore:
                         outcome=state,
                         case_id=None,
                         user=row.user,
-                        note=(reason or "")[:4000] or None,
+                        note=self.cipher.seal_text(
+                            (reason or "")[:4000] or None, _log_ctx(int(row.item_id))
+                        ),
                         at=now,
                     )
                 )
@@ -1360,7 +1747,7 @@ class GatewayStore:
                 .values(
                     anvender_transaktions_id=tid,
                     status=status,
-                    reason=receipt.reason,
+                    reason=self.cipher.seal_text(receipt.reason, _receipt_ctx(tid, status)),
                     distribution_transaktions_id=receipt.distribution_transaktions_id,
                     received_at=now,
                 )
@@ -1372,7 +1759,9 @@ class GatewayStore:
             values: dict[str, Any] = {
                 "step": step,
                 "receipt_status": status,
-                "receipt_reason": receipt.reason,
+                "receipt_reason": self.cipher.seal_text(
+                    receipt.reason, _part_ctx(part.decision_id, int(part.part))
+                ),
                 "receipt_at": now,
             }
             if receipt.distribution_transaktions_id:
@@ -1474,7 +1863,7 @@ class GatewayStore:
                 item_id=int(d.item_id),
                 message_uuid=str(uuid_),
                 action=d.action,
-                payload=json.loads(d.payload),
+                payload=json.loads(d.payload),  # opened by _decision_row
                 user=d.user,
                 state=d.state,
                 plan=json.loads(d.plan) if d.plan else None,
@@ -1536,7 +1925,12 @@ class GatewayStore:
             conn.execute(
                 decisions.update()
                 .where(decisions.c.decision_id == decision_id)
-                .values(plan=json.dumps(dict(plan), ensure_ascii=False, sort_keys=True))
+                .values(
+                    plan=self.cipher.seal_text(
+                        json.dumps(dict(plan), ensure_ascii=False, sort_keys=True),
+                        _decision_ctx(decision_id),
+                    )
+                )
             )
             for n, p in enumerate(parts):
                 conn.execute(
@@ -1573,7 +1967,10 @@ class GatewayStore:
                     delivery_parts.c.step == STEP_PENDING,
                 )
                 .values(
-                    step=STEP_UPLOADED, remote_name=remote_name, remote_sha256=sha256, size=size
+                    step=STEP_UPLOADED,
+                    remote_name=self.cipher.seal_text(remote_name, _part_ctx(decision_id, part)),
+                    remote_sha256=sha256,
+                    size=size,
                 )
             )
 
@@ -1627,7 +2024,10 @@ class GatewayStore:
                 delivery_parts.update()
                 .where(delivery_parts.c.decision_id == decision_id, delivery_parts.c.part == part)
                 .values(
-                    step=step, receipt_status=status.upper(), receipt_reason=reason, receipt_at=now
+                    step=step,
+                    receipt_status=status.upper(),
+                    receipt_reason=self.cipher.seal_text(reason, _part_ctx(decision_id, part)),
+                    receipt_at=now,
                 )
             )
             return self._recompute(conn, decision_id, now)
@@ -1653,7 +2053,7 @@ class GatewayStore:
                 .values(
                     lease_owner=None,
                     lease_until=None,
-                    last_error=error[:2000],
+                    last_error=self.cipher.seal_text(error[:2000], _outbox_ctx(decision_id)),
                     next_attempt_at=utcnow() + timedelta(seconds=max(0.0, delay_seconds)),
                 )
             )
@@ -1672,7 +2072,12 @@ class GatewayStore:
     def outbox_rows(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(outbox).order_by(outbox.c.next_attempt_at)).all()
-        return [dict(r._mapping) for r in rows]
+        out = []
+        for r in rows:
+            d = dict(r._mapping)
+            d["last_error"] = self._open(d["last_error"], _outbox_ctx(str(r.decision_id)))
+            out.append(d)
+        return out
 
     def next_delivery_at(self) -> datetime | None:
         """When the next outbox row is due (ignoring leases), None when the outbox is empty."""
@@ -1702,6 +2107,145 @@ class GatewayStore:
     def user_names(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
+
+    # -- health: integrity checks (at start, periodically, and on damage seen while working) --
+
+    def _init_health(self) -> None:
+        self._health = StoreHealth(True)
+        self._health_lock = threading.Lock()
+
+        @event.listens_for(self.engine, "handle_error")
+        def _damage_seen(ctx: Any) -> None:
+            # Any statement that meets a damaged page flips health (a list that reaches the
+            # damage included) and surfaces as StoreUnavailable, never as a raw DB error.
+            if is_damage(ctx.original_exception):
+                self.mark_damaged("statement")
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT) from None
+
+    def _open_checked(self) -> None:
+        """Migrate and check at start: a damaged or truncated file gives StoreUnavailable with
+        one sentence (the CLI prints it), never a traceback."""
+        try:
+            self._migrate()
+        except StoreError:
+            self.engine.dispose()
+            raise
+        except Exception as exc:
+            self.engine.dispose()
+            if is_damage(exc):
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT) from None
+            raise StoreUnavailable(
+                "LAGER_UTILGAENGELIG", f"{UNREACHABLE_TEXT} ({type(exc).__name__})"
+            ) from None
+
+    @property
+    def health(self) -> StoreHealth:
+        return self._health
+
+    def mark_damaged(self, where: str) -> None:
+        """Record damage (sticky until restart); `where` says what found it (for the log)."""
+        with self._health_lock:
+            first = not self._health.damaged
+            self._health = StoreHealth(False, DAMAGED_TEXT, utcnow(), damaged=True, check=where)
+        if first:
+            _health_log.error(
+                "gateway store damaged (found by %s): refusing new mail until restored", where
+            )
+
+    def require_healthy(self) -> None:
+        health = self._health
+        if not health.ok:
+            code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+            raise StoreUnavailable(code, health.reason or UNREACHABLE_TEXT)
+
+    def check_integrity(
+        self,
+        *,
+        full_max_bytes: int = FULL_CHECK_MAX_BYTES,
+        content_max_bytes: int = CONTENT_CHECK_MAX_BYTES,
+    ) -> StoreHealth:
+        """Check the store and record the outcome (`health`). Blocking and O(database size):
+        run it off the event loop on its own thread. SQLite: `PRAGMA integrity_check` when the
+        file is at most `full_max_bytes`, else `quick_check`; PostgreSQL: reachable, the schema
+        version readable, every critical table readable. Then, when the messages total at
+        most `content_max_bytes`, every stored MeMo is read back and its sha256 compared.
+        Damage once seen stays (restart on a restored database); unreachability clears as
+        soon as a check passes again."""
+        check = "structure" if self.dialect == "sqlite" else "tables"
+        try:
+            if self.dialect == "sqlite":
+                check = self._sqlite_check(full_max_bytes)
+            else:
+                self._table_check()
+            if self._content_total() <= content_max_bytes:
+                check = "content"
+                self._content_check()
+        except StoreUnavailable as exc:
+            if exc.code == "LAGER_BESKADIGET":
+                self.mark_damaged(check)
+            else:
+                self._set_unreachable(exc.text, check)
+        except Exception as exc:
+            if is_damage(exc):
+                self.mark_damaged(check)
+            else:
+                self._set_unreachable(f"{UNREACHABLE_TEXT} ({type(exc).__name__})", check)
+        else:
+            with self._health_lock:
+                if not self._health.damaged:
+                    self._health = StoreHealth(True, None, utcnow(), check=check)
+        return self._health
+
+    def _set_unreachable(self, reason: str, check: str) -> None:
+        with self._health_lock:
+            if not self._health.damaged:
+                self._health = StoreHealth(False, reason, utcnow(), check=check)
+
+    def _sqlite_check(self, full_max_bytes: int) -> str:
+        path = self.engine.url.database or ""
+        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        pragma = "integrity_check" if size <= full_max_bytes else "quick_check"
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"PRAGMA {pragma}").all()
+        if [tuple(r) for r in rows] != [("ok",)]:
+            raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
+        self._table_check()
+        return pragma
+
+    def _table_check(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").all()
+            version = conn.execute(select(func.max(schema_version.c.version))).scalar()
+            if version != SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    "LAGER_UTILGAENGELIG", f"{UNREACHABLE_TEXT} (skemaversion {version})"
+                )
+            for name in HEALTH_CHECKED_TABLES:
+                table = metadata.tables[name]
+                conn.execute(select(func.count()).select_from(table)).scalar()
+
+    def _content_total(self) -> int:
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.coalesce(func.sum(messages.c.size), 0))).scalar()
+        return int(total or 0)
+
+    def _content_check(self) -> None:
+        """Every stored MeMo read back through `memo_chunks` (the store's own read path) and
+        its sha256 compared with the one recorded at receipt."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(messages.c.item_id).order_by(messages.c.item_id)))
+        for (item_id,) in ids:
+            size, digest, chunks = self.memo_chunks(int(item_id))
+            h = hashlib.sha256()
+            got = 0
+            try:
+                for piece in chunks:
+                    h.update(piece)
+                    got += len(piece)
+            finally:
+                chunks.close()
+            if got != size or h.hexdigest() != digest:
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
 
 
 def _outcome_note(decision: Decision) -> str | None:
@@ -1735,18 +2279,33 @@ def _next_seq() -> Any:
     return select(func.coalesce(func.max(seq.c.change_seq), 0) + 1).scalar_subquery()
 
 
-def _write_blob(conn: Connection, item_id: int, data: bytes | Path) -> None:
-    """Fill a zeroblob in place (same transaction), 1 MB at a time, from bytes or a file."""
+def _pieces(data: bytes | Path) -> Iterator[bytes]:
+    """`data` in CHUNK-sized pieces (at least one, maybe empty), from bytes or a file."""
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            first = True
+            while (piece := fh.read(CHUNK)) or first:
+                first = False
+                yield piece
+        return
+    view = memoryview(data)
+    for start in range(0, max(1, len(view)), CHUNK):
+        yield bytes(view[start : start + CHUNK])
+
+
+def _write_blob(conn: Connection, item_id: int, sealed: Iterable[bytes]) -> None:
+    """Fill a zeroblob in place (same transaction) with the sealed pieces, 1 MB at a time."""
     raw = conn.connection.driver_connection
     with raw.blobopen("gw_messages", "memo", item_id) as blob:  # type: ignore[union-attr]
-        if isinstance(data, Path):
-            with data.open("rb") as fh:
-                while piece := fh.read(_CHUNK):
-                    blob.write(piece)
-            return
-        view = memoryview(data)
-        for start in range(0, len(view), _CHUNK):
-            blob.write(view[start : start + _CHUNK])
+        for piece in sealed:
+            blob.write(piece)
+
+
+def _decrypt_error(context: str) -> StoreError:
+    where = context.split(":", 1)[0]
+    return StoreError(
+        "DEKRYPTERING", f"En gemt værdi i {where} kan ikke dekrypteres med gatewayens nøgle"
+    )
 
 
 def _claimed_error(item_id: int, holder: str, expires: datetime) -> StoreError:
@@ -1771,6 +2330,8 @@ __all__: Sequence[str] = (
     "PartPlan",
     "ReceiptOutcome",
     "StoreError",
+    "StoreHealth",
+    "StoreUnavailable",
     "StoredItem",
     "hash_secret",
     "is_secret_hash",

@@ -1334,6 +1334,7 @@ def item_row(it: Any, parsed: Parsed, now: datetime | None, size: int) -> dict[s
         "status_note": None,
         "misrouted": False,
         "read": False,
+        "conflict_of": getattr(it, "conflict_of", None),
     }
     if isinstance(parsed, MemoError):
         base.update(

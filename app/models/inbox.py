@@ -136,6 +136,8 @@ class InboxRow:
     delivery_state: str = "ny"  # DeliveryState: the team's truth about the decision's delivery
     delivery_reason: str | None = None  # e.g. why DUBU refused it (afvist_af_dubu)
     follow_up: bool = False  # sent, but no business receipt in time
+    # a conflict: the gateway had the sender's messageUUID (this value) with other content
+    conflict_of: str | None = None
 
     def age_workdays(self, now: datetime | None = None) -> int:
         return age_in_working_days(self.received_at, now)
@@ -162,6 +164,7 @@ _ROW_COLUMNS = (
     _items.c.delivery_state,
     _items.c.delivery_reason,
     _items.c.follow_up,
+    _items.c.conflict_of,
 )
 
 
@@ -193,6 +196,7 @@ def _row(values: Sequence) -> InboxRow:  # type: ignore[type-arg]
         delivery_state,
         delivery_reason,
         follow_up,
+        conflict_of,
     ) = values
     return InboxRow(
         id=id_,
@@ -215,6 +219,7 @@ def _row(values: Sequence) -> InboxRow:  # type: ignore[type-arg]
         delivery_state=delivery_state or "ny",
         delivery_reason=delivery_reason,
         follow_up=bool(follow_up),
+        conflict_of=conflict_of,
     )
 
 

@@ -115,6 +115,8 @@ class Item(Base):
     delivery_reason: Mapped[str | None] = mapped_column(Text)
     decision_id: Mapped[str | None] = mapped_column(String(36))
     follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # i0007: a conflict item (the gateway had its sender's messageUUID with other content)
+    conflict_of: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (
         Index("ix_items_received", "received_at"),

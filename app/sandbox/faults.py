@@ -14,8 +14,8 @@ Kinds: http500, slow, drop (the connection is closed without an answer), drop_af
 (SF2900 only: the object IS recorded, then the connection is closed — the sender never sees
 the receipt and must retry; the retry is a DUPLIKAT), soap_fault (a generic
 Serviceplatformen fault), transport_fejl (SF2900 TransportKvittering FEJL), afvist and fejlet
-(a Forretningskvittering AFVIST / FEJLET). Only the SF2900 service understands the last four,
-and the business-receipt kinds (`RECEIPT_KINDS`): receipt_afvist / receipt_fejlet (the callback
+(the business receipt, SF2900's callback, says AFVIST / FEJLET). Only the SF2900 service
+understands the last four, and the business-receipt kinds (`RECEIPT_KINDS`): receipt_afvist / receipt_fejlet (the callback
 says AFVIST / FEJLET), duplicate_receipt (the callback comes twice), drop_receipt (never).
 
 Without `count` and `probability` a rule fires on every call until cleared. The plan is used from

@@ -12,17 +12,16 @@
   `{"name", "role", "team", "secret", "contact_points"}` (`RunningSandbox.users`,
   `RunningSandbox.directory` is their `UserDirectory`);
 - the SF2900 service (app/sandbox/sf2900_service.py), recording into `<data_dir>/sf2900`, on
-  plain HTTP (`"sf2900"`, the desktop's legacy direct delivery) and on HTTPS with client
-  certificates (`"sf2900_tls"`, SF2900 as published; `"sf2900_received"` is its inspection
-  URL); it checks DOKUMENT files on the SFTP server's root, verifies STS tokens and calls the
-  gateway's FordelingskvitteringModtag (`"sf2900_callback"`) back with the "serviceplatformen"
-  client certificate after `sf2900_callback_delay` seconds; HTTPS requests must be in the
-  published form (`strict_tls`);
+  HTTPS only, SOAP with client certificates (`"sf2900"`; `"sf2900_tls"` names the same URL for
+  older readers; `"sf2900_received"` is its inspection URL); it takes SF2900 as published only,
+  checks DOKUMENT files on the SFTP server's root, verifies STS tokens and calls the gateway's
+  FordelingskvitteringModtag (`"sf2900_callback"`) back with the "serviceplatformen" client
+  certificate after `sf2900_callback_delay` seconds;
 - the DUBU directory service (app/sandbox/dubu_service.py) over the dataset;
 - Serviceplatformen's SFTP server and STS (app/sandbox/sftp_sts.py), files in `<data_dir>/sftp`
   and `<data_dir>/sts`; the ready line names them `"sftp"` and `"sts"`;
 - the gateway delivers decisions (POST /decisions) as published: SFTP upload, SOAP to
-  `"sf2900_tls"` with the municipality's certificate and an STS token, and serves the callback
+  `"sf2900"` with the municipality's certificate and an STS token, and serves the callback
   FordelingskvitteringModtag pinned to the "serviceplatformen" certificate;
 - once all three listen, the simulator pushes the message folder and/or N generated messages
   to the gateway's EP_FS1 (in a background task; `await running.pushed()` waits for it).
@@ -221,7 +220,7 @@ def published_sf2900_settings(
     SFTP server with its key and pinned host key."""
     ep = sftp_sts.endpoints
     return Sf2900Settings(
-        service_url=sf2900.tls_service_url,
+        service_url=sf2900.service_url,
         municipality_cvr=cvr,
         sftp=SftpConfig(
             host=sftp_sts.sftp.host,
@@ -307,11 +306,11 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
                 certs.serviceplatformen.cert, certs.serviceplatformen.key, certs.ca
             ),
             callback_delay=config.sf2900_callback_delay,
-            strict_tls=True,  # SF2900 as published on HTTPS: what the gateway sends
         )
-        await sf2900.start(config.host, config.sf2900_port)
-        await sf2900.start_tls_listener(
-            server_context(certs.server.cert, certs.server.key, certs.ca), config.host
+        await sf2900.start(
+            config.host,
+            config.sf2900_port,
+            ssl_context=server_context(certs.server.cert, certs.server.key, certs.ca),
         )
         dubu = DubuDirectoryService(dataset, faults=config.dubu_faults, seed=config.seed)
         await dubu.start(config.host, config.dubu_port)
@@ -350,13 +349,13 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "municipality_key": str(certs.municipality.key),
         "gateway_health": f"{gateway.base_url}/health",
         "gateway_faults": f"{gateway.base_url}/_sandbox/faults",
-        "sf2900": sf2900.service_url,  # plain HTTP: the desktop's legacy direct delivery
-        "sf2900_tls": sf2900.tls_service_url,  # HTTPS, client certificate: SF2900 as published
+        "sf2900": sf2900.service_url,  # HTTPS, client certificate: SF2900 as published
+        "sf2900_tls": sf2900.service_url,  # the same (an earlier name)
         "sf2900_wsdl": sf2900.wsdl_url,
-        "sf2900_received": sf2900.tls_received_url,
+        "sf2900_received": sf2900.received_url,
         "sf2900_faults": sf2900.faults_url,
         "sf2900_callback": f"{gateway.base_url}{CALLBACK_PATH}",
-        "sf2900_settings": f"{sf2900.tls_base_url}/sf2900/settings",
+        "sf2900_settings": f"{sf2900.base_url}/sf2900/settings",
         "serviceplatformen_cert": str(certs.serviceplatformen.cert),
         "dubu": dubu.base_url,
         **sftp_sts.endpoints,

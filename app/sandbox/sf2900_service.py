@@ -1,7 +1,9 @@
 """SF2900 Fordelingskomponenten on loopback: a SOAP 1.1 server built from the REAL WSDL.
 
-It plays the distribution component in front of DUBU, so the client's outbox can be tested over
-the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
+It plays the distribution component in front of DUBU, so the gateway's delivery can be tested
+over the wire with zeep. It speaks SF2900 v2.4 as published and nothing else: every request is
+checked as Serviceplatformen would (see "Wire behaviour"). URL layout (one aiohttp app; the
+sandbox serves it on HTTPS only, `start(ssl_context=...)`, base `https://127.0.0.1:PORT`):
 
 - `POST {base}/sf2900/DistributionService`            SOAP endpoint (document/literal)
 - `GET  {base}/sf2900/DistributionService?wsdl`       resources/sf2900/wsdl/context/DistributionService.wsdl,
@@ -12,8 +14,8 @@ the wire with zeep. URL layout (one aiohttp app, base `http://127.0.0.1:PORT`):
 - `GET  {base}/sf2900/health`, `GET {base}/sf2900/callbacks` (the business receipts sent back),
   `GET|POST {base}/sf2900/settings` (`{"callback_delay": S}`: the receipt's delay, at run time)
 (the inspect/fault routes also answer under `{base}/sf2900/DistributionService/...`).
-`start_tls_listener()` serves the same app on HTTPS too (`tls_base_url`): SOAP there needs a
-client certificate, the inspection routes do not.
+Over HTTPS, SOAP needs a client certificate (Serviceplatformen's RequireClientCertificate), the
+inspection routes do not.
 
 Wire behaviour (what a client may rely on):
 - Every request body is parsed with a hardened parser (no DTD, no entities, no network) and the
@@ -27,22 +29,25 @@ Wire behaviour (what a client may rely on):
   `ForretningsKvittering` (ForretningsValideringsKode = `receipt_state`, default MODTAGET,
   Kvitteringstype Teknisk) plus the DistributionContext echoed with a fresh
   `DistributionTransktionsID` (the record's `distribution_transaktions_id`).
-- With `sftp_root` (the sandbox SFTP server's root), a published DOKUMENT (no inline content)
-  must name in DokumentFilNavn a file in `<root>/<user>/OUT` with the declared Filstoerrelse,
-  else TransportKvittering FEJL `SP-SFTP-FIL` / `SP-SFTP-STOERRELSE` (recorded nothing; resend
-  once the upload is complete). `strict` also refuses DigitalPostMeddelelsesID,
-  DistributionTransaktionsID and inline content (else they are recorded and flagged).
-- Business receipt: with `callback_url`, `callback_delay` seconds after recording a published
-  object it calls the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2) over
-  TLS with `callback_ssl_context` (the "serviceplatformen" client certificate): ACCEPTERET, or
-  AFVIST / FEJLET from the fault plan (`afvist`, `fejlet` for a published object, or
-  `receipt_afvist`, `receipt_fejlet`), twice (`duplicate_receipt`) or never (`drop_receipt`);
-  transport trouble, 5xx and soap:Server faults are retried with backoff, a soap:Client fault
-  is final.
+- The published form, on every request (else TransportKvittering FEJL, nothing recorded): no
+  file content in the call (`Indhold`, `SP-INDHOLD`: files go by SFTP), a DOKUMENT names its
+  one uploaded file in DokumentFilNavn with exactly one Variant (`SP-DOKUMENTFIL`), no
+  DigitalPostMeddelelsesID (`SP-DPMID`) or DistributionTransaktionsID (`SP-DTID`: both are
+  Serviceplatformen's to fill), no ImportTidspunkt (`SP-IMPORT`), Notat Base64 (`SP-NOTAT`).
+- With `sftp_root` (the sandbox SFTP server's root), a DOKUMENT must name in DokumentFilNavn a
+  file in `<root>/<user>/OUT` with the declared Filstoerrelse, else TransportKvittering FEJL
+  `SP-SFTP-FIL` / `SP-SFTP-STOERRELSE` (recorded nothing; resend once the upload is complete).
+- Business receipt: with `callback_url`, `callback_delay` seconds after recording an object it
+  calls the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2) over TLS with
+  `callback_ssl_context` (the "serviceplatformen" client certificate): ACCEPTERET, or AFVIST /
+  FEJLET from the fault plan (`afvist`, `fejlet`, `receipt_afvist`, `receipt_fejlet`), twice
+  (`duplicate_receipt`) or never (`drop_receipt`); transport trouble, 5xx and soap:Server
+  faults are retried with backoff, a soap:Client fault is final. Without `callback_url` no
+  business receipt is sent (and `afvist` / `fejlet` rules never fire).
 - The inspection records carry (issue 9, point 7) `anvender_transaktions_id`, `type`,
   `sag_forslag`, `dokument_fil_navn`, `sftp_file_sha256` (of the SFTP file, null when none),
   `sent_digitalpost_meddelelses_id`, `notat_is_base64` (null without a Notat),
-  `distribution_transaktions_id`, `inline_content`.
+  `distribution_transaktions_id`; each file as `{name, mime, size, variant_type, index}`.
 - Dedupe by `DistributionContext/AnvenderTransaktionsID` (case-insensitive): a repeat is NOT
   recorded again and is answered with a SOAP fault (faultcode `soap:Client`) whose detail is
   `TransportKvittering` TransportValideringsKode **ADVARSEL** with Fejl FejlKode **DUPLIKAT**.
@@ -51,14 +56,10 @@ Wire behaviour (what a client may rely on):
 - No receiving system for the routing (KLE or RoutingModtagerAktoer) → Forretningskvittering
   AFVIST, FejlKode `INGEN_MODTAGER`. AuthorityContext/MunicipalityCVR other than the configured
   municipality → soap:Client fault, TransportKvittering FEJL, FejlKode `SP-SERVICEAFTALE`.
-- Legacy inline files (the desktop's direct delivery): each variant's bytes base64-encoded in
-  `DelAttributter/Indhold`; the sandbox records name (DelTekst), MimeType, Filstoerrelse and the
-  sha256 of the decoded bytes (or of the `Location` if that is `sha256:<hex>`); no callback.
 - Faults injected: http500, slow, drop, drop_after_record (recorded, then the connection is
   closed: the retry must come back as DUPLIKAT), soap_fault (soap:Server, detail ServiceplatformFault
-  ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL),
-  afvist / fejlet (normal response, Forretningskvittering AFVIST / FEJLET with Begrundelse and
-  FejlListe). A faulted call records nothing.
+  ErrorList/Error ErrorCode/ErrorText), transport_fejl (soap:Server, TransportKvittering FEJL);
+  a faulted call records nothing. afvist / fejlet decide the business receipt (above).
 
 Recorded objects are kept in memory and, with a `data_dir`, appended (fsync'ed before the
 answer) to `sf2900_received.jsonl`, so a restarted sandbox keeps its dedupe state.
@@ -71,7 +72,6 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -90,6 +90,7 @@ from cryptography import x509
 from lxml import etree
 
 from app.dubu.sts_client import SF2900_ENTITY_ID, StsError, token_from_header, verify_assertion
+from app.gateway.receipts import local_base
 from app.gateway.server import client_gone
 from app.hashing import file_size_sha256
 from app.resources import resource
@@ -97,6 +98,7 @@ from app.sandbox.faults import KINDS, RECEIPT_KINDS, FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
 from app.sandbox.sftp_server import OUT_FOLDER
 from app.sandbox.sts import cvr_from_subject
+from app.sf1606 import xmlsafe
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -108,7 +110,7 @@ NS_SPFAULT = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
 PREFIX = "/sf2900"
 SERVICE_PATH = f"{PREFIX}/DistributionService"
 RECEIVED_FILE = "sf2900_received.jsonl"
-MAX_REQUEST_BYTES = 300 * 1024 * 1024
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # spec 3.1.3.5 #5: a call above 10 MB is refused
 RECEIPT_STATES = ("MODTAGET", "AFLEVERET", "ACCEPTERET")
 CALLBACK_ATTEMPTS = 40  # with the backoff capped at 2 s: a sender down for about a minute
 CALLBACK_MAX_DELAY = 2.0
@@ -150,15 +152,8 @@ DUBU_SYSTEM_UUID = DEFAULT_SYSTEMS[0].uuid
 
 
 def hardened_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,  # big base64 text nodes; depth is bounded by the schema check
-        remove_comments=True,
-        remove_pis=True,
-    )
+    # big base64 text nodes; depth is bounded by the schema check; nothing is ever loaded
+    return xmlsafe.parser(huge=True)
 
 
 _schema_lock = threading.Lock()
@@ -273,32 +268,13 @@ def _now() -> str:
 
 def _file_record(variant: etree._Element) -> dict[str, Any]:
     attrs = variant.find("t:DelAttributter", {"t": NS2})
-    name = _text(attrs, "t:DelTekst") or ""
-    mime = _text(attrs, "t:MimeType")
     size_text = _text(attrs, "t:Filstoerrelse")
-    content = _text(attrs, "t:Indhold")
-    location = _text(attrs, "t:Location")
-    sha256: str | None = None
-    decoded_size: int | None = None
-    if content:
-        try:
-            raw = base64.b64decode("".join(content.split()), validate=True)
-        except (binascii.Error, ValueError):
-            raw = None
-        if raw is not None:
-            sha256 = hashlib.sha256(raw).hexdigest()
-            decoded_size = len(raw)
-    if sha256 is None and location and location.lower().startswith("sha256:"):
-        sha256 = location.split(":", 1)[1].strip().lower()
     return {
-        "name": name,
-        "mime": mime,
-        "size": int(size_text) if size_text and size_text.lstrip("-").isdigit() else decoded_size,
-        "sha256": sha256,
+        "name": _text(attrs, "t:DelTekst") or "",
+        "mime": _text(attrs, "t:MimeType"),
+        "size": int(size_text) if size_text and size_text.lstrip("-").isdigit() else None,
         "variant_type": _text(variant, "t:VariantAttributter/t:VariantType"),
         "index": _text(variant, "t:Indeks"),
-        "location": location,
-        "content_bytes": decoded_size,
     }
 
 
@@ -400,7 +376,6 @@ def record_from_request(req: etree._Element) -> dict[str, Any]:
     rec["sent_distribution_transaktions_id"] = (
         ctx.find("t:DistributionTransktionsID", ns) is not None
     )
-    rec["inline_content"] = any(f.get("content_bytes") is not None for f in rec["files"])
     note = rec["journal_note"]
     rec["notat_is_base64"] = None if note is None else _is_base64_text(note.get("text"))
     if rec["notat_is_base64"]:
@@ -442,8 +417,6 @@ class Sf2900Service(LoopbackService):
         callback_url: str | None = None,
         callback_ssl_context: ssl.SSLContext | None = None,
         callback_delay: float = 0.0,
-        strict: bool = False,
-        strict_tls: bool = False,
     ) -> None:
         """`sftp_root`: the root of the sandbox SFTP server (app/sandbox/sftp_server.py); a
         DOKUMENT's `DokumentFilNavn` must name a file in `<root>/<user>/OUT` (`sftp_user`, else
@@ -452,11 +425,8 @@ class Sf2900Service(LoopbackService):
         `require_token` refuses calls without one; else AuthorityContext is the alternative).
         `callback_url`: the sender's FordelingskvitteringModtag (DistributionServiceAnvenderV2),
         called over TLS with `callback_ssl_context` (the "serviceplatformen" client
-        certificate) `callback_delay` seconds after each recorded object. `strict`: refuse what
-        the published spec refuses (DigitalPostMeddelelsesID or DistributionTransaktionsID in
-        the request, inline file content); off, such requests are recorded and flagged.
-        `strict_tls`: the same for requests on the HTTPS listener only (the plain-HTTP
-        endpoint stays lenient for the desktop's legacy direct delivery)."""
+        certificate) `callback_delay` seconds after each recorded object. Every request must be
+        in the published form (module docstring); there is no lenient mode."""
         if receipt_state not in RECEIPT_STATES:
             raise ValueError(f"receipt_state must be one of {RECEIPT_STATES}")
         self.sftp_root = Path(sftp_root) if sftp_root else None
@@ -466,14 +436,11 @@ class Sf2900Service(LoopbackService):
         self.callback_url = callback_url
         self.callback_ssl_context = callback_ssl_context
         self.callback_delay = callback_delay
-        self.strict = strict
-        self.strict_tls = strict_tls
         self.callbacks: list[dict[str, Any]] = []  # one entry per callback attempt outcome
         self._contexts: dict[str, bytes] = {}  # tid -> the request's DistributionContext
         self._receipts: dict[str, tuple[str, str | None, str | None]] = {}  # tid -> the receipt
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
-        self.tls_base_url: str | None = None
         self.data_dir = Path(data_dir) if data_dir else None
         self.municipality_cvr = municipality_cvr
         self.systems = tuple(systems)
@@ -588,11 +555,12 @@ class Sf2900Service(LoopbackService):
     # -- WSDL and files ------------------------------------------------------------------
 
     def _request_base(self, request: web.Request) -> str:
-        return self.base_url or f"{request.scheme}://{request.host}"
+        return self.base_url or local_base(request)  # never the caller's Host header
 
     async def _handle_get_wsdl(self, request: web.Request) -> web.StreamResponse:
         if "wsdl" not in {k.lower() for k in request.query}:
-            return web.json_response({"service": "SF2900 sandbox", "wsdl": f"{request.url}?wsdl"})
+            wsdl = f"{self._request_base(request)}{SERVICE_PATH}?wsdl"
+            return web.json_response({"service": "SF2900 sandbox", "wsdl": wsdl})
         base = self._request_base(request)
         text = resource("sf2900", "wsdl", "context", "DistributionService.wsdl").read_text("utf-8")
         text = text.replace(
@@ -671,33 +639,6 @@ class Sf2900Service(LoopbackService):
 
     # -- SOAP -----------------------------------------------------------------------------
 
-    async def start_tls_listener(
-        self, ssl_context: ssl.SSLContext, host: str = "127.0.0.1", port: int = 0
-    ) -> str:
-        """Also listen on HTTPS (after `start()`, same app and state): `tls_base_url`. The
-        context should ask for client certificates of the sandbox CA (CERT_OPTIONAL): SOAP
-        calls over it must present one (Serviceplatformen's RequireClientCertificate), the
-        inspection routes need none."""
-        if self._runner is None:
-            raise RuntimeError("start() the SF2900 sandbox first")
-        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
-        await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.tls_base_url = f"https://{host}:{sock.getsockname()[1]}"
-        return self.tls_base_url
-
-    @property
-    def tls_service_url(self) -> str:
-        if self.tls_base_url is None:
-            raise RuntimeError("the SF2900 sandbox has no TLS listener")
-        return f"{self.tls_base_url}{SERVICE_PATH}"
-
-    @property
-    def tls_received_url(self) -> str:
-        if self.tls_base_url is None:
-            raise RuntimeError("the SF2900 sandbox has no TLS listener")
-        return f"{self.tls_base_url}{PREFIX}/received"
-
     async def _handle_soap(self, request: web.Request) -> web.StreamResponse:
         transport = request.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
@@ -714,10 +655,8 @@ class Sf2900Service(LoopbackService):
             return self._fault_response(rej)
         op = etree.QName(req).localname
         self.calls[op] = self.calls.get(op, 0) + 1
-        kinds = KINDS
-        if op == "FordelingsobjektAfsendRequest" and self._published(req):
-            kinds = kinds - CALLBACK_KINDS  # DUBU's AFVIST/FEJLET come with the callback
-        rule = self.faults.draw(op, kinds)
+        # DUBU's AFVIST / FEJLET come with the business receipt (the callback), never here
+        rule = self.faults.draw(op, KINDS - CALLBACK_KINDS)
         if rule is not None:
             early = await self._apply_transport_fault(request, rule)
             if early is not None:
@@ -728,7 +667,7 @@ class Sf2900Service(LoopbackService):
             if op != "FordelingskvitteringModtagRequest":
                 self._check_security(req, header, peer_der)
             if op == "FordelingsobjektAfsendRequest":
-                out = await self._afsend(req, rule, tls=ssl_object is not None)
+                out = await self._afsend(req, rule)
             elif op == "FordelingsmodtagerListRequest":
                 out = self._list(req)
             elif op == "FordelingsmodtagerValiderRequest":
@@ -754,14 +693,20 @@ class Sf2900Service(LoopbackService):
     async def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None]:
         def work() -> tuple[etree._Element, etree._Element | None]:
             try:
+                xmlsafe.check_prolog(body)
                 doc = etree.fromstring(body, hardened_parser()).getroottree()
-            except etree.XMLSyntaxError as exc:
-                raise _Reject(
-                    "Client",
-                    "Forespørgslen er ikke gyldig XML",
-                    transport_kvittering("FEJL", [("SP-XML", f"Ikke gyldig XML: {exc.msg}")]),
-                ) from None
-            if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
+            except (etree.XMLSyntaxError, xmlsafe.XmlRefused) as exc:
+                if isinstance(exc, xmlsafe.XmlRefused) and exc.kind == "dtd":
+                    doc = None
+                else:
+                    raise _Reject(
+                        "Client",
+                        "Forespørgslen er ikke gyldig XML",
+                        transport_kvittering("FEJL", [("SP-XML", "Ikke gyldig XML")]),
+                    ) from None
+            except xmlsafe.ExternalRefused:
+                doc = None
+            if doc is None or doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
                 raise _Reject(
                     "Client",
                     "DTD er ikke tilladt",
@@ -852,11 +797,6 @@ class Sf2900Service(LoopbackService):
                 "Client", text, transport_kvittering("FEJL", [("SP-SERVICEAFTALE", text)])
             )
 
-    @staticmethod
-    def _published(req: etree._Element) -> bool:
-        """A request in published form: no file content travels inline."""
-        return next(iter(req.iter(_q2("Indhold"))), None) is None
-
     def _check_security(
         self, req: etree._Element, header: etree._Element | None, peer_der: bytes | None
     ) -> None:
@@ -901,16 +841,26 @@ class Sf2900Service(LoopbackService):
                         "Client", text, transport_kvittering("FEJL", [("SP-CERTIFIKAT", text)])
                     )
 
-    def _check_published(self, rec: dict[str, Any], *, strict: bool) -> None:
-        if not strict:
-            return
+    @staticmethod
+    def _check_published(req: etree._Element, rec: dict[str, Any]) -> None:
+        """Refuse (TransportKvittering FEJL) what SF2900 v2.4 as published does not take."""
         bad = []
+        if next(req.iter(_q2("Indhold")), None) is not None:
+            bad.append(("SP-INDHOLD", "Filer overføres via SFTP, ikke i kaldet"))
+        if rec["ObjektType"] == "DOKUMENT" and (
+            not rec["DokumentFilNavn"] or len(rec["files"]) != 1
+        ):
+            bad.append(
+                ("SP-DOKUMENTFIL", "Et dokument har præcis én fil, navngivet i DokumentFilNavn")
+            )
         if rec["sent_digitalpost_meddelelses_id"]:
             bad.append(("SP-DPMID", "DigitalPostMeddelelsesID må ikke angives"))
         if rec["sent_distribution_transaktions_id"]:
             bad.append(("SP-DTID", "DistributionTransaktionsID må ikke angives"))
-        if rec["inline_content"]:
-            bad.append(("SP-INDHOLD", "Filer overføres via SFTP, ikke i kaldet"))
+        if next(req.iter(_q2("ImportTidspunkt")), None) is not None:
+            bad.append(("SP-IMPORT", "ImportTidspunkt bruges kun ved import"))
+        if rec["notat_is_base64"] is False:
+            bad.append(("SP-NOTAT", "Notat skal være Base64-kodet"))
         if bad:
             text = "; ".join(t for _, t in bad)
             raise _Reject("Client", text, transport_kvittering("FEJL", bad, text))
@@ -935,7 +885,7 @@ class Sf2900Service(LoopbackService):
         missing → TransportKvittering FEJL (spec 3.1.3.5 #6: resend once it is there), another
         size than the declared Filstoerrelse → FEJL too (the upload is incomplete)."""
         name = rec.get("DokumentFilNavn")
-        if rec["ObjektType"] != "DOKUMENT" or rec["inline_content"] or self.sftp_root is None:
+        if rec["ObjektType"] != "DOKUMENT" or self.sftp_root is None:
             return None
         path = self._sftp_file(name or "")
         if path is None:
@@ -1074,22 +1024,11 @@ class Sf2900Service(LoopbackService):
             while self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _afsend(
-        self, req: etree._Element, rule: FaultRule | None, *, tls: bool = False
-    ) -> etree._Element:
+    async def _afsend(self, req: etree._Element, rule: FaultRule | None) -> etree._Element:
         ns = {"t": NS2, "t3": NS3}
         ctx = req.find("t3:anmodning/t:DistributionContext", ns)
         assert ctx is not None
         tid = (_text(ctx, "t:AnvenderTransaktionsID") or "").lower()
-        if rule is not None and rule.kind in ("afvist", "fejlet"):
-            state = rule.kind.upper()
-            code = rule.code or state
-            reason = rule.reason or (
-                "Modtagersystemet afviste forsendelsen (injiceret)"
-                if state == "AFVIST"
-                else "Aflevering til modtagersystemet fejlede (injiceret)"
-            )
-            return self._afsend_response(ctx, state, reason, [(code, reason)])
         kle = _text(ctx, "t:RoutingValg/t:RoutingKLEEmneHandling/t:RoutingKLEEmne")
         aktoer = _text(ctx, "t:RoutingValg/t:RoutingModtagerAktoer")
         system = self.system_for(kle=kle, aktoer=aktoer)
@@ -1109,7 +1048,7 @@ class Sf2900Service(LoopbackService):
                     transport_kvittering("ADVARSEL", [("DUPLIKAT", text)], text),
                 )
             rec = record_from_request(req)
-            self._check_published(rec, strict=self.strict or (tls and self.strict_tls))
+            self._check_published(req, rec)
             rec["sftp_file_sha256"] = await asyncio.to_thread(self._check_file, rec)
             rec["DistributionTransktionsID"] = str(uuid.uuid4())
             rec["distribution_transaktions_id"] = rec["DistributionTransktionsID"]
@@ -1121,7 +1060,7 @@ class Sf2900Service(LoopbackService):
             self._order.append(tid)
             self._contexts[tid] = etree.tostring(ctx)
         log.info("SF2900 sandbox recorded %s (%s)", rec["ObjektType"], tid)
-        if self.callback_url and not rec["inline_content"]:  # legacy inline: no callback
+        if self.callback_url:
             receipt_rule = self.faults.draw("FordelingskvitteringModtag", CALLBACK_KINDS)
             self._schedule_callback(tid, receipt_rule)
         if rule is not None and rule.kind == "drop_after_record":

@@ -9,7 +9,9 @@ no Serviceplatformen certificate, SSH key or token):
   again gets the same answer and is one delivery.
 - `status(message_uuid)` → `GET /items/{message_uuid}/status`.
 
-Authentication: HTTP Basic with the same user and secret as the mailbox. TLS: an `https://`
+Authentication: HTTP Basic with the same user and secret as the mailbox, plus a fresh nonce and
+creation time on every request (`app.sf1606.fresh_auth`: the gateway refuses a replay); a 429
+(too many failed logins, busy login check) is `GatewayUnavailable`, retried later. TLS: an `https://`
 gateway is verified against `ca_bundle` (PEM), else `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the
 system store (`app.sf1606.tls.trust_context`), exactly like `MailboxClient`.
 
@@ -32,6 +34,7 @@ from urllib.parse import quote
 
 import httpx
 
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import trust_context
 
 __all__ = [
@@ -46,6 +49,8 @@ log = logging.getLogger("postfordeler.gateway_client")
 
 DECISIONS_PATH: Final = "/decisions"
 STATUS_PATH: Final = "/items/{message_uuid}/status"
+RECEIVERS_PATH: Final = "/receivers"
+MAX_RECEIVERS: Final = 500
 MAX_ANSWER: Final = 64 * 1024
 
 # The delivery states of DESIGN9 (`lokal` exists only on the client, never on the wire).
@@ -131,7 +136,7 @@ class GatewayClient:
         self.timeout = timeout
         self.ssl_context = ssl_context if ssl_context is not None else trust_context(ca_bundle)
         self._http = httpx.AsyncClient(
-            timeout=timeout, auth=(user, secret), verify=self.ssl_context
+            timeout=timeout, auth=FreshBasicAuth(user, secret), verify=self.ssl_context
         )
 
     async def close(self) -> None:
@@ -166,6 +171,22 @@ class GatewayClient:
         path = STATUS_PATH.format(message_uuid=quote(message_uuid, safe=""))
         return DeliveryStatus.from_json(await self._request("GET", path))
 
+    async def receivers(self) -> list[tuple[str, str]]:
+        """`GET /receivers`: (system uuid, name) of the receiving systems Videresend offers,
+        as the gateway has them from SF2900."""
+        data = await self._request("GET", RECEIVERS_PATH)
+        found = data.get("receivers")
+        if not isinstance(found, list):
+            raise GatewayUnavailable("Gatewayen gav et ugyldigt svar (ingen modtagerliste)")
+        out: list[tuple[str, str]] = []
+        for entry in found[:MAX_RECEIVERS]:
+            if not isinstance(entry, dict):
+                continue
+            rid, name = entry.get("id"), entry.get("name")
+            if isinstance(rid, str) and isinstance(name, str) and rid and name:
+                out.append((rid[:64], _one_line(name)[:200]))
+        return out
+
     async def _request(
         self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -183,11 +204,20 @@ class GatewayClient:
         except (httpx.HTTPError, OSError) as exc:
             raise GatewayUnavailable(f"Gatewayen kan ikke nås ({type(exc).__name__})") from exc
         content = resp.content[:MAX_ANSWER]
-        if resp.status_code >= 500:
-            raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
+        if resp.status_code >= 500 or resp.status_code == 429:
+            # 429: too many failed logins or a busy login check (Retry-After): retry later
+            raise GatewayUnavailable(_server_reason(content, resp.status_code))
         if resp.status_code in (401, 403):
+            try:
+                said = json.loads(content).get("message")
+            except (ValueError, AttributeError):
+                said = None
             raise GatewayRefused(
-                "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode", resp.status_code
+                "AUTENTIFIKATION",
+                _one_line(said)
+                if isinstance(said, str) and said.strip()
+                else "Ukendt bruger eller forkert adgangskode",
+                resp.status_code,
             )
         try:
             data = json.loads(content) if content else {}
@@ -214,6 +244,18 @@ class GatewayClient:
         if resp.status_code != 200:
             raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
         return data
+
+
+def _server_reason(content: bytes, status: int) -> str:
+    """The gateway's own one-line reason of a 5xx answer (its JSON `message`), else the code."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    message = data.get("message") if isinstance(data, dict) else None
+    if isinstance(message, str) and message.strip():
+        return f"Gatewayen svarede HTTP {status}: {_one_line(message)[:200]}"
+    return f"Gatewayen svarede HTTP {status}"
 
 
 def _one_line(text: str) -> str:

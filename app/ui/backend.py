@@ -41,6 +41,7 @@ log = logging.getLogger("postfordeler.ui.backend")
 
 
 PRELOAD_BYTES = 4 * 1024 * 1024  # files up to this much in total come with the detail
+PREFETCH_KEEP = 2  # read-ahead details held at most (`UiBackend.prefetch`)
 
 
 class FileSource:
@@ -119,6 +120,8 @@ class UiBackend:
         # Team mode: claim the item at the gateway before deciding (ClaimRefused → shown).
         self.claim = claim
         self._ranked: tuple[MessageFacts, SuggestionView] | None = None  # see `detail`
+        # read-ahead details by item id, oldest first (`prefetch`)
+        self._prefetched: dict[int, asyncio.Future[tuple[ItemDetail, SuggestionView | None]]] = {}
 
     # ------------------------------------------------------------------ inbox
     async def ids(self, flt: InboxFilter, sort: SortColumn, descending: bool) -> list[int]:
@@ -145,40 +148,80 @@ class UiBackend:
         files — all from the cache, never a parse."""
         return await self.start_detail(item_id)
 
+    def _load_detail(self, item_id: int) -> tuple[ItemDetail, SuggestionView | None]:
+        """On a read thread: the item's detail and its ranking, in one trip."""
+        row = self.queries.rows([item_id])[item_id]
+        facts = self.cache.facts(item_id)
+        loaded: dict[int, bytes] = {}
+        budget = PRELOAD_BYTES
+        for pos, f in enumerate(facts.files):
+            if f.size <= budget:
+                loaded[pos] = self.cache.file_bytes(item_id, pos)
+                budget -= f.size
+        detail = ItemDetail(
+            item_id,
+            row,
+            facts,
+            tuple(self.queries.files(item_id)),
+            tuple(self.cache.outbox_entries(item_id=item_id)),
+            FileSource(item_id, loaded, self.file_bytes),
+        )
+        # Rank in the same trip to the read thread: `suggest` for this item right after
+        # then needs no second trip (the selection shows preview and suggestions sooner).
+        view = None
+        if self.suggester is not None:
+            try:
+                view = self.suggester.suggest(facts)
+            except Exception:
+                log.warning("suggestion failed for item %s", item_id, exc_info=True)
+        return detail, view
+
+    # ------------------------------------------------------------------ prefetch
+    def prefetch(self, item_id: int | None) -> None:
+        """Load `item_id` (the row a distributor most likely opens next) on the selection
+        thread now, so that selecting it shows at once (`take_prefetched`). Only the detail is
+        read ahead; the access log records what is shown, when it is shown. At most
+        `PREFETCH_KEEP` items are held; `drop_prefetched` forgets the ones a change touched."""
+        if item_id is None or item_id in self._prefetched:
+            return
+        self._prefetched[item_id] = self.bg.select(self._load_detail, item_id)
+        while len(self._prefetched) > PREFETCH_KEEP:
+            oldest = next(iter(self._prefetched))
+            self._prefetched.pop(oldest).cancel()
+
+    def is_prefetched(self, item_id: int) -> bool:
+        """Whether `item_id` is read ahead and loaded (selecting it shows it at once)."""
+        future = self._prefetched.get(item_id)
+        return future is not None and future.done() and not future.cancelled()
+
+    def take_prefetched(self, item_id: int) -> tuple[ItemDetail, SuggestionView | None] | None:
+        """The prefetched detail of `item_id` when it is already loaded (else None; a load
+        still running stays for `start_detail` to join)."""
+        future = self._prefetched.get(item_id)
+        if future is None or not future.done():
+            return None
+        del self._prefetched[item_id]
+        if future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()
+
+    def drop_prefetched(self, changed: OpChanges) -> None:
+        """Forget read-ahead details that `changed` may have made stale."""
+        if not self._prefetched:
+            return
+        every = changed.waiting or changed.delivery or changed.membership or changed.settings
+        for item_id in list(self._prefetched):
+            if every or item_id in changed.items:
+                self._prefetched.pop(item_id).cancel()
+
     def start_detail(self, item_id: int) -> asyncio.Future[ItemDetail]:
         """`detail`, started now: the read thread loads while the UI thread goes on (a
-        selection paints the inbox row while its item loads). Cancelling the future drops the
-        answer; a failure is kept for whoever awaits it."""
-        suggester = self.suggester
-
-        def load() -> tuple[ItemDetail, SuggestionView | None]:
-            row = self.queries.rows([item_id])[item_id]
-            facts = self.cache.facts(item_id)
-            loaded: dict[int, bytes] = {}
-            budget = PRELOAD_BYTES
-            for pos, f in enumerate(facts.files):
-                if f.size <= budget:
-                    loaded[pos] = self.cache.file_bytes(item_id, pos)
-                    budget -= f.size
-            detail = ItemDetail(
-                item_id,
-                row,
-                facts,
-                tuple(self.queries.files(item_id)),
-                tuple(self.cache.outbox_entries(item_id=item_id)),
-                FileSource(item_id, loaded, self.file_bytes),
-            )
-            # Rank in the same trip to the read thread: `suggest` for this item right after
-            # then needs no second trip (the selection shows preview and suggestions sooner).
-            view = None
-            if suggester is not None:
-                try:
-                    view = suggester.suggest(facts)
-                except Exception:
-                    log.warning("suggestion failed for item %s", item_id, exc_info=True)
-            return detail, view
-
-        loaded = self.bg.select(load)
+        selection paints the inbox row while its item loads); a prefetch of the item still
+        running is joined, not repeated. Cancelling the future drops the answer; a failure is
+        kept for whoever awaits it."""
+        loaded = self._prefetched.pop(item_id, None)
+        if loaded is None or loaded.cancelled():
+            loaded = self.bg.select(self._load_detail, item_id)
         answer: asyncio.Future[ItemDetail] = current_loop().create_future()
 
         def done(f: asyncio.Future[tuple[ItemDetail, SuggestionView | None]]) -> None:
@@ -193,7 +236,7 @@ class UiBackend:
                 answer.set_exception(exc)
                 return
             detail, view = f.result()
-            self._ranked = (detail.facts, view) if view is not None else None
+            self.remember_ranking(detail, view)
             answer.set_result(detail)
 
         loaded.add_done_callback(done)
@@ -235,6 +278,10 @@ class UiBackend:
         return await self.bg.background(self.queries.unread_count)
 
     # ------------------------------------------------------------------ suggestions
+    def remember_ranking(self, detail: ItemDetail, view: SuggestionView | None) -> None:
+        """`rank(detail.facts)` answers `view` without a trip to the read thread."""
+        self._ranked = (detail.facts, view) if view is not None else None
+
     def has_ranking(self, facts: MessageFacts) -> bool:
         """True when `rank(facts)` answers at once (`detail` already ranked these facts)."""
         return self._ranked is not None and self._ranked[0] is facts
@@ -348,7 +395,7 @@ class UiBackend:
         return self.suggester.caseworkers()
 
     async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend, (id, name) (`app.core.routing.forward_receivers`)."""
+        """Receiving systems for Videresend, (id, name) (the gateway's `GET /receivers`)."""
         if self._receivers is None:
             return []
         return list(await self._receivers())

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from app.core import routing
 from app.core.changes import OpChanges
 from app.decisions import (
     Assign,
@@ -26,7 +25,9 @@ from app.decisions import (
     JournalNote,
     Reject,
 )
+from app.dubu import routing
 from app.models.schema import ItemStatus, OutboxStatus
+from app.sf1606.gateway_client import GatewayRefused, GatewayUnavailable
 from app.ui import labels
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.dialogs import AssignDialog, ForwardDialog, JournaliseDialog, RejectDialog
@@ -187,7 +188,16 @@ class DecisionFlow(QObject):
             return
 
         async def run() -> None:
-            receivers = await self.backend.receivers()
+            try:
+                receivers = await self.backend.receivers()
+            except (GatewayUnavailable, GatewayRefused) as exc:
+                self.messages.show_error(
+                    self.tr("Videresend"),
+                    self.tr("Listen over modtagere kan ikke hentes fra gatewayen: %1").replace(
+                        "%1", str(exc)
+                    ),
+                )
+                return
             suggested = routing.suggested_receiver(receivers, self.panel.suggested().receiver)
             dialog = ForwardDialog(receivers, suggested, len(ids), self.window)
 

@@ -11,11 +11,23 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import cpr
 from app.sf1606.model import MemoMessage
 from app.ui import labels, theme
+
+# Lines of text the details block has room for (sender, created, contact point, a few
+# contact-info fields, reply data, properties); a letter with more scrolls within it.
+BODY_LINES = 8
 
 
 def mask_cpr(text: str) -> str:
@@ -48,25 +60,49 @@ class HeaderPanel(QWidget):
         # A long subject must not widen the preview pane (and squeeze the inbox).
         self.toggle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.toggle.setMinimumWidth(80)
-        self.forward = QLabel(self)
+        # The details sit in a block of fixed height (scrolling when a letter has many
+        # fields): selecting item after item never changes the height of the preview's top, so
+        # the window is not laid out again and the document below does not jump.
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(2)
+        self.forward = QLabel(self.body)
         self.forward.setObjectName("forwardBox")
         self.forward.setWordWrap(True)
         self.forward.setTextFormat(Qt.TextFormat.RichText)
         self.forward.setFrameShape(QFrame.Shape.StyledPanel)
         theme.style_panel(self.forward)
-        layout.addWidget(self.forward)
-        self.details = QLabel(self)
+        body.addWidget(self.forward)
+        self.details = QLabel(self.body)
         self.details.setObjectName("headerDetails")
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setContentsMargins(4, 0, 4, 4)
-        layout.addWidget(self.details)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        body.addWidget(self.details)
+        body.addStretch(1)
+        self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("headerScroll")
+        self.scroll.setWidget(self.body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFixedHeight(self.fontMetrics().lineSpacing() * BODY_LINES + 8)
+        layout.addWidget(self.scroll)
         self.clear()
 
     def _toggled(self, on: bool) -> None:
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
         self.details.setVisible(on and bool(self.details.text()))
+        self._fit()
+
+    def _fit(self) -> None:
+        """The block shows while it has something to show (its height never changes)."""
+        shown = self.details.isVisibleTo(self.body) or self.forward.isVisibleTo(self.body)
+        if self.scroll.isVisibleTo(self) != shown:
+            self.scroll.setVisible(shown)
 
     def clear(self) -> None:
         self.toggle.setText("")
@@ -74,6 +110,7 @@ class HeaderPanel(QWidget):
         self.forward.setVisible(False)
         self.details.setText("")
         self.details.setVisible(False)
+        self._fit()
 
     def show_message(self, msg: MemoMessage, contact_point_label: str | None = None) -> None:
         e = html.escape
@@ -143,3 +180,5 @@ class HeaderPanel(QWidget):
             self.forward.setVisible(True)
         else:
             self.forward.setVisible(False)
+        self.scroll.verticalScrollBar().setValue(0)
+        self._fit()

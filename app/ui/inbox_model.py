@@ -242,6 +242,8 @@ class InboxModel(QAbstractTableModel):
             return self.tr("%1 d").replace("%1", str(row.age_workdays(self._now)))
         if column == SortColumn.STATUS:
             text = labels.status_label(row.status)
+            if row.conflict_of:
+                text = f"{labels.conflict_label()} · {text}"
             if row.decided_case_number and row.status != "ny":
                 text = f"{text} · {row.decided_case_number}"
             elif row.assignee_label and row.status in ("fordelt", "afventer"):
@@ -261,6 +263,9 @@ class InboxModel(QAbstractTableModel):
     def _tooltip(self, row: InboxRow, column: SortColumn) -> str | None:
         if column == SortColumn.CONTACT_POINT:
             return row.contact_point_label
+        if column == SortColumn.STATUS and row.conflict_of:
+            tip = labels.conflict_tooltip(row.conflict_of)
+            return f"{tip}\n{row.status_note}" if row.status_note else tip
         if column == SortColumn.STATUS and row.status_note:
             return row.status_note
         if column == SortColumn.DELIVERY and row.delivery_state != "ny":
@@ -285,7 +290,7 @@ class InboxModel(QAbstractTableModel):
             and row.age_workdays(self._now) > OVERDUE_WORKDAYS
         ):
             return QBrush(QColor("#c0392b"))
-        if column == SortColumn.STATUS and row.status == "fejlet":
+        if column == SortColumn.STATUS and (row.status == "fejlet" or row.conflict_of):
             return QBrush(QColor("#c0392b"))
         if column == SortColumn.STATUS and row.status == "afventer":
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)

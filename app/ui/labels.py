@@ -59,6 +59,19 @@ def follow_up_label() -> str:
     return QCoreApplication.translate("Labels", "kvittering mangler – følg op")
 
 
+def conflict_label() -> str:
+    """A conflict item: the sender's messageUUID arrived before with other content."""
+    return QCoreApplication.translate("Labels", "Konflikt")
+
+
+def conflict_tooltip(message_uuid: str) -> str:
+    return QCoreApplication.translate(
+        "Labels",
+        "Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; "
+        "sammenlign dem, før du fordeler.",
+    ).replace("%1", message_uuid)
+
+
 def view_label(key: str) -> str:
     return {
         "ufordelte": QCoreApplication.translate("Labels", "Ufordelte"),

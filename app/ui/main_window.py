@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from app.core import changes as op_changes
 from app.core.changes import OpChanges
 from app.models.inbox import InboxFilter
+from app.ui import cache_notice, theme
 from app.ui import settings as settings_mod
-from app.ui import theme
 from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.backlog_service import BacklogService
@@ -107,6 +107,16 @@ class MainWindow(QMainWindow):
         theme.style_panel(self.banner)
         self.banner.setVisible(False)
         column.addWidget(self.banner)
+        # A damaged local cache (rebuilt at start, or found damaged while running): stays until
+        # the user closes it, apart from the demo banner.
+        self.cache_banner = QLabel(central)
+        self.cache_banner.setObjectName("cacheBanner")
+        self.cache_banner.setWordWrap(True)
+        self.cache_banner.setTextFormat(Qt.TextFormat.RichText)
+        theme.style_panel(self.cache_banner)
+        self.cache_banner.setStyleSheet("QLabel#cacheBanner { border: 2px solid #c0392b; }")
+        self.cache_banner.setVisible(False)
+        column.addWidget(self.cache_banner)
         # Tabs: the distributor's inbox, the team lead's backlog, the caseworker's own items.
         self.tabs = QTabWidget(central)
         self.tabs.setObjectName("mainTabs")
@@ -237,12 +247,21 @@ class MainWindow(QMainWindow):
             "online": self.tr("● Online"),
             "degraded": self.tr("● Forbindelsen svigter"),
             "offline": self.tr("● Offline"),
+            "damaged": self.tr("● Lokal kopi beskadiget"),
         }.get(state, state)
         color = {"online": "#1e8449", "degraded": "#b9770e"}.get(state, "#c0392b")
         self.state_label.setText(text)
         self.state_label.setStyleSheet(f"color: {color}; padding: 0 8px;")
         self.state_label.setToolTip(message)
         self.state_label.setAccessibleName(f"{text}: {message}")
+        if state == "damaged":
+            self.show_cache_notice(cache_notice.damaged_text())
+
+    def show_cache_notice(self, text: str) -> None:
+        """Tell the user about the local cache's damage in plain words (a banner that stays)."""
+        self.cache_banner.setText(text)
+        self.cache_banner.setAccessibleName(self.tr("Den lokale kopi af posten"))
+        self.cache_banner.setVisible(True)
 
     def set_delivery_state(self, state: str, message: str) -> None:
         """Delivery of decisions (outbox → SF2900 → DUBU): the outbox label turns amber/red
@@ -314,6 +333,18 @@ class MainWindow(QMainWindow):
             self.preview.clear()
             self.panel.clear()
             return
+        ready = self.backend.take_prefetched(item_id)
+        if ready is not None:  # read ahead while the previous item was read: show it now
+            detail, view = ready
+            self.backend.remember_ranking(detail, view)
+            self._show_detail(detail)
+            if view is not None or self.backend.suggester is None:
+                self._show_suggestions(detail, view or SuggestionView())
+            else:  # its ranking failed on the read-ahead: rank again, as a load would
+                self._load_task = spawn(
+                    self._rank(item_id, detail), self.tr("Vis element"), self.messages
+                )
+            return
         # The read starts here, not when the task first runs: the item loads on the read
         # thread while this thread paints the selection.
         loading = self.backend.start_detail(item_id)
@@ -324,6 +355,16 @@ class MainWindow(QMainWindow):
         detail = await loading
         if self.inbox.current_id() != item_id:
             return
+        self._show_detail(detail)
+        await self._rank(item_id, detail)
+
+    async def _rank(self, item_id: int, detail: ItemDetail) -> None:
+        view = await self.backend.rank(detail.facts)
+        if self.inbox.current_id() != item_id:
+            return
+        self._show_suggestions(detail, view)
+
+    def _show_detail(self, detail: ItemDetail) -> None:
         self.detail = detail
         self.preview.show_message(
             detail.message, detail.row.contact_point_label, source=detail.source
@@ -335,9 +376,9 @@ class MainWindow(QMainWindow):
         if not self.backend.has_ranking(detail.facts):
             self.decisions.show_state(detail)
             self.panel.set_loading()
-        view = await self.backend.rank(detail.facts)
-        if self.inbox.current_id() != item_id:
-            return
+
+    def _show_suggestions(self, detail: ItemDetail, view: SuggestionView) -> None:
+        item_id = detail.item_id
         self.panel.show_suggestions(view)
         self.decisions.show_state(detail)
         self.detailShown.emit(item_id)
@@ -345,6 +386,10 @@ class MainWindow(QMainWindow):
         # column, the read mark) follows the screen, never precedes it, and is not cancelled
         # when the distributor moves on at once: its own task, one trip, one change value.
         spawn(self._store_seen(detail, view), self.tr("Vis element"))
+        # The next row is the likeliest next selection (J, auto-advance): read it ahead.
+        row = self.inbox.model.row_of(item_id)
+        if row is not None:
+            self.backend.prefetch(self.inbox.model.item_id(row + 1))
 
     async def _store_seen(self, detail: ItemDetail, view: SuggestionView) -> None:
         """The access log entry for what was shown, the top suggestion and the read mark."""
@@ -421,6 +466,7 @@ class MainWindow(QMainWindow):
     def _on_changes(self, changes: OpChanges) -> None:
         """The window's own share of a change: the current item's decision state, the outbox
         counter, the unread count in the title and the new-mail notice."""
+        self.backend.drop_prefetched(changes)
         if changes.affects(self.inbox.current_id()):
             spawn(self.reload_current(), self.tr("Opdater element"))
         if changes.outbox:

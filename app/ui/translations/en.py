@@ -6,6 +6,7 @@ Keep placeholders (%1, %2, %n) and markup (<b>…</b>) as in the source.
 
 # The team-lead backlog and caseworker views keep their strings in their own module.
 from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
+from app.ui.translations.en_cache import EN_CACHE
 
 # Same Danish source, different English by disambiguation comment: (source, comment) keys.
 EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
@@ -25,6 +26,11 @@ EN: dict[str, str] = {
     "Afvist af DUBU": "Rejected by DUBU",
     "Afsluttet (afvist af fordeler)": "Closed (rejected by distributor)",
     "kvittering mangler – følg op": "receipt missing – follow up",
+    # A conflict item (issue 10 point 4): the same messageUUID arrived with other content
+    "Konflikt": "Conflict",
+    "Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; "
+    "sammenlign dem, før du fordeler.": "Conflict: message %1 was received before with "
+    "different content. Both are kept; compare them before you distribute.",
     "Levering": "Delivery",
     "Levering: %1": "Delivery: %1",
     "Leveringstilstand": "Delivery state",
@@ -205,6 +211,9 @@ EN: dict[str, str] = {
     "Sagsnr. i brevet": "Case no. in the letter",
     "Sendt til forkert kontaktpunkt": "Sent to the wrong contact point",
     "Seneste forsøg: %1": "Last attempt: %1",
+    "Listen over modtagere kan ikke hentes fra gatewayen: %1": (
+        "The list of receivers cannot be fetched from the gateway: %1"
+    ),
     "Ser ud til at høre til en anden afdeling.": "Looks like it belongs to another department.",
     "Ser ud til at høre til en anden afdeling (emne: %1).": (
         "Looks like it belongs to another department (subject: %1)."
@@ -273,6 +282,7 @@ EN: dict[str, str] = {
 }
 
 EN.update(EN_BACKLOG)
+EN.update(EN_CACHE)
 EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)
 EN.update(
     {

@@ -267,6 +267,54 @@
     </message>
 </context>
 <context>
+    <name>CacheNotice</name>
+    <message>
+        <location filename="../cache_notice.py" line="15" />
+        <source>&lt;b&gt;Den lokale kopi af posten var beskadiget.&lt;/b&gt; Postfordeler har lagt den til side og bygget en ny; alle meddelelser hentes igen fra postserveren.</source>
+        <translation>&lt;b&gt;The local copy of the mail was damaged.&lt;/b&gt; Postfordeler has set it aside and built a new one; every message is fetched again from the mail server.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="23" />
+        <source>Den gamle kopi kunne slet ikke læses: beslutninger, der ikke var sendt fra denne computer, kunne ikke reddes. Kontrollér dine seneste beslutninger.</source>
+        <translation>The old copy could not be read at all: decisions not yet sent from this computer could not be saved. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="32" />
+        <source>%1 beslutning(er), der ikke var sendt, er reddet og sendes igen.</source>
+        <translation>%1 decision(s) not yet sent were saved and will be sent again.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="39" />
+        <source>%1 beslutning(er) kunne ikke læses og er tabt. Kontrollér dine seneste beslutninger.</source>
+        <translation>%1 decision(s) could not be read and are lost. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="47" />
+        <source>%1 linje(r) i adgangsloggen kunne ikke læses.</source>
+        <translation>%1 line(s) of the access log could not be read.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="53" />
+        <source>Adgangsloggen kunne ikke læses og er tabt.</source>
+        <translation>The access log could not be read and is lost.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="59" />
+        <source>Markeringer af læste meddelelser kunne ikke reddes.</source>
+        <translation>The marks of messages already read could not be saved.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="65" />
+        <source>Den beskadigede kopi ligger krypteret som %1 til IT-supporten.</source>
+        <translation>The damaged copy is kept, encrypted, as %1 for IT support.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="74" />
+        <source>&lt;b&gt;Den lokale kopi af posten er beskadiget.&lt;/b&gt; Synkroniseringen er stoppet. Luk Postfordeler og start programmet igen: så bygges kopien op på ny, og posten hentes igen fra postserveren. Beslutninger, der ikke er sendt, forsøges reddet.</source>
+        <translation>&lt;b&gt;The local copy of the mail is damaged.&lt;/b&gt; Syncing has stopped. Close Postfordeler and start it again: the copy is then rebuilt and the mail fetched again from the mail server. Decisions not yet sent will be saved where possible.</translation>
+    </message>
+</context>
+<context>
     <name>CaseworkerView</name>
     <message>
         <location filename="../caseworker_view.py" line="69" />
@@ -377,57 +425,63 @@
 <context>
     <name>DecisionFlow</name>
     <message>
-        <location filename="../decision_flow.py" line="95" />
+        <location filename="../decision_flow.py" line="96" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="99" />
+        <location filename="../decision_flow.py" line="100" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="101" />
+        <location filename="../decision_flow.py" line="102" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="105" />
+        <location filename="../decision_flow.py" line="106" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="164" />
+        <location filename="../decision_flow.py" line="165" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="211" />
+        <location filename="../decision_flow.py" line="195" />
+        <location filename="../decision_flow.py" line="221" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="236" />
+        <location filename="../decision_flow.py" line="196" />
+        <source>Listen over modtagere kan ikke hentes fra gatewayen: %1</source>
+        <translation>The list of receivers cannot be fetched from the gateway: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="246" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="261" />
+        <location filename="../decision_flow.py" line="271" />
         <source>Handlingen er fortrudt.</source>
         <translation>The action was undone.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="263" />
+        <location filename="../decision_flow.py" line="273" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="266" />
+        <location filename="../decision_flow.py" line="276" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="276" />
+        <location filename="../decision_flow.py" line="286" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
@@ -576,82 +630,82 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>HeaderPanel</name>
     <message>
-        <location filename="../header_panel.py" line="46" />
+        <location filename="../header_panel.py" line="58" />
         <source>Vis eller skjul brevhovedet</source>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="91" />
+        <location filename="../header_panel.py" line="128" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="93" />
+        <location filename="../header_panel.py" line="130" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="97" />
+        <location filename="../header_panel.py" line="134" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="102" />
+        <location filename="../header_panel.py" line="139" />
         <source>svar på brev %1</source>
         <translation>reply to letter %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="104" />
+        <location filename="../header_panel.py" line="141" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="106" />
+        <location filename="../header_panel.py" line="143" />
         <source>afsender %1</source>
         <translation>sender %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="107" />
+        <location filename="../header_panel.py" line="144" />
         <source>Svardata</source>
         <translation>Reply data</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="109" />
+        <location filename="../header_panel.py" line="146" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="112" />
+        <location filename="../header_panel.py" line="149" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="114" />
+        <location filename="../header_panel.py" line="151" />
         <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
         <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="117" />
+        <location filename="../header_panel.py" line="154" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="119" />
+        <location filename="../header_panel.py" line="156" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="120" />
+        <location filename="../header_panel.py" line="157" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="133" />
+        <location filename="../header_panel.py" line="170" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="136" />
+        <location filename="../header_panel.py" line="173" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -659,27 +713,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="222" />
+        <location filename="../inbox_model.py" line="232" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="242" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="240" />
+        <location filename="../inbox_model.py" line="252" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="261" />
+        <location filename="../inbox_model.py" line="276" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="268" />
+        <location filename="../inbox_model.py" line="283" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -880,7 +934,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="55" />
+        <location filename="../labels.py" line="68" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
@@ -991,111 +1045,121 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../labels.py" line="54" />
+        <source>Konflikt</source>
+        <translation>Conflict</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="58" />
+        <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
+        <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
+    </message>
+    <message>
+        <location filename="../labels.py" line="67" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="56" />
+        <location filename="../labels.py" line="69" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="57" />
+        <location filename="../labels.py" line="70" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="71" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="59" />
+        <location filename="../labels.py" line="72" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="60" />
+        <location filename="../labels.py" line="73" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="66" />
+        <location filename="../labels.py" line="79" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="67" />
+        <location filename="../labels.py" line="80" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="81" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="69" />
+        <location filename="../labels.py" line="82" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="83" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="76" />
+        <location filename="../labels.py" line="89" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="77" />
+        <location filename="../labels.py" line="90" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="78" />
+        <location filename="../labels.py" line="91" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="92" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="93" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="94" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="95" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="96" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="84" />
+        <location filename="../labels.py" line="97" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="103" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="104" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1103,100 +1167,111 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="115" />
+        <location filename="../main_window.py" line="125" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121" />
+        <location filename="../main_window.py" line="131" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122" />
+        <location filename="../main_window.py" line="132" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="124" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="147" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="219" />
+        <location filename="../main_window.py" line="230" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="236" />
+        <location filename="../main_window.py" line="247" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="248" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="249" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255" />
+        <location filename="../main_window.py" line="250" />
+        <source>● Lokal kopi beskadiget</source>
+        <translation>● Local copy damaged</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="263" />
+        <source>Den lokale kopi af posten</source>
+        <translation>The local copy of the mail</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="275" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="298" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="273" />
+        <location filename="../main_window.py" line="293" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="302" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="316" />
-        <location filename="../main_window.py" line="342" />
+        <location filename="../main_window.py" line="345" />
+        <location filename="../main_window.py" line="351" />
+        <location filename="../main_window.py" line="388" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364" />
-        <location filename="../main_window.py" line="371" />
+        <location filename="../main_window.py" line="414" />
+        <location filename="../main_window.py" line="421" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="428" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="420" />
+        <location filename="../main_window.py" line="471" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="422" />
+        <location filename="../main_window.py" line="473" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432" />
+        <location filename="../main_window.py" line="495" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1735,12 +1810,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="248" />
+        <location filename="../app.py" line="249" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="276" />
+        <location filename="../app.py" line="279" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>

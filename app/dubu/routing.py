@@ -2,8 +2,9 @@
 
 The receiving systems come from SF2900 `FordelingsmodtagerList`, asked once per KLE main group
 of `RoutingRules.forward_kle`; the department's own subjects (`own_kle_prefix`, KLE 27 "Børn og
-unge") are left out, since forwarding is for letters that are not ours. Qt-free; the UI asks
-`forward_receivers` when the distributor opens "Videresend".
+unge") are left out, since forwarding is for letters that are not ours. The gateway asks
+(`app.gateway.receivers`, it holds the Serviceplatformen credentials) and serves the list at
+`GET /receivers`; the desktop asks the gateway when the distributor opens "Videresend".
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-log = logging.getLogger("postfordeler.core.routing")
+log = logging.getLogger("postfordeler.dubu.routing")
 
 # KLE main groups asked for receiving systems when forwarding (FordelingsmodtagerList).
 FORWARD_KLE: tuple[str, ...] = (
@@ -64,11 +65,14 @@ class ReceiverDirectory(Protocol):
 
 
 async def forward_receivers(
-    sf2900: ReceiverDirectory | None, rules: RoutingRules | None = None
+    sf2900: ReceiverDirectory | None,
+    rules: RoutingRules | None = None,
+    *,
+    failed: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(system uuid, name) of every receiving system for the rules' KLE subjects except the
     department's own, each once, sorted by name. A KLE subject whose look-up fails is skipped
-    (the others still count); no SF2900 client: no receivers."""
+    (the others still count) and appended to `failed`; no SF2900 client: no receivers."""
     if sf2900 is None:
         return []
     rules = rules or RoutingRules()
@@ -79,6 +83,8 @@ async def forward_receivers(
     for kle, result in zip(rules.forward_kle, results, strict=True):
         if isinstance(result, BaseException):
             log.warning("receivers for KLE %s not available: %s", kle, type(result).__name__)
+            if failed is not None:
+                failed.append(kle)
             continue
         for system in result:
             if not rules.is_own(system.kle):
