@@ -26,10 +26,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel
 
+from app.sf1606.memo import read_memo
 from app.sf1606.model import DocumentRole, Kind, MemoDocument, MemoFile, MemoMessage, Party
 from app.ui import labels
 from app.ui.preview import DocumentPreview
 from app.ui.safe_media import UnsafeSvg, decode_raster, render_svg, sanitize_svg
+from tests.hostile.cases import HostileEnv, all_cases
 
 pytestmark = pytest.mark.ui
 REPO = Path(__file__).resolve().parents[2]
@@ -311,3 +313,29 @@ def test_zz_the_guard_sees_a_reach(qtbot, targets):
     label.show()
     qtbot.wait(20)
     assert targets.counts()["fifo"] > before
+
+
+PREVIEW_CASES = [c for c in all_cases(big=False) if c.cls == "preview"]
+
+
+@pytest.mark.parametrize("case", PREVIEW_CASES, ids=lambda c: c.name)
+def test_registered_preview_cases_reach_nothing(qtbot, tmp_path, case):
+    """The registry's "preview" cases (also run against `memo check` and EP_FS1, where they
+    are accepted): read as the client reads them, shown in the real preview."""
+    env = HostileEnv(tmp_path / "env")
+    try:
+        msg = read_memo(case.build(env))
+        assert case.check is None or case.check(msg) is None
+        preview = DocumentPreview()
+        qtbot.addWidget(preview)
+        preview.resize(500, 400)
+        preview.show_message(msg)
+        for n in range(preview.files.count()):
+            preview.files.setCurrentIndex(n)
+            preview.grab()
+            shown = preview.html.toPlainText() + preview.text.toPlainText()
+            assert "HEMMELIGT-INDHOLD" not in shown
+        qtbot.wait(30)  # let a just-started open or connection land in the traps
+        assert env.touched() == 0
+    finally:
+        env.close()
