@@ -284,3 +284,25 @@ def test_a_real_secret_service_keeps_the_cache_key_between_processes(tmp_path):
     for path in home.rglob("*"):
         if path.is_file():
             assert created.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.expect_log("postfordeler.ui.settings", "keyring write failed")
+def test_settings_never_store_a_password_in_the_demo_keyring(qtbot):
+    """The demo's in-process keyring forgets at exit: the settings dialog says there is no
+    keyring and stores nothing there."""
+    from app.core.session_keyring import use_session_keyring
+    from app.ui.settings import Settings
+    from app.ui.settings_dialog import SettingsDialog, keyring_problem
+
+    try:
+        use_session_keyring()
+        assert keyring_problem()
+        dialog = SettingsDialog(Settings())
+        qtbot.addWidget(dialog)
+        assert dialog.keyring_note.text()
+        dialog.password.setText("hemmelig-kode")
+        problems = dialog.store_secrets(Settings(user="fordeler1"))
+        assert problems and keyring.get_password("postfordeler", "gateway:fordeler1") is None
+    finally:
+        keyring.set_keyring(MemoryKeyring())
+    assert not keyring_problem()

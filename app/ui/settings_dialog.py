@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.keyrings import secure_keyring
+from app.keyrings import IN_MEMORY_MARK, secure_keyring
 from app.ui import i18n
 from app.ui.settings import KEYRING_SERVICE, Settings
 
@@ -33,8 +33,10 @@ log = logging.getLogger("postfordeler.ui.settings")
 
 
 def keyring_problem() -> bool:
-    """True when no secure keyring exists (only fail/null, plaintext or other file backends)."""
-    return secure_keyring() is None
+    """True when no secure OS keyring exists (only fail/null, plaintext or other file
+    backends), or only the keyring-less demo's in-process one, which forgets at exit."""
+    kr = secure_keyring()
+    return kr is None or all(getattr(b, IN_MEMORY_MARK, False) for b in kr.backends)
 
 
 class SettingsDialog(QDialog):
@@ -194,7 +196,7 @@ class SettingsDialog(QDialog):
             pairs.append((f"gateway:{settings.user}", self.password.text()))
         for key, secret in pairs:
             try:
-                keyring = secure_keyring()
+                keyring = None if keyring_problem() else secure_keyring()
                 if keyring is None:
                     raise RuntimeError("no secure keyring")
                 keyring.set_password(KEYRING_SERVICE, key, secret)
