@@ -28,6 +28,7 @@ from app.core.sync import Syncer, SyncResult, SyncStatus
 from app.core.worker import DbWorker
 from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
+from app.keyrings import NO_SECURE_KEYRING, secure_keyring
 from app.models import integrity
 from app.models.cache import Cache, QueuedDecision
 from app.models.db import Database
@@ -88,9 +89,15 @@ def gateway_secret(user: str) -> str:
     if env:
         return env
     try:
-        import keyring
-
+        keyring = secure_keyring()  # never a plaintext or other file backend
+        if keyring is None:
+            raise MissingSecret(
+                f"{NO_SECURE_KEYRING} Angiv adgangskoden for '{user}' på anden vis "
+                f"(${ENV_SECRET}). (Give the gateway secret another way.)"
+            )
         secret = keyring.get_password(KEYRING_SERVICE, f"gateway:{user}")
+    except MissingSecret:
+        raise
     except Exception as exc:
         raise MissingSecret(
             f"Kan ikke læse nøgleringen ({type(exc).__name__}); gem adgangskoden for '{user}' "

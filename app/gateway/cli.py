@@ -219,9 +219,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _read_secret(user: str, *, keyring_first: bool) -> str:
     if keyring_first:
         try:
-            import keyring
+            from app.keyrings import NO_SECURE_KEYRING, secure_keyring
 
-            secret = keyring.get_password("postfordeler", f"gateway:{user}")
+            keyring = secure_keyring()  # never a plaintext or other file backend
+            if keyring is None:
+                print(f"{NO_SECURE_KEYRING} Spørger i stedet.", file=sys.stderr)
+            secret = keyring.get_password("postfordeler", f"gateway:{user}") if keyring else None
             if secret:
                 return secret
         except Exception as exc:
