@@ -26,7 +26,7 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import paths
+from app import __version__, paths
 from app.core import changes
 from app.core.audit import AuditError
 from app.core.services import ClientServices
@@ -36,6 +36,7 @@ from app.models.crypto import CacheKeyUnavailable
 from app.resources import resource
 from app.ui import diagnostics, i18n, theme
 from app.ui import settings as settings_mod
+from app.ui.about import app_icon
 from app.ui.backend import UiBackend
 from app.ui.backlog_service import BacklogService
 from app.ui.gc_guard import GuiGarbageCollector
@@ -211,6 +212,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Postfordeler")
     app.setOrganizationName("Postfordeler")
     app.setApplicationDisplayName("Postfordeler")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
 
 

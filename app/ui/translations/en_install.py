@@ -1,0 +1,16 @@
+"""English for the About dialog, the Help menu and the machine-wide (IT) settings (issue 14)."""
+
+EN_INSTALL: dict[str, str] = {
+    "Om Postfordeler": "About Postfordeler",
+    "Om Postfordeler…": "About Postfordeler…",
+    "&Hjælp": "&Help",
+    "Bygget %1": "Built %1",
+    "Kørt fra kildekode (ikke en installeret udgave)": "Run from source (not an installed build)",
+    "Version %1": "Version %1",
+    "Commit %1": "Commit %1",
+    "ukendt": "unknown",
+    "Modtag, fordel og journalisér indgående Digital Post til DUBU. "
+    "Licens: EUPL-1.2. Qt %1, PySide6 %2.": "Receive, distribute and journalise incoming "
+    "Digital Post for DUBU. Licence: EUPL-1.2. Qt %1, PySide6 %2.",
+    "Luk": "Close",
+}
