@@ -2,7 +2,7 @@
 
 Windows: `%ProgramData%\\Postfordeler\\config.toml`; elsewhere `/etc/postfordeler/config.toml`;
 `$POSTFORDELER_MACHINE_CONFIG` names another file (tests, staging). Two tables, whose keys are
-the client settings' own field names (`app.ui.settings.Settings`, declared once there):
+the client settings' own field names (`app.client_settings.Settings`, declared once there):
 
     [settings]   # fixed by IT: the user sees them read-only
     gateway_url = "https://postserver.kommune.dk"
@@ -25,9 +25,10 @@ import logging
 import os
 import sys
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from app.client_settings import FIELD_NAMES
 
 log = logging.getLogger("postfordeler.config")
 
@@ -54,10 +55,10 @@ class MachineConfig:
     found: bool = False
 
 
-def load_machine_config(known: Iterable[str], path: Path | None = None) -> MachineConfig:
-    """Read the machine file; `known` are the settings' field names (others are refused)."""
+def load_machine_config(path: Path | None = None) -> MachineConfig:
+    """Read the machine file; keys other than the settings' field names are refused."""
     path = path or machine_config_path()
-    names = set(known)
+    names = set(FIELD_NAMES)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

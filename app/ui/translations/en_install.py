@@ -14,3 +14,15 @@ EN_INSTALL: dict[str, str] = {
     "Digital Post for DUBU. Licence: EUPL-1.2. Qt %1, PySide6 %2.",
     "Luk": "Close",
 }
+
+EN_INSTALL.update(
+    {
+        "Identitetsudbyder (login)": "Identity provider (login)",
+        "Klient-id hos identitetsudbyderen": "Client id at the identity provider",
+        "Fastlagt af IT (%1)": "Set by IT (%1)",
+        "<b>Nogle indstillinger er fastlagt af IT</b> for hele computeren i %1 og "
+        "kan ikke ændres her (de grå og skrivebeskyttede felter).": "<b>Some settings are set "
+        "by IT</b> for the whole computer in %1 and cannot be changed here (the grey, read-only "
+        "fields).",
+    }
+)
