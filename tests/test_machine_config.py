@@ -2,7 +2,6 @@
 over the user's, are never saved per user, and show read-only in the settings dialog (typed
 at and clicked like a user would); a broken file fixes nothing and says so; the self-test says
 in one sentence when there is no keyring."""
-# ruff: noqa: F811 - pytest fixtures imported from tests.ui_fixtures
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +271,8 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         connect_window(runtime, window)
         window.show()
         window.inbox.refresh()
+        if os.environ.get(EXIT_AFTER_FIRST_WINDOW):
+            report_first_window(window)
         freeze_startup_objects()
         collector = GuiGarbageCollector()
         collector.start()  # garbage (Qt objects among it) dies on the GUI thread only
@@ -295,6 +298,25 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     finally:
         if ephemeral:  # the demo's throw-away folder goes with the process
             shutil.rmtree(paths.data_dir(), ignore_errors=True)
+
+
+# Start-up measurement (the frozen build's smoke test, benchmarks): print
+# {"first_window_s": …, "demo": …} once the window is shown, then close it.
+EXIT_AFTER_FIRST_WINDOW = "POSTFORDELER_EXIT_AFTER_FIRST_WINDOW"
+
+
+def report_first_window(window: MainWindow) -> None:
+    import json
+
+    import psutil
+    from PySide6.QtCore import QTimer
+
+    def report() -> None:  # on the event loop, after the window's first paint
+        elapsed = time.time() - psutil.Process().create_time()
+        print(json.dumps({"first_window_s": round(elapsed, 2), "demo": window.demo}), flush=True)
+        window.close()
+
+    QTimer.singleShot(0, report)
 
 
 def headless() -> bool:
