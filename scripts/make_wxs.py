@@ -61,9 +61,7 @@ def build(dist: Path, version: str, exe: str, icon: Path) -> str:
                 f'Source={quoteattr(_rel(path))} KeyPath="yes"/></Component>'
             )
         children = sorted({d for d in dirs if d.startswith(rel + "/" if rel else "") and d != rel})
-        direct = sorted(
-            {c[len(rel) + 1 if rel else 0 :].split("/", 1)[0] for c in children}
-        )
+        direct = sorted({c[len(rel) + 1 if rel else 0 :].split("/", 1)[0] for c in children})
         for name in direct:
             sub = f"{rel}/{name}" if rel else name
             out.append(f'{indent}<Directory Id="{_id("d", sub)}" Name={quoteattr(name)}>')

@@ -52,6 +52,7 @@ from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
 from app.sf1606.stored import MessageFacts, facts_to_json, header_of
 from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
+from app.version import MIN_CLIENT_VERSION, build_info, compatible
 
 log = logging.getLogger("postfordeler.gateway")
 _P = ParamSpec("_P")
@@ -761,13 +762,21 @@ async def _health(request: web.Request) -> web.Response:
         last = await state.run(state.store.max_item_id)
     except Exception:
         return web.json_response({"status": "fejl"}, status=503)
-    return web.json_response(
-        {
-            "status": "ok",
-            "last_item_id": last,
-            "faults": state.faults.active if state.faults else False,
-        }
-    )
+    # Versions (issue 14): the client sends its own and is told whether it is accepted.
+    client = request.headers.get("X-Postfordeler-Version", "")
+    answer: dict[str, object] = {
+        "status": "ok",
+        "last_item_id": last,
+        "faults": state.faults.active if state.faults else False,
+        "version": build_info().version,
+        "min_client_version": MIN_CLIENT_VERSION,
+    }
+    if client:
+        try:
+            answer["client_accepted"] = compatible(client, MIN_CLIENT_VERSION)
+        except ValueError:
+            answer["client_accepted"] = False
+    return web.json_response(answer)
 
 
 async def _faults_get(request: web.Request) -> web.Response:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__, paths
 from app.core import changes
 from app.core.audit import AuditError
+from app.core.compat import check_gateway
 from app.core.services import ClientServices
 from app.core.session_keyring import os_keyring_available, use_session_keyring
 from app.dubu.dataset import DubuDataset
@@ -269,6 +270,8 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         window.apply_settings(settings)
         window.restore_state()
         connect_window(runtime, window)
+        if settings.configured:
+            spawn(check_versions(settings, messages), "version check")
         window.show()
         window.inbox.refresh()
         if os.environ.get(EXIT_AFTER_FIRST_WINDOW):
@@ -298,6 +301,19 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     finally:
         if ephemeral:  # the demo's throw-away folder goes with the process
             shutil.rmtree(paths.data_dir(), ignore_errors=True)
+
+
+async def check_versions(settings: Settings, messages: Messages) -> None:
+    """Ask the gateway which client versions it accepts; too old → say so plainly."""
+    try:
+        result = await check_gateway(settings.gateway_url, verify=settings.ca_bundle or True)
+    except Exception as exc:  # unreachable: the sync reports the connection itself
+        log.info("version check skipped: %s", type(exc).__name__)
+        return
+    if not result.ok:
+        messages.show_error(
+            QApplication.translate("app", "Postfordeler skal opdateres"), result.message
+        )
 
 
 # Start-up measurement (the frozen build's smoke test, benchmarks): print

@@ -17,6 +17,7 @@ EN_INSTALL: dict[str, str] = {
 
 EN_INSTALL.update(
     {
+        "Postfordeler skal opdateres": "Postfordeler must be updated",
         "Identitetsudbyder (login)": "Identity provider (login)",
         "Klient-id hos identitetsudbyderen": "Client id at the identity provider",
         "Fastlagt af IT (%1)": "Set by IT (%1)",

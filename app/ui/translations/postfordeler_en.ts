@@ -1827,14 +1827,19 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="252" />
+        <location filename="../app.py" line="254" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="280" />
+        <location filename="../app.py" line="286" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="315" />
+        <source>Postfordeler skal opdateres</source>
+        <translation>Postfordeler must be updated</translation>
     </message>
 </context>
 </TS>
