@@ -39,7 +39,7 @@ def _rel(path: Path) -> str:
 
 def _msi_version(version: str) -> str:
     numbers = [int(n) for n in re.findall(r"\d+", version)[:3]]
-    return ".".join(str(n) for n in (numbers + [0, 0, 0])[:3])
+    return ".".join(str(n) for n in [*numbers, 0, 0, 0][:3])
 
 
 def build(dist: Path, version: str, exe: str, icon: Path) -> str:

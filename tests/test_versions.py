@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 from app import __version__
 from app.core.compat import VERSION_HEADER, check_gateway, judge
-from app.gateway import server
-from app.gateway.server import GatewayConfig, start_gateway
 from app.core.sync import backfill_facts
 from app.core.worker import DbWorker
+from app.gateway import server
+from app.gateway.server import GatewayConfig, start_gateway
 from app.models.cache import Cache
 from app.models.db import cache_engine, open_cache
 from tests.test_migrations import FILES, _dump, _populate, _script
