@@ -207,6 +207,7 @@ class SettingsDialog(QDialog):
                 continue
             if isinstance(widget, QLineEdit):
                 widget.setReadOnly(True)
+                widget.setStyleSheet("QLineEdit { background: palette(window); }")  # looks fixed
             else:
                 widget.setEnabled(False)
             widget.setToolTip(note)
