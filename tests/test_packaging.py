@@ -79,3 +79,25 @@ def test_the_msi_definition_lists_every_file_per_machine_with_a_start_menu_entry
     )
     assert proc.returncode == 0, proc.stderr
     assert msi.stat().st_size > 0
+
+
+def _requirements() -> list:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    return [Requirement(r) for r in data["project"]["dependencies"]]
+
+
+@pytest.mark.parametrize(
+    ("platform", "want", "not_want"),
+    [("win32", "sqlcipher3", "sqlcipher3-binary"), ("linux", "sqlcipher3-binary", "sqlcipher3")],
+)
+def test_dependencies_pick_the_sqlcipher_wheel_each_platform_has(platform, want, not_want):
+    """sqlcipher3-binary has no Windows wheel; sqlcipher3 has win_amd64 wheels (0.6.4+). Both
+    provide the module `sqlcipher3`, so exactly one is chosen per platform."""
+    env = {"sys_platform": platform, "platform_system": platform.title(), "python_version": "3.11"}
+    chosen = {r.name for r in _requirements() if r.marker is None or r.marker.evaluate(env)}
+    assert want in chosen and not_want not in chosen
+    assert {"PySide6-Essentials", "PySide6-Pdf", "keyring"} <= chosen
