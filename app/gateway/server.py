@@ -33,7 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
-from app import paths
+from app import __version__, paths
 from app.dubu.sf2900_delivery import Sf2900Delivery
 from app.gateway import receipts, soap
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
@@ -52,7 +52,7 @@ from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError
 from app.sf1606.stored import MessageFacts, facts_to_json, header_of
 from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
-from app.version import MIN_CLIENT_VERSION, build_info, compatible
+from app.version import MIN_CLIENT_VERSION, compatible
 
 log = logging.getLogger("postfordeler.gateway")
 _P = ParamSpec("_P")
@@ -768,7 +768,7 @@ async def _health(request: web.Request) -> web.Response:
         "status": "ok",
         "last_item_id": last,
         "faults": state.faults.active if state.faults else False,
-        "version": build_info().version,
+        "version": __version__,
         "min_client_version": MIN_CLIENT_VERSION,
     }
     if client:
