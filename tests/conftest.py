@@ -247,9 +247,17 @@ _PG = None
 PG_ENV = "POSTFORDELER_TEST_PG_URL"
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the controller of a `pytest -n N` run: it runs no test; each worker starts
+    its own PostgreSQL (tests drop and create tables: one server per worker)."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", 0))
+
+
 def pytest_sessionstart(session):
     global _PG
     if os.environ.get(PG_ENV) or os.environ.get("POSTFORDELER_NO_PG"):
+        return
+    if _xdist_controller(session.config):
         return
     from tests.pg_server import PgServer
 

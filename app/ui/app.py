@@ -36,7 +36,7 @@ from app.core.session_keyring import os_keyring_available, use_session_keyring
 from app.dubu.dataset import DubuDataset
 from app.models.crypto import CacheKeyUnavailable
 from app.resources import resource
-from app.ui import diagnostics, i18n, theme
+from app.ui import cache_notice, diagnostics, i18n, theme
 from app.ui import settings as settings_mod
 from app.ui.about import app_icon
 from app.ui.backend import UiBackend
@@ -274,6 +274,8 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
             spawn(check_versions(settings, messages), "version check")
         window.show()
         window.inbox.refresh()
+        if runtime.services is not None and runtime.services.rebuild is not None:
+            window.show_cache_notice(cache_notice.rebuilt_text(runtime.services.rebuild))
         if os.environ.get(EXIT_AFTER_FIRST_WINDOW):
             report_first_window(window)
         freeze_startup_objects()

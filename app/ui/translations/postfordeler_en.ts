@@ -320,6 +320,54 @@
     </message>
 </context>
 <context>
+    <name>CacheNotice</name>
+    <message>
+        <location filename="../cache_notice.py" line="15" />
+        <source>&lt;b&gt;Den lokale kopi af posten var beskadiget.&lt;/b&gt; Postfordeler har lagt den til side og bygget en ny; alle meddelelser hentes igen fra postserveren.</source>
+        <translation>&lt;b&gt;The local copy of the mail was damaged.&lt;/b&gt; Postfordeler has set it aside and built a new one; every message is fetched again from the mail server.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="23" />
+        <source>Den gamle kopi kunne slet ikke læses: beslutninger, der ikke var sendt fra denne computer, kunne ikke reddes. Kontrollér dine seneste beslutninger.</source>
+        <translation>The old copy could not be read at all: decisions not yet sent from this computer could not be saved. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="32" />
+        <source>%1 beslutning(er), der ikke var sendt, er reddet og sendes igen.</source>
+        <translation>%1 decision(s) not yet sent were saved and will be sent again.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="39" />
+        <source>%1 beslutning(er) kunne ikke læses og er tabt. Kontrollér dine seneste beslutninger.</source>
+        <translation>%1 decision(s) could not be read and are lost. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="47" />
+        <source>%1 linje(r) i adgangsloggen kunne ikke læses.</source>
+        <translation>%1 line(s) of the access log could not be read.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="53" />
+        <source>Adgangsloggen kunne ikke læses og er tabt.</source>
+        <translation>The access log could not be read and is lost.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="59" />
+        <source>Markeringer af læste meddelelser kunne ikke reddes.</source>
+        <translation>The marks of messages already read could not be saved.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="65" />
+        <source>Den beskadigede kopi ligger krypteret som %1 til IT-supporten.</source>
+        <translation>The damaged copy is kept, encrypted, as %1 for IT support.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="74" />
+        <source>&lt;b&gt;Den lokale kopi af posten er beskadiget.&lt;/b&gt; Synkroniseringen er stoppet. Luk Postfordeler og start programmet igen: så bygges kopien op på ny, og posten hentes igen fra postserveren. Beslutninger, der ikke er sendt, forsøges reddet.</source>
+        <translation>&lt;b&gt;The local copy of the mail is damaged.&lt;/b&gt; Syncing has stopped. Close Postfordeler and start it again: the copy is then rebuilt and the mail fetched again from the mail server. Decisions not yet sent will be saved where possible.</translation>
+    </message>
+</context>
+<context>
     <name>CaseworkerView</name>
     <message>
         <location filename="../caseworker_view.py" line="69" />
@@ -1172,101 +1220,111 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="116" />
+        <location filename="../main_window.py" line="126" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122" />
+        <location filename="../main_window.py" line="132" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123" />
+        <location filename="../main_window.py" line="133" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="115" />
+        <location filename="../main_window.py" line="125" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="138" />
+        <location filename="../main_window.py" line="148" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="222" />
+        <location filename="../main_window.py" line="232" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="249" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="250" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241" />
+        <location filename="../main_window.py" line="251" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="258" />
+        <location filename="../main_window.py" line="252" />
+        <source>● Lokal kopi beskadiget</source>
+        <translation>● Local copy damaged</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="265" />
+        <source>Den lokale kopi af posten</source>
+        <translation>The local copy of the mail</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="277" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="269" />
-        <location filename="../main_window.py" line="281" />
+        <location filename="../main_window.py" line="288" />
+        <location filename="../main_window.py" line="300" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="276" />
+        <location filename="../main_window.py" line="295" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="285" />
+        <location filename="../main_window.py" line="304" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="328" />
-        <location filename="../main_window.py" line="334" />
-        <location filename="../main_window.py" line="371" />
+        <location filename="../main_window.py" line="347" />
+        <location filename="../main_window.py" line="353" />
+        <location filename="../main_window.py" line="390" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="397" />
-        <location filename="../main_window.py" line="404" />
+        <location filename="../main_window.py" line="416" />
+        <location filename="../main_window.py" line="423" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="411" />
+        <location filename="../main_window.py" line="430" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454" />
+        <location filename="../main_window.py" line="473" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="456" />
+        <location filename="../main_window.py" line="475" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="478" />
+        <location filename="../main_window.py" line="497" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1470,7 +1528,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../settings_dialog.py" line="109" />
-        <location filename="../settings_dialog.py" line="236" />
+        <location filename="../settings_dialog.py" line="237" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
@@ -1557,17 +1615,17 @@ Only open it if you trust the sender.</translation>
         <translation>Set by IT (%1)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="221" />
+        <location filename="../settings_dialog.py" line="222" />
         <source>&lt;b&gt;Nogle indstillinger er fastlagt af IT&lt;/b&gt; for hele computeren i %1 og kan ikke ændres her (de grå og skrivebeskyttede felter).</source>
         <translation>&lt;b&gt;Some settings are set by IT&lt;/b&gt; for the whole computer in %1 and cannot be changed here (the grey, read-only fields).</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="238" />
+        <location filename="../settings_dialog.py" line="239" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="276" />
+        <location filename="../settings_dialog.py" line="277" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1832,12 +1890,12 @@ Only open it if you trust the sender.</translation>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="286" />
+        <location filename="../app.py" line="288" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="315" />
+        <location filename="../app.py" line="317" />
         <source>Postfordeler skal opdateres</source>
         <translation>Postfordeler must be updated</translation>
     </message>
