@@ -37,7 +37,7 @@ from typing import Any, ParamSpec, TypeVar
 from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
-from app import paths
+from app import __version__, paths
 from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
 from app.gateway import receipts, soap
@@ -68,6 +68,7 @@ from app.sf1606.model import MemoError, MemoMessage
 from app.sf1606.stored import MessageFacts, facts_to_json, header_of
 from app.sf1606.tls import CertPin, PeerCertificate, TlsConfigError, pin_allows, server_context
 from app.sf1606.xmlsafe import xml_attr_escape
+from app.version import MIN_CLIENT_VERSION, compatible
 
 log = logging.getLogger("postfordeler.gateway")
 _P = ParamSpec("_P")
@@ -1010,14 +1011,22 @@ async def _health(request: web.Request) -> web.Response:
             status=503,
         )
     health = state.store.health
-    return web.json_response(
-        {
-            "status": "ok",
-            "last_item_id": last,
-            "faults": state.faults.active if state.faults else False,
-            "integrity": {"check": health.check, "checked_at": _iso(health.checked_at)},
-        }
-    )
+    # Versions (issue 14): the client sends its own and is told whether it is accepted.
+    client = request.headers.get("X-Postfordeler-Version", "")
+    answer: dict[str, object] = {
+        "status": "ok",
+        "last_item_id": last,
+        "faults": state.faults.active if state.faults else False,
+        "integrity": {"check": health.check, "checked_at": _iso(health.checked_at)},
+        "version": __version__,
+        "min_client_version": MIN_CLIENT_VERSION,
+    }
+    if client:
+        try:
+            answer["client_accepted"] = compatible(client, MIN_CLIENT_VERSION)
+        except ValueError:
+            answer["client_accepted"] = False
+    return web.json_response(answer)
 
 
 # --------------------------------------------------------------------------- store health

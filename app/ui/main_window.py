@@ -36,6 +36,7 @@ from app.core.changes import OpChanges
 from app.models.inbox import InboxFilter
 from app.ui import cache_notice, theme
 from app.ui import settings as settings_mod
+from app.ui.about import install_help_menu
 from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.backlog_service import BacklogService
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self.act_sync = self.window_actions.sync
         self.act_settings = self.window_actions.settings
         self.act_help = self.window_actions.help
+        self.act_about = install_help_menu(self, self.act_help)  # Hjælp: F1 list, About
         self._tab_order()
         self.update_title()
         self.inbox.table.setFocus()

@@ -1,6 +1,59 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en_GB">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../about.py" line="39" />
+        <source>Om Postfordeler</source>
+        <translation>About Postfordeler</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="49" />
+        <source>Bygget %1</source>
+        <translation>Built %1</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="51" />
+        <source>Kørt fra kildekode (ikke en installeret udgave)</source>
+        <translation>Run from source (not an installed build)</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="53" />
+        <source>Version %1</source>
+        <translation>Version %1</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="58" />
+        <source>Commit %1</source>
+        <translation>Commit %1</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="58" />
+        <source>ukendt</source>
+        <translation>unknown</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="66" />
+        <source>Modtag, fordel og journalisér indgående Digital Post til DUBU. Licens: EUPL-1.2. Qt %1, PySide6 %2.</source>
+        <translation>Receive, distribute and journalise incoming Digital Post for DUBU. Licence: EUPL-1.2. Qt %1, PySide6 %2.</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="77" />
+        <source>Luk</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="85" />
+        <source>&amp;Hjælp</source>
+        <translation>&amp;Help</translation>
+    </message>
+    <message>
+        <location filename="../about.py" line="89" />
+        <source>Om Postfordeler…</source>
+        <translation>About Postfordeler…</translation>
+    </message>
+</context>
+<context>
     <name>AssignDialog</name>
     <message>
         <location filename="../dialogs.py" line="107" />
@@ -1167,111 +1220,111 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="125" />
+        <location filename="../main_window.py" line="126" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="131" />
+        <location filename="../main_window.py" line="132" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132" />
+        <location filename="../main_window.py" line="133" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124" />
+        <location filename="../main_window.py" line="125" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="147" />
+        <location filename="../main_window.py" line="148" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="232" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="249" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="248" />
+        <location filename="../main_window.py" line="250" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="249" />
+        <location filename="../main_window.py" line="251" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250" />
+        <location filename="../main_window.py" line="252" />
         <source>● Lokal kopi beskadiget</source>
         <translation>● Local copy damaged</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="263" />
+        <location filename="../main_window.py" line="265" />
         <source>Den lokale kopi af posten</source>
         <translation>The local copy of the mail</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="275" />
+        <location filename="../main_window.py" line="277" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="286" />
-        <location filename="../main_window.py" line="298" />
+        <location filename="../main_window.py" line="288" />
+        <location filename="../main_window.py" line="300" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293" />
+        <location filename="../main_window.py" line="295" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="302" />
+        <location filename="../main_window.py" line="304" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="345" />
-        <location filename="../main_window.py" line="351" />
-        <location filename="../main_window.py" line="388" />
+        <location filename="../main_window.py" line="347" />
+        <location filename="../main_window.py" line="353" />
+        <location filename="../main_window.py" line="390" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="414" />
-        <location filename="../main_window.py" line="421" />
+        <location filename="../main_window.py" line="416" />
+        <location filename="../main_window.py" line="423" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="428" />
+        <location filename="../main_window.py" line="430" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="471" />
+        <location filename="../main_window.py" line="473" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="473" />
+        <location filename="../main_window.py" line="475" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="495" />
+        <location filename="../main_window.py" line="497" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1392,165 +1445,187 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="46" />
+        <location filename="../settings_dialog.py" line="55" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="57" />
+        <location filename="../settings_dialog.py" line="66" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="65" />
+        <location filename="../settings_dialog.py" line="74" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68" />
         <location filename="../settings_dialog.py" line="77" />
+        <location filename="../settings_dialog.py" line="86" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="70" />
+        <location filename="../settings_dialog.py" line="79" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="71" />
-        <location filename="../settings_dialog.py" line="78" />
+        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="87" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="72" />
+        <location filename="../settings_dialog.py" line="81" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="72" />
-        <location filename="../settings_dialog.py" line="79" />
+        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="88" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74" />
-        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="83" />
+        <location filename="../settings_dialog.py" line="90" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="89" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88" />
+        <location filename="../settings_dialog.py" line="105" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="85" />
+        <location filename="../settings_dialog.py" line="102" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="86" />
         <location filename="../settings_dialog.py" line="93" />
+        <location filename="../settings_dialog.py" line="98" />
+        <source>Identitetsudbyder (login)</source>
+        <translation>Identity provider (login)</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="96" />
+        <location filename="../settings_dialog.py" line="99" />
+        <source>Klient-id hos identitetsudbyderen</source>
+        <translation>Client id at the identity provider</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="103" />
+        <location filename="../settings_dialog.py" line="110" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89" />
-        <location filename="../settings_dialog.py" line="170" />
+        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="234" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="98" />
+        <location filename="../settings_dialog.py" line="115" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="101" />
+        <location filename="../settings_dialog.py" line="118" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="103" />
+        <location filename="../settings_dialog.py" line="120" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="121" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="105" />
+        <location filename="../settings_dialog.py" line="122" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="112" />
-        <location filename="../settings_dialog.py" line="126" />
+        <location filename="../settings_dialog.py" line="129" />
+        <location filename="../settings_dialog.py" line="143" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="117" />
-        <location filename="../settings_dialog.py" line="127" />
+        <location filename="../settings_dialog.py" line="134" />
+        <location filename="../settings_dialog.py" line="144" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="119" />
+        <location filename="../settings_dialog.py" line="136" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="120" />
+        <location filename="../settings_dialog.py" line="137" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="121" />
+        <location filename="../settings_dialog.py" line="138" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="125" />
+        <location filename="../settings_dialog.py" line="142" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="136" />
+        <location filename="../settings_dialog.py" line="153" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="148" />
+        <location filename="../settings_dialog.py" line="171" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="155" />
+        <location filename="../settings_dialog.py" line="178" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="156" />
+        <location filename="../settings_dialog.py" line="179" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="172" />
+        <location filename="../settings_dialog.py" line="201" />
+        <source>Fastlagt af IT (%1)</source>
+        <translation>Set by IT (%1)</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="219" />
+        <source>&lt;b&gt;Nogle indstillinger er fastlagt af IT&lt;/b&gt; for hele computeren i %1 og kan ikke ændres her (de grå og skrivebeskyttede felter).</source>
+        <translation>&lt;b&gt;Some settings are set by IT&lt;/b&gt; for the whole computer in %1 and cannot be changed here (the grey, read-only fields).</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="236" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="206" />
+        <location filename="../settings_dialog.py" line="275" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1810,14 +1885,19 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="249" />
+        <location filename="../app.py" line="254" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="279" />
+        <location filename="../app.py" line="288" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="317" />
+        <source>Postfordeler skal opdateres</source>
+        <translation>Postfordeler must be updated</translation>
     </message>
 </context>
 </TS>
