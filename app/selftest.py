@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app import machine_config
+from app.keyrings import SecureKeyring
 from app.models.crypto import delete_cache_key, os_keyring, unencrypted_allowed
 from app.models.db import open_cache
 from app.resources import resource
@@ -52,7 +53,7 @@ def _keyring() -> str:
     kr = os_keyring()
     if kr is None:
         raise CheckFailed(NO_KEYRING)
-    backend = kr.get_keyring()
+    backend = kr.backends[0] if isinstance(kr, SecureKeyring) else kr
     name = f"selftest:{os.getpid()}"
     value = os.urandom(16).hex()
     try:
