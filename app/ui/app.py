@@ -140,7 +140,7 @@ async def start_runtime(
         background=runtime.background,
         suggester=suggester,
         user=services.user,
-        receivers=services.gateway.receivers if services.gateway is not None else None,
+        receivers=services.gateway.receiving_systems if services.gateway is not None else None,
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
         claim=services.claim if services.mailbox is not None else None,
     )

@@ -101,7 +101,7 @@ class UiBackend:
         background: Background,
         suggester: Suggester | None,
         user: str,
-        receivers: Callable[[], Awaitable[Sequence[tuple[str, str]]]] | None = None,
+        receivers: Callable[[], Awaitable[Sequence[tuple[Any, ...]]]] | None = None,
         wake_outbox: Callable[[], None] | None = None,
         audit: AccessLog | None = None,
         claim: Callable[[int], Awaitable[bool]] | None = None,
@@ -394,8 +394,9 @@ class UiBackend:
             return []
         return self.suggester.caseworkers()
 
-    async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend, (id, name) (the gateway's `GET /receivers`)."""
+    async def receivers(self) -> list[tuple[Any, ...]]:
+        """Receiving systems for Videresend, (id, name) or (id, name, KLE subjects) (the
+        gateway's `GET /receivers`)."""
         if self._receivers is None:
             return []
         return list(await self._receivers())

@@ -198,8 +198,11 @@ class DecisionFlow(QObject):
                     ),
                 )
                 return
-            suggested = routing.suggested_receiver(receivers, self.panel.suggested().receiver)
-            dialog = ForwardDialog(receivers, suggested, len(ids), self.window)
+            view = self.panel.suggested()
+            kles = {r[0]: r[2] for r in receivers if len(r) > 2}
+            pairs = [(r[0], r[1]) for r in receivers]
+            suggested = routing.suggested_receiver(pairs, view.receiver, view.receiver_kle, kles)
+            dialog = ForwardDialog(pairs, suggested, len(ids), self.window, hint=view.receiver)
 
             def accepted() -> None:
                 selected = dialog.selected()

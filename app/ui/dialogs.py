@@ -171,7 +171,11 @@ class RejectDialog(_Dialog):
 
 
 class ForwardDialog(_Dialog):
-    """Forward to another department or system (receivers from FordelingsmodtagerList)."""
+    """Forward to another department or system (receivers from FordelingsmodtagerList).
+
+    The suggested receiver (`suggested`, an id matched by `routing.suggested_receiver`) is
+    preselected; without one nothing is, the OK button waits for a choice and the dialog says
+    why (`hint`: the engine's receiver, shown when no listed receiver matches it)."""
 
     def __init__(
         self,
@@ -179,6 +183,7 @@ class ForwardDialog(_Dialog):
         suggested: str | None = None,  # the receiver id to preselect
         count: int = 1,
         parent: QWidget | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(self.tr("Videresend"), parent)
         self.setObjectName("forwardDialog")
@@ -188,16 +193,39 @@ class ForwardDialog(_Dialog):
             )
         self.receiver = QComboBox(self)
         self.receiver.setAccessibleName(self.tr("Modtager"))
+        self.receiver.setPlaceholderText(self.tr("Vælg modtager …"))
         for rid, label in receivers:
             self.receiver.addItem(label, rid)
-        if suggested is not None and (index := self.receiver.findData(suggested)) >= 0:
-            self.receiver.setCurrentIndex(index)
+        index = self.receiver.findData(suggested) if suggested is not None else -1
+        self.receiver.setCurrentIndex(index)
+        self.why = QLabel(self)
+        self.why.setObjectName("forwardWhy")
+        self.why.setWordWrap(True)
+        if not receivers:
+            self.why.setText(self.tr("SF2900 oplyser ingen modtagere at videresende til."))
+        elif index < 0 and hint:
+            self.why.setText(
+                self.tr(
+                    "Den foreslåede modtager, %1, er ikke blandt de modtagere, SF2900 oplyser. "
+                    "Vælg selv en modtager."
+                ).replace("%1", hint)
+            )
+        elif index < 0:
+            self.why.setText(self.tr("Der er ingen foreslået modtager. Vælg selv en modtager."))
+        else:
+            self.why.setText(self.tr("Foreslået ud fra brevets emne."))
         self.comment = QLineEdit(self)
         self.comment.setAccessibleName(self.tr("Bemærkning"))
         self.form.addRow(self.tr("Modtager"), self.receiver)
+        self.form.addRow(self.why)
         self.form.addRow(self.tr("Bemærkning"), self.comment)
-        self.ok.setEnabled(bool(receivers))
+        self.receiver.currentIndexChanged.connect(
+            lambda i: self.ok.setEnabled(i >= 0 and bool(receivers))
+        )
+        self.ok.setEnabled(index >= 0)
         self.ok.setText(self.tr("Videresend"))
+        if index < 0:
+            self.receiver.setFocus()
 
     def selected(self) -> tuple[str, str] | None:
         if self.receiver.currentIndex() < 0:
