@@ -6,6 +6,7 @@ or the network. Enter accepts, Escape cancels, so a decision stays a few keystro
 
 from __future__ import annotations
 
+import html
 import re
 
 from PySide6.QtCore import Qt
@@ -92,6 +93,35 @@ class JournaliseDialog(_Dialog):
         text = self.note_text.toPlainText().strip()
         title = self.note_title.text().strip() or self.tr("Journalnotat")
         return {"title": title, "text": text} if text else None
+
+
+class RiskDialog(_Dialog):
+    """A risky decision asks once more: what makes it risky, and Annullér as the default
+    button (Enter cancels; the decision needs a deliberate click or Alt+J / Tab, Enter)."""
+
+    def __init__(
+        self, action: str, risks: list[str], count: int = 1, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(self.tr("Er du sikker?"), parent)
+        self.setObjectName("riskDialog")
+        head = (
+            self.tr("%1 %2 elementer?").replace("%1", action).replace("%2", str(count))
+            if count > 1
+            else self.tr("%1 alligevel?").replace("%1", action)
+        )
+        items = "".join(f"<li>{html.escape(r)}</li>" for r in risks)
+        self.label = QLabel(f"<b>{html.escape(head)}</b><ul>{items}</ul>", self)
+        self.label.setObjectName("riskText")
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.layout_.insertWidget(0, self.label)
+        self.ok.setText(self.tr("&Ja, %1").replace("%1", action.lower()))
+        self.ok.setDefault(False)
+        self.ok.setAutoDefault(False)
+        self.cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel.setDefault(True)
+        self.cancel.setAutoDefault(True)
+        self.cancel.setFocus()
 
 
 class AssignDialog(_Dialog):

@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)
         self.panel.forwardClicked.connect(self.forward)
-        self.panel.undoClicked.connect(self.undo)
+        self.panel.undoClicked.connect(self.decisions.undo_current)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
         self.window_actions = WindowActions(self, self)
@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Settings) -> None:
         """The client's receiving scope from the settings (which contact points it serves)."""
         self.app_settings = settings
+        self.backend.undo_hold = settings.undo_hold_s
         mode = settings.contact_points
         self.inbox.scope = {
             "retursvar": InboxFilter(kinds=("retursvar",)),

@@ -8,6 +8,8 @@ results (re-ranked by the engine) and clearing it brings the suggestions back.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import html
 from collections import OrderedDict
 
@@ -241,7 +243,11 @@ class SuggestionPanel(QWidget):
 
     def _fill(self, view: SuggestionView, searching: bool) -> None:
         self.list.clear()
+        suggested = {c.case_id for c in self._suggested.choices}
         for choice in view.choices:
+            if searching and choice.case_id not in suggested:
+                # a search hit is no suggestion: no confidence shown, marked as found by search
+                choice = replace(choice, score=None, found_by_search=True)
             item = QListWidgetItem(self._choice_text(choice))
             item.setData(CHOICE_ROLE, choice)
             item.setData(HTML_ROLE, self._choice_html(choice))
@@ -261,7 +267,7 @@ class SuggestionPanel(QWidget):
 
     def _choice_text(self, c: CaseChoice) -> str:
         status = "" if c.is_open else self.tr(" · lukket")
-        confidence = confidence_text(c.score)
+        confidence = self.tr("fundet ved søgning") if c.found_by_search else confidence_text(c.score)
         head = f"{c.case_number}   {confidence}{status}".rstrip()
         lines = [head, c.title or ""]
         if c.reasons:
@@ -273,9 +279,12 @@ class SuggestionPanel(QWidget):
         closed_text = self.tr("lukket")
         worker_text = self.tr("Sagsbehandler")
         closed = f" <span style='color:#c0392b'>{e(closed_text)}</span>" if not c.is_open else ""
+        found_text = self.tr("fundet ved søgning")
         score = (
             f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>"
             if c.score is not None
+            else f"&nbsp;&nbsp;<i>{e(found_text)}</i>"
+            if c.found_by_search
             else ""
         )
         parts = [f"<b>{e(c.case_number)}</b>{score}{closed}"]

@@ -26,6 +26,7 @@ class CaseChoice:
     kle: str | None
     caseworker_id: str | None
     caseworker_label: str | None
+    found_by_search: bool = False  # a search hit, not among the item's suggestions (no score)
 
 
 @dataclass(frozen=True, slots=True)

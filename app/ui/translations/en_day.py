@@ -13,4 +13,28 @@ EN_DAY: dict[str, str] = {
     "Der er ingen foreslået modtager. Vælg selv en modtager.": "There is no suggested receiver. "
     "Choose a receiver yourself.",
     "Foreslået ud fra brevets emne.": "Suggested from the letter's subject.",
+    # Risky decisions ask once more (point 4)
+    "Er du sikker?": "Are you sure?",
+    "%1 %2 elementer?": "%1 %2 items?",
+    "%1 alligevel?": "%1 anyway?",
+    "&Ja, %1": "&Yes, %1",
+    "Sagen %1 er lukket.": "Case %1 is closed.",
+    "Sagen er fundet ved søgning – den er ikke foreslået.": "The case was found by search – it "
+    "was not suggested.",
+    "Forslaget er kun %1 % sikkert.": "The suggestion is only %1 % certain.",
+    "Beslutningen gælder %1 valgte elementer.": "The decision applies to %1 selected items.",
+    "fundet ved søgning": "found by search",
+    # Undo (point 3)
+    "Fortryd (Ctrl+Z)": "Undo (Ctrl+Z)",
+    "sendes om %1 s": "sent in %1 s",
+    "Journaliseret på sag %1": "Journalised on case %1",
+    "Fordelt til %1 uden sag": "Assigned to %1 without a case",
+    "Fordelt til %1": "Assigned to %1",
+    "Videresendt til %1": "Forwarded to %1",
+    "Afvist som fejlsendt": "Rejected as misrouted",
+    "Journalnotat på sag %1": "Journal note on case %1",
+    "%1 elementer: %2": "%1 items: %2",
+    "Der er ingen beslutning at fortryde.": "There is no decision to undo.",
+    "Fortrudt: %1": "Undone: %1",
+    "%1 af %2 fortrudt; resten er sendt.": "%1 of %2 undone; the rest was sent.",
 }

@@ -1,0 +1,189 @@
+"""Issue 12, a distributor's whole day without a surprise (points 2, 3, 4, 8, 9), used the way a
+person does: keys and clicks on the real window offscreen, over a real cache, and against the
+in-process sandbox (gateway → outbox → SF2900) where delivery matters. Any Qt warning fails."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.test_ui / tests.ui_fixtures
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtTest import QTest
+
+from app.ui.main_window import MainWindow
+from app.ui.suggestions import CaseChoice, SuggestionView
+from tests.test_ui import (
+    click,
+    fail_on_qt_warnings,  # noqa: F401 - autouse fixture
+    filled,  # noqa: F401 - fixture
+    key,
+    open_window,
+    run,
+    sandbox_runtime,  # noqa: F401 - fixture
+    until,
+    window,  # noqa: F401 - fixture
+)
+from tests.ui_fixtures import loop  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.ui
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+async def dialog_named(window: MainWindow, name: str, timeout: float = 20.0) -> Any:
+    await until(
+        lambda: (
+            window.active_dialog is not None
+            and window.active_dialog.objectName() == name
+            and window.active_dialog.isVisible()
+        ),
+        timeout,
+        name,
+    )
+    return window.active_dialog
+
+
+async def no_dialog(window: MainWindow) -> None:
+    await until(
+        lambda: window.active_dialog is None or not window.active_dialog.isVisible(),
+        10,
+        "the dialog closed",
+    )
+
+
+async def show_item(window: MainWindow, item_id: int) -> None:
+    window.inbox.select_id(item_id)
+    await until(
+        lambda: (
+            window.detail is not None
+            and window.detail.item_id == item_id
+            and window.panel.assign_button.isEnabled()
+            and window.panel.empty.text() != window.panel.tr("Finder forslag…")
+        ),
+        20,
+        "the item on screen",
+    )
+    await asyncio.sleep(0.05)
+
+
+async def type_text(widget: Any, text: str) -> None:
+    """Type `text` into `widget` key by key, from the event loop."""
+    QTimer.singleShot(0, lambda: QTest.keyClicks(widget, text))
+    await asyncio.sleep(0.05)
+
+
+def choice(case_id: str, number: str, score: float | None, is_open: bool = True) -> CaseChoice:
+    return CaseChoice(case_id, number, "Sag om Testbarn", score, ("grund",), is_open, None, None, None)
+
+
+def feed(window: MainWindow, view: SuggestionView) -> None:
+    """The engine's ranking for the item on screen (a fixed one, so the test knows it)."""
+    window.panel.show_suggestions(view)
+    window.panel.set_decidable(True, False)
+
+
+def entries(window: MainWindow, item_id: int) -> list[Any]:
+    return window.backend.cache.outbox_entries(item_id=item_id)
+
+
+# --------------------------------------------------------------------------- point 4
+
+
+def test_risky_decisions_ask_once_more_with_annuller_as_default_safe_ones_take_three_keys(
+    window, loop
+):
+    async def scenario() -> None:
+        ids = window.inbox.model.ids()
+        table = window.inbox.table
+        # Safe: an open case at 92 % → Enter, Enter, no second question.
+        await show_item(window, ids[0])
+        feed(window, SuggestionView(choices=(choice("c-safe", "27.24.00-G01-1-26", 0.92),)))
+        table.setFocus()
+        await key(table, Qt.Key.Key_Return)
+        dialog = await dialog_named(window, "journaliseDialog")
+        await key(dialog, Qt.Key.Key_Return)
+        await until(lambda: entries(window, ids[0]), what="safe decision queued")
+        assert entries(window, ids[0])[0].decision.case_id == "c-safe"
+        await no_dialog(window)
+        # Risky: a closed case at 16 % → the second question; Enter there cancels.
+        await show_item(window, ids[1])
+        feed(
+            window,
+            SuggestionView(choices=(choice("c-closed", "27.24.00-G01-2-26", 0.16, False),)),
+        )
+        table.setFocus()
+        await key(table, Qt.Key.Key_Return)
+        dialog = await dialog_named(window, "journaliseDialog")
+        await key(dialog, Qt.Key.Key_Return)
+        risk = await dialog_named(window, "riskDialog")
+        text = risk.label.text()
+        assert "lukket" in text and "16 %" in text
+        assert risk.cancel.isDefault() and not risk.ok.isDefault()
+        await key(risk, Qt.Key.Key_Return)  # Annullér
+        await no_dialog(window)
+        await asyncio.sleep(0.2)
+        assert entries(window, ids[1]) == []
+        # ... and a deliberate "Ja" journalises it.
+        table.setFocus()
+        await key(table, Qt.Key.Key_Return)
+        await key(await dialog_named(window, "journaliseDialog"), Qt.Key.Key_Return)
+        risk = await dialog_named(window, "riskDialog")
+        await click(risk.ok)
+        await until(lambda: entries(window, ids[1]), what="risky decision queued")
+        # A case found by search: no "100 %", marked as found, and asked once more.
+        await show_item(window, ids[2])
+        suggested = {c.case_id for c in window.panel.suggested().choices}
+        other = next(
+            c for c in window.backend.suggester.dataset.cases if c.id not in suggested
+        )
+        window.panel.search.setFocus()
+        await type_text(window.panel.search, other.number)
+        await key(window.panel.search, Qt.Key.Key_Return)
+        await until(
+            lambda: window.panel.list.count() > 0
+            and window.panel.list.item(0).data(Qt.ItemDataRole.UserRole + 1) is not None,
+            what="search results",
+        )
+        found = [window.panel.list.item(n).text() for n in range(window.panel.list.count())]
+        suggested = {c.case_id for c in window.panel.suggested().choices}
+        hits = [
+            window.panel.list.item(n)
+            for n in range(window.panel.list.count())
+            if window.panel.list.item(n).data(Qt.ItemDataRole.UserRole + 1).case_id
+            not in suggested
+        ]
+        assert hits, found
+        assert all("fundet ved søgning" in h.text() and "100 %" not in h.text() for h in hits)
+        window.panel.list.setCurrentItem(hits[0])
+        window.panel.list.setFocus()
+        await key(window.panel.list, Qt.Key.Key_Return)
+        await key(await dialog_named(window, "journaliseDialog"), Qt.Key.Key_Return)
+        risk = await dialog_named(window, "riskDialog")
+        assert "søgning" in risk.label.text()
+        await key(risk, Qt.Key.Key_Escape)
+        await no_dialog(window)
+        # Three selected items: Enter acts on all three and says how many.
+        targets = ids[3:6]
+        await show_item(window, targets[0])
+        feed(window, SuggestionView(choices=(choice("c-three", "27.24.00-G01-3-26", 0.95),)))
+        model = window.inbox.model
+        for item_id in targets[1:]:
+            table.selectionModel().select(
+                model.index(model.row_of(item_id), 0),
+                QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        assert set(window.inbox.selected_ids()) == set(targets)
+        table.setFocus()
+        await key(table, Qt.Key.Key_Return)
+        dialog = await dialog_named(window, "journaliseDialog")
+        assert "3 elementer" in dialog.findChild(type(risk.label)).text()
+        await key(dialog, Qt.Key.Key_Return)
+        risk = await dialog_named(window, "riskDialog")
+        assert "3" in risk.label.text()
+        await click(risk.ok)
+        await until(lambda: all(entries(window, i) for i in targets), what="three queued")
+        assert {entries(window, i)[0].decision.case_id for i in targets} == {"c-three"}
+
+    run(loop, scenario(), 90)
