@@ -187,3 +187,130 @@ def test_risky_decisions_ask_once_more_with_annuller_as_default_safe_ones_take_t
         assert {entries(window, i)[0].decision.case_id for i in targets} == {"c-three"}
 
     run(loop, scenario(), 90)
+
+
+# --------------------------------------------------------------------------- points 2 and 3
+
+
+@pytest.mark.expect_log("asyncio", r"socket\.send\(\) raised exception")  # a peer gone at shutdown
+def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_preselects(
+    sandbox_runtime, loop, qtbot
+):
+    runtime = sandbox_runtime
+    cache = runtime.services.cache
+
+    async def reject(window: MainWindow, item_id: int) -> None:
+        await show_item(window, item_id)
+        window.inbox.table.setFocus()
+        await key(window.inbox.table, Qt.Key.Key_A)
+        dialog = await dialog_named(window, "rejectDialog")
+        # the preset reasons by keyboard (point 8): Down picks the first, Enter confirms
+        await key(dialog.reason, Qt.Key.Key_Down)
+        assert dialog.ok.isEnabled() and dialog.text()
+        await key(dialog.reason, Qt.Key.Key_Return)
+        await until(lambda: cache.outbox_entries(item_id=item_id), what="reject queued")
+
+    async def scenario() -> None:
+        window = open_window(runtime, qtbot)
+        await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync")
+        ids = window.inbox.model.ids()
+        # Point 3: the decision waits in the outbox for the undo window, visibly.
+        runtime.backend.undo_hold = 30.0
+        await reject(window, ids[0])
+        notice = window.decisions.notice
+        await until(lambda: notice.isVisible(), what="undo notice")
+        assert "Afvist" in notice.label.text() and notice.button.isVisible()
+        assert "sendes om" in notice.countdown.text()
+        await until(lambda: window.outbox_label.text().endswith(" 1"), what="outbox counter 1")
+        await until(lambda: window.inbox.current_id() == ids[1], what="auto-advance")
+        await asyncio.sleep(1.5)  # the sandbox would have it in well under a second
+        entry = cache.outbox_entries(item_id=ids[0])[0]
+        assert (entry.status, entry.attempts) == ("pending", 0)
+        # Ctrl+Z undoes it though another item is selected, and goes back to it.
+        await key(window.inbox.table, Qt.Key.Key_Z, CTRL)
+        await until(
+            lambda: cache.outbox_entries(item_id=ids[0])[0].status == "cancelled", what="undo"
+        )
+        await until(lambda: "Fortrudt" in notice.label.text(), what="undo said")
+        await until(lambda: window.inbox.current_id() == ids[0], what="back to the item")
+        await until(lambda: window.outbox_label.text().endswith(" 0"), what="outbox counter 0")
+        # The notice's own button undoes too.
+        await reject(window, ids[0])
+        await until(lambda: notice.button.isVisible(), what="notice again")
+        await click(notice.button)
+        await until(
+            lambda: cache.outbox_entries(item_id=ids[0])[-1].status == "cancelled",
+            what="undo by the button",
+        )
+        # Nothing left to undo: said, not silent.
+        await key(window.inbox.table, Qt.Key.Key_Z, CTRL)
+        await until(lambda: "ingen beslutning" in notice.label.text(), what="nothing to undo")
+        # A short window: delivered once it is over.
+        runtime.backend.undo_hold = 0.3
+        await reject(window, ids[0])
+        await until(
+            lambda: cache.outbox_entries(item_id=ids[0])[-1].status == "delivered",
+            30,
+            "delivered after the window",
+        )
+        await until(lambda: window.outbox_label.text().endswith(" 0"), what="outbox empty")
+        # Point 2: Videresend preselects the suggested receiver by KLE among the gateway's
+        # receivers, never the first entry; no match: nothing preselected, OK waits, says why.
+        await show_item(window, ids[2])
+        feed(
+            window,
+            SuggestionView(
+                misrouted=True, receiver="Byggeri (Teknik og Miljø)", receiver_kle="02.00.00"
+            ),
+        )
+        window.inbox.table.setFocus()
+        await key(window.inbox.table, Qt.Key.Key_V)
+        dialog = await dialog_named(window, "forwardDialog")
+        assert dialog.selected()[1] == "Byg og miljø (Byggesag)"
+        assert dialog.receiver.itemText(0) != "Byg og miljø (Byggesag)"  # not the first entry
+        assert dialog.ok.isEnabled()
+        await key(dialog, Qt.Key.Key_Escape)
+        await no_dialog(window)
+        feed(window, SuggestionView(misrouted=True, receiver="Skat og opkrævning"))
+        await key(window.inbox.table, Qt.Key.Key_V)
+        dialog = await dialog_named(window, "forwardDialog")
+        assert dialog.selected() is None and not dialog.ok.isEnabled()
+        assert "Skat og opkrævning" in dialog.why.text() and dialog.why.isVisible()
+        await key(dialog.receiver, Qt.Key.Key_Down)
+        assert dialog.selected() is not None and dialog.ok.isEnabled()
+        await key(dialog, Qt.Key.Key_Escape)
+        await no_dialog(window)
+
+    run(loop, scenario(), 120)
+
+
+def test_the_undo_time_is_a_setting_typed_in_the_settings_dialog(window, loop, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.ui import settings as settings_mod
+    from app.ui.settings import Settings
+    from app.ui.settings_dialog import SettingsDialog
+
+    assert Settings().undo_hold_s == 10.0  # the default
+    assert Settings(undo_seconds="x").undo_hold_s == 10.0
+    assert Settings(undo_seconds="9999").undo_hold_s == 600.0
+    dialog = SettingsDialog(Settings(), window)
+    spin = dialog.undo_seconds
+    assert spin.value() == 10
+
+    async def scenario() -> None:
+        spin.setFocus()
+        spin.selectAll()
+        await type_text(spin, "25")
+        await key(spin, Qt.Key.Key_Up)
+
+    run(loop, scenario())
+    new = dialog.result_settings()
+    assert new.undo_seconds == "26"
+    store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings_mod.save(new, store)
+    loaded = settings_mod.load(store)
+    assert loaded.undo_hold_s == 26.0
+    window.apply_settings(loaded)
+    assert window.backend.undo_hold == 26.0
+    dialog.deleteLater()

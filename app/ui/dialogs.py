@@ -190,11 +190,20 @@ class RejectDialog(_Dialog):
         ):
             self.reason.addItem(r)
         self.reason.setCurrentIndex(0)
-        self.reason.lineEdit().setPlaceholderText(self.tr("Skriv eller vælg en begrundelse"))
+        self.reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.reason.lineEdit().setPlaceholderText(
+            self.tr("Skriv eller vælg en begrundelse (↓ viser de faste)")
+        )
+        # Down/Up step through the preset reasons, Alt+Down opens the list; Enter confirms.
+        self.reason.lineEdit().returnPressed.connect(self._enter)
         self.form.addRow(self.tr("Begrundelse (skal udfyldes)"), self.reason)
         self.reason.currentTextChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         self.ok.setEnabled(False)
         self.ok.setText(self.tr("Afvis"))
+
+    def _enter(self) -> None:
+        if self.ok.isEnabled() and self.isVisible():
+            self.accept()
 
     def text(self) -> str:
         return self.reason.currentText().strip()

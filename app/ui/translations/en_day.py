@@ -37,4 +37,9 @@ EN_DAY: dict[str, str] = {
     "Der er ingen beslutning at fortryde.": "There is no decision to undo.",
     "Fortrudt: %1": "Undone: %1",
     "%1 af %2 fortrudt; resten er sendt.": "%1 of %2 undone; the rest was sent.",
+    "Fortrydelsestid": "Undo time",
+    "Så længe venter en beslutning i udbakken, før den sendes (Ctrl+Z fortryder)": "How long a "
+    "decision waits in the outbox before it is sent (Ctrl+Z undoes it)",
+    "Skriv eller vælg en begrundelse (↓ viser de faste)": "Type or choose a reason (↓ shows the "
+    "presets)",
 }
