@@ -841,6 +841,9 @@ def test_undo_assign_reject_forward_through_the_outbox(sandbox_runtime, loop, qt
         dialog = await dialog_named("rejectDialog")
         dialog.reason.setCurrentIndex(1)
         await click(dialog.ok)
+        risk = await dialog_named("riskDialog")  # several items: asked once more
+        assert "2" in risk.label.text()
+        await click(risk.ok)
         await until(
             lambda: cache.outbox_entries(item_id=ids[3]) and cache.outbox_entries(item_id=ids[4]),
             what="bulk reject",
