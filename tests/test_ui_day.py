@@ -214,6 +214,12 @@ def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_
         window = open_window(runtime, qtbot)
         await until(lambda: window.inbox.model.rowCount() >= 12, 40, "sync")
         ids = window.inbox.model.ids()
+        # Point 8: F5 says it fetches, and again when the inbox is updated.
+        said: list[str] = []
+        window.messages.info.connect(said.append)
+        await key(window.inbox.table, Qt.Key.Key_F5)
+        assert said and "Henter ny post" in said[0]
+        await until(lambda: any("opdateret" in t for t in said), 30, "F5 done")
         # Point 3: the decision waits in the outbox for the undo window, visibly.
         runtime.backend.undo_hold = 30.0
         await reject(window, ids[0])
@@ -314,3 +320,142 @@ def test_the_undo_time_is_a_setting_typed_in_the_settings_dialog(window, loop, t
     window.apply_settings(loaded)
     assert window.backend.undo_hold == 26.0
     dialog.deleteLater()
+
+
+# --------------------------------------------------------------------------- point 8
+
+
+def test_command_palette_lists_every_action_and_view_filters_and_runs(window, loop):
+    async def scenario() -> None:
+        ids = window.inbox.model.ids()
+        await show_item(window, ids[0])
+        table = window.inbox.table
+        table.setFocus()
+        await key(table, Qt.Key.Key_K, CTRL)
+        palette = await dialog_named(window, "commandPalette")
+        listed = [c.text for c in palette.visible_commands()]
+        for name in ("journalise", "assign", "reject", "forward", "undo", "sync", "settings"):
+            action = getattr(window.window_actions, name)
+            assert action.text() in listed, name
+        views = [c.text for c in palette.visible_commands() if c.kind == "view"]
+        assert len(views) >= window.inbox.tabs.count()
+        # typing filters (accents and case ignored); Enter runs the first match
+        await type_text(palette.filter, "fordel til")
+        shown = palette.visible_commands()
+        assert [c.text for c in shown] == [window.window_actions.assign.text()]
+        await type_text(palette.filter, "xyz")
+        assert palette.visible_commands() == [] and palette.empty.isVisible()
+        palette.filter.clear()
+        await type_text(palette.filter, "visning alle")
+        matches = palette.visible_commands()
+        assert len(matches) >= 2  # the Ctrl+1 … action and the view "Alle"
+        for _ in range(len(matches)):  # ↓ to the view (↑/↓ move within the matches)
+            if palette.list.currentItem().data(Qt.ItemDataRole.UserRole + 7).kind == "view":
+                break
+            await key(palette.filter, Qt.Key.Key_Down)
+        chosen = palette.list.currentItem().data(Qt.ItemDataRole.UserRole + 7)
+        assert chosen.kind == "view" and "Alle" in chosen.text
+        await key(palette.filter, Qt.Key.Key_Up)
+        await key(palette.filter, Qt.Key.Key_Down)
+        assert palette.list.currentItem().data(Qt.ItemDataRole.UserRole + 7) == chosen
+        await key(palette.filter, Qt.Key.Key_Return)
+        await no_dialog(window)
+        await until(lambda: window.inbox.view_key == "alle", what="the view ran")
+        # an action: Ctrl+K, "afvis", Enter opens the reject dialog
+        await key(table, Qt.Key.Key_K, CTRL)
+        palette = await dialog_named(window, "commandPalette")
+        await type_text(palette.filter, "afvis")
+        await key(palette.filter, Qt.Key.Key_Return)
+        dialog = await dialog_named(window, "rejectDialog")
+        await key(dialog, Qt.Key.Key_Escape)
+        await no_dialog(window)
+
+    run(loop, scenario(), 60)
+
+
+def test_quick_search_results_reachable_by_keyboard_and_f5_without_server_says_so(window, loop):
+    async def scenario() -> None:
+        search = window.inbox.search
+        window.inbox.table.clearSelection()
+        search.setFocus()
+        label = window.backend.queries.rows(window.inbox.model.ids()[:1])
+        word = next(w for w in next(iter(label.values())).label.split() if len(w) > 3)
+        await type_text(search, word)
+        await until(lambda: window.inbox.model.rowCount() >= 1, what="search results")
+        await key(search, Qt.Key.Key_Down)
+        await until(lambda: window.inbox.table.hasFocus(), what="focus on the results")
+        assert window.inbox.current_id() in window.inbox.model.ids()
+        search.setFocus()
+        await key(search, Qt.Key.Key_Return)
+        await until(lambda: window.inbox.table.hasFocus(), what="Enter: on to the results")
+        # nothing matches: said
+        search.setFocus()
+        search.selectAll()
+        await type_text(search, "zzqqxxnothing")
+        await until(lambda: window.inbox.model.rowCount() == 0, what="no results")
+        await key(search, Qt.Key.Key_Return)
+        assert "Ingen elementer" in window.statusBar().currentMessage()
+        # F5 without a gateway: says why nothing happens
+        await key(window.inbox.table, Qt.Key.Key_F5)
+        assert "ingen postserver" in window.statusBar().currentMessage()
+
+    run(loop, scenario(), 60)
+
+
+def test_open_and_save_say_what_happened(window, loop, tmp_path, monkeypatch):
+    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QFileDialog
+
+    class Opener(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        @Slot("QUrl")
+        def open(self, url: Any) -> None:
+            self.urls.append(url.toLocalFile())
+
+    opener = Opener()
+    QDesktopServices.setUrlHandler("file", opener, "open")
+
+    async def scenario() -> None:
+        ids = window.inbox.model.ids()
+        item = next(
+            i for i in ids if window.backend.cache.files(i)
+        )  # an item with a file
+        await show_item(window, item)
+        await until(lambda: window.preview.files.count() >= 1, what="files")
+        window.preview.files.setCurrentIndex(0)
+        name = window.preview.current_file().safe_filename
+        await key(window.inbox.table, Qt.Key.Key_O, CTRL)
+        await until(lambda: opener.urls, what="opened")
+        assert "åbnet" in window.statusBar().currentMessage()
+        # the disk is full: said, with why
+        def full(*_a: Any, **_k: Any) -> str:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("app.ui.preview.tempfile.mkdtemp", full)
+        await key(window.inbox.table, Qt.Key.Key_O, CTRL)
+        await until(
+            lambda: "kunne ikke åbnes" in window.statusBar().currentMessage(), what="open failed"
+        )
+        assert "No space left" in window.statusBar().currentMessage()
+        # Gem says where it saved, or why not
+        target = tmp_path / "gemt.bin"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
+        await key(window.inbox.table, Qt.Key.Key_S, CTRL)
+        await until(lambda: target.exists(), what="saved")
+        assert str(target) in window.statusBar().currentMessage()
+        missing = tmp_path / "findes-ikke" / "x.bin"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(missing), ""))
+        await key(window.inbox.table, Qt.Key.Key_S, CTRL)
+        await until(
+            lambda: "kunne ikke gemmes" in window.statusBar().currentMessage(), what="save failed"
+        )
+        assert name in window.statusBar().currentMessage()
+
+    try:
+        run(loop, scenario(), 60)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")

@@ -157,6 +157,7 @@ def connect_window(runtime: Runtime, window: MainWindow) -> None:
     window's change bus); start sync + outbox."""
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
+    events.syncStatus.connect(window.window_actions.sync_status)  # F5's "opdateret"
     events.outboxStatus.connect(window.set_delivery_state)
     events.synced.connect(lambda n, k: window.changes.publish(changes.synced(n, k)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))

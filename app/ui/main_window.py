@@ -150,6 +150,9 @@ class MainWindow(QMainWindow):
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
         self.preview.fileHandedOut.connect(self._on_file_handed_out)
+        self.preview.feedback.connect(
+            lambda text, why: messages.show_error(text, why) if why else messages.show_info(text)
+        )
         self.panel.journaliseClicked.connect(self.journalise)
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)

@@ -138,7 +138,7 @@ class SuggestionPanel(QWidget):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("caseSearch")
-        self.search.setPlaceholderText(self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+K)"))
+        self.search.setPlaceholderText(self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)"))
         self.search.setAccessibleName(self.tr("Søg sag"))
         self.search.setClearButtonEnabled(True)
         self._timer = QTimer(self, singleShot=True, interval=250)

@@ -42,4 +42,28 @@ EN_DAY: dict[str, str] = {
     "decision waits in the outbox before it is sent (Ctrl+Z undoes it)",
     "Skriv eller vælg en begrundelse (↓ viser de faste)": "Type or choose a reason (↓ shows the "
     "presets)",
+    # Feedback (point 8)
+    "%1 kunne ikke åbnes": "%1 could not be opened",
+    "%1 er åbnet i et andet program": "%1 is open in another program",
+    "Intet program på denne computer kan åbne filen. Gem den (Ctrl+S) og åbn den derfra.": "No "
+    "program on this computer can open the file. Save it (Ctrl+S) and open it from there.",
+    "%1 kunne ikke gemmes": "%1 could not be saved",
+    "Gemt som %1": "Saved as %1",
+    "Kan ikke hente ny post": "Cannot fetch new post",
+    "Der er ingen postserver forbundet.": "No post server is connected.",
+    "Henter ny post …": "Fetching new post …",
+    "Indbakken er opdateret kl. %1.": "The inbox was updated at %1.",
+    "Kunne ikke hente ny post": "Could not fetch new post",
+    "Ingen elementer passer til søgningen.": "No items match the search.",
+    "Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)": "Search case: CPR, name or case number "
+    "(Ctrl+Shift+F)",
+    # Command palette (point 8)
+    "Kommandoer: find og kør en handling eller visning": "Commands: find and run an action or "
+    "view",
+    "Kommandoer": "Commands",
+    "Find en handling eller visning": "Find an action or view",
+    "Skriv for at finde en handling eller visning …": "Type to find an action or view …",
+    "Handlinger og visninger": "Actions and views",
+    "Ingen handling passer.": "No action matches.",
+    "Visning": "View",
 }
