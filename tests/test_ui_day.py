@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtTest import QTest
 
+from app.sf1606.tls import trust_context
 from app.ui.main_window import MainWindow
 from app.ui.suggestions import CaseChoice, SuggestionView
 from tests.test_ui import (
@@ -286,6 +288,54 @@ def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_
         assert dialog.selected() is not None and dialog.ok.isEnabled()
         await key(dialog, Qt.Key.Key_Escape)
         await no_dialog(window)
+        # Point 9: "Opret ny sag / genåbn sag" hands the letter to DUBU without a case: an
+        # SF2900 DOKUMENT without SagForslag, routed by its KLE subject, BrugerRef the caseworker
+        # who creates the case.
+        item = ids[3]
+        await show_item(window, item)
+        feed(
+            window,
+            SuggestionView(
+                choices=(choice("c-old", "27.24.00-G01-9-20", 0.2, is_open=False),),
+                needs_new_case=True,
+                note="Barnet har kun lukkede sager – opret ny sag eller genoptag",
+            ),
+        )
+        assert "Tryk N" in window.panel.empty.text() or window.panel.list.count() == 1
+        window.inbox.table.setFocus()
+        await key(window.inbox.table, Qt.Key.Key_N)
+        dialog = await dialog_named(window, "newCaseDialog")
+        assert "lukkede sager" in dialog.explain.text()
+        assert dialog.focusWidget() in (dialog.picker, dialog.picker.lineEdit())
+        assert dialog.selected() is None and not dialog.ok.isEnabled()  # nobody guessed
+        await key(dialog.picker, Qt.Key.Key_Down)  # the first caseworker
+        cw_id, _cw_label = dialog.selected()
+        assert dialog.ok.isEnabled() and dialog.chosen_kle() == "27.24.00"
+        await key(dialog.case, Qt.Key.Key_Down)  # "Genåbn lukket sag 27.24.00-G01-9-20"
+        assert dialog.reopen() is not None
+        await key(dialog.case, Qt.Key.Key_Up)  # no: a new case
+        assert dialog.reopen() is None
+        await key(dialog, Qt.Key.Key_Return)
+        await until(lambda: cache.outbox_entries(item_id=item), what="new case queued")
+        entry = cache.outbox_entries(item_id=item)[0]
+        decision = entry.decision
+        assert decision.new_case and decision.case_id is None
+        assert (decision.caseworker_id, decision.new_case_kle) == (cw_id, "27.24.00")
+        assert "opretter en ny sag" in notice.label.text()
+        await until(lambda: cache.outbox_entries(item_id=item)[0].status == "delivered", 30)
+        ep = runtime.services.endpoints
+        verify = trust_context(ep["tls_ca"])
+
+        def received() -> list[dict[str, Any]]:
+            got = httpx.get(ep["sf2900_received"], verify=verify).json()
+            return [r for r in got if r["anvender_transaktions_id"] == entry.transaction_id]
+
+        await until(lambda: received(), 30, "the DOKUMENT at SF2900")
+        doc = received()[0]
+        assert doc["type"] == "DOKUMENT" and doc["sag_forslag"] is None
+        assert doc["KLEEmneForslag"] == "27.24.00" and doc["RoutingKLEEmne"] == "27.24.00"
+        assert doc["Beskrivelse"].startswith("Opret ny sag (KLE 27.24.00)")
+        assert doc["BrugerRef"]
 
     run(loop, scenario(), 120)
 

@@ -253,6 +253,7 @@ class Sf2900Document:
             raise ValueError("sagen passer ikke til beslutningen")
         kle = (
             (decision.kle if isinstance(decision, Forward) else None)
+            or (decision.new_case_kle if isinstance(decision, Assign) else None)
             or (case.kle if case is not None else None)
             or DEFAULT_KLE
         )
@@ -406,6 +407,15 @@ def document_parts(
             if count > 1
             else "Indgående Digital Post"
         )
+        if isinstance(decision, Assign) and decision.new_case:
+            # no SagForslag: DUBU's case creation takes it, the caseworker (BrugerRef) creates
+            # the case (or reopens the closed one) with the KLE subject of KLEEmneForslag
+            what = (
+                f"Genåbn sag {decision.reopen_case_number}"
+                if decision.reopen_case_number
+                else "Opret ny sag"
+            )
+            description = f"{what} (KLE {decision.new_case_kle}): {description}"
         out.append(
             replace(
                 doc,

@@ -26,6 +26,7 @@ from app.decisions import (
     Reject,
 )
 from app.dubu import routing
+from app.dubu.sf2900_client import DEFAULT_KLE
 from app.models.schema import ItemStatus, OutboxStatus
 from app.sf1606.gateway_client import GatewayRefused, GatewayUnavailable
 from app.ui import labels
@@ -34,6 +35,7 @@ from app.ui.dialogs import (
     AssignDialog,
     ForwardDialog,
     JournaliseDialog,
+    NewCaseDialog,
     RejectDialog,
     RiskDialog,
 )
@@ -215,6 +217,51 @@ class DecisionFlow(QObject):
 
         spawn(run(), self.tr("Fordel"), self.messages)
 
+    def new_case(self) -> None:
+        """N / "Ny sag…": the letter to DUBU without a case, for the chosen caseworker to
+        create the child's case from it (or reopen a closed one)."""
+        ids = self._targets()
+        if len(ids) != 1 or not self.panel.new_case_button.isEnabled():
+            if len(ids) > 1:
+                self.messages.show_info(self.tr("Opret ny sag gælder ét element ad gangen."))
+            return
+        view = self.panel.suggested()
+
+        async def run() -> None:
+            workers = await self.backend.caseworkers()
+            closed = [c for c in view.choices if not c.is_open]
+            kles = [c.kle for c in view.choices if c.kle] + [DEFAULT_KLE]
+            first = closed[0] if closed else (view.choices[0] if view.choices else None)
+            dialog = NewCaseDialog(
+                workers,
+                closed,
+                kles,
+                first.caseworker_id if first else None,
+                view.note,
+                self.window,
+            )
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                reopen = dialog.reopen()
+                try:
+                    decision = Assign(
+                        caseworker_id=selected[0],
+                        caseworker_label=selected[1],
+                        new_case_kle=dialog.chosen_kle(),
+                        reopen_case_number=reopen.case_number if reopen else None,
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(self.tr("Opret ny sag"), str(exc))
+                    return
+                self._confirm(ids, decision, [])
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Opret ny sag"), self.messages)
+
     def reject_items(self) -> None:
         ids = self._targets()
         if not ids or not self.panel.reject_button.isEnabled():
@@ -319,6 +366,18 @@ class DecisionFlow(QObject):
         match decision:
             case Journalise(case_number=number, case_id=case_id):
                 text = self.tr("Journaliseret på sag %1").replace("%1", number or case_id)
+            case Assign(
+                caseworker_label=label, caseworker_id=cw_id, reopen_case_number=str(reopen)
+            ):
+                text = (
+                    self.tr("Sendt til DUBU: %1 genåbner sag %2")
+                    .replace("%1", label or cw_id)
+                    .replace("%2", reopen)
+                )
+            case Assign(caseworker_label=label, caseworker_id=cw_id, new_case_kle=str()):
+                text = self.tr("Sendt til DUBU: %1 opretter en ny sag").replace(
+                    "%1", label or cw_id
+                )
             case Assign(caseworker_label=label, caseworker_id=cw_id, case_id=None):
                 text = self.tr("Fordelt til %1 uden sag").replace("%1", label or cw_id)
             case Assign(caseworker_label=label, caseworker_id=cw_id):

@@ -164,8 +164,86 @@ class AssignDialog(_Dialog):
         self.ok.setText(self.tr("Fordel"))
 
     def selected(self) -> tuple[str, str] | None:
+        if self.picker.currentIndex() < 0:
+            return None
         data = self.picker.currentData()
         return tuple(data) if data else None  # type: ignore[return-value]
+
+
+class NewCaseDialog(AssignDialog):
+    """"Opret ny sag / genåbn sag": no open case fits, so the letter goes to DUBU without a case
+    (an SF2900 DOKUMENT without SagForslag, routed by its KLE subject) for the chosen caseworker
+    or team to create the case from it, or to reopen a closed case of the child."""
+
+    def __init__(
+        self,
+        caseworkers: list[tuple[str, str, str]],
+        closed: list[CaseChoice],
+        kles: list[str],
+        preselect: str | None = None,
+        note: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(caseworkers, preselect, 1, parent)
+        self.setObjectName("newCaseDialog")
+        self.setWindowTitle(self.tr("Opret ny sag / genåbn sag"))
+        text = self.tr(
+            "Brevet sendes til DUBU uden sag. Den valgte sagsbehandler opretter sagen ud fra "
+            "det – eller genåbner den lukkede sag."
+        )
+        if note:
+            text = f"<b>{html.escape(note)}</b><br>{text}"
+        self.explain = QLabel(text, self)
+        self.explain.setObjectName("newCaseText")
+        self.explain.setWordWrap(True)
+        self.explain.setTextFormat(Qt.TextFormat.RichText)
+        self.layout_.insertWidget(0, self.explain)
+        self.case = QComboBox(self)
+        self.case.setObjectName("newCaseKind")
+        self.case.setAccessibleName(self.tr("Ny sag eller genåbning"))
+        self.case.addItem(self.tr("Opret ny sag"), None)
+        for c in closed:
+            self.case.addItem(self.tr("Genåbn lukket sag %1").replace("%1", c.case_number), c)
+        self.kle = QComboBox(self)
+        self.kle.setObjectName("newCaseKle")
+        self.kle.setEditable(True)
+        self.kle.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.kle.setAccessibleName(self.tr("KLE-emne for sagen"))
+        for k in dict.fromkeys(kles):
+            self.kle.addItem(k)
+        self.form.insertRow(0, self.tr("Sag"), self.case)
+        self.form.addRow(self.tr("KLE-emne"), self.kle)
+        self.case.currentIndexChanged.connect(self._case_changed)
+        if self.picker.currentIndex() < 0 or preselect is None:
+            self.picker.setCurrentIndex(-1)
+            self.picker.setEditText("")
+        self.picker.currentIndexChanged.connect(lambda _i: self._check())
+        self.kle.currentTextChanged.connect(lambda _t: self._check())
+        self._check()
+        self.ok.setText(self.tr("Send til DUBU"))
+        self.picker.setFocus()  # type the caseworker's name, or ↓
+
+    def _case_changed(self, _index: int) -> None:
+        closed = self.case.currentData()
+        if isinstance(closed, CaseChoice):
+            if closed.kle:
+                self.kle.setEditText(closed.kle)
+            if closed.caseworker_id:
+                for n in range(self.picker.count()):
+                    if self.picker.itemData(n)[0] == closed.caseworker_id:
+                        self.picker.setCurrentIndex(n)
+        self._check()
+
+    def _check(self) -> None:
+        kle_ok = re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", self.kle.currentText().strip()) is not None
+        self.ok.setEnabled(kle_ok and self.selected() is not None)
+
+    def chosen_kle(self) -> str:
+        return self.kle.currentText().strip()
+
+    def reopen(self) -> CaseChoice | None:
+        closed = self.case.currentData()
+        return closed if isinstance(closed, CaseChoice) else None
 
 
 class RejectDialog(_Dialog):

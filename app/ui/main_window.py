@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.panel.rejectClicked.connect(self.reject_items)
         self.panel.forwardClicked.connect(self.forward)
         self.panel.undoClicked.connect(self.decisions.undo_current)
+        self.panel.newCaseClicked.connect(self.new_case)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
         self.window_actions = WindowActions(self, self)
@@ -427,6 +428,9 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         self.decisions.undo()
+
+    def new_case(self) -> None:
+        self.decisions.new_case()
 
     def toggle_read(self) -> None:
         self.decisions.toggle_read()

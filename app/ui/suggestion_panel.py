@@ -110,6 +110,7 @@ class SuggestionPanel(QWidget):
     rejectClicked = Signal()
     forwardClicked = Signal()
     undoClicked = Signal()
+    newCaseClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -189,7 +190,13 @@ class SuggestionPanel(QWidget):
         self.undo_button = QPushButton(self.tr("Fortryd"), self)
         self.undo_button.setObjectName("undoButton")
         self.undo_button.setToolTip(self.tr("Fortryd, mens handlingen venter i udbakken (Ctrl+Z)"))
+        self.new_case_button = QPushButton(self.tr("Ny sag / genåbn…"), self)
+        self.new_case_button.setObjectName("newCaseButton")
+        self.new_case_button.setToolTip(
+            self.tr("Ingen åben sag passer: send brevet til DUBU, så sagen oprettes (N)")
+        )
         grid.addWidget(self.journalise_button, 0, 0, 1, 2)
+        grid.addWidget(self.new_case_button, 3, 0, 1, 2)
         grid.addWidget(self.assign_button, 1, 0)
         grid.addWidget(self.forward_button, 1, 1)
         grid.addWidget(self.reject_button, 2, 0)
@@ -200,6 +207,7 @@ class SuggestionPanel(QWidget):
         self.reject_button.clicked.connect(self.rejectClicked)
         self.forward_button.clicked.connect(self.forwardClicked)
         self.undo_button.clicked.connect(self.undoClicked)
+        self.new_case_button.clicked.connect(self.newCaseClicked)
         self._decidable = False
         self._undoable = False
         self.clear()
@@ -263,6 +271,9 @@ class SuggestionPanel(QWidget):
                 view.note
                 or self.tr("Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.")
             )
+        if view.needs_new_case and not searching:
+            hint = self.tr("Tryk N for at sende brevet til DUBU som ny sag.")
+            self.empty.setText(f"{view.note or ''} {hint}".strip())
         self._update_buttons()
 
     def _choice_text(self, c: CaseChoice) -> str:
@@ -330,6 +341,7 @@ class SuggestionPanel(QWidget):
         self.journalise_button.setEnabled(self._decidable and self.selected_choice() is not None)
         for b in (self.assign_button, self.reject_button, self.forward_button):
             b.setEnabled(self._decidable)
+        self.new_case_button.setEnabled(self._decidable)
         self.undo_button.setEnabled(self._undoable)
 
     def set_state_text(self, text: str) -> None:

@@ -66,4 +66,27 @@ EN_DAY: dict[str, str] = {
     "Handlinger og visninger": "Actions and views",
     "Ingen handling passer.": "No action matches.",
     "Visning": "View",
+    # Opret ny sag / genåbn sag (point 9)
+    "Opret ny sag / genåbn sag": "Create a new case / reopen a case",
+    "Opret ny sag / genåbn sag (til DUBU uden sag)": "Create a new case / reopen a case (to "
+    "DUBU without a case)",
+    "Brevet sendes til DUBU uden sag. Den valgte sagsbehandler opretter sagen ud fra det – "
+    "eller genåbner den lukkede sag.": "The letter is sent to DUBU without a case. The chosen "
+    "caseworker creates the case from it – or reopens the closed case.",
+    "Ny sag eller genåbning": "New case or reopening",
+    "Opret ny sag": "Create a new case",
+    "Genåbn lukket sag %1": "Reopen closed case %1",
+    "KLE-emne for sagen": "KLE subject of the case",
+    "Sag": "Case",
+    "KLE-emne": "KLE subject",
+    "Send til DUBU": "Send to DUBU",
+    "Opret ny sag gælder ét element ad gangen.": "Create a new case applies to one item at a "
+    "time.",
+    "Sendt til DUBU: %1 genåbner sag %2": "Sent to DUBU: %1 reopens case %2",
+    "Sendt til DUBU: %1 opretter en ny sag": "Sent to DUBU: %1 creates a new case",
+    "Ny sag / genåbn…": "New case / reopen…",
+    "Ingen åben sag passer: send brevet til DUBU, så sagen oprettes (N)": "No open case fits: "
+    "send the letter to DUBU so the case is created (N)",
+    "Tryk N for at sende brevet til DUBU som ny sag.": "Press N to send the letter to DUBU as a "
+    "new case.",
 }
