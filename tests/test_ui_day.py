@@ -77,7 +77,9 @@ async def type_text(widget: Any, text: str) -> None:
 
 
 def choice(case_id: str, number: str, score: float | None, is_open: bool = True) -> CaseChoice:
-    return CaseChoice(case_id, number, "Sag om Testbarn", score, ("grund",), is_open, None, None, None)
+    return CaseChoice(
+        case_id, number, "Sag om Testbarn", score, ("grund",), is_open, None, None, None
+    )
 
 
 def feed(window: MainWindow, view: SuggestionView) -> None:
@@ -137,15 +139,15 @@ def test_risky_decisions_ask_once_more_with_annuller_as_default_safe_ones_take_t
         # A case found by search: no "100 %", marked as found, and asked once more.
         await show_item(window, ids[2])
         suggested = {c.case_id for c in window.panel.suggested().choices}
-        other = next(
-            c for c in window.backend.suggester.dataset.cases if c.id not in suggested
-        )
+        other = next(c for c in window.backend.suggester.dataset.cases if c.id not in suggested)
         window.panel.search.setFocus()
         await type_text(window.panel.search, other.number)
         await key(window.panel.search, Qt.Key.Key_Return)
         await until(
-            lambda: window.panel.list.count() > 0
-            and window.panel.list.item(0).data(Qt.ItemDataRole.UserRole + 1) is not None,
+            lambda: (
+                window.panel.list.count() > 0
+                and window.panel.list.item(0).data(Qt.ItemDataRole.UserRole + 1) is not None
+            ),
             what="search results",
         )
         found = [window.panel.list.item(n).text() for n in range(window.panel.list.count())]
@@ -153,8 +155,7 @@ def test_risky_decisions_ask_once_more_with_annuller_as_default_safe_ones_take_t
         hits = [
             window.panel.list.item(n)
             for n in range(window.panel.list.count())
-            if window.panel.list.item(n).data(Qt.ItemDataRole.UserRole + 1).case_id
-            not in suggested
+            if window.panel.list.item(n).data(Qt.ItemDataRole.UserRole + 1).case_id not in suggested
         ]
         assert hits, found
         assert all("fundet ved søgning" in h.text() and "100 %" not in h.text() for h in hits)
@@ -226,7 +227,7 @@ def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_
         runtime.backend.undo_hold = 30.0
         await reject(window, ids[0])
         notice = window.decisions.notice
-        await until(lambda: notice.isVisible(), what="undo notice")
+        await until(notice.isVisible, what="undo notice")
         assert "Afvist" in notice.label.text() and notice.button.isVisible()
         assert "sendes om" in notice.countdown.text()
         await until(lambda: window.outbox_label.text().endswith(" 1"), what="outbox counter 1")
@@ -244,7 +245,7 @@ def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_
         await until(lambda: window.outbox_label.text().endswith(" 0"), what="outbox counter 0")
         # The notice's own button undoes too.
         await reject(window, ids[0])
-        await until(lambda: notice.button.isVisible(), what="notice again")
+        await until(notice.button.isVisible, what="notice again")
         await click(notice.button)
         await until(
             lambda: cache.outbox_entries(item_id=ids[0])[-1].status == "cancelled",
@@ -330,7 +331,7 @@ def test_undo_window_holds_delivery_and_ctrl_z_undoes_the_last_decision_forward_
             got = httpx.get(ep["sf2900_received"], verify=verify).json()
             return [r for r in got if r["anvender_transaktions_id"] == entry.transaction_id]
 
-        await until(lambda: received(), 30, "the DOKUMENT at SF2900")
+        await until(received, 30, "the DOKUMENT at SF2900")
         doc = received()[0]
         assert doc["type"] == "DOKUMENT" and doc["sag_forslag"] is None
         assert doc["KLEEmneForslag"] == "27.24.00" and doc["RoutingKLEEmne"] == "27.24.00"
@@ -433,11 +434,11 @@ def test_quick_search_results_reachable_by_keyboard_and_f5_without_server_says_s
         await type_text(search, word)
         await until(lambda: window.inbox.model.rowCount() >= 1, what="search results")
         await key(search, Qt.Key.Key_Down)
-        await until(lambda: window.inbox.table.hasFocus(), what="focus on the results")
+        await until(window.inbox.table.hasFocus, what="focus on the results")
         assert window.inbox.current_id() in window.inbox.model.ids()
         search.setFocus()
         await key(search, Qt.Key.Key_Return)
-        await until(lambda: window.inbox.table.hasFocus(), what="Enter: on to the results")
+        await until(window.inbox.table.hasFocus, what="Enter: on to the results")
         # nothing matches: said
         search.setFocus()
         search.selectAll()
@@ -471,9 +472,7 @@ def test_open_and_save_say_what_happened(window, loop, tmp_path, monkeypatch):
 
     async def scenario() -> None:
         ids = window.inbox.model.ids()
-        item = next(
-            i for i in ids if window.backend.cache.files(i)
-        )  # an item with a file
+        item = next(i for i in ids if window.backend.cache.files(i))  # an item with a file
         await show_item(window, item)
         await until(lambda: window.preview.files.count() >= 1, what="files")
         window.preview.files.setCurrentIndex(0)
@@ -481,6 +480,7 @@ def test_open_and_save_say_what_happened(window, loop, tmp_path, monkeypatch):
         await key(window.inbox.table, Qt.Key.Key_O, CTRL)
         await until(lambda: opener.urls, what="opened")
         assert "åbnet" in window.statusBar().currentMessage()
+
         # the disk is full: said, with why
         def full(*_a: Any, **_k: Any) -> str:
             raise OSError(28, "No space left on device")
@@ -495,7 +495,7 @@ def test_open_and_save_say_what_happened(window, loop, tmp_path, monkeypatch):
         target = tmp_path / "gemt.bin"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), ""))
         await key(window.inbox.table, Qt.Key.Key_S, CTRL)
-        await until(lambda: target.exists(), what="saved")
+        await until(target.exists, what="saved")
         assert str(target) in window.statusBar().currentMessage()
         missing = tmp_path / "findes-ikke" / "x.bin"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(missing), ""))

@@ -169,7 +169,10 @@ def _by_name(ids: Sequence[str], names: dict[str, str], wanted: list[str]) -> st
         return hits[0]
     if len(hits) > 1:  # the rest of the hint breaks the tie, else nobody is guessed
         scored = sorted(
-            ((sum(any(_alike(a, b) for b in _words(names[rid])) for a in wanted), rid) for rid in hits),
+            (
+                (sum(any(_alike(a, b) for b in _words(names[rid])) for a in wanted), rid)
+                for rid in hits
+            ),
             reverse=True,
         )
         if scored[0][0] > scored[1][0]:

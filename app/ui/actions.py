@@ -16,7 +16,6 @@ from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from app.ui.command_palette import Command, CommandPalette
-
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
 from app.ui.suggestion_panel import SuggestionPanel
@@ -220,7 +219,10 @@ class WindowActions(QObject):
             self.host.messages.show_info(self.tr("Ingen elementer passer til søgningen."))
             return
         self.inbox.table.setFocus()
-        if self.inbox.current_id() is None or self.inbox.model.row_of(self.inbox.current_id()) is None:
+        if (
+            self.inbox.current_id() is None
+            or self.inbox.model.row_of(self.inbox.current_id()) is None
+        ):
             self.inbox.move(0)
 
     # ------------------------------------------------------------------ palette
@@ -233,9 +235,7 @@ class WindowActions(QObject):
         ]
         for n in range(self.inbox.tabs.count()):
             text = self.inbox.tabs.tabText(n).split(" (")[0]
-            out.append(
-                Command(text, f"Ctrl+{n + 1}", partial(self._show_view, n), kind="view")
-            )
+            out.append(Command(text, f"Ctrl+{n + 1}", partial(self._show_view, n), kind="view"))
         tabs = getattr(self.window, "tabs", None)
         if isinstance(tabs, QTabWidget) and tabs.count() > 1:
             for n in range(tabs.count()):

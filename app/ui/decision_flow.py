@@ -179,9 +179,7 @@ class DecisionFlow(QObject):
         if not risks:
             self._decide(item_ids, decision)
             return
-        dialog = RiskDialog(
-            labels.action_label(decision.action), risks, len(item_ids), self.window
-        )
+        dialog = RiskDialog(labels.action_label(decision.action), risks, len(item_ids), self.window)
         self._open(dialog, lambda: self._decide(item_ids, decision))
 
     def assign(self) -> None:

@@ -171,7 +171,7 @@ class AssignDialog(_Dialog):
 
 
 class NewCaseDialog(AssignDialog):
-    """"Opret ny sag / genåbn sag": no open case fits, so the letter goes to DUBU without a case
+    """ "Opret ny sag / genåbn sag": no open case fits, so the letter goes to DUBU without a case
     (an SF2900 DOKUMENT without SagForslag, routed by its KLE subject) for the chosen caseworker
     or team to create the case from it, or to reopen a closed case of the child."""
 

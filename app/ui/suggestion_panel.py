@@ -8,10 +8,9 @@ results (re-ranked by the engine) and clearing it brings the suggestions back.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import html
 from collections import OrderedDict
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
@@ -139,7 +138,9 @@ class SuggestionPanel(QWidget):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("caseSearch")
-        self.search.setPlaceholderText(self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)"))
+        self.search.setPlaceholderText(
+            self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)")
+        )
         self.search.setAccessibleName(self.tr("Søg sag"))
         self.search.setClearButtonEnabled(True)
         self._timer = QTimer(self, singleShot=True, interval=250)
@@ -252,10 +253,13 @@ class SuggestionPanel(QWidget):
     def _fill(self, view: SuggestionView, searching: bool) -> None:
         self.list.clear()
         suggested = {c.case_id for c in self._suggested.choices}
-        for choice in view.choices:
-            if searching and choice.case_id not in suggested:
-                # a search hit is no suggestion: no confidence shown, marked as found by search
-                choice = replace(choice, score=None, found_by_search=True)
+        for shown in view.choices:
+            # a search hit is no suggestion: no confidence shown, marked as found by search
+            choice = (
+                replace(shown, score=None, found_by_search=True)
+                if searching and shown.case_id not in suggested
+                else shown
+            )
             item = QListWidgetItem(self._choice_text(choice))
             item.setData(CHOICE_ROLE, choice)
             item.setData(HTML_ROLE, self._choice_html(choice))
@@ -278,7 +282,9 @@ class SuggestionPanel(QWidget):
 
     def _choice_text(self, c: CaseChoice) -> str:
         status = "" if c.is_open else self.tr(" · lukket")
-        confidence = self.tr("fundet ved søgning") if c.found_by_search else confidence_text(c.score)
+        confidence = (
+            self.tr("fundet ved søgning") if c.found_by_search else confidence_text(c.score)
+        )
         head = f"{c.case_number}   {confidence}{status}".rstrip()
         lines = [head, c.title or ""]
         if c.reasons:

@@ -58,8 +58,7 @@ EN_DAY: dict[str, str] = {
     "Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)": "Search case: CPR, name or case number "
     "(Ctrl+Shift+F)",
     # Command palette (point 8)
-    "Kommandoer: find og kør en handling eller visning": "Commands: find and run an action or "
-    "view",
+    "Kommandoer: find og kør en handling eller visning": "Commands: find and run an action or view",
     "Kommandoer": "Commands",
     "Find en handling eller visning": "Find an action or view",
     "Skriv for at finde en handling eller visning …": "Type to find an action or view …",
@@ -80,8 +79,7 @@ EN_DAY: dict[str, str] = {
     "Sag": "Case",
     "KLE-emne": "KLE subject",
     "Send til DUBU": "Send to DUBU",
-    "Opret ny sag gælder ét element ad gangen.": "Create a new case applies to one item at a "
-    "time.",
+    "Opret ny sag gælder ét element ad gangen.": "Create a new case applies to one item at a time.",
     "Sendt til DUBU: %1 genåbner sag %2": "Sent to DUBU: %1 reopens case %2",
     "Sendt til DUBU: %1 opretter en ny sag": "Sent to DUBU: %1 creates a new case",
     "Ny sag / genåbn…": "New case / reopen…",
