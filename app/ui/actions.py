@@ -219,10 +219,8 @@ class WindowActions(QObject):
             self.host.messages.show_info(self.tr("Ingen elementer passer til søgningen."))
             return
         self.inbox.table.setFocus()
-        if (
-            self.inbox.current_id() is None
-            or self.inbox.model.row_of(self.inbox.current_id()) is None
-        ):
+        current = self.inbox.current_id()
+        if current is None or self.inbox.model.row_of(current) is None:
             self.inbox.move(0)
 
     # ------------------------------------------------------------------ palette

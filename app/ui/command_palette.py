@@ -81,7 +81,7 @@ class CommandPalette(QDialog):
 
     def _apply(self, text: str) -> None:
         words = _fold(text).split()
-        first = None
+        first: QListWidgetItem | None = None
         for n in range(self.list.count()):
             item = self.list.item(n)
             hay = _fold(item.text())
@@ -89,7 +89,10 @@ class CommandPalette(QDialog):
             item.setHidden(hidden)
             if not hidden and first is None:
                 first = item
-        self.list.setCurrentItem(first)
+        if first is None:
+            self.list.setCurrentRow(-1)
+        else:
+            self.list.setCurrentItem(first)
         self.empty.setVisible(first is None)
 
     def visible_commands(self) -> list[Command]:

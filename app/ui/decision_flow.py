@@ -152,7 +152,7 @@ class DecisionFlow(QObject):
 
     def risks(self, choice: CaseChoice | None) -> list[str]:
         """Why journalising on `choice` is risky (empty: it is safe, no second question)."""
-        out = []
+        out: list[str] = []
         if choice is None:
             return out
         if not choice.is_open:

@@ -214,7 +214,8 @@ class NewCaseDialog(AssignDialog):
         self.form.insertRow(0, self.tr("Sag"), self.case)
         self.form.addRow(self.tr("KLE-emne"), self.kle)
         self.case.currentIndexChanged.connect(self._case_changed)
-        if self.picker.currentIndex() < 0 or preselect is None:
+        current = self.picker.currentData()
+        if preselect is None or not current or current[0] != preselect:  # never a guess
             self.picker.setCurrentIndex(-1)
             self.picker.setEditText("")
         self.picker.currentIndexChanged.connect(lambda _i: self._check())
@@ -269,11 +270,11 @@ class RejectDialog(_Dialog):
             self.reason.addItem(r)
         self.reason.setCurrentIndex(0)
         self.reason.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.reason.lineEdit().setPlaceholderText(
-            self.tr("Skriv eller vælg en begrundelse (↓ viser de faste)")
-        )
+        line = self.reason.lineEdit()
+        assert line is not None  # editable
+        line.setPlaceholderText(self.tr("Skriv eller vælg en begrundelse (↓ viser de faste)"))
         # Down/Up step through the preset reasons, Alt+Down opens the list; Enter confirms.
-        self.reason.lineEdit().returnPressed.connect(self._enter)
+        line.returnPressed.connect(self._enter)
         self.form.addRow(self.tr("Begrundelse (skal udfyldes)"), self.reason)
         self.reason.currentTextChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         self.ok.setEnabled(False)
