@@ -509,3 +509,31 @@ def test_open_and_save_say_what_happened(window, loop, tmp_path, monkeypatch):
         run(loop, scenario(), 60)
     finally:
         QDesktopServices.unsetUrlHandler("file")
+
+
+def test_the_new_case_button_and_its_kle_field_by_keyboard(window, loop):
+    async def scenario() -> None:
+        ids = window.inbox.model.ids()
+        await show_item(window, ids[0])
+        feed(window, SuggestionView(needs_new_case=True, note="Barnet i brevet har ingen sag"))
+        assert "Tryk N" in window.panel.empty.text()
+        await click(window.panel.new_case_button)
+        dialog = await dialog_named(window, "newCaseDialog")
+        await key(dialog.picker, Qt.Key.Key_Down)
+        assert dialog.ok.isEnabled() and dialog.case.count() == 1  # no closed case: new only
+        dialog.kle.setFocus()
+        dialog.kle.lineEdit().selectAll()
+        await type_text(dialog.kle, "99")
+        assert not dialog.ok.isEnabled()  # not a KLE subject
+        dialog.kle.lineEdit().selectAll()
+        await type_text(dialog.kle, "27.24.10")
+        assert dialog.chosen_kle() == "27.24.10" and dialog.ok.isEnabled()
+        await key(dialog.kle, Qt.Key.Key_Return)
+        await until(lambda: entries(window, ids[0]), what="queued")
+        assert entries(window, ids[0])[0].decision.new_case_kle == "27.24.10"
+        # Åbn and Gem with no file at all say so
+        window.preview.clear()
+        await key(window.inbox.table, Qt.Key.Key_O, CTRL)
+        assert "ingen fil" in window.statusBar().currentMessage()
+
+    run(loop, scenario(), 60)

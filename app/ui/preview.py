@@ -532,7 +532,10 @@ class DocumentPreview(QWidget):
 
     def open_current(self) -> None:
         f = self.current_file()
-        if f is None or not self.confirm_risky(f):
+        if f is None:
+            self.feedback.emit(self.tr("Der er ingen fil at åbne"), "")
+            return
+        if not self.confirm_risky(f):
             return
         row = self.files.currentIndex()
 
@@ -566,6 +569,7 @@ class DocumentPreview(QWidget):
     def save_current(self) -> None:
         f = self.current_file()
         if f is None:
+            self.feedback.emit(self.tr("Der er ingen fil at gemme"), "")
             return
         row = self.files.currentIndex()
         start = str(Path.home() / f.safe_filename)

@@ -87,4 +87,6 @@ EN_DAY: dict[str, str] = {
     "send the letter to DUBU so the case is created (N)",
     "Tryk N for at sende brevet til DUBU som ny sag.": "Press N to send the letter to DUBU as a "
     "new case.",
+    "Der er ingen fil at åbne": "There is no file to open",
+    "Der er ingen fil at gemme": "There is no file to save",
 }

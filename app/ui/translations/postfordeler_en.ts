@@ -450,110 +450,110 @@
         <translation>The decision applies to %1 selected items.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="218" />
+        <location filename="../decision_flow.py" line="216" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="226" />
+        <location filename="../decision_flow.py" line="224" />
         <source>Opret ny sag gælder ét element ad gangen.</source>
         <translation>Create a new case applies to one item at a time.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="257" />
-        <location filename="../decision_flow.py" line="263" />
+        <location filename="../decision_flow.py" line="255" />
+        <location filename="../decision_flow.py" line="261" />
         <source>Opret ny sag</source>
         <translation>Create a new case</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="293" />
-        <location filename="../decision_flow.py" line="322" />
+        <location filename="../decision_flow.py" line="291" />
+        <location filename="../decision_flow.py" line="320" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="294" />
+        <location filename="../decision_flow.py" line="292" />
         <source>Listen over modtagere kan ikke hentes fra gatewayen: %1</source>
         <translation>The list of receivers cannot be fetched from the gateway: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="354" />
+        <location filename="../decision_flow.py" line="352" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="368" />
+        <location filename="../decision_flow.py" line="366" />
         <source>Journaliseret på sag %1</source>
         <translation>Journalised on case %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="373" />
+        <location filename="../decision_flow.py" line="371" />
         <source>Sendt til DUBU: %1 genåbner sag %2</source>
         <translation>Sent to DUBU: %1 reopens case %2</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="378" />
+        <location filename="../decision_flow.py" line="376" />
         <source>Sendt til DUBU: %1 opretter en ny sag</source>
         <translation>Sent to DUBU: %1 creates a new case</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="382" />
+        <location filename="../decision_flow.py" line="380" />
         <source>Fordelt til %1 uden sag</source>
         <translation>Assigned to %1 without a case</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="384" />
+        <location filename="../decision_flow.py" line="382" />
         <source>Fordelt til %1</source>
         <translation>Assigned to %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="386" />
+        <location filename="../decision_flow.py" line="384" />
         <source>Videresendt til %1</source>
         <translation>Forwarded to %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="388" />
+        <location filename="../decision_flow.py" line="386" />
         <source>Afvist som fejlsendt</source>
         <translation>Rejected as misrouted</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="390" />
+        <location filename="../decision_flow.py" line="388" />
         <source>Journalnotat på sag %1</source>
         <translation>Journal note on case %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="394" />
+        <location filename="../decision_flow.py" line="392" />
         <source>%1 elementer: %2</source>
         <translation>%1 items: %2</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="400" />
-        <location filename="../decision_flow.py" line="401" />
+        <location filename="../decision_flow.py" line="398" />
+        <location filename="../decision_flow.py" line="399" />
         <source>Der er ingen beslutning at fortryde.</source>
         <translation>There is no decision to undo.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="435" />
+        <location filename="../decision_flow.py" line="433" />
         <source>Fortrudt: %1</source>
         <translation>Undone: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="437" />
+        <location filename="../decision_flow.py" line="435" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="440" />
+        <location filename="../decision_flow.py" line="438" />
         <source>%1 af %2 fortrudt; resten er sendt.</source>
         <translation>%1 of %2 undone; the rest was sent.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="449" />
+        <location filename="../decision_flow.py" line="447" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="459" />
+        <location filename="../decision_flow.py" line="457" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
@@ -668,33 +668,43 @@ The error was written to the log file.</translation>
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="546" />
-        <location filename="../preview.py" line="557" />
+        <location filename="../preview.py" line="536" />
+        <source>Der er ingen fil at åbne</source>
+        <translation>There is no file to open</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="549" />
+        <location filename="../preview.py" line="560" />
         <source>%1 kunne ikke åbnes</source>
         <translation>%1 could not be opened</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="553" />
+        <location filename="../preview.py" line="556" />
         <source>%1 er åbnet i et andet program</source>
         <translation>%1 is open in another program</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="559" />
+        <location filename="../preview.py" line="562" />
         <source>Intet program på denne computer kan åbne filen. Gem den (Ctrl+S) og åbn den derfra.</source>
         <translation>No program on this computer can open the file. Save it (Ctrl+S) and open it from there.</translation>
     </message>
     <message>
         <location filename="../preview.py" line="572" />
+        <source>Der er ingen fil at gemme</source>
+        <translation>There is no file to save</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="576" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="581" />
+        <location filename="../preview.py" line="585" />
         <source>%1 kunne ikke gemmes</source>
         <translation>%1 could not be saved</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="586" />
+        <location filename="../preview.py" line="590" />
         <source>Gemt som %1</source>
         <translation>Saved as %1</translation>
     </message>
@@ -702,50 +712,50 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ForwardDialog</name>
     <message>
-        <location filename="../dialogs.py" line="305" />
-        <location filename="../dialogs.py" line="343" />
+        <location filename="../dialogs.py" line="306" />
+        <location filename="../dialogs.py" line="344" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="309" />
+        <location filename="../dialogs.py" line="310" />
         <source>Videresend %1 elementer.</source>
         <translation>Forward %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="312" />
-        <location filename="../dialogs.py" line="336" />
+        <location filename="../dialogs.py" line="313" />
+        <location filename="../dialogs.py" line="337" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="313" />
+        <location filename="../dialogs.py" line="314" />
         <source>Vælg modtager …</source>
         <translation>Choose a receiver …</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="322" />
+        <location filename="../dialogs.py" line="323" />
         <source>SF2900 oplyser ingen modtagere at videresende til.</source>
         <translation>SF2900 lists no receivers to forward to.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="326" />
+        <location filename="../dialogs.py" line="327" />
         <source>Den foreslåede modtager, %1, er ikke blandt de modtagere, SF2900 oplyser. Vælg selv en modtager.</source>
         <translation>The suggested receiver, %1, is not among the receivers SF2900 lists. Choose a receiver yourself.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="331" />
+        <location filename="../dialogs.py" line="332" />
         <source>Der er ingen foreslået modtager. Vælg selv en modtager.</source>
         <translation>There is no suggested receiver. Choose a receiver yourself.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="333" />
+        <location filename="../dialogs.py" line="334" />
         <source>Foreslået ud fra brevets emne.</source>
         <translation>Suggested from the letter's subject.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="335" />
-        <location filename="../dialogs.py" line="338" />
+        <location filename="../dialogs.py" line="336" />
+        <location filename="../dialogs.py" line="339" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -1432,7 +1442,7 @@ Only open it if you trust the sender.</translation>
         <translation>KLE subject</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="223" />
+        <location filename="../dialogs.py" line="224" />
         <source>Send til DUBU</source>
         <translation>Send to DUBU</translation>
     </message>
@@ -1504,48 +1514,48 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>RejectDialog</name>
     <message>
-        <location filename="../dialogs.py" line="253" />
-        <location filename="../dialogs.py" line="280" />
+        <location filename="../dialogs.py" line="254" />
+        <location filename="../dialogs.py" line="281" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="257" />
+        <location filename="../dialogs.py" line="258" />
         <source>Afvis %1 elementer.</source>
         <translation>Reject %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="261" />
+        <location filename="../dialogs.py" line="262" />
         <source>Begrundelse</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="264" />
+        <location filename="../dialogs.py" line="265" />
         <source>Hører ikke til familieafdelingen</source>
         <translation>Not for the family department</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="265" />
+        <location filename="../dialogs.py" line="266" />
         <source>Sendt til forkert kontaktpunkt</source>
         <translation>Sent to the wrong contact point</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="266" />
+        <location filename="../dialogs.py" line="267" />
         <source>Dublet</source>
         <translation>Duplicate</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="267" />
+        <location filename="../dialogs.py" line="268" />
         <source>Andet</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="273" />
+        <location filename="../dialogs.py" line="275" />
         <source>Skriv eller vælg en begrundelse (↓ viser de faste)</source>
         <translation>Type or choose a reason (↓ shows the presets)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="277" />
+        <location filename="../dialogs.py" line="278" />
         <source>Begrundelse (skal udfyldes)</source>
         <translation>Reason (required)</translation>
     </message>
@@ -1753,12 +1763,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="359" />
+        <location filename="../dialogs.py" line="360" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="369" />
+        <location filename="../dialogs.py" line="370" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1766,7 +1776,7 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SuggestionPanel</name>
     <message>
-        <location filename="../suggestion_panel.py" line="121" />
+        <location filename="../suggestion_panel.py" line="120" />
         <source>Sagsforslag</source>
         <translation>Case suggestions</translation>
     </message>
@@ -1776,128 +1786,128 @@ Only open it if you trust the sender.</translation>
         <translation>Search case: CPR, name or case number (Ctrl+Shift+F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="143" />
+        <location filename="../suggestion_panel.py" line="144" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="153" />
+        <location filename="../suggestion_panel.py" line="154" />
         <source>Foreslåede sager</source>
         <translation>Suggested cases</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="177" />
+        <location filename="../suggestion_panel.py" line="178" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="179" />
+        <location filename="../suggestion_panel.py" line="180" />
         <source>Journalisér på den valgte sag (Enter)</source>
         <translation>Journalise on the selected case (Enter)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="181" />
+        <location filename="../suggestion_panel.py" line="182" />
         <source>Fordel…</source>
         <translation>Assign…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="183" />
+        <location filename="../suggestion_panel.py" line="184" />
         <source>Fordel til sagsbehandler eller team (F)</source>
         <translation>Assign to a caseworker or team (F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="184" />
+        <location filename="../suggestion_panel.py" line="185" />
         <source>Afvis…</source>
         <translation>Reject…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="186" />
+        <location filename="../suggestion_panel.py" line="187" />
         <source>Afvis som fejlsendt (A)</source>
         <translation>Reject as misrouted (A)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="187" />
+        <location filename="../suggestion_panel.py" line="188" />
         <source>Videresend…</source>
         <translation>Forward…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="189" />
+        <location filename="../suggestion_panel.py" line="190" />
         <source>Videresend til anden afdeling eller system (V)</source>
         <translation>Forward to another department or system (V)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="190" />
+        <location filename="../suggestion_panel.py" line="191" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="192" />
+        <location filename="../suggestion_panel.py" line="193" />
         <source>Fortryd, mens handlingen venter i udbakken (Ctrl+Z)</source>
         <translation>Undo while the action waits in the outbox (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="193" />
+        <location filename="../suggestion_panel.py" line="194" />
         <source>Ny sag / genåbn…</source>
         <translation>New case / reopen…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="196" />
+        <location filename="../suggestion_panel.py" line="197" />
         <source>Ingen åben sag passer: send brevet til DUBU, så sagen oprettes (N)</source>
         <translation>No open case fits: send the letter to DUBU so the case is created (N)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="229" />
+        <location filename="../suggestion_panel.py" line="230" />
         <source>Finder forslag…</source>
         <translation>Finding suggestions…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="234" />
+        <location filename="../suggestion_panel.py" line="235" />
         <source>Ser ud til at høre til en anden afdeling.</source>
         <translation>Looks like it belongs to another department.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="236" />
+        <location filename="../suggestion_panel.py" line="237" />
         <source>Ser ud til at høre til en anden afdeling (emne: %1).</source>
         <translation>Looks like it belongs to another department (subject: %1).</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="240" />
+        <location filename="../suggestion_panel.py" line="241" />
         <source>Foreslået modtager: %1</source>
         <translation>Suggested receiver: %1</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="268" />
+        <location filename="../suggestion_panel.py" line="272" />
         <source>Ingen sager fundet.</source>
         <translation>No cases found.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="272" />
+        <location filename="../suggestion_panel.py" line="276" />
         <source>Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.</source>
         <translation>No confident suggestion. Search for the case by CPR, name or case number.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="275" />
+        <location filename="../suggestion_panel.py" line="279" />
         <source>Tryk N for at sende brevet til DUBU som ny sag.</source>
         <translation>Press N to send the letter to DUBU as a new case.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="280" />
+        <location filename="../suggestion_panel.py" line="284" />
         <source> · lukket</source>
         <translation> · closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="281" />
-        <location filename="../suggestion_panel.py" line="293" />
+        <location filename="../suggestion_panel.py" line="286" />
+        <location filename="../suggestion_panel.py" line="299" />
         <source>fundet ved søgning</source>
         <translation>found by search</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="290" />
+        <location filename="../suggestion_panel.py" line="296" />
         <source>lukket</source>
         <translation>closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="291" />
+        <location filename="../suggestion_panel.py" line="297" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
@@ -1918,152 +1928,152 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>WindowActions</name>
     <message>
-        <location filename="../actions.py" line="97" />
+        <location filename="../actions.py" line="96" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="98" />
+        <location filename="../actions.py" line="97" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="99" />
+        <location filename="../actions.py" line="98" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="101" />
+        <location filename="../actions.py" line="100" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="112" />
+        <location filename="../actions.py" line="111" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="113" />
+        <location filename="../actions.py" line="112" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="114" />
+        <location filename="../actions.py" line="113" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="116" />
+        <location filename="../actions.py" line="115" />
         <source>Opret ny sag / genåbn sag (til DUBU uden sag)</source>
         <translation>Create a new case / reopen a case (to DUBU without a case)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="118" />
+        <location filename="../actions.py" line="117" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="119" />
+        <location filename="../actions.py" line="118" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="121" />
+        <location filename="../actions.py" line="120" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="127" />
+        <location filename="../actions.py" line="126" />
         <source>Kommandoer: find og kør en handling eller visning</source>
         <translation>Commands: find and run an action or view</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="132" />
+        <location filename="../actions.py" line="131" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="135" />
+        <location filename="../actions.py" line="134" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="136" />
+        <location filename="../actions.py" line="135" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="138" />
+        <location filename="../actions.py" line="137" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="145" />
+        <location filename="../actions.py" line="144" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="146" />
+        <location filename="../actions.py" line="145" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="147" />
+        <location filename="../actions.py" line="146" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="148" />
+        <location filename="../actions.py" line="147" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="149" />
+        <location filename="../actions.py" line="148" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="151" />
+        <location filename="../actions.py" line="150" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="152" />
+        <location filename="../actions.py" line="151" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="153" />
+        <location filename="../actions.py" line="152" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="183" />
+        <location filename="../actions.py" line="182" />
         <source>Kan ikke hente ny post</source>
         <translation>Cannot fetch new post</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="183" />
+        <location filename="../actions.py" line="182" />
         <source>Der er ingen postserver forbundet.</source>
         <translation>No post server is connected.</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="187" />
+        <location filename="../actions.py" line="186" />
         <source>Henter ny post …</source>
         <translation>Fetching new post …</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="199" />
+        <location filename="../actions.py" line="198" />
         <source>Indbakken er opdateret kl. %1.</source>
         <translation>The inbox was updated at %1.</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="202" />
+        <location filename="../actions.py" line="201" />
         <source>Kunne ikke hente ny post</source>
         <translation>Could not fetch new post</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="220" />
+        <location filename="../actions.py" line="219" />
         <source>Ingen elementer passer til søgningen.</source>
         <translation>No items match the search.</translation>
     </message>
