@@ -33,6 +33,9 @@ FORWARD_KLE: tuple[str, ...] = (
 )
 # The department's own KLE subjects (27: children and young people's services).
 OWN_KLE_PREFIX = "27."
+# Children and youth, general: the routing KLE of a DOKUMENT when no case gives one (also the
+# subject a new case gets unless the distributor names another, "Opret ny sag").
+DEFAULT_KLE = "27.24.00"
 
 
 @dataclass(frozen=True, slots=True)

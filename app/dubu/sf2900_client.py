@@ -56,6 +56,7 @@ from lxml import etree
 
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
+from app.dubu.routing import DEFAULT_KLE
 from app.dubu.sftp_names import file_extension
 from app.resources import resource
 
@@ -69,7 +70,6 @@ SUCCESS_CODES = frozenset({"MODTAGET", "AFLEVERET", "ACCEPTERET"})
 REJECT_CODES = frozenset({"AFVIST", "FEJLET"})
 FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endeligt", "Afleveret")
 PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
-DEFAULT_KLE = "27.24.00"  # children and youth, general: routing when no case gives a KLE
 
 _KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _FACET_RE = re.compile(r"^[A-ZÆØÅ]\d{2}$")

@@ -26,7 +26,6 @@ from app.decisions import (
     Reject,
 )
 from app.dubu import routing
-from app.dubu.sf2900_client import DEFAULT_KLE
 from app.models.schema import ItemStatus, OutboxStatus
 from app.sf1606.gateway_client import GatewayRefused, GatewayUnavailable
 from app.ui import labels
@@ -228,7 +227,7 @@ class DecisionFlow(QObject):
         async def run() -> None:
             workers = await self.backend.caseworkers()
             closed = [c for c in view.choices if not c.is_open]
-            kles = [c.kle for c in view.choices if c.kle] + [DEFAULT_KLE]
+            kles = [c.kle for c in view.choices if c.kle] + [routing.DEFAULT_KLE]
             first = closed[0] if closed else (view.choices[0] if view.choices else None)
             dialog = NewCaseDialog(
                 workers,
