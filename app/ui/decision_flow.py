@@ -46,6 +46,7 @@ from app.ui.undo_notice import UndoNotice
 
 # Below this confidence a suggestion is not safe to journalise on with Enter, Enter.
 RISKY_SCORE = 0.5
+UNDO_KEEP = 100  # decisions Ctrl+Z can go back through
 
 
 class DecisionHost(Protocol):
@@ -339,6 +340,7 @@ class DecisionFlow(QObject):
                 batch.append((item_id, outbox_id))
             if batch:
                 self._last_decisions.append((batch, decision))
+                del self._last_decisions[:-UNDO_KEEP]  # long sent, beyond undoing anyway
             self.changes.publish(OpChanges.merge_all(changed))
             if batch:
                 self.notice.show_decision(
