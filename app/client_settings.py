@@ -25,6 +25,16 @@ class Settings:
     contact_points: str = "both"  # which contact points this client receives
     language: str = "da"  # "da" (default) or "en"
     dark: str = "auto"  # "auto" (follow the OS), "light", "dark"
+    undo_seconds: str = "10"  # how long a decision waits in the outbox, undoable (0-600)
+
+    @property
+    def undo_hold_s(self) -> float:
+        """`undo_seconds` as a number of seconds, 10 when unreadable, within 0-600."""
+        try:
+            value = float(self.undo_seconds)
+        except ValueError:
+            return 10.0
+        return min(600.0, max(0.0, value)) if value == value else 10.0
 
     @property
     def configured(self) -> bool:

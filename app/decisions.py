@@ -3,7 +3,8 @@
 Every decision is a frozen, slotted dataclass with an `action` name and a schema `VERSION`:
 
 - `Journalise`: put the message on a DUBU case (optionally with a `JournalNote`).
-- `Assign`: hand the message to a caseworker or team (optionally on a case, with a note).
+- `Assign`: hand the message to a caseworker or team (optionally on a case, with a note), or
+  to DUBU's case creation ("Opret ny sag / genåbn sag": no case, `new_case_kle`).
 - `Reject`: the message does not belong here; a reason for the record.
 - `Forward`: route the message to another receiving system (a named system and/or a KLE
   subject), with an optional comment.
@@ -188,6 +189,10 @@ class Assign:
     case_id: str | None = None
     case_number: str | None = None
     note: JournalNote | None = None
+    # "Opret ny sag / genåbn sag": no case fits, so the letter goes to DUBU without a case, for
+    # the caseworker to create one (or reopen `reopen_case_number`) with this KLE subject
+    new_case_kle: str | None = None
+    reopen_case_number: str | None = None
 
     def __post_init__(self) -> None:
         _set(
@@ -205,6 +210,24 @@ class Assign:
         if self.case_number is not None and self.case_id is None:
             raise DecisionError("Et sagsnummer kræver en sag")
         _note_on(self.note, self.case_id)
+        kle = _single_line(self.new_case_kle, "KLE-emnet", 8)
+        if kle is not None and not _KLE.match(kle):
+            raise DecisionError("KLE-emnet skal have formen NN.NN.NN")
+        _set(self, "new_case_kle", kle)
+        _set(
+            self,
+            "reopen_case_number",
+            _single_line(self.reopen_case_number, "Sagsnummeret", MAX_CASE_NUMBER),
+        )
+        if kle is not None and self.case_id is not None:
+            raise DecisionError("En ny sag kan ikke samtidig lægges på en eksisterende sag")
+        if self.reopen_case_number is not None and kle is None:
+            raise DecisionError("Angiv KLE-emnet for sagen, der skal genåbnes")
+
+    @property
+    def new_case(self) -> bool:
+        """A hand-off to DUBU's case creation (no case; `new_case_kle` names the subject)."""
+        return self.new_case_kle is not None
 
     def to_json(self) -> dict[str, Any]:
         return _stored(self)
@@ -330,6 +353,8 @@ def decision_from_json(action: str, data: Mapping[str, Any]) -> Decision:
             case_id=case_id,
             case_number=d("case_number"),
             note=_stored_note(case_id, data),
+            new_case_kle=d("new_case_kle"),
+            reopen_case_number=d("reopen_case_number"),
         )
     if cls is Reject:
         return Reject(reason=d("reason"))

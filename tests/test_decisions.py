@@ -217,3 +217,21 @@ def test_the_stored_form_is_the_version_then_the_set_fields_in_order():
         "case_id": "c",
         "text": "t",
     }
+
+
+def test_a_new_case_hand_off_is_an_assign_without_a_case_with_its_kle():
+    """ "Opret ny sag / genåbn sag" (issue 12, point 9): stored and read back; an old Assign's
+    stored form is unchanged (the new keys only when set); the rules hold."""
+    from app.decisions import Assign, DecisionError, decision_from_json
+
+    plain = Assign("cw-1", "Lise")
+    assert "new_case_kle" not in plain.to_json() and not plain.new_case
+    new = Assign("cw-1", "Lise", new_case_kle="27.24.00", reopen_case_number="27.24.00-G01-9-20")
+    assert new.new_case
+    assert decision_from_json("assign", new.to_json()) == new
+    with pytest.raises(DecisionError, match=r"NN\.NN\.NN"):
+        Assign("cw-1", new_case_kle="27.24")
+    with pytest.raises(DecisionError, match="eksisterende sag"):
+        Assign("cw-1", case_id="c-1", new_case_kle="27.24.00")
+    with pytest.raises(DecisionError, match="KLE"):
+        Assign("cw-1", reopen_case_number="27.24.00-G01-9-20")

@@ -135,6 +135,14 @@ def test_the_receivers_come_from_sf2900_through_the_gateway(tmp_path):
                 assert len(found) >= 3
                 assert not any("DUBU" in name for _id, name in found)
                 assert found == sorted(found, key=lambda r: r[1])
+                # with each system's KLE subjects: the Videresend preselection matches by KLE
+                systems = await client.receiving_systems()
+                kles = {rid: kle for rid, _name, kle in systems}
+                byg = next(rid for rid, name in found if name.startswith("Byg"))
+                assert set(kles[byg]) == {"02.00.00", "09.00.00"}
+                assert suggested_receiver(found, "Byggeri (Teknik og Miljø)", "02.00.00", kles) == (
+                    byg
+                )
                 with pytest.raises(GatewayRefused):
                     await stranger.receivers()
                 received = sandbox.sf2900.calls.get("FordelingsmodtagerListRequest", 0)
@@ -154,3 +162,45 @@ def test_the_receivers_come_from_sf2900_through_the_gateway(tmp_path):
             await sandbox.stop()
 
     asyncio.run(main())
+
+
+SANDBOX_LIST = [
+    ("u-bom", "Byg og miljø (Byggesag)"),
+    ("u-besk", "Beskæftigelse (Momentum)"),
+    ("u-borger", "Borgerservice (SBSYS)"),
+    ("u-skole", "Skole og dagtilbud (SBSYS)"),
+    ("u-nexus", "Ældre og sundhed (KMD Nexus)"),
+]
+SANDBOX_KLES = {
+    "u-bom": ["02.00.00", "09.00.00"],
+    "u-besk": ["15.00.00"],
+    "u-borger": ["00.00.00", "23.00.00"],
+    "u-skole": ["17.00.00", "28.00.00"],
+    "u-nexus": ["29.00.00"],
+}
+
+
+@pytest.mark.parametrize(
+    ("hint", "kle", "expected"),
+    [
+        # issue 12: the hint's name is not in the list; never the first entry (Beskæftigelse)
+        ("Byggeri (Teknik og Miljø)", "02.00.00", "u-bom"),
+        ("Byggeri (Teknik og Miljø)", None, "u-bom"),  # by name alone: byggeri ~ byg/byggesag
+        ("Jobcenter", "15.00.00", "u-besk"),  # by KLE: the name says nothing
+        ("Jobcenter", None, None),
+        ("Ældreplejen", None, "u-nexus"),
+        ("Borgerservice (pension)", "32.00.00", "u-borger"),  # no system for 32: by name
+        ("Parkering (Teknik og Miljø)", "05.00.00", None),  # "miljø" alone is not a match
+        ("Skat og opkrævning", "25.00.00", None),
+        (None, None, None),
+    ],
+)
+def test_the_suggested_receiver_is_matched_by_kle_then_name_never_by_default(hint, kle, expected):
+    assert suggested_receiver(SANDBOX_LIST, hint, kle, SANDBOX_KLES) == expected
+
+
+def test_the_gateway_lists_each_receivers_kle_subjects():
+    sf2900 = FakeSf2900({"15.00.00": [JOB], "17.00.00": [SKOLE, JOB]})
+    kles: dict[str, list[str]] = {}
+    asyncio.run(forward_receivers(sf2900, kles=kles))
+    assert kles == {"u-job": ["15.00.00"], "u-skole": ["17.00.00"]}

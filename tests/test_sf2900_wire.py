@@ -280,3 +280,32 @@ def test_published_envelopes_are_schema_valid_and_carry_the_published_form(envel
         etree.tostring(envelopes["dokument"]).replace(b">27.24.00<", b">27.24<")
     )
     assert not schema.validate(broken.find(f"{{{SOAP_ENV}}}Body")[0])  # type: ignore[index]
+
+
+def test_a_new_case_hand_off_is_a_dokument_without_sagforslag_routed_by_its_kle():
+    """ "Opret ny sag / genåbn sag" (issue 12, point 9): no SagForslag, KLEEmneForslag the chosen
+    subject (DUBU takes 27.xx), BrugerRef the caseworker, the purpose in the description."""
+    letter = LetterHeader("0376b2ed-3498-4334-9bfc-ad52706225fd", "Brev", None)
+    decision = Assign(
+        "cw-1", "Lise", new_case_kle="27.24.10", reopen_case_number="27.24.00-G01-9-20"
+    )
+    (doc,) = document_parts(
+        decision,
+        decision_id="00000000-0000-4000-8000-000000000002",
+        user="u",
+        letter=letter,
+        files=[REMOTE],
+        case=None,
+    )
+    assert isinstance(doc, Sf2900Document)
+    assert (doc.case_id, doc.kle, doc.caseworker_id, doc.facet) == (None, "27.24.10", "cw-1", None)
+    assert doc.description.startswith("Genåbn sag 27.24.00-G01-9-20 (KLE 27.24.10)")
+    (new,) = document_parts(
+        Assign("cw-1", new_case_kle="27.24.00"),
+        decision_id="00000000-0000-4000-8000-000000000003",
+        user="u",
+        letter=letter,
+        files=[REMOTE],
+        case=None,
+    )
+    assert new.description.startswith("Opret ny sag (KLE 27.24.00)")

@@ -56,6 +56,7 @@ from lxml import etree
 
 from app.decisions import Assign, Forward, Journalise, JournalNote
 from app.dubu.directory import CaseInfo
+from app.dubu.routing import DEFAULT_KLE
 from app.dubu.sftp_names import file_extension
 from app.resources import resource
 
@@ -69,7 +70,6 @@ SUCCESS_CODES = frozenset({"MODTAGET", "AFLEVERET", "ACCEPTERET"})
 REJECT_CODES = frozenset({"AFVIST", "FEJLET"})
 FREMDRIFT = ("Modtaget", "Fordelt", "UnderUdarbejdelse", "UnderReview", "Endeligt", "Afleveret")
 PUBLISHED_FREMDRIFT = "Endeligt"  # spec 3.1.3.3.2: normally "Endeligt" (the letter is final)
-DEFAULT_KLE = "27.24.00"  # children and youth, general: routing when no case gives a KLE
 
 _KLE_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _FACET_RE = re.compile(r"^[A-ZÆØÅ]\d{2}$")
@@ -253,6 +253,7 @@ class Sf2900Document:
             raise ValueError("sagen passer ikke til beslutningen")
         kle = (
             (decision.kle if isinstance(decision, Forward) else None)
+            or (decision.new_case_kle if isinstance(decision, Assign) else None)
             or (case.kle if case is not None else None)
             or DEFAULT_KLE
         )
@@ -406,6 +407,15 @@ def document_parts(
             if count > 1
             else "Indgående Digital Post"
         )
+        if isinstance(decision, Assign) and decision.new_case:
+            # no SagForslag: DUBU's case creation takes it, the caseworker (BrugerRef) creates
+            # the case (or reopens the closed one) with the KLE subject of KLEEmneForslag
+            what = (
+                f"Genåbn sag {decision.reopen_case_number}"
+                if decision.reopen_case_number
+                else "Opret ny sag"
+            )
+            description = f"{what} (KLE {decision.new_case_kle}): {description}"
         out.append(
             replace(
                 doc,

@@ -39,6 +39,8 @@ class CachedReceivers:
         self.ttl = ttl
         self.lookups = 0  # rounds asked of SF2900 (tests check the cache with it)
         self._value: list[tuple[str, str]] | None = None
+        # system uuid -> the KLE subjects SF2900 listed it for (the desktop's preselection)
+        self.kles: dict[str, list[str]] = {}
         self._at = 0.0
         self._lock = asyncio.Lock()
 
@@ -48,7 +50,9 @@ class CachedReceivers:
                 return self._value
             self.lookups += 1
             failed: list[str] = []
-            found = await forward_receivers(self.directory, self.rules, failed=failed)
+            kles: dict[str, list[str]] = {}
+            found = await forward_receivers(self.directory, self.rules, failed=failed, kles=kles)
+            self.kles = kles
             if failed and len(failed) == len(self.rules.forward_kle):
                 raise ReceiversUnavailable("SF2900 svarede ikke på opslag af modtagersystemer")
             if not failed:

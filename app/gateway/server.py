@@ -991,7 +991,14 @@ async def _receivers_get(request: web.Request) -> web.Response:
         found = await state.receivers.get()
     except ReceiversUnavailable as exc:
         return _json_error(503, "SF2900_UTILGAENGELIG", str(exc))
-    return web.json_response({"receivers": [{"id": rid, "name": name} for rid, name in found]})
+    kles = state.receivers.kles
+    return web.json_response(
+        {
+            "receivers": [
+                {"id": rid, "name": name, "kle": list(kles.get(rid, ()))} for rid, name in found
+            ]
+        }
+    )
 
 
 # --------------------------------------------------------------------------- misc

@@ -729,7 +729,13 @@ class Cache:
     # ------------------------------------------------------------------ outbox
 
     def enqueue(
-        self, item_id: int, decision: Decision, user: str, *, decision_id: str | None = None
+        self,
+        item_id: int,
+        decision: Decision,
+        user: str,
+        *,
+        decision_id: str | None = None,
+        hold_s: float = 0.0,
     ) -> int:
         """Write a decision to the outbox and mark the item "afventer" (delivery state "lokal"),
         atomically.
@@ -739,6 +745,9 @@ class Cache:
         key (`decision_id` when given, else a fresh uuid4). Refuses (CacheError) something that
         is not a decision, an unknown item or an item that already has an open (pending/sending)
         decision. Returns the outbox id.
+
+        `hold_s`: the entry is not due before that many seconds (the UI's undo window: the
+        distributor can still take the decision back, `undo`, before anything leaves the PC).
         """
         if not isinstance(decision, DECISION_TYPES):
             raise CacheError(f"Ukendt handling: {type(decision).__name__}")
@@ -768,6 +777,9 @@ class Cache:
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
                     "created_at": now,
+                    "next_attempt_at": db_utc(utcnow() + timedelta(seconds=hold_s))
+                    if hold_s > 0
+                    else None,
                 },
             ).scalar_one()
             transaction_id = conn.execute(

@@ -174,17 +174,25 @@ class GatewayClient:
     async def receivers(self) -> list[tuple[str, str]]:
         """`GET /receivers`: (system uuid, name) of the receiving systems Videresend offers,
         as the gateway has them from SF2900."""
+        return [(rid, name) for rid, name, _kle in await self.receiving_systems()]
+
+    async def receiving_systems(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """`GET /receivers` with each system's KLE subjects: (uuid, name, KLE subjects)."""
         data = await self._request("GET", RECEIVERS_PATH)
         found = data.get("receivers")
         if not isinstance(found, list):
             raise GatewayUnavailable("Gatewayen gav et ugyldigt svar (ingen modtagerliste)")
-        out: list[tuple[str, str]] = []
+        out: list[tuple[str, str, tuple[str, ...]]] = []
         for entry in found[:MAX_RECEIVERS]:
             if not isinstance(entry, dict):
                 continue
             rid, name = entry.get("id"), entry.get("name")
+            kle = entry.get("kle")
+            subjects = tuple(
+                k[:8] for k in (kle if isinstance(kle, list) else [])[:50] if isinstance(k, str)
+            )
             if isinstance(rid, str) and isinstance(name, str) and rid and name:
-                out.append((rid[:64], _one_line(name)[:200]))
+                out.append((rid[:64], _one_line(name)[:200], subjects))
         return out
 
     async def _request(

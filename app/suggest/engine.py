@@ -57,6 +57,7 @@ class SuggestionResult:
     misrouted: bool = False
     misroute_topic: str | None = None
     forward_to: str | None = None  # likely receiver, Danish
+    forward_kle: str | None = None  # the KLE subject of that receiver (routing.suggested_receiver)
     needs_new_case: bool = False
     note: str | None = None  # Danish, e.g. why no case fits
 
@@ -373,6 +374,7 @@ class SuggestionEngine:
             misrouted=verdict.misrouted,
             misroute_topic=verdict.topic if verdict.misrouted else None,
             forward_to=verdict.forward_to if verdict.misrouted else None,
+            forward_kle=misroute.TOPIC_KLE.get(verdict.topic or "") if verdict.misrouted else None,
             needs_new_case=needs_new,
             note=note or (" ".join(notes) or None),
         )
@@ -834,6 +836,7 @@ class SuggestionEngine:
             misrouted=result.misrouted,
             misroute_topic=result.misroute_topic,
             forward_to=result.forward_to,
+            forward_kle=result.forward_kle,
             needs_new_case=result.needs_new_case,
             note=result.note,
         )

@@ -293,6 +293,21 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(s.strip()) for s in stems) + ")")
 
 
+# topic -> the KLE main group its receiver handles (how Videresend finds the receiver among
+# those SF2900 lists, whatever the receiving system is called in this municipality)
+TOPIC_KLE: dict[str, str] = {
+    "bolig": "03.00.00",
+    "aeldre": "29.00.00",
+    "byggeri": "02.00.00",
+    "parkering": "05.00.00",
+    "skat": "25.00.00",
+    "affald": "07.00.00",
+    "pension": "32.00.00",
+    "jobcenter": "15.00.00",
+    "vej": "05.00.00",
+    "borgerservice": "23.00.00",
+}
+
 _TOPIC_RE = {topic: _pattern(stems) for topic, (_, stems) in TOPICS.items()}
 _WELFARE_RE = _pattern(WELFARE)
 _CHILD_RE = _pattern(CHILD)

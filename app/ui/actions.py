@@ -11,13 +11,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTime, QTimer
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QTabWidget, QWidget
 
+from app.ui.command_palette import Command, CommandPalette
 from app.ui.inbox_pane import InboxPane
 from app.ui.preview import DocumentPreview
 from app.ui.suggestion_panel import SuggestionPanel
+from app.ui.tasks import Messages
 
 # How a key sequence is written in the F1 list.
 SHOWN_KEYS = {
@@ -41,10 +43,15 @@ class ActionHost(Protocol):
     def assign(self) -> None: ...
     def reject_items(self) -> None: ...
     def forward(self) -> None: ...
+    def new_case(self) -> None: ...
     def undo(self) -> None: ...
     def toggle_read(self) -> None: ...
     def show_settings(self) -> None: ...
     def show_shortcuts(self) -> None: ...
+    def open_dialog(self, dialog: Any, on_accept: Callable[[], None]) -> None: ...
+
+    @property
+    def messages(self) -> Messages: ...
 
 
 class WindowActions(QObject):
@@ -58,7 +65,11 @@ class WindowActions(QObject):
         self.panel = host.panel
         self.preview = host.preview
         self.shortcuts: list[tuple[str, str]] = []
+        self.commands: list[tuple[str, str, QAction]] = []  # the palette's actions
+        self._sync_asked = False  # F5 pressed: say when the sync has run
         self._build()
+        self.inbox.search.installEventFilter(self)
+        self.inbox.search.returnPressed.connect(self.to_results)
 
     def _action(self, text: str, keys: list[str], slot: Callable[..., Any], name: str) -> QAction:
         action = QAction(text, self.window)
@@ -69,6 +80,7 @@ class WindowActions(QObject):
         self.window.addAction(action)
         labels_ = list(dict.fromkeys(SHOWN_KEYS.get(k, k) for k in keys))
         self.shortcuts.append((" / ".join(labels_), text))
+        self.commands.append((text, " / ".join(labels_), action))
         return action
 
     def _unlisted(self, key: str, slot: Callable[[], Any]) -> None:
@@ -99,13 +111,22 @@ class WindowActions(QObject):
         self.assign = a(self.tr("Fordel til sagsbehandler"), ["F"], w.assign, "assign")
         self.reject = a(self.tr("Afvis (fejlsendt)"), ["A"], w.reject_items, "reject")
         self.forward = a(self.tr("Videresend"), ["V"], w.forward, "forward")
+        self.new_case = a(
+            self.tr("Opret ny sag / genåbn sag (til DUBU uden sag)"), ["N"], w.new_case, "newCase"
+        )
         self.undo = a(self.tr("Fortryd (mens den venter i udbakken)"), ["Ctrl+Z"], w.undo, "undo")
         a(self.tr("Hurtigsøgning i indbakken"), ["Ctrl+F", "/"], self.focus_search, "search")
         a(
             self.tr("Søg sag (CPR, navn, sagsnummer)"),
-            ["Ctrl+K"],
+            ["Ctrl+Shift+F"],
             self.focus_case_search,
             "caseSearch",
+        )
+        self.palette = a(
+            self.tr("Kommandoer: find og kør en handling eller visning"),
+            ["Ctrl+K"],
+            self.show_palette,
+            "commandPalette",
         )
         a(self.tr("Vælg forslag 1–5"), ["Alt+1"], lambda: self.pick(0), "pick1")
         for n in range(2, 6):
@@ -155,5 +176,84 @@ class WindowActions(QObject):
             self.panel.list.setCurrentRow(index)
 
     def sync_now(self) -> None:
-        if self.host.sync_requested is not None:
-            self.host.sync_requested()
+        """F5: fetch new post now, and say so (and again when the sync has run)."""
+        if self.host.sync_requested is None:
+            self.host.messages.show_error(
+                self.tr("Kan ikke hente ny post"), self.tr("Der er ingen postserver forbundet.")
+            )
+            return
+        self._sync_asked = True
+        self.host.messages.show_info(self.tr("Henter ny post …"))
+        self.host.sync_requested()
+
+    def sync_status(self, state: str, message: str) -> None:
+        """A sync ran (the syncer's status): after F5, say that the inbox is up to date, or
+        why it is not."""
+        if not self._sync_asked:
+            return
+        self._sync_asked = False
+        if state == "online":
+            at = QTime.currentTime().toString("HH:mm")
+            self.host.messages.show_info(
+                self.tr("Indbakken er opdateret kl. %1.").replace("%1", at)
+            )
+        else:
+            self.host.messages.show_error(self.tr("Kunne ikke hente ny post"), message)
+
+    # ------------------------------------------------------------------ quick search
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.inbox.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+        ):
+            self.to_results()
+            return True
+        return super().eventFilter(watched, event)
+
+    def to_results(self) -> None:
+        """↓ or Enter in the quick search: on to its results (the first one, unless one of
+        them is already current)."""
+        if not self.inbox.model.rowCount():
+            self.host.messages.show_info(self.tr("Ingen elementer passer til søgningen."))
+            return
+        self.inbox.table.setFocus()
+        current = self.inbox.current_id()
+        if current is None or self.inbox.model.row_of(current) is None:
+            self.inbox.move(0)
+
+    # ------------------------------------------------------------------ palette
+    def palette_commands(self) -> list[Command]:
+        """Every action of the window, then every view (inbox views, then the main tabs)."""
+        out = [
+            Command(text, keys, action.trigger)
+            for text, keys, action in self.commands
+            if action is not self.palette
+        ]
+        for n in range(self.inbox.tabs.count()):
+            text = self.inbox.tabs.tabText(n).split(" (")[0]
+            out.append(Command(text, f"Ctrl+{n + 1}", partial(self._show_view, n), kind="view"))
+        tabs = getattr(self.window, "tabs", None)
+        if isinstance(tabs, QTabWidget) and tabs.count() > 1:
+            for n in range(tabs.count()):
+                out.append(
+                    Command(tabs.tabText(n), "", partial(tabs.setCurrentIndex, n), kind="view")
+                )
+        return out
+
+    def _show_view(self, index: int) -> None:
+        tabs = getattr(self.window, "tabs", None)
+        if isinstance(tabs, QTabWidget):
+            tabs.setCurrentIndex(0)
+        self.inbox.tabs.setCurrentIndex(index)
+
+    def show_palette(self) -> None:
+        dialog = CommandPalette(self.palette_commands(), self.window)
+
+        def accepted() -> None:
+            command = dialog.chosen()
+            if command is not None:  # after the palette closed, so focus is back
+                QTimer.singleShot(0, command.run)
+
+        self.host.open_dialog(dialog, accepted)

@@ -143,7 +143,7 @@ async def start_runtime(
         background=runtime.background,
         suggester=suggester,
         user=services.user,
-        receivers=services.gateway.receivers if services.gateway is not None else None,
+        receivers=services.gateway.receiving_systems if services.gateway is not None else None,
         wake_outbox=services.outbox.trigger if services.outbox is not None else None,
         claim=services.claim if services.mailbox is not None else None,
     )
@@ -160,6 +160,7 @@ def connect_window(runtime: Runtime, window: MainWindow) -> None:
     window's change bus); start sync + outbox."""
     events = runtime.events
     events.syncStatus.connect(window.set_connection_state)
+    events.syncStatus.connect(window.window_actions.sync_status)  # F5's "opdateret"
     events.outboxStatus.connect(window.set_delivery_state)
     events.synced.connect(lambda n, k: window.changes.publish(changes.synced(n, k)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))

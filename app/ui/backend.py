@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from app.core import changes
@@ -101,7 +102,7 @@ class UiBackend:
         background: Background,
         suggester: Suggester | None,
         user: str,
-        receivers: Callable[[], Awaitable[Sequence[tuple[str, str]]]] | None = None,
+        receivers: Callable[[], Awaitable[Sequence[tuple[Any, ...]]]] | None = None,
         wake_outbox: Callable[[], None] | None = None,
         audit: AccessLog | None = None,
         claim: Callable[[int], Awaitable[bool]] | None = None,
@@ -119,6 +120,9 @@ class UiBackend:
         self.wake_outbox = wake_outbox or (lambda: None)
         # Team mode: claim the item at the gateway before deciding (ClaimRefused → shown).
         self.claim = claim
+        # seconds a decision waits in the outbox before it is sent (the undo window; the
+        # app sets it from the settings, `Settings.undo_hold_s`)
+        self.undo_hold = 0.0
         self._ranked: tuple[MessageFacts, SuggestionView] | None = None  # see `detail`
         # read-ahead details by item id, oldest first (`prefetch`)
         self._prefetched: dict[int, asyncio.Future[tuple[ItemDetail, SuggestionView | None]]] = {}
@@ -394,8 +398,9 @@ class UiBackend:
             return []
         return self.suggester.caseworkers()
 
-    async def receivers(self) -> list[tuple[str, str]]:
-        """Receiving systems for Videresend, (id, name) (the gateway's `GET /receivers`)."""
+    async def receivers(self) -> list[tuple[Any, ...]]:
+        """Receiving systems for Videresend, (id, name) or (id, name, KLE subjects) (the
+        gateway's `GET /receivers`)."""
         if self._receivers is None:
             return []
         return list(await self._receivers())
@@ -405,7 +410,9 @@ class UiBackend:
         """Queue a decision; the value is the outbox id."""
         if self.claim is not None:
             await self.claim(item_id)
-        outbox_id = await self.bg.write(self.cache.enqueue, item_id, decision, self.user)
+        outbox_id = await self.bg.write(
+            partial(self.cache.enqueue, hold_s=self.undo_hold), item_id, decision, self.user
+        )
         self.wake_outbox()
         return OpChangesWith(outbox_id, changes.decided([item_id], claimed=self.claim is not None))
 

@@ -30,10 +30,23 @@ from app.models.schema import ItemStatus, OutboxStatus
 from app.sf1606.gateway_client import GatewayRefused, GatewayUnavailable
 from app.ui import labels
 from app.ui.backend import ItemDetail, UiBackend
-from app.ui.dialogs import AssignDialog, ForwardDialog, JournaliseDialog, RejectDialog
+from app.ui.dialogs import (
+    AssignDialog,
+    ForwardDialog,
+    JournaliseDialog,
+    NewCaseDialog,
+    RejectDialog,
+    RiskDialog,
+)
 from app.ui.inbox_pane import InboxPane
 from app.ui.suggestion_panel import SuggestionPanel
+from app.ui.suggestions import CaseChoice
 from app.ui.tasks import ChangeBus, Messages, spawn
+from app.ui.undo_notice import UndoNotice
+
+# Below this confidence a suggestion is not safe to journalise on with Enter, Enter.
+RISKY_SCORE = 0.5
+UNDO_KEEP = 100  # decisions Ctrl+Z can go back through
 
 
 class DecisionHost(Protocol):
@@ -63,7 +76,13 @@ class DecisionFlow(QObject):
         self.inbox = host.inbox
         self.panel = host.panel
         self.changes = host.changes
-        self._last_decisions: list[tuple[int, int]] = []  # (item id, outbox id), for Ctrl+Z
+        # each decision made here: its (item id, outbox id) pairs and the decision, for Ctrl+Z
+        self._last_decisions: list[tuple[list[tuple[int, int]], Decision]] = []
+        self.notice = UndoNotice(window)
+        self.notice.undoRequested.connect(self.undo)
+        status_bar = getattr(window, "statusBar", None)
+        if status_bar is not None:
+            status_bar().insertPermanentWidget(0, self.notice)
 
     @property
     def detail(self) -> ItemDetail | None:
@@ -111,10 +130,10 @@ class DecisionFlow(QObject):
     # ------------------------------------------------------------------ decisions
     def journalise(self) -> None:
         choice = self.panel.selected_choice()
-        item_id = self.inbox.current_id()
-        if choice is None or item_id is None or not self.panel.journalise_button.isEnabled():
+        ids = self._targets()
+        if choice is None or not ids or not self.panel.journalise_button.isEnabled():
             return
-        dialog = JournaliseDialog(choice, parent=self.window)
+        dialog = JournaliseDialog(choice, len(ids), parent=self.window)
 
         def accepted() -> None:
             note = dialog.note()
@@ -127,9 +146,41 @@ class DecisionFlow(QObject):
             except DecisionError as exc:
                 self.messages.show_error(labels.action_label(Journalise.action), str(exc))
                 return
-            self._decide([item_id], decision)
+            self._confirm(ids, decision, self.risks(choice))
 
         self._open(dialog, accepted)
+
+    def risks(self, choice: CaseChoice | None) -> list[str]:
+        """Why journalising on `choice` is risky (empty: it is safe, no second question)."""
+        out: list[str] = []
+        if choice is None:
+            return out
+        if not choice.is_open:
+            out.append(self.tr("Sagen %1 er lukket.").replace("%1", choice.case_number))
+        if choice.found_by_search:
+            out.append(self.tr("Sagen er fundet ved søgning – den er ikke foreslået."))
+        elif choice.score is not None and choice.score < RISKY_SCORE:
+            out.append(
+                self.tr("Forslaget er kun %1 % sikkert.").replace(
+                    "%1", str(round(choice.score * 100))
+                )
+            )
+        return out
+
+    def _confirm(self, item_ids: list[int], decision: Decision, risks: list[str]) -> None:
+        """Decide at once when it is safe; else ask once more (Annullér the default)."""
+        if len(item_ids) > 1:
+            risks = [
+                *risks,
+                self.tr("Beslutningen gælder %1 valgte elementer.").replace(
+                    "%1", str(len(item_ids))
+                ),
+            ]
+        if not risks:
+            self._decide(item_ids, decision)
+            return
+        dialog = RiskDialog(labels.action_label(decision.action), risks, len(item_ids), self.window)
+        self._open(dialog, lambda: self._decide(item_ids, decision))
 
     def assign(self) -> None:
         ids = self._targets()
@@ -158,11 +209,56 @@ class DecisionFlow(QObject):
                 except DecisionError as exc:
                     self.messages.show_error(labels.action_label(Assign.action), str(exc))
                     return
-                self._decide(ids, decision)
+                self._confirm(ids, decision, [])
 
             self._open(dialog, accepted)
 
         spawn(run(), self.tr("Fordel"), self.messages)
+
+    def new_case(self) -> None:
+        """N / "Ny sag…": the letter to DUBU without a case, for the chosen caseworker to
+        create the child's case from it (or reopen a closed one)."""
+        ids = self._targets()
+        if len(ids) != 1 or not self.panel.new_case_button.isEnabled():
+            if len(ids) > 1:
+                self.messages.show_info(self.tr("Opret ny sag gælder ét element ad gangen."))
+            return
+        view = self.panel.suggested()
+
+        async def run() -> None:
+            workers = await self.backend.caseworkers()
+            closed = [c for c in view.choices if not c.is_open]
+            kles = [c.kle for c in view.choices if c.kle] + [routing.DEFAULT_KLE]
+            first = closed[0] if closed else (view.choices[0] if view.choices else None)
+            dialog = NewCaseDialog(
+                workers,
+                closed,
+                kles,
+                first.caseworker_id if first else None,
+                view.note,
+                self.window,
+            )
+
+            def accepted() -> None:
+                selected = dialog.selected()
+                if not selected:
+                    return
+                reopen = dialog.reopen()
+                try:
+                    decision = Assign(
+                        caseworker_id=selected[0],
+                        caseworker_label=selected[1],
+                        new_case_kle=dialog.chosen_kle(),
+                        reopen_case_number=reopen.case_number if reopen else None,
+                    )
+                except DecisionError as exc:
+                    self.messages.show_error(self.tr("Opret ny sag"), str(exc))
+                    return
+                self._confirm(ids, decision, [])
+
+            self._open(dialog, accepted)
+
+        spawn(run(), self.tr("Opret ny sag"), self.messages)
 
     def reject_items(self) -> None:
         ids = self._targets()
@@ -178,7 +274,7 @@ class DecisionFlow(QObject):
             except DecisionError as exc:
                 self.messages.show_error(labels.action_label(Reject.action), str(exc))
                 return
-            self._decide(ids, decision)
+            self._confirm(ids, decision, [])
 
         self._open(dialog, accepted)
 
@@ -198,8 +294,11 @@ class DecisionFlow(QObject):
                     ),
                 )
                 return
-            suggested = routing.suggested_receiver(receivers, self.panel.suggested().receiver)
-            dialog = ForwardDialog(receivers, suggested, len(ids), self.window)
+            view = self.panel.suggested()
+            kles = {r[0]: r[2] for r in receivers if len(r) > 2}
+            pairs = [(r[0], r[1]) for r in receivers]
+            suggested = routing.suggested_receiver(pairs, view.receiver, view.receiver_kle, kles)
+            dialog = ForwardDialog(pairs, suggested, len(ids), self.window, hint=view.receiver)
 
             def accepted() -> None:
                 selected = dialog.selected()
@@ -214,7 +313,7 @@ class DecisionFlow(QObject):
                 except DecisionError as exc:
                     self.messages.show_error(labels.action_label(Forward.action), str(exc))
                     return
-                self._decide(ids, decision)
+                self._confirm(ids, decision, [])
 
             self._open(dialog, accepted)
 
@@ -226,6 +325,7 @@ class DecisionFlow(QObject):
         async def run() -> None:
             failures = []
             changed: list[OpChanges] = []
+            batch: list[tuple[int, int]] = []
             for item_id in item_ids:
                 try:
                     queued = await self.backend.enqueue(item_id, decision)
@@ -237,8 +337,15 @@ class DecisionFlow(QObject):
                 outbox_id = queued.value
                 changed.append(queued.changes)
                 self.decisionQueued.emit(item_id, outbox_id)
-                self._last_decisions.append((item_id, outbox_id))
+                batch.append((item_id, outbox_id))
+            if batch:
+                self._last_decisions.append((batch, decision))
+                del self._last_decisions[:-UNDO_KEEP]  # long sent, beyond undoing anyway
             self.changes.publish(OpChanges.merge_all(changed))
+            if batch:
+                self.notice.show_decision(
+                    self._done_text(decision, len(batch)), self.backend.undo_hold
+                )
             if failures:
                 self.messages.show_error(labels.action_label(action), failures[0])
             else:
@@ -253,25 +360,90 @@ class DecisionFlow(QObject):
 
         spawn(run(), labels.action_label(action), self.messages)
 
+    def _done_text(self, decision: Decision, count: int) -> str:
+        """What was decided, as the undo notice says it ("Journaliseret på sag …")."""
+        match decision:
+            case Journalise(case_number=number, case_id=case_id):
+                text = self.tr("Journaliseret på sag %1").replace("%1", number or case_id)
+            case Assign(
+                caseworker_label=label, caseworker_id=cw_id, reopen_case_number=str(reopen)
+            ):
+                text = (
+                    self.tr("Sendt til DUBU: %1 genåbner sag %2")
+                    .replace("%1", label or cw_id)
+                    .replace("%2", reopen)
+                )
+            case Assign(caseworker_label=label, caseworker_id=cw_id, new_case_kle=str()):
+                text = self.tr("Sendt til DUBU: %1 opretter en ny sag").replace(
+                    "%1", label or cw_id
+                )
+            case Assign(caseworker_label=label, caseworker_id=cw_id, case_id=None):
+                text = self.tr("Fordelt til %1 uden sag").replace("%1", label or cw_id)
+            case Assign(caseworker_label=label, caseworker_id=cw_id):
+                text = self.tr("Fordelt til %1").replace("%1", label or cw_id)
+            case Forward(receiver_label=label, receiver_id=rid, kle=kle):
+                text = self.tr("Videresendt til %1").replace("%1", label or rid or kle or "")
+            case Reject():
+                text = self.tr("Afvist som fejlsendt")
+            case JournalNote(case_id=case_id):
+                text = self.tr("Journalnotat på sag %1").replace("%1", case_id)
+            case _:
+                text = labels.action_label(decision.action)
+        if count > 1:
+            text = self.tr("%1 elementer: %2").replace("%1", str(count)).replace("%2", text)
+        return text
+
     def undo(self) -> None:
-        """Undo the current item's pending decision, else the last decision made here."""
+        """Ctrl+Z: undo the last decision made here (all its items), whatever is selected."""
+        if not self._last_decisions:
+            self.messages.show_info(self.tr("Der er ingen beslutning at fortryde."))
+            self.notice.show_text(self.tr("Der er ingen beslutning at fortryde."))
+            return
+        batch, decision = self._last_decisions.pop()
+        self._undo(batch, decision)
+
+    def undo_current(self) -> None:
+        """The panel's Fortryd: undo the pending decision of the item on screen."""
         detail = self.detail
         pending = detail.open_outbox if detail else None
-        if detail is not None and pending is not None:
-            target = (detail.item_id, pending.id)
-        elif self._last_decisions:
-            target = self._last_decisions.pop()
-        else:
+        if detail is None or pending is None:
+            self.undo()
             return
+        target = (detail.item_id, pending.id)
+        for n, (batch, _decision) in enumerate(self._last_decisions):
+            if target in batch:
+                batch.remove(target)
+                if not batch:
+                    del self._last_decisions[n]
+                break
+        self._undo([target], pending.decision)
+
+    def _undo(self, batch: list[tuple[int, int]], decision: Decision) -> None:
+        what = self._done_text(decision, len(batch))
 
         async def run() -> None:
-            undone = await self.backend.undo(*target)
-            self.changes.publish(undone.changes)
-            self.messages.show_info(
-                self.tr("Handlingen er fortrudt.")
-                if undone.value
-                else self.tr("For sent at fortryde: handlingen er sendt.")
-            )
+            undone_ids: list[int] = []
+            changed: list[OpChanges] = []
+            for item_id, outbox_id in batch:
+                undone = await self.backend.undo(item_id, outbox_id)
+                changed.append(undone.changes)
+                if undone.value:
+                    undone_ids.append(item_id)
+            self.changes.publish(OpChanges.merge_all(changed))
+            if len(undone_ids) == len(batch):
+                text = self.tr("Fortrudt: %1").replace("%1", what)
+            elif not undone_ids:
+                text = self.tr("For sent at fortryde: handlingen er sendt.")
+            else:
+                text = (
+                    self.tr("%1 af %2 fortrudt; resten er sendt.")
+                    .replace("%1", str(len(undone_ids)))
+                    .replace("%2", str(len(batch)))
+                )
+            self.messages.show_info(text)
+            self.notice.show_text(text)
+            if len(undone_ids) == 1:  # back to the item, to decide it again
+                self.inbox.select_id(undone_ids[0])
 
         spawn(run(), self.tr("Fortryd"), self.messages)
 

@@ -161,11 +161,15 @@ class MainWindow(QMainWindow):
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
         self.preview.fileHandedOut.connect(self._on_file_handed_out)
+        self.preview.feedback.connect(
+            lambda text, why: messages.show_error(text, why) if why else messages.show_info(text)
+        )
         self.panel.journaliseClicked.connect(self.journalise)
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)
         self.panel.forwardClicked.connect(self.forward)
-        self.panel.undoClicked.connect(self.undo)
+        self.panel.undoClicked.connect(self.decisions.undo_current)
+        self.panel.newCaseClicked.connect(self.new_case)
         messages.info.connect(lambda text: self.statusBar().showMessage(text, 8000))
         messages.error.connect(self._show_error)
         self.window_actions = WindowActions(self, self)
@@ -209,6 +213,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, settings: Settings) -> None:
         """The client's receiving scope from the settings (which contact points it serves)."""
         self.app_settings = settings
+        self.backend.undo_hold = settings.undo_hold_s
         mode = settings.contact_points
         self.inbox.scope = {
             "retursvar": InboxFilter(kinds=("retursvar",)),
@@ -444,6 +449,9 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         self.decisions.undo()
+
+    def new_case(self) -> None:
+        self.decisions.new_case()
 
     def toggle_read(self) -> None:
         self.decisions.toggle_read()

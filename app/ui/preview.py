@@ -276,6 +276,8 @@ class DocumentPreview(QWidget):
     """Header panel + file list + the viewer for the selected file."""
 
     fileHandedOut = Signal(int, str)  # file position, "open_file" / "save_file" (access log)
+    # what opening or saving a file did, for the status bar: text, and why it failed ("" = ok)
+    feedback = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -542,22 +544,44 @@ class DocumentPreview(QWidget):
 
     def open_current(self) -> None:
         f = self.current_file()
-        if f is None or not self.confirm_risky(f):
+        if f is None:
+            self.feedback.emit(self.tr("Der er ingen fil at åbne"), "")
+            return
+        if not self.confirm_risky(f):
             return
         row = self.files.currentIndex()
 
         def hand_out(f: MemoFile, data: bytes) -> None:
-            folder = Path(tempfile.mkdtemp(prefix="open-", dir=paths.sub("open")))
-            target = folder / f.safe_filename  # safe: never the sender's name as a path
-            target.write_bytes(data)
+            try:
+                folder = Path(tempfile.mkdtemp(prefix="open-", dir=paths.sub("open")))
+                target = folder / f.safe_filename  # safe: never the sender's name as a path
+                target.write_bytes(data)
+            except OSError as exc:
+                self.feedback.emit(
+                    self.tr("%1 kunne ikke åbnes").replace("%1", f.safe_filename),
+                    exc.strerror or type(exc).__name__,
+                )
+                return
             self.fileHandedOut.emit(row, "open_file")
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+            if QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+                self.feedback.emit(
+                    self.tr("%1 er åbnet i et andet program").replace("%1", f.safe_filename), ""
+                )
+            else:
+                self.feedback.emit(
+                    self.tr("%1 kunne ikke åbnes").replace("%1", f.safe_filename),
+                    self.tr(
+                        "Intet program på denne computer kan åbne filen. Gem den (Ctrl+S) og "
+                        "åbn den derfra."
+                    ),
+                )
 
         self._with_bytes(row, hand_out)
 
     def save_current(self) -> None:
         f = self.current_file()
         if f is None:
+            self.feedback.emit(self.tr("Der er ingen fil at gemme"), "")
             return
         row = self.files.currentIndex()
         start = str(Path.home() / f.safe_filename)
@@ -565,9 +589,17 @@ class DocumentPreview(QWidget):
         if not name:
             return
 
-        def save(_f: MemoFile, data: bytes) -> None:
-            Path(name).write_bytes(data)
+        def save(f: MemoFile, data: bytes) -> None:
+            try:
+                Path(name).write_bytes(data)
+            except OSError as exc:
+                self.feedback.emit(
+                    self.tr("%1 kunne ikke gemmes").replace("%1", f.safe_filename),
+                    exc.strerror or type(exc).__name__,
+                )
+                return
             self.fileHandedOut.emit(row, "save_file")
+            self.feedback.emit(self.tr("Gemt som %1").replace("%1", name), "")
 
         self._with_bytes(row, save)
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -142,6 +143,16 @@ class SettingsDialog(QDialog):
         wform.addRow(self.tr("Modtag post fra"), self.contact_points)
         wform.addRow(self.tr("Sprog"), self.language)
         wform.addRow(self.tr("Udseende"), self.look)
+        self.undo_seconds = QSpinBox(self)
+        self.undo_seconds.setObjectName("undoSeconds")
+        self.undo_seconds.setRange(0, 600)
+        self.undo_seconds.setSuffix(" s")
+        self.undo_seconds.setValue(round(settings.undo_hold_s))
+        self.undo_seconds.setAccessibleName(self.tr("Fortrydelsestid"))
+        self.undo_seconds.setToolTip(
+            self.tr("Så længe venter en beslutning i udbakken, før den sendes (Ctrl+Z fortryder)")
+        )
+        wform.addRow(self.tr("Fortrydelsestid"), self.undo_seconds)
         layout.addWidget(work)
 
         self.keyring_note = QLabel(self)
@@ -252,6 +263,7 @@ class SettingsDialog(QDialog):
             contact_points=self.contact_points.currentData(),
             language=self.language.currentData(),
             dark=self.look.currentData(),
+            undo_seconds=str(self.undo_seconds.value()),
         )
         for name, value in self.machine.fixed.items():  # never the user's to change
             setattr(result, name, value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections import OrderedDict
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
@@ -108,6 +109,7 @@ class SuggestionPanel(QWidget):
     rejectClicked = Signal()
     forwardClicked = Signal()
     undoClicked = Signal()
+    newCaseClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,7 +138,9 @@ class SuggestionPanel(QWidget):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("caseSearch")
-        self.search.setPlaceholderText(self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+K)"))
+        self.search.setPlaceholderText(
+            self.tr("Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)")
+        )
         self.search.setAccessibleName(self.tr("Søg sag"))
         self.search.setClearButtonEnabled(True)
         self._timer = QTimer(self, singleShot=True, interval=250)
@@ -187,7 +191,13 @@ class SuggestionPanel(QWidget):
         self.undo_button = QPushButton(self.tr("Fortryd"), self)
         self.undo_button.setObjectName("undoButton")
         self.undo_button.setToolTip(self.tr("Fortryd, mens handlingen venter i udbakken (Ctrl+Z)"))
+        self.new_case_button = QPushButton(self.tr("Ny sag / genåbn…"), self)
+        self.new_case_button.setObjectName("newCaseButton")
+        self.new_case_button.setToolTip(
+            self.tr("Ingen åben sag passer: send brevet til DUBU, så sagen oprettes (N)")
+        )
         grid.addWidget(self.journalise_button, 0, 0, 1, 2)
+        grid.addWidget(self.new_case_button, 3, 0, 1, 2)
         grid.addWidget(self.assign_button, 1, 0)
         grid.addWidget(self.forward_button, 1, 1)
         grid.addWidget(self.reject_button, 2, 0)
@@ -198,6 +208,7 @@ class SuggestionPanel(QWidget):
         self.reject_button.clicked.connect(self.rejectClicked)
         self.forward_button.clicked.connect(self.forwardClicked)
         self.undo_button.clicked.connect(self.undoClicked)
+        self.new_case_button.clicked.connect(self.newCaseClicked)
         self._decidable = False
         self._undoable = False
         self.clear()
@@ -241,7 +252,14 @@ class SuggestionPanel(QWidget):
 
     def _fill(self, view: SuggestionView, searching: bool) -> None:
         self.list.clear()
-        for choice in view.choices:
+        suggested = {c.case_id for c in self._suggested.choices}
+        for shown in view.choices:
+            # a search hit is no suggestion: no confidence shown, marked as found by search
+            choice = (
+                replace(shown, score=None, found_by_search=True)
+                if searching and shown.case_id not in suggested
+                else shown
+            )
             item = QListWidgetItem(self._choice_text(choice))
             item.setData(CHOICE_ROLE, choice)
             item.setData(HTML_ROLE, self._choice_html(choice))
@@ -257,11 +275,16 @@ class SuggestionPanel(QWidget):
                 view.note
                 or self.tr("Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.")
             )
+        if view.needs_new_case and not searching:
+            hint = self.tr("Tryk N for at sende brevet til DUBU som ny sag.")
+            self.empty.setText(f"{view.note or ''} {hint}".strip())
         self._update_buttons()
 
     def _choice_text(self, c: CaseChoice) -> str:
         status = "" if c.is_open else self.tr(" · lukket")
-        confidence = confidence_text(c.score)
+        confidence = (
+            self.tr("fundet ved søgning") if c.found_by_search else confidence_text(c.score)
+        )
         head = f"{c.case_number}   {confidence}{status}".rstrip()
         lines = [head, c.title or ""]
         if c.reasons:
@@ -273,9 +296,12 @@ class SuggestionPanel(QWidget):
         closed_text = self.tr("lukket")
         worker_text = self.tr("Sagsbehandler")
         closed = f" <span style='color:#c0392b'>{e(closed_text)}</span>" if not c.is_open else ""
+        found_text = self.tr("fundet ved søgning")
         score = (
             f"<span style='float:right'>&nbsp;&nbsp;{confidence_text(c.score)}</span>"
             if c.score is not None
+            else f"&nbsp;&nbsp;<i>{e(found_text)}</i>"
+            if c.found_by_search
             else ""
         )
         parts = [f"<b>{e(c.case_number)}</b>{score}{closed}"]
@@ -321,6 +347,7 @@ class SuggestionPanel(QWidget):
         self.journalise_button.setEnabled(self._decidable and self.selected_choice() is not None)
         for b in (self.assign_button, self.reject_button, self.forward_button):
             b.setEnabled(self._decidable)
+        self.new_case_button.setEnabled(self._decidable)
         self.undo_button.setEnabled(self._undoable)
 
     def set_state_text(self, text: str) -> None:

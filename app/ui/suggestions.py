@@ -26,6 +26,7 @@ class CaseChoice:
     kle: str | None
     caseworker_id: str | None
     caseworker_label: str | None
+    found_by_search: bool = False  # a search hit, not among the item's suggestions (no score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class SuggestionView:
     misrouted: bool = False
     misroute_reason: str | None = None
     receiver: str | None = None  # likely receiving system for a misrouted item
+    receiver_kle: str | None = None  # its KLE subject (matched against SF2900's receivers)
+    needs_new_case: bool = False  # no open case fits the child: "Opret ny sag"
     note: str | None = None  # e.g. "ny sag eller genåbning"
 
 
@@ -78,6 +81,8 @@ class Suggester:
             misrouted=result.misrouted,
             misroute_reason=result.misroute_topic,
             receiver=result.forward_to,
+            receiver_kle=result.forward_kle,
+            needs_new_case=result.needs_new_case,
             note=result.note,
         )
 

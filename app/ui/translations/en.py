@@ -7,6 +7,7 @@ Keep placeholders (%1, %2, %n) and markup (<b>…</b>) as in the source.
 # The team-lead backlog and caseworker views keep their strings in their own module.
 from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
 from app.ui.translations.en_cache import EN_CACHE
+from app.ui.translations.en_day import EN_DAY
 from app.ui.translations.en_install import EN_INSTALL
 
 # Same Danish source, different English by disambiguation comment: (source, comment) keys.
@@ -285,6 +286,7 @@ EN: dict[str, str] = {
 EN.update(EN_BACKLOG)
 EN.update(EN_CACHE)
 EN.update(EN_INSTALL)
+EN.update(EN_DAY)
 EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)
 EN.update(
     {

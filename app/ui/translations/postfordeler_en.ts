@@ -56,32 +56,32 @@
 <context>
     <name>AssignDialog</name>
     <message>
-        <location filename="../dialogs.py" line="107" />
+        <location filename="../dialogs.py" line="137" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="111" />
+        <location filename="../dialogs.py" line="141" />
         <source>Fordel %1 elementer.</source>
         <translation>Assign %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="116" />
+        <location filename="../dialogs.py" line="146" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="122" />
+        <location filename="../dialogs.py" line="152" />
         <source>Team: %1</source>
         <translation>Team: %1</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="133" />
+        <location filename="../dialogs.py" line="163" />
         <source>Sagsbehandler eller team</source>
         <translation>Caseworker or team</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="134" />
+        <location filename="../dialogs.py" line="164" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
@@ -476,65 +476,185 @@
     </message>
 </context>
 <context>
+    <name>CommandPalette</name>
+    <message>
+        <location filename="../command_palette.py" line="47" />
+        <source>Kommandoer</source>
+        <translation>Commands</translation>
+    </message>
+    <message>
+        <location filename="../command_palette.py" line="54" />
+        <source>Find en handling eller visning</source>
+        <translation>Find an action or view</translation>
+    </message>
+    <message>
+        <location filename="../command_palette.py" line="55" />
+        <source>Skriv for at finde en handling eller visning …</source>
+        <translation>Type to find an action or view …</translation>
+    </message>
+    <message>
+        <location filename="../command_palette.py" line="58" />
+        <source>Handlinger og visninger</source>
+        <translation>Actions and views</translation>
+    </message>
+    <message>
+        <location filename="../command_palette.py" line="60" />
+        <source>Ingen handling passer.</source>
+        <translation>No action matches.</translation>
+    </message>
+    <message>
+        <location filename="../command_palette.py" line="66" />
+        <source>Visning</source>
+        <translation>View</translation>
+    </message>
+</context>
+<context>
     <name>DecisionFlow</name>
     <message>
-        <location filename="../decision_flow.py" line="96" />
+        <location filename="../decision_flow.py" line="115" />
         <source>&lt;b&gt;Afventer&lt;/b&gt; afsendelse: %1</source>
         <translation>&lt;b&gt;Pending&lt;/b&gt; delivery: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="100" />
+        <location filename="../decision_flow.py" line="119" />
         <source>Seneste forsøg: %1</source>
         <translation>Last attempt: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="102" />
+        <location filename="../decision_flow.py" line="121" />
         <source>&lt;b&gt;Fejlet:&lt;/b&gt; %1</source>
         <translation>&lt;b&gt;Failed:&lt;/b&gt; %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="106" />
+        <location filename="../decision_flow.py" line="125" />
         <source>Låst af %1 – du kan ikke handle på det.</source>
         <translation>Locked by %1 – you cannot act on it.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="165" />
+        <location filename="../decision_flow.py" line="159" />
+        <source>Sagen %1 er lukket.</source>
+        <translation>Case %1 is closed.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="161" />
+        <source>Sagen er fundet ved søgning – den er ikke foreslået.</source>
+        <translation>The case was found by search – it was not suggested.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="164" />
+        <source>Forslaget er kun %1 % sikkert.</source>
+        <translation>The suggestion is only %1 % certain.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="175" />
+        <source>Beslutningen gælder %1 valgte elementer.</source>
+        <translation>The decision applies to %1 selected items.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="216" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="195" />
-        <location filename="../decision_flow.py" line="221" />
+        <location filename="../decision_flow.py" line="224" />
+        <source>Opret ny sag gælder ét element ad gangen.</source>
+        <translation>Create a new case applies to one item at a time.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="255" />
+        <location filename="../decision_flow.py" line="261" />
+        <source>Opret ny sag</source>
+        <translation>Create a new case</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="291" />
+        <location filename="../decision_flow.py" line="320" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="196" />
+        <location filename="../decision_flow.py" line="292" />
         <source>Listen over modtagere kan ikke hentes fra gatewayen: %1</source>
         <translation>The list of receivers cannot be fetched from the gateway: %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="246" />
+        <location filename="../decision_flow.py" line="353" />
         <source>%1: lagt i udbakken (Ctrl+Z fortryder)</source>
         <translation>%1: placed in the outbox (Ctrl+Z undoes)</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="271" />
-        <source>Handlingen er fortrudt.</source>
-        <translation>The action was undone.</translation>
+        <location filename="../decision_flow.py" line="367" />
+        <source>Journaliseret på sag %1</source>
+        <translation>Journalised on case %1</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="273" />
+        <location filename="../decision_flow.py" line="372" />
+        <source>Sendt til DUBU: %1 genåbner sag %2</source>
+        <translation>Sent to DUBU: %1 reopens case %2</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="377" />
+        <source>Sendt til DUBU: %1 opretter en ny sag</source>
+        <translation>Sent to DUBU: %1 creates a new case</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="381" />
+        <source>Fordelt til %1 uden sag</source>
+        <translation>Assigned to %1 without a case</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="383" />
+        <source>Fordelt til %1</source>
+        <translation>Assigned to %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="385" />
+        <source>Videresendt til %1</source>
+        <translation>Forwarded to %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="387" />
+        <source>Afvist som fejlsendt</source>
+        <translation>Rejected as misrouted</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="389" />
+        <source>Journalnotat på sag %1</source>
+        <translation>Journal note on case %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="393" />
+        <source>%1 elementer: %2</source>
+        <translation>%1 items: %2</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="399" />
+        <location filename="../decision_flow.py" line="400" />
+        <source>Der er ingen beslutning at fortryde.</source>
+        <translation>There is no decision to undo.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="434" />
+        <source>Fortrudt: %1</source>
+        <translation>Undone: %1</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="436" />
         <source>For sent at fortryde: handlingen er sendt.</source>
         <translation>Too late to undo: the action was sent.</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="276" />
+        <location filename="../decision_flow.py" line="439" />
+        <source>%1 af %2 fortrudt; resten er sendt.</source>
+        <translation>%1 of %2 undone; the rest was sent.</translation>
+    </message>
+    <message>
+        <location filename="../decision_flow.py" line="448" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../decision_flow.py" line="286" />
+        <location filename="../decision_flow.py" line="458" />
         <source>Læst/ulæst</source>
         <translation>Read/unread</translation>
     </message>
@@ -557,125 +677,186 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="298" />
+        <location filename="../preview.py" line="300" />
         <source>Leveringstilstand</source>
         <translation>Delivery state</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="305" />
+        <location filename="../preview.py" line="307" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="312" />
+        <location filename="../preview.py" line="314" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="313" />
+        <location filename="../preview.py" line="315" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="315" />
+        <location filename="../preview.py" line="317" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="316" />
+        <location filename="../preview.py" line="318" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="326" />
+        <location filename="../preview.py" line="328" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="328" />
+        <location filename="../preview.py" line="330" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="350" />
+        <location filename="../preview.py" line="352" />
         <source>Levering: %1</source>
         <translation>Delivery: %1</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="357" />
+        <location filename="../preview.py" line="359" />
         <source>Elementet er tilbage i fordelingskøen: træf en ny beslutning.</source>
         <translation>The item is back in the distribution queue: make a new decision.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="372" />
+        <location filename="../preview.py" line="374" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="399" />
+        <location filename="../preview.py" line="401" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="416" />
+        <location filename="../preview.py" line="418" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="457" />
+        <location filename="../preview.py" line="459" />
         <source>Henter filen …</source>
         <translation>Loading the file …</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="513" />
+        <location filename="../preview.py" line="515" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="520" />
+        <location filename="../preview.py" line="522" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="531" />
+        <location filename="../preview.py" line="533" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="533" />
+        <location filename="../preview.py" line="535" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="564" />
+        <location filename="../preview.py" line="548" />
+        <source>Der er ingen fil at åbne</source>
+        <translation>There is no file to open</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="561" />
+        <location filename="../preview.py" line="572" />
+        <source>%1 kunne ikke åbnes</source>
+        <translation>%1 could not be opened</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="568" />
+        <source>%1 er åbnet i et andet program</source>
+        <translation>%1 is open in another program</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="574" />
+        <source>Intet program på denne computer kan åbne filen. Gem den (Ctrl+S) og åbn den derfra.</source>
+        <translation>No program on this computer can open the file. Save it (Ctrl+S) and open it from there.</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="584" />
+        <source>Der er ingen fil at gemme</source>
+        <translation>There is no file to save</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="588" />
         <source>Gem fil</source>
         <translation>Save file</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="597" />
+        <source>%1 kunne ikke gemmes</source>
+        <translation>%1 could not be saved</translation>
+    </message>
+    <message>
+        <location filename="../preview.py" line="602" />
+        <source>Gemt som %1</source>
+        <translation>Saved as %1</translation>
     </message>
 </context>
 <context>
     <name>ForwardDialog</name>
     <message>
-        <location filename="../dialogs.py" line="183" />
-        <location filename="../dialogs.py" line="200" />
+        <location filename="../dialogs.py" line="306" />
+        <location filename="../dialogs.py" line="344" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="187" />
+        <location filename="../dialogs.py" line="310" />
         <source>Videresend %1 elementer.</source>
         <translation>Forward %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="190" />
-        <location filename="../dialogs.py" line="197" />
+        <location filename="../dialogs.py" line="313" />
+        <location filename="../dialogs.py" line="337" />
         <source>Modtager</source>
         <translation>Receiver</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="196" />
-        <location filename="../dialogs.py" line="198" />
+        <location filename="../dialogs.py" line="314" />
+        <source>Vælg modtager …</source>
+        <translation>Choose a receiver …</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="323" />
+        <source>SF2900 oplyser ingen modtagere at videresende til.</source>
+        <translation>SF2900 lists no receivers to forward to.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="327" />
+        <source>Den foreslåede modtager, %1, er ikke blandt de modtagere, SF2900 oplyser. Vælg selv en modtager.</source>
+        <translation>The suggested receiver, %1, is not among the receivers SF2900 lists. Choose a receiver yourself.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="332" />
+        <source>Der er ingen foreslået modtager. Vælg selv en modtager.</source>
+        <translation>There is no suggested receiver. Choose a receiver yourself.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="334" />
+        <source>Foreslået ud fra brevets emne.</source>
+        <translation>Suggested from the letter's subject.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="336" />
+        <location filename="../dialogs.py" line="339" />
         <source>Bemærkning</source>
         <translation>Remark</translation>
     </message>
@@ -933,53 +1114,53 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>JournaliseDialog</name>
     <message>
-        <location filename="../dialogs.py" line="52" />
-        <location filename="../dialogs.py" line="78" />
+        <location filename="../dialogs.py" line="53" />
+        <location filename="../dialogs.py" line="79" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="54" />
+        <location filename="../dialogs.py" line="55" />
         <source>Journalisér på sag &lt;b&gt;%1&lt;/b&gt;?</source>
         <translation>Journalise on case &lt;b&gt;%1&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="57" />
+        <location filename="../dialogs.py" line="58" />
         <source>Journalisér %1 elementer på sag &lt;b&gt;%2&lt;/b&gt;?</source>
         <translation>Journalise %1 items on case &lt;b&gt;%2&lt;/b&gt;?</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="64" />
+        <location filename="../dialogs.py" line="65" />
         <source>Bemærk: sagen er lukket.</source>
         <translation>Note: the case is closed.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="66" />
+        <location filename="../dialogs.py" line="67" />
         <source>Tilføj journalnotat</source>
         <translation>Add a journal note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="68" />
+        <location filename="../dialogs.py" line="69" />
         <source>Notatets titel</source>
         <translation>Note title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="70" />
+        <location filename="../dialogs.py" line="71" />
         <source>Notatets tekst</source>
         <translation>Note text</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="74" />
+        <location filename="../dialogs.py" line="75" />
         <source>Titel</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="75" />
+        <location filename="../dialogs.py" line="76" />
         <source>Notat</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="93" />
+        <location filename="../dialogs.py" line="94" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
@@ -1245,88 +1426,136 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="232" />
+        <location filename="../main_window.py" line="237" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="249" />
+        <location filename="../main_window.py" line="254" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="250" />
+        <location filename="../main_window.py" line="255" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="251" />
+        <location filename="../main_window.py" line="256" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="252" />
+        <location filename="../main_window.py" line="257" />
         <source>● Lokal kopi beskadiget</source>
         <translation>● Local copy damaged</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="265" />
+        <location filename="../main_window.py" line="270" />
         <source>Den lokale kopi af posten</source>
         <translation>The local copy of the mail</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="282" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="288" />
-        <location filename="../main_window.py" line="300" />
+        <location filename="../main_window.py" line="293" />
+        <location filename="../main_window.py" line="305" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="295" />
+        <location filename="../main_window.py" line="300" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="309" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="347" />
-        <location filename="../main_window.py" line="353" />
-        <location filename="../main_window.py" line="390" />
+        <location filename="../main_window.py" line="352" />
+        <location filename="../main_window.py" line="358" />
+        <location filename="../main_window.py" line="395" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="416" />
-        <location filename="../main_window.py" line="423" />
+        <location filename="../main_window.py" line="421" />
+        <location filename="../main_window.py" line="428" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="430" />
+        <location filename="../main_window.py" line="435" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="473" />
+        <location filename="../main_window.py" line="481" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="475" />
+        <location filename="../main_window.py" line="483" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="497" />
+        <location filename="../main_window.py" line="505" />
         <source>Ulæste</source>
         <translation>Unread</translation>
+    </message>
+</context>
+<context>
+    <name>NewCaseDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="189" />
+        <source>Opret ny sag / genåbn sag</source>
+        <translation>Create a new case / reopen a case</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="191" />
+        <source>Brevet sendes til DUBU uden sag. Den valgte sagsbehandler opretter sagen ud fra det – eller genåbner den lukkede sag.</source>
+        <translation>The letter is sent to DUBU without a case. The chosen caseworker creates the case from it – or reopens the closed case.</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="203" />
+        <source>Ny sag eller genåbning</source>
+        <translation>New case or reopening</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="204" />
+        <source>Opret ny sag</source>
+        <translation>Create a new case</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="206" />
+        <source>Genåbn lukket sag %1</source>
+        <translation>Reopen closed case %1</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="211" />
+        <source>KLE-emne for sagen</source>
+        <translation>KLE subject of the case</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="214" />
+        <source>Sag</source>
+        <translation>Case</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="215" />
+        <source>KLE-emne</source>
+        <translation>KLE subject</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="224" />
+        <source>Send til DUBU</source>
+        <translation>Send to DUBU</translation>
     </message>
 </context>
 <context>
@@ -1396,236 +1625,270 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>RejectDialog</name>
     <message>
-        <location filename="../dialogs.py" line="145" />
-        <location filename="../dialogs.py" line="167" />
+        <location filename="../dialogs.py" line="254" />
+        <location filename="../dialogs.py" line="281" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="149" />
+        <location filename="../dialogs.py" line="258" />
         <source>Afvis %1 elementer.</source>
         <translation>Reject %1 items.</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="153" />
+        <location filename="../dialogs.py" line="262" />
         <source>Begrundelse</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="156" />
+        <location filename="../dialogs.py" line="265" />
         <source>Hører ikke til familieafdelingen</source>
         <translation>Not for the family department</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="157" />
+        <location filename="../dialogs.py" line="266" />
         <source>Sendt til forkert kontaktpunkt</source>
         <translation>Sent to the wrong contact point</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="158" />
+        <location filename="../dialogs.py" line="267" />
         <source>Dublet</source>
         <translation>Duplicate</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="159" />
+        <location filename="../dialogs.py" line="268" />
         <source>Andet</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="163" />
-        <source>Skriv eller vælg en begrundelse</source>
-        <translation>Type or pick a reason</translation>
+        <location filename="../dialogs.py" line="275" />
+        <source>Skriv eller vælg en begrundelse (↓ viser de faste)</source>
+        <translation>Type or choose a reason (↓ shows the presets)</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="164" />
+        <location filename="../dialogs.py" line="278" />
         <source>Begrundelse (skal udfyldes)</source>
         <translation>Reason (required)</translation>
     </message>
 </context>
 <context>
+    <name>RiskDialog</name>
+    <message>
+        <location filename="../dialogs.py" line="105" />
+        <source>Er du sikker?</source>
+        <translation>Are you sure?</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="108" />
+        <source>%1 %2 elementer?</source>
+        <translation>%1 %2 items?</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="110" />
+        <source>%1 alligevel?</source>
+        <translation>%1 anyway?</translation>
+    </message>
+    <message>
+        <location filename="../dialogs.py" line="118" />
+        <source>&amp;Ja, %1</source>
+        <translation>&amp;Yes, %1</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="55" />
+        <location filename="../settings_dialog.py" line="56" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="66" />
+        <location filename="../settings_dialog.py" line="67" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74" />
+        <location filename="../settings_dialog.py" line="75" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77" />
-        <location filename="../settings_dialog.py" line="86" />
+        <location filename="../settings_dialog.py" line="78" />
+        <location filename="../settings_dialog.py" line="87" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="79" />
+        <location filename="../settings_dialog.py" line="80" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
-        <location filename="../settings_dialog.py" line="87" />
+        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="88" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="82" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="81" />
-        <location filename="../settings_dialog.py" line="88" />
+        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="89" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="83" />
-        <location filename="../settings_dialog.py" line="90" />
+        <location filename="../settings_dialog.py" line="84" />
+        <location filename="../settings_dialog.py" line="91" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="90" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="105" />
+        <location filename="../settings_dialog.py" line="106" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="102" />
+        <location filename="../settings_dialog.py" line="103" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="93" />
-        <location filename="../settings_dialog.py" line="98" />
+        <location filename="../settings_dialog.py" line="94" />
+        <location filename="../settings_dialog.py" line="99" />
         <source>Identitetsudbyder (login)</source>
         <translation>Identity provider (login)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="96" />
-        <location filename="../settings_dialog.py" line="99" />
+        <location filename="../settings_dialog.py" line="97" />
+        <location filename="../settings_dialog.py" line="100" />
         <source>Klient-id hos identitetsudbyderen</source>
         <translation>Client id at the identity provider</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="103" />
-        <location filename="../settings_dialog.py" line="110" />
+        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="111" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
-        <location filename="../settings_dialog.py" line="234" />
+        <location filename="../settings_dialog.py" line="107" />
+        <location filename="../settings_dialog.py" line="245" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="115" />
+        <location filename="../settings_dialog.py" line="116" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="118" />
+        <location filename="../settings_dialog.py" line="119" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="120" />
+        <location filename="../settings_dialog.py" line="121" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="121" />
+        <location filename="../settings_dialog.py" line="122" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="122" />
+        <location filename="../settings_dialog.py" line="123" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="129" />
-        <location filename="../settings_dialog.py" line="143" />
+        <location filename="../settings_dialog.py" line="130" />
+        <location filename="../settings_dialog.py" line="144" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="134" />
-        <location filename="../settings_dialog.py" line="144" />
+        <location filename="../settings_dialog.py" line="135" />
+        <location filename="../settings_dialog.py" line="145" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="136" />
+        <location filename="../settings_dialog.py" line="137" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="137" />
+        <location filename="../settings_dialog.py" line="138" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="138" />
+        <location filename="../settings_dialog.py" line="139" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="142" />
+        <location filename="../settings_dialog.py" line="143" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
+        <location filename="../settings_dialog.py" line="151" />
+        <location filename="../settings_dialog.py" line="155" />
+        <source>Fortrydelsestid</source>
+        <translation>Undo time</translation>
+    </message>
+    <message>
         <location filename="../settings_dialog.py" line="153" />
+        <source>Så længe venter en beslutning i udbakken, før den sendes (Ctrl+Z fortryder)</source>
+        <translation>How long a decision waits in the outbox before it is sent (Ctrl+Z undoes it)</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="164" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="171" />
+        <location filename="../settings_dialog.py" line="182" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="178" />
+        <location filename="../settings_dialog.py" line="189" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="179" />
+        <location filename="../settings_dialog.py" line="190" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="201" />
+        <location filename="../settings_dialog.py" line="212" />
         <source>Fastlagt af IT (%1)</source>
         <translation>Set by IT (%1)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="219" />
+        <location filename="../settings_dialog.py" line="230" />
         <source>&lt;b&gt;Nogle indstillinger er fastlagt af IT&lt;/b&gt; for hele computeren i %1 og kan ikke ændres her (de grå og skrivebeskyttede felter).</source>
         <translation>&lt;b&gt;Some settings are set by IT&lt;/b&gt; for the whole computer in %1 and cannot be changed here (the grey, read-only fields).</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="236" />
+        <location filename="../settings_dialog.py" line="247" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="275" />
+        <location filename="../settings_dialog.py" line="287" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1633,12 +1896,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>ShortcutOverlay</name>
     <message>
-        <location filename="../dialogs.py" line="214" />
+        <location filename="../dialogs.py" line="360" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
     </message>
     <message>
-        <location filename="../dialogs.py" line="224" />
+        <location filename="../dialogs.py" line="370" />
         <source>Luk</source>
         <translation>Close</translation>
     </message>
@@ -1646,238 +1909,312 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SuggestionPanel</name>
     <message>
-        <location filename="../suggestion_panel.py" line="118" />
+        <location filename="../suggestion_panel.py" line="120" />
         <source>Sagsforslag</source>
         <translation>Case suggestions</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="139" />
-        <source>Søg sag: CPR, navn eller sagsnummer (Ctrl+K)</source>
-        <translation>Search case: CPR, name or case no. (Ctrl+K)</translation>
+        <location filename="../suggestion_panel.py" line="142" />
+        <source>Søg sag: CPR, navn eller sagsnummer (Ctrl+Shift+F)</source>
+        <translation>Search case: CPR, name or case number (Ctrl+Shift+F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="140" />
+        <location filename="../suggestion_panel.py" line="144" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="150" />
+        <location filename="../suggestion_panel.py" line="154" />
         <source>Foreslåede sager</source>
         <translation>Suggested cases</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="174" />
+        <location filename="../suggestion_panel.py" line="178" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="176" />
+        <location filename="../suggestion_panel.py" line="180" />
         <source>Journalisér på den valgte sag (Enter)</source>
         <translation>Journalise on the selected case (Enter)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="178" />
+        <location filename="../suggestion_panel.py" line="182" />
         <source>Fordel…</source>
         <translation>Assign…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="180" />
+        <location filename="../suggestion_panel.py" line="184" />
         <source>Fordel til sagsbehandler eller team (F)</source>
         <translation>Assign to a caseworker or team (F)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="181" />
+        <location filename="../suggestion_panel.py" line="185" />
         <source>Afvis…</source>
         <translation>Reject…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="183" />
+        <location filename="../suggestion_panel.py" line="187" />
         <source>Afvis som fejlsendt (A)</source>
         <translation>Reject as misrouted (A)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="184" />
+        <location filename="../suggestion_panel.py" line="188" />
         <source>Videresend…</source>
         <translation>Forward…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="186" />
+        <location filename="../suggestion_panel.py" line="190" />
         <source>Videresend til anden afdeling eller system (V)</source>
         <translation>Forward to another department or system (V)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="187" />
+        <location filename="../suggestion_panel.py" line="191" />
         <source>Fortryd</source>
         <translation>Undo</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="189" />
+        <location filename="../suggestion_panel.py" line="193" />
         <source>Fortryd, mens handlingen venter i udbakken (Ctrl+Z)</source>
         <translation>Undo while the action waits in the outbox (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="219" />
+        <location filename="../suggestion_panel.py" line="194" />
+        <source>Ny sag / genåbn…</source>
+        <translation>New case / reopen…</translation>
+    </message>
+    <message>
+        <location filename="../suggestion_panel.py" line="197" />
+        <source>Ingen åben sag passer: send brevet til DUBU, så sagen oprettes (N)</source>
+        <translation>No open case fits: send the letter to DUBU so the case is created (N)</translation>
+    </message>
+    <message>
+        <location filename="../suggestion_panel.py" line="230" />
         <source>Finder forslag…</source>
         <translation>Finding suggestions…</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="224" />
+        <location filename="../suggestion_panel.py" line="235" />
         <source>Ser ud til at høre til en anden afdeling.</source>
         <translation>Looks like it belongs to another department.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="226" />
+        <location filename="../suggestion_panel.py" line="237" />
         <source>Ser ud til at høre til en anden afdeling (emne: %1).</source>
         <translation>Looks like it belongs to another department (subject: %1).</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="230" />
+        <location filename="../suggestion_panel.py" line="241" />
         <source>Foreslået modtager: %1</source>
         <translation>Suggested receiver: %1</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="254" />
+        <location filename="../suggestion_panel.py" line="272" />
         <source>Ingen sager fundet.</source>
         <translation>No cases found.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="258" />
+        <location filename="../suggestion_panel.py" line="276" />
         <source>Intet sikkert forslag. Søg efter sagen med CPR, navn eller sagsnummer.</source>
         <translation>No confident suggestion. Search for the case by CPR, name or case number.</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="263" />
+        <location filename="../suggestion_panel.py" line="279" />
+        <source>Tryk N for at sende brevet til DUBU som ny sag.</source>
+        <translation>Press N to send the letter to DUBU as a new case.</translation>
+    </message>
+    <message>
+        <location filename="../suggestion_panel.py" line="284" />
         <source> · lukket</source>
         <translation> · closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="273" />
+        <location filename="../suggestion_panel.py" line="286" />
+        <location filename="../suggestion_panel.py" line="299" />
+        <source>fundet ved søgning</source>
+        <translation>found by search</translation>
+    </message>
+    <message>
+        <location filename="../suggestion_panel.py" line="296" />
         <source>lukket</source>
         <translation>closed</translation>
     </message>
     <message>
-        <location filename="../suggestion_panel.py" line="274" />
+        <location filename="../suggestion_panel.py" line="297" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
 </context>
 <context>
+    <name>UndoNotice</name>
+    <message>
+        <location filename="../undo_notice.py" line="32" />
+        <source>Fortryd (Ctrl+Z)</source>
+        <translation>Undo (Ctrl+Z)</translation>
+    </message>
+    <message>
+        <location filename="../undo_notice.py" line="76" />
+        <source>sendes om %1 s</source>
+        <translation>sent in %1 s</translation>
+    </message>
+</context>
+<context>
     <name>WindowActions</name>
     <message>
-        <location filename="../actions.py" line="84" />
+        <location filename="../actions.py" line="96" />
         <source>Næste element</source>
         <translation>Next item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="85" />
+        <location filename="../actions.py" line="97" />
         <source>Forrige element</source>
         <translation>Previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="86" />
+        <location filename="../actions.py" line="98" />
         <source>Næste / forrige element</source>
         <translation>Next / previous item</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="88" />
+        <location filename="../actions.py" line="100" />
         <source>Journalisér på valgt forslag</source>
         <translation>Journalise on the selected suggestion</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="99" />
+        <location filename="../actions.py" line="111" />
         <source>Fordel til sagsbehandler</source>
         <translation>Assign to caseworker</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="100" />
+        <location filename="../actions.py" line="112" />
         <source>Afvis (fejlsendt)</source>
         <translation>Reject (misrouted)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="101" />
+        <location filename="../actions.py" line="113" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="102" />
+        <location filename="../actions.py" line="115" />
+        <source>Opret ny sag / genåbn sag (til DUBU uden sag)</source>
+        <translation>Create a new case / reopen a case (to DUBU without a case)</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="117" />
         <source>Fortryd (mens den venter i udbakken)</source>
         <translation>Undo (while it waits in the outbox)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="103" />
+        <location filename="../actions.py" line="118" />
         <source>Hurtigsøgning i indbakken</source>
         <translation>Quick search in the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="105" />
+        <location filename="../actions.py" line="120" />
         <source>Søg sag (CPR, navn, sagsnummer)</source>
         <translation>Search case (CPR, name, case number)</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="110" />
+        <location filename="../actions.py" line="126" />
+        <source>Kommandoer: find og kør en handling eller visning</source>
+        <translation>Commands: find and run an action or view</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="131" />
         <source>Vælg forslag 1–5</source>
         <translation>Pick suggestion 1–5</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="113" />
+        <location filename="../actions.py" line="134" />
         <source>Markér som ulæst / læst</source>
         <translation>Mark as unread / read</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="114" />
+        <location filename="../actions.py" line="135" />
         <source>Gå til indbakken</source>
         <translation>Go to the inbox</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="116" />
+        <location filename="../actions.py" line="137" />
         <source>Visning: Ufordelte … Alle</source>
         <translation>View: Undistributed … All</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="123" />
+        <location filename="../actions.py" line="144" />
         <source>Vis/skjul filtre</source>
         <translation>Show/hide filters</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="124" />
+        <location filename="../actions.py" line="145" />
         <source>Åbn fil</source>
         <translation>Open file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="125" />
+        <location filename="../actions.py" line="146" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="126" />
+        <location filename="../actions.py" line="147" />
         <source>Næste dokument</source>
         <translation>Next document</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="127" />
+        <location filename="../actions.py" line="148" />
         <source>Zoom ind / ud i PDF</source>
         <translation>Zoom in / out in the PDF</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="129" />
+        <location filename="../actions.py" line="150" />
         <source>Hent ny post nu</source>
         <translation>Fetch new mail now</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="130" />
+        <location filename="../actions.py" line="151" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../actions.py" line="131" />
+        <location filename="../actions.py" line="152" />
         <source>Tastaturgenveje</source>
         <translation>Keyboard shortcuts</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="182" />
+        <source>Kan ikke hente ny post</source>
+        <translation>Cannot fetch new post</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="182" />
+        <source>Der er ingen postserver forbundet.</source>
+        <translation>No post server is connected.</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="186" />
+        <source>Henter ny post …</source>
+        <translation>Fetching new post …</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="198" />
+        <source>Indbakken er opdateret kl. %1.</source>
+        <translation>The inbox was updated at %1.</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="201" />
+        <source>Kunne ikke hente ny post</source>
+        <translation>Could not fetch new post</translation>
+    </message>
+    <message>
+        <location filename="../actions.py" line="219" />
+        <source>Ingen elementer passer til søgningen.</source>
+        <translation>No items match the search.</translation>
     </message>
 </context>
 <context>
     <name>_Dialog</name>
     <message>
-        <location filename="../dialogs.py" line="45" />
+        <location filename="../dialogs.py" line="46" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
@@ -1885,17 +2222,17 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="254" />
+        <location filename="../app.py" line="255" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="288" />
+        <location filename="../app.py" line="289" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="317" />
+        <location filename="../app.py" line="318" />
         <source>Postfordeler skal opdateres</source>
         <translation>Postfordeler must be updated</translation>
     </message>
