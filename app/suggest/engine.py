@@ -27,7 +27,7 @@ from app.cpr import find as find_cprs
 from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
 from app.sf1606.model import Kind, MemoMessage, ReplyData
 from app.sf1606.stored import MessageFacts
-from app.suggest import misroute, names
+from app.suggest import misroute, names, people
 from app.suggest.text import MAX_TEXT_CHARS, message_facts
 
 __all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]
@@ -37,6 +37,7 @@ MAX_SUGGESTIONS = 5
 CLOSED_ONLY_CAP = 0.35  # a closed case for a non-reply is never proposed with confidence
 
 _REPLY_PREFIX_RE = re.compile(r"^\s*((sv|re|svar|aw|vs|fw|fwd|videresendt)\s*:\s*)+", re.IGNORECASE)
+_GREETINGS = frozenset({"hej", "kaere", "til", "att", "dear", "hi", "hello", "goddag", "kaereste"})
 _ROLE_DA = {"mor": "mor", "far": "far", "plejeforælder": "plejeforælder", "værge": "værge"}
 
 
@@ -139,6 +140,8 @@ class SuggestionEngine:
         self._first_vocab = list(self._child_first)
         self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
         self._known_cprs = {p.cpr for p in dataset.persons} | {c.child_cpr for c in dataset.cases}
+        self.people = people.PeopleIndex(dataset)
+        self._worker_first = {fold(w.name).split()[0] for w in dataset.caseworkers() if w.name}
 
     # -- public API -----------------------------------------------------------------------
 
@@ -247,6 +250,13 @@ class SuggestionEngine:
                 if reply_case is not None:
                     reply_closed_note = self._closed_note(reply_case)
 
+        # 2b. Everyone else the letter names: parents and foster parents by full name, the
+        # forwarded letter's original sender, addresses, a parent's first name beside the child's.
+        name_text = _without_sender(all_text + "\n" + reply_comments, message.sender.label or "")
+        toks = names.tokens(name_text)
+        n_label = len(names.tokens(_without_sender(label, message.sender.label or "")))
+        street_only = self._people(message, toks, all_text, children, family, sender_id)
+
         # 3. Case numbers in metadata and text.
         cd = message.content_data
         if cd and cd.case_id:
@@ -304,8 +314,8 @@ class SuggestionEngine:
                 ci_names.append(ci.value)
 
         # 5. Names (family first, then the whole register for full names), and clues.
-        toks = names.tokens(all_text + "\n" + reply_comments)
         named = self._names(toks, family, children, sender_is_cpr)
+        self._focus(toks, n_label, family, children, text_cprs, fold(all_text))
         # the letter names a child, but none of the sender's children: maybe a new child
         if (
             family
@@ -325,6 +335,10 @@ class SuggestionEngine:
                 ci=ci_children,
             )
         self._clues(all_text, today, children, family, toks)
+        for cpr in street_only & set(children):
+            children[cpr].add(
+                0.25, "Vejnavnet i brevet passer til barnets eller forælderens adresse"
+            )
 
         # 6. Text wins over ContactInfo: a form field naming another child loses.
         text_ids = text_cprs | named
@@ -625,10 +639,11 @@ class SuggestionEngine:
                         if (dates and birth_date(c) in dates)
                         or not self._surname_conflict(c, first, toks)
                     ]
-                    if 0 < len(fitting) <= 2:
+                    if 0 < len(fitting) <= 8:  # ranked by the other evidence, not dropped
                         for c in fitting:
                             children[c].add(
-                                0.5 / len(fitting), "Fornavn og alder/klasse/fødselsdato passer"
+                                0.5 / len(fitting) ** 0.5,
+                                "Fornavn og alder/klasse/fødselsdato passer",
                             )
         for cpr, ev in children.items():
             born = birth_date(cpr)
@@ -649,6 +664,124 @@ class SuggestionEngine:
                     ev.add(0.2, "Klassetrin passer til barnets alder")
                 else:
                     ev.penalise(0.6)
+
+    def _people(
+        self,
+        message: MemoMessage,
+        toks: list[names.Token],
+        all_text: str,
+        children: dict[str, _Ev],
+        family: set[str],
+        sender_id: str,
+    ) -> set[str]:
+        """Children found through the adults and addresses a letter names. Adds them to
+        `family` (their first names then suffice) and returns children whose street only (no
+        house number) is named, for confirmation once other evidence exists."""
+        ds, ppl = self.ds, self.people
+        words = [(t.folded, t.capital) for t in toks]
+        for _, cpr in ppl.full_names(words):
+            if cpr == sender_id or ds.is_child(cpr):
+                continue
+            person = ds.person(cpr)
+            for child, role in ppl.children_of(cpr):
+                who = _ROLE_DA.get(role, role)
+                children[child].add(
+                    0.42, f"Barnets {who} ({person.name if person else ''}) nævnt i brevet"
+                )
+                family.add(child)
+        fd = message.forward_data
+        if fd is not None and fd.original_sender:
+            for _, cpr in ppl.full_names([(w, True) for w in fold(fd.original_sender).split()]):
+                person = ds.person(cpr)
+                pname = person.name if person else ""
+                if ds.is_child(cpr):
+                    children[cpr].add(0.6, "Det videresendte brev er fra barnet selv")
+                    family.add(cpr)
+                    continue
+                for child, role in ppl.children_of(cpr):
+                    who = _ROLE_DA.get(role, role)
+                    children[child].add(
+                        0.45, f"Det videresendte brev er fra barnets {who} ({pname})"
+                    )
+                    family.add(child)
+        street_only: set[str] = set()
+        for hit in ppl.addresses(all_text):
+            kids = [hit.cpr] if ds.is_child(hit.cpr) else [c for c, _ in ppl.children_of(hit.cpr)]
+            for child in kids:
+                if hit.with_number:
+                    children[child].add(0.4, "Adressen i brevet er barnets eller forælderens")
+                    family.add(child)
+                else:
+                    street_only.add(child)
+        # a child's first name beside a parent's first name ("Tildes morbror. Marius ved ...")
+        greeted = {
+            toks[i + 1].folded
+            for i in range(len(toks) - 1)
+            if toks[i].folded in _GREETINGS and toks[i + 1].folded in self._worker_first
+        }
+        tokset = {t.folded for t in toks} - greeted
+        for tok in {t.folded for t in toks if t.capital}:
+            for first in (tok, tok[:-1] if tok.endswith("s") and len(tok) > 3 else ""):
+                cands = [c for c in self._child_first.get(first, ()) if c not in family]
+                hits = []
+                for child in cands:
+                    pf = ppl.parent_first_names(child)
+                    shared = [n for n in pf if n in tokset and n != first]
+                    if shared:
+                        hits.append((child, pf[shared[0]]))
+                if 0 < len(hits) <= 3:
+                    for child, adult in hits:
+                        person = ds.person(adult)
+                        who = _ROLE_DA.get(self.people.parents[child].get(adult, ""), "forælder")
+                        children[child].add(
+                            0.45 / len(hits) ** 0.5,
+                            f"Barnets fornavn og {who}s fornavn"
+                            f" ({person.first_name if person else ''}) nævnt i brevet",
+                        )
+                        family.add(child)
+        return street_only
+
+    def _focus(
+        self,
+        toks: list[names.Token],
+        n_label: int,
+        family: set[str],
+        children: dict[str, _Ev],
+        text_cprs: set[str],
+        folded_text: str,
+    ) -> None:
+        """Which of the named children the letter is about: the subject line, the first and
+        repeated mention, "det drejer sig om", "angående", corrections. A clear winner gains,
+        the others (mentioned in passing) lose; equal evidence stays equal and says so."""
+        sal: dict[str, float] = {}
+        for cpr in family:
+            parts = self.ds.folded_name(cpr)
+            if not parts:
+                continue
+            pos = names.mentions(parts[0], toks)
+            if pos:
+                sal[cpr] = names.salience(pos, toks, n_label)
+        if len(sal) < 2 and not (sal and text_cprs - set(sal)):
+            return
+        top = max(sal.values())
+        leaders = [c for c, v in sal.items() if top - v < 1.5]
+        if len(leaders) == 1:
+            focus = leaders[0]
+            children[focus].add(0.35, "Brevet handler om barnet (emne, gentagelse eller ordlyd)")
+            for cpr, v in sal.items():
+                if cpr != focus:
+                    children[cpr].penalise(0.5, "Barnet nævnes kun i forbigående")
+            if re.search(r"\b(forkert|wrong)\b.{0,20}\b(cpr|personnummer|number)", folded_text):
+                for cpr in text_cprs - {focus}:
+                    children[cpr].penalise(0.3, "Afsenderen skriver at CPR-nummeret var forkert")
+        else:
+            why = (
+                "To børn nævnt – brevet siger ikke hvilket"
+                if len(leaders) == 2
+                else (f"{len(leaders)} børn nævnt – brevet siger ikke hvilket")
+            )
+            for cpr in leaders:
+                children[cpr].add(0.0, why)
 
     def _surname_conflict(self, cpr: str, first: str, toks: list[names.Token]) -> bool:
         """True when the first name is written with a surname that is not the child's."""
@@ -837,6 +970,21 @@ class SuggestionEngine:
             needs_new_case=result.needs_new_case,
             note=result.note,
         )
+
+
+def _without_sender(text: str, sender: str) -> str:
+    """`text` without the sender's own name (the signature is not a child's name)."""
+    parts = sender.split()
+    if len(parts) < 2:
+        return text
+    out = re.sub(re.escape(sender), " ", text, flags=re.IGNORECASE)
+    lines = out.splitlines()
+    tail = [i for i, line in enumerate(lines) if line.strip()][-2:]
+    first = fold(parts[0])
+    for i in tail:
+        if fold(lines[i]).split()[:1] == [first] and len(fold(lines[i]).split()) <= 2:
+            lines[i] = ""
+    return "\n".join(lines)
 
 
 def _replace_score(s: Suggestion, score: float, reason: str) -> Suggestion:
