@@ -58,6 +58,7 @@ class SuggestionResult:
     misrouted: bool = False
     misroute_topic: str | None = None
     forward_to: str | None = None  # likely receiver, Danish
+    forward_kle: str | None = None  # its KLE main group (SF2900 FordelingsmodtagerList)
     needs_new_case: bool = False
     note: str | None = None  # Danish, e.g. why no case fits
 
@@ -141,6 +142,7 @@ class SuggestionEngine:
         self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
         self._known_cprs = {p.cpr for p in dataset.persons} | {c.child_cpr for c in dataset.cases}
         self.people = people.PeopleIndex(dataset)
+        misroute.classifier()  # trained once per process, here rather than on the first letter
         self._worker_first = {fold(w.name).split()[0] for w in dataset.caseworkers() if w.name}
 
     # -- public API -----------------------------------------------------------------------
@@ -387,6 +389,7 @@ class SuggestionEngine:
             misrouted=verdict.misrouted,
             misroute_topic=verdict.topic if verdict.misrouted else None,
             forward_to=verdict.forward_to if verdict.misrouted else None,
+            forward_kle=misroute.TOPIC_KLE.get(verdict.topic or "") if verdict.misrouted else None,
             needs_new_case=needs_new,
             note=note or (" ".join(notes) or None),
         )
@@ -967,6 +970,7 @@ class SuggestionEngine:
             misrouted=result.misrouted,
             misroute_topic=result.misroute_topic,
             forward_to=result.forward_to,
+            forward_kle=result.forward_kle,
             needs_new_case=result.needs_new_case,
             note=result.note,
         )
