@@ -77,6 +77,7 @@ class _Ev:
     strengths: list[tuple[float, str]] = field(default_factory=list)
     factor: float = 1.0
     penalties: list[str] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # shown first, e.g. "To børn nævnt ..."
 
     def add(self, strength: float, reason: str) -> None:
         """Add evidence; the same reason twice (label and PDF repeat the body) counts once."""
@@ -104,7 +105,8 @@ class _Ev:
         seen: dict[str, float] = {}
         for s, r in self.strengths:
             seen[r] = max(seen.get(r, 0.0), s)
-        return [r for r, _ in sorted(seen.items(), key=lambda kv: -kv[1])] + self.penalties
+        ranked = [r for r, _ in sorted(seen.items(), key=lambda kv: -kv[1])]
+        return self.lead + ranked + self.penalties
 
 
 def _fmt_date(value: date | datetime | None) -> str:
@@ -771,7 +773,7 @@ class SuggestionEngine:
         if len(leaders) == 1:
             focus = leaders[0]
             children[focus].add(0.35, "Brevet handler om barnet (emne, gentagelse eller ordlyd)")
-            for cpr, v in sal.items():
+            for cpr in sal:
                 if cpr != focus:
                     children[cpr].penalise(0.5, "Barnet nævnes kun i forbigående")
             if re.search(r"\b(forkert|wrong)\b.{0,20}\b(cpr|personnummer|number)", folded_text):
@@ -784,7 +786,8 @@ class SuggestionEngine:
                 else (f"{len(leaders)} børn nævnt – brevet siger ikke hvilket")
             )
             for cpr in leaders:
-                children[cpr].add(0.0, why)
+                if why not in children[cpr].lead:
+                    children[cpr].lead.append(why)
 
     def _surname_conflict(self, cpr: str, first: str, toks: list[names.Token]) -> bool:
         """True when the first name is written with a surname that is not the child's."""

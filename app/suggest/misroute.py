@@ -427,10 +427,10 @@ class PurposeClassifier:
 
     def __init__(self, letters: list[tuple[str, str]]) -> None:
         import numpy as np
-        from scipy.sparse import csr_matrix, hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.multiclass import OneVsRestClassifier
+        from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
+        from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+        from sklearn.multiclass import OneVsRestClassifier  # type: ignore[import-untyped]
 
         self._np, self._csr, self._hstack = np, csr_matrix, hstack
         texts = [_content(fold(t)) for _, t in letters]
@@ -441,7 +441,9 @@ class PurposeClassifier:
         )
         x = self._features(texts, [t for _, t in letters], fit=True)
         # two stages: family post or not (balanced), then which other department
-        self.binary = LogisticRegression(C=4.0, solver="liblinear", class_weight={False: 2.0, True: 1.0})
+        self.binary = LogisticRegression(
+            C=4.0, solver="liblinear", class_weight={False: 2.0, True: 1.0}
+        )
         self.binary.fit(x, [c != FAMILY for c in labels])
         rows = [i for i, c in enumerate(labels) if c != FAMILY]
         self.topic = OneVsRestClassifier(LogisticRegression(C=8.0, solver="liblinear"))
@@ -483,14 +485,154 @@ class PurposeClassifier:
 
 
 _STOP = frozenset(
-    "jeg min mit mine vores hans hendes han hun det den der som ikke eller til fra med for "
-    "har have kan kunne skal skulle vil ville hvad hvor hvordan hvornaar efter over under "
-    "meget mere nogen noget alle selv igen gerne bare ogsaa eller men hvis naar fordi "
-    "this that with have from will would could should what when where there their about "
-    "hej tak venlig hilsen kaere goddag mvh vh er i at af og paa en et de vi du dig mig os jer "
-    "sig sin sit sine ham dem denne dette disse ingen nu saa da nej ja lige bare helt godt "
-    "dear hello regards thanks thank you the and for not but have has had was were are is "
-    "be been can cannot my our your his her him them they we it its of to in on at an a".split()
+    [
+        "jeg",
+        "min",
+        "mit",
+        "mine",
+        "vores",
+        "hans",
+        "hendes",
+        "han",
+        "hun",
+        "det",
+        "den",
+        "der",
+        "som",
+        "ikke",
+        "eller",
+        "til",
+        "fra",
+        "med",
+        "for",
+        "har",
+        "have",
+        "kan",
+        "kunne",
+        "skal",
+        "skulle",
+        "vil",
+        "ville",
+        "hvad",
+        "hvor",
+        "hvordan",
+        "hvornaar",
+        "efter",
+        "over",
+        "under",
+        "meget",
+        "mere",
+        "nogen",
+        "noget",
+        "alle",
+        "selv",
+        "igen",
+        "gerne",
+        "bare",
+        "ogsaa",
+        "eller",
+        "men",
+        "hvis",
+        "naar",
+        "fordi",
+        "this",
+        "that",
+        "with",
+        "have",
+        "from",
+        "will",
+        "would",
+        "could",
+        "should",
+        "what",
+        "when",
+        "where",
+        "there",
+        "their",
+        "about",
+        "hej",
+        "tak",
+        "venlig",
+        "hilsen",
+        "kaere",
+        "goddag",
+        "mvh",
+        "vh",
+        "er",
+        "i",
+        "at",
+        "af",
+        "og",
+        "paa",
+        "en",
+        "et",
+        "de",
+        "vi",
+        "du",
+        "dig",
+        "mig",
+        "os",
+        "jer",
+        "sig",
+        "sin",
+        "sit",
+        "sine",
+        "ham",
+        "dem",
+        "denne",
+        "dette",
+        "disse",
+        "ingen",
+        "nu",
+        "saa",
+        "da",
+        "nej",
+        "ja",
+        "lige",
+        "bare",
+        "helt",
+        "godt",
+        "dear",
+        "hello",
+        "regards",
+        "thanks",
+        "thank",
+        "you",
+        "the",
+        "and",
+        "for",
+        "not",
+        "but",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "is",
+        "be",
+        "been",
+        "can",
+        "cannot",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "him",
+        "them",
+        "they",
+        "we",
+        "it",
+        "its",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "an",
+        "a",
+    ]
 )
 
 
