@@ -21,7 +21,8 @@ CORPUS = (HERE.parent.parent / "shared" / "corpus").resolve()
 
 
 HANDWRITTEN = (HERE.parent / "tests" / "handwritten").resolve()
-SETS = {"dev": CORPUS, "handwritten": HANDWRITTEN}
+FRESH = (HERE.parent / "tests" / "handwritten_fresh").resolve()
+SETS = {"dev": CORPUS, "handwritten": HANDWRITTEN, "fresh": FRESH}
 
 
 def _load_set(folder: Path):

@@ -8,6 +8,7 @@ the letter it answers; a new inquiry or a forward on the child's open case, `nul
 child has only closed cases or is not in DUBU; misrouted post has no case and no child.
 
     python tests/handwritten/build.py          # rewrites messages/ and labels.json
+    python tests/handwritten/build.py tests/handwritten_fresh   # the same for another set
 """
 
 from __future__ import annotations
@@ -153,9 +154,10 @@ def build(rec: dict[str, str], ds: dict, n: int) -> tuple[str, bytes, dict]:
 
 
 def main() -> int:
+    folder = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE
     ds = json.loads(DUBU.read_text(encoding="utf-8"))
-    records = parse((HERE / "letters.txt").read_text(encoding="utf-8"))
-    out = HERE / "messages"
+    records = parse((folder / "letters.txt").read_text(encoding="utf-8"))
+    out = folder / "messages"
     out.mkdir(exist_ok=True)
     for old in out.glob("*.xml"):
         old.unlink()
@@ -164,7 +166,7 @@ def main() -> int:
         mid, xml, label = build(rec, ds, n)
         (out / f"{mid}.xml").write_bytes(xml)
         labels[mid] = label
-    (HERE / "labels.json").write_text(
+    (folder / "labels.json").write_text(
         json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     print(f"{len(records)} letters", file=sys.stderr)
