@@ -339,6 +339,13 @@ class SuggestionEngine:
                 ci=ci_children,
             )
         self._clues(all_text, today, children, family, toks)
+        # "min søn" / "vores datter": the CPR's last digit is odd for boys, even for girls
+        sex = names.sex_named(all_text)
+        if sex is not None:
+            rivals = [c for c in children if len(c) == 10 and c[-1].isdigit() and c in family]
+            for cpr in rivals:
+                if (int(cpr[-1]) % 2 == 1) != (sex == "M"):
+                    children[cpr].penalise(0.7)
         for cpr in street_only & set(children):
             children[cpr].add(
                 0.25, "Vejnavnet i brevet passer til barnets eller forælderens adresse"

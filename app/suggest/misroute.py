@@ -65,6 +65,8 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
             "hjemmesygepleje",
             "genoptraening",
             "hjaelpemiddel",
+            "hjaelpemidl",
+            "plejeseng",
             "rollator",
             "nodkald",
             "plejecenter",
@@ -184,6 +186,10 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
             "jobsogning",
             "ressourceforlob",
             "fleksjob",
+            "arbejdsprovning",
+            "virksomhedspraktik",
+            "jobafklaring",
+            "opfolgningssamtale",
             "uddannelseshjaelp",
             "unemployment",
             "jobkonsulent",
@@ -215,6 +221,10 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Borgerservice",
         (
             "nyt pas",
+            "nye pas",
+            "pas til",
+            "pasfoto",
+            "bestille tid",
             "pasfornyelse",
             "korekort",
             "sygesikring",
@@ -363,7 +373,8 @@ def assess(
     (and the classifier is not asked). Otherwise two judges, either of which suffices: the
     classifier (sure enough, and the letter carries words of that department), and the topic
     vocabularies clearly outweighing child-welfare vocabulary. `child_named` (a known child
-    named in the text) weighs a little against the vocabulary judge only: a parent moving
+    named in the text) weighs a little against the vocabulary judge, and keeps the classifier
+    from deciding on its own words without any topic-vocabulary hit: a parent moving
     their own job-centre meeting because the child is ill still writes to the job centre.
     """
     if strong_child_evidence:
@@ -373,7 +384,9 @@ def assess(
     welfare = 2.0 * len(set(_WELFARE_RE.findall(fl))) + float(len(set(_WELFARE_RE.findall(fb))))
     child = 0.5 * min(2, len(set(_CHILD_RE.findall(fl + " " + fb))))
     p_other, topic, words = classifier().predict(f"{label}\n{label}\n{body}")
-    by_model = p_other >= THRESHOLD and (bool(scores) or (bool(words) and p_other >= SURE))
+    by_model = p_other >= THRESHOLD and (
+        bool(scores) or (bool(words) and p_other >= SURE and not child_named)
+    )
     by_words = False
     if scores:
         best_topic, best = max(scores.items(), key=lambda kv: kv[1])

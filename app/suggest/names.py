@@ -431,9 +431,43 @@ def _add_date(out: list[date], y: int, m: int, d: int) -> None:
         pass
 
 
+# "hun er 9", "han er kun 4", "she is 12" (not "er 3 uger", "er 2 timer")
+_AGE_IS_RE = re.compile(
+    r"\b(?:hun|han|she|he|som)\s+(?:er|is)\s+(?:kun\s+|lige\s+blevet\s+|snart\s+|nu\s+)?"
+    r"(\d{1,2})\b(?!\s*(?:uger|dage|måneder|mdr|timer|minutter|kr|%|[.,]\d))",
+    re.IGNORECASE,
+)
+_BOY_RE = re.compile(
+    r"\b(?:min|vores|hans|hendes|my|our)\s+(?:søn|dreng|lille\s+dreng|son|boy)\b|\bsønnen\b"
+    r"|\bdrengen\b|\bsønnesøn\b|\bbarnebarn\s+\w+\s+han\b",
+    re.IGNORECASE,
+)
+_GIRL_RE = re.compile(
+    r"\b(?:min|vores|hans|hendes|my|our)\s+(?:datter|pige|lille\s+pige|daughter|girl)\b"
+    r"|\bdatteren\b|\bpigen\b|\bdatterdatter\b|\bsønnedatter\b",
+    re.IGNORECASE,
+)
+
+
+_GRANDPARENT_RE = re.compile(
+    r"\b(?:mormor|morfar|farmor|farfar|bedstemor|bedstefar|oldemor|grandmother|grandfather"
+    r"|grandma|grandpa|barnebarn|barnebarnet|barnebørn)\b",
+    re.IGNORECASE,
+)
+
+
+def sex_named(text: str) -> str | None:
+    """ "M" when the letter speaks of a son or boy only, "F" of a daughter or girl only."""
+    if _GRANDPARENT_RE.search(text):  # "min datter" is then the child's parent
+        return None
+    boy, girl = bool(_BOY_RE.search(text)), bool(_GIRL_RE.search(text))
+    return "M" if boy and not girl else "F" if girl and not boy else None
+
+
 def ages(text: str) -> list[int]:
     found = [int(m.group(1)) for m in _AGE_RE.finditer(text)]
     found += [int(m.group(1)) for m in _AGE_PAA_RE.finditer(text)]
+    found += [int(m.group(1)) for m in _AGE_IS_RE.finditer(text)]
     return [a for a in found if a <= 25]
 
 
