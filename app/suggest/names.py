@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 from rapidfuzz import fuzz
@@ -197,6 +198,7 @@ def _variants(tok: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=200_000)
 def first_name_score(name: str, tok: str) -> float:
     """How well text token `tok` (folded) names first name `name` (folded): 0..1."""
     best = 0.0
