@@ -126,10 +126,12 @@ class SuggestionEngine:
         *,
         municipality_cvr: str | None = None,
         extract_pdf: bool = True,
+        ocr: bool = False,
     ) -> None:
         self.ds = dataset
         self.cvr = (municipality_cvr or dataset.municipality.cvr or "").strip()
         self.extract_pdf = extract_pdf
+        self.ocr = ocr  # read photographed and scanned letters (Tesseract; bounded, cached)
         # children indexed by folded first name, and by (first name, other name part)
         self._child_first: dict[str, list[str]] = defaultdict(list)
         self._child_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -164,7 +166,7 @@ class SuggestionEngine:
         facts = (
             message
             if isinstance(message, MessageFacts)
-            else message_facts(message, pdf=self.extract_pdf and not extra_text)
+            else message_facts(message, pdf=self.extract_pdf and not extra_text, ocr=self.ocr)
         )
         result = self._suggest(facts, extra_text)
         if query and query.strip():
