@@ -11,13 +11,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from app import __version__, paths
+from app import paths
+from app.version import build_info
 
 # Modules that expose `register(subparsers)`; each sub-command sets `func(args) -> int`.
 COMMAND_MODULES = (
     "app.sf1606.cli",  # memo check
     "app.gateway.cli",  # gateway serve
-    "app.core.cli",  # sync, outbox
+    "app.core.cli",  # sync, outbox, cache check/rebuild
     "app.core.audit_cli",  # audit (access log per citizen), retention purge
     "app.sandbox.cli",  # sandbox
     "app.suggest.cli",  # suggest
@@ -30,7 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="postfordeler",
         description="Modtag, fordel og journalisér indgående Digital Post (SF1606) til DUBU.",
     )
-    parser.add_argument("--version", action="version", version=f"postfordeler {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=build_info().line(),
+        help="print version, build date and commit and exit",
+    )
     parser.add_argument(
         "--data-dir",
         metavar="DIR",

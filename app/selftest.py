@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.models.crypto import delete_cache_key
+from app import machine_config
+from app.models.crypto import delete_cache_key, os_keyring, unencrypted_allowed
 from app.models.db import open_cache
 from app.resources import resource
 from app.sf1606.memo import read_memo
@@ -36,7 +37,51 @@ def _memo() -> str:
     return f"MeMo {message.version} læst og valideret"
 
 
+class CheckFailed(RuntimeError):
+    """A check failed; `str(exc)` is one Danish sentence for IT."""
+
+
+NO_KEYRING = (
+    "Der er ingen sikker nøglering på denne computer (Windows Legitimationsoplysninger eller "
+    "Secret Service som GNOME-nøgleringen), så den lokale kopi af posten kan ikke krypteres."
+)
+
+
+def _keyring() -> str:
+    """A real OS keyring: a throw-away secret is written, read back and deleted."""
+    kr = os_keyring()
+    if kr is None:
+        raise CheckFailed(NO_KEYRING)
+    backend = kr.get_keyring()
+    name = f"selftest:{os.getpid()}"
+    value = os.urandom(16).hex()
+    try:
+        kr.set_password("postfordeler", name, value)
+        back = kr.get_password("postfordeler", name)
+        kr.delete_password("postfordeler", name)
+    except Exception as exc:
+        raise CheckFailed(
+            f"Nøgleringen ({type(backend).__name__}) svarer ikke: {type(exc).__name__}; "
+            "start en Secret Service (GNOME-nøgleringen) eller log ind i Windows igen."
+        ) from exc
+    if back != value:
+        raise CheckFailed(f"Nøgleringen ({type(backend).__name__}) gemmer ikke en hemmelighed.")
+    return f"{type(backend).__module__}.{type(backend).__name__} gemmer og læser en hemmelighed"
+
+
+def _machine_config() -> str:
+    config = machine_config.load_machine_config()
+    if config.error:
+        raise CheckFailed(config.error)
+    if not config.found:
+        return f"ingen maskinkonfiguration ({config.path}); brugerens indstillinger gælder"
+    fixed = ", ".join(sorted(config.fixed)) or "ingen"
+    return f"{config.path} læst; fastlagt af IT: {fixed}"
+
+
 def _cache() -> str:
+    if os_keyring() is None and not unencrypted_allowed():
+        raise CheckFailed("springet over: kræver en nøglering")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cache.sqlite3"
         db = open_cache(path)
@@ -71,6 +116,8 @@ def _qt() -> str:
 
 
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
+    ("nøglering", _keyring),
+    ("konfiguration", _machine_config),
     ("ressourcer", _resources),
     ("memo", _memo),
     ("cache", _cache),
@@ -80,14 +127,19 @@ CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
 
 
 def run() -> int:
-    failures = 0
+    """Prints one line per check; the last line is "Selvtest bestået." or "Selvtest fejlede: "
+    and the first failure's one sentence (what `scripts/build_installer.sh` reports)."""
+    failures: list[str] = []
     for name, check in CHECKS:
         started = time.perf_counter()
         try:
             detail = check()
-            print(f"OK    {name:10} {detail} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+            print(f"OK    {name:13} {detail} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+        except CheckFailed as exc:
+            failures.append(str(exc))
+            print(f"FEJL  {name:13} {exc}")
         except Exception as exc:
-            failures += 1
-            print(f"FEJL  {name:10} {type(exc).__name__}: {exc}")
-    print("Selvtest bestået." if not failures else f"Selvtest fejlede: {failures} fejl.")
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            print(f"FEJL  {name:13} {type(exc).__name__}: {exc}")
+    print("Selvtest bestået." if not failures else f"Selvtest fejlede: {failures[0]}")
     return 1 if failures else 0

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,16 +27,18 @@ import qasync
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import paths
+from app import __version__, paths
 from app.core import changes
 from app.core.audit import AuditError
+from app.core.compat import check_gateway
 from app.core.services import ClientServices
 from app.core.session_keyring import os_keyring_available, use_session_keyring
 from app.dubu.dataset import DubuDataset
 from app.models.crypto import CacheKeyUnavailable
 from app.resources import resource
-from app.ui import diagnostics, i18n, theme
+from app.ui import cache_notice, diagnostics, i18n, theme
 from app.ui import settings as settings_mod
+from app.ui.about import app_icon
 from app.ui.backend import UiBackend
 from app.ui.backlog_service import BacklogService
 from app.ui.gc_guard import GuiGarbageCollector
@@ -211,6 +214,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Postfordeler")
     app.setOrganizationName("Postfordeler")
     app.setApplicationDisplayName("Postfordeler")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
 
 
@@ -265,8 +270,14 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         window.apply_settings(settings)
         window.restore_state()
         connect_window(runtime, window)
+        if settings.configured:
+            spawn(check_versions(settings, messages), "version check")
         window.show()
         window.inbox.refresh()
+        if runtime.services is not None and runtime.services.rebuild is not None:
+            window.show_cache_notice(cache_notice.rebuilt_text(runtime.services.rebuild))
+        if os.environ.get(EXIT_AFTER_FIRST_WINDOW):
+            report_first_window(window)
         freeze_startup_objects()
         collector = GuiGarbageCollector()
         collector.start()  # garbage (Qt objects among it) dies on the GUI thread only
@@ -292,6 +303,38 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     finally:
         if ephemeral:  # the demo's throw-away folder goes with the process
             shutil.rmtree(paths.data_dir(), ignore_errors=True)
+
+
+async def check_versions(settings: Settings, messages: Messages) -> None:
+    """Ask the gateway which client versions it accepts; too old → say so plainly."""
+    try:
+        result = await check_gateway(settings.gateway_url, verify=settings.ca_bundle or True)
+    except Exception as exc:  # unreachable: the sync reports the connection itself
+        log.info("version check skipped: %s", type(exc).__name__)
+        return
+    if not result.ok:
+        messages.show_error(
+            QApplication.translate("app", "Postfordeler skal opdateres"), result.message
+        )
+
+
+# Start-up measurement (the frozen build's smoke test, benchmarks): print
+# {"first_window_s": …, "demo": …} once the window is shown, then close it.
+EXIT_AFTER_FIRST_WINDOW = "POSTFORDELER_EXIT_AFTER_FIRST_WINDOW"
+
+
+def report_first_window(window: MainWindow) -> None:
+    import json
+
+    import psutil
+    from PySide6.QtCore import QTimer
+
+    def report() -> None:  # on the event loop, after the window's first paint
+        elapsed = time.time() - psutil.Process().create_time()
+        print(json.dumps({"first_window_s": round(elapsed, 2), "demo": window.demo}), flush=True)
+        window.close()
+
+    QTimer.singleShot(0, report)
 
 
 def headless() -> bool:

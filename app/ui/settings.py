@@ -1,5 +1,7 @@
-"""Client settings, declared once: typed fields, a schema version with upgrades, stored in an
-ini file under the data dir (QSettings), separate from window geometry.
+"""Client settings, declared once (`app.client_settings.Settings`): a schema version with
+upgrades, stored per user in an ini file under the data dir (QSettings), separate from window
+geometry, and layered under the machine-wide file IT deploys (`app.machine_config`): its
+`[defaults]` fill what the user has not set, its `[settings]` win and are never saved per user.
 
 Secrets are never stored here: the gateway secret lives in the OS keyring (`postfordeler` /
 `gateway:{user}`). The client has no SF2900 endpoint and no municipality certificate any more
@@ -8,44 +10,18 @@ Secrets are never stored here: the gateway secret lives in the OS keyring (`post
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
 from app import paths
+from app.client_settings import CONTACT_POINT_MODES, Settings
+from app.machine_config import MachineConfig, load_machine_config
 
 SCHEMA_VERSION = 2
 KEYRING_SERVICE = "postfordeler"
-CONTACT_POINT_MODES = ("both", "retursvar", "nyhenvendelser")
-
-
-@dataclass
-class Settings:
-    gateway_url: str = ""
-    dubu_url: str = ""
-    dubu_data: str = ""  # optional DUBU extract for offline suggestions
-    ca_bundle: str = ""  # PEM file the gateway's TLS certificate must chain to; "" = system store
-    municipality_cvr: str = ""
-    user: str = ""
-    contact_points: str = "both"  # which contact points this client receives
-    language: str = "da"  # "da" (default) or "en"
-    dark: str = "auto"  # "auto" (follow the OS), "light", "dark"
-
-    @property
-    def configured(self) -> bool:
-        """With no gateway configured, the app runs the demo sandbox."""
-        return bool(self.gateway_url.strip())
-
-    def endpoints(self) -> dict[str, str]:
-        out = {
-            "gateway": self.gateway_url,
-            "dubu": self.dubu_url,
-            "municipality_cvr": self.municipality_cvr,
-            "user": self.user,
-            "tls_ca": self.ca_bundle,
-        }
-        return {k: v for k, v in out.items() if v}
+__all__ = ["CONTACT_POINT_MODES", "KEYRING_SERVICE", "SCHEMA_VERSION", "Settings", "load", "save"]
 
 
 def settings_file() -> Path:
@@ -71,14 +47,16 @@ def _upgrade(store: QSettings) -> None:
     store.setValue("meta/schema", SCHEMA_VERSION)
 
 
-def load(store: QSettings | None = None) -> Settings:
+def load(store: QSettings | None = None, machine: MachineConfig | None = None) -> Settings:
     store = store or qsettings()
+    machine = machine if machine is not None else load_machine_config()
     _upgrade(store)
-    values = {}
+    values = dict(machine.defaults)
     for f in fields(Settings):
         value = store.value(f"settings/{f.name}")
         if value is not None:
             values[f.name] = str(value)
+    values.update(machine.fixed)  # what IT fixed wins over the user's own value
     settings = Settings(**values)
     if settings.contact_points not in CONTACT_POINT_MODES:
         settings.contact_points = "both"
@@ -87,9 +65,17 @@ def load(store: QSettings | None = None) -> Settings:
     return settings
 
 
-def save(settings: Settings, store: QSettings | None = None) -> None:
+def save(
+    settings: Settings, store: QSettings | None = None, machine: MachineConfig | None = None
+) -> None:
+    """Write the user's settings; values IT fixed are not the user's and are not written (so
+    they follow the machine file when IT changes or lifts them)."""
     store = store or qsettings()
+    machine = machine if machine is not None else load_machine_config()
     for key, value in asdict(settings).items():
-        store.setValue(f"settings/{key}", value)
+        if key in machine.fixed:
+            store.remove(f"settings/{key}")
+        else:
+            store.setValue(f"settings/{key}", value)
     store.setValue("meta/schema", SCHEMA_VERSION)
     store.sync()

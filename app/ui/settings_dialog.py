@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.keyrings import IN_MEMORY_MARK, secure_keyring
+from app.machine_config import MachineConfig, load_machine_config
 from app.ui import i18n
 from app.ui.settings import KEYRING_SERVICE, Settings
 
@@ -32,19 +34,23 @@ log = logging.getLogger("postfordeler.ui.settings")
 
 
 def keyring_problem() -> bool:
-    """True when no usable keyring backend exists (the "fail"/"null" backends)."""
-    try:
-        import keyring
-
-        backend = keyring.get_keyring()
-    except Exception:
-        return True
-    return type(backend).__module__.rsplit(".", 1)[-1] in ("fail", "null")
+    """True when no secure OS keyring exists (only fail/null, plaintext or other file
+    backends), or only the keyring-less demo's in-process one, which forgets at exit."""
+    kr = secure_keyring()
+    return kr is None or all(getattr(b, IN_MEMORY_MARK, False) for b in kr.backends)
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        machine: MachineConfig | None = None,
+    ) -> None:
         super().__init__(parent)
+        # The machine-wide file IT deploys; what it fixes is shown read-only (a small local
+        # file, read when the dialog opens so a change by IT shows at once).
+        self.machine = machine if machine is not None else load_machine_config()
         self.setObjectName("settingsDialog")
         self.setWindowTitle(self.tr("Indstillinger"))
         self.setMinimumWidth(620)
@@ -83,12 +89,20 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("DUBU-opslag"), self.dubu)
         form.addRow(self.tr("Kommunens CVR"), self.cvr)
         ca_row = QHBoxLayout()
+        self.idp_url = self._line(
+            settings.idp_url, "https://login.kommune.dk", self.tr("Identitetsudbyder (login)")
+        )
+        self.idp_client_id = self._line(
+            settings.idp_client_id, "postfordeler", self.tr("Klient-id hos identitetsudbyderen")
+        )
+        form.addRow(self.tr("Identitetsudbyder (login)"), self.idp_url)
+        form.addRow(self.tr("Klient-id hos identitetsudbyderen"), self.idp_client_id)
         self.ca_bundle = self._line(
             settings.ca_bundle,
             self.tr("systemets certifikatlager"),
             self.tr("CA-fil for postserveren (PEM)"),
         )
-        browse_ca = QPushButton(self.tr("Vælg…"), self)
+        self.browse_ca = browse_ca = QPushButton(self.tr("Vælg…"), self)
         browse_ca.setAccessibleName(self.tr("Vælg CA-fil"))
         browse_ca.clicked.connect(self._browse_ca)
         ca_row.addWidget(self.ca_bundle, 1)
@@ -147,6 +161,12 @@ class SettingsDialog(QDialog):
         self.keyring_note.setVisible(bool(self.keyring_note.text()))
         layout.addWidget(self.keyring_note)
 
+        self.fixed_note = QLabel(self)
+        self.fixed_note.setObjectName("fixedByItNote")
+        self.fixed_note.setWordWrap(True)
+        self._lock_fixed()
+        layout.addWidget(self.fixed_note)
+
         self.restart_note = QLabel(
             self.tr("Nye forbindelser bruges, når Postfordeler startes igen."), self
         )
@@ -160,6 +180,47 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def field_widgets(self) -> dict[str, QWidget]:
+        """The control of each setting IT may fix (field name → widget)."""
+        return {
+            "gateway_url": self.gateway,
+            "dubu_url": self.dubu,
+            "ca_bundle": self.ca_bundle,
+            "municipality_cvr": self.cvr,
+            "idp_url": self.idp_url,
+            "idp_client_id": self.idp_client_id,
+            "user": self.user,
+            "contact_points": self.contact_points,
+            "language": self.language,
+            "dark": self.look,
+        }
+
+    def _lock_fixed(self) -> None:
+        """Values IT fixed: shown, read-only, with a note saying where they come from."""
+        note = self.tr("Fastlagt af IT (%1)").replace("%1", str(self.machine.path))
+        for name, widget in self.field_widgets().items():
+            if name not in self.machine.fixed:
+                continue
+            if isinstance(widget, QLineEdit):
+                widget.setReadOnly(True)
+                widget.setStyleSheet("QLineEdit { background: palette(window); }")  # looks fixed
+            else:
+                widget.setEnabled(False)
+            widget.setToolTip(note)
+            widget.setAccessibleDescription(note)
+            if name == "ca_bundle":
+                self.browse_ca.setEnabled(False)
+        if self.machine.error:
+            self.fixed_note.setText(self.machine.error)
+        elif self.machine.fixed:
+            self.fixed_note.setText(
+                self.tr(
+                    "<b>Nogle indstillinger er fastlagt af IT</b> for hele computeren i %1 og "
+                    "kan ikke ændres her (de grå og skrivebeskyttede felter)."
+                ).replace("%1", str(self.machine.path))
+            )
+        self.fixed_note.setVisible(bool(self.fixed_note.text()))
 
     def _line(self, value: str, placeholder: str, name: str) -> QLineEdit:
         edit = QLineEdit(value, self)
@@ -179,17 +240,22 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings:
         cvr = self.cvr.text().strip().strip("_")
-        return Settings(
+        result = Settings(
             gateway_url=self.gateway.text().strip(),
             dubu_url=self.dubu.text().strip(),
             dubu_data=self.settings.dubu_data,
             ca_bundle=self.ca_bundle.text().strip(),
             municipality_cvr=cvr,
+            idp_url=self.idp_url.text().strip(),
+            idp_client_id=self.idp_client_id.text().strip(),
             user=self.user.text().strip(),
             contact_points=self.contact_points.currentData(),
             language=self.language.currentData(),
             dark=self.look.currentData(),
         )
+        for name, value in self.machine.fixed.items():  # never the user's to change
+            setattr(result, name, value)
+        return result
 
     def store_secrets(self, settings: Settings) -> list[str]:
         """Put typed secrets in the keyring; returns what could not be stored (Danish)."""
@@ -199,8 +265,9 @@ class SettingsDialog(QDialog):
             pairs.append((f"gateway:{settings.user}", self.password.text()))
         for key, secret in pairs:
             try:
-                import keyring
-
+                keyring = None if keyring_problem() else secure_keyring()
+                if keyring is None:
+                    raise RuntimeError("no secure keyring")
                 keyring.set_password(KEYRING_SERVICE, key, secret)
             except Exception as exc:
                 log.warning("keyring write failed: %s", type(exc).__name__)
