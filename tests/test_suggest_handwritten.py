@@ -224,5 +224,7 @@ def test_classifier_trained_on_its_own_letters():
     assert classes == {misroute.FAMILY, *misroute.TOPICS}
     dev = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
     assert len(letters) >= 150 and dev  # the dev corpus is not its training data
-    p, topic, _words = misroute.classifier().predict("Skraldespand\nVores skraldespand er fuld.")
+    model = misroute.classifier()
+    assert model is not None
+    p, topic, _words = model.predict("Skraldespand\nVores skraldespand er fuld.")
     assert p >= 0.6 and topic == "affald"

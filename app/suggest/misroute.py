@@ -383,7 +383,10 @@ def assess(
     fl, fb = " " + fold(label) + " ", " " + fold(body) + " "
     welfare = 2.0 * len(set(_WELFARE_RE.findall(fl))) + float(len(set(_WELFARE_RE.findall(fb))))
     child = 0.5 * min(2, len(set(_CHILD_RE.findall(fl + " " + fb))))
-    p_other, topic, words = classifier().predict(f"{label}\n{label}\n{body}")
+    model = classifier()
+    p_other, topic, words = (
+        model.predict(f"{label}\n{label}\n{body}") if model is not None else (0.0, "", [])
+    )
     by_model = p_other >= THRESHOLD and (
         bool(scores) or (bool(words) and p_other >= SURE and not child_named)
     )
@@ -397,6 +400,8 @@ def assess(
         if by_words and not by_model:
             topic, words = best_topic, []
     misrouted = by_model or by_words
+    if not topic:  # no classifier and no topic word
+        return MisrouteVerdict(False, None, None, 0.0, welfare, None)
     receiver = TOPICS[topic][0]
     reason = None
     if misrouted:
@@ -656,12 +661,18 @@ def _content(folded: str) -> str:
 
 _LOCK = threading.Lock()
 _CLASSIFIER: PurposeClassifier | None = None
+_UNAVAILABLE = False
 
 
-def classifier() -> PurposeClassifier:
-    """The process's classifier, trained on first use (about half a second)."""
-    global _CLASSIFIER
+def classifier() -> PurposeClassifier | None:
+    """The process's classifier, trained on first use (about half a second); None when
+    scikit-learn (or numpy/scipy) cannot be imported, e.g. a bundle built without them: then
+    the vocabulary judge alone decides."""
+    global _CLASSIFIER, _UNAVAILABLE
     with _LOCK:
-        if _CLASSIFIER is None:
-            _CLASSIFIER = PurposeClassifier(training_letters())
+        if _CLASSIFIER is None and not _UNAVAILABLE:
+            try:
+                _CLASSIFIER = PurposeClassifier(training_letters())
+            except ImportError:
+                _UNAVAILABLE = True
         return _CLASSIFIER
