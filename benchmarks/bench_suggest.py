@@ -22,7 +22,8 @@ CORPUS = (HERE.parent.parent / "shared" / "corpus").resolve()
 
 HANDWRITTEN = (HERE.parent / "tests" / "handwritten").resolve()
 FRESH = (HERE.parent / "tests" / "handwritten_fresh").resolve()
-SETS = {"dev": CORPUS, "handwritten": HANDWRITTEN, "fresh": FRESH}
+FRESH2 = (HERE.parent / "tests" / "handwritten_fresh2").resolve()
+SETS = {"dev": CORPUS, "handwritten": HANDWRITTEN, "fresh": FRESH, "fresh2": FRESH2}
 
 
 def _load_set(folder: Path):
