@@ -734,8 +734,12 @@ class SuggestionEngine:
             if toks[i].folded in _GREETINGS and toks[i + 1].folded in self._worker_first
         }
         tokset = {t.folded for t in toks} - greeted
+        # a first name one of the already known children has is about that child
+        known_firsts = {self.ds.folded_name(c)[0] for c in family if self.ds.folded_name(c)}
         for tok in {t.folded for t in toks if t.capital}:
             for first in (tok, tok[:-1] if tok.endswith("s") and len(tok) > 3 else ""):
+                if first in known_firsts:
+                    continue
                 cands = [c for c in self._child_first.get(first, ()) if c not in family]
                 hits = []
                 for child in cands:
