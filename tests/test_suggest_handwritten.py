@@ -134,6 +134,11 @@ def test_child_found_through_a_parent_an_address_and_an_original_sender(world):
         r = engine.suggest(with_text(base, text, label="Bekymring"))
         assert r.top is not None and r.top.case_id == case.id, text
         assert r.top.score >= 0.5
+    surname = child.name.split()[-1]
+    r = engine.suggest(
+        with_text(base, f"Vedr.: {surname.upper()}, {child.first_name.upper()}", label="Skema")
+    )
+    assert r.top is not None and r.top.case_id == case.id  # surname first, in capitals
     fwd = dataclasses.replace(
         base,
         forward_data=ForwardData(

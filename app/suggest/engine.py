@@ -621,6 +621,21 @@ class SuggestionEngine:
                             named.add(cpr)
                     if cands:
                         break
+        # surname first, as forms and lists write it ("Holst, Tilde", "RAVN HOLST TILDE")
+        for i in range(len(toks) - 1):
+            sur, first_tok = toks[i], toks[i + 1]
+            if not (sur.capital and first_tok.capital) or first_tok.index != sur.index + 1:
+                continue
+            for cpr in self._child_pair.get((first_tok.folded, sur.folded), ()):
+                if cpr in named or any(p[1] == cpr for p in seen_pairs):
+                    continue
+                if in_ci:
+                    children[cpr].add(0.45, "Barnets navn i kontaktoplysninger")
+                    if ci is not None:
+                        ci.add(cpr)
+                else:
+                    children[cpr].add(0.65, "Barnets fulde navn nævnt i brevet (efternavn først)")
+                    named.add(cpr)
         return named
 
     def _clues(
