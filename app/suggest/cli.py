@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="søgning (CPR, navn eller sagsnummer) der rykker matchende sager op",
     )
     p.add_argument(
+        "--ocr",
+        action="store_true",
+        help="læs også fotograferede og scannede breve (Tesseract, dansk)",
+    )
+    p.add_argument(
         "--municipality-cvr",
         metavar="CVR",
         default=None,
@@ -94,7 +99,7 @@ def run_suggest(args: argparse.Namespace) -> int:
             f"{args.dubu_data}: kan ikke læse DUBU-datasæt: {type(exc).__name__}", file=sys.stderr
         )
         return 1
-    engine = SuggestionEngine(dataset, municipality_cvr=args.municipality_cvr)
+    engine = SuggestionEngine(dataset, municipality_cvr=args.municipality_cvr, ocr=args.ocr)
     status = 0
     for path in args.files:
         try:

@@ -27,7 +27,7 @@ from app.cpr import find as find_cprs
 from app.dubu.dataset import Case, DubuDataset, Letter, fold, normalize_case_number
 from app.sf1606.model import Kind, MemoMessage, ReplyData
 from app.sf1606.stored import MessageFacts
-from app.suggest import misroute, names
+from app.suggest import misroute, names, people
 from app.suggest.text import MAX_TEXT_CHARS, message_facts
 
 __all__ = ["Suggestion", "SuggestionEngine", "SuggestionResult"]
@@ -37,6 +37,7 @@ MAX_SUGGESTIONS = 5
 CLOSED_ONLY_CAP = 0.35  # a closed case for a non-reply is never proposed with confidence
 
 _REPLY_PREFIX_RE = re.compile(r"^\s*((sv|re|svar|aw|vs|fw|fwd|videresendt)\s*:\s*)+", re.IGNORECASE)
+_GREETINGS = frozenset({"hej", "kaere", "til", "att", "dear", "hi", "hello", "goddag", "kaereste"})
 _ROLE_DA = {"mor": "mor", "far": "far", "plejeforælder": "plejeforælder", "værge": "værge"}
 
 
@@ -76,6 +77,7 @@ class _Ev:
     strengths: list[tuple[float, str]] = field(default_factory=list)
     factor: float = 1.0
     penalties: list[str] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)  # shown first, e.g. "To børn nævnt ..."
 
     def add(self, strength: float, reason: str) -> None:
         """Add evidence; the same reason twice (label and PDF repeat the body) counts once."""
@@ -103,7 +105,8 @@ class _Ev:
         seen: dict[str, float] = {}
         for s, r in self.strengths:
             seen[r] = max(seen.get(r, 0.0), s)
-        return [r for r, _ in sorted(seen.items(), key=lambda kv: -kv[1])] + self.penalties
+        ranked = [r for r, _ in sorted(seen.items(), key=lambda kv: -kv[1])]
+        return self.lead + ranked + self.penalties
 
 
 def _fmt_date(value: date | datetime | None) -> str:
@@ -123,10 +126,12 @@ class SuggestionEngine:
         *,
         municipality_cvr: str | None = None,
         extract_pdf: bool = True,
+        ocr: bool = False,
     ) -> None:
         self.ds = dataset
         self.cvr = (municipality_cvr or dataset.municipality.cvr or "").strip()
         self.extract_pdf = extract_pdf
+        self.ocr = ocr  # read photographed and scanned letters (Tesseract; bounded, cached)
         # children indexed by folded first name, and by (first name, other name part)
         self._child_first: dict[str, list[str]] = defaultdict(list)
         self._child_pair: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -140,6 +145,9 @@ class SuggestionEngine:
         self._first_vocab = list(self._child_first)
         self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
         self._known_cprs = {p.cpr for p in dataset.persons} | {c.child_cpr for c in dataset.cases}
+        self.people = people.PeopleIndex(dataset)
+        misroute.classifier()  # trained once per process, here rather than on the first letter
+        self._worker_first = {fold(w.name).split()[0] for w in dataset.caseworkers() if w.name}
 
     # -- public API -----------------------------------------------------------------------
 
@@ -158,7 +166,7 @@ class SuggestionEngine:
         facts = (
             message
             if isinstance(message, MessageFacts)
-            else message_facts(message, pdf=self.extract_pdf and not extra_text)
+            else message_facts(message, pdf=self.extract_pdf and not extra_text, ocr=self.ocr)
         )
         result = self._suggest(facts, extra_text)
         if query and query.strip():
@@ -248,6 +256,13 @@ class SuggestionEngine:
                 if reply_case is not None:
                     reply_closed_note = self._closed_note(reply_case)
 
+        # 2b. Everyone else the letter names: parents and foster parents by full name, the
+        # forwarded letter's original sender, addresses, a parent's first name beside the child's.
+        name_text = _without_sender(all_text + "\n" + reply_comments, message.sender.label or "")
+        toks = names.tokens(name_text)
+        n_label = len(names.tokens(_without_sender(label, message.sender.label or "")))
+        street_only = self._people(message, toks, all_text, children, family, sender_id)
+
         # 3. Case numbers in metadata and text.
         cd = message.content_data
         if cd and cd.case_id:
@@ -305,8 +320,8 @@ class SuggestionEngine:
                 ci_names.append(ci.value)
 
         # 5. Names (family first, then the whole register for full names), and clues.
-        toks = names.tokens(all_text + "\n" + reply_comments)
         named = self._names(toks, family, children, sender_is_cpr)
+        self._focus(toks, n_label, family, children, text_cprs, fold(all_text))
         # the letter names a child, but none of the sender's children: maybe a new child
         if (
             family
@@ -326,6 +341,17 @@ class SuggestionEngine:
                 ci=ci_children,
             )
         self._clues(all_text, today, children, family, toks)
+        # "min søn" / "vores datter": the CPR's last digit is odd for boys, even for girls
+        sex = names.sex_named(all_text)
+        if sex is not None:
+            rivals = [c for c in children if len(c) == 10 and c[-1].isdigit() and c in family]
+            for cpr in rivals:
+                if (int(cpr[-1]) % 2 == 1) != (sex == "M"):
+                    children[cpr].penalise(0.7)
+        for cpr in street_only & set(children):
+            children[cpr].add(
+                0.25, "Vejnavnet i brevet passer til barnets eller forælderens adresse"
+            )
 
         # 6. Text wins over ContactInfo: a form field naming another child loses.
         text_ids = text_cprs | named
@@ -595,6 +621,21 @@ class SuggestionEngine:
                             named.add(cpr)
                     if cands:
                         break
+        # surname first, as forms and lists write it ("Holst, Tilde", "RAVN HOLST TILDE")
+        for i in range(len(toks) - 1):
+            sur, first_tok = toks[i], toks[i + 1]
+            if not (sur.capital and first_tok.capital) or first_tok.index != sur.index + 1:
+                continue
+            for cpr in self._child_pair.get((first_tok.folded, sur.folded), ()):
+                if cpr in named or any(p[1] == cpr for p in seen_pairs):
+                    continue
+                if in_ci:
+                    children[cpr].add(0.45, "Barnets navn i kontaktoplysninger")
+                    if ci is not None:
+                        ci.add(cpr)
+                else:
+                    children[cpr].add(0.65, "Barnets fulde navn nævnt i brevet (efternavn først)")
+                    named.add(cpr)
         return named
 
     def _clues(
@@ -627,10 +668,11 @@ class SuggestionEngine:
                         if (dates and birth_date(c) in dates)
                         or not self._surname_conflict(c, first, toks)
                     ]
-                    if 0 < len(fitting) <= 2:
+                    if 0 < len(fitting) <= 8:  # ranked by the other evidence, not dropped
                         for c in fitting:
                             children[c].add(
-                                0.5 / len(fitting), "Fornavn og alder/klasse/fødselsdato passer"
+                                0.5 / len(fitting) ** 0.5,
+                                "Fornavn og alder/klasse/fødselsdato passer",
                             )
         for cpr, ev in children.items():
             born = birth_date(cpr)
@@ -651,6 +693,129 @@ class SuggestionEngine:
                     ev.add(0.2, "Klassetrin passer til barnets alder")
                 else:
                     ev.penalise(0.6)
+
+    def _people(
+        self,
+        message: MemoMessage,
+        toks: list[names.Token],
+        all_text: str,
+        children: dict[str, _Ev],
+        family: set[str],
+        sender_id: str,
+    ) -> set[str]:
+        """Children found through the adults and addresses a letter names. Adds them to
+        `family` (their first names then suffice) and returns children whose street only (no
+        house number) is named, for confirmation once other evidence exists."""
+        ds, ppl = self.ds, self.people
+        words = [(t.folded, t.capital) for t in toks]
+        for _, cpr in ppl.full_names(words):
+            if cpr == sender_id or ds.is_child(cpr):
+                continue
+            person = ds.person(cpr)
+            for child, role in ppl.children_of(cpr):
+                who = _ROLE_DA.get(role, role)
+                children[child].add(
+                    0.42, f"Barnets {who} ({person.name if person else ''}) nævnt i brevet"
+                )
+                family.add(child)
+        fd = message.forward_data
+        if fd is not None and fd.original_sender:
+            for _, cpr in ppl.full_names([(w, True) for w in fold(fd.original_sender).split()]):
+                person = ds.person(cpr)
+                pname = person.name if person else ""
+                if ds.is_child(cpr):
+                    children[cpr].add(0.6, "Det videresendte brev er fra barnet selv")
+                    family.add(cpr)
+                    continue
+                for child, role in ppl.children_of(cpr):
+                    who = _ROLE_DA.get(role, role)
+                    children[child].add(
+                        0.45, f"Det videresendte brev er fra barnets {who} ({pname})"
+                    )
+                    family.add(child)
+        street_only: set[str] = set()
+        for hit in ppl.addresses(all_text):
+            kids = [hit.cpr] if ds.is_child(hit.cpr) else [c for c, _ in ppl.children_of(hit.cpr)]
+            for child in kids:
+                if hit.with_number:
+                    children[child].add(0.4, "Adressen i brevet er barnets eller forælderens")
+                    family.add(child)
+                else:
+                    street_only.add(child)
+        # a child's first name beside a parent's first name ("Tildes morbror. Marius ved ...")
+        greeted = {
+            toks[i + 1].folded
+            for i in range(len(toks) - 1)
+            if toks[i].folded in _GREETINGS and toks[i + 1].folded in self._worker_first
+        }
+        tokset = {t.folded for t in toks} - greeted
+        # a first name one of the already known children has is about that child
+        known_firsts = {self.ds.folded_name(c)[0] for c in family if self.ds.folded_name(c)}
+        for tok in {t.folded for t in toks if t.capital}:
+            for first in (tok, tok[:-1] if tok.endswith("s") and len(tok) > 3 else ""):
+                if first in known_firsts:
+                    continue
+                cands = [c for c in self._child_first.get(first, ()) if c not in family]
+                hits = []
+                for child in cands:
+                    pf = ppl.parent_first_names(child)
+                    shared = [n for n in pf if n in tokset and n != first]
+                    if shared:
+                        hits.append((child, pf[shared[0]]))
+                if 0 < len(hits) <= 3:
+                    for child, adult in hits:
+                        person = ds.person(adult)
+                        who = _ROLE_DA.get(self.people.parents[child].get(adult, ""), "forælder")
+                        children[child].add(
+                            0.45 / len(hits) ** 0.5,
+                            f"Barnets fornavn og {who}s fornavn"
+                            f" ({person.first_name if person else ''}) nævnt i brevet",
+                        )
+                        family.add(child)
+        return street_only
+
+    def _focus(
+        self,
+        toks: list[names.Token],
+        n_label: int,
+        family: set[str],
+        children: dict[str, _Ev],
+        text_cprs: set[str],
+        folded_text: str,
+    ) -> None:
+        """Which of the named children the letter is about: the subject line, the first and
+        repeated mention, "det drejer sig om", "angående", corrections. A clear winner gains,
+        the others (mentioned in passing) lose; equal evidence stays equal and says so."""
+        sal: dict[str, float] = {}
+        for cpr in family:
+            parts = self.ds.folded_name(cpr)
+            if not parts:
+                continue
+            pos = names.mentions(parts[0], toks)
+            if pos:
+                sal[cpr] = names.salience(pos, toks, n_label)
+        if len(sal) < 2 and not (sal and text_cprs - set(sal)):
+            return
+        top = max(sal.values())
+        leaders = [c for c, v in sal.items() if top - v < 1.5]
+        if len(leaders) == 1:
+            focus = leaders[0]
+            children[focus].add(0.35, "Brevet handler om barnet (emne, gentagelse eller ordlyd)")
+            for cpr in sal:
+                if cpr != focus:
+                    children[cpr].penalise(0.5, "Barnet nævnes kun i forbigående")
+            if re.search(r"\b(forkert|wrong)\b.{0,20}\b(cpr|personnummer|number)", folded_text):
+                for cpr in text_cprs - {focus}:
+                    children[cpr].penalise(0.3, "Afsenderen skriver at CPR-nummeret var forkert")
+        else:
+            why = (
+                "To børn nævnt – brevet siger ikke hvilket"
+                if len(leaders) == 2
+                else (f"{len(leaders)} børn nævnt – brevet siger ikke hvilket")
+            )
+            for cpr in leaders:
+                if why not in children[cpr].lead:
+                    children[cpr].lead.append(why)
 
     def _surname_conflict(self, cpr: str, first: str, toks: list[names.Token]) -> bool:
         """True when the first name is written with a surname that is not the child's."""
@@ -840,6 +1005,21 @@ class SuggestionEngine:
             needs_new_case=result.needs_new_case,
             note=result.note,
         )
+
+
+def _without_sender(text: str, sender: str) -> str:
+    """`text` without the sender's own name (the signature is not a child's name)."""
+    parts = sender.split()
+    if len(parts) < 2:
+        return text
+    out = re.sub(re.escape(sender), " ", text, flags=re.IGNORECASE)
+    lines = out.splitlines()
+    tail = [i for i, line in enumerate(lines) if line.strip()][-2:]
+    first = fold(parts[0])
+    for i in tail:
+        if fold(lines[i]).split()[:1] == [first] and len(fold(lines[i]).split()) <= 2:
+            lines[i] = ""
+    return "\n".join(lines)
 
 
 def _replace_score(s: Suggestion, score: float, reason: str) -> Suggestion:

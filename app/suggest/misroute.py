@@ -1,18 +1,26 @@
 """Detect post that is not for the family department, and name its likely receiver.
 
-Scores the folded text against topic vocabularies (housing, elder care, building, parking, tax,
-waste, pension, job centre, roads, citizen service) and against child-welfare vocabulary. A
-letter is misrouted when another department's topic clearly dominates and nothing ties it to a
-child-welfare matter. Merely mentioning a child, or coming from a parent known to DUBU, does
-not make a parking fine a family matter. Pure functions; never logs.
+A letter is judged by what it asks for, not by who wrote it or whether a child is named: a
+parent known to DUBU moving their own job-centre meeting because their child is ill is post for
+the job centre. The judge is a text classifier (scikit-learn logistic regression) over features
+a distributor can follow: the words and word pairs of the letter, word pieces (so inflected and
+compound forms count: "jobcentret", "sygedagpengene"), and the hits on topic vocabularies and
+child-welfare vocabulary below. It is trained once per process on the hand-written letters in
+`resources/suggest/misroute_training.txt` (kept apart from every evaluation set). The reason
+shown names the topic and the letter's words that weighed most. Each topic's receiver is given
+with its KLE main group, which SF2900's `FordelingsmodtagerList` answers for (see
+`app.dubu.routing.FORWARD_KLE`). Pure functions; never logs.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from app.dubu.dataset import fold
+from app.resources import resource
 
 # topic -> (receiver shown to the distributor, stems matched at word starts in folded text)
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -57,6 +65,8 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
             "hjemmesygepleje",
             "genoptraening",
             "hjaelpemiddel",
+            "hjaelpemidl",
+            "plejeseng",
             "rollator",
             "nodkald",
             "plejecenter",
@@ -176,8 +186,19 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
             "jobsogning",
             "ressourceforlob",
             "fleksjob",
+            "arbejdsprovning",
+            "virksomhedspraktik",
+            "jobafklaring",
+            "opfolgningssamtale",
             "uddannelseshjaelp",
             "unemployment",
+            "jobkonsulent",
+            "jobplan",
+            "praktikforlob",
+            "aktivering",
+            "sygemeldt",
+            "job centre",
+            "job center",
         ),
     ),
     "vej": (
@@ -200,6 +221,10 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Borgerservice",
         (
             "nyt pas",
+            "nye pas",
+            "pas til",
+            "pasfoto",
+            "bestille tid",
             "pasfornyelse",
             "korekort",
             "sygesikring",
@@ -210,9 +235,28 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
             "mitid",
             "passport",
             "driving licence",
+            "kørekort",
+            "korekort",
+            "melde flytning",
+            "id kort",
         ),
     ),
 }
+
+# topic -> KLE main group whose receiving system (SF2900 FordelingsmodtagerList) takes the post
+TOPIC_KLE: dict[str, str] = {
+    "bolig": "23.00.00",
+    "aeldre": "29.00.00",
+    "byggeri": "02.00.00",
+    "parkering": "09.00.00",
+    "skat": "00.00.00",
+    "affald": "09.00.00",
+    "pension": "23.00.00",
+    "jobcenter": "15.00.00",
+    "vej": "09.00.00",
+    "borgerservice": "23.00.00",
+}
+FAMILY = "familie"  # the class for the family department's own post
 
 # Vocabulary that ties a letter to the family department's work (children and youth).
 WELFARE: tuple[str, ...] = (
@@ -293,21 +337,6 @@ def _pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(s.strip()) for s in stems) + ")")
 
 
-# topic -> the KLE main group its receiver handles (how Videresend finds the receiver among
-# those SF2900 lists, whatever the receiving system is called in this municipality)
-TOPIC_KLE: dict[str, str] = {
-    "bolig": "03.00.00",
-    "aeldre": "29.00.00",
-    "byggeri": "02.00.00",
-    "parkering": "05.00.00",
-    "skat": "25.00.00",
-    "affald": "07.00.00",
-    "pension": "32.00.00",
-    "jobcenter": "15.00.00",
-    "vej": "05.00.00",
-    "borgerservice": "23.00.00",
-}
-
 _TOPIC_RE = {topic: _pattern(stems) for topic, (_, stems) in TOPICS.items()}
 _WELFARE_RE = _pattern(WELFARE)
 _CHILD_RE = _pattern(CHILD)
@@ -337,26 +366,313 @@ def topic_scores(label: str, body: str) -> dict[str, float]:
 def assess(
     label: str, body: str, *, strong_child_evidence: bool, child_named: bool = False
 ) -> MisrouteVerdict:
-    """Decide whether the letter belongs to another department.
+    """Decide whether the letter belongs to another department, by what it asks for.
 
     `strong_child_evidence` is True when the engine already tied the letter to a specific child
-    by CPR or case number (or it answers one of our letters): such letters are never misrouted.
-    `child_named` (a known child named in the text) weighs against, but does not veto.
+    by CPR or case number (or it answers one of our letters): such letters are never misrouted
+    (and the classifier is not asked). Otherwise two judges, either of which suffices: the
+    classifier (sure enough, and the letter carries words of that department), and the topic
+    vocabularies clearly outweighing child-welfare vocabulary. `child_named` (a known child
+    named in the text) weighs a little against the vocabulary judge, and keeps the classifier
+    from deciding on its own words without any topic-vocabulary hit: a parent moving
+    their own job-centre meeting because the child is ill still writes to the job centre.
     """
+    if strong_child_evidence:
+        return MisrouteVerdict(False, None, None, 0.0, 0.0, None)
     scores = topic_scores(label, body)
     fl, fb = " " + fold(label) + " ", " " + fold(body) + " "
     welfare = 2.0 * len(set(_WELFARE_RE.findall(fl))) + float(len(set(_WELFARE_RE.findall(fb))))
     child = 0.5 * min(2, len(set(_CHILD_RE.findall(fl + " " + fb))))
-    if not scores:
+    model = classifier()
+    p_other, topic, words = (
+        model.predict(f"{label}\n{label}\n{body}") if model is not None else (0.0, "", [])
+    )
+    by_model = p_other >= THRESHOLD and (
+        bool(scores) or (bool(words) and p_other >= SURE and not child_named)
+    )
+    by_words = False
+    if scores:
+        best_topic, best = max(scores.items(), key=lambda kv: kv[1])
+        against = 1.5 * welfare + child + (0.5 if child_named else 0.0)
+        by_words = (best >= 2.0 and best > against) or (
+            best >= 1.0 and welfare == 0 and child == 0 and not child_named
+        )
+        if by_words and not by_model:
+            topic, words = best_topic, []
+    misrouted = by_model or by_words
+    if not topic:  # no classifier and no topic word
         return MisrouteVerdict(False, None, None, 0.0, welfare, None)
-    topic, best = max(scores.items(), key=lambda kv: kv[1])
     receiver = TOPICS[topic][0]
-    against = 1.5 * welfare + child + (0.5 if child_named else 0.0)
-    misrouted = not strong_child_evidence and (
-        (best >= 2.0 and best > against)
-        or (best >= 1.0 and welfare == 0 and child == 0 and not child_named)
-    )
-    reason = (
-        f"Emnet ligner {receiver.split(' (')[0].lower()} – ikke en børnesag" if misrouted else None
-    )
-    return MisrouteVerdict(misrouted, topic, receiver, best, welfare, reason)
+    reason = None
+    if misrouted:
+        what = receiver.split(" (")[0].lower()
+        written = {fold(w): w.lower() for w in re.findall(r"[^\W\d_]+", f"{label} {body}")}
+        shown = [written.get(w, w) for w in words]
+        why = f" (ord: {', '.join(shown)})" if shown else ""
+        reason = f"Emnet ligner {what}{why} – ikke en børnesag"
+    return MisrouteVerdict(misrouted, topic, receiver, p_other, welfare, reason)
+
+
+# --- the classifier ------------------------------------------------------------------------------
+
+THRESHOLD = 0.6  # P(another department) from which a letter is misrouted
+SURE = 0.9  # ... without any topic-vocabulary hit, only this sure and with weighing words
+
+
+def training_letters() -> list[tuple[str, str]]:
+    """(class, text) of the hand-written training letters."""
+    out = []
+    path = resource("suggest", "misroute_training.txt")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cls, _, text = line.partition("\t")
+        out.append((cls.strip(), text.replace(" | ", "\n").strip()))
+    return out
+
+
+def _list_features(text: str) -> list[float]:
+    """Topic-vocabulary hits (one per topic), child-welfare and child hits, on folded text."""
+    ft = " " + fold(text) + " "
+    feats = [min(3.0, float(len(set(rx.findall(ft))))) for rx in _TOPIC_RE.values()]
+    feats.append(min(4.0, float(len(set(_WELFARE_RE.findall(ft))))))
+    feats.append(min(2.0, float(len(set(_CHILD_RE.findall(ft))))))
+    return feats
+
+
+class PurposeClassifier:
+    """Which department a letter is for: `FAMILY` or a topic of `TOPICS`."""
+
+    def __init__(self, letters: list[tuple[str, str]]) -> None:
+        import numpy as np
+        from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
+        from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+        from sklearn.multiclass import OneVsRestClassifier  # type: ignore[import-untyped]
+
+        self._np, self._csr, self._hstack = np, csr_matrix, hstack
+        texts = [_content(fold(t)) for _, t in letters]
+        labels = [c for c, _ in letters]
+        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+        self.pieces = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(4, 5), sublinear_tf=True, min_df=2
+        )
+        x = self._features(texts, [t for _, t in letters], fit=True)
+        # two stages: family post or not (balanced), then which other department
+        self.binary = LogisticRegression(
+            C=4.0, solver="liblinear", class_weight={False: 2.0, True: 1.0}
+        )
+        self.binary.fit(x, [c != FAMILY for c in labels])
+        rows = [i for i, c in enumerate(labels) if c != FAMILY]
+        self.topic = OneVsRestClassifier(LogisticRegression(C=8.0, solver="liblinear"))
+        self.topic.fit(x[rows], [labels[i] for i in rows])
+        self.topics: list[str] = [str(c) for c in self.topic.classes_]
+        self._n_words = len(self.words.vocabulary_)
+        self._word_names = self.words.get_feature_names_out()
+
+    def _features(self, folded: list[str], raw: list[str], *, fit: bool = False) -> Any:
+        if fit:
+            w = self.words.fit_transform(folded)
+            p = self.pieces.fit_transform(folded)
+        else:
+            w = self.words.transform(folded)
+            p = self.pieces.transform(folded)
+        lists = self._csr(self._np.array([_list_features(t) for t in raw]) * 0.5)
+        return self._hstack([w, p, lists]).tocsr()
+
+    def predict(self, text: str) -> tuple[float, str, list[str]]:
+        """P(another department), the most likely other department, and the letter's words
+        that weighed most for it (for the reason shown)."""
+        x = self._features([_content(fold(text))], [text])
+        p_other = float(self.binary.predict_proba(x)[0][list(self.binary.classes_).index(True)])
+        tp = self.topic.predict_proba(x)[0]
+        k = int(tp.argmax())
+        topic = self.topics[k]
+        away, toward = self.binary.coef_[0], self.topic.estimators_[k].coef_[0]
+        row = x[0, : self._n_words].tocoo()
+        weighed = sorted(
+            (
+                ((away[j] + toward[j]) * v, self._word_names[j])
+                for j, v in zip(row.col, row.data, strict=True)
+                if away[j] > 0 and toward[j] > 0  # a word of that department, not of ours
+            ),
+            reverse=True,
+        )
+        words = [w for c, w in weighed if c > 0 and len(w) >= 4][:3]
+        return p_other, topic, words
+
+
+_STOP = frozenset(
+    [
+        "jeg",
+        "min",
+        "mit",
+        "mine",
+        "vores",
+        "hans",
+        "hendes",
+        "han",
+        "hun",
+        "det",
+        "den",
+        "der",
+        "som",
+        "ikke",
+        "eller",
+        "til",
+        "fra",
+        "med",
+        "for",
+        "har",
+        "have",
+        "kan",
+        "kunne",
+        "skal",
+        "skulle",
+        "vil",
+        "ville",
+        "hvad",
+        "hvor",
+        "hvordan",
+        "hvornaar",
+        "efter",
+        "over",
+        "under",
+        "meget",
+        "mere",
+        "nogen",
+        "noget",
+        "alle",
+        "selv",
+        "igen",
+        "gerne",
+        "bare",
+        "ogsaa",
+        "eller",
+        "men",
+        "hvis",
+        "naar",
+        "fordi",
+        "this",
+        "that",
+        "with",
+        "have",
+        "from",
+        "will",
+        "would",
+        "could",
+        "should",
+        "what",
+        "when",
+        "where",
+        "there",
+        "their",
+        "about",
+        "hej",
+        "tak",
+        "venlig",
+        "hilsen",
+        "kaere",
+        "goddag",
+        "mvh",
+        "vh",
+        "er",
+        "i",
+        "at",
+        "af",
+        "og",
+        "paa",
+        "en",
+        "et",
+        "de",
+        "vi",
+        "du",
+        "dig",
+        "mig",
+        "os",
+        "jer",
+        "sig",
+        "sin",
+        "sit",
+        "sine",
+        "ham",
+        "dem",
+        "denne",
+        "dette",
+        "disse",
+        "ingen",
+        "nu",
+        "saa",
+        "da",
+        "nej",
+        "ja",
+        "lige",
+        "bare",
+        "helt",
+        "godt",
+        "dear",
+        "hello",
+        "regards",
+        "thanks",
+        "thank",
+        "you",
+        "the",
+        "and",
+        "for",
+        "not",
+        "but",
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "are",
+        "is",
+        "be",
+        "been",
+        "can",
+        "cannot",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "him",
+        "them",
+        "they",
+        "we",
+        "it",
+        "its",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "an",
+        "a",
+    ]
+)
+
+
+def _content(folded: str) -> str:
+    """The letter's content words: folded, without function words and numbers."""
+    return " ".join(w for w in folded.split() if w not in _STOP and not w.isdigit())
+
+
+_LOCK = threading.Lock()
+_CLASSIFIER: PurposeClassifier | None = None
+_UNAVAILABLE = False
+
+
+def classifier() -> PurposeClassifier | None:
+    """The process's classifier, trained on first use (about half a second); None when
+    scikit-learn (or numpy/scipy) cannot be imported, e.g. a bundle built without them: then
+    the vocabulary judge alone decides."""
+    global _CLASSIFIER, _UNAVAILABLE
+    with _LOCK:
+        if _CLASSIFIER is None and not _UNAVAILABLE:
+            try:
+                _CLASSIFIER = PurposeClassifier(training_letters())
+            except ImportError:
+                _UNAVAILABLE = True
+        return _CLASSIFIER

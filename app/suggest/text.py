@@ -9,7 +9,9 @@ bytes streamed out of the cache), so ingest stays fast; nothing decodes a messag
 
 PDF text is extracted with pypdf from the first pages of each PDF file (bounded by size and page
 count, so a 3 MB scan cannot stall ingest or the suggestion panel) and cached by the file's
-sha256. Extraction failures yield ''. Never logs content.
+sha256. Extraction failures yield ''. With `ocr=True` the text of photographed letters and
+scanned PDF pages is read with Tesseract (`app.suggest.ocr`: bounded, cached) and joins the PDF
+text, so suggestions and search see it. Never logs content.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.cpr import find as find_cprs
 from app.dubu.dataset import normalize_case_number
 from app.sf1606.model import MemoFile, MemoMessage
 from app.sf1606.stored import IngestMessage, MessageFacts, header_of, loose_files
+from app.suggest import ocr as ocr_mod
 
 __all__ = [
     "MAX_PDF_BYTES",
@@ -64,9 +67,10 @@ def body_text(message: MemoMessage, limit: int = MAX_TEXT_CHARS) -> str:
     return "\n".join(parts)[:limit]
 
 
-def pdf_text(message: MemoMessage) -> str:
+def pdf_text(message: MemoMessage, *, ocr: bool = False) -> str:
     """Text extracted from the message's PDF files ('' when none or unreadable). A PDF whose
-    bytes the reader did not keep (a big message) is skipped."""
+    bytes the reader did not keep (a big message) is skipped. With `ocr`, scanned pages and
+    image files (JPEG, PNG, TIFF) are read with Tesseract too (at most `ocr.MAX_IMAGES`)."""
     out = []
     for f in message.files:
         if f.mime.lower() == "application/pdf" and 0 < f.size <= MAX_PDF_BYTES and _has_content(f):
@@ -77,9 +81,22 @@ def pdf_text(message: MemoMessage) -> str:
                     _CACHE.pop(next(iter(_CACHE)))
                 _CACHE[f.sha256] = text
             out.append(text)
+            if ocr and not text.strip():
+                out.append(ocr_mod.scan_text(f.content, f.sha256, MAX_PDF_PAGES))
+    if ocr:
+        images = [
+            f
+            for f in message.files
+            if f.mime.lower() in _IMAGE_MIMES
+            and 0 < f.size <= ocr_mod.MAX_IMAGE_BYTES
+            and _has_content(f)
+        ]
+        for f in images[: ocr_mod.MAX_IMAGES]:
+            out.append(ocr_mod.image_text(f.content, f.sha256))
     return "\n".join(t for t in out if t)[:MAX_TEXT_CHARS]
 
 
+_IMAGE_MIMES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/tiff", "image/gif"})
 _CACHE: dict[str, str] = {}  # sha256 -> text
 
 
@@ -145,23 +162,24 @@ def extractable_pdfs(message: MemoMessage) -> list[int]:
     ]
 
 
-def message_facts(message: MemoMessage, *, pdf: bool = True) -> MessageFacts:
+def message_facts(message: MemoMessage, *, pdf: bool = True, ocr: bool = False) -> MessageFacts:
     """The stored facts of a freshly parsed message (see `app.sf1606.stored`): header without
     file bytes, body text, PDF text, the CPR numbers written in its text (valid dates only; the
     header's CPR ids are added by the access log) and its case-number candidates.
 
     `pdf=False` defers the PDF text (pure Python, ~3 ms a PDF, five times the parse): the facts
     get `pdf_text=None` when the message has a PDF to read, and `with_pdf_text` completes them
-    later from the PDFs' bytes (streamed from the cache, no second parse)."""
+    later from the PDFs' bytes (streamed from the cache, no second parse). `ocr` also reads
+    photographed and scanned letters (see `pdf_text`)."""
     body = body_text(message, MAX_STORED_TEXT)
     if pdf:
-        pdf_part: str | None = pdf_text(message)
+        pdf_part: str | None = pdf_text(message, ocr=ocr)
     else:
         pdf_part = None if extractable_pdfs(message) else ""
     return _facts(header_of(message), body, pdf_part)
 
 
-def with_pdf_text(facts: MessageFacts, pdfs: Sequence[bytes]) -> MessageFacts:
+def with_pdf_text(facts: MessageFacts, pdfs: Sequence[bytes], *, ocr: bool = False) -> MessageFacts:
     """`facts` completed with the text of its PDFs (`pdfs`: the bytes of the files at
     `extractable_pdfs(facts.header)`, in that order): PDF text, CPR and case-number
     candidates as `message_facts(pdf=True)` would have stored them."""
@@ -172,6 +190,8 @@ def with_pdf_text(facts: MessageFacts, pdfs: Sequence[bytes]) -> MessageFacts:
         if text is None:
             text = _extract(data)
         texts.append(text)
+        if ocr and not text.strip():  # a scanned PDF: its pages are images
+            texts.append(ocr_mod.scan_text(data, digest, MAX_PDF_PAGES))
     pdf_part = "\n".join(t for t in texts if t)[:MAX_TEXT_CHARS]
     return _facts(facts.header, facts.body_text, pdf_part)
 
