@@ -17,8 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -52,6 +52,9 @@ from app.ui.suggestions import SuggestionView
 from app.ui.tasks import ChangeBus, Messages, spawn
 
 log = logging.getLogger("postfordeler.ui")
+
+DEFAULT_SIZE = QSize(1600, 940)  # never more than the screen's free area (fit_to_screen)
+DEFAULT_SPLITTER = (9, 5, 3)  # inbox : preview : suggestions, as parts of the width
 
 
 class MainWindow(QMainWindow):
@@ -92,10 +95,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.inbox)
         self.splitter.addWidget(self.preview)
         self.splitter.addWidget(self.panel)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 4)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([900, 450, 250])
+        for pane, part in enumerate(DEFAULT_SPLITTER):
+            self.splitter.setStretchFactor(pane, part)
+        self.splitter.setSizes(list(DEFAULT_SPLITTER))
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(6, 4, 6, 0)
@@ -126,7 +128,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.tray: QSystemTrayIcon | None = None
-        self.resize(1760, 960)
+        self.fit_to_screen()
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("connectionState")
@@ -206,6 +208,7 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         current = self.app_settings or Settings()
         dialog = SettingsDialog(current, self)
+        dialog.layoutResetRequested.connect(self.reset_layout)
 
         def accepted() -> None:
             new = dialog.result_settings()
@@ -487,32 +490,76 @@ class MainWindow(QMainWindow):
         self.set_unread(count)
 
     # ------------------------------------------------------------------ window state
+    def available_geometry(self) -> QRect:
+        """The free area (without task bars) of the screen this window is on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def fit_to_screen(self) -> None:
+        """The default size, shrunk to the screen it opens on, centred there; splitter
+        parts in proportion."""
+        area = self.available_geometry()
+        # Room for the window manager's title bar and borders.
+        width = min(DEFAULT_SIZE.width(), max(area.width() - 16, 1))
+        height = min(DEFAULT_SIZE.height(), max(area.height() - 40, 1))
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+        total = sum(DEFAULT_SPLITTER)
+        self.splitter.setSizes([width * part // total for part in DEFAULT_SPLITTER])
+
+    def _keep_on_screen(self) -> None:
+        """A geometry saved on a bigger screen never leaves this one too large."""
+        area = self.available_geometry()
+        if self.width() > area.width() or self.height() > area.height():
+            self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
+        if not area.intersects(self.frameGeometry()):
+            self.move(area.topLeft())
+
     def restore_state(self) -> None:
         if self.settings is None:
             return
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(settings_mod.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        splitter = self.settings.value("window/splitter")
+            self._keep_on_screen()
+        splitter = self.settings.value(settings_mod.WINDOW_SPLITTER)
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
-        header = self.settings.value("window/inboxHeader")
-        if isinstance(header, QByteArray):
+        header = self.settings.value(settings_mod.WINDOW_INBOX_HEADER)
+        if isinstance(header, QByteArray) and self.settings.value(
+            settings_mod.WINDOW_COLUMNS_FITTED
+        ) not in (True, "true"):  # widths a person chose (fitted ones are fitted again)
+            self.inbox.auto_columns = False
             self.inbox.table.horizontalHeader().restoreState(header)
-        view = self.settings.value("window/view")
+        view = self.settings.value(settings_mod.WINDOW_VIEW)
         if isinstance(view, str):
             self.inbox.set_view(view)
 
     def save_state(self) -> None:
         if self.settings is None:
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue(settings_mod.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(settings_mod.WINDOW_SPLITTER, self.splitter.saveState())
         self.settings.setValue(
-            "window/inboxHeader", self.inbox.table.horizontalHeader().saveState()
+            settings_mod.WINDOW_INBOX_HEADER, self.inbox.table.horizontalHeader().saveState()
         )
-        self.settings.setValue("window/view", self.inbox.view_key)
+        self.settings.setValue(settings_mod.WINDOW_COLUMNS_FITTED, self.inbox.auto_columns)
+        self.settings.setValue(settings_mod.WINDOW_VIEW, self.inbox.view_key)
         self.settings.sync()
+
+    def reset_layout(self) -> None:
+        """Forget the saved window state: default size for this screen, default panes and
+        columns (the chosen view stays)."""
+        if self.settings is not None:
+            for key in settings_mod.WINDOW_KEYS:
+                if key != settings_mod.WINDOW_VIEW:
+                    self.settings.remove(key)
+            self.settings.sync()
+        if self.isMaximized() or self.isFullScreen():
+            self.showNormal()
+        self.fit_to_screen()
+        self.inbox.default_columns()
+        self.messages.show_info(self.tr("Vinduets layout er nulstillet"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -43,6 +44,8 @@ def keyring_problem() -> bool:
 
 
 class SettingsDialog(QDialog):
+    layoutResetRequested = Signal()  # "Nulstil vinduets layout": the window's own size/columns
+
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -128,6 +131,13 @@ class SettingsDialog(QDialog):
         wform.addRow(self.tr("Modtag post fra"), self.contact_points)
         wform.addRow(self.tr("Sprog"), self.language)
         wform.addRow(self.tr("Udseende"), self.look)
+        self.reset_layout = QPushButton(self.tr("Nulstil vinduets layout"), self)
+        self.reset_layout.setObjectName("resetLayout")
+        self.reset_layout.setToolTip(
+            self.tr("Standardstørrelse, -paneler og -kolonnebredder for dette vindue")
+        )
+        self.reset_layout.clicked.connect(self._reset_layout)
+        wform.addRow(self.tr("Vindue"), self.reset_layout)
         layout.addWidget(work)
 
         self.keyring_note = QLabel(self)
@@ -160,6 +170,11 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _reset_layout(self) -> None:
+        self.layoutResetRequested.emit()
+        self.reset_layout.setText(self.tr("Layoutet er nulstillet"))
+        self.reset_layout.setEnabled(False)
 
     def _line(self, value: str, placeholder: str, name: str) -> QLineEdit:
         edit = QLineEdit(value, self)

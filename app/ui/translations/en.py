@@ -18,6 +18,13 @@ EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
 }
 
 EN: dict[str, str] = {
+    # Window layout (issue 12 point 5)
+    "Nulstil vinduets layout": "Reset window layout",
+    "Standardstørrelse, -paneler og -kolonnebredder for dette vindue": "Default size, panes "
+    "and column widths for this window",
+    "Vindue": "Window",
+    "Layoutet er nulstillet": "The layout has been reset",
+    "Vinduets layout er nulstillet": "The window layout has been reset",
     # Delivery states of a decision (DESIGN9): DUBU's refusal and the distributor's Afvis differ
     "Kun på denne pc": "Only on this PC",
     "Sendt": "Sent",

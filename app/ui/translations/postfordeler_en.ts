@@ -693,138 +693,138 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxPane</name>
     <message>
-        <location filename="../inbox_pane.py" line="77" />
+        <location filename="../inbox_pane.py" line="99" />
         <source>Gemte visninger</source>
         <translation>Saved views</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="90" />
+        <location filename="../inbox_pane.py" line="112" />
         <source>Søg i afsender, emne og tekst (Ctrl+F)</source>
         <translation>Search sender, subject and text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="91" />
+        <location filename="../inbox_pane.py" line="113" />
         <source>Hurtigsøgning</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="98" />
-        <location filename="../inbox_pane.py" line="330" />
+        <location filename="../inbox_pane.py" line="120" />
+        <location filename="../inbox_pane.py" line="387" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="100" />
+        <location filename="../inbox_pane.py" line="122" />
         <source>Vis filtre</source>
         <translation>Show filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="108" />
+        <location filename="../inbox_pane.py" line="130" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="110" />
+        <location filename="../inbox_pane.py" line="132" />
         <source>Alle typer</source>
         <translation>All kinds</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="115" />
+        <location filename="../inbox_pane.py" line="137" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="117" />
+        <location filename="../inbox_pane.py" line="139" />
         <source>Alle statusser</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="143" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="143" />
         <source>Alle kontaktpunkter</source>
         <translation>All contact points</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="123" />
+        <location filename="../inbox_pane.py" line="145" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="125" />
+        <location filename="../inbox_pane.py" line="147" />
         <source>Alle aldre</source>
         <translation>All ages</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="126" />
+        <location filename="../inbox_pane.py" line="148" />
         <source>Over 1 arbejdsdag</source>
         <translation>Over 1 working day</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="127" />
+        <location filename="../inbox_pane.py" line="149" />
         <source>Over 2 arbejdsdage</source>
         <translation>Over 2 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="128" />
+        <location filename="../inbox_pane.py" line="150" />
         <source>Over 5 arbejdsdage</source>
         <translation>Over 5 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="129" />
+        <location filename="../inbox_pane.py" line="151" />
         <source>Over 10 arbejdsdage</source>
         <translation>Over 10 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="133" />
+        <location filename="../inbox_pane.py" line="155" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="156" />
         <source>Alle sagsbehandlere</source>
         <translation>All caseworkers</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="156" />
         <source>Ingen</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Låst af</source>
         <translation>Locked by</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Alle låse</source>
         <translation>All locks</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Ikke låst</source>
         <translation>Not locked</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="154" />
+        <location filename="../inbox_pane.py" line="178" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="270" />
+        <location filename="../inbox_pane.py" line="327" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="297" />
+        <location filename="../inbox_pane.py" line="354" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="305" />
+        <location filename="../inbox_pane.py" line="362" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -1119,103 +1119,108 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="115" />
+        <location filename="../main_window.py" line="117" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121" />
+        <location filename="../main_window.py" line="123" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122" />
+        <location filename="../main_window.py" line="124" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="116" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="139" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="223" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="240" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="241" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="242" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="259" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
-        <location filename="../main_window.py" line="279" />
+        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="282" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="277" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="286" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326" />
-        <location filename="../main_window.py" line="332" />
-        <location filename="../main_window.py" line="369" />
+        <location filename="../main_window.py" line="329" />
+        <location filename="../main_window.py" line="335" />
+        <location filename="../main_window.py" line="372" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="395" />
-        <location filename="../main_window.py" line="402" />
+        <location filename="../main_window.py" line="398" />
+        <location filename="../main_window.py" line="405" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409" />
+        <location filename="../main_window.py" line="412" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452" />
+        <location filename="../main_window.py" line="455" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454" />
+        <location filename="../main_window.py" line="457" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476" />
+        <location filename="../main_window.py" line="479" />
         <source>Ulæste</source>
         <translation>Unread</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="562" />
+        <source>Vinduets layout er nulstillet</source>
+        <translation>The window layout has been reset</translation>
     </message>
 </context>
 <context>
@@ -1334,165 +1339,185 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="49" />
+        <location filename="../settings_dialog.py" line="52" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="60" />
+        <location filename="../settings_dialog.py" line="63" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68" />
+        <location filename="../settings_dialog.py" line="71" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="71" />
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="74" />
+        <location filename="../settings_dialog.py" line="83" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="73" />
+        <location filename="../settings_dialog.py" line="76" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74" />
-        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="77" />
+        <location filename="../settings_dialog.py" line="84" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
+        <location filename="../settings_dialog.py" line="78" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
-        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="78" />
+        <location filename="../settings_dialog.py" line="85" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77" />
-        <location filename="../settings_dialog.py" line="84" />
+        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="87" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="83" />
+        <location filename="../settings_dialog.py" line="86" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="91" />
+        <location filename="../settings_dialog.py" line="94" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88" />
+        <location filename="../settings_dialog.py" line="91" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89" />
-        <location filename="../settings_dialog.py" line="96" />
+        <location filename="../settings_dialog.py" line="92" />
+        <location filename="../settings_dialog.py" line="99" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="92" />
-        <location filename="../settings_dialog.py" line="173" />
+        <location filename="../settings_dialog.py" line="95" />
+        <location filename="../settings_dialog.py" line="188" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="101" />
+        <location filename="../settings_dialog.py" line="104" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="107" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="109" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="107" />
+        <location filename="../settings_dialog.py" line="110" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="108" />
+        <location filename="../settings_dialog.py" line="111" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="115" />
-        <location filename="../settings_dialog.py" line="129" />
+        <location filename="../settings_dialog.py" line="118" />
+        <location filename="../settings_dialog.py" line="132" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="120" />
-        <location filename="../settings_dialog.py" line="130" />
+        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="133" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="122" />
+        <location filename="../settings_dialog.py" line="125" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="126" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="124" />
+        <location filename="../settings_dialog.py" line="127" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="128" />
+        <location filename="../settings_dialog.py" line="131" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="139" />
+        <location filename="../settings_dialog.py" line="134" />
+        <source>Nulstil vinduets layout</source>
+        <translation>Reset window layout</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="137" />
+        <source>Standardstørrelse, -paneler og -kolonnebredder for dette vindue</source>
+        <translation>Default size, panes and column widths for this window</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="140" />
+        <source>Vindue</source>
+        <translation>Window</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="149" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="151" />
+        <location filename="../settings_dialog.py" line="161" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="158" />
+        <location filename="../settings_dialog.py" line="168" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="159" />
+        <location filename="../settings_dialog.py" line="169" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="175" />
+        <location filename="../settings_dialog.py" line="176" />
+        <source>Layoutet er nulstillet</source>
+        <translation>The layout has been reset</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="190" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="208" />
+        <location filename="../settings_dialog.py" line="223" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>

@@ -1,0 +1,171 @@
+"""The window on a real (offscreen) screen: it fits the screen it opens on, works at 1366x768
+with the action buttons in view, never widens when the filters show, remembers its size,
+panes and columns, and "Nulstil vinduets layout" in the settings forgets them (issue 12.5)."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.ui_fixtures
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint, QSettings, QSize, Qt
+from PySide6.QtWidgets import QWidget
+
+from app.dubu.dataset import DubuDataset
+from app.models.cache import Cache
+from app.models.db import open_cache
+from app.models.inbox import SortColumn
+from app.ui import settings as settings_mod
+from app.ui.app import backlog_service
+from app.ui.backend import UiBackend
+from app.ui.inbox_pane import DEFAULT_WIDTHS
+from app.ui.main_window import MainWindow
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.suggestions import Suggester
+from app.ui.tasks import Background, Messages, cancel_all
+from tests.ui_fixtures import SANDBOX_DUBU, fill_sample_cache, loop  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.ui
+
+
+def run(loop: Any, coro: Any, timeout: float = 30.0) -> Any:
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory, loop):
+    db = open_cache(tmp_path_factory.mktemp("layout") / "cache.sqlite3")
+    fill_sample_cache(db, n_each=3)
+    bg = Background()
+    ui = UiBackend(
+        cache=Cache(db),
+        background=bg,
+        suggester=Suggester(DubuDataset.load(SANDBOX_DUBU)),
+        user="demo",
+    )
+    yield ui
+    run(loop, cancel_all())
+    bg.close()
+    db.engine.dispose()
+
+
+def make_window(qtbot: Any, backend: UiBackend, store: QSettings | None = None) -> MainWindow:
+    window = MainWindow(
+        backend, Messages(), demo=True, settings=store, backlog=backlog_service(backend)
+    )
+    qtbot.addWidget(window)
+    return window
+
+
+def fully_inside(widget: QWidget, window: QWidget) -> bool:
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    bottom_right = widget.mapTo(window, QPoint(widget.width() - 1, widget.height() - 1))
+    return window.rect().contains(top_left) and window.rect().contains(bottom_right)
+
+
+def test_the_default_size_fits_the_screen_it_opens_on(qtbot, backend):
+    window = make_window(qtbot, backend)
+    area = window.screen().availableGeometry()  # offscreen: 800x800
+    assert window.width() <= area.width() and window.height() <= area.height()
+    window.show()
+    assert area.contains(window.geometry())
+
+
+def test_at_1366x768_every_action_button_is_in_view(qtbot, backend, loop):
+    window = make_window(qtbot, backend)
+    window.resize(1366, 768)
+    window.show()
+    window.inbox.refresh()
+    run(loop, until(lambda: window.inbox.model.rowCount() > 0))
+    window.inbox.table.setFocus()
+    qtbot.keyClick(window.inbox.table, Qt.Key.Key_Down)
+    run(loop, until(lambda: window.detail is not None))
+    assert window.size() == QSize(1366, 768)
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 1366 and minimum.height() <= 768
+    panel = window.panel
+    for button in (
+        panel.journalise_button,
+        panel.assign_button,
+        panel.forward_button,
+        panel.reject_button,
+        panel.undo_button,
+    ):
+        assert button.isVisible(), button.text()
+        assert fully_inside(button, window), button.text()
+    # The columns fit the inbox pane: no horizontal scrollbar at this size.
+    assert not window.inbox.table.horizontalScrollBar().isVisible()
+
+
+def test_showing_the_filters_never_widens_the_window(qtbot, backend):
+    window = make_window(qtbot, backend)
+    window.show()
+    size = window.size()
+    qtbot.mouseClick(window.inbox.filter_button, Qt.MouseButton.LeftButton)
+    assert window.inbox.filters.isVisible()
+    qtbot.wait(10)  # the layout settles on the event loop
+    assert window.size() == size
+    assert window.minimumSizeHint().width() <= window.screen().availableGeometry().width()
+    qtbot.mouseClick(window.inbox.filter_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(10)
+    assert not window.inbox.filters.isVisible()
+    assert window.size() == size
+
+
+def test_size_panes_and_columns_survive_a_restart_and_reset_forgets_them(qtbot, backend, tmp_path):
+    store = QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
+    first = make_window(qtbot, backend, store)
+    first.show()
+    first.resize(790, 700)
+    first.splitter.setSizes([300, 250, 150])
+    first.inbox.table.horizontalHeader().resizeSection(SortColumn.SENDER, 177)
+    sizes = first.splitter.sizes()
+    first.close()  # closing saves, as the app does
+
+    second = make_window(qtbot, backend, store)
+    second.restore_state()
+    second.show()
+    assert second.size() == QSize(790, 700)
+    assert second.splitter.sizes() == sizes
+    assert second.inbox.table.horizontalHeader().sectionSize(SortColumn.SENDER) == 177
+
+    # Reset, as a person does it: Indstillinger → "Nulstil vinduets layout".
+    second.show_settings()
+    dialog = second.active_dialog
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.mouseClick(dialog.reset_layout, Qt.MouseButton.LeftButton)
+    assert not dialog.reset_layout.isEnabled()
+    dialog.reject()
+    header = second.inbox.table.horizontalHeader()
+    assert second.inbox.auto_columns  # default widths, fitted to the pane again
+    assert header.sectionSize(SortColumn.SENDER) != 177
+    assert header.sectionSize(SortColumn.SENDER) <= DEFAULT_WIDTHS[SortColumn.SENDER]
+    assert second.size() != QSize(790, 700)
+    assert second.splitter.sizes() != sizes
+    assert store.value(settings_mod.WINDOW_GEOMETRY) is None
+    assert store.value(settings_mod.WINDOW_INBOX_HEADER) is None
+    assert "nulstillet" in second.statusBar().currentMessage()
+
+
+def test_a_geometry_saved_on_a_bigger_screen_is_shrunk_to_this_one(qtbot, backend, tmp_path):
+    store = QSettings(str(tmp_path / "big.ini"), QSettings.Format.IniFormat)
+    big = make_window(qtbot, backend, store)
+    big.resize(1760, 960)  # larger than the 800x800 offscreen screen
+    big.save_state()
+    window = make_window(qtbot, backend, store)
+    window.restore_state()
+    area = window.screen().availableGeometry()
+    assert window.width() <= area.width() and window.height() <= area.height()
