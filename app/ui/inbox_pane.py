@@ -228,9 +228,10 @@ class InboxPane(QWidget):
         factor = min(1.0, room / shrinking) if room > 0 else 1.0
         self._fitting = True
         try:
-            for column, width in DEFAULT_WIDTHS.items():
-                if column in SHRINKING:
-                    width = max(MIN_COLUMN + 20, int(width * factor))
+            for column, default in DEFAULT_WIDTHS.items():
+                width = (
+                    max(MIN_COLUMN + 20, int(default * factor)) if column in SHRINKING else default
+                )
                 if column != SortColumn.SUBJECT:
                     header.resizeSection(column, width)
         finally:
