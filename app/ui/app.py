@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,6 +267,7 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         window.restore_state()
         connect_window(runtime, window)
         window.show()
+        trace_startup(window)
         window.inbox.refresh()
         freeze_startup_objects()
         collector = GuiGarbageCollector()
@@ -292,6 +294,27 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     finally:
         if ephemeral:  # the demo's throw-away folder goes with the process
             shutil.rmtree(paths.data_dir(), ignore_errors=True)
+
+
+STARTUP_TRACE = "POSTFORDELER_STARTUP_TRACE"  # benchmarks/bench_startup.py: print, then quit
+
+
+def trace_startup(window: MainWindow) -> None:
+    """With `$POSTFORDELER_STARTUP_TRACE` set: print the wall-clock times the window was shown
+    and its first rows were on screen (the benchmark subtracts its own start time), then close
+    the window. Prints no data, only event names and times."""
+    if not os.environ.get(STARTUP_TRACE):
+        return
+    print(f"startup first_window {time.time():.6f}", flush=True)
+
+    def on_rows(count: int) -> None:
+        if count <= 0:
+            return
+        window.inbox.refreshed.disconnect(on_rows)
+        print(f"startup first_rows {time.time():.6f}", flush=True)
+        window.close()
+
+    window.inbox.refreshed.connect(on_rows)
 
 
 def headless() -> bool:
