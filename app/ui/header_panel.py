@@ -37,8 +37,8 @@ def mask_cpr(text: str) -> str:
 
 def _local(dt: object) -> str:
     try:
-        return dt.astimezone().strftime("%d.%m.%Y %H:%M")  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
+        return labels.datetime_text(dt)  # type: ignore[arg-type]
+    except (AttributeError, TypeError, ValueError):
         return ""
 
 

@@ -23,8 +23,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.models.inbox import InboxRow, SortColumn, local_date
-from app.ui import labels
+from app.models.inbox import InboxRow, SortColumn
+from app.ui import labels, theme
 from app.ui.tasks import spawn
 
 RowFetcher = Callable[[Sequence[int]], Awaitable[dict[int, InboxRow]]]
@@ -215,10 +215,7 @@ class InboxModel(QAbstractTableModel):
 
     def _display(self, row: InboxRow, column: SortColumn) -> str:
         if column == SortColumn.RECEIVED:
-            local = row.received_at.astimezone()
-            if local.year == self._now.year:
-                return local.strftime("%d.%m. %H:%M")
-            return local.strftime("%d.%m.%Y")
+            return labels.short_datetime_text(row.received_at, self._now)
         if column == SortColumn.KIND:
             return labels.kind_label(row.kind)
         if column == SortColumn.SENDER:
@@ -275,7 +272,7 @@ class InboxModel(QAbstractTableModel):
             return (
                 self.tr("%1 (modtaget %2)")
                 .replace("%1", labels.workdays_label(row.age_workdays(self._now)))
-                .replace("%2", local_date(row.received_at).strftime("%d.%m.%Y"))
+                .replace("%2", labels.date_text(row.received_at))
             )
         if column == SortColumn.SUBJECT:
             return row.label
@@ -289,14 +286,14 @@ class InboxModel(QAbstractTableModel):
             and row.status in ("ny", "fejlet")
             and row.age_workdays(self._now) > OVERDUE_WORKDAYS
         ):
-            return QBrush(QColor("#c0392b"))
+            return QBrush(theme.alert_color())
         if column == SortColumn.STATUS and (row.status == "fejlet" or row.conflict_of):
-            return QBrush(QColor("#c0392b"))
+            return QBrush(theme.alert_color())
         if column == SortColumn.STATUS and row.status == "afventer":
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if column == SortColumn.DELIVERY:
             if row.delivery_state in ("afvist_af_dubu", "fejlet") or row.follow_up:
-                return QBrush(QColor("#c0392b"))
+                return QBrush(theme.alert_color())
             if row.delivery_state == "accepteret":
                 return QBrush(QColor("#1e8449"))
             if row.delivery_state in ("lokal", "afventer"):
