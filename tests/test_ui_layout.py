@@ -169,3 +169,42 @@ def test_a_geometry_saved_on_a_bigger_screen_is_shrunk_to_this_one(qtbot, backen
     window.restore_state()
     area = window.screen().availableGeometry()
     assert window.width() <= area.width() and window.height() <= area.height()
+
+
+def test_vis_cpr_logs_the_reveal_before_the_number_is_shown(qtbot, backend, loop):
+    """Issue 12 point 6: one mask everywhere, and an explicit, logged reveal."""
+    from app.core.audit import REVEAL_CPR
+
+    window = make_window(qtbot, backend)
+    window.show()
+    window.inbox.set_view("alle")
+    window.inbox.refresh()
+    run(loop, until(lambda: window.inbox.model.rowCount() > 0))
+    header = window.preview.header
+    window.inbox.table.setFocus()
+    cpr_sender = None
+    for _ in range(window.inbox.model.rowCount()):
+        qtbot.keyClick(window.inbox.table, Qt.Key.Key_Down)
+        run(loop, until(lambda: window.detail is not None and header._message is not None))
+        msg = header._message
+        assert msg is not None
+        if (msg.sender.id_type or "").upper() == "CPR" and window.detail is not None:
+            if window.detail.message.message_uuid == msg.message_uuid:
+                cpr_sender = msg.sender.id
+                break
+    assert cpr_sender, "the sample has a citizen sender"
+    assert cpr_sender not in header.details.text()  # masked
+    assert header.reveal_button.isVisible()
+    assert [e for e in backend.audit.for_citizen(cpr_sender) if e.action == REVEAL_CPR] == []
+    qtbot.mouseClick(header.reveal_button, Qt.MouseButton.LeftButton)
+    run(loop, until(lambda: header.revealed))
+    assert cpr_sender in header.details.text()
+    assert not header.reveal_button.isVisible()
+    reveals = [e for e in backend.audit.for_citizen(cpr_sender) if e.action == REVEAL_CPR]
+    assert len(reveals) == 1 and reveals[0].item_id == window.detail.item_id
+    # Another item is masked again.
+    shown = header._message.message_uuid
+    up = window.inbox.table.currentIndex().row() > 0
+    qtbot.keyClick(window.inbox.table, Qt.Key.Key_Up if up else Qt.Key.Key_Down)
+    run(loop, until(lambda: header._message is not None and header._message.message_uuid != shown))
+    assert not header.revealed

@@ -256,6 +256,10 @@ class UiBackend:
         del action
         await self.bg.write(self.audit.open_file, item_id, position, cprs_for_message(facts))
 
+    async def log_reveal(self, item_id: int, cpr: str) -> None:
+        """A masked CPR shown in full: logged before it is shown (the caller waits)."""
+        await self.bg.write(self.audit.reveal_cpr, cpr, item_id)
+
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""
         cprs = [hit.cpr for hit in find_cprs(query) if hit.valid_date]

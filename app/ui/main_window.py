@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.inbox.currentItemChanged.connect(self._on_current)
         self.panel.searchRequested.connect(self._on_case_search)
         self.preview.fileHandedOut.connect(self._on_file_handed_out)
+        self.preview.header.revealRequested.connect(self._on_reveal_cpr)
         self.panel.journaliseClicked.connect(self.journalise)
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)
@@ -397,6 +398,20 @@ class MainWindow(QMainWindow):
                 self.backend.log_file(self.detail.item_id, self.detail.facts, position, action),
                 self.tr("Adgangslog"),
             )
+
+    def _on_reveal_cpr(self, cpr: str) -> None:
+        """ "Vis CPR": the access log gets the reveal first; only then is the number shown."""
+        detail = self.detail
+        if detail is None:
+            return
+        item_id = detail.item_id
+
+        async def run() -> None:
+            await self.backend.log_reveal(item_id, cpr)
+            if self.detail is not None and self.detail.item_id == item_id:
+                self.preview.header.reveal()
+
+        spawn(run(), self.tr("Vis CPR"), self.messages)
 
     def _on_case_search(self, query: str) -> None:
         message = self.detail.facts if self.detail else None

@@ -25,6 +25,18 @@ EN: dict[str, str] = {
     "Vindue": "Window",
     "Layoutet er nulstillet": "The layout has been reset",
     "Vinduets layout er nulstillet": "The window layout has been reset",
+    # One CPR mask with a logged reveal; reply data in words (issue 12 point 6)
+    "Vis CPR": "Show CPR",
+    "Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)": "Show the sender's full CPR "
+    "number (written to the access log)",
+    "Vis afsenderens CPR-nummer": "Show the sender's CPR number",
+    "Svar på et brev fra kommunen": "Reply to a letter from the municipality",
+    "brevet var fra %1": "the letter was from %1",
+    "Svar på": "Reply to",
+    "<b>borgeren kan ikke svare på denne meddelelse</b>": "<b>the citizen cannot reply to this "
+    "message</b>",
+    "<b>retsvirkning</b> (digital forkyndelse)": "<b>legal effect</b> (digital service)",
+    "Brevets id: %1": "Letter id: %1",
     # Delivery states of a decision (DESIGN9): DUBU's refusal and the distributor's Afvis differ
     "Kun på denne pc": "Only on this PC",
     "Sendt": "Sent",

@@ -78,190 +78,190 @@
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="149" />
+        <location filename="../backlog_view.py" line="158" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="150" />
+        <location filename="../backlog_view.py" line="159" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="151" />
-        <location filename="../backlog_view.py" line="254" />
+        <location filename="../backlog_view.py" line="160" />
+        <location filename="../backlog_view.py" line="263" />
         <source>Over målet</source>
         <translation>Over the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="152" />
+        <location filename="../backlog_view.py" line="161" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="153" />
-        <location filename="../backlog_view.py" line="393" />
+        <location filename="../backlog_view.py" line="162" />
+        <location filename="../backlog_view.py" line="402" />
         <source>Ældste</source>
         <translation>Oldest</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="188" />
-        <location filename="../backlog_view.py" line="484" />
+        <location filename="../backlog_view.py" line="197" />
+        <location filename="../backlog_view.py" line="493" />
         <source>Modtaget %1</source>
         <translation>Received %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="241" />
+        <location filename="../backlog_view.py" line="250" />
         <source>Alder på ubehandlede elementer i arbejdsdage</source>
         <translation>Age of unhandled items in working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="251" />
+        <location filename="../backlog_view.py" line="260" />
         <source>Alder i arbejdsdage (ubehandlede)</source>
         <translation>Age in working days (unhandled)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="253" />
+        <location filename="../backlog_view.py" line="262" />
         <source>Inden for målet</source>
         <translation>Within the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="294" />
+        <location filename="../backlog_view.py" line="303" />
         <source>Modtaget og besluttet pr. arbejdsdag</source>
         <translation>Received and decided per working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../backlog_view.py" line="303" />
+        <location filename="../backlog_view.py" line="312" />
         <source>Modtaget og besluttet, seneste %n arbejdsdage</source>
         <translation><numerusform>Received and decided, last %n working days</numerusform><numerusform>Received and decided, last %n working days</numerusform></translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="307" />
+        <location filename="../backlog_view.py" line="316" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="308" />
+        <location filename="../backlog_view.py" line="317" />
         <source>Besluttet</source>
         <translation>Decided</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="330" />
+        <location filename="../backlog_view.py" line="339" />
         <source>%1: modtaget %2, besluttet %3</source>
         <translation>%1: received %2, decided %3</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="369" />
+        <location filename="../backlog_view.py" line="378" />
         <source>Overblik over indgående post</source>
         <translation>Incoming post overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="377" />
+        <location filename="../backlog_view.py" line="386" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="379" />
+        <location filename="../backlog_view.py" line="388" />
         <source>Opdatér overblikket</source>
         <translation>Refresh the overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="380" />
+        <location filename="../backlog_view.py" line="389" />
         <source>Opdatér tallene (F5)</source>
         <translation>Refresh the figures (F5)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="391" />
+        <location filename="../backlog_view.py" line="400" />
         <source>Åbne</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="392" />
+        <location filename="../backlog_view.py" line="401" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="394" />
+        <location filename="../backlog_view.py" line="403" />
         <source>Afventer levering</source>
         <translation>Awaiting delivery</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="395" />
+        <location filename="../backlog_view.py" line="404" />
         <source>Fejlede</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="419" />
+        <location filename="../backlog_view.py" line="428" />
         <source>Fordelt pr. sagsbehandler</source>
         <translation>Distributed per caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="435" />
+        <location filename="../backlog_view.py" line="444" />
         <source>Hos sagsbehandlerne</source>
         <translation>With the caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="440" />
+        <location filename="../backlog_view.py" line="449" />
         <source>Intet er fordelt til sagsbehandlere lige nu.</source>
         <translation>Nothing is distributed to caseworkers right now.</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="470" />
+        <location filename="../backlog_view.py" line="479" />
         <source>%1 ufordelte · %2 hos sagsbehandlere</source>
         <translation>%1 undistributed · %2 with caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="476" />
+        <location filename="../backlog_view.py" line="485" />
         <source>Mål: journaliseret inden %1 arbejdsdage</source>
         <translation>Goal: journalised within %1 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="480" />
+        <location filename="../backlog_view.py" line="489" />
         <source>Intet ubehandlet</source>
         <translation>Nothing unhandled</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="491" />
+        <location filename="../backlog_view.py" line="498" />
         <source>Beslutninger i udbakken · %1 prøves igen</source>
         <translation>Decisions in the outbox · %1 being retried</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="497" />
+        <location filename="../backlog_view.py" line="504" />
         <source>Afvist af modtageren – skal besluttes igen</source>
         <translation>Refused by the receiver – decide again</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="507" />
+        <location filename="../backlog_view.py" line="514" />
         <source>Opdateret %1</source>
         <translation>Updated %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="514" />
+        <location filename="../backlog_view.py" line="521" />
         <source>Pr. type: %1</source>
         <translation>By kind: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="515" />
+        <location filename="../backlog_view.py" line="522" />
         <source>Pr. status: %1</source>
         <translation>By status: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="519" />
+        <location filename="../backlog_view.py" line="526" />
         <source>Låst af fordelere: %1</source>
         <translation>Locked by distributors: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="528" />
+        <location filename="../backlog_view.py" line="535" />
         <source>Opdatér overblik</source>
         <translation>Refresh overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="531" />
+        <location filename="../backlog_view.py" line="538" />
         <source>Opdaterer …</source>
         <translation>Refreshing …</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="535" />
+        <location filename="../backlog_view.py" line="542" />
         <source>Tallene kunne ikke hentes</source>
         <translation>The figures could not be loaded</translation>
     </message>
@@ -269,107 +269,107 @@
 <context>
     <name>CaseworkerView</name>
     <message>
-        <location filename="../caseworker_view.py" line="69" />
+        <location filename="../caseworker_view.py" line="68" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="70" />
+        <location filename="../caseworker_view.py" line="69" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="71" />
+        <location filename="../caseworker_view.py" line="70" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="72" />
+        <location filename="../caseworker_view.py" line="71" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="73" />
+        <location filename="../caseworker_view.py" line="72" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="74" />
+        <location filename="../caseworker_view.py" line="73" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="75" />
+        <location filename="../caseworker_view.py" line="74" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="127" />
+        <location filename="../caseworker_view.py" line="126" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="178" />
+        <location filename="../caseworker_view.py" line="177" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="183" />
+        <location filename="../caseworker_view.py" line="182" />
         <source>&amp;Sagsbehandler:</source>
         <translation>&amp;Caseworker:</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="185" />
+        <location filename="../caseworker_view.py" line="184" />
         <source>Vis også &amp;behandlede</source>
         <translation>Also show &amp;handled</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="187" />
+        <location filename="../caseworker_view.py" line="186" />
         <source>Vis også behandlede elementer</source>
         <translation>Also show handled items</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="188" />
+        <location filename="../caseworker_view.py" line="187" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="190" />
+        <location filename="../caseworker_view.py" line="189" />
         <source>Opdatér listen</source>
         <translation>Refresh the list</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="191" />
+        <location filename="../caseworker_view.py" line="190" />
         <source>Opdatér listen (F5)</source>
         <translation>Refresh the list (F5)</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="212" />
+        <location filename="../caseworker_view.py" line="211" />
         <source>Fordelt til sagsbehandleren</source>
         <translation>Distributed to the caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="276" />
+        <location filename="../caseworker_view.py" line="275" />
         <source>Intet fordelt til %1 mangler at blive journaliseret.</source>
         <translation>Nothing distributed to %1 awaits journalising.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../caseworker_view.py" line="281" />
+        <location filename="../caseworker_view.py" line="280" />
         <source>%n element(er) fordelt til %1</source>
         <translation><numerusform>%n item(s) distributed to %1</numerusform><numerusform>%n item(s) distributed to %1</numerusform></translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="283" />
+        <location filename="../caseworker_view.py" line="282" />
         <source>%1 ældre end %2 arbejdsdage</source>
         <translation>%1 older than %2 working days</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="289" />
+        <location filename="../caseworker_view.py" line="288" />
         <source>ældste modtaget %1</source>
         <translation>oldest received %1</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="305" />
+        <location filename="../caseworker_view.py" line="304" />
         <source>Hent fordelte elementer</source>
         <translation>Load distributed items</translation>
     </message>
@@ -582,82 +582,102 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>HeaderPanel</name>
     <message>
-        <location filename="../header_panel.py" line="58" />
+        <location filename="../header_panel.py" line="66" />
         <source>Vis eller skjul brevhovedet</source>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="128" />
+        <location filename="../header_panel.py" line="95" />
+        <source>Vis CPR</source>
+        <translation>Show CPR</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="97" />
+        <source>Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)</source>
+        <translation>Show the sender's full CPR number (written to the access log)</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="99" />
+        <source>Vis afsenderens CPR-nummer</source>
+        <translation>Show the sender's CPR number</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="174" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="130" />
+        <location filename="../header_panel.py" line="176" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="134" />
+        <location filename="../header_panel.py" line="180" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="139" />
-        <source>svar på brev %1</source>
-        <translation>reply to letter %1</translation>
+        <location filename="../header_panel.py" line="187" />
+        <source>Svar på et brev fra kommunen</source>
+        <translation>Reply to a letter from the municipality</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="141" />
+        <location filename="../header_panel.py" line="194" />
+        <source>brevet var fra %1</source>
+        <translation>the letter was from %1</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="195" />
+        <source>Svar på</source>
+        <translation>Reply to</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="202" />
+        <source>&lt;b&gt;borgeren kan ikke svare på denne meddelelse&lt;/b&gt;</source>
+        <translation>&lt;b&gt;the citizen cannot reply to this message&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="205" />
+        <source>&lt;b&gt;retsvirkning&lt;/b&gt; (digital forkyndelse)</source>
+        <translation>&lt;b&gt;legal effect&lt;/b&gt; (digital service)</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="191" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="143" />
-        <source>afsender %1</source>
-        <translation>sender %1</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="144" />
-        <source>Svardata</source>
-        <translation>Reply data</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="146" />
+        <location filename="../header_panel.py" line="197" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="149" />
+        <location filename="../header_panel.py" line="200" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="151" />
-        <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
-        <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="154" />
-        <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
-        <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="156" />
+        <location filename="../header_panel.py" line="207" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="157" />
+        <location filename="../header_panel.py" line="208" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="170" />
+        <location filename="../header_panel.py" line="218" />
+        <source>Brevets id: %1</source>
+        <translation>Letter id: %1</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="224" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="173" />
+        <location filename="../header_panel.py" line="227" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -665,27 +685,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="229" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="242" />
+        <location filename="../inbox_model.py" line="239" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="252" />
+        <location filename="../inbox_model.py" line="249" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="276" />
+        <location filename="../inbox_model.py" line="273" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="283" />
+        <location filename="../inbox_model.py" line="280" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -709,7 +729,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../inbox_pane.py" line="120" />
-        <location filename="../inbox_pane.py" line="387" />
+        <location filename="../inbox_pane.py" line="388" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
@@ -814,17 +834,17 @@ Only open it if you trust the sender.</translation>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="327" />
+        <location filename="../inbox_pane.py" line="328" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="354" />
+        <location filename="../inbox_pane.py" line="355" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="362" />
+        <location filename="../inbox_pane.py" line="363" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -886,232 +906,232 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="100" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="15" />
+        <location filename="../labels.py" line="47" />
         <source>Nyhenvendelse</source>
         <translation>New inquiry</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="28" />
+        <location filename="../labels.py" line="60" />
         <source>Videresendt</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="17" />
+        <location filename="../labels.py" line="49" />
         <source>Ulæselig</source>
         <translation>Unreadable</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="14" />
+        <location filename="../labels.py" line="46" />
         <source>Retursvar</source>
         <comment>kind of one item</comment>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="16" />
+        <location filename="../labels.py" line="48" />
         <source>Videresendt</source>
         <comment>kind of one item</comment>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="23" />
+        <location filename="../labels.py" line="55" />
         <source>Ny</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="24" />
+        <location filename="../labels.py" line="56" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="25" />
+        <location filename="../labels.py" line="57" />
         <source>Journaliseret</source>
         <translation>Journalised</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="26" />
+        <location filename="../labels.py" line="58" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="27" />
+        <location filename="../labels.py" line="59" />
         <source>Afvist</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="29" />
+        <location filename="../labels.py" line="61" />
         <source>Fejlet</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="37" />
+        <location filename="../labels.py" line="69" />
         <source>Ny</source>
         <comment>delivery state</comment>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="38" />
+        <location filename="../labels.py" line="70" />
         <source>Kun på denne pc</source>
         <translation>Only on this PC</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="39" />
+        <location filename="../labels.py" line="71" />
         <source>Afventer</source>
         <comment>delivery state</comment>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="40" />
+        <location filename="../labels.py" line="72" />
         <source>Sendt</source>
         <translation>Sent</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="41" />
+        <location filename="../labels.py" line="73" />
         <source>Accepteret af DUBU</source>
         <translation>Accepted by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="42" />
+        <location filename="../labels.py" line="74" />
         <source>Afvist af DUBU</source>
         <translation>Rejected by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="43" />
+        <location filename="../labels.py" line="75" />
         <source>Fejlet</source>
         <comment>delivery state</comment>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="44" />
+        <location filename="../labels.py" line="76" />
         <source>Afsluttet (afvist af fordeler)</source>
         <translation>Closed (rejected by distributor)</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="49" />
+        <location filename="../labels.py" line="81" />
         <source>kvittering mangler – følg op</source>
         <translation>receipt missing – follow up</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="54" />
+        <location filename="../labels.py" line="86" />
         <source>Konflikt</source>
         <translation>Conflict</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="90" />
         <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
         <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="67" />
+        <location filename="../labels.py" line="99" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="69" />
+        <location filename="../labels.py" line="101" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="102" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="71" />
+        <location filename="../labels.py" line="103" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="72" />
+        <location filename="../labels.py" line="104" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="73" />
+        <location filename="../labels.py" line="105" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="111" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="112" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="113" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="114" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="115" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="89" />
+        <location filename="../labels.py" line="121" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="122" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="123" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="92" />
+        <location filename="../labels.py" line="124" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="93" />
+        <location filename="../labels.py" line="125" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="94" />
+        <location filename="../labels.py" line="126" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="95" />
+        <location filename="../labels.py" line="127" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="96" />
+        <location filename="../labels.py" line="128" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="97" />
+        <location filename="../labels.py" line="129" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="103" />
+        <location filename="../labels.py" line="135" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="104" />
+        <location filename="../labels.py" line="136" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1144,81 +1164,86 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="223" />
+        <location filename="../main_window.py" line="224" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="240" />
+        <location filename="../main_window.py" line="241" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241" />
+        <location filename="../main_window.py" line="242" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242" />
+        <location filename="../main_window.py" line="243" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="259" />
+        <location filename="../main_window.py" line="260" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="271" />
+        <location filename="../main_window.py" line="283" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="277" />
+        <location filename="../main_window.py" line="278" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="287" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="329" />
-        <location filename="../main_window.py" line="335" />
-        <location filename="../main_window.py" line="372" />
+        <location filename="../main_window.py" line="330" />
+        <location filename="../main_window.py" line="336" />
+        <location filename="../main_window.py" line="373" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="398" />
-        <location filename="../main_window.py" line="405" />
+        <location filename="../main_window.py" line="399" />
+        <location filename="../main_window.py" line="420" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="412" />
+        <location filename="../main_window.py" line="414" />
+        <source>Vis CPR</source>
+        <translation>Show CPR</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="427" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="455" />
+        <location filename="../main_window.py" line="470" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="457" />
+        <location filename="../main_window.py" line="472" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="479" />
+        <location filename="../main_window.py" line="494" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="562" />
+        <location filename="../main_window.py" line="577" />
         <source>Vinduets layout er nulstillet</source>
         <translation>The window layout has been reset</translation>
     </message>
@@ -1777,12 +1802,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="249" />
+        <location filename="../app.py" line="250" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="277" />
+        <location filename="../app.py" line="279" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
