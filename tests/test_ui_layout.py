@@ -188,10 +188,14 @@ def test_vis_cpr_logs_the_reveal_before_the_number_is_shown(qtbot, backend, loop
         run(loop, until(lambda: window.detail is not None and header._message is not None))
         msg = header._message
         assert msg is not None
-        if (msg.sender.id_type or "").upper() == "CPR" and window.detail is not None:
-            if window.detail.message.message_uuid == msg.message_uuid:
-                cpr_sender = msg.sender.id
-                break
+        detail = window.detail
+        if (
+            (msg.sender.id_type or "").upper() == "CPR"
+            and detail is not None
+            and detail.message.message_uuid == msg.message_uuid
+        ):
+            cpr_sender = msg.sender.id
+            break
     assert cpr_sender, "the sample has a citizen sender"
     assert cpr_sender not in header.details.text()  # masked
     assert header.reveal_button.isVisible()
