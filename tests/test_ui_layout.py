@@ -212,3 +212,53 @@ def test_vis_cpr_logs_the_reveal_before_the_number_is_shown(qtbot, backend, loop
     qtbot.keyClick(window.inbox.table, Qt.Key.Key_Up if up else Qt.Key.Key_Down)
     run(loop, until(lambda: header._message is not None and header._message.message_uuid != shown))
     assert not header.revealed
+
+
+def test_every_tab_count_equals_its_list_within_the_receiving_scope(qtbot, backend, loop):
+    """Issue 12 point 6: a tab said 116 while its list said 122 (the count ignored the
+    client's contact-point scope)."""
+    import re
+
+    from app.ui.settings import Settings
+
+    window = make_window(qtbot, backend)
+    window.apply_settings(Settings(contact_points="retursvar"))
+    window.show()
+    pane = window.inbox
+    pane.refresh(data_changed=True)
+    run(loop, until(lambda: "(" in pane.tabs.tabText(0)))
+    run(loop, until(lambda: pane._counts_task is not None and pane._counts_task.done()))
+    for index in range(pane.tabs.count()):
+        shown: list[int] = []
+        pane.refreshed.connect(shown.append)
+        qtbot.mouseClick(
+            pane.tabs, Qt.MouseButton.LeftButton, pos=pane.tabs.tabRect(index).center()
+        )
+        if pane.tabs.currentIndex() != index:  # scrolled out of the tab bar: the keyboard
+            pane.tabs.setCurrentIndex(index)
+        run(loop, until(lambda shown=shown: bool(shown)))
+        pane.refreshed.disconnect(shown.append)
+        match = re.search(r"\((\d+)\)$", pane.tabs.tabText(index))
+        assert match, pane.tabs.tabText(index)
+        assert int(match.group(1)) == pane.model.rowCount() == shown[-1], pane.tabs.tabText(index)
+
+
+def test_no_status_or_cell_is_cut_short_without_a_tooltip(qtbot, backend, loop):
+    from app.ui.inbox_model import ROW_ROLE
+
+    window = make_window(qtbot, backend)
+    window.show()
+    window.inbox.set_view("alle")
+    window.inbox.refresh()
+    model = window.inbox.model
+    run(loop, until(lambda: model.rowCount() > 0 and model.index(0, 0).data(ROW_ROLE)))
+    run(loop, until(lambda: all(model.index(r, 0).data(ROW_ROLE) for r in range(model.rowCount()))))
+    for r in range(model.rowCount()):
+        for column in SortColumn:
+            index = model.index(r, column)
+            text = index.data(Qt.ItemDataRole.DisplayRole)
+            if text:
+                tip = index.data(Qt.ItemDataRole.ToolTipRole)
+                assert tip, (column.name, text)
+                if column in (SortColumn.STATUS, SortColumn.SENDER, SortColumn.KIND):
+                    assert text in tip, (column.name, text, tip)

@@ -130,8 +130,10 @@ class UiBackend:
     async def rows(self, ids: Sequence[int]) -> dict[int, InboxRow]:
         return await self.bg.read(self.queries.rows, list(ids))
 
-    async def view_counts(self) -> dict[str, int]:
-        return await self.bg.read(self.queries.view_counts)
+    async def view_counts(self, scope: InboxFilter | None = None) -> dict[str, int]:
+        """Each saved view's count within `scope` (the contact points this client receives),
+        so a tab's count is its list's length."""
+        return await self.bg.read(self.queries.view_counts, scope)
 
     async def filter_choices(self) -> dict[str, list[Any]]:
         def load() -> dict[str, list[Any]]:

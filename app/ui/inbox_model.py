@@ -264,7 +264,7 @@ class InboxModel(QAbstractTableModel):
             tip = labels.conflict_tooltip(row.conflict_of)
             return f"{tip}\n{row.status_note}" if row.status_note else tip
         if column == SortColumn.STATUS and row.status_note:
-            return row.status_note
+            return f"{self._display(row, column)}\n{row.status_note}"
         if column == SortColumn.DELIVERY and row.delivery_state != "ny":
             label = labels.delivery_label(row.delivery_state)
             return f"{label}: {row.delivery_reason}" if row.delivery_reason else label
@@ -278,7 +278,8 @@ class InboxModel(QAbstractTableModel):
             return row.label
         if column == SortColumn.SUGGESTION and row.suggested_case_number:
             return self.tr("Foreslået sag %1").replace("%1", row.suggested_case_number)
-        return None
+        # Every other cell: its whole text, so nothing cut short ("Journalis…") goes unread.
+        return self._display(row, column) or None
 
     def _foreground(self, row: InboxRow, column: SortColumn) -> QBrush | None:
         if (

@@ -365,7 +365,7 @@ class InboxPane(QWidget):
     async def _update_counts(self) -> None:
         while True:
             self._count_again = False
-            counts = await self.backend.view_counts()
+            counts = await self.backend.view_counts(self.scope)
             if not self._count_again:
                 break
         for index in range(self.tabs.count()):
