@@ -602,82 +602,82 @@ Only open it if you trust the sender.</translation>
         <translation>Show the sender's CPR number</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="174" />
+        <location filename="../header_panel.py" line="173" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="176" />
+        <location filename="../header_panel.py" line="175" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="180" />
+        <location filename="../header_panel.py" line="179" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="187" />
+        <location filename="../header_panel.py" line="186" />
         <source>Svar på et brev fra kommunen</source>
         <translation>Reply to a letter from the municipality</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="194" />
+        <location filename="../header_panel.py" line="193" />
         <source>brevet var fra %1</source>
         <translation>the letter was from %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="195" />
+        <location filename="../header_panel.py" line="194" />
         <source>Svar på</source>
         <translation>Reply to</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="202" />
+        <location filename="../header_panel.py" line="201" />
         <source>&lt;b&gt;borgeren kan ikke svare på denne meddelelse&lt;/b&gt;</source>
         <translation>&lt;b&gt;the citizen cannot reply to this message&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="205" />
+        <location filename="../header_panel.py" line="204" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (digital forkyndelse)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (digital service)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="191" />
+        <location filename="../header_panel.py" line="190" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="197" />
+        <location filename="../header_panel.py" line="196" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="200" />
+        <location filename="../header_panel.py" line="199" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="207" />
+        <location filename="../header_panel.py" line="206" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="208" />
+        <location filename="../header_panel.py" line="207" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="218" />
+        <location filename="../header_panel.py" line="217" />
         <source>Brevets id: %1</source>
         <translation>Letter id: %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="224" />
+        <location filename="../header_panel.py" line="223" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="227" />
+        <location filename="../header_panel.py" line="226" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -1310,6 +1310,244 @@ Only open it if you trust the sender.</translation>
         <location filename="../preview.py" line="258" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>Reasons</name>
+    <message>
+        <location filename="../reasons.py" line="24" />
+        <source>Sagsnummer matcher søgningen</source>
+        <translation>Case number matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="28" />
+        <source>Barnets CPR matcher søgningen</source>
+        <translation>The child's CPR matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="32" />
+        <source>Søgt CPR er part i sagen (%1)</source>
+        <translation>Searched CPR is a party to the case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="36" />
+        <source>Barnets fødselsdato matcher søgningen</source>
+        <translation>The child's date of birth matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="40" />
+        <source>Barnets navn matcher søgningen</source>
+        <translation>The child's name matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="44" />
+        <source>Søgt navn er part i sagen (%1)</source>
+        <translation>Searched name is a party to the case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="46" />
+        <source>Afsender er barnet selv</source>
+        <translation>The sender is the child</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="49" />
+        <source>Afsender er part i barnets sag (%1)</source>
+        <translation>The sender is a party to the child's case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="53" />
+        <source>Sagens id i brevets metadata (%1)</source>
+        <translation>The case id in the letter's metadata (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="57" />
+        <source>Sagsnummer i brevets metadata (uden årstal: %1)</source>
+        <translation>Case number in the letter's metadata (without year: %1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="61" />
+        <source>Sagsnummer i brevets metadata (%1)</source>
+        <translation>Case number in the letter's metadata (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="65" />
+        <source>Sagsnummer nævnt i teksten (uden årstal: %1)</source>
+        <translation>Case number mentioned in the text (without year: %1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="69" />
+        <source>Sagsnummer nævnt i teksten (%1)</source>
+        <translation>Case number mentioned in the text (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="73" />
+        <source>Kontaktoplysninger peger på et andet barn end teksten</source>
+        <translation>The contact details point to another child than the text</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="77" />
+        <source>Brevet ser ud til at høre til en anden afdeling</source>
+        <translation>The letter seems to belong to another department</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="81" />
+        <source>Svar på brev fra sag %1 (sagsnummer i svardata)</source>
+        <translation>Reply to a letter from case %1 (case number in the reply data)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="83" />
+        <source>Sagen %1 er lukket (%2)</source>
+        <translation>Case %1 is closed (%2)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="84" />
+        <source>Sagen er lukket (%1)</source>
+        <translation>The case is closed (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="87" />
+        <source>Svar på brev '%1' sendt %2 på sag %3</source>
+        <translation>Reply to letter '%1' sent %2 on case %3</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="91" />
+        <source>Titlen svarer til brev '%1' sendt %2 til afsender på sag %3</source>
+        <translation>The title matches letter '%1' sent %2 to the sender on case %3</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="97" />
+        <source>Barnets CPR fundet i brevets metadata</source>
+        <translation>The child's CPR found in the letter's metadata</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="101" />
+        <source>Barnets CPR fundet i vedhæftet PDF</source>
+        <translation>The child's CPR found in an attached PDF</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="105" />
+        <source>Barnets CPR fundet i kontaktoplysninger</source>
+        <translation>The child's CPR found in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="109" />
+        <source>Barnets CPR fundet i brevet</source>
+        <translation>The child's CPR found in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="113" />
+        <source>CPR på en part i barnets sag fundet i brevets metadata</source>
+        <translation>CPR of a party to the child's case found in the letter's metadata</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="117" />
+        <source>CPR på en part i barnets sag fundet i vedhæftet PDF</source>
+        <translation>CPR of a party to the child's case found in an attached PDF</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="121" />
+        <source>CPR på en part i barnets sag fundet i kontaktoplysninger</source>
+        <translation>CPR of a party to the child's case found in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="127" />
+        <source>CPR på en part i barnets sag fundet i brevet</source>
+        <translation>CPR of a party to the child's case found in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="131" />
+        <source>CPR i brevets metadata ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the letter's metadata resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="137" />
+        <source>CPR i vedhæftet PDF ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in an attached PDF resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="143" />
+        <source>CPR i kontaktoplysninger ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the contact details resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="149" />
+        <source>CPR i brevet ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the letter resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="153" />
+        <source>Barnets navn i kontaktoplysninger</source>
+        <translation>The child's name in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="157" />
+        <source>Barnets fulde navn nævnt i brevet</source>
+        <translation>The child's full name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="161" />
+        <source>Barnets navn nævnt i brevet</source>
+        <translation>The child's name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="165" />
+        <source>Barnets fornavn nævnt i brevet</source>
+        <translation>The child's first name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="169" />
+        <source>Fornavn og alder/klasse/fødselsdato passer</source>
+        <translation>First name and age/class/date of birth match</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="173" />
+        <source>Fødselsdato i brevet passer</source>
+        <translation>The date of birth in the letter matches</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="175" />
+        <source>Alderen i brevet passer</source>
+        <translation>The age in the letter matches</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="178" />
+        <source>Klassetrin passer til barnets alder</source>
+        <translation>The school class matches the child's age</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="182" />
+        <source>Barnet har kun lukkede sager – opret ny sag eller genoptag</source>
+        <translation>The child has only closed cases – create a new case or reopen one</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="188" />
+        <source>Barnets åbne sag – brevets sag %1 er lukket</source>
+        <translation>The child's open case – the letter's case %1 is closed</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="192" />
+        <source>Barnets åbne sag – sag %1 er lukket</source>
+        <translation>The child's open case – case %1 is closed</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="196" />
+        <source>Sagsbehandleren (%1) nævnt i brevet</source>
+        <translation>The caseworker (%1) mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="200" />
+        <source>Emnet ligner %1 – ikke en børnesag</source>
+        <translation>The subject looks like %1 – not a children's case</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="204" />
+        <source>Barnet i brevet har ingen sag i DUBU – opret ny sag</source>
+        <translation>The child in the letter has no case in DUBU – create a new case</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="226" />
+        <source>ukendt dato</source>
+        <translation>unknown date</translation>
     </message>
 </context>
 <context>
