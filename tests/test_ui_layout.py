@@ -264,3 +264,32 @@ def test_no_status_or_cell_is_cut_short_without_a_tooltip(qtbot, backend, loop):
                 assert tip, (column.name, text)
                 if column in (SortColumn.STATUS, SortColumn.SENDER, SortColumn.KIND):
                     assert text in tip, (column.name, text, tip)
+
+
+def test_a_new_list_paints_real_rows_at_once_and_a_long_sync_shows_progress(qtbot, backend, loop):
+    """Issue 12 point 11: no "…" placeholders flash when a list is shown; while a sync
+    has more pages to fetch, the status bar says how far it has come."""
+    window = make_window(qtbot, backend)
+    window.show()
+    pane = window.inbox
+    painted: list[list[str]] = []
+
+    def on_reset() -> None:  # what the view would paint right after the list changed
+        model = pane.model
+        painted.append(
+            [str(model.index(r, SortColumn.SENDER).data()) for r in range(model.rowCount())]
+        )
+
+    pane.model.modelReset.connect(on_reset)
+    pane.set_view("alle")
+    pane.refresh()
+    run(loop, until(lambda: bool(painted) and pane.model.rowCount() > 0))
+    assert painted[-1] and "…" not in painted[-1]
+
+    window.show_sync_progress(200, True)
+    assert window.sync_progress.isVisible() and window.sync_label.isVisible()
+    assert window.sync_label.text() == "Henter post … 200 hentet"
+    window.show_sync_progress(400, True)
+    assert "400" in window.sync_label.text()
+    window.show_sync_progress(450, False)
+    assert not window.sync_progress.isVisible() and not window.sync_label.isVisible()

@@ -151,17 +151,20 @@ async def sync_once(
     pool: concurrent.futures.Executor | None = None,
     max_pages: int | None = None,
     validate: bool | None = None,
+    on_progress: Callable[[int, bool], None] | None = None,
 ) -> SyncResult:
     """Fetch every item after the cache's cursor, page by page, into the cache.
 
     `validate`: XSD-validate each message on the client too. Default (None): only when the
     gateway does not vouch for it — the gateway XSD-validates before it accepts and sends each
     item's sha256, which is checked here; the hardened parse and strict extraction always run.
+    `on_progress(listed, more)`: after each page, the items listed so far in this run and
+    whether more pages follow (a first sync shows how far it has come).
     """
     own_worker = worker is None
     worker = worker or DbWorker()
     started = time.perf_counter()
-    new = duplicates = quarantined = pages = changed = 0
+    new = duplicates = quarantined = pages = changed = listed = 0
     try:
         await backfill_facts(cache, worker, pool)
         await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
@@ -195,6 +198,12 @@ async def sync_once(
             )
             if more:
                 fetch = list_page(next_cursor)
+            listed += len(page.items)
+            if on_progress is not None:
+                try:
+                    on_progress(listed, more)
+                except Exception:
+                    log.exception("sync progress callback failed")
             # Delivery states of items already cached (a state change lists an item again);
             # new items get theirs in the ingest transaction. Before the cursor moves on.
             changed += await worker.submit(cache.apply_remote_states, page.items)
@@ -320,6 +329,7 @@ class Syncer:
     page_size: int = 200
     on_status: Callable[[SyncStatus], None] | None = None
     on_result: Callable[[SyncResult], None] | None = None
+    on_progress: Callable[[int, bool], None] | None = None  # sync_once's, per page
     max_backoff: float = 60.0
     initial_backoff: float = 0.5
     offline_after: int = 3
@@ -424,7 +434,11 @@ class Syncer:
             async for attempt in self._retrying(tenacity.stop_after_attempt(attempts)):
                 with attempt:
                     result = await sync_once(
-                        self.client, self.cache, page_size=self.page_size, worker=self.worker
+                        self.client,
+                        self.cache,
+                        page_size=self.page_size,
+                        worker=self.worker,
+                        on_progress=self.on_progress,
                     )
         except Exception as exc:
             self._failed(exc, None)

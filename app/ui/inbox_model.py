@@ -108,6 +108,26 @@ class InboxModel(QAbstractTableModel):
                 self.index(0, 0), self.index(len(self._ids) - 1, self.columnCount() - 1)
             )
 
+    async def preload(self, item_ids: Sequence[int]) -> None:
+        """Fetch these rows before the ids are shown (a new list's first page): the view then
+        paints real rows at once, never a flash of "…" placeholders."""
+        wanted = [i for i in item_ids[:PAGE] if i not in self._rows and i not in self._pending]
+        if not wanted:
+            return
+        self._pending.update(wanted)
+        try:
+            rows = await self._fetch_rows(wanted)
+        finally:
+            self._pending.difference_update(wanted)
+        for item_id, row in rows.items():
+            if item_id in self._stale:  # changed while read: fetch it again when shown
+                self._stale.discard(item_id)
+                continue
+            self._rows[item_id] = row
+            self._rows.move_to_end(item_id)
+        while len(self._rows) > MAX_CACHED_ROWS:
+            self._rows.popitem(last=False)
+
     def prefetch(self, first_row: int = 0, count: int = PAGE) -> None:
         self._request(self._ids[first_row : first_row + count])
 

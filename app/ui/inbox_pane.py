@@ -38,7 +38,7 @@ from app.models.inbox import (
 from app.models.schema import ItemStatus
 from app.ui import labels
 from app.ui.backend import UiBackend
-from app.ui.inbox_model import ID_ROLE, InboxModel
+from app.ui.inbox_model import ID_ROLE, PAGE, InboxModel
 from app.ui.tasks import Messages, spawn
 
 ANY = None
@@ -332,6 +332,10 @@ class InboxPane(QWidget):
             self._refresh_again = False
             flt = self.current_filter()
             ids = await self.backend.ids(flt, self.model.sort_column, self.model.descending)
+            if self._refresh_again:
+                continue
+            # The first page's rows before the list changes: no placeholder flash.
+            await self.model.preload(_first_page(ids, self._current))
             if not self._refresh_again:
                 break
         keep = self.selected_ids()
@@ -394,6 +398,18 @@ class InboxPane(QWidget):
         _refill(self.cp_box, [(label, cp) for cp, label, _n in choices["contact_points"]])
         _refill(self.assignee_box, [(label, a) for a, label in choices["assignees"]])
         _refill(self.claim_box, [(c, c) for c in choices["claimers"]])
+
+
+def _first_page(ids: list[int], current: int | None) -> list[int]:
+    """The rows about to be on screen: the top of the list, or around the kept selection."""
+    if current is not None:
+        try:
+            at = ids.index(current)
+        except ValueError:
+            at = 0
+        start = max(0, at - PAGE // 2)
+        return ids[start : start + PAGE]
+    return ids[:PAGE]
 
 
 def _one(value: object) -> tuple[str, ...]:

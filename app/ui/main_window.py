@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QSplitter,
     QSystemTrayIcon,
     QTabWidget,
@@ -134,6 +135,18 @@ class MainWindow(QMainWindow):
         self.state_label.setObjectName("connectionState")
         self.outbox_label = QLabel(self)
         self.outbox_label.setObjectName("outboxCount")
+        # A long sync (the first one, a big re-fetch) shows how far it has come.
+        self.sync_progress = QProgressBar(self)
+        self.sync_progress.setObjectName("syncProgress")
+        self.sync_progress.setAccessibleName(self.tr("Hentning af post"))
+        self.sync_progress.setRange(0, 0)  # the gateway does not say how many will come
+        self.sync_progress.setMaximumWidth(120)
+        self.sync_progress.setVisible(False)
+        self.sync_label = QLabel(self)
+        self.sync_label.setObjectName("syncProgressText")
+        self.sync_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.statusBar().addPermanentWidget(self.sync_progress)
         self.statusBar().addPermanentWidget(self.state_label)
         self.statusBar().addPermanentWidget(self.outbox_label)
         self.set_connection_state("offline", self.tr("Ikke synkroniseret endnu"))
@@ -255,6 +268,18 @@ class MainWindow(QMainWindow):
         self.outbox_label.setStyleSheet(f"color: {color}; padding: 0 8px;" if color else "")
         self.outbox_label.setToolTip(message)
         self.outbox_label.setAccessibleName(f"{self.outbox_label.text()}: {message}")
+
+    def show_sync_progress(self, listed: int, more: bool) -> None:
+        """Per page of a sync: while more pages follow, "Henter post … 400 hentet"."""
+        if not more:
+            self.sync_progress.setVisible(False)
+            self.sync_label.setVisible(False)
+            return
+        text = self.tr("Henter post … %1 hentet").replace("%1", str(listed))
+        self.sync_label.setText(text)
+        self.sync_progress.setAccessibleDescription(text)
+        self.sync_progress.setVisible(True)
+        self.sync_label.setVisible(True)
 
     def set_outbox_count(self, count: int) -> None:
         self.outbox_label.setText(self.tr("Udbakke: %1").replace("%1", str(count)))

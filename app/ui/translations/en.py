@@ -91,6 +91,8 @@ EN: dict[str, str] = {
     "Layoutet er nulstillet": "The layout has been reset",
     "Vinduets layout er nulstillet": "The window layout has been reset",
     # One CPR mask with a logged reveal; reply data in words (issue 12 point 6)
+    "Hentning af post": "Fetching mail",
+    "Henter post … %1 hentet": "Fetching mail … %1 fetched",
     "Vis CPR": "Show CPR",
     "Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)": "Show the sender's full CPR "
     "number (written to the access log)",

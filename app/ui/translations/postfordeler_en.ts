@@ -685,27 +685,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="229" />
+        <location filename="../inbox_model.py" line="249" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="239" />
+        <location filename="../inbox_model.py" line="259" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="249" />
+        <location filename="../inbox_model.py" line="269" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="273" />
+        <location filename="../inbox_model.py" line="293" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="280" />
+        <location filename="../inbox_model.py" line="300" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -729,7 +729,7 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../inbox_pane.py" line="120" />
-        <location filename="../inbox_pane.py" line="388" />
+        <location filename="../inbox_pane.py" line="392" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
@@ -839,12 +839,12 @@ Only open it if you trust the sender.</translation>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="355" />
+        <location filename="../inbox_pane.py" line="359" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="363" />
+        <location filename="../inbox_pane.py" line="367" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -1139,111 +1139,121 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="117" />
+        <location filename="../main_window.py" line="118" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="123" />
+        <location filename="../main_window.py" line="124" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="124" />
+        <location filename="../main_window.py" line="125" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="116" />
+        <location filename="../main_window.py" line="117" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="139" />
+        <location filename="../main_window.py" line="141" />
+        <source>Hentning af post</source>
+        <translation>Fetching mail</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="152" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="224" />
+        <location filename="../main_window.py" line="237" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="241" />
+        <location filename="../main_window.py" line="254" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="242" />
+        <location filename="../main_window.py" line="255" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="243" />
+        <location filename="../main_window.py" line="256" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="260" />
+        <location filename="../main_window.py" line="278" />
+        <source>Henter post … %1 hentet</source>
+        <translation>Fetching mail … %1 fetched</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="285" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="271" />
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="296" />
+        <location filename="../main_window.py" line="308" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="278" />
+        <location filename="../main_window.py" line="303" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="287" />
+        <location filename="../main_window.py" line="312" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="330" />
-        <location filename="../main_window.py" line="336" />
-        <location filename="../main_window.py" line="373" />
+        <location filename="../main_window.py" line="355" />
+        <location filename="../main_window.py" line="361" />
+        <location filename="../main_window.py" line="398" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="399" />
-        <location filename="../main_window.py" line="420" />
+        <location filename="../main_window.py" line="424" />
+        <location filename="../main_window.py" line="445" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="414" />
+        <location filename="../main_window.py" line="439" />
         <source>Vis CPR</source>
         <translation>Show CPR</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="427" />
+        <location filename="../main_window.py" line="452" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="470" />
+        <location filename="../main_window.py" line="495" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="472" />
+        <location filename="../main_window.py" line="497" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="494" />
+        <location filename="../main_window.py" line="519" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="577" />
+        <location filename="../main_window.py" line="602" />
         <source>Vinduets layout er nulstillet</source>
         <translation>The window layout has been reset</translation>
     </message>
@@ -2040,12 +2050,12 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="250" />
+        <location filename="../app.py" line="260" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="279" />
+        <location filename="../app.py" line="289" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
