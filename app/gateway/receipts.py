@@ -48,7 +48,9 @@ from typing import Any
 from aiohttp import HttpVersion11, web
 from lxml import etree
 
+from app.gateway.deadlines import read_chunks
 from app.resources import resource
+from app.sf1606 import xmlsafe
 from app.sf1606.tls import CertPin, PeerCertificate, pin_allows
 
 log = logging.getLogger("postfordeler.gateway.receipts")
@@ -116,16 +118,20 @@ def receipt_too_old(sent_at: datetime | None, now: datetime) -> bool:
 # Parsing
 
 
+def local_base(request: web.Request) -> str:
+    """scheme://host:port of the socket `request` arrived on (never its Host header)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    scheme = "https" if request.secure else "http"
+    if not sockname:
+        return f"{scheme}://127.0.0.1"
+    host, port = str(sockname[0]), int(sockname[1])
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
 def hardened_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    """A parser that never loads a DTD, an entity or a URL (app.sf1606.xmlsafe)."""
+    return xmlsafe.parser()
 
 
 _schema_lock = threading.Lock()
@@ -159,8 +165,15 @@ def parse_receipt(body: bytes, *, now: datetime | None = None) -> BusinessReceip
     if len(body) > MAX_RECEIPT_BYTES:
         raise ReceiptError("FOR_STOR", "Kvitteringen er for stor")
     try:
+        xmlsafe.check_prolog(body)  # in the real encoding: UTF-16/32 and any DOCTYPE refused
         doc = etree.fromstring(body, hardened_parser()).getroottree()
-    except etree.XMLSyntaxError:
+    except xmlsafe.XmlRefused as exc:
+        if exc.kind == "dtd":
+            raise ReceiptError("XML", "DTD er ikke tilladt") from None
+        raise ReceiptError("XML", "Kvitteringen er ikke gyldig XML") from None
+    except xmlsafe.ExternalRefused:
+        raise ReceiptError("XML", "DTD er ikke tilladt") from None
+    except (etree.XMLSyntaxError, ValueError):
         raise ReceiptError("XML", "Kvitteringen er ikke gyldig XML") from None
     if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
         raise ReceiptError("XML", "DTD er ikke tilladt")
@@ -265,8 +278,13 @@ def callback_routes(
     sent_at: SentAt | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     max_bytes: int = MAX_RECEIPT_BYTES,
+    public_base: Callable[[], str | None] | None = None,
 ) -> CallbackStats:
     """Mount `POST {path}` (FordelingskvitteringModtag) and `GET {path}?wsdl` on `app`.
+
+    `public_base` (optional) gives the scheme://host:port the WSDL's address names; without it
+    (or while it answers None) the address the request arrived on (the socket, never the
+    caller's Host header).
 
     `apply` stores one business receipt and answers a `ReceiptOutcome` (by member name);
     `pins` (optional) restricts the caller to Serviceplatformen's pinned client certificate;
@@ -297,7 +315,10 @@ def callback_routes(
             raise ReceiptError("FOR_STOR", "Kvitteringen er for stor")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
+        # a peer sending too slowly gets BodyTooSlow (the gateway answers 408 and closes)
+        async for chunk in read_chunks(
+            request.content, chunk=64 * 1024, timeout=30.0, min_rate=64 * 1024
+        ):
             size += len(chunk)
             if size > limit:
                 raise ReceiptError("FOR_STOR", "Kvitteringen er for stor")
@@ -360,13 +381,13 @@ def callback_routes(
     async def wsdl(request: web.Request) -> web.StreamResponse:
         if "wsdl" not in {k.lower() for k in request.query}:
             raise web.HTTPNotFound()
-        base = f"{request.scheme}://{request.host}"
+        base = (public_base() if public_base is not None else None) or local_base(request)
         text = resource(
             "sf2900", "SF2900_EP_MS1-2", "DistributionServiceAnvenderV2.wsdl"
         ).read_text("utf-8")
         text = text.replace(
             'location="http://localhost:8080/service/DistributionService/DistributionService/2"',
-            f'location="{base}{path}"',
+            f'location="{xmlsafe.xml_attr_escape(base + path)}"',
         )
         return web.Response(text=text, content_type="text/xml", charset="utf-8")
 
@@ -380,7 +401,7 @@ def callback_routes(
         if request.version == HttpVersion11:
             expect_header = request.headers.get("Expect", "")
             if expect_header.lower() != "100-continue":
-                raise web.HTTPExpectationFailed(text=f"Ukendt Expect: {expect_header[:40]}")
+                raise web.HTTPExpectationFailed(text="Ukendt Expect")
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             request.writer.output_size = 0  # the 100 is not part of the response proper
 

@@ -90,6 +90,7 @@ from cryptography import x509
 from lxml import etree
 
 from app.dubu.sts_client import SF2900_ENTITY_ID, StsError, token_from_header, verify_assertion
+from app.gateway.receipts import local_base
 from app.gateway.server import client_gone
 from app.hashing import file_size_sha256
 from app.resources import resource
@@ -97,6 +98,7 @@ from app.sandbox.faults import KINDS, RECEIPT_KINDS, FaultPlan, FaultRule
 from app.sandbox.loopback import LoopbackService
 from app.sandbox.sftp_server import OUT_FOLDER
 from app.sandbox.sts import cvr_from_subject
+from app.sf1606 import xmlsafe
 
 log = logging.getLogger("postfordeler.sandbox.sf2900")
 
@@ -150,15 +152,8 @@ DUBU_SYSTEM_UUID = DEFAULT_SYSTEMS[0].uuid
 
 
 def hardened_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,  # a long Notat; depth is bounded by the schema check
-        remove_comments=True,
-        remove_pis=True,
-    )
+    # big base64 text nodes; depth is bounded by the schema check; nothing is ever loaded
+    return xmlsafe.parser(huge=True)
 
 
 _schema_lock = threading.Lock()
@@ -560,11 +555,12 @@ class Sf2900Service(LoopbackService):
     # -- WSDL and files ------------------------------------------------------------------
 
     def _request_base(self, request: web.Request) -> str:
-        return self.base_url or f"{request.scheme}://{request.host}"
+        return self.base_url or local_base(request)  # never the caller's Host header
 
     async def _handle_get_wsdl(self, request: web.Request) -> web.StreamResponse:
         if "wsdl" not in {k.lower() for k in request.query}:
-            return web.json_response({"service": "SF2900 sandbox", "wsdl": f"{request.url}?wsdl"})
+            wsdl = f"{self._request_base(request)}{SERVICE_PATH}?wsdl"
+            return web.json_response({"service": "SF2900 sandbox", "wsdl": wsdl})
         base = self._request_base(request)
         text = resource("sf2900", "wsdl", "context", "DistributionService.wsdl").read_text("utf-8")
         text = text.replace(
@@ -697,14 +693,20 @@ class Sf2900Service(LoopbackService):
     async def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None]:
         def work() -> tuple[etree._Element, etree._Element | None]:
             try:
+                xmlsafe.check_prolog(body)
                 doc = etree.fromstring(body, hardened_parser()).getroottree()
-            except etree.XMLSyntaxError as exc:
-                raise _Reject(
-                    "Client",
-                    "Forespørgslen er ikke gyldig XML",
-                    transport_kvittering("FEJL", [("SP-XML", f"Ikke gyldig XML: {exc.msg}")]),
-                ) from None
-            if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
+            except (etree.XMLSyntaxError, xmlsafe.XmlRefused) as exc:
+                if isinstance(exc, xmlsafe.XmlRefused) and exc.kind == "dtd":
+                    doc = None
+                else:
+                    raise _Reject(
+                        "Client",
+                        "Forespørgslen er ikke gyldig XML",
+                        transport_kvittering("FEJL", [("SP-XML", "Ikke gyldig XML")]),
+                    ) from None
+            except xmlsafe.ExternalRefused:
+                doc = None
+            if doc is None or doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
                 raise _Reject(
                     "Client",
                     "DTD er ikke tilladt",

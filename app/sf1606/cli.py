@@ -93,18 +93,28 @@ def run_check(args: argparse.Namespace) -> int:
         except MemoError as exc:
             all_ok = False
             if args.json:
-                out.write(json.dumps(describe(name, error=exc), ensure_ascii=False) + "\n")
+                out.write(json_line(describe(name, error=exc)))
             else:
                 out.write(f"FEJL {_printable(name)}  {exc.reason}\n")
             continue
         if args.json:
-            out.write(json.dumps(describe(name, msg), ensure_ascii=False) + "\n")
+            out.write(json_line(describe(name, msg)))
         else:
             out.write(
                 f"OK  {_printable(name)}  {msg.version} {msg.kind.value} {msg.message_uuid}\n"
             )
     out.flush()
     return 0 if all_ok else 1
+
+
+# Characters JSON leaves raw that line-based readers (str.splitlines, many log tools) take for
+# a line break or that terminals act on: a sender-chosen file name must not split a JSON line.
+_LINE_BREAKERS = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
+def json_line(obj: dict[str, Any]) -> str:
+    """One JSON object as exactly one line (C1 controls and U+2028/9 escaped, too)."""
+    return json.dumps(obj, ensure_ascii=False).translate(_LINE_BREAKERS) + "\n"
 
 
 def _as_path(name: str) -> Path:

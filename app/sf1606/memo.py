@@ -22,15 +22,16 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from lxml import etree
 
 from app.resources import resource
+from app.sf1606 import xmlsafe
 from app.sf1606.model import (
     ContactInfo,
     ContactPoint,
@@ -69,20 +70,7 @@ MAX_DEPTH = 64
 SUPPORTED_VERSIONS = ("1.1", "1.2")
 _SCHEMA_FILES = {"1.1": ("memo", "MeMo_core.xsd"), "1.2": ("memo", "Version1.2", "MeMo_core.xsd")}
 _HUGE_FROM = 8 * 1024 * 1024  # below this the parser keeps libxml2's default resource limits
-_HEAD_BYTES = 1024 * 1024  # prolog scan window when a big file is parsed from disk
 _CHUNK_CHARS = 4 * 1024 * 1024  # base64 characters decoded at a time when content is not kept
-_PROLOG_ENCODINGS = {
-    "utf-8",
-    "utf8",
-    "us-ascii",
-    "ascii",
-    "iso-8859-1",
-    "latin1",
-    "latin-1",
-    "iso-8859-15",
-    "windows-1252",
-    "cp1252",
-}
 
 _M = "{" + MEMO_NS + "}"
 _G = "{" + GRD_NS + "}"
@@ -96,24 +84,12 @@ T_BODY = _M + "MessageBody"
 
 
 def _make_parser(huge: bool) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        attribute_defaults=False,
-        huge_tree=huge,
-        remove_comments=True,  # so text split by a comment is one text node
-        remove_pis=True,
-        strip_cdata=True,
-        collect_ids=False,
-    )
+    """A fresh hardened parser per parse (app.sf1606.xmlsafe: nothing is ever loaded)."""
+    return xmlsafe.parser(huge=huge)
 
 
 class _PerThread(threading.local):
     def __init__(self) -> None:
-        self.parser = _make_parser(False)
-        self.huge_parser = _make_parser(True)
         self.schemas: dict[str, etree.XMLSchema] = {}
 
 
@@ -185,20 +161,22 @@ def _load(data: bytes | bytearray | memoryview | str | os.PathLike[str], max_byt
         if len(encoded) > max_bytes:
             raise _oversize(len(encoded), max_bytes)
         return encoded
-    path = Path(data)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _oversize(size, max_bytes)
-        with path.open("rb") as fh:
-            raw = fh.read(max_bytes + 1)
+        # a regular file only: a FIFO or a device named here would block or never end
+        with xmlsafe.open_regular(Path(data)) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise _oversize(size, max_bytes)
+            raw: bytes = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise MemoError(
-            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
-        ) from None
+        raise _io_error(exc) from None
     if len(raw) > max_bytes:
         raise _oversize(len(raw), max_bytes)
     return raw
+
+
+def _io_error(exc: OSError) -> MemoError:
+    return MemoError(f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io")
 
 
 def _oversize(size: int, limit: int) -> MemoError:
@@ -207,44 +185,36 @@ def _oversize(size: int, limit: int) -> MemoError:
     )
 
 
-_DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+_DTD_TEXT = "Ugyldig MeMo: DOCTYPE/DTD-erklæringer er ikke tilladt"
+_PROLOG_REFUSALS = {
+    "empty": ("Ugyldig MeMo: tomt indhold", "xml"),
+    "encoding": ("Ugyldig MeMo: tegnsæt understøttes ikke (kun UTF-8)", "encoding"),
+    "dtd": (_DTD_TEXT, "dtd"),
+    "xml": ("Ugyldig MeMo: indholdet er ikke XML", "xml"),
+}
+
+
+def _prolog_refusal(exc: xmlsafe.XmlRefused) -> MemoError:
+    reason, code = _PROLOG_REFUSALS.get(exc.kind, _PROLOG_REFUSALS["xml"])
+    return MemoError(reason, code)
 
 
 def _check_prolog(data: bytes) -> None:
-    """Refuse DOCTYPE/ENTITY declarations and encodings in which this byte scan could be
-    fooled, before any parser sees the input."""
-    if not data.strip():
-        raise MemoError("Ugyldig MeMo: tomt indhold", "xml")
-    head = data[:4]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head:
-        raise MemoError("Ugyldig MeMo: tegnsæt understøttes ikke (kun UTF-8)", "encoding")
-    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if data.startswith(b"<?xml", pos):
-        end = data.find(b"?>", pos)
-        if end < 0:
-            raise MemoError("Ugyldig MeMo: ikke velformet XML (afkortet)", "xml")
-        match = _DECL_ENCODING.search(data, pos, end)
-        if match and match.group(1).decode("ascii").lower() not in _PROLOG_ENCODINGS:
-            raise MemoError("Ugyldig MeMo: tegnsæt understøttes ikke (kun UTF-8)", "encoding")
-        pos = end + 2
-    size = len(data)
-    while pos < size:
-        while pos < size and data[pos] in b" \t\r\n":
-            pos += 1
-        if data.startswith(b"<!--", pos):
-            end = data.find(b"-->", pos + 4)
-            if end < 0:
-                return  # the parser reports the broken comment
-            pos = end + 3
-        elif data.startswith(b"<?", pos):
-            end = data.find(b"?>", pos + 2)
-            if end < 0:
-                return
-            pos = end + 2
-        elif data.startswith(b"<!", pos):
-            raise MemoError("Ugyldig MeMo: DOCTYPE/DTD-erklæringer er ikke tilladt", "dtd")
-        else:
-            return  # the root element (or garbage the parser refuses)
+    """Refuse DOCTYPE/ENTITY declarations (wherever in the prolog), encodings other than
+    UTF-8 and its ASCII-compatible kin (sniffed from the bytes, not only declared) and input
+    that is not XML, before any parser sees it (app.sf1606.xmlsafe)."""
+    try:
+        xmlsafe.check_prolog(data)
+    except xmlsafe.XmlRefused as exc:
+        raise _prolog_refusal(exc) from None
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _timed_out() -> MemoError:
+    return MemoError("Beskeden kunne ikke læses inden for tidsgrænsen", "timeout")
 
 
 def _syntax_reason(exc: etree.XMLSyntaxError, data: bytes = b"") -> MemoError:
@@ -282,21 +252,29 @@ def _syntax_reason(exc: etree.XMLSyntaxError, data: bytes = b"") -> MemoError:
     return MemoError(f"Ugyldig MeMo: ikke velformet XML{where}", "xml")
 
 
-def _parse(data: bytes) -> etree._Element:
+def _parse(data: bytes, deadline: float | None = None) -> etree._Element:
     _check_prolog(data)
-    parser = _local.huge_parser if len(data) > _HUGE_FROM else _local.parser
+    parser = _make_parser(len(data) > _HUGE_FROM)
     try:
-        root = etree.fromstring(data, parser)
+        root = xmlsafe.feed_parse(parser, xmlsafe.byte_chunks(data), deadline)
     except etree.XMLSyntaxError as exc:
         raise _syntax_reason(exc, data) from None
+    except xmlsafe.ExternalRefused:
+        raise MemoError(_DTD_TEXT, "dtd") from None
+    except xmlsafe.ParseDeadline:
+        raise _timed_out() from None
     except ValueError:  # e.g. lxml refusing a string input
         raise MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml") from None
     if root is None:
         raise MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml")
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise MemoError("Ugyldig MeMo: DOCTYPE/DTD-erklæringer er ikke tilladt", "dtd")
+    _check_docinfo(root.getroottree())
     return root
+
+
+def _check_docinfo(tree: etree._ElementTree) -> None:
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise MemoError(_DTD_TEXT, "dtd")
 
 
 def _check_root(root: etree._Element) -> str:
@@ -308,15 +286,11 @@ def _check_root(root: etree._Element) -> str:
                 "Ugyldig MeMo: rodelementet skal være Message i navnerummet " + MEMO_NS, "namespace"
             )
         raise MemoError("Ugyldig MeMo: rodelementet er ikke MeMo-1 Message", "namespace")
-    raw = (root.get("memoVersion") or "").strip()
-    try:
-        version = Decimal(raw)
-    except InvalidOperation:
-        version = None
-    if version == Decimal("1.1"):
-        return "1.1"
-    if version == Decimal("1.2"):
-        return "1.2"
+    # Exactly the versions the schemas define: "01.2", "1.20" or " 1.2 " are the same
+    # xs:decimal but not a version either schema describes.
+    raw = root.get("memoVersion") or ""
+    if raw in SUPPORTED_VERSIONS:
+        return raw
     shown = raw if re.fullmatch(r"[0-9.]{1,10}", raw) else "ukendt"
     raise MemoError(f"Ukendt memoVersion {shown} (understøtter 1.1 og 1.2)", "version")
 
@@ -414,7 +388,15 @@ def _bool(value: str | None) -> bool:
     return (value or "").strip() in ("true", "1")
 
 
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def _datetime(value: str) -> datetime:
+    """An xs:dateTime as an aware UTC datetime. Whatever the schema allows (years beyond 9999
+    or before 1, 24:00:00, any number of fractional digits, any offset) is read or refused
+    with a MemoError, never an exception: times outside 1900-2999 are refused (nothing real is
+    dated there, and every later step may then add days or change time zones safely)."""
     text = value.strip()
     extra = timedelta(0)
     if "T24:00:00" in text:  # xs:dateTime allows end-of-day 24:00:00
@@ -426,7 +408,15 @@ def _datetime(value: str) -> datetime:
         raise MemoError("Ugyldig MeMo: tidspunkt kan ikke læses", "schema") from None
     if moment.tzinfo is None:
         raise MemoError("Ugyldig MeMo: tidspunkt uden tidszone (skal være UTC)", "schema")
-    return (moment + extra).astimezone(UTC)
+    try:
+        moment = (moment + extra).astimezone(UTC)
+    except (OverflowError, ValueError):
+        moment = _LATEST  # past datetime's range: refused below like any far date
+    if not _EARLIEST <= moment < _LATEST:
+        raise MemoError(
+            "Ugyldig MeMo: tidspunkt uden for det understøttede interval (år 1900-2999)", "schema"
+        )
+    return moment
 
 
 def _contact_point(el: etree._Element) -> ContactPoint:
@@ -931,38 +921,36 @@ def _big_path(data: object) -> Path | None:
         return None  # _load reports it
 
 
-def _parse_file(path: Path, max_bytes: int) -> etree._Element:
+def _parse_file(path: Path, max_bytes: int, deadline: float | None = None) -> etree._Element:
     """Parse a big file without first reading it into memory (the tree is the only copy).
 
-    The prolog scan sees the file's head; the parser refuses DTDs itself and the docinfo check
-    after parsing catches any DOCTYPE the head scan could not reach."""
+    One open file serves the prolog scan (however long the prolog: megabytes of comment before
+    a DOCTYPE are scanned too) and the parse, so both see the same bytes; the parser is fed in
+    chunks (libxml2 never opens the path itself) with the deadline checked between them."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise _oversize(size, max_bytes)
-        with path.open("rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-            fh.seek(max(0, size - 64))
-            tail = fh.read()
+        with xmlsafe.open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise _oversize(size, max_bytes)
+            try:
+                xmlsafe.check_prolog_stream(fh.read)
+            except xmlsafe.XmlRefused as exc:
+                raise _prolog_refusal(exc) from None
+            fh.seek(0)
+            try:
+                root = xmlsafe.feed_parse(_make_parser(True), xmlsafe.file_chunks(fh), deadline)
+            except etree.XMLSyntaxError as exc:
+                fh.seek(max(0, size - 64))
+                raise _syntax_reason(exc, fh.read()) from None
+    except xmlsafe.ExternalRefused:
+        raise MemoError(_DTD_TEXT, "dtd") from None
+    except xmlsafe.ParseDeadline:
+        raise _timed_out() from None
     except OSError as exc:
-        raise MemoError(
-            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
-        ) from None
-    _check_prolog(head)
-    try:
-        tree = etree.parse(str(path), _local.huge_parser)
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_reason(exc, tail) from None
-    except OSError as exc:
-        raise MemoError(
-            f"Filen kan ikke læses: {exc.strerror or type(exc).__name__}", "io"
-        ) from None
-    root = tree.getroot()
+        raise _io_error(exc) from None
     if root is None:
         raise MemoError("Ugyldig MeMo: indholdet er ikke XML", "xml")
-    docinfo = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise MemoError("Ugyldig MeMo: DOCTYPE/DTD-erklæringer er ikke tilladt", "dtd")
+    _check_docinfo(root.getroottree())
     return root
 
 
@@ -971,17 +959,19 @@ def _checked_tree(
     max_bytes: int,
     validate: bool,
     locate: bool = False,
+    timeout: float | None = None,
 ) -> tuple[etree._Element, str, Locate | None]:
     _parses.add()
+    deadline = _deadline(timeout)
     big = _big_path(data)
     locator: Locate | None = None
     if big is not None:
-        root = _parse_file(big, max_bytes)
+        root = _parse_file(big, max_bytes, deadline)
         if locate:
             locator = _FileLocator(big)
     else:
         raw = _load(data, max_bytes)
-        root = _parse(raw)
+        root = _parse(raw, deadline)
         if locate:
             locator = _BytesLocator(raw)
         del raw
@@ -993,6 +983,8 @@ def _checked_tree(
         raise MemoError("NemSMS er ikke post til et sagssystem", "nemsms")
     if validate:
         _validate(root, version)
+    if deadline is not None and time.monotonic() > deadline:
+        raise _timed_out()
     return root, version, locator
 
 
@@ -1004,13 +996,16 @@ def read_memo(
     keep_content: bool = True,
     keep_below: int = 0,
     locate: bool = False,
+    timeout: float | None = None,
 ) -> MemoMessage:
     """Read one MeMo message.
 
     `data` is the message's bytes, its XML text (a str starting with '<') or a path (a big file
     is parsed straight from disk, never read into one bytes object first). Raises
     `MemoError(reason, code)` for anything refused; codes: size, io, xml, encoding, dtd,
-    depth, namespace, version, nemsms, schema, base64.
+    depth, namespace, version, nemsms, schema, base64, timeout (the parse ran past `timeout`
+    seconds: the only refusal that may go away on a retry). Nothing in the input is ever
+    opened or fetched: no DTD, entity, URL, FIFO or file named by the message.
 
     `keep_content=False` is the big-message path: every file is still strictly base64-decoded
     (chunk-wise), sized and hashed, but its decoded bytes are dropped (`MemoFile.content == b""`)
@@ -1021,7 +1016,7 @@ def read_memo(
     (`MemoFile.span`, None where it is not there verbatim), so a cache can serve the file from
     the stored raw message later without parsing it again.
     """
-    root, version, locator = _checked_tree(data, max_bytes, validate, locate)
+    root, version, locator = _checked_tree(data, max_bytes, validate, locate, timeout)
     return _build(root, version, None if keep_content else max(0, keep_below), locator)
 
 
@@ -1029,13 +1024,14 @@ def validate_only(
     data: bytes | bytearray | memoryview | str | os.PathLike[str],
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout: float | None = None,
 ) -> str:
     """Run every check of `read_memo` and return the version ("1.1" or "1.2").
 
     Raises `MemoError` like `read_memo` (NemSMS included). Base64 is decoded strictly too:
     libxml2's xs:base64Binary check lets some invalid content through.
     """
-    root, version, _ = _checked_tree(data, max_bytes, True)
+    root, version, _ = _checked_tree(data, max_bytes, True, timeout=timeout)
     _build(root, version, 0)
     return version
 

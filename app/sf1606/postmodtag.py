@@ -34,12 +34,15 @@ Used by the gateway (server side) and by the Postkomponent simulator (client sid
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
+
+from app.sf1606 import xmlsafe
 
 PATH = "/sf1606/postmodtag"
 HEADER_TRANSACTION_ID = "x-TransaktionsId"
@@ -66,14 +69,11 @@ CODE_TEMPORARY = "midlertidig"
 CODE_CONTACT_POINT = "kontaktpunkt"
 CODE_NEMSMS = "nemsms"
 CODE_DUPLICATE = "duplikat"  # an accept, flagged
+CODE_UNREADABLE = "ulaeselig"  # the reader failed on these bytes: final (a retry fails again)
 _HTTP_STATUS = {CODE_TOO_LARGE: 413, CODE_TEMPORARY: 503}
 NOT_ALLOWED_CODES = frozenset({CODE_CONTACT_POINT, CODE_NEMSMS})
 RETRY_AFTER_SECONDS = 5
 _RETRY_STATUSES = frozenset({408, 429})
-_ECHO_MAX = 200
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +206,9 @@ def _receipt_from_json(status: int, raw: bytes) -> Receipt:
 
 def _receipt_from_xml(status: int, raw: bytes) -> Receipt:
     try:
-        root = etree.fromstring(raw, _PARSER)
-    except etree.XMLSyntaxError:
+        xmlsafe.check_prolog(raw)
+        root = etree.fromstring(raw, xmlsafe.parser())
+    except (etree.XMLSyntaxError, xmlsafe.XmlRefused, xmlsafe.ExternalRefused, ValueError):
         return temporary(status)
     values: dict[str, str] = {}
     for child in root:
@@ -240,16 +241,23 @@ def request_headers(transaction_id: str | None = None) -> dict[str, str]:
     }
 
 
+_ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
+
+
 def echo_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
-    """`x-TransaktionsId` / `x-TransaktionsTid` of the request, to send back on the response
-    (one line each, at most 200 characters)."""
+    """`x-TransaktionsId` / `x-TransaktionsTid` of the request, to send back on the response:
+    only a UUID (normalised) and an ISO 8601 time are echoed, anything else is left out (a
+    response never carries the caller's free text)."""
     out: dict[str, str] = {}
-    for name in (HEADER_TRANSACTION_ID, HEADER_TRANSACTION_TIME):
-        value = request_headers.get(name)
-        if value:
-            one_line = "".join(ch for ch in value if ch.isprintable())[:_ECHO_MAX].strip()
-            if one_line:
-                out[name] = one_line
+    transaction_id = checked_transaction_id(request_headers.get(HEADER_TRANSACTION_ID))
+    if transaction_id:
+        out[HEADER_TRANSACTION_ID] = transaction_id
+    when = (request_headers.get(HEADER_TRANSACTION_TIME) or "").strip()
+    if len(when) <= 40 and _ISO_TIME.fullmatch(when):
+        out[HEADER_TRANSACTION_TIME] = when
     return out
 
 

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from app import cpr
+
 __all__ = [
     "MAX_NAME_CHARS",
     "RISKY_EXTENSIONS",
@@ -245,8 +247,12 @@ def safe_filename(name: str | None, *, fallback: str = "dokument", mime: str | N
     The result is non-empty, NFC-normalised, at most `MAX_NAME_CHARS` characters, contains no
     separators, control, bidi or zero-width characters, no Windows-forbidden characters, does
     not start with '.' or end with '.' or ' ', and is never a reserved device name. When the
-    name has no extension and `mime` is known, the usual extension is added.
+    name has no extension and `mime` is known, the usual extension is added. A CPR number in
+    the name (any shape `app.cpr` hides) is masked to `DDMMYY-xxxx`: the name is shown to
+    users and becomes a file on disk.
     """
+    if name and sum(c.isdigit() for c in name) >= 6:
+        name = cpr.mask(name)
     if (
         name
         and _PLAIN_RE.fullmatch(name)
@@ -270,6 +276,8 @@ def _safe_filename(name: str, fallback: str, mime: str | None) -> str:
     text = _DRIVE_RE.sub("", text)
     text = _clean_chars(text)
     text = _SPACES_RE.sub(" ", text)
+    if sum(c.isdigit() for c in text) >= 6:  # again: dropped invisible characters may join one
+        text = cpr.mask(text)
     text = text.strip(" .")  # no leading dots (hidden files, '..'), no trailing dots/spaces
     if not text.strip("._- "):
         text = ""
