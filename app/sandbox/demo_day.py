@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from app.decisions import Assign, Reject
 from app.dubu.dataset import DubuDataset
-from app.gateway.store import GatewayStore, StoreError
+from app.gateway.store import GatewayStore, StoredItem, StoreError
 
 log = logging.getLogger("postfordeler.sandbox.demo_day")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -106,7 +106,7 @@ def colleague_decisions(
     caseworkers = dataset.caseworkers()
     rng = random.Random(seed)
     today = (now or datetime.now(UTC)).astimezone(COPENHAGEN).date()
-    items = []
+    items: list[StoredItem] = []
     after = 0
     while True:
         page = store.list_after(after, 500, with_memo=False)
