@@ -90,7 +90,7 @@ class HeaderPanel(QWidget):
         self.details.setContentsMargins(4, 0, 4, 4)
         self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         body.addWidget(self.details)
-        self.reveal_button = QToolButton(self.body)
+        self.reveal_button = QToolButton(self)
         self.reveal_button.setObjectName("revealCpr")
         self.reveal_button.setText(self.tr("Vis CPR"))
         self.reveal_button.setToolTip(
@@ -98,8 +98,7 @@ class HeaderPanel(QWidget):
         )
         self.reveal_button.setAccessibleName(self.tr("Vis afsenderens CPR-nummer"))
         self.reveal_button.setVisible(False)
-        self.reveal_button.clicked.connect(self._ask_reveal)
-        body.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.reveal_button.clicked.connect(self._ask_reveal)  # the owner places it in its row
         body.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setObjectName("headerScroll")

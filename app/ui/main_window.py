@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
             self.inbox.filter_button,
             self.inbox.table,
             self.preview.header.toggle,
+            self.preview.header.reveal_button,
             self.preview.open_button,
             self.preview.save_button,
             self.preview.files,
