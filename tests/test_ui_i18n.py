@@ -81,7 +81,7 @@ def test_every_engine_reason_over_the_corpus_has_english(qapp, corpus_reasons):
         still_danish = [r for r in corpus_reasons if reasons.translate_reason(r) == r]
         assert still_danish == []
         english = reasons.translate_reason("Afsender er part i barnets sag (far)")
-        assert english == "The sender is a party to the child's case (far)"
+        assert english == "The sender is a party to the child's case (father)"
     finally:
         i18n.install(qapp, "da")
     assert reasons.translate_reason("Afsender er barnet selv") == "Afsender er barnet selv"

@@ -206,6 +206,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _UNKNOWN_DATE = "ukendt dato"  # the engine's word for a missing date
+# A party's role on a case (DUBU's words), a parameter of several reasons.
+_ROLES = {
+    "mor": QT_TRANSLATE_NOOP("Reasons", "mor"),
+    "far": QT_TRANSLATE_NOOP("Reasons", "far"),
+    "plejeforælder": QT_TRANSLATE_NOOP("Reasons", "plejeforælder"),
+    "værge": QT_TRANSLATE_NOOP("Reasons", "værge"),
+}
 
 
 def known(reason: str) -> bool:
@@ -222,11 +229,12 @@ def translate_reason(reason: str) -> str:
         text = QCoreApplication.translate("Reasons", source)
         # Highest number first: %1 must not eat the start of %10.
         for n, value in sorted(enumerate(match.groups(), 1), reverse=True):
-            shown = (
-                QCoreApplication.translate("Reasons", "ukendt dato")
-                if value == _UNKNOWN_DATE
-                else value
-            )
+            if value == _UNKNOWN_DATE:
+                shown = QCoreApplication.translate("Reasons", "ukendt dato")
+            elif value in _ROLES:
+                shown = QCoreApplication.translate("Reasons", _ROLES[value])
+            else:
+                shown = value
             text = text.replace(f"%{n}", shown)
         return text
     return reason

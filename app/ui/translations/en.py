@@ -84,6 +84,10 @@ EN: dict[str, str] = {
     "Barnet i brevet har ingen sag i DUBU – opret ny sag": "The child in the letter has no case "
     "in DUBU – create a new case",
     "ukendt dato": "unknown date",
+    "mor": "mother",
+    "far": "father",
+    "plejeforælder": "foster parent",
+    "værge": "guardian",
     # Window layout (issue 12 point 5)
     "Nulstil vinduets layout": "Reset window layout",
     "Standardstørrelse, -paneler og -kolonnebredder for dette vindue": "Default size, panes "

@@ -504,99 +504,99 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="298" />
+        <location filename="../preview.py" line="299" />
         <source>Leveringstilstand</source>
         <translation>Delivery state</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="305" />
+        <location filename="../preview.py" line="306" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="312" />
+        <location filename="../preview.py" line="313" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="313" />
+        <location filename="../preview.py" line="314" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="315" />
+        <location filename="../preview.py" line="316" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="316" />
+        <location filename="../preview.py" line="317" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="326" />
+        <location filename="../preview.py" line="327" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="328" />
+        <location filename="../preview.py" line="329" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="350" />
+        <location filename="../preview.py" line="351" />
         <source>Levering: %1</source>
         <translation>Delivery: %1</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="357" />
+        <location filename="../preview.py" line="358" />
         <source>Elementet er tilbage i fordelingskøen: træf en ny beslutning.</source>
         <translation>The item is back in the distribution queue: make a new decision.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="372" />
+        <location filename="../preview.py" line="373" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="399" />
+        <location filename="../preview.py" line="400" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="416" />
+        <location filename="../preview.py" line="417" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="457" />
+        <location filename="../preview.py" line="458" />
         <source>Henter filen …</source>
         <translation>Loading the file …</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="513" />
+        <location filename="../preview.py" line="514" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="520" />
+        <location filename="../preview.py" line="521" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="531" />
+        <location filename="../preview.py" line="532" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="533" />
+        <location filename="../preview.py" line="534" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="564" />
+        <location filename="../preview.py" line="565" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -650,82 +650,82 @@ Only open it if you trust the sender.</translation>
         <translation>Show the sender's CPR number</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="173" />
+        <location filename="../header_panel.py" line="172" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="175" />
+        <location filename="../header_panel.py" line="174" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="179" />
+        <location filename="../header_panel.py" line="178" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="186" />
+        <location filename="../header_panel.py" line="185" />
         <source>Svar på et brev fra kommunen</source>
         <translation>Reply to a letter from the municipality</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="193" />
+        <location filename="../header_panel.py" line="192" />
         <source>brevet var fra %1</source>
         <translation>the letter was from %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="194" />
+        <location filename="../header_panel.py" line="193" />
         <source>Svar på</source>
         <translation>Reply to</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="201" />
+        <location filename="../header_panel.py" line="200" />
         <source>&lt;b&gt;borgeren kan ikke svare på denne meddelelse&lt;/b&gt;</source>
         <translation>&lt;b&gt;the citizen cannot reply to this message&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="204" />
+        <location filename="../header_panel.py" line="203" />
         <source>&lt;b&gt;retsvirkning&lt;/b&gt; (digital forkyndelse)</source>
         <translation>&lt;b&gt;legal effect&lt;/b&gt; (digital service)</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="190" />
+        <location filename="../header_panel.py" line="189" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="196" />
+        <location filename="../header_panel.py" line="195" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="199" />
+        <location filename="../header_panel.py" line="198" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="206" />
+        <location filename="../header_panel.py" line="205" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="207" />
+        <location filename="../header_panel.py" line="206" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="217" />
+        <location filename="../header_panel.py" line="216" />
         <source>Brevets id: %1</source>
         <translation>Letter id: %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="223" />
+        <location filename="../header_panel.py" line="222" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="226" />
+        <location filename="../header_panel.py" line="225" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -1217,101 +1217,101 @@ Only open it if you trust the sender.</translation>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="247" />
+        <location filename="../main_window.py" line="248" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="264" />
+        <location filename="../main_window.py" line="265" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="265" />
+        <location filename="../main_window.py" line="266" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="266" />
+        <location filename="../main_window.py" line="267" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
+        <location filename="../main_window.py" line="268" />
         <source>● Lokal kopi beskadiget</source>
         <translation>● Local copy damaged</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="280" />
+        <location filename="../main_window.py" line="281" />
         <source>Den lokale kopi af posten</source>
         <translation>The local copy of the mail</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="297" />
+        <location filename="../main_window.py" line="298" />
         <source>Henter post … %1 hentet</source>
         <translation>Fetching mail … %1 fetched</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="304" />
+        <location filename="../main_window.py" line="305" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="315" />
-        <location filename="../main_window.py" line="327" />
+        <location filename="../main_window.py" line="316" />
+        <location filename="../main_window.py" line="328" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="322" />
+        <location filename="../main_window.py" line="323" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="331" />
+        <location filename="../main_window.py" line="332" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="374" />
-        <location filename="../main_window.py" line="380" />
-        <location filename="../main_window.py" line="417" />
+        <location filename="../main_window.py" line="375" />
+        <location filename="../main_window.py" line="381" />
+        <location filename="../main_window.py" line="418" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="443" />
-        <location filename="../main_window.py" line="464" />
+        <location filename="../main_window.py" line="444" />
+        <location filename="../main_window.py" line="465" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="458" />
+        <location filename="../main_window.py" line="459" />
         <source>Vis CPR</source>
         <translation>Show CPR</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="471" />
+        <location filename="../main_window.py" line="472" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="514" />
+        <location filename="../main_window.py" line="515" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="516" />
+        <location filename="../main_window.py" line="517" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="538" />
+        <location filename="../main_window.py" line="539" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="621" />
+        <location filename="../main_window.py" line="622" />
         <source>Vinduets layout er nulstillet</source>
         <translation>The window layout has been reset</translation>
     </message>
@@ -1613,7 +1613,27 @@ Only open it if you trust the sender.</translation>
         <translation>The child in the letter has no case in DUBU – create a new case</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="226" />
+        <location filename="../reasons.py" line="211" />
+        <source>mor</source>
+        <translation>mother</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="212" />
+        <source>far</source>
+        <translation>father</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="213" />
+        <source>plejeforælder</source>
+        <translation>foster parent</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="214" />
+        <source>værge</source>
+        <translation>guardian</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="233" />
         <source>ukendt dato</source>
         <translation>unknown date</translation>
     </message>
