@@ -14,6 +14,7 @@ from app.models.inbox import (
     SAVED_VIEWS,
     UNASSIGNED,
     UNCLAIMED,
+    VIEWS_BY_KEY,
     InboxFilter,
     InboxQueries,
     SortColumn,
@@ -123,6 +124,40 @@ def test_filters_and_saved_views(filled):
     assert q.ids(InboxFilter(assignee="demo")) == [ids[1]]
     assert ids[1] not in q.ids(InboxFilter(assignee=UNASSIGNED))
     assert q.ids(InboxFilter(claimed_by="kollega")) == [ids[2]]
+    # "Mine" (issue 12 point 6): assigned to me or my live claim on an open item; the lock a
+    # decision leaves until its lease runs out (decided item, expired claim) is not mine.
+    now = q.now().replace(tzinfo=None)
+    claims = {
+        ids[3]: ("ny", now + timedelta(minutes=5)),  # live claim, open: mine
+        ids[4]: ("ny", now - timedelta(minutes=1)),  # expired
+        ids[0]: ("journaliseret", now + timedelta(minutes=5)),  # decided: a transient lock
+    }
+    with db.engine.begin() as conn:
+        for item_id, (status, expires) in claims.items():
+            conn.execute(
+                update(Item.__table__)
+                .where(Item.__table__.c.id == item_id)
+                .values(status=status, claimed_by="demo", claim_expires_at=expires)
+            )
+    mine = q.ids(VIEWS_BY_KEY["mine"].filter)
+    assert sorted(mine) == sorted([ids[1], ids[3]])
+    assert q.view_counts()["mine"] == len(mine)
+    with db.engine.begin() as conn:  # as before, for what follows
+        conn.execute(
+            update(Item.__table__)
+            .where(Item.__table__.c.id.in_(list(claims)))
+            .values(claimed_by=None, claim_expires_at=None)
+        )
+        conn.execute(
+            update(Item.__table__)
+            .where(Item.__table__.c.id == ids[0])
+            .values(status="journaliseret")
+        )
+        conn.execute(
+            update(Item.__table__)
+            .where(Item.__table__.c.id.in_([ids[3], ids[4]]))
+            .values(status="ny")
+        )
     assert ids[2] not in q.ids(InboxFilter(claimed_by=UNCLAIMED))
     assert q.claimers() == ["kollega"]
     assert q.assignees() == [("demo", "Demo")]

@@ -83,9 +83,20 @@ def test_sync_corpus_counts_idempotent_and_kinds(tmp_path):
         async with Env(tmp_path) as env:
             answers = await push(env.gateway.postmodtag_url, FILES)
             assert all(r.status_code == 200 for r in answers)
-            res = await sync_once(env.client, env.cache, page_size=64, worker=env.worker)
+            progress: list[tuple[int, bool]] = []
+            res = await sync_once(
+                env.client,
+                env.cache,
+                page_size=64,
+                worker=env.worker,
+                on_progress=lambda listed, more: progress.append((listed, more)),
+            )
             assert (res.new, res.duplicates, res.total, res.quarantined) == (300, 0, 300, 0)
             assert res.pages >= 5
+            # How far it has come, per page (issue 12 point 11): growing, the last says done.
+            assert len(progress) == res.pages
+            assert [n for n, _more in progress] == sorted(n for n, _more in progress)
+            assert progress[-1] == (300, False) and all(more for _n, more in progress[:-1])
             again = await sync_once(env.client, env.cache, page_size=64, worker=env.worker)
             assert (again.new, again.total) == (0, 0)
             assert env.cache.item_count() == 300

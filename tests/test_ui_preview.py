@@ -139,8 +139,11 @@ def test_forward_header_and_flags(qtbot):
     assert header.forward.isVisibleTo(preview)
     assert "Regionshospitalet Nordvest" in header.forward.text()
     assert "&lt;b&gt;" in header.forward.text()  # the comment is escaped, not markup
-    assert "legalNotification" in header.details.text()
-    assert "reply=false" in header.details.text()
+    # Human words, not attribute names (issue 12 point 6).
+    assert "digital forkyndelse" in header.details.text()
+    assert "kan ikke svare" in header.details.text()
+    assert "reply=false" not in header.details.text()
+    assert "legalNotification" not in header.details.text()
     assert "1234567890" not in header.details.text()  # sender CPR masked
     header.toggle.setChecked(False)
     assert not header.details.isVisibleTo(preview)

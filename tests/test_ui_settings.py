@@ -136,7 +136,7 @@ class NoBackend:
     async def ids(self, flt, sort, descending):
         return []
 
-    async def view_counts(self):
+    async def view_counts(self, scope=None):
         return {}
 
 

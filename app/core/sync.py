@@ -159,12 +159,15 @@ async def sync_once(
     pool: concurrent.futures.Executor | None = None,
     max_pages: int | None = None,
     validate: bool | None = None,
+    on_progress: Callable[[int, bool], None] | None = None,
 ) -> SyncResult:
     """Fetch every item after the cache's cursor, page by page, into the cache.
 
     `validate`: XSD-validate each message on the client too. Default (None): only when the
     gateway does not vouch for it — the gateway XSD-validates before it accepts and sends each
     item's sha256, which is checked here; the hardened parse and strict extraction always run.
+    `on_progress(listed, more)`: after each page, the items listed so far in this run and
+    whether more pages follow (a first sync shows how far it has come).
 
     A cache that turns out damaged on the way raises `CacheDamaged` (the page whose write or
     read met the damage never commits, so the cursor stays before it). At the end, decisions
@@ -180,6 +183,7 @@ async def sync_once(
             pool=pool,
             max_pages=max_pages,
             validate=validate,
+            on_progress=on_progress,
         )
         await own.submit(restore_salvaged, cache)
     except Exception as exc:
@@ -215,9 +219,10 @@ async def _sync_once(
     pool: concurrent.futures.Executor | None,
     max_pages: int | None,
     validate: bool | None,
+    on_progress: Callable[[int, bool], None] | None = None,
 ) -> SyncResult:
     started = time.perf_counter()
-    new = duplicates = quarantined = pages = changed = 0
+    new = duplicates = quarantined = pages = changed = listed = 0
     await backfill_facts(cache, worker, pool)
     await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
     cursor = await worker.submit(cache.cursor)
@@ -246,6 +251,12 @@ async def _sync_once(
             )
             if more:
                 fetch = list_page(next_cursor)
+            listed += len(page.items)
+            if on_progress is not None:
+                try:
+                    on_progress(listed, more)
+                except Exception:
+                    log.exception("sync progress callback failed")
             # Delivery states of items already cached (a state change lists an item again);
             # new items get theirs in the ingest transaction. Before the cursor moves on.
             changed += await worker.submit(cache.apply_remote_states, page.items)
@@ -370,6 +381,7 @@ class Syncer:
     page_size: int = 200
     on_status: Callable[[SyncStatus], None] | None = None
     on_result: Callable[[SyncResult], None] | None = None
+    on_progress: Callable[[int, bool], None] | None = None  # sync_once's, per page
     max_backoff: float = 60.0
     initial_backoff: float = 0.5
     offline_after: int = 3
@@ -498,7 +510,11 @@ class Syncer:
             async for attempt in self._retrying(tenacity.stop_after_attempt(attempts)):
                 with attempt:
                     result = await sync_once(
-                        self.client, self.cache, page_size=self.page_size, worker=self.worker
+                        self.client,
+                        self.cache,
+                        page_size=self.page_size,
+                        worker=self.worker,
+                        on_progress=self.on_progress,
                     )
         except Exception as exc:
             self._failed(exc, None)

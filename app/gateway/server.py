@@ -137,6 +137,8 @@ class GatewayConfig:
     users: Mapping[str, str] = field(default_factory=dict)  # user -> secret or scrypt hash
     faults: FaultPlan | None = None
     sandbox: bool = False  # enables POST /_sandbox/faults
+    # the demo sandbox only: each receipt's time (app.sandbox.demo_day.DemoClock); None: now
+    received_clock: Callable[[], datetime] | None = None
     validate: bool = True  # XSD validation on receipt
     workers: int = 4
     max_page_items: int = 500
@@ -615,7 +617,8 @@ async def _postmodtag_expect(request: web.Request) -> None:
 
 async def _postmodtag(request: web.Request) -> web.StreamResponse:
     state = request.app[_STATE]
-    received_at = utcnow()
+    clock = state.config.received_clock
+    received_at = clock() if clock is not None else utcnow()
     if not _peer_allowed(request):
         raise _refused()
     decision = await _apply_fault(request, state, "postmodtag")

@@ -368,7 +368,18 @@ class InboxQueries:
         elif flt.claimed_by:
             where.append(c.claimed_by == flt.claimed_by)
         if flt.mine:
-            where.append(or_(c.claimed_by == self.user, c.assignee_id == self.user))
+            # Assigned to me, or a live claim of mine on an item still open; a decision's
+            # transient lock (held while it is sent, until the lease runs out) is not "mine".
+            dialect = self.engine.dialect
+            to_db = _DATETIME.dialect_impl(dialect).bind_processor(dialect)
+            naive_now = self.now().replace(tzinfo=None)
+            stored_now = to_db(naive_now) if to_db else naive_now
+            live_claim = and_(
+                c.claimed_by == self.user,
+                _unindexed(c.status).in_(ItemStatus.OPEN),
+                c.claim_expires_at > bindparam("claim_now", stored_now, type_=String()),
+            )
+            where.append(or_(c.assignee_id == self.user, live_claim))
         if flt.unread_only:
             where.append(c.read.is_(False))
         if flt.misrouted is not None:
@@ -427,11 +438,13 @@ class InboxQueries:
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def view_counts(self) -> dict[str, int]:
-        """Item count of every saved view (the view list shows them), in one scan."""
+    def view_counts(self, scope: InboxFilter | None = None) -> dict[str, int]:
+        """Item count of every saved view (the view list shows them), in one scan; within
+        `scope` (the client's receiving scope, as the list applies it)."""
         columns = []
         for view in SAVED_VIEWS:
-            where = self._where(view.filter)
+            flt = scope.merged(view.filter) if scope is not None else view.filter
+            where = self._where(flt)
             cond = and_(True, *where) if where else None
             columns.append(
                 func.count()

@@ -37,6 +37,7 @@ import contextlib
 import logging
 import secrets
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +62,7 @@ from app.gateway.users import UserDirectory
 from app.keyrings import secure_keyring
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
+from app.sandbox.demo_day import DemoClock, colleague_decisions
 from app.sandbox.demo_users import demo_users
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
@@ -96,6 +98,9 @@ class SandboxConfig:
     data_dir: Path | None = None  # None: paths.sub("sandbox")
     host: str = "127.0.0.1"
     push_messages: bool = True  # False: start the servers, push nothing from the folder
+    # the desktop demo: receipt times over the last ten working days, some post already
+    # decided by colleagues (app/sandbox/demo_day.py); False: every message arrives now
+    demo_day: bool = False
     seed: int = 1
     user: str = DEMO_USER
     secret: str | None = None  # None: a fresh random secret
@@ -265,8 +270,10 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         SandboxCertificates.ensure, data_dir / "tls", municipality_cvr=cvr
     )
     directory, user_entries = sandbox_users(config, dataset, secret)
+    clock = DemoClock(seed=config.seed) if config.demo_day else None
     gateway = await start_gateway(
         GatewayConfig(
+            received_clock=clock,
             db_url=f"sqlite:///{data_dir / 'gateway.sqlite3'}",
             host=config.host,
             port=config.gateway_port,
@@ -383,10 +390,32 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         users=user_entries,
     )
     if items:
-        running._push_task = asyncio.create_task(simulator.push(items), name="sandbox-simulator")
+        push = simulator.push(items)
+        if clock is not None:
+            clock.plan(len(items))
+            colleagues = [u["name"] for u in user_entries if u["name"] != config.user]
+            push = _push_then_decide(running, push, colleagues)
+        running._push_task = asyncio.create_task(push, name="sandbox-simulator")
         running._push_task.add_done_callback(_log_push)
     log.info("sandbox ready: %d messages to push", len(items))
     return running
+
+
+async def _push_then_decide(
+    running: RunningSandbox, push: Awaitable[SimulatorStats], colleagues: list[str]
+) -> SimulatorStats:
+    """The demo day: the push, then colleagues' decisions on part of the older post."""
+    stats = await push
+    await asyncio.to_thread(
+        colleague_decisions,
+        running.gateway.store,
+        running.dataset,
+        colleagues,
+        seed=running.config.seed,
+    )
+    if running.gateway.delivery is not None:
+        running.gateway.delivery.wake()
+    return stats
 
 
 def _log_push(task: asyncio.Task[SimulatorStats]) -> None:

@@ -21,8 +21,6 @@ import logging
 import re
 from collections.abc import Sequence
 
-from pypdf import PdfReader
-
 from app.cpr import find as find_cprs
 from app.dubu.dataset import normalize_case_number
 from app.sf1606.model import MemoFile, MemoMessage
@@ -101,6 +99,9 @@ _CACHE: dict[str, str] = {}  # sha256 -> text
 
 
 def _extract(content: bytes) -> str:
+    # Imported on first use: pypdf costs ~0.1-0.2 s of every start-up otherwise (issue 12.11).
+    from pypdf import PdfReader
+
     try:
         reader = PdfReader(io.BytesIO(content))
         texts = []

@@ -61,6 +61,10 @@ class CoreEvents(QObject):
     synced = Signal(int, int)  # new items, cached items with a changed delivery state
     outboxChanged = Signal(dict)  # outbox counts
     outboxStatus = Signal(str, str)  # delivery to the gateway: state, message
+    syncProgress = Signal(int, bool)  # items listed so far in this sync, more pages follow
+
+    def on_sync_progress(self, listed: int, more: bool) -> None:
+        self.syncProgress.emit(int(listed), bool(more))
 
     def on_sync_status(self, status: Any) -> None:
         self.syncStatus.emit(str(status.state), status.message)
@@ -120,6 +124,7 @@ async def start_runtime(
             raise ValueError("no endpoints configured and no demo sandbox")
         runtime.sandbox = sandbox
         endpoints = await asyncio.to_thread(sandbox.start)
+        trace("sandbox")
         secret = sandbox.secret
         config = sandbox.config
         dubu_data = Path(config.dubu_data) if config.dubu_data else resource("sandbox", "dubu.json")
@@ -132,6 +137,7 @@ async def start_runtime(
         on_sync_result=events.on_sync_result,
         on_outbox_change=events.on_outbox_change,
         on_outbox_status=events.on_outbox_status,
+        syncer_options={"on_progress": events.on_sync_progress},
     )
     suggester = None
     if dubu_data is not None and dubu_data.exists():
@@ -162,6 +168,7 @@ def connect_window(runtime: Runtime, window: MainWindow) -> None:
     events.syncStatus.connect(window.set_connection_state)
     events.syncStatus.connect(window.window_actions.sync_status)  # F5's "opdateret"
     events.outboxStatus.connect(window.set_delivery_state)
+    events.syncProgress.connect(window.show_sync_progress)
     events.synced.connect(lambda n, k: window.changes.publish(changes.synced(n, k)))
     events.itemsArrived.connect(lambda _n: start_suggesting(runtime, window))
     events.outboxChanged.connect(lambda _counts: window.changes.publish(changes.outbox_moved()))
@@ -224,6 +231,7 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     """`postfordeler` with no command: run the desktop app until the window closes. `lang`:
     the UI language for this run instead of the settings' ("da", "en"); `demo_sandbox` makes
     the sandbox used when the settings name no endpoints."""
+    trace("main")
     diagnostics.route_qt_messages()
     app = create_application()
     diagnostics.install_excepthook()
@@ -249,7 +257,9 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
     async def run() -> int:
         try:
             demo = None if settings.configured or demo_sandbox is None else demo_sandbox()
+            trace("loop")
             runtime = await start_runtime(settings, sandbox=demo)
+            trace("runtime")
         except (CacheKeyUnavailable, AuditError) as exc:
             # No keyring for real data: say so plainly, never fall back to plain files.
             title = app.translate("app", "Postfordeler kan ikke starte")
@@ -274,6 +284,7 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         if settings.configured:
             spawn(check_versions(settings, messages), "version check")
         window.show()
+        trace_startup(window)
         window.inbox.refresh()
         if runtime.services is not None and runtime.services.rebuild is not None:
             window.show_cache_notice(cache_notice.rebuilt_text(runtime.services.rebuild))
@@ -336,6 +347,33 @@ def report_first_window(window: MainWindow) -> None:
         window.close()
 
     QTimer.singleShot(0, report)
+
+
+STARTUP_TRACE = "POSTFORDELER_STARTUP_TRACE"  # benchmarks/bench_startup.py: print, then quit
+
+
+def trace(event: str) -> None:
+    """One start-up milestone's wall-clock time on stdout (only with the trace flag set)."""
+    if os.environ.get(STARTUP_TRACE):
+        print(f"startup {event} {time.time():.6f}", flush=True)
+
+
+def trace_startup(window: MainWindow) -> None:
+    """With `$POSTFORDELER_STARTUP_TRACE` set: print the wall-clock times the window was shown
+    and its first rows were on screen (the benchmark subtracts its own start time), then close
+    the window. Prints no data, only event names and times."""
+    if not os.environ.get(STARTUP_TRACE):
+        return
+    trace("first_window")
+
+    def on_rows(count: int) -> None:
+        if count <= 0:
+            return
+        window.inbox.refreshed.disconnect(on_rows)
+        trace("first_rows")
+        window.close()
+
+    window.inbox.refreshed.connect(on_rows)
 
 
 def headless() -> bool:

@@ -134,8 +134,10 @@ class UiBackend:
     async def rows(self, ids: Sequence[int]) -> dict[int, InboxRow]:
         return await self.bg.read(self.queries.rows, list(ids))
 
-    async def view_counts(self) -> dict[str, int]:
-        return await self.bg.read(self.queries.view_counts)
+    async def view_counts(self, scope: InboxFilter | None = None) -> dict[str, int]:
+        """Each saved view's count within `scope` (the contact points this client receives),
+        so a tab's count is its list's length."""
+        return await self.bg.read(self.queries.view_counts, scope)
 
     async def filter_choices(self) -> dict[str, list[Any]]:
         def load() -> dict[str, list[Any]]:
@@ -259,6 +261,10 @@ class UiBackend:
         """`action`: "open_file" or "save_file" (both are a look at the file's content)."""
         del action
         await self.bg.write(self.audit.open_file, item_id, position, cprs_for_message(facts))
+
+    async def log_reveal(self, item_id: int, cpr: str) -> None:
+        """A masked CPR shown in full: logged before it is shown (the caller waits)."""
+        await self.bg.write(self.audit.reveal_cpr, cpr, item_id)
 
     async def log_case_search(self, query: str, item_id: int | None) -> None:
         """A case search by CPR is itself a look-up in that citizen's data."""

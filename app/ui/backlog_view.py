@@ -62,8 +62,8 @@ from PySide6.QtWidgets import (
 
 from app.core.changes import OpChanges
 from app.models.backlog import BacklogByAssignee, BacklogReport, BacklogSummary, TrendDay
-from app.models.inbox import LOCAL_TZ, local_date
-from app.ui import labels
+from app.models.inbox import LOCAL_TZ
+from app.ui import labels, theme
 from app.ui.rows_model import RowsModel
 from app.ui.tasks import Messages, spawn
 
@@ -99,10 +99,21 @@ def _is_dark() -> bool:
 
 
 class KpiTile(QFrame):
+    _alert = False
+
+    def recolour(self) -> None:
+        """The number in the palette's text colour, or red when it is an alert (again after a
+        live theme switch: `theme.apply` calls this; a set palette does not follow it)."""
+        palette = QPalette(QApplication.palette())
+        if self._alert:
+            palette.setColor(QPalette.ColorRole.WindowText, theme.alert_color())
+        self.value.setPalette(palette)
+
     """One key figure: caption, big number, one line of detail."""
 
     def __init__(self, name: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setProperty(theme.RECOLOUR_PROPERTY, True)
         self.setObjectName(name)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -128,10 +139,8 @@ class KpiTile(QFrame):
     def set(self, value: str, detail: str = "", alert: bool = False) -> None:
         self.value.setText(value)
         self.detail.setText(detail)
-        palette = self.value.palette()
-        color = ALERT if alert else QApplication.palette().color(QPalette.ColorRole.WindowText)
-        palette.setColor(QPalette.ColorRole.WindowText, color)
-        self.value.setPalette(palette)
+        self._alert = alert
+        self.recolour()
         self.setAccessibleDescription(f"{value}. {detail}".strip(". "))
 
 
@@ -183,10 +192,10 @@ class AssigneeModel(RowsModel):
             (column == self.OVER and row.over_goal)
             or (column == self.OLDEST and row.oldest_age_workdays > 2)
         ):
-            return QBrush(ALERT)
+            return QBrush(theme.alert_color())
         if role == Qt.ItemDataRole.ToolTipRole and column == self.OLDEST:
             return QCoreApplication.translate("BacklogView", "Modtaget %1").replace(
-                "%1", local_date(row.oldest_received_at).strftime("%d.%m.%Y")
+                "%1", labels.date_text(row.oldest_received_at)
             )
         return None
 
@@ -481,9 +490,7 @@ class BacklogView(QWidget):
         else:
             self.tile_oldest.set(
                 labels.workdays_label(s.oldest_age_workdays),
-                self.tr("Modtaget %1").replace(
-                    "%1", local_date(s.oldest_received_at).strftime("%d.%m.%Y")
-                ),
+                self.tr("Modtaget %1").replace("%1", labels.date_text(s.oldest_received_at)),
                 alert=s.oldest_age_workdays > s.goal_workdays,
             )
         self.tile_pending.set(

@@ -39,8 +39,7 @@ from PySide6.QtWidgets import (
 
 from app.core.changes import OpChanges
 from app.models.backlog import GOAL_WORKDAYS, CaseworkerItem
-from app.models.inbox import LOCAL_TZ, local_date
-from app.ui import labels
+from app.ui import labels, theme
 from app.ui.backlog_service import CaseworkerChoice
 from app.ui.rows_model import RowsModel
 from app.ui.tasks import Messages, spawn
@@ -103,9 +102,9 @@ class CaseworkerItemsModel(RowsModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == self.AGE and row.age_workdays > GOAL_WORKDAYS:
-                return QBrush(ALERT)
+                return QBrush(theme.alert_color())
             if column == self.STATUS and row.status == "fejlet":
-                return QBrush(ALERT)
+                return QBrush(theme.alert_color())
             if column == self.STATUS and row.status == "afventer":
                 return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.AGE:
@@ -116,7 +115,7 @@ class CaseworkerItemsModel(RowsModel):
     def _when(moment: datetime | None) -> str:
         if moment is None:
             return ""
-        return moment.astimezone(LOCAL_TZ).strftime("%d.%m.%Y %H:%M")
+        return labels.datetime_text(moment)
 
     def _display(self, row: CaseworkerItem, column: int) -> str:
         if column == self.RECEIVED:
@@ -287,7 +286,7 @@ class CaseworkerView(QWidget):
             if items:
                 oldest = min(items, key=lambda i: i.received_at)
                 text += " · " + self.tr("ældste modtaget %1").replace(
-                    "%1", local_date(oldest.received_at).strftime("%d.%m.%Y")
+                    "%1", labels.date_text(oldest.received_at)
                 )
         self.summary.setText(text)
         self.loaded.emit(len(items))

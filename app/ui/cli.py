@@ -25,6 +25,6 @@ def run_ui(args: argparse.Namespace) -> int:
 def demo_sandbox() -> SandboxThread:
     """The built-in demo sandbox, loaded only when the settings name no endpoints (its servers
     take a noticeable part of a start-up a configured client need not pay)."""
-    from app.sandbox.runner import SandboxThread
+    from app.sandbox.runner import SandboxConfig, SandboxThread
 
-    return SandboxThread()
+    return SandboxThread(SandboxConfig(demo_day=True))

@@ -3,14 +3,17 @@ ReplyData, ForwardData and the reply / legalNotification flags.
 
 A forwarded letter always shows the citizen's comment and the original sender and date (they
 matter for the decision), even when the details are collapsed. CPR numbers are shown masked
-(DDMMYY-xxxx); the widget never logs anything it shows.
+(DDMMYY-xxxx, `app.cpr.mask`); "Vis CPR" asks for the sender's number in full
+(`revealRequested`), and the owner shows it (`reveal`) only once the access log has the reveal.
+Reply data is told in words (no raw UUIDs or attribute names). The widget never logs anything it
+shows.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -37,14 +40,19 @@ def mask_cpr(text: str) -> str:
 
 def _local(dt: object) -> str:
     try:
-        return dt.astimezone().strftime("%d.%m.%Y %H:%M")  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
+        return labels.datetime_text(dt)  # type: ignore[arg-type]
+    except (AttributeError, TypeError, ValueError):
         return ""
 
 
 class HeaderPanel(QWidget):
+    revealRequested = Signal(str)  # the sender's CPR, to be logged before it is shown
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._message: MemoMessage | None = None
+        self._contact_point_label: str | None = None
+        self._revealed = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -82,6 +90,15 @@ class HeaderPanel(QWidget):
         self.details.setContentsMargins(4, 0, 4, 4)
         self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         body.addWidget(self.details)
+        self.reveal_button = QToolButton(self)
+        self.reveal_button.setObjectName("revealCpr")
+        self.reveal_button.setText(self.tr("Vis CPR"))
+        self.reveal_button.setToolTip(
+            self.tr("Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)")
+        )
+        self.reveal_button.setAccessibleName(self.tr("Vis afsenderens CPR-nummer"))
+        self.reveal_button.setVisible(False)
+        self.reveal_button.clicked.connect(self._ask_reveal)  # the owner places it in its row
         body.addStretch(1)
         self.scroll = QScrollArea(self)
         self.scroll.setObjectName("headerScroll")
@@ -104,7 +121,29 @@ class HeaderPanel(QWidget):
         if self.scroll.isVisibleTo(self) != shown:
             self.scroll.setVisible(shown)
 
+    def _ask_reveal(self) -> None:
+        msg = self._message
+        if msg is not None and self._sender_is_cpr(msg):
+            self.revealRequested.emit(msg.sender.id)
+
+    @staticmethod
+    def _sender_is_cpr(msg: MemoMessage) -> bool:
+        return (msg.sender.id_type or "").upper() == "CPR" and bool(msg.sender.id)
+
+    def reveal(self) -> None:
+        """Show the sender's CPR in full (call only after the reveal is in the access log)."""
+        if self._message is not None:
+            self._revealed = True
+            self.show_message(self._message, self._contact_point_label)
+
+    @property
+    def revealed(self) -> bool:
+        return self._revealed
+
     def clear(self) -> None:
+        self._message = None
+        self._revealed = False
+        self.reveal_button.setVisible(False)
         self.toggle.setText("")
         self.toggle.setVisible(False)
         self.forward.setVisible(False)
@@ -114,6 +153,10 @@ class HeaderPanel(QWidget):
 
     def show_message(self, msg: MemoMessage, contact_point_label: str | None = None) -> None:
         e = html.escape
+        if self._message is not msg:
+            self._revealed = False
+        self._message, self._contact_point_label = msg, contact_point_label
+        is_cpr = self._sender_is_cpr(msg)
         title = f"{labels.kind_label(str(msg.kind))}: {msg.label}"
         self.toggle.setText(title if len(title) < 90 else title[:87] + "…")
         self.toggle.setToolTip(labels.plain_tooltip(msg.label))
@@ -121,10 +164,11 @@ class HeaderPanel(QWidget):
 
         rows: list[tuple[str, str]] = []
         sender = msg.sender.label or ""
+        shown_id = msg.sender.id if (is_cpr and self._revealed) else mask_cpr(msg.sender.id)
         sender_html = (
-            f"{e(sender)} <span style='color:gray'>({e(msg.sender.id_type)} "
-            f"{e(mask_cpr(msg.sender.id))})</span>"
+            f"{e(sender)} <span style='color:gray'>({e(msg.sender.id_type)} {e(shown_id)})</span>"
         )
+        self.reveal_button.setVisible(is_cpr and not self._revealed)
         rows.append((self.tr("Afsender"), sender_html))
         if msg.created:
             rows.append((self.tr("Oprettet"), e(_local(msg.created))))
@@ -135,23 +179,28 @@ class HeaderPanel(QWidget):
             )
         for info in msg.contact_info:
             rows.append((e(info.label), e(mask_cpr(info.value)) or "<i>–</i>"))
+        letter_ids = []
         for reply in msg.reply_data:
-            parts = [self.tr("svar på brev %1").replace("%1", e(reply.message_uuid))]
+            # In words: the letter's id and raw attribute names are for the tooltip only.
+            parts = [self.tr("Svar på et brev fra kommunen")]
+            if reply.message_uuid:
+                letter_ids.append(reply.message_uuid)
             if reply.case_id:
                 parts.append(self.tr("sag %1").replace("%1", e(reply.case_id)))
             if reply.sender_id:
-                parts.append(self.tr("afsender %1").replace("%1", e(mask_cpr(reply.sender_id))))
-            rows.append((self.tr("Svardata"), " · ".join(parts)))
+                sender_id = mask_cpr(reply.sender_id)
+                parts.append(self.tr("brevet var fra %1").replace("%1", e(sender_id)))
+            rows.append((self.tr("Svar på"), " · ".join(parts)))
         if msg.content_data and msg.content_data.case_id:
             rows.append((self.tr("Sagsnr. i brevet"), e(msg.content_data.case_id)))
         flags = []
         flags.append(
             self.tr("borgeren kan svare")
             if msg.reply
-            else self.tr("<b>svar ikke muligt</b> (reply=false)")
+            else self.tr("<b>borgeren kan ikke svare på denne meddelelse</b>")
         )
         if msg.legal_notification:
-            flags.append(self.tr("<b>retsvirkning</b> (legalNotification)"))
+            flags.append(self.tr("<b>retsvirkning</b> (digital forkyndelse)"))
         if msg.mandatory:
             flags.append(self.tr("obligatorisk"))
         rows.append((self.tr("Egenskaber"), ", ".join(flags)))
@@ -162,6 +211,9 @@ class HeaderPanel(QWidget):
                 for k, v in rows
             )
             + "</table>"
+        )
+        self.details.setToolTip(
+            self.tr("Brevets id: %1").replace("%1", ", ".join(letter_ids)) if letter_ids else ""
         )
         self.details.setVisible(self.toggle.isChecked())
 

@@ -39,6 +39,10 @@ def install(app: QCoreApplication, language: str) -> bool:
         app.installTranslator(qt_base)
         _installed.append(qt_base)
     if language == "da":
+        extra = QTranslator(app)  # Qt 6 strings qtbase_da lacks ("&Look in:", ...)
+        if extra.load(str(I18N_DIR / "qt_extra_da.qm")):
+            app.installTranslator(extra)
+            _installed.append(extra)
         return True
     translator = QTranslator(app)
     if not translator.load(str(qm_path(language))):

@@ -18,6 +18,9 @@ from app.ui.translations.en import EN, EN_DISAMBIGUATED
 UI = Path(__file__).resolve().parent
 TS = UI / "translations" / "postfordeler_en.ts"
 QM = UI / "translations" / "postfordeler_en.qm"
+# Danish for Qt's own dialogs where qtbase_da lags behind (a hand-kept Linguist source).
+QT_EXTRA_TS = UI / "translations" / "qt_extra_da.ts"
+QT_EXTRA_QM = UI / "translations" / "qt_extra_da.qm"
 
 
 def _tool(name: str) -> str:
@@ -59,6 +62,11 @@ def build() -> list[str]:
     tree.write(TS, encoding="utf-8", xml_declaration=True)
     subprocess.run(
         [_tool("pyside6-lrelease"), str(TS), "-qm", str(QM)], check=True, capture_output=True
+    )
+    subprocess.run(
+        [_tool("pyside6-lrelease"), str(QT_EXTRA_TS), "-qm", str(QT_EXTRA_QM)],
+        check=True,
+        capture_output=True,
     )
     return missing
 

@@ -23,8 +23,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.models.inbox import InboxRow, SortColumn, local_date
-from app.ui import labels
+from app.models.inbox import InboxRow, SortColumn
+from app.ui import labels, theme
 from app.ui.tasks import spawn
 
 RowFetcher = Callable[[Sequence[int]], Awaitable[dict[int, InboxRow]]]
@@ -107,6 +107,26 @@ class InboxModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, 0), self.index(len(self._ids) - 1, self.columnCount() - 1)
             )
+
+    async def preload(self, item_ids: Sequence[int]) -> None:
+        """Fetch these rows before the ids are shown (a new list's first page): the view then
+        paints real rows at once, never a flash of "…" placeholders."""
+        wanted = [i for i in item_ids[:PAGE] if i not in self._rows and i not in self._pending]
+        if not wanted:
+            return
+        self._pending.update(wanted)
+        try:
+            rows = await self._fetch_rows(wanted)
+        finally:
+            self._pending.difference_update(wanted)
+        for item_id, row in rows.items():
+            if item_id in self._stale:  # changed while read: fetch it again when shown
+                self._stale.discard(item_id)
+                continue
+            self._rows[item_id] = row
+            self._rows.move_to_end(item_id)
+        while len(self._rows) > MAX_CACHED_ROWS:
+            self._rows.popitem(last=False)
 
     def prefetch(self, first_row: int = 0, count: int = PAGE) -> None:
         self._request(self._ids[first_row : first_row + count])
@@ -215,10 +235,7 @@ class InboxModel(QAbstractTableModel):
 
     def _display(self, row: InboxRow, column: SortColumn) -> str:
         if column == SortColumn.RECEIVED:
-            local = row.received_at.astimezone()
-            if local.year == self._now.year:
-                return local.strftime("%d.%m. %H:%M")
-            return local.strftime("%d.%m.%Y")
+            return labels.short_datetime_text(row.received_at, self._now)
         if column == SortColumn.KIND:
             return labels.kind_label(row.kind)
         if column == SortColumn.SENDER:
@@ -267,7 +284,7 @@ class InboxModel(QAbstractTableModel):
             tip = labels.conflict_tooltip(row.conflict_of)
             return f"{tip}\n{row.status_note}" if row.status_note else tip
         if column == SortColumn.STATUS and row.status_note:
-            return row.status_note
+            return f"{self._display(row, column)}\n{row.status_note}"
         if column == SortColumn.DELIVERY and row.delivery_state != "ny":
             label = labels.delivery_label(row.delivery_state)
             return f"{label}: {row.delivery_reason}" if row.delivery_reason else label
@@ -275,13 +292,14 @@ class InboxModel(QAbstractTableModel):
             return (
                 self.tr("%1 (modtaget %2)")
                 .replace("%1", labels.workdays_label(row.age_workdays(self._now)))
-                .replace("%2", local_date(row.received_at).strftime("%d.%m.%Y"))
+                .replace("%2", labels.date_text(row.received_at))
             )
         if column == SortColumn.SUBJECT:
             return row.label
         if column == SortColumn.SUGGESTION and row.suggested_case_number:
             return self.tr("Foreslået sag %1").replace("%1", row.suggested_case_number)
-        return None
+        # Every other cell: its whole text, so nothing cut short ("Journalis…") goes unread.
+        return self._display(row, column) or None
 
     def _foreground(self, row: InboxRow, column: SortColumn) -> QBrush | None:
         if (
@@ -289,14 +307,14 @@ class InboxModel(QAbstractTableModel):
             and row.status in ("ny", "fejlet")
             and row.age_workdays(self._now) > OVERDUE_WORKDAYS
         ):
-            return QBrush(QColor("#c0392b"))
+            return QBrush(theme.alert_color())
         if column == SortColumn.STATUS and (row.status == "fejlet" or row.conflict_of):
-            return QBrush(QColor("#c0392b"))
+            return QBrush(theme.alert_color())
         if column == SortColumn.STATUS and row.status == "afventer":
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if column == SortColumn.DELIVERY:
             if row.delivery_state in ("afvist_af_dubu", "fejlet") or row.follow_up:
-                return QBrush(QColor("#c0392b"))
+                return QBrush(theme.alert_color())
             if row.delivery_state == "accepteret":
                 return QBrush(QColor("#1e8449"))
             if row.delivery_state in ("lokal", "afventer"):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,10 +38,31 @@ from app.models.inbox import (
 from app.models.schema import ItemStatus
 from app.ui import labels
 from app.ui.backend import UiBackend
-from app.ui.inbox_model import ID_ROLE, InboxModel
+from app.ui.inbox_model import ID_ROLE, PAGE, InboxModel
 from app.ui.tasks import Messages, spawn
 
 ANY = None
+MIN_COLUMN = 36
+# Columns that give up width on a narrow pane (the date, age and status keep theirs).
+SHRINKING = (
+    SortColumn.KIND,
+    SortColumn.SENDER,
+    SortColumn.SUBJECT,
+    SortColumn.CONTACT_POINT,
+    SortColumn.SUGGESTION,
+    SortColumn.DELIVERY,
+)
+DEFAULT_WIDTHS = {
+    SortColumn.RECEIVED: 92,
+    SortColumn.KIND: 100,
+    SortColumn.SENDER: 120,
+    SortColumn.SUBJECT: 180,
+    SortColumn.CONTACT_POINT: 96,
+    SortColumn.SUGGESTION: 116,
+    SortColumn.AGE: 44,
+    SortColumn.STATUS: 90,
+    SortColumn.DELIVERY: 120,
+}
 
 
 class InboxPane(QWidget):
@@ -102,7 +124,7 @@ class InboxPane(QWidget):
         layout.addLayout(row)
 
         self.filters = QWidget(self)
-        frow = QHBoxLayout(self.filters)
+        frow = QGridLayout(self.filters)  # two rows of three: narrow enough for any pane
         frow.setContentsMargins(0, 0, 0, 0)
         self.kind_box = self._combo(
             self.tr("Type"),
@@ -136,15 +158,17 @@ class InboxPane(QWidget):
         self.claim_box = self._combo(
             self.tr("Låst af"), [(self.tr("Alle låse"), ANY), (self.tr("Ikke låst"), UNCLAIMED)]
         )
-        for box in (
-            self.kind_box,
-            self.status_box,
-            self.cp_box,
-            self.age_box,
-            self.assignee_box,
-            self.claim_box,
+        for n, box in enumerate(
+            (
+                self.kind_box,
+                self.status_box,
+                self.cp_box,
+                self.age_box,
+                self.assignee_box,
+                self.claim_box,
+            )
         ):
-            frow.addWidget(box, 1)
+            frow.addWidget(box, n // 3, n % 3)
         self.filters.setVisible(False)
         self.filter_button.toggled.connect(self.filters.setVisible)
         layout.addWidget(self.filters)
@@ -167,20 +191,11 @@ class InboxPane(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        widths = {
-            SortColumn.RECEIVED: 98,
-            SortColumn.KIND: 110,
-            SortColumn.SENDER: 125,
-            SortColumn.SUBJECT: 200,
-            SortColumn.CONTACT_POINT: 100,
-            SortColumn.SUGGESTION: 124,
-            SortColumn.AGE: 44,
-            SortColumn.STATUS: 76,
-            SortColumn.DELIVERY: 170,
-        }
-        for column, width in widths.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(SortColumn.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(MIN_COLUMN)
+        self._fitting = False
+        self.default_columns()
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self.selectionChanged.emit(self.selected_ids())
@@ -191,8 +206,51 @@ class InboxPane(QWidget):
         self.count_label.setObjectName("inboxCount")
         layout.addWidget(self.count_label)
 
+    def default_columns(self) -> None:
+        """The default widths, fitted to the pane until the distributor drags a column."""
+        self.auto_columns = True
+        header = self.table.horizontalHeader()
+        for column in DEFAULT_WIDTHS:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(SortColumn.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Default widths, shrunk in proportion when the pane is narrower than their sum (a
+        1366-wide screen), so no column hides behind a horizontal scrollbar; the subject
+        takes what is left."""
+        if not self.auto_columns:
+            return
+        header = self.table.horizontalHeader()
+        fixed = sum(w for c, w in DEFAULT_WIDTHS.items() if c not in SHRINKING)
+        shrinking = sum(DEFAULT_WIDTHS[c] for c in SHRINKING)
+        room = self.table.viewport().width() - fixed
+        factor = min(1.0, room / shrinking) if room > 0 else 1.0
+        self._fitting = True
+        try:
+            for column, default in DEFAULT_WIDTHS.items():
+                width = (
+                    max(MIN_COLUMN + 20, int(default * factor)) if column in SHRINKING else default
+                )
+                if column != SortColumn.SUBJECT:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column != SortColumn.SUBJECT and self.table.isVisible():
+            self.auto_columns = False  # a person dragged a column: keep their widths
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
     def _combo(self, name: str, entries: list[tuple[str, object]]) -> QComboBox:
         box = QComboBox(self)
+        # Short, elided entries: showing the filters never widens the pane (or the window).
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(3)
         box.setAccessibleName(name)
         box.setToolTip(name)
         for text, data in entries:
@@ -274,6 +332,10 @@ class InboxPane(QWidget):
             self._refresh_again = False
             flt = self.current_filter()
             ids = await self.backend.ids(flt, self.model.sort_column, self.model.descending)
+            if self._refresh_again:
+                continue
+            # The first page's rows before the list changes: no placeholder flash.
+            await self.model.preload(_first_page(ids, self._current))
             if not self._refresh_again:
                 break
         keep = self.selected_ids()
@@ -307,7 +369,7 @@ class InboxPane(QWidget):
     async def _update_counts(self) -> None:
         while True:
             self._count_again = False
-            counts = await self.backend.view_counts()
+            counts = await self.backend.view_counts(self.scope)
             if not self._count_again:
                 break
         for index in range(self.tabs.count()):
@@ -336,6 +398,18 @@ class InboxPane(QWidget):
         _refill(self.cp_box, [(label, cp) for cp, label, _n in choices["contact_points"]])
         _refill(self.assignee_box, [(label, a) for a, label in choices["assignees"]])
         _refill(self.claim_box, [(c, c) for c in choices["claimers"]])
+
+
+def _first_page(ids: list[int], current: int | None) -> list[int]:
+    """The rows about to be on screen: the top of the list, or around the kept selection."""
+    if current is not None:
+        try:
+            at = ids.index(current)
+        except ValueError:
+            at = 0
+        start = max(0, at - PAGE // 2)
+        return ids[start : start + PAGE]
+    return ids[:PAGE]
 
 
 def _one(value: object) -> tuple[str, ...]:

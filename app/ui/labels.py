@@ -7,8 +7,39 @@ Danish (the default UI language). Never put business logic here.
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication
+
+from app.models.inbox import LOCAL_TZ
+
+# One time zone and one date format everywhere in the UI (issue 12 point 6): Danish local time
+# (Europe/Copenhagen, whatever the PC's zone), day.month.year, 24-hour clock.
+DATE_FORMAT = "%d.%m.%Y"
+TIME_FORMAT = "%H:%M"
+
+
+def local_time(moment: datetime) -> datetime:
+    """`moment` in Danish local time (a naive value is taken as UTC, as the cache stores it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ)
+
+
+def date_text(moment: datetime) -> str:
+    return local_time(moment).strftime(DATE_FORMAT)
+
+
+def datetime_text(moment: datetime) -> str:
+    return local_time(moment).strftime(f"{DATE_FORMAT} {TIME_FORMAT}")
+
+
+def short_datetime_text(moment: datetime, now: datetime) -> str:
+    """The inbox column: the year only when it is not this year's."""
+    local = local_time(moment)
+    if local.year == local_time(now).year:
+        return local.strftime(f"%d.%m. {TIME_FORMAT}")
+    return local.strftime(DATE_FORMAT)
 
 
 def plain_tooltip(text: str | None) -> str | None:

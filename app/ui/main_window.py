@@ -17,13 +17,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QSplitter,
     QSystemTrayIcon,
     QTabWidget,
@@ -53,6 +54,9 @@ from app.ui.suggestions import SuggestionView
 from app.ui.tasks import ChangeBus, Messages, spawn
 
 log = logging.getLogger("postfordeler.ui")
+
+DEFAULT_SIZE = QSize(1600, 940)  # never more than the screen's free area (fit_to_screen)
+DEFAULT_SPLITTER = (9, 5, 3)  # inbox : preview : suggestions, as parts of the width
 
 
 class MainWindow(QMainWindow):
@@ -93,10 +97,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.inbox)
         self.splitter.addWidget(self.preview)
         self.splitter.addWidget(self.panel)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 4)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([900, 450, 250])
+        for pane, part in enumerate(DEFAULT_SPLITTER):
+            self.splitter.setStretchFactor(pane, part)
+        self.splitter.setSizes(list(DEFAULT_SPLITTER))
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(6, 4, 6, 0)
@@ -137,12 +140,24 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.tray: QSystemTrayIcon | None = None
-        self.resize(1760, 960)
+        self.fit_to_screen()
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("connectionState")
         self.outbox_label = QLabel(self)
         self.outbox_label.setObjectName("outboxCount")
+        # A long sync (the first one, a big re-fetch) shows how far it has come.
+        self.sync_progress = QProgressBar(self)
+        self.sync_progress.setObjectName("syncProgress")
+        self.sync_progress.setAccessibleName(self.tr("Hentning af post"))
+        self.sync_progress.setRange(0, 0)  # the gateway does not say how many will come
+        self.sync_progress.setMaximumWidth(120)
+        self.sync_progress.setVisible(False)
+        self.sync_label = QLabel(self)
+        self.sync_label.setObjectName("syncProgressText")
+        self.sync_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.statusBar().addPermanentWidget(self.sync_progress)
         self.statusBar().addPermanentWidget(self.state_label)
         self.statusBar().addPermanentWidget(self.outbox_label)
         self.set_connection_state("offline", self.tr("Ikke synkroniseret endnu"))
@@ -164,6 +179,7 @@ class MainWindow(QMainWindow):
         self.preview.feedback.connect(
             lambda text, why: messages.show_error(text, why) if why else messages.show_info(text)
         )
+        self.preview.header.revealRequested.connect(self._on_reveal_cpr)
         self.panel.journaliseClicked.connect(self.journalise)
         self.panel.assignClicked.connect(self.assign)
         self.panel.rejectClicked.connect(self.reject_items)
@@ -195,6 +211,7 @@ class MainWindow(QMainWindow):
             self.inbox.filter_button,
             self.inbox.table,
             self.preview.header.toggle,
+            self.preview.header.reveal_button,
             self.preview.open_button,
             self.preview.save_button,
             self.preview.files,
@@ -223,6 +240,7 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         current = self.app_settings or Settings()
         dialog = SettingsDialog(current, self)
+        dialog.layoutResetRequested.connect(self.reset_layout)
 
         def accepted() -> None:
             new = dialog.result_settings()
@@ -277,6 +295,18 @@ class MainWindow(QMainWindow):
         self.outbox_label.setStyleSheet(f"color: {color}; padding: 0 8px;" if color else "")
         self.outbox_label.setToolTip(message)
         self.outbox_label.setAccessibleName(f"{self.outbox_label.text()}: {message}")
+
+    def show_sync_progress(self, listed: int, more: bool) -> None:
+        """Per page of a sync: while more pages follow, "Henter post … 400 hentet"."""
+        if not more:
+            self.sync_progress.setVisible(False)
+            self.sync_label.setVisible(False)
+            return
+        text = self.tr("Henter post … %1 hentet").replace("%1", str(listed))
+        self.sync_label.setText(text)
+        self.sync_progress.setAccessibleDescription(text)
+        self.sync_progress.setVisible(True)
+        self.sync_label.setVisible(True)
 
     def set_outbox_count(self, count: int) -> None:
         self.outbox_label.setText(self.tr("Udbakke: %1").replace("%1", str(count)))
@@ -421,6 +451,20 @@ class MainWindow(QMainWindow):
                 self.tr("Adgangslog"),
             )
 
+    def _on_reveal_cpr(self, cpr: str) -> None:
+        """ "Vis CPR": the access log gets the reveal first; only then is the number shown."""
+        detail = self.detail
+        if detail is None:
+            return
+        item_id = detail.item_id
+
+        async def run() -> None:
+            await self.backend.log_reveal(item_id, cpr)
+            if self.detail is not None and self.detail.item_id == item_id:
+                self.preview.header.reveal()
+
+        spawn(run(), self.tr("Vis CPR"), self.messages)
+
     def _on_case_search(self, query: str) -> None:
         message = self.detail.facts if self.detail else None
         spawn(
@@ -516,32 +560,76 @@ class MainWindow(QMainWindow):
         self.set_unread(count)
 
     # ------------------------------------------------------------------ window state
+    def available_geometry(self) -> QRect:
+        """The free area (without task bars) of the screen this window is on."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def fit_to_screen(self) -> None:
+        """The default size, shrunk to the screen it opens on, centred there; splitter
+        parts in proportion."""
+        area = self.available_geometry()
+        # Room for the window manager's title bar and borders.
+        width = min(DEFAULT_SIZE.width(), max(area.width() - 16, 1))
+        height = min(DEFAULT_SIZE.height(), max(area.height() - 40, 1))
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+        total = sum(DEFAULT_SPLITTER)
+        self.splitter.setSizes([width * part // total for part in DEFAULT_SPLITTER])
+
+    def _keep_on_screen(self) -> None:
+        """A geometry saved on a bigger screen never leaves this one too large."""
+        area = self.available_geometry()
+        if self.width() > area.width() or self.height() > area.height():
+            self.resize(min(self.width(), area.width()), min(self.height(), area.height()))
+        if not area.intersects(self.frameGeometry()):
+            self.move(area.topLeft())
+
     def restore_state(self) -> None:
         if self.settings is None:
             return
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(settings_mod.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        splitter = self.settings.value("window/splitter")
+            self._keep_on_screen()
+        splitter = self.settings.value(settings_mod.WINDOW_SPLITTER)
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
-        header = self.settings.value("window/inboxHeader")
-        if isinstance(header, QByteArray):
+        header = self.settings.value(settings_mod.WINDOW_INBOX_HEADER)
+        if isinstance(header, QByteArray) and self.settings.value(
+            settings_mod.WINDOW_COLUMNS_FITTED
+        ) not in (True, "true"):  # widths a person chose (fitted ones are fitted again)
+            self.inbox.auto_columns = False
             self.inbox.table.horizontalHeader().restoreState(header)
-        view = self.settings.value("window/view")
+        view = self.settings.value(settings_mod.WINDOW_VIEW)
         if isinstance(view, str):
             self.inbox.set_view(view)
 
     def save_state(self) -> None:
         if self.settings is None:
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue(settings_mod.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(settings_mod.WINDOW_SPLITTER, self.splitter.saveState())
         self.settings.setValue(
-            "window/inboxHeader", self.inbox.table.horizontalHeader().saveState()
+            settings_mod.WINDOW_INBOX_HEADER, self.inbox.table.horizontalHeader().saveState()
         )
-        self.settings.setValue("window/view", self.inbox.view_key)
+        self.settings.setValue(settings_mod.WINDOW_COLUMNS_FITTED, self.inbox.auto_columns)
+        self.settings.setValue(settings_mod.WINDOW_VIEW, self.inbox.view_key)
         self.settings.sync()
+
+    def reset_layout(self) -> None:
+        """Forget the saved window state: default size for this screen, default panes and
+        columns (the chosen view stays)."""
+        if self.settings is not None:
+            for key in settings_mod.WINDOW_KEYS:
+                if key != settings_mod.WINDOW_VIEW:
+                    self.settings.remove(key)
+            self.settings.sync()
+        if self.isMaximized() or self.isFullScreen():
+            self.showNormal()
+        self.fit_to_screen()
+        self.inbox.default_columns()
+        self.messages.show_info(self.tr("Vinduets layout er nulstillet"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()

@@ -289,6 +289,7 @@ class DocumentPreview(QWidget):
         self.header = HeaderPanel(self)
         top = QHBoxLayout()
         top.addWidget(self.header.toggle, 1)
+        top.addWidget(self.header.reveal_button)  # "Vis CPR": in view, not in the scroll block
         layout.addLayout(top)
         layout.addWidget(self.header)
         # The delivery state of the item's decision and its reason (the team's truth, from the

@@ -24,6 +24,22 @@ KEYRING_SERVICE = "postfordeler"
 __all__ = ["CONTACT_POINT_MODES", "KEYRING_SERVICE", "SCHEMA_VERSION", "Settings", "load", "save"]
 
 
+# Window state, kept apart from the typed settings above (same ini file, "window/" group):
+# restored at start, saved on close, removed by "Nulstil vinduets layout".
+WINDOW_GEOMETRY = "window/geometry"
+WINDOW_SPLITTER = "window/splitter"
+WINDOW_INBOX_HEADER = "window/inboxHeader"
+WINDOW_COLUMNS_FITTED = "window/columnsFitted"  # widths fitted to the pane, not dragged
+WINDOW_VIEW = "window/view"
+WINDOW_KEYS = (
+    WINDOW_GEOMETRY,
+    WINDOW_SPLITTER,
+    WINDOW_INBOX_HEADER,
+    WINDOW_COLUMNS_FITTED,
+    WINDOW_VIEW,
+)
+
+
 def settings_file() -> Path:
     return paths.sub("client") / "settings.ini"
 

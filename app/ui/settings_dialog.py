@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -42,6 +43,8 @@ def keyring_problem() -> bool:
 
 
 class SettingsDialog(QDialog):
+    layoutResetRequested = Signal()  # "Nulstil vinduets layout": the window's own size/columns
+
     def __init__(
         self,
         settings: Settings,
@@ -153,6 +156,13 @@ class SettingsDialog(QDialog):
             self.tr("Så længe venter en beslutning i udbakken, før den sendes (Ctrl+Z fortryder)")
         )
         wform.addRow(self.tr("Fortrydelsestid"), self.undo_seconds)
+        self.reset_layout = QPushButton(self.tr("Nulstil vinduets layout"), self)
+        self.reset_layout.setObjectName("resetLayout")
+        self.reset_layout.setToolTip(
+            self.tr("Standardstørrelse, -paneler og -kolonnebredder for dette vindue")
+        )
+        self.reset_layout.clicked.connect(self._reset_layout)
+        wform.addRow(self.tr("Vindue"), self.reset_layout)
         layout.addWidget(work)
 
         self.keyring_note = QLabel(self)
@@ -232,6 +242,11 @@ class SettingsDialog(QDialog):
                 ).replace("%1", str(self.machine.path))
             )
         self.fixed_note.setVisible(bool(self.fixed_note.text()))
+
+    def _reset_layout(self) -> None:
+        self.layoutResetRequested.emit()
+        self.reset_layout.setText(self.tr("Layoutet er nulstillet"))
+        self.reset_layout.setEnabled(False)
 
     def _line(self, value: str, placeholder: str, name: str) -> QLineEdit:
         edit = QLineEdit(value, self)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from app.dubu.dataset import Case, DubuDataset
 from app.sf1606.stored import MessageFacts
 from app.suggest.engine import Suggestion, SuggestionEngine, SuggestionResult
+from app.ui.reasons import translate_reason, translate_reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Suggester:
             case_number=case.number,
             title=case.title,
             score=score,
-            reasons=reasons,
+            reasons=translate_reasons(reasons),
             is_open=case.is_open,
             kle=case.kle,
             caseworker_id=case.caseworker_id,
@@ -68,7 +69,15 @@ class Suggester:
             if case is None:  # the engine knows a case the dataset does not list
                 choices.append(
                     CaseChoice(
-                        s.case_id, s.case_number, "", s.score, s.reasons, True, None, None, None
+                        s.case_id,
+                        s.case_number,
+                        "",
+                        s.score,
+                        translate_reasons(s.reasons),
+                        True,
+                        None,
+                        None,
+                        None,
                     )
                 )
             else:
@@ -83,7 +92,7 @@ class Suggester:
             receiver=result.forward_to,
             receiver_kle=result.forward_kle,
             needs_new_case=result.needs_new_case,
-            note=result.note,
+            note=translate_reason(result.note) if result.note else None,
         )
 
     def suggest(self, message: MessageFacts) -> SuggestionView:

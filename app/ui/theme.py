@@ -55,10 +55,26 @@ def apply(app: QApplication, mode: str = "auto") -> bool:
     for widget in app.allWidgets():  # style sheets freeze colours when set: redo panels
         if widget.property(PANEL_PROPERTY):
             style_panel(widget)
+        elif widget.property(RECOLOUR_PROPERTY):  # widgets that set a palette colour
+            recolour = getattr(widget, "recolour", None)
+            if callable(recolour):
+                recolour()
     return dark
 
 
 PANEL_PROPERTY = "postfordelerPanel"
+RECOLOUR_PROPERTY = "postfordelerRecolour"  # has recolour(): called after a live switch
+ALERT_LIGHT, ALERT_DARK = QColor("#c0392b"), QColor("#ff8a80")
+
+
+def is_dark() -> bool:
+    return QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def alert_color(dark: bool | None = None) -> QColor:
+    """Red for overdue and failed items, readable on the current palette's base and on its
+    blue selection (a light red in dark mode). Asked at paint time, so a live switch shows."""
+    return QColor(ALERT_DARK if (is_dark() if dark is None else dark) else ALERT_LIGHT)
 
 
 def style_panel(widget: QWidget) -> None:

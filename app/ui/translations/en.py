@@ -21,6 +21,96 @@ EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
 }
 
 EN: dict[str, str] = {
+    # The suggestion engine's reasons (app/ui/reasons.py; issue 12 point 7)
+    "Sagsnummer matcher søgningen": "Case number matches the search",
+    "Barnets CPR matcher søgningen": "The child's CPR matches the search",
+    "Søgt CPR er part i sagen (%1)": "Searched CPR is a party to the case (%1)",
+    "Barnets fødselsdato matcher søgningen": "The child's date of birth matches the search",
+    "Barnets navn matcher søgningen": "The child's name matches the search",
+    "Søgt navn er part i sagen (%1)": "Searched name is a party to the case (%1)",
+    "Afsender er barnet selv": "The sender is the child",
+    "Afsender er part i barnets sag (%1)": "The sender is a party to the child's case (%1)",
+    "Sagens id i brevets metadata (%1)": "The case id in the letter's metadata (%1)",
+    "Sagsnummer i brevets metadata (uden årstal: %1)": "Case number in the letter's metadata "
+    "(without year: %1)",
+    "Sagsnummer i brevets metadata (%1)": "Case number in the letter's metadata (%1)",
+    "Sagsnummer nævnt i teksten (uden årstal: %1)": "Case number mentioned in the text "
+    "(without year: %1)",
+    "Sagsnummer nævnt i teksten (%1)": "Case number mentioned in the text (%1)",
+    "Kontaktoplysninger peger på et andet barn end teksten": "The contact details point to "
+    "another child than the text",
+    "Brevet ser ud til at høre til en anden afdeling": "The letter seems to belong to another "
+    "department",
+    "Svar på brev fra sag %1 (sagsnummer i svardata)": "Reply to a letter from case %1 (case "
+    "number in the reply data)",
+    "Sagen %1 er lukket (%2)": "Case %1 is closed (%2)",
+    "Sagen er lukket (%1)": "The case is closed (%1)",
+    "Svar på brev '%1' sendt %2 på sag %3": "Reply to letter '%1' sent %2 on case %3",
+    "Titlen svarer til brev '%1' sendt %2 til afsender på sag %3": "The title matches letter "
+    "'%1' sent %2 to the sender on case %3",
+    "Barnets CPR fundet i brevets metadata": "The child's CPR found in the letter's metadata",
+    "Barnets CPR fundet i vedhæftet PDF": "The child's CPR found in an attached PDF",
+    "Barnets CPR fundet i kontaktoplysninger": "The child's CPR found in the contact details",
+    "Barnets CPR fundet i brevet": "The child's CPR found in the letter",
+    "CPR på en part i barnets sag fundet i brevets metadata": "CPR of a party to the child's "
+    "case found in the letter's metadata",
+    "CPR på en part i barnets sag fundet i vedhæftet PDF": "CPR of a party to the child's case "
+    "found in an attached PDF",
+    "CPR på en part i barnets sag fundet i kontaktoplysninger": "CPR of a party to the child's "
+    "case found in the contact details",
+    "CPR på en part i barnets sag fundet i brevet": "CPR of a party to the child's case found in "
+    "the letter",
+    "CPR i brevets metadata ligner barnets (læse- eller tastefejl)": "A CPR in the letter's "
+    "metadata resembles the child's (misread or mistyped)",
+    "CPR i vedhæftet PDF ligner barnets (læse- eller tastefejl)": "A CPR in an attached PDF "
+    "resembles the child's (misread or mistyped)",
+    "CPR i kontaktoplysninger ligner barnets (læse- eller tastefejl)": "A CPR in the contact "
+    "details resembles the child's (misread or mistyped)",
+    "CPR i brevet ligner barnets (læse- eller tastefejl)": "A CPR in the letter resembles the "
+    "child's (misread or mistyped)",
+    "Barnets navn i kontaktoplysninger": "The child's name in the contact details",
+    "Barnets fulde navn nævnt i brevet": "The child's full name mentioned in the letter",
+    "Barnets navn nævnt i brevet": "The child's name mentioned in the letter",
+    "Barnets fornavn nævnt i brevet": "The child's first name mentioned in the letter",
+    "Fornavn og alder/klasse/fødselsdato passer": "First name and age/class/date of birth match",
+    "Fødselsdato i brevet passer": "The date of birth in the letter matches",
+    "Alderen i brevet passer": "The age in the letter matches",
+    "Klassetrin passer til barnets alder": "The school class matches the child's age",
+    "Barnet har kun lukkede sager – opret ny sag eller genoptag": "The child has only closed "
+    "cases – create a new case or reopen one",
+    "Barnets åbne sag – brevets sag %1 er lukket": "The child's open case – the letter's case %1 "
+    "is closed",
+    "Barnets åbne sag – sag %1 er lukket": "The child's open case – case %1 is closed",
+    "Sagsbehandleren (%1) nævnt i brevet": "The caseworker (%1) mentioned in the letter",
+    "Emnet ligner %1 – ikke en børnesag": "The subject looks like %1 – not a children's case",
+    "Barnet i brevet har ingen sag i DUBU – opret ny sag": "The child in the letter has no case "
+    "in DUBU – create a new case",
+    "ukendt dato": "unknown date",
+    "mor": "mother",
+    "far": "father",
+    "plejeforælder": "foster parent",
+    "værge": "guardian",
+    # Window layout (issue 12 point 5)
+    "Nulstil vinduets layout": "Reset window layout",
+    "Standardstørrelse, -paneler og -kolonnebredder for dette vindue": "Default size, panes "
+    "and column widths for this window",
+    "Vindue": "Window",
+    "Layoutet er nulstillet": "The layout has been reset",
+    "Vinduets layout er nulstillet": "The window layout has been reset",
+    # One CPR mask with a logged reveal; reply data in words (issue 12 point 6)
+    "Hentning af post": "Fetching mail",
+    "Henter post … %1 hentet": "Fetching mail … %1 fetched",
+    "Vis CPR": "Show CPR",
+    "Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)": "Show the sender's full CPR "
+    "number (written to the access log)",
+    "Vis afsenderens CPR-nummer": "Show the sender's CPR number",
+    "Svar på et brev fra kommunen": "Reply to a letter from the municipality",
+    "brevet var fra %1": "the letter was from %1",
+    "Svar på": "Reply to",
+    "<b>borgeren kan ikke svare på denne meddelelse</b>": "<b>the citizen cannot reply to this "
+    "message</b>",
+    "<b>retsvirkning</b> (digital forkyndelse)": "<b>legal effect</b> (digital service)",
+    "Brevets id: %1": "Letter id: %1",
     # Delivery states of a decision (DESIGN9): DUBU's refusal and the distributor's Afvis differ
     "Kun på denne pc": "Only on this PC",
     "Sendt": "Sent",

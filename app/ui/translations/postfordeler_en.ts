@@ -131,190 +131,190 @@
         <translation>Sun</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="149" />
+        <location filename="../backlog_view.py" line="158" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="150" />
+        <location filename="../backlog_view.py" line="159" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="151" />
-        <location filename="../backlog_view.py" line="254" />
+        <location filename="../backlog_view.py" line="160" />
+        <location filename="../backlog_view.py" line="263" />
         <source>Over målet</source>
         <translation>Over the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="152" />
+        <location filename="../backlog_view.py" line="161" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="153" />
-        <location filename="../backlog_view.py" line="393" />
+        <location filename="../backlog_view.py" line="162" />
+        <location filename="../backlog_view.py" line="402" />
         <source>Ældste</source>
         <translation>Oldest</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="188" />
-        <location filename="../backlog_view.py" line="484" />
+        <location filename="../backlog_view.py" line="197" />
+        <location filename="../backlog_view.py" line="493" />
         <source>Modtaget %1</source>
         <translation>Received %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="241" />
+        <location filename="../backlog_view.py" line="250" />
         <source>Alder på ubehandlede elementer i arbejdsdage</source>
         <translation>Age of unhandled items in working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="251" />
+        <location filename="../backlog_view.py" line="260" />
         <source>Alder i arbejdsdage (ubehandlede)</source>
         <translation>Age in working days (unhandled)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="253" />
+        <location filename="../backlog_view.py" line="262" />
         <source>Inden for målet</source>
         <translation>Within the goal</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="294" />
+        <location filename="../backlog_view.py" line="303" />
         <source>Modtaget og besluttet pr. arbejdsdag</source>
         <translation>Received and decided per working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../backlog_view.py" line="303" />
+        <location filename="../backlog_view.py" line="312" />
         <source>Modtaget og besluttet, seneste %n arbejdsdage</source>
         <translation><numerusform>Received and decided, last %n working days</numerusform><numerusform>Received and decided, last %n working days</numerusform></translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="307" />
+        <location filename="../backlog_view.py" line="316" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="308" />
+        <location filename="../backlog_view.py" line="317" />
         <source>Besluttet</source>
         <translation>Decided</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="330" />
+        <location filename="../backlog_view.py" line="339" />
         <source>%1: modtaget %2, besluttet %3</source>
         <translation>%1: received %2, decided %3</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="369" />
+        <location filename="../backlog_view.py" line="378" />
         <source>Overblik over indgående post</source>
         <translation>Incoming post overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="377" />
+        <location filename="../backlog_view.py" line="386" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="379" />
+        <location filename="../backlog_view.py" line="388" />
         <source>Opdatér overblikket</source>
         <translation>Refresh the overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="380" />
+        <location filename="../backlog_view.py" line="389" />
         <source>Opdatér tallene (F5)</source>
         <translation>Refresh the figures (F5)</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="391" />
+        <location filename="../backlog_view.py" line="400" />
         <source>Åbne</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="392" />
+        <location filename="../backlog_view.py" line="401" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="394" />
+        <location filename="../backlog_view.py" line="403" />
         <source>Afventer levering</source>
         <translation>Awaiting delivery</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="395" />
+        <location filename="../backlog_view.py" line="404" />
         <source>Fejlede</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="419" />
+        <location filename="../backlog_view.py" line="428" />
         <source>Fordelt pr. sagsbehandler</source>
         <translation>Distributed per caseworker</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="435" />
+        <location filename="../backlog_view.py" line="444" />
         <source>Hos sagsbehandlerne</source>
         <translation>With the caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="440" />
+        <location filename="../backlog_view.py" line="449" />
         <source>Intet er fordelt til sagsbehandlere lige nu.</source>
         <translation>Nothing is distributed to caseworkers right now.</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="470" />
+        <location filename="../backlog_view.py" line="479" />
         <source>%1 ufordelte · %2 hos sagsbehandlere</source>
         <translation>%1 undistributed · %2 with caseworkers</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="476" />
+        <location filename="../backlog_view.py" line="485" />
         <source>Mål: journaliseret inden %1 arbejdsdage</source>
         <translation>Goal: journalised within %1 working days</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="480" />
+        <location filename="../backlog_view.py" line="489" />
         <source>Intet ubehandlet</source>
         <translation>Nothing unhandled</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="491" />
+        <location filename="../backlog_view.py" line="498" />
         <source>Beslutninger i udbakken · %1 prøves igen</source>
         <translation>Decisions in the outbox · %1 being retried</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="497" />
+        <location filename="../backlog_view.py" line="504" />
         <source>Afvist af modtageren – skal besluttes igen</source>
         <translation>Refused by the receiver – decide again</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="507" />
+        <location filename="../backlog_view.py" line="514" />
         <source>Opdateret %1</source>
         <translation>Updated %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="514" />
+        <location filename="../backlog_view.py" line="521" />
         <source>Pr. type: %1</source>
         <translation>By kind: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="515" />
+        <location filename="../backlog_view.py" line="522" />
         <source>Pr. status: %1</source>
         <translation>By status: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="519" />
+        <location filename="../backlog_view.py" line="526" />
         <source>Låst af fordelere: %1</source>
         <translation>Locked by distributors: %1</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="528" />
+        <location filename="../backlog_view.py" line="535" />
         <source>Opdatér overblik</source>
         <translation>Refresh overview</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="531" />
+        <location filename="../backlog_view.py" line="538" />
         <source>Opdaterer …</source>
         <translation>Refreshing …</translation>
     </message>
     <message>
-        <location filename="../backlog_view.py" line="535" />
+        <location filename="../backlog_view.py" line="542" />
         <source>Tallene kunne ikke hentes</source>
         <translation>The figures could not be loaded</translation>
     </message>
@@ -370,107 +370,107 @@
 <context>
     <name>CaseworkerView</name>
     <message>
-        <location filename="../caseworker_view.py" line="69" />
+        <location filename="../caseworker_view.py" line="68" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="70" />
+        <location filename="../caseworker_view.py" line="69" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="71" />
+        <location filename="../caseworker_view.py" line="70" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="72" />
+        <location filename="../caseworker_view.py" line="71" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="73" />
+        <location filename="../caseworker_view.py" line="72" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="74" />
+        <location filename="../caseworker_view.py" line="73" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="75" />
+        <location filename="../caseworker_view.py" line="74" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="127" />
+        <location filename="../caseworker_view.py" line="126" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="178" />
+        <location filename="../caseworker_view.py" line="177" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="183" />
+        <location filename="../caseworker_view.py" line="182" />
         <source>&amp;Sagsbehandler:</source>
         <translation>&amp;Caseworker:</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="185" />
+        <location filename="../caseworker_view.py" line="184" />
         <source>Vis også &amp;behandlede</source>
         <translation>Also show &amp;handled</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="187" />
+        <location filename="../caseworker_view.py" line="186" />
         <source>Vis også behandlede elementer</source>
         <translation>Also show handled items</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="188" />
+        <location filename="../caseworker_view.py" line="187" />
         <source>Opdatér</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="190" />
+        <location filename="../caseworker_view.py" line="189" />
         <source>Opdatér listen</source>
         <translation>Refresh the list</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="191" />
+        <location filename="../caseworker_view.py" line="190" />
         <source>Opdatér listen (F5)</source>
         <translation>Refresh the list (F5)</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="212" />
+        <location filename="../caseworker_view.py" line="211" />
         <source>Fordelt til sagsbehandleren</source>
         <translation>Distributed to the caseworker</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="276" />
+        <location filename="../caseworker_view.py" line="275" />
         <source>Intet fordelt til %1 mangler at blive journaliseret.</source>
         <translation>Nothing distributed to %1 awaits journalising.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../caseworker_view.py" line="281" />
+        <location filename="../caseworker_view.py" line="280" />
         <source>%n element(er) fordelt til %1</source>
         <translation><numerusform>%n item(s) distributed to %1</numerusform><numerusform>%n item(s) distributed to %1</numerusform></translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="283" />
+        <location filename="../caseworker_view.py" line="282" />
         <source>%1 ældre end %2 arbejdsdage</source>
         <translation>%1 older than %2 working days</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="289" />
+        <location filename="../caseworker_view.py" line="288" />
         <source>ældste modtaget %1</source>
         <translation>oldest received %1</translation>
     </message>
     <message>
-        <location filename="../caseworker_view.py" line="305" />
+        <location filename="../caseworker_view.py" line="304" />
         <source>Hent fordelte elementer</source>
         <translation>Load distributed items</translation>
     </message>
@@ -677,135 +677,135 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="300" />
+        <location filename="../preview.py" line="301" />
         <source>Leveringstilstand</source>
         <translation>Delivery state</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="307" />
+        <location filename="../preview.py" line="308" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="314" />
+        <location filename="../preview.py" line="315" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="315" />
+        <location filename="../preview.py" line="316" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="317" />
+        <location filename="../preview.py" line="318" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="318" />
+        <location filename="../preview.py" line="319" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="328" />
+        <location filename="../preview.py" line="329" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="330" />
+        <location filename="../preview.py" line="331" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="352" />
+        <location filename="../preview.py" line="353" />
         <source>Levering: %1</source>
         <translation>Delivery: %1</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="359" />
+        <location filename="../preview.py" line="360" />
         <source>Elementet er tilbage i fordelingskøen: træf en ny beslutning.</source>
         <translation>The item is back in the distribution queue: make a new decision.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="374" />
+        <location filename="../preview.py" line="375" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="401" />
+        <location filename="../preview.py" line="402" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="418" />
+        <location filename="../preview.py" line="419" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="459" />
+        <location filename="../preview.py" line="460" />
         <source>Henter filen …</source>
         <translation>Loading the file …</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="515" />
+        <location filename="../preview.py" line="516" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="522" />
+        <location filename="../preview.py" line="523" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="533" />
+        <location filename="../preview.py" line="534" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="535" />
+        <location filename="../preview.py" line="536" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="548" />
+        <location filename="../preview.py" line="549" />
         <source>Der er ingen fil at åbne</source>
         <translation>There is no file to open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="561" />
-        <location filename="../preview.py" line="572" />
+        <location filename="../preview.py" line="562" />
+        <location filename="../preview.py" line="573" />
         <source>%1 kunne ikke åbnes</source>
         <translation>%1 could not be opened</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="568" />
+        <location filename="../preview.py" line="569" />
         <source>%1 er åbnet i et andet program</source>
         <translation>%1 is open in another program</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="574" />
+        <location filename="../preview.py" line="575" />
         <source>Intet program på denne computer kan åbne filen. Gem den (Ctrl+S) og åbn den derfra.</source>
         <translation>No program on this computer can open the file. Save it (Ctrl+S) and open it from there.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="584" />
+        <location filename="../preview.py" line="585" />
         <source>Der er ingen fil at gemme</source>
         <translation>There is no file to save</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="588" />
+        <location filename="../preview.py" line="589" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="597" />
+        <location filename="../preview.py" line="598" />
         <source>%1 kunne ikke gemmes</source>
         <translation>%1 could not be saved</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="602" />
+        <location filename="../preview.py" line="603" />
         <source>Gemt som %1</source>
         <translation>Saved as %1</translation>
     </message>
@@ -864,82 +864,102 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>HeaderPanel</name>
     <message>
-        <location filename="../header_panel.py" line="58" />
+        <location filename="../header_panel.py" line="66" />
         <source>Vis eller skjul brevhovedet</source>
         <translation>Show or hide the letter header</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="128" />
+        <location filename="../header_panel.py" line="95" />
+        <source>Vis CPR</source>
+        <translation>Show CPR</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="97" />
+        <source>Vis afsenderens fulde CPR-nummer (skrives i adgangsloggen)</source>
+        <translation>Show the sender's full CPR number (written to the access log)</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="99" />
+        <source>Vis afsenderens CPR-nummer</source>
+        <translation>Show the sender's CPR number</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="172" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="130" />
+        <location filename="../header_panel.py" line="174" />
         <source>Oprettet</source>
         <translation>Created</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="134" />
+        <location filename="../header_panel.py" line="178" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="139" />
-        <source>svar på brev %1</source>
-        <translation>reply to letter %1</translation>
+        <location filename="../header_panel.py" line="185" />
+        <source>Svar på et brev fra kommunen</source>
+        <translation>Reply to a letter from the municipality</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="141" />
+        <location filename="../header_panel.py" line="192" />
+        <source>brevet var fra %1</source>
+        <translation>the letter was from %1</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="193" />
+        <source>Svar på</source>
+        <translation>Reply to</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="200" />
+        <source>&lt;b&gt;borgeren kan ikke svare på denne meddelelse&lt;/b&gt;</source>
+        <translation>&lt;b&gt;the citizen cannot reply to this message&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="203" />
+        <source>&lt;b&gt;retsvirkning&lt;/b&gt; (digital forkyndelse)</source>
+        <translation>&lt;b&gt;legal effect&lt;/b&gt; (digital service)</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="189" />
         <source>sag %1</source>
         <translation>case %1</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="143" />
-        <source>afsender %1</source>
-        <translation>sender %1</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="144" />
-        <source>Svardata</source>
-        <translation>Reply data</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="146" />
+        <location filename="../header_panel.py" line="195" />
         <source>Sagsnr. i brevet</source>
         <translation>Case no. in the letter</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="149" />
+        <location filename="../header_panel.py" line="198" />
         <source>borgeren kan svare</source>
         <translation>the citizen can reply</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="151" />
-        <source>&lt;b&gt;svar ikke muligt&lt;/b&gt; (reply=false)</source>
-        <translation>&lt;b&gt;no reply possible&lt;/b&gt; (reply=false)</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="154" />
-        <source>&lt;b&gt;retsvirkning&lt;/b&gt; (legalNotification)</source>
-        <translation>&lt;b&gt;legal effect&lt;/b&gt; (legalNotification)</translation>
-    </message>
-    <message>
-        <location filename="../header_panel.py" line="156" />
+        <location filename="../header_panel.py" line="205" />
         <source>obligatorisk</source>
         <translation>mandatory</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="157" />
+        <location filename="../header_panel.py" line="206" />
         <source>Egenskaber</source>
         <translation>Properties</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="170" />
+        <location filename="../header_panel.py" line="216" />
+        <source>Brevets id: %1</source>
+        <translation>Letter id: %1</translation>
+    </message>
+    <message>
+        <location filename="../header_panel.py" line="222" />
         <source>&lt;i&gt;(ingen kommentar)&lt;/i&gt;</source>
         <translation>&lt;i&gt;(no comment)&lt;/i&gt;</translation>
     </message>
     <message>
-        <location filename="../header_panel.py" line="173" />
+        <location filename="../header_panel.py" line="225" />
         <source>&lt;b&gt;Videresendt af borgeren.&lt;/b&gt; Oprindelig afsender: &lt;b&gt;%1&lt;/b&gt;, dato %2.&lt;br&gt;Borgerens kommentar: %3</source>
         <translation>&lt;b&gt;Forwarded by the citizen.&lt;/b&gt; Original sender: &lt;b&gt;%1&lt;/b&gt;, date %2.&lt;br&gt;The citizen's comment: %3</translation>
     </message>
@@ -947,27 +967,27 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxModel</name>
     <message>
-        <location filename="../inbox_model.py" line="232" />
+        <location filename="../inbox_model.py" line="249" />
         <source>Anden afd.?</source>
         <translation>Other dept.?</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="242" />
+        <location filename="../inbox_model.py" line="259" />
         <source>%1 d</source>
         <translation>%1 d</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="252" />
+        <location filename="../inbox_model.py" line="269" />
         <source>%1 · låst af %2</source>
         <translation>%1 · locked by %2</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="276" />
+        <location filename="../inbox_model.py" line="293" />
         <source>%1 (modtaget %2)</source>
         <translation>%1 (received %2)</translation>
     </message>
     <message>
-        <location filename="../inbox_model.py" line="283" />
+        <location filename="../inbox_model.py" line="300" />
         <source>Foreslået sag %1</source>
         <translation>Suggested case %1</translation>
     </message>
@@ -975,138 +995,138 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>InboxPane</name>
     <message>
-        <location filename="../inbox_pane.py" line="77" />
+        <location filename="../inbox_pane.py" line="99" />
         <source>Gemte visninger</source>
         <translation>Saved views</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="90" />
+        <location filename="../inbox_pane.py" line="112" />
         <source>Søg i afsender, emne og tekst (Ctrl+F)</source>
         <translation>Search sender, subject and text (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="91" />
+        <location filename="../inbox_pane.py" line="113" />
         <source>Hurtigsøgning</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="98" />
-        <location filename="../inbox_pane.py" line="330" />
+        <location filename="../inbox_pane.py" line="120" />
+        <location filename="../inbox_pane.py" line="392" />
         <source>Filtre</source>
         <translation>Filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="100" />
+        <location filename="../inbox_pane.py" line="122" />
         <source>Vis filtre</source>
         <translation>Show filters</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="108" />
+        <location filename="../inbox_pane.py" line="130" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="110" />
+        <location filename="../inbox_pane.py" line="132" />
         <source>Alle typer</source>
         <translation>All kinds</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="115" />
+        <location filename="../inbox_pane.py" line="137" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="117" />
+        <location filename="../inbox_pane.py" line="139" />
         <source>Alle statusser</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="143" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="121" />
+        <location filename="../inbox_pane.py" line="143" />
         <source>Alle kontaktpunkter</source>
         <translation>All contact points</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="123" />
+        <location filename="../inbox_pane.py" line="145" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="125" />
+        <location filename="../inbox_pane.py" line="147" />
         <source>Alle aldre</source>
         <translation>All ages</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="126" />
+        <location filename="../inbox_pane.py" line="148" />
         <source>Over 1 arbejdsdag</source>
         <translation>Over 1 working day</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="127" />
+        <location filename="../inbox_pane.py" line="149" />
         <source>Over 2 arbejdsdage</source>
         <translation>Over 2 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="128" />
+        <location filename="../inbox_pane.py" line="150" />
         <source>Over 5 arbejdsdage</source>
         <translation>Over 5 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="129" />
+        <location filename="../inbox_pane.py" line="151" />
         <source>Over 10 arbejdsdage</source>
         <translation>Over 10 working days</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="133" />
+        <location filename="../inbox_pane.py" line="155" />
         <source>Sagsbehandler</source>
         <translation>Caseworker</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="156" />
         <source>Alle sagsbehandlere</source>
         <translation>All caseworkers</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="134" />
+        <location filename="../inbox_pane.py" line="156" />
         <source>Ingen</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Låst af</source>
         <translation>Locked by</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Alle låse</source>
         <translation>All locks</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="137" />
+        <location filename="../inbox_pane.py" line="159" />
         <source>Ikke låst</source>
         <translation>Not locked</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="154" />
+        <location filename="../inbox_pane.py" line="178" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="270" />
+        <location filename="../inbox_pane.py" line="328" />
         <source>Opdater indbakken</source>
         <translation>Refresh the inbox</translation>
     </message>
     <message numerus="yes">
-        <location filename="../inbox_pane.py" line="297" />
+        <location filename="../inbox_pane.py" line="359" />
         <source>%n element(er)</source>
         <translation><numerusform>%n item(s)</numerusform><numerusform>%n item(s)</numerusform></translation>
     </message>
     <message>
-        <location filename="../inbox_pane.py" line="305" />
+        <location filename="../inbox_pane.py" line="367" />
         <source>Tæl visninger</source>
         <translation>Count views</translation>
     </message>
@@ -1168,232 +1188,232 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="78" />
+        <location filename="../labels.py" line="109" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="25" />
+        <location filename="../labels.py" line="56" />
         <source>Nyhenvendelse</source>
         <translation>New inquiry</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="38" />
+        <location filename="../labels.py" line="69" />
         <source>Videresendt</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="27" />
+        <location filename="../labels.py" line="58" />
         <source>Ulæselig</source>
         <translation>Unreadable</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="24" />
+        <location filename="../labels.py" line="55" />
         <source>Retursvar</source>
         <comment>kind of one item</comment>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="26" />
+        <location filename="../labels.py" line="57" />
         <source>Videresendt</source>
         <comment>kind of one item</comment>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="33" />
+        <location filename="../labels.py" line="64" />
         <source>Ny</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="34" />
+        <location filename="../labels.py" line="65" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="35" />
+        <location filename="../labels.py" line="66" />
         <source>Journaliseret</source>
         <translation>Journalised</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="36" />
+        <location filename="../labels.py" line="67" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="37" />
+        <location filename="../labels.py" line="68" />
         <source>Afvist</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="39" />
+        <location filename="../labels.py" line="70" />
         <source>Fejlet</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="47" />
+        <location filename="../labels.py" line="78" />
         <source>Ny</source>
         <comment>delivery state</comment>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="48" />
+        <location filename="../labels.py" line="79" />
         <source>Kun på denne pc</source>
         <translation>Only on this PC</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="49" />
+        <location filename="../labels.py" line="80" />
         <source>Afventer</source>
         <comment>delivery state</comment>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="50" />
+        <location filename="../labels.py" line="81" />
         <source>Sendt</source>
         <translation>Sent</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="51" />
+        <location filename="../labels.py" line="82" />
         <source>Accepteret af DUBU</source>
         <translation>Accepted by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="52" />
+        <location filename="../labels.py" line="83" />
         <source>Afvist af DUBU</source>
         <translation>Rejected by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="53" />
+        <location filename="../labels.py" line="84" />
         <source>Fejlet</source>
         <comment>delivery state</comment>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="54" />
+        <location filename="../labels.py" line="85" />
         <source>Afsluttet (afvist af fordeler)</source>
         <translation>Closed (rejected by distributor)</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="59" />
+        <location filename="../labels.py" line="90" />
         <source>kvittering mangler – følg op</source>
         <translation>receipt missing – follow up</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="64" />
+        <location filename="../labels.py" line="95" />
         <source>Konflikt</source>
         <translation>Conflict</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="99" />
         <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
         <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="77" />
+        <location filename="../labels.py" line="108" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="110" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="111" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="112" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="113" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="114" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="89" />
+        <location filename="../labels.py" line="120" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="121" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="122" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="92" />
+        <location filename="../labels.py" line="123" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="93" />
+        <location filename="../labels.py" line="124" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="99" />
+        <location filename="../labels.py" line="130" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="100" />
+        <location filename="../labels.py" line="131" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="101" />
+        <location filename="../labels.py" line="132" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="102" />
+        <location filename="../labels.py" line="133" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="103" />
+        <location filename="../labels.py" line="134" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="104" />
+        <location filename="../labels.py" line="135" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="105" />
+        <location filename="../labels.py" line="136" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="106" />
+        <location filename="../labels.py" line="137" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="107" />
+        <location filename="../labels.py" line="138" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="113" />
+        <location filename="../labels.py" line="144" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="114" />
+        <location filename="../labels.py" line="145" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1401,113 +1421,133 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="126" />
+        <location filename="../main_window.py" line="129" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="132" />
+        <location filename="../main_window.py" line="135" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="133" />
+        <location filename="../main_window.py" line="136" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="125" />
+        <location filename="../main_window.py" line="128" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="148" />
+        <location filename="../main_window.py" line="152" />
+        <source>Hentning af post</source>
+        <translation>Fetching mail</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="163" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="255" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="254" />
+        <location filename="../main_window.py" line="272" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="255" />
+        <location filename="../main_window.py" line="273" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="274" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="257" />
+        <location filename="../main_window.py" line="275" />
         <source>● Lokal kopi beskadiget</source>
         <translation>● Local copy damaged</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="270" />
+        <location filename="../main_window.py" line="288" />
         <source>Den lokale kopi af posten</source>
         <translation>The local copy of the mail</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="282" />
+        <location filename="../main_window.py" line="305" />
+        <source>Henter post … %1 hentet</source>
+        <translation>Fetching mail … %1 fetched</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="312" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="293" />
-        <location filename="../main_window.py" line="305" />
+        <location filename="../main_window.py" line="323" />
+        <location filename="../main_window.py" line="335" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="300" />
+        <location filename="../main_window.py" line="330" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="309" />
+        <location filename="../main_window.py" line="339" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352" />
-        <location filename="../main_window.py" line="358" />
-        <location filename="../main_window.py" line="395" />
+        <location filename="../main_window.py" line="382" />
+        <location filename="../main_window.py" line="388" />
+        <location filename="../main_window.py" line="425" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="421" />
-        <location filename="../main_window.py" line="428" />
+        <location filename="../main_window.py" line="451" />
+        <location filename="../main_window.py" line="472" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="435" />
+        <location filename="../main_window.py" line="466" />
+        <source>Vis CPR</source>
+        <translation>Show CPR</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="479" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="481" />
+        <location filename="../main_window.py" line="525" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="483" />
+        <location filename="../main_window.py" line="527" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="505" />
+        <location filename="../main_window.py" line="549" />
         <source>Ulæste</source>
         <translation>Unread</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="632" />
+        <source>Vinduets layout er nulstillet</source>
+        <translation>The window layout has been reset</translation>
     </message>
 </context>
 <context>
@@ -1623,6 +1663,264 @@ Only open it if you trust the sender.</translation>
     </message>
 </context>
 <context>
+    <name>Reasons</name>
+    <message>
+        <location filename="../reasons.py" line="24" />
+        <source>Sagsnummer matcher søgningen</source>
+        <translation>Case number matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="28" />
+        <source>Barnets CPR matcher søgningen</source>
+        <translation>The child's CPR matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="32" />
+        <source>Søgt CPR er part i sagen (%1)</source>
+        <translation>Searched CPR is a party to the case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="36" />
+        <source>Barnets fødselsdato matcher søgningen</source>
+        <translation>The child's date of birth matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="40" />
+        <source>Barnets navn matcher søgningen</source>
+        <translation>The child's name matches the search</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="44" />
+        <source>Søgt navn er part i sagen (%1)</source>
+        <translation>Searched name is a party to the case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="46" />
+        <source>Afsender er barnet selv</source>
+        <translation>The sender is the child</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="49" />
+        <source>Afsender er part i barnets sag (%1)</source>
+        <translation>The sender is a party to the child's case (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="53" />
+        <source>Sagens id i brevets metadata (%1)</source>
+        <translation>The case id in the letter's metadata (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="57" />
+        <source>Sagsnummer i brevets metadata (uden årstal: %1)</source>
+        <translation>Case number in the letter's metadata (without year: %1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="61" />
+        <source>Sagsnummer i brevets metadata (%1)</source>
+        <translation>Case number in the letter's metadata (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="65" />
+        <source>Sagsnummer nævnt i teksten (uden årstal: %1)</source>
+        <translation>Case number mentioned in the text (without year: %1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="69" />
+        <source>Sagsnummer nævnt i teksten (%1)</source>
+        <translation>Case number mentioned in the text (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="73" />
+        <source>Kontaktoplysninger peger på et andet barn end teksten</source>
+        <translation>The contact details point to another child than the text</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="77" />
+        <source>Brevet ser ud til at høre til en anden afdeling</source>
+        <translation>The letter seems to belong to another department</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="81" />
+        <source>Svar på brev fra sag %1 (sagsnummer i svardata)</source>
+        <translation>Reply to a letter from case %1 (case number in the reply data)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="83" />
+        <source>Sagen %1 er lukket (%2)</source>
+        <translation>Case %1 is closed (%2)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="84" />
+        <source>Sagen er lukket (%1)</source>
+        <translation>The case is closed (%1)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="87" />
+        <source>Svar på brev '%1' sendt %2 på sag %3</source>
+        <translation>Reply to letter '%1' sent %2 on case %3</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="91" />
+        <source>Titlen svarer til brev '%1' sendt %2 til afsender på sag %3</source>
+        <translation>The title matches letter '%1' sent %2 to the sender on case %3</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="97" />
+        <source>Barnets CPR fundet i brevets metadata</source>
+        <translation>The child's CPR found in the letter's metadata</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="101" />
+        <source>Barnets CPR fundet i vedhæftet PDF</source>
+        <translation>The child's CPR found in an attached PDF</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="105" />
+        <source>Barnets CPR fundet i kontaktoplysninger</source>
+        <translation>The child's CPR found in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="109" />
+        <source>Barnets CPR fundet i brevet</source>
+        <translation>The child's CPR found in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="113" />
+        <source>CPR på en part i barnets sag fundet i brevets metadata</source>
+        <translation>CPR of a party to the child's case found in the letter's metadata</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="117" />
+        <source>CPR på en part i barnets sag fundet i vedhæftet PDF</source>
+        <translation>CPR of a party to the child's case found in an attached PDF</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="121" />
+        <source>CPR på en part i barnets sag fundet i kontaktoplysninger</source>
+        <translation>CPR of a party to the child's case found in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="127" />
+        <source>CPR på en part i barnets sag fundet i brevet</source>
+        <translation>CPR of a party to the child's case found in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="131" />
+        <source>CPR i brevets metadata ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the letter's metadata resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="137" />
+        <source>CPR i vedhæftet PDF ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in an attached PDF resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="143" />
+        <source>CPR i kontaktoplysninger ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the contact details resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="149" />
+        <source>CPR i brevet ligner barnets (læse- eller tastefejl)</source>
+        <translation>A CPR in the letter resembles the child's (misread or mistyped)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="153" />
+        <source>Barnets navn i kontaktoplysninger</source>
+        <translation>The child's name in the contact details</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="157" />
+        <source>Barnets fulde navn nævnt i brevet</source>
+        <translation>The child's full name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="161" />
+        <source>Barnets navn nævnt i brevet</source>
+        <translation>The child's name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="165" />
+        <source>Barnets fornavn nævnt i brevet</source>
+        <translation>The child's first name mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="169" />
+        <source>Fornavn og alder/klasse/fødselsdato passer</source>
+        <translation>First name and age/class/date of birth match</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="173" />
+        <source>Fødselsdato i brevet passer</source>
+        <translation>The date of birth in the letter matches</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="175" />
+        <source>Alderen i brevet passer</source>
+        <translation>The age in the letter matches</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="178" />
+        <source>Klassetrin passer til barnets alder</source>
+        <translation>The school class matches the child's age</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="182" />
+        <source>Barnet har kun lukkede sager – opret ny sag eller genoptag</source>
+        <translation>The child has only closed cases – create a new case or reopen one</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="188" />
+        <source>Barnets åbne sag – brevets sag %1 er lukket</source>
+        <translation>The child's open case – the letter's case %1 is closed</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="192" />
+        <source>Barnets åbne sag – sag %1 er lukket</source>
+        <translation>The child's open case – case %1 is closed</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="196" />
+        <source>Sagsbehandleren (%1) nævnt i brevet</source>
+        <translation>The caseworker (%1) mentioned in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="200" />
+        <source>Emnet ligner %1 – ikke en børnesag</source>
+        <translation>The subject looks like %1 – not a children's case</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="204" />
+        <source>Barnet i brevet har ingen sag i DUBU – opret ny sag</source>
+        <translation>The child in the letter has no case in DUBU – create a new case</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="211" />
+        <source>mor</source>
+        <translation>mother</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="212" />
+        <source>far</source>
+        <translation>father</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="213" />
+        <source>plejeforælder</source>
+        <translation>foster parent</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="214" />
+        <source>værge</source>
+        <translation>guardian</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="233" />
+        <source>ukendt dato</source>
+        <translation>unknown date</translation>
+    </message>
+</context>
+<context>
     <name>RejectDialog</name>
     <message>
         <location filename="../dialogs.py" line="254" />
@@ -1697,198 +1995,218 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="56" />
+        <location filename="../settings_dialog.py" line="59" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="67" />
+        <location filename="../settings_dialog.py" line="70" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
+        <location filename="../settings_dialog.py" line="78" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="78" />
-        <location filename="../settings_dialog.py" line="87" />
+        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="90" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="83" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="81" />
-        <location filename="../settings_dialog.py" line="88" />
+        <location filename="../settings_dialog.py" line="84" />
+        <location filename="../settings_dialog.py" line="91" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="85" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="82" />
-        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="85" />
+        <location filename="../settings_dialog.py" line="92" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="84" />
-        <location filename="../settings_dialog.py" line="91" />
+        <location filename="../settings_dialog.py" line="87" />
+        <location filename="../settings_dialog.py" line="94" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="90" />
+        <location filename="../settings_dialog.py" line="93" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="109" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="103" />
+        <location filename="../settings_dialog.py" line="106" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="94" />
-        <location filename="../settings_dialog.py" line="99" />
+        <location filename="../settings_dialog.py" line="97" />
+        <location filename="../settings_dialog.py" line="102" />
         <source>Identitetsudbyder (login)</source>
         <translation>Identity provider (login)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="97" />
         <location filename="../settings_dialog.py" line="100" />
+        <location filename="../settings_dialog.py" line="103" />
         <source>Klient-id hos identitetsudbyderen</source>
         <translation>Client id at the identity provider</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104" />
-        <location filename="../settings_dialog.py" line="111" />
+        <location filename="../settings_dialog.py" line="107" />
+        <location filename="../settings_dialog.py" line="114" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="107" />
-        <location filename="../settings_dialog.py" line="245" />
+        <location filename="../settings_dialog.py" line="110" />
+        <location filename="../settings_dialog.py" line="260" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="116" />
+        <location filename="../settings_dialog.py" line="119" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="119" />
+        <location filename="../settings_dialog.py" line="122" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="121" />
+        <location filename="../settings_dialog.py" line="124" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="122" />
+        <location filename="../settings_dialog.py" line="125" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="126" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="130" />
-        <location filename="../settings_dialog.py" line="144" />
+        <location filename="../settings_dialog.py" line="133" />
+        <location filename="../settings_dialog.py" line="147" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="135" />
-        <location filename="../settings_dialog.py" line="145" />
+        <location filename="../settings_dialog.py" line="138" />
+        <location filename="../settings_dialog.py" line="148" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="137" />
+        <location filename="../settings_dialog.py" line="140" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="138" />
+        <location filename="../settings_dialog.py" line="141" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="139" />
+        <location filename="../settings_dialog.py" line="142" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="143" />
+        <location filename="../settings_dialog.py" line="146" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="151" />
-        <location filename="../settings_dialog.py" line="155" />
+        <location filename="../settings_dialog.py" line="154" />
+        <location filename="../settings_dialog.py" line="158" />
         <source>Fortrydelsestid</source>
         <translation>Undo time</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="153" />
+        <location filename="../settings_dialog.py" line="156" />
         <source>Så længe venter en beslutning i udbakken, før den sendes (Ctrl+Z fortryder)</source>
         <translation>How long a decision waits in the outbox before it is sent (Ctrl+Z undoes it)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="164" />
+        <location filename="../settings_dialog.py" line="159" />
+        <source>Nulstil vinduets layout</source>
+        <translation>Reset window layout</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="162" />
+        <source>Standardstørrelse, -paneler og -kolonnebredder for dette vindue</source>
+        <translation>Default size, panes and column widths for this window</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="165" />
+        <source>Vindue</source>
+        <translation>Window</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="174" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="182" />
+        <location filename="../settings_dialog.py" line="192" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="189" />
+        <location filename="../settings_dialog.py" line="199" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="190" />
+        <location filename="../settings_dialog.py" line="200" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="212" />
+        <location filename="../settings_dialog.py" line="222" />
         <source>Fastlagt af IT (%1)</source>
         <translation>Set by IT (%1)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="230" />
+        <location filename="../settings_dialog.py" line="240" />
         <source>&lt;b&gt;Nogle indstillinger er fastlagt af IT&lt;/b&gt; for hele computeren i %1 og kan ikke ændres her (de grå og skrivebeskyttede felter).</source>
         <translation>&lt;b&gt;Some settings are set by IT&lt;/b&gt; for the whole computer in %1 and cannot be changed here (the grey, read-only fields).</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="247" />
+        <location filename="../settings_dialog.py" line="248" />
+        <source>Layoutet er nulstillet</source>
+        <translation>The layout has been reset</translation>
+    </message>
+    <message>
+        <location filename="../settings_dialog.py" line="262" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="287" />
+        <location filename="../settings_dialog.py" line="302" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -2222,17 +2540,17 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>app</name>
     <message>
-        <location filename="../app.py" line="255" />
+        <location filename="../app.py" line="265" />
         <source>Postfordeler kan ikke starte</source>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="289" />
+        <location filename="../app.py" line="300" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
     <message>
-        <location filename="../app.py" line="318" />
+        <location filename="../app.py" line="329" />
         <source>Postfordeler skal opdateres</source>
         <translation>Postfordeler must be updated</translation>
     </message>
