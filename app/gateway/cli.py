@@ -479,7 +479,7 @@ def _serve_with(
     async def run() -> None:
         gateway = await start_gateway(config)
         if directory is not None:
-            gateway.set_can_see(directory.can_see)  # the users file's contact points
+            gateway.set_directory(directory)  # the users file's contact points and roles
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
