@@ -821,6 +821,12 @@ async def _decisions_post(request: web.Request) -> web.Response:
         log.info("decision %s refused: %s", decision_id[:36], exc.code)
         return _store_refusal(exc)
     log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
+    try:  # the access log: who decided on which citizen's post
+        await state.run(
+            team.log_decision, state.store, user, status.decision_id, message_uuid, action
+        )
+    except Exception:
+        log.exception("decision %s not written to the access log", decision_id[:36])
     if state.wake is not None:
         state.wake()
     if fault.action == "drop_after_store":

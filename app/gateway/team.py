@@ -31,6 +31,8 @@ from app.gateway.accesslog import CLIENT_ACTIONS, MAX_DETAIL, MAX_EVENTS, one_li
 from app.gateway.policy import PolicyError, check_reason, policy_from_json
 from app.gateway.store import GatewayStore, utcnow
 from app.models.inbox import older_than_cutoff
+from app.sf1606.stored import facts_from_json
+from app.sf1606.subjects import cprs_for_message
 
 log = logging.getLogger("postfordeler.gateway.team")
 
@@ -205,6 +207,20 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
 
 Event = tuple[str, datetime, str, str, Sequence[str], int, str]
+
+
+def log_decision(
+    store: GatewayStore, user: str, decision_id: str, message_uuid: str, action: str
+) -> None:
+    """Record a decision in the access log with the citizens of its item (blocking; a repeat
+    of the same decision adds nothing)."""
+    subjects: list[str] = []
+    row = store.decision(decision_id)
+    facts = store.message_facts(int(row["item_id"])) if row is not None else None
+    if facts:
+        subjects = [store.subject_hash(c) for c in cprs_for_message(facts_from_json(facts))]
+    event = (f"decision:{decision_id}", utcnow(), "decision", message_uuid, subjects, 0, action)
+    store.append_access([event], actor=user, source="gateway")
 
 
 def _events(body: Any, store: GatewayStore) -> tuple[str, list[Event]] | str:
