@@ -59,6 +59,7 @@ _OCR = str.maketrans(
         "B": "8",
         "Z": "2",
         "z": "2",
+        **{chr(0xFF10 + n): str(n) for n in range(10)},  # full-width digits (logs only)
     }
 )
 _X = r"[0-9OoDQIl|iSsBZz]"  # a digit, or a letter OCR often reads for one
@@ -74,10 +75,18 @@ _FIND_RE = re.compile(
 )
 # The redaction shape: any separators, only digits count as "glued" at the edges, and the
 # spaces may also be written as repr() escapes (a traceback shows KeyError('010199\\t0120')).
-_LOOSE_GAP = r"(?:[ \t\u00a0\u202f]|\\t|\\xa0|\\u202f){0,2}"
+# As it is written in logs and dumps: full-width digits, a line break or `_` between the parts,
+# URL-encoding (`%2D`, `%20`, `+`, a number right after `%22`) and JSON/repr escapes
+# (`\\u002d`, `\\x2d`, `\\n`) count too. Hiding a number too many is harmless.
+_LX = r"[0-9OoDQIl|iSsBZz\uff10-\uff19]"
+_ESCAPE = r"%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}"
+_LOOSE_DATE_SEP = rf"(?:[.\-/ _+]|{_ESCAPE})"
+_LOOSE_GAP = r"(?:[ \t\u00a0\u202f\r\n+]|\\[tnr]|\\xa0|\\u202f|%20|%0[AaDd]){0,2}"
+_LOOSE_SERIAL_SEP = rf"(?:[-\u2013\u2010\u2011\u2212./_]|{_ESCAPE})"
 _LOOSE_RE = re.compile(
-    rf"(?<![0-9])({_X}{{2}}){_DATE_SEP}?({_X}{{2}}){_DATE_SEP}?({_X}{{2}})"
-    rf"{_LOOSE_GAP}{_SERIAL_SEP}?{_LOOSE_GAP}({_X}{{4}})(?![0-9])"
+    rf"(?:(?<![0-9\uff10-\uff19])|(?<=%[0-9A-Fa-f]{{2}}))"
+    rf"({_LX}{{2}}){_LOOSE_DATE_SEP}?({_LX}{{2}}){_LOOSE_DATE_SEP}?({_LX}{{2}})"
+    rf"{_LOOSE_GAP}{_LOOSE_SERIAL_SEP}?{_LOOSE_GAP}({_LX}{{4}})(?![0-9\uff10-\uff19])"
 )
 _STRICT_SEPARATORS = re.compile(r"[\s\-\u2013\u2010\u2011\u2212./]")
 

@@ -45,6 +45,7 @@ async def _delivery(tmp: Path) -> dict[str, Any]:
     from app.sandbox.dubu_service import DubuDirectoryService
     from app.sandbox.sf2900_service import Sf2900Service
     from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
+    from app.sf1606.fresh_auth import FreshBasicAuth
 
     labels = json.loads((CORPUS / "labels.json").read_text())
     dataset = DubuDataset.load(CORPUS / "dubu.json")
@@ -93,7 +94,7 @@ async def _delivery(tmp: Path) -> dict[str, Any]:
                 contact_point_id=None,
                 received_at=utcnow(),
             )
-        async with httpx.AsyncClient(auth=(USER, SECRET), timeout=30) as http:
+        async with httpx.AsyncClient(auth=FreshBasicAuth(USER, SECRET), timeout=30) as http:
             started, posted, sent = await _decide_and_time(
                 http, gw.decisions_url, gw.status_url, chosen, labels, "sendt"
             )
@@ -132,6 +133,7 @@ async def _to_accepted(tmp: Path) -> dict[str, Any]:
     import httpx
 
     from app.sandbox.runner import SandboxConfig, start_sandbox
+    from app.sf1606.fresh_auth import FreshBasicAuth
 
     labels = json.loads((CORPUS / "labels.json").read_text())
     chosen = [u for u, v in sorted(labels.items()) if v["case_id"]][:SANDBOX_DECISIONS]
@@ -153,7 +155,9 @@ async def _to_accepted(tmp: Path) -> dict[str, Any]:
         await sandbox.pushed()
         ep = sandbox.endpoints
         verify = ssl.create_default_context(cafile=ep["tls_ca"])
-        async with httpx.AsyncClient(verify=verify, auth=(ep["user"], SECRET), timeout=30) as http:
+        async with httpx.AsyncClient(
+            verify=verify, auth=FreshBasicAuth(ep["user"], SECRET), timeout=30
+        ) as http:
             started, posted, accepted = await _decide_and_time(
                 http,
                 ep["gateway"] + "/decisions",

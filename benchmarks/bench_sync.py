@@ -159,10 +159,12 @@ def bench_sync(page_size: int = 100) -> dict[str, float | int]:
 
 def _kill(which: str) -> dict[str, float | int]:
     sys.path.insert(0, str(REPO))
+    from tests.keyring_backend import shared_keyring
     from tests.test_kill import run_kill_outbox, run_kill_sync
 
     trials = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "50"))
-    with tempfile.TemporaryDirectory() as tmp:
+    # the harness's processes share an in-memory keyring (never the shell's, never a file)
+    with tempfile.TemporaryDirectory() as tmp, shared_keyring():
         fn = run_kill_sync if which == "sync" else run_kill_outbox
         report = fn(
             Path(tmp), trials=trials, seed=int(os.environ.get("POSTFORDELER_KILL_SEED", "1"))

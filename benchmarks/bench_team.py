@@ -93,12 +93,11 @@ def _fill(url: str, key_file: Path) -> None:
 
 
 def bench_backlog() -> dict[str, Any]:
-    import httpx
-
     from app.gateway.server import GatewayConfig, start_gateway
     from app.gateway.store import GatewayStore, make_engine, metadata
     from app.gateway.storekey import create_key_file
     from app.models.inbox import older_than_cutoff
+    from app.sf1606.gateway_client import GatewayClient
     from tests.pg_server import PgServer
 
     server = None
@@ -137,14 +136,13 @@ def bench_backlog() -> dict[str, Any]:
                     )
                 )
                 try:
-                    async with httpx.AsyncClient(
-                        auth=("teamleder", "tl-hemmelig"), timeout=60
+                    async with GatewayClient(
+                        gw.base_url, user="teamleder", secret="tl-hemmelig", timeout=60
                     ) as client:
                         times = []
                         for _ in range(RUNS):
                             t = time.perf_counter()
-                            resp = await client.get(gw.base_url + "/backlog")
-                            resp.raise_for_status()
+                            await client.backlog()
                             times.append((time.perf_counter() - t) * 1000)
                         return times
                 finally:

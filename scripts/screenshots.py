@@ -23,8 +23,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 _TMP = tempfile.mkdtemp(prefix="postfordeler-shots-")
 os.environ["POSTFORDELER_DATA_DIR"] = _TMP
-os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
 os.environ["XDG_DATA_HOME"] = str(Path(_TMP) / "xdg")
+# keys in this process's memory only (the demo's keyring), never a file
+from app.core.session_keyring import use_session_keyring  # noqa: E402
+
+use_session_keyring()
 
 MAX_BYTES = 300_000
 

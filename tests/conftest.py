@@ -30,9 +30,15 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
 
 REPO = Path(__file__).resolve().parent.parent
+# The test keyring: in memory, shared with subprocesses through a server (tests/keyring_backend.py),
+# never a file and never the user's. Subprocesses find `tests` on the path.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+from tests.keyring_backend import BACKEND_ENV, NAME, KeyringServer, MemoryKeyring  # noqa: E402
+
+os.environ[BACKEND_ENV] = NAME
+_KEYRING_SERVER: KeyringServer | None = None
 # beside the repository (/work/main), or two levels up for a worktree (/work/wt/<name>)
 SHARED = next(
     (p / "shared" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
@@ -107,6 +113,28 @@ class LogFailHandler(logging.Handler):
 
 _LOGFAIL = LogFailHandler()
 _LOGS_KEY = pytest.StashKey[LogExpectations]()
+
+
+def _keyring_server() -> KeyringServer:
+    global _KEYRING_SERVER
+    if _KEYRING_SERVER is None:
+        _KEYRING_SERVER = KeyringServer()
+        os.environ.update(_KEYRING_SERVER.env())
+    return _KEYRING_SERVER
+
+
+@pytest.fixture(autouse=True)
+def _test_keyring() -> Iterator[MemoryKeyring]:
+    """A fresh, empty in-memory keyring for every test (shared with its subprocesses)."""
+    import keyring
+
+    server = _keyring_server()
+    server.values.clear()
+    backend = MemoryKeyring(server.address)
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(backend)
+    server.values.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -275,6 +303,8 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     if _PG is not None:
         _PG.stop()
+    if _KEYRING_SERVER is not None:
+        _KEYRING_SERVER.close()
 
 
 @pytest.fixture

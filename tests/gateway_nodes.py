@@ -257,11 +257,13 @@ def shared_store_key(work: Path) -> Path:
 
 def empty_database(url: str) -> str:
     """Drop the gateway's tables (each test starts from an empty schema)."""
+    from app.gateway.login_store import login_metadata
     from app.gateway.store import make_engine, metadata
 
     engine = make_engine(url)  # not a GatewayStore: the old rows may have another test's key
     try:
         metadata.drop_all(engine)
+        login_metadata.drop_all(engine)
     finally:
         engine.dispose()
     return url

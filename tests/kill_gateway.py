@@ -142,6 +142,7 @@ async def _run(
     import httpx
 
     from app.sf1606 import postmodtag as pm
+    from app.sf1606.fresh_auth import FreshBasicAuth
 
     user, secret = f"kill-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     port = free_port()
@@ -223,7 +224,7 @@ async def _run(
                 "decision": decision,
             }
             try:
-                resp = await http.post(decisions_url, json=body, auth=(user, secret))
+                resp = await http.post(decisions_url, json=body, auth=FreshBasicAuth(user, secret))
             except httpx.HTTPError:
                 resp = None
             if resp is None or resp.status_code >= 500:

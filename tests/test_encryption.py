@@ -1,7 +1,7 @@
 """The client cache is encrypted at rest (SQLCipher): what a stolen laptop's disk shows.
 
-Real files, the real sqlcipher3 driver, the test keyring backend from conftest (PlaintextKeyring
-in a temp XDG dir), the real gateway + zeep for the sync path. Checks the bytes of the cache file
+Real files, the real sqlcipher3 driver, the test keyring backend from conftest (in memory,
+tests/keyring_backend.py), the real gateway + zeep for the sync path. Checks the bytes of the cache file
 AND its WAL for message text, CPR numbers, message UUIDs and the SQLite header; a wrong or
 missing key; where the key lives; the move of an old unencrypted file; no keyring → Danish
 `CacheKeyUnavailable`, and the developer opt-out."""

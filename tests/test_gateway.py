@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from app.gateway.faults import FaultPlan
+from app.gateway.login_store import login_metadata
 from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
 from app.gateway.store import GatewayStore, make_engine, metadata
 from app.sf1606 import postmodtag as pm
@@ -40,6 +41,7 @@ def fresh_pg(url: str) -> str:
     """Empty the gateway tables of the test database (each test starts clean)."""
     engine = make_engine(url)  # not a GatewayStore: the old rows may have another test's key
     metadata.drop_all(engine)
+    login_metadata.drop_all(engine)
     engine.dispose()
     return url
 

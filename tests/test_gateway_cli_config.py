@@ -22,6 +22,7 @@ import httpx
 from app.gateway.store import hash_secret
 from app.sandbox.runner import RunningSandbox, SandboxConfig, start_sandbox
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import pem_client_context, trust_context
 from tests.conftest import CORPUS, MESSAGES, REPO
 
@@ -149,10 +150,11 @@ async def _deliver(sb: RunningSandbox, endpoints: dict[str, Any], message_uuid: 
     # the users file's user logs in (and a wrong secret does not)
     async with httpx.AsyncClient(verify=ca, timeout=20) as http:
         wrong = await http.get(
-            endpoints["gateway"] + f"/items/{message_uuid}/status", auth=(USER, SECRET + "x")
+            endpoints["gateway"] + f"/items/{message_uuid}/status",
+            auth=FreshBasicAuth(USER, SECRET + "x"),
         )
         assert wrong.status_code == 401
-    async with httpx.AsyncClient(verify=ca, auth=(USER, SECRET), timeout=20) as http:
+    async with httpx.AsyncClient(verify=ca, auth=FreshBasicAuth(USER, SECRET), timeout=20) as http:
         decision_id = str(uuid.uuid4())
         resp = await http.post(
             endpoints["decisions"],

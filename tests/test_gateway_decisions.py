@@ -23,6 +23,7 @@ import pytest
 from lxml import etree
 
 from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
+from app.gateway.soap import WSU_NS
 from app.gateway.store import (
     GatewayStore,
     LeaseLost,
@@ -33,6 +34,7 @@ from app.gateway.store import (
     utcnow,
 )
 from app.sandbox.certs import SandboxCertificates
+from app.sf1606.fresh_auth import FreshBasicAuth, created_now, new_nonce
 from tests.conftest import REPO
 from tests.test_gateway import SMALL_FILES, db_urls, make_db_url, with_new_uuid
 
@@ -302,7 +304,7 @@ def run(config: GatewayConfig, body: Callable[[RunningGateway], Awaitable[Any]])
 
 
 def client(certs: SandboxCertificates, user: str | None, secret: str = "") -> httpx.AsyncClient:
-    auth = httpx.BasicAuth(user, secret) if user else None
+    auth = FreshBasicAuth(user, secret) if user else None
     ctx = ssl.create_default_context(cafile=str(certs.ca))
     return httpx.AsyncClient(verify=ctx, timeout=20, auth=auth)
 
@@ -323,7 +325,8 @@ def post_liste(after: int) -> bytes:
   xmlns:auth="http://serviceplatformen.dk/xml/schemas/AuthorityContext/1/"
   xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
 <soap:Header><wsse:Security><wsse:UsernameToken><wsse:Username>{EVA}</wsse:Username>
-<wsse:Password>{EVA_SECRET}</wsse:Password></wsse:UsernameToken></wsse:Security></soap:Header>
+<wsse:Password>{EVA_SECRET}</wsse:Password><wsse:Nonce>{new_nonce()}</wsse:Nonce>
+<wsu:Created xmlns:wsu="{WSU_NS}">{created_now()}</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>
 <soap:Body><mb:PostListeRequest><auth:AuthorityContext><auth:MunicipalityCVR>{CVR}</auth:MunicipalityCVR>
 </auth:AuthorityContext><mb:EfterElementID>{after}</mb:EfterElementID><mb:MedIndhold>false</mb:MedIndhold>
 </mb:PostListeRequest></soap:Body></soap:Envelope>""".encode()

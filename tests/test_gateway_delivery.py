@@ -34,6 +34,7 @@ from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.faults import FaultPlan
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.memo import read_memo
 from tests.conftest import CORPUS, MESSAGES
 from tests.test_gateway import db_urls, make_db_url
@@ -126,7 +127,7 @@ class World:
         )
         if self.callback:
             self.sf.callback_url = f"{self.gw.base_url}{CALLBACK_PATH}"
-        self.http = httpx.AsyncClient(auth=(USER, SECRET), timeout=20)
+        self.http = httpx.AsyncClient(auth=FreshBasicAuth(USER, SECRET), timeout=20)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -443,7 +444,7 @@ def test_gateway_serve_delivers_with_the_command_line_options(tmp_path):
         proc.stdin.close()
         try:
             endpoints = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
-            async with httpx.AsyncClient(auth=(USER, SECRET), timeout=20) as http:
+            async with httpx.AsyncClient(auth=FreshBasicAuth(USER, SECRET), timeout=20) as http:
                 memo = (MESSAGES / f"{message_uuid}.xml").read_bytes()
                 resp = await http.post(
                     endpoints["postmodtag"], content=memo, headers=pm.request_headers()

@@ -24,6 +24,7 @@ import pytest
 
 from app.sandbox.faults import FaultPlan
 from app.sandbox.runner import RunningSandbox, SandboxConfig, start_sandbox
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.memo import read_memo
 from tests.conftest import CORPUS, MESSAGES
 
@@ -110,7 +111,7 @@ def test_sandbox_gateway_delivers_as_published_and_applies_the_callback(tmp_path
             ep = sandbox.endpoints
             verify = ssl.create_default_context(cafile=ep["tls_ca"])
             async with httpx.AsyncClient(
-                verify=verify, auth=(ep["user"], SECRET), timeout=20
+                verify=verify, auth=FreshBasicAuth(ep["user"], SECRET), timeout=20
             ) as http:
                 c = Client(sandbox, http)
                 for _ in range(400):

@@ -252,9 +252,18 @@ def test_unknown_secret_names_refused():
         GatewaySecrets.load(files={"foo": "/etc/x"}, use_keyring=False)
 
 
-def test_plaintext_keyring_is_never_used(tmp_path):
-    """The test suite's keyring is keyrings.alt's PlaintextKeyring: refused, even holding the key."""
-    assert type(keyring.get_keyring()).__name__ == "PlaintextKeyring"
+@pytest.fixture
+def plaintext_keyring():
+    """keyrings.alt's PlaintextKeyring (a file under the test's XDG_DATA_HOME), when installed."""
+    file_backends = pytest.importorskip("keyrings.alt.file")
+    before = keyring.get_keyring()
+    keyring.set_keyring(file_backends.PlaintextKeyring())
+    yield keyring.get_keyring()
+    keyring.set_keyring(before)
+
+
+def test_plaintext_keyring_is_never_used(tmp_path, plaintext_keyring):
+    """keyrings.alt's PlaintextKeyring: refused, even holding the key."""
     keyring.set_password("postfordeler-gateway", SERVICEPLATFORM_KEY, PEM_KEY)
     backends, reason = secure_keyring_backends()
     assert backends == [] and reason and "PlaintextKeyring" in reason

@@ -28,6 +28,7 @@ from app.gateway.users import (
 )
 from app.sandbox.demo_users import demo_users, team_contact_points
 from app.sandbox.runner import DEMO_USER, SandboxConfig, default_dubu_data, start_sandbox
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.mailbox_client import MailboxClient, MailboxError
 from app.sf1606.tls import trust_context
 
@@ -261,7 +262,7 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
                     for item in items:
                         resp = await http.get(
                             f"{ep['gateway']}/items/{item.message_uuid}/status",
-                            auth=(user["name"], user["secret"]),
+                            auth=FreshBasicAuth(user["name"], user["secret"]),
                         )
                         if item.contact_point_id in visible:
                             assert resp.status_code == 200, (user["name"], resp.text)
@@ -273,14 +274,14 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
                     seen_by[user["name"]] = seen
                     missing = await http.get(
                         f"{ep['gateway']}/items/00000000-0000-4000-8000-000000000000/status",
-                        auth=(user["name"], user["secret"]),
+                        auth=FreshBasicAuth(user["name"], user["secret"]),
                     )
                     assert missing.status_code == 404
                     if seen < len(items):  # not visible = not existing, word for word
                         hidden = next(i for i in items if i.contact_point_id not in visible)
                         other = await http.get(
                             f"{ep['gateway']}/items/{hidden.message_uuid}/status",
-                            auth=(user["name"], user["secret"]),
+                            auth=FreshBasicAuth(user["name"], user["secret"]),
                         )
                         assert other.json() == missing.json()
             assert seen_by[DEMO_USER] == len(items)
@@ -400,7 +401,7 @@ def test_mailbox_follows_each_users_visibility(tmp_path):
                 # the MeMo GET itself: 404 with the text of a missing item
                 memo_url = f"{ep['gateway']}/mailbox/items/{{}}/memo"
                 async with httpx.AsyncClient(
-                    verify=trust_context(ep["tls_ca"]), auth=(a["name"], a["secret"])
+                    verify=trust_context(ep["tls_ca"]), auth=FreshBasicAuth(a["name"], a["secret"])
                 ) as http:
                     h = await http.get(memo_url.format(hidden_from_a.item_id))
                     m = await http.get(memo_url.format(missing_id))

@@ -40,6 +40,7 @@ import pytest
 from app.decisions import Assign, Decision, Forward, Journalise, JournalNote, Reject
 from app.sf1606 import postmodtag as pm
 from app.sf1606.tls import pem_client_context
+from tests.keyring_backend import NAME, SERVER_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -61,9 +62,18 @@ class KillReport:
     violations: list[str] = field(default_factory=list)
 
 
+def _keyring_env() -> dict[str, str]:
+    """The tests' in-memory keyring that this process and its subprocesses share: conftest's
+    under pytest, `tests.keyring_backend.shared_keyring()` around a benchmark run."""
+    if not os.environ.get(SERVER_ENV) or os.environ.get("PYTHON_KEYRING_BACKEND") != NAME:
+        raise RuntimeError("run inside tests.keyring_backend.shared_keyring() (or pytest)")
+    return {"PYTHON_KEYRING_BACKEND": NAME, SERVER_ENV: os.environ[SERVER_ENV]}
+
+
 def _env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "POSTFORDELER_DATA_DIR"}
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env.update(_keyring_env())
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["XDG_DATA_HOME"] = str(work / "xdg")
     env["PYTHONUNBUFFERED"] = "1"
     # the sandbox's test CA (under its data dir), once it exists: the standard variable the
@@ -94,21 +104,11 @@ class Sandbox:
             raise RuntimeError("sandbox did not start: " + self.proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
         self.endpoints = json.loads(line)
         self.user = self.endpoints["user"]
-        # The sandbox put its demo secret in the (test) keyring of this environment.
-        self.secret = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                (
-                    "import keyring; print(keyring.get_password('postfordeler', 'gateway:' + "
-                    f"{self.user!r}))"
-                ),
-            ],
-            env=_env(work),
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        # The sandbox put its demo secret in the test keyring this process shares with it
+        # (conftest's, or `shared_keyring()` around a benchmark).
+        import keyring
+
+        self.secret = keyring.get_password("postfordeler", f"gateway:{self.user}") or ""
         assert self.endpoints["secret_in_keyring"] and self.secret
 
     def stop(self) -> None:

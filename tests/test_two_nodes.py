@@ -39,6 +39,7 @@ from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_server import SandboxSftpServer, SftpServerConfig, write_private_key
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxItem
 from app.sf1606.memo import read_memo
 from app.sf1606.tls import trust_context
@@ -396,7 +397,9 @@ def test_decisions_delivered_once_by_two_nodes_with_nodes_killed(tmp_path, pg_ur
                 for n, (message_uuid, _, _) in enumerate(chosen):
                     data = (MESSAGES / f"{message_uuid}.xml").read_bytes()
                     assert (await deliver(sender, nodes[n % 2], data)).accepted
-            http = httpx.AsyncClient(auth=(user, secret), timeout=30, verify=trust_context(pki.ca))
+            http = httpx.AsyncClient(
+                auth=FreshBasicAuth(user, secret), timeout=30, verify=trust_context(pki.ca)
+            )
 
             async def post(node: GatewayNode, body: dict[str, Any]) -> httpx.Response:
                 return await http.post(node.base_url + "/decisions", json=body)

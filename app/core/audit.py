@@ -31,6 +31,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from app import cpr as cpr_numbers
+from app.keyrings import secure_keyring
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
 from app.sf1606.subjects import cprs_for_message as cprs_for_message  # re-exported
@@ -117,11 +118,11 @@ def load_or_create_audit_key() -> bytes:
     Raises AuditKeyUnavailable when no keyring backend is usable: logging without a stable key
     would make the rows unfindable, so the caller must refuse to show personal data instead.
     """
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-    except ImportError as exc:  # pragma: no cover - keyring is a hard dependency
-        raise AuditKeyUnavailable(_NO_KEYRING) from exc
+    from keyring.errors import KeyringError
+
+    keyring = secure_keyring()  # never a plaintext or other file backend
+    if keyring is None:
+        raise AuditKeyUnavailable(_NO_KEYRING)
     try:
         stored = keyring.get_password(KEYRING_SERVICE, KEYRING_KEY_NAME)
         if not stored:
@@ -142,8 +143,9 @@ def load_or_create_audit_key() -> bytes:
 
 
 _NO_KEYRING = (
-    "Der er ingen nøglering (OS keyring) til rådighed, så adgangsloggen kan ikke føres. "
-    "Personoplysninger kan ikke vises, før IT har sat en nøglering op."
+    "Der er ingen sikker nøglering (OS keyring) til rådighed, så adgangsloggen kan ikke føres. "
+    "Personoplysninger kan ikke vises, før IT har sat en nøglering op; Postfordeler gemmer "
+    "aldrig nøgler i en almindelig fil. (No secure keyring: the access log cannot be kept.)"
 )
 
 

@@ -1,4 +1,4 @@
-"""Headless client commands: sync, outbox, decide and status.
+"""Headless client commands: sync, outbox, decide, status and cache.
 
     postfordeler sync --once --gateway URL [--json] [--user U]
     postfordeler sync --gateway URL                 # keeps syncing until SIGINT/SIGTERM
@@ -9,6 +9,8 @@
     postfordeler decide ... reject --item UUID --reason TEXT
     postfordeler decide ... forward --item UUID --receiver ID
     postfordeler status --gateway URL [--user U] --item UUID --json
+    postfordeler cache check [--json]               # the local cache's integrity (exit 1: damaged)
+    postfordeler cache rebuild [--json]             # set it aside, salvage, start an empty one
 
 `decide` makes the same decision the UI makes, through the same client outbox: it is queued in
 the local cache (`Cache.decide`: an identical pending or delivered decision on the item is
@@ -111,6 +113,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _gateway_args(status)
     status.add_argument("--item", required=True, metavar="MESSAGE_UUID")
     status.set_defaults(func=cmd_status)
+    # cache check / rebuild: the local cache's integrity, and a rebuild on request
+    cache = subparsers.add_parser("cache", help="den lokale kopi af posten: tjek eller genopbyg")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="KOMMANDO", required=True)
+    cache_check = cache_sub.add_parser("check", help="tjek den lokale kopis integritet")
+    cache_check.add_argument("--json", action="store_true")
+    cache_check.set_defaults(func=cmd_cache_check)
+    cache_rebuild = cache_sub.add_parser(
+        "rebuild",
+        help="læg den lokale kopi til side og byg en ny (posten hentes igen ved næste sync)",
+    )
+    cache_rebuild.add_argument("--json", action="store_true")
+    cache_rebuild.set_defaults(func=cmd_cache_rebuild)
 
 
 def _gateway_args(parser: argparse.ArgumentParser) -> None:
@@ -165,10 +179,13 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
     from app.core.sync import Syncer, SyncResult, SyncStatus, sync_once
     from app.core.worker import DbWorker
     from app.models.cache import Cache
-    from app.models.db import open_cache
+    from app.models.integrity import CacheDamaged
+    from app.models.recovery import open_cache_recovering
     from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
 
-    db = open_cache()
+    db, rebuilt = open_cache_recovering()
+    if rebuilt is not None:
+        print(rebuilt.text_da(), file=sys.stderr)
     cache = Cache(db)
     worker = DbWorker()
     client = MailboxClient(
@@ -188,6 +205,11 @@ async def _sync(args: argparse.Namespace, user: str, secret: str, cvr: str) -> i
             except MailboxError as exc:
                 print(f"Postserveren afviste forespørgslen: {exc}", file=sys.stderr)
                 return 4
+            except CacheDamaged:
+                from app.core.sync import CACHE_DAMAGED_MESSAGE
+
+                print(CACHE_DAMAGED_MESSAGE, file=sys.stderr)
+                return 5
             data = {**result.to_json(), "cached": await worker.submit(cache.item_count)}
             _print(
                 args, data, f"{result.new} nye, {result.duplicates} dubletter, {result.total} i alt"
@@ -514,3 +536,51 @@ def _show_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace]
         return 2
 
     return show
+
+
+def cmd_cache_check(args: argparse.Namespace) -> int:
+    from app import paths
+    from app.models.integrity import check_cache
+
+    path = paths.client_db_path()
+    if not path.exists():
+        print("Der er ingen lokal kopi endnu", file=sys.stderr)
+        return 0
+    result = check_cache(path)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "wrong_key": result.wrong_key,
+                    "hmac_failures": result.hmac_failures,
+                    "structure_ok": result.structure_ok,
+                    "pages": result.pages,
+                }
+            )
+        )
+    elif result.ok:
+        print("Den lokale kopi er i orden")
+    elif result.wrong_key:
+        print(
+            "Nøglen i nøgleringen passer ikke til den lokale kopi (eller filens start er "
+            "beskadiget); `postfordeler cache rebuild` lægger den til side og bygger en ny"
+        )
+    else:
+        print(
+            "Den lokale kopi er beskadiget; `postfordeler cache rebuild` lægger den til side "
+            "og bygger en ny"
+        )
+    return 0 if result.ok else 1
+
+
+def cmd_cache_rebuild(args: argparse.Namespace) -> int:
+    from app.models.recovery import rebuild_cache
+
+    db, report = rebuild_cache()
+    db.engine.dispose()
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print(report.text_da())
+    return 0

@@ -28,8 +28,11 @@ from app.core.sync import Syncer, SyncResult, SyncStatus
 from app.core.worker import DbWorker
 from app.decisions import Decision
 from app.dubu.directory import DubuDirectory, HttpDubuDirectory
+from app.keyrings import NO_SECURE_KEYRING, secure_keyring
+from app.models import integrity
 from app.models.cache import Cache, QueuedDecision
-from app.models.db import Database, open_cache
+from app.models.db import Database
+from app.models.recovery import RebuildReport, open_cache_recovering
 from app.resources import resource
 from app.sf1606.gateway_client import GatewayClient
 from app.sf1606.mailbox_client import MailboxClient, MailboxError, MailboxUnavailable
@@ -86,9 +89,15 @@ def gateway_secret(user: str) -> str:
     if env:
         return env
     try:
-        import keyring
-
+        keyring = secure_keyring()  # never a plaintext or other file backend
+        if keyring is None:
+            raise MissingSecret(
+                f"{NO_SECURE_KEYRING} Angiv adgangskoden for '{user}' på anden vis "
+                f"(${ENV_SECRET}). (Give the gateway secret another way.)"
+            )
         secret = keyring.get_password(KEYRING_SERVICE, f"gateway:{user}")
+    except MissingSecret:
+        raise
     except Exception as exc:
         raise MissingSecret(
             f"Kan ikke læse nøgleringen ({type(exc).__name__}); gem adgangskoden for '{user}' "
@@ -117,6 +126,11 @@ class ClientServices:
     gateway: GatewayClient | None = None
     directory: DubuDirectory | None = None
     outbox: OutboxWorker | None = None
+    # the cache was found damaged at open and rebuilt (what was salvaged, what was lost)
+    rebuild: RebuildReport | None = None
+    cache_damaged: bool = False  # the periodic check found damage: sync stopped
+    cache_check_seconds: float = 3600.0  # the periodic integrity check (0: only at open)
+    cache_check_first: float = 60.0  # the first one, soon after start (big files skip the open)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -151,10 +165,12 @@ class ClientServices:
         endpoints = dict(endpoints)
         user = user or endpoints.get("user") or default_user()
         cvr = str(endpoints.get("municipality_cvr") or default_municipality_cvr())
-        db = await asyncio.to_thread(open_cache, db_path)
+        db, rebuild = await asyncio.to_thread(open_cache_recovering, db_path)
         worker = DbWorker()
         cache = Cache(db)
-        services = cls(endpoints=endpoints, db=db, cache=cache, worker=worker, user=user)
+        services = cls(
+            endpoints=endpoints, db=db, cache=cache, worker=worker, user=user, rebuild=rebuild
+        )
         if endpoints.get("gateway"):
             if secret is None:
                 secret = gateway_secret(user)
@@ -211,6 +227,36 @@ class ClientServices:
         if self.outbox is not None:
             self._tasks.append(asyncio.ensure_future(self.outbox.run_forever()))
         self._tasks.append(asyncio.ensure_future(self._purge_daily()))
+        if self.cache_check_seconds > 0:
+            self._tasks.append(asyncio.ensure_future(self._check_cache_forever()))
+
+    async def check_cache(self) -> bool:
+        """Run the cache's integrity check now (off the loop, on its own connection). False
+        when it is damaged: then sync stops and says so (`SyncStatus` state `damaged`); the
+        next start rebuilds the cache and fetches every item again."""
+        try:
+            result = await asyncio.to_thread(integrity.check_cache, self.db.path)
+            sound = result.ok
+            detail = result.detail
+        except Exception as exc:  # unreadable as a whole counts as damaged too
+            sound, detail = False, type(exc).__name__
+        if not sound and not self.cache_damaged:
+            self.cache_damaged = True
+            log.error("client cache damaged (periodic check): %s", detail)
+            if self.syncer is not None:
+                self.syncer.cache_damaged()
+        return sound
+
+    async def _check_cache_forever(self) -> None:
+        await asyncio.sleep(self.cache_check_first)
+        while not self.cache_damaged:
+            try:
+                await self.check_cache()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cache integrity check failed")
+            await asyncio.sleep(self.cache_check_seconds)
 
     async def purge_once(self) -> PurgeResult:
         """Retention: drop decided, delivered items older than 30 days from this PC's cache

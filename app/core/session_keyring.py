@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.compat import properties
 from keyring.errors import PasswordDeleteError
 
 from app.models.crypto import os_keyring
 
 
 class SessionKeyring(KeyringBackend):
-    priority = 0.5  # never chosen automatically over a real one
+    """Set explicitly by `use_session_keyring` only. Importing this module registers the class
+    with `keyring`, so it must never be "viable": a keyring chosen (or chained) automatically
+    that forgets everything at exit made the demo keep a persistent cache whose key was gone at
+    the next start ("nøglen … findes ikke")."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        raise RuntimeError("the session keyring is only used when set explicitly")
+
+    postfordeler_in_memory = True  # app.keyrings.IN_MEMORY_MARK: accepted when set explicitly
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves __init__ unannotated

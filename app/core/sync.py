@@ -36,12 +36,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tenacity
+from sqlalchemy.exc import DBAPIError
 
 from app import paths
 from app.core.bigfetch import ingest_mixed_page
 from app.core.parse import parse_items, parse_memo, parse_pool
 from app.core.worker import DbWorker
+from app.dbhealth import is_damage
 from app.models.cache import Cache, CacheError, IngestResult, Parsed
+from app.models.integrity import CacheDamaged, check_cache
+from app.models.recovery import restore_salvaged
 from app.sf1606.mailbox_client import BIG_MEMO_BYTES, MailboxError, MailboxUnavailable
 from app.sf1606.model import MemoError
 from app.sf1606.stored import MessageFacts
@@ -50,6 +54,10 @@ from app.suggest.text import extractable_pdfs, with_pdf_text
 log = logging.getLogger("postfordeler.sync")
 
 BACKFILL_BATCH = 100
+CACHE_DAMAGED_MESSAGE = (
+    "Den lokale kopi af posten er beskadiget, og synkroniseringen er stoppet. Luk Postfordeler "
+    "og start programmet igen: så bygges kopien op på ny, og posten hentes igen fra postserveren."
+)
 PDF_BATCH = 25
 
 
@@ -157,18 +165,61 @@ async def sync_once(
     `validate`: XSD-validate each message on the client too. Default (None): only when the
     gateway does not vouch for it — the gateway XSD-validates before it accepts and sends each
     item's sha256, which is checked here; the hardened parse and strict extraction always run.
+
+    A cache that turns out damaged on the way raises `CacheDamaged` (the page whose write or
+    read met the damage never commits, so the cursor stays before it). At the end, decisions
+    salvaged by a rebuild go back into the outbox once their items are here again.
     """
-    own_worker = worker is None
-    worker = worker or DbWorker()
+    own = worker or DbWorker()
+    try:
+        result = await _sync_once(
+            client,
+            cache,
+            page_size=page_size,
+            worker=own,
+            pool=pool,
+            max_pages=max_pages,
+            validate=validate,
+        )
+        await own.submit(restore_salvaged, cache)
+    except Exception as exc:
+        if is_damage(exc) or (_db_failure(exc) and await asyncio.to_thread(_damaged, cache)):
+            log.error("the client cache is damaged: sync stopped before the damage")
+            raise CacheDamaged(type(exc).__name__) from None
+        raise
+    finally:
+        if worker is None:
+            own.close()
+    return result
+
+
+def _db_failure(exc: BaseException) -> bool:
+    """An error from the cache's database that does not name damage itself (SQLCipher answers
+    a connection that met a failed page with SQLITE_NOMEM): worth an integrity check."""
+    return isinstance(exc, DBAPIError | MemoryError)
+
+
+def _damaged(cache: Cache) -> bool:
+    try:
+        return not check_cache(cache.db.path).ok
+    except Exception:
+        return True
+
+
+async def _sync_once(
+    client: Any,
+    cache: Cache,
+    *,
+    page_size: int,
+    worker: DbWorker,
+    pool: concurrent.futures.Executor | None,
+    max_pages: int | None,
+    validate: bool | None,
+) -> SyncResult:
     started = time.perf_counter()
     new = duplicates = quarantined = pages = changed = 0
-    try:
-        await backfill_facts(cache, worker, pool)
-        await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
-    except BaseException:
-        if own_worker:
-            worker.close()
-        raise
+    await backfill_facts(cache, worker, pool)
+    await extract_pdf_texts(cache, worker, pool)  # left over by an earlier run
     cursor = await worker.submit(cache.cursor)
     # Big items (> BIG_MEMO_BYTES) are not inlined in the page: they are streamed to disk and
     # stored from the file, so a 99 MB message never sits in memory several times over.
@@ -256,10 +307,8 @@ async def sync_once(
         if ingest is not None:  # a fetch failed while a page was committing: let it finish
             try:
                 await ingest
-            except Exception:
-                log.exception("ingest failed during sync abort")
-        if own_worker:
-            worker.close()
+            except Exception as exc:  # type only: a DB error's text may quote the page's values
+                log.error("ingest failed during sync abort: %s", type(exc).__name__)
     return SyncResult(
         new=new,
         duplicates=duplicates,
@@ -279,6 +328,7 @@ class ConnectionState(enum.StrEnum):
     ONLINE = "online"
     DEGRADED = "degraded"  # failing, retrying soon
     OFFLINE = "offline"  # repeated failures or refused credentials: working from the cache
+    DAMAGED = "damaged"  # the local cache is damaged: sync stopped until it is rebuilt
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +393,9 @@ class Syncer:
     def _failed(self, exc: BaseException, retry_in: float | None) -> None:
         self._failures += 1
         err = _danish_error(exc)
+        if isinstance(exc, CacheDamaged):
+            self._damaged(err)
+            return
         if isinstance(exc, MailboxUnavailable):
             if self._failures >= self.offline_after:
                 state = ConnectionState.OFFLINE
@@ -367,6 +420,27 @@ class Syncer:
                 last_result=self.status.last_result,
                 failures=self._failures,
                 retry_in=retry_in,
+            )
+        )
+
+    @property
+    def damaged(self) -> bool:
+        return self.status.state == ConnectionState.DAMAGED
+
+    def cache_damaged(self) -> None:
+        """The cache was found damaged (by the periodic check): stop syncing, say so."""
+        self._damaged("")
+        self.stop()
+
+    def _damaged(self, err: str) -> None:
+        self._emit(
+            SyncStatus(
+                ConnectionState.DAMAGED,
+                CACHE_DAMAGED_MESSAGE,
+                last_error=err or None,
+                last_success_at=self.status.last_success_at,
+                last_result=self.status.last_result,
+                failures=self._failures,
             )
         )
 
@@ -457,6 +531,8 @@ class Syncer:
             except Exception as exc:
                 log.warning("sync failed: %s", type(exc).__name__)
                 self._failed(exc, self.interval)
+                if isinstance(exc, CacheDamaged):
+                    return  # nothing more is written into a damaged cache
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval)

@@ -1,4 +1,5 @@
-"""`postfordeler gateway serve|add-user`: run the receiving gateway, manage its users.
+"""`postfordeler gateway serve|add-user|unlock|lockouts`: run the receiving gateway, manage its
+users, lift a login lockout and show the login audit trail.
 
 Heavy imports stay inside the functions. Secrets are never taken from the command line: user
 secrets come from the OS keyring (`postfordeler`, `gateway:{user}`), stdin or a hidden prompt;
@@ -164,7 +165,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="marker en sendt beslutning til opfølgning, når forretningskvitteringen ikke er "
         "kommet efter så mange timer (standard: 48)",
     )
+    serve.add_argument(
+        "--integrity-check-minutes",
+        type=float,
+        default=60.0,
+        help="tjek databasens integritet så ofte (og altid ved start); 0 = kun ved start "
+        "(standard: 60)",
+    )
+    login = serve.add_argument_group(
+        "Login",
+        "Mislykkede login: egen begrænset kontrol, tilbageholdelse pr. bruger og adresse, "
+        "spærring til en administrator låser op (postfordeler gateway unlock BRUGER)",
+    )
+    login.add_argument(
+        "--lockout-after",
+        type=int,
+        default=10,
+        metavar="N",
+        help="spær en bruger efter N mislykkede login inden for vinduet (standard: 10)",
+    )
+    login.add_argument(
+        "--lockout-window-minutes",
+        type=float,
+        default=15.0,
+        metavar="MIN",
+        help="vinduet for mislykkede login i minutter (standard: 15)",
+    )
     serve.set_defaults(func=_serve)
+
+    unlock = sub.add_parser(
+        "unlock", help="lås en spærret bruger op (efter for mange mislykkede login)"
+    )
+    unlock.add_argument("name", metavar="NAVN")
+    unlock.add_argument("--db", metavar="URL")
+    unlock.set_defaults(func=_unlock)
+
+    lockouts = sub.add_parser("lockouts", help="vis spærrede brugere og de seneste login-hændelser")
+    lockouts.add_argument("--db", metavar="URL")
+    lockouts.add_argument("--user", metavar="NAVN", help="kun hændelser for denne bruger")
+    lockouts.add_argument("--json", action="store_true")
+    lockouts.set_defaults(func=_lockouts)
 
     add_user = sub.add_parser(
         "add-user",
@@ -190,9 +230,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _read_secret(user: str, *, keyring_first: bool) -> str:
     if keyring_first:
         try:
-            import keyring
+            from app.keyrings import NO_SECURE_KEYRING, secure_keyring
 
-            secret = keyring.get_password("postfordeler", f"gateway:{user}")
+            keyring = secure_keyring()  # never a plaintext or other file backend
+            if keyring is None:
+                print(f"{NO_SECURE_KEYRING} Spørger i stedet.", file=sys.stderr)
+            secret = keyring.get_password("postfordeler", f"gateway:{user}") if keyring else None
             if secret:
                 return secret
         except Exception as exc:
@@ -264,6 +307,76 @@ def _audit_verify(args: argparse.Namespace) -> int:
             flush=True,
         )
     return 0 if report.ok else 1
+
+
+def _admin() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "administrator"
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    """Lift a lockout (every gateway node on the database follows within seconds); audited."""
+    from app import paths
+    from app.gateway import login_store
+    from app.gateway.store import GatewayStore
+
+    store = GatewayStore(args.db or paths.gateway_db_url())
+    try:
+        login_store.ensure_tables(store)
+        was_locked = login_store.unlock(
+            store, args.name, f"{_admin()} (postfordeler gateway unlock)"
+        )
+    finally:
+        store.close()
+    if not was_locked:
+        print(f"Bruger {args.name} var ikke spærret", file=sys.stderr)
+        return 1
+    print(f"Bruger {args.name} er låst op", file=sys.stderr)
+    return 0
+
+
+def _lockouts(args: argparse.Namespace) -> int:
+    import json
+
+    from app import paths
+    from app.gateway import login_store
+    from app.gateway.store import GatewayStore
+
+    store = GatewayStore(args.db or paths.gateway_db_url())
+    try:
+        login_store.ensure_tables(store)
+        locked = login_store.locked_users(store)
+        events = login_store.audit_events(store, args.user, limit=200)
+    finally:
+        store.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "locked": {
+                        user: {**row, "locked_at": row["locked_at"].isoformat()}
+                        for user, row in locked.items()
+                    },
+                    "events": [e.to_json() for e in events],
+                }
+            )
+        )
+        return 0
+    for user, row in locked.items():
+        print(
+            f"spærret  {user}  siden {row['locked_at']:%Y-%m-%d %H:%M} ({row['failures']} forsøg)"
+        )
+    if not locked:
+        print("Ingen spærrede brugere")
+    for e in events:
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.event:<8} {e.user or '-'}  {e.address or '-'}  {e.detail or ''}"
+        )
+    return 0
 
 
 def _tls(args: argparse.Namespace) -> GatewayTls | None:
@@ -368,6 +481,8 @@ _FILE_OPTIONS: dict[str, tuple[str, type]] = {
     "postmodtag_path": ("postmodtag_path", str),
     "receipt_format": ("receipt_format", str),
     "receipt_follow_up_hours": ("receipt_follow_up_hours", float),
+    "lockout_after": ("lockout_after", int),
+    "lockout_window_minutes": ("lockout_window_minutes", float),
 }
 
 
@@ -479,6 +594,7 @@ def _serve_with(
     import signal
     from datetime import timedelta
 
+    from app.gateway.login_guard import LoginPolicy
     from app.gateway.server import (
         DEFAULT_MAX_MESSAGE_BYTES,
         GatewayConfig,
@@ -497,6 +613,11 @@ def _serve_with(
     delivery = delivery_settings(args)
     if delivery is None and gateway_file is not None and secrets is not None:
         delivery = file_delivery_settings(args, gateway_file, secrets)
+    if args.lockout_after < 1 or args.lockout_window_minutes <= 0:
+        raise SystemExit(
+            "postfordeler gateway serve: --lockout-after skal være >= 1 og "
+            "--lockout-window-minutes > 0"
+        )
     if args.receipt_follow_up_hours <= 0:
         raise SystemExit("postfordeler gateway serve: --receipt-follow-up-hours skal være > 0")
     users: dict[str, str] = dict(secrets.user_hashes()) if secrets is not None else {}
@@ -520,8 +641,12 @@ def _serve_with(
         receipt_format=args.receipt_format,
         receipt_follow_up=timedelta(hours=args.receipt_follow_up_hours),
         delivery=delivery,
+        login=LoginPolicy(
+            lockout_after=args.lockout_after, lockout_window=args.lockout_window_minutes * 60
+        ),
         # the SF2900 business-receipt callback, only over TLS with Serviceplatformen pinned
         receipt_callback=tls is not None and bool(tls.callback_pins),
+        integrity_check_seconds=max(0.0, args.integrity_check_minutes) * 60.0,
     )
     directory = secrets.users if secrets is not None else None
 
@@ -547,6 +672,6 @@ def _serve_with(
         asyncio.run(run())
     except TlsConfigError as exc:
         raise SystemExit(f"postfordeler gateway serve: {exc}") from None
-    except StoreError as exc:  # e.g. NØGLE: a wrong or missing store key, one line
-        raise SystemExit(f"postfordeler gateway serve: {exc.text}") from None
+    except StoreError as exc:  # a wrong store key, a damaged or unreachable database
+        raise SystemExit(f"postfordeler gateway serve: {exc.text.rstrip('.')}.") from None
     return 0

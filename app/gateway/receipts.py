@@ -48,6 +48,7 @@ from typing import Any
 from aiohttp import HttpVersion11, web
 from lxml import etree
 
+from app.gateway.deadlines import read_chunks
 from app.resources import resource
 from app.sf1606 import xmlsafe
 from app.sf1606.tls import CertPin, PeerCertificate, pin_allows
@@ -314,7 +315,10 @@ def callback_routes(
             raise ReceiptError("FOR_STOR", "Kvitteringen er for stor")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
+        # a peer sending too slowly gets BodyTooSlow (the gateway answers 408 and closes)
+        async for chunk in read_chunks(
+            request.content, chunk=64 * 1024, timeout=30.0, min_rate=64 * 1024
+        ):
             size += len(chunk)
             if size > limit:
                 raise ReceiptError("FOR_STOR", "Kvitteringen er for stor")

@@ -47,6 +47,7 @@ from typing import Any, Self
 from app.dubu.sftp_upload import SftpConfig
 from app.dubu.sts_client import SF2900_ENTITY_ID, StsConfig
 from app.gateway.users import UserDirectory, UsersFileError
+from app.keyrings import secure_backends
 from app.sf1606.tls import TlsConfigError, check_private_key_file, pem_client_context
 
 CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
@@ -83,15 +84,6 @@ SOURCE_CREDENTIAL = "systemd-credential"
 SOURCE_FILE = "fil"
 SOURCE_KEYRING = "nøglering"
 MAX_SECRET_BYTES = 1024 * 1024
-# backends that keep secrets in plaintext or keep none, whatever their priority says
-_REFUSED_BACKENDS = frozenset(
-    {
-        "keyrings.alt.file.PlaintextKeyring",
-        "keyrings.alt.file.EncryptedKeyring",  # asks for a password on a terminal
-        "keyring.backends.fail.Keyring",
-        "keyring.backends.null.Keyring",
-    }
-)
 
 
 class SecretsError(Exception):
@@ -177,44 +169,11 @@ def check_secret_file(path: str | Path, *, name: str = "", credential: bool = Fa
     return p
 
 
-def _backend_name(backend: object) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def secure_keyring_backends() -> tuple[list[Any], str | None]:
     """The OS keyring backends secrets may be read from (`keyring.get_keyring()`, a chainer
     unfolded), and why there is none when the list is empty. Plaintext, encrypted-file,
-    fail and null backends and anything with priority below 1 are refused."""
-    try:
-        import keyring
-        from keyring.backends.chainer import ChainerBackend
-    except ImportError:
-        return [], "keyring-pakken er ikke installeret"
-    try:
-        current = keyring.get_keyring()
-    except Exception as exc:
-        return [], f"nøgleringen kan ikke bruges ({type(exc).__name__})"
-    candidates = list(current.backends) if isinstance(current, ChainerBackend) else [current]
-    secure, refused = [], []
-    for backend in candidates:
-        name = _backend_name(backend)
-        try:
-            priority = float(backend.priority)
-        except Exception:
-            priority = -1.0
-        if name in _REFUSED_BACKENDS or "plaintext" in name.lower() or priority < 1:
-            refused.append(name)
-        else:
-            secure.append(backend)
-    if secure:
-        return secure, None
-    reason = (
-        f"nøgleringen {', '.join(refused)} gemmer ikke hemmeligheder sikkert og bruges ikke"
-        if refused
-        else "ingen nøglering"
-    )
-    return [], reason
+    fail and null backends are refused: the one rule in `app.keyrings`."""
+    return secure_backends()
 
 
 # --------------------------------------------------------------------------- STS settings

@@ -4,9 +4,13 @@
 EP_FS1 then requires mutual TLS (a client certificate from `tls.client_ca` whose subject and
 SHA-256 fingerprint are pinned in `tls.pins`; any other peer is refused with HTTP 403 before its
 body is read: a certificate from another CA already fails the handshake), the mailbox endpoints
-take no client certificate (users authenticate in the SOAP header).
+take no client certificate (users authenticate in the SOAP header, the REST routes with HTTP
+Basic, both with a nonce and a creation time; `app.gateway.login_guard` decides, on its own
+bounded pool, with back-off, lockout and replay refusal). Slow peers are closed after a
+deadline (`app.gateway.deadlines`).
 
-Parsing, validation, scrypt and all database work run in a thread pool, never on the loop. A message is answered *accept* only after
+Parsing, validation and all database work run in a thread pool, never on the loop; scrypt runs
+on the login guard's own pool, so failed logins never slow EP_FS1 or signed-in work. A message is answered *accept* only after
 its transaction committed. Never logs message content or CPR numbers (only UUIDs, sizes, codes).
 """
 
@@ -22,7 +26,7 @@ import os
 import re
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,10 +38,18 @@ from aiohttp import HttpVersion11, web
 from aiohttp.typedefs import Handler
 
 from app import paths
+from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
 from app.gateway import receipts, soap, team
+from app.gateway.deadlines import (
+    HEADER_LIMITS,
+    read_chunks,
+    slow_body_middleware,
+    write_within,
+)
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
+from app.gateway.login_guard import LoginGuard, LoginPolicy, LoginRefused, Refusal
 from app.gateway.policy import CODE_POLICY
 from app.gateway.receivers import RECEIVERS_PATH, CachedReceivers, ReceiversUnavailable
 from app.gateway.store import (
@@ -45,10 +57,13 @@ from app.gateway.store import (
     GatewayStore,
     ReceiptOutcome,
     StoreError,
+    StoreHealth,
+    StoreUnavailable,
     utcnow,
 )
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import CREATED_HEADER, NONCE_HEADER
 from app.sf1606.memo import read_memo
 from app.sf1606.model import MemoError, MemoMessage
 from app.sf1606.stored import MessageFacts, facts_to_json, header_of
@@ -79,6 +94,8 @@ _JSON_STATUS = {
     "ALLEREDE_BEHANDLET": 409,
     "OPTAGET": 409,
     CODE_POLICY: 403,
+    "LAGER_BESKADIGET": 503,
+    "LAGER_UTILGAENGELIG": 503,
 }
 _XSD_NAMES = ("PostfordelerMailbox.xsd", "AuthorityContext_1.xsd", "ServiceplatformFault_1.xsd")
 
@@ -135,6 +152,14 @@ class GatewayConfig:
     receipt_follow_up: timedelta = DEFAULT_RECEIPT_FOLLOW_UP
     overdue_check_seconds: float = 300.0  # how often flag_overdue runs
     delivery: DeliverySettings | None = None  # SF2900 configured: the delivery worker runs
+    # logins: own bounded verification, back-off, lockout, replay window (app.gateway.login_guard)
+    login: LoginPolicy = field(default_factory=LoginPolicy)
+    # slow peers (app.gateway.deadlines): a request's headers must be complete this long after
+    # the connection opened or the previous answer; each body chunk within body_timeout, and the
+    # whole body at min_body_rate bytes/s after the first body_timeout seconds
+    header_timeout: float = 15.0
+    body_timeout: float = 30.0  # also: each slice of an answer must be taken within this
+    min_body_rate: float = 256 * 1024
     # the SF2900 callback routes (e.g. app.gateway.receipts.callback_routes), mounted under
     # RECEIPT_PATH; with TLS only a peer pinned in tls.callback_pins reaches them
     receipt_routes: ReceiptRoutes | None = None
@@ -156,6 +181,11 @@ class GatewayConfig:
     receipt_callback: bool = False
     # how long GET /receivers keeps SF2900's list of receiving systems (seconds)
     receivers_ttl: float = 3600.0
+    # the store's integrity check (GatewayStore.check_integrity): before serving (a damaged
+    # store refuses to start) and then every integrity_check_seconds (0: only at start); while
+    # the store is unhealthy EP_FS1 answers "temporary" and the mailbox refuses
+    integrity_check_at_start: bool = True
+    integrity_check_seconds: float = 3600.0
 
 
 @dataclass
@@ -243,7 +273,15 @@ class RunningGateway:
     async def add_user(self, user: str, secret: str) -> None:
         state = self._app[_STATE]
         await state.run(self.store.set_user, user, secret)
-        state.ctx.auth.forget(user)
+        state.guard.forget(user)
+
+    @property
+    def login_guard(self) -> LoginGuard:
+        return self._app[_STATE].guard
+
+    async def unlock(self, user: str, by: str = "gateway") -> bool:
+        """Lift `user`'s lockout now (`postfordeler gateway unlock` does it from outside)."""
+        return await self._app[_STATE].guard.unlock(user, by)
 
     def endpoints(self) -> dict[str, Any]:
         return {
@@ -268,6 +306,7 @@ class RunningGateway:
             with contextlib.suppress(Exception):
                 await close()
         await self._runner.cleanup()
+        await self._app[_STATE].guard.aclose()
         if self._parse_executor is not None:
             self._parse_executor.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=False)
@@ -284,6 +323,7 @@ class _State:
     wsdl_template: str
     xsds: dict[str, bytes]
     spool_dir: Path
+    guard: LoginGuard
     # may `user` see items of `contact_point_id`? (default: every authenticated user sees all)
     can_see: Callable[[str, str | None], bool] = field(default=lambda _user, _cp: True)
     wake: Callable[[], None] | None = None  # nudges the delivery worker after a new decision
@@ -342,7 +382,7 @@ async def _spool_body(
     fh = None
     path: Path | None = None
     try:
-        async for chunk in request.content.iter_chunked(1 << 20):
+        async for chunk in _body(request):
             total += len(chunk)
             if total > limit:
                 return None
@@ -390,13 +430,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _body(request: web.Request) -> AsyncIterator[bytes]:
+    """The body's chunks under the slow-peer deadlines (BodyTooSlow → 408, closed)."""
+    config = request.app[_STATE].config
+    return read_chunks(
+        request.content,
+        chunk=1 << 20,
+        timeout=config.body_timeout,
+        min_rate=config.min_body_rate,
+    )
+
+
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     """The body, or None as soon as it exceeds `limit` (never buffers more than limit+chunk)."""
     if request.content_length is not None and request.content_length > limit:
         return None
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.content.iter_chunked(1 << 20):
+    async for chunk in _body(request):
         total += len(chunk)
         if total > limit:
             return None
@@ -499,6 +550,7 @@ def _receive(
             message_uuid=message.message_uuid,
             transaction_id=transaction_id,
         )
+    state.store.require_healthy()  # never accept into a store found damaged meanwhile
     result = state.store.insert_message(
         message_uuid=message.message_uuid,
         memo=body,
@@ -594,6 +646,8 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
         raise _refused()
     decision = await _apply_fault(request, state, "postmodtag")
     transaction_id = pm.checked_transaction_id(request.headers.get(pm.HEADER_TRANSACTION_ID))
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_receipt(request, sick, transaction_id)
     limit = state.config.max_message_bytes
     body = await _spool_body(request, limit, state.spool_dir, state.config.spool_from)
     if body is None:
@@ -612,6 +666,9 @@ async def _postmodtag(request: web.Request) -> web.StreamResponse:
             receipt = parsed
         else:
             receipt = await state.run(_receive, state, parsed, body, transaction_id, received_at)
+    except StoreUnavailable as exc:
+        log.warning("postmodtag: store unavailable (%s): answered temporary", exc.code)
+        receipt = pm.reject(pm.CODE_TEMPORARY, exc.text, transaction_id=transaction_id)
     except Exception:
         log.exception("postmodtag: storing failed")
         receipt = pm.reject(
@@ -662,13 +719,32 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
     if decision.action == "soap_fault":
         body = soap.fault_body("MIDLERTIDIG_FEJL", "Injiceret fejl (sandkasse)", server=True)
         return web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_fault(sick)
     data = await _read_limited(request, soap.MAX_REQUEST_BYTES)
     if data is None:
         body = soap.fault_body("UGYLDIG_FORESPOERGSEL", "Forespørgslen er for stor")
         refused = web.Response(status=500, body=body, content_type="text/xml", charset="utf-8")
         refused.force_close()
         return refused
-    status, parts = await state.run(soap.handle, data, state.ctx)
+    prepared = await state.run(soap.prepare, data)
+    del data
+    if isinstance(prepared, tuple):
+        status, parts = prepared
+    else:
+        assert prepared.user is not None and prepared.password is not None
+        login = await state.guard.authenticate(
+            prepared.user,
+            prepared.password,
+            request.remote,
+            nonce=prepared.nonce,
+            created=prepared.created,
+        )
+        if login is not None:
+            return _soap_refusal(login)
+        status, parts = await state.run(soap.answer, prepared, state.ctx)
+    if status != 200 and (sick := _store_sick(state)) is not None:
+        return _store_sick_fault(sick)  # this request met the damage: the same clean refusal
     resp = web.StreamResponse(status=status)
     resp.content_type = "text/xml"
     resp.charset = "utf-8"
@@ -679,11 +755,61 @@ async def _mailbox_post(request: web.Request) -> web.StreamResponse:
         # transport never buffers a second copy of them
         view = memoryview(part)
         for start in range(0, len(view), _WRITE_SLICE):
-            await resp.write(view[start : start + _WRITE_SLICE])
+            await write_within(
+                request, resp, view[start : start + _WRITE_SLICE], state.config.body_timeout
+            )
         del view
     parts.clear()
     await resp.write_eof()
     return resp
+
+
+_SOAP_CODES = {
+    Refusal.WRONG: "AUTENTIFIKATION",
+    Refusal.LOCKED: "SPAERRET",
+    Refusal.BACKOFF: "FOR_MANGE_FORSOEG",
+    Refusal.BUSY: "LOGIN_OPTAGET",
+    Refusal.STALE: "TIDSSTEMPEL",
+    Refusal.REPLAY: "GENTAGELSE",
+}
+
+
+def _soap_refusal(refused: LoginRefused) -> web.Response:
+    """A refused login as a SOAP fault: temporary ones soap:Server + 503 + Retry-After."""
+    body = soap.fault_body(_SOAP_CODES[refused.kind], refused.text, server=refused.temporary)
+    resp = web.Response(
+        status=503 if refused.temporary else 500,
+        body=body,
+        content_type="text/xml",
+        charset="utf-8",
+    )
+    if refused.temporary:
+        resp.headers["Retry-After"] = refused.retry_after_header
+    return resp
+
+
+async def _basic_login(
+    request: web.Request, state: _State
+) -> tuple[str | None, LoginRefused | None]:
+    """(user, None) when the request's HTTP Basic login (with the nonce and creation-time
+    headers) passes the login guard, else (None, why not); (None, None): no credentials."""
+    creds = _basic_credentials(request)
+    if creds is None:
+        return None, None
+    refused = await state.guard.authenticate(
+        creds[0],
+        creds[1],
+        request.remote,
+        nonce=request.headers.get(NONCE_HEADER),
+        created=request.headers.get(CREATED_HEADER),
+    )
+    return (None, refused) if refused is not None else (creds[0], None)
+
+
+def _http_refusal_status(refused: LoginRefused | None) -> int:
+    if refused is None or not refused.temporary:
+        return 401
+    return 429 if refused.kind is Refusal.BACKOFF else 503
 
 
 def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
@@ -707,18 +833,24 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
     size (Content-Length) and `x-Sha256`, so the client verifies what it wrote to disk."""
     state = request.app[_STATE]
     await _apply_fault(request, state, "mailbox")
-    creds = _basic_credentials(request)
-    if creds is None or not await state.run(state.ctx.auth.verify, *creds):
-        raise web.HTTPUnauthorized(
-            text="Ukendt bruger eller forkert adgangskode",
-            headers={"WWW-Authenticate": 'Basic realm="postfordeler"'},
-        )
+    user, refused = await _basic_login(request, state)
+    if user is None:
+        status = _http_refusal_status(refused)
+        headers = {"WWW-Authenticate": 'Basic realm="postfordeler"'}
+        if refused is not None and refused.temporary:
+            headers = {"Retry-After": refused.retry_after_header}
+        text = refused.text if refused is not None else "Ukendt bruger eller forkert adgangskode"
+        return web.Response(status=status, text=text, headers=headers)
+    if (sick := _store_sick(state)) is not None:
+        raise web.HTTPServiceUnavailable(text=sick.reason or "", headers=_RETRY_HEADERS)
     try:
         item_id = int(request.match_info["item_id"])
-        await state.run(soap.visible_item, state.ctx, creds[0], item_id)
+        await state.run(soap.visible_item, state.ctx, user, item_id)
         size, digest, chunks = await state.run(state.store.memo_chunks, item_id)
     except ValueError:
         raise web.HTTPNotFound(text="Ukendt element") from None
+    except StoreUnavailable as exc:
+        raise web.HTTPServiceUnavailable(text=exc.text, headers=_RETRY_HEADERS) from None
     except StoreError as exc:
         raise web.HTTPNotFound(text=exc.text) from None
     resp = web.StreamResponse(status=200, headers={"x-Sha256": digest})
@@ -727,8 +859,13 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
     try:
         await resp.prepare(request)
         while (piece := await state.run(next, chunks, None)) is not None:
-            await resp.write(piece)
+            await write_within(request, resp, piece, state.config.body_timeout)
         await resp.write_eof()
+    except Exception as exc:
+        if not is_damage(exc):
+            raise
+        state.store.mark_damaged("memo stream")  # the client sees a cut stream and retries
+        _drop(request)
     finally:
         await state.run(chunks.close)
     return resp
@@ -742,13 +879,21 @@ def _json_error(status: int, code: str, message: str) -> web.Response:
 
 
 async def _json_user(request: web.Request, state: _State) -> str | web.Response:
-    """The authenticated user (HTTP Basic, the mailbox users), or the 401 to answer."""
-    creds = _basic_credentials(request)
-    if creds is None or not await state.run(state.ctx.auth.verify, *creds):
+    """The authenticated user (HTTP Basic, the mailbox users, with a fresh nonce and creation
+    time), or the refusal to answer (401; 429/503 with Retry-After when temporary)."""
+    user, refused = await _basic_login(request, state)
+    if user is not None:
+        return user
+    status = _http_refusal_status(refused)
+    if refused is None:
         resp = _json_error(401, "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+    else:
+        resp = _json_error(status, _SOAP_CODES[refused.kind], refused.text)
+    if refused is not None and refused.temporary:
+        resp.headers["Retry-After"] = refused.retry_after_header
+    else:
         resp.headers["WWW-Authenticate"] = 'Basic realm="postfordeler"'
-        return resp
-    return creds[0]
+    return resp
 
 
 def _store_refusal(exc: StoreError) -> web.Response:
@@ -794,6 +939,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     """POST /decisions: a client hands a decision to the gateway (idempotent on decision_id)."""
     state = request.app[_STATE]
     fault = await _apply_fault(request, state, "decisions")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_json(sick)
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -823,7 +970,12 @@ async def _decisions_post(request: web.Request) -> web.Response:
     log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
     try:  # the access log: who decided on which citizen's post
         await state.run(
-            team.log_decision, state.store, user, status.decision_id, message_uuid, action
+            team.log_decision,
+            state.store,
+            user,
+            status.decision_id or decision_id,
+            message_uuid,
+            action,
         )
     except Exception:
         log.exception("decision %s not written to the access log", decision_id[:36])
@@ -852,6 +1004,8 @@ async def _status_get(request: web.Request) -> web.Response:
     """GET /items/{message_uuid}/status: the item's delivery state, the team's truth."""
     state = request.app[_STATE]
     await _apply_fault(request, state, "decisions")
+    if (sick := _store_sick(state)) is not None:
+        return _store_sick_json(sick)
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
@@ -893,17 +1047,106 @@ async def _receivers_get(request: web.Request) -> web.Response:
 
 async def _health(request: web.Request) -> web.Response:
     state = request.app[_STATE]
+    if (sick := _store_sick(state)) is not None:
+        return _health_sick(sick)
     try:
         last = await state.run(state.store.max_item_id)
-    except Exception:
-        return web.json_response({"status": "fejl"}, status=503)
+    except Exception as exc:
+        if (sick := _store_sick(state)) is not None:
+            return _health_sick(sick)
+        return web.json_response(
+            {"status": "fejl", "reason": f"Databasen svarer ikke ({type(exc).__name__})"},
+            status=503,
+        )
+    health = state.store.health
     return web.json_response(
         {
             "status": "ok",
             "last_item_id": last,
             "faults": state.faults.active if state.faults else False,
+            "integrity": {"check": health.check, "checked_at": _iso(health.checked_at)},
         }
     )
+
+
+# --------------------------------------------------------------------------- store health
+
+_RETRY_HEADERS = {"Retry-After": str(pm.RETRY_AFTER_SECONDS)}
+
+
+def _store_sick(state: _State) -> StoreHealth | None:
+    """The store's health when it is not ok (damaged or unreachable), else None."""
+    health = state.store.health
+    return None if health.ok else health
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _health_sick(health: StoreHealth) -> web.Response:
+    return web.json_response(
+        {
+            "status": "fejl",
+            "reason": health.reason,
+            "damaged": health.damaged,
+            "checked_at": _iso(health.checked_at),
+        },
+        status=503,
+        headers=_RETRY_HEADERS,
+    )
+
+
+def _store_sick_receipt(
+    request: web.Request, health: StoreHealth, transaction_id: str | None
+) -> web.Response:
+    """EP_FS1 while the store is unhealthy: a *temporary* failure (503, Retry-After, no
+    receiptStatus) before the body is read, so the Postkomponent redelivers later."""
+    receipt = pm.reject(
+        pm.CODE_TEMPORARY, health.reason or "Midlertidig fejl", transaction_id=transaction_id
+    )
+    resp = _receipt_response(request, receipt)
+    resp.force_close()  # the unread body is not drained
+    log.warning("postmodtag refused while the store is unhealthy: answered temporary")
+    return resp
+
+
+def _store_sick_fault(health: StoreHealth) -> web.Response:
+    code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+    body = soap.fault_body(code, health.reason or "Midlertidig fejl", server=True)
+    refused = web.Response(
+        status=500, body=body, content_type="text/xml", charset="utf-8", headers=_RETRY_HEADERS
+    )
+    refused.force_close()
+    return refused
+
+
+def _store_sick_json(health: StoreHealth) -> web.Response:
+    code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+    refused = _json_error(503, code, health.reason or "Midlertidig fejl")
+    refused.headers.update(_RETRY_HEADERS)
+    refused.force_close()
+    return refused
+
+
+async def _check_store_forever(
+    store: GatewayStore, executor: ThreadPoolExecutor, interval: float
+) -> None:
+    """The periodic integrity check, on its own thread (it reads the whole database)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(max(0.05, interval))
+        before = store.health
+        try:
+            health = await loop.run_in_executor(executor, store.check_integrity)
+        except Exception:
+            log.exception("store integrity check failed")
+            continue
+        if health.ok != before.ok:
+            log.warning(
+                "gateway store is %s",
+                "healthy again" if health.ok else "unhealthy: " + str(health.reason),
+            )
 
 
 async def _faults_get(request: web.Request) -> web.Response:
@@ -972,6 +1215,11 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         ),
     )
     try:
+        if config.integrity_check_at_start:
+            health = await loop.run_in_executor(executor, store.check_integrity)
+            if not health.ok:
+                code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+                raise StoreUnavailable(code, health.reason or "")
         for user, secret in config.users.items():
             await loop.run_in_executor(executor, store.set_user, user, secret)
         wsdl = resource("mailbox", "PostfordelerMailbox.wsdl").read_text("utf-8")
@@ -992,16 +1240,23 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             )
         ctx = soap.SoapContext(
             store=store,
-            auth=soap.Authenticator(store),
             municipality_cvr=config.municipality_cvr,
             max_page_items=config.max_page_items,
             max_page_bytes=config.max_page_bytes,
         )
-        state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir)
+
+        def run_shared(fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+            return loop.run_in_executor(executor, partial(fn, *args))
+
+        # a signed-in request's nonce write goes to the shared pool; scrypt to the guard's own
+        guard = LoginGuard(store, config.login, run_shared=run_shared)
+        await guard.start()
+        state = _State(config, store, ctx, executor, config.faults, wsdl, xsds, spool_dir, guard)
         state.parse_executor = parse_executor
         state.parse_slots = asyncio.Semaphore(max(1, config.parse_workers))
         app = web.Application(
-            client_max_size=soap.MAX_REQUEST_BYTES, middlewares=[client_gone, _receipt_pinning]
+            client_max_size=soap.MAX_REQUEST_BYTES,
+            middlewares=[client_gone, slow_body_middleware, _receipt_pinning],
         )
         app[_STATE] = state
         app.router.add_get("/health", _health)
@@ -1025,12 +1280,24 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
             app.router.add_get("/_sandbox/faults", _faults_get)
             app.router.add_post("/_sandbox/faults", _faults_post)
         runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=5.0, lingering_time=1.0
-        )  # do not drain refused oversized bodies long
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=5.0,
+            lingering_time=1.0,  # do not drain refused oversized bodies long
+            # slowloris: a request's headers must be complete within header_timeout of the
+            # connection or the previous answer (aiohttp's idle timer; bytes do not renew it)
+            keepalive_timeout=config.header_timeout,
+            max_line_size=HEADER_LIMITS["max_line_size"],
+            max_field_size=HEADER_LIMITS["max_field_size"],
+            max_headers=HEADER_LIMITS["max_headers"],
+        )
         await runner.setup()
         site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
         await site.start()
     except BaseException:
+        if "guard" in locals():
+            await guard.aclose()
         executor.shutdown(wait=False)
         parse_executor.shutdown(wait=False)
         store.close()
@@ -1045,6 +1312,18 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     gateway = RunningGateway(config, store, base, runner, executor, app)
     gateway._parse_executor = parse_executor
     gateway._tasks.append(asyncio.create_task(_flag_overdue_forever(state)))
+    if config.integrity_check_seconds > 0:
+        checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-health")
+
+        async def stop_checker() -> None:
+            checker.shutdown(wait=False, cancel_futures=True)
+
+        gateway._closers.append(stop_checker)
+        gateway._tasks.append(
+            asyncio.create_task(
+                _check_store_forever(store, checker, config.integrity_check_seconds)
+            )
+        )
     if config.delivery is not None:
         try:
             gateway.start_delivery(config.delivery)

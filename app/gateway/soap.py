@@ -2,7 +2,9 @@
 
 Parses requests with a hardened lxml parser (app.sf1606.xmlsafe: no DTD, no entities, no
 network, nothing opened, the prolog checked in its real encoding; size-bounded),
-validates the request element against the XSD, checks the WS-Security UsernameToken and the
+validates the request element against the XSD, reads the WS-Security UsernameToken (user,
+PasswordText, nonce, creation time: the server checks them with `app.gateway.login_guard`
+between `prepare` and `answer`, so a failed login never costs the shared pool scrypt), checks the
 AuthorityContext, dispatches to the store and builds responses as bytes by string building (a
 page of items with base64 MeMo is the hot path: one SELECT, binascii base64, one join).
 
@@ -11,26 +13,22 @@ PostListe leaves out the items the user may not see (the cursor still moves past
 client never re-reads them), and PostHent, UdfaldRegistrer and the reservations answer an
 invisible item exactly like a missing one (`UKENDT_ELEMENT`, same text): existence never leaks.
 
-`handle(body, ctx)` is blocking: run it in a worker thread. It never logs content or CPR.
+`prepare(body)` and `answer(request, ctx)` are blocking: run them in a worker thread. It never logs content or CPR.
 """
 
 from __future__ import annotations
 
 import binascii
-import hashlib
-import hmac
 import logging
-import secrets
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError, verify_secret
+from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError
 from app.resources import resource
 from app.sf1606 import xmlsafe
 
@@ -41,6 +39,7 @@ MB_NS = "https://postfordeler.dk/xml/schemas/Mailbox/1/"
 AUTH_NS = "http://serviceplatformen.dk/xml/schemas/AuthorityContext/1/"
 SPF_NS = "http://serviceplatformen.dk/xml/schemas/ServiceplatformFault/1/"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 PASSWORD_TEXT = (
     "http://docs.oasis-open.org/wss/2004/01/"
     "oasis-200401-wss-username-token-profile-1.0#PasswordText"
@@ -61,51 +60,6 @@ class SoapFault(Exception):
     def __init__(self, code: str, text: str, *, server: bool = False) -> None:
         super().__init__(f"{code}: {text}")
         self.code, self.text, self.server = code, text, server
-
-
-# --------------------------------------------------------------------------- authentication
-
-
-@dataclass
-class Authenticator:
-    """Verifies UsernameToken secrets against scrypt hashes in the store. A successful check is
-    remembered for `ttl` seconds as an HMAC under a per-process key, so a busy client does not pay
-    scrypt on every call; failures always pay it."""
-
-    store: GatewayStore
-    ttl: float = 300.0
-    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    _ok: dict[str, tuple[bytes, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _tag(self, user: str, secret: str) -> bytes:
-        return hmac.new(self._key, f"{user}\0{secret}".encode(), hashlib.sha256).digest()
-
-    def verify(self, user: str, secret: str) -> bool:
-        tag = self._tag(user, secret)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._ok.get(user)
-        if cached and cached[1] > now and hmac.compare_digest(cached[0], tag):
-            return True
-        stored = self.store.user_hash(user)
-        if stored is None or not verify_secret(secret, stored):
-            if stored is None:  # same cost as a wrong secret: no user enumeration by timing
-                verify_secret(secret, _DUMMY_HASH)
-            return False
-        with self._lock:
-            self._ok[user] = (tag, now + self.ttl)
-        return True
-
-    def forget(self, user: str | None = None) -> None:
-        with self._lock:
-            if user is None:
-                self._ok.clear()
-            else:
-                self._ok.pop(user, None)
-
-
-_DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
 
 # --------------------------------------------------------------------------- parsing
@@ -138,6 +92,8 @@ class SoapRequest:
     user: str | None
     password: str | None
     password_type: str | None
+    nonce: str | None = None  # wsse:Nonce of the UsernameToken
+    created: str | None = None  # its wsu:Created, else the Security header's wsu:Timestamp
 
 
 _NOT_XML = "Forespørgslen er ikke velformet XML"
@@ -167,16 +123,21 @@ def parse_request(body: bytes) -> SoapRequest:
         raise SoapFault("UGYLDIG_FORESPOERGSEL", _PROLOG_TEXTS["dtd"])
     if root.tag != f"{{{SOAP_NS}}}Envelope":
         raise SoapFault("UGYLDIG_FORESPOERGSEL", "Ikke en SOAP 1.1-konvolut")
-    user = password = ptype = None
+    user = password = ptype = nonce = created = None
     header = root.find(f"{{{SOAP_NS}}}Header")
-    if header is not None:
-        token = header.find(f"{{{WSSE_NS}}}Security/{{{WSSE_NS}}}UsernameToken")
+    security = header.find(f"{{{WSSE_NS}}}Security") if header is not None else None
+    if security is not None:
+        token = security.find(f"{{{WSSE_NS}}}UsernameToken")
         if token is not None:
             user = token.findtext(f"{{{WSSE_NS}}}Username")
             pw = token.find(f"{{{WSSE_NS}}}Password")
             if pw is not None:
                 password = pw.text or ""
                 ptype = pw.get("Type") or PASSWORD_TEXT
+            nonce = token.findtext(f"{{{WSSE_NS}}}Nonce")
+            created = token.findtext(f"{{{WSU_NS}}}Created")
+        if created is None:
+            created = security.findtext(f"{{{WSU_NS}}}Timestamp/{{{WSU_NS}}}Created")
     body_el = root.find(f"{{{SOAP_NS}}}Body")
     if body_el is None or len(body_el) != 1:
         raise SoapFault("UGYLDIG_FORESPOERGSEL", "SOAP Body skal indeholde præcis ét element")
@@ -184,7 +145,9 @@ def parse_request(body: bytes) -> SoapRequest:
     tag = element.tag if isinstance(element.tag, str) else ""
     if not tag.startswith(_B) or not tag.endswith("Request"):
         raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
-    return SoapRequest(tag[len(_B) : -len("Request")], element, user, password, ptype)
+    return SoapRequest(
+        tag[len(_B) : -len("Request")], element, user, password, ptype, nonce, created
+    )
 
 
 # --------------------------------------------------------------------------- building
@@ -281,7 +244,6 @@ def see_everything(_user: str, _contact_point_id: str | None) -> bool:
 @dataclass
 class SoapContext:
     store: GatewayStore
-    auth: Authenticator
     municipality_cvr: str | None = None
     max_page_items: int = 500
     max_page_bytes: int = DEFAULT_PAGE_BYTES
@@ -326,11 +288,24 @@ def _bool(element: etree._Element, name: str, default: bool) -> bool:
     return default if text is None else text.strip() in ("true", "1")
 
 
-def handle(body: bytes, ctx: SoapContext) -> tuple[int, list[bytes]]:
-    """One SOAP call → (HTTP status, response body parts). Blocking."""
+def prepare(body: bytes) -> SoapRequest | tuple[int, list[bytes]]:
+    """Parse and schema-check one SOAP call (blocking): the request, whose user the caller
+    then authenticates (`app.gateway.login_guard`), or the fault to answer."""
     try:
         request = parse_request(body)
-        _check_request(request, ctx)
+        _check_request(request)
+        return request
+    except SoapFault as fault:
+        return 500, [fault_body(fault.code, fault.text, server=fault.server)]
+    except Exception:
+        log.exception("mailbox request could not be read")
+        return 500, [fault_body("INTERN_FEJL", "Midlertidig fejl i modtagersystemet", server=True)]
+
+
+def answer(request: SoapRequest, ctx: SoapContext) -> tuple[int, list[bytes]]:
+    """One authenticated SOAP call → (HTTP status, response body parts). Blocking."""
+    try:
+        _check_authority(request, ctx)
         return 200, _dispatch(request, ctx)
     except SoapFault as fault:
         return 500, [fault_body(fault.code, fault.text, server=fault.server)]
@@ -341,7 +316,7 @@ def handle(body: bytes, ctx: SoapContext) -> tuple[int, list[bytes]]:
         return 500, [fault_body("INTERN_FEJL", "Midlertidig fejl i modtagersystemet", server=True)]
 
 
-def _check_request(request: SoapRequest, ctx: SoapContext) -> None:
+def _check_request(request: SoapRequest) -> None:
     schema = _schema()
     if not schema.validate(request.element):
         error = schema.error_log.last_error
@@ -351,8 +326,9 @@ def _check_request(request: SoapRequest, ctx: SoapContext) -> None:
         raise SoapFault("AUTENTIFIKATION", "Brugernavn og adgangskode mangler (WS-Security)")
     if request.password_type != PASSWORD_TEXT:
         raise SoapFault("AUTENTIFIKATION", "Kun PasswordText understøttes")
-    if not ctx.auth.verify(request.user, request.password):
-        raise SoapFault("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+
+
+def _check_authority(request: SoapRequest, ctx: SoapContext) -> None:
     cvr = (
         request.element.findtext(f"{{{AUTH_NS}}}AuthorityContext/{{{AUTH_NS}}}MunicipalityCVR")
         or ""

@@ -30,6 +30,7 @@ import enum
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -71,6 +72,8 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from app import paths
+from app.dbhealth import is_damage
 from app.decisions import (
     ACTIONS,
     Assign,
@@ -470,6 +473,43 @@ class StoreError(Exception):
         self.text = text
 
 
+class StoreUnavailable(StoreError):
+    """The store is damaged or cannot be reached: nothing is accepted or served until it is
+    sound again (`GatewayStore.health`). `text` is one Danish sentence for operators and
+    peers; senders should retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """The outcome of the last integrity check or of a damage seen while working."""
+
+    ok: bool
+    reason: str | None = None  # one Danish sentence when not ok
+    checked_at: datetime | None = None
+    damaged: bool = False  # damage stays until the gateway is restarted on a sound database
+    check: str | None = (
+        None  # what ran last: structure (SQLite), integrity_check, quick_check, tables, content; or what found the damage
+    )
+
+
+DAMAGED_TEXT = (
+    "Modtagersystemets database er beskadiget; gatewayen modtager ikke post, før databasen "
+    "er genskabt fra en sikkerhedskopi"
+)
+UNREACHABLE_TEXT = "Modtagersystemets database kan ikke nås eller læses"
+HEALTH_CHECKED_TABLES = (
+    "gw_schema_version",
+    "gw_messages",
+    "gw_item_state",
+    "gw_decisions",
+    "gw_outbox",
+    "gw_users",
+)
+_health_log = logging.getLogger("postfordeler.gateway.store")
+FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024  # SQLite: integrity_check (not quick_check) below this
+CONTENT_CHECK_MAX_BYTES = 64 * 1024 * 1024  # every MeMo's sha256 re-checked below this total
+
+
 @dataclass(frozen=True, slots=True)
 class StoredItem:
     item_id: int
@@ -700,8 +740,6 @@ def store_cipher(url: str, key_file: Path | None = None) -> StoreCipher:
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     if creds and (Path(creds) / "store.key").is_file():
         return read_key_file(Path(creds) / "store.key")
-    from app import paths
-
     return load_local_key(local_key_file(url, paths.data_dir() / "gateway"))
 
 
@@ -767,11 +805,8 @@ class GatewayStore:
         self.dialect = self.engine.dialect.name
         # SQLite allows one writer: serialise writers in-process instead of spinning on BUSY.
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
-        try:
-            self._migrate()
-        except BaseException:
-            self.engine.dispose()
-            raise
+        self._init_health()  # the health section at the end of the class
+        self._open_checked()
 
     # -- schema --
 
@@ -933,14 +968,27 @@ class GatewayStore:
     def _open(self, value: str | None, context: str) -> str | None:
         try:
             return self.cipher.open_text(value, context)
-        except DecryptError:
-            raise _decrypt_error(context) from None
+        except DecryptError as exc:
+            raise self._damaged_value(exc, context) from None
 
     def _open_memo(self, message_uuid: str, blob: bytes, size: int) -> bytes:
         try:
             return self.cipher.open_blob(blob, size, _memo_ctx(message_uuid))
-        except DecryptError:
-            raise _decrypt_error("gw_messages.memo") from None
+        except DecryptError as exc:
+            raise self._damaged_value(exc, "gw_messages.memo") from None
+
+    def _damaged_value(self, exc: DecryptError, context: str) -> StoreError:
+        """A sealed value that does not open with the key the start check accepted: damaged
+        or tampered data. The store turns unhealthy (EP_FS1 answers temporary) and the caller
+        gets the one-sentence damage refusal."""
+        error = _decrypt_error(context)
+        if exc.missing_key:  # sealed with a key this store was not given: say which is missing
+            return error
+        _health_log.error(
+            "store value in %s does not decrypt (%s): damaged", context.split(":", 1)[0], error.code
+        )
+        self.mark_damaged("decrypt")
+        return StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -1290,8 +1338,8 @@ class GatewayStore:
 
                 # each substring detoasts: fewer, larger reads
                 yield from self.cipher.open_chunks(pg_read, size, ctx, group=8)
-            except DecryptError:
-                raise _decrypt_error("gw_messages.memo") from None
+            except DecryptError as exc:
+                raise self._damaged_value(exc, "gw_messages.memo") from None
 
     # -- claims --
 
@@ -2419,6 +2467,145 @@ class GatewayStore:
         with self.engine.connect() as conn:
             return list(conn.execute(select(users.c.user).order_by(users.c.user)).scalars())
 
+    # -- health: integrity checks (at start, periodically, and on damage seen while working) --
+
+    def _init_health(self) -> None:
+        self._health = StoreHealth(True)
+        self._health_lock = threading.Lock()
+
+        @event.listens_for(self.engine, "handle_error")
+        def _damage_seen(ctx: Any) -> None:
+            # Any statement that meets a damaged page flips health (a list that reaches the
+            # damage included) and surfaces as StoreUnavailable, never as a raw DB error.
+            if is_damage(ctx.original_exception):
+                self.mark_damaged("statement")
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT) from None
+
+    def _open_checked(self) -> None:
+        """Migrate and check at start: a damaged or truncated file gives StoreUnavailable with
+        one sentence (the CLI prints it), never a traceback."""
+        try:
+            self._migrate()
+        except StoreError:
+            self.engine.dispose()
+            raise
+        except Exception as exc:
+            self.engine.dispose()
+            if is_damage(exc):
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT) from None
+            raise StoreUnavailable(
+                "LAGER_UTILGAENGELIG", f"{UNREACHABLE_TEXT} ({type(exc).__name__})"
+            ) from None
+
+    @property
+    def health(self) -> StoreHealth:
+        return self._health
+
+    def mark_damaged(self, where: str) -> None:
+        """Record damage (sticky until restart); `where` says what found it (for the log)."""
+        with self._health_lock:
+            first = not self._health.damaged
+            self._health = StoreHealth(False, DAMAGED_TEXT, utcnow(), damaged=True, check=where)
+        if first:
+            _health_log.error(
+                "gateway store damaged (found by %s): refusing new mail until restored", where
+            )
+
+    def require_healthy(self) -> None:
+        health = self._health
+        if not health.ok:
+            code = "LAGER_BESKADIGET" if health.damaged else "LAGER_UTILGAENGELIG"
+            raise StoreUnavailable(code, health.reason or UNREACHABLE_TEXT)
+
+    def check_integrity(
+        self,
+        *,
+        full_max_bytes: int = FULL_CHECK_MAX_BYTES,
+        content_max_bytes: int = CONTENT_CHECK_MAX_BYTES,
+    ) -> StoreHealth:
+        """Check the store and record the outcome (`health`). Blocking and O(database size):
+        run it off the event loop on its own thread. SQLite: `PRAGMA integrity_check` when the
+        file is at most `full_max_bytes`, else `quick_check`; PostgreSQL: reachable, the schema
+        version readable, every critical table readable. Then, when the messages total at
+        most `content_max_bytes`, every stored MeMo is read back and its sha256 compared.
+        Damage once seen stays (restart on a restored database); unreachability clears as
+        soon as a check passes again."""
+        check = "structure" if self.dialect == "sqlite" else "tables"
+        try:
+            if self.dialect == "sqlite":
+                check = self._sqlite_check(full_max_bytes)
+            else:
+                self._table_check()
+            if self._content_total() <= content_max_bytes:
+                check = "content"
+                self._content_check()
+        except StoreUnavailable as exc:
+            if exc.code == "LAGER_BESKADIGET":
+                self.mark_damaged(check)
+            else:
+                self._set_unreachable(exc.text, check)
+        except Exception as exc:
+            if is_damage(exc):
+                self.mark_damaged(check)
+            else:
+                self._set_unreachable(f"{UNREACHABLE_TEXT} ({type(exc).__name__})", check)
+        else:
+            with self._health_lock:
+                if not self._health.damaged:
+                    self._health = StoreHealth(True, None, utcnow(), check=check)
+        return self._health
+
+    def _set_unreachable(self, reason: str, check: str) -> None:
+        with self._health_lock:
+            if not self._health.damaged:
+                self._health = StoreHealth(False, reason, utcnow(), check=check)
+
+    def _sqlite_check(self, full_max_bytes: int) -> str:
+        path = self.engine.url.database or ""
+        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        pragma = "integrity_check" if size <= full_max_bytes else "quick_check"
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"PRAGMA {pragma}").all()
+        if [tuple(r) for r in rows] != [("ok",)]:
+            raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
+        self._table_check()
+        return pragma
+
+    def _table_check(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").all()
+            version = conn.execute(select(func.max(schema_version.c.version))).scalar()
+            if version != SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    "LAGER_UTILGAENGELIG", f"{UNREACHABLE_TEXT} (skemaversion {version})"
+                )
+            for name in HEALTH_CHECKED_TABLES:
+                table = metadata.tables[name]
+                conn.execute(select(func.count()).select_from(table)).scalar()
+
+    def _content_total(self) -> int:
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.coalesce(func.sum(messages.c.size), 0))).scalar()
+        return int(total or 0)
+
+    def _content_check(self) -> None:
+        """Every stored MeMo read back through `memo_chunks` (the store's own read path) and
+        its sha256 compared with the one recorded at receipt."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(messages.c.item_id).order_by(messages.c.item_id)))
+        for (item_id,) in ids:
+            size, digest, chunks = self.memo_chunks(int(item_id))
+            h = hashlib.sha256()
+            got = 0
+            try:
+                for piece in chunks:
+                    h.update(piece)
+                    got += len(piece)
+            finally:
+                chunks.close()
+            if got != size or h.hexdigest() != digest:
+                raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
+
 
 def _policy_row(row: Any) -> PolicyVersion:
     return PolicyVersion(
@@ -2516,6 +2703,8 @@ __all__: Sequence[str] = (
     "PartPlan",
     "ReceiptOutcome",
     "StoreError",
+    "StoreHealth",
+    "StoreUnavailable",
     "StoredItem",
     "hash_secret",
     "is_secret_hash",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 import stat
 import struct
@@ -51,7 +52,13 @@ class StoreKeyError(Exception):
 
 
 class DecryptError(Exception):
-    """A stored value does not open with the store's keys (wrong key, damaged or moved)."""
+    """A stored value does not open with the store's keys (wrong key, damaged or moved).
+    `missing_key`: it names a key id the store was not given (a dropped rotation key), so it
+    is not damage."""
+
+    def __init__(self, where: str, *, missing_key: bool = False) -> None:
+        super().__init__(where)
+        self.missing_key = missing_key
 
 
 def _aad(context: str) -> bytes:
@@ -90,6 +97,8 @@ class StoreCipher:
             n = blob[0]
             kid = blob[1 : 1 + n].decode()
             nonce = blob[1 + n : 13 + n]
+            if kid not in self._aead and re.fullmatch(r"k[0-9a-f]{8}", kid):
+                raise DecryptError(context.split(":", 1)[0], missing_key=True)
             aead = self._aead[kid]
             return aead.decrypt(nonce, blob[13 + n :], _aad(context))
         except (IndexError, UnicodeDecodeError, KeyError, InvalidTag, ValueError) as exc:
@@ -169,7 +178,9 @@ class StoreCipher:
         rest = read(5, n + _PREFIX_BYTES)
         try:
             aead = self._aead[rest[:n].decode()]
-        except (KeyError, UnicodeDecodeError) as exc:
+        except KeyError as exc:
+            raise DecryptError(where, missing_key=True) from exc
+        except UnicodeDecodeError as exc:
             raise DecryptError(where) from exc
         prefix = rest[n : n + _PREFIX_BYTES]
         offset = 5 + n + _PREFIX_BYTES

@@ -22,8 +22,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import keyring
-from keyring.backends import fail, null
+from app.keyrings import secure_keyring
 
 log = logging.getLogger("postfordeler.cache.crypto")
 
@@ -58,8 +57,10 @@ class CacheUnreadable(CacheKeyUnavailable):
 NO_KEYRING_MESSAGE = (
     "Den lokale kopi af posten kan ikke krypteres, fordi der ikke er nogen nøglering "
     "(f.eks. Windows Legitimationsoplysninger eller GNOME-nøgleringen) til rådighed. "
-    "Postfordeler gemmer ikke personfølsomme oplysninger ukrypteret på computeren. "
-    "Kontakt IT-supporten."
+    "Postfordeler gemmer ikke personfølsomme oplysninger ukrypteret på computeren, og "
+    "nøgler aldrig i en almindelig fil. Kontakt IT-supporten. "
+    "(No secure keyring on this computer: the local copy of the mail cannot be encrypted, "
+    "so it is not kept; keys are never put in a plain file.)"
 )
 KEY_MISSING_MESSAGE = (
     "Den lokale kopi af posten er krypteret, men nøglen til den findes ikke i nøgleringen "
@@ -99,13 +100,10 @@ def _has_content(path: Path) -> bool:
 
 
 def os_keyring() -> Any:
-    """The `keyring` module when a usable OS keyring backend is configured, else None (no
-    backend, the fail/null backends, or an empty chain): secrets are never kept in a file."""
-    backend = keyring.get_keyring()
-    chained = getattr(backend, "backends", None)
-    if isinstance(backend, (fail.Keyring, null.Keyring)) or chained == []:
-        return None
-    return keyring
+    """The OS keyring's secure backends (`app.keyrings.secure_keyring`), else None: no
+    backend, the fail/null backends, a plaintext or other file backend, or a chain of only
+    those. Secrets are never kept in a file."""
+    return secure_keyring()
 
 
 def load_cache_key(path: Path, *, create: bool = True) -> bytes | None:

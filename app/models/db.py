@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlcipher3 import dbapi2
 
 from app import paths
-from app.models import crypto
+from app.dbhealth import is_damage
+from app.models import crypto, integrity
 from app.models.crypto import CacheKeyUnavailable, CacheUnreadable
 
 __all__ = [
@@ -134,8 +135,18 @@ def cache_engine(path: Path) -> tuple[Engine, bool]:
     return engine, key is not None
 
 
-def open_cache(path: Path | None = None) -> Database:
+def open_cache(path: Path | None = None, *, check: bool = True) -> Database:
+    """Open (and migrate) the cache. `check`: verify the file first (`integrity.verify_at_open`;
+    `CacheDamaged` when it is damaged: `app.models.recovery.open_cache_recovering` rebuilds)."""
     path = Path(path) if path else paths.client_db_path()
+    if check:
+        integrity.verify_at_open(path)
     engine, encrypted = cache_engine(path)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except Exception as exc:
+        engine.dispose()
+        if check and is_damage(exc):
+            raise integrity.CacheDamaged(type(exc).__name__) from None
+        raise
     return Database(engine, sessionmaker(engine, expire_on_commit=False), path, encrypted)

@@ -58,6 +58,7 @@ from app.gateway.server import (
     start_gateway,
 )
 from app.gateway.users import UserDirectory
+from app.keyrings import secure_keyring
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.demo_users import demo_users
@@ -164,9 +165,11 @@ def _store_secret(user: str, secret: str, data_dir: Path, use_keyring: bool) -> 
     """
     if not use_keyring:
         return False
+    keyring = secure_keyring()  # never a plaintext or other file backend
+    if keyring is None:
+        log.info("no secure keyring for the sandbox secret")
+        return False
     try:
-        import keyring
-
         keyring.set_password(KEYRING_SERVICE, f"gateway:{user}", secret)
         return True
     except Exception as exc:

@@ -12,7 +12,9 @@ no Serviceplatformen certificate, SSH key or token):
   desktop offers exactly `allowed_actions`), `backlog()` → `GET /backlog`, and the access log:
   `audit_deliver`, `audit_high_water`, `audit_query` (app/gateway/team.py).
 
-Authentication: HTTP Basic with the same user and secret as the mailbox. TLS: an `https://`
+Authentication: HTTP Basic with the same user and secret as the mailbox, plus a fresh nonce and
+creation time on every request (`app.sf1606.fresh_auth`: the gateway refuses a replay); a 429
+(too many failed logins, busy login check) is `GatewayUnavailable`, retried later. TLS: an `https://`
 gateway is verified against `ca_bundle` (PEM), else `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the
 system store (`app.sf1606.tls.trust_context`), exactly like `MailboxClient`.
 
@@ -35,6 +37,7 @@ from urllib.parse import quote
 
 import httpx
 
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import trust_context
 
 __all__ = [
@@ -141,7 +144,7 @@ class GatewayClient:
         self.timeout = timeout
         self.ssl_context = ssl_context if ssl_context is not None else trust_context(ca_bundle)
         self._http = httpx.AsyncClient(
-            timeout=timeout, auth=(user, secret), verify=self.ssl_context
+            timeout=timeout, auth=FreshBasicAuth(user, secret), verify=self.ssl_context
         )
 
     async def close(self) -> None:
@@ -244,13 +247,22 @@ class GatewayClient:
         except (httpx.HTTPError, OSError) as exc:
             raise GatewayUnavailable(f"Gatewayen kan ikke nås ({type(exc).__name__})") from exc
         content = resp.content[:MAX_ANSWER]
-        if resp.status_code >= 500:
+        if resp.status_code >= 500 or resp.status_code == 429:
+            # 429: too many failed logins or a busy login check (Retry-After): retry later
             raise GatewayUnavailable(_server_reason(content, resp.status_code))
         if resp.status_code == 403 and _refusal_code(content) not in (None, "AUTENTIFIKATION"):
             pass  # a refusal with its own reason (policy, role): read below
         elif resp.status_code in (401, 403):
+            try:
+                said = json.loads(content).get("message")
+            except (ValueError, AttributeError):
+                said = None
             raise GatewayRefused(
-                "AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode", resp.status_code
+                "AUTENTIFIKATION",
+                _one_line(said)
+                if isinstance(said, str) and said.strip()
+                else "Ukendt bruger eller forkert adgangskode",
+                resp.status_code,
             )
         try:
             data = json.loads(content) if content else {}

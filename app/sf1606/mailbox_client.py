@@ -17,7 +17,7 @@ the standard `SSL_CERT_FILE` / `SSL_CERT_DIR` variables, else the system store
 
 Big messages: pass `inline_max_bytes` to `list_items`/`fetch` and items above it come with
 `memo_inline=False` and `memo == b""`; `download_memo(item, dest)` then streams the raw MeMo
-from `GET {base}/mailbox/items/{id}/memo` (HTTP Basic, same user/secret) to a file and checks
+from `GET {base}/mailbox/items/{id}/memo` (HTTP Basic, same user/secret, with a fresh nonce and time: `app.sf1606.fresh_auth`) to a file and checks
 its size and sha256 against the listing. Without `inline_max_bytes` every MeMo is inlined.
 """
 
@@ -34,7 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import trust_context
+from app.sf1606.wsse_token import fresh_username_token
 
 if TYPE_CHECKING:
     import httpx
@@ -218,7 +220,6 @@ class MailboxClient:
         import zeep
         from zeep.proxy import AsyncServiceProxy
         from zeep.transports import AsyncTransport
-        from zeep.wsse.username import UsernameToken
 
         with self._build_lock:
             limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
@@ -235,7 +236,7 @@ class MailboxClient:
                     self.wsdl_url,
                     transport=transport,
                     settings=settings,
-                    wsse=UsernameToken(self.user, self._secret),  # type: ignore[no-untyped-call]
+                    wsse=fresh_username_token(self.user, self._secret),
                 )
             finally:
                 transport.wsdl_client.close()  # the WSDL is loaded; no further sync fetches
@@ -338,7 +339,9 @@ class MailboxClient:
         http = self._http
         if http is None:
             http = self._http = httpx.AsyncClient(
-                timeout=self.timeout, auth=(self.user, self._secret), verify=self.ssl_context
+                timeout=self.timeout,
+                auth=FreshBasicAuth(self.user, self._secret),
+                verify=self.ssl_context,
             )
         url = self.base_url + MEMO_PATH.format(item_id=item_id)
         digest = hashlib.sha256()
@@ -346,7 +349,12 @@ class MailboxClient:
         try:
             async with http.stream("GET", url) as resp:
                 if resp.status_code in (401, 403):
-                    raise MailboxError("AUTENTIFIKATION", "Ukendt bruger eller forkert adgangskode")
+                    await resp.aread()
+                    raise MailboxError("AUTENTIFIKATION", _refusal_text(resp.text))
+                if resp.status_code in (429, 503):
+                    raise MailboxUnavailable(
+                        f"Postkassen er optaget (HTTP {resp.status_code}, MeMo); prøv igen om lidt"
+                    )
                 if resp.status_code == 404:
                     raise MailboxError("UKENDT_ELEMENT", f"Element {item_id} findes ikke")
                 if resp.status_code != 200:
@@ -443,3 +451,9 @@ def _fault_details(fault: Fault) -> tuple[str, str]:
         if code:
             return code.strip(), (text or fault.message or "").strip()
     return "FEJL", (fault.message or "Ukendt fejl").strip()
+
+
+def _refusal_text(body: str) -> str:
+    """The gateway's one-line reason of a refused login (plain text), or the usual one."""
+    line = " ".join(body.split())[:300]
+    return line or "Ukendt bruger eller forkert adgangskode"

@@ -34,7 +34,7 @@ from app.core.session_keyring import os_keyring_available, use_session_keyring
 from app.dubu.dataset import DubuDataset
 from app.models.crypto import CacheKeyUnavailable
 from app.resources import resource
-from app.ui import diagnostics, i18n, theme
+from app.ui import cache_notice, diagnostics, i18n, theme
 from app.ui import settings as settings_mod
 from app.ui.backend import UiBackend
 from app.ui.backlog_service import BacklogService
@@ -267,6 +267,8 @@ def main(lang: str | None = None, demo_sandbox: Callable[[], SandboxThread] | No
         connect_window(runtime, window)
         window.show()
         window.inbox.refresh()
+        if runtime.services is not None and runtime.services.rebuild is not None:
+            window.show_cache_notice(cache_notice.rebuilt_text(runtime.services.rebuild))
         freeze_startup_objects()
         collector = GuiGarbageCollector()
         collector.start()  # garbage (Qt objects among it) dies on the GUI thread only

@@ -95,9 +95,9 @@ class CaseworkerItemsModel(RowsModel):
             return self._sort_key(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.SUBJECT:
-                return row.label
+                return labels.plain_tooltip(row.label)
             if column == self.STATUS and row.status_note:
-                return row.status_note
+                return labels.plain_tooltip(row.status_note)
             if column == self.AGE:
                 return labels.workdays_label(row.age_workdays)
             return None

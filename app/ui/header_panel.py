@@ -116,7 +116,7 @@ class HeaderPanel(QWidget):
         e = html.escape
         title = f"{labels.kind_label(str(msg.kind))}: {msg.label}"
         self.toggle.setText(title if len(title) < 90 else title[:87] + "…")
-        self.toggle.setToolTip(msg.label)
+        self.toggle.setToolTip(labels.plain_tooltip(msg.label))
         self.toggle.setVisible(True)
 
         rows: list[tuple[str, str]] = []

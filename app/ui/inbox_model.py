@@ -201,7 +201,7 @@ class InboxModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, column)
+            return labels.plain_tooltip(self._tooltip(row, column))
         if role == Qt.ItemDataRole.FontRole and not row.read:
             if self._bold is None:
                 self._bold = QFont(QApplication.font())

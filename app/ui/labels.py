@@ -6,7 +6,17 @@ Danish (the default UI language). Never put business logic here.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QCoreApplication
+
+
+def plain_tooltip(text: str | None) -> str | None:
+    """A tooltip that shows `text` as it is. Qt renders a tooltip that looks like HTML as rich
+    text, and rich text loads `<img src>` (a file, a FIFO): text from a message is escaped."""
+    if text is None:
+        return None
+    return "<p style='white-space:pre-wrap'>" + html.escape(text, quote=False) + "</p>"
 
 
 def kind_label(kind: str) -> str:

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from app.core import changes as op_changes
 from app.core.changes import OpChanges
 from app.models.inbox import InboxFilter
+from app.ui import cache_notice, theme
 from app.ui import settings as settings_mod
-from app.ui import theme
 from app.ui.actions import WindowActions
 from app.ui.backend import ItemDetail, UiBackend
 from app.ui.backlog_service import BacklogService
@@ -107,6 +107,16 @@ class MainWindow(QMainWindow):
         theme.style_panel(self.banner)
         self.banner.setVisible(False)
         column.addWidget(self.banner)
+        # A damaged local cache (rebuilt at start, or found damaged while running): stays until
+        # the user closes it, apart from the demo banner.
+        self.cache_banner = QLabel(central)
+        self.cache_banner.setObjectName("cacheBanner")
+        self.cache_banner.setWordWrap(True)
+        self.cache_banner.setTextFormat(Qt.TextFormat.RichText)
+        theme.style_panel(self.cache_banner)
+        self.cache_banner.setStyleSheet("QLabel#cacheBanner { border: 2px solid #c0392b; }")
+        self.cache_banner.setVisible(False)
+        column.addWidget(self.cache_banner)
         # Tabs: the distributor's inbox, the team lead's backlog, the caseworker's own items.
         self.tabs = QTabWidget(central)
         self.tabs.setObjectName("mainTabs")
@@ -237,12 +247,21 @@ class MainWindow(QMainWindow):
             "online": self.tr("● Online"),
             "degraded": self.tr("● Forbindelsen svigter"),
             "offline": self.tr("● Offline"),
+            "damaged": self.tr("● Lokal kopi beskadiget"),
         }.get(state, state)
         color = {"online": "#1e8449", "degraded": "#b9770e"}.get(state, "#c0392b")
         self.state_label.setText(text)
         self.state_label.setStyleSheet(f"color: {color}; padding: 0 8px;")
         self.state_label.setToolTip(message)
         self.state_label.setAccessibleName(f"{text}: {message}")
+        if state == "damaged":
+            self.show_cache_notice(cache_notice.damaged_text())
+
+    def show_cache_notice(self, text: str) -> None:
+        """Tell the user about the local cache's damage in plain words (a banner that stays)."""
+        self.cache_banner.setText(text)
+        self.cache_banner.setAccessibleName(self.tr("Den lokale kopi af posten"))
+        self.cache_banner.setVisible(True)
 
     def set_delivery_state(self, state: str, message: str) -> None:
         """Delivery of decisions (outbox → SF2900 → DUBU): the outbox label turns amber/red

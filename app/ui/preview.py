@@ -21,7 +21,7 @@ from typing import Protocol
 
 import nh3
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QPixmap
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap
 from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -47,6 +47,7 @@ from app import paths
 from app.sf1606.model import MemoFile, MemoMessage
 from app.ui import labels
 from app.ui.header_panel import HeaderPanel
+from app.ui.safe_media import decode_raster, looks_like_svg, render_svg
 from app.ui.tasks import spawn
 
 log = logging.getLogger("postfordeler.ui.preview")
@@ -157,9 +158,13 @@ class SafeTextBrowser(QTextBrowser):
         super().__init__(parent)
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
+        self.setSearchPaths([])
 
     def loadResource(self, _type: int, _name: QUrl) -> object:
-        return None
+        return None  # every image, style sheet and link target: nothing is ever read
+
+    def setSource(self, *_args: object, **_kwargs: object) -> None:
+        return  # never navigates to (reads) an address
 
 
 class PdfViewer(QWidget):
@@ -390,10 +395,12 @@ class DocumentPreview(QWidget):
             )
             self.files.setTabToolTip(
                 n,
-                self.tr("%1 · %2 · oprindeligt navn: %3")
-                .replace("%1", f.mime)
-                .replace("%2", _size(f.size))
-                .replace("%3", visible_name(f.filename)),
+                labels.plain_tooltip(
+                    self.tr("%1 · %2 · oprindeligt navn: %3")
+                    .replace("%1", f.mime)
+                    .replace("%2", _size(f.size))
+                    .replace("%3", visible_name(f.filename))
+                ),
             )
         self.files.blockSignals(False)
         has = bool(message.files)
@@ -486,7 +493,12 @@ class DocumentPreview(QWidget):
                 return
             self.stack.setCurrentWidget(self.pdf)
         elif mime.startswith("image/"):
-            image = QImage.fromData(data)
+            # decoded in memory only: raster by its magic bytes, SVG rebuilt without any
+            # external reference (see app.ui.safe_media)
+            if mime == "image/svg+xml" or looks_like_svg(data):
+                image = render_svg(data, max(200, self.image_scroll.viewport().width() - 8))
+            else:
+                image = decode_raster(data)
             if image.isNull():
                 self._fail(f)
                 return

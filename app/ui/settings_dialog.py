@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.keyrings import IN_MEMORY_MARK, secure_keyring
 from app.ui import i18n
 from app.ui.settings import KEYRING_SERVICE, Settings
 
@@ -32,14 +33,10 @@ log = logging.getLogger("postfordeler.ui.settings")
 
 
 def keyring_problem() -> bool:
-    """True when no usable keyring backend exists (the "fail"/"null" backends)."""
-    try:
-        import keyring
-
-        backend = keyring.get_keyring()
-    except Exception:
-        return True
-    return type(backend).__module__.rsplit(".", 1)[-1] in ("fail", "null")
+    """True when no secure OS keyring exists (only fail/null, plaintext or other file
+    backends), or only the keyring-less demo's in-process one, which forgets at exit."""
+    kr = secure_keyring()
+    return kr is None or all(getattr(b, IN_MEMORY_MARK, False) for b in kr.backends)
 
 
 class SettingsDialog(QDialog):
@@ -199,8 +196,9 @@ class SettingsDialog(QDialog):
             pairs.append((f"gateway:{settings.user}", self.password.text()))
         for key, secret in pairs:
             try:
-                import keyring
-
+                keyring = None if keyring_problem() else secure_keyring()
+                if keyring is None:
+                    raise RuntimeError("no secure keyring")
                 keyring.set_password(KEYRING_SERVICE, key, secret)
             except Exception as exc:
                 log.warning("keyring write failed: %s", type(exc).__name__)

@@ -155,6 +155,10 @@ def register(case: HostileCase) -> HostileCase:
 def all_cases(*, big: bool = True) -> list[HostileCase]:
     """Every registered case (this module's, the legacy corpus, other classes' modules)."""
     _legacy()
+    if not any(c.cls == "preview" for c in _REGISTRY.values()):
+        from tests.hostile.preview_cases import register_preview_cases
+
+        register_preview_cases()
     return [c for c in _REGISTRY.values() if big or not c.big]
 
 

@@ -51,6 +51,7 @@ from app.gateway.store import (
 )
 from app.gateway.storekey import KEY_FILE, create_key_file, new_key_line
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import FreshBasicAuth
 from tests.conftest import MESSAGES
 from tests.pg_server import _bindir
 from tests.test_gateway import fresh_pg, pg_url
@@ -188,7 +189,7 @@ async def _exercise(gw: RunningGateway, corpus: Corpus) -> None:
                     "action": action,
                     "decision": decision,
                 },
-                auth=(USER, SECRET),
+                auth=FreshBasicAuth(USER, SECRET),
             )
             assert resp.status_code in (200, 202), resp.text
             return decision_id
@@ -346,7 +347,10 @@ def test_a_wrong_key_is_refused_with_one_line(corpus, tmp_path):
     assert len(lines) == 1 and "nøgle" in lines[0].lower(), proc.stderr[-500:]
 
 
-def test_a_value_moved_to_another_row_does_not_decrypt(corpus, tmp_path):
+def test_a_value_moved_to_another_row_does_not_decrypt(corpus, tmp_path, expect_log):
+    """A sealed value moved to another row fails authentication: it is taken for damage (the
+    store turns unhealthy, EP_FS1 answers temporary), never served as the other row's."""
+    expect_log("postfordeler.gateway.store", "damaged", level=40)
     url, store = _store_with(corpus, tmp_path)
     assert store.fetch(2).memo == corpus.raw[1]
     store.close()
@@ -365,7 +369,8 @@ def test_a_value_moved_to_another_row_does_not_decrypt(corpus, tmp_path):
         assert store.fetch(1).memo == corpus.raw[0]  # the source row is fine
         with pytest.raises(StoreError) as err:
             store.fetch(2)
-        assert err.value.code == "DEKRYPTERING"
+        assert err.value.code == "LAGER_BESKADIGET"
+        assert store.health.damaged and not store.health.ok
         with pytest.raises(StoreError):
             list(store.memo_chunks(2)[2])  # streamed out: refused too
         with pytest.raises(StoreError):

@@ -28,6 +28,7 @@ from app.models.cache import Cache
 from app.models.db import open_cache
 from app.models.inbox import InboxQueries, SortColumn
 from app.sf1606 import postmodtag as pm
+from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.mailbox_client import MailboxClient
 from app.sf1606.tls import pem_client_context, trust_context
 from tests.test_gateway import SMALL_FILES, fresh_pg, pg_url, with_new_uuid
@@ -134,7 +135,7 @@ def test_other_content_under_a_known_uuid_is_kept_as_a_flagged_item(kind, tmp_pa
             await mb.close()
         # distributors can act on the conflict item by its own UUID (the decision routes)
         async with httpx.AsyncClient(
-            auth=(USER, SECRET), verify=trust_context(pki.certs.ca), timeout=30
+            auth=FreshBasicAuth(USER, SECRET), verify=trust_context(pki.certs.ca), timeout=30
         ) as http:
             resp = await http.get(gw.status_url(conflict_uuid(message_uuid, _sha(first))))
             assert resp.status_code == 200 and resp.json()["state"] == "ny"

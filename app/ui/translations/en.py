@@ -6,6 +6,7 @@ Keep placeholders (%1, %2, %n) and markup (<b>…</b>) as in the source.
 
 # The team-lead backlog and caseworker views keep their strings in their own module.
 from app.ui.translations.en_backlog import EN_BACKLOG, EN_BACKLOG_DISAMBIGUATED
+from app.ui.translations.en_cache import EN_CACHE
 
 # Same Danish source, different English by disambiguation comment: (source, comment) keys.
 EN_DISAMBIGUATED: dict[tuple[str, str], str] = {
@@ -281,6 +282,7 @@ EN: dict[str, str] = {
 }
 
 EN.update(EN_BACKLOG)
+EN.update(EN_CACHE)
 EN_DISAMBIGUATED.update(EN_BACKLOG_DISAMBIGUATED)
 EN.update(
     {

@@ -267,6 +267,54 @@
     </message>
 </context>
 <context>
+    <name>CacheNotice</name>
+    <message>
+        <location filename="../cache_notice.py" line="15" />
+        <source>&lt;b&gt;Den lokale kopi af posten var beskadiget.&lt;/b&gt; Postfordeler har lagt den til side og bygget en ny; alle meddelelser hentes igen fra postserveren.</source>
+        <translation>&lt;b&gt;The local copy of the mail was damaged.&lt;/b&gt; Postfordeler has set it aside and built a new one; every message is fetched again from the mail server.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="23" />
+        <source>Den gamle kopi kunne slet ikke læses: beslutninger, der ikke var sendt fra denne computer, kunne ikke reddes. Kontrollér dine seneste beslutninger.</source>
+        <translation>The old copy could not be read at all: decisions not yet sent from this computer could not be saved. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="32" />
+        <source>%1 beslutning(er), der ikke var sendt, er reddet og sendes igen.</source>
+        <translation>%1 decision(s) not yet sent were saved and will be sent again.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="39" />
+        <source>%1 beslutning(er) kunne ikke læses og er tabt. Kontrollér dine seneste beslutninger.</source>
+        <translation>%1 decision(s) could not be read and are lost. Check your latest decisions.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="47" />
+        <source>%1 linje(r) i adgangsloggen kunne ikke læses.</source>
+        <translation>%1 line(s) of the access log could not be read.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="53" />
+        <source>Adgangsloggen kunne ikke læses og er tabt.</source>
+        <translation>The access log could not be read and is lost.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="59" />
+        <source>Markeringer af læste meddelelser kunne ikke reddes.</source>
+        <translation>The marks of messages already read could not be saved.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="65" />
+        <source>Den beskadigede kopi ligger krypteret som %1 til IT-supporten.</source>
+        <translation>The damaged copy is kept, encrypted, as %1 for IT support.</translation>
+    </message>
+    <message>
+        <location filename="../cache_notice.py" line="74" />
+        <source>&lt;b&gt;Den lokale kopi af posten er beskadiget.&lt;/b&gt; Synkroniseringen er stoppet. Luk Postfordeler og start programmet igen: så bygges kopien op på ny, og posten hentes igen fra postserveren. Beslutninger, der ikke er sendt, forsøges reddet.</source>
+        <translation>&lt;b&gt;The local copy of the mail is damaged.&lt;/b&gt; Syncing has stopped. Close Postfordeler and start it again: the copy is then rebuilt and the mail fetched again from the mail server. Decisions not yet sent will be saved where possible.</translation>
+    </message>
+</context>
+<context>
     <name>CaseworkerView</name>
     <message>
         <location filename="../caseworker_view.py" line="69" />
@@ -456,99 +504,99 @@ The error was written to the log file.</translation>
 <context>
     <name>DocumentPreview</name>
     <message>
-        <location filename="../preview.py" line="293" />
+        <location filename="../preview.py" line="298" />
         <source>Leveringstilstand</source>
         <translation>Delivery state</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="300" />
+        <location filename="../preview.py" line="305" />
         <source>Dokumenter og bilag</source>
         <translation>Documents and attachments</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="307" />
+        <location filename="../preview.py" line="312" />
         <source>Åbn</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="308" />
+        <location filename="../preview.py" line="313" />
         <source>Åbn filen i et andet program (Ctrl+O)</source>
         <translation>Open the file in another program (Ctrl+O)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="310" />
+        <location filename="../preview.py" line="315" />
         <source>Gem…</source>
         <translation>Save…</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="311" />
+        <location filename="../preview.py" line="316" />
         <source>Gem filen (Ctrl+S)</source>
         <translation>Save the file (Ctrl+S)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="321" />
+        <location filename="../preview.py" line="326" />
         <source>Brevets tekst</source>
         <translation>Letter text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="323" />
+        <location filename="../preview.py" line="328" />
         <source>HTML-visning</source>
         <translation>HTML view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="345" />
+        <location filename="../preview.py" line="350" />
         <source>Levering: %1</source>
         <translation>Delivery: %1</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="352" />
+        <location filename="../preview.py" line="357" />
         <source>Elementet er tilbage i fordelingskøen: træf en ny beslutning.</source>
         <translation>The item is back in the distribution queue: make a new decision.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="367" />
+        <location filename="../preview.py" line="372" />
         <source>Vælg et element i indbakken.</source>
         <translation>Select an item in the inbox.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="393" />
+        <location filename="../preview.py" line="399" />
         <source>%1 · %2 · oprindeligt navn: %3</source>
         <translation>%1 · %2 · original name: %3</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="409" />
+        <location filename="../preview.py" line="416" />
         <source>Meddelelsen har ingen dokumenter.</source>
         <translation>The message has no documents.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="450" />
+        <location filename="../preview.py" line="457" />
         <source>Henter filen …</source>
         <translation>Loading the file …</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="501" />
+        <location filename="../preview.py" line="513" />
         <source>Filtypen %1 kan ikke vises her. Brug Gem eller Åbn.</source>
         <translation>The file type %1 cannot be shown here. Use Save or Open.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="508" />
+        <location filename="../preview.py" line="520" />
         <source>Filen kunne ikke vises: indholdet passer ikke til den angivne type (%1).</source>
         <translation>The file could not be shown: its content does not match the declared type (%1).</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="519" />
+        <location filename="../preview.py" line="531" />
         <source>Åbn fil?</source>
         <translation>Open file?</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="521" />
+        <location filename="../preview.py" line="533" />
         <source>Filen "%1" (%2) kan indeholde kode, der kører på din computer.
 Åbn den kun, hvis du stoler på afsenderen.</source>
         <translation>The file "%1" (%2) may contain code that runs on your computer.
 Only open it if you trust the sender.</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="552" />
+        <location filename="../preview.py" line="564" />
         <source>Gem fil</source>
         <translation>Save file</translation>
     </message>
@@ -886,232 +934,232 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>Labels</name>
     <message>
-        <location filename="../labels.py" line="68" />
+        <location filename="../labels.py" line="78" />
         <source>Retursvar</source>
         <translation>Replies</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="15" />
+        <location filename="../labels.py" line="25" />
         <source>Nyhenvendelse</source>
         <translation>New inquiry</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="28" />
+        <location filename="../labels.py" line="38" />
         <source>Videresendt</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="17" />
+        <location filename="../labels.py" line="27" />
         <source>Ulæselig</source>
         <translation>Unreadable</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="14" />
+        <location filename="../labels.py" line="24" />
         <source>Retursvar</source>
         <comment>kind of one item</comment>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="16" />
+        <location filename="../labels.py" line="26" />
         <source>Videresendt</source>
         <comment>kind of one item</comment>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="23" />
+        <location filename="../labels.py" line="33" />
         <source>Ny</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="24" />
+        <location filename="../labels.py" line="34" />
         <source>Afventer</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="25" />
+        <location filename="../labels.py" line="35" />
         <source>Journaliseret</source>
         <translation>Journalised</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="26" />
+        <location filename="../labels.py" line="36" />
         <source>Fordelt</source>
         <translation>Assigned</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="27" />
+        <location filename="../labels.py" line="37" />
         <source>Afvist</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="29" />
+        <location filename="../labels.py" line="39" />
         <source>Fejlet</source>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="37" />
+        <location filename="../labels.py" line="47" />
         <source>Ny</source>
         <comment>delivery state</comment>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="38" />
+        <location filename="../labels.py" line="48" />
         <source>Kun på denne pc</source>
         <translation>Only on this PC</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="39" />
+        <location filename="../labels.py" line="49" />
         <source>Afventer</source>
         <comment>delivery state</comment>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="40" />
+        <location filename="../labels.py" line="50" />
         <source>Sendt</source>
         <translation>Sent</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="41" />
+        <location filename="../labels.py" line="51" />
         <source>Accepteret af DUBU</source>
         <translation>Accepted by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="42" />
+        <location filename="../labels.py" line="52" />
         <source>Afvist af DUBU</source>
         <translation>Rejected by DUBU</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="43" />
+        <location filename="../labels.py" line="53" />
         <source>Fejlet</source>
         <comment>delivery state</comment>
         <translation>Failed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="44" />
+        <location filename="../labels.py" line="54" />
         <source>Afsluttet (afvist af fordeler)</source>
         <translation>Closed (rejected by distributor)</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="49" />
+        <location filename="../labels.py" line="59" />
         <source>kvittering mangler – følg op</source>
         <translation>receipt missing – follow up</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="54" />
+        <location filename="../labels.py" line="64" />
         <source>Konflikt</source>
         <translation>Conflict</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="58" />
+        <location filename="../labels.py" line="68" />
         <source>Konflikt: meddelelsen %1 er modtaget før med et andet indhold. Begge er gemt; sammenlign dem, før du fordeler.</source>
         <translation>Conflict: message %1 was received before with different content. Both are kept; compare them before you distribute.</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="67" />
+        <location filename="../labels.py" line="77" />
         <source>Ufordelte</source>
         <translation>Undistributed</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="69" />
+        <location filename="../labels.py" line="79" />
         <source>Nyhenvendelser</source>
         <translation>New inquiries</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="70" />
+        <location filename="../labels.py" line="80" />
         <source>Videresendte</source>
         <translation>Forwarded</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="71" />
+        <location filename="../labels.py" line="81" />
         <source>Mine</source>
         <translation>Mine</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="72" />
+        <location filename="../labels.py" line="82" />
         <source>Ældre end 2 arbejdsdage</source>
         <translation>Older than 2 working days</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="73" />
+        <location filename="../labels.py" line="83" />
         <source>Alle</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="79" />
+        <location filename="../labels.py" line="89" />
         <source>Journalisér</source>
         <translation>Journalise</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="80" />
+        <location filename="../labels.py" line="90" />
         <source>Fordel</source>
         <translation>Assign</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="81" />
+        <location filename="../labels.py" line="91" />
         <source>Afvis</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="82" />
+        <location filename="../labels.py" line="92" />
         <source>Videresend</source>
         <translation>Forward</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="83" />
+        <location filename="../labels.py" line="93" />
         <source>Journalnotat</source>
         <translation>Journal note</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="89" />
+        <location filename="../labels.py" line="99" />
         <source>Modtaget</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="90" />
+        <location filename="../labels.py" line="100" />
         <source>Type</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="91" />
+        <location filename="../labels.py" line="101" />
         <source>Afsender</source>
         <translation>Sender</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="92" />
+        <location filename="../labels.py" line="102" />
         <source>Emne</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="93" />
+        <location filename="../labels.py" line="103" />
         <source>Kontaktpunkt</source>
         <translation>Contact point</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="94" />
+        <location filename="../labels.py" line="104" />
         <source>Forslag</source>
         <translation>Suggestion</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="95" />
+        <location filename="../labels.py" line="105" />
         <source>Alder</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="96" />
+        <location filename="../labels.py" line="106" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="97" />
+        <location filename="../labels.py" line="107" />
         <source>Levering</source>
         <translation>Delivery</translation>
     </message>
     <message>
-        <location filename="../labels.py" line="103" />
+        <location filename="../labels.py" line="113" />
         <source>1 arbejdsdag</source>
         <translation>1 working day</translation>
     </message>
     <message numerus="yes">
-        <location filename="../labels.py" line="104" />
+        <location filename="../labels.py" line="114" />
         <source>%n arbejdsdage</source>
         <translation><numerusform>%n working days</numerusform><numerusform>%n working days</numerusform></translation>
     </message>
@@ -1119,101 +1167,111 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="115" />
+        <location filename="../main_window.py" line="125" />
         <source>Indbakke</source>
         <translation>Inbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="121" />
+        <location filename="../main_window.py" line="131" />
         <source>Overblik</source>
         <translation>Overview</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="122" />
+        <location filename="../main_window.py" line="132" />
         <source>Fordelt til mig</source>
         <translation>Assigned to me</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="114" />
+        <location filename="../main_window.py" line="124" />
         <source>Visninger</source>
         <translation>Views</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="137" />
+        <location filename="../main_window.py" line="147" />
         <source>Ikke synkroniseret endnu</source>
         <translation>Not synchronised yet</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="220" />
+        <location filename="../main_window.py" line="230" />
         <source>Indstillingerne er gemt. Nye forbindelser og sprog bruges ved næste start.</source>
         <translation>Settings saved. New connections and language apply at the next start.</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="237" />
+        <location filename="../main_window.py" line="247" />
         <source>● Online</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="238" />
+        <location filename="../main_window.py" line="248" />
         <source>● Forbindelsen svigter</source>
         <translation>● Connection failing</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="239" />
+        <location filename="../main_window.py" line="249" />
         <source>● Offline</source>
         <translation>● Offline</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="256" />
+        <location filename="../main_window.py" line="250" />
+        <source>● Lokal kopi beskadiget</source>
+        <translation>● Local copy damaged</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="263" />
+        <source>Den lokale kopi af posten</source>
+        <translation>The local copy of the mail</translation>
+    </message>
+    <message>
+        <location filename="../main_window.py" line="275" />
         <source>Udbakke: %1</source>
         <translation>Outbox: %1</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="267" />
-        <location filename="../main_window.py" line="279" />
+        <location filename="../main_window.py" line="286" />
+        <location filename="../main_window.py" line="298" />
         <source>Demo (sandkasse)</source>
         <translation>Demo (sandbox)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="274" />
+        <location filename="../main_window.py" line="293" />
         <source>&lt;b&gt;Demo (sandkasse)&lt;/b&gt;: Postfordeler kører mod en indbygget sandkasse med syntetiske data – intet sendes til rigtige systemer. Åbn &lt;b&gt;Indstillinger&lt;/b&gt; (Ctrl+,) for at forbinde til kommunens postserver.</source>
         <translation>&lt;b&gt;Demo (sandbox)&lt;/b&gt;: Postfordeler runs against a built-in sandbox with synthetic data – nothing is sent to real systems. Open &lt;b&gt;Settings&lt;/b&gt; (Ctrl+,) to connect to the municipality's mail server.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../main_window.py" line="283" />
+        <location filename="../main_window.py" line="302" />
         <source>%n ny(e) meddelelse(r) i indbakken</source>
         <translation><numerusform>%n new message(s) in the inbox</numerusform><numerusform>%n new message(s) in the inbox</numerusform></translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="326" />
-        <location filename="../main_window.py" line="332" />
-        <location filename="../main_window.py" line="369" />
+        <location filename="../main_window.py" line="345" />
+        <location filename="../main_window.py" line="351" />
+        <location filename="../main_window.py" line="388" />
         <source>Vis element</source>
         <translation>Show item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="395" />
-        <location filename="../main_window.py" line="402" />
+        <location filename="../main_window.py" line="414" />
+        <location filename="../main_window.py" line="421" />
         <source>Adgangslog</source>
         <translation>Access log</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="409" />
+        <location filename="../main_window.py" line="428" />
         <source>Søg sag</source>
         <translation>Search case</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="452" />
+        <location filename="../main_window.py" line="471" />
         <source>Opdater element</source>
         <translation>Refresh item</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="454" />
+        <location filename="../main_window.py" line="473" />
         <source>Udbakke</source>
         <translation>Outbox</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="476" />
+        <location filename="../main_window.py" line="495" />
         <source>Ulæste</source>
         <translation>Unread</translation>
     </message>
@@ -1221,63 +1279,63 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>PdfViewer</name>
     <message>
-        <location filename="../preview.py" line="178" />
+        <location filename="../preview.py" line="183" />
         <source>Side</source>
         <translation>Page</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="179" />
+        <location filename="../preview.py" line="184" />
         <source>Side </source>
         <translation>Page </translation>
     </message>
     <message>
-        <location filename="../preview.py" line="183" />
+        <location filename="../preview.py" line="188" />
         <source>Zoom ud (Ctrl+-)</source>
         <translation>Zoom out (Ctrl+-)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="184" />
+        <location filename="../preview.py" line="189" />
         <source>Zoom ind (Ctrl++)</source>
         <translation>Zoom in (Ctrl++)</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="185" />
+        <location filename="../preview.py" line="190" />
         <source>Zoom ud</source>
         <translation>Zoom out</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="186" />
+        <location filename="../preview.py" line="191" />
         <source>Zoom ind</source>
         <translation>Zoom in</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="190" />
-        <location filename="../preview.py" line="191" />
+        <location filename="../preview.py" line="195" />
+        <location filename="../preview.py" line="196" />
         <source>Søg i PDF</source>
         <translation>Search the PDF</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="194" />
+        <location filename="../preview.py" line="199" />
         <source>Kopiér tekst</source>
         <translation>Copy text</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="195" />
+        <location filename="../preview.py" line="200" />
         <source>Kopiér sidens tekst til udklipsholderen</source>
         <translation>Copy the page text to the clipboard</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="210" />
+        <location filename="../preview.py" line="215" />
         <source>PDF-visning</source>
         <translation>PDF view</translation>
     </message>
     <message>
-        <location filename="../preview.py" line="238" />
+        <location filename="../preview.py" line="243" />
         <source>af %1</source>
         <translation>of %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../preview.py" line="258" />
+        <location filename="../preview.py" line="263" />
         <source>%n fund</source>
         <translation><numerusform>%n hits</numerusform><numerusform>%n hits</numerusform></translation>
     </message>
@@ -1334,165 +1392,165 @@ Only open it if you trust the sender.</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../settings_dialog.py" line="49" />
+        <location filename="../settings_dialog.py" line="46" />
         <source>Indstillinger</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="60" />
+        <location filename="../settings_dialog.py" line="57" />
         <source>Ingen postserver er sat op, så Postfordeler kører som &lt;b&gt;demo mod en indbygget sandkasse&lt;/b&gt; med syntetiske data. Udfyld adressen på kommunens postserver for at bruge rigtig post.</source>
         <translation>No mail server is configured, so Postfordeler runs as a &lt;b&gt;demo against a built-in sandbox&lt;/b&gt; with synthetic data. Enter the address of the municipality's mail server to use real mail.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="68" />
+        <location filename="../settings_dialog.py" line="65" />
         <source>Forbindelser</source>
         <translation>Connections</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="71" />
-        <location filename="../settings_dialog.py" line="80" />
+        <location filename="../settings_dialog.py" line="68" />
+        <location filename="../settings_dialog.py" line="77" />
         <source>Postserver (gateway)</source>
         <translation>Mail server (gateway)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="73" />
+        <location filename="../settings_dialog.py" line="70" />
         <source>DUBU sagsopslag</source>
         <translation>DUBU case look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="74" />
-        <location filename="../settings_dialog.py" line="81" />
+        <location filename="../settings_dialog.py" line="71" />
+        <location filename="../settings_dialog.py" line="78" />
         <source>Brugernavn</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
+        <location filename="../settings_dialog.py" line="72" />
         <source>(uændret)</source>
         <translation>(unchanged)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="75" />
-        <location filename="../settings_dialog.py" line="82" />
+        <location filename="../settings_dialog.py" line="72" />
+        <location filename="../settings_dialog.py" line="79" />
         <source>Adgangskode</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="77" />
-        <location filename="../settings_dialog.py" line="84" />
+        <location filename="../settings_dialog.py" line="74" />
+        <location filename="../settings_dialog.py" line="81" />
         <source>Kommunens CVR</source>
         <translation>Municipality CVR</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="83" />
+        <location filename="../settings_dialog.py" line="80" />
         <source>DUBU-opslag</source>
         <translation>DUBU look-up</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="91" />
+        <location filename="../settings_dialog.py" line="88" />
         <source>Vælg…</source>
         <translation>Choose…</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="88" />
+        <location filename="../settings_dialog.py" line="85" />
         <source>systemets certifikatlager</source>
         <translation>the system certificate store</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="89" />
-        <location filename="../settings_dialog.py" line="96" />
+        <location filename="../settings_dialog.py" line="86" />
+        <location filename="../settings_dialog.py" line="93" />
         <source>CA-fil for postserveren (PEM)</source>
         <translation>CA file for the mail server (PEM)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="92" />
-        <location filename="../settings_dialog.py" line="173" />
+        <location filename="../settings_dialog.py" line="89" />
+        <location filename="../settings_dialog.py" line="170" />
         <source>Vælg CA-fil</source>
         <translation>Choose CA file</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="101" />
+        <location filename="../settings_dialog.py" line="98" />
         <source>Arbejde og udseende</source>
         <translation>Work and appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="104" />
+        <location filename="../settings_dialog.py" line="101" />
         <source>Kontaktpunkter</source>
         <translation>Contact points</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="106" />
+        <location filename="../settings_dialog.py" line="103" />
         <source>Retursvar og nyhenvendelser</source>
         <translation>Replies and new inquiries</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="107" />
+        <location filename="../settings_dialog.py" line="104" />
         <source>Kun retursvar (skjulte kontaktpunkter)</source>
         <translation>Replies only (hidden contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="108" />
+        <location filename="../settings_dialog.py" line="105" />
         <source>Kun nyhenvendelser (synlige kontaktpunkter)</source>
         <translation>New inquiries only (visible contact points)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="115" />
-        <location filename="../settings_dialog.py" line="129" />
+        <location filename="../settings_dialog.py" line="112" />
+        <location filename="../settings_dialog.py" line="126" />
         <source>Sprog</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="120" />
-        <location filename="../settings_dialog.py" line="130" />
+        <location filename="../settings_dialog.py" line="117" />
+        <location filename="../settings_dialog.py" line="127" />
         <source>Udseende</source>
         <translation>Appearance</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="122" />
+        <location filename="../settings_dialog.py" line="119" />
         <source>Følg styresystemet</source>
         <translation>Follow the system</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="123" />
+        <location filename="../settings_dialog.py" line="120" />
         <source>Lyst</source>
         <translation>Light</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="124" />
+        <location filename="../settings_dialog.py" line="121" />
         <source>Mørkt</source>
         <translation>Dark</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="128" />
+        <location filename="../settings_dialog.py" line="125" />
         <source>Modtag post fra</source>
         <translation>Receive mail from</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="139" />
+        <location filename="../settings_dialog.py" line="136" />
         <source>&lt;b&gt;Ingen nøglering fundet.&lt;/b&gt; Denne computer har ingen sikker adgangskode-opbevaring (keyring), så adgangskoder kan ikke gemmes. Bed IT om at aktivere Windows Credential Manager, macOS Keychain eller Secret Service (GNOME Keyring/KWallet) – Postfordeler gemmer aldrig adgangskoder i en almindelig fil.</source>
         <translation>&lt;b&gt;No keyring found.&lt;/b&gt; This computer has no secure password storage (keyring), so passwords cannot be saved. Ask IT to enable Windows Credential Manager, macOS Keychain or Secret Service (GNOME Keyring/KWallet) – Postfordeler never stores passwords in a plain file.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="151" />
+        <location filename="../settings_dialog.py" line="148" />
         <source>Nye forbindelser bruges, når Postfordeler startes igen.</source>
         <translation>New connections are used when Postfordeler is started again.</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="158" />
+        <location filename="../settings_dialog.py" line="155" />
         <source>Gem</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="159" />
+        <location filename="../settings_dialog.py" line="156" />
         <source>Annullér</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="175" />
+        <location filename="../settings_dialog.py" line="172" />
         <source>PEM-certifikater (*.pem *.crt *.cer)</source>
         <translation>PEM certificates (*.pem *.crt *.cer)</translation>
     </message>
     <message>
-        <location filename="../settings_dialog.py" line="208" />
+        <location filename="../settings_dialog.py" line="206" />
         <source>Adgangskoden kunne ikke gemmes i nøgleringen (%1).</source>
         <translation>The password could not be stored in the keyring (%1).</translation>
     </message>
@@ -1757,7 +1815,7 @@ Only open it if you trust the sender.</translation>
         <translation>Postfordeler cannot start</translation>
     </message>
     <message>
-        <location filename="../app.py" line="277" />
+        <location filename="../app.py" line="279" />
         <source>Ingen nøglering på denne computer: demoen kører i en midlertidig mappe, som glemmes når programmet lukkes.</source>
         <translation>No keyring on this computer: the demo runs in a temporary folder that is forgotten when the program closes.</translation>
     </message>
