@@ -17,8 +17,7 @@ from app import __version__, paths
 COMMAND_MODULES = (
     "app.sf1606.cli",  # memo check
     "app.gateway.cli",  # gateway serve
-    "app.core.cli",  # sync, outbox, cache check/rebuild
-    "app.core.team_cli",  # policy, backlog (at the gateway)
+    "app.core.cli",  # sync, outbox, cache check/rebuild, decide, status, policy, backlog
     "app.core.audit_cli",  # audit (access log per citizen), retention purge
     "app.sandbox.cli",  # sandbox
     "app.suggest.cli",  # suggest

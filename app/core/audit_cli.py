@@ -144,37 +144,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _gateway_audit(args: argparse.Namespace, cpr: str) -> int:
-    import asyncio
+    from app.core.cli import gateway_call
 
-    from app.core.cli import _line, _quiet_console, _secret, _tls_checked
-    from app.core.services import default_user
-    from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
-
-    if not getattr(args, "verbose", False):
-        _quiet_console()
-    user = args.user or default_user()
-    secret = _secret(user)
-    if secret is None:
-        return 2
-    found: list[dict[str, Any]] = []
-
-    async def run() -> int:
-        async with GatewayClient(
-            args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
-        ) as gateway:
-            try:
-                found.extend(await gateway.audit_query(cpr))
-            except GatewayRefused as exc:
-                print(_line(exc.message), file=sys.stderr)
-                return 4
-            except GatewayUnavailable as exc:
-                print(_line(exc.text), file=sys.stderr)
-                return 3
-        return 0
-
-    code = _tls_checked(lambda: asyncio.run(run()))
-    if code:
-        return code
+    found = gateway_call(args, lambda gw: gw.audit_query(cpr))
+    if isinstance(found, int):
+        return found
     entries = [
         {
             "at": e.get("at"),
