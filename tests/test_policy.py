@@ -14,7 +14,7 @@ import pytest
 
 from app.gateway.policy import DEFAULT_POLICY, PolicyError, policy_from_json
 from app.gateway.server import GatewayConfig, GatewayTls, RunningGateway, start_gateway
-from app.gateway.store import GatewayStore
+from app.gateway.store import GatewayStore, StoreError, utcnow
 from app.gateway.users import UserDirectory, make_user
 from app.sandbox.certs import SandboxCertificates
 from app.sf1606 import postmodtag as pm
@@ -134,7 +134,18 @@ def test_every_set_is_a_new_version_with_author_and_reason_in_the_access_log(db,
             (2, ADMIN, "Tilbage til begge"),
         ]
         assert history[0].policy == only_replies and history[0].at
-        rows = list(store.access_rows())
+        # the mailbox's UdfaldRegistrer follows the policy as POST /decisions does
+        data, message_uuid = with_new_uuid(SMALL_FILES[0].read_bytes())
+        item = store.insert_message(
+            message_uuid=message_uuid, memo=data, kind="retursvar", memo_version="1.2",
+            contact_point_id="kp", received_at=utcnow(),
+        ).item_id  # fmt: skip
+        store.set_policy(policy_from_json({"distributor_actions": ["journalise"]}), ADMIN, "x")
+        with pytest.raises(StoreError) as refused:
+            store.record_outcome(item, ANNA, "afvist", note="Forkert")
+        assert refused.value.code == "POLITIK" and "afvise" in refused.value.text
+        assert store.record_outcome(item, ANNA, "journaliseret", case_id="s1").outcome
+        rows = list(store.access_rows())[:2]
         assert [(r.actor, r.action, r.detail) for r in rows] == [
             (ADMIN, "policy_set", "version 1"),
             (ADMIN, "policy_set", "version 2"),

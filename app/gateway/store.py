@@ -122,6 +122,9 @@ _NOT_INLINED_COST = 1024  # page-budget cost of an item listed without its (big)
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
 _PG_ACCESS_LOCK_KEY = 1606_0011  # ... serialising access-log appends and policy versions
 _SUBJECT_KEY_NAME = "access_subject_key"
+# the mailbox's (UdfaldRegistrer) outcomes -> the policy option each needs; "journaliseret" is
+# not checked there: the mailbox does not say whether a caseworker journalises what they got
+_OUTCOME_ACTION = {"afvist": "reject", "fordelt": "assign", "videresendt": "forward"}
 
 
 def utcnow() -> datetime:
@@ -1430,6 +1433,11 @@ class GatewayStore:
                 raise StoreError(
                     "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
                 )
+            action = _OUTCOME_ACTION.get(outcome)  # the mailbox's outcomes follow the policy too
+            if action is not None:
+                refused = self._policy_in(conn).policy.decision_refusal(action, {})
+                if refused:
+                    raise StoreError(CODE_POLICY, refused)
             status = STATUS_ASSIGNED if outcome in NON_FINAL_OUTCOMES else STATUS_DONE
             conn.execute(
                 messages.update()
@@ -2185,9 +2193,12 @@ class GatewayStore:
     def policy_version(self) -> PolicyVersion:
         """The policy in force: the newest stored version, else the default (version 0)."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(policy_versions).order_by(policy_versions.c.version.desc()).limit(1)
-            ).first()
+            return self._policy_in(conn)
+
+    def _policy_in(self, conn: Connection) -> PolicyVersion:
+        row = conn.execute(
+            select(policy_versions).order_by(policy_versions.c.version.desc()).limit(1)
+        ).first()
         return _policy_row(row) if row is not None else PolicyVersion(0, DEFAULT_POLICY)
 
     def policy_history(self) -> list[PolicyVersion]:
