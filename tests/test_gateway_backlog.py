@@ -140,3 +140,25 @@ def test_backlog_cli_over_tls_follows_the_users_visibility(tmp_path, certs, monk
         argv = ["backlog", "--gateway", gw.base_url, "--ca-bundle", str(certs.ca)]
         assert main([*argv, "--user", "anna", "--json"]) == 4
         assert capsys.readouterr().err.strip() == "Ukendt bruger eller forkert adgangskode"
+
+
+def test_upgrade_to_schema_5_fills_the_caseworkers_from_sealed_payloads(tmp_path):
+    from sqlalchemy import delete as sql_delete
+    from sqlalchemy import select
+
+    from app.gateway.store import assignees, schema_version
+
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    store = GatewayStore(url)
+    decide(store, put(store, local(1)), "assign:kaj")
+    with store.engine.begin() as conn:  # as a schema-4 store left it
+        conn.execute(sql_delete(assignees))
+        conn.execute(update(schema_version).where(schema_version.c.version == 5).values(version=4))
+    store.close()
+    store = GatewayStore(url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(select(assignees.c.caseworker_id)).scalars().all() == ["kaj"]
+        assert store.backlog(NOW)["by_assignee"] == {"kaj": 1}
+    finally:
+        store.close()
