@@ -69,6 +69,7 @@ def test_client_log_delivered_once_and_audit_across_pcs(tmp_path, certs, monkeyp
                 local = AccessLog(db, user="en-anden", key=b"k" * 32)
                 local.view_item(item_id, [cpr])
                 local.open_file(item_id, 0, [cpr])
+                local.search_name("Jensine Testesen")
                 outbox = OutboxWorker(cache, gateway, worker=worker)
                 await outbox.run_once(all_pending=True)
                 await outbox.run_once(all_pending=True)  # nothing new: no second delivery
@@ -88,9 +89,13 @@ def test_client_log_delivered_once_and_audit_across_pcs(tmp_path, certs, monkeyp
         assert sorted((r.actor, r.action) for r in rows) == [
             ("anna", "open_file"),
             ("anna", "open_file"),
+            ("anna", "search_name"),
+            ("anna", "search_name"),
             ("anna", "view_item"),
             ("anna", "view_item"),
         ]
+        assert {r.detail for r in rows if r.action == "open_file"} == {"fil 0"}
+        assert {r.detail for r in rows if r.action == "search_name"} == {""}
         assert len({r.source for r in rows}) == 2
         assert verify_chain(rows).ok
 
@@ -116,6 +121,7 @@ def test_client_log_delivered_once_and_audit_across_pcs(tmp_path, certs, monkeyp
         p.read_bytes() for p in tmp_path.glob("gw.sqlite3-*") if p.is_file()
     )
     assert cpr.encode() not in raw and f"{cpr[:6]}-{cpr[6:]}".encode() not in raw
+    assert b"Jensine" not in raw
 
 
 def _event(n: int) -> tuple:

@@ -84,7 +84,8 @@ def pending_events(cache: Cache, after: int, limit: int = BATCH) -> list[dict[st
                 "action": r.action,
                 "item": r.message_uuid,
                 "cprs": cprs,
-                "detail": r.detail,
+                # a name search's query is personal data: it stays on this PC
+                "detail": None if r.action == "search_name" else r.detail,
             }
         )
     return events

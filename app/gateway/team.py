@@ -266,6 +266,11 @@ def _events(body: Any, store: GatewayStore) -> tuple[str, list[Event]] | str:
                 subjects.append(store.subject_hash(cpr_numbers.normalise(str(value))))
             except cpr_numbers.InvalidCpr:
                 return "En hændelse har et ugyldigt CPR-nummer"
-        detail = cpr_numbers.redact(one_line(entry.get("detail") or "", MAX_DETAIL))
+        # free text stays short and without CPRs; a name search's query is never kept here
+        detail = (
+            ""
+            if action == "search_name"
+            else cpr_numbers.redact(one_line(entry.get("detail") or "", MAX_DETAIL))
+        )
         out.append((f"{source}:{event_id}", when, str(action), item, subjects, seq, detail))
     return source, out
