@@ -18,7 +18,7 @@ from app.version import build_info
 COMMAND_MODULES = (
     "app.sf1606.cli",  # memo check
     "app.gateway.cli",  # gateway serve
-    "app.core.cli",  # sync, outbox, cache check/rebuild
+    "app.core.cli",  # sync, outbox, cache check/rebuild, decide, status, policy, backlog
     "app.core.audit_cli",  # audit (access log per citizen), retention purge
     "app.sandbox.cli",  # sandbox
     "app.suggest.cli",  # suggest

@@ -17,6 +17,7 @@ import pytest
 from app.dubu.dataset import DubuDataset
 from app.gateway.store import hash_secret, verify_secret
 from app.gateway.users import (
+    ROLE_ADMINISTRATOR,
     ROLE_CASEWORKER,
     ROLE_DISTRIBUTOR,
     ROLE_TEAM_LEAD,
@@ -316,8 +317,13 @@ def test_sandbox_cli_ready_line_names_the_users(tmp_path, demo):
         assert set(user) == {"name", "role", "team", "secret", "contact_points"}
         assert user["secret"] and user["contact_points"]
     if demo:
-        assert {u["role"] for u in users} == {ROLE_DISTRIBUTOR, ROLE_CASEWORKER, ROLE_TEAM_LEAD}
-        assert len(users) == 6
+        assert {u["role"] for u in users} == {
+            ROLE_DISTRIBUTOR,
+            ROLE_CASEWORKER,
+            ROLE_TEAM_LEAD,
+            ROLE_ADMINISTRATOR,
+        }
+        assert len(users) == 7
     else:
         assert len(users) == 1
     assert proc.returncode == 0

@@ -22,7 +22,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from app import cpr as cpr_numbers
 from app.keyrings import secure_keyring
 from app.models.db import Database
 from app.models.schema import AccessLog as AccessLogRow
-from app.sf1606.stored import MessageFacts
+from app.sf1606.subjects import cprs_for_message as cprs_for_message  # re-exported
 
 log = logging.getLogger("postfordeler.audit")
 
@@ -60,7 +59,6 @@ ACTION_LABELS = {
 PURPOSE_DISTRIBUTION = "fordeling"
 PURPOSE_ACCESS_REQUEST = "indsigt"
 
-_CPR_LABEL = re.compile(r"cpr|personnummer", re.IGNORECASE)
 _MAX_DETAIL = 200
 
 
@@ -152,38 +150,6 @@ _NO_KEYRING = (
 
 
 # ------------------------------------------------------------------------------ CPRs of a message
-
-
-def cprs_for_message(facts: MessageFacts) -> set[str]:
-    """Every CPR number the message concerns (10 digits each; never log the result).
-
-    Sender and recipient (when their id type is CPR), ContentData CPR, ContactInfo fields whose
-    label names a CPR ("Barnets CPR nummer"), and the CPR numbers found at ingest in the
-    subject, comments, ContactInfo values, the text/plain files and the PDF text
-    (`MessageFacts.cprs`). Reads the stored facts only: no parse, no file bytes. Over-logging a
-    number is harmless; missing one is not.
-    """
-    message = facts.header
-    found: set[str] = set(facts.cprs)
-
-    def add_exact(value: str | None) -> None:
-        if not value:
-            return
-        try:
-            found.add(normalise_cpr(value))
-        except InvalidCpr:
-            pass
-
-    if message.sender.id_type.upper() == "CPR":
-        add_exact(message.sender.id)
-    if message.recipient.id_type.upper() == "CPR":
-        add_exact(message.recipient.id)
-    if message.content_data is not None:
-        add_exact(message.content_data.cpr)
-    for info in message.contact_info:
-        if _CPR_LABEL.search(info.label or ""):
-            add_exact(info.value)
-    return found
 
 
 def _scrub(text: str) -> str:

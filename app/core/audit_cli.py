@@ -3,6 +3,11 @@
     postfordeler audit --cpr CPR [--json] [--user U]
         Every logged access to this citizen's data (an indsigt answer). The look-up itself is
         logged first as `search_cpr` with purpose "indsigt", so it shows in the next answer.
+    postfordeler audit --gateway URL --user U --cpr CPR [--json]
+        The same across all PCs, from the gateway's access log: a JSON list of {"at", "actor",
+        "action", "item"}; the actor is who the gateway authenticated, never a given name.
+        --user is the gateway login (secret: $POSTFORDELER_SECRET or the keyring). Refusals
+        exit 4 with one Danish line, an unreachable gateway 3.
     postfordeler retention purge [--days N] [--log-days M] [--dry-run] [--json]
         Apply the retention policy to the local cache (see app.core.retention).
 
@@ -34,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit.add_argument(
         "--user", metavar="U", help="den bruger, der foretager opslaget (standard: OS-brugeren)"
     )
+    audit.add_argument("--gateway", metavar="URL", help="spørg gatewayens fælles adgangslog")
+    audit.add_argument("--ca-bundle", metavar="PEM", help="CA-fil for gatewayens certifikat")
+    audit.add_argument("--timeout", type=float, default=30.0, help="sekunder pr. kald")
     audit.set_defaults(func=cmd_audit)
 
     retention = subparsers.add_parser(
@@ -96,6 +104,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except InvalidCpr as exc:
         print(f"Fejl: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "gateway", None):
+        return _gateway_audit(args, cpr)
     try:
         audit_log = AccessLog.open(open_cache(), user=args.user or _default_user())
     except (AuditKeyUnavailable, CacheKeyUnavailable) as exc:
@@ -129,6 +139,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
         where = f"element {e.item_id}" if e.item_id is not None else "-"
         extra = f"  ({e.detail})" if e.detail else ""
         print(f"{when}  {e.user:<16} {e.action_label:<20} formål: {e.purpose:<10} {where}{extra}")
+    sys.stdout.flush()
+    return 0
+
+
+def _gateway_audit(args: argparse.Namespace, cpr: str) -> int:
+    from app.core.cli import gateway_call
+
+    found = gateway_call(args, lambda gw: gw.audit_query(cpr))
+    if isinstance(found, int):
+        return found
+    entries = [
+        {
+            "at": e.get("at"),
+            "actor": e.get("actor"),
+            "action": e.get("action"),
+            "item": e.get("item"),
+        }
+        for e in found
+    ]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False), flush=True)
+        return 0
+    print(f"Adgangslog på gatewayen for CPR-nummer {cpr[:6]}-{cpr[6:]}: {len(entries)} opslag")
+    for e in entries:
+        when = _local(datetime.fromisoformat(str(e["at"]))).strftime("%d-%m-%Y %H:%M:%S")
+        print(f"{when}  {e['actor']:<16} {e['action']:<12} {e['item'] or '-'}")
     sys.stdout.flush()
     return 0
 

@@ -9,6 +9,13 @@
     postfordeler decide ... reject --item UUID --reason TEXT
     postfordeler decide ... forward --item UUID --receiver ID
     postfordeler status --gateway URL [--user U] --item UUID --json
+    postfordeler policy show --gateway URL --user U [--json]
+    postfordeler policy set --gateway URL --user U --file policy.json --reason TEXT
+    postfordeler backlog --gateway URL --user U --json
+
+`policy set` is for administrators (the gateway's user directory); the file holds the policy
+JSON of `app.gateway.policy` (or a `policy show --json` answer: its "policy" is taken).
+`backlog` prints the team's figures computed on the gateway (app.gateway.store.backlog).
     postfordeler cache check [--json]               # the local cache's integrity (exit 1: damaged)
     postfordeler cache rebuild [--json]             # set it aside, salvage, start an empty one
 
@@ -34,14 +41,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
 
     from app.decisions import Decision
+    from app.sf1606.gateway_client import GatewayClient
 
+_R = TypeVar("_R")
 NOT_FOUND = "Elementet findes ikke eller er ikke tilgængeligt"
 CA_HELP = (
     "CA-fil som gatewayens certifikat verificeres mod "
@@ -51,6 +61,7 @@ USER_HELP = "bruger på gatewayen (adgangskode: $POSTFORDELER_SECRET eller nøgl
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    register_team(subparsers)
     sync = subparsers.add_parser(
         "sync",
         help="hent nye elementer fra postserveren til den lokale kopi",
@@ -584,3 +595,117 @@ def cmd_cache_rebuild(args: argparse.Namespace) -> int:
     else:
         print(report.text_da())
     return 0
+
+
+# --------------------------------------------------------------------------- policy, backlog
+
+
+def register_team(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    policy = subparsers.add_parser("policy", help="kommunens politik for arbejdsgangen")
+    sub = policy.add_subparsers(dest="policy_command", metavar="KOMMANDO")
+    show = sub.add_parser("show", help="vis politikken, der gælder nu")
+    _gateway_args(show)
+    show.set_defaults(func=cmd_policy_show)
+    put = sub.add_parser("set", help="gem en ny version af politikken (administrator)")
+    _gateway_args(put)
+    put.add_argument("--file", required=True, metavar="POLICY_JSON", help="politikken som JSON")
+    put.add_argument("--reason", required=True, metavar="TEXT", help="begrundelse for ændringen")
+    put.set_defaults(func=cmd_policy_set)
+    policy.set_defaults(func=_show_help(policy))
+
+    backlog = subparsers.add_parser("backlog", help="teamets restance fra gatewayen")
+    _gateway_args(backlog)
+    backlog.set_defaults(func=cmd_backlog)
+
+
+def gateway_call(
+    args: argparse.Namespace, work: Callable[[GatewayClient], Awaitable[_R]]
+) -> _R | int:
+    """Run `work` against the gateway (`--gateway`, `--user`, `--ca-bundle`, `--timeout`) as
+    the user (secret: $POSTFORDELER_SECRET or the keyring). A refusal or an outage is printed
+    as one line and its exit code returned (4 refused, 3 unreachable, 2 configuration)."""
+    import asyncio
+
+    from app.core.services import default_user
+    from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+
+    if not getattr(args, "verbose", False):
+        _quiet_console()
+    user = args.user or default_user()
+    secret = _secret(user)
+    if secret is None:
+        return 2
+
+    async def run() -> _R | int:
+        async with GatewayClient(
+            args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
+        ) as gateway:
+            try:
+                return await work(gateway)
+            except GatewayRefused as exc:
+                print(_line(exc.message), file=sys.stderr)
+                return 4
+            except GatewayUnavailable as exc:
+                print(_line(exc.text), file=sys.stderr)
+                return 3
+
+    result: _R | int = 2
+
+    def go() -> int:
+        nonlocal result
+        result = asyncio.run(run())
+        return 0
+
+    code = _tls_checked(go)
+    return code or result
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
+    print(json.dumps(data, ensure_ascii=False) if args.json else text, flush=True)
+    return 0
+
+
+def _policy_text(data: dict[str, Any]) -> str:
+    policy = data.get("policy") or {}
+    lines = [f"Politik version {data.get('version')} ({data.get('author') or 'standard'})"]
+    for cp, kinds in (policy.get("contact_points") or {}).items():
+        lines.append(f"  {cp}: {', '.join(kinds) or 'intet'}")
+    lines.append(f"  handlinger: {', '.join(data.get('allowed_actions') or []) or 'ingen'}")
+    lines.append(f"  videresendelse til: {policy.get('forward_receivers')}")
+    lines.append(
+        f"  journaliseringsfrist: {policy.get('journaliseringsfrist_workdays')} arbejdsdage"
+    )
+    return "\n".join(lines)
+
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    result = gateway_call(args, lambda gw: gw.policy())
+    return result if isinstance(result, int) else _emit(args, result, _policy_text(result))
+
+
+def cmd_policy_set(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(Path(args.file).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        print(_line(f"Politikfilen kan ikke læses: {type(exc).__name__}"), file=sys.stderr)
+        return 2
+    if isinstance(data, dict) and isinstance(data.get("policy"), dict):
+        data = data["policy"]  # a `policy show --json` answer
+    if not isinstance(data, dict):
+        print("Politikfilen skal indeholde et JSON-objekt", file=sys.stderr)
+        return 2
+    result = gateway_call(args, lambda gw: gw.set_policy(data, args.reason))
+    if isinstance(result, int):
+        return result
+    return _emit(args, result, f"Politik version {result.get('version')} er gemt")
+
+
+def cmd_backlog(args: argparse.Namespace) -> int:
+    result = gateway_call(args, lambda gw: gw.backlog())
+    if isinstance(result, int):
+        return result
+    text = (
+        f"{result.get('open')} åbne, {result.get('older_than_frist')} ældre end fristen "
+        f"({result.get('frist_workdays')} arbejdsdage)"
+    )
+    return _emit(args, result, text)

@@ -31,10 +31,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import tenacity
 
+from app.core.audit_delivery import AccessLogDelivery, AuditSink
 from app.core.sync import ConnectionState, SyncStatus, seconds_da
 from app.core.worker import DbWorker
 from app.models.cache import Cache, OutboxTask, RemoteState, utcnow
@@ -120,6 +121,11 @@ class OutboxWorker:
         self._transient = TRANSIENT_ERRORS
         # the gateway's message when it refused our login (401/403) last time, else None
         self.login_refused: str | None = None
+        # the local access log is a buffer: each round also delivers its new rows (a gateway
+        # without the access-log API, e.g. a test double, is left alone)
+        self.access_log: AccessLogDelivery | None = None
+        if hasattr(gateway, "audit_deliver") and hasattr(gateway, "audit_high_water"):
+            self.access_log = AccessLogDelivery(cache, cast(AuditSink, gateway), self.worker)
 
     # ----------------------------------------------------------------- public
 
@@ -141,6 +147,7 @@ class OutboxWorker:
                     break
                 if await self.deliver(outbox_id):
                     done += 1
+            await self._deliver_access_log()
             return done
         while not self._stop.is_set():
             task = await self.worker.submit(self.cache.next_due)
@@ -149,7 +156,19 @@ class OutboxWorker:
             if await self._deliver(task):
                 done += 1
             self._changed()
+        await self._deliver_access_log()
         return done
+
+    async def _deliver_access_log(self) -> None:
+        if self.access_log is None:
+            return
+        try:
+            sent = await self.access_log.deliver_once()
+        except (GatewayRefused, GatewayUnavailable) as exc:  # kept locally; next round
+            log.info("access log not delivered yet (%s)", type(exc).__name__)
+            return
+        if sent:
+            log.info("access log: %d events delivered to the gateway", sent)
 
     def trigger(self) -> None:
         self._wake.set()

@@ -215,6 +215,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_user.add_argument("--db", metavar="URL")
     add_user.set_defaults(func=_add_user)
 
+    verify = sub.add_parser(
+        "audit-verify",
+        help="kontrollér adgangsloggens hash-kæde (finder ændrede, indsatte og slettede rækker)",
+    )
+    verify.add_argument("--db", metavar="URL")
+    verify.add_argument("--store-key", metavar="FILE", help="gatewayens store.key")
+    verify.add_argument("--expected-rows", type=int, metavar="N", help="mindst så mange rækker")
+    verify.add_argument("--expected-last-hash", metavar="HEX", help="den sidst kendte række-hash")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=_audit_verify)
+
 
 def _read_secret(user: str, *, keyring_first: bool) -> str:
     if keyring_first:
@@ -258,6 +269,44 @@ def _add_user(args: argparse.Namespace) -> int:
         store.close()
     print(f"Bruger {args.name} er gemt", file=sys.stderr)
     return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Exit 0: the chain is whole; 1: tampering found (each problem one line); 2: no store."""
+    import json
+    from pathlib import Path
+
+    from app import paths
+    from app.gateway.accesslog import verify_chain
+    from app.gateway.store import GatewayStore, StoreError
+
+    try:
+        store = GatewayStore(
+            args.db or paths.gateway_db_url(),
+            key_file=Path(args.store_key) if args.store_key else None,
+        )
+    except StoreError as exc:
+        print(f"postfordeler gateway audit-verify: {exc.text}", file=sys.stderr)
+        return 2
+    try:
+        report = verify_chain(
+            store.access_rows(),
+            expected_rows=args.expected_rows,
+            expected_last_hash=args.expected_last_hash,
+        )
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+    else:
+        for problem in report.problems:
+            print(problem)
+        print(
+            f"{report.rows} rækker, kæden er {'hel' if report.ok else 'BRUDT'} "
+            f"(sidste hash {report.last_hash})",
+            flush=True,
+        )
+    return 0 if report.ok else 1
 
 
 def _admin() -> str:
@@ -604,7 +653,7 @@ def _serve_with(
     async def run() -> None:
         gateway = await start_gateway(config)
         if directory is not None:
-            gateway.set_can_see(directory.can_see)  # the users file's contact points
+            gateway.set_directory(directory)  # the users file's contact points and roles
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -40,7 +40,7 @@ from aiohttp.typedefs import Handler
 from app import __version__, paths
 from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
-from app.gateway import receipts, soap
+from app.gateway import receipts, soap, team
 from app.gateway.deadlines import (
     HEADER_LIMITS,
     read_chunks,
@@ -50,6 +50,7 @@ from app.gateway.deadlines import (
 from app.gateway.delivery import DeliverySettings, GatewayDelivery
 from app.gateway.faults import FaultDecision, FaultPlan
 from app.gateway.login_guard import LoginGuard, LoginPolicy, LoginRefused, Refusal
+from app.gateway.policy import CODE_POLICY
 from app.gateway.receivers import RECEIVERS_PATH, CachedReceivers, ReceiversUnavailable
 from app.gateway.store import (
     BusinessReceiptLike,
@@ -93,6 +94,7 @@ _JSON_STATUS = {
     "UKENDT": 404,
     "ALLEREDE_BEHANDLET": 409,
     "OPTAGET": 409,
+    CODE_POLICY: 403,
     "LAGER_BESKADIGET": 503,
     "LAGER_UTILGAENGELIG": 503,
 }
@@ -232,6 +234,17 @@ class RunningGateway:
         state.can_see = can_see
         state.ctx.can_see = can_see
 
+    def set_directory(self, directory: Any) -> None:
+        """The users' directory (`app.gateway.users.UserDirectory`): who sees what (as
+        `set_can_see`) and each user's role (administrators set the policy)."""
+        self.set_can_see(directory.can_see)
+
+        def role_of(user: str) -> str | None:
+            found = directory.get(user)
+            return None if found is None else str(found.role)
+
+        self._app[_STATE].role_of = role_of  # type: ignore[method-assign]
+
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
         set; the sandbox calls it once its SFTP and SF2900 stand-ins listen)."""
@@ -321,6 +334,9 @@ class _State:
     parse_executor: ThreadPoolExecutor | None = None  # EP_FS1 parses (see GatewayConfig)
     parse_slots: asyncio.Semaphore | None = None
     public_base: str | None = None  # scheme://host:port for addresses in documents we serve
+
+    def role_of(self, user: str) -> str | None:  # replaced by RunningGateway.set_directory
+        return None
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
@@ -523,6 +539,17 @@ def _receive(
         return pm.reject(
             pm.CODE_CONTACT_POINT,
             "Modtagersystemet modtager ikke post til dette kontaktpunkt",
+            message_uuid=message.message_uuid,
+            transaction_id=transaction_id,
+        )
+    refused = state.store.policy_version().policy.receive_refusal(contact_point, str(message.kind))
+    if refused is not None:  # the municipality's policy: permanent, NOT_ALLOWED
+        log.info(
+            "postmodtag refused by policy: uuid=%s kind=%s", message.message_uuid, message.kind
+        )
+        return pm.reject(
+            pm.CODE_POLICY,
+            refused,
             message_uuid=message.message_uuid,
             transaction_id=transaction_id,
         )
@@ -939,11 +966,23 @@ async def _decisions_post(request: web.Request) -> web.Response:
             action,
             decision,
             can_see=partial(state.can_see, user),
+            refuse=partial(_policy_refusal, state, user, action, decision),
         )
     except StoreError as exc:
         log.info("decision %s refused: %s", decision_id[:36], exc.code)
         return _store_refusal(exc)
     log.info("decision %s on %s (%s): %s", status.decision_id, message_uuid, action, status.state)
+    try:  # the access log: who decided on which citizen's post
+        await state.run(
+            team.log_decision,
+            state.store,
+            user,
+            status.decision_id or decision_id,
+            message_uuid,
+            action,
+        )
+    except Exception:
+        log.exception("decision %s not written to the access log", decision_id[:36])
     if state.wake is not None:
         state.wake()
     if fault.action == "drop_after_store":
@@ -957,6 +996,12 @@ async def _decisions_post(request: web.Request) -> web.Response:
             "reason": status.reason,
         }
     )
+
+
+def _policy_refusal(state: _State, user: str, action: str, decision: dict[str, Any]) -> str | None:
+    """Why the policy in force refuses this new decision (None: allowed); in the store's pool."""
+    policy = state.store.policy_version().policy
+    return policy.decision_refusal(action, decision, caseworker=state.role_of(user) == "caseworker")
 
 
 async def _status_get(request: web.Request) -> web.Response:
@@ -994,6 +1039,10 @@ async def _receivers_get(request: web.Request) -> web.Response:
         found = await state.receivers.get()
     except ReceiversUnavailable as exc:
         return _json_error(503, "SF2900_UTILGAENGELIG", str(exc))
+    policy = (await state.run(state.store.policy_version)).policy  # only the allowed ones
+    found = [(rid, name) for rid, name in found if policy.receiver_allowed(rid)]
+    if not policy.forwarding_allowed():
+        found = []
     kles = state.receivers.kles
     return web.json_response(
         {
@@ -1237,6 +1286,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_post(DECISIONS_PATH, _decisions_post)
         app.router.add_get(STATUS_PATH, _status_get)
         app.router.add_get(RECEIVERS_PATH, _receivers_get)
+        team.mount(app, lambda: state, state.run, partial(_json_user, state=state))
         if config.receipt_routes is not None:
 
             async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:

@@ -84,6 +84,14 @@ from app.decisions import (
     Reject,
     decision_from_json,
 )
+from app.gateway.accesslog import GENESIS, AccessRow, row_hash
+from app.gateway.policy import (
+    CODE_POLICY,
+    DEFAULT_POLICY,
+    PolicyVersion,
+    policy_from_json,
+)
+from app.gateway.policy import Policy as WorkflowPolicy
 from app.gateway.storekey import (
     CHUNK,
     DecryptError,
@@ -98,7 +106,9 @@ from app.hashing import file_size_sha256
 # 3: gw_message_facts (a new table: no statement to run)
 # 4: encryption at rest (gw_store_keys; existing clear rows are encrypted at start) and
 #    gw_conflicts (a repeated messageUUID with other content is kept as its own item)
-SCHEMA_VERSION = 4
+# 5: gw_policy, gw_access_log (hash-chained), gw_assignees (filled from sealed payloads),
+#    gw_store_secrets
+SCHEMA_VERSION = 5
 OUTCOMES = ("journaliseret", "fordelt", "afvist", "videresendt")
 # "fordelt" (assigned to a caseworker) is not final: the caseworker still journalises it.
 NON_FINAL_OUTCOMES = frozenset({"fordelt"})
@@ -110,6 +120,11 @@ _BLOB_STREAM_FROM = 4 * 1024 * 1024
 _CHUNK = 1 << 20
 _NOT_INLINED_COST = 1024  # page-budget cost of an item listed without its (big) MeMo
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
+_PG_ACCESS_LOCK_KEY = 1606_0011  # ... serialising access-log appends and policy versions
+_SUBJECT_KEY_NAME = "access_subject_key"
+# the mailbox's (UdfaldRegistrer) outcomes -> the policy option each needs; "journaliseret" is
+# not checked there: the mailbox does not say whether a caseworker journalises what they got
+_OUTCOME_ACTION = {"afvist": "reject", "fordelt": "assign", "videresendt": "forward"}
 
 
 def utcnow() -> datetime:
@@ -324,6 +339,61 @@ conflicts = Table(
     Column("original_item_id", _ID, ForeignKey("gw_messages.item_id"), nullable=False),
     Column("original_uuid", String(36), nullable=False),  # the sender's messageUUID
     Index("ix_gw_conflicts_original", "original_item_id"),
+)
+
+policy_versions = Table(
+    "gw_policy",
+    metadata,
+    # The municipality's workflow (app/gateway/policy.py): every `set_policy` is a new row;
+    # the newest is in force. No personal data: contact point ids, actions, receiver ids.
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("policy", Text, nullable=False),  # Policy.to_json() as JSON text
+    Column("author", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+access_log = Table(
+    "gw_access_log",
+    metadata,
+    # Append-only and hash-chained (app/gateway/accesslog.py): seq is set by the store as
+    # max + 1 under a lock (no sequence gaps), row_hash = sha256(prev_hash || canonical row).
+    # `subject` is the citizen's keyed hash ("" for none), never a CPR.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("item", String(36), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("source_seq", BigInteger, nullable=False),
+    Column("detail", String(256), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    UniqueConstraint("event_id", "subject", name="uq_gw_access_log_event"),
+    Index("ix_gw_access_log_subject", "subject"),
+    Index("ix_gw_access_log_source", "source", "source_seq"),
+)
+
+assignees = Table(
+    "gw_assignees",
+    metadata,
+    # The caseworker of an `assign` decision, in clear (a staff id, as gw_decisions.user), so
+    # the backlog counts per caseworker without opening sealed payloads.
+    Column("decision_id", String(36), ForeignKey("gw_decisions.decision_id"), primary_key=True),
+    Column("caseworker_id", String(200), nullable=False),
+    Index("ix_gw_assignees_caseworker", "caseworker_id"),
+)
+
+store_secrets = Table(
+    "gw_store_secrets",
+    metadata,
+    # Values sealed with the store key: `access_subject_key` (the HMAC key of citizens' hashes
+    # in gw_access_log; random, made once, so a store-key rotation keeps old rows findable).
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # version -> list of SQL statements bringing the schema from version-1 to version. New tables
@@ -776,6 +846,8 @@ class GatewayStore:
                             )
                     self._encrypt_clear_rows(conn)
                     encrypted = True
+                if version == 5:
+                    self._fill_assignees(conn)
                 conn.execute(schema_version.insert().values(version=version, applied_at=utcnow()))
         if encrypted and self.dialect == "sqlite":
             with self.engine.connect() as conn:
@@ -877,6 +949,22 @@ class GatewayStore:
                 .where(business_receipts.c.id == r.id)
                 .values(reason=seal(r.reason, _receipt_ctx(r.anvender_transaktions_id, r.status)))
             )
+
+    def _fill_assignees(self, conn: Connection) -> None:
+        """Schema 4 -> 5: the caseworker of every stored `assign` decision, from its payload."""
+        for r in conn.execute(
+            select(decisions.c.decision_id, decisions.c.payload).where(
+                decisions.c.action == "assign"
+            )
+        ).all():
+            payload = self._open(r.payload, _decision_ctx(r.decision_id))
+            caseworker = json.loads(payload or "{}").get("caseworker_id")
+            if isinstance(caseworker, str) and caseworker:
+                conn.execute(
+                    assignees.insert().values(
+                        decision_id=r.decision_id, caseworker_id=caseworker[:200]
+                    )
+                )
 
     # -- sealing --
 
@@ -1345,6 +1433,11 @@ class GatewayStore:
                 raise StoreError(
                     "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
                 )
+            action = _OUTCOME_ACTION.get(outcome)  # the mailbox's outcomes follow the policy too
+            if action is not None:
+                refused = self._policy_in(conn).policy.decision_refusal(action, {})
+                if refused:
+                    raise StoreError(CODE_POLICY, refused)
             status = STATUS_ASSIGNED if outcome in NON_FINAL_OUTCOMES else STATUS_DONE
             conn.execute(
                 messages.update()
@@ -1461,8 +1554,11 @@ class GatewayStore:
         payload: Mapping[str, Any],
         *,
         can_see: Callable[[str | None], bool] | None = None,
+        refuse: Callable[[], str | None] | None = None,
     ) -> DecisionStatus:
         """Take a distributor's decision on an item (idempotent on `decision_id`).
+        `refuse()`: asked for a new decision only (a repeat is answered as before): a reason
+        means StoreError POLITIK (the municipality's policy does not allow it).
 
         `reject` (the distributor's Afvis) ends here: `afsluttet`, nothing goes to SF2900.
         Every other decision becomes `afventer` with a gateway outbox row the delivery worker
@@ -1499,6 +1595,9 @@ class GatewayStore:
                         "UGYLDIG", "decision_id er allerede brugt til et andet element"
                     )
                 return self._status(message_uuid, existing)
+            refused = refuse() if refuse is not None else None
+            if refused:
+                raise StoreError(CODE_POLICY, refused)
             current_id = conn.execute(
                 select(item_state.c.decision_id).where(item_state.c.item_id == item.item_id)
             ).scalar()
@@ -1534,6 +1633,12 @@ class GatewayStore:
             if state == STATE_PENDING:
                 conn.execute(
                     outbox.insert().values(decision_id=decision_id, next_attempt_at=now, attempts=0)
+                )
+            if isinstance(decision, Assign):
+                conn.execute(
+                    assignees.insert().values(
+                        decision_id=decision_id, caseworker_id=decision.caseworker_id
+                    )
                 )
             outcome = ACTION_OUTCOME[action]
             case_id = getattr(decision, "case_id", None)
@@ -2083,6 +2188,272 @@ class GatewayStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.min(outbox.c.next_attempt_at))).scalar()
 
+    # -- the municipality's policy (app/gateway/policy.py) --
+
+    def policy_version(self) -> PolicyVersion:
+        """The policy in force: the newest stored version, else the default (version 0)."""
+        with self.engine.connect() as conn:
+            return self._policy_in(conn)
+
+    def _policy_in(self, conn: Connection) -> PolicyVersion:
+        row = conn.execute(
+            select(policy_versions).order_by(policy_versions.c.version.desc()).limit(1)
+        ).first()
+        return _policy_row(row) if row is not None else PolicyVersion(0, DEFAULT_POLICY)
+
+    def policy_history(self) -> list[PolicyVersion]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(policy_versions).order_by(policy_versions.c.version)).all()
+        return [_policy_row(r) for r in rows]
+
+    def set_policy(
+        self, policy: WorkflowPolicy, author: str, reason: str, *, now: datetime | None = None
+    ) -> PolicyVersion:
+        """Store `policy` as the next version (author, time, reason) and log the change in
+        the access log, in one transaction."""
+        now = now or utcnow()
+        body = json.dumps(policy.to_json(), ensure_ascii=False, sort_keys=True)
+        with self._writing() as conn:
+            self._lock_access(conn)
+            version = (
+                int(
+                    conn.execute(
+                        select(func.coalesce(func.max(policy_versions.c.version), 0))
+                    ).scalar()
+                    or 0
+                )
+                + 1
+            )
+            conn.execute(
+                policy_versions.insert().values(
+                    version=version, policy=body, author=author, at=now, reason=reason
+                )
+            )
+            self._append_access(
+                conn,
+                [(f"policy:{version}", now, "policy_set", "", [], 0, f"version {version}")],
+                actor=author,
+                source="gateway",
+                now=now,
+            )
+        return PolicyVersion(version, policy, author, _iso(now), reason)
+
+    # -- the access log (app/gateway/accesslog.py) --
+
+    def _lock_access(self, conn: Connection) -> None:
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_ACCESS_LOCK_KEY})
+
+    def subject_hash(self, cpr: str) -> str:
+        """The citizen's keyed hash in the access log (HMAC-SHA256 of the 10-digit CPR under
+        the store's audit key). The caller has normalised the CPR; it is never stored."""
+        return hmac.new(self._subject_key(), cpr.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _subject_key(self) -> bytes:
+        cached: bytes | None = getattr(self, "_subject_key_cache", None)
+        if cached is not None:
+            return cached
+        context = f"gw_store_secrets:{_SUBJECT_KEY_NAME}"
+        with self._writing() as conn:
+            value = conn.execute(
+                select(store_secrets.c.value).where(store_secrets.c.name == _SUBJECT_KEY_NAME)
+            ).scalar()
+            if value is None:
+                fresh = secrets.token_hex(32)
+                conn.execute(
+                    self._insert(store_secrets)
+                    .values(name=_SUBJECT_KEY_NAME, value=self.cipher.seal_text(fresh, context))
+                    .on_conflict_do_nothing()
+                )
+                value = conn.execute(
+                    select(store_secrets.c.value).where(store_secrets.c.name == _SUBJECT_KEY_NAME)
+                ).scalar()
+        opened = self._open(value, context)
+        key = bytes.fromhex(opened or "")
+        self._subject_key_cache = key
+        return key
+
+    def append_access(
+        self,
+        events: Sequence[tuple[str, datetime, str, str, Sequence[str], int, str]],
+        *,
+        actor: str,
+        source: str,
+        now: datetime | None = None,
+    ) -> int:
+        """Append events (event_id, at, action, item message UUID or "", subject hashes,
+        source_seq, detail): one row per subject (one without). An event id already stored is
+        skipped, so a redelivery adds nothing. Returns the rows added."""
+        with self._writing() as conn:
+            self._lock_access(conn)
+            return self._append_access(conn, events, actor=actor, source=source, now=now)
+
+    def _append_access(
+        self,
+        conn: Connection,
+        events: Sequence[tuple[str, datetime, str, str, Sequence[str], int, str]],
+        *,
+        actor: str,
+        source: str,
+        now: datetime | None = None,
+    ) -> int:
+        now = now or utcnow()
+        ids = sorted({e[0] for e in events})
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            known.update(
+                conn.execute(
+                    select(access_log.c.event_id).where(
+                        access_log.c.event_id.in_(ids[start : start + 500])
+                    )
+                ).scalars()
+            )
+        last = conn.execute(
+            select(access_log.c.seq, access_log.c.row_hash)
+            .order_by(access_log.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (int(last.seq), str(last.row_hash)) if last is not None else (0, GENESIS)
+        rows: list[dict[str, Any]] = []
+        for event_id, at, action, item, subjects, source_seq, detail in events:
+            if event_id in known:
+                continue
+            known.add(event_id)
+            for subject in sorted(set(subjects)) or [""]:
+                seq += 1
+                row = AccessRow(
+                    seq,
+                    event_id,
+                    at,
+                    actor,
+                    action,
+                    item,
+                    subject,
+                    source,
+                    source_seq,
+                    detail,
+                    prev,
+                    "",
+                )
+                digest = row_hash(prev, row)
+                rows.append(
+                    {
+                        "seq": seq, "event_id": event_id, "at": at, "actor": actor,
+                        "action": action, "item": item, "subject": subject, "source": source,
+                        "source_seq": source_seq, "detail": detail, "recorded_at": now,
+                        "prev_hash": prev, "row_hash": digest,
+                    }
+                )  # fmt: skip
+                prev = digest
+        if rows:
+            conn.execute(access_log.insert(), rows)
+        return len(rows)
+
+    def access_high_water(self, source: str) -> int:
+        """The largest source_seq delivered from `source` (0: none)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(func.max(access_log.c.source_seq)).where(access_log.c.source == source)
+            ).scalar()
+        return int(found or 0)
+
+    def access_for_subject(self, subject: str) -> list[AccessRow]:
+        """Every row about one citizen (their keyed hash), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(access_log)
+                .where(access_log.c.subject == subject)
+                .order_by(access_log.c.at, access_log.c.seq)
+            ).all()
+        return [_access_row(r) for r in rows]
+
+    def access_rows(self, batch: int = 5000) -> Iterator[AccessRow]:
+        """Every row in seq order (the verify walk), read in batches."""
+        after = -1
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(access_log)
+                    .where(access_log.c.seq > after)
+                    .order_by(access_log.c.seq)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield _access_row(r)
+            after = int(rows[-1].seq)
+
+    # -- the team's backlog (GET /backlog) --
+
+    def backlog(
+        self,
+        cutoff: datetime,
+        *,
+        can_see: Callable[[str | None], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The team lead's figures over every item: `open` (not journalised, rejected or
+        forwarded), `older_than_frist` (open, received before `cutoff`), `by_status` (every
+        delivery state, plus `fordelt`: with a caseworker, not yet journalised) and
+        `by_assignee` (caseworker id -> open items). One grouped scan."""
+        d, m, a = decisions.c, messages.c, assignees.c
+        older = func.coalesce(func.sum(case((m.received_at < cutoff, 1), else_=0)), 0)
+        stmt = (
+            select(
+                m.contact_point_id,
+                m.outcome,
+                d.state,
+                d.action,
+                a.caseworker_id,
+                func.count(),
+                older,
+            )
+            .select_from(
+                messages.outerjoin(item_state, item_state.c.item_id == m.item_id)
+                .outerjoin(decisions, d.decision_id == item_state.c.decision_id)
+                .outerjoin(assignees, a.decision_id == d.decision_id)
+            )
+            .group_by(m.contact_point_id, m.outcome, d.state, d.action, a.caseworker_id)
+        )
+        by_status = dict.fromkeys(DELIVERY_STATES, 0)
+        by_status[STATUS_ASSIGNED] = 0
+        by_assignee: dict[str, int] = {}
+        open_total = over = 0
+        with self.engine.connect() as conn:
+            for cp, outcome, found_state, action, caseworker, count, older_count in conn.execute(
+                stmt
+            ):
+                if can_see is not None and not can_see(cp):
+                    continue
+                n, old, state = int(count), int(older_count), found_state
+                if state is None:  # no decision: new, or an outcome recorded by the mailbox
+                    state = STATE_NEW if outcome is None or outcome == "fordelt" else STATE_CLOSED
+                    is_open = outcome is None or outcome == "fordelt"
+                    with_caseworker = outcome == "fordelt"
+                else:
+                    assigned = action == "assign" and state not in REOPENING_STATES
+                    with_caseworker = assigned
+                    is_open = assigned or state in (
+                        STATE_PENDING,
+                        STATE_SENT,
+                        STATE_DUBU_REJECTED,
+                        STATE_FAILED,
+                    )
+                by_status[state] = by_status.get(state, 0) + n
+                if with_caseworker:
+                    by_status[STATUS_ASSIGNED] += n
+                    if caseworker:
+                        by_assignee[caseworker] = by_assignee.get(caseworker, 0) + n
+                if is_open:
+                    open_total += n
+                    over += old
+        return {
+            "open": open_total,
+            "older_than_frist": over,
+            "by_status": by_status,
+            "by_assignee": dict(sorted(by_assignee.items())),
+        }
+
     # -- users --
 
     def set_user(self, user: str, secret_or_hash: str) -> None:
@@ -2245,6 +2616,20 @@ class GatewayStore:
                 chunks.close()
             if got != size or h.hexdigest() != digest:
                 raise StoreUnavailable("LAGER_BESKADIGET", DAMAGED_TEXT)
+
+
+def _policy_row(row: Any) -> PolicyVersion:
+    return PolicyVersion(
+        int(row.version), policy_from_json(json.loads(row.policy)), row.author, _iso(row.at),
+        row.reason,
+    )  # fmt: skip
+
+
+def _access_row(r: Any) -> AccessRow:
+    return AccessRow(
+        int(r.seq), r.event_id, r.at, r.actor, r.action, r.item, r.subject, r.source,
+        int(r.source_seq), r.detail, r.prev_hash, r.row_hash,
+    )  # fmt: skip
 
 
 def _outcome_note(decision: Decision) -> str | None:

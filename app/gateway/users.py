@@ -7,7 +7,7 @@ only as scrypt hashes (`app.gateway.store.hash_secret`), a plain `secret`/`passw
 ```toml
 [[users]]
 name = "anna"
-role = "distributor"            # distributor | caseworker | team_lead
+role = "distributor"            # distributor | caseworker | team_lead | administrator
 team = "Team Modtagelse"
 contact_points = ["09248c6b-e8e3-457e-b513-853b5dc7cd3f", "dde4f781-b0a6-4373-b67e-fab242fa0032"]
 secret_hash = "scrypt$16384$8$1$<salt hex>$<digest hex>"
@@ -40,12 +40,14 @@ from app.gateway.store import is_secret_hash
 ROLE_DISTRIBUTOR = "distributor"
 ROLE_CASEWORKER = "caseworker"
 ROLE_TEAM_LEAD = "team_lead"
-ROLES = (ROLE_DISTRIBUTOR, ROLE_CASEWORKER, ROLE_TEAM_LEAD)
+ROLE_ADMINISTRATOR = "administrator"  # sets the municipality's policy (app/gateway/policy.py)
+ROLES = (ROLE_DISTRIBUTOR, ROLE_CASEWORKER, ROLE_TEAM_LEAD, ROLE_ADMINISTRATOR)
 # Danish names of the roles, for messages and screens.
 ROLE_LABELS = {
     ROLE_DISTRIBUTOR: "Fordeler",
     ROLE_CASEWORKER: "Sagsbehandler",
     ROLE_TEAM_LEAD: "Teamleder",
+    ROLE_ADMINISTRATOR: "Administrator",
 }
 ALL_CONTACT_POINTS = "*"
 MAX_NAME = 128  # as gw_users.user
@@ -267,6 +269,7 @@ def _toml_str(value: str) -> str:
 __all__ = [
     "ALL_CONTACT_POINTS",
     "ROLES",
+    "ROLE_ADMINISTRATOR",
     "ROLE_CASEWORKER",
     "ROLE_DISTRIBUTOR",
     "ROLE_LABELS",

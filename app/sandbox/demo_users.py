@@ -11,6 +11,7 @@ to the reception team (the first team when there is none called "Modtagelse").
 - a caseworker of the handicap team (named by their DUBU initials, lower case): the replies to
   their team's letters only (the team's "retursvar" contact points);
 - `teamleder` (team lead of the reception): every contact point of the municipality, listed;
+- `administrator` (sets the municipality's policy, app/gateway/policy.py): every contact point;
 - the sandbox's own `demo` user (distributor in the reception) sees everything, as before.
 """
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from app.dubu.dataset import ContactPoint, DubuDataset
 from app.gateway.users import (
+    ROLE_ADMINISTRATOR,
     ROLE_CASEWORKER,
     ROLE_DISTRIBUTOR,
     ROLE_TEAM_LEAD,
@@ -103,6 +105,7 @@ def demo_users(dataset: DubuDataset, demo_user: str) -> tuple[GatewayUser, ...]:
         )
     )
     users.append(make_user("teamleder", ROLE_TEAM_LEAD, teams.reception, every))
+    users.append(make_user("administrator", ROLE_ADMINISTRATOR, teams.reception, None))
     seen: set[str] = set()
     unique = []
     for user in users:  # a dataset caseworker called "teamleder" would clash: keep the first

@@ -287,7 +287,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
             overdue_check_seconds=config.overdue_check_seconds,
         )
     )
-    gateway.set_can_see(directory.can_see)  # the demo users see their contact points' post
+    gateway.set_directory(directory)  # the demo users' contact points and roles
     sf2900 = dubu = sftp_sts = None
     try:
         sftp_sts = await start_sftp_and_sts(

@@ -8,6 +8,9 @@ no Serviceplatformen certificate, SSH key or token):
   item's delivery state (`DeliveryStatus`). `decision_id` is the idempotency key: the same id
   again gets the same answer and is one delivery.
 - `status(message_uuid)` → `GET /items/{message_uuid}/status`.
+- `policy()` / `set_policy(...)` → `GET` / `PUT /policy` (the municipality's workflow: the
+  desktop offers exactly `allowed_actions`), `backlog()` → `GET /backlog`, and the access log:
+  `audit_deliver`, `audit_high_water`, `audit_query` (app/gateway/team.py).
 
 Authentication: HTTP Basic with the same user and secret as the mailbox, plus a fresh nonce and
 creation time on every request (`app.sf1606.fresh_auth`: the gateway refuses a replay); a 429
@@ -50,8 +53,13 @@ log = logging.getLogger("postfordeler.gateway_client")
 DECISIONS_PATH: Final = "/decisions"
 STATUS_PATH: Final = "/items/{message_uuid}/status"
 RECEIVERS_PATH: Final = "/receivers"
+POLICY_PATH: Final = "/policy"
+BACKLOG_PATH: Final = "/backlog"
+AUDIT_EVENTS_PATH: Final = "/audit/events"
+AUDIT_HIGH_WATER_PATH: Final = "/audit/high-water"
+AUDIT_QUERY_PATH: Final = "/audit/query"
 MAX_RECEIVERS: Final = 500
-MAX_ANSWER: Final = 64 * 1024
+MAX_ANSWER: Final = 8 * 1024 * 1024  # an indsigt answer or a policy can be large
 
 # The delivery states of DESIGN9 (`lokal` exists only on the client, never on the wire).
 DELIVERY_STATES: Final = (
@@ -195,6 +203,41 @@ class GatewayClient:
                 out.append((rid[:64], _one_line(name)[:200], subjects))
         return out
 
+    async def policy(self) -> dict[str, Any]:
+        """`GET /policy`: the municipality's policy in force: {"version", "author", "at",
+        "reason", "policy", "allowed_actions", "missing" (action -> why not), "role"}."""
+        return await self._request("GET", POLICY_PATH)
+
+    async def set_policy(self, policy: Mapping[str, Any], reason: str) -> dict[str, Any]:
+        """`PUT /policy`: a new version (administrators only; else GatewayRefused ROLLE)."""
+        return await self._request(
+            "PUT", POLICY_PATH, json_body={"policy": dict(policy), "reason": reason}
+        )
+
+    async def backlog(self) -> dict[str, Any]:
+        """`GET /backlog`: {"open", "older_than_frist", "by_status", "by_assignee", ...}."""
+        return await self._request("GET", BACKLOG_PATH)
+
+    async def audit_high_water(self, source: str) -> int:
+        data = await self._request("GET", AUDIT_HIGH_WATER_PATH + "?source=" + quote(source))
+        value = data.get("high_water")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    async def audit_deliver(self, source: str, events: list[dict[str, Any]]) -> int:
+        """`POST /audit/events`: buffered access-log events (ids make a redelivery a no-op)."""
+        data = await self._request(
+            "POST", AUDIT_EVENTS_PATH, json_body={"source": source, "events": events}
+        )
+        added = data.get("added")
+        return added if isinstance(added, int) else 0
+
+    async def audit_query(self, cpr: str) -> list[dict[str, Any]]:
+        """`POST /audit/query`: every logged access to one citizen across all PCs (the CPR
+        travels in the body; the gateway logs the query itself first)."""
+        data = await self._request("POST", AUDIT_QUERY_PATH, json_body={"cpr": cpr})
+        entries = data.get("entries")
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
     async def _request(
         self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
@@ -215,7 +258,9 @@ class GatewayClient:
         if resp.status_code >= 500 or resp.status_code == 429:
             # 429: too many failed logins or a busy login check (Retry-After): retry later
             raise GatewayUnavailable(_server_reason(content, resp.status_code))
-        if resp.status_code in (401, 403):
+        if resp.status_code == 403 and _refusal_code(content) not in (None, "AUTENTIFIKATION"):
+            pass  # a refusal with its own reason (policy, role): read below
+        elif resp.status_code in (401, 403):
             try:
                 said = json.loads(content).get("message")
             except (ValueError, AttributeError):
@@ -252,6 +297,15 @@ class GatewayClient:
         if resp.status_code != 200:
             raise GatewayUnavailable(f"Gatewayen svarede HTTP {resp.status_code}")
         return data
+
+
+def _refusal_code(content: bytes) -> str | None:
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and code else None
 
 
 def _server_reason(content: bytes, status: int) -> str:

@@ -21,7 +21,8 @@ must be confirmed):
       </receipt>
 
   `RECEIVED` = accepted and committed (also for a message received before); `NOT_ALLOWED` =
-  this receiver does not take the message (contact point, NemSMS); `INVALID` = the message is
+  this receiver does not take the message (contact point, NemSMS, the municipality's policy
+  on retursvar/nyhenvendelser: errorCode `politik`); `INVALID` = the message is
   not a valid MeMo or is too large. A business answer is HTTP 200, a message over the size
   limit HTTP 413 (INVALID receipt); temporary trouble at the receiver (store unavailable) is
   HTTP 503 with `Retry-After` and a receipt without `receiptStatus` (errorCode `midlertidig`):
@@ -70,8 +71,11 @@ CODE_CONTACT_POINT = "kontaktpunkt"
 CODE_NEMSMS = "nemsms"
 CODE_DUPLICATE = "duplikat"  # an accept, flagged
 CODE_UNREADABLE = "ulaeselig"  # the reader failed on these bytes: final (a retry fails again)
+# the municipality's policy does not take this kind of post at this contact point (issue 11):
+# final, NOT_ALLOWED (redelivering cannot help until the administrator changes the policy)
+CODE_POLICY = "politik"
 _HTTP_STATUS = {CODE_TOO_LARGE: 413, CODE_TEMPORARY: 503}
-NOT_ALLOWED_CODES = frozenset({CODE_CONTACT_POINT, CODE_NEMSMS})
+NOT_ALLOWED_CODES = frozenset({CODE_CONTACT_POINT, CODE_NEMSMS, CODE_POLICY})
 RETRY_AFTER_SECONDS = 5
 _RETRY_STATUSES = frozenset({408, 429})
 
