@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,8 +34,13 @@ def _resources() -> str:
 
 
 def _memo() -> str:
-    sample = min(resource("sandbox", "messages").glob("*.xml"))
-    message = read_memo(sample.read_bytes())
+    folder = resource("sandbox") / "messages"
+    if folder.is_dir():
+        data = min(folder.glob("*.xml")).read_bytes()
+    else:  # the installed build ships the sample letters as one archive
+        with zipfile.ZipFile(resource("sandbox", "messages.zip")) as zf:
+            data = zf.read(min(zf.namelist()))
+    message = read_memo(data)
     return f"MeMo {message.version} læst og valideret"
 
 

@@ -101,3 +101,31 @@ def test_dependencies_pick_the_sqlcipher_wheel_each_platform_has(platform, want,
     chosen = {r.name for r in _requirements() if r.marker is None or r.marker.evaluate(env)}
     assert want in chosen and not_want not in chosen
     assert {"PySide6-Essentials", "PySide6-Pdf", "keyring"} <= chosen
+
+
+def test_the_installed_demo_unpacks_its_sample_letters_once(tmp_path, monkeypatch):
+    """The installed build carries the sample letters as `resources/sandbox/messages.zip`
+    (build.spec): the sandbox unpacks it once into the data folder, flat, nothing else."""
+    import zipfile
+
+    from app import paths, resources
+    from app.sandbox import runner
+
+    shipped = sorted((resources.resources_dir() / "sandbox" / "messages").glob("*.xml"))[:3]
+    root = tmp_path / "resources"
+    (root / "sandbox").mkdir(parents=True)
+    with zipfile.ZipFile(root / "sandbox" / "messages.zip", "w") as zf:
+        for path in shipped:
+            zf.write(path, path.name)
+        zf.writestr("../outside.xml", b"<x/>")  # a hostile member name is never written
+    monkeypatch.setattr(resources, "resources_dir", lambda: root)
+    paths.set_data_dir(tmp_path / "data")
+    try:
+        folder = runner.default_messages_dir()
+        assert sorted(p.name for p in folder.glob("*.xml")) == [p.name for p in shipped]
+        assert all((folder / p.name).read_bytes() == p.read_bytes() for p in shipped)
+        assert not (tmp_path / "data" / "sandbox-messages" / "outside.xml").exists()
+        (folder / shipped[0].name).unlink()
+        assert runner.default_messages_dir() == folder  # unpacked once, not again
+    finally:
+        paths.set_data_dir(None)

@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 import threading
+import zipfile
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -77,7 +79,24 @@ KEYRING_SERVICE = "postfordeler"
 
 
 def default_messages_dir() -> Path:
-    return resource("sandbox", "messages")
+    """The shipped sample letters: `resources/sandbox/messages`, or, in the installed build
+    (which carries them as one `messages.zip`), that archive unpacked once into the data
+    folder (`<data dir>/sandbox-messages/<archive digest>`)."""
+    folder = resource("sandbox") / "messages"
+    if folder.is_dir():
+        return folder
+    archive = resource("sandbox", "messages.zip")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    target = paths.data_dir() / "sandbox-messages" / digest
+    if not (target / ".complete").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                name = Path(info.filename).name  # flat: no folders, nothing outside target
+                if name.endswith(".xml") and name == info.filename:
+                    (target / name).write_bytes(zf.read(info))
+        (target / ".complete").touch()
+    return target
 
 
 def default_dubu_data() -> Path:
