@@ -13,6 +13,7 @@ closes everything. Secrets come from the argument, `$POSTFORDELER_SECRET` or the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -130,7 +131,7 @@ class ClientServices:
     rebuild: RebuildReport | None = None
     cache_damaged: bool = False  # the periodic check found damage: sync stopped
     cache_check_seconds: float = 3600.0  # the periodic integrity check (0: only at open)
-    cache_check_first: float = 60.0  # the first one, soon after start (big files skip the open)
+    cache_check_first: float = 5.0  # the first one, soon after start (big files skip the open)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -243,6 +244,8 @@ class ClientServices:
         if not sound and not self.cache_damaged:
             self.cache_damaged = True
             log.error("client cache damaged (periodic check): %s", detail)
+            with contextlib.suppress(OSError):
+                integrity.mark_damaged(self.db.path)  # the next start rebuilds
             if self.syncer is not None:
                 self.syncer.cache_damaged()
         return sound

@@ -33,7 +33,7 @@ from sqlalchemy import insert, select, text
 from sqlcipher3 import dbapi2
 
 from app import paths
-from app.models import crypto
+from app.models import crypto, integrity
 from app.models.cache import Cache, CacheError, stored_decision
 from app.models.crypto import CacheUnreadable
 from app.models.db import Database, open_cache
@@ -234,6 +234,7 @@ def _move_aside(path: Path) -> Path:
     if wal.exists():
         os.replace(wal, target.with_name(target.name + "-wal"))
     path.with_name(path.name + "-shm").unlink(missing_ok=True)
+    integrity.damage_marker(path).unlink(missing_ok=True)  # the new cache starts sound
     return target
 
 

@@ -47,7 +47,13 @@ from app.gateway.storekey import KEY_FILE
 from app.models import crypto
 from app.models.cache import OUTBOX, Cache
 from app.models.db import CacheKeyUnavailable, open_cache
-from app.models.integrity import CacheDamaged, check_cache
+from app.models.integrity import (
+    CacheDamaged,
+    check_cache,
+    damage_marker,
+    mark_damaged,
+    verify_at_open,
+)
 from app.models.recovery import open_cache_recovering, rebuild_cache
 from app.models.schema import OutboxStatus
 from app.sf1606 import postmodtag as pm
@@ -613,6 +619,7 @@ def test_periodic_check_finds_damage_while_running_and_stops_the_syncer(
             assert services.cache_damaged
             assert services.syncer is not None
             assert services.syncer.status.state == ConnectionState.DAMAGED
+            assert damage_marker(path).exists()  # the next start checks before opening
         finally:
             await services.close()
         # the next start rebuilds it and fetches everything again
@@ -623,6 +630,7 @@ def test_periodic_check_finds_damage_while_running_and_stops_the_syncer(
         )
         try:
             assert services.rebuild is not None and services.rebuild.decisions_saved == 2
+            assert not damage_marker(path).exists()
             assert services.syncer is not None
             await services.syncer.sync_now()
             assert await services.worker.submit(services.cache.item_count) == N
@@ -630,6 +638,27 @@ def test_periodic_check_finds_damage_while_running_and_stops_the_syncer(
             await services.close()
 
     asyncio.run(main())
+
+
+def test_a_big_cache_opens_at_once_unless_the_last_run_found_damage(
+    client_world: ClientWorld, tmp_path: Path, expect_log: Any
+) -> None:
+    """Above OPEN_CHECK_MAX_BYTES the check does not hold up the start (the background check
+    takes it); damage that check found leaves a marker, and then the start checks first."""
+    expect_log("postfordeler.cache.integrity", "damaged", level=40)
+    path = tmp_path / "cache.sqlite3"
+    place_cache(client_world, path, client_world.cache_bytes)
+    flip_in_place(path, len(client_world.cache_bytes) // 2, 64)
+    small = len(client_world.cache_bytes) // 4  # the file counts as big here
+    verify_at_open(path, max_bytes=small)  # not checked before opening: no delay
+    mark_damaged(path)
+    with pytest.raises(CacheDamaged):
+        verify_at_open(path, max_bytes=small)
+    fresh = tmp_path / "fresh.sqlite3"
+    place_cache(client_world, fresh, client_world.cache_bytes)
+    mark_damaged(fresh)
+    verify_at_open(fresh, max_bytes=small)  # sound after all: the marker goes
+    assert not damage_marker(fresh).exists()
 
 
 def test_user_is_told_in_plain_words_in_danish_and_english(qapp: Any) -> None:
