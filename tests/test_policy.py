@@ -272,8 +272,11 @@ def test_receivers_list_follows_the_policy(tmp_path):
 
 
 class _Fixed:
+    """A CachedReceivers stand-in: the list SF2900 gave and each system's KLE subjects."""
+
     def __init__(self, found: list[tuple[str, str]]) -> None:
         self.found = found
+        self.kles: dict[str, list[str]] = {rid: [] for rid, _name in found}
 
     async def get(self) -> list[tuple[str, str]]:
         return self.found

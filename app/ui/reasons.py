@@ -200,6 +200,58 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             QT_TRANSLATE_NOOP("Reasons", "Emnet ligner %1 – ikke en børnesag"),
         ),
         (
+            r"Vejnavnet i brevet passer til barnets eller forælderens adresse",
+            QT_TRANSLATE_NOOP(
+                "Reasons", "Vejnavnet i brevet passer til barnets eller forælderens adresse"
+            ),
+        ),
+        (
+            r"CPR i brevet tilhører et andet barn end sagens",
+            QT_TRANSLATE_NOOP("Reasons", "CPR i brevet tilhører et andet barn end sagens"),
+        ),
+        (
+            r"Barnets fulde navn nævnt i brevet \(efternavn først\)",
+            QT_TRANSLATE_NOOP("Reasons", "Barnets fulde navn nævnt i brevet (efternavn først)"),
+        ),
+        (
+            r"Barnets (mor|far|plejeforælder|værge|forælder) \((.*)\) nævnt i brevet",
+            QT_TRANSLATE_NOOP("Reasons", "Barnets %1 (%2) nævnt i brevet"),
+        ),
+        (
+            r"Det videresendte brev er fra barnet selv",
+            QT_TRANSLATE_NOOP("Reasons", "Det videresendte brev er fra barnet selv"),
+        ),
+        (
+            r"Det videresendte brev er fra barnets (mor|far|plejeforælder|værge|forælder) \((.*)\)",
+            QT_TRANSLATE_NOOP("Reasons", "Det videresendte brev er fra barnets %1 (%2)"),
+        ),
+        (
+            r"Adressen i brevet er barnets eller forælderens",
+            QT_TRANSLATE_NOOP("Reasons", "Adressen i brevet er barnets eller forælderens"),
+        ),
+        (
+            r"Barnets fornavn og (mor|far|plejeforælder|værge|forælder)s fornavn",
+            QT_TRANSLATE_NOOP("Reasons", "Barnets fornavn og %1s fornavn"),
+        ),
+        (
+            r"Brevet handler om barnet \(emne, gentagelse eller ordlyd\)",
+            QT_TRANSLATE_NOOP(
+                "Reasons", "Brevet handler om barnet (emne, gentagelse eller ordlyd)"
+            ),
+        ),
+        (
+            r"Barnet nævnes kun i forbigående",
+            QT_TRANSLATE_NOOP("Reasons", "Barnet nævnes kun i forbigående"),
+        ),
+        (
+            r"Afsenderen skriver at CPR-nummeret var forkert",
+            QT_TRANSLATE_NOOP("Reasons", "Afsenderen skriver at CPR-nummeret var forkert"),
+        ),
+        (
+            r"To børn nævnt – brevet siger ikke hvilket",
+            QT_TRANSLATE_NOOP("Reasons", "To børn nævnt – brevet siger ikke hvilket"),
+        ),
+        (
             r"Barnet i brevet har ingen sag i DUBU – opret ny sag",
             QT_TRANSLATE_NOOP("Reasons", "Barnet i brevet har ingen sag i DUBU – opret ny sag"),
         ),
@@ -212,6 +264,7 @@ _ROLES = {
     "far": QT_TRANSLATE_NOOP("Reasons", "far"),
     "plejeforælder": QT_TRANSLATE_NOOP("Reasons", "plejeforælder"),
     "værge": QT_TRANSLATE_NOOP("Reasons", "værge"),
+    "forælder": QT_TRANSLATE_NOOP("Reasons", "forælder"),
 }
 
 

@@ -1891,31 +1891,96 @@ Only open it if you trust the sender.</translation>
     </message>
     <message>
         <location filename="../reasons.py" line="204" />
+        <source>Vejnavnet i brevet passer til barnets eller forælderens adresse</source>
+        <translation>The street in the letter matches the child's or a parent's address</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="210" />
+        <source>CPR i brevet tilhører et andet barn end sagens</source>
+        <translation>A CPR in the letter belongs to another child than the case's</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="214" />
+        <source>Barnets fulde navn nævnt i brevet (efternavn først)</source>
+        <translation>The child's full name is in the letter (surname first)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="218" />
+        <source>Barnets %1 (%2) nævnt i brevet</source>
+        <translation>The child's %1 (%2) is named in the letter</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="222" />
+        <source>Det videresendte brev er fra barnet selv</source>
+        <translation>The forwarded letter is from the child</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="226" />
+        <source>Det videresendte brev er fra barnets %1 (%2)</source>
+        <translation>The forwarded letter is from the child's %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="230" />
+        <source>Adressen i brevet er barnets eller forælderens</source>
+        <translation>The address in the letter is the child's or a parent's</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="234" />
+        <source>Barnets fornavn og %1s fornavn</source>
+        <translation>The child's first name and their %1's first name</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="238" />
+        <source>Brevet handler om barnet (emne, gentagelse eller ordlyd)</source>
+        <translation>The letter is about this child (subject, repetition or wording)</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="244" />
+        <source>Barnet nævnes kun i forbigående</source>
+        <translation>The child is only mentioned in passing</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="248" />
+        <source>Afsenderen skriver at CPR-nummeret var forkert</source>
+        <translation>The sender writes that the CPR number was wrong</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="252" />
+        <source>To børn nævnt – brevet siger ikke hvilket</source>
+        <translation>Two children named – the letter does not say which</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="256" />
         <source>Barnet i brevet har ingen sag i DUBU – opret ny sag</source>
         <translation>The child in the letter has no case in DUBU – create a new case</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="211" />
+        <location filename="../reasons.py" line="263" />
         <source>mor</source>
         <translation>mother</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="212" />
+        <location filename="../reasons.py" line="264" />
         <source>far</source>
         <translation>father</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="213" />
+        <location filename="../reasons.py" line="265" />
         <source>plejeforælder</source>
         <translation>foster parent</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="214" />
+        <location filename="../reasons.py" line="266" />
         <source>værge</source>
         <translation>guardian</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="233" />
+        <location filename="../reasons.py" line="267" />
+        <source>forælder</source>
+        <translation>parent</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="286" />
         <source>ukendt dato</source>
         <translation>unknown date</translation>
     </message>
