@@ -18,7 +18,7 @@ from tests.kill_delivery import run_kill_delivery, run_kill_receipts
 @pytest.mark.slow
 # A SIGKILLed worker leaves the sandbox's SF2900 writing to a peer that is gone: asyncio says so
 # once per dropped connection. That is the killing, not a fault.
-@pytest.mark.expect_log("asyncio", "socket.send() raised exception")
+@pytest.mark.expect_log("asyncio", r"socket\.send\(\) raised exception")
 @pytest.mark.expect_log("postfordeler", "")  # the sandbox logs duplicates and leftovers
 def test_delivery_worker_survives_sigkill_without_loss_or_duplicates(tmp_path):
     trials = int(os.environ.get("POSTFORDELER_KILL_TRIALS", "8"))
@@ -33,7 +33,7 @@ def test_delivery_worker_survives_sigkill_without_loss_or_duplicates(tmp_path):
 @pytest.mark.slow
 # A SIGKILLed worker leaves the sandbox's SF2900 writing to a peer that is gone: asyncio says so
 # once per dropped connection. That is the killing, not a fault.
-@pytest.mark.expect_log("asyncio", "socket.send() raised exception")
+@pytest.mark.expect_log("asyncio", r"socket\.send\(\) raised exception")
 def test_business_receipts_survive_sigkill_applied_once(tmp_path):
     """SIGKILL while receipts are applied (each sent twice, all re-sent after every restart):
     every receipt stored once, every decision in the state its receipts give, an AFVIST's
