@@ -14,7 +14,7 @@ from app.dubu.dataset import DubuDataset
 from app.dubu.routing import FORWARD_KLE
 from app.sandbox.sf2900_service import DEFAULT_SYSTEMS
 from app.sf1606.memo import read_memo
-from app.sf1606.model import DocumentRole, ForwardData, MemoMessage
+from app.sf1606.model import ForwardData, MemoMessage
 from app.suggest import misroute, names
 from app.suggest.engine import SuggestionEngine
 from tests.conftest import CORPUS, REPO
@@ -24,6 +24,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(HAND))
 from bench_suggest import evaluate  # noqa: E402
 
+from tests.test_suggest import with_text  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def world():
@@ -31,19 +33,6 @@ def world():
     labels = json.loads((HAND / "labels.json").read_text(encoding="utf-8"))
     msgs = {u: read_memo(HAND / "messages" / f"{u}.xml") for u in labels}
     return ds, SuggestionEngine(ds), labels, msgs
-
-
-def with_text(msg: MemoMessage, text: str, **changes) -> MemoMessage:
-    docs = []
-    for doc in msg.documents:
-        files = tuple(
-            dataclasses.replace(f, content=text.encode(), size=len(text.encode()))
-            for f in doc.files
-            if f.mime.startswith("text/plain") and doc.role is DocumentRole.MAIN
-        )
-        if files:
-            docs.append(dataclasses.replace(doc, files=files))
-    return dataclasses.replace(msg, documents=tuple(docs), **changes)
 
 
 def as_sender(msg: MemoMessage, cpr: str, name: str) -> MemoMessage:
