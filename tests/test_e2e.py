@@ -180,22 +180,6 @@ def test_receive_sync_decide_deliver_end_to_end(tmp_path, sandbox):
     )
     assert r.returncode == 0, r.stderr
     assert last_json(r.stdout)["decision_id"] == dec_a["decision_id"]
-    # and from another PC (another outbox): the gateway's decision, still one delivery
-    r = cli(
-        tmp_path / "other-pc",
-        "decide",
-        *gw,
-        "--json",
-        "journalise",
-        "--item",
-        uuid_a,
-        "--case",
-        case_a["id"],
-        "--note",
-        "Modtaget; lagt på sagen.",
-    )
-    assert r.returncode == 0, r.stderr
-    assert last_json(r.stdout)["decision_id"] == dec_a["decision_id"]
     # another decision on an item the gateway already holds: refused, one line, non-zero
     r = cli(client_dir, "decide", *gw, "reject", "--item", uuid_a, "--reason", "Forkert afd.")
     assert r.returncode != 0 and r.stdout == ""

@@ -438,11 +438,7 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         if row.status == OutboxStatus.REJECTED:
             print(_line(row.last_error or "Gatewayen afviste beslutningen"), file=sys.stderr)
             return 4
-        delivery = await worker.submit(cache.delivery, item_id)
-        state = delivery.state
-        # the gateway's id of the item's decision: the same decision made on another PC is
-        # the one the gateway already delivers
-        decision_id = delivery.decision_id or queued.decision_id
+        state = (await worker.submit(cache.delivery, item_id)).state
         if row.status in OutboxStatus.OPEN:
             if outbox.login_refused:  # queued, but this login will never deliver it
                 print(
@@ -450,8 +446,12 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
                     file=sys.stderr,
                 )
                 return 4
-            state, decision_id = "lokal", queued.decision_id
-        _print(args, {"decision_id": decision_id, "state": state}, f"{decision_id}: {state}")
+            state = "lokal"
+        _print(
+            args,
+            {"decision_id": queued.decision_id, "state": state},
+            f"{queued.decision_id}: {state}",
+        )
         return 0
     finally:
         await outbox.close()
