@@ -1545,15 +1545,6 @@ class GatewayStore:
             updated_at=row.updated_at,
         )
 
-    def _same_decision(self, row: Any, user: str, action: str, decision: Decision) -> bool:
-        """Whether the item's decision `row` (`_decision_row`: payload opened) is this very
-        decision by this user."""
-        if row.user != user or row.action != action:
-            return False
-        return bool(
-            row.payload == json.dumps(decision.to_json(), ensure_ascii=False, sort_keys=True)
-        )
-
     def submit_decision(
         self,
         user: str,
@@ -1612,9 +1603,6 @@ class GatewayStore:
             ).scalar()
             current = self._decision_row(conn, current_id) if current_id else None
             if current is not None and not _allows_next(current):
-                if self._same_decision(current, user, action, decision):
-                    # the same decision again from another PC or outbox: one delivery
-                    return self._status(message_uuid, current)
                 raise StoreError("ALLEREDE_BEHANDLET", "Elementet er allerede behandlet")
             if (
                 current is None
