@@ -21,6 +21,7 @@ from typing import Any
 
 from app.dubu.dataset import fold
 from app.resources import resource
+from app.suggest import misroute_weights
 
 # topic -> (receiver shown to the distributor, stems matched at word starts in folded text)
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -417,6 +418,10 @@ def assess(
 
 THRESHOLD = 0.6  # P(another department) from which a letter is misrouted
 SURE = 0.9  # ... without any topic-vocabulary hit, only this sure and with weighing words
+LIST_SCALE = 0.5  # the topic-vocabulary features' weight beside the tf-idf ones
+# What the weights depend on besides the letters: change it when the features or models change
+SETTINGS = "words(1,2) sublinear; char_wb(4,5) min_df=2; lists*0.5; LR C=4 w=2/1; OvR LR C=8"
+WEIGHTS = ("suggest", "misroute_weights.json")
 
 
 def training_letters() -> list[tuple[str, str]]:
@@ -469,6 +474,33 @@ class PurposeClassifier:
         self.topics: list[str] = [str(c) for c in self.topic.classes_]
         self._n_words = len(self.words.vocabulary_)
         self._word_names = self.words.get_feature_names_out()
+        self._letters = letters
+
+    def export(self) -> dict[str, Any]:
+        """The weights `misroute_weights.LinearScorer` scores with (JSON-serialisable)."""
+        return {
+            "format": misroute_weights.FORMAT,
+            "training_hash": misroute_weights.training_hash(self._letters, SETTINGS),
+            "words": {
+                "vocabulary": {str(k): int(v) for k, v in sorted(self.words.vocabulary_.items())},
+                "idf": [float(v) for v in self.words.idf_],
+            },
+            "pieces": {
+                "vocabulary": {str(k): int(v) for k, v in sorted(self.pieces.vocabulary_.items())},
+                "idf": [float(v) for v in self.pieces.idf_],
+                "ngram_range": list(self.pieces.ngram_range),
+            },
+            "list_scale": LIST_SCALE,
+            "binary": {
+                "coef": [float(v) for v in self.binary.coef_[0]],
+                "intercept": float(self.binary.intercept_[0]),
+            },
+            "topic": {
+                "classes": list(self.topics),
+                "coef": [[float(v) for v in e.coef_[0]] for e in self.topic.estimators_],
+                "intercept": [float(e.intercept_[0]) for e in self.topic.estimators_],
+            },
+        }
 
     def _features(self, folded: list[str], raw: list[str], *, fit: bool = False) -> Any:
         if fit:
@@ -477,7 +509,7 @@ class PurposeClassifier:
         else:
             w = self.words.transform(folded)
             p = self.pieces.transform(folded)
-        lists = self._csr(self._np.array([_list_features(t) for t in raw]) * 0.5)
+        lists = self._csr(self._np.array([_list_features(t) for t in raw]) * LIST_SCALE)
         return self._hstack([w, p, lists]).tocsr()
 
     def predict(self, text: str) -> tuple[float, str, list[str]]:
@@ -660,19 +692,36 @@ def _content(folded: str) -> str:
 
 
 _LOCK = threading.Lock()
-_CLASSIFIER: PurposeClassifier | None = None
+_CLASSIFIER: Any = None
 _UNAVAILABLE = False
 
 
-def classifier() -> PurposeClassifier | None:
-    """The process's classifier, trained on first use (about half a second); None when
-    scikit-learn (or numpy/scipy) cannot be imported, e.g. a bundle built without them: then
-    the vocabulary judge alone decides."""
+class _Scored:
+    """`PurposeClassifier.predict`'s interface over the exported weights (no scikit-learn)."""
+
+    def __init__(self, scorer: misroute_weights.LinearScorer) -> None:
+        self.scorer = scorer
+
+    def predict(self, text: str) -> tuple[float, str, list[str]]:
+        return self.scorer.predict_row(
+            self.scorer.features(_content(fold(text)), _list_features(text))
+        )
+
+
+def load_scorer() -> misroute_weights.LinearScorer:
+    """The shipped weights (resources/suggest/misroute_weights.json)."""
+    return misroute_weights.LinearScorer.load(resource(*WEIGHTS))
+
+
+def classifier() -> _Scored | None:
+    """The process's classifier: the shipped weights, scored in plain Python (no scikit-learn
+    at run time, the bundle has none); None when the weights file is missing or unreadable:
+    then the vocabulary judge alone decides."""
     global _CLASSIFIER, _UNAVAILABLE
     with _LOCK:
         if _CLASSIFIER is None and not _UNAVAILABLE:
             try:
-                _CLASSIFIER = PurposeClassifier(training_letters())
-            except ImportError:
+                _CLASSIFIER = _Scored(load_scorer())
+            except (OSError, ValueError, KeyError):
                 _UNAVAILABLE = True
-        return _CLASSIFIER
+        return _CLASSIFIER  # type: ignore[no-any-return]
