@@ -146,7 +146,7 @@ class SuggestionEngine:
         self._fuzzy_first_cache: dict[str, list[tuple[str, float]]] = {}
         self._known_cprs = {p.cpr for p in dataset.persons} | {c.child_cpr for c in dataset.cases}
         self.people = people.PeopleIndex(dataset)
-        misroute.classifier()  # trained once per process, here rather than on the first letter
+        misroute.classifier()  # the weights loaded once per process, here rather than on the first letter
         self._worker_first = {fold(w.name).split()[0] for w in dataset.caseworkers() if w.name}
 
     # -- public API -----------------------------------------------------------------------

@@ -5,8 +5,11 @@ parent known to DUBU moving their own job-centre meeting because their child is 
 the job centre. The judge is a text classifier (scikit-learn logistic regression) over features
 a distributor can follow: the words and word pairs of the letter, word pieces (so inflected and
 compound forms count: "jobcentret", "sygedagpengene"), and the hits on topic vocabularies and
-child-welfare vocabulary below. It is trained once per process on the hand-written letters in
-`resources/suggest/misroute_training.txt` (kept apart from every evaluation set). The reason
+child-welfare vocabulary below. It is trained at build/dev time (`PurposeClassifier`,
+`python -m app.suggest.train_misroute`) on the hand-written letters in
+`resources/suggest/misroute_training.txt` (kept apart from every evaluation set) and shipped as
+weights (`resources/suggest/misroute_weights.json`) that `app.suggest.misroute_weights` scores
+in plain Python at run time: scikit-learn is only a training dependency. The reason
 shown names the topic and the letter's words that weighed most. Each topic's receiver is given
 with its KLE main group, which SF2900's `FordelingsmodtagerList` answers for (see
 `app.dubu.routing.FORWARD_KLE`). Pure functions; never logs.
