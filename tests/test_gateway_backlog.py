@@ -136,6 +136,15 @@ def test_backlog_cli_over_tls_follows_the_users_visibility(tmp_path, certs, monk
         assert set(anna["by_status"]) >= {"ny", "afventer", "sendt", "accepteret", "fordelt"}
         admin = backlog("admin")
         assert (admin["open"], admin["by_status"]["ny"]) == (3, 2)
+        from openpyxl import load_workbook
+
+        out = tmp_path / "restance.xlsx"
+        argv = ["backlog", "--gateway", gw.base_url, "--ca-bundle", str(certs.ca)]
+        assert main([*argv, "--user", "admin", "--export", str(out)]) == 0
+        capsys.readouterr()
+        rows = [[c.value for c in r] for r in load_workbook(out).active.iter_rows()]
+        assert rows[1][0] == "open" and rows[1][2] == 3
+        assert ["by_status", "ny", 2] in rows and ["by_assignee", "kaj", 1] in rows
         monkeypatch.setenv("POSTFORDELER_SECRET", "forkert")
         argv = ["backlog", "--gateway", gw.base_url, "--ca-bundle", str(certs.ca)]
         assert main([*argv, "--user", "anna", "--json"]) == 4
