@@ -90,6 +90,29 @@ def test_backlog_figures_of_a_known_set_over_easter(db, tmp_path):
             },
             "by_assignee": {"kaj": 1, "lis": 1},
         }
+
+        # drill-down: every figure's items are exactly as many as the figure, oldest first
+        def items(bucket: str, assignee: str | None = None) -> list[dict]:
+            return store.backlog_items(
+                cutoff, bucket, assignee=assignee, can_see=lambda cp: cp != "kp-skjult"
+            )
+
+        for bucket in ("open", "older_than_frist", *figures["by_status"]):
+            want = figures.get(bucket, figures["by_status"].get(bucket))
+            assert len(items(bucket)) == want, bucket
+        assert [i["assignee"] for i in items("fordelt")] == ["lis", "kaj"]
+        (kaj,) = items("open", "kaj")
+        assert (kaj["status"], kaj["contact_point"], kaj["kind"]) == (
+            "afventer",
+            "kp-a",
+            "nyhenvendelse",
+        )
+        old = items("older_than_frist")
+        assert [i["received"] for i in old] == sorted(i["received"] for i in old)
+        assert all(i["received"] < cutoff.isoformat() for i in old)
+        assert "kp-skjult" not in {i["contact_point"] for i in items("open")}
+        assert len(store.backlog_items(cutoff, "open")) == 7
+        assert len(items("open")[:2]) == len(store.backlog_items(cutoff, "open", limit=2))
         everything = store.backlog(cutoff)
         assert (everything["open"], everything["older_than_frist"]) == (7, 4)
         # the caseworker journalises what lis was given: no longer with her, no longer open
@@ -136,6 +159,28 @@ def test_backlog_cli_over_tls_follows_the_users_visibility(tmp_path, certs, monk
         assert set(anna["by_status"]) >= {"ny", "afventer", "sendt", "accepteret", "fordelt"}
         admin = backlog("admin")
         assert (admin["open"], admin["by_status"]["ny"]) == (3, 2)
+        import asyncio
+
+        from app.sf1606.gateway_client import GatewayClient
+
+        async def drill(user: str) -> list[dict]:
+            async with GatewayClient(
+                gw.base_url, user=user, secret=SECRETS[user], ca_bundle=str(certs.ca)
+            ) as client:
+                return await client.backlog_items("open")
+
+        assert len(asyncio.run(drill("anna"))) == 2  # kp-a only, as /backlog
+        assert {i["message_uuid"] for i in asyncio.run(drill("anna"))} >= {old}
+        assert len(asyncio.run(drill("admin"))) == 3
+        from openpyxl import load_workbook
+
+        out = tmp_path / "restance.xlsx"
+        argv = ["backlog", "--gateway", gw.base_url, "--ca-bundle", str(certs.ca)]
+        assert main([*argv, "--user", "admin", "--export", str(out)]) == 0
+        capsys.readouterr()
+        rows = [[c.value for c in r] for r in load_workbook(out).active.iter_rows()]
+        assert rows[1][0] == "open" and rows[1][2] == 3
+        assert ["by_status", "ny", 2] in rows and ["by_assignee", "kaj", 1] in rows
         monkeypatch.setenv("POSTFORDELER_SECRET", "forkert")
         argv = ["backlog", "--gateway", gw.base_url, "--ca-bundle", str(certs.ca)]
         assert main([*argv, "--user", "anna", "--json"]) == 4

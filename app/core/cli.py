@@ -615,6 +615,12 @@ def register_team(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
     backlog = subparsers.add_parser("backlog", help="teamets restance fra gatewayen")
     _gateway_args(backlog)
+    backlog.add_argument(
+        "--export",
+        metavar="FILE",
+        type=Path,
+        help="skriv tallene til FILE.csv eller FILE.xlsx (kun antal, ingen persondata)",
+    )
     backlog.set_defaults(func=cmd_backlog)
 
 
@@ -704,6 +710,17 @@ def cmd_backlog(args: argparse.Namespace) -> int:
     result = gateway_call(args, lambda gw: gw.backlog())
     if isinstance(result, int):
         return result
+    if getattr(args, "export", None) is not None:
+        from app.core.export import ExportRefused, backlog_rows, write_rows
+
+        try:
+            write_rows(args.export, backlog_rows(result))
+        except (ExportRefused, OSError) as exc:
+            message = exc.args[0] if isinstance(exc, ExportRefused) else type(exc).__name__
+            print(_line(f"Eksporten kan ikke skrives: {message}"), file=sys.stderr)
+            return 2
+        print(f"Restancen er eksporteret til {args.export}", flush=True)
+        return 0
     text = (
         f"{result.get('open')} åbne, {result.get('older_than_frist')} ældre end fristen "
         f"({result.get('frist_workdays')} arbejdsdage)"

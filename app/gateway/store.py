@@ -2454,6 +2454,84 @@ class GatewayStore:
             "by_assignee": dict(sorted(by_assignee.items())),
         }
 
+    def backlog_items(
+        self,
+        cutoff: datetime,
+        bucket: str,
+        *,
+        assignee: str | None = None,
+        can_see: Callable[[str | None], bool] | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """The items behind one of `backlog`'s figures (drill-down): `bucket` is "open",
+        "older_than_frist", a delivery state or "fordelt"; `assignee` narrows to one
+        caseworker's open items. The same classification and visibility as `backlog`; no
+        personal data (ids, times, kind, state, caseworker, contact point); oldest first."""
+        d, m, a = decisions.c, messages.c, assignees.c
+        stmt = (
+            select(
+                m.message_uuid,
+                m.received_at,
+                m.kind,
+                m.contact_point_id,
+                m.outcome,
+                d.state,
+                d.action,
+                a.caseworker_id,
+            )
+            .select_from(
+                messages.outerjoin(item_state, item_state.c.item_id == m.item_id)
+                .outerjoin(decisions, d.decision_id == item_state.c.decision_id)
+                .outerjoin(assignees, a.decision_id == d.decision_id)
+            )
+            .order_by(m.received_at, m.message_uuid)
+        )
+        out: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            for uuid_, received, kind, cp, outcome, found_state, action, caseworker in conn.execute(
+                stmt
+            ):
+                if can_see is not None and not can_see(cp):
+                    continue
+                if found_state is None:
+                    state = STATE_NEW if outcome is None or outcome == "fordelt" else STATE_CLOSED
+                    is_open = outcome is None or outcome == "fordelt"
+                    with_caseworker = outcome == "fordelt"
+                else:
+                    state = found_state
+                    with_caseworker = action == "assign" and state not in REOPENING_STATES
+                    is_open = with_caseworker or state in (
+                        STATE_PENDING,
+                        STATE_SENT,
+                        STATE_DUBU_REJECTED,
+                        STATE_FAILED,
+                    )
+                if assignee is not None:
+                    hit = with_caseworker and caseworker == assignee
+                elif bucket == "open":
+                    hit = is_open
+                elif bucket == "older_than_frist":
+                    hit = is_open and received < cutoff
+                elif bucket == STATUS_ASSIGNED:
+                    hit = with_caseworker
+                else:
+                    hit = state == bucket
+                if not hit:
+                    continue
+                out.append(
+                    {
+                        "message_uuid": uuid_,
+                        "received": received.isoformat(),
+                        "kind": kind,
+                        "status": state,
+                        "assignee": (caseworker or "") if with_caseworker else "",
+                        "contact_point": cp or "",
+                    }
+                )
+                if len(out) >= limit:
+                    break
+        return out
+
     # -- users --
 
     def set_user(self, user: str, secret_or_hash: str) -> None:

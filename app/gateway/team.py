@@ -39,6 +39,8 @@ log = logging.getLogger("postfordeler.gateway.team")
 POLICY_PATH = "/policy"
 POLICY_HISTORY_PATH = "/policy/history"
 BACKLOG_PATH = "/backlog"
+BACKLOG_ITEMS_PATH = "/backlog/items"  # drill-down: the items behind one figure
+BACKLOG_ITEMS_MAX = 500
 AUDIT_EVENTS_PATH = "/audit/events"
 AUDIT_HIGH_WATER_PATH = "/audit/high-water"
 AUDIT_QUERY_PATH = "/audit/query"
@@ -142,6 +144,30 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
             {"as_of": now.isoformat(), "frist_workdays": frist, **figures},
         )
 
+    async def backlog_items_get(request: web.Request) -> web.Response:
+        st = state()
+        user = await user_of(request)
+        if isinstance(user, web.Response):
+            return user
+        bucket = request.query.get("bucket", "open")
+        assignee = request.query.get("assignee") or None
+        try:
+            limit = min(max(int(request.query.get("limit", "200")), 1), BACKLOG_ITEMS_MAX)
+        except ValueError:
+            return _error(400, "FORMAT", "limit skal være et tal")
+        current = await run(st.store.policy_version)
+        cutoff = older_than_cutoff(current.policy.frist_workdays, utcnow())
+
+        def visible(cp: str | None) -> bool:
+            return st.can_see(user, cp)
+
+        items = await run(
+            lambda: st.store.backlog_items(
+                cutoff, bucket, assignee=assignee, can_see=visible, limit=limit
+            )
+        )
+        return web.json_response({"bucket": bucket, "assignee": assignee, "items": items})
+
     async def audit_events(request: web.Request) -> web.Response:
         st = state()
         user = await user_of(request)
@@ -201,6 +227,7 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
     app.router.add_put(POLICY_PATH, policy_put)
     app.router.add_get(POLICY_HISTORY_PATH, policy_history)
     app.router.add_get(BACKLOG_PATH, backlog_get)
+    app.router.add_get(BACKLOG_ITEMS_PATH, backlog_items_get)
     app.router.add_post(AUDIT_EVENTS_PATH, audit_events)
     app.router.add_get(AUDIT_HIGH_WATER_PATH, audit_high_water)
     app.router.add_post(AUDIT_QUERY_PATH, audit_query)

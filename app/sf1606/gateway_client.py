@@ -218,6 +218,17 @@ class GatewayClient:
         """`GET /backlog`: {"open", "older_than_frist", "by_status", "by_assignee", ...}."""
         return await self._request("GET", BACKLOG_PATH)
 
+    async def backlog_items(
+        self, bucket: str, assignee: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """`GET /backlog/items`: the items behind one backlog figure (drill-down)."""
+        query = f"?bucket={quote(bucket)}&limit={int(limit)}"
+        if assignee:
+            query += "&assignee=" + quote(assignee)
+        data = await self._request("GET", BACKLOG_PATH + "/items" + query)
+        items = data.get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
     async def audit_high_water(self, source: str) -> int:
         data = await self._request("GET", AUDIT_HIGH_WATER_PATH + "?source=" + quote(source))
         value = data.get("high_water")
