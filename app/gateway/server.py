@@ -40,7 +40,7 @@ from aiohttp.typedefs import Handler
 from app import __version__, paths
 from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
-from app.gateway import receipts, soap, team
+from app.gateway import authz, receipts, soap, team
 from app.gateway.deadlines import (
     HEADER_LIMITS,
     read_chunks,
@@ -241,9 +241,10 @@ class RunningGateway:
 
         def role_of(user: str) -> str | None:
             found = directory.get(user)
-            return None if found is None else str(found.role)
+            return "" if found is None else str(found.role)  # "": unknown, may do nothing
 
         self._app[_STATE].role_of = role_of  # type: ignore[method-assign]
+        self._app[_STATE].ctx.role_of = role_of
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -845,6 +846,8 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
             headers = {"Retry-After": refused.retry_after_header}
         text = refused.text if refused is not None else "Ukendt bruger eller forkert adgangskode"
         return web.Response(status=status, text=text, headers=headers)
+    if (role_refused := _role_refusal(state, user, "memo.get")) is not None:
+        return role_refused
     if (sick := _store_sick(state)) is not None:
         raise web.HTTPServiceUnavailable(text=sick.reason or "", headers=_RETRY_HEADERS)
     try:
@@ -880,6 +883,15 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
 
 def _json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _role_refusal(state: _State, user: str, operation: str) -> web.Response | None:
+    """403 ROLLE when `user`'s role may not do `operation` (`app.gateway.authz`), else None."""
+    why = authz.refusal(state.role_of(user), operation)
+    if why is None:
+        return None
+    log.info("%s refused to %s: role", operation, user)
+    return _json_error(403, "ROLLE", why)
 
 
 async def _json_user(request: web.Request, state: _State) -> str | web.Response:
@@ -948,6 +960,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "decisions.post")) is not None:
+        return role_refused
     data = await _read_limited(request, MAX_DECISION_BYTES)
     if data is None:
         refused = _json_error(413, "UGYLDIG", "Beslutningen er for stor")
@@ -1013,6 +1027,8 @@ async def _status_get(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "status.get")) is not None:
+        return role_refused
     message_uuid = request.match_info["message_uuid"]
     try:
         status = await state.run(
@@ -1033,6 +1049,8 @@ async def _receivers_get(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "receivers.get")) is not None:
+        return role_refused
     if state.receivers is None:
         return _json_error(503, "IKKE_OPSAT", "Gatewayen har ingen forbindelse til SF2900")
     try:

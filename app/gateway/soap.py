@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from app.gateway import authz
 from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError
 from app.resources import resource
 from app.sf1606 import xmlsafe
@@ -241,6 +242,11 @@ def see_everything(_user: str, _contact_point_id: str | None) -> bool:
     return True
 
 
+def no_roles(_user: str) -> str | None:
+    """The default role lookup: no users' directory, so no role is enforced."""
+    return None
+
+
 @dataclass
 class SoapContext:
     store: GatewayStore
@@ -249,6 +255,8 @@ class SoapContext:
     max_page_bytes: int = DEFAULT_PAGE_BYTES
     # may `user` see items of `contact_point_id`? (app.gateway.users.UserDirectory.can_see)
     can_see: Callable[[str, str | None], bool] = see_everything
+    # the user's role (app.gateway.authz; None: no users' directory, nothing enforced)
+    role_of: Callable[[str], str | None] = no_roles
 
 
 def unknown_item(item_id: int) -> StoreError:
@@ -341,6 +349,10 @@ def _dispatch(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     handler = _HANDLERS.get(request.operation)
     if handler is None:
         raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
+    assert request.user is not None
+    refused = authz.refusal(ctx.role_of(request.user), request.operation)
+    if refused is not None:
+        raise SoapFault("ROLLE", refused)
     return handler(request, ctx)
 
 

@@ -1,0 +1,185 @@
+"""Issue 11 point 2: the gateway enforces role × operation for every mailbox and JSON route
+(`app.gateway.authz`), not only the UI. A real gateway on loopback with a users' directory of
+the four roles; every operation is called as every role: allowed ones are never answered
+ROLLE, refused ones are answered ROLLE (403 JSON / SOAP fault) with one Danish line."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.gateway import authz
+from app.gateway.policy import DEFAULT_POLICY
+from app.gateway.server import GatewayConfig, RunningGateway, start_gateway
+from app.gateway.team import POLICY_HISTORY_PATH
+from app.gateway.users import ROLES, UserDirectory, make_user
+from app.sf1606.fresh_auth import FreshBasicAuth
+from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
+from app.sf1606.mailbox_client import MEMO_PATH, MailboxClient, MailboxError
+from tests.conftest import MESSAGES
+from tests.test_sync import CVR, push
+
+USERS = {
+    "distributor": ("dora", "dora-hemmelig-1"),
+    "caseworker": ("kaj", "kaj-hemmelig-2"),
+    "team_lead": ("tina", "tina-hemmelig-3"),
+    "administrator": ("adam", "adam-hemmelig-4"),
+}
+STRANGER = ("fremmed", "fremmed-hemmelig-5")  # a mailbox user the directory does not know
+
+
+def _directory() -> UserDirectory:
+    return UserDirectory(
+        [make_user(name, role, "Team Modtagelse", None) for role, (name, _s) in USERS.items()]
+    )
+
+
+Call = Callable[[MailboxClient, GatewayClient, int, str], Awaitable[Any]]
+
+
+async def _memo(mb: MailboxClient, _gc: GatewayClient, item_id: int, _uuid: str) -> None:
+    async with httpx.AsyncClient(auth=FreshBasicAuth(mb.user, mb._secret)) as http:
+        resp = await http.get(mb.base_url + MEMO_PATH.format(item_id=item_id))
+    if resp.status_code == 403:
+        raise GatewayRefused(resp.json()["error"], resp.json()["message"], 403)
+    assert resp.status_code == 200, resp.text
+
+
+async def _history(_mb: MailboxClient, gc: GatewayClient, _i: int, _u: str) -> Any:
+    return await gc._request("GET", POLICY_HISTORY_PATH)
+
+
+def _decision(_mb: MailboxClient, gc: GatewayClient, _i: int, message_uuid: str) -> Any:
+    return gc.submit(str(uuid.uuid4()), message_uuid, "journalise", {"case_id": "SAG-1"})
+
+
+def _event() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "at": "2026-11-20T09:00:00+00:00",
+        "action": "view",
+        "item": "",
+        "subjects": [],
+    }
+
+
+# operation -> how a client calls it (claims before release; outcomes last)
+CALLS: dict[str, Call] = {
+    "PostListe": lambda mb, gc, i, u: mb.list_items(0),
+    "PostHent": lambda mb, gc, i, u: mb.fetch(i),
+    "ReservationListe": lambda mb, gc, i, u: mb.claims(),
+    "ReservationOpret": lambda mb, gc, i, u: mb.claim(i, 60),
+    "ReservationFrigiv": lambda mb, gc, i, u: mb.release(i),
+    "memo.get": _memo,
+    "status.get": lambda mb, gc, i, u: gc.status(u),
+    "receivers.get": lambda mb, gc, i, u: gc.receivers(),
+    "policy.get": lambda mb, gc, i, u: gc.policy(),
+    "policy.put": lambda mb, gc, i, u: gc.set_policy(DEFAULT_POLICY.to_json(), "Prøve af roller"),
+    "policy.history": _history,
+    "backlog.get": lambda mb, gc, i, u: gc.backlog(),
+    "audit.high_water": lambda mb, gc, i, u: gc.audit_high_water("pc-test"),
+    "audit.events": lambda mb, gc, i, u: gc.audit_deliver("pc-test", [_event()]),
+    "audit.query": lambda mb, gc, i, u: gc.audit_query("010101-1234"),
+    "decisions.post": _decision,
+    "UdfaldRegistrer": lambda mb, gc, i, u: mb.record_outcome(i, "journaliseret", case_id="S1"),
+}
+
+
+def test_every_route_is_in_the_table_and_the_table_is_least_privilege():
+    route_ops = set(CALLS) | {"decisions.override", "reassign.post"}
+    assert route_ops == set(authz.OPERATIONS)
+    for op in authz.OPERATIONS:
+        for role in ROLES:
+            text = authz.refusal(role, op)
+            assert (text is None) == (role in authz.roles_for(op))
+            assert text is None or ("\n" not in text and text.strip())
+        assert authz.allowed(None, op)  # no directory: nothing enforced
+        assert not authz.allowed("", op)  # a user the directory does not know: nothing
+    # least privilege: the administrator never reads, claims or decides citizens' post
+    for op in ("PostListe", "PostHent", "memo.get", "decisions.post", "UdfaldRegistrer"):
+        assert not authz.allowed("administrator", op)
+    assert authz.roles_for("policy.put") == {"administrator"}
+    assert authz.roles_for("reassign.post") == {"team_lead"}
+    assert authz.roles_for("decisions.override") == {"team_lead"}
+    assert not authz.allowed("caseworker", "ReservationOpret")
+
+
+async def _outcome(call: Call, mb: MailboxClient, gc: GatewayClient, i: int, u: str) -> str:
+    """'ROLLE' when refused for the role, else 'ok' or the other refusal's code."""
+    try:
+        await call(mb, gc, i, u)
+    except MailboxError as exc:
+        if exc.code == "ROLLE":
+            assert "\n" not in exc.text and exc.text
+        return exc.code
+    except GatewayUnavailable as exc:  # e.g. GET /receivers without SF2900: allowed, 503
+        return exc.code or "503"
+    except GatewayRefused as exc:
+        if exc.code == "ROLLE":
+            assert exc.status == 403 and "\n" not in str(exc)
+        return exc.code
+    return "ok"
+
+
+async def _gateway(tmp_path: Path) -> tuple[RunningGateway, int, str]:
+    secrets = dict(USERS.values())
+    secrets[STRANGER[0]] = STRANGER[1]
+    gw = await start_gateway(
+        GatewayConfig(
+            db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}", users=secrets, municipality_cvr=CVR
+        )
+    )
+    gw.set_directory(_directory())
+    path = sorted(MESSAGES.glob("*.xml"))[0]
+    await push(gw.postmodtag_url, [path])
+    item = gw.store.list_after(0, 10, with_memo=False).items[0]
+    return gw, item.item_id, item.message_uuid
+
+
+def _clients(gw: RunningGateway, user: str, secret: str) -> tuple[MailboxClient, GatewayClient]:
+    mb = MailboxClient(gw.base_url, municipality_cvr=CVR, user=user, secret=secret)
+    return mb, GatewayClient(gw.base_url, user=user, secret=secret)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_as_every_role(tmp_path, role):
+    name, secret = USERS[role]
+
+    async def main() -> None:
+        gw, item_id, message_uuid = await _gateway(tmp_path)
+        mb, gc = _clients(gw, name, secret)
+        try:
+            for op, call in CALLS.items():
+                got = await _outcome(call, mb, gc, item_id, message_uuid)
+                if role in authz.roles_for(op):
+                    assert got != "ROLLE", f"{role} was refused {op}"
+                else:
+                    assert got == "ROLLE", f"{role} was allowed {op} ({got})"
+        finally:
+            await mb.close()
+            await gc.close()
+            await gw.stop()
+
+    asyncio.run(main())
+
+
+def test_a_user_outside_the_directory_may_do_nothing(tmp_path):
+    async def main() -> None:
+        gw, item_id, message_uuid = await _gateway(tmp_path)
+        mb, gc = _clients(gw, *STRANGER)
+        try:
+            for op, call in CALLS.items():
+                got = await _outcome(call, mb, gc, item_id, message_uuid)
+                assert got == "ROLLE", f"an unknown user was allowed {op} ({got})"
+        finally:
+            await mb.close()
+            await gc.close()
+            await gw.stop()
+
+    asyncio.run(main())
