@@ -136,7 +136,7 @@ async def _gateway(tmp_path: Path) -> tuple[RunningGateway, int, str]:
         )
     )
     gw.set_directory(_directory())
-    path = sorted(MESSAGES.glob("*.xml"))[0]
+    path = min(MESSAGES.glob("*.xml"))
     await push(gw.postmodtag_url, [path])
     item = gw.store.list_after(0, 10, with_memo=False).items[0]
     return gw, item.item_id, item.message_uuid
