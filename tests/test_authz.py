@@ -23,6 +23,7 @@ from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
 from app.sf1606.mailbox_client import MEMO_PATH, MailboxClient, MailboxError
 from tests.conftest import MESSAGES
+from tests.test_gateway import db_urls, make_db_url
 from tests.test_sync import CVR, push
 
 USERS = {
@@ -180,6 +181,111 @@ def test_a_user_outside_the_directory_may_do_nothing(tmp_path):
         finally:
             await mb.close()
             await gc.close()
+            await gw.stop()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- claim caps
+
+
+def _store_with_items(db_url: str, tmp_path: Path, n: int) -> tuple[Any, list[int]]:
+    from app.gateway.store import GatewayStore, utcnow
+    from app.gateway.storekey import create_key_file
+
+    key = tmp_path / "store.key"
+    create_key_file(key)
+    store = GatewayStore(db_url, key_file=key)
+    memo = min(MESSAGES.glob("*.xml")).read_bytes()
+    ids = []
+    for _ in range(n):
+        ids.append(
+            store.insert_message(
+                message_uuid=str(uuid.uuid4()),
+                memo=memo,
+                kind="nyhenvendelse",
+                memo_version="1.2",
+                contact_point_id=None,
+                received_at=utcnow(),
+            ).item_id
+        )
+    return store, ids
+
+
+@pytest.mark.parametrize("db", db_urls())
+def test_claim_caps_count_duration_others_and_no_race(tmp_path, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.gateway.store import StoreError
+
+    store, ids = _store_with_items(make_db_url(db, tmp_path), tmp_path, 8)
+    try:
+        # duration: a 24-hour lease is clamped to the cap; the claim shows the real expiry
+        claim = store.claim(ids[0], "dora", 24 * 3600, max_lease_seconds=1800, max_claims=3)
+        assert 1790 <= (claim.expires_at - claim.claimed_at).total_seconds() <= 1800
+        store.claim(ids[1], "dora", 60, max_lease_seconds=1800, max_claims=3)
+        store.claim(ids[2], "dora", 60, max_lease_seconds=1800, max_claims=3)
+        # renewing one she holds is no new claim
+        store.claim(ids[2], "dora", 60, max_lease_seconds=1800, max_claims=3)
+        # count: one more is refused with one Danish line
+        with pytest.raises(StoreError) as refused:
+            store.claim(ids[3], "dora", 60, max_lease_seconds=1800, max_claims=3)
+        assert refused.value.code == "FOR_MANGE_RESERVATIONER"
+        assert "højst 3" in refused.value.text and "\n" not in refused.value.text
+        # others' live claims are refused
+        with pytest.raises(StoreError) as taken:
+            store.claim(ids[0], "bo", 60, max_lease_seconds=1800, max_claims=3)
+        assert taken.value.code != "FOR_MANGE_RESERVATIONER"
+        # releasing one frees a place
+        store.release(ids[1], "dora")
+        store.claim(ids[3], "dora", 60, max_lease_seconds=1800, max_claims=3)
+        # concurrent: "ole" at 2 of 3 asks for 4 more at once: exactly one is granted
+        store.claim(ids[4], "ole", 60, max_claims=3)
+        store.claim(ids[5], "ole", 60, max_claims=3)
+        more = [ids[6], ids[7], ids[1], ids[1]]
+
+        def try_claim(item_id: int) -> str:
+            try:
+                store.claim(item_id, "ole", 60, max_claims=3)
+                return "ok"
+            except StoreError as exc:
+                return exc.code
+
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(try_claim, more))
+        live = [c for c in store.claims() if c.user == "ole"]
+        assert len(live) == 3, (got, live)
+    finally:
+        store.close()
+
+
+def test_soap_claim_follows_the_policy_caps(tmp_path):
+    from app.gateway.policy import policy_from_json
+
+    async def main() -> None:
+        gw, item_id, _u = await _gateway(tmp_path)
+        path = sorted(MESSAGES.glob("*.xml"))[1]
+        await push(gw.postmodtag_url, [path])
+        second = gw.store.list_after(0, 10, with_memo=False).items[1].item_id
+        name, secret = USERS["distributor"]
+        mb, gc = _clients(gw, name, secret)
+        admin = GatewayClient(
+            gw.base_url, user=USERS["administrator"][0], secret=USERS["administrator"][1]
+        )
+        try:
+            policy = DEFAULT_POLICY.to_json() | {"max_claim_minutes": 5, "max_claims_per_user": 1}
+            policy_from_json(policy)  # valid
+            await admin.set_policy(policy, "Korte reservationer")
+            claim = await mb.claim(item_id, 24 * 3600)
+            assert 290 <= (claim.expires_at - claim.claimed_at).total_seconds() <= 300
+            with pytest.raises(MailboxError) as refused:
+                await mb.claim(second, 60)
+            assert refused.value.code == "FOR_MANGE_RESERVATIONER"
+            assert "højst 1" in refused.value.text
+        finally:
+            await mb.close()
+            await gc.close()
+            await admin.close()
             await gw.stop()
 
     asyncio.run(main())

@@ -413,8 +413,13 @@ def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     assert request.user is not None
     item_id = _int(el, "ElementID")
     visible_item(ctx, request.user, item_id)
+    caps = ctx.store.policy_version().policy  # the policy's claim caps (issue 11)
     claim = ctx.store.claim(
-        item_id, request.user, _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS)
+        item_id,
+        request.user,
+        _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS),
+        max_lease_seconds=caps.max_claim_minutes * 60,
+        max_claims=caps.max_claims_per_user,
     )
     return _response("ReservationOpret", [_claim_xml(claim)])
 

@@ -120,6 +120,7 @@ _BLOB_STREAM_FROM = 4 * 1024 * 1024
 _CHUNK = 1 << 20
 _NOT_INLINED_COST = 1024  # page-budget cost of an item listed without its (big) MeMo
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
+_PG_CLAIM_LOCK_KEY = 1606_0013  # (key, hashtext(user)): one user's claims counted one at a time
 _PG_ACCESS_LOCK_KEY = 1606_0011  # ... serialising access-log appends and policy versions
 _SUBJECT_KEY_NAME = "access_subject_key"
 # the mailbox's (UdfaldRegistrer) outcomes -> the policy option each needs; "journaliseret" is
@@ -1346,11 +1347,29 @@ class GatewayStore:
 
     # -- claims --
 
-    def claim(self, item_id: int, user: str, lease_seconds: float) -> Claim:
+    def claim(
+        self,
+        item_id: int,
+        user: str,
+        lease_seconds: float,
+        *,
+        max_lease_seconds: float | None = None,
+        max_claims: int | None = None,
+    ) -> Claim:
         """Take or extend a lease. Refused while another user holds an unexpired claim, and
-        for items with a final outcome."""
-        lease = min(max(float(lease_seconds), 1.0), MAX_LEASE_SECONDS)
+        for items with a final outcome. The policy's caps (issue 11): a lease longer than
+        `max_lease_seconds` is clamped to it (the Claim shows the real expiry); a new claim
+        while `user` already holds `max_claims` live ones is refused (FOR_MANGE_RESERVATIONER).
+        The count cannot be raced: SQLite writes one at a time, PostgreSQL takes a per-user
+        transaction advisory lock before counting."""
+        cap = MAX_LEASE_SECONDS if max_lease_seconds is None else max_lease_seconds
+        lease = min(max(float(lease_seconds), 1.0), MAX_LEASE_SECONDS, max(cap, 1.0))
         with self._writing() as conn:
+            if max_claims is not None and self.dialect == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k, hashtext(:u))"),
+                    {"k": _PG_CLAIM_LOCK_KEY, "u": user},
+                )
             item = self._lock_item(conn, item_id)
             if item.outcome is not None and item.outcome not in NON_FINAL_OUTCOMES:
                 raise StoreError(
@@ -1360,6 +1379,19 @@ class GatewayStore:
             held = conn.execute(select(claims).where(claims.c.item_id == item_id)).first()
             if held is not None and held.user != user and held.expires_at > now:
                 raise _claimed_error(item_id, held.user, held.expires_at)
+            renewing = held is not None and held.user == user and held.expires_at > now
+            if max_claims is not None and not renewing:
+                live = conn.execute(
+                    select(func.count())
+                    .select_from(claims)
+                    .where(claims.c.user == user, claims.c.expires_at > now)
+                ).scalar_one()
+                if live >= max_claims:
+                    raise StoreError(
+                        "FOR_MANGE_RESERVATIONER",
+                        f"Du har allerede {live} reservationer (højst {max_claims}); "
+                        "frigiv eller afslut en først",
+                    )
             expires = now + timedelta(seconds=lease)
             claimed_at = (
                 held.claimed_at
