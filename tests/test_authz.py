@@ -49,6 +49,8 @@ async def _memo(mb: MailboxClient, _gc: GatewayClient, item_id: int, _uuid: str)
         resp = await http.get(mb.base_url + MEMO_PATH.format(item_id=item_id))
     if resp.status_code == 403:
         raise GatewayRefused(resp.json()["error"], resp.json()["message"], 403)
+    if resp.status_code == 404:  # allowed, but not theirs (a caseworker: nothing assigned)
+        raise GatewayRefused("UKENDT", resp.text, 404)
     assert resp.status_code == 200, resp.text
 
 
@@ -286,6 +288,83 @@ def test_soap_claim_follows_the_policy_caps(tmp_path):
             await mb.close()
             await gc.close()
             await admin.close()
+            await gw.stop()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- caseworker
+
+
+def test_a_caseworker_sees_and_decides_only_what_is_assigned_to_them(tmp_path):
+    directory = UserDirectory(
+        [
+            make_user("dora", "distributor", "Team Modtagelse", None),
+            make_user("kaj", "caseworker", "Team Handicap", None, caseworker_id="DUBU-7"),
+        ]
+    )
+
+    async def main() -> None:
+        gw = await start_gateway(
+            GatewayConfig(
+                db_url=f"sqlite:///{tmp_path / 'gw.sqlite3'}",
+                users={"dora": "dora-hemmelig-1", "kaj": "kaj-hemmelig-2"},
+                municipality_cvr=CVR,
+            )
+        )
+        gw.set_directory(directory)
+        await push(gw.postmodtag_url, sorted(MESSAGES.glob("*.xml"))[:3])
+        items = gw.store.list_after(0, 10, with_memo=False).items
+        mine, other, third = items[0], items[1], items[2]
+        dora_mb, dora = _clients(gw, "dora", "dora-hemmelig-1")
+        kaj_mb, kaj = _clients(gw, "kaj", "kaj-hemmelig-2")
+        try:
+            await dora.submit(
+                str(uuid.uuid4()), mine.message_uuid, "assign", {"caseworker_id": "DUBU-7"}
+            )
+            await dora.submit(
+                str(uuid.uuid4()), other.message_uuid, "assign", {"caseworker_id": "DUBU-8"}
+            )
+            page = await kaj_mb.list_items(0, 50)
+            assert [i.item_id for i in page.items] == [mine.item_id]
+            assert (await kaj_mb.fetch(mine.item_id)).item_id == mine.item_id
+            for hidden in (other, third):
+                with pytest.raises(MailboxError) as refused:
+                    await kaj_mb.fetch(hidden.item_id)
+                assert refused.value.code == "UKENDT_ELEMENT"
+                with pytest.raises(GatewayRefused) as not_found:
+                    await kaj.status(hidden.message_uuid)
+                assert not_found.value.status == 404
+                with pytest.raises(GatewayRefused) as not_found:
+                    await kaj.submit(
+                        str(uuid.uuid4()), hidden.message_uuid, "journalise", {"case_id": "S1"}
+                    )
+                assert not_found.value.status == 404
+            assert (await kaj.status(mine.message_uuid)).state is not None
+            # DUBU accepted the assignment (this gateway runs no delivery worker): stand-in
+            from app.gateway.store import decisions
+
+            with gw.store.engine.begin() as conn:
+                conn.execute(
+                    decisions.update()
+                    .where(decisions.c.item_id == mine.item_id)
+                    .values(state="accepteret")
+                )
+            # only journalise: a reject (or forward, or assign) is refused by role
+            with pytest.raises(GatewayRefused) as refused_action:
+                await kaj.submit(
+                    str(uuid.uuid4()), mine.message_uuid, "reject", {"reason": "Ikke min"}
+                )
+            assert refused_action.value.status == 403 and refused_action.value.code == "ROLLE"
+            done = await kaj.submit(
+                str(uuid.uuid4()), mine.message_uuid, "journalise", {"case_id": "SAG-1"}
+            )
+            assert done.state in {"afventer", "sendt", "accepteret"}
+            # after deciding it, it is still theirs to follow
+            assert (await kaj.status(mine.message_uuid)).decision == "journalise"
+        finally:
+            for c in (dora_mb, kaj_mb, dora, kaj):
+                await c.close()
             await gw.stop()
 
     asyncio.run(main())

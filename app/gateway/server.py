@@ -53,6 +53,7 @@ from app.gateway.login_guard import LoginGuard, LoginPolicy, LoginRefused, Refus
 from app.gateway.policy import CODE_POLICY
 from app.gateway.receivers import RECEIVERS_PATH, CachedReceivers, ReceiversUnavailable
 from app.gateway.store import (
+    NOT_VISIBLE_TEXT,
     BusinessReceiptLike,
     GatewayStore,
     ReceiptOutcome,
@@ -245,6 +246,8 @@ class RunningGateway:
 
         self._app[_STATE].role_of = role_of  # type: ignore[method-assign]
         self._app[_STATE].ctx.role_of = role_of
+        self._app[_STATE].caseworker_of = directory.caseworker_of  # type: ignore[method-assign]
+        self._app[_STATE].ctx.caseworker_of = directory.caseworker_of
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -337,6 +340,9 @@ class _State:
     public_base: str | None = None  # scheme://host:port for addresses in documents we serve
 
     def role_of(self, user: str) -> str | None:  # replaced by RunningGateway.set_directory
+        return None
+
+    def caseworker_of(self, user: str) -> str | None:  # replaced by set_directory
         return None
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -971,6 +977,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     if isinstance(parsed, str):
         return _json_error(400, "UGYLDIG", parsed)
     decision_id, message_uuid, action, decision = parsed
+    if (not_yours := await _caseworker_refusal(state, user, message_uuid, action)) is not None:
+        return not_yours
     try:
         status = await state.run(
             state.store.submit_decision,
@@ -1018,6 +1026,27 @@ def _policy_refusal(state: _State, user: str, action: str, decision: dict[str, A
     return policy.decision_refusal(action, decision, caseworker=state.role_of(user) == "caseworker")
 
 
+CASEWORKER_ACTIONS = frozenset({"journalise", "journal_note"})
+
+
+async def _caseworker_refusal(
+    state: _State, user: str, message_uuid: str, action: str | None
+) -> web.Response | None:
+    """A caseworker sees and decides only the items assigned to them (others: the answer for
+    an item that does not exist), and only journalises them (`action`; None: a read)."""
+    caseworker = state.caseworker_of(user)
+    if caseworker is None:
+        return None
+    mine = await state.run(state.store.is_assigned, caseworker, user, message_uuid=message_uuid)
+    if not mine:
+        return _json_error(404, "UKENDT", NOT_VISIBLE_TEXT)
+    if action is not None and action not in CASEWORKER_ACTIONS:
+        return _json_error(
+            403, "ROLLE", "En sagsbehandler kan kun journalisere det, der er fordelt til dem"
+        )
+    return None
+
+
 async def _status_get(request: web.Request) -> web.Response:
     """GET /items/{message_uuid}/status: the item's delivery state, the team's truth."""
     state = request.app[_STATE]
@@ -1030,6 +1059,8 @@ async def _status_get(request: web.Request) -> web.Response:
     if (role_refused := _role_refusal(state, user, "status.get")) is not None:
         return role_refused
     message_uuid = request.match_info["message_uuid"]
+    if (refused := await _caseworker_refusal(state, user, message_uuid, None)) is not None:
+        return refused
     try:
         status = await state.run(
             state.store.decision_status,

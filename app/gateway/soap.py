@@ -257,6 +257,8 @@ class SoapContext:
     can_see: Callable[[str, str | None], bool] = see_everything
     # the user's role (app.gateway.authz; None: no users' directory, nothing enforced)
     role_of: Callable[[str], str | None] = no_roles
+    # a caseworker's DUBU id (they see only the items assigned to them), else None
+    caseworker_of: Callable[[str], str | None] = no_roles
 
 
 def unknown_item(item_id: int) -> StoreError:
@@ -274,6 +276,9 @@ def visible_item(ctx: SoapContext, user: str, item_id: int) -> StoredItem:
         raise
     if not ctx.can_see(user, item.contact_point_id):
         raise unknown_item(item_id)
+    caseworker = ctx.caseworker_of(user)
+    if caseworker is not None and not ctx.store.is_assigned(caseworker, user, item_id=item_id):
+        raise unknown_item(item_id)  # a caseworker sees only what is assigned to them
     return item
 
 
@@ -368,9 +373,13 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
         inline_max=_opt_int(el, "MaksInlineStoerrelse"),
     )
     assert request.user is not None
+    caseworker = ctx.caseworker_of(request.user)
+    mine = None if caseworker is None else ctx.store.assigned_item_ids(caseworker, request.user)
     parts: list[bytes] = []
     for item in page.items:
-        if ctx.can_see(request.user, item.contact_point_id):
+        if ctx.can_see(request.user, item.contact_point_id) and (
+            mine is None or item.item_id in mine
+        ):
             _item_parts(item, parts)
     parts.append(  # the cursor moves past invisible items too
         f"<mb:NaesteElementID>{page.next_cursor}</mb:NaesteElementID>"

@@ -62,6 +62,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -1433,6 +1434,43 @@ class GatewayStore:
             for r in rows
             if r.expires_at > now
         ]
+
+    # -- a caseworker's items (app.gateway.authz) --
+
+    def _mine(self, caseworker_id: str, user: str) -> Any:
+        """Items whose current decision assigns them to `caseworker_id`, or is `user`'s own."""
+        d, a, st = decisions.c, assignees.c, item_state.c
+        return (
+            select(st.item_id)
+            .join(decisions, d.decision_id == st.decision_id)
+            .outerjoin(assignees, a.decision_id == d.decision_id)
+            .where(or_(a.caseworker_id == caseworker_id, d.user == user))
+        )
+
+    def assigned_item_ids(self, caseworker_id: str, user: str) -> frozenset[int]:
+        """The items a caseworker sees: assigned to them now, or decided by them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._mine(caseworker_id, user)).all()
+        return frozenset(int(r.item_id) for r in rows)
+
+    def is_assigned(
+        self,
+        caseworker_id: str,
+        user: str,
+        *,
+        item_id: int | None = None,
+        message_uuid: str | None = None,
+    ) -> bool:
+        """Whether one item (by id or messageUUID) is the caseworker's (as assigned_item_ids)."""
+        query = self._mine(caseworker_id, user)
+        if item_id is not None:
+            query = query.where(item_state.c.item_id == item_id)
+        else:
+            query = query.join(messages, messages.c.item_id == item_state.c.item_id).where(
+                messages.c.message_uuid == (message_uuid or "").lower()
+            )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
 
     # -- outcomes --
 
