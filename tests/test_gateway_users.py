@@ -270,6 +270,8 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
                         assert resp.status_code == 403 and resp.json()["error"] == "ROLLE"
                         continue
                     visible = set(user["contact_points"])
+                    if user["role"] == ROLE_CASEWORKER:  # only what is assigned to them: none
+                        visible = set()
                     seen = 0
                     for item in items:
                         resp = await http.get(
@@ -297,7 +299,11 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
                         )
                         assert other.json() == missing.json()
             assert seen_by[DEMO_USER] == len(items)
-            assert min(seen_by.values()) > 0 and len(set(seen_by.values())) > 2
+            caseworkers = {u["name"] for u in ep["users"] if u["role"] == ROLE_CASEWORKER}
+            assert all(seen_by[c] == 0 for c in caseworkers)
+            others = [u["name"] for u in ep["users"] if u["name"] not in caseworkers]
+            assert min(seen_by[n] for n in others if n in seen_by) > 0
+            assert len(set(seen_by.values())) > 2
         finally:
             await running.stop()
 

@@ -617,6 +617,18 @@ def register_team(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     _gateway_args(backlog)
     backlog.set_defaults(func=cmd_backlog)
 
+    move = subparsers.add_parser(
+        "reassign", help="omfordel en sagsbehandlers åbne post til en anden (teamleder)"
+    )
+    _gateway_args(move)
+    move.add_argument("--from", dest="from_caseworker", required=True, metavar="ID")
+    move.add_argument("--to", dest="to_caseworker", required=True, metavar="ID")
+    move.add_argument("--reason", required=True, metavar="TEXT", help="begrundelse")
+    move.add_argument(
+        "--item", action="append", dest="items", metavar="UUID", help="kun disse (gentag)"
+    )
+    move.set_defaults(func=cmd_reassign)
+
 
 def gateway_call(
     args: argparse.Namespace, work: Callable[[GatewayClient], Awaitable[_R]]
@@ -708,4 +720,16 @@ def cmd_backlog(args: argparse.Namespace) -> int:
         f"{result.get('open')} åbne, {result.get('older_than_frist')} ældre end fristen "
         f"({result.get('frist_workdays')} arbejdsdage)"
     )
+    return _emit(args, result, text)
+
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    result = gateway_call(
+        args,
+        lambda gw: gw.reassign(args.from_caseworker, args.to_caseworker, args.reason, args.items),
+    )
+    if isinstance(result, int):
+        return result
+    moved, skipped = result.get("reassigned") or [], result.get("skipped") or []
+    text = f"{len(moved)} omfordelt til {args.to_caseworker}, {len(skipped)} sprunget over"
     return _emit(args, result, text)

@@ -40,7 +40,7 @@ from aiohttp.typedefs import Handler
 from app import __version__, paths
 from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
-from app.gateway import authz, receipts, soap, team
+from app.gateway import authz, reassign, receipts, soap, team
 from app.gateway.deadlines import (
     HEADER_LIMITS,
     read_chunks,
@@ -1336,6 +1336,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get(STATUS_PATH, _status_get)
         app.router.add_get(RECEIVERS_PATH, _receivers_get)
         team.mount(app, lambda: state, state.run, partial(_json_user, state=state))
+        reassign.mount(app, lambda: state, state.run, partial(_json_user, state=state))
         if config.receipt_routes is not None:
 
             async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:

@@ -1472,6 +1472,34 @@ class GatewayStore:
         with self.engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
 
+    def assignments_of(self, caseworker_id: str) -> list[dict[str, Any]]:
+        """The items whose current decision assigns them to `caseworker_id`: [{"message_uuid",
+        "contact_point_id", "decision_id", "state", "payload"}] (payload opened), oldest first."""
+        d, a, st, m = decisions.c, assignees.c, item_state.c, messages.c
+        query = (
+            select(m.message_uuid, m.contact_point_id, d.decision_id, d.state)
+            .select_from(item_state)
+            .join(decisions, d.decision_id == st.decision_id)
+            .join(assignees, a.decision_id == d.decision_id)
+            .join(messages, m.item_id == st.item_id)
+            .where(a.caseworker_id == caseworker_id, d.action == "assign")
+            .order_by(st.item_id)
+        )
+        out = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(query).all():
+                row = self._decision_row(conn, str(r.decision_id))
+                out.append(
+                    {
+                        "message_uuid": r.message_uuid,
+                        "contact_point_id": r.contact_point_id,
+                        "decision_id": r.decision_id,
+                        "state": r.state,
+                        "payload": json.loads(row.payload or "{}") if row is not None else {},
+                    }
+                )
+        return out
+
     # -- outcomes --
 
     def record_outcome(
