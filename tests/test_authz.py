@@ -319,6 +319,8 @@ def test_a_caseworker_sees_and_decides_only_what_is_assigned_to_them(tmp_path):
         dora_mb, dora = _clients(gw, "dora", "dora-hemmelig-1")
         kaj_mb, kaj = _clients(gw, "kaj", "kaj-hemmelig-2")
         try:
+            await dora_mb.claim(mine.item_id, 60)
+            await dora_mb.claim(other.item_id, 60)
             await dora.submit(
                 str(uuid.uuid4()), mine.message_uuid, "assign", {"caseworker_id": "DUBU-7"}
             )
@@ -365,6 +367,77 @@ def test_a_caseworker_sees_and_decides_only_what_is_assigned_to_them(tmp_path):
         finally:
             for c in (dora_mb, kaj_mb, dora, kaj):
                 await c.close()
+            await gw.stop()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- claim required
+
+
+@pytest.mark.parametrize("db", db_urls())
+def test_a_decision_needs_the_callers_claim(tmp_path, db):
+    from datetime import timedelta
+
+    from app.gateway.store import StoreError, claims, utcnow
+
+    store, ids = _store_with_items(make_db_url(db, tmp_path), tmp_path, 3)
+    uuids = [store.fetch(i, with_memo=False).message_uuid for i in ids]
+
+    def decide(user: str, n: int) -> Any:
+        return store.submit_decision(
+            user, str(uuid.uuid4()), uuids[n], "reject", {"reason": "Forkert"}, require_claim=True
+        )
+
+    def expire(item_id: int) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(
+                claims.update()
+                .where(claims.c.item_id == item_id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+
+    try:
+        with pytest.raises(StoreError) as unclaimed:
+            decide("dora", 0)
+        assert unclaimed.value.code == "IKKE_RESERVERET"
+        assert unclaimed.value.text == "Du har ikke reserveret elementet"
+        store.claim(ids[0], "dora", 60)
+        assert decide("dora", 0).state == "afsluttet"
+        # her own claim expired and nobody claimed since: a late outbox still delivers
+        store.claim(ids[1], "dora", 60)
+        expire(ids[1])
+        assert decide("dora", 1).state == "afsluttet"
+        # expired, then a colleague claimed it: hers is gone
+        store.claim(ids[2], "dora", 60)
+        expire(ids[2])
+        store.claim(ids[2], "bo", 60)
+        with pytest.raises(StoreError) as taken:
+            decide("dora", 2)
+        assert taken.value.code == "OPTAGET"
+        expire(ids[2])  # bo's lapsed too: still not dora's
+        with pytest.raises(StoreError) as not_hers:
+            decide("dora", 2)
+        assert not_hers.value.code == "IKKE_RESERVERET"
+    finally:
+        store.close()
+
+
+def test_unclaimed_decision_over_http_is_refused_in_danish(tmp_path):
+    async def main() -> None:
+        gw, item_id, message_uuid = await _gateway(tmp_path)
+        mb, gc = _clients(gw, *USERS["distributor"])
+        try:
+            with pytest.raises(GatewayRefused) as refused:
+                await gc.submit(str(uuid.uuid4()), message_uuid, "reject", {"reason": "Forkert"})
+            assert refused.value.status == 409 and refused.value.code == "IKKE_RESERVERET"
+            assert refused.value.message == "Du har ikke reserveret elementet"
+            await mb.claim(item_id, 60)
+            done = await gc.submit(str(uuid.uuid4()), message_uuid, "reject", {"reason": "Forkert"})
+            assert done.state == "afsluttet"
+        finally:
+            await mb.close()
+            await gc.close()
             await gw.stop()
 
     asyncio.run(main())

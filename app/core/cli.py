@@ -368,7 +368,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 async def _decide(args: argparse.Namespace, user: str, secret: str, decision: Decision) -> int:
     from app.core.outbox import OutboxWorker, remote_state
-    from app.core.services import default_municipality_cvr
+    from app.core.services import CLAIM_LEASE_SECONDS, default_municipality_cvr
     from app.core.sync import sync_once
     from app.core.worker import DbWorker
     from app.models.cache import Cache, CacheError
@@ -383,6 +383,32 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
     gateway = GatewayClient(
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
+
+    async def claim(local_id: int) -> bool | str:
+        """Claim the item at the gateway before the decision (issue 11: no outcome without
+        the caller's claim): True held, False unreachable, else the Danish refusal."""
+        gateway_id = await worker.submit(cache.gateway_item_id, local_id)
+        if gateway_id is None:
+            return False
+        claimer = MailboxClient(
+            args.gateway,
+            municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
+            user=user,
+            secret=secret,
+            ca_bundle=args.ca_bundle,
+            timeout=args.timeout,
+        )
+        try:
+            info = await claimer.claim(gateway_id, CLAIM_LEASE_SECONDS)
+        except MailboxUnavailable:
+            return False
+        except MailboxError as exc:
+            return exc.text
+        finally:
+            await claimer.close()
+        await worker.submit(cache.set_claim, local_id, info.user, info.expires_at)
+        return True
+
     outbox = OutboxWorker(
         cache,
         gateway,
@@ -391,6 +417,7 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         attempts_per_round=2,
         initial_backoff=0.2,
         max_backoff=1.0,
+        claim=claim,
     )
     try:
         item_id = await worker.submit(cache.item_id_for_uuid, args.item)

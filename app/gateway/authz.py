@@ -11,7 +11,8 @@ Least privilege: an **administrator** sets the municipality's policy and users a
 claims or decides citizens' post — the mailbox and the decision routes refuse them. A
 **caseworker** reads and decides (journalise or hand back) the items given to them; they hold
 no claims (a claim is the distributors' lease on the shared queue). A **team lead** does what a
-distributor does, plus the overview, overrides and bulk reassignment.
+distributor does, plus the overview and bulk reassignment. Distributors and team leads decide
+only on items they hold a claim on (`needs_claim`; 409 IKKE_RESERVERET otherwise).
 
 `role` None means the gateway runs without a users' directory (tests, a single-user sandbox):
 nothing is enforced then (except `strict_refusal`'s operations). A user the directory does not
@@ -94,6 +95,15 @@ def refusal(role: str | None, operation: str) -> str | None:
         return None
     entry = TABLE.get(operation)
     return entry[1] if entry is not None else "Ukendt operation"
+
+
+CLAIMING_ROLES: Final = frozenset({D, T})
+
+
+def needs_claim(role: str | None) -> bool:
+    """Does a decision by `role` need the caller's claim on the item? Distributors and team
+    leads: yes (a caseworker decides what is assigned to them; no directory: no)."""
+    return role in CLAIMING_ROLES
 
 
 def roles_for(operation: str) -> frozenset[str]:

@@ -93,6 +93,7 @@ ReceiptRoutes = Callable[[web.Application, ApplyReceipt], None]
 _JSON_STATUS = {
     "UGYLDIG": 400,
     "UKENDT": 404,
+    "IKKE_RESERVERET": 409,
     "ALLEREDE_BEHANDLET": 409,
     "OPTAGET": 409,
     CODE_POLICY: 403,
@@ -989,6 +990,7 @@ async def _decisions_post(request: web.Request) -> web.Response:
             decision,
             can_see=partial(state.can_see, user),
             refuse=partial(_policy_refusal, state, user, action, decision),
+            require_claim=authz.needs_claim(state.role_of(user)),
         )
     except StoreError as exc:
         log.info("decision %s refused: %s", decision_id[:36], exc.code)

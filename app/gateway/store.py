@@ -1653,8 +1653,12 @@ class GatewayStore:
         *,
         can_see: Callable[[str | None], bool] | None = None,
         refuse: Callable[[], str | None] | None = None,
+        require_claim: bool = False,
     ) -> DecisionStatus:
         """Take a distributor's decision on an item (idempotent on `decision_id`).
+        `require_claim` (issue 11: distributors and team leads): a new decision needs the
+        caller's claim — a live lease, or their own that expired with nobody claiming since
+        (a PC's outbox delivering late); else StoreError IKKE_RESERVERET.
         `refuse()`: asked for a new decision only (a repeat is answered as before): a reason
         means StoreError POLITIK (the municipality's policy does not allow it).
 
@@ -1712,6 +1716,8 @@ class GatewayStore:
             held = conn.execute(select(claims).where(claims.c.item_id == item.item_id)).first()
             if held is not None and held.user != user and held.expires_at > now:
                 raise StoreError("OPTAGET", "Elementet er reserveret af en anden bruger")
+            if require_claim and (held is None or held.user != user):
+                raise StoreError("IKKE_RESERVERET", "Du har ikke reserveret elementet")
             state = STATE_CLOSED if action == "reject" else STATE_PENDING
             reason = _outcome_note(decision)
             conn.execute(
