@@ -409,6 +409,7 @@ def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
         (el.findtext(_B + "Udfald") or "").strip(),
         case_id=el.findtext(_B + "SagID"),
         note=el.findtext(_B + "Notat"),
+        require_claim=authz.needs_claim(ctx.role_of(request.user)),
     )
     inner = (
         f"<mb:ElementID>{item.item_id}</mb:ElementID><mb:Status>{escape(item.status)}"

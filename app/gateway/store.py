@@ -1510,8 +1510,10 @@ class GatewayStore:
         *,
         case_id: str | None = None,
         note: str | None = None,
+        require_claim: bool = False,
     ) -> StoredItem:
-        """Record what was done with an item. Needs the caller's claim or no live claim.
+        """Record what was done with an item. Needs the caller's claim or no live claim
+        (`require_claim`: the caller's own claim, live or lapsed with nobody claiming since).
         Repeating the same final outcome (same case) is idempotent; a different one after a final
         outcome is refused. Recording releases the caller's claim."""
         if outcome not in OUTCOMES:
@@ -1531,6 +1533,8 @@ class GatewayStore:
                 raise StoreError(
                     "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
                 )
+            if require_claim and (held is None or held.user != user):
+                raise StoreError("IKKE_RESERVERET", "Du har ikke reserveret elementet")
             action = _OUTCOME_ACTION.get(outcome)  # the mailbox's outcomes follow the policy too
             if action is not None:
                 refused = self._policy_in(conn).policy.decision_refusal(action, {})
