@@ -367,7 +367,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 async def _decide(args: argparse.Namespace, user: str, secret: str, decision: Decision) -> int:
-    from app.core.outbox import OutboxWorker, remote_state
+    from app.core.outbox import OutboxWorker, mailbox_claimer, remote_state
     from app.core.services import CLAIM_LEASE_SECONDS, default_municipality_cvr
     from app.core.sync import sync_once
     from app.core.worker import DbWorker
@@ -384,31 +384,19 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
 
-    async def claim(local_id: int) -> bool | str:
-        """Claim the item at the gateway before the decision (issue 11: no outcome without
-        the caller's claim): True held, False unreachable, else the Danish refusal."""
-        gateway_id = await worker.submit(cache.gateway_item_id, local_id)
-        if gateway_id is None:
-            return False
-        claimer = MailboxClient(
+    claim = mailbox_claimer(
+        cache,
+        worker,
+        lambda: MailboxClient(
             args.gateway,
             municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
             user=user,
             secret=secret,
             ca_bundle=args.ca_bundle,
             timeout=args.timeout,
-        )
-        try:
-            info = await claimer.claim(gateway_id, CLAIM_LEASE_SECONDS)
-        except MailboxUnavailable:
-            return False
-        except MailboxError as exc:
-            return exc.text
-        finally:
-            await claimer.close()
-        await worker.submit(cache.set_claim, local_id, info.user, info.expires_at)
-        return True
-
+        ),
+        CLAIM_LEASE_SECONDS,
+    )
     outbox = OutboxWorker(
         cache,
         gateway,

@@ -395,3 +395,33 @@ def _party(exc: BaseException) -> str:
 def _plain(exc: BaseException) -> str:
     text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc)
     return text or type(exc).__name__
+
+
+def mailbox_claimer(
+    cache: Cache,
+    worker: DbWorker,
+    open_mailbox: Callable[[], Any],
+    lease_seconds: int = 300,
+) -> Callable[[int], Awaitable[bool | str]]:
+    """A `claim` hook for OutboxWorker that claims through the mailbox (`open_mailbox()`
+    returns a fresh `MailboxClient`; ReservationOpret): True held, False unreachable, else
+    the gateway's Danish refusal (a colleague holds it)."""
+    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+
+    async def claim(item_id: int) -> bool | str:
+        gateway_id = await worker.submit(cache.gateway_item_id, item_id)
+        if gateway_id is None:
+            return False
+        mailbox = open_mailbox()
+        try:
+            info = await mailbox.claim(gateway_id, lease_seconds)
+        except MailboxUnavailable:
+            return False
+        except MailboxError as exc:
+            return str(exc.text)
+        finally:
+            await mailbox.close()
+        await worker.submit(cache.set_claim, item_id, info.user, info.expires_at)
+        return True
+
+    return claim
