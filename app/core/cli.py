@@ -288,11 +288,13 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
 async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     import asyncio
 
-    from app.core.outbox import OutboxWorker
+    from app.core.outbox import OutboxWorker, mailbox_claimer
+    from app.core.services import default_municipality_cvr
     from app.core.worker import DbWorker
     from app.models.cache import Cache
     from app.models.db import open_cache
     from app.sf1606.gateway_client import GatewayClient
+    from app.sf1606.mailbox_client import MailboxClient
 
     db = open_cache()
     cache = Cache(db)
@@ -300,7 +302,19 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     gateway = GatewayClient(
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
-    outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout)
+    claim = mailbox_claimer(  # a decision made without a claim (offline) is claimed first
+        cache,
+        worker,
+        lambda: MailboxClient(
+            args.gateway,
+            municipality_cvr=getattr(args, "municipality_cvr", None) or default_municipality_cvr(),
+            user=user,
+            secret=secret,
+            ca_bundle=args.ca_bundle,
+            timeout=args.timeout,
+        ),
+    )
+    outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout, claim=claim)
     try:
         if args.once:  # one attempt at every queued decision now, its backoff ignored
             done = await outbox.run_once(all_pending=True)
