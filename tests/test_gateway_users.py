@@ -211,8 +211,13 @@ def test_sandbox_ready_line_users_exist_on_the_gateway(tmp_path):
                     secret=user["secret"],
                     ca_bundle=ep["tls_ca"],
                 ) as client:
-                    page = await client.list_items(0, 10)
-                    assert page.items == ()
+                    if user["role"] == ROLE_ADMINISTRATOR:  # logs in, but reads no post
+                        with pytest.raises(MailboxError) as refused:
+                            await client.list_items(0, 10)
+                        assert refused.value.code == "ROLLE"
+                    else:
+                        page = await client.list_items(0, 10)
+                        assert page.items == ()
                 async with MailboxClient(
                     running.gateway.base_url,
                     municipality_cvr=running.municipality_cvr,
@@ -257,7 +262,16 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
             seen_by = {}
             async with httpx.AsyncClient(verify=trust_context(ep["tls_ca"]), timeout=30) as http:
                 for user in ep["users"]:
+                    if user["role"] == ROLE_ADMINISTRATOR:  # least privilege: no item status
+                        resp = await http.get(
+                            f"{ep['gateway']}/items/{items[0].message_uuid}/status",
+                            auth=FreshBasicAuth(user["name"], user["secret"]),
+                        )
+                        assert resp.status_code == 403 and resp.json()["error"] == "ROLLE"
+                        continue
                     visible = set(user["contact_points"])
+                    if user["role"] == ROLE_CASEWORKER:  # only what is assigned to them: none
+                        visible = set()
                     seen = 0
                     for item in items:
                         resp = await http.get(
@@ -285,7 +299,11 @@ def test_sandbox_gateway_enforces_demo_users_visibility(tmp_path):
                         )
                         assert other.json() == missing.json()
             assert seen_by[DEMO_USER] == len(items)
-            assert min(seen_by.values()) > 0 and len(set(seen_by.values())) > 2
+            caseworkers = {u["name"] for u in ep["users"] if u["role"] == ROLE_CASEWORKER}
+            assert all(seen_by[c] == 0 for c in caseworkers)
+            others = [u["name"] for u in ep["users"] if u["name"] not in caseworkers]
+            assert min(seen_by[n] for n in others if n in seen_by) > 0
+            assert len(set(seen_by.values())) > 2
         finally:
             await running.stop()
 
@@ -351,7 +369,13 @@ def test_mailbox_follows_each_users_visibility(tmp_path):
                 all_items = list(page.items)
             assert len(all_items) == 30
             last_id = max(i.item_id for i in all_items)
-            candidates = [u for u in ep["users"] if u["contact_points"] and u["name"] != ep["user"]]
+            candidates = [
+                u
+                for u in ep["users"]
+                if u["contact_points"]
+                and u["name"] != ep["user"]
+                and u["role"] == ROLE_DISTRIBUTOR  # who may claim
+            ]
             a, b = next(
                 (x, y)
                 for x in candidates

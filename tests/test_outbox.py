@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.outbox import OutboxWorker
+from app.core.outbox import OutboxWorker, mailbox_claimer
 from app.core.sync import ConnectionState, Syncer, sync_once
 from app.core.worker import DbWorker
 from app.decisions import Assign, Forward, Journalise, JournalNote, Reject
@@ -81,6 +81,7 @@ class World:
 
     def outbox(self, gateway: GatewayClient, **kw: Any) -> OutboxWorker:
         kw.setdefault("attempts_per_round", 2)
+        kw.setdefault("claim", mailbox_claimer(self.cache, self.worker, self.mailbox))
         return OutboxWorker(
             self.cache,
             gateway,
@@ -89,6 +90,15 @@ class World:
             initial_backoff=0.01,
             max_backoff=0.05,
             **kw,
+        )
+
+    def mailbox(self) -> MailboxClient:
+        return MailboxClient(
+            self.ep["gateway"],
+            municipality_cvr=self.ep["municipality_cvr"],
+            user=self.user,
+            secret=self.sandbox.secret,
+            ca_bundle=self.ca,
         )
 
     async def sync(self) -> None:
@@ -163,6 +173,9 @@ def test_each_decision_reaches_the_gateway_once_and_comes_back_accepted(world):
         gateway = w.gateway()
         outbox = w.outbox(gateway)
         try:
+            claim = mailbox_claimer(w.cache, w.worker, w.mailbox)
+            for u in (u_j, u_a, u_f, u_r):  # the distributor claims first, as the UI does
+                assert await claim(w.item(u)) is True
             note = JournalNote(case_j["id"], "Modtaget svar fra mor; ingen handling.")
             o_j = w.cache.enqueue(w.item(u_j), Journalise(case_j["id"], note=note), w.user)
             o_a = w.cache.enqueue(w.item(u_a), Assign("cw-test", case_id=case_a["id"]), w.user)
@@ -219,6 +232,9 @@ def test_the_gateway_delivers_and_the_sync_brings_accepteret(world):
         gateway = w.gateway()
         outbox = w.outbox(gateway)
         try:
+            claim = mailbox_claimer(w.cache, w.worker, w.mailbox)
+            for u in (u_j, u_a, u_r):  # the distributor claims first, as the UI does
+                assert await claim(w.item(u)) is True
             note = JournalNote(case_j["id"], "Modtaget svar fra mor; ingen handling.")
             o_j = w.cache.enqueue(w.item(u_j), Journalise(case_j["id"], note=note), w.user)
             o_a = w.cache.enqueue(w.item(u_a), Assign("cw-test", case_id=case_a["id"]), w.user)
@@ -364,7 +380,13 @@ def test_refusals_are_final_with_the_gateways_reason(world, tmp_path):
             try:
                 await sync_once(mailbox, cache2, worker=worker2)
                 cache2.enqueue(cache2.item_id_for_uuid(u), Journalise(case["id"]), w.user)
-                pc1 = OutboxWorker(cache2, gateway, worker=worker2, call_timeout=5)
+                pc1 = OutboxWorker(
+                    cache2,
+                    gateway,
+                    worker=worker2,
+                    call_timeout=5,
+                    claim=mailbox_claimer(cache2, worker2, w.mailbox),
+                )
                 assert await pc1.run_once() == 1
             finally:
                 await mailbox.close()

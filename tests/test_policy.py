@@ -76,6 +76,21 @@ def client(gw: RunningGateway, certs: SandboxCertificates, user: str) -> Gateway
     return GatewayClient(gw.base_url, user=user, secret=SECRETS[user], ca_bundle=certs.ca)
 
 
+async def claim(gw: RunningGateway, certs: SandboxCertificates, user: str, message_uuid: str):
+    """`user` claims the item through the real mailbox (ReservationOpret)."""
+    from app.sf1606.mailbox_client import MailboxClient
+
+    item_id = next(
+        i.item_id
+        for i in gw.store.list_after(0, 500, with_memo=False).items
+        if i.message_uuid == message_uuid
+    )
+    async with MailboxClient(
+        gw.base_url, municipality_cvr=CVR, user=user, secret=SECRETS[user], ca_bundle=certs.ca
+    ) as mailbox:
+        return await mailbox.claim(item_id, 120)
+
+
 # --------------------------------------------------------------------------- pure
 
 
@@ -191,6 +206,7 @@ def test_policy_refusals_at_ep_fs1_and_decisions_over_tls(tmp_path, certs, corpu
             resp = await sender.post(gw.postmodtag_url, content=data, headers=pm.request_headers())
             assert pm.receipt_from_http(resp.status_code, resp.content).accepted
             early = str(uuid.uuid4())
+            await claim(gw, certs, ANNA, uuid_old)  # a distributor decides what she claimed
             first = await anna.submit(early, uuid_old, "reject", {"reason": "Forkert modtager"})
             assert first.state == "afsluttet"
             stored = await admin.set_policy(new, "Kun nyhenvendelser; ingen afvisning")
@@ -220,6 +236,7 @@ def test_policy_refusals_at_ep_fs1_and_decisions_over_tls(tmp_path, certs, corpu
             with pytest.raises(GatewayRefused) as fwd:
                 await anna.submit(str(uuid.uuid4()), item, "forward", {"receiver_id": RECEIVER_NO})
             assert fwd.value.code == "POLITIK" and "ikke godkendt" in fwd.value.message
+            await claim(gw, certs, ANNA, item)
             assigned = await anna.submit(str(uuid.uuid4()), item, "assign", {"caseworker_id": CW})
             assert assigned.state == "afventer"
             # GET /receivers without SF2900 stays 503; nothing was stored for the refusals

@@ -288,11 +288,13 @@ def cmd_outbox_run(args: argparse.Namespace) -> int:
 async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     import asyncio
 
-    from app.core.outbox import OutboxWorker
+    from app.core.outbox import OutboxWorker, mailbox_claimer
+    from app.core.services import default_municipality_cvr
     from app.core.worker import DbWorker
     from app.models.cache import Cache
     from app.models.db import open_cache
     from app.sf1606.gateway_client import GatewayClient
+    from app.sf1606.mailbox_client import MailboxClient
 
     db = open_cache()
     cache = Cache(db)
@@ -300,7 +302,19 @@ async def _outbox(args: argparse.Namespace, user: str, secret: str) -> int:
     gateway = GatewayClient(
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
-    outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout)
+    claim = mailbox_claimer(  # a decision made without a claim (offline) is claimed first
+        cache,
+        worker,
+        lambda: MailboxClient(
+            args.gateway,
+            municipality_cvr=getattr(args, "municipality_cvr", None) or default_municipality_cvr(),
+            user=user,
+            secret=secret,
+            ca_bundle=args.ca_bundle,
+            timeout=args.timeout,
+        ),
+    )
+    outbox = OutboxWorker(cache, gateway, worker=worker, call_timeout=args.timeout, claim=claim)
     try:
         if args.once:  # one attempt at every queued decision now, its backoff ignored
             done = await outbox.run_once(all_pending=True)
@@ -367,8 +381,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 async def _decide(args: argparse.Namespace, user: str, secret: str, decision: Decision) -> int:
-    from app.core.outbox import OutboxWorker, remote_state
-    from app.core.services import default_municipality_cvr
+    from app.core.outbox import OutboxWorker, mailbox_claimer, remote_state
+    from app.core.services import CLAIM_LEASE_SECONDS, default_municipality_cvr
     from app.core.sync import sync_once
     from app.core.worker import DbWorker
     from app.models.cache import Cache, CacheError
@@ -383,6 +397,20 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
     gateway = GatewayClient(
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
+
+    claim = mailbox_claimer(
+        cache,
+        worker,
+        lambda: MailboxClient(
+            args.gateway,
+            municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
+            user=user,
+            secret=secret,
+            ca_bundle=args.ca_bundle,
+            timeout=args.timeout,
+        ),
+        CLAIM_LEASE_SECONDS,
+    )
     outbox = OutboxWorker(
         cache,
         gateway,
@@ -391,6 +419,7 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         attempts_per_round=2,
         initial_backoff=0.2,
         max_backoff=1.0,
+        claim=claim,
     )
     try:
         item_id = await worker.submit(cache.item_id_for_uuid, args.item)
@@ -623,6 +652,18 @@ def register_team(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     )
     backlog.set_defaults(func=cmd_backlog)
 
+    move = subparsers.add_parser(
+        "reassign", help="omfordel en sagsbehandlers åbne post til en anden (teamleder)"
+    )
+    _gateway_args(move)
+    move.add_argument("--from", dest="from_caseworker", required=True, metavar="ID")
+    move.add_argument("--to", dest="to_caseworker", required=True, metavar="ID")
+    move.add_argument("--reason", required=True, metavar="TEXT", help="begrundelse")
+    move.add_argument(
+        "--item", action="append", dest="items", metavar="UUID", help="kun disse (gentag)"
+    )
+    move.set_defaults(func=cmd_reassign)
+
 
 def gateway_call(
     args: argparse.Namespace, work: Callable[[GatewayClient], Awaitable[_R]]
@@ -725,4 +766,16 @@ def cmd_backlog(args: argparse.Namespace) -> int:
         f"{result.get('open')} åbne, {result.get('older_than_frist')} ældre end fristen "
         f"({result.get('frist_workdays')} arbejdsdage)"
     )
+    return _emit(args, result, text)
+
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    result = gateway_call(
+        args,
+        lambda gw: gw.reassign(args.from_caseworker, args.to_caseworker, args.reason, args.items),
+    )
+    if isinstance(result, int):
+        return result
+    moved, skipped = result.get("reassigned") or [], result.get("skipped") or []
+    text = f"{len(moved)} omfordelt til {args.to_caseworker}, {len(skipped)} sprunget over"
     return _emit(args, result, text)

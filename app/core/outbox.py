@@ -59,6 +59,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,
 )
 # Refusals after which the item's real state is read back from the gateway.
+NOT_CLAIMED = "IKKE_RESERVERET"  # the gateway's answer to a decision without the caller's claim
 TAKEN_CODES = ("ALLEREDE_BEHANDLET", "OPTAGET")
 
 
@@ -99,8 +100,12 @@ class OutboxWorker:
         on_change: Callable[[dict[str, int]], None] | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
         offline_after: int = 3,
+        claim: Callable[[int], Awaitable[bool | str]] | None = None,
     ) -> None:
         self.cache = cache
+        # claims an item at the gateway before a decision made without a claim (offline) is
+        # handed over again: True claimed, False unreachable, a str the Danish refusal
+        self.claim = claim
         self.gateway = gateway
         self._own_worker = worker is None
         self.worker = worker or DbWorker()
@@ -344,9 +349,25 @@ class OutboxWorker:
         item = await self.worker.submit(self.cache.item, task.item_id)
         message_uuid = str(item["message_uuid"])
         payload = task.decision.to_json()
-        return await self._retry(
-            lambda: self.gateway.submit(task.transaction_id, message_uuid, task.action, payload)
-        )
+
+        async def submit() -> DeliveryStatus:
+            return await self._retry(
+                lambda: self.gateway.submit(task.transaction_id, message_uuid, task.action, payload)
+            )
+
+        try:
+            return await submit()
+        except GatewayRefused as exc:
+            if exc.code != NOT_CLAIMED or self.claim is None:
+                raise
+            # decided without a claim (offline, or the lease was taken over and given back):
+            # claim now, then hand it over again; a colleague's claim refuses the decision
+            claimed = await self.claim(task.item_id)
+            if isinstance(claimed, str):
+                raise GatewayRefused("OPTAGET", claimed, 409) from None
+            if not claimed:
+                raise
+            return await submit()
 
     async def _refresh(self, task: OutboxTask) -> None:
         """After ALLEREDE_BEHANDLET / OPTAGET: the item's real state, read from the gateway."""
@@ -374,3 +395,33 @@ def _party(exc: BaseException) -> str:
 def _plain(exc: BaseException) -> str:
     text = getattr(exc, "text", None) or getattr(exc, "reason", None) or str(exc)
     return text or type(exc).__name__
+
+
+def mailbox_claimer(
+    cache: Cache,
+    worker: DbWorker,
+    open_mailbox: Callable[[], Any],
+    lease_seconds: int = 300,
+) -> Callable[[int], Awaitable[bool | str]]:
+    """A `claim` hook for OutboxWorker that claims through the mailbox (`open_mailbox()`
+    returns a fresh `MailboxClient`; ReservationOpret): True held, False unreachable, else
+    the gateway's Danish refusal (a colleague holds it)."""
+    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
+
+    async def claim(item_id: int) -> bool | str:
+        gateway_id = await worker.submit(cache.gateway_item_id, item_id)
+        if gateway_id is None:
+            return False
+        mailbox = open_mailbox()
+        try:
+            info = await mailbox.claim(gateway_id, lease_seconds)
+        except MailboxUnavailable:
+            return False
+        except MailboxError as exc:
+            return str(exc.text)
+        finally:
+            await mailbox.close()
+        await worker.submit(cache.set_claim, item_id, info.user, info.expires_at)
+        return True
+
+    return claim

@@ -215,6 +215,7 @@ class ClientServices:
                 worker=worker,
                 on_change=on_outbox_change,
                 on_status=on_outbox_status,
+                claim=services.claim_for_outbox,
                 **outbox_kwargs,
             )
         return services
@@ -305,6 +306,16 @@ class ClientServices:
             raise
         await self.worker.submit(self.cache.set_claim, item_id, info.user, info.expires_at)
         return True
+
+    async def claim_for_outbox(self, item_id: int) -> bool | str:
+        """The outbox's claim before it hands over a decision made without one (offline):
+        True claimed, False unreachable, else the Danish refusal (a colleague holds it)."""
+        try:
+            return await self.claim(item_id)
+        except ClaimRefused as exc:
+            return str(exc)
+        except MailboxError as exc:
+            return exc.text
 
     async def _holder(self, gateway_id: int) -> str | None:
         if self.mailbox is None:

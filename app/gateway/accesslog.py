@@ -31,7 +31,7 @@ CLIENT_ACTIONS: Final = frozenset(
     {"view_item", "open_file", "reveal_cpr", "search_cpr", "search_name", "export"}
 )
 GATEWAY_ACTIONS: Final = frozenset(
-    {"decision", "policy_set", "audit_query", "search_cpr", "backlog"}
+    {"decision", "policy_set", "audit_query", "search_cpr", "backlog", "reassign", "override"}
 )
 MAX_EVENTS: Final = 1000  # per delivery
 MAX_DETAIL: Final = 200

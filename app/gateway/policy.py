@@ -10,7 +10,9 @@ version in the store (`gw_policy`: author, time, reason) and an entry in the acc
   combination); a caseworker always journalises what was assigned to them;
 - which receiving systems a forward may go to (`"*"` = every one SF2900 lists, `[]` = no
   forwarding); `GET /receivers` lists only those and `POST /decisions` refuses the rest;
-- the journaliseringsfrist in working days (default 2), used by `GET /backlog`.
+- the journaliseringsfrist in working days (default 2), used by `GET /backlog`;
+- the claim caps (`app.gateway.authz`): a lease lasts at most `max_claim_minutes` (default 30;
+  a longer one is clamped) and a user holds at most `max_claims_per_user` live claims (10).
 
 Policy JSON (what `GET /policy` answers inside {"version", "author", "at", "reason", "policy"}):
 
@@ -18,7 +20,8 @@ Policy JSON (what `GET /policy` answers inside {"version", "author", "at", "reas
                         "<contact point id>": ["retursvar"]},
      "distributor_actions": ["reject", "journalise", "assign"],
      "forward_receivers": "*",
-     "journaliseringsfrist_workdays": 2}
+     "journaliseringsfrist_workdays": 2,
+     "max_claim_minutes": 30, "max_claims_per_user": 10}
 
 Pure: no I/O; refusals are `PolicyError` (one Danish line) or `Refusal` values.
 """
@@ -57,9 +60,20 @@ MAX_FRIST: Final = 60
 MAX_CONTACT_POINTS: Final = 2000
 MAX_RECEIVERS: Final = 500
 MAX_REASON: Final = 500
+DEFAULT_MAX_CLAIM_MINUTES: Final = 30
+DEFAULT_MAX_CLAIMS: Final = 10
+MAX_CLAIM_MINUTES: Final = 24 * 60  # the store's own ceiling
+MAX_CLAIMS: Final = 10_000
 CODE_POLICY: Final = "POLITIK"  # StoreError / JSON error code of a policy refusal
 _KEYS = frozenset(
-    {"contact_points", "distributor_actions", "forward_receivers", "journaliseringsfrist_workdays"}
+    {
+        "contact_points",
+        "distributor_actions",
+        "forward_receivers",
+        "journaliseringsfrist_workdays",
+        "max_claim_minutes",
+        "max_claims_per_user",
+    }
 )
 
 
@@ -78,6 +92,8 @@ class Policy:
     distributor_actions: frozenset[str] = frozenset(DISTRIBUTOR_ACTIONS)
     forward_receivers: frozenset[str] | None = None
     frist_workdays: int = DEFAULT_FRIST
+    max_claim_minutes: int = DEFAULT_MAX_CLAIM_MINUTES
+    max_claims_per_user: int = DEFAULT_MAX_CLAIMS
 
     # -- questions the gateway asks --
 
@@ -165,6 +181,8 @@ class Policy:
                 ALL if self.forward_receivers is None else sorted(self.forward_receivers)
             ),
             "journaliseringsfrist_workdays": self.frist_workdays,
+            "max_claim_minutes": self.max_claim_minutes,
+            "max_claims_per_user": self.max_claims_per_user,
         }
 
 
@@ -218,7 +236,16 @@ def policy_from_json(data: object) -> Policy:
     frist = data.get("journaliseringsfrist_workdays", DEFAULT_FRIST)
     if isinstance(frist, bool) or not isinstance(frist, int) or not 0 <= frist <= MAX_FRIST:
         raise PolicyError(f"journaliseringsfrist_workdays skal være et heltal 0-{MAX_FRIST}")
-    return Policy(points, frozenset(actions), receivers, frist)
+    minutes = _bounded(data, "max_claim_minutes", DEFAULT_MAX_CLAIM_MINUTES, MAX_CLAIM_MINUTES)
+    count = _bounded(data, "max_claims_per_user", DEFAULT_MAX_CLAIMS, MAX_CLAIMS)
+    return Policy(points, frozenset(actions), receivers, frist, minutes, count)
+
+
+def _bounded(data: Mapping[str, Any], key: str, default: int, top: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise PolicyError(f"{key} skal være et heltal 1-{top}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

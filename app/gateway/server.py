@@ -40,7 +40,7 @@ from aiohttp.typedefs import Handler
 from app import __version__, paths
 from app.dbhealth import is_damage
 from app.dubu.sf2900_delivery import Sf2900Delivery
-from app.gateway import receipts, soap, team
+from app.gateway import authz, reassign, receipts, soap, team
 from app.gateway.deadlines import (
     HEADER_LIMITS,
     read_chunks,
@@ -53,6 +53,7 @@ from app.gateway.login_guard import LoginGuard, LoginPolicy, LoginRefused, Refus
 from app.gateway.policy import CODE_POLICY
 from app.gateway.receivers import RECEIVERS_PATH, CachedReceivers, ReceiversUnavailable
 from app.gateway.store import (
+    NOT_VISIBLE_TEXT,
     BusinessReceiptLike,
     GatewayStore,
     ReceiptOutcome,
@@ -92,6 +93,7 @@ ReceiptRoutes = Callable[[web.Application, ApplyReceipt], None]
 _JSON_STATUS = {
     "UGYLDIG": 400,
     "UKENDT": 404,
+    "IKKE_RESERVERET": 409,
     "ALLEREDE_BEHANDLET": 409,
     "OPTAGET": 409,
     CODE_POLICY: 403,
@@ -241,9 +243,12 @@ class RunningGateway:
 
         def role_of(user: str) -> str | None:
             found = directory.get(user)
-            return None if found is None else str(found.role)
+            return "" if found is None else str(found.role)  # "": unknown, may do nothing
 
         self._app[_STATE].role_of = role_of  # type: ignore[method-assign]
+        self._app[_STATE].ctx.role_of = role_of
+        self._app[_STATE].caseworker_of = directory.caseworker_of  # type: ignore[method-assign]
+        self._app[_STATE].ctx.caseworker_of = directory.caseworker_of
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -336,6 +341,9 @@ class _State:
     public_base: str | None = None  # scheme://host:port for addresses in documents we serve
 
     def role_of(self, user: str) -> str | None:  # replaced by RunningGateway.set_directory
+        return None
+
+    def caseworker_of(self, user: str) -> str | None:  # replaced by set_directory
         return None
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -845,6 +853,8 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
             headers = {"Retry-After": refused.retry_after_header}
         text = refused.text if refused is not None else "Ukendt bruger eller forkert adgangskode"
         return web.Response(status=status, text=text, headers=headers)
+    if (role_refused := _role_refusal(state, user, "memo.get")) is not None:
+        return role_refused
     if (sick := _store_sick(state)) is not None:
         raise web.HTTPServiceUnavailable(text=sick.reason or "", headers=_RETRY_HEADERS)
     try:
@@ -880,6 +890,15 @@ async def _memo_get(request: web.Request) -> web.StreamResponse:
 
 def _json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _role_refusal(state: _State, user: str, operation: str) -> web.Response | None:
+    """403 ROLLE when `user`'s role may not do `operation` (`app.gateway.authz`), else None."""
+    why = authz.refusal(state.role_of(user), operation)
+    if why is None:
+        return None
+    log.info("%s refused to %s: role", operation, user)
+    return _json_error(403, "ROLLE", why)
 
 
 async def _json_user(request: web.Request, state: _State) -> str | web.Response:
@@ -948,6 +967,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "decisions.post")) is not None:
+        return role_refused
     data = await _read_limited(request, MAX_DECISION_BYTES)
     if data is None:
         refused = _json_error(413, "UGYLDIG", "Beslutningen er for stor")
@@ -957,6 +978,8 @@ async def _decisions_post(request: web.Request) -> web.Response:
     if isinstance(parsed, str):
         return _json_error(400, "UGYLDIG", parsed)
     decision_id, message_uuid, action, decision = parsed
+    if (not_yours := await _caseworker_refusal(state, user, message_uuid, action)) is not None:
+        return not_yours
     try:
         status = await state.run(
             state.store.submit_decision,
@@ -967,6 +990,7 @@ async def _decisions_post(request: web.Request) -> web.Response:
             decision,
             can_see=partial(state.can_see, user),
             refuse=partial(_policy_refusal, state, user, action, decision),
+            require_claim=authz.needs_claim(state.role_of(user)),
         )
     except StoreError as exc:
         log.info("decision %s refused: %s", decision_id[:36], exc.code)
@@ -1004,6 +1028,27 @@ def _policy_refusal(state: _State, user: str, action: str, decision: dict[str, A
     return policy.decision_refusal(action, decision, caseworker=state.role_of(user) == "caseworker")
 
 
+CASEWORKER_ACTIONS = frozenset({"journalise", "journal_note"})
+
+
+async def _caseworker_refusal(
+    state: _State, user: str, message_uuid: str, action: str | None
+) -> web.Response | None:
+    """A caseworker sees and decides only the items assigned to them (others: the answer for
+    an item that does not exist), and only journalises them (`action`; None: a read)."""
+    caseworker = state.caseworker_of(user)
+    if caseworker is None:
+        return None
+    mine = await state.run(state.store.is_assigned, caseworker, user, message_uuid=message_uuid)
+    if not mine:
+        return _json_error(404, "UKENDT", NOT_VISIBLE_TEXT)
+    if action is not None and action not in CASEWORKER_ACTIONS:
+        return _json_error(
+            403, "ROLLE", "En sagsbehandler kan kun journalisere det, der er fordelt til dem"
+        )
+    return None
+
+
 async def _status_get(request: web.Request) -> web.Response:
     """GET /items/{message_uuid}/status: the item's delivery state, the team's truth."""
     state = request.app[_STATE]
@@ -1013,7 +1058,11 @@ async def _status_get(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "status.get")) is not None:
+        return role_refused
     message_uuid = request.match_info["message_uuid"]
+    if (refused := await _caseworker_refusal(state, user, message_uuid, None)) is not None:
+        return refused
     try:
         status = await state.run(
             state.store.decision_status,
@@ -1033,6 +1082,8 @@ async def _receivers_get(request: web.Request) -> web.Response:
     user = await _json_user(request, state)
     if isinstance(user, web.Response):
         return user
+    if (role_refused := _role_refusal(state, user, "receivers.get")) is not None:
+        return role_refused
     if state.receivers is None:
         return _json_error(503, "IKKE_OPSAT", "Gatewayen har ingen forbindelse til SF2900")
     try:
@@ -1287,6 +1338,7 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
         app.router.add_get(STATUS_PATH, _status_get)
         app.router.add_get(RECEIVERS_PATH, _receivers_get)
         team.mount(app, lambda: state, state.run, partial(_json_user, state=state))
+        reassign.mount(app, lambda: state, state.run, partial(_json_user, state=state))
         if config.receipt_routes is not None:
 
             async def apply_receipt(receipt: BusinessReceiptLike) -> ReceiptOutcome:

@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from app.gateway import authz
 from app.gateway.store import Claim, GatewayStore, StoredItem, StoreError
 from app.resources import resource
 from app.sf1606 import xmlsafe
@@ -241,6 +242,11 @@ def see_everything(_user: str, _contact_point_id: str | None) -> bool:
     return True
 
 
+def no_roles(_user: str) -> str | None:
+    """The default role lookup: no users' directory, so no role is enforced."""
+    return None
+
+
 @dataclass
 class SoapContext:
     store: GatewayStore
@@ -249,6 +255,10 @@ class SoapContext:
     max_page_bytes: int = DEFAULT_PAGE_BYTES
     # may `user` see items of `contact_point_id`? (app.gateway.users.UserDirectory.can_see)
     can_see: Callable[[str, str | None], bool] = see_everything
+    # the user's role (app.gateway.authz; None: no users' directory, nothing enforced)
+    role_of: Callable[[str], str | None] = no_roles
+    # a caseworker's DUBU id (they see only the items assigned to them), else None
+    caseworker_of: Callable[[str], str | None] = no_roles
 
 
 def unknown_item(item_id: int) -> StoreError:
@@ -266,6 +276,9 @@ def visible_item(ctx: SoapContext, user: str, item_id: int) -> StoredItem:
         raise
     if not ctx.can_see(user, item.contact_point_id):
         raise unknown_item(item_id)
+    caseworker = ctx.caseworker_of(user)
+    if caseworker is not None and not ctx.store.is_assigned(caseworker, user, item_id=item_id):
+        raise unknown_item(item_id)  # a caseworker sees only what is assigned to them
     return item
 
 
@@ -341,6 +354,10 @@ def _dispatch(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     handler = _HANDLERS.get(request.operation)
     if handler is None:
         raise SoapFault("UKENDT_OPERATION", "Ukendt operation")
+    assert request.user is not None
+    refused = authz.refusal(ctx.role_of(request.user), request.operation)
+    if refused is not None:
+        raise SoapFault("ROLLE", refused)
     return handler(request, ctx)
 
 
@@ -356,9 +373,13 @@ def _post_liste(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
         inline_max=_opt_int(el, "MaksInlineStoerrelse"),
     )
     assert request.user is not None
+    caseworker = ctx.caseworker_of(request.user)
+    mine = None if caseworker is None else ctx.store.assigned_item_ids(caseworker, request.user)
     parts: list[bytes] = []
     for item in page.items:
-        if ctx.can_see(request.user, item.contact_point_id):
+        if ctx.can_see(request.user, item.contact_point_id) and (
+            mine is None or item.item_id in mine
+        ):
             _item_parts(item, parts)
     parts.append(  # the cursor moves past invisible items too
         f"<mb:NaesteElementID>{page.next_cursor}</mb:NaesteElementID>"
@@ -388,6 +409,7 @@ def _udfald_registrer(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
         (el.findtext(_B + "Udfald") or "").strip(),
         case_id=el.findtext(_B + "SagID"),
         note=el.findtext(_B + "Notat"),
+        require_claim=authz.needs_claim(ctx.role_of(request.user)),
     )
     inner = (
         f"<mb:ElementID>{item.item_id}</mb:ElementID><mb:Status>{escape(item.status)}"
@@ -401,8 +423,13 @@ def _reservation_opret(request: SoapRequest, ctx: SoapContext) -> list[bytes]:
     assert request.user is not None
     item_id = _int(el, "ElementID")
     visible_item(ctx, request.user, item_id)
+    caps = ctx.store.policy_version().policy  # the policy's claim caps (issue 11)
     claim = ctx.store.claim(
-        item_id, request.user, _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS)
+        item_id,
+        request.user,
+        _int(el, "VarighedSekunder", DEFAULT_LEASE_SECONDS),
+        max_lease_seconds=caps.max_claim_minutes * 60,
+        max_claims=caps.max_claims_per_user,
     )
     return _response("ReservationOpret", [_claim_xml(claim)])
 

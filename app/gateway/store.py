@@ -62,6 +62,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -120,6 +121,7 @@ _BLOB_STREAM_FROM = 4 * 1024 * 1024
 _CHUNK = 1 << 20
 _NOT_INLINED_COST = 1024  # page-budget cost of an item listed without its (big) MeMo
 _PG_INSERT_LOCK_KEY = 1606_0001  # pg_advisory_xact_lock key serialising message inserts
+_PG_CLAIM_LOCK_KEY = 1606_0013  # (key, hashtext(user)): one user's claims counted one at a time
 _PG_ACCESS_LOCK_KEY = 1606_0011  # ... serialising access-log appends and policy versions
 _SUBJECT_KEY_NAME = "access_subject_key"
 # the mailbox's (UdfaldRegistrer) outcomes -> the policy option each needs; "journaliseret" is
@@ -1346,11 +1348,29 @@ class GatewayStore:
 
     # -- claims --
 
-    def claim(self, item_id: int, user: str, lease_seconds: float) -> Claim:
+    def claim(
+        self,
+        item_id: int,
+        user: str,
+        lease_seconds: float,
+        *,
+        max_lease_seconds: float | None = None,
+        max_claims: int | None = None,
+    ) -> Claim:
         """Take or extend a lease. Refused while another user holds an unexpired claim, and
-        for items with a final outcome."""
-        lease = min(max(float(lease_seconds), 1.0), MAX_LEASE_SECONDS)
+        for items with a final outcome. The policy's caps (issue 11): a lease longer than
+        `max_lease_seconds` is clamped to it (the Claim shows the real expiry); a new claim
+        while `user` already holds `max_claims` live ones is refused (FOR_MANGE_RESERVATIONER).
+        The count cannot be raced: SQLite writes one at a time, PostgreSQL takes a per-user
+        transaction advisory lock before counting."""
+        cap = MAX_LEASE_SECONDS if max_lease_seconds is None else max_lease_seconds
+        lease = min(max(float(lease_seconds), 1.0), MAX_LEASE_SECONDS, max(cap, 1.0))
         with self._writing() as conn:
+            if max_claims is not None and self.dialect == "postgresql":
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k, hashtext(:u))"),
+                    {"k": _PG_CLAIM_LOCK_KEY, "u": user},
+                )
             item = self._lock_item(conn, item_id)
             if item.outcome is not None and item.outcome not in NON_FINAL_OUTCOMES:
                 raise StoreError(
@@ -1360,6 +1380,19 @@ class GatewayStore:
             held = conn.execute(select(claims).where(claims.c.item_id == item_id)).first()
             if held is not None and held.user != user and held.expires_at > now:
                 raise _claimed_error(item_id, held.user, held.expires_at)
+            renewing = held is not None and held.user == user and held.expires_at > now
+            if max_claims is not None and not renewing:
+                live = conn.execute(
+                    select(func.count())
+                    .select_from(claims)
+                    .where(claims.c.user == user, claims.c.expires_at > now)
+                ).scalar_one()
+                if live >= max_claims:
+                    raise StoreError(
+                        "FOR_MANGE_RESERVATIONER",
+                        f"Du har allerede {live} reservationer (højst {max_claims}); "
+                        "frigiv eller afslut en først",
+                    )
             expires = now + timedelta(seconds=lease)
             claimed_at = (
                 held.claimed_at
@@ -1402,6 +1435,71 @@ class GatewayStore:
             if r.expires_at > now
         ]
 
+    # -- a caseworker's items (app.gateway.authz) --
+
+    def _mine(self, caseworker_id: str, user: str) -> Any:
+        """Items whose current decision assigns them to `caseworker_id`, or is `user`'s own."""
+        d, a, st = decisions.c, assignees.c, item_state.c
+        return (
+            select(st.item_id)
+            .join(decisions, d.decision_id == st.decision_id)
+            .outerjoin(assignees, a.decision_id == d.decision_id)
+            .where(or_(a.caseworker_id == caseworker_id, d.user == user))
+        )
+
+    def assigned_item_ids(self, caseworker_id: str, user: str) -> frozenset[int]:
+        """The items a caseworker sees: assigned to them now, or decided by them."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._mine(caseworker_id, user)).all()
+        return frozenset(int(r.item_id) for r in rows)
+
+    def is_assigned(
+        self,
+        caseworker_id: str,
+        user: str,
+        *,
+        item_id: int | None = None,
+        message_uuid: str | None = None,
+    ) -> bool:
+        """Whether one item (by id or messageUUID) is the caseworker's (as assigned_item_ids)."""
+        query = self._mine(caseworker_id, user)
+        if item_id is not None:
+            query = query.where(item_state.c.item_id == item_id)
+        else:
+            query = query.join(messages, messages.c.item_id == item_state.c.item_id).where(
+                messages.c.message_uuid == (message_uuid or "").lower()
+            )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def assignments_of(self, caseworker_id: str) -> list[dict[str, Any]]:
+        """The items whose current decision assigns them to `caseworker_id`: [{"message_uuid",
+        "contact_point_id", "decision_id", "state", "payload"}] (payload opened), oldest first."""
+        d, a, st, m = decisions.c, assignees.c, item_state.c, messages.c
+        query = (
+            select(m.message_uuid, m.contact_point_id, d.decision_id, d.state)
+            .select_from(item_state)
+            .join(decisions, d.decision_id == st.decision_id)
+            .join(assignees, a.decision_id == d.decision_id)
+            .join(messages, m.item_id == st.item_id)
+            .where(a.caseworker_id == caseworker_id, d.action == "assign")
+            .order_by(st.item_id)
+        )
+        out = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(query).all():
+                row = self._decision_row(conn, str(r.decision_id))
+                out.append(
+                    {
+                        "message_uuid": r.message_uuid,
+                        "contact_point_id": r.contact_point_id,
+                        "decision_id": r.decision_id,
+                        "state": r.state,
+                        "payload": json.loads(row.payload or "{}") if row is not None else {},
+                    }
+                )
+        return out
+
     # -- outcomes --
 
     def record_outcome(
@@ -1412,8 +1510,10 @@ class GatewayStore:
         *,
         case_id: str | None = None,
         note: str | None = None,
+        require_claim: bool = False,
     ) -> StoredItem:
-        """Record what was done with an item. Needs the caller's claim or no live claim.
+        """Record what was done with an item. Needs the caller's claim or no live claim
+        (`require_claim`: the caller's own claim, live or lapsed with nobody claiming since).
         Repeating the same final outcome (same case) is idempotent; a different one after a final
         outcome is refused. Recording releases the caller's claim."""
         if outcome not in OUTCOMES:
@@ -1433,6 +1533,8 @@ class GatewayStore:
                 raise StoreError(
                     "ALLEREDE_BEHANDLET", f"Element {item_id} er allerede {item.outcome}"
                 )
+            if require_claim and (held is None or held.user != user):
+                raise StoreError("IKKE_RESERVERET", "Du har ikke reserveret elementet")
             action = _OUTCOME_ACTION.get(outcome)  # the mailbox's outcomes follow the policy too
             if action is not None:
                 refused = self._policy_in(conn).policy.decision_refusal(action, {})
@@ -1555,8 +1657,12 @@ class GatewayStore:
         *,
         can_see: Callable[[str | None], bool] | None = None,
         refuse: Callable[[], str | None] | None = None,
+        require_claim: bool = False,
     ) -> DecisionStatus:
         """Take a distributor's decision on an item (idempotent on `decision_id`).
+        `require_claim` (issue 11: distributors and team leads): a new decision needs the
+        caller's claim — a live lease, or their own that expired with nobody claiming since
+        (a PC's outbox delivering late); else StoreError IKKE_RESERVERET.
         `refuse()`: asked for a new decision only (a repeat is answered as before): a reason
         means StoreError POLITIK (the municipality's policy does not allow it).
 
@@ -1614,6 +1720,8 @@ class GatewayStore:
             held = conn.execute(select(claims).where(claims.c.item_id == item.item_id)).first()
             if held is not None and held.user != user and held.expires_at > now:
                 raise StoreError("OPTAGET", "Elementet er reserveret af en anden bruger")
+            if require_claim and (held is None or held.user != user):
+                raise StoreError("IKKE_RESERVERET", "Du har ikke reserveret elementet")
             state = STATE_CLOSED if action == "reject" else STATE_PENDING
             reason = _outcome_note(decision)
             conn.execute(

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from app import cpr as cpr_numbers
+from app.gateway import authz
 from app.gateway.accesslog import CLIENT_ACTIONS, MAX_DETAIL, MAX_EVENTS, one_line
 from app.gateway.policy import PolicyError, check_reason, policy_from_json
 from app.gateway.store import GatewayStore, utcnow
@@ -91,6 +92,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
+        if (why := authz.refusal(st.role_of(user), "policy.get")) is not None:
+            return _error(403, "ROLLE", why)
         current = await run(st.store.policy_version)
         data = current.to_json()
         data["role"] = st.role_of(user)
@@ -101,9 +104,9 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
-        if st.role_of(user) != ROLE_ADMINISTRATOR:
+        if (why := authz.strict_refusal(st.role_of(user), "policy.put")) is not None:
             log.info("policy change refused: %s is no administrator", user)
-            return _error(403, "ROLLE", NOT_ADMIN)
+            return _error(403, "ROLLE", why)
         body = await _body(request)
         if not isinstance(body, dict):
             return _error(400, "UGYLDIG", "Forespørgslen skal være et JSON-objekt")
@@ -121,8 +124,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
-        if st.role_of(user) not in (ROLE_ADMINISTRATOR, ROLE_TEAM_LEAD):
-            return _error(403, "ROLLE", "Kun en administrator eller teamleder kan se historikken")
+        if (why := authz.strict_refusal(st.role_of(user), "policy.history")) is not None:
+            return _error(403, "ROLLE", why)
         history = await run(st.store.policy_history)
         return web.json_response({"versions": [v.to_json() for v in history]})
 
@@ -131,6 +134,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
+        if (why := authz.refusal(st.role_of(user), "backlog.get")) is not None:
+            return _error(403, "ROLLE", why)
         now = utcnow()
         current = await run(st.store.policy_version)
         frist = current.policy.frist_workdays
@@ -149,6 +154,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
+        if (why := authz.refusal(st.role_of(user), "backlog.items")) is not None:
+            return _error(403, "ROLLE", why)
         bucket = request.query.get("bucket", "open")
         assignee = request.query.get("assignee") or None
         try:
@@ -173,6 +180,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
+        if (why := authz.refusal(st.role_of(user), "audit.events")) is not None:
+            return _error(403, "ROLLE", why)
         body = await _body(request)
         parsed = await run(_events, body, st.store)  # keyed hashes: the store's key
         if isinstance(parsed, str):
@@ -186,6 +195,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
+        if (why := authz.refusal(st.role_of(user), "audit.high_water")) is not None:
+            return _error(403, "ROLLE", why)
         source = request.query.get("source", "")
         if not _SOURCE_RE.fullmatch(source):
             return _error(400, "UGYLDIG", "source skal angives")
@@ -196,8 +207,8 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
-        if st.role_of(user) not in (ROLE_ADMINISTRATOR, ROLE_TEAM_LEAD):
-            return _error(403, "ROLLE", "Kun en administrator eller teamleder kan besvare indsigt")
+        if (why := authz.strict_refusal(st.role_of(user), "audit.query")) is not None:
+            return _error(403, "ROLLE", why)
         body = await _body(request)
         given = body.get("cpr") if isinstance(body, dict) else None
         try:

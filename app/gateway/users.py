@@ -20,6 +20,9 @@ contact_points = "*"            # every contact point, and post without one
 secret_hash = "scrypt$..."
 ```
 
+A caseworker may carry `caseworker_id = "<DUBU caseworker id>"` (default: the user name): they
+see only the items assigned to that id (`UserDirectory.caseworker_of`, `app.gateway.authz`).
+
 `UserDirectory.can_see(user, contact_point_id)` is the one visibility rule the gateway's routes
 apply (mailbox lists, fetch, claims, decisions, status): a user sees an item when its contact
 point is one of theirs; a user with every contact point (`"*"`) also sees items without one; a
@@ -51,7 +54,7 @@ ROLE_LABELS = {
 }
 ALL_CONTACT_POINTS = "*"
 MAX_NAME = 128  # as gw_users.user
-_USER_KEYS = frozenset({"name", "role", "team", "contact_points", "secret_hash"})
+_USER_KEYS = frozenset({"name", "role", "team", "contact_points", "secret_hash", "caseworker_id"})
 _PLAINTEXT_KEYS = frozenset({"secret", "password", "adgangskode"})
 
 
@@ -76,6 +79,8 @@ class GatewayUser:
     team: str
     contact_points: frozenset[str] | None
     secret_hash: str | None = field(default=None, repr=False, compare=False)
+    # a caseworker's id in DUBU (an assign decision's caseworker_id); None: their user name
+    caseworker_id: str | None = None
 
     def can_see(self, contact_point_id: str | None) -> bool:
         if self.contact_points is None:
@@ -103,6 +108,7 @@ def make_user(
     contact_points: Iterable[str] | str | None,
     *,
     secret_hash: str | None = None,
+    caseworker_id: str | None = None,
 ) -> GatewayUser:
     """A checked `GatewayUser` (UsersFileError on bad input); `contact_points` None or "*" = all."""
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
@@ -133,7 +139,11 @@ def make_user(
         isinstance(secret_hash, str) and is_secret_hash(secret_hash)
     ):
         raise UsersFileError(f"Bruger {name!r}: secret_hash er ikke en scrypt-hash")
-    return GatewayUser(name, role, team.strip(), points, secret_hash)
+    if caseworker_id is not None and (
+        not isinstance(caseworker_id, str) or not caseworker_id.strip() or len(caseworker_id) > 200
+    ):
+        raise UsersFileError(f"Bruger {name!r}: caseworker_id skal være DUBU-sagsbehandlerens id")
+    return GatewayUser(name, role, team.strip(), points, secret_hash, caseworker_id)
 
 
 class UserDirectory:
@@ -193,6 +203,7 @@ class UserDirectory:
                         entry["team"],
                         entry["contact_points"],
                         secret_hash=entry.get("secret_hash"),
+                        caseworker_id=entry.get("caseworker_id"),
                     )
                 )
             except UsersFileError as exc:
@@ -224,6 +235,8 @@ class UserDirectory:
                 ),
                 f"secret_hash = {_toml_str(user.secret_hash)}",
             ]
+            if user.caseworker_id is not None:
+                lines.append(f"caseworker_id = {_toml_str(user.caseworker_id)}")
         return "\n".join(lines) + "\n"
 
     def __iter__(self) -> Iterator[GatewayUser]:
@@ -253,6 +266,15 @@ class UserDirectory:
             return False
         known = self._users.get(user if isinstance(user, str) else user.name)
         return known is not None and known.can_see(contact_point_id)
+
+    def caseworker_of(self, user: str) -> str | None:
+        """For a caseworker: their DUBU caseworker id (`caseworker_id`, else their user name),
+        whose assigned items are the only ones they see (`app.gateway.authz`); None for every
+        other role (their visibility is by contact point only)."""
+        known = self._users.get(user)
+        if known is None or known.role != ROLE_CASEWORKER:
+            return None
+        return known.caseworker_id or known.name
 
     def contact_points_of(self, user: str) -> frozenset[str] | None:
         """The contact points `user` may see (None = all); an empty set for an unknown user."""

@@ -102,6 +102,7 @@ def demo_users(dataset: DubuDataset, demo_user: str) -> tuple[GatewayUser, ...]:
             ROLE_CASEWORKER,
             case_team,
             replies or teams.contact_points[case_team] or every,
+            caseworker_id=worker.id if worker else None,  # sees what is assigned to them
         )
     )
     users.append(make_user("teamleder", ROLE_TEAM_LEAD, teams.reception, every))

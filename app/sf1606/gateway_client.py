@@ -229,6 +229,24 @@ class GatewayClient:
         items = data.get("items")
         return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
+    async def reassign(
+        self,
+        from_caseworker: str,
+        to_caseworker: str,
+        reason: str,
+        message_uuids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """`POST /reassign` (team leads): a caseworker's open items (or the given ones) to
+        another: {"reassigned": [message_uuid...], "skipped": [{"message_uuid", "reason"}]}."""
+        body: dict[str, Any] = {
+            "from_caseworker": from_caseworker,
+            "to_caseworker": to_caseworker,
+            "reason": reason,
+        }
+        if message_uuids is not None:
+            body["message_uuids"] = list(message_uuids)
+        return await self._request("POST", "/reassign", json_body=body)
+
     async def audit_high_water(self, source: str) -> int:
         data = await self._request("GET", AUDIT_HIGH_WATER_PATH + "?source=" + quote(source))
         value = data.get("high_water")
