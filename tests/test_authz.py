@@ -86,6 +86,7 @@ CALLS: dict[str, Call] = {
     "policy.put": lambda mb, gc, i, u: gc.set_policy(DEFAULT_POLICY.to_json(), "Prøve af roller"),
     "policy.history": _history,
     "backlog.get": lambda mb, gc, i, u: gc.backlog(),
+    "backlog.items": lambda mb, gc, i, u: gc.backlog_items("open"),
     "audit.high_water": lambda mb, gc, i, u: gc.audit_high_water("pc-test"),
     "audit.events": lambda mb, gc, i, u: gc.audit_deliver("pc-test", [_event()]),
     "audit.query": lambda mb, gc, i, u: gc.audit_query("010101-1234"),
