@@ -61,6 +61,7 @@ from app.gateway.store import (
     StoreUnavailable,
     utcnow,
 )
+from app.oidc import OidcError
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.fresh_auth import CREATED_HEADER, NONCE_HEADER
@@ -914,8 +915,6 @@ async def _bearer_user(request: web.Request, state: _State) -> str | web.Respons
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if state.bearer is None or scheme.lower() != "bearer":
         return None
-    from app.oidc import OidcError
-
     try:
         identity = await state.run(state.bearer.authenticate, token.strip())
     except OidcError as exc:
