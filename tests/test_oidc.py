@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +23,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from app import oidc
+from app.gateway.cli import oidc_bearer
 from app.gateway.oidc_auth import BearerAuth, OidcGatewayConfig
+from app.gateway.secrets import read_gateway_file
 from app.gateway.server import GatewayConfig, GatewayTls, start_gateway
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.oidc_provider import OidcUser, SandboxOidcProvider
@@ -342,3 +345,35 @@ def test_unknown_kid_refetch_is_rate_limited(env: dict[str, Any]) -> None:
         with pytest.raises(oidc.OidcError):
             v.validate(_sign(provider, _claims(provider), stranger))
     assert len(fetches) == 1
+
+
+def test_gateway_toml_oidc_section_is_used_on_the_wire(
+    env: dict[str, Any], certs: SandboxCertificates, tmp_path: Path
+) -> None:
+    provider = env["provider"]
+    (tmp_path / "ca.pem").write_bytes(Path(certs.ca).read_bytes())
+    (tmp_path / "gateway.toml").write_text(
+        f'[oidc]\nissuer = "{provider.issuer}"\naudience = "{provider.client_id}"\n'
+        'ca_file = "ca.pem"\n'
+        '[oidc.groups.pf-teamledere]\nrole = "team_lead"\nteam = "Jobcenter"\n'
+        'contact_points = ["kp-9"]\n',
+        "utf-8",
+    )
+    bearer = oidc_bearer(read_gateway_file(tmp_path / "gateway.toml"))
+    try:
+        with httpx.Client(verify=env["ca"], timeout=20) as client:
+            lis = oidc.login(
+                provider.issuer,
+                provider.client_id,
+                client,
+                MemoryKeyring(),
+                browser(env["ca"], "lis", "lis-kode-1"),
+            )
+        ident = bearer.authenticate(lis.access_token)  # JWKS fetched over HTTPS via discovery
+        assert (ident.role, ident.team, ident.contact_points) == (
+            "team_lead",
+            "Jobcenter",
+            ("kp-9",),
+        )
+    finally:
+        bearer.close()
