@@ -377,3 +377,40 @@ def test_gateway_toml_oidc_section_is_used_on_the_wire(
         )
     finally:
         bearer.close()
+
+
+def test_sandbox_ready_line_has_oidc_and_each_demo_user_signs_in_as_themselves(
+    tmp_path: Path,
+) -> None:
+    from app.sandbox.runner import SandboxConfig, SandboxThread
+
+    sandbox = SandboxThread(
+        SandboxConfig(data_dir=tmp_path / "sb", push_messages=False, store_in_keyring=False)
+    )
+    ep = json.loads(json.dumps(sandbox.start()))  # what the ready line prints
+    try:
+        assert ep["user"] and ep["users"]  # the old keys keep working
+        issuer, client_id = ep["oidc"]["issuer"], ep["oidc"]["client_id"]
+        ca = ssl.create_default_context(cafile=ep["tls_ca"])
+        status_url = ep["gateway"] + "/items/ikke-et-uuid/status"
+        roles = set()
+        with httpx.Client(verify=ca, timeout=20) as client:
+            for user in ep["users"]:
+                session = oidc.login(
+                    issuer,
+                    client_id,
+                    client,
+                    MemoryKeyring(),
+                    browser(ca, user["name"], user["secret"]),
+                )
+                assert session.username == user["name"]
+                r = client.get(
+                    status_url, headers={"Authorization": f"Bearer {session.access_token}"}
+                )
+                assert r.status_code == 404, (user["name"], r.text)
+                roles.add(user["role"])
+            r = client.get(status_url, headers={"Authorization": "Bearer x.y.z"})
+            assert r.status_code == 401
+        assert len(roles) > 1  # one demo user per role
+    finally:
+        sandbox.stop()
