@@ -212,6 +212,18 @@ class OidcSession:
         return self.access_token
 
 
+class BearerHttpAuth(httpx.Auth):
+    """httpx auth sending `Authorization: Bearer` with `token()` (e.g. a session's fresh access
+    token); for the client's calls to the gateway when signed in by OIDC."""
+
+    def __init__(self, token: Callable[[], str]) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {self._token()}"
+        yield request
+
+
 def login(
     issuer: str,
     client_id: str,

@@ -29,6 +29,7 @@ from app.gateway.secrets import read_gateway_file
 from app.gateway.server import GatewayConfig, GatewayTls, start_gateway
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.oidc_provider import OidcUser, SandboxOidcProvider
+from app.sf1606.gateway_client import GatewayClient
 from app.sf1606.tls import server_context
 from tests.keyring_backend import MemoryKeyring
 
@@ -409,6 +410,19 @@ def test_sandbox_ready_line_has_oidc_and_each_demo_user_signs_in_as_themselves(
                 )
                 assert r.status_code == 404, (user["name"], r.text)
                 roles.add(user["role"])
+
+                async def via_gateway_client(s: oidc.OidcSession = session) -> int:
+                    gc = GatewayClient(
+                        ep["gateway"],
+                        user=s.username,
+                        secret="",
+                        ssl_context=ca,
+                        auth=oidc.BearerHttpAuth(lambda: s.bearer(client)),
+                    )
+                    async with gc:
+                        return (await gc._http.get(status_url)).status_code
+
+                assert asyncio.run(via_gateway_client()) == 404
             r = client.get(status_url, headers={"Authorization": "Bearer x.y.z"})
             assert r.status_code == 401
         assert len(roles) > 1  # one demo user per role
