@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.gateway.delivery import DeliverySettings
@@ -551,6 +551,27 @@ def file_delivery_settings(
     return DeliverySettings(sf2900=settings, dubu_url=dubu_url, node_id=args.node_id)
 
 
+def oidc_bearer(gateway_file: GatewayFile) -> Any:
+    """gateway.toml `[oidc]` (issuer, audience, username_claim, [oidc.groups.<name>] role, team,
+    contact_points, optional ca_file) as a BearerAuth; None without `[oidc]`."""
+    import ssl
+
+    from app.gateway.oidc_auth import BearerAuth, OidcGatewayConfig
+
+    section = gateway_file.table("oidc")
+    if not section:
+        return None
+    try:
+        config = OidcGatewayConfig.from_section(section)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SystemExit(f"postfordeler gateway serve: {gateway_file.path}: [oidc] {exc}") from None
+    ca = section.get("ca_file")
+    verify: ssl.SSLContext | bool = True
+    if isinstance(ca, str) and ca:
+        verify = ssl.create_default_context(cafile=str(gateway_file.path.parent / ca))
+    return BearerAuth(config, verify=verify)
+
+
 def _load_secrets(args: argparse.Namespace) -> tuple[GatewayFile | None, GatewaySecrets | None]:
     import os
 
@@ -649,11 +670,14 @@ def _serve_with(
         integrity_check_seconds=max(0.0, args.integrity_check_minutes) * 60.0,
     )
     directory = secrets.users if secrets is not None else None
+    bearer = oidc_bearer(gateway_file) if gateway_file is not None else None
 
     async def run() -> None:
         gateway = await start_gateway(config)
         if directory is not None:
             gateway.set_directory(directory)  # the users file's contact points and roles
+        if bearer is not None:
+            gateway.set_bearer(bearer)  # [oidc]: Authorization: Bearer on the JSON routes
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -62,6 +62,7 @@ from app.gateway.store import (
     StoreUnavailable,
     utcnow,
 )
+from app.oidc import OidcError
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
 from app.sf1606.fresh_auth import CREATED_HEADER, NONCE_HEADER
@@ -229,6 +230,10 @@ class RunningGateway:
     def set_faults(self, plan: FaultPlan | None) -> None:
         self._app[_STATE].faults = plan
 
+    def set_bearer(self, bearer: Any) -> None:
+        """Accept OIDC bearer tokens on the JSON routes (`app.gateway.oidc_auth.BearerAuth`)."""
+        self._app[_STATE].bearer = bearer
+
     def set_can_see(self, can_see: Callable[[str, str | None], bool]) -> None:
         """Who may see (and decide on) which items: `can_see(user, contact_point_id)`; the
         mailbox (list, fetch, claims, outcomes, MeMo GET) and the decision routes follow it."""
@@ -339,6 +344,7 @@ class _State:
     parse_executor: ThreadPoolExecutor | None = None  # EP_FS1 parses (see GatewayConfig)
     parse_slots: asyncio.Semaphore | None = None
     public_base: str | None = None  # scheme://host:port for addresses in documents we serve
+    bearer: Any = None  # app.gateway.oidc_auth.BearerAuth when [oidc] is configured
 
     def role_of(self, user: str) -> str | None:  # replaced by RunningGateway.set_directory
         return None
@@ -903,7 +909,11 @@ def _role_refusal(state: _State, user: str, operation: str) -> web.Response | No
 
 async def _json_user(request: web.Request, state: _State) -> str | web.Response:
     """The authenticated user (HTTP Basic, the mailbox users, with a fresh nonce and creation
-    time), or the refusal to answer (401; 429/503 with Retry-After when temporary)."""
+    time), or the refusal to answer (401; 429/503 with Retry-After when temporary).
+    With [oidc] configured, `Authorization: Bearer <access token>` is accepted too."""
+    bearer = await _bearer_user(request, state)
+    if bearer is not None:
+        return bearer
     user, refused = await _basic_login(request, state)
     if user is not None:
         return user
@@ -917,6 +927,20 @@ async def _json_user(request: web.Request, state: _State) -> str | web.Response:
     else:
         resp.headers["WWW-Authenticate"] = 'Basic realm="postfordeler"'
     return resp
+
+
+async def _bearer_user(request: web.Request, state: _State) -> str | web.Response | None:
+    """None: no bearer token (or no [oidc]); else the token's user or a 401 (never echoing it)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if state.bearer is None or scheme.lower() != "bearer":
+        return None
+    try:
+        identity = await state.run(state.bearer.authenticate, token.strip())
+    except OidcError as exc:
+        resp = _json_error(401, "AUTENTIFIKATION", str(exc))
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="postfordeler"'
+        return resp
+    return str(identity.user)
 
 
 def _store_refusal(exc: StoreError) -> web.Response:

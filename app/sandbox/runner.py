@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import ssl
 import threading
 import zipfile
 from collections.abc import Awaitable
@@ -52,6 +53,7 @@ from app.dubu.sf2900_delivery import Sf2900Settings
 from app.dubu.sftp_upload import SftpConfig
 from app.dubu.sts_client import StsConfig
 from app.gateway.delivery import DeliverySettings
+from app.gateway.oidc_auth import BearerAuth, OidcGatewayConfig
 from app.gateway.receipts import CALLBACK_PATH
 from app.gateway.server import (
     DEFAULT_RECEIPT_FOLLOW_UP,
@@ -62,12 +64,14 @@ from app.gateway.server import (
 )
 from app.gateway.users import UserDirectory
 from app.keyrings import secure_keyring
+from app.oidc import GroupMapping
 from app.resources import resource
 from app.sandbox.certs import SandboxCertificates
 from app.sandbox.demo_day import DemoClock, colleague_decisions
 from app.sandbox.demo_users import demo_users
 from app.sandbox.dubu_service import DubuDirectoryService
 from app.sandbox.generator import MessageGenerator
+from app.sandbox.oidc_provider import OidcUser, SandboxOidcProvider
 from app.sandbox.sf2900_service import Sf2900Service
 from app.sandbox.sftp_sts import SANDBOX_SFTP_USER, SftpAndSts, start_sftp_and_sts
 from app.sandbox.simulator import PostkomponentSimulator, SimulatorStats, message_files
@@ -151,6 +155,9 @@ class RunningSandbox:
     sftp_sts: SftpAndSts | None = None  # Serviceplatformen SFTP and STS (app/sandbox/sftp_sts.py)
     directory: UserDirectory = field(default_factory=UserDirectory)  # the demo users' roles
     users: list[dict[str, Any]] = field(default_factory=list)  # the ready line's "users"
+    oidc: SandboxOidcProvider | None = (
+        None  # the demo users sign in here (app/sandbox/oidc_provider.py)
+    )
     _push_task: asyncio.Task[SimulatorStats] | None = None
 
     @property
@@ -174,7 +181,7 @@ class RunningSandbox:
                 await self._push_task
         # The gateway first (its delivery worker is the busiest client of the others), then
         # SF2900 (its receipt callbacks), then what they call: nobody writes to a closed peer.
-        for part in (self.gateway, self.sf2900, self.dubu, self.sftp_sts):
+        for part in (self.gateway, self.sf2900, self.dubu, self.sftp_sts, self.oidc):
             if part is not None:
                 with contextlib.suppress(Exception):
                     await part.stop()
@@ -223,6 +230,37 @@ def sandbox_users(
             }
         )
     return UserDirectory(users), entries
+
+
+OIDC_GROUP_PREFIX = "postfordeler-"
+
+
+async def start_sandbox_oidc(
+    entries: list[dict[str, Any]], certs: SandboxCertificates, host: str
+) -> SandboxOidcProvider:
+    """The sandbox's OIDC provider on loopback HTTPS (the test CA): each demo user signs in with
+    their name and ready-line secret; their group is `postfordeler-<role>`."""
+    users = {
+        str(e["name"]): OidcUser(
+            str(e["name"]), str(e["secret"]), (f"{OIDC_GROUP_PREFIX}{e.get('role', 'caseworker')}",)
+        )
+        for e in entries
+    }
+    provider = SandboxOidcProvider(users)
+    await provider.start(host, ssl_context=server_context(certs.server.cert, certs.server.key))
+    return provider
+
+
+def oidc_bearer_for(
+    provider: SandboxOidcProvider, entries: list[dict[str, Any]], certs: SandboxCertificates
+) -> BearerAuth:
+    roles = {str(e.get("role", "caseworker")) for e in entries}
+    config = OidcGatewayConfig(
+        provider.issuer,
+        provider.client_id,
+        groups={f"{OIDC_GROUP_PREFIX}{r}": GroupMapping(r) for r in roles},
+    )
+    return BearerAuth(config, verify=ssl.create_default_context(cafile=str(certs.ca)))
 
 
 def gateway_tls(certs: SandboxCertificates) -> GatewayTls:
@@ -307,6 +345,8 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         )
     )
     gateway.set_directory(directory)  # the demo users' contact points and roles
+    oidc_provider = await start_sandbox_oidc(user_entries, certs, config.host)
+    gateway.set_bearer(oidc_bearer_for(oidc_provider, user_entries, certs))
     sf2900 = dubu = sftp_sts = None
     try:
         sftp_sts = await start_sftp_and_sts(
@@ -388,6 +428,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         "user": config.user,
         "secret_in_keyring": in_keyring,
         "users": user_entries,
+        "oidc": {"issuer": oidc_provider.issuer, "client_id": oidc_provider.client_id},
         "municipality_cvr": cvr,
         "municipality": dataset.municipality.name,
         "messages": len(items),
@@ -407,6 +448,7 @@ async def start_sandbox(config: SandboxConfig) -> RunningSandbox:
         sftp_sts=sftp_sts,
         directory=directory,
         users=user_entries,
+        oidc=oidc_provider,
     )
     if items:
         push = simulator.push(items)

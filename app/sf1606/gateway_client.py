@@ -138,13 +138,17 @@ class GatewayClient:
         timeout: float = 30.0,
         ca_bundle: str | Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
+        """`auth`: instead of the user secret, e.g. the OIDC bearer (`app.oidc.BearerHttpAuth`)."""
         self.base_url = gateway_base_url.rstrip("/")
         self.user = user
         self.timeout = timeout
         self.ssl_context = ssl_context if ssl_context is not None else trust_context(ca_bundle)
         self._http = httpx.AsyncClient(
-            timeout=timeout, auth=FreshBasicAuth(user, secret), verify=self.ssl_context
+            timeout=timeout,
+            auth=auth if auth is not None else FreshBasicAuth(user, secret),
+            verify=self.ssl_context,
         )
 
     async def close(self) -> None:
