@@ -408,7 +408,10 @@ def test_sandbox_ready_line_has_oidc_and_each_demo_user_signs_in_as_themselves(
                 r = client.get(
                     status_url, headers={"Authorization": f"Bearer {session.access_token}"}
                 )
-                assert r.status_code == 404, (user["name"], r.text)
+                # signed in as themselves: 404 for an unknown item, or the administrator's
+                # role refused (administrators read no citizens' post)
+                expected = 403 if user["role"] == "administrator" else 404
+                assert r.status_code == expected, (user["name"], r.text)
                 roles.add(user["role"])
 
                 async def via_gateway_client(s: oidc.OidcSession = session) -> int:
@@ -428,3 +431,36 @@ def test_sandbox_ready_line_has_oidc_and_each_demo_user_signs_in_as_themselves(
         assert len(roles) > 1  # one demo user per role
     finally:
         sandbox.stop()
+
+
+def test_a_user_known_only_by_the_token_gets_the_role_of_its_groups(
+    env: dict[str, Any],
+) -> None:
+    """With a users' directory that does not know eva or lis, the gateway takes role, team and
+    contact points from the token's groups: eva (caseworker) reads the policy but may not change
+    it; lis (team lead by her second group) may read the history; ulla's token has no mapped
+    group and is refused at sign-in already."""
+    from app.gateway.users import UserDirectory, make_user
+
+    provider, gateway, ca = env["provider"], env["gateway"], env["ca"]
+    gateway.set_directory(UserDirectory([make_user("script", "distributor", "Modtagelsen", "*")]))
+    policy_url = gateway.status_url("x").split("/items/")[0] + "/policy"
+    with httpx.Client(verify=ca, timeout=20) as client:
+        tokens = {}
+        for name, secret in (("eva", "eva-kode-1"), ("lis", "lis-kode-1")):
+            session = oidc.login(
+                provider.issuer,
+                provider.client_id,
+                client,
+                MemoryKeyring(),
+                browser(ca, name, secret),
+            )
+            tokens[name] = {"Authorization": f"Bearer {session.access_token}"}
+        r = client.get(policy_url, headers=tokens["eva"])
+        assert r.status_code == 200 and r.json()["role"] == "caseworker", r.text
+        r = client.get(policy_url + "/history", headers=tokens["eva"])
+        assert r.status_code == 403 and r.json()["error"] == "ROLLE"
+        r = client.get(policy_url, headers=tokens["lis"])
+        assert r.json()["role"] == "team_lead"
+        r = client.get(policy_url + "/history", headers=tokens["lis"])
+        assert r.status_code == 200, r.text

@@ -62,6 +62,7 @@ from app.gateway.store import (
     StoreUnavailable,
     utcnow,
 )
+from app.gateway.users import ALL_CONTACT_POINTS, UsersFileError, make_user
 from app.oidc import OidcError
 from app.resources import resource
 from app.sf1606 import postmodtag as pm
@@ -84,6 +85,7 @@ MEMO_PATH = "/mailbox/items/{item_id}/memo"
 DECISIONS_PATH = "/decisions"
 STATUS_PATH = "/items/{message_uuid}/status"
 MAX_DECISION_BYTES = 256 * 1024
+MAX_TOKEN_USERS = 10_000  # users known by their OIDC token only, kept for role checks
 DEFAULT_RECEIPT_FOLLOW_UP = timedelta(hours=48)
 RECEIPT_PATH = "/sf2900/fordelingskvittering"
 # Mounts the business-receipt callback (app.gateway.receipts.callback_routes) on the app; the
@@ -244,16 +246,35 @@ class RunningGateway:
     def set_directory(self, directory: Any) -> None:
         """The users' directory (`app.gateway.users.UserDirectory`): who sees what (as
         `set_can_see`) and each user's role (administrators set the policy)."""
-        self.set_can_see(directory.can_see)
+        state = self._app[_STATE]
+        token_users = state.token_users
+
+        def known(user: str) -> Any:
+            return directory.get(user) or token_users.get(user)
+
+        def can_see(user: str, contact_point_id: str | None) -> bool:
+            if directory.get(user) is not None:
+                return bool(directory.can_see(user, contact_point_id))
+            found = token_users.get(user)
+            return found is not None and bool(found.can_see(contact_point_id))
 
         def role_of(user: str) -> str | None:
-            found = directory.get(user)
+            found = known(user)
             return "" if found is None else str(found.role)  # "": unknown, may do nothing
 
-        self._app[_STATE].role_of = role_of  # type: ignore[method-assign]
-        self._app[_STATE].ctx.role_of = role_of
-        self._app[_STATE].caseworker_of = directory.caseworker_of  # type: ignore[method-assign]
-        self._app[_STATE].ctx.caseworker_of = directory.caseworker_of
+        def caseworker_of(user: str) -> str | None:
+            if directory.get(user) is not None:
+                return directory.caseworker_of(user)  # type: ignore[no-any-return]
+            found = token_users.get(user)
+            if found is None or found.role != "caseworker":
+                return None
+            return str(found.caseworker_id or found.name)
+
+        self.set_can_see(can_see)
+        state.role_of = role_of  # type: ignore[method-assign]
+        state.ctx.role_of = role_of
+        state.caseworker_of = caseworker_of  # type: ignore[method-assign]
+        state.ctx.caseworker_of = caseworker_of
 
     def start_delivery(self, settings: DeliverySettings) -> GatewayDelivery:
         """Start the SF2900 delivery worker (done by `start_gateway` when `config.delivery` is
@@ -345,6 +366,9 @@ class _State:
     parse_slots: asyncio.Semaphore | None = None
     public_base: str | None = None  # scheme://host:port for addresses in documents we serve
     bearer: Any = None  # app.gateway.oidc_auth.BearerAuth when [oidc] is configured
+    # users known only by their OIDC token (not in the users' directory): name -> GatewayUser
+    # made from the token's groups; the directory wins for a name it knows
+    token_users: dict[str, Any] = field(default_factory=dict)
 
     def role_of(self, user: str) -> str | None:  # replaced by RunningGateway.set_directory
         return None
@@ -940,7 +964,23 @@ async def _bearer_user(request: web.Request, state: _State) -> str | web.Respons
         resp = _json_error(401, "AUTENTIFIKATION", str(exc))
         resp.headers["WWW-Authenticate"] = 'Bearer realm="postfordeler"'
         return resp
-    return str(identity.user)
+    user = str(identity.user)
+    if user not in state.token_users:  # the token's groups give role, team and contact points
+        try:
+            points = identity.contact_points
+            state.token_users[user] = make_user(
+                user,
+                identity.role,
+                identity.team or "oidc",
+                None if tuple(points) == (ALL_CONTACT_POINTS,) else points,
+            )
+        except UsersFileError:
+            resp = _json_error(401, "AUTENTIFIKATION", "Brugeren er ikke tildelt en rolle")
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="postfordeler"'
+            return resp
+        while len(state.token_users) > MAX_TOKEN_USERS:  # bounded: the oldest goes first
+            state.token_users.pop(next(iter(state.token_users)))
+    return user
 
 
 def _store_refusal(exc: StoreError) -> web.Response:
