@@ -425,7 +425,7 @@ def test_sandbox_ready_line_has_oidc_and_each_demo_user_signs_in_as_themselves(
                     async with gc:
                         return (await gc._http.get(status_url)).status_code
 
-                assert asyncio.run(via_gateway_client()) == 404
+                assert asyncio.run(via_gateway_client()) == expected
             r = client.get(status_url, headers={"Authorization": "Bearer x.y.z"})
             assert r.status_code == 401
         assert len(roles) > 1  # one demo user per role
