@@ -24,6 +24,7 @@ from app.sandbox.runner import RunningSandbox, SandboxConfig, start_sandbox
 from app.sf1606 import postmodtag as pm
 from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.tls import pem_client_context, trust_context
+from tests.claiming import claim_by_uuid
 from tests.conftest import CORPUS, MESSAGES, REPO
 
 LABELS = json.loads((CORPUS / "labels.json").read_text())
@@ -154,6 +155,14 @@ async def _deliver(sb: RunningSandbox, endpoints: dict[str, Any], message_uuid: 
             auth=FreshBasicAuth(USER, SECRET + "x"),
         )
         assert wrong.status_code == 401
+    await claim_by_uuid(  # outcomes only on items the caller holds a claim on
+        endpoints["gateway"],
+        cvr=sb.municipality_cvr,
+        user=USER,
+        secret=SECRET,
+        ca_bundle=certs.ca,
+        message_uuid=message_uuid,
+    )
     async with httpx.AsyncClient(verify=ca, auth=FreshBasicAuth(USER, SECRET), timeout=20) as http:
         decision_id = str(uuid.uuid4())
         resp = await http.post(

@@ -26,6 +26,7 @@ from app.sandbox.faults import FaultPlan
 from app.sandbox.runner import RunningSandbox, SandboxConfig, start_sandbox
 from app.sf1606.fresh_auth import FreshBasicAuth
 from app.sf1606.memo import read_memo
+from tests.claiming import claim_by_uuid
 from tests.conftest import CORPUS, MESSAGES
 
 LABELS = json.loads((CORPUS / "labels.json").read_text())
@@ -52,6 +53,14 @@ class Client:
         self.ep = sandbox.endpoints
 
     async def decide(self, message_uuid: str, action: str, decision: dict[str, Any]) -> str:
+        await claim_by_uuid(  # outcomes only on items the caller holds a claim on
+            self.ep["gateway"],
+            cvr=self.sandbox.municipality_cvr,
+            user=self.ep["user"],
+            secret=SECRET,
+            ca_bundle=self.ep["tls_ca"],
+            message_uuid=message_uuid,
+        )
         decision_id = str(uuid.uuid4())
         resp = await self.http.post(
             self.ep["gateway"] + "/decisions",

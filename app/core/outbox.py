@@ -40,6 +40,7 @@ from app.core.sync import ConnectionState, SyncStatus, seconds_da
 from app.core.worker import DbWorker
 from app.models.cache import Cache, OutboxTask, RemoteState, utcnow
 from app.sf1606.gateway_client import DeliveryStatus, GatewayRefused, GatewayUnavailable
+from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
 
 __all__ = [
     "TRANSIENT_ERRORS",
@@ -406,8 +407,6 @@ def mailbox_claimer(
     """A `claim` hook for OutboxWorker that claims through the mailbox (`open_mailbox()`
     returns a fresh `MailboxClient`; ReservationOpret): True held, False unreachable, else
     the gateway's Danish refusal (a colleague holds it)."""
-    from app.sf1606.mailbox_client import MailboxError, MailboxUnavailable
-
     async def claim(item_id: int) -> bool | str:
         gateway_id = await worker.submit(cache.gateway_item_id, item_id)
         if gateway_id is None:
