@@ -407,6 +407,7 @@ def mailbox_claimer(
     """A `claim` hook for OutboxWorker that claims through the mailbox (`open_mailbox()`
     returns a fresh `MailboxClient`; ReservationOpret): True held, False unreachable, else
     the gateway's Danish refusal (a colleague holds it)."""
+
     async def claim(item_id: int) -> bool | str:
         gateway_id = await worker.submit(cache.gateway_item_id, item_id)
         if gateway_id is None:
