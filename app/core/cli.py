@@ -398,19 +398,17 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         args.gateway, user=user, secret=secret, ca_bundle=args.ca_bundle, timeout=args.timeout
     )
 
-    claim = mailbox_claimer(
-        cache,
-        worker,
-        lambda: MailboxClient(
+    def open_mailbox() -> MailboxClient:
+        return MailboxClient(
             args.gateway,
             municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
             user=user,
             secret=secret,
             ca_bundle=args.ca_bundle,
             timeout=args.timeout,
-        ),
-        CLAIM_LEASE_SECONDS,
-    )
+        )
+
+    claim = mailbox_claimer(cache, worker, open_mailbox, CLAIM_LEASE_SECONDS)
     outbox = OutboxWorker(
         cache,
         gateway,
@@ -425,14 +423,7 @@ async def _decide(args: argparse.Namespace, user: str, secret: str, decision: De
         item_id = await worker.submit(cache.item_id_for_uuid, args.item)
         if item_id is None:
             # Not on this PC yet: bring the mailbox up to date, then look again.
-            mailbox = MailboxClient(
-                args.gateway,
-                municipality_cvr=args.municipality_cvr or default_municipality_cvr(),
-                user=user,
-                secret=secret,
-                ca_bundle=args.ca_bundle,
-                timeout=args.timeout,
-            )
+            mailbox = open_mailbox()
             try:
                 await sync_once(mailbox, cache, worker=worker)
             except MailboxUnavailable as exc:

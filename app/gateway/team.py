@@ -87,13 +87,24 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
     """Add the routes to `app`; `state()` is the gateway's state, `run(fn, *args)` runs
     blocking store work off the loop, `user_of(request)` authenticates (or answers 401)."""
 
-    async def policy_get(request: web.Request) -> web.Response:
-        st = state()
+    async def authorised(
+        request: web.Request, operation: str, *, strict: bool = False
+    ) -> str | web.Response:
+        """The authenticated user when their role may do `operation` (app.gateway.authz), else
+        the refusal (401 from `user_of`, 403 ROLLE). `strict`: refused without a directory too."""
         user = await user_of(request)
         if isinstance(user, web.Response):
             return user
-        if (why := authz.refusal(st.role_of(user), "policy.get")) is not None:
+        check = authz.strict_refusal if strict else authz.refusal
+        if (why := check(state().role_of(user), operation)) is not None:
             return _error(403, "ROLLE", why)
+        return user
+
+    async def policy_get(request: web.Request) -> web.Response:
+        st = state()
+        user = await authorised(request, "policy.get")
+        if isinstance(user, web.Response):
+            return user
         current = await run(st.store.policy_version)
         data = current.to_json()
         data["role"] = st.role_of(user)
@@ -121,21 +132,17 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
     async def policy_history(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "policy.history", strict=True)
         if isinstance(user, web.Response):
             return user
-        if (why := authz.strict_refusal(st.role_of(user), "policy.history")) is not None:
-            return _error(403, "ROLLE", why)
         history = await run(st.store.policy_history)
         return web.json_response({"versions": [v.to_json() for v in history]})
 
     async def backlog_get(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "backlog.get")
         if isinstance(user, web.Response):
             return user
-        if (why := authz.refusal(st.role_of(user), "backlog.get")) is not None:
-            return _error(403, "ROLLE", why)
         now = utcnow()
         current = await run(st.store.policy_version)
         frist = current.policy.frist_workdays
@@ -151,17 +158,15 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
     async def backlog_items_get(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "backlog.items")
         if isinstance(user, web.Response):
             return user
-        if (why := authz.refusal(st.role_of(user), "backlog.items")) is not None:
-            return _error(403, "ROLLE", why)
         bucket = request.query.get("bucket", "open")
         assignee = request.query.get("assignee") or None
         try:
             limit = min(max(int(request.query.get("limit", "200")), 1), BACKLOG_ITEMS_MAX)
         except ValueError:
-            return _error(400, "FORMAT", "limit skal være et tal")
+            return _error(400, "UGYLDIG", "limit skal være et tal")
         current = await run(st.store.policy_version)
         cutoff = older_than_cutoff(current.policy.frist_workdays, utcnow())
 
@@ -177,11 +182,9 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
     async def audit_events(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "audit.events")
         if isinstance(user, web.Response):
             return user
-        if (why := authz.refusal(st.role_of(user), "audit.events")) is not None:
-            return _error(403, "ROLLE", why)
         body = await _body(request)
         parsed = await run(_events, body, st.store)  # keyed hashes: the store's key
         if isinstance(parsed, str):
@@ -192,11 +195,9 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
     async def audit_high_water(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "audit.high_water")
         if isinstance(user, web.Response):
             return user
-        if (why := authz.refusal(st.role_of(user), "audit.high_water")) is not None:
-            return _error(403, "ROLLE", why)
         source = request.query.get("source", "")
         if not _SOURCE_RE.fullmatch(source):
             return _error(400, "UGYLDIG", "source skal angives")
@@ -204,11 +205,9 @@ def mount(app: web.Application, state: Callable[[], TeamState], run: Run, user_o
 
     async def audit_query(request: web.Request) -> web.Response:
         st = state()
-        user = await user_of(request)
+        user = await authorised(request, "audit.query", strict=True)
         if isinstance(user, web.Response):
             return user
-        if (why := authz.strict_refusal(st.role_of(user), "audit.query")) is not None:
-            return _error(403, "ROLLE", why)
         body = await _body(request)
         given = body.get("cpr") if isinstance(body, dict) else None
         try:
