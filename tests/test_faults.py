@@ -210,11 +210,15 @@ def _check_sync_backoff(
             gaps[i] >= SYNC_BACKOFF * 2**i * 0.95,
             f"attempt {i + 2} came after {gaps[i]:.3f} s: hammering",
         )
-    for i in range(n - 1):
-        res.check(gaps[i + 1] >= gaps[i] - 0.02, f"gaps do not grow: {res.gaps[:n]}")
+    # growth is read from the syncer's announced waits: a measured gap is the wait plus however
+    # long a loaded machine took to run the attempt, so one stretched gap can exceed the next
+    # (the lower bounds above still catch hammering)
+    w = waits[:n]
+    for i in range(len(w) - 1):
+        res.check(w[i + 1] >= w[i] - 1e-6, f"waits do not grow: {w} (gaps {res.gaps[:n]})")
     res.check(
-        n >= 3 and gaps[n - 1] > 1.8 * gaps[0] - (TIMEOUT if slow else 0),
-        f"no exponential growth: {res.gaps[:n]}",
+        n >= 3 and len(w) >= 3 and w[-1] > 1.8 * w[0],
+        f"no exponential growth: {w} (gaps {res.gaps[:n]})",
     )
     resid = [w - SYNC_BACKOFF * 2**i for i, w in enumerate(waits[:4])]
     res.check(
