@@ -198,9 +198,17 @@ def test_each_decision_reaches_the_gateway_once_and_comes_back_accepted(world):
                 (u_a, o_a, "assign"),
                 (u_r, o_r, "reject"),
             ):
+                cached = w.cache.delivery(w.item(u)).state
                 status = await gateway.status(u)
                 assert (status.decision, status.decision_id) == (kind, rows[o].transaction_id)
-                assert status.state == w.cache.delivery(w.item(u)).state
+                # the same state, or the gateway one step on: DUBU's receipt can arrive between
+                # reading the cache and asking the gateway (the sync below brings it here)
+                order = ("afventer", "sendt", "accepteret")
+                assert status.state == cached or (
+                    status.state in order
+                    and cached in order
+                    and order.index(status.state) > order.index(cached)
+                ), (status.state, cached)
             # the sync carries the same states (a state change lists an item again)
             await w.sync()
             assert w.cache.delivery(w.item(u_r)).state == "afsluttet"
